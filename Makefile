@@ -1,0 +1,32 @@
+# Data8 Go toolkit. `make test` runs every check CI runs; `make demo` runs the main job on the built-in server.
+GO ?= go
+SPECTRAL := node_modules/.bin/spectral
+
+.PHONY: generate check-generated lint test tools
+
+## generate: regenerate gen/ from api/openapi.yaml with the pinned oapi-codegen.
+generate:
+	cd gen && $(GO) generate ./
+
+## check-generated: fail when gen/ differs from what api/openapi.yaml generates.
+check-generated: generate
+	@git diff --exit-code --stat -- gen/ || { echo "gen/ is out of date with api/openapi.yaml: run make generate and commit" >&2; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has files git does not track" >&2; exit 1; }
+
+## tools: install the npm tools pinned in package-lock.json.
+tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## lint: lint the spec with Spectral (spectral:oas plus the project's rules); fails on any error.
+lint: tools
+	$(SPECTRAL) lint --fail-severity=error api/openapi.yaml
+
+## test: vet, generated-code check, spec lint and every Go test under the race detector.
+test: tools
+	$(GO) vet ./...
+	$(MAKE) check-generated
+	$(MAKE) lint
+	$(GO) test -race ./...
