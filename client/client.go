@@ -1,0 +1,411 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/data8-toolkit/data8/gen"
+)
+
+// Defaults used by New when no option or environment variable says otherwise.
+const (
+	// DefaultBaseURL is Data8's API; paths sit directly under it.
+	DefaultBaseURL = "https://api.data-8.co.uk"
+	// DefaultTokenURL is Data8's OAuth2 token endpoint.
+	DefaultTokenURL = "https://auth.data-8.co.uk/connect/token"
+	// DefaultScope is the scope requested with the client-credentials grant.
+	DefaultScope = "BatchApi"
+)
+
+// Transport limits of the HTTP clients New builds.
+const (
+	apiTimeout        = 2 * time.Minute  // whole request, body included, per attempt
+	tokenTimeout      = 30 * time.Second // one token fetch
+	maxConcurrency    = 64               // the most blocks an upload sends at once
+	maxResponseBody   = 64 << 20         // the most bytes read from one answer
+	defaultUserAgent  = "data8-go-client/1"
+	envClientID       = "DATA8_CLIENT_ID"
+	envClientSecret   = "DATA8_CLIENT_SECRET"
+	envBaseURL        = "DATA8_BASE_URL"
+	envTokenURL       = "DATA8_TOKEN_URL"
+	headerContentType = "application/json"
+)
+
+// Client talks to the Data8 Administration & Batch Data Cleansing API. It is safe for concurrent
+// use by many goroutines, which share one access token, one connection pool and one retry budget.
+// Make one with New and keep it.
+type Client struct {
+	api       gen.ClientInterface
+	auth      authorizer
+	policy    RetryPolicy
+	budget    *budget
+	logger    *slog.Logger
+	userAgent string
+	baseURL   string
+
+	closeIdle func() // closes idle connections of the transports New made
+	cancel    context.CancelFunc
+}
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	baseURL, tokenURL string
+	clientID, secret  string
+	haveCredentials   bool
+	bearer            string
+	httpClient        *http.Client
+	userAgent         string
+	logger            *slog.Logger
+	insecure          bool
+	policy            RetryPolicy
+	scopes            []string
+}
+
+// WithBaseURL sets the API's base URL (default DefaultBaseURL, or DATA8_BASE_URL when set).
+func WithBaseURL(u string) Option { return func(o *options) { o.baseURL = u } }
+
+// WithTokenURL sets the OAuth2 token endpoint (default DefaultTokenURL, or DATA8_TOKEN_URL when set).
+func WithTokenURL(u string) Option { return func(o *options) { o.tokenURL = u } }
+
+// WithCredentials sets the OAuth2 client id and secret. Without it (and without WithBearerToken) New
+// reads DATA8_CLIENT_ID and DATA8_CLIENT_SECRET.
+func WithCredentials(clientID, clientSecret string) Option {
+	return func(o *options) {
+		o.clientID, o.secret, o.haveCredentials = clientID, clientSecret, true
+	}
+}
+
+// WithBearerToken makes the client send a fixed bearer token instead of fetching tokens. The token
+// cannot be renewed: a 401 is returned to the caller.
+func WithBearerToken(token string) Option { return func(o *options) { o.bearer = token } }
+
+// WithHTTPClient makes the client send every request, token requests included, through hc. When
+// hc.Timeout is zero the client uses a copy of hc with a timeout of two minutes. Give hc's transport
+// at least as many idle connections per host as the uploads' Concurrency.
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
+
+// WithUserAgent sets the User-Agent header sent with every API request.
+func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
+
+// WithLogger makes the client log retries and token fetches to l (at Debug and Warn levels). No
+// log record holds a token or a secret. The default discards everything.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithInsecureHTTP allows http:// base and token URLs on hosts other than loopback. Without it New
+// refuses them, since client secrets and tokens would cross the network in clear text.
+func WithInsecureHTTP() Option { return func(o *options) { o.insecure = true } }
+
+// WithRetryPolicy replaces the default retry policy; zero fields keep their defaults.
+func WithRetryPolicy(p RetryPolicy) Option { return func(o *options) { o.policy = p } }
+
+// WithScopes replaces the scopes requested with the client-credentials grant (default DefaultScope).
+func WithScopes(scopes ...string) Option { return func(o *options) { o.scopes = scopes } }
+
+// New returns a Client. Options come first; then the environment (DATA8_CLIENT_ID,
+// DATA8_CLIENT_SECRET, DATA8_BASE_URL, DATA8_TOKEN_URL); then the defaults. It fails when there are
+// no credentials, or when a URL is not https and neither loopback nor allowed by WithInsecureHTTP.
+// New sends nothing: the first token is fetched by the first call that needs it.
+func New(opts ...Option) (*Client, error) {
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.baseURL == "" {
+		o.baseURL = cmpOr(os.Getenv(envBaseURL), DefaultBaseURL)
+	}
+	if o.tokenURL == "" {
+		o.tokenURL = cmpOr(os.Getenv(envTokenURL), DefaultTokenURL)
+	}
+	if !o.haveCredentials && o.bearer == "" {
+		o.clientID, o.secret = os.Getenv(envClientID), os.Getenv(envClientSecret)
+	}
+	if o.bearer == "" && (o.clientID == "" || o.secret == "") {
+		return nil, invalid("no credentials: use WithCredentials or WithBearerToken, or set %s and %s", envClientID, envClientSecret)
+	}
+	if err := checkURL("base", o.baseURL, o.insecure); err != nil {
+		return nil, err
+	}
+	if o.bearer == "" {
+		if err := checkURL("token", o.tokenURL, o.insecure); err != nil {
+			return nil, err
+		}
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.userAgent == "" {
+		o.userAgent = defaultUserAgent
+	}
+	if o.scopes == nil {
+		o.scopes = []string{DefaultScope}
+	}
+
+	c := &Client{
+		policy:    o.policy.withDefaults(),
+		logger:    o.logger,
+		userAgent: o.userAgent,
+		baseURL:   o.baseURL,
+		closeIdle: func() {},
+	}
+	c.budget = newBudget(c.policy)
+
+	apiHTTP, tokenHTTP := o.httpClient, o.httpClient
+	if o.httpClient == nil {
+		apiTransport, tokenTransport := newTransport(), newTransport()
+		apiHTTP = &http.Client{Transport: apiTransport, Timeout: apiTimeout}
+		tokenHTTP = &http.Client{Transport: tokenTransport, Timeout: tokenTimeout}
+		c.closeIdle = func() {
+			apiTransport.CloseIdleConnections()
+			tokenTransport.CloseIdleConnections()
+		}
+	} else if o.httpClient.Timeout == 0 {
+		hc := *o.httpClient
+		hc.Timeout = apiTimeout
+		apiHTTP, tokenHTTP = &hc, &hc
+	}
+
+	api, err := gen.NewClient(o.baseURL, gen.WithHTTPClient(apiHTTP))
+	if err != nil {
+		return nil, fmt.Errorf("data8: %w", err)
+	}
+	c.api = api
+
+	// The token source keeps this context for every later fetch: it lives as long as the Client.
+	life, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	if o.bearer != "" {
+		c.auth = staticToken(o.bearer)
+	} else {
+		c.auth = newOAuthTokens(life, tokenHTTP, o.clientID, o.secret, o.tokenURL, o.scopes, o.logger)
+	}
+	return c, nil
+}
+
+// Close releases the idle connections of the transports New made and stops any token fetch still
+// running. A closed client must not be used again. Close is optional for a client that lives as
+// long as the program.
+func (c *Client) Close() error {
+	c.cancel()
+	c.closeIdle()
+	return nil
+}
+
+// newTransport returns a transport with timeouts on every phase and enough idle connections per
+// host for the largest upload concurrency.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 90 * time.Second
+	t.ExpectContinueTimeout = time.Second
+	t.IdleConnTimeout = 90 * time.Second
+	t.MaxIdleConns = 2 * maxConcurrency
+	t.MaxIdleConnsPerHost = maxConcurrency
+	return t
+}
+
+// checkURL accepts https URLs, and http URLs on loopback hosts or when insecure is set.
+func checkURL(what, raw string, insecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return invalid("%s URL %q is not an absolute URL", what, redactURL(raw))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if insecure || isLoopback(u.Hostname()) {
+			return nil
+		}
+		return invalid("%s URL %q uses http:// on a host that is not loopback: secrets would cross the network in clear text (use https, or WithInsecureHTTP to allow it)", what, redactURL(raw))
+	}
+	return invalid("%s URL %q: scheme must be https", what, redactURL(raw))
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// repeat says how a call may be repeated after a failure.
+type repeat int
+
+const (
+	// repeatSafe: the call may be sent again whatever happened (GET, PUT, PATCH of a block, DELETE).
+	repeatSafe repeat = iota
+	// repeatLookup: the call creates a named resource; after a failure that may have created it,
+	// resolve looks it up before anything is sent again (POST /Dataset, POST /Job).
+	repeatLookup
+	// repeatNever: the call creates an unnamed resource; only a 429 is retried.
+	repeatNever
+)
+
+// call describes one API operation for do.
+type call struct {
+	op       string // operationId, for errors and logs
+	repeat   repeat
+	retry500 bool // a 500 is retried (GET, PUT, PATCH of a block)
+	// resolve, when set, is consulted after a failure that may have taken effect on the server (a
+	// connection error or a 5xx) is followed by an answer that makes no sense unless it did (a 4xx),
+	// and for repeatLookup calls after every such failure. done reports that the server already
+	// holds what the call wanted; body is then the call's result. err is a definite failure.
+	resolve func(ctx context.Context) (body []byte, done bool, err error)
+	// send makes one attempt through the generated client.
+	send func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error)
+}
+
+// do runs a call under the client's retry policy and returns the body of its 2xx answer. Success and
+// failure are decided by the status code alone.
+func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
+	var (
+		refreshed bool // a 401 has already caused a token refresh during this call
+		maybeDone bool // an earlier attempt may have taken effect on the server
+		lastErr   error
+	)
+	for attempt := 1; ; {
+		if err := context.Cause(ctx); err != nil {
+			return nil, ctxError(k.op, err, lastErr)
+		}
+		status, header, body, gen, err := c.attempt(ctx, k)
+		if err == nil {
+			c.budget.earn()
+			return body, nil
+		}
+		if ctxErr := context.Cause(ctx); ctxErr != nil {
+			return nil, ctxError(k.op, ctxErr, err)
+		}
+		lastErr = err
+
+		// A refused token: renew it once per call, without counting an attempt.
+		if status == http.StatusUnauthorized && !refreshed && c.auth.invalidate(gen) {
+			refreshed = true
+			c.logger.Debug("data8: token refused; renewing", "op", k.op)
+			continue
+		}
+
+		var te *tokenError
+		transportErr := status == 0 && !errors.As(err, &te)
+		ambiguous := transportErr || status >= 500 // the server may have acted on it
+		retryable := transportErr || status == http.StatusTooManyRequests ||
+			status == http.StatusBadGateway || status == http.StatusServiceUnavailable ||
+			status == http.StatusGatewayTimeout || (status == http.StatusInternalServerError && k.retry500) ||
+			(te != nil && te.temporary())
+
+		if k.resolve != nil && ((ambiguous && k.repeat == repeatLookup) || (maybeDone && (status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusConflict))) {
+			rb, done, rerr := k.resolve(ctx)
+			if rerr != nil {
+				return nil, rerr
+			}
+			if done {
+				c.budget.earn()
+				return rb, nil
+			}
+		}
+		if ambiguous {
+			maybeDone = true
+		}
+		switch k.repeat {
+		case repeatNever:
+			retryable = status == http.StatusTooManyRequests || (te != nil && te.temporary())
+		case repeatLookup:
+			if status == http.StatusInternalServerError {
+				retryable = false
+			}
+		}
+		if !retryable {
+			return nil, err
+		}
+		if attempt >= c.policy.MaxAttempts {
+			c.logger.Debug("data8: giving up", "op", k.op, "attempts", attempt, "error", err.Error())
+			return nil, err
+		}
+		if !c.budget.spend() {
+			c.logger.Warn("data8: retry budget exhausted; not retrying", "op", k.op, "error", err.Error())
+			return nil, err
+		}
+		delay, ok := retryAfter(header, c.policy.Now(), c.policy.MaxRetryAfter)
+		if !ok {
+			delay = fullJitter(c.policy.BaseDelay, c.policy.MaxDelay, attempt, jitter())
+		}
+		c.logger.Debug("data8: retrying", "op", k.op, "attempt", attempt, "status", status, "delay", delay, "error", err.Error())
+		if err := c.policy.Sleep(ctx, delay); err != nil {
+			return nil, ctxError(k.op, err, lastErr)
+		}
+		attempt++
+	}
+}
+
+// attempt sends the call once. status is 0 when no answer came. gen is the token generation used.
+func (c *Client) attempt(ctx context.Context, k call) (status int, header http.Header, body []byte, gen uint64, err error) {
+	tok, gen, err := c.auth.token(ctx)
+	if err != nil {
+		return 0, nil, nil, 0, err
+	}
+	resp, err := k.send(ctx, func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("User-Agent", c.userAgent)
+		req.Header.Set("Accept", "application/json, application/problem+json")
+		return nil
+	})
+	if err != nil {
+		return 0, nil, nil, gen, fmt.Errorf("data8: %s: %w", k.op, scrubErr(err, tok))
+	}
+	defer resp.Body.Close()
+	body, err = readBody(resp)
+	if err != nil {
+		return 0, resp.Header, nil, gen, fmt.Errorf("data8: %s: reading answer: %w", k.op, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp.StatusCode, resp.Header, body, gen, nil
+	}
+	return resp.StatusCode, resp.Header, body, gen, newAPIError(k.op, resp.StatusCode, resp.Header, body, append(c.auth.secrets(), tok))
+}
+
+// readBody reads an answer's body, refusing one larger than maxResponseBody.
+func readBody(resp *http.Response) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxResponseBody {
+		return nil, fmt.Errorf("answer larger than %d bytes", maxResponseBody)
+	}
+	return b, nil
+}
+
+// ctxError reports that the context ended, with the last failure if there was one.
+func ctxError(op string, ctxErr, last error) error {
+	if last != nil {
+		return fmt.Errorf("data8: %s: %w (last failure: %v)", op, ctxErr, last)
+	}
+	return fmt.Errorf("data8: %s: %w", op, ctxErr)
+}
+
+// scrubErr makes sure a transport error's text does not hold the token (it never should).
+func scrubErr(err error, tok string) error {
+	if tok != "" && strings.Contains(err.Error(), tok) {
+		return errors.New(strings.ReplaceAll(err.Error(), tok, "[REDACTED]"))
+	}
+	return err
+}

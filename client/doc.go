@@ -1,0 +1,90 @@
+// Package client is the Go SDK for Data8's Administration & Batch Data Cleansing API: datasets,
+// block uploads, jobs, API keys and OAuth client credentials. It is built on the code generated from
+// the project's OpenAPI spec (package gen) and adds what the spec cannot say: authentication, one
+// retry policy, typed errors, a streaming block uploader, and helpers to follow a job.
+//
+// # Connecting
+//
+// New makes a Client. With no options it talks to https://api.data-8.co.uk, fetching OAuth2 tokens
+// (client credentials grant, scope BatchApi) from https://auth.data-8.co.uk/connect/token with the
+// credentials in DATA8_CLIENT_ID and DATA8_CLIENT_SECRET; DATA8_BASE_URL and DATA8_TOKEN_URL move
+// the endpoints. Options set the same things in code:
+//
+//	c, err := client.New(
+//		client.WithCredentials(id, secret),
+//		client.WithLogger(slog.Default()),
+//	)
+//
+// A Client is safe for concurrent use; its goroutines share one access token (fetched once, renewed
+// once when the API answers 401), one connection pool and one retry budget. It refuses http:// URLs
+// except on loopback hosts, unless WithInsecureHTTP says otherwise. No error string and no log
+// record holds a token or the client secret.
+//
+// # The batch flow
+//
+// A batch run has four steps: create an input dataset, upload its records in blocks, mark it
+// complete with the number of records, and start a job on a workflow that reads it. The job's output
+// datasets are then read back.
+//
+//	// 1-3: create, upload and complete in one call.
+//	src, err := client.NewCSVSource(file) // the header row names the columns
+//	ds, res, err := c.UploadDataset(ctx, "contacts_2024", map[string]int{
+//		"firstname": 0, "lastname": 0, "email": 0,
+//	}, src, client.UploadOptions{})
+//
+//	// 4: run a job and wait for it.
+//	job, err := c.StartJob(ctx, client.NewJob{
+//		Name:          "Contact check 2024-06",
+//		WorkflowName:  "CleanContacts",
+//		InputDatasets: map[string]string{"Contacts": ds.Name},
+//	})
+//	job, err = c.WaitJob(ctx, job.Name, client.WaitOptions{
+//		Failed: func(j *client.Job) bool { return j.Status == 3 }, // codes come from Data8
+//	})
+//	for rec, err := range c.ReadRecords(ctx, job.OutputDatasets["Output"]) { ... }
+//
+// The steps are also there one by one: CreateDataset (names are checked against
+// ^[a-z][a-z0-9_]*$ before sending), Upload, CompleteDataset (which always sends the true record
+// count), GetDataset, ListDatasets; StartJob, GetJob, ListJobs, WaitJob.
+//
+// # Uploading
+//
+// Upload reads a Source — NewCSVSource, NewJSONLinesSource, Records over an iter.Seq2, or your own
+// type — and splits it into blocks of up to 1,000 records, numbered in input order from
+// UploadOptions.StartBlock, so that the server keeps the input's order. Up to
+// UploadOptions.Concurrency blocks (default 8) are in flight at once; memory is a small pool of block
+// buffers whatever the size of the input. Each block's body is encoded once; a retry re-sends the
+// same bytes, and since re-sending a block number overwrites that block, a retried block never
+// duplicates records.
+//
+// Records are checked before they are sent: values must be JSON scalars, and keys must be known
+// columns when the columns are known (UploadOptions.Columns, or the dataset's columns in
+// UploadDataset). A bad record is an error matching ErrInvalidRecord that names the record, or the
+// CSV or JSON Lines line.
+//
+// UploadOptions.Progress receives the blocks, records and bytes acknowledged, and a Checkpoint: the
+// block number below which every block is acknowledged. After an interruption, pass that checkpoint
+// as UploadOptions.Resume with the same source and options: the records before it are skipped and
+// uploading continues from there.
+//
+// # Errors and retries
+//
+// Every answer outside 2xx is an *APIError carrying the operation, the status code, the decoded
+// problem details and the field errors; errors.Is matches ErrNotFound, ErrUnauthorized,
+// ErrValidation and ErrRateLimited. An upload that fails on a block returns a *BlockError naming the
+// dataset, the block and the indices of its records, wrapping the cause. WaitJob returns a
+// *JobFailedError when the caller's Failed test says so.
+//
+// Every call follows one RetryPolicy: connection errors and 429, 502, 503 and 504 are retried, and
+// 500 for calls that are safe to repeat (GET, PUT, and PATCH of a block), with full-jitter
+// exponential backoff (100ms doubling up to 20s), Retry-After honoured, at most 5 attempts, and a
+// per-client retry budget. POST /Dataset and POST /Job are never blindly repeated: after a failure
+// that may have created the dataset or job, the client looks it up by name and decides from what the
+// server holds. A call stops as soon as its context ends.
+//
+// # Status codes
+//
+// Data8 does not document job status codes. Job.Finished applies the contract's rule instead
+// (completedAt present, set, and not before submittedAt); WaitJob lets the caller pass its own
+// Finished and Failed tests for the codes Data8's production team gives with a workflow.
+package client

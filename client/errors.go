@@ -1,0 +1,253 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// Sentinel errors. An *APIError matches the one that fits its status code under errors.Is, so
+// callers can write errors.Is(err, client.ErrNotFound) without caring where in a chain of wrapped
+// errors the answer sits.
+var (
+	// ErrNotFound matches a 404 answer: the named dataset, job, key or client does not exist.
+	ErrNotFound = errors.New("data8: not found")
+	// ErrUnauthorized matches a 401 answer from the API, and a token endpoint that refused the
+	// client's credentials.
+	ErrUnauthorized = errors.New("data8: unauthorized")
+	// ErrValidation matches a 400 (or 422) answer, and a request that the client refused to send
+	// because the API would reject it (a bad dataset, column or job name, a bad option).
+	ErrValidation = errors.New("data8: validation failed")
+	// ErrRateLimited matches a 429 answer that was still refused after every retry.
+	ErrRateLimited = errors.New("data8: rate limited")
+	// ErrInvalidRecord matches a record that the client refused to upload: a value that is not a
+	// JSON scalar, a key that is not a known column, a ragged or non-UTF-8 CSV row, a JSON Lines line
+	// that is not an object.
+	ErrInvalidRecord = errors.New("data8: invalid record")
+)
+
+// Problem is an RFC 9457 problem details object as Data8 sends it (ASP.NET Core ProblemDetails).
+type Problem struct {
+	// Type is a URI identifying the kind of problem.
+	Type string
+	// Title is a short summary of the kind of problem.
+	Title string
+	// Status is the HTTP status code the server put in the body (0 when absent).
+	Status int
+	// Detail explains this occurrence.
+	Detail string
+	// Instance is a URI identifying this occurrence.
+	Instance string
+}
+
+// APIError is the error for every answer outside 2xx. It is built from the status code alone: the
+// body is decoded as problem details when it is one, and kept raw otherwise.
+type APIError struct {
+	// Operation is the API operation that failed, by its operationId, for example "Dataset_UploadBlock".
+	Operation string
+	// StatusCode is the HTTP status code of the answer.
+	StatusCode int
+	// Problem holds the decoded problem details; zero when the body was not problem details.
+	Problem Problem
+	// FieldErrors maps each offending member to its messages (ValidationProblemDetails "errors"),
+	// for example "records[12].foo".
+	FieldErrors map[string][]string
+	// Body is the raw body when it was not problem details (HTML from a proxy, plain text, ...).
+	// It is never part of Error().
+	Body []byte
+}
+
+// Error returns one line: the operation, the status and what the server said, with at most a few
+// field errors. It never holds the raw body, a token or a secret.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("data8: ")
+	b.WriteString(e.Operation)
+	fmt.Fprintf(&b, ": %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Problem.Title != "" {
+		b.WriteString(": ")
+		b.WriteString(oneLine(e.Problem.Title, 200))
+	}
+	if e.Problem.Detail != "" && e.Problem.Detail != e.Problem.Title {
+		b.WriteString(": ")
+		b.WriteString(oneLine(e.Problem.Detail, 300))
+	}
+	if len(e.FieldErrors) > 0 {
+		keys := slices.Sorted(maps.Keys(e.FieldErrors))
+		const show = 3
+		b.WriteString(" [")
+		for i, k := range keys {
+			if i == show {
+				fmt.Fprintf(&b, "; and %d more", len(keys)-show)
+				break
+			}
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(oneLine(k, 100))
+			if msgs := e.FieldErrors[k]; len(msgs) > 0 {
+				b.WriteString(": ")
+				b.WriteString(oneLine(msgs[0], 200))
+			}
+		}
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+// Is reports whether the status code matches one of the sentinel errors.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrValidation:
+		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// BlockError is the error of an upload that failed on one block. It names the dataset, the block
+// number and the block's records, and wraps the cause (usually an *APIError).
+type BlockError struct {
+	// Dataset is the dataset being uploaded to.
+	Dataset string
+	// Block is the block number that failed.
+	Block int
+	// FirstRecord and LastRecord are the 0-based indices, in the source, of the first and last
+	// record of the block (the first record the source yields is 0, whatever StartBlock is).
+	FirstRecord, LastRecord int64
+	// Err is the cause: an *APIError, a transport error or the context's error.
+	Err error
+}
+
+// Error names the dataset, block and record range, then the cause.
+func (e *BlockError) Error() string {
+	return fmt.Sprintf("data8: upload to dataset %q: block %d (records %d-%d): %v",
+		e.Dataset, e.Block, e.FirstRecord, e.LastRecord, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *BlockError) Unwrap() error { return e.Err }
+
+// JobFailedError is returned by WaitJob when the caller's Failed test says the job failed.
+type JobFailedError struct {
+	// Job is the job as last read.
+	Job *Job
+}
+
+// Error names the job, its workflow and status code.
+func (e *JobFailedError) Error() string {
+	return fmt.Sprintf("data8: job %q (workflow %q) failed with status %d", e.Job.Name, e.Job.WorkflowName, e.Job.Status)
+}
+
+// invalid returns a local validation error that matches ErrValidation.
+func invalid(format string, args ...any) error {
+	return &localError{msg: fmt.Sprintf(format, args...), kind: ErrValidation}
+}
+
+// invalidRecord returns a local record error that matches ErrInvalidRecord.
+func invalidRecord(format string, args ...any) error {
+	return &localError{msg: fmt.Sprintf(format, args...), kind: ErrInvalidRecord}
+}
+
+// localError is an error found before anything was sent.
+type localError struct {
+	msg  string
+	kind error
+}
+
+func (e *localError) Error() string        { return "data8: " + e.msg }
+func (e *localError) Is(target error) bool { return target == e.kind }
+
+// newAPIError builds the error for a non-2xx answer. redact lists strings (the bearer token, the
+// client secret) that must not survive into any text the error carries.
+func newAPIError(op string, status int, header http.Header, body []byte, redact []string) *APIError {
+	e := &APIError{Operation: op, StatusCode: status}
+	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	isProblem := mt == "application/problem+json"
+	if isProblem || mt == "application/json" {
+		var p struct {
+			Type     string              `json:"type"`
+			Title    string              `json:"title"`
+			Status   int                 `json:"status"`
+			Detail   string              `json:"detail"`
+			Instance string              `json:"instance"`
+			Errors   map[string][]string `json:"errors"`
+		}
+		if err := json.Unmarshal(body, &p); err == nil && (isProblem || p.Title != "" || p.Type != "" || p.Status != 0) {
+			e.Problem = Problem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, Instance: p.Instance}
+			e.FieldErrors = p.Errors
+			e.scrub(redact)
+			return e
+		}
+	}
+	if len(body) > 0 {
+		e.Body = body
+	}
+	return e
+}
+
+// scrub removes the given secrets from every text field of the decoded problem.
+func (e *APIError) scrub(secrets []string) {
+	r := redactor(secrets)
+	if r == nil {
+		return
+	}
+	e.Problem.Type = r.Replace(e.Problem.Type)
+	e.Problem.Title = r.Replace(e.Problem.Title)
+	e.Problem.Detail = r.Replace(e.Problem.Detail)
+	e.Problem.Instance = r.Replace(e.Problem.Instance)
+	if len(e.FieldErrors) > 0 {
+		clean := make(map[string][]string, len(e.FieldErrors))
+		for k, msgs := range e.FieldErrors {
+			out := make([]string, len(msgs))
+			for i, m := range msgs {
+				out[i] = r.Replace(m)
+			}
+			clean[r.Replace(k)] = out
+		}
+		e.FieldErrors = clean
+	}
+}
+
+// redactor returns a replacer of the non-empty secrets, or nil when there are none.
+func redactor(secrets []string) *strings.Replacer {
+	var pairs []string
+	for _, s := range secrets {
+		if s != "" {
+			pairs = append(pairs, s, "[REDACTED]")
+		}
+	}
+	if pairs == nil {
+		return nil
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// oneLine returns s with control characters replaced by spaces, cut to at most max runes.
+func oneLine(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}

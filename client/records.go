@@ -1,0 +1,107 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"unicode/utf8"
+)
+
+// Source yields the records of an upload one at a time, already encoded. Next appends the next
+// record, as one JSON object, to dst and returns the extended slice; it returns io.EOF (and dst
+// unchanged) after the last record. The uploader appends straight into a block's request body, so
+// a source that encodes without allocating keeps the whole upload path allocation-free.
+//
+// The ready sources are NewCSVSource, NewJSONLinesSource and Records. Records from any other Source
+// are checked by the uploader before they are sent: each must be a JSON object of scalar values,
+// with known keys when the columns are known.
+type Source interface {
+	Next(dst []byte) ([]byte, error)
+}
+
+// columnChecker is implemented by the ready sources: Upload hands them the known columns once, and
+// they check each record themselves (the CSV source checks only its header).
+type columnChecker interface {
+	checkColumns(known map[string]struct{}) error
+}
+
+// releaser is implemented by sources holding resources that Upload must free when it returns.
+type releaser interface {
+	release()
+}
+
+// recordsSource encodes Records pulled from an iterator.
+type recordsSource struct {
+	next  func() (Record, error, bool)
+	stop  func()
+	index int64
+	keys  []string
+	known map[string]struct{}
+}
+
+// Records returns a source of the records of seq, encoded with their keys in sorted order. A value
+// must be a JSON scalar: nil, a string, a bool, an integer or float type, json.Number, or any type
+// that encoding/json encodes as a scalar (time.Time, for instance); a nested map or slice is an
+// error naming the record's index and key (matching ErrInvalidRecord). An error yielded by seq ends
+// the upload with that error.
+//
+// The source pulls from seq as it is read (with iter.Pull2). Upload stops seq when it returns; if
+// you call Next yourself, read to io.EOF, or seq stays suspended.
+func Records(seq iter.Seq2[Record, error]) Source {
+	next, stop := iter.Pull2(seq)
+	return &recordsSource{next: next, stop: stop}
+}
+
+// Next appends the next record to dst; io.EOF after the last one.
+func (s *recordsSource) Next(dst []byte) ([]byte, error) {
+	rec, err, ok := s.next()
+	if !ok {
+		return dst, io.EOF
+	}
+	i := s.index
+	s.index++
+	if err != nil {
+		return dst, fmt.Errorf("data8: record %d: %w", i, err)
+	}
+	s.keys = s.keys[:0]
+	for k := range rec {
+		s.keys = append(s.keys, k)
+	}
+	slices.Sort(s.keys)
+	start := len(dst)
+	dst = append(dst, '{')
+	for n, k := range s.keys {
+		if s.known != nil {
+			if _, ok := s.known[k]; !ok {
+				return dst[:start], invalidRecord("record %d: key %q is not a column of the dataset", i, k)
+			}
+		}
+		if !utf8.ValidString(k) {
+			return dst[:start], invalidRecord("record %d: key %q is not valid UTF-8", i, k)
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, k)
+		dst = append(dst, ':')
+		v := rec[k]
+		var verr error
+		dst, verr = appendScalar(dst, v)
+		if errors.Is(verr, errNotScalar) {
+			return dst[:start], invalidRecord("record %d: value of key %q is a %T; values must be strings, numbers, booleans or null", i, k, v)
+		}
+		if verr != nil {
+			return dst[:start], invalidRecord("record %d: value of key %q: %v", i, k, verr)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func (s *recordsSource) checkColumns(known map[string]struct{}) error {
+	s.known = known
+	return nil
+}
+
+func (s *recordsSource) release() { s.stop() }

@@ -1,0 +1,370 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/gen"
+)
+
+// Upload limits.
+const (
+	// MaxBlockSize is the most records one block may hold (documented by Data8).
+	MaxBlockSize = 1000
+	// DefaultConcurrency is the number of blocks an upload sends at once unless told otherwise.
+	DefaultConcurrency = 8
+)
+
+// UploadOptions tunes Upload. The zero value uploads blocks of 1,000 records, 8 at a time, numbered
+// from 0.
+type UploadOptions struct {
+	// BlockSize is the number of records per block, 1 to 1,000. 0 means 1,000.
+	BlockSize int
+	// Concurrency is the number of blocks sent at once, 1 to 64. 0 means 8.
+	Concurrency int
+	// StartBlock is the number of the block holding the source's first record; blocks are numbered
+	// upwards from it in input order. Use it to append a second source after the blocks of a first,
+	// or to resume by hand with a source already positioned at the checkpoint.
+	StartBlock int
+	// Resume is a checkpoint reported by an interrupted Upload of the same source with the same
+	// StartBlock and BlockSize. When it is past StartBlock, the records of blocks StartBlock to
+	// Resume-1 are read from the source and skipped, and uploading starts at block Resume. Record
+	// indices (in BlockError) still count from the source's first record.
+	Resume int
+	// Columns are the dataset's columns, when known: every record's keys are checked against them
+	// before anything is sent (a CSV source's header is checked once instead). nil skips the check.
+	Columns []string
+	// Progress, when set, is called after every acknowledged block, one call at a time, from the
+	// uploader's goroutines. It must return quickly.
+	Progress func(UploadProgress)
+}
+
+// UploadProgress reports an upload's progress so far (counting this call's blocks only).
+type UploadProgress struct {
+	// Blocks, Records and Bytes count the blocks acknowledged by the server, their records, and the
+	// bytes of their request bodies.
+	Blocks, Records, Bytes int64
+	// Checkpoint is the block number below which every block is acknowledged: pass it as
+	// UploadOptions.Resume to restart an interrupted upload without sending those blocks again.
+	Checkpoint int
+	// TotalBlocks and TotalRecords are the blocks and records this call will send, once the source
+	// has been read to its end; -1 until then.
+	TotalBlocks, TotalRecords int64
+}
+
+// UploadResult reports what an upload sent. Upload returns it with its error too, describing the
+// blocks acknowledged before the failure.
+type UploadResult struct {
+	// Blocks and Records count the blocks acknowledged and their records.
+	Blocks, Records int64
+	// FirstBlock is the number of the first block this call uploads; LastBlock is the highest block
+	// number acknowledged (FirstBlock-1 when none was).
+	FirstBlock, LastBlock int
+	// Bytes is the size of the acknowledged blocks' request bodies.
+	Bytes int64
+	// Checkpoint is the block number below which every block is acknowledged (see UploadProgress).
+	Checkpoint int
+	// SkippedRecords is the number of records skipped for UploadOptions.Resume.
+	SkippedRecords int64
+}
+
+// Upload streams the records of src into an incomplete input dataset in numbered blocks, sending up
+// to opts.Concurrency blocks at once, and returns what was sent. It does not create or complete the
+// dataset (UploadDataset does all three).
+//
+// Blocks are numbered in input order from opts.StartBlock, so the server processes the records in
+// input order. Each block's body is encoded once, into a buffer from a small pool (memory does not
+// grow with the input), and a retry sends the same bytes; since re-sending a block number
+// overwrites that block, retries never duplicate records. Each block is retried under the client's
+// retry policy.
+//
+// A block that fails for good (a 400, say, which is never retried) stops the upload at once: work in
+// flight is cancelled, no later block is sent, and the error is a *BlockError naming the dataset,
+// the block and its record range, wrapping the *APIError. A record refused by the local checks, or
+// an error from the source, stops the upload likewise. On every error the result describes the
+// blocks acknowledged so far; its Checkpoint is where to resume.
+func (c *Client) Upload(ctx context.Context, dataset string, src Source, opts UploadOptions) (*UploadResult, error) {
+	if rel, ok := src.(releaser); ok {
+		defer rel.release()
+	}
+	u, err := c.newUploader(dataset, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return u.run(ctx)
+}
+
+// uploader is one Upload call.
+type uploader struct {
+	c           *Client
+	dataset     string
+	src         Source
+	blockSize   int
+	concurrency int
+	start       int // StartBlock
+	first       int // first block sent (Resume, or StartBlock)
+	known       map[string]struct{}
+	checkEach   bool // the source is not one of ours: check every record
+
+	mu          sync.Mutex // guards the fields below and serialises Progress calls
+	progress    func(UploadProgress)
+	acked       map[int]bool // acknowledged blocks at or above checkpoint
+	checkpoint  int
+	blocks      int64
+	records     int64
+	bytes       int64
+	last        int
+	totalBlocks int64
+	totalRecs   int64
+}
+
+// block is one block's encoded request body.
+type block struct {
+	number int
+	first  int64 // source index of its first record
+	n      int   // records in it
+	body   []byte
+}
+
+func (c *Client) newUploader(dataset string, src Source, opts UploadOptions) (*uploader, error) {
+	if err := ValidateDatasetName(dataset); err != nil {
+		return nil, err
+	}
+	if src == nil {
+		return nil, invalid("upload to dataset %q: no source", dataset)
+	}
+	u := &uploader{
+		c: c, dataset: dataset, src: src,
+		blockSize: opts.BlockSize, concurrency: opts.Concurrency,
+		start: opts.StartBlock, first: opts.StartBlock,
+		progress: opts.Progress, acked: map[int]bool{},
+		totalBlocks: -1, totalRecs: -1,
+	}
+	if u.blockSize == 0 {
+		u.blockSize = MaxBlockSize
+	}
+	if u.blockSize < 1 || u.blockSize > MaxBlockSize {
+		return nil, invalid("upload to dataset %q: block size %d is out of range 1..%d", dataset, opts.BlockSize, MaxBlockSize)
+	}
+	if u.concurrency == 0 {
+		u.concurrency = DefaultConcurrency
+	}
+	if u.concurrency < 1 || u.concurrency > maxConcurrency {
+		return nil, invalid("upload to dataset %q: concurrency %d is out of range 1..%d", dataset, opts.Concurrency, maxConcurrency)
+	}
+	if opts.StartBlock < 0 || opts.StartBlock > math.MaxInt32 {
+		return nil, invalid("upload to dataset %q: start block %d is out of range 0..%d", dataset, opts.StartBlock, math.MaxInt32)
+	}
+	if opts.Resume != 0 {
+		if opts.Resume < opts.StartBlock || opts.Resume > math.MaxInt32 {
+			return nil, invalid("upload to dataset %q: resume block %d is before start block %d or too large", dataset, opts.Resume, opts.StartBlock)
+		}
+		u.first = opts.Resume
+	}
+	u.checkpoint, u.last = u.first, u.first-1
+	if opts.Columns != nil {
+		u.known = make(map[string]struct{}, len(opts.Columns))
+		for _, col := range opts.Columns {
+			u.known[col] = struct{}{}
+		}
+	}
+	if cc, ok := src.(columnChecker); ok {
+		if u.known != nil {
+			if err := cc.checkColumns(u.known); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		u.checkEach = true
+	}
+	return u, nil
+}
+
+func (u *uploader) run(parent context.Context) (*UploadResult, error) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+
+	index, err := u.skip(ctx)
+	if err != nil {
+		return u.result(index), err
+	}
+	skipped := index
+
+	free := make(chan *block, u.concurrency+1)
+	for range u.concurrency + 1 {
+		free <- &block{}
+	}
+	work := make(chan *block)
+	var wg sync.WaitGroup
+	for range u.concurrency {
+		wg.Go(func() {
+			for b := range work {
+				u.send(ctx, cancel, b)
+				free <- b
+			}
+		})
+	}
+
+	var blocks int64
+	num := u.first
+read:
+	for {
+		var b *block
+		select {
+		case b = <-free:
+		case <-ctx.Done():
+			break read
+		}
+		if num > math.MaxInt32 {
+			cancel(invalid("upload to dataset %q: block number %d is too large", u.dataset, num))
+			break
+		}
+		eof, err := u.fill(b, num, index)
+		if err != nil {
+			cancel(fmt.Errorf("data8: upload to dataset %q: %w", u.dataset, err))
+			break
+		}
+		if b.n > 0 {
+			select {
+			case work <- b:
+			case <-ctx.Done():
+				break read
+			}
+			num++
+			blocks++
+			index += int64(b.n)
+		}
+		if eof {
+			u.mu.Lock()
+			u.totalBlocks, u.totalRecs = blocks, index-skipped
+			u.mu.Unlock()
+			break
+		}
+	}
+	close(work)
+	wg.Wait()
+
+	if err := context.Cause(ctx); err != nil {
+		if _, ok := err.(*BlockError); !ok && parent.Err() != nil {
+			err = fmt.Errorf("data8: upload to dataset %q: %w", u.dataset, err)
+		}
+		return u.result(skipped), err
+	}
+	return u.result(skipped), nil
+}
+
+// skip reads and drops the records of the blocks before Resume, returning how many it read.
+func (u *uploader) skip(ctx context.Context) (int64, error) {
+	n := int64(u.first-u.start) * int64(u.blockSize)
+	var scratch []byte
+	for i := int64(0); i < n; i++ {
+		if i%int64(u.blockSize) == 0 && ctx.Err() != nil {
+			return i, context.Cause(ctx)
+		}
+		var err error
+		scratch, err = u.src.Next(scratch[:0])
+		if err == io.EOF {
+			return i, invalid("upload to dataset %q: resuming at block %d needs %d records to skip, but the source has only %d", u.dataset, u.first, n, i)
+		}
+		if err != nil {
+			return i, fmt.Errorf("data8: upload to dataset %q: skipping to block %d: %w", u.dataset, u.first, err)
+		}
+	}
+	return n, nil
+}
+
+// fill encodes the next block: up to blockSize records from the source, as the body
+// {"blockNumber":N,"records":[...]}. eof reports that the source is exhausted.
+func (u *uploader) fill(b *block, num int, index int64) (eof bool, err error) {
+	b.number, b.first, b.n = num, index, 0
+	b.body = append(b.body[:0], `{"blockNumber":`...)
+	b.body = strconv.AppendInt(b.body, int64(num), 10)
+	b.body = append(b.body, `,"records":[`...)
+	for b.n < u.blockSize {
+		mark := len(b.body)
+		if b.n > 0 {
+			b.body = append(b.body, ',')
+		}
+		recStart := len(b.body)
+		b.body, err = u.src.Next(b.body)
+		if err == io.EOF {
+			b.body = b.body[:mark]
+			eof = true
+			break
+		}
+		if err != nil {
+			b.body = b.body[:mark]
+			return false, err
+		}
+		if u.checkEach {
+			rec := b.body[recStart:]
+			i := index + int64(b.n)
+			if !utf8.Valid(rec) {
+				return false, invalidRecord("record %d: not valid UTF-8", i)
+			}
+			if cerr := checkObject(rec, u.known); cerr != nil {
+				return false, invalidRecord("record %d: %v", i, cerr)
+			}
+		}
+		b.n++
+	}
+	b.body = append(b.body, ']', '}')
+	return eof, nil
+}
+
+// send uploads one block under the retry policy, acknowledging it or cancelling the upload.
+func (u *uploader) send(ctx context.Context, cancel context.CancelCauseFunc, b *block) {
+	if ctx.Err() != nil {
+		return
+	}
+	body := b.body
+	_, err := u.c.do(ctx, call{
+		op:       "Dataset_UploadBlock",
+		retry500: true,
+		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+			return u.c.api.DatasetUploadBlockWithBody(ctx, u.dataset, headerContentType, bytes.NewReader(body), edit)
+		},
+	})
+	if err != nil {
+		cancel(&BlockError{Dataset: u.dataset, Block: b.number, FirstRecord: b.first, LastRecord: b.first + int64(b.n) - 1, Err: err})
+		return
+	}
+	u.ack(b)
+}
+
+// ack records an acknowledged block, advances the checkpoint and reports progress.
+func (u *uploader) ack(b *block) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.blocks++
+	u.records += int64(b.n)
+	u.bytes += int64(len(b.body))
+	u.last = max(u.last, b.number)
+	u.acked[b.number] = true
+	for u.acked[u.checkpoint] {
+		delete(u.acked, u.checkpoint)
+		u.checkpoint++
+	}
+	if u.progress != nil {
+		u.progress(UploadProgress{
+			Blocks: u.blocks, Records: u.records, Bytes: u.bytes, Checkpoint: u.checkpoint,
+			TotalBlocks: u.totalBlocks, TotalRecords: u.totalRecs,
+		})
+	}
+}
+
+func (u *uploader) result(skipped int64) *UploadResult {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return &UploadResult{
+		Blocks: u.blocks, Records: u.records, FirstBlock: u.first, LastBlock: u.last,
+		Bytes: u.bytes, Checkpoint: u.checkpoint, SkippedRecords: skipped,
+	}
+}

@@ -1,0 +1,269 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// mapColumnNames maps headers as data8 run does: a valid column name is kept, any other is mapped with
+// mapColumnName, and the results are de-duplicated in order: the second header that maps to "email" becomes
+// "email_2", the third "email_3", skipping any name already taken.
+func mapColumnNames(headers []string) []string {
+	m := newColumnMapper(true, "", nil)
+	out := make([]string, len(headers))
+	for i, h := range headers {
+		out[i], _ = m.column(h, i+1) // cannot fail without known columns
+	}
+	return out
+}
+
+func TestMapColumnNames(t *testing.T) {
+	cases := []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"First Name", "Last Name", "Email", "Address Line 1"}, []string{"first_name", "last_name", "email", "address_line_1"}},
+		{[]string{"  Post--Code  ", "E-mail/Address", "a__b"}, []string{"post_code", "e_mail_address", "a__b"}},
+		{[]string{"2nd Line", "_x", "###", "Zoë"}, []string{"c_2nd_line", "x", "c_3", "zo"}},
+		{[]string{"Email", "EMAIL", "e mail", "email_2"}, []string{"email", "email_2", "e_mail", "email_2_2"}},
+	}
+	for _, c := range cases {
+		if got := mapColumnNames(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("mapColumnNames(%q) = %q, want %q", c.in, got, c.want)
+		}
+		for _, name := range mapColumnNames(c.in) {
+			if !validColumnName(name) {
+				t.Errorf("%q is not a valid column name", name)
+			}
+		}
+	}
+}
+
+func TestParseColumnSpec(t *testing.T) {
+	got, err := parseColumnSpec("a, b:1,c:-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []columnSpec{{"a", 0}, {"b", 1}, {"c", -2}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for _, bad := range []string{"", "a,", "A", "a:x", "a,a", "1a", "a:1:2"} {
+		if _, err := parseColumnSpec(bad); err == nil {
+			t.Errorf("parseColumnSpec(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseJSONLine(t *testing.T) {
+	fields, err := parseJSONLine([]byte(` {"a":"x\u0041","b":1.50,"c":true,"d":null,"e":-0} `), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys, values []string
+	for _, f := range fields {
+		keys, values = append(keys, f.Key), append(values, string(f.Value))
+	}
+	if want := []string{"a", "b", "c", "d", "e"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("keys %q, want %q", keys, want)
+	}
+	if want := []string{`"xA"`, "1.50", "true", "null", "-0"}; !reflect.DeepEqual(values, want) {
+		t.Errorf("values %q, want %q (numbers as written)", values, want)
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uo\te`, "nl\n\r\t\x00\x1f", "Zoë ✓ \u2028", "<&>"} {
+		b := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("appendJSONString(%q) = %s: decodes to %q, %v", s, b, back, err)
+		}
+	}
+}
+
+func TestOrderColumns(t *testing.T) {
+	cols := map[string]int{"zeta": 0, "email_valid": 0, "first_name": 0, "email": 0, "alpha": 0}
+	got := orderColumns([]string{"first_name", "email", "missing"}, cols)
+	want := []string{"first_name", "email", "alpha", "email_valid", "zeta"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestCellText(t *testing.T) {
+	cases := map[string]any{"": nil, "x": "x", "1.50": json.Number("1.50"), "true": true, "1e+21": 1e21, "0.1": 0.1, `{"a":1}`: map[string]any{"a": 1}}
+	for want, v := range cases {
+		if got := cellText(v); got != want && !(want == "1e+21" && got == "1000000000000000000000") {
+			t.Errorf("cellText(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	got := shellJoin([]string{"data8", "run", "my file.csv", "--param", "A=it's", "/tmp/x.csv", ""})
+	want := `data8 run 'my file.csv' --param 'A=it'\''s' /tmp/x.csv ''`
+	if got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+func TestRedactor(t *testing.T) {
+	r := newRedactor()
+	var b bytes.Buffer
+	w := &redactWriter{w: &b, r: r}
+	r.add("abc") // too short to redact
+	r.add("s3cr3t-value")
+	r.add("tok.en.value")
+	n, err := io.WriteString(w, "secret s3cr3t-value and tok.en.value, abc")
+	if err != nil || n != len("secret s3cr3t-value and tok.en.value, abc") {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	if got, want := b.String(), "secret [REDACTED] and [REDACTED], abc"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// sourceRecords reads every record a recordSource produces for a validated file.
+func sourceRecords(t testing.TB, plan *inputPlan) ([]map[string]any, error) {
+	src, err := openSource(plan)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	var out []map[string]any
+	var buf []byte
+	for {
+		buf, err = src.Next(buf[:0])
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(buf))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("source produced invalid JSON %q: %v", buf, err)
+		}
+		out = append(out, m)
+	}
+}
+
+// FuzzCSVInput checks, for any file, that the validation pass and the upload pass agree: a file the
+// validation pass accepts streams as exactly the records encoding/csv reads, every cell a string; a file it
+// refuses gets an error naming the file.
+func FuzzCSVInput(f *testing.F) {
+	for _, seed := range []string{
+		"a,b\n1,2\n", "a,b\n1,2\n3\n", "\xef\xbb\xbfa\n\"x\"\"y\"\n", "a\n\"multi\nline\"\n", "a,b\r\n1,\r\n",
+		"a\n\xff\n", "a,a\n1,2\n", "a\n", "", "a,b\n\"1,2\n", "First Name,e-mail\n x , y \n", "a\n\n\n1\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, content string) {
+		path := filepath.Join(t.TempDir(), "f.csv")
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := scanInput(context.Background(), path, formatCSV, newColumnMapper(true, "", nil), nil)
+		if err != nil {
+			var ie *inputError
+			if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		got, err := sourceRecords(t, plan)
+		if err != nil {
+			t.Fatalf("validated file failed to stream: %v", err)
+		}
+		r := csv.NewReader(strings.NewReader(strings.TrimPrefix(content, utf8BOM)))
+		rows, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("validated file is not CSV: %v", err)
+		}
+		if int64(len(rows)-1) != plan.Records || len(got) != len(rows)-1 {
+			t.Fatalf("%d rows, plan says %d, source gave %d", len(rows)-1, plan.Records, len(got))
+		}
+		for i, row := range rows[1:] {
+			for j, cell := range row {
+				if got[i][plan.Columns[j]] != cell {
+					t.Fatalf("record %d column %s = %q, want %q", i, plan.Columns[j], got[i][plan.Columns[j]], cell)
+				}
+			}
+		}
+	})
+}
+
+// FuzzJSONLinesInput checks that a JSON Lines file the validation pass accepts streams as the same objects
+// (values as given), and that a refused one gets an error naming the file.
+func FuzzJSONLinesInput(f *testing.F) {
+	for _, seed := range []string{
+		"{\"a\":1}\n", "{\"a\":\"x\",\"b\":null}\n\n{\"b\":true}\n", "[1]\n", "{\"a\":{}}\n", "{\"a\":1,\"a\":2}\n",
+		"{\"First Name\":\"x\",\"first_name\":\"y\"}\n", "{\"a\":1e400}\n", "{\"a\":\"\\ud800\"}\n", "{} {}\n", "\xef\xbb\xbf{\"a\":-0.0}\r\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, content string) {
+		path := filepath.Join(t.TempDir(), "f.jsonl")
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := scanInput(context.Background(), path, formatJSONL, newColumnMapper(true, "", nil), nil)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		got, err := sourceRecords(t, plan)
+		if err != nil {
+			t.Fatalf("validated file failed to stream: %v", err)
+		}
+		rename := map[string]string{}
+		for i := range plan.Raw {
+			rename[plan.Raw[i]] = plan.Columns[i]
+		}
+		var want []map[string]any
+		for _, line := range strings.Split(strings.TrimPrefix(content, utf8BOM), "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			dec := json.NewDecoder(strings.NewReader(line))
+			dec.UseNumber()
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				t.Fatalf("validated line %q does not decode: %v", line, err)
+			}
+			r := map[string]any{}
+			for k, v := range m {
+				r[rename[k]] = v
+			}
+			want = append(want, r)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("source gave %v, want %v", got, want)
+		}
+		for _, rec := range got {
+			for k, v := range rec {
+				if !validColumnName(k) {
+					t.Fatalf("key %q is not a valid column name", k)
+				}
+				if s, ok := v.(string); ok && !utf8.ValidString(s) {
+					t.Fatalf("invalid UTF-8 value %q", s)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,295 @@
+package data8test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/data8-toolkit/data8/gen"
+)
+
+// apiKey is one API key of the account (for Data8's validation services), guarded by Server.mu.
+type apiKey struct {
+	key         string
+	description *string
+	username    *string
+	expiresOn   *time.Time
+	maxPerDay   *int32
+	clientKey   bool
+	domains     []string
+	ips         []string
+	services    []string
+}
+
+// view is the key as the API shows it; the lists are never null.
+func (k *apiKey) view() gen.ApiKey {
+	v := gen.ApiKey{
+		Key:             k.key,
+		Description:     k.description,
+		Username:        k.username,
+		ExpiresOn:       k.expiresOn,
+		AllowedDomains:  ptr(append([]string{}, k.domains...)),
+		AllowedIPs:      ptr(append([]string{}, k.ips...)),
+		AllowedServices: ptr(append([]string{}, k.services...)),
+	}
+	if k.maxPerDay != nil {
+		v.MaxRequestsPerIPPerDay = ptr(*k.maxPerDay)
+	}
+	return v
+}
+
+// credential is one OAuth client of the account, guarded by Server.mu.
+type credential struct {
+	id          string
+	description string
+	secret      string
+}
+
+// view is the credential as the API shows it, without secrets.
+func (c *credential) view() gen.ClientCredential {
+	return gen.ClientCredential{ClientId: c.id, Description: ptr(c.description)}
+}
+
+// keyMissing is the detail of a 404 for an API key.
+func keyMissing(key string) string {
+	return fmt.Sprintf("The requested API key %s does not exist.", key)
+}
+
+// newAPIKey generates a key of the form ABCD-1234-EFGH-5678.
+func newAPIKey() string {
+	const letters, digits = "ABCDEFGHJKLMNPQRSTUVWXYZ", "0123456789"
+	group := func(alphabet string) string {
+		b := make([]byte, 4)
+		for i := range b {
+			n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+			b[i] = alphabet[n.Int64()]
+		}
+		return string(b)
+	}
+	return group(letters) + "-" + group(digits) + "-" + group(letters) + "-" + group(digits)
+}
+
+// ApiKeyGetList returns every API key of the account, oldest first.
+func (a *strictAPI) ApiKeyGetList(ctx context.Context, req gen.ApiKeyGetListRequestObject) (gen.ApiKeyGetListResponseObject, error) {
+	s := a.s
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(gen.ApiKeyGetList200JSONResponse, 0, len(s.keyOrder))
+	for _, k := range s.keyOrder {
+		out = append(out, s.apiKeys[k].view())
+	}
+	return out, nil
+}
+
+// ApiKeyCreateApiKey creates an API key, generating the key when none is given.
+func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreateApiKeyRequestObject) (gen.ApiKeyCreateApiKeyResponseObject, error) {
+	s := a.s
+	bad := func(member, msg string) (gen.ApiKeyCreateApiKeyResponseObject, error) {
+		return gen.ApiKeyCreateApiKey400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError(member, msg)}, nil
+	}
+	if req.Body == nil {
+		return bad("$", "A request body is required.")
+	}
+	b := req.Body
+	if b.MaxRequestsPerIPPerDay != nil && *b.MaxRequestsPerIPPerDay < 0 {
+		return bad("maxRequestsPerIPPerDay", "The limit must be 0 or more.")
+	}
+	k := &apiKey{
+		description: ptr(b.Description),
+		username:    b.Username,
+		expiresOn:   b.ExpiresOn,
+		maxPerDay:   b.MaxRequestsPerIPPerDay,
+		clientKey:   b.IsClientKey != nil && *b.IsClientKey,
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b.Key != nil {
+		k.key = *b.Key
+		switch {
+		case strings.TrimSpace(k.key) == "" || strings.ContainsAny(k.key, "/?#% \t\r\n"):
+			return bad("key", "A key may not be blank or contain white space, /, ?, # or %.")
+		case s.apiKeys[k.key] != nil:
+			return bad("key", fmt.Sprintf("The API key %s already exists.", k.key))
+		}
+	} else {
+		for k.key = newAPIKey(); s.apiKeys[k.key] != nil; k.key = newAPIKey() {
+		}
+	}
+	s.apiKeys[k.key] = k
+	s.keyOrder = append(s.keyOrder, k.key)
+	return gen.ApiKeyCreateApiKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(k.view())}, nil
+}
+
+// ApiKeyGetByKey returns one API key.
+func (a *strictAPI) ApiKeyGetByKey(ctx context.Context, req gen.ApiKeyGetByKeyRequestObject) (gen.ApiKeyGetByKeyResponseObject, error) {
+	s := a.s
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k := s.apiKeys[req.Key]
+	if k == nil {
+		return gen.ApiKeyGetByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
+	}
+	return gen.ApiKeyGetByKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(k.view())}, nil
+}
+
+// ApiKeyUpdateByKey updates a key's description, username, expiry and daily limit. A member left out is
+// kept; expiresOn or maxRequestsPerIPPerDay given as null is cleared (never expires, no limit).
+func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateByKeyRequestObject) (gen.ApiKeyUpdateByKeyResponseObject, error) {
+	s := a.s
+	bad := func(member, msg string) (gen.ApiKeyUpdateByKeyResponseObject, error) {
+		return gen.ApiKeyUpdateByKey400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError(member, msg)}, nil
+	}
+	if req.Body == nil {
+		return bad("$", "A request body is required.")
+	}
+	// Tell a member sent as null from one left out: the generated type cannot.
+	present := map[string]json.RawMessage{}
+	if raw, ok := ctx.Value(ctxRawBody).([]byte); ok {
+		_ = json.Unmarshal(raw, &present)
+	}
+	b := req.Body
+	if b.MaxRequestsPerIPPerDay != nil && *b.MaxRequestsPerIPPerDay < 0 {
+		return bad("maxRequestsPerIPPerDay", "The limit must be 0 or more.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.apiKeys[req.Key]
+	if k == nil {
+		return gen.ApiKeyUpdateByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
+	}
+	if b.Description != nil {
+		k.description = ptr(*b.Description)
+	}
+	if b.Username != nil {
+		k.username = ptr(*b.Username)
+	}
+	if _, sent := present["expiresOn"]; sent || b.ExpiresOn != nil {
+		k.expiresOn = b.ExpiresOn
+	}
+	if _, sent := present["maxRequestsPerIPPerDay"]; sent || b.MaxRequestsPerIPPerDay != nil {
+		k.maxPerDay = b.MaxRequestsPerIPPerDay
+	}
+	return gen.ApiKeyUpdateByKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(k.view())}, nil
+}
+
+// ApiKeyDeleteByKey deletes a key.
+func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteByKeyRequestObject) (gen.ApiKeyDeleteByKeyResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.apiKeys[req.Key] == nil {
+		return gen.ApiKeyDeleteByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
+	}
+	delete(s.apiKeys, req.Key)
+	s.keyOrder = slices.DeleteFunc(s.keyOrder, func(k string) bool { return k == req.Key })
+	return gen.ApiKeyDeleteByKey200Response{}, nil
+}
+
+// ApiKeyAddAllowedDomain allows a domain to use a key (lower-cased; adding one twice keeps one).
+func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAddAllowedDomainRequestObject) (gen.ApiKeyAddAllowedDomainResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.apiKeys[req.Key]
+	if k == nil {
+		return gen.ApiKeyAddAllowedDomain404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
+	}
+	d := strings.ToLower(strings.TrimSpace(req.Domain))
+	if d == "" || len(d) > 253 || strings.ContainsAny(d, " \t\r\n/\\?#@:") {
+		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
+	}
+	if !slices.Contains(k.domains, d) {
+		k.domains = append(k.domains, d)
+	}
+	return gen.ApiKeyAddAllowedDomain200Response{}, nil
+}
+
+// ApiKeyAddAllowedIPPUT allows a subnet to use a key: network plus prefix bits, or network as a CIDR when
+// prefix is blank (a single address is taken as a host). The subnet is stored in CIDR form with its host
+// bits cleared.
+func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAddAllowedIPPUTRequestObject) (gen.ApiKeyAddAllowedIPPUTResponseObject, error) {
+	s := a.s
+	bad := func(member, msg string) (gen.ApiKeyAddAllowedIPPUTResponseObject, error) {
+		return gen.ApiKeyAddAllowedIPPUT400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError(member, msg)}, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.apiKeys[req.Key]
+	if k == nil {
+		return gen.ApiKeyAddAllowedIPPUT404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
+	}
+	var pfx netip.Prefix
+	if req.Prefix == "" {
+		var err error
+		if pfx, err = netip.ParsePrefix(req.Network); err != nil {
+			addr, aerr := netip.ParseAddr(req.Network)
+			if aerr != nil {
+				return bad("network", fmt.Sprintf("%q is neither an IP address nor a CIDR subnet.", req.Network))
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+	} else {
+		addr, err := netip.ParseAddr(req.Network)
+		if err != nil {
+			return bad("network", fmt.Sprintf("%q is not an IP address.", req.Network))
+		}
+		bits, err := strconv.Atoi(req.Prefix)
+		if err != nil || bits < 0 || bits > addr.BitLen() {
+			return bad("prefix", fmt.Sprintf("The prefix must be a number of bits from 0 to %d.", addr.BitLen()))
+		}
+		pfx = netip.PrefixFrom(addr, bits)
+	}
+	cidr := pfx.Masked().String()
+	if !slices.Contains(k.ips, cidr) {
+		k.ips = append(k.ips, cidr)
+	}
+	return gen.ApiKeyAddAllowedIPPUT200Response{}, nil
+}
+
+// ClientCredentialGetList returns the account's OAuth clients, oldest first, without secrets.
+func (a *strictAPI) ClientCredentialGetList(ctx context.Context, req gen.ClientCredentialGetListRequestObject) (gen.ClientCredentialGetListResponseObject, error) {
+	s := a.s
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(gen.ClientCredentialGetList200JSONResponse, 0, len(s.credOrder))
+	for _, id := range s.credOrder {
+		out = append(out, s.creds[id].view())
+	}
+	return out, nil
+}
+
+// ClientCredentialCreate creates an OAuth client with a generated id and secret. The answer carries the
+// secret, once, as secrets[0].value; the new client can then fetch tokens.
+func (a *strictAPI) ClientCredentialCreate(ctx context.Context, req gen.ClientCredentialCreateRequestObject) (gen.ClientCredentialCreateResponseObject, error) {
+	s := a.s
+	if req.Body == nil {
+		return gen.ClientCredentialCreate400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("$", "A request body is required.")}, nil
+	}
+	c := &credential{id: "data8test-" + randomHex(8), description: req.Body.Description, secret: randomHex(24)}
+	s.mu.Lock()
+	s.creds[c.id] = c
+	s.credOrder = append(s.credOrder, c.id)
+	s.mu.Unlock()
+	v := c.view()
+	v.Secrets = &[]any{map[string]any{"type": "SharedSecret", "value": c.secret, "description": nil, "expiration": nil}}
+	return gen.ClientCredentialCreate200JSONResponse{ClientCredentialOKJSONResponse: gen.ClientCredentialOKJSONResponse(v)}, nil
+}
+
+// ClientCredentialGetById returns one OAuth client, without secrets.
+func (a *strictAPI) ClientCredentialGetById(ctx context.Context, req gen.ClientCredentialGetByIdRequestObject) (gen.ClientCredentialGetByIdResponseObject, error) {
+	s := a.s
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := s.creds[req.Id]
+	if c == nil {
+		return gen.ClientCredentialGetById404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested client credential %s does not exist.", req.Id))}, nil
+	}
+	return gen.ClientCredentialGetById200JSONResponse{ClientCredentialOKJSONResponse: gen.ClientCredentialOKJSONResponse(c.view())}, nil
+}

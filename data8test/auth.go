@@ -1,0 +1,190 @@
+package data8test
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// The scope of the API, the only one the token endpoint grants.
+const scopeBatchAPI = "BatchApi"
+
+// maxTokenBody caps the size of a token request.
+const maxTokenBody = 64 << 10
+
+// serveToken is the OAuth2 token endpoint: client credentials grant, scope BatchApi, the client
+// authenticated by client_id and client_secret in the form body (client_secret_post) or by HTTP Basic
+// (client_secret_basic). Errors follow RFC 6749 section 5.2 and never echo the secret.
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	if !s.enter() {
+		return
+	}
+	defer s.inflight.Done()
+	n := s.countRequest(OpToken)
+	if s.injectFault(w, r, OpToken, n, func(w http.ResponseWriter) { s.issueToken(w, r) }) {
+		return
+	}
+	s.issueToken(w, r)
+}
+
+// oauthError writes an RFC 6749 error response.
+func oauthError(w http.ResponseWriter, status int, code, description string) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+}
+
+// issueToken handles a token request after faults.
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "The token endpoint takes POST.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form.")
+		return
+	}
+	form := r.PostForm
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		// RFC 6749 2.3.1: the id and secret are form-encoded before Basic encoding.
+		if u, err := url.QueryUnescape(id); err == nil {
+			id = u
+		}
+		if u, err := url.QueryUnescape(secret); err == nil {
+			secret = u
+		}
+		if form.Has("client_secret") {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "The client authenticated in two ways.")
+			return
+		}
+	} else {
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	switch gt := form.Get("grant_type"); gt {
+	case "client_credentials":
+	case "":
+		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing.")
+		return
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials grant is supported.")
+		return
+	}
+	if !s.clientValid(id, secret) {
+		if basic {
+			w.Header().Set("WWW-Authenticate", `Basic realm="data8test"`)
+			oauthError(w, http.StatusUnauthorized, "invalid_client", "The client could not be authenticated.")
+			return
+		}
+		oauthError(w, http.StatusBadRequest, "invalid_client", "The client could not be authenticated.")
+		return
+	}
+	if scope := form.Get("scope"); scope != "" {
+		for _, sc := range strings.Fields(scope) {
+			if sc != scopeBatchAPI {
+				oauthError(w, http.StatusBadRequest, "invalid_scope", "The only scope is "+scopeBatchAPI+".")
+				return
+			}
+		}
+	}
+
+	tok := newToken()
+	life := s.cfg.tokenLifetime
+	s.mu.Lock()
+	t := time.Now()
+	if len(s.tokens) > 1000 {
+		for k, exp := range s.tokens {
+			if t.After(exp) {
+				delete(s.tokens, k)
+			}
+		}
+	}
+	s.tokens[tok] = t.Add(life)
+	s.mu.Unlock()
+	s.statsMu.Lock()
+	s.tokenCount++
+	s.statsMu.Unlock()
+
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"access_token": tok,
+		"token_type":   "Bearer",
+		"expires_in":   max(1, int64(math.Ceil(life.Seconds()))),
+		"scope":        scopeBatchAPI,
+	})
+}
+
+// clientValid reports whether id and secret name a client credential of the account.
+func (s *Server) clientValid(id, secret string) bool {
+	if id == "" || secret == "" {
+		return false
+	}
+	s.mu.RLock()
+	c, ok := s.creds[id]
+	s.mu.RUnlock()
+	return ok && c.secret != "" && subtle.ConstantTimeCompare([]byte(c.secret), []byte(secret)) == 1
+}
+
+// newToken makes an opaque access token.
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// TokenCount returns how many access tokens the token endpoint has issued.
+func (s *Server) TokenCount() int {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.tokenCount
+}
+
+// ExpireTokens makes every access token issued so far expired, as if their lifetime had passed.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	past := time.Now().Add(-time.Second)
+	for k := range s.tokens {
+		s.tokens[k] = past
+	}
+}
+
+// authenticate checks the bearer token of an API request. It writes a 401 problem with
+// WWW-Authenticate: Bearer and returns false when the token is missing, unknown or expired.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
+	if s.mutated(SkipAuth) {
+		return true
+	}
+	h := r.Header.Get("Authorization")
+	scheme, tok, _ := strings.Cut(h, " ")
+	tok = strings.TrimSpace(tok)
+	if h == "" || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		unauthorized(w, "Bearer", "The request has no bearer token.")
+		return false
+	}
+	s.mu.RLock()
+	exp, ok := s.tokens[tok]
+	s.mu.RUnlock()
+	switch {
+	case !ok:
+		unauthorized(w, `Bearer error="invalid_token", error_description="The access token is not valid"`, "The bearer token is not valid.")
+		return false
+	case time.Now().After(exp):
+		unauthorized(w, `Bearer error="invalid_token", error_description="The access token expired"`, "The bearer token has expired.")
+		return false
+	}
+	return true
+}
+
+// unauthorized writes a 401 problem with the given WWW-Authenticate challenge.
+func unauthorized(w http.ResponseWriter, challenge, detail string) {
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeProblem(w, problem(http.StatusUnauthorized, "Unauthorized", detail))
+}

@@ -1,0 +1,376 @@
+package data8test
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/data8-toolkit/data8/gen"
+)
+
+// dataset is one dataset of the account. Its name, columns and input flag never change; the rest is
+// guarded by Server.mu.
+type dataset struct {
+	name      string
+	columns   map[string]int32
+	input     bool
+	completed bool
+	blocks    map[int32]*block
+	count     int64
+	created   time.Time
+}
+
+// block is one uploaded block: its records as raw JSON objects, back to back in data, each ending at the
+// matching offset of ends. A block's data is never changed once stored (an overwrite stores a new block).
+type block struct {
+	num  int32
+	seq  int64 // when the block number was first uploaded, for the IgnoreBlockOrder mutation
+	data []byte
+	ends []uint32
+}
+
+// len is the number of records of the block.
+func (b *block) len() int { return len(b.ends) }
+
+// record returns the i-th record's raw JSON.
+func (b *block) record(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.data[start:b.ends[i]:b.ends[i]]
+}
+
+// view is the dataset's full details.
+func (d *dataset) view() gen.Dataset {
+	cols := make(gen.Columns, len(d.columns))
+	for k, v := range d.columns {
+		cols[k] = v
+	}
+	return gen.Dataset{Name: d.name, Columns: cols, Input: d.input, RecordCount: d.count, Completed: d.completed}
+}
+
+// ordered returns the dataset's blocks in processing order: ascending block number (or, with the
+// IgnoreBlockOrder mutation, the order block numbers first arrived in). Call with s.mu held.
+func (s *Server) ordered(d *dataset) []*block {
+	out := make([]*block, 0, len(d.blocks))
+	for _, b := range d.blocks {
+		out = append(out, b)
+	}
+	if s.mutated(IgnoreBlockOrder) {
+		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.seq, b.seq) })
+	} else {
+		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.num, b.num) })
+	}
+	return out
+}
+
+// rawRecords returns records [from, from+n) of d in processing order (n < 0 for all). Call with s.mu held.
+func (s *Server) rawRecords(d *dataset, from, n int) []json.RawMessage {
+	out := []json.RawMessage{}
+	skip := from
+	for _, b := range s.ordered(d) {
+		if skip >= b.len() {
+			skip -= b.len()
+			continue
+		}
+		for i := skip; i < b.len(); i++ {
+			if n >= 0 && len(out) == n {
+				return out
+			}
+			out = append(out, b.record(i))
+		}
+		skip = 0
+	}
+	return out
+}
+
+// validName reports whether s matches ^[a-z][a-z0-9_]*$, the rule of dataset and column names.
+func validName(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+const namePatternMsg = "must match ^[a-z][a-z0-9_]*$"
+
+// datasetLocation is the URL of a dataset's full details.
+func datasetLocation(ctx context.Context, name string) string {
+	return baseURL(ctx) + "/Dataset/" + url.PathEscape(name)
+}
+
+// pageOf reads a 1-based page parameter; ok is false for a page below 1.
+func pageOf(p *int32) (int, bool) {
+	if p == nil {
+		return 1, true
+	}
+	return int(*p), *p >= 1
+}
+
+// pageBounds gives the slice bounds of a page of size per over n items.
+func pageBounds(page, per, n int) (int, int) {
+	from := min((page-1)*per, n)
+	return from, min(from+per, n)
+}
+
+// DatasetGetList lists datasets, 100 per page in alphabetical order.
+func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRequestObject) (gen.DatasetGetListResponseObject, error) {
+	s := a.s
+	page, ok := pageOf(req.Params.Page)
+	if !ok {
+		return gen.DatasetGetList400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("page", "The page must be 1 or more.")}, nil
+	}
+	incIn := req.Params.IncludeInput == nil || *req.Params.IncludeInput
+	incOut := req.Params.IncludeOutput == nil || *req.Params.IncludeOutput
+	type row struct {
+		name             string
+		input, completed bool
+	}
+	s.mu.RLock()
+	rows := make([]row, 0, len(s.datasets))
+	for _, d := range s.datasets {
+		if d.input && incIn || !d.input && incOut {
+			rows = append(rows, row{d.name, d.input, d.completed})
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(rows, func(x, y row) int {
+		switch {
+		case x.name < y.name:
+			return -1
+		case x.name > y.name:
+			return 1
+		}
+		return 0
+	})
+	if s.mutated(UnsortedDatasetList) {
+		slices.Reverse(rows)
+	}
+	from, to := pageBounds(page, DatasetsPerPage, len(rows))
+	out := make(gen.DatasetGetList200JSONResponse, 0, to-from)
+	for _, r := range rows[from:to] {
+		out = append(out, gen.DatasetRef{Name: r.name, Input: r.input, Completed: r.completed, Location: datasetLocation(ctx, r.name)})
+	}
+	return out, nil
+}
+
+// DatasetCreate creates an incomplete input dataset.
+func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequestObject) (gen.DatasetCreateResponseObject, error) {
+	s := a.s
+	bad := func(errs map[string][]string) (gen.DatasetCreateResponseObject, error) {
+		return gen.DatasetCreate400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: validation(errs, "")}, nil
+	}
+	if req.Body == nil {
+		return bad(map[string][]string{"$": {"A request body is required."}})
+	}
+	errs := map[string][]string{}
+	name := req.Body.Name
+	if !validName(name) {
+		errs["name"] = append(errs["name"], fmt.Sprintf("The name %q %s.", name, namePatternMsg))
+	}
+	if len(req.Body.Columns) == 0 {
+		errs["columns"] = append(errs["columns"], "A dataset needs at least one column.")
+	}
+	for _, c := range sortedKeys(req.Body.Columns) {
+		if !validName(c) {
+			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column name %q %s.", c, namePatternMsg))
+		}
+	}
+	if len(errs) > 0 {
+		return bad(errs)
+	}
+	cols := make(map[string]int32, len(req.Body.Columns))
+	for k, v := range req.Body.Columns {
+		cols[k] = v
+	}
+	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now()}
+	s.mu.Lock()
+	if _, dup := s.datasets[name]; dup {
+		s.mu.Unlock()
+		return bad(map[string][]string{"name": {fmt.Sprintf("A dataset named %s already exists.", name)}})
+	}
+	s.datasets[name] = d
+	view := d.view()
+	s.mu.Unlock()
+	return gen.DatasetCreate200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(view)}, nil
+}
+
+// DatasetGetByName returns a dataset's full details.
+func (a *strictAPI) DatasetGetByName(ctx context.Context, req gen.DatasetGetByNameRequestObject) (gen.DatasetGetByNameResponseObject, error) {
+	s := a.s
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.datasets[req.Name]
+	if !ok {
+		return gen.DatasetGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
+	}
+	return gen.DatasetGetByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
+}
+
+// datasetMissing is the detail of a 404 for a dataset.
+func datasetMissing(name string) string {
+	return fmt.Sprintf("The requested dataset %s does not exist.", name)
+}
+
+// DatasetUpdateByName marks an incomplete input dataset complete; recordCount must be the number of
+// records it holds.
+func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpdateByNameRequestObject) (gen.DatasetUpdateByNameResponseObject, error) {
+	s := a.s
+	bad := func(member, msg string) (gen.DatasetUpdateByNameResponseObject, error) {
+		return gen.DatasetUpdateByName400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError(member, msg)}, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.datasets[req.Name]
+	if !ok {
+		return gen.DatasetUpdateByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
+	}
+	switch {
+	case req.Body == nil:
+		return bad("$", "A request body is required.")
+	case !d.input:
+		return bad("name", fmt.Sprintf("The dataset %s is an output dataset; only input datasets are completed by their owner.", d.name))
+	case d.completed:
+		return bad("name", fmt.Sprintf("The dataset %s is already complete.", d.name))
+	case !req.Body.Completed:
+		return bad("completed", "completed must be true: a dataset can only be marked complete.")
+	case req.Body.RecordCount != d.count:
+		return bad("recordCount", fmt.Sprintf("The dataset holds %d records, not %d.", d.count, req.Body.RecordCount))
+	}
+	d.completed = true
+	return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
+}
+
+// DatasetGetData reads a page of a dataset's records, 1,000 per page, in processing order.
+func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRequestObject) (gen.DatasetGetDataResponseObject, error) {
+	s := a.s
+	page, ok := pageOf(req.Params.Page)
+	if !ok {
+		return gen.DatasetGetData400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("page", "The page must be 1 or more.")}, nil
+	}
+	s.mu.RLock()
+	d, found := s.datasets[req.Name]
+	var raw []json.RawMessage
+	if found {
+		raw = s.rawRecords(d, (page-1)*RecordsPerPage, RecordsPerPage)
+	}
+	s.mu.RUnlock()
+	if !found {
+		return gen.DatasetGetData404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
+	}
+	out := make(gen.DatasetGetData200JSONResponse, 0, len(raw))
+	for _, r := range raw {
+		// Numbers are kept as their literal (json.Number), so they read back exactly as uploaded.
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.UseNumber()
+		var rec gen.Record
+		if err := dec.Decode(&rec); err != nil {
+			return nil, fmt.Errorf("stored record of %s does not decode: %w", d.name, err)
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// DatasetUploadBlock stores one block of records. The server normally serves this operation on a faster
+// path (serveUploadBlock); this method is what the strict handler calls when that path is off, and it
+// applies the same rules to the raw body.
+func (a *strictAPI) DatasetUploadBlock(ctx context.Context, req gen.DatasetUploadBlockRequestObject) (gen.DatasetUploadBlockResponseObject, error) {
+	// The body as sent, when the middleware kept it; the decoded body loses what the rules look at (a
+	// missing blockNumber reads as 0, trailing data is ignored).
+	body, _ := ctx.Value(ctxRawBody).([]byte)
+	if body == nil && req.Body != nil {
+		var err error
+		if body, err = json.Marshal(req.Body); err != nil {
+			return nil, err
+		}
+	}
+	p := a.s.ingest(req.Name, "application/json", body)
+	switch p.Status {
+	case http.StatusOK:
+		return gen.DatasetUploadBlock200Response{}, nil
+	case http.StatusNotFound:
+		return gen.DatasetUploadBlock404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(p.Detail)}, nil
+	}
+	return gen.DatasetUploadBlock400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: validation(p.Errors, p.Detail)}, nil
+}
+
+// Records returns the records of the named dataset in processing order, decoded as encoding/json decodes
+// into map[string]any (numbers are float64). ok is false when there is no such dataset.
+func (s *Server) Records(name string) (records []map[string]any, ok bool) {
+	raw, ok := s.RawRecords(name)
+	if !ok {
+		return nil, false
+	}
+	out := make([]map[string]any, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r, &out[i]); err != nil {
+			panic("data8test: stored record does not decode: " + err.Error())
+		}
+	}
+	return out, true
+}
+
+// RawRecords returns the records of the named dataset in processing order, each exactly as uploaded.
+// ok is false when there is no such dataset.
+func (s *Server) RawRecords(name string) (records []json.RawMessage, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.datasets[name]
+	if !ok {
+		return nil, false
+	}
+	return s.rawRecords(d, 0, -1), true
+}
+
+// BlockCount returns how many distinct block numbers the named dataset holds. ok is false when there is
+// no such dataset.
+func (s *Server) BlockCount(name string) (n int, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.datasets[name]
+	if !ok {
+		return 0, false
+	}
+	return len(d.blocks), true
+}
+
+// BlockNumbers returns the block numbers of the named dataset in processing order. ok is false when
+// there is no such dataset.
+func (s *Server) BlockNumbers(name string) (nums []int32, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.datasets[name]
+	if !ok {
+		return nil, false
+	}
+	for _, b := range s.ordered(d) {
+		nums = append(nums, b.num)
+	}
+	return nums, true
+}
+
+// DatasetInfo returns the full details of the named dataset, as Dataset_GetByName would. ok is false when
+// there is no such dataset.
+func (s *Server) DatasetInfo(name string) (d gen.Dataset, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ds, ok := s.datasets[name]
+	if !ok {
+		return gen.Dataset{}, false
+	}
+	return ds.view(), true
+}

@@ -1,0 +1,42 @@
+// Package data8test provides an in-memory stand-in for Data8's Administration & Batch Data Cleansing API,
+// for use in tests, in the manner of net/http/httptest and Google's pstest.
+//
+// NewServer starts a server on a loopback port that implements the whole contract of the project's
+// data8-api.md: the OAuth2 token endpoint (client credentials, scope BatchApi, tokens that expire), datasets
+// with block uploads (1,000 records at most per block, re-used block numbers overwrite, records in ascending
+// block number then in-block order), jobs that run pluggable workflows asynchronously, API keys and client
+// credentials. Every operation is implemented on the strict server interface generated in package gen, so
+// the types on the wire cannot drift from api/openapi.yaml; errors are application/problem+json.
+//
+//	srv := data8test.NewServer(data8test.Validate(t))
+//	defer srv.Close()
+//	// point a client at srv.URL, srv.TokenURL with srv.ClientID and srv.ClientSecret
+//
+// # Job status codes
+//
+// Data8 does not document the values of a job's status. This server uses its own convention:
+// 0 queued, 1 running, 2 completed, 3 failed (the constants StatusQueued ... StatusFailed). A job is
+// finished when completedAt is set, whatever the code.
+//
+// # Knobs for tests
+//
+// WithTokenLifetime, WithLatency, WithJobDuration and WithWorkflow shape the server; WithFaultRate and
+// WithFaultScript inject faults (500, 503, 429 with Retry-After, a dropped connection, and "applied, then
+// 503") into API requests so that a client's retry handling can be tested; Validate checks every request and
+// response against the embedded OpenAPI document with kin-openapi and fails the test on a response that
+// breaks it; WithMutation breaks one documented rule on purpose, to test a test suite.
+//
+// # Inspection
+//
+// Records, RawRecords, BlockCount, DatasetInfo, JobInfo, FaultCounts, TokenCount, RequestCounts and
+// Violations let a test look at what the server holds and saw without going through the API.
+//
+// # Decided points
+//
+// Where the contract leaves a point open the server takes one reading and sticks to it: records are
+// stored and returned exactly as uploaded (a column left out stays absent, which the contract reads as
+// null); output datasets are created when the job is submitted (input false, incomplete, named
+// "<job name in snake case>_<output slot>") and completed when it ends; unknown members of request bodies
+// are ignored, but member names are matched exactly; every input slot of a workflow must be given a
+// complete dataset.
+package data8test

@@ -1,0 +1,408 @@
+package data8test
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/data8-toolkit/data8/gen"
+)
+
+// job is one submitted job, guarded by Server.mu.
+type job struct {
+	seq           int64
+	name          string
+	workflow      string
+	submitted     time.Time
+	duration      time.Duration
+	status        int32
+	completedAt   *time.Time
+	stats         map[string]any
+	inputs        map[string]string
+	outputs       map[string]string
+	params        map[string]string
+	inputFilename *string
+}
+
+// view is the job's full details as of t: percentComplete grows with the time since submission while the
+// job runs, and is 100 once it is finished.
+func (j *job) view(t time.Time) gen.Job {
+	pct := 0.0
+	eft := j.submitted.Add(j.duration)
+	switch j.status {
+	case StatusRunning:
+		if j.duration > 0 {
+			pct = float64(t.Sub(j.submitted)) / float64(j.duration) * 100
+		}
+		pct = min(max(pct, 1), 99)
+	case StatusCompleted, StatusFailed:
+		pct = 100
+		eft = *j.completedAt
+	}
+	v := gen.Job{
+		Name:                j.name,
+		WorkflowName:        j.workflow,
+		SubmittedAt:         j.submitted,
+		Status:              j.status,
+		PercentComplete:     &pct,
+		EstimatedFinishTime: &eft,
+		Statistics:          ptr(cloneMap(j.stats)),
+		InputDatasets:       ptr(cloneMap(j.inputs)),
+		OutputDatasets:      ptr(cloneMap(j.outputs)),
+		Parameters:          ptr(cloneMap(j.params)),
+		InputFilename:       j.inputFilename,
+		OutputFilenames:     ptr(map[string]string{}),
+	}
+	if j.completedAt != nil {
+		c := *j.completedAt
+		v.CompletedAt = &c
+	}
+	return v
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// cloneMap copies m; nil becomes an empty map.
+func cloneMap[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// jobLocation is the URL of a job's full details.
+func jobLocation(ctx context.Context, name string) string {
+	return baseURL(ctx) + "/Job/" + url.PathEscape(name)
+}
+
+// badJobName says what is wrong with a job name, or "" if nothing.
+func badJobName(name string) string {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return "A job needs a name."
+	case strings.ContainsAny(name, `/:*?"<>|\`):
+		return `A job name may not contain / : * ? " < > | or \.`
+	}
+	return ""
+}
+
+// JobGetList lists submitted jobs, 100 per page, most recent first.
+func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObject) (gen.JobGetListResponseObject, error) {
+	s := a.s
+	page, ok := pageOf(req.Params.Page)
+	if !ok {
+		return gen.JobGetList400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("page", "The page must be 1 or more.")}, nil
+	}
+	p := req.Params
+	s.mu.RLock()
+	jobs := make([]*job, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		switch {
+		case p.Workflow != nil && *p.Workflow != "" && !strings.EqualFold(j.workflow, *p.Workflow):
+		case p.StartDate != nil && j.submitted.Before(*p.StartDate):
+		case p.EndDate != nil && j.submitted.After(*p.EndDate):
+		default:
+			jobs = append(jobs, j)
+		}
+	}
+	slices.SortFunc(jobs, func(x, y *job) int { return cmp.Compare(y.seq, x.seq) })
+	from, to := pageBounds(page, JobsPerPage, len(jobs))
+	out := make(gen.JobGetList200JSONResponse, 0, to-from)
+	for _, j := range jobs[from:to] {
+		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: j.submitted, Status: j.status, Location: ptr(jobLocation(ctx, j.name))})
+	}
+	s.mu.RUnlock()
+	return out, nil
+}
+
+// JobCreateJob starts a job on a workflow.
+func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobRequestObject) (gen.JobCreateJobResponseObject, error) {
+	s := a.s
+	bad := func(errs map[string][]string) (gen.JobCreateJobResponseObject, error) {
+		return gen.JobCreateJob400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: validation(errs, "")}, nil
+	}
+	if req.Body == nil {
+		return bad(map[string][]string{"$": {"A request body is required."}})
+	}
+	b := req.Body
+	errs := map[string][]string{}
+	if msg := badJobName(b.Name); msg != "" {
+		errs["name"] = append(errs["name"], msg)
+	}
+	var wf Workflow
+	for _, w := range s.cfg.workflows {
+		if w.Name() == b.WorkflowName {
+			wf = w
+		}
+	}
+	if wf == nil {
+		errs["workflowName"] = append(errs["workflowName"], fmt.Sprintf("There is no workflow %q.", b.WorkflowName))
+	}
+	var inputs map[string]string
+	if b.InputDatasets != nil {
+		inputs = *b.InputDatasets
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if wf != nil {
+		for _, slot := range sortedKeys(inputs) {
+			key := "inputDatasets." + slot
+			d, ok := s.datasets[inputs[slot]]
+			switch {
+			case !slices.Contains(wf.Inputs(), slot):
+				errs[key] = append(errs[key], fmt.Sprintf("The workflow %s has no input %s.", wf.Name(), slot))
+			case !ok:
+				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s does not exist.", inputs[slot]))
+			case !d.completed:
+				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s is not complete.", inputs[slot]))
+			}
+		}
+		for _, slot := range wf.Inputs() {
+			if _, ok := inputs[slot]; !ok {
+				key := "inputDatasets." + slot
+				errs[key] = append(errs[key], fmt.Sprintf("The workflow %s needs a dataset for its input %s.", wf.Name(), slot))
+			}
+		}
+	}
+	if _, dup := s.jobs[b.Name]; dup {
+		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
+	}
+	if len(errs) > 0 {
+		return bad(errs)
+	}
+	if !s.enter() {
+		return nil, fmt.Errorf("the server is closing")
+	}
+
+	s.jobSeq++
+	j := &job{
+		seq:           s.jobSeq,
+		name:          b.Name,
+		workflow:      wf.Name(),
+		submitted:     now(),
+		duration:      s.cfg.jobDuration,
+		status:        StatusQueued,
+		inputs:        cloneMap(inputs),
+		outputs:       map[string]string{},
+		params:        map[string]string{},
+		inputFilename: b.InputFilename,
+	}
+	if b.Parameters != nil {
+		j.params = cloneMap(*b.Parameters)
+	}
+	base := snakeName(b.Name)
+	for _, slot := range wf.Outputs() {
+		name := s.freeDatasetName(base + "_" + snakeName(slot))
+		s.datasets[name] = &dataset{name: name, columns: map[string]int32{}, blocks: map[int32]*block{}, created: j.submitted}
+		j.outputs[slot] = name
+	}
+	s.jobs[j.name] = j
+	go s.runJob(j, wf)
+	return gen.JobCreateJob200JSONResponse{JobOKJSONResponse: gen.JobOKJSONResponse(j.view(time.Now()))}, nil
+}
+
+// snakeName turns s into a valid dataset name: lower case, runs of other characters as one underscore,
+// starting with a letter.
+func snakeName(s string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			under = false
+			b.WriteRune(r)
+			continue
+		}
+		under = true
+	}
+	out := b.String()
+	if out == "" || out[0] < 'a' || out[0] > 'z' {
+		out = "job_" + out
+	}
+	return strings.TrimSuffix(out, "_")
+}
+
+// freeDatasetName returns name, or name_2, name_3 ... the first that no dataset has. Call with s.mu held.
+func (s *Server) freeDatasetName(name string) string {
+	if _, taken := s.datasets[name]; !taken {
+		return name
+	}
+	for i := 2; ; i++ {
+		n := fmt.Sprintf("%s_%d", name, i)
+		if _, taken := s.datasets[n]; !taken {
+			return n
+		}
+	}
+}
+
+// runJob runs a job in the background: queued for a tenth of the job duration, then running until the
+// workflow is done and the duration has passed.
+func (s *Server) runJob(j *job, wf Workflow) {
+	defer s.inflight.Done()
+	if !sleep(s.ctx, j.duration/10) {
+		return
+	}
+	s.mu.Lock()
+	j.status = StatusRunning
+	raw := map[string][]json.RawMessage{}
+	cols := map[string]int32{}
+	for slot, name := range j.inputs {
+		d := s.datasets[name]
+		raw[slot] = s.rawRecords(d, 0, -1)
+		for _, c := range sortedKeys(d.columns) {
+			if _, ok := cols[c]; !ok {
+				cols[c] = d.columns[c]
+			}
+		}
+	}
+	params := cloneMap(j.params)
+	s.mu.Unlock()
+
+	outs, stats, err := runWorkflow(s.ctx, wf, raw, params)
+	if s.ctx.Err() != nil || !sleep(s.ctx, time.Until(j.submitted.Add(j.duration))) {
+		return
+	}
+	results := map[string]output{}
+	if err == nil {
+		for _, slot := range wf.Outputs() {
+			var res output
+			if res, err = encodeOutput(outs[slot], cols); err != nil {
+				break
+			}
+			results[slot] = res
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	done := now()
+	j.completedAt = &done
+	if err != nil {
+		j.status = StatusFailed
+		j.stats = map[string]any{"error": trimMessage(err.Error())}
+		return
+	}
+	for slot, name := range j.outputs {
+		d := s.datasets[name]
+		res := results[slot]
+		d.columns = res.columns
+		d.blocks = map[int32]*block{}
+		d.count = int64(res.block.len())
+		if res.block.len() > 0 {
+			d.blocks[0] = res.block
+		}
+		d.completed = true
+	}
+	j.status = StatusCompleted
+	j.stats = stats
+}
+
+// runWorkflow decodes the inputs and runs the workflow, turning a panic into an error.
+func runWorkflow(ctx context.Context, wf Workflow, raw map[string][]json.RawMessage, params map[string]string) (outs map[string][]Record, stats map[string]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("workflow %s panicked: %v", wf.Name(), p)
+		}
+	}()
+	in := make(map[string][]Record, len(raw))
+	for slot, recs := range raw {
+		rs := make([]Record, len(recs))
+		for i, r := range recs {
+			if err := json.Unmarshal(r, &rs[i]); err != nil {
+				return nil, nil, err
+			}
+		}
+		in[slot] = rs
+	}
+	return wf.Run(ctx, in, params)
+}
+
+// output is the encoded records of one output slot and their columns.
+type output struct {
+	block   *block
+	columns map[string]int32
+}
+
+// encodeOutput encodes an output slot's records as one block, with the columns they use: a column of the
+// inputs keeps its type code; a new one is 1 when its first value is a number, else 0. With no records
+// the output has the inputs' columns.
+func encodeOutput(recs []Record, inCols map[string]int32) (res output, err error) {
+	b := &block{}
+	cols := map[string]int32{}
+	for i, r := range recs {
+		for k, v := range r {
+			switch v.(type) {
+			case nil, string, bool, float64, float32, int, int32, int64, json.Number:
+			default:
+				return res, fmt.Errorf("record %d of the output has a %T in column %s; values must be strings, numbers, booleans or null", i, v, k)
+			}
+			if _, ok := cols[k]; ok {
+				continue
+			}
+			if !validName(k) {
+				return res, fmt.Errorf("record %d of the output has a column %q; column names %s", i, k, namePatternMsg)
+			}
+			switch code, known := inCols[k]; {
+			case known:
+				cols[k] = code
+			case isNumber(v):
+				cols[k] = 1
+			default:
+				cols[k] = 0
+			}
+		}
+		enc, err := json.Marshal(r)
+		if err != nil {
+			return res, fmt.Errorf("record %d of the output does not encode: %w", i, err)
+		}
+		b.data = append(b.data, enc...)
+		b.ends = append(b.ends, uint32(len(b.data)))
+	}
+	if len(recs) == 0 {
+		cols = cloneMap(inCols)
+	}
+	res.block, res.columns = b, cols
+	return res, nil
+}
+
+// isNumber reports whether v is a Go number.
+func isNumber(v any) bool {
+	switch v.(type) {
+	case float64, float32, int, int32, int64, json.Number:
+		return true
+	}
+	return false
+}
+
+// JobGetByName returns a job's full details.
+func (a *strictAPI) JobGetByName(ctx context.Context, req gen.JobGetByNameRequestObject) (gen.JobGetByNameResponseObject, error) {
+	s := a.s
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	j, ok := s.jobs[req.Name]
+	if !ok {
+		return gen.JobGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested job %s does not exist.", req.Name))}, nil
+	}
+	return gen.JobGetByName200JSONResponse{JobOKJSONResponse: gen.JobOKJSONResponse(j.view(time.Now()))}, nil
+}
+
+// JobInfo returns the full details of the named job, as Job_GetByName would. ok is false when there is no
+// such job.
+func (s *Server) JobInfo(name string) (j gen.Job, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	jb, ok := s.jobs[name]
+	if !ok {
+		return gen.Job{}, false
+	}
+	return jb.view(time.Now()), true
+}

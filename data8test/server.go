@@ -1,0 +1,522 @@
+package data8test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/data8-toolkit/data8/gen"
+)
+
+// Operation ids of the API, as the spec names them. They name operations in Fault scripts, in
+// RequestCounts and in validation messages. OpToken names the OAuth token endpoint, which is not part of
+// the spec but can be given faults by a script.
+const (
+	OpDatasetGetList          = "Dataset_GetList"          // GET /Dataset
+	OpDatasetCreate           = "Dataset_Create"           // POST /Dataset
+	OpDatasetGetByName        = "Dataset_GetByName"        // GET /Dataset/{name}
+	OpDatasetUpdateByName     = "Dataset_UpdateByName"     // PUT /Dataset/{name}
+	OpDatasetUploadBlock      = "Dataset_UploadBlock"      // PATCH /Dataset/{name}/data
+	OpDatasetGetData          = "Dataset_GetData"          // GET /Dataset/{name}/data
+	OpJobGetList              = "Job_GetList"              // GET /Job
+	OpJobCreateJob            = "Job_CreateJob"            // POST /Job
+	OpJobGetByName            = "Job_GetByName"            // GET /Job/{name}
+	OpApiKeyGetList           = "ApiKey_GetList"           // GET /ApiKey
+	OpApiKeyCreateApiKey      = "ApiKey_CreateApiKey"      // POST /ApiKey
+	OpApiKeyGetByKey          = "ApiKey_GetByKey"          // GET /ApiKey/{key}
+	OpApiKeyUpdateByKey       = "ApiKey_UpdateByKey"       // PUT /ApiKey/{key}
+	OpApiKeyDeleteByKey       = "ApiKey_DeleteByKey"       // DELETE /ApiKey/{key}
+	OpApiKeyAddAllowedDomain  = "ApiKey_AddAllowedDomain"  // PUT /ApiKey/{key}/allowedDomains/{domain}
+	OpApiKeyAddAllowedIPPUT   = "ApiKey_AddAllowedIPPUT"   // PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}
+	OpClientCredentialGetList = "ClientCredential_GetList" // GET /ClientCredential
+	OpClientCredentialCreate  = "ClientCredential_Create"  // POST /ClientCredential
+	OpClientCredentialGetByID = "ClientCredential_GetById" // GET /ClientCredential/{id}
+	OpToken                   = "Token"                    // POST /connect/token (not in the spec)
+)
+
+// operationIDs lists the operations of the spec.
+var operationIDs = []string{
+	OpDatasetGetList, OpDatasetCreate, OpDatasetGetByName, OpDatasetUpdateByName, OpDatasetUploadBlock, OpDatasetGetData,
+	OpJobGetList, OpJobCreateJob, OpJobGetByName,
+	OpApiKeyGetList, OpApiKeyCreateApiKey, OpApiKeyGetByKey, OpApiKeyUpdateByKey, OpApiKeyDeleteByKey, OpApiKeyAddAllowedDomain, OpApiKeyAddAllowedIPPUT,
+	OpClientCredentialGetList, OpClientCredentialCreate, OpClientCredentialGetByID,
+}
+
+// Job status codes of this server. Data8 does not document the values of Job.status; these are this
+// server's own convention (D-14 of the contract), and clients must not rely on them against Data8.
+const (
+	StatusQueued    int32 = 0 // submitted, not started
+	StatusRunning   int32 = 1 // running; percentComplete grows
+	StatusCompleted int32 = 2 // finished, output datasets complete
+	StatusFailed    int32 = 3 // finished with an error; statistics["error"] says why
+)
+
+// Page sizes and limits of the contract.
+const (
+	DatasetsPerPage = 100  // datasets per page of Dataset_GetList
+	JobsPerPage     = 100  // jobs per page of Job_GetList
+	RecordsPerPage  = 1000 // records per page of Dataset_GetData
+	MaxBlockRecords = 1000 // records per uploaded block at most
+)
+
+// Server is a running in-memory Data8. Its exported fields are set by NewServer and must not be changed.
+type Server struct {
+	// URL is the base URL of the API, http://127.0.0.1:port, with no trailing slash.
+	URL string
+	// TokenURL is the OAuth2 token endpoint, URL + "/connect/token".
+	TokenURL string
+	// ClientID and ClientSecret are credentials the token endpoint accepts (scope BatchApi).
+	ClientID     string
+	ClientSecret string
+
+	cfg     config
+	spec    *specInfo
+	handler http.Handler
+	srv     *http.Server
+	ln      net.Listener
+
+	ctx    context.Context // cancelled by Close; the base of every request and job
+	cancel context.CancelFunc
+
+	lifeMu   sync.Mutex // guards closing, inflight.Add and clients
+	closing  bool
+	clients  []interface{ Close() error } // made by Client, closed by Close
+	inflight sync.WaitGroup               // requests being served and jobs running
+	serveErr chan error
+
+	mu        sync.RWMutex // guards the state below
+	datasets  map[string]*dataset
+	jobs      map[string]*job
+	jobSeq    int64
+	blockSeq  int64
+	apiKeys   map[string]*apiKey
+	keyOrder  []string
+	creds     map[string]*credential
+	credOrder []string
+	tokens    map[string]time.Time // access token → expiry
+
+	statsMu    sync.Mutex // guards the counters below
+	requests   map[string]int
+	faults     map[FaultKind]int
+	tokenCount int
+	violations []Violation
+
+	faultMu sync.Mutex // guards the fault generator
+	faultRN *faultRand
+
+	bufPool sync.Pool // *[]byte buffers for upload bodies
+}
+
+// strictAPI implements the generated strict server interface over a Server's state. Its methods are
+// spread over datasets.go, jobs.go and accounts.go.
+type strictAPI struct{ s *Server }
+
+var _ gen.StrictServerInterface = (*strictAPI)(nil)
+
+// NewServer starts a Data8 stand-in on a loopback port and returns it. Like httptest.NewServer it panics if
+// it cannot listen. Call Close when done.
+func NewServer(opts ...Option) *Server {
+	s, err := Start(opts...)
+	if err != nil {
+		panic("data8test: " + err.Error())
+	}
+	return s
+}
+
+// Start is NewServer returning an error instead of panicking, for programs such as `data8 serve` that
+// listen on an address given by the user (WithAddr).
+func Start(opts ...Option) (*Server, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	spec, err := loadSpec()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		spec:     spec,
+		datasets: map[string]*dataset{},
+		jobs:     map[string]*job{},
+		apiKeys:  map[string]*apiKey{},
+		creds:    map[string]*credential{},
+		tokens:   map[string]time.Time{},
+		requests: map[string]int{},
+		faults:   map[FaultKind]int{},
+		serveErr: make(chan error, 1),
+	}
+	s.ClientID = cfg.clientID
+	if s.ClientID == "" {
+		s.ClientID = "data8test-" + randomHex(8)
+	}
+	s.ClientSecret = cfg.clientSecret
+	if s.ClientSecret == "" {
+		s.ClientSecret = randomHex(24)
+	}
+	s.creds[s.ClientID] = &credential{id: s.ClientID, description: "data8test default client", secret: s.ClientSecret}
+	s.credOrder = append(s.credOrder, s.ClientID)
+	if cfg.faultRate > 0 {
+		s.faultRN = newFaultRand(cfg.faultSeed)
+	}
+
+	ln := cfg.listener
+	if ln == nil {
+		addr := cfg.addr
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+	}
+	s.ln = ln
+	s.URL = "http://" + urlHost(ln.Addr())
+	s.TokenURL = s.URL + "/connect/token"
+
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.handler = s.buildHandler()
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+		ErrorLog:          nil,
+	}
+	go func() { s.serveErr <- s.srv.Serve(ln) }()
+	if c, ok := cfg.tb.(interface{ Cleanup(func()) }); ok {
+		// Nothing may be reported to a test that has ended.
+		c.Cleanup(s.Close)
+	}
+	return s, nil
+}
+
+// urlHost gives the host:port to put in URLs for a listening address: an unspecified address (0.0.0.0,
+// ::) is replaced by the loopback address of its family.
+func urlHost(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	ip := ta.IP
+	if ip == nil || ip.IsUnspecified() {
+		if ip.To4() == nil && ip != nil {
+			ip = net.IPv6loopback
+		} else {
+			ip = net.IPv4(127, 0, 0, 1)
+		}
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(ta.Port))
+}
+
+// Close shuts the server down: it stops accepting, closes every connection, cancels running jobs and
+// waits for the handlers and jobs to return. After Close returns nothing more is reported to a Validate
+// TB. Close may be called more than once.
+func (s *Server) Close() {
+	s.lifeMu.Lock()
+	if s.closing {
+		s.lifeMu.Unlock()
+		return
+	}
+	s.closing = true
+	clients := s.clients
+	s.lifeMu.Unlock()
+	s.cancel()
+	_ = s.srv.Close()
+	<-s.serveErr
+	s.inflight.Wait()
+	for _, c := range clients {
+		_ = c.Close()
+	}
+}
+
+// Handler returns the server's http.Handler (the API and the token endpoint), for mounting in another
+// server. Requests served through it share the state of s.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// enter registers one more piece of work (a request or a job); it is false once Close has begun.
+func (s *Server) enter() bool {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
+}
+
+// buildHandler wires the generated router, the strict handler and this server's middleware.
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	strict := gen.NewStrictHandlerWithOptions(&strictAPI{s: s}, nil, gen.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, badRequest(map[string][]string{"$": {trimMessage(err.Error())}}, "The request body could not be read."))
+		},
+		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, problem(http.StatusInternalServerError, "An error occurred while processing your request.", trimMessage(err.Error())))
+		},
+	})
+	rm := &routingMux{ServeMux: mux, s: s}
+	gen.HandlerWithOptions(strict, gen.StdHTTPServerOptions{
+		BaseRouter: rm,
+		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, badRequest(map[string][]string{paramOf(err): {trimMessage(err.Error())}}, ""))
+		},
+	})
+	// A blank prefix leaves an empty last segment, which a ServeMux wildcard does not match (network is
+	// then a CIDR with its slash escaped).
+	mux.Handle("PUT /ApiKey/{key}/allowedIPs/{network}/{$}", s.api(OpApiKeyAddAllowedIPPUT, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		strict.ApiKeyAddAllowedIPPUT(w, r, r.PathValue("key"), r.PathValue("network"), "")
+	})))
+	mux.HandleFunc("/connect/token", s.serveToken)
+	mux.HandleFunc("GET /.well-known/openid-configuration", s.serveDiscovery)
+	mux.HandleFunc("/", s.serveUnknown)
+	return mux
+}
+
+// paramOf names the parameter of a parameter binding error from the generated router.
+func paramOf(err error) string {
+	var (
+		f *gen.InvalidParamFormatError
+		q *gen.RequiredParamError
+		t *gen.TooManyValuesForParamError
+	)
+	switch {
+	case errors.As(err, &f):
+		return f.ParamName
+	case errors.As(err, &q):
+		return q.ParamName
+	case errors.As(err, &t):
+		return t.ParamName
+	}
+	return "$"
+}
+
+// routingMux is the ServeMux given to the generated router: it wraps each operation's handler with this
+// server's middleware (latency, faults, auth, validation) and puts the fast upload path in place.
+type routingMux struct {
+	*http.ServeMux
+	s *Server
+}
+
+// HandleFunc registers the generated handler for pattern behind the server's middleware.
+func (m *routingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	op := m.s.spec.opByPattern[pattern]
+	if op == "" {
+		panic("data8test: generated route " + pattern + " is not in the spec")
+	}
+	var next http.Handler = http.HandlerFunc(h)
+	if op == OpDatasetUploadBlock && !m.s.cfg.strictUpload {
+		next = http.HandlerFunc(m.s.serveUploadBlock)
+	}
+	m.ServeMux.Handle(pattern, m.s.api(op, next))
+}
+
+// serveUnknown answers paths the API does not have: 405 for a known path with another method, else 404.
+func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request) {
+	if allow := s.spec.methodsFor(r.URL.EscapedPath()); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeProblem(w, problem(http.StatusMethodNotAllowed, "Method Not Allowed", fmt.Sprintf("%s is not allowed on %s.", r.Method, r.URL.Path)))
+		return
+	}
+	writeProblem(w, problem(http.StatusNotFound, "Not Found", "No operation has the path "+r.URL.Path+"."))
+}
+
+// serveDiscovery answers the OpenID discovery document of the token server.
+func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                s.URL,
+		"token_endpoint":                        s.TokenURL,
+		"grant_types_supported":                 []string{"client_credentials"},
+		"scopes_supported":                      []string{"BatchApi"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
+	})
+}
+
+// ctxKey keys the values the middleware hands to the strict handlers.
+type ctxKey int
+
+const (
+	ctxBaseURL ctxKey = iota // string: scheme://host of the request, for location URLs
+	ctxRawBody               // []byte: the raw request body, for handlers that must tell absent from null
+)
+
+// baseURL is the scheme and host the request came to, for location URLs.
+func baseURL(ctx context.Context) string {
+	if u, ok := ctx.Value(ctxBaseURL).(string); ok {
+		return u
+	}
+	return ""
+}
+
+// requestBase gives scheme://host for r.
+func requestBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// countRequest counts one request of op and returns its call number (1-based).
+func (s *Server) countRequest(op string) int {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.requests[op]++
+	return s.requests[op]
+}
+
+// RequestCounts returns how many requests each operation has received so far (by operation id, OpToken
+// for the token endpoint), whatever their outcome.
+func (s *Server) RequestCounts() map[string]int {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	out := make(map[string]int, len(s.requests))
+	for k, v := range s.requests {
+		out[k] = v
+	}
+	return out
+}
+
+// RequestCount returns how many requests operation op has received so far.
+func (s *Server) RequestCount(op string) int {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.requests[op]
+}
+
+// sleep waits d or until ctx ends; it is false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// now is the server's clock: UTC, to the 100 ns tick of .NET times.
+func now() time.Time { return time.Now().UTC().Truncate(100 * time.Nanosecond) }
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// api wraps the handler of operation op with the server's middleware, in this order: counting, added
+// latency, fault injection, authentication, request validation, and (with Validate) response validation.
+func (s *Server) api(op string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.enter() {
+			return
+		}
+		defer s.inflight.Done()
+		n := s.countRequest(op)
+		if !sleep(r.Context(), s.cfg.latency) {
+			return
+		}
+		if s.injectFault(w, r, op, n, func(w http.ResponseWriter) { s.serveOp(w, r, op, next) }) {
+			return
+		}
+		s.serveOp(w, r, op, next)
+	})
+}
+
+// serveOp authenticates and validates an API request and hands it to its handler. With Validate on,
+// the answer, whichever step gives it, is recorded and checked against the spec before it is sent.
+func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op string, next http.Handler) {
+	if s.cfg.tb == nil {
+		s.handleOp(w, r, op, next)
+		return
+	}
+	rec := newRecorder()
+	reqErr := s.handleOp(rec, r, op, next)
+	s.finish(w, r, op, rec, reqErr)
+}
+
+// handleOp is serveOp's work: authentication, the request's check against the spec, the handler. It
+// returns the request's violation of the spec when the request was nonetheless handed to the handler.
+//
+// Requests of every operation but the block upload are always checked against the spec (they are small)
+// and answered 400 (or 404, see requestProblem) when they break it. Block uploads are checked by the
+// upload handler itself, which must be fast; with Validate on they are also checked against the spec, and
+// a handler that accepts one the spec forbids is reported.
+func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, next http.Handler) error {
+	if !s.authenticate(w, r) {
+		return nil
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBody)
+	}
+	ctx := context.WithValue(r.Context(), ctxBaseURL, requestBase(r))
+	validating := s.cfg.tb != nil
+	fastUpload := op == OpDatasetUploadBlock && !s.cfg.strictUpload
+	var reqErr error
+	if validating || !fastUpload {
+		if reqErr = s.checkRequest(r, op); reqErr != nil {
+			if validating {
+				s.violation(Violation{Op: op, Request: true, Message: describe(reqErr)}, s.cfg.strictRequests)
+			}
+			if !fastUpload {
+				writeProblem(w, s.requestProblem(op, reqErr))
+				return nil
+			}
+		}
+	}
+	if (op == OpApiKeyUpdateByKey || op == OpDatasetUploadBlock && !fastUpload) && r.Body != nil {
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeProblem(w, badRequest(map[string][]string{"$": {"The request body could not be read."}}, ""))
+			return nil
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		ctx = context.WithValue(ctx, ctxRawBody, raw)
+	}
+	next.ServeHTTP(w, r.WithContext(ctx))
+	return reqErr
+}
+
+// finish validates a recorded response and sends it. reqErr is the request's own violation, if any: a
+// server that answers such a request with success is at fault (unless a mutation asked for it).
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, op string, rec *recorder, reqErr error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	body := rec.body.Bytes()
+	if s.cfg.respHook != nil {
+		body = s.cfg.respHook(op, rec.status, body)
+	}
+	if reqErr != nil && rec.status < 300 && len(s.cfg.mutations) == 0 {
+		s.violation(Violation{Op: op, Status: rec.status, Message: "the server accepted a request that breaks the spec: " + describe(reqErr)}, true)
+	}
+	if err := s.checkResponse(r, op, rec.status, rec.header, body); err != nil {
+		s.violation(Violation{Op: op, Status: rec.status, Message: describe(err)}, true)
+	}
+	rec.sendTo(w, body)
+}
