@@ -73,7 +73,7 @@ type fakeJob struct {
 
 // fault is what a blockHook asks the fake to do with one block request.
 type fault struct {
-	status     int  // answer with this status and a problem body (0: none)
+	status     int // answer with this status and a problem body (0: none)
 	retryAfter string
 	store      bool // store the block before answering
 	drop       bool // close the connection without an answer
@@ -189,6 +189,11 @@ func (f *fakeAPI) api(w http.ResponseWriter, r *http.Request) {
 	if f.apiHook != nil && f.apiHook(w, r) {
 		return
 	}
+	f.route(w, r)
+}
+
+// route serves an authenticated API request.
+func (f *fakeAPI) route(w http.ResponseWriter, r *http.Request) {
 	path := strings.Trim(r.URL.Path, "/")
 	parts := strings.Split(path, "/")
 	switch {

@@ -177,7 +177,9 @@ func TestUpload400StopsAtBlock(t *testing.T) {
 			}
 			// The client's transport logs each block request as it starts, and the 400 as it
 			// arrives: no block request may start after the 400 is seen.
-			spy := &blockSpy{next: http.DefaultTransport}
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			defer tr.CloseIdleConnections()
+			spy := &blockSpy{next: tr}
 			hc := &http.Client{Transport: spy, Timeout: time.Minute}
 			c := f.client(t, client.WithHTTPClient(hc))
 			res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2000)), client.UploadOptions{BlockSize: 100, Concurrency: concurrency})

@@ -62,4 +62,3 @@ func (c *Client) WaitJob(ctx context.Context, name string, opts WaitOptions) (*J
 		interval = min(interval*2, maxInterval)
 	}
 }
-

@@ -387,7 +387,14 @@ func (p *blockScan) record(idx int) error {
 		case c == 'n':
 			err = p.lit("null")
 		case c == '-' || c >= '0' && c <= '9':
-			_, err = p.number()
+			start := p.i
+			var isInt bool
+			if isInt, err = p.number(); err == nil && (!isInt || p.i-start > 15) {
+				// Readers decode numbers as float64: one out of its range could not be read back.
+				if _, perr := strconv.ParseFloat(string(p.b[start:p.i]), 64); perr != nil {
+					p.addErr(fmt.Sprintf("records[%d].%s", idx, key), "The number is out of range.")
+				}
+			}
 		case c == '{' || c == '[':
 			if err = p.skip(0); err == nil {
 				p.addErr(fmt.Sprintf("records[%d].%s", idx, key), "A value must be a string, number, boolean or null.")

@@ -27,6 +27,7 @@ type job struct {
 	outputs       map[string]string
 	params        map[string]string
 	inputFilename *string
+	dotNetUnset   bool // show an unset completedAt as 0001-01-01T00:00:00Z
 }
 
 // view is the job's full details as of t: percentComplete grows with the time since submission while the
@@ -61,6 +62,8 @@ func (j *job) view(t time.Time) gen.Job {
 	if j.completedAt != nil {
 		c := *j.completedAt
 		v.CompletedAt = &c
+	} else if j.dotNetUnset {
+		v.CompletedAt = &time.Time{}
 	}
 	return v
 }
@@ -193,6 +196,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		outputs:       map[string]string{},
 		params:        map[string]string{},
 		inputFilename: b.InputFilename,
+		dotNetUnset:   s.cfg.dotNetUnset,
 	}
 	if b.Parameters != nil {
 		j.params = cloneMap(*b.Parameters)

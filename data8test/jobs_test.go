@@ -196,6 +196,20 @@ func TestCleanContacts(t *testing.T) {
 	}
 }
 
+func TestDotNetUnsetTimes(t *testing.T) {
+	s := start(t, WithDotNetUnsetTimes(), WithJobDuration(time.Hour))
+	tok := fetchToken(t, s)
+	createDataset(t, s, tok, "in", "a")
+	wantStatus(t, complete(t, s, tok, "in", 0), 200)
+	r := do(t, s, tok, "POST", "/Job", map[string]any{"name": "slow", "workflowName": "Echo", "inputDatasets": map[string]string{"Input": "in"}})
+	wantStatus(t, r, 200)
+	var raw map[string]any
+	_ = json.Unmarshal(r.body, &raw)
+	if raw["completedAt"] != "0001-01-01T00:00:00Z" {
+		t.Fatalf("completedAt %v", raw["completedAt"])
+	}
+}
+
 func TestJobFails(t *testing.T) {
 	s := start(t, WithWorkflow(NewWorkflow("Boom", []string{"Input"}, []string{"Output"}, func(context.Context, map[string][]Record, map[string]string) (map[string][]Record, map[string]any, error) {
 		panic("kaboom")

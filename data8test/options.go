@@ -29,7 +29,8 @@ type config struct {
 	tb             TB
 	strictRequests bool
 
-	mutations map[Mutation]bool
+	mutations   map[Mutation]bool
+	dotNetUnset bool
 
 	// For this package's tests.
 	strictUpload bool                                            // serve uploads through the strict handler, not the fast path
@@ -85,6 +86,11 @@ func WithWorkflow(w Workflow) Option {
 		c.workflows = append(c.workflows, w)
 	}
 }
+
+// WithDotNetUnsetTimes makes an unfinished job show completedAt as 0001-01-01T00:00:00Z, as a .NET
+// service sends an unset non-nullable time, instead of leaving it out: for testing that a client takes a
+// job as finished only when completedAt is present and not before submittedAt (D-14).
+func WithDotNetUnsetTimes() Option { return func(c *config) { c.dotNetUnset = true } }
 
 // WithRetryAfter sets the Retry-After of injected 429 faults, sent in whole seconds rounded up (default
 // one second; 0 sends "Retry-After: 0").

@@ -190,7 +190,6 @@ func Start(opts ...Option) (*Server, error) {
 		Handler:           s.handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
-		ErrorLog:          nil,
 	}
 	go func() { s.serveErr <- s.srv.Serve(ln) }()
 	if c, ok := cfg.tb.(interface{ Cleanup(func()) }); ok {
@@ -240,7 +239,9 @@ func (s *Server) Close() {
 }
 
 // Handler returns the server's http.Handler (the API and the token endpoint), for mounting in another
-// server. Requests served through it share the state of s.
+// server or calling with httptest.NewRecorder. Requests served through it share the state of s. A
+// FaultDrop needs a ResponseWriter that can be hijacked; with one that cannot, the handler panics with
+// http.ErrAbortHandler, which net/http servers take as an aborted response.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // enter registers one more piece of work (a request or a job); it is false once Close has begun.

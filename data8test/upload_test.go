@@ -129,6 +129,7 @@ func TestUploadBadBlocks(t *testing.T) {
 			{"nested value", `{"blockNumber":0,"records":[{"firstname":{"a":1}}]}`, []string{"records[0].firstname"}, nil},
 			{"array value", `{"blockNumber":0,"records":[{"firstname":[1]}]}`, []string{"records[0].firstname"}, nil},
 			{"two errors", `{"blockNumber":-3,"records":[{"bar":1}]}`, []string{"blockNumber"}, []string{"records[0].bar"}},
+			{"number out of range", `{"blockNumber":0,"records":[{"firstname":1e400}]}`, nil, []string{"records[0].firstname"}},
 			{"truncated", `{"blockNumber":0,"records":[{"firstname":"a"}`, []string{"$"}, nil},
 			{"trailing data", `{"blockNumber":0,"records":[]} x`, []string{"$"}, nil},
 			{"not an object", `[]`, []string{"$"}, nil},

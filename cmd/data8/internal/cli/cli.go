@@ -75,7 +75,6 @@ type app struct {
 	getenv func(string) string
 	red    *redactor
 	g      globalFlags
-	quiet  bool // no progress display
 	cmd    string
 	hooks  hooks
 }

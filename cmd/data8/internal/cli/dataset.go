@@ -205,10 +205,8 @@ here, or data8 dataset complete NAME --records N).`}, args)
 		return err
 	}
 	// Check what can be checked without the server first: the file must exist and not be empty.
-	if f, err := openInput(path); err != nil {
+	if err := checkReadable(path); err != nil {
 		return err
-	} else {
-		f.Close()
 	}
 	c, err := a.newClient()
 	if err != nil {
@@ -255,9 +253,12 @@ here, or data8 dataset complete NAME --records N).`}, args)
 		return nil
 	}
 	d, err = a.completeDataset(c, name, plan)
-	if err != nil {
+	var cm *countMismatchError
+	if err != nil && !errors.As(err, &cm) {
 		fmt.Fprintf(a.stderr, "every block is uploaded but completing dataset %s failed; retry with:\n  %s\n", name,
 			shellJoin([]string{"data8", "dataset", "complete", name, "--records", fmt.Sprint(plan.Records)}))
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "dataset %s is complete with %d records\n", name, d.RecordCount)

@@ -34,7 +34,7 @@ func (a *app) cmdDemo(args []string) error {
 	workflow := fs.String("workflow", "CleanContacts", "the built-in `WORKFLOW` to run (CleanContacts or Echo)")
 	var uf uploadFlags
 	fs.IntVar(&uf.blockSize, "block-size", 1000, "`N` records per block, 1 to 1000")
-	fs.IntVar(&uf.concurrency, "concurrency", 8, "`N` blocks uploaded at once, at least 1")
+	fs.IntVar(&uf.concurrency, "concurrency", 8, "`N` blocks uploaded at once, 1 to 64")
 	if _, err := a.parse(fs, cmdSpec{max: 0, description: demoHelp}, args); err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ func (a *app) printCommandHelp(fs *flag.FlagSet, spec cmdSpec) {
 		if len(name) > 24 {
 			line = fmt.Sprintf("  %s\n  %-24s %s", name, "", usage)
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" && f.DefValue != "-1" {
 			line += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
 		own = append(own, line)
@@ -215,7 +215,7 @@ type uploadFlags struct {
 
 func (u *uploadFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&u.blockSize, "block-size", 1000, "`N` records per block, 1 to 1000 (resume with the same size)")
-	fs.IntVar(&u.concurrency, "concurrency", 8, "`N` blocks uploaded at once, at least 1")
+	fs.IntVar(&u.concurrency, "concurrency", 8, "`N` blocks uploaded at once, 1 to 64")
 	fs.IntVar(&u.startBlock, "start-block", 0, "resume an interrupted upload from block `N` (printed when it stopped)")
 	fs.StringVar(&u.format, "format", "", "input `FORMAT`: csv or jsonl (default: from the file's extension)")
 }

@@ -195,6 +195,15 @@ func openInput(path string) (*os.File, error) {
 	return f, nil
 }
 
+// checkReadable refuses a missing, unreadable or empty file before anything else is done.
+func checkReadable(path string) error {
+	f, err := openInput(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 func unwrapPathError(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

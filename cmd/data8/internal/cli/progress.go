@@ -44,10 +44,6 @@ const plainEvery = 2 * time.Second
 // newProgress starts showing progress of label towards total units (total < 0: unknown).
 func (a *app) newProgress(label string, total int64, unit string) *progress {
 	p := &progress{w: a.stderr, label: label, unit: unit, total: total, last: time.Now()}
-	if a.quiet {
-		p.w = io.Discard
-		return p
-	}
 	if isTerminal(a.stderr) {
 		max := total
 		if max <= 0 {

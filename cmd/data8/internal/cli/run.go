@@ -91,10 +91,8 @@ func (a *app) cmdRun(args []string) error {
 		return err
 	}
 	// The files are checked before the configuration, so bad input is reported even without credentials.
-	if f, err := openInput(cfg.file); err != nil {
+	if err := checkReadable(cfg.file); err != nil {
 		return err
-	} else {
-		f.Close()
 	}
 	if err := checkWritable(cfg.out); err != nil {
 		return err
@@ -326,6 +324,10 @@ func (a *app) runUpload(c *client.Client, cfg *runConfig, st *runState, cols map
 		return err
 	}
 	if _, err := a.completeDataset(c, st.dataset, plan); err != nil {
+		var cm *countMismatchError
+		if errors.As(err, &cm) {
+			st.checkpoint = 0 // every block must be sent again
+		}
 		return err
 	}
 	st.completed = true

@@ -115,7 +115,12 @@ func (a *app) completeDataset(c *client.Client, dataset string, plan *inputPlan)
 		return nil, err
 	}
 	if d.RecordCount != 0 && d.RecordCount != plan.Records {
-		return nil, fmt.Errorf("dataset %s holds %d records but %s has %d: not completing it (was --start-block or --block-size different from the first upload? upload again with --start-block 0 to overwrite every block)", dataset, d.RecordCount, plan.Path, plan.Records)
+		return nil, &countMismatchError{fmt.Sprintf("dataset %s holds %d records but %s has %d: not completing it (was --start-block or --block-size different from the first upload? upload again with --start-block 0 to overwrite every block)", dataset, d.RecordCount, plan.Path, plan.Records)}
 	}
 	return c.CompleteDataset(a.ctx, dataset, plan.Records)
 }
+
+// countMismatchError is completeDataset's refusal.
+type countMismatchError struct{ msg string }
+
+func (e *countMismatchError) Error() string { return e.msg }

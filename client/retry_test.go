@@ -1,0 +1,249 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// recorder is an injected sleeper: it records each delay the policy chose and returns at once.
+type recorder struct {
+	mu     sync.Mutex
+	delays []time.Duration
+}
+
+func (r *recorder) sleep(ctx context.Context, d time.Duration) error {
+	r.mu.Lock()
+	r.delays = append(r.delays, d)
+	r.mu.Unlock()
+	return context.Cause(ctx)
+}
+
+func (r *recorder) get() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Duration(nil), r.delays...)
+}
+
+// scripted answers GET /Dataset/ds with the given statuses in turn (then 200), counting requests.
+func scripted(f *fakeAPI, statuses []int, header http.Header) *int {
+	var mu sync.Mutex
+	n := 0
+	f.apiHook = func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		i := n
+		n++
+		mu.Unlock()
+		if i < len(statuses) {
+			for k, v := range header {
+				w.Header()[k] = v
+			}
+			problem(w, statuses[i], http.StatusText(statuses[i]), nil)
+			return true
+		}
+		return false
+	}
+	return &n
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	now := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	cases := []struct {
+		name       string
+		retryAfter string
+		policy     client.RetryPolicy
+		want       time.Duration
+	}{
+		{name: "seconds", retryAfter: "7", want: 7 * time.Second},
+		{name: "zero", retryAfter: "0", want: 0},
+		{name: "HTTP date", retryAfter: now.Add(12 * time.Second).Format(http.TimeFormat), want: 12 * time.Second},
+		{name: "HTTP date in the past", retryAfter: now.Add(-time.Hour).Format(http.TimeFormat), want: 0},
+		{name: "clamped to the default 60s", retryAfter: "3600", want: 60 * time.Second},
+		{name: "clamped to MaxRetryAfter", retryAfter: "45", policy: client.RetryPolicy{MaxRetryAfter: 30 * time.Second}, want: 30 * time.Second},
+		{name: "HTTP date clamped", retryAfter: now.Add(2 * time.Hour).Format(http.TimeFormat), want: 60 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, status := range []int{429, 503} {
+				f := newFakeAPI(t)
+				f.addDataset("ds", "a")
+				n := scripted(f, []int{status}, http.Header{"Retry-After": {tc.retryAfter}})
+				rec := &recorder{}
+				p := tc.policy
+				p.Sleep, p.Now = rec.sleep, func() time.Time { return now }
+				c := f.client(t, client.WithRetryPolicy(p))
+				if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+					t.Fatal(err)
+				}
+				if got := rec.get(); len(got) != 1 || got[0] != tc.want {
+					t.Errorf("status %d: delays %v, want [%v]", status, got, tc.want)
+				}
+				if *n != 2 {
+					t.Errorf("status %d: %d requests, want 2", status, *n)
+				}
+			}
+		})
+	}
+}
+
+func TestRetryStopsAfterMaxAttempts(t *testing.T) {
+	f := newFakeAPI(t)
+	f.addDataset("ds", "a")
+	n := scripted(f, []int{503, 503, 503, 503, 503, 503, 503}, nil)
+	rec := &recorder{}
+	c := f.client(t, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+	_, err := c.GetDataset(context.Background(), "ds")
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 503 {
+		t.Fatalf("error %v, want the last 503", err)
+	}
+	if *n != 5 {
+		t.Errorf("%d attempts, want 5", *n)
+	}
+	delays := rec.get()
+	if len(delays) != 4 {
+		t.Fatalf("%d delays, want 4", len(delays))
+	}
+	for i, d := range delays {
+		ceil := 100 * time.Millisecond << i // full jitter: [0, 100ms·2^i)
+		if d < 0 || d >= ceil {
+			t.Errorf("delay %d = %v, want within [0, %v)", i+1, d, ceil)
+		}
+	}
+}
+
+func TestRetryByMethod(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		call   func(c *client.Client) error
+		want   int // requests that reach the hook
+	}{
+		{"GET retries 500", 500, func(c *client.Client) error { _, err := c.GetDataset(context.Background(), "ds"); return err }, 2},
+		{"PUT retries 500", 500, func(c *client.Client) error { _, err := c.CompleteDataset(context.Background(), "ds", 0); return err }, 2},
+		{"GET does not retry 501", 501, func(c *client.Client) error { _, err := c.GetDataset(context.Background(), "ds"); return err }, 1},
+		{"GET does not retry 404", 404, func(c *client.Client) error { _, err := c.GetDataset(context.Background(), "ds"); return err }, 1},
+		{"POST /ApiKey does not retry 503", 503, func(c *client.Client) error {
+			_, err := c.CreateAPIKey(context.Background(), client.NewAPIKey{Description: "x"})
+			return err
+		}, 1},
+		{"POST /ApiKey retries 429", 429, func(c *client.Client) error {
+			_, err := c.CreateAPIKey(context.Background(), client.NewAPIKey{Description: "x"})
+			return err
+		}, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.addDataset("ds", "a")
+			var mu sync.Mutex
+			n := 0
+			f.apiHook = func(w http.ResponseWriter, r *http.Request) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				n++
+				if n == 1 {
+					problem(w, tc.status, http.StatusText(tc.status), nil)
+					return true
+				}
+				if r.URL.Path == "/ApiKey" {
+					writeJSON(w, map[string]any{"key": "ABCD-1234-EFGH-5678", "description": "x"})
+					return true
+				}
+				return false
+			}
+			c := f.client(t)
+			err := tc.call(c)
+			if (tc.want == 1) != (err != nil) {
+				t.Errorf("error %v", err)
+			}
+			if n != tc.want {
+				t.Errorf("%d requests, want %d", n, tc.want)
+			}
+		})
+	}
+}
+
+func TestRetryBudgetStopsHammeringADeadServer(t *testing.T) {
+	f := newFakeAPI(t)
+	f.addDataset("ds", "a")
+	n := scripted(f, slices.Repeat([]int{503}, 100), nil)
+	c := f.client(t, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, Budget: 3}))
+	if _, err := c.GetDataset(context.Background(), "ds"); err == nil {
+		t.Fatal("no error")
+	}
+	if *n != 4 {
+		t.Errorf("first call: %d attempts, want 4 (the first and three retries the budget allows)", *n)
+	}
+	if _, err := c.GetDataset(context.Background(), "ds"); err == nil {
+		t.Fatal("no error")
+	}
+	if *n != 5 {
+		t.Errorf("second call: %d attempts, want 1 (budget spent)", *n-4)
+	}
+}
+
+func TestCancelStopsRetrying(t *testing.T) {
+	f := newFakeAPI(t)
+	f.addDataset("ds", "a")
+	n := scripted(f, []int{503, 503, 503}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := f.client(t, client.WithRetryPolicy(client.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return context.Cause(ctx)
+	}}))
+	_, err := c.GetDataset(ctx, "ds")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if !strings.Contains(err.Error(), "503") {
+		t.Errorf("error %q does not mention the last failure", err)
+	}
+	if *n != 1 {
+		t.Errorf("%d requests, want 1", *n)
+	}
+}
+
+func TestAPIErrorShape(t *testing.T) {
+	f := newFakeAPI(t)
+	f.apiHook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/Dataset/html" {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(502)
+			w.Write([]byte("<html>bad gateway</html>"))
+			return true
+		}
+		return false
+	}
+	c := f.client(t, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 1}))
+
+	_, err := c.GetDataset(context.Background(), "missing")
+	var ae *client.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %T", err)
+	}
+	if ae.Operation != "Dataset_GetByName" || ae.StatusCode != 404 || ae.Problem.Title != "Not Found" || ae.Problem.Status != 404 || ae.Body != nil {
+		t.Errorf("APIError = %+v", ae)
+	}
+	if !errors.Is(err, client.ErrNotFound) || errors.Is(err, client.ErrValidation) {
+		t.Error("sentinels do not match the status")
+	}
+	if got, want := err.Error(), "data8: Dataset_GetByName: 404 Not Found: Not Found"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+
+	_, err = c.GetDataset(context.Background(), "html")
+	if !errors.As(err, &ae) || string(ae.Body) != "<html>bad gateway</html>" || ae.Problem.Title != "" {
+		t.Errorf("APIError for an HTML body = %+v", ae)
+	}
+	if got, want := err.Error(), "data8: Dataset_GetByName: 502 Bad Gateway"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
