@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 )
 
 // CSVSource reads records from CSV: the header row names the columns, and every later row is one
@@ -73,18 +72,17 @@ func (s *CSVSource) Next(dst []byte) ([]byte, error) {
 		}
 		return dst, csvError(err)
 	}
-	for i, cell := range rec {
-		if !utf8.ValidString(cell) {
-			line, _ := s.r.FieldPos(i)
-			return dst, invalidRecord("CSV line %d, column %q: not valid UTF-8", line, s.columns[i])
-		}
-	}
 	if len(rec) == 0 {
 		return append(dst, '{', '}'), nil
 	}
+	start := len(dst)
 	for i, cell := range rec {
 		dst = append(dst, s.keys[i]...)
-		dst = appendJSONString(dst, cell)
+		var ok bool
+		if dst, ok = appendValidJSONString(dst, cell); !ok {
+			line, _ := s.r.FieldPos(i)
+			return dst[:start], invalidRecord("CSV line %d, column %q: not valid UTF-8", line, s.columns[i])
+		}
 	}
 	return append(dst, '}'), nil
 }

@@ -91,7 +91,7 @@ func TestCSVSourceErrorsNameTheLine(t *testing.T) {
 		"":                 "data8: CSV input is empty: a header row naming the columns is needed",
 		"First Name,b\n":   `data8: CSV header, column 1: "First Name" is not a valid column name (^[a-z][a-z0-9_]*$)`,
 		"a,b,a\n":          `data8: CSV header: column "a" appears twice`,
-		"a,\"b\n1,2\n":     `data8: CSV line 1, column 3: extraneous or missing " in quoted-field`,
+		"a,\"b\n1,2\n":     `data8: CSV line 2, column 5: extraneous or missing " in quoted-field`,
 		"ok,\xff\xfe\n1,2": `data8: CSV header, column 2: "\xff\xfe" is not a valid column name (^[a-z][a-z0-9_]*$)`,
 	} {
 		if _, err := client.NewCSVSource(strings.NewReader(in)); err == nil || err.Error() != want {
