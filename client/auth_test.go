@@ -213,6 +213,9 @@ func TestStaticBearerTokenIsNotRenewed(t *testing.T) {
 }
 
 func TestRefusesPlainHTTPBeyondLoopback(t *testing.T) {
+	for _, v := range []string{"DATA8_BASE_URL", "DATA8_TOKEN_URL", "DATA8_CLIENT_ID", "DATA8_CLIENT_SECRET"} {
+		t.Setenv(v, "")
+	}
 	creds := client.WithCredentials("id", "secret")
 	cases := []struct {
 		name string
@@ -276,5 +279,28 @@ func TestEnvironmentFallback(t *testing.T) {
 	t.Setenv("DATA8_BASE_URL", "http://remote.example.com")
 	if _, err := client.New(client.WithCredentials("a", "b"), client.WithBaseURL(f.srv.URL)); err != nil {
 		t.Errorf("WithBaseURL did not override DATA8_BASE_URL: %v", err)
+	}
+}
+
+func TestUserAgentAndScopes(t *testing.T) {
+	f := newFakeAPI(t)
+	f.addDataset("ds", "a")
+	var scope, agent string
+	f.tokenHook = func(w http.ResponseWriter, r *http.Request) bool {
+		r.ParseForm()
+		scope = r.PostForm.Get("scope")
+		r.PostForm.Set("scope", "BatchApi") // let the fake issue the token
+		return false
+	}
+	f.apiHook = func(w http.ResponseWriter, r *http.Request) bool {
+		agent = r.UserAgent()
+		return false
+	}
+	c := f.client(t, client.WithUserAgent("etl/2.0"), client.WithScopes("BatchApi", "Extra"))
+	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+		t.Fatal(err)
+	}
+	if scope != "BatchApi Extra" || agent != "etl/2.0" {
+		t.Errorf("scope %q, user agent %q", scope, agent)
 	}
 }

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -293,7 +295,7 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 			return body, nil
 		}
 		if ctxErr := context.Cause(ctx); ctxErr != nil {
-			return nil, ctxError(k.op, ctxErr, err)
+			return nil, ctxError(k.op, ctxErr, lastErr)
 		}
 		lastErr = err
 
@@ -305,12 +307,13 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 		}
 
 		var te *tokenError
-		transportErr := status == 0 && !errors.As(err, &te)
+		tokenRetry := status == statusNoToken && errors.As(err, &te) && te.temporary()
+		transportErr := status == statusNoAnswer
 		ambiguous := transportErr || status >= 500 // the server may have acted on it
-		retryable := transportErr || status == http.StatusTooManyRequests ||
-			status == http.StatusBadGateway || status == http.StatusServiceUnavailable ||
-			status == http.StatusGatewayTimeout || (status == http.StatusInternalServerError && k.retry500) ||
-			(te != nil && te.temporary())
+		retryable := (transportErr && !permanentTransportError(err)) || tokenRetry ||
+			status == http.StatusTooManyRequests || status == http.StatusBadGateway ||
+			status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout ||
+			(status == http.StatusInternalServerError && k.retry500)
 
 		if k.resolve != nil && ((ambiguous && k.repeat == repeatLookup) || (maybeDone && (status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusConflict))) {
 			rb, done, rerr := k.resolve(ctx)
@@ -327,7 +330,7 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 		}
 		switch k.repeat {
 		case repeatNever:
-			retryable = status == http.StatusTooManyRequests || (te != nil && te.temporary())
+			retryable = status == http.StatusTooManyRequests || tokenRetry
 		case repeatLookup:
 			if status == http.StatusInternalServerError {
 				retryable = false
@@ -356,11 +359,18 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 	}
 }
 
-// attempt sends the call once. status is 0 when no answer came. gen is the token generation used.
+// Pseudo status codes of an attempt that got no answer.
+const (
+	statusNoAnswer = 0  // the request failed in transport: it may or may not have reached the server
+	statusNoToken  = -1 // no token could be had: nothing was sent
+)
+
+// attempt sends the call once, returning the answer's status (or statusNoAnswer, statusNoToken),
+// header and body. gen is the generation of the token used.
 func (c *Client) attempt(ctx context.Context, k call) (status int, header http.Header, body []byte, gen uint64, err error) {
 	tok, gen, err := c.auth.token(ctx)
 	if err != nil {
-		return 0, nil, nil, 0, err
+		return statusNoToken, nil, nil, 0, err
 	}
 	resp, err := k.send(ctx, func(_ context.Context, req *http.Request) error {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -369,12 +379,12 @@ func (c *Client) attempt(ctx context.Context, k call) (status int, header http.H
 		return nil
 	})
 	if err != nil {
-		return 0, nil, nil, gen, fmt.Errorf("data8: %s: %w", k.op, scrubErr(err, tok))
+		return statusNoAnswer, nil, nil, gen, fmt.Errorf("data8: %s: %w", k.op, scrubErr(err, tok))
 	}
 	defer resp.Body.Close()
 	body, err = readBody(resp)
 	if err != nil {
-		return 0, resp.Header, nil, gen, fmt.Errorf("data8: %s: reading answer: %w", k.op, err)
+		return statusNoAnswer, resp.Header, nil, gen, fmt.Errorf("data8: %s: reading answer: %w", k.op, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, resp.Header, body, gen, nil
@@ -394,6 +404,16 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
+// permanentTransportError reports transport failures that another attempt cannot mend: a
+// certificate that does not verify, a malformed request.
+func permanentTransportError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+}
+
 // ctxError reports that the context ended, with the last failure if there was one.
 func ctxError(op string, ctxErr, last error) error {
 	if last != nil {
@@ -404,7 +424,7 @@ func ctxError(op string, ctxErr, last error) error {
 
 // scrubErr makes sure a transport error's text does not hold the token (it never should).
 func scrubErr(err error, tok string) error {
-	if tok != "" && strings.Contains(err.Error(), tok) {
+	if len(tok) >= minSecret && strings.Contains(err.Error(), tok) {
 		return errors.New(strings.ReplaceAll(err.Error(), tok, "[REDACTED]"))
 	}
 	return err

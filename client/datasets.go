@@ -106,6 +106,10 @@ func (c *Client) CreateDataset(ctx context.Context, name string, columns map[str
 	if err != nil {
 		return nil, err
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		// Tolerate a 2xx without a body: read what was created.
+		return c.GetDataset(ctx, name)
+	}
 	return decodeDataset("Dataset_Create", body)
 }
 
@@ -249,6 +253,9 @@ func (c *Client) ReadRecords(ctx context.Context, dataset string) iter.Seq2[Reco
 // opts.Resume is past opts.StartBlock (an earlier run was interrupted), the dataset is not created
 // again: it must exist with the same columns.
 func (c *Client) UploadDataset(ctx context.Context, name string, columns map[string]int, src Source, opts UploadOptions) (*Dataset, *UploadResult, error) {
+	if rel, ok := src.(releaser); ok {
+		defer rel.release()
+	}
 	if opts.Columns == nil {
 		opts.Columns = keys(columns)
 	}

@@ -220,11 +220,15 @@ func (e *APIError) scrub(secrets []string) {
 	}
 }
 
-// redactor returns a replacer of the non-empty secrets, or nil when there are none.
+// minSecret is the length from which a secret is redacted from text: a shorter one (no real token or
+// secret is) would mangle ordinary words.
+const minSecret = 8
+
+// redactor returns a replacer of the secrets, or nil when there are none.
 func redactor(secrets []string) *strings.Replacer {
 	var pairs []string
 	for _, s := range secrets {
-		if s != "" {
+		if len(s) >= minSecret {
 			pairs = append(pairs, s, "[REDACTED]")
 		}
 	}

@@ -50,7 +50,7 @@ type Job struct {
 // Finished reports whether the job has finished, by the contract's rule (D-14): CompletedAt is
 // present, not null, not the zero time .NET sends for "unset", and not before SubmittedAt. It says
 // nothing of success: the status codes are not documented.
-func (j *Job) Finished() bool {
+func (j Job) Finished() bool {
 	return j.CompletedAt != nil && !j.CompletedAt.IsZero() && !j.CompletedAt.Before(j.SubmittedAt)
 }
 
@@ -150,6 +150,10 @@ func (c *Client) StartJob(ctx context.Context, job NewJob) (*Job, error) {
 	}
 	if found != nil {
 		return found, nil
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		// Tolerate a 2xx without a body: read what was started.
+		return c.GetJob(ctx, job.Name)
 	}
 	return decodeJob("Job_CreateJob", body)
 }

@@ -34,7 +34,8 @@ type releaser interface {
 
 // recordsSource encodes Records pulled from an iterator.
 type recordsSource struct {
-	next  func() (Record, error, bool)
+	seq   iter.Seq2[Record, error]
+	next  func() (Record, error, bool) // set by the first Next, with stop
 	stop  func()
 	index int64
 	keys  []string
@@ -47,15 +48,18 @@ type recordsSource struct {
 // error naming the record's index and key (matching ErrInvalidRecord). An error yielded by seq ends
 // the upload with that error.
 //
-// The source pulls from seq as it is read (with iter.Pull2). Upload stops seq when it returns; if
-// you call Next yourself, read to io.EOF, or seq stays suspended.
+// The source pulls from seq as it is read (with iter.Pull2, from the first Next on). Upload and
+// UploadDataset stop seq when they return; if you call Next yourself, read to io.EOF, or seq stays
+// suspended.
 func Records(seq iter.Seq2[Record, error]) Source {
-	next, stop := iter.Pull2(seq)
-	return &recordsSource{next: next, stop: stop}
+	return &recordsSource{seq: seq}
 }
 
 // Next appends the next record to dst; io.EOF after the last one.
 func (s *recordsSource) Next(dst []byte) ([]byte, error) {
+	if s.next == nil {
+		s.next, s.stop = iter.Pull2(s.seq)
+	}
 	rec, err, ok := s.next()
 	if !ok {
 		return dst, io.EOF
@@ -104,4 +108,8 @@ func (s *recordsSource) checkColumns(known map[string]struct{}) error {
 	return nil
 }
 
-func (s *recordsSource) release() { s.stop() }
+func (s *recordsSource) release() {
+	if s.stop != nil {
+		s.stop()
+	}
+}

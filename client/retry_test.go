@@ -3,7 +3,10 @@ package client_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -245,5 +248,44 @@ func TestAPIErrorShape(t *testing.T) {
 	}
 	if got, want := err.Error(), "data8: Dataset_GetByName: 502 Bad Gateway"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestCertificateErrorIsNotRetried(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failure is expected
+	srv.StartTLS()
+	defer srv.Close()
+	rec := &recorder{}
+	c, err := client.New(client.WithBaseURL(srv.URL), client.WithBearerToken("a-static-token"), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.GetDataset(context.Background(), "ds")
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("error %v, want a certificate error", err)
+	}
+	if d := rec.get(); len(d) != 0 {
+		t.Errorf("retried %d times", len(d))
+	}
+}
+
+func TestConnectionRefusedIsRetried(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	rec := &recorder{}
+	c, err := client.New(client.WithBaseURL(url), client.WithBearerToken("a-static-token"), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.GetDataset(context.Background(), "ds")
+	if err == nil || !strings.Contains(err.Error(), "data8: Dataset_GetByName: Get ") {
+		t.Fatalf("error %v", err)
+	}
+	if d := rec.get(); len(d) != 4 {
+		t.Errorf("%d retries, want 4", len(d))
 	}
 }

@@ -88,8 +88,10 @@ type UploadResult struct {
 // A block that fails for good (a 400, say, which is never retried) stops the upload at once: work in
 // flight is cancelled, no later block is sent, and the error is a *BlockError naming the dataset,
 // the block and its record range, wrapping the *APIError. A record refused by the local checks, or
-// an error from the source, stops the upload likewise. On every error the result describes the
-// blocks acknowledged so far; its Checkpoint is where to resume.
+// an error from the source, stops the reading: the blocks already in flight are allowed to finish,
+// so that the checkpoint reaches the block holding the bad record, and the error names the record
+// (or the CSV or JSON Lines line). On every error the result describes the blocks acknowledged so far; its
+// Checkpoint is where to resume.
 func (c *Client) Upload(ctx context.Context, dataset string, src Source, opts UploadOptions) (*UploadResult, error) {
 	if rel, ok := src.(releaser); ok {
 		defer rel.release()
@@ -212,8 +214,11 @@ func (u *uploader) run(parent context.Context) (*UploadResult, error) {
 		})
 	}
 
-	var blocks int64
-	num := u.first
+	var (
+		blocks  int64
+		num     = u.first
+		readErr error // the source failed or a record was refused: in-flight blocks may finish
+	)
 read:
 	for {
 		var b *block
@@ -223,12 +228,12 @@ read:
 			break read
 		}
 		if num > math.MaxInt32 {
-			cancel(invalid("upload to dataset %q: block number %d is too large", u.dataset, num))
+			readErr = invalid("upload to dataset %q: block number %d is too large", u.dataset, num)
 			break
 		}
 		eof, err := u.fill(b, num, index)
 		if err != nil {
-			cancel(fmt.Errorf("data8: upload to dataset %q: %w", u.dataset, err))
+			readErr = fmt.Errorf("data8: upload to dataset %q: %w", u.dataset, err)
 			break
 		}
 		if b.n > 0 {
@@ -251,6 +256,9 @@ read:
 	close(work)
 	wg.Wait()
 
+	if readErr != nil {
+		return u.result(skipped), readErr
+	}
 	if err := context.Cause(ctx); err != nil {
 		if _, ok := err.(*BlockError); !ok && parent.Err() != nil {
 			err = fmt.Errorf("data8: upload to dataset %q: %w", u.dataset, err)

@@ -341,3 +341,33 @@ func TestUploadCancelStopsEverythingAndLeaksNothing(t *testing.T) {
 	c.Close()
 	f.srv.Close()
 }
+
+func TestBadRecordLetsBlocksInFlightFinish(t *testing.T) {
+	f := newFakeAPI(t)
+	f.addDataset("ds", testColumns...)
+	c := f.client(t)
+	recs := func(yield func(client.Record, error) bool) {
+		for i := range 5000 {
+			r := client.Record{"id": strconv.Itoa(i), "name": fmt.Sprintf("name %d", i), "n": i}
+			if i == 2345 {
+				r["n"] = []int{1}
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+	var last client.UploadProgress
+	res, err := c.Upload(context.Background(), "ds", client.Records(recs), client.UploadOptions{
+		BlockSize: 100, Concurrency: 4, Columns: testColumns,
+		Progress: func(p client.UploadProgress) { last = p },
+	})
+	want := `data8: upload to dataset "ds": data8: record 2345: value of key "n" is a []int; values must be strings, numbers, booleans or null`
+	if err == nil || err.Error() != want || !errors.Is(err, client.ErrInvalidRecord) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	if res.Checkpoint != 23 || res.Blocks != 23 || last.Checkpoint != 23 || last.TotalRecords != -1 {
+		t.Errorf("result %+v, last progress %+v; want blocks 0..22 acknowledged", *res, last)
+	}
+	wantRecords(t, f, "ds", 2300)
+}

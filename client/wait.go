@@ -30,7 +30,7 @@ type WaitOptions struct {
 func (c *Client) WaitJob(ctx context.Context, name string, opts WaitOptions) (*Job, error) {
 	finished := opts.Finished
 	if finished == nil {
-		finished = (*Job).Finished
+		finished = func(j *Job) bool { return j.Finished() }
 	}
 	interval := opts.Interval
 	if interval <= 0 {

@@ -1,0 +1,271 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// datasetCases are the cases of creating, reading and completing datasets.
+func datasetCases() []Case {
+	return []Case{
+		{
+			ID: "DATASET-CREATE", Kind: Documented, Decision: "D-7",
+			Rule:    "POST /Dataset creates an incomplete input dataset with the given columns; GET /Dataset/{name} gives name, columns, input, recordCount, completed (documented); the answer is the Dataset (D-7).",
+			Creates: "1 dataset",
+			run:     caseDatasetCreate,
+		},
+		{
+			ID: "DATASET-NAME-PATTERN", Kind: Documented, Decision: "D-7", SendsInvalid: true,
+			Rule: "Dataset names match ^[a-z][a-z0-9_]*$ (documented); a bad name gets 400 (D-7). Our client refuses them before sending.",
+			run:  caseDatasetNamePattern,
+		},
+		{
+			ID: "DATASET-COLUMN-NAME-PATTERN", Kind: Documented, Decision: "D-7",
+			Rule: "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented); a bad column name gets 400 (D-7). Our client refuses them before sending.",
+			run:  caseColumnNamePattern,
+		},
+		{
+			ID: "DATASET-UNIQUE", Kind: Documented, Decision: "D-7",
+			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient).",
+			Creates: "1 dataset",
+			run:     caseDatasetUnique,
+		},
+		{
+			ID: "DATASET-COLUMNS-REQUIRED", Kind: Documented, Decision: "D-7", SendsInvalid: true,
+			Rule: "`columns` is required (documented): no columns, or an empty map, gets 400 (D-7).",
+			run:  caseColumnsRequired,
+		},
+		{
+			ID: "DATASET-COLUMN-CODES", Kind: Decided, Decision: "D-11",
+			Rule:    "Column type codes are opaque integers; a client must not reject codes it does not know (D-11). Observes whether the server keeps an unusual code (42).",
+			Creates: "1 dataset",
+			run:     caseColumnCodes,
+		},
+		{
+			ID: "DATASET-404", Kind: Documented, Decision: "D-4",
+			Rule: `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4).`,
+			run:  caseDataset404,
+		},
+		{
+			ID: "DATASET-COMPLETE", Kind: Documented, Decision: "D-8",
+			Rule:    `PUT /Dataset/{name} {"recordCount": N, "completed": true} marks an incomplete input dataset complete (documented); the answer is the Dataset (D-8).`,
+			Creates: "1 dataset (3 records)",
+			run:     caseDatasetComplete,
+		},
+		{
+			ID: "DATASET-COMPLETE-TWICE-400", Kind: Documented,
+			Rule:    "Completing a dataset that is already complete gets 400 (documented).",
+			Creates: "1 dataset (1 record)",
+			run:     caseCompleteTwice,
+		},
+		{
+			ID: "DATASET-COMPLETE-COUNT", Kind: Decided, Decision: "D-8",
+			Rule:    "recordCount is the number of records uploaded; a server may reject a mismatch with 400 (D-8). Observes what a count of 3 for 2 records gets.",
+			Creates: "1 dataset (2 records)",
+			run:     caseCompleteCount,
+		},
+	}
+}
+
+func caseDatasetCreate(c *check) {
+	name := c.datasetName("create")
+	cols := map[string]int{"firstname": 0, "lastname": 0, "priority": 1}
+	ds, err := c.client.CreateDataset(c.ctx, name, cols)
+	if err != nil {
+		c.Fatalf("creating %s: %v", name, err)
+	}
+	c.Observe("POST /Dataset: %s", c.last("Dataset_Create"))
+	c.checkNewDataset("the answer to POST /Dataset", ds, name, cols)
+	got, err := c.client.GetDataset(c.ctx, name)
+	if err != nil {
+		c.Fatalf("GET /Dataset/%s: %v", name, err)
+	}
+	c.checkNewDataset("GET /Dataset/{name}", got, name, cols)
+}
+
+// checkNewDataset checks that ds is a new, empty, incomplete input dataset.
+func (c *check) checkNewDataset(what string, ds *client.Dataset, name string, cols map[string]int) {
+	if ds.Name != name {
+		c.Errorf("%s: name %q, want %q", what, ds.Name, name)
+	}
+	if !ds.Input {
+		c.Errorf("%s: input is false; POST /Dataset creates an input dataset", what)
+	}
+	if ds.Completed {
+		c.Errorf("%s: completed is true; a new dataset is incomplete", what)
+	}
+	if ds.RecordCount != 0 {
+		c.Errorf("%s: recordCount %d, want 0", what, ds.RecordCount)
+	}
+	if !maps.Equal(ds.Columns, cols) {
+		c.Errorf("%s: columns %v, want %v", what, ds.Columns, cols)
+	}
+}
+
+// badDatasetNames are names that break ^[a-z][a-z0-9_]*$, unique to the run.
+func (c *check) badDatasetNames() []string {
+	base := c.cfg.Prefix + c.runID
+	return []string{
+		strings.ToUpper(base[:1]) + base[1:] + "_upper",
+		"9" + base + "_digit_first",
+		"_" + base + "_underscore_first",
+		base + "-dash",
+		base + " space",
+		base + "_dot.x",
+		base + "_é",
+		"",
+	}
+}
+
+func caseDatasetNamePattern(c *check) {
+	for _, name := range c.badDatasetNames() {
+		before := len(c.exchangesOf(c.res.ID))
+		_, err := c.client.CreateDataset(c.ctx, name, map[string]int{"a": 0})
+		if !errors.Is(err, client.ErrValidation) || len(c.exchangesOf(c.res.ID)) != before {
+			c.Errorf("client: CreateDataset(%q) = %v and sent %d requests; want ErrValidation without sending", name, err, len(c.exchangesOf(c.res.ID))-before)
+		}
+		r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": name, "columns": map[string]int{"a": 0}}, withToken)
+		if c.want4xx(fmt.Sprintf("POST /Dataset name %q", name), r) {
+			c.Observe("name %q: %s", name, r)
+		}
+	}
+}
+
+func caseColumnNamePattern(c *check) {
+	for _, col := range []string{"Upper", "1digit", "_under", "has-dash", "has space", ""} {
+		name := c.datasetName("badcol")
+		before := len(c.exchangesOf(c.res.ID))
+		_, err := c.client.CreateDataset(c.ctx, name, map[string]int{"ok": 0, col: 0})
+		if !errors.Is(err, client.ErrValidation) || len(c.exchangesOf(c.res.ID)) != before {
+			c.Errorf("client: CreateDataset with column %q = %v and sent %d requests; want ErrValidation without sending", col, err, len(c.exchangesOf(c.res.ID))-before)
+		}
+		r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": name, "columns": map[string]int{"ok": 0, col: 0}}, withToken)
+		if c.want4xx(fmt.Sprintf("POST /Dataset column %q", col), r) {
+			c.Observe("column %q: %s", col, r)
+		}
+		if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); g.is2xx() {
+			c.Errorf("dataset %s exists after its creation was refused (%s)", name, r)
+		}
+	}
+}
+
+func caseDatasetUnique(c *check) {
+	name := c.newDataset("unique", map[string]int{"a": 0})
+	_, err := c.client.CreateDataset(c.ctx, name, map[string]int{"a": 0})
+	switch st := apiStatus(err); {
+	case err == nil:
+		c.Errorf("a second POST /Dataset named %s succeeded; names are unique", name)
+	case st == http.StatusBadRequest || st == http.StatusConflict:
+		c.Observe("duplicate name: %s", c.last("Dataset_Create"))
+	default:
+		c.Errorf("a second POST /Dataset named %s: %v; want 400 or 409", name, err)
+	}
+}
+
+func caseColumnsRequired(c *check) {
+	name := c.datasetName("nocols")
+	if _, err := c.client.CreateDataset(c.ctx, name, map[string]int{}); !errors.Is(err, client.ErrValidation) {
+		c.Errorf("client: CreateDataset with no columns = %v; want ErrValidation", err)
+	}
+	for _, body := range []map[string]any{{"name": name}, {"name": name, "columns": map[string]int{}}, {"name": name, "columns": nil}} {
+		r := c.raw(http.MethodPost, "/Dataset", nil, body, withToken)
+		if c.want4xx(fmt.Sprintf("POST /Dataset %s", jsonText(body)), r) {
+			c.Observe("%s: %s", jsonText(body), r)
+		}
+	}
+	if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); g.is2xx() {
+		c.Errorf("dataset %s exists after its creation without columns was refused", name)
+	}
+}
+
+func caseColumnCodes(c *check) {
+	name := c.datasetName("codes")
+	cols := map[string]int{"text": 0, "number": 1, "unusual": 42}
+	_, err := c.client.CreateDataset(c.ctx, name, cols)
+	if err != nil {
+		if apiStatus(err) >= 500 || apiStatus(err) == 0 {
+			c.Errorf("creating a dataset with column codes %v: %v", cols, err)
+			return
+		}
+		c.Observe("codes %v refused: %s", cols, c.last("Dataset_Create"))
+		return
+	}
+	got, err := c.client.GetDataset(c.ctx, name)
+	if err != nil {
+		c.Fatalf("GET /Dataset/%s: %v", name, err)
+	}
+	if maps.Equal(got.Columns, cols) {
+		c.Observe("codes %v accepted and kept as sent", cols)
+	} else {
+		c.Observe("codes %v accepted; the server reports %v", cols, got.Columns)
+	}
+}
+
+func caseDataset404(c *check) {
+	name := c.datasetName("nosuch")
+	_, err := c.client.GetDataset(c.ctx, name)
+	st := apiStatus(err)
+	if st < 400 || st >= 500 {
+		c.Fatalf("GET /Dataset/%s of an unknown name: %v; want a 4xx", name, err)
+	}
+	c.Observe("unknown dataset: %s", c.last("Dataset_GetByName"))
+	if !errors.Is(err, client.ErrNotFound) {
+		c.Observe("not 404 as D-4 decides; the client's ErrNotFound does not match")
+	}
+}
+
+func caseDatasetComplete(c *check) {
+	name := c.newDataset("complete", seqColumns())
+	c.upload(name, seqRecords(0, 3, "c"), 0, 1000)
+	ds, err := c.client.CompleteDataset(c.ctx, name, 3)
+	if err != nil {
+		c.Fatalf("completing %s with 3 records: %v", name, err)
+	}
+	c.Observe("PUT /Dataset/{name}: %s", c.last("Dataset_UpdateByName"))
+	if !ds.Completed || ds.RecordCount != 3 {
+		c.Errorf("the answer to PUT: completed %v, recordCount %d; want true, 3", ds.Completed, ds.RecordCount)
+	}
+	got, err := c.client.GetDataset(c.ctx, name)
+	if err != nil {
+		c.Fatalf("GET /Dataset/%s: %v", name, err)
+	}
+	if !got.Completed || got.RecordCount != 3 || !got.Input {
+		c.Errorf("after completing: completed %v, recordCount %d, input %v; want true, 3, true", got.Completed, got.RecordCount, got.Input)
+	}
+}
+
+func caseCompleteTwice(c *check) {
+	name := c.newDataset("twice", seqColumns())
+	c.upload(name, seqRecords(0, 1, "t"), 0, 1000)
+	if _, err := c.client.CompleteDataset(c.ctx, name, 1); err != nil {
+		c.Fatalf("completing %s: %v", name, err)
+	}
+	r := c.raw(http.MethodPut, datasetPath(name), nil, map[string]any{"recordCount": 1, "completed": true}, withToken)
+	if r.Status != http.StatusBadRequest {
+		c.Errorf("completing %s a second time: answered %s; want 400", name, r)
+	}
+	c.Observe("second completion: %s", r)
+}
+
+func caseCompleteCount(c *check) {
+	name := c.newDataset("count", seqColumns())
+	c.upload(name, seqRecords(0, 2, "n"), 0, 1000)
+	_, err := c.client.CompleteDataset(c.ctx, name, 3)
+	switch st := apiStatus(err); {
+	case err == nil:
+		got, gerr := c.client.GetDataset(c.ctx, name)
+		if gerr != nil {
+			c.Fatalf("GET /Dataset/%s: %v", name, gerr)
+		}
+		c.Observe("recordCount 3 for 2 records accepted: %s; the dataset then reports recordCount %d", c.last("Dataset_UpdateByName"), got.RecordCount)
+	case st >= 400 && st < 500:
+		c.Observe("recordCount 3 for 2 records refused: %s", c.last("Dataset_UpdateByName"))
+	default:
+		c.Errorf("completing 2 records with recordCount 3: %v; want 2xx or 400", err)
+	}
+}

@@ -1,0 +1,295 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// genericCases are checks in the manner of Schemathesis: negative input of every kind gets a 4xx,
+// never a 5xx, and errors are problem details.
+func genericCases() []Case {
+	return []Case{
+		{
+			ID: "ERROR-PROBLEM-JSON", Kind: Decided, Decision: "D-3",
+			Rule:    "Errors are RFC 9457 problem details (type, title, status, detail, instance) as application/problem+json (D-3); validation errors add errors: {member: [messages]} (documented shape).",
+			Creates: "1 dataset",
+			run:     caseProblemJSON,
+		},
+		{
+			ID: "NEGATIVE-PARAMS", Kind: Generic, SendsInvalid: true,
+			Rule: "Query parameters of the wrong type or out of range (page 0, page=abc, includeInput=maybe, startDate=yesterday) get a 4xx, never a 5xx.",
+			run:  caseNegativeParams,
+		},
+		{
+			ID: "NEGATIVE-BODIES", Kind: Generic, SendsInvalid: true,
+			Rule:    "Request bodies that are not JSON, not objects, lack required members or have members of the wrong type get a 4xx, never a 5xx, on every operation that takes a body.",
+			Creates: "1 dataset",
+			run:     caseNegativeBodies,
+		},
+	}
+}
+
+func caseProblemJSON(c *check) {
+	name := c.newDataset("problem", map[string]int{"a": 0})
+	dup := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": name, "columns": map[string]int{"a": 0}}, withToken)
+	missing := c.raw(http.MethodGet, datasetPath(c.datasetName("nosuch")), nil, nil, withToken)
+	for _, x := range []struct {
+		what string
+		r    *response
+	}{{"a duplicate dataset (400)", dup}, {"an unknown dataset (404)", missing}} {
+		if !x.r.is4xx() {
+			c.Errorf("%s: answered %s; want a 4xx", x.what, x.r)
+			continue
+		}
+		c.Observe("%s: %s", x.what, x.r)
+		if x.r.MediaType() != "application/problem+json" {
+			c.Observe("%s: media type %q, not application/problem+json", x.what, x.r.MediaType())
+		}
+		var p map[string]any
+		if err := x.r.decode(&p); err != nil {
+			c.Observe("%s: the body is not a JSON object", x.what)
+			continue
+		}
+		if st, ok := p["status"].(float64); ok && int(st) != x.r.Status {
+			c.Observe("%s: the body's status %v differs from the HTTP status %d", x.what, st, x.r.Status)
+		}
+		if _, ok := p["title"]; !ok {
+			c.Observe("%s: the problem has no title", x.what)
+		}
+	}
+	if members := dup.errorMembers(); len(members) > 0 {
+		c.Observe("the 400 names members %q in errors", members)
+	} else {
+		c.Observe("the 400 has no errors member")
+	}
+}
+
+func caseNegativeParams(c *check) {
+	ds := c.newDataset("params", map[string]int{"a": 0})
+	for _, p := range []struct{ path, query string }{
+		{"/Dataset", "page=0"},
+		{"/Dataset", "page=-1"},
+		{"/Dataset", "page=abc"},
+		{"/Dataset", "page=1.5"},
+		{"/Dataset", "includeInput=maybe"},
+		{"/Dataset", "includeOutput=2"},
+		{"/Job", "page=0"},
+		{"/Job", "page=x"},
+		{"/Job", "startDate=yesterday"},
+		{"/Job", "endDate=2020-13-45T99:00:00Z"},
+		{uploadPath(ds), "page=0"},
+		{uploadPath(ds), "page=x"},
+	} {
+		q, _ := url.ParseQuery(p.query)
+		r := c.raw(http.MethodGet, p.path, q, nil, withToken)
+		if c.want4xx("GET "+p.path+"?"+p.query, r) {
+			c.Observe("GET %s?%s: %s", p.path, p.query, r)
+		}
+	}
+}
+
+func caseNegativeBodies(c *check) {
+	ds := c.newDataset("bodies", map[string]int{"a": 0})
+	fresh := func() string { return c.datasetName("bodies_new") }
+	job := func() string { return c.jobName("negative body") }
+	desc := c.cfg.Prefix + c.runID + " negative"
+	in := c.cfg.WorkflowInput
+	for _, b := range []struct {
+		method, path string
+		body         string
+	}{
+		{http.MethodPost, "/Dataset", `{`},
+		{http.MethodPost, "/Dataset", ``},
+		{http.MethodPost, "/Dataset", `[]`},
+		{http.MethodPost, "/Dataset", `{"name":5,"columns":{"a":0}}`},
+		{http.MethodPost, "/Dataset", fmt.Sprintf(`{"name":%q,"columns":[1]}`, fresh())},
+		{http.MethodPost, "/Dataset", fmt.Sprintf(`{"name":%q,"columns":{"a":"text"}}`, fresh())},
+		{http.MethodPost, "/Dataset", fmt.Sprintf(`{"name":%q,"columns":{"a":1.5}}`, fresh())},
+		{http.MethodPut, datasetPath(ds), `{"recordCount":"0","completed":true}`},
+		{http.MethodPut, datasetPath(ds), `{"recordCount":-1,"completed":true}`},
+		{http.MethodPut, datasetPath(ds), `{"recordCount":0}`},
+		{http.MethodPut, datasetPath(ds), `{"recordCount":0,"completed":"yes"}`},
+		{http.MethodPut, datasetPath(ds), `nonsense`},
+		{http.MethodPatch, uploadPath(ds), `{"blockNumber":0,"records":"x"}`},
+		{http.MethodPatch, uploadPath(ds), `{"blockNumber":0}`},
+		{http.MethodPatch, uploadPath(ds), `{"blockNumber":0,"records":[{"a":"x"}]`},
+		{http.MethodPatch, uploadPath(ds), `[]`},
+		{http.MethodPost, "/Job", `{`},
+		{http.MethodPost, "/Job", fmt.Sprintf(`{"name":%q,"workflowName":5}`, job())},
+		{http.MethodPost, "/Job", fmt.Sprintf(`{"name":%q,"workflowName":%q,"inputDatasets":{%q:5}}`, job(), c.cfg.Workflow, in)},
+		{http.MethodPost, "/Job", fmt.Sprintf(`{"name":%q,"workflowName":%q,"inputDatasets":{%q:%q},"parameters":{"p":5}}`, job(), c.cfg.Workflow, in, ds)},
+		{http.MethodPost, "/Job", fmt.Sprintf(`{"name":%q,"workflowName":%q,"inputDatasets":[%q]}`, job(), c.cfg.Workflow, ds)},
+		{http.MethodPost, "/ApiKey", `{}`},
+		{http.MethodPost, "/ApiKey", `{"description":5}`},
+		{http.MethodPost, "/ApiKey", fmt.Sprintf(`{"description":%q,"maxRequestsPerIPPerDay":-1}`, desc)},
+		{http.MethodPost, "/ApiKey", fmt.Sprintf(`{"description":%q,"expiresOn":"tomorrow"}`, desc)},
+		{http.MethodPost, "/ClientCredential", `{}`},
+		{http.MethodPost, "/ClientCredential", `{"description":5}`},
+	} {
+		r := c.raw(b.method, b.path, nil, []byte(b.body), withToken)
+		what := fmt.Sprintf("%s %s %s", b.method, b.path, b.body)
+		if c.want4xx(what, r) {
+			c.Observe("%s: %s", what, r)
+		}
+	}
+}
+
+// finalCases look at the traffic of the whole run.
+func finalCases() []Case {
+	return []Case{
+		{
+			ID: "OPERATIONS-EXIST", Kind: Decided, Decision: "D-5", final: true,
+			Rule: "Every operation of the spec exists at its path, including those whose operation ids and routes are decided (D-5): each answered a 2xx during the run, none a 405 or 501.",
+			run:  caseOperationsExist,
+		},
+		{
+			ID: "SUCCESS-STATUS", Kind: Decided, Decision: "D-4", final: true,
+			Rule: "Success is 200 for every operation, with the JSON body shown where there is one; operations without one may answer an empty body (D-4; any 2xx is accepted).",
+			run:  caseSuccessStatus,
+		},
+		{
+			ID: "SPEC-RESPONSES", Kind: Generic, final: true,
+			Rule: "Every answer of the run has a status code and content type the spec declares for its operation and a body that matches its schema (each violation also fails the case that made the request).",
+			run:  caseSpecResponses,
+		},
+		{
+			ID: "NO-5XX", Kind: Generic, final: true,
+			Rule: "No request of the run, positive or negative, got a 5xx.",
+			run:  caseNo5xx,
+		},
+	}
+}
+
+// statusSummary formats counts of status codes: "200×12 404×1".
+func statusSummary(counts map[int]int) string {
+	codes := make([]int, 0, len(counts))
+	for code := range counts {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	parts := make([]string, len(codes))
+	for i, code := range codes {
+		parts[i] = fmt.Sprintf("%d×%d", code, counts[code])
+	}
+	return strings.Join(parts, " ")
+}
+
+func caseOperationsExist(c *check) {
+	byOp := map[string]map[int]int{}
+	for _, e := range c.exchangesOf("") {
+		if e.Op == "" {
+			continue
+		}
+		if byOp[e.Op] == nil {
+			byOp[e.Op] = map[int]int{}
+		}
+		byOp[e.Op][e.Status]++
+	}
+	var unexercised []string
+	for _, op := range c.spec.Operations() {
+		counts := byOp[op.ID]
+		if len(counts) == 0 {
+			unexercised = append(unexercised, op.ID)
+			continue
+		}
+		ok := false
+		for code := range counts {
+			ok = ok || (code >= 200 && code < 300)
+		}
+		if counts[http.StatusMethodNotAllowed] > 0 || counts[http.StatusNotImplemented] > 0 {
+			c.Errorf("%s (%s %s) answered %s: the route is missing", op.ID, op.Method, op.Path, statusSummary(counts))
+		}
+		if !ok {
+			c.Observe("%s (%s %s) never answered a 2xx: %s", op.ID, op.Method, op.Path, statusSummary(counts))
+		}
+	}
+	c.Observe("%d of %d operations exercised", len(c.spec.Operations())-len(unexercised), len(c.spec.Operations()))
+	if len(unexercised) > 0 {
+		c.Observe("not exercised (their cases were skipped?): %s", strings.Join(unexercised, ", "))
+	}
+}
+
+func caseSuccessStatus(c *check) {
+	type seen struct {
+		codes    map[int]int
+		empty    int
+		nonEmpty int
+	}
+	byOp := map[string]*seen{}
+	for _, e := range c.exchangesOf("") {
+		if e.Op == "" || e.Status < 200 || e.Status >= 300 {
+			continue
+		}
+		s := byOp[e.Op]
+		if s == nil {
+			s = &seen{codes: map[int]int{}}
+			byOp[e.Op] = s
+		}
+		s.codes[e.Status]++
+		if e.BodyLen == 0 {
+			s.empty++
+		} else {
+			s.nonEmpty++
+		}
+	}
+	var not200 []string
+	for _, op := range c.spec.Operations() {
+		s := byOp[op.ID]
+		if s == nil {
+			continue
+		}
+		if len(s.codes) != 1 || s.codes[http.StatusOK] == 0 {
+			not200 = append(not200, fmt.Sprintf("%s %s", op.ID, statusSummary(s.codes)))
+		}
+		if !op.HasContent(http.StatusOK) {
+			c.Observe("%s (no body declared): %d empty and %d non-empty success answers", op.ID, s.empty, s.nonEmpty)
+		}
+	}
+	if len(not200) == 0 {
+		c.Observe("every success answer was 200")
+	} else {
+		c.Observe("success answers other than 200: %s", strings.Join(not200, "; "))
+	}
+}
+
+func caseSpecResponses(c *check) {
+	known := map[string]bool{}
+	for _, cs := range Cases() {
+		known[cs.ID] = true
+	}
+	all := c.exchangesOf("")
+	bad := 0
+	byCase := map[string]int{}
+	for _, e := range all {
+		if len(e.Violations) == 0 {
+			continue
+		}
+		bad++
+		byCase[e.Tag]++
+		if !known[e.Tag] || e.Tag == c.res.ID {
+			c.Errorf("an answer outside every case (%q) breaks the spec: %s: %s", e.Tag, e, strings.Join(e.Violations, "; "))
+		}
+	}
+	c.Observe("%d answers checked against the spec; %d broke it", len(all), bad)
+	for _, id := range sortedKeys(byCase) {
+		c.Observe("%s: %d answers broke the spec", id, byCase[id])
+	}
+}
+
+func caseNo5xx(c *check) {
+	n := 0
+	for _, e := range c.exchangesOf("") {
+		if e.Status >= 500 {
+			n++
+			if n <= 20 {
+				c.Errorf("%s (case %s)", e, e.Tag)
+			}
+		}
+	}
+	if n > 20 {
+		c.Errorf("… and %d more 5xx answers", n-20)
+	}
+}

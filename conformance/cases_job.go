@@ -1,0 +1,457 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// jobCases are the cases of jobs, and of the output datasets they make.
+func jobCases() []Case {
+	return []Case{
+		{
+			ID: "JOB-CREATE", Kind: Documented, Decision: "D-13",
+			Rule:    "POST /Job starts a job on a workflow with inputDatasets mapping its input slot to a complete dataset; GET /Job/{name} gives its full details (documented); the answer is the Job (D-13).",
+			Creates: "1 complete dataset (3 records), 1 job (shared with the other job cases)",
+			run:     caseJobCreate,
+		},
+		{
+			ID: "JOB-FINISHED-RULE", Kind: Decided, Decision: "D-14",
+			Rule: "Poll GET /Job/{name} (documented); a job is finished when completedAt is present, not null and not before submittedAt; status codes are undocumented (D-14). Observes the status codes and percentComplete seen.",
+			run:  caseJobFinished,
+		},
+		{
+			ID: "JOB-OUTPUT", Kind: Documented,
+			Rule: "outputDatasets maps the output slot to the dataset the results are read from (documented); with a copying workflow it holds the input's records, and it is an output dataset (input false).",
+			run:  caseJobOutput,
+		},
+		{
+			ID: "JOB-NAME-SPACES", Kind: Documented,
+			Rule:    "Job names may contain spaces (documented) and other characters valid in file names; escaped in the path, GET /Job/{name} finds the job.",
+			Creates: "1 job",
+			run:     caseJobNameSpaces,
+		},
+		{
+			ID: "JOB-NEEDS-COMPLETE-INPUT", Kind: Documented, Decision: "D-13",
+			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset is refused, 400 (D-13).",
+			Creates: "1 incomplete dataset (1 record)",
+			run:     caseJobNeedsComplete,
+		},
+		{
+			ID: "JOB-NAME-CHARS", Kind: Documented, Decision: "D-13", SendsInvalid: true,
+			Rule: `Job names may not contain characters invalid in file names: / : * ? " < > | and backslash (documented); refused with 400 (D-13). Our client refuses them before sending.`,
+			run:  caseJobNameChars,
+		},
+		{
+			ID: "JOB-UNIQUE", Kind: Documented, Decision: "D-13",
+			Rule: "Job names are unique (documented): a second job of the same name is refused, 400 or 409 (D-13, lenient).",
+			run:  caseJobUnique,
+		},
+		{
+			ID: "JOB-UNKNOWN-WORKFLOW", Kind: Decided, Decision: "D-13",
+			Rule: "A job on an unknown workflow is refused with 400 (D-13).",
+			run:  caseJobUnknownWorkflow,
+		},
+		{
+			ID: "JOB-UNKNOWN-INPUT", Kind: Decided, Decision: "D-13",
+			Rule: "A job whose input dataset does not exist is refused with 400 (D-13).",
+			run:  caseJobUnknownInput,
+		},
+		{
+			ID: "JOB-REQUIRED-MEMBERS", Kind: Decided, Decision: "D-13", SendsInvalid: true,
+			Rule: "name and workflowName are required (D-13): a job without either gets a 4xx.",
+			run:  caseJobRequired,
+		},
+		{
+			ID: "JOB-404", Kind: Documented, Decision: "D-4",
+			Rule: "GET /Job/{name} of an unknown name gets 404 (documented for jobs).",
+			run:  caseJob404,
+		},
+		{
+			ID: "DATASET-COMPLETE-OUTPUT-400", Kind: Documented,
+			Rule: "Completing an output dataset gets 400 (documented).",
+			run:  caseCompleteOutput,
+		},
+		{
+			ID: "UPLOAD-OUTPUT-400", Kind: Documented,
+			Rule: "Uploading to an output dataset gets 400: the dataset must be an incomplete input dataset (documented).",
+			run:  caseUploadOutput,
+		},
+		{
+			ID: "JOB-LIST-RECENT-FIRST", Kind: Documented,
+			Rule:    "GET /Job lists jobs most recent first (documented): three jobs started one after another list newest first, and submittedAt never increases down the list.",
+			Creates: "3 jobs",
+			run:     caseJobListRecent,
+		},
+		{
+			ID: "JOB-LIST-PAGE-100", Kind: Documented, Decision: "D-12",
+			Rule:    "GET /Job pages hold 100 jobs, numbered from 1 (documented); a bare JSON array (D-12).",
+			Creates: "101 jobs when Config.ManyJobs is set (default for the in-process server), else nothing",
+			run:     caseJobListPage,
+		},
+		{
+			ID: "JOB-LIST-FILTERS", Kind: Decided, Decision: "D-12",
+			Rule: "GET /Job filters by workflow, startDate and endDate (RFC 3339) (D-12). Observes whether each filter is applied.",
+			run:  caseJobListFilters,
+		},
+	}
+}
+
+func caseJobCreate(c *check) {
+	f := c.echo()
+	if f.started.Name == "" || f.started.WorkflowName != c.cfg.Workflow {
+		c.Errorf("the answer to POST /Job: name %q, workflowName %q; want the job started, workflow %s", f.started.Name, f.started.WorkflowName, c.cfg.Workflow)
+	}
+	c.Observe("POST /Job: %s", c.last("Job_CreateJob"))
+	got, err := c.client.GetJob(c.ctx, f.started.Name)
+	if err != nil {
+		c.Fatalf("GET /Job/{name} of the job just started: %v", err)
+	}
+	if got.Name != f.started.Name || got.WorkflowName != c.cfg.Workflow {
+		c.Errorf("GET /Job/{name}: name %q, workflowName %q; want %q, %q", got.Name, got.WorkflowName, f.started.Name, c.cfg.Workflow)
+	}
+	if got.InputDatasets[c.cfg.WorkflowInput] != f.input {
+		c.Errorf("GET /Job/{name}: inputDatasets %v; want %s → %s", got.InputDatasets, c.cfg.WorkflowInput, f.input)
+	}
+	if got.SubmittedAt.IsZero() {
+		c.Errorf("GET /Job/{name}: submittedAt is not set")
+	}
+}
+
+func caseJobFinished(c *check) {
+	f := c.echo()
+	j := f.job
+	if j.CompletedAt == nil || j.CompletedAt.Before(j.SubmittedAt) {
+		c.Errorf("the job ended the wait without completedAt at or after submittedAt (completedAt %v, submittedAt %v)", j.CompletedAt, j.SubmittedAt)
+	}
+	c.Observe("status codes seen while polling: %v; finished with status %d", f.statuses, j.Status)
+	lo, hi := slices.Min(f.percents), slices.Max(f.percents)
+	c.Observe("percentComplete seen from %g to %g over %d polls; final %g", lo, hi, len(f.percents), j.PercentComplete)
+	if lo < 0 || hi > 100 {
+		c.Observe("percentComplete outside 0..100")
+	}
+	if j.EstimatedFinishTime != nil {
+		c.Observe("estimatedFinishTime %s", j.EstimatedFinishTime.Format(time.RFC3339Nano))
+	}
+	if j.CompletedAt != nil {
+		c.Observe("submittedAt %s, completedAt %s, statistics %s", j.SubmittedAt.Format(time.RFC3339Nano), j.CompletedAt.Format(time.RFC3339Nano), jsonText(j.Statistics))
+	}
+}
+
+func caseJobOutput(c *check) {
+	f := c.echo()
+	ds, err := c.client.GetDataset(c.ctx, f.output)
+	if err != nil {
+		c.Fatalf("GET /Dataset/%s (the job's output): %v", f.output, err)
+	}
+	if ds.Input {
+		c.Errorf("output dataset %s has input true; output datasets are made by jobs", f.output)
+	}
+	c.Observe("output dataset %s: completed %v, recordCount %d", f.output, ds.Completed, ds.RecordCount)
+	got, err := c.readAll(f.output)
+	if err != nil {
+		c.Fatalf("reading output dataset %s: %v", f.output, err)
+	}
+	if ok, why := sameRecords(got, f.records); !ok {
+		c.Errorf("the output of %s over %s: %s", c.cfg.Workflow, f.input, why)
+	}
+}
+
+func caseJobNameSpaces(c *check) {
+	f := c.echo()
+	name := c.jobName("spaces (1) #2 & 50% done")
+	started, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	if err != nil {
+		c.Fatalf("starting job %q: %v", name, err)
+	}
+	if started.Name != name {
+		c.Errorf("the answer names the job %q; want %q", started.Name, name)
+	}
+	got, err := c.client.GetJob(c.ctx, name)
+	if err != nil {
+		c.Fatalf("GET /Job/{name} of %q: %v", name, err)
+	}
+	if got.Name != name {
+		c.Errorf("GET /Job/{name} of %q names %q", name, got.Name)
+	}
+	if r := c.raw(http.MethodGet, jobPath(f.started.Name), nil, nil, withToken); !r.is2xx() {
+		c.Errorf("GET %s (spaces escaped as %%20): answered %s", jobPath(f.started.Name), r)
+	}
+}
+
+func caseJobNeedsComplete(c *check) {
+	name := c.newDataset("incomplete", seqColumns())
+	c.upload(name, seqRecords(0, 1, "i"), 0, 1000)
+	job := c.jobName("incomplete input")
+	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: job, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
+	st := apiStatus(err)
+	if st < 400 || st >= 500 {
+		c.Fatalf("a job on incomplete dataset %s: %v; want a 4xx", name, err)
+	}
+	c.Observe("job on an incomplete dataset: %s", c.last("Job_CreateJob"))
+}
+
+func caseJobNameChars(c *check) {
+	f := c.echo()
+	for _, ch := range []string{"/", ":", "*", "?", `"`, "<", ">", "|", `\`} {
+		name := c.jobName("bad " + ch + " char")
+		if err := client.ValidateJobName(name); !errors.Is(err, client.ErrValidation) {
+			c.Errorf("client: ValidateJobName(%q) = %v; want ErrValidation", name, err)
+		}
+		before := len(c.exchangesOf(c.res.ID))
+		if _, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}); !errors.Is(err, client.ErrValidation) || len(c.exchangesOf(c.res.ID)) != before {
+			c.Errorf("client: StartJob named %q = %v; want ErrValidation without sending", name, err)
+		}
+		r := c.raw(http.MethodPost, "/Job", nil, map[string]any{"name": name, "workflowName": c.cfg.Workflow, "inputDatasets": map[string]string{c.cfg.WorkflowInput: f.input}}, withToken)
+		if c.want4xx(fmt.Sprintf("job name with %q", ch), r) {
+			c.Observe("%q: %s", ch, r)
+		}
+	}
+}
+
+func caseJobUnique(c *check) {
+	f := c.echo()
+	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: f.started.Name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	switch st := apiStatus(err); {
+	case err == nil:
+		c.Errorf("a second job named %q was started; job names are unique", f.started.Name)
+	case st == http.StatusBadRequest || st == http.StatusConflict:
+		c.Observe("duplicate job name: %s", c.last("Job_CreateJob"))
+	default:
+		c.Errorf("a second job named %q: %v; want 400 or 409", f.started.Name, err)
+	}
+}
+
+func caseJobUnknownWorkflow(c *check) {
+	f := c.echo()
+	wf := c.cfg.Prefix + c.runID + "_no_such_workflow"
+	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName("unknown workflow"), WorkflowName: wf, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	c.wantRefused("a job on unknown workflow "+wf, err, "Job_CreateJob")
+}
+
+func caseJobUnknownInput(c *check) {
+	ds := c.datasetName("nosuch")
+	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName("unknown input"), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: ds}})
+	c.wantRefused("a job on unknown dataset "+ds, err, "Job_CreateJob")
+}
+
+// wantRefused records a failure unless err is a 4xx answer, and observes the answer.
+func (c *check) wantRefused(what string, err error, op string) {
+	st := apiStatus(err)
+	if st < 400 || st >= 500 {
+		c.Errorf("%s: %v; want a 4xx", what, err)
+		return
+	}
+	c.Observe("%s: %s", what, c.last(op))
+}
+
+func caseJobRequired(c *check) {
+	in := map[string]string{c.cfg.WorkflowInput: c.datasetName("nosuch")}
+	for _, b := range []struct {
+		what string
+		body map[string]any
+	}{
+		{"no name", map[string]any{"workflowName": c.cfg.Workflow, "inputDatasets": in}},
+		{"no workflowName", map[string]any{"name": c.jobName("no workflow"), "inputDatasets": in}},
+		{"empty name", map[string]any{"name": "", "workflowName": c.cfg.Workflow, "inputDatasets": in}},
+	} {
+		r := c.raw(http.MethodPost, "/Job", nil, b.body, withToken)
+		if c.want4xx(b.what, r) {
+			c.Observe("%s: %s", b.what, r)
+		}
+	}
+}
+
+func caseJob404(c *check) {
+	name := c.jobName("no such job")
+	_, err := c.client.GetJob(c.ctx, name)
+	if st := apiStatus(err); st != http.StatusNotFound {
+		c.Errorf("GET /Job/{name} of unknown %q: %v; want 404", name, err)
+		return
+	}
+	c.Observe("unknown job: %s", c.last("Job_GetByName"))
+}
+
+func caseCompleteOutput(c *check) {
+	f := c.echo()
+	ds, err := c.client.GetDataset(c.ctx, f.output)
+	if err != nil {
+		c.Fatalf("GET /Dataset/%s: %v", f.output, err)
+	}
+	_, err = c.client.CompleteDataset(c.ctx, f.output, ds.RecordCount)
+	if st := apiStatus(err); st != http.StatusBadRequest {
+		c.Errorf("completing output dataset %s: %v; want 400", f.output, err)
+		return
+	}
+	c.Observe("completing an output dataset: %s", c.last("Dataset_UpdateByName"))
+}
+
+func caseUploadOutput(c *check) {
+	f := c.echo()
+	before, err := c.client.GetDataset(c.ctx, f.output)
+	if err != nil {
+		c.Fatalf("GET /Dataset/%s: %v", f.output, err)
+	}
+	_, err = c.client.Upload(c.ctx, f.output, recordSource([]client.Record{{"first": "X"}}), client.UploadOptions{StartBlock: 1000, Concurrency: 1})
+	if st := apiStatus(err); st != http.StatusBadRequest {
+		c.Errorf("uploading to output dataset %s: %v; want 400", f.output, err)
+	} else {
+		c.Observe("upload to an output dataset: %s", c.last("Dataset_UploadBlock"))
+	}
+	if after := c.recordCount(f.output); after != before.RecordCount {
+		c.Errorf("output dataset %s: recordCount %d after a refused upload, was %d", f.output, after, before.RecordCount)
+	}
+}
+
+func caseJobListRecent(c *check) {
+	f := c.echo()
+	var names []string
+	var first time.Time
+	for i := range 3 {
+		j, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName(fmt.Sprintf("order %d", i+1)), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+		if err != nil {
+			c.Fatalf("starting job %d: %v", i+1, err)
+		}
+		if i == 0 {
+			first = j.SubmittedAt
+		}
+		names = append(names, j.Name)
+	}
+	pos := map[string]int{}
+	var prev time.Time
+	n := 0
+	for ref, err := range c.client.ListJobs(c.ctx, client.ListJobsOptions{Workflow: c.cfg.Workflow, StartDate: first}) {
+		if err != nil {
+			c.Fatalf("listing jobs: %v", err)
+		}
+		if n > 0 && ref.SubmittedAt.After(prev) {
+			c.Errorf("job list entry %d (%q, submitted %s) is more recent than the entry before it (%s)", n, ref.Name, ref.SubmittedAt.Format(time.RFC3339Nano), prev.Format(time.RFC3339Nano))
+		}
+		prev = ref.SubmittedAt
+		if slices.Contains(names, ref.Name) {
+			pos[ref.Name] = n
+		}
+		n++
+		if len(pos) == len(names) || n >= 2000 {
+			break
+		}
+	}
+	if len(pos) != len(names) {
+		c.Fatalf("the job list (%d entries read) holds %d of the 3 jobs just started", n, len(pos))
+	}
+	if !(pos[names[2]] < pos[names[1]] && pos[names[1]] < pos[names[0]]) {
+		c.Errorf("jobs started in the order 1, 2, 3 are listed at positions %d, %d, %d; want newest first", pos[names[0]], pos[names[1]], pos[names[2]])
+	}
+}
+
+func caseJobListPage(c *check) {
+	if c.cfg.ManyJobs {
+		f := c.echo()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var errs []error
+		sem := make(chan struct{}, 4)
+		for i := range 101 {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				_, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName(fmt.Sprintf("page %03d", i)), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(errs) > 0 {
+			c.Fatalf("starting 101 jobs: %d failed, the first: %v", len(errs), errs[0])
+		}
+	}
+	sizes := c.pageSizes("/Job", nil, 100)
+	if len(sizes) < 2 {
+		c.Skipf("the account lists %v jobs on one page; a full page cannot be checked (set Config.ManyJobs to start 101 jobs)", sizes)
+	}
+	c.Observe("job list page sizes: %v", sizes)
+}
+
+// pageSizes reads the pages of a list from page 1 until a page shorter than per (or maxPages
+// pages), checks that every page but the last holds exactly per entries and that the page past the
+// end is empty, and returns the sizes.
+func (c *check) pageSizes(path string, query url.Values, per int) []int {
+	var sizes []int
+	for page := 1; page <= 1000; page++ {
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = v
+		}
+		q.Set("page", fmt.Sprint(page))
+		r := c.raw(http.MethodGet, path, q, nil, withToken)
+		var items []any
+		if !r.is2xx() || r.decode(&items) != nil {
+			c.Fatalf("GET %s?%s: answered %s; want 2xx with a JSON array", path, q.Encode(), r)
+		}
+		sizes = append(sizes, len(items))
+		if len(items) > per {
+			c.Errorf("GET %s page %d holds %d entries; pages hold %d", path, page, len(items), per)
+		}
+		if len(items) < per {
+			break
+		}
+	}
+	for i, n := range sizes[:len(sizes)-1] {
+		if n != per {
+			c.Errorf("GET %s page %d holds %d entries but is not the last page; pages hold %d", path, i+1, n, per)
+		}
+	}
+	return sizes
+}
+
+func caseJobListFilters(c *check) {
+	f := c.echo()
+	refs := func(o client.ListJobsOptions) []client.JobRef {
+		var out []client.JobRef
+		for ref, err := range c.client.ListJobs(c.ctx, o) {
+			if err != nil {
+				c.Fatalf("listing jobs with %+v: %v", o, err)
+			}
+			out = append(out, ref)
+			if len(out) >= 300 {
+				break
+			}
+		}
+		return out
+	}
+	has := func(list []client.JobRef, name string) bool {
+		return slices.ContainsFunc(list, func(r client.JobRef) bool { return r.Name == name })
+	}
+	wf := refs(client.ListJobsOptions{Workflow: c.cfg.Workflow})
+	other := 0
+	for _, r := range wf {
+		if !strings.EqualFold(r.WorkflowName, c.cfg.Workflow) {
+			other++
+		}
+	}
+	c.Observe("workflow=%s: %d jobs listed (of the first 300), %d of another workflow, shared job listed: %v", c.cfg.Workflow, len(wf), other, has(wf, f.started.Name))
+	none := refs(client.ListJobsOptions{Workflow: c.cfg.Prefix + c.runID + "_no_such_workflow"})
+	c.Observe("workflow=<unknown>: %d jobs listed", len(none))
+	at := f.started.SubmittedAt
+	since := refs(client.ListJobsOptions{StartDate: at.Add(-time.Second)})
+	c.Observe("startDate=submittedAt-1s: shared job listed: %v", has(since, f.started.Name))
+	future := refs(client.ListJobsOptions{StartDate: at.Add(24 * time.Hour)})
+	c.Observe("startDate=submittedAt+1d: %d jobs listed (filter applied: %v)", len(future), !has(future, f.started.Name))
+	before := refs(client.ListJobsOptions{EndDate: at.Add(-24 * time.Hour)})
+	c.Observe("endDate=submittedAt-1d: shared job listed: %v (filter applied: %v)", has(before, f.started.Name), !has(before, f.started.Name))
+	if len(wf) > 0 && wf[0].Location != "" {
+		c.Observe("JobRef location: %s", wf[0].Location)
+	}
+}

@@ -1,0 +1,242 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// listCases are the cases of the dataset list.
+func listCases() []Case {
+	return []Case{
+		{
+			ID: "DATASET-LIST-ALPHA-100", Kind: Documented,
+			Rule:    "GET /Dataset lists datasets 100 per page, alphabetically, pages from 1 (documented): with 101 new datasets, every page but the last holds 100 and the names run in order.",
+			Creates: "101 datasets (empty, incomplete) named <prefix><run>_alpha_000 to _100",
+			run:     caseDatasetListAlpha,
+		},
+		{
+			ID: "DATASET-LIST-PAGING", Kind: Decided, Decision: "D-6",
+			Rule: "Query names page (default 1), includeInput and includeOutput (default true); a bare JSON array; a page past the end is [] (D-6).",
+			run:  caseDatasetListPaging,
+		},
+		{
+			ID: "DATASET-LIST-FLAGS", Kind: Documented, Decision: "D-6",
+			Rule: "Two flags choose whether input and whether output datasets are listed (documented; named includeInput and includeOutput, D-6).",
+			run:  caseDatasetListFlags,
+		},
+		{
+			ID: "DATASET-LIST-LOCATION", Kind: Documented,
+			Rule: "Each listed DatasetRef carries a location with the URL of GET /Dataset/{name} (documented).",
+			run:  caseDatasetListLocation,
+		},
+	}
+}
+
+// alphaLess orders names as an ordinal comparison does.
+func ordinalSorted(names []string) bool { return slices.IsSorted(names) }
+
+// cultureSorted orders names as a culture-aware comparison (ICU, .NET's default) does for names of
+// ^[a-z][a-z0-9_]*$: the underscore, punctuation, sorts before digits and letters.
+func cultureSorted(names []string) bool {
+	key := func(s string) string { return strings.ReplaceAll(s, "_", "\x00") }
+	return slices.IsSortedFunc(names, func(a, b string) int { return strings.Compare(key(a), key(b)) })
+}
+
+func caseDatasetListAlpha(c *check) {
+	// 101 datasets, created in a scrambled order so that insertion order is not alphabetical.
+	names := make([]string, 101)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s%s_alpha_%03d", c.cfg.Prefix, c.runID, i)
+	}
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = (i * 37) % len(names)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []string
+	sem := make(chan struct{}, 4)
+	for _, i := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if _, err := c.client.CreateDataset(c.ctx, names[i], map[string]int{"a": 0}); err != nil {
+				mu.Lock()
+				errs = append(errs, err.Error())
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		c.Fatalf("creating 101 datasets: %d failed, the first: %s", len(errs), errs[0])
+	}
+
+	// Page sizes, read raw: 100 on every page but the last.
+	sizes := c.pageSizes("/Dataset", nil, 100)
+	if len(sizes) < 2 {
+		c.Errorf("with at least 101 datasets the list has %d page(s) of sizes %v; want pages of 100", len(sizes), sizes)
+	}
+
+	// Order, read through the client.
+	var all []string
+	for ref, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{}) {
+		if err != nil {
+			c.Fatalf("listing datasets: %v", err)
+		}
+		all = append(all, ref.Name)
+	}
+	var ours []string
+	for _, n := range all {
+		if strings.HasPrefix(n, c.cfg.Prefix+c.runID+"_alpha_") {
+			ours = append(ours, n)
+		}
+	}
+	if len(ours) != len(names) {
+		c.Errorf("the list holds %d of the 101 datasets just created", len(ours))
+	}
+	if !slices.Equal(ours, names) {
+		c.Errorf("the 101 datasets _alpha_000.._100 are listed out of order: first %v", ours[:min(5, len(ours))])
+	}
+	switch {
+	case ordinalSorted(all):
+		c.Observe("%d datasets on %d pages (sizes %v), in ordinal order", len(all), len(sizes), sizes)
+	case cultureSorted(all):
+		c.Observe("%d datasets on %d pages (sizes %v), in culture-aware order (underscore first)", len(all), len(sizes), sizes)
+	default:
+		for i := 1; i < len(all); i++ {
+			if all[i-1] > all[i] {
+				c.Errorf("the dataset list is not alphabetical: %q is listed before %q (position %d)", all[i-1], all[i], i)
+				break
+			}
+		}
+	}
+}
+
+func caseDatasetListPaging(c *check) {
+	get := func(q url.Values) ([]map[string]any, *response) {
+		r := c.raw(http.MethodGet, "/Dataset", q, nil, withToken)
+		var items []map[string]any
+		if !r.is2xx() {
+			if r.Status >= 500 {
+				c.Errorf("GET /Dataset?%s: answered %s", q.Encode(), r)
+			}
+			return nil, r
+		}
+		if err := r.decode(&items); err != nil {
+			c.Errorf("GET /Dataset?%s: %s is not a bare JSON array of datasets", q.Encode(), r)
+		}
+		return items, r
+	}
+	first, r := get(nil)
+	c.Observe("GET /Dataset without parameters: %s", r)
+	page1, _ := get(url.Values{"page": {"1"}})
+	if namesOf(first) != namesOf(page1) {
+		c.Observe("the list without page differs from page=1: the default page is not 1")
+	}
+	sizes := c.pageSizes("/Dataset", nil, 100)
+	past := fmt.Sprint(len(sizes) + 1)
+	items, r := get(url.Values{"page": {past}})
+	c.Observe("page %s, past the end: %s (%d entries)", past, r, len(items))
+	both, _ := get(url.Values{"includeInput": {"true"}, "includeOutput": {"true"}})
+	if namesOf(both) != namesOf(first) {
+		c.Observe("includeInput=true&includeOutput=true lists differently from no flags: the defaults are not true")
+	}
+}
+
+// namesOf joins the names of listed datasets.
+func namesOf(items []map[string]any) string {
+	var b strings.Builder
+	for _, it := range items {
+		fmt.Fprintf(&b, "%v,", it["name"])
+	}
+	return b.String()
+}
+
+func caseDatasetListFlags(c *check) {
+	f := c.echo()
+	list := func(o client.ListDatasetsOptions) []client.DatasetRef {
+		var out []client.DatasetRef
+		for ref, err := range c.client.ListDatasets(c.ctx, o) {
+			if err != nil {
+				c.Fatalf("listing datasets with %+v: %v", o, err)
+			}
+			out = append(out, ref)
+		}
+		return out
+	}
+	find := func(refs []client.DatasetRef, name string) (client.DatasetRef, bool) {
+		i := slices.IndexFunc(refs, func(r client.DatasetRef) bool { return r.Name == name })
+		if i < 0 {
+			return client.DatasetRef{}, false
+		}
+		return refs[i], true
+	}
+	all := list(client.ListDatasetsOptions{})
+	in, okIn := find(all, f.input)
+	out, okOut := find(all, f.output)
+	if !okIn || !okOut {
+		c.Fatalf("the full list lacks the job's input %s (%v) or output %s (%v)", f.input, okIn, f.output, okOut)
+	}
+	if !in.Input || out.Input {
+		c.Errorf("listed input flags: %s input=%v, %s input=%v; want true, false", f.input, in.Input, f.output, out.Input)
+	}
+	onlyOut := list(client.ListDatasetsOptions{ExcludeInput: true})
+	if _, ok := find(onlyOut, f.input); ok {
+		c.Errorf("includeInput=false still lists input dataset %s", f.input)
+	}
+	if _, ok := find(onlyOut, f.output); !ok {
+		c.Errorf("includeInput=false does not list output dataset %s", f.output)
+	}
+	if i := slices.IndexFunc(onlyOut, func(r client.DatasetRef) bool { return r.Input }); i >= 0 {
+		c.Errorf("includeInput=false lists input dataset %s", onlyOut[i].Name)
+	}
+	onlyIn := list(client.ListDatasetsOptions{ExcludeOutput: true})
+	if _, ok := find(onlyIn, f.output); ok {
+		c.Errorf("includeOutput=false still lists output dataset %s", f.output)
+	}
+	if _, ok := find(onlyIn, f.input); !ok {
+		c.Errorf("includeOutput=false does not list input dataset %s", f.input)
+	}
+	if i := slices.IndexFunc(onlyIn, func(r client.DatasetRef) bool { return !r.Input }); i >= 0 {
+		c.Errorf("includeOutput=false lists output dataset %s", onlyIn[i].Name)
+	}
+	none := list(client.ListDatasetsOptions{ExcludeInput: true, ExcludeOutput: true})
+	c.Observe("lists: all %d, output only %d, input only %d, neither %d", len(all), len(onlyOut), len(onlyIn), len(none))
+}
+
+func caseDatasetListLocation(c *check) {
+	name := c.newDataset("location", map[string]int{"a": 0})
+	var ref *client.DatasetRef
+	for r, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{ExcludeOutput: true}) {
+		if err != nil {
+			c.Fatalf("listing datasets: %v", err)
+		}
+		if r.Name == name {
+			ref = &r
+			break
+		}
+	}
+	if ref == nil {
+		c.Fatalf("dataset %s is not listed", name)
+	}
+	u, err := url.Parse(ref.Location)
+	if err != nil || !u.IsAbs() {
+		c.Fatalf("location %q is not an absolute URL", ref.Location)
+	}
+	if !strings.HasSuffix(u.EscapedPath(), datasetPath(name)) {
+		c.Errorf("location %q does not address GET /Dataset/%s", ref.Location, name)
+	}
+	c.Observe("location: %s", ref.Location)
+	if base, _ := url.Parse(c.cfg.BaseURL); base != nil && !strings.EqualFold(u.Host, base.Host) {
+		c.Observe("location names host %s, not the base URL's %s (a proxy in between?)", u.Host, base.Host)
+	}
+}

@@ -1,0 +1,365 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// uploadCases are the cases of block uploads and of reading records back.
+func uploadCases() []Case {
+	return []Case{
+		{
+			ID: "UPLOAD-MAX-1000", Kind: Documented, SendsInvalid: true,
+			Rule:    "At most 1,000 records per block (documented): a block of 1,000 is stored, a block of 1,001 is refused with a 4xx and not stored.",
+			Creates: "1 dataset (1,000 records)",
+			run:     caseUploadMax,
+		},
+		{
+			ID: "UPLOAD-OVERWRITE", Kind: Documented,
+			Rule:    "Re-using a block number overwrites that block's earlier records (documented): recordCount and the records read back hold the second upload only.",
+			Creates: "1 dataset (2 records)",
+			run:     caseUploadOverwrite,
+		},
+		{
+			ID: "UPLOAD-ORDER", Kind: Documented,
+			Rule:    "Records are processed in ascending block number, then in the order given inside the block (documented): blocks 3-4 sent before blocks 0-2 read back in block order.",
+			Creates: "1 dataset (10 records)",
+			run:     caseUploadOrder,
+		},
+		{
+			ID: "UPLOAD-COMPLETED-400", Kind: Documented,
+			Rule:    "Uploading to a complete dataset gets 400; a complete dataset cannot be changed (documented).",
+			Creates: "1 complete dataset (1 record)",
+			run:     caseUploadCompleted,
+		},
+		{
+			ID: "UPLOAD-404", Kind: Documented, Decision: "D-4",
+			Rule: `Uploading to an unknown dataset is an error ("does not exist", documented), 404 (D-4).`,
+			run:  caseUpload404,
+		},
+		{
+			ID: "UPLOAD-GAPS-EMPTY", Kind: Decided, Decision: "D-9",
+			Rule:    "Block numbers are integers from 0 and may have gaps; an empty records array is allowed and clears its block (D-9).",
+			Creates: "1 dataset",
+			run:     caseUploadGaps,
+		},
+		{
+			ID: "UPLOAD-BAD-BLOCKNUMBER", Kind: Decided, Decision: "D-9", SendsInvalid: true,
+			Rule:    "blockNumber is an integer ≥ 0: a missing, negative, fractional or string blockNumber gets 400 naming the member (D-9).",
+			Creates: "1 dataset",
+			run:     caseUploadBadBlockNumber,
+		},
+		{
+			ID: "UPLOAD-NON-OBJECT-RECORD", Kind: Decided, Decision: "D-9", SendsInvalid: true,
+			Rule:    "A record that is not a JSON object gets 400 with errors naming it (D-9).",
+			Creates: "1 dataset",
+			run:     caseUploadNonObject,
+		},
+		{
+			ID: "UPLOAD-UNKNOWN-COLUMN", Kind: Decided, Decision: "D-9",
+			Rule:    "A record naming a column the dataset does not have gets 400 with errors naming the member, e.g. records[1].nosuch (D-9). Our client refuses it before sending.",
+			Creates: "1 dataset",
+			run:     caseUploadUnknownColumn,
+		},
+		{
+			ID: "UPLOAD-BAD-VALUE", Kind: Decided, Decision: "D-11", SendsInvalid: true,
+			Rule:    "Record values are JSON strings, numbers, booleans or null (D-11): an object or array value gets a 4xx.",
+			Creates: "1 dataset",
+			run:     caseUploadBadValue,
+		},
+		{
+			ID: "RECORDS-SCALARS", Kind: Decided, Decision: "D-11",
+			Rule:    "A record is an object of string, number, boolean or null values; a column left out is null (D-11). Observes how values read back.",
+			Creates: "1 dataset (3 records)",
+			run:     caseRecordScalars,
+		},
+		{
+			ID: "DATA-READ", Kind: Decided, Decision: "D-10",
+			Rule:    "GET /Dataset/{name}/data reads records back, 1,000 per page from page 1, in processing order; a page past the end is [] (D-10, inferred: no page documents it).",
+			Creates: "1 dataset (1,500 records)",
+			run:     caseDataRead,
+		},
+	}
+}
+
+// blockBody is a block upload body.
+func blockBody(block int, recs any) map[string]any {
+	return map[string]any{"blockNumber": block, "records": recs}
+}
+
+// uploadPath is the escaped path of a dataset's records.
+func uploadPath(name string) string { return datasetPath(name) + "/data" }
+
+// recordCount returns the dataset's recordCount, ending the case on failure.
+func (c *check) recordCount(name string) int64 {
+	ds, err := c.client.GetDataset(c.ctx, name)
+	if err != nil {
+		c.Fatalf("GET /Dataset/%s: %v", name, err)
+	}
+	return ds.RecordCount
+}
+
+func caseUploadMax(c *check) {
+	name := c.newDataset("max", seqColumns())
+	c.upload(name, seqRecords(0, 1000, "m"), 0, 1000)
+	if n := c.recordCount(name); n != 1000 {
+		c.Errorf("after a block of 1,000 records: recordCount %d, want 1000", n)
+	}
+	recs := make([]map[string]any, 1001)
+	for i := range recs {
+		recs[i] = map[string]any{"seq": 1000 + i, "tag": "over"}
+	}
+	r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(1, recs), withToken)
+	if !c.want4xx("a block of 1,001 records", r) {
+		return
+	}
+	c.Observe("1,001 records: %s", r)
+	if n := c.recordCount(name); n != 1000 {
+		c.Errorf("after the refused block of 1,001: recordCount %d, want 1000 (the block must not be stored)", n)
+	}
+}
+
+func caseUploadOverwrite(c *check) {
+	name := c.newDataset("overwrite", seqColumns())
+	c.upload(name, seqRecords(0, 3, "first"), 0, 1000)
+	second := seqRecords(100, 2, "second")
+	c.upload(name, second, 0, 1000)
+	if n := c.recordCount(name); n != 2 {
+		c.Errorf("block 0 uploaded with 3 records, then again with 2: recordCount %d, want 2", n)
+	}
+	got, err := c.readAll(name)
+	if err != nil {
+		c.Observe("records not read back (D-10): %v", err)
+		return
+	}
+	if ok, why := sameRecords(got, second); !ok {
+		c.Errorf("block 0 uploaded with 3 records, then again with 2: read back %s; want the second upload only", why)
+	}
+}
+
+func caseUploadOrder(c *check) {
+	name := c.newDataset("order", seqColumns())
+	// Blocks 3 and 4 (records 6-9) first, then blocks 0, 1 and 2 (records 0-5), two records a block.
+	c.upload(name, seqRecords(6, 4, "late"), 3, 2)
+	c.upload(name, seqRecords(0, 6, "early"), 0, 2)
+	if n := c.recordCount(name); n != 10 {
+		c.Errorf("recordCount %d, want 10", n)
+	}
+	got, err := c.readAll(name)
+	if err != nil {
+		c.Fatalf("reading the records back (D-10): %v", err)
+	}
+	want := append(seqRecords(0, 6, "early"), seqRecords(6, 4, "late")...)
+	if ok, why := sameRecords(got, want); !ok {
+		seqs := make([]string, len(got))
+		for i, r := range got {
+			seqs[i] = jsonText(r["seq"])
+		}
+		c.Errorf("blocks sent in the order 3,4,0,1,2: %s; read back seq %s, want 0..9", why, strings.Join(seqs, ","))
+	}
+}
+
+func caseUploadCompleted(c *check) {
+	name := c.completeInput("completed", seqColumns(), seqRecords(0, 1, "c"))
+	_, err := c.client.Upload(c.ctx, name, recordSource(seqRecords(1, 1, "after")), client.UploadOptions{StartBlock: 1, Concurrency: 1})
+	if st := apiStatus(err); st != http.StatusBadRequest {
+		c.Errorf("uploading a block to complete dataset %s: %v (status %d); want 400", name, err, st)
+	} else {
+		c.Observe("upload to a complete dataset: %s", c.last("Dataset_UploadBlock"))
+	}
+	if n := c.recordCount(name); n != 1 {
+		c.Errorf("complete dataset %s: recordCount %d after a refused upload, want 1", name, n)
+	}
+}
+
+func caseUpload404(c *check) {
+	name := c.datasetName("nosuch")
+	_, err := c.client.Upload(c.ctx, name, recordSource(seqRecords(0, 1, "x")), client.UploadOptions{Concurrency: 1})
+	st := apiStatus(err)
+	if st < 400 || st >= 500 {
+		c.Fatalf("uploading to unknown dataset %s: %v; want a 4xx", name, err)
+	}
+	c.Observe("upload to an unknown dataset: %s", c.last("Dataset_UploadBlock"))
+	if !errors.Is(err, client.ErrNotFound) {
+		c.Observe("not 404 as D-4 decides")
+	}
+}
+
+func caseUploadGaps(c *check) {
+	name := c.newDataset("gaps", seqColumns())
+	try := func(what string, block int, recs []map[string]any) bool {
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(block, recs), withToken)
+		switch {
+		case r.is2xx():
+			c.Observe("%s: %s", what, r)
+			return true
+		case r.is4xx():
+			c.Observe("%s refused: %s", what, r)
+		default:
+			c.Errorf("%s: answered %s; want 2xx (or a 4xx)", what, r)
+		}
+		return false
+	}
+	rec := func(seq int) map[string]any { return map[string]any{"seq": seq, "tag": "gap"} }
+	try("block 0", 0, []map[string]any{rec(0)})
+	try("block 5 after block 0 (a gap)", 5, []map[string]any{rec(5)})
+	try("empty block 7", 7, []map[string]any{})
+	if try("block 2", 2, []map[string]any{rec(2), rec(3)}) && try("block 2 again, empty", 2, []map[string]any{}) {
+		c.Observe("after blocks 0 (1 record), 5 (1), 7 (empty), 2 (2 records, then empty): recordCount %d (D-9 expects 2)", c.recordCount(name))
+	}
+}
+
+func caseUploadBadBlockNumber(c *check) {
+	name := c.newDataset("badblock", seqColumns())
+	recs := []map[string]any{{"seq": 1, "tag": "x"}}
+	for _, b := range []struct {
+		what string
+		body map[string]any
+	}{
+		{"missing blockNumber", map[string]any{"records": recs}},
+		{"blockNumber -1", blockBody(-1, recs)},
+		{"blockNumber 1.5", map[string]any{"blockNumber": 1.5, "records": recs}},
+		{`blockNumber "0"`, map[string]any{"blockNumber": "0", "records": recs}},
+		{"blockNumber null", map[string]any{"blockNumber": nil, "records": recs}},
+	} {
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, b.body, withToken)
+		if c.want4xx(b.what, r) {
+			c.Observe("%s: %s", b.what, r)
+		}
+	}
+	if n := c.recordCount(name); n != 0 {
+		c.Errorf("after refused blocks: recordCount %d, want 0", n)
+	}
+}
+
+func caseUploadNonObject(c *check) {
+	name := c.newDataset("nonobject", seqColumns())
+	for _, b := range []struct {
+		what string
+		recs []any
+	}{
+		{"a number record", []any{map[string]any{"seq": 0}, 1}},
+		{"a string record", []any{"seq"}},
+		{"an array record", []any{[]any{1, "x"}}},
+		{"a null record", []any{nil}},
+	} {
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, b.recs), withToken)
+		if c.want4xx(b.what, r) {
+			c.Observe("%s: %s", b.what, r)
+		}
+	}
+	if n := c.recordCount(name); n != 0 {
+		c.Errorf("after refused blocks: recordCount %d, want 0", n)
+	}
+}
+
+func caseUploadUnknownColumn(c *check) {
+	name := c.newDataset("unknowncol", seqColumns())
+	recs := []client.Record{{"seq": 0, "tag": "ok"}, {"seq": 1, "nosuch": "x"}}
+	before := len(c.exchangesOf(c.res.ID))
+	_, err := c.client.Upload(c.ctx, name, recordSource(recs), client.UploadOptions{Columns: []string{"seq", "tag"}, Concurrency: 1})
+	if !errors.Is(err, client.ErrInvalidRecord) || len(c.exchangesOf(c.res.ID)) != before {
+		c.Errorf("client: Upload of a record with an unknown column (columns known) = %v; want ErrInvalidRecord without sending", err)
+	}
+	r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, recs), withToken)
+	if !c.want4xx("a record with unknown column nosuch", r) {
+		return
+	}
+	c.Observe("unknown column: %s", r)
+	members := r.errorMembers()
+	named := false
+	for _, m := range members {
+		named = named || strings.Contains(m, "nosuch") || strings.Contains(m, "records[1]")
+	}
+	if !named {
+		c.Observe("errors do not name records[1].nosuch (members %q)", members)
+	}
+	if n := c.recordCount(name); n != 0 {
+		c.Errorf("after the refused block: recordCount %d, want 0", n)
+	}
+}
+
+func caseUploadBadValue(c *check) {
+	name := c.newDataset("badvalue", seqColumns())
+	for _, b := range []struct {
+		what string
+		rec  map[string]any
+	}{
+		{"an object value", map[string]any{"seq": 0, "tag": map[string]any{"x": 1}}},
+		{"an array value", map[string]any{"seq": 0, "tag": []any{1, 2}}},
+	} {
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, []any{b.rec}), withToken)
+		if c.want4xx(b.what, r) {
+			c.Observe("%s: %s", b.what, r)
+		}
+	}
+}
+
+func caseRecordScalars(c *check) {
+	cols := map[string]int{"s": 0, "i": 1, "f": 1, "b": 0, "z": 0}
+	name := c.newDataset("scalars", cols)
+	sent := []client.Record{
+		{"s": "Ünïcödé text", "i": 42, "f": 2.5, "b": true, "z": nil},
+		{"s": "", "i": -7, "f": 1e-3, "b": false},
+		{"s": "only a string"},
+	}
+	c.upload(name, sent, 0, 1000)
+	got, err := c.readAll(name)
+	if err != nil {
+		c.Observe("records not read back (D-10): %v", err)
+		return
+	}
+	if len(got) != len(sent) {
+		c.Fatalf("read back %d records, want %d", len(got), len(sent))
+	}
+	for i := range sent {
+		if !sameRecord(got[i], sent[i]) {
+			c.Observe("record %d reads back as %s; sent %s", i, jsonText(got[i]), jsonText(sent[i]))
+		}
+	}
+	_, present := got[2]["i"]
+	if present {
+		c.Observe("a column left out reads back as %s", jsonText(got[2]["i"]))
+	} else {
+		c.Observe("a column left out reads back absent (the contract reads it as null)")
+	}
+	c.Observe("values read back: %s", jsonText(got[0]))
+}
+
+func caseDataRead(c *check) {
+	name := c.newDataset("read", seqColumns())
+	sent := seqRecords(0, 1500, "r")
+	c.upload(name, sent, 0, 1000)
+	pages := []int{}
+	for page := 1; page <= 3; page++ {
+		r := c.raw(http.MethodGet, uploadPath(name), url.Values{"page": {fmt.Sprint(page)}}, nil, withToken)
+		if !r.is2xx() {
+			if r.Status >= 500 {
+				c.Errorf("GET data page %d: answered %s", page, r)
+			} else {
+				c.Observe("GET data page %d: %s (no read endpoint?)", page, r)
+			}
+			return
+		}
+		var recs []map[string]any
+		if err := r.decode(&recs); err != nil {
+			c.Errorf("GET data page %d: %s is not an array of records: %v", page, r, err)
+			return
+		}
+		pages = append(pages, len(recs))
+	}
+	c.Observe("pages 1, 2, 3 of 1,500 records hold %v records (D-10 expects [1000 500 0])", pages)
+	got, err := c.readAll(name)
+	if err != nil {
+		c.Errorf("client ReadRecords: %v", err)
+		return
+	}
+	if ok, why := sameRecords(got, sent); !ok {
+		c.Errorf("1,500 records in blocks 0 and 1, read back: %s", why)
+	}
+}

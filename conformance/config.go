@@ -1,0 +1,174 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// Config says which server the suite checks and how.
+type Config struct {
+	// BaseURL is the API's base URL, for example https://api.data-8.co.uk. Required.
+	BaseURL string
+	// TokenURL is the OAuth2 token endpoint. Required.
+	TokenURL string
+	// ClientID and ClientSecret are OAuth2 client credentials of the account (scope BatchApi). Required.
+	ClientID, ClientSecret string
+
+	// Workflow is a workflow of the account that copies its input dataset to its output dataset
+	// unchanged; WorkflowInput and WorkflowOutput are its slots. Defaults: Echo, Input, Output.
+	Workflow, WorkflowInput, WorkflowOutput string
+
+	// Prefix starts the name of every dataset and job the suite creates; a random run id follows, so
+	// the suite can run again and again against one account. It must match ^[a-z][a-z0-9_]*$.
+	// Default "conf_".
+	Prefix string
+
+	// BehindValidatingProxy says requests reach the server through a proxy that rejects requests
+	// breaking the spec (Prism with --errors): cases that send such requests on purpose are then
+	// skipped, since only the proxy would answer them.
+	BehindValidatingProxy bool
+
+	// ManyJobs lets JOB-LIST-PAGE-100 start 101 jobs to fill a page of the job list. Off, the case
+	// checks the page size only when the account already has more than 100 jobs.
+	ManyJobs bool
+
+	// Skip lists case ids not to run.
+	Skip []string
+
+	// JobPollInterval is the first delay between polls of a job; default 1s.
+	JobPollInterval time.Duration
+	// JobTimeout bounds the wait for one job; default 10 minutes.
+	JobTimeout time.Duration
+	// CaseTimeout bounds one case, its job waits included; default 15 minutes.
+	CaseTimeout time.Duration
+
+	// InsecureHTTP allows http:// URLs on hosts other than loopback.
+	InsecureHTTP bool
+
+	// Transport sends the requests; nil means a clone of http.DefaultTransport. The suite wraps it
+	// with its checks.
+	Transport http.RoundTripper
+
+	// Logf, when set, receives a line as each case ends.
+	Logf func(format string, args ...any)
+}
+
+// Environment variables read by ConfigFromEnv.
+const (
+	EnvBaseURL      = "DATA8_BASE_URL"
+	EnvTokenURL     = "DATA8_TOKEN_URL"
+	EnvClientID     = "DATA8_CLIENT_ID"
+	EnvClientSecret = "DATA8_CLIENT_SECRET"
+	EnvWorkflow     = "DATA8_WORKFLOW"
+	EnvWorkflowIn   = "DATA8_WORKFLOW_INPUT"
+	EnvWorkflowOut  = "DATA8_WORKFLOW_OUTPUT"
+	EnvPrefix       = "DATA8_CONFORMANCE_PREFIX"
+	EnvProxy        = "DATA8_CONFORMANCE_PROXY"
+	EnvManyJobs     = "DATA8_CONFORMANCE_MANY_JOBS"
+	EnvSkip         = "DATA8_CONFORMANCE_SKIP"
+	EnvJobTimeout   = "DATA8_CONFORMANCE_JOB_TIMEOUT"
+	EnvInsecure     = "DATA8_CONFORMANCE_INSECURE_HTTP"
+	EnvReport       = "DATA8_CONFORMANCE_REPORT"
+)
+
+// ConfigFromEnv reads a Config from the environment. ok is false when DATA8_BASE_URL is not set
+// (the caller then runs the suite against an in-process server). DATA8_TOKEN_URL,
+// DATA8_CLIENT_ID and DATA8_CLIENT_SECRET are required with it; DATA8_WORKFLOW,
+// DATA8_WORKFLOW_INPUT and DATA8_WORKFLOW_OUTPUT name a workflow that copies its input (default
+// Echo, Input, Output); DATA8_CONFORMANCE_PREFIX, DATA8_CONFORMANCE_PROXY=1,
+// DATA8_CONFORMANCE_MANY_JOBS=1, DATA8_CONFORMANCE_SKIP (comma-separated case ids),
+// DATA8_CONFORMANCE_JOB_TIMEOUT (a Go duration) and DATA8_CONFORMANCE_INSECURE_HTTP=1 set the
+// other fields.
+func ConfigFromEnv() (cfg Config, ok bool, err error) {
+	cfg.BaseURL = os.Getenv(EnvBaseURL)
+	if cfg.BaseURL == "" {
+		return Config{}, false, nil
+	}
+	cfg.TokenURL = os.Getenv(EnvTokenURL)
+	cfg.ClientID = os.Getenv(EnvClientID)
+	cfg.ClientSecret = os.Getenv(EnvClientSecret)
+	var missing []string
+	for _, kv := range [][2]string{{EnvTokenURL, cfg.TokenURL}, {EnvClientID, cfg.ClientID}, {EnvClientSecret, cfg.ClientSecret}} {
+		if kv[1] == "" {
+			missing = append(missing, kv[0])
+		}
+	}
+	if len(missing) > 0 {
+		return Config{}, true, fmt.Errorf("conformance: %s is set, so %s must be set too", EnvBaseURL, strings.Join(missing, ", "))
+	}
+	cfg.Workflow = os.Getenv(EnvWorkflow)
+	cfg.WorkflowInput = os.Getenv(EnvWorkflowIn)
+	cfg.WorkflowOutput = os.Getenv(EnvWorkflowOut)
+	cfg.Prefix = os.Getenv(EnvPrefix)
+	cfg.BehindValidatingProxy = envBool(EnvProxy)
+	cfg.ManyJobs = envBool(EnvManyJobs)
+	cfg.InsecureHTTP = envBool(EnvInsecure)
+	for _, id := range strings.Split(os.Getenv(EnvSkip), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			cfg.Skip = append(cfg.Skip, id)
+		}
+	}
+	if s := os.Getenv(EnvJobTimeout); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return Config{}, true, fmt.Errorf("conformance: %s: %w", EnvJobTimeout, err)
+		}
+		cfg.JobTimeout = d
+	}
+	return cfg, true, nil
+}
+
+// envBool reads a boolean environment variable; unset or unreadable is false.
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+// withDefaults fills the defaults in and checks the required fields.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	if c.BaseURL == "" {
+		errs = append(errs, errors.New("BaseURL is required"))
+	}
+	if c.TokenURL == "" {
+		errs = append(errs, errors.New("TokenURL is required"))
+	}
+	if c.ClientID == "" || c.ClientSecret == "" {
+		errs = append(errs, errors.New("ClientID and ClientSecret are required"))
+	}
+	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	c.Workflow = cmpOr(c.Workflow, "Echo")
+	c.WorkflowInput = cmpOr(c.WorkflowInput, "Input")
+	c.WorkflowOutput = cmpOr(c.WorkflowOutput, "Output")
+	c.Prefix = cmpOr(c.Prefix, "conf_")
+	if client.ValidateDatasetName(c.Prefix) != nil {
+		errs = append(errs, fmt.Errorf("Prefix %q must match ^[a-z][a-z0-9_]*$", c.Prefix))
+	}
+	if c.JobPollInterval <= 0 {
+		c.JobPollInterval = time.Second
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 10 * time.Minute
+	}
+	if c.CaseTimeout <= 0 {
+		c.CaseTimeout = 15 * time.Minute
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("conformance: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,243 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"reflect"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// echoFixture is a complete input dataset and a finished job of the configured copying workflow
+// over it, shared by the cases that need a job or an output dataset. The first case that needs it
+// builds it, under its own name.
+type echoFixture struct {
+	input    string
+	records  []client.Record
+	started  *client.Job // the answer to POST /Job
+	job      *client.Job // as last polled: finished
+	output   string      // the output dataset
+	statuses []int       // the status codes seen while polling, without repeats
+	percents []float64   // percentComplete values seen while polling
+	err      string      // why it could not be built
+}
+
+// keyFixture is an API key shared by the API key cases, deleted by APIKEY-DELETE (or at the end).
+type keyFixture struct {
+	key     string
+	created *client.APIKey
+	deleted bool
+	err     string
+}
+
+// echoRecords are the records of the echo fixture's input.
+func echoRecords() []client.Record {
+	return []client.Record{
+		{"first": "Jane", "last": "Smith", "n": 1},
+		{"first": "John", "last": "Doe", "n": 2},
+		{"first": "Ann", "last": "Lee", "n": 3},
+	}
+}
+
+// echoColumns are the columns of the echo fixture's input.
+func echoColumns() map[string]int { return map[string]int{"first": 0, "last": 0, "n": 1} }
+
+// echo returns the echo fixture, building it on first use; a fixture that could not be built ends
+// the case.
+func (c *check) echo() *echoFixture {
+	c.mu.Lock()
+	f := c.echoFix
+	c.mu.Unlock()
+	if f == nil {
+		f = c.buildEcho()
+		c.mu.Lock()
+		c.echoFix = f
+		c.mu.Unlock()
+	}
+	if f.err != "" {
+		c.Fatalf("the shared job fixture could not be built: %s", f.err)
+	}
+	return f
+}
+
+// buildEcho uploads the echo input, starts a job of the configured workflow on it and waits for it.
+func (c *check) buildEcho() *echoFixture {
+	f := &echoFixture{input: c.datasetName("echo_in"), records: echoRecords()}
+	if _, _, err := c.client.UploadDataset(c.ctx, f.input, echoColumns(), recordSource(f.records), client.UploadOptions{Concurrency: 1}); err != nil {
+		f.err = fmt.Sprintf("uploading input dataset %s: %v", f.input, err)
+		return f
+	}
+	job, err := c.client.StartJob(c.ctx, client.NewJob{
+		Name:          c.jobName("echo job"),
+		WorkflowName:  c.cfg.Workflow,
+		InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input},
+	})
+	if err != nil {
+		f.err = fmt.Sprintf("starting a %s job: %v", c.cfg.Workflow, err)
+		return f
+	}
+	f.started = job
+	done, err := c.waitJob(job.Name, func(j *client.Job) {
+		if n := len(f.statuses); n == 0 || f.statuses[n-1] != j.Status {
+			f.statuses = append(f.statuses, j.Status)
+		}
+		f.percents = append(f.percents, j.PercentComplete)
+	})
+	if err != nil {
+		f.err = fmt.Sprintf("waiting for job %q: %v", job.Name, err)
+		return f
+	}
+	f.job = done
+	f.output = done.OutputDatasets[c.cfg.WorkflowOutput]
+	if f.output == "" {
+		f.err = fmt.Sprintf("finished job %q has no output dataset for slot %q (outputDatasets %v)", job.Name, c.cfg.WorkflowOutput, done.OutputDatasets)
+	}
+	return f
+}
+
+// waitJob polls a job until it is finished by the contract's rule (D-14), calling progress after
+// every poll.
+func (c *check) waitJob(name string, progress func(*client.Job)) (*client.Job, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.JobTimeout)
+	defer cancel()
+	return c.client.WaitJob(ctx, name, client.WaitOptions{
+		Interval:    c.cfg.JobPollInterval,
+		MaxInterval: 8 * c.cfg.JobPollInterval,
+		Progress:    progress,
+	})
+}
+
+// key returns the shared API key, creating it on first use.
+func (c *check) key() *keyFixture {
+	c.mu.Lock()
+	k := c.apiKey
+	c.mu.Unlock()
+	if k == nil {
+		k = &keyFixture{}
+		created, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: c.cfg.Prefix + c.runID + " conformance key"})
+		if err != nil {
+			k.err = err.Error()
+		} else {
+			k.key, k.created = created.Key, created
+		}
+		c.mu.Lock()
+		c.apiKey = k
+		c.mu.Unlock()
+	}
+	if k.err != "" {
+		c.Fatalf("the shared API key could not be created: %s", k.err)
+	}
+	if k.deleted {
+		c.Fatalf("the shared API key was already deleted")
+	}
+	return k
+}
+
+// recordSource returns a client.Source of recs.
+func recordSource(recs []client.Record) client.Source {
+	return client.Records(seqOf(recs))
+}
+
+// seqOf returns an iter.Seq2 over recs.
+func seqOf(recs []client.Record) iter.Seq2[client.Record, error] {
+	return func(yield func(client.Record, error) bool) {
+		for _, r := range recs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// newDataset creates an input dataset, ending the case on failure.
+func (c *check) newDataset(label string, cols map[string]int) string {
+	name := c.datasetName(label)
+	if _, err := c.client.CreateDataset(c.ctx, name, cols); err != nil {
+		c.Fatalf("creating dataset %s: %v", name, err)
+	}
+	return name
+}
+
+// upload uploads recs into dataset in blocks of blockSize numbered from startBlock, one block at a
+// time (so blocks arrive in ascending order), ending the case on failure.
+func (c *check) upload(dataset string, recs []client.Record, startBlock, blockSize int) {
+	if _, err := c.client.Upload(c.ctx, dataset, recordSource(recs), client.UploadOptions{StartBlock: startBlock, BlockSize: blockSize, Concurrency: 1}); err != nil {
+		c.Fatalf("uploading %d records to %s from block %d: %v", len(recs), dataset, startBlock, err)
+	}
+}
+
+// completeInput creates, uploads and completes an input dataset, ending the case on failure.
+func (c *check) completeInput(label string, cols map[string]int, recs []client.Record) string {
+	name := c.datasetName(label)
+	if _, _, err := c.client.UploadDataset(c.ctx, name, cols, recordSource(recs), client.UploadOptions{Concurrency: 1}); err != nil {
+		c.Fatalf("uploading complete dataset %s: %v", name, err)
+	}
+	return name
+}
+
+// readAll reads a dataset's records with the client (D-10); ok is false, with the error, when the
+// server would not give them.
+func (c *check) readAll(dataset string) ([]client.Record, error) {
+	var out []client.Record
+	for r, err := range c.client.ReadRecords(c.ctx, dataset) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// sameRecords reports whether got holds the same records as want in the same order, comparing
+// values by their JSON text (numbers read back as json.Number), with an absent member equal to null.
+func sameRecords(got, want []client.Record) (bool, string) {
+	if len(got) != len(want) {
+		return false, fmt.Sprintf("%d records, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if !sameRecord(got[i], want[i]) {
+			return false, fmt.Sprintf("record %d is %s, want %s", i, jsonText(got[i]), jsonText(want[i]))
+		}
+	}
+	return true, ""
+}
+
+// sameRecord compares two records as sameRecords does.
+func sameRecord(a, b client.Record) bool {
+	norm := func(r client.Record) map[string]any {
+		out := map[string]any{}
+		for k, v := range r {
+			if v == nil {
+				continue
+			}
+			var x any
+			_ = json.Unmarshal([]byte(jsonText(v)), &x)
+			out[k] = x
+		}
+		return out
+	}
+	return reflect.DeepEqual(norm(a), norm(b))
+}
+
+// jsonText returns v as JSON text.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return string(b)
+}
+
+// seqRecords returns n records {"seq": from+i, "tag": tag}.
+func seqRecords(from, n int, tag string) []client.Record {
+	out := make([]client.Record, n)
+	for i := range out {
+		out[i] = client.Record{"seq": from + i, "tag": tag}
+	}
+	return out
+}
+
+// seqColumns are the columns of seqRecords.
+func seqColumns() map[string]int { return map[string]int{"seq": 1, "tag": 0} }

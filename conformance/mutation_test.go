@@ -1,0 +1,100 @@
+package conformance_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/data8-toolkit/data8/conformance"
+	"github.com/data8-toolkit/data8/data8test"
+)
+
+// caughtBy names, for each mutation of data8test, exactly the cases that must fail against a
+// server with it: the cases whose rule the mutation breaks.
+func caughtBy() map[data8test.Mutation][]string {
+	return map[data8test.Mutation][]string{
+		data8test.Accept1001Records:        {"UPLOAD-MAX-1000"},
+		data8test.AppendInsteadOfOverwrite: {"UPLOAD-OVERWRITE"},
+		data8test.IgnoreBlockOrder:         {"UPLOAD-ORDER"},
+		data8test.AcceptUploadToCompleted:  {"UPLOAD-COMPLETED-400"},
+		data8test.SkipAuth:                 {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
+		data8test.UnsortedDatasetList:      {"DATASET-LIST-ALPHA-100"},
+	}
+}
+
+// recorder is a data8test.TB that keeps what the server reports instead of failing the test: a
+// mutated server may well answer things the spec forbids, and that is the point.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
+
+// runAgainst runs the suite against a new in-process server with opts and returns the report.
+func runAgainst(t *testing.T, opts ...data8test.Option) *conformance.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := conformance.Run(ctx, inProcess(opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestMutations runs the suite against a data8test server that breaks one documented rule on
+// purpose, for every mutation data8test has, and checks that the suite fails with exactly the case
+// that states the rule. It also runs the suite against the unmutated server, which must pass.
+func TestMutations(t *testing.T) {
+	want := caughtBy()
+	for _, m := range data8test.Mutations() {
+		if _, ok := want[m]; !ok {
+			t.Errorf("mutation %s has no expected case: add it to caughtBy", m)
+		}
+	}
+
+	t.Run("none", func(t *testing.T) {
+		t.Parallel()
+		rep := runAgainst(t, data8test.Validate(t))
+		if failed := rep.Failed(); len(failed) > 0 {
+			for _, id := range failed {
+				t.Errorf("%s failed against the unmutated server: %s", id, strings.Join(rep.Case(id).Failures, "; "))
+			}
+		}
+	})
+	for _, m := range data8test.Mutations() {
+		t.Run(m.String(), func(t *testing.T) {
+			t.Parallel()
+			var rec recorder
+			rep := runAgainst(t, data8test.Validate(&rec), data8test.WithMutation(m))
+			failed := rep.Failed()
+			exp := slices.Sorted(slices.Values(want[m]))
+			got := slices.Sorted(slices.Values(failed))
+			if !slices.Equal(got, exp) {
+				for _, id := range failed {
+					t.Logf("%s failed: %s", id, strings.Join(rep.Case(id).Failures, "; "))
+				}
+				t.Fatalf("against a server with %s the suite failed %v; want exactly %v", m, got, exp)
+			}
+			for _, id := range exp {
+				t.Logf("%s caught by %s: %s", m, id, rep.Case(id).Failures[0])
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			for _, msg := range rec.msgs {
+				t.Logf("server reported: %s", msg)
+			}
+		})
+	}
+}

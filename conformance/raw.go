@@ -1,0 +1,186 @@
+package conformance
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/data8-toolkit/data8/internal/specval"
+)
+
+// auth says what Authorization header a raw request carries.
+type auth int
+
+const (
+	withToken auth = iota // a token from the token endpoint
+	noToken               // no Authorization header
+	badToken              // a bearer token the server never issued
+)
+
+// invalidToken is the token badToken sends.
+const invalidToken = "conformance-invalid-token-0123456789"
+
+// response is the answer to a raw request.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// MediaType returns the answer's media type, without parameters.
+func (r *response) MediaType() string {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt
+}
+
+// String describes the answer briefly: status, media type and shape.
+func (r *response) String() string {
+	s := fmt.Sprint(r.Status)
+	if mt := r.MediaType(); mt != "" {
+		s += " " + mt
+	}
+	return s + " " + specval.Shape(r.Header.Get("Content-Type"), r.Body)
+}
+
+// is4xx reports whether the answer is a client error.
+func (r *response) is4xx() bool { return r.Status >= 400 && r.Status < 500 }
+
+// is2xx reports whether the answer is a success.
+func (r *response) is2xx() bool { return r.Status >= 200 && r.Status < 300 }
+
+// decode decodes the JSON body into v.
+func (r *response) decode(v any) error { return json.Unmarshal(r.Body, v) }
+
+// errorMembers returns the members named by a validation problem's errors, or nil.
+func (r *response) errorMembers() []string {
+	var p struct {
+		Errors map[string]json.RawMessage `json:"errors"`
+	}
+	if json.Unmarshal(r.Body, &p) != nil {
+		return nil
+	}
+	return sortedKeys(p.Errors)
+}
+
+// accessToken returns a token from the token endpoint (client_secret_post), fetching it once.
+func (c *check) accessToken() string {
+	c.mu.Lock()
+	tok := c.token
+	c.mu.Unlock()
+	if tok != "" {
+		return tok
+	}
+	tr, err := c.tokenRequest(false)
+	if err != nil {
+		c.Fatalf("token endpoint: %v", err)
+	}
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if tr.Status != http.StatusOK || tr.decode(&body) != nil || body.AccessToken == "" {
+		c.Fatalf("token endpoint answered %s; want 200 with an access_token", tr)
+	}
+	c.mu.Lock()
+	c.token = body.AccessToken
+	c.mu.Unlock()
+	return body.AccessToken
+}
+
+// tokenRequest asks the token endpoint for a token with the client credentials grant and scope
+// BatchApi, the client authenticated in the form body (client_secret_post) or with HTTP Basic.
+func (c *check) tokenRequest(basic bool) (*response, error) {
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"BatchApi"}}
+	if !basic {
+		form.Set("client_id", c.cfg.ClientID)
+		form.Set("client_secret", c.cfg.ClientSecret)
+	}
+	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.cfg.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if basic {
+		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(c.cfg.ClientSecret))
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// raw sends one request the client would not send (or that a case must see exactly) and returns
+// the answer; a transport error ends the case. path is below the base URL and already escaped;
+// body is nil (no body), []byte or string (sent as is) or a value (sent as JSON).
+func (c *check) raw(method, path string, query url.Values, body any, a auth) *response {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		js, err := json.Marshal(b)
+		if err != nil {
+			c.Fatalf("encoding a request body: %v", err)
+		}
+		rd = bytes.NewReader(js)
+	}
+	u := c.cfg.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(c.ctx, method, u, rd)
+	if err != nil {
+		c.Fatalf("building %s %s: %v", method, path, err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json, application/problem+json")
+	req.Header.Set("User-Agent", "data8-conformance/1")
+	switch a {
+	case withToken:
+		req.Header.Set("Authorization", "Bearer "+c.accessToken())
+	case badToken:
+		req.Header.Set("Authorization", "Bearer "+invalidToken)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// want4xx records a failure unless r is a client error; what names the request. It returns
+// whether r was one.
+func (c *check) want4xx(what string, r *response) bool {
+	if !r.is4xx() {
+		c.Errorf("%s: answered %s; want a 4xx", what, r)
+		return false
+	}
+	return true
+}
+
+// datasetPath is the escaped path of a dataset.
+func datasetPath(name string) string { return "/Dataset/" + url.PathEscape(name) }
+
+// jobPath is the escaped path of a job.
+func jobPath(name string) string { return "/Job/" + url.PathEscape(name) }
