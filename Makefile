@@ -2,7 +2,11 @@
 GO ?= go
 SPECTRAL := node_modules/.bin/spectral
 
-.PHONY: generate check-generated lint test tools
+.PHONY: demo generate check-generated lint test tools
+
+## demo: the main job end to end: clean a bundled sample of UK contacts on the built-in server.
+demo:
+	$(GO) run ./cmd/data8 demo
 
 ## generate: regenerate gen/ from api/openapi.yaml with the pinned oapi-codegen.
 generate:
