@@ -34,3 +34,17 @@ test: tools
 	$(MAKE) check-generated
 	$(MAKE) lint
 	$(GO) test -race ./...
+	$(MAKE) prism
+
+## prism: run the conformance suite through Prism's validation proxy (prism proxy --errors) in front of a
+## `data8 serve` sandbox; fails unless the suite passes and Prism reports no violation.
+.PHONY: prism
+prism: tools
+	conformance/prism/run.sh
+
+## bench: the upload benchmark of issue 6 (internal/bench): naive vs client.Upload vs the latency bound at
+## 20 ms per request, encoding, sandbox ingest and CLI peak RSS; a table, then BENCH/TARGET lines. Pass
+## flags with BENCHFLAGS, e.g. make bench BENCHFLAGS='-latency 50ms -runs 5'.
+.PHONY: bench
+bench:
+	$(GO) run ./internal/bench $(BENCHFLAGS)

@@ -33,63 +33,53 @@ func (s *syncBuffer) String() string {
 }
 
 func TestNoSecretInErrorsOrLogs(t *testing.T) {
+	// data8test never echoes a secret: a gateway in front of it plays a token endpoint or an API
+	// that does.
 	cases := []struct {
 		name         string
-		tokenHook    func(f *fakeAPI) func(w http.ResponseWriter, r *http.Request) bool
-		apiHook      func(f *fakeAPI) func(w http.ResponseWriter, r *http.Request) bool
+		token        func(w http.ResponseWriter, r *http.Request) // answers token requests when set
+		api          func(w http.ResponseWriter, r *http.Request) // answers API requests when set
 		wantUnauth   bool
 		wantContains string
 	}{
 		{
 			name: "token endpoint echoes the secret in a body without an error code",
-			tokenHook: func(f *fakeAPI) func(w http.ResponseWriter, r *http.Request) bool {
-				return func(w http.ResponseWriter, r *http.Request) bool {
-					r.ParseForm()
-					w.Header().Set("Content-Type", "text/plain")
-					w.WriteHeader(401)
-					fmt.Fprintf(w, "client %s with secret %s is not known", r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"))
-					return true
-				}
+			token: func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(401)
+				fmt.Fprintf(w, "client %s with secret %s is not known", r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"))
 			},
 			wantUnauth:   true,
 			wantContains: "token endpoint answered 401 Unauthorized",
 		},
 		{
 			name: "token endpoint echoes the secret in error_description",
-			tokenHook: func(f *fakeAPI) func(w http.ResponseWriter, r *http.Request) bool {
-				return func(w http.ResponseWriter, r *http.Request) bool {
-					r.ParseForm()
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(400)
-					fmt.Fprintf(w, `{"error":"invalid_client","error_description":"secret %s is wrong"}`, r.PostForm.Get("client_secret"))
-					return true
-				}
+			token: func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(400)
+				fmt.Fprintf(w, `{"error":"invalid_client","error_description":"secret %s is wrong"}`, r.PostForm.Get("client_secret"))
 			},
 			wantUnauth:   true,
 			wantContains: "token endpoint answered 400 Bad Request: invalid_client",
 		},
 		{
 			name: "token endpoint fails with 500 and the secret in the body",
-			tokenHook: func(f *fakeAPI) func(w http.ResponseWriter, r *http.Request) bool {
-				return func(w http.ResponseWriter, r *http.Request) bool {
-					r.ParseForm()
-					w.WriteHeader(500)
-					fmt.Fprintf(w, "crash dump: client_secret=%s", r.PostForm.Get("client_secret"))
-					return true
-				}
+			token: func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				w.WriteHeader(500)
+				fmt.Fprintf(w, "crash dump: client_secret=%s", r.PostForm.Get("client_secret"))
 			},
 			wantContains: "token endpoint answered 500 Internal Server Error",
 		},
 		{
 			name: "API refuses the token and echoes it",
-			apiHook: func(f *fakeAPI) func(w http.ResponseWriter, r *http.Request) bool {
-				return func(w http.ResponseWriter, r *http.Request) bool {
-					w.Header().Set("Content-Type", "application/problem+json")
-					w.WriteHeader(401)
-					fmt.Fprintf(w, `{"title":"Unauthorized","status":401,"detail":"token %s was refused","errors":{"auth":["%s"]}}`,
-						r.Header.Get("Authorization"), r.Header.Get("Authorization"))
-					return true
-				}
+			api: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(401)
+				fmt.Fprintf(w, `{"title":"Unauthorized","status":401,"detail":"token %s was refused","errors":{"auth":["%s"]}}`,
+					r.Header.Get("Authorization"), r.Header.Get("Authorization"))
 			},
 			wantUnauth:   true,
 			wantContains: "data8: Dataset_GetByName: 401 Unauthorized: Unauthorized: token Bearer [REDACTED] was refused",
@@ -97,17 +87,28 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			f.addDataset("ds", "a")
-			if tc.tokenHook != nil {
-				f.tokenHook = tc.tokenHook(f)
-			}
-			if tc.apiHook != nil {
-				f.apiHook = tc.apiHook(f)
-			}
+			srv := newServer(t)
+			var mu sync.Mutex
+			var tokens []string // every token the client sent
+			g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
+				if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+					mu.Lock()
+					tokens = append(tokens, tok)
+					mu.Unlock()
+				}
+				switch {
+				case r.URL.Path == "/connect/token" && tc.token != nil:
+					tc.token(w, r)
+				case r.URL.Path != "/connect/token" && tc.api != nil:
+					tc.api(w, r)
+				default:
+					return false
+				}
+				return true
+			})
 			logs := &syncBuffer{}
 			logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			c := f.client(t, client.WithLogger(logger))
+			c := g.client(client.WithLogger(logger))
 			_, err := c.GetDataset(context.Background(), "ds")
 			if err == nil {
 				t.Fatal("no error")
@@ -123,21 +124,17 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 			if errors.As(err, &ae) {
 				texts = append(texts, fmt.Sprint(ae.Problem), fmt.Sprint(ae.FieldErrors))
 			}
-			f.mu.Lock()
-			for tok := range f.valid {
-				secrets := []string{f.secret, tok}
-				for _, text := range texts {
-					for _, s := range secrets {
-						if strings.Contains(text, s) {
-							t.Errorf("a secret appears in %q", text)
-						}
-					}
-				}
+			mu.Lock()
+			secrets := append([]string{testSecret}, tokens...)
+			mu.Unlock()
+			if tc.api != nil && len(secrets) != 3 {
+				t.Errorf("the client sent %d tokens, want 2 (the first, and one renewal)", len(secrets)-1)
 			}
-			f.mu.Unlock()
 			for _, text := range texts {
-				if strings.Contains(text, f.secret) || strings.Contains(text, "tok-") {
-					t.Errorf("a secret or token appears in %q", text)
+				for _, s := range secrets {
+					if strings.Contains(text, s) {
+						t.Errorf("a secret or token appears in %q", text)
+					}
 				}
 			}
 		})
@@ -145,16 +142,34 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 }
 
 func TestTokenSentInParamsAndSharedByAllGoroutines(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", "a")
-	var basic sync.Map
-	f.tokenHook = func(w http.ResponseWriter, r *http.Request) bool {
-		if _, _, ok := r.BasicAuth(); ok {
-			basic.Store("basic", true)
+	srv := newServer(t)
+	sp := newSpy(t)
+	var mu sync.Mutex
+	var forms []url.Values
+	basic := false
+	sp.before = func(r *http.Request, _ *upload) error {
+		if r.URL.Path != "/connect/token" {
+			return nil
 		}
-		return false
+		body, err := r.GetBody()
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(body)
+		form, err := url.ParseQuery(string(b))
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		forms = append(forms, form)
+		if _, _, ok := r.BasicAuth(); ok {
+			basic = true
+		}
+		return nil
 	}
-	c := f.client(t)
+	createDataset(t, newClient(srv), "ds", "a") // with a client of its own, which fetches a token first
+	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Go(func() {
@@ -164,42 +179,41 @@ func TestTokenSentInParamsAndSharedByAllGoroutines(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := f.tokenFetches(); n != 1 {
-		t.Errorf("%d token fetches for 32 concurrent calls, want 1", n)
+	if n := srv.TokenCount(); n != 2 {
+		t.Errorf("%d tokens issued, want 2: one for the dataset's creator, one for 32 concurrent calls", n)
 	}
-	if _, ok := basic.Load("basic"); ok {
+	mu.Lock()
+	defer mu.Unlock()
+	if basic {
 		t.Error("credentials were sent with HTTP Basic; want client_secret_post (AuthStyleInParams)")
+	}
+	want := url.Values{"grant_type": {"client_credentials"}, "client_id": {testClientID}, "client_secret": {testSecret}, "scope": {"BatchApi"}}
+	if len(forms) != 1 || !reflect.DeepEqual(forms[0], want) {
+		t.Errorf("token requests for 32 concurrent calls %v, want one with %v", forms, want)
 	}
 }
 
 func TestTokenEndpointOutageIsRetried(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", "a")
-	var mu sync.Mutex
-	calls := 0
-	f.tokenHook = func(w http.ResponseWriter, r *http.Request) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		calls++
-		if calls <= 2 {
-			w.WriteHeader(503)
-			return true
-		}
-		return false
-	}
-	c := f.client(t)
+	srv := newServer(t, data8test.WithFaultScript(
+		data8test.Fault{Op: data8test.OpToken, Call: 1, Kind: data8test.Fault503},
+		data8test.Fault{Op: data8test.OpToken, Call: 2, Kind: data8test.Fault503},
+	))
+	c := newClient(srv)
+	createDataset(t, c, "ds", "a")
 	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
 		t.Fatal(err)
 	}
-	if calls != 3 {
-		t.Errorf("%d token requests, want 3 (two 503s, then a token)", calls)
+	if n := srv.RequestCount(data8test.OpToken); n != 3 {
+		t.Errorf("%d token requests, want 3 (two 503s, then a token)", n)
+	}
+	if n := srv.TokenCount(); n != 1 {
+		t.Errorf("%d tokens issued, want 1", n)
 	}
 }
 
 func TestStaticBearerTokenIsNotRenewed(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", "a")
-	c := f.client(t, client.WithBearerToken("fixed-token-123"))
+	srv := newServer(t)
+	c := newClient(srv, client.WithBearerToken("fixed-token-123"))
 	_, err := c.GetDataset(context.Background(), "ds")
 	if !errors.Is(err, client.ErrUnauthorized) {
 		t.Fatalf("error %v, want ErrUnauthorized", err)
@@ -207,8 +221,8 @@ func TestStaticBearerTokenIsNotRenewed(t *testing.T) {
 	if strings.Contains(err.Error(), "fixed-token-123") {
 		t.Errorf("token in error %q", err)
 	}
-	if f.tokenFetches() != 0 || f.refused.Load() != 1 {
-		t.Errorf("%d token fetches and %d refused requests, want 0 and 1", f.tokenFetches(), f.refused.Load())
+	if srv.RequestCount(data8test.OpToken) != 0 || srv.RequestCount(data8test.OpDatasetGetByName) != 1 {
+		t.Errorf("%d token requests and %d refused requests, want 0 and 1", srv.RequestCount(data8test.OpToken), srv.RequestCount(data8test.OpDatasetGetByName))
 	}
 }
 
@@ -256,17 +270,17 @@ func TestRefusesPlainHTTPBeyondLoopback(t *testing.T) {
 }
 
 func TestEnvironmentFallback(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", "a")
-	t.Setenv("DATA8_CLIENT_ID", f.clientID)
-	t.Setenv("DATA8_CLIENT_SECRET", f.secret)
-	t.Setenv("DATA8_BASE_URL", f.srv.URL)
-	t.Setenv("DATA8_TOKEN_URL", f.srv.URL+"/connect/token")
+	srv := newServer(t)
+	t.Setenv("DATA8_CLIENT_ID", testClientID)
+	t.Setenv("DATA8_CLIENT_SECRET", testSecret)
+	t.Setenv("DATA8_BASE_URL", srv.URL)
+	t.Setenv("DATA8_TOKEN_URL", srv.TokenURL)
 	c, err := client.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	createDataset(t, c, "ds", "a")
 	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
 		t.Fatal(err)
 	}
@@ -277,30 +291,58 @@ func TestEnvironmentFallback(t *testing.T) {
 	}
 	// Options win over the environment.
 	t.Setenv("DATA8_BASE_URL", "http://remote.example.com")
-	if _, err := client.New(client.WithCredentials("a", "b"), client.WithBaseURL(f.srv.URL)); err != nil {
+	if _, err := client.New(client.WithCredentials("a", "b"), client.WithBaseURL(srv.URL)); err != nil {
 		t.Errorf("WithBaseURL did not override DATA8_BASE_URL: %v", err)
 	}
 }
 
 func TestUserAgentAndScopes(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", "a")
-	var scope, agent string
-	f.tokenHook = func(w http.ResponseWriter, r *http.Request) bool {
-		r.ParseForm()
-		scope = r.PostForm.Get("scope")
-		r.PostForm.Set("scope", "BatchApi") // let the fake issue the token
-		return false
+	// The spy reads the scope of each token request and the User-Agent of each API request.
+	var mu sync.Mutex
+	var scopes, agents []string
+	watch := func(t *testing.T) *spy {
+		sp := newSpy(t)
+		sp.before = func(r *http.Request, _ *upload) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.URL.Path != "/connect/token" {
+				agents = append(agents, r.UserAgent())
+				return nil
+			}
+			body, err := r.GetBody()
+			if err != nil {
+				return err
+			}
+			b, _ := io.ReadAll(body)
+			form, _ := url.ParseQuery(string(b))
+			scopes = append(scopes, form.Get("scope"))
+			return nil
+		}
+		return sp
 	}
-	f.apiHook = func(w http.ResponseWriter, r *http.Request) bool {
-		agent = r.UserAgent()
-		return false
-	}
-	c := f.client(t, client.WithUserAgent("etl/2.0"), client.WithScopes("BatchApi", "Extra"))
+
+	srv := newServer(t)
+	c := newClient(srv, client.WithHTTPClient(watch(t).httpClient()), client.WithUserAgent("etl/2.0"), client.WithScopes("BatchApi"))
+	createDataset(t, c, "ds", "a")
 	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
 		t.Fatal(err)
 	}
-	if scope != "BatchApi Extra" || agent != "etl/2.0" {
-		t.Errorf("scope %q, user agent %q", scope, agent)
+	mu.Lock()
+	if !slices.Equal(scopes, []string{"BatchApi"}) || !slices.Equal(agents, []string{"etl/2.0", "etl/2.0"}) {
+		t.Errorf("scopes %q, user agents %q", scopes, agents)
 	}
+	scopes, agents = nil, nil
+	mu.Unlock()
+
+	// Several scopes are sent space-separated; data8test grants BatchApi alone, so it refuses them.
+	c = newClient(srv, client.WithHTTPClient(watch(t).httpClient()), client.WithScopes("BatchApi", "Extra"))
+	_, err := c.GetDataset(context.Background(), "ds")
+	if want := "data8: Dataset_GetByName: token endpoint answered 400 Bad Request: invalid_scope"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	mu.Lock()
+	if !slices.Equal(scopes, []string{"BatchApi Extra"}) || len(agents) != 0 {
+		t.Errorf("scopes %q, user agents %q", scopes, agents)
+	}
+	mu.Unlock()
 }

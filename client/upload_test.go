@@ -32,34 +32,13 @@ func testRecords(n int) iter.Seq2[client.Record, error] {
 	}
 }
 
-// wantRecords checks that the dataset holds exactly the n test records, in order, once each.
-func wantRecords(t *testing.T, f *fakeAPI, dataset string, n int) {
-	t.Helper()
-	got, ok := f.records(dataset)
-	if !ok {
-		t.Fatalf("dataset %s does not exist", dataset)
-	}
-	if len(got) != n {
-		t.Fatalf("dataset %s holds %d records, want %d", dataset, len(got), n)
-	}
-	for i, raw := range got {
-		var rec map[string]any
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			t.Fatalf("record %d: %v", i, err)
-		}
-		want := map[string]any{"id": strconv.Itoa(i), "name": fmt.Sprintf("name %d", i), "n": float64(i)}
-		if !reflect.DeepEqual(rec, want) {
-			t.Fatalf("record %d = %v, want %v", i, rec, want)
-		}
-	}
-}
-
 var testColumns = []string{"id", "name", "n"}
 
 func TestUploadConcurrentKeepsOrder(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("big", testColumns...)
-	c := f.client(t)
+	srv := newServer(t)
+	sp := newSpy(t)
+	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
+	createDataset(t, c, "big", testColumns...)
 
 	var progress []client.UploadProgress
 	res, err := c.Upload(context.Background(), "big", client.Records(testRecords(10001)), client.UploadOptions{
@@ -70,11 +49,17 @@ func TestUploadConcurrentKeepsOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRecords(t, f, "big", 10001)
+	wantRecords(t, srv, "big", 10001)
 
-	sizes := f.blockSizes("big")
+	if nums, _ := srv.BlockNumbers("big"); !slices.Equal(nums, []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
+		t.Errorf("server holds blocks %v, want 0..10", nums)
+	}
+	if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 11 {
+		t.Errorf("%d block uploads, want 11", n)
+	}
+	sizes := sp.acknowledged()
 	if len(sizes) != 11 {
-		t.Fatalf("server holds %d blocks, want 11: %v", len(sizes), sizes)
+		t.Fatalf("server acknowledged %d blocks, want 11: %v", len(sizes), sizes)
 	}
 	for n := range 10 {
 		if sizes[n] != 1000 {
@@ -101,60 +86,144 @@ func TestUploadConcurrentKeepsOrder(t *testing.T) {
 	}
 }
 
-func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
-	cases := []struct {
-		name      string
-		fault     fault
-		wantDelay time.Duration // delay the policy must choose (0: any full-jitter delay)
-	}{
-		{name: "500", fault: fault{status: 500}},
-		{name: "502", fault: fault{status: 502}},
-		{name: "503 with Retry-After", fault: fault{status: 503, retryAfter: "3"}, wantDelay: 3 * time.Second},
-		{name: "429 with Retry-After", fault: fault{status: 429, retryAfter: "2"}, wantDelay: 2 * time.Second},
-		{name: "504", fault: fault{status: 504}},
-		{name: "dropped connection", fault: fault{drop: true}},
-		{name: "stored then dropped connection", fault: fault{drop: true, store: true}},
-		{name: "stored then 503", fault: fault{status: 503, store: true}},
+// faultsOf is how many attempts of a block the transient fault tests fail: every block's first, and
+// the second of blocks 3 and 7 too; 12 faults over the 10 blocks.
+func faultsOf(block int) int {
+	if block == 3 || block == 7 {
+		return 2
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			f.addDataset("ds", testColumns...)
-			// Every block's first attempt fails; blocks 3 and 7 fail twice.
-			f.blockHook = func(block, attempt int) fault {
-				if attempt == 1 || (attempt == 2 && (block == 3 || block == 7)) {
-					return tc.fault
+	return 1
+}
+
+// uploadThroughFaults uploads 2,500 records in 10 blocks of 250 with c and checks that the server
+// holds each exactly once, in order, and that the policy chose 12 delays: wantDelay each when set
+// (Retry-After), else full jitter for the retries that attempts (by block) implies.
+func uploadThroughFaults(t *testing.T, srv *data8test.Server, c *client.Client, rec *recorder, concurrency int, wantDelay time.Duration, attempts func() map[int]int) {
+	t.Helper()
+	createDataset(t, c, "ds", testColumns...)
+	res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 250, Concurrency: concurrency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRecords(t, srv, "ds", 2500)
+	if nums, _ := srv.BlockNumbers("ds"); !slices.Equal(nums, []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Errorf("server holds blocks %v, want 0..9", nums)
+	}
+	if res.Blocks != 10 || res.Records != 2500 {
+		t.Errorf("result = %+v", *res)
+	}
+	delays := rec.get()
+	if len(delays) != 12 {
+		t.Errorf("%d retries, want 12 (one per fault)", len(delays))
+	}
+	if wantDelay != 0 {
+		for _, d := range delays {
+			if d != wantDelay {
+				t.Errorf("delay %v, want Retry-After's %v", d, wantDelay)
+			}
+		}
+	} else {
+		checkJitter(t, delays, attempts())
+	}
+}
+
+func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
+	// The fault kinds data8test injects itself, scripted by call number.
+	for _, kind := range data8test.FaultKinds() {
+		var opts []data8test.Option
+		var wantDelay time.Duration
+		if kind == data8test.Fault429 {
+			opts, wantDelay = []data8test.Option{data8test.WithRetryAfter(2 * time.Second)}, 2*time.Second
+		}
+		t.Run(kind.String()+", one block at a time", func(t *testing.T) {
+			// With one block in flight call numbers follow the blocks, so the script can fail each
+			// block's first attempt and the second of blocks 3 and 7.
+			var script []data8test.Fault
+			call := 0
+			for b := range 10 {
+				for range faultsOf(b) {
+					call++
+					script = append(script, data8test.Fault{Op: data8test.OpDatasetUploadBlock, Call: call, Kind: kind})
 				}
-				return fault{}
+				call++
 			}
-			var mu sync.Mutex
-			var delays []time.Duration
-			c := f.client(t, client.WithRetryPolicy(client.RetryPolicy{
-				Sleep: func(ctx context.Context, d time.Duration) error {
-					mu.Lock()
-					delays = append(delays, d)
-					mu.Unlock()
-					return context.Cause(ctx)
-				},
-			}))
-			res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 250, Concurrency: 4})
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantRecords(t, f, "ds", 2500)
-			if res.Blocks != 10 || res.Records != 2500 {
-				t.Errorf("result = %+v", *res)
-			}
-			if len(delays) != 12 {
-				t.Errorf("%d retries, want 12 (one per block, two more for blocks 3 and 7)", len(delays))
-			}
-			for _, d := range delays {
-				if tc.wantDelay != 0 && d != tc.wantDelay {
-					t.Errorf("delay %v, want Retry-After's %v", d, tc.wantDelay)
+			srv := newServer(t, append(opts, data8test.WithFaultScript(script...))...)
+			sp := newSpy(t)
+			rec := &recorder{}
+			c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+			uploadThroughFaults(t, srv, c, rec, 1, wantDelay, sp.blockAttempts)
+			attempts := sp.blockAttempts()
+			for b := range 10 {
+				if attempts[b] != faultsOf(b)+1 {
+					t.Errorf("block %d sent %d times, want %d", b, attempts[b], faultsOf(b)+1)
 				}
-				if tc.wantDelay == 0 && (d < 0 || d >= 200*time.Millisecond) {
-					t.Errorf("delay %v outside full jitter [0, 200ms) for the first two retries", d)
+			}
+			if n := srv.FaultCounts()[kind]; n != 12 {
+				t.Errorf("%d %v faults injected, want 12", n, kind)
+			}
+		})
+		t.Run(kind.String()+", four blocks in flight", func(t *testing.T) {
+			// With four in flight call numbers do not follow blocks: the first 12 calls fail,
+			// whichever blocks they carry, and no block may run out of attempts however they fall.
+			var script []data8test.Fault
+			for call := 1; call <= 12; call++ {
+				script = append(script, data8test.Fault{Op: data8test.OpDatasetUploadBlock, Call: call, Kind: kind})
+			}
+			srv := newServer(t, append(opts, data8test.WithFaultScript(script...))...)
+			sp := newSpy(t)
+			rec := &recorder{}
+			c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxAttempts: 13}))
+			uploadThroughFaults(t, srv, c, rec, 4, wantDelay, sp.blockAttempts)
+			if n := sp.uploadCount(); n != 22 {
+				t.Errorf("%d block uploads, want 22", n)
+			}
+			if n := srv.FaultCounts()[kind]; n != 12 {
+				t.Errorf("%d %v faults injected, want 12", n, kind)
+			}
+		})
+	}
+
+	// Failures data8test does not inject, given by a gateway in front of it: every block's first
+	// attempt fails, and the second of blocks 3 and 7.
+	for _, tc := range []struct {
+		name      string
+		loss      loss
+		wantDelay time.Duration
+	}{
+		{name: "502", loss: loss{status: 502}},
+		{name: "504", loss: loss{status: 504}},
+		{name: "503 with Retry-After", loss: loss{status: 503, retryAfter: "3"}, wantDelay: 3 * time.Second},
+		{name: "stored then dropped connection", loss: loss{handled: true}},
+		{name: "stored then 502", loss: loss{status: 502, handled: true}},
+	} {
+		t.Run(tc.name+" from a gateway", func(t *testing.T) {
+			srv := newServer(t)
+			var attempts counter[int]
+			g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodPatch {
+					return false
 				}
+				b := blockOf(r)
+				if attempts.add(b) <= faultsOf(b) {
+					g.fail(w, r, tc.loss)
+					return true
+				}
+				return false
+			})
+			rec := &recorder{}
+			c := g.client(client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+			uploadThroughFaults(t, srv, c, rec, 4, tc.wantDelay, attempts.all)
+			for b := range 10 {
+				if n := attempts.get(b); n != faultsOf(b)+1 {
+					t.Errorf("block %d sent %d times, want %d", b, n, faultsOf(b)+1)
+				}
+			}
+			want := 10 // the failed attempts never reached the server
+			if tc.loss.handled {
+				want = 22
+			}
+			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != want {
+				t.Errorf("server got %d block uploads, want %d", n, want)
 			}
 		})
 	}
@@ -163,26 +232,75 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 func TestUpload400StopsAtBlock(t *testing.T) {
 	for _, concurrency := range []int{1, 4} {
 		t.Run(fmt.Sprintf("concurrency %d", concurrency), func(t *testing.T) {
-			f := newFakeAPI(t)
-			f.addDataset("ds", testColumns...)
-			f.blockHook = func(block, attempt int) fault {
-				switch {
-				case block == 7:
-					return fault{status: 400}
-				case block > 7:
-					// Later blocks stay in flight until the client cancels them.
-					return fault{hold: true}
+			srv := newServer(t)
+			// The spy logs each block upload as it is forwarded ("send N") and each 400 as it
+			// arrives. Blocks after 7 are held, not forwarded, until the client gives up on them, as
+			// a slow server would hold them. A block upload that starts after a 400 has arrived is
+			// not forwarded either: it is held until the client cancels it (logged "cancelled N"),
+			// so a client that failed to stop would hang the test rather than pass it.
+			var (
+				mu                       sync.Mutex
+				failed                   bool
+				events                   []string
+				held, released, pending  int
+			)
+			hold := func(r *http.Request, log string) error {
+				<-r.Context().Done()
+				mu.Lock()
+				defer mu.Unlock()
+				if log != "" {
+					events = append(events, log)
 				}
-				return fault{}
+				released++
+				pending--
+				return r.Context().Err()
 			}
-			// The client's transport logs each block request as it starts, and the 400 as it
-			// arrives: no block request may start after the 400 is seen.
-			tr := http.DefaultTransport.(*http.Transport).Clone()
-			defer tr.CloseIdleConnections()
-			spy := &blockSpy{next: tr}
-			hc := &http.Client{Transport: spy, Timeout: time.Minute}
-			c := f.client(t, client.WithHTTPClient(hc))
-			res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2000)), client.UploadOptions{BlockSize: 100, Concurrency: concurrency})
+			sp := newSpy(t)
+			sp.before = func(r *http.Request, up *upload) error {
+				if up == nil {
+					return nil
+				}
+				mu.Lock()
+				if failed {
+					pending++
+					mu.Unlock()
+					return hold(r, fmt.Sprintf("cancelled %d", up.block))
+				}
+				events = append(events, fmt.Sprintf("send %d", up.block))
+				if up.block <= 7 {
+					mu.Unlock()
+					return nil
+				}
+				held++
+				pending++
+				mu.Unlock()
+				return hold(r, "")
+			}
+			sp.after = func(r *http.Request, up *upload, resp *http.Response) {
+				if up != nil && resp.StatusCode == http.StatusBadRequest {
+					mu.Lock()
+					failed = true
+					events = append(events, "400")
+					mu.Unlock()
+				}
+			}
+			c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
+			createDataset(t, c, "ds", testColumns...)
+
+			// Record 703, the fourth of block 7, has a column the dataset does not. With
+			// UploadOptions.Columns unset only the server can tell, and it refuses the block.
+			recs := func(yield func(client.Record, error) bool) {
+				for i := range 2000 {
+					r := client.Record{"id": strconv.Itoa(i), "name": fmt.Sprintf("name %d", i), "n": i}
+					if i == 703 {
+						r["foo"] = "x"
+					}
+					if !yield(r, nil) {
+						return
+					}
+				}
+			}
+			res, err := c.Upload(context.Background(), "ds", client.Records(recs), client.UploadOptions{BlockSize: 100, Concurrency: concurrency})
 			var be *client.BlockError
 			if !errors.As(err, &be) {
 				t.Fatalf("error %v (%T), want *client.BlockError", err, err)
@@ -191,29 +309,52 @@ func TestUpload400StopsAtBlock(t *testing.T) {
 				t.Errorf("BlockError = %+v, want dataset ds, block 7, records 700-799", be)
 			}
 			var ae *client.APIError
-			if !errors.As(err, &ae) || ae.StatusCode != 400 || ae.Operation != "Dataset_UploadBlock" || ae.FieldErrors["records[3].foo"] == nil {
+			wantProblem := client.Problem{Type: "https://tools.ietf.org/html/rfc9110#section-15.5.1", Title: "One or more validation errors occurred.", Status: 400, Detail: "The block was not stored."}
+			if !errors.As(err, &ae) || ae.StatusCode != 400 || ae.Operation != "Dataset_UploadBlock" || ae.Problem != wantProblem ||
+				!reflect.DeepEqual(ae.FieldErrors, map[string][]string{"records[3].foo": {"The dataset has no column foo."}}) {
 				t.Errorf("wrapped APIError = %+v", ae)
 			}
 			if !errors.Is(err, client.ErrValidation) {
 				t.Error("errors.Is(err, ErrValidation) = false")
 			}
-			wantMsg := `data8: upload to dataset "ds": block 7 (records 700-799): data8: Dataset_UploadBlock: 400 Bad Request: Bad Request [records[3].foo: The dataset has no column foo.]`
+			wantMsg := `data8: upload to dataset "ds": block 7 (records 700-799): data8: Dataset_UploadBlock: 400 Bad Request: One or more validation errors occurred.: The block was not stored. [records[3].foo: The dataset has no column foo.]`
 			if err.Error() != wantMsg {
 				t.Errorf("error text\n%s\nwant\n%s", err, wantMsg)
 			}
-			f.srv.Close() // waits for the handlers of requests the client abandoned
-			if ev := spy.get(); slices.Index(ev, "400") < 0 || slices.ContainsFunc(ev[slices.Index(ev, "400"):], func(e string) bool { return strings.HasPrefix(e, "send") }) {
+
+			// Every held block upload is given up by the client.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+				mu.Lock()
+				p := pending
+				mu.Unlock()
+				if p == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d held block uploads were never cancelled by the client", p)
+				}
+			}
+			mu.Lock()
+			ev := slices.Clone(events)
+			h, rel := held, released
+			mu.Unlock()
+			if i := slices.Index(ev, "400"); i < 0 || slices.ContainsFunc(ev[i:], func(e string) bool { return strings.HasPrefix(e, "send") }) {
 				t.Errorf("events %v: a block was sent after the 400 was seen", ev)
 			}
-			order := f.blockOrder()
-			if attempts := slices.Index(order, 7); attempts < 0 || slices.Contains(order[attempts+1:], 7) {
-				t.Errorf("block 7 sent %v times (order %v); a 400 is never retried", order, order)
+			var sent []int
+			for _, e := range ev {
+				var n int
+				if _, err := fmt.Sscanf(e, "send %d", &n); err == nil {
+					sent = append(sent, n)
+				}
 			}
-			maxSeen := slices.Max(order)
-			if concurrency == 1 && !slices.Equal(order, []int{0, 1, 2, 3, 4, 5, 6, 7}) {
-				t.Errorf("blocks sent %v, want 0..7 and nothing after the failure", order)
+			if slices.Index(sent, 7) < 0 || slices.Contains(sent[slices.Index(sent, 7)+1:], 7) {
+				t.Errorf("blocks sent %v: block 7 must be sent once; a 400 is never retried", sent)
 			}
-			if maxSeen > 7+concurrency-1 {
+			if concurrency == 1 && !slices.Equal(sent, []int{0, 1, 2, 3, 4, 5, 6, 7}) {
+				t.Errorf("blocks sent %v, want 0..7 and nothing after the failure", sent)
+			}
+			if maxSeen := slices.Max(sent); maxSeen > 7+concurrency-1 {
 				t.Errorf("block %d was sent; with %d in flight nothing past %d may be", maxSeen, concurrency, 7+concurrency-1)
 			}
 			// Blocks before 7 still in flight when the 400 came are cancelled too; the checkpoint
@@ -221,91 +362,70 @@ func TestUpload400StopsAtBlock(t *testing.T) {
 			if res == nil || res.Checkpoint > 7 || res.Blocks > 7 || (concurrency == 1 && (res.Checkpoint != 7 || res.Blocks != 7)) {
 				t.Errorf("result = %+v, want at most blocks 0..6 acknowledged (all of them with one in flight)", res)
 			}
-			// Every block held in flight was abandoned by the client.
-			if f.held.Load() != f.released.Load() {
-				t.Errorf("%d blocks held, %d abandoned by the client", f.held.Load(), f.released.Load())
+			if h != rel {
+				t.Errorf("%d blocks held, %d abandoned by the client", h, rel)
+			}
+			// The server holds every block it acknowledged, and nothing from block 7 on.
+			nums, _ := srv.BlockNumbers("ds")
+			for b := range sp.acknowledged() {
+				if !slices.Contains(nums, int32(b)) {
+					t.Errorf("block %d was acknowledged but the server does not hold it (it holds %v)", b, nums)
+				}
+			}
+			if len(nums) > 0 && slices.Max(nums) >= 7 {
+				t.Errorf("server holds blocks %v, want none from 7 on", nums)
+			}
+			if concurrency == 1 {
+				wantRecords(t, srv, "ds", 700)
 			}
 		})
 	}
 }
 
-// blockSpy sits in the client's transport. It logs "send N" when it forwards a block upload and
-// "400" when a 400 answer arrives. A block upload that starts after a 400 has arrived is not
-// forwarded: it is held until the client cancels it (logged as "cancelled N"), so a client that
-// failed to stop would hang the test rather than pass it.
-type blockSpy struct {
-	next   http.RoundTripper
-	mu     sync.Mutex
-	failed bool
-	events []string
-}
-
-func (s *blockSpy) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodPatch || req.GetBody == nil {
-		return s.next.RoundTrip(req)
-	}
-	body, _ := req.GetBody()
-	var b struct {
-		BlockNumber int `json:"blockNumber"`
-	}
-	json.NewDecoder(body).Decode(&b)
-	s.mu.Lock()
-	if s.failed {
-		s.mu.Unlock()
-		<-req.Context().Done()
-		s.log(fmt.Sprintf("cancelled %d", b.BlockNumber))
-		return nil, req.Context().Err()
-	}
-	s.events = append(s.events, fmt.Sprintf("send %d", b.BlockNumber))
-	s.mu.Unlock()
-	resp, err := s.next.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusBadRequest {
-		s.mu.Lock()
-		s.failed = true
-		s.events = append(s.events, "400")
-		s.mu.Unlock()
-	}
-	return resp, err
-}
-
-func (s *blockSpy) log(e string) {
-	s.mu.Lock()
-	s.events = append(s.events, e)
-	s.mu.Unlock()
-}
-
-func (s *blockSpy) get() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.events)
-}
-
 func TestUpload401RenewsTokenOnceForAllWorkers(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", testColumns...)
-	// When block 10 arrives every token so far is revoked, and the 401s are held until all eight
-	// workers have one, so that they all see their 401 at the same moment.
-	f.holdRefusals, f.refusalGate = 8, make(chan struct{})
-	var revoked sync.Once
-	f.blockHook = func(block, attempt int) fault {
-		if block == 10 {
-			revoked.Do(f.revokeAll)
+	srv := newServer(t)
+	// When block 10 leaves, every token issued so far expires; the 401s are then held in the
+	// transport until all eight workers have one, so that they all see their 401 at once.
+	sp := newSpy(t)
+	var refused atomic.Int32
+	gate := make(chan struct{})
+	sp.before = func(r *http.Request, up *upload) error {
+		if up != nil && up.block == 10 && up.attempt == 1 {
+			srv.ExpireTokens()
 		}
-		return fault{}
+		return nil
 	}
-	c := f.client(t)
+	sp.after = func(r *http.Request, up *upload, resp *http.Response) {
+		if resp.StatusCode != http.StatusUnauthorized {
+			return
+		}
+		if n := refused.Add(1); n <= 8 {
+			if n == 8 {
+				close(gate)
+			}
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+			}
+		}
+	}
+	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
+	createDataset(t, c, "ds", testColumns...)
 	res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(6000)), client.UploadOptions{BlockSize: 100, Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRecords(t, f, "ds", 6000)
+	wantRecords(t, srv, "ds", 6000)
 	if res.Blocks != 60 {
 		t.Errorf("result = %+v", *res)
 	}
-	if got := f.tokenFetches(); got != 2 {
-		t.Errorf("%d token fetches, want 2 (the first, and one renewal for all eight workers)", got)
+	if got := srv.TokenCount(); got != 2 {
+		t.Errorf("%d tokens issued, want 2 (the first, and one renewal for all eight workers)", got)
 	}
-	if got := f.refused.Load(); got != 8 {
+	if got := srv.RequestCount(data8test.OpToken); got != 2 {
+		t.Errorf("%d token requests, want 2", got)
+	}
+	if got := refused.Load(); got != 8 {
 		t.Errorf("%d requests refused with 401, want 8", got)
 	}
 }
@@ -313,24 +433,29 @@ func TestUpload401RenewsTokenOnceForAllWorkers(t *testing.T) {
 func TestUploadCancelStopsEverythingAndLeaksNothing(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
-	f := newFakeAPI(t)
-	f.addDataset("ds", testColumns...)
+	srv := newServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	// Blocks from 4 on are held in the transport; once all four workers are held, the upload's
+	// context is cancelled.
+	sp := newSpy(t)
 	var inFlight atomic.Int32
-	f.blockHook = func(block, attempt int) fault {
-		if block >= 4 {
-			if inFlight.Add(1) == 4 {
-				cancel() // all four workers are now blocked in the server
-			}
-			return fault{hold: true}
+	sp.before = func(r *http.Request, up *upload) error {
+		if up == nil || up.block < 4 {
+			return nil
 		}
-		return fault{}
+		if inFlight.Add(1) == 4 {
+			cancel()
+		}
+		<-r.Context().Done()
+		return r.Context().Err()
 	}
-	c, err := client.New(client.WithBaseURL(f.srv.URL), client.WithTokenURL(f.srv.URL+"/connect/token"),
-		client.WithCredentials(f.clientID, f.secret), client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep}))
+	c, err := client.New(client.WithBaseURL(srv.URL), client.WithTokenURL(srv.TokenURL),
+		client.WithCredentials(srv.ClientID, srv.ClientSecret), client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep}),
+		client.WithHTTPClient(sp.httpClient()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	createDataset(t, c, "ds", testColumns...)
 	res, err := c.Upload(ctx, "ds", client.Records(testRecords(100000)), client.UploadOptions{BlockSize: 10, Concurrency: 4})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
@@ -338,14 +463,16 @@ func TestUploadCancelStopsEverythingAndLeaksNothing(t *testing.T) {
 	if res.Checkpoint != 4 || res.Blocks != 4 {
 		t.Errorf("result = %+v, want blocks 0..3 acknowledged", *res)
 	}
+	wantRecords(t, srv, "ds", 40)
 	c.Close()
-	f.srv.Close()
+	srv.Close()
+	sp.next.CloseIdleConnections()
 }
 
 func TestBadRecordLetsBlocksInFlightFinish(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", testColumns...)
-	c := f.client(t)
+	srv := newServer(t)
+	c := newClient(srv)
+	createDataset(t, c, "ds", testColumns...)
 	recs := func(yield func(client.Record, error) bool) {
 		for i := range 5000 {
 			r := client.Record{"id": strconv.Itoa(i), "name": fmt.Sprintf("name %d", i), "n": i}
@@ -369,5 +496,5 @@ func TestBadRecordLetsBlocksInFlightFinish(t *testing.T) {
 	if res.Checkpoint != 23 || res.Blocks != 23 || last.Checkpoint != 23 || last.TotalRecords != -1 {
 		t.Errorf("result %+v, last progress %+v; want blocks 0..22 acknowledged", *res, last)
 	}
-	wantRecords(t, f, "ds", 2300)
+	wantRecords(t, srv, "ds", 2300)
 }

@@ -3,6 +3,7 @@ package conformance
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -154,7 +155,7 @@ func (c *check) authSweep(a auth) {
 		if !hasBearerChallenge(ch) {
 			c.Errorf("%s: 401 without a Bearer challenge (WWW-Authenticate %q)", what, ch)
 		}
-		if len(ch) > 0 && !contains(challenges, ch[0]) {
+		if len(ch) > 0 && !slices.Contains(challenges, ch[0]) {
 			challenges = append(challenges, ch[0])
 		}
 	}
@@ -169,16 +170,6 @@ func hasBearerChallenge(values []string) bool {
 			if len(f) > 0 && strings.EqualFold(f[0], "Bearer") {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-// contains reports whether list holds s.
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
 		}
 	}
 	return false

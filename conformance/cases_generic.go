@@ -20,8 +20,9 @@ func genericCases() []Case {
 		},
 		{
 			ID: "NEGATIVE-PARAMS", Kind: Generic, SendsInvalid: true,
-			Rule: "Query parameters of the wrong type or out of range (page 0, page=abc, includeInput=maybe, startDate=yesterday) get a 4xx, never a 5xx.",
-			run:  caseNegativeParams,
+			Rule:    "Query parameters of the wrong type or out of range (page 0, page=abc, includeInput=maybe, startDate=yesterday) get a 4xx, never a 5xx.",
+			Creates: "1 dataset",
+			run:     caseNegativeParams,
 		},
 		{
 			ID: "NEGATIVE-BODIES", Kind: Generic, SendsInvalid: true,

@@ -109,7 +109,7 @@ func caseJobCreate(c *check) {
 	if f.started.Name == "" || f.started.WorkflowName != c.cfg.Workflow {
 		c.Errorf("the answer to POST /Job: name %q, workflowName %q; want the job started, workflow %s", f.started.Name, f.started.WorkflowName, c.cfg.Workflow)
 	}
-	c.Observe("POST /Job: %s", c.last("Job_CreateJob"))
+	c.Observe("%s", f.startedAnswer)
 	got, err := c.client.GetJob(c.ctx, f.started.Name)
 	if err != nil {
 		c.Fatalf("GET /Job/{name} of the job just started: %v", err)
@@ -193,7 +193,7 @@ func caseJobNeedsComplete(c *check) {
 	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: job, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
 	st := apiStatus(err)
 	if st < 400 || st >= 500 {
-		c.Fatalf("a job on incomplete dataset %s: %v; want a 4xx", name, err)
+		c.Fatalf("a job on incomplete dataset %s: %s; want a 4xx", name, outcome(err))
 	}
 	c.Observe("job on an incomplete dataset: %s", c.last("Job_CreateJob"))
 }
@@ -203,11 +203,11 @@ func caseJobNameChars(c *check) {
 	for _, ch := range []string{"/", ":", "*", "?", `"`, "<", ">", "|", `\`} {
 		name := c.jobName("bad " + ch + " char")
 		if err := client.ValidateJobName(name); !errors.Is(err, client.ErrValidation) {
-			c.Errorf("client: ValidateJobName(%q) = %v; want ErrValidation", name, err)
+			c.Errorf("client: ValidateJobName(%q) = %s; want ErrValidation", name, outcome(err))
 		}
 		before := len(c.exchangesOf(c.res.ID))
 		if _, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}); !errors.Is(err, client.ErrValidation) || len(c.exchangesOf(c.res.ID)) != before {
-			c.Errorf("client: StartJob named %q = %v; want ErrValidation without sending", name, err)
+			c.Errorf("client: StartJob named %q = %s; want ErrValidation without sending", name, outcome(err))
 		}
 		r := c.raw(http.MethodPost, "/Job", nil, map[string]any{"name": name, "workflowName": c.cfg.Workflow, "inputDatasets": map[string]string{c.cfg.WorkflowInput: f.input}}, withToken)
 		if c.want4xx(fmt.Sprintf("job name with %q", ch), r) {
@@ -225,7 +225,7 @@ func caseJobUnique(c *check) {
 	case st == http.StatusBadRequest || st == http.StatusConflict:
 		c.Observe("duplicate job name: %s", c.last("Job_CreateJob"))
 	default:
-		c.Errorf("a second job named %q: %v; want 400 or 409", f.started.Name, err)
+		c.Errorf("a second job named %q: %s; want 400 or 409", f.started.Name, outcome(err))
 	}
 }
 
@@ -246,7 +246,7 @@ func caseJobUnknownInput(c *check) {
 func (c *check) wantRefused(what string, err error, op string) {
 	st := apiStatus(err)
 	if st < 400 || st >= 500 {
-		c.Errorf("%s: %v; want a 4xx", what, err)
+		c.Errorf("%s: %s; want a 4xx", what, outcome(err))
 		return
 	}
 	c.Observe("%s: %s", what, c.last(op))
@@ -273,7 +273,7 @@ func caseJob404(c *check) {
 	name := c.jobName("no such job")
 	_, err := c.client.GetJob(c.ctx, name)
 	if st := apiStatus(err); st != http.StatusNotFound {
-		c.Errorf("GET /Job/{name} of unknown %q: %v; want 404", name, err)
+		c.Errorf("GET /Job/{name} of unknown %q: %s; want 404", name, outcome(err))
 		return
 	}
 	c.Observe("unknown job: %s", c.last("Job_GetByName"))
@@ -287,7 +287,7 @@ func caseCompleteOutput(c *check) {
 	}
 	_, err = c.client.CompleteDataset(c.ctx, f.output, ds.RecordCount)
 	if st := apiStatus(err); st != http.StatusBadRequest {
-		c.Errorf("completing output dataset %s: %v; want 400", f.output, err)
+		c.Errorf("completing output dataset %s: %s; want 400", f.output, outcome(err))
 		return
 	}
 	c.Observe("completing an output dataset: %s", c.last("Dataset_UpdateByName"))
@@ -301,7 +301,7 @@ func caseUploadOutput(c *check) {
 	}
 	_, err = c.client.Upload(c.ctx, f.output, recordSource([]client.Record{{"first": "X"}}), client.UploadOptions{StartBlock: 1000, Concurrency: 1})
 	if st := apiStatus(err); st != http.StatusBadRequest {
-		c.Errorf("uploading to output dataset %s: %v; want 400", f.output, err)
+		c.Errorf("uploading to output dataset %s: %s; want 400", f.output, outcome(err))
 	} else {
 		c.Observe("upload to an output dataset: %s", c.last("Dataset_UploadBlock"))
 	}

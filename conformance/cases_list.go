@@ -32,17 +32,19 @@ func listCases() []Case {
 		},
 		{
 			ID: "DATASET-LIST-LOCATION", Kind: Documented,
-			Rule: "Each listed DatasetRef carries a location with the URL of GET /Dataset/{name} (documented).",
-			run:  caseDatasetListLocation,
+			Rule:    "Each listed DatasetRef carries a location with the URL of GET /Dataset/{name} (documented).",
+			Creates: "1 dataset",
+			run:     caseDatasetListLocation,
 		},
 	}
 }
 
-// alphaLess orders names as an ordinal comparison does.
+// ordinalSorted reports whether names are in ordinal (byte-wise) order.
 func ordinalSorted(names []string) bool { return slices.IsSorted(names) }
 
-// cultureSorted orders names as a culture-aware comparison (ICU, .NET's default) does for names of
-// ^[a-z][a-z0-9_]*$: the underscore, punctuation, sorts before digits and letters.
+// cultureSorted reports whether names are in the order a culture-aware comparison (ICU, .NET's
+// default) gives names of ^[a-z][a-z0-9_]*$: the underscore, punctuation, sorts before digits and
+// letters.
 func cultureSorted(names []string) bool {
 	key := func(s string) string { return strings.ReplaceAll(s, "_", "\x00") }
 	return slices.IsSortedFunc(names, func(a, b string) int { return strings.Compare(key(a), key(b)) })

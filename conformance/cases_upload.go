@@ -168,7 +168,7 @@ func caseUploadCompleted(c *check) {
 	name := c.completeInput("completed", seqColumns(), seqRecords(0, 1, "c"))
 	_, err := c.client.Upload(c.ctx, name, recordSource(seqRecords(1, 1, "after")), client.UploadOptions{StartBlock: 1, Concurrency: 1})
 	if st := apiStatus(err); st != http.StatusBadRequest {
-		c.Errorf("uploading a block to complete dataset %s: %v (status %d); want 400", name, err, st)
+		c.Errorf("uploading a block to complete dataset %s: %s; want 400", name, outcome(err))
 	} else {
 		c.Observe("upload to a complete dataset: %s", c.last("Dataset_UploadBlock"))
 	}
@@ -182,7 +182,7 @@ func caseUpload404(c *check) {
 	_, err := c.client.Upload(c.ctx, name, recordSource(seqRecords(0, 1, "x")), client.UploadOptions{Concurrency: 1})
 	st := apiStatus(err)
 	if st < 400 || st >= 500 {
-		c.Fatalf("uploading to unknown dataset %s: %v; want a 4xx", name, err)
+		c.Fatalf("uploading to unknown dataset %s: %s; want a 4xx", name, outcome(err))
 	}
 	c.Observe("upload to an unknown dataset: %s", c.last("Dataset_UploadBlock"))
 	if !errors.Is(err, client.ErrNotFound) {
@@ -190,6 +190,7 @@ func caseUpload404(c *check) {
 	}
 }
 
+// caseUploadGaps sends raw blocks: the client never sends an empty block.
 func caseUploadGaps(c *check) {
 	name := c.newDataset("gaps", seqColumns())
 	try := func(what string, block int, recs []map[string]any) bool {
@@ -264,7 +265,7 @@ func caseUploadUnknownColumn(c *check) {
 	before := len(c.exchangesOf(c.res.ID))
 	_, err := c.client.Upload(c.ctx, name, recordSource(recs), client.UploadOptions{Columns: []string{"seq", "tag"}, Concurrency: 1})
 	if !errors.Is(err, client.ErrInvalidRecord) || len(c.exchangesOf(c.res.ID)) != before {
-		c.Errorf("client: Upload of a record with an unknown column (columns known) = %v; want ErrInvalidRecord without sending", err)
+		c.Errorf("client: Upload of a record with an unknown column (columns known) = %s; want ErrInvalidRecord without sending", outcome(err))
 	}
 	r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, recs), withToken)
 	if !c.want4xx("a record with unknown column nosuch", r) {

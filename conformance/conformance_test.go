@@ -13,14 +13,21 @@ import (
 // jobDuration is how long a job of the in-process server takes: short, so the suite is fast.
 const jobDuration = 20 * time.Millisecond
 
-// inProcess returns a Config for a new in-process data8test server with options opts.
-func inProcess(opts ...data8test.Option) conformance.Config {
+// inProcess returns a Config for a new in-process data8test server with options opts, closed when
+// the test ends.
+func inProcess(t testing.TB, opts ...data8test.Option) conformance.Config {
 	srv := data8test.NewServer(append([]data8test.Option{data8test.WithJobDuration(jobDuration)}, opts...)...)
+	t.Cleanup(srv.Close)
+	return fastConfig(srv.URL, srv.TokenURL, srv.ClientID, srv.ClientSecret)
+}
+
+// fastConfig is a Config for a local server whose jobs take jobDuration.
+func fastConfig(baseURL, tokenURL, id, secret string) conformance.Config {
 	return conformance.Config{
-		BaseURL:         srv.URL,
-		TokenURL:        srv.TokenURL,
-		ClientID:        srv.ClientID,
-		ClientSecret:    srv.ClientSecret,
+		BaseURL:         baseURL,
+		TokenURL:        tokenURL,
+		ClientID:        id,
+		ClientSecret:    secret,
 		ManyJobs:        true,
 		JobPollInterval: 5 * time.Millisecond,
 		JobTimeout:      30 * time.Second,
@@ -39,7 +46,7 @@ func TestConformance(t *testing.T) {
 	if !live {
 		// StrictRequests stays off: the negative cases send requests that break the spec on
 		// purpose; the server answers those 400 and records them without failing the test.
-		cfg = inProcess(data8test.Validate(t))
+		cfg = inProcess(t, data8test.Validate(t))
 	} else {
 		note = "from the environment"
 		if cfg.BehindValidatingProxy {

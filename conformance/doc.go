@@ -42,10 +42,11 @@
 //
 // Against a live account the suite is safe to run again and again: every dataset and job it
 // creates is named with a prefix (DATA8_CONFORMANCE_PREFIX, default conf_) and a random run id. It
-// does leave things behind, since the API has no way to delete them: about 150 small datasets (101
-// of them for the paging case), a few jobs of the workflow (101 more only with
-// DATA8_CONFORMANCE_MANY_JOBS=1), and one OAuth client credential; the API key it creates is
-// deleted again. DATA8_CONFORMANCE_SKIP=ID,ID skips cases (for example CLIENTCRED-CREATE).
+// does leave things behind, since the API has no way to delete them: about 130 small datasets (101
+// of them for the paging case), five jobs of the workflow with their output datasets (101 more
+// only with DATA8_CONFORMANCE_MANY_JOBS=1), and one OAuth client credential; the API key it
+// creates is deleted again. The report lists what each case left. DATA8_CONFORMANCE_SKIP=ID,ID
+// skips cases (for example CLIENTCRED-CREATE).
 //
 // Behind a proxy that validates requests against the spec (Prism with --errors; see
 // conformance/prism/run.sh and `make prism`), set DATA8_CONFORMANCE_PROXY=1: the cases that send

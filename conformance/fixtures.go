@@ -14,14 +14,15 @@ import (
 // over it, shared by the cases that need a job or an output dataset. The first case that needs it
 // builds it, under its own name.
 type echoFixture struct {
-	input    string
-	records  []client.Record
-	started  *client.Job // the answer to POST /Job
-	job      *client.Job // as last polled: finished
-	output   string      // the output dataset
-	statuses []int       // the status codes seen while polling, without repeats
-	percents []float64   // percentComplete values seen while polling
-	err      string      // why it could not be built
+	input         string
+	records       []client.Record
+	started       *client.Job // the answer to POST /Job
+	startedAnswer string      // the answer to POST /Job, described
+	job           *client.Job // as last polled: finished
+	output        string      // the output dataset
+	statuses      []int       // the status codes seen while polling, without repeats
+	percents      []float64   // percentComplete values seen while polling
+	err           string      // why it could not be built
 }
 
 // keyFixture is an API key shared by the API key cases, deleted by APIKEY-DELETE (or at the end).
@@ -79,6 +80,7 @@ func (c *check) buildEcho() *echoFixture {
 		return f
 	}
 	f.started = job
+	f.startedAnswer = c.last("Job_CreateJob").String()
 	done, err := c.waitJob(job.Name, func(j *client.Job) {
 		if n := len(f.statuses); n == 0 || f.statuses[n-1] != j.Status {
 			f.statuses = append(f.statuses, j.Status)

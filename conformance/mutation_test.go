@@ -3,6 +3,8 @@ package conformance_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -46,7 +48,7 @@ func runAgainst(t *testing.T, opts ...data8test.Option) *conformance.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	rep, err := conformance.Run(ctx, inProcess(opts...))
+	rep, err := conformance.Run(ctx, inProcess(t, opts...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,4 +99,46 @@ func TestMutations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestViolationsAttributed puts a wrapper in front of data8test that breaks the spec in one answer
+// only (a 404 of GET /Job/{name} sent as text/plain), and checks that the checking transport
+// catches it and fails exactly the case that made the request.
+func TestViolationsAttributed(t *testing.T) {
+	srv := data8test.NewServer(data8test.WithJobDuration(jobDuration))
+	defer srv.Close()
+	h := srv.Handler()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/Job/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		if rec.Code == http.StatusNotFound {
+			w.Header().Set("Content-Type", "text/plain")
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	}))
+	defer front.Close()
+
+	cfg := fastConfig(front.URL, front.URL+"/connect/token", srv.ClientID, srv.ClientSecret)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := conformance.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Failed(); !slices.Equal(got, []string{"JOB-404"}) {
+		t.Fatalf("failed cases %v; want [JOB-404]", got)
+	}
+	c := rep.Case("JOB-404")
+	if len(c.Violations) != 1 || !strings.Contains(strings.Join(c.Violations[0].Rules, " "), "text/plain") {
+		t.Errorf("JOB-404 violations %+v; want the text/plain 404", c.Violations)
+	}
+	t.Logf("JOB-404: %s", strings.Join(c.Failures, "; "))
 }

@@ -124,29 +124,46 @@ func (c *check) tokenRequest(basic bool) (*response, error) {
 // the answer; a transport error ends the case. path is below the base URL and already escaped;
 // body is nil (no body), []byte or string (sent as is) or a value (sent as JSON).
 func (c *check) raw(method, path string, query url.Values, body any, a auth) *response {
-	var rd io.Reader
+	var payload []byte
 	switch b := body.(type) {
 	case nil:
 	case []byte:
-		rd = bytes.NewReader(b)
+		payload = b
 	case string:
-		rd = strings.NewReader(b)
+		payload = []byte(b)
 	default:
 		js, err := json.Marshal(b)
 		if err != nil {
 			c.Fatalf("encoding a request body: %v", err)
 		}
-		rd = bytes.NewReader(js)
+		payload = js
 	}
+	r := c.send(method, path, query, body != nil, payload, a)
+	if r.Status == http.StatusUnauthorized && a == withToken {
+		// The token may have expired during a long run: fetch a new one, once.
+		c.mu.Lock()
+		c.token = ""
+		c.mu.Unlock()
+		r = c.send(method, path, query, body != nil, payload, a)
+	}
+	return r
+}
+
+// send makes one attempt of a raw request.
+func (c *check) send(method, path string, query url.Values, hasBody bool, payload []byte, a auth) *response {
 	u := c.cfg.BaseURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if hasBody {
+		rd = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(c.ctx, method, u, rd)
 	if err != nil {
 		c.Fatalf("building %s %s: %v", method, path, err)
 	}
-	if rd != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")

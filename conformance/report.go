@@ -51,6 +51,8 @@ type CaseResult struct {
 	Kind     Kind   `json:"kind"`
 	Decision string `json:"decision,omitempty"`
 	Rule     string `json:"rule"`
+	// Creates says what the case leaves on the server, if anything.
+	Creates string `json:"creates,omitempty"`
 	// Status is the outcome.
 	Status Status `json:"status"`
 	// Failures say what went wrong, one assertion or spec violation each.
@@ -62,9 +64,30 @@ type CaseResult struct {
 	// Requests is the number of answers the case received and checked against the spec.
 	Requests int `json:"requests"`
 	// Violations are the answers the case received that broke the spec.
-	Violations []specval.Exchange `json:"violations,omitempty"`
+	Violations []Violation `json:"violations,omitempty"`
 	// Duration is how long the case took.
 	Duration time.Duration `json:"durationNs"`
+}
+
+// Violation is an answer that broke the spec, and the rules it broke.
+type Violation struct {
+	// Op is the operation id, or "" when the request matched no operation.
+	Op string `json:"op,omitempty"`
+	// Method and Path are the request's method and escaped path below the base URL.
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	// Status and ContentType are the answer's.
+	Status      int    `json:"status"`
+	ContentType string `json:"contentType,omitempty"`
+	// Shape says briefly what the body held.
+	Shape string `json:"shape"`
+	// Rules are the rules of the spec the answer broke, one short message each.
+	Rules []string `json:"rules"`
+}
+
+// violationOf converts an exchange seen by the checking transport.
+func violationOf(e specval.Exchange) Violation {
+	return Violation{Op: e.Op, Method: e.Method, Path: e.Path, Status: e.Status, ContentType: e.ContentType, Shape: e.Shape, Rules: e.Violations}
 }
 
 // Report is the outcome of a run.
@@ -159,25 +182,23 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.ID, kind, res, mdCell(c.Rule))
 	}
 
-	var decided []CaseResult
+	var decided, notes []CaseResult
 	for _, c := range r.Cases {
-		if c.Kind == Decided && len(c.Observations) > 0 {
+		switch {
+		case len(c.Observations) == 0:
+		case c.Decision != "":
 			decided = append(decided, c)
+		default:
+			notes = append(notes, c)
 		}
 	}
 	if len(decided) > 0 {
 		fmt.Fprintf(&b, "\n## Decided points: what the server did\n\n")
 		for _, c := range decided {
-			fmt.Fprintf(&b, "- **%s** (%s, %s)\n", c.ID, c.Decision, c.Status)
+			fmt.Fprintf(&b, "- **%s** (%s %s, %s)\n", c.ID, c.Kind, c.Decision, c.Status)
 			for _, o := range c.Observations {
 				fmt.Fprintf(&b, "  - %s\n", mdLine(o))
 			}
-		}
-	}
-	var notes []CaseResult
-	for _, c := range r.Cases {
-		if c.Kind != Decided && len(c.Observations) > 0 {
-			notes = append(notes, c)
 		}
 	}
 	if len(notes) > 0 {
@@ -187,6 +208,18 @@ func (r *Report) Markdown() string {
 			for _, o := range c.Observations {
 				fmt.Fprintf(&b, "  - %s\n", mdLine(o))
 			}
+		}
+	}
+	var creates []CaseResult
+	for _, c := range r.Cases {
+		if c.Creates != "" && c.Status != Skipped {
+			creates = append(creates, c)
+		}
+	}
+	if len(creates) > 0 {
+		fmt.Fprintf(&b, "\n## Left on the server\n\nNames start with `%s%s`.\n\n", r.Prefix, r.RunID)
+		for _, c := range creates {
+			fmt.Fprintf(&b, "- %s: %s\n", c.ID, mdLine(c.Creates))
 		}
 	}
 	var skipped []CaseResult

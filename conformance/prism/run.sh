@@ -29,8 +29,11 @@ serve_pid=""
 prism_pid=""
 cleanup() {
 	# Stop only the processes this script started.
-	[ -n "$prism_pid" ] && kill "$prism_pid" 2>/dev/null && wait "$prism_pid" 2>/dev/null
-	[ -n "$serve_pid" ] && kill -INT "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+	local pid
+	for pid in $prism_pid $serve_pid; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -rf "$work/bin"
 	return 0
 }

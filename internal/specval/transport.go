@@ -193,7 +193,7 @@ func Shape(contentType string, body []byte) string {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		s := "object {" + Trim(strings.Join(keys, ","), 100) + "}"
+		s := "object {" + Trim(strings.Join(keys, ","), 200) + "}"
 		if errs, ok := x["errors"].(map[string]any); ok {
 			members := make([]string, 0, len(errs))
 			for k := range errs {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/procmem"
 )
 
 // The data8 binary, built at most once per test process, on first use, into a directory TestMain removes.
@@ -138,14 +139,14 @@ func TestSIGINTResume(t *testing.T) {
 // TestUploadMemory uploads a generated CSV of 1,000,000 records with the built binary and checks that its
 // peak RSS stays under 64 MiB (issue 6): the file is streamed, never loaded. The server is the built binary's
 // data8 serve, in its own process, so the test process's memory neither slows the server nor counts. The
-// peak is the child's VmHWM, read from /proc while it runs (rusage's maxrss would count the parent's memory
-// at the fork). Linux only; skipped with -short.
+// peak is the child's VmHWM, read from /proc while it runs by procmem.RunPeak (rusage's maxrss would count
+// the parent's peak: see package procmem). Linux only; skipped with -short.
 func TestUploadMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("uploads 1,000,000 records")
 	}
-	if _, err := os.Stat("/proc/self/status"); err != nil {
-		t.Skip("needs /proc")
+	if !procmem.Supported() {
+		t.Skip("needs /proc/PID/status with VmHWM")
 	}
 	const n = 1_000_000
 	path := filepath.Join(t.TempDir(), "big.csv")
@@ -178,27 +179,7 @@ func TestUploadMemory(t *testing.T) {
 		t.Fatalf("dataset create: %v\n%s%s", err, stdout, stderr)
 	}
 	cmd, stdout, stderr = binCommand(t, e, "dataset", "upload", "big", path, "--complete")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var peak int64 // kB
-	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var werr error
-wait:
-	for {
-		if kb := vmHWM(status); kb > peak {
-			peak = kb
-		}
-		select {
-		case werr = <-done:
-			break wait
-		case <-tick.C:
-		}
-	}
+	peak, werr := procmem.RunPeak(cmd, 20*time.Millisecond) // bytes
 	if werr != nil {
 		t.Fatalf("upload: %v\nstdout:\n%s\nstderr:\n%s", werr, stdout, stderr)
 	}
@@ -208,26 +189,10 @@ wait:
 	if peak == 0 {
 		t.Skip("could not read the child's VmHWM")
 	}
-	t.Logf("peak RSS (VmHWM) of data8 dataset upload of %d records: %.1f MiB", n, float64(peak)/1024)
-	if peak > 64<<10 {
-		t.Errorf("peak RSS %.1f MiB, want at most 64 MiB", float64(peak)/1024)
+	t.Logf("peak RSS (VmHWM) of data8 dataset upload of %d records: %.1f MiB", n, float64(peak)/(1<<20))
+	if peak > 64<<20 {
+		t.Errorf("peak RSS %.1f MiB, want at most 64 MiB", float64(peak)/(1<<20))
 	}
-}
-
-// vmHWM reads the peak resident set size, in kB, from a /proc/PID/status file; 0 when it cannot.
-func vmHWM(status string) int64 {
-	b, err := os.ReadFile(status)
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb)
-			return kb
-		}
-	}
-	return 0
 }
 
 // startServe runs the built binary's data8 serve on a free port until the test ends and returns the

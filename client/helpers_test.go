@@ -1,0 +1,351 @@
+package client_test
+
+// The client's tests run against data8test, the shared stand-in for Data8, with Validate and
+// StrictRequests on: every request the client sends and every answer the server gives is checked
+// against the spec. Two small tools complete it, neither of which plays the server:
+//
+//   - spy sits in the client's transport and watches requests on their way to the server: it logs
+//     block uploads, and a test can hold a request there or act when one leaves or its answer comes;
+//   - gateway is a minimal HTTP front that passes everything to the server except the few answers
+//     data8test cannot give: a proxy's 502, 504 or HTML page, a 501, a 503 or 429 with a Retry-After
+//     of the test's choosing, a request handled and then its answer lost to a 5xx or a dropped
+//     connection, a token endpoint or API that echoes a secret.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/data8test"
+)
+
+// The credentials of every test server: the secret has characters that form encoding changes.
+const (
+	testClientID = "test-client"
+	testSecret   = "s3cr3t-Value-!@#"
+)
+
+// newServer starts a data8test server that checks every request and answer against the spec and
+// reports a request that breaks it as a test failure. It is closed when the test ends.
+func newServer(t *testing.T, opts ...data8test.Option) *data8test.Server {
+	t.Helper()
+	return data8test.NewServer(append([]data8test.Option{
+		data8test.Validate(t), data8test.StrictRequests(), data8test.WithCredentials(testClientID, testSecret),
+	}, opts...)...)
+}
+
+// newClient returns a client of srv whose retry policy never sleeps; opts come after, so a test's
+// own retry policy wins.
+func newClient(srv *data8test.Server, opts ...client.Option) *client.Client {
+	return srv.Client(append([]client.Option{client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep})}, opts...)...)
+}
+
+func noSleep(ctx context.Context, _ time.Duration) error { return context.Cause(ctx) }
+
+// createDataset creates an empty input dataset through the API.
+func createDataset(t *testing.T, c *client.Client, name string, columns ...string) {
+	t.Helper()
+	cols := map[string]int{}
+	for _, col := range columns {
+		cols[col] = 0
+	}
+	if _, err := c.CreateDataset(context.Background(), name, cols); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantRecords checks that the server holds exactly the first n test records in dataset, in order,
+// once each.
+func wantRecords(t *testing.T, srv *data8test.Server, dataset string, n int) {
+	t.Helper()
+	got, ok := srv.Records(dataset)
+	if !ok {
+		t.Fatalf("dataset %s does not exist", dataset)
+	}
+	if len(got) != n {
+		t.Fatalf("dataset %s holds %d records, want %d", dataset, len(got), n)
+	}
+	for i, rec := range got {
+		want := map[string]any{"id": strconv.Itoa(i), "name": fmt.Sprintf("name %d", i), "n": float64(i)}
+		if !reflect.DeepEqual(rec, want) {
+			t.Fatalf("record %d = %v, want %v", i, rec, want)
+		}
+	}
+}
+
+// waitGroup waits for wg, failing the test if that takes more than d.
+func waitGroup(t *testing.T, wg *sync.WaitGroup, d time.Duration, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("%s: still waiting after %v", what, d)
+	}
+}
+
+// spy is a transport in front of a data8test server that watches what the client sends. It logs
+// every block upload; before, when set, runs as a request leaves (a non-nil error is returned as
+// the request's transport error, and nothing is sent) and after, when set, when its answer has come.
+// up is nil for a request that is not a block upload. The spy never answers for the server.
+type spy struct {
+	next   *http.Transport
+	before func(r *http.Request, up *upload) error
+	after  func(r *http.Request, up *upload, resp *http.Response)
+
+	mu       sync.Mutex
+	uploads  []*upload
+	attempts map[int]int
+}
+
+// upload is one block upload as the spy saw it.
+type upload struct {
+	block, records int
+	attempt        int // 1 for the first upload of this block number
+	status         int // the answer's status; 0 while there is none
+}
+
+func newSpy(t *testing.T) *spy {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	t.Cleanup(tr.CloseIdleConnections)
+	return &spy{next: tr, attempts: map[int]int{}}
+}
+
+// httpClient returns an *http.Client sending through the spy, for client.WithHTTPClient.
+func (s *spy) httpClient() *http.Client { return &http.Client{Transport: s, Timeout: time.Minute} }
+
+func (s *spy) RoundTrip(r *http.Request) (*http.Response, error) {
+	var up *upload
+	if r.Method == http.MethodPatch && r.GetBody != nil {
+		body, err := r.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		var b struct {
+			BlockNumber int               `json:"blockNumber"`
+			Records     []json.RawMessage `json:"records"`
+		}
+		if err := json.NewDecoder(body).Decode(&b); err != nil {
+			return nil, fmt.Errorf("spy: block upload body: %v", err)
+		}
+		s.mu.Lock()
+		s.attempts[b.BlockNumber]++
+		up = &upload{block: b.BlockNumber, records: len(b.Records), attempt: s.attempts[b.BlockNumber]}
+		s.uploads = append(s.uploads, up)
+		s.mu.Unlock()
+	}
+	if s.before != nil {
+		if err := s.before(r, up); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := s.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	if up != nil {
+		s.mu.Lock()
+		up.status = resp.StatusCode
+		s.mu.Unlock()
+	}
+	if s.after != nil {
+		s.after(r, up, resp)
+	}
+	return resp, nil
+}
+
+// blockAttempts returns how many times each block number was sent.
+func (s *spy) blockAttempts() map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[int]int, len(s.attempts))
+	for b, n := range s.attempts {
+		out[b] = n
+	}
+	return out
+}
+
+// acknowledged returns the number of records of each block the server acknowledged (answered 200),
+// by block number.
+func (s *spy) acknowledged() map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int]int{}
+	for _, up := range s.uploads {
+		if up.status == http.StatusOK {
+			out[up.block] = up.records
+		}
+	}
+	return out
+}
+
+// uploadCount returns how many block uploads the client sent.
+func (s *spy) uploadCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.uploads)
+}
+
+// gateway is a minimal HTTP front for a data8test server: hook, when set, may answer a request
+// itself (returning true); every other request is passed to the server as it is.
+type gateway struct {
+	URL   string
+	srv   *data8test.Server
+	proxy *httputil.ReverseProxy
+}
+
+func newGateway(t *testing.T, srv *data8test.Server, hook func(g *gateway, w http.ResponseWriter, r *http.Request) bool) *gateway {
+	t.Helper()
+	target, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	g := &gateway{srv: srv, proxy: &httputil.ReverseProxy{
+		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+		Transport: tr,
+		ErrorLog:  log.New(io.Discard, "", 0), // requests the client abandons are expected
+	}}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hook == nil || !hook(g, w, r) {
+			g.proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(func() {
+		hs.Close()
+		tr.CloseIdleConnections()
+	})
+	g.URL = hs.URL
+	return g
+}
+
+// client returns a client that reaches the API and the token endpoint through the gateway, with a
+// retry policy that never sleeps (opts may replace it).
+func (g *gateway) client(opts ...client.Option) *client.Client {
+	return newClient(g.srv, append([]client.Option{client.WithBaseURL(g.URL), client.WithTokenURL(g.URL + "/connect/token")}, opts...)...)
+}
+
+// loss is an answer the gateway gives instead of the server's.
+type loss struct {
+	status     int    // answer with this status and a problem body; 0 drops the connection instead
+	retryAfter string // the answer's Retry-After, if any
+	handled    bool   // pass the request to the server first (it takes effect), then lose its answer
+}
+
+// fail gives l's answer to r.
+func (g *gateway) fail(w http.ResponseWriter, r *http.Request, l loss) {
+	if l.handled {
+		g.proxy.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if l.status == 0 {
+		dropConn(w)
+		return
+	}
+	if l.retryAfter != "" {
+		w.Header().Set("Retry-After", l.retryAfter)
+	}
+	problem(w, l.status)
+}
+
+// problem answers status with a problem details body.
+func problem(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status})
+}
+
+// dropConn closes the connection without an answer.
+func dropConn(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	conn.Close()
+}
+
+// blockOf reads the block number of a block upload, leaving the body to be read again.
+func blockOf(r *http.Request) int {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var b struct {
+		BlockNumber int `json:"blockNumber"`
+	}
+	json.Unmarshal(body, &b)
+	return b.BlockNumber
+}
+
+// counter counts by key, safely for concurrent handlers.
+type counter[K comparable] struct {
+	mu sync.Mutex
+	n  map[K]int
+}
+
+// add counts one more of key and returns the count.
+func (c *counter[K]) add(key K) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[K]int{}
+	}
+	c.n[key]++
+	return c.n[key]
+}
+
+func (c *counter[K]) get(key K) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key]
+}
+
+// all returns a copy of the counts.
+func (c *counter[K]) all() map[K]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[K]int, len(c.n))
+	for k, v := range c.n {
+		out[k] = v
+	}
+	return out
+}
+
+// checkJitter checks retry delays chosen by full jitter when the i-th retry of a call has the ceiling
+// 100ms·2^(i-1): attempts gives each call's attempts (a call with n attempts made n-1 retries). The
+// delays may come in any order; they fit when, both sorted, each is below its ceiling.
+func checkJitter(t *testing.T, delays []time.Duration, attempts map[int]int) {
+	t.Helper()
+	var ceilings []time.Duration
+	for _, n := range attempts {
+		for i := 1; i < n; i++ {
+			ceilings = append(ceilings, 100*time.Millisecond<<(i-1))
+		}
+	}
+	if len(delays) != len(ceilings) {
+		t.Errorf("%d delays for %d retries", len(delays), len(ceilings))
+		return
+	}
+	ds := slices.Clone(delays)
+	slices.Sort(ds)
+	slices.Sort(ceilings)
+	for i := range ds {
+		if ds[i] < 0 || ds[i] >= ceilings[i] {
+			t.Errorf("delays %v do not fit full jitter under the ceilings %v", ds, ceilings)
+			return
+		}
+	}
+}

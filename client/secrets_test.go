@@ -1,0 +1,576 @@
+package client_test
+
+// Secret hygiene (issue 7, item 4): the client secret and the bearer tokens never appear in error
+// strings, log records or panics; plain http:// is refused beyond loopback; no InsecureSkipVerify
+// outside tests; data8test refuses expired and unknown tokens with 401 and WWW-Authenticate: Bearer.
+// The CLI's side (--verbose output, a wrong secret) is tested by TestSecretNeverPrinted in
+// cmd/data8/internal/cli.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/data8test"
+)
+
+// hygLog is a slog.Handler that renders every record, at every level, with all its attributes
+// (those added by With and WithGroup included, values resolved and printed with %+v), into one
+// shared buffer.
+type hygLog struct {
+	mu     *sync.Mutex
+	buf    *bytes.Buffer
+	attrs  []slog.Attr
+	groups []string
+}
+
+func newHygLog() *hygLog { return &hygLog{mu: &sync.Mutex{}, buf: &bytes.Buffer{}} }
+
+func (h *hygLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *hygLog) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", r.Level, r.Message)
+	prefix := strings.Join(h.groups, ".")
+	for _, a := range h.attrs {
+		hygAttr(&b, prefix, a)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		hygAttr(&b, prefix, a)
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.buf.WriteString(b.String())
+	h.buf.WriteByte('\n')
+	return nil
+}
+
+func hygAttr(b *strings.Builder, prefix string, a slog.Attr) {
+	v := a.Value.Resolve()
+	key := a.Key
+	if prefix != "" {
+		key = prefix + "." + key
+	}
+	if v.Kind() == slog.KindGroup {
+		for _, g := range v.Group() {
+			hygAttr(b, key, g)
+		}
+		return
+	}
+	if v.Kind() == slog.KindAny {
+		fmt.Fprintf(b, " %s=%+v", key, v.Any())
+		return
+	}
+	fmt.Fprintf(b, " %s=%s", key, v.String())
+}
+
+func (h *hygLog) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(slices.Clip(h.attrs), as...)
+	return &c
+}
+
+func (h *hygLog) WithGroup(name string) slog.Handler {
+	c := *h
+	c.groups = append(slices.Clip(h.groups), name)
+	return &c
+}
+
+func (h *hygLog) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.buf.String()
+}
+
+// hygTokens is a transport that remembers every bearer token the client sends.
+type hygTokens struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (h *hygTokens) RoundTrip(req *http.Request) (*http.Response, error) {
+	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
+		h.mu.Lock()
+		h.seen[tok] = true
+		h.mu.Unlock()
+	}
+	return h.base.RoundTrip(req)
+}
+
+func (h *hygTokens) tokens() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for t := range h.seen {
+		out = append(out, t)
+	}
+	return out
+}
+
+// hygErrTexts renders an error every way a program might print it.
+func hygErrTexts(err error) []string {
+	texts := []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		texts = append(texts, fmt.Sprintf("%#v", e))
+	}
+	var ae *client.APIError
+	if errors.As(err, &ae) {
+		texts = append(texts, fmt.Sprintf("%+v", ae.Problem), fmt.Sprint(ae.FieldErrors))
+	}
+	return texts
+}
+
+// hygCheck fails when any secret appears in any text.
+func hygCheck(t *testing.T, where string, texts []string, secrets []string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s == "" {
+			t.Fatal("checking for an empty secret")
+		}
+		for _, text := range texts {
+			if strings.Contains(text, s) {
+				t.Errorf("%s holds the secret %.6s…: %q", where, s, text)
+			}
+		}
+	}
+}
+
+// TestSecretsNeverLeakAgainstData8test drives every kind of call through a client at Debug level
+// against data8test, with faults on every operation (so that retries are logged with their errors),
+// tokens expired under it (so that 401s and renewals are logged) and calls that fail for good
+// (404, 400, an upload refused locally): neither the client secret nor any bearer token the client
+// sent appears in an error, in any rendering of it, or in a log record.
+func TestSecretsNeverLeakAgainstData8test(t *testing.T) {
+	var script []data8test.Fault
+	for _, op := range []string{data8test.OpDatasetCreate, data8test.OpDatasetUploadBlock, data8test.OpDatasetUpdateByName,
+		data8test.OpDatasetGetByName, data8test.OpJobCreateJob, data8test.OpJobGetByName, data8test.OpDatasetGetData,
+		data8test.OpDatasetGetList, data8test.OpApiKeyGetList, data8test.OpClientCredentialGetList} {
+		for i, k := range data8test.FaultKinds() {
+			script = append(script, data8test.Fault{Op: op, Call: 1 + 2*i, Kind: k})
+		}
+	}
+	script = append(script, data8test.Fault{Op: data8test.OpToken, Call: 2, Kind: data8test.Fault503})
+	srv := data8test.NewServer(data8test.WithFaultScript(script...), data8test.WithRetryAfter(0), data8test.WithJobDuration(10*time.Millisecond))
+	defer srv.Close()
+
+	logs := newHygLog()
+	seen := &hygTokens{base: &http.Transport{}, seen: map[string]bool{}}
+	defer seen.base.(*http.Transport).CloseIdleConnections()
+	c := srv.Client(
+		client.WithLogger(slog.New(logs)),
+		client.WithHTTPClient(&http.Client{Transport: seen, Timeout: 30 * time.Second}),
+		client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 12, Sleep: noSleep}),
+	)
+	ctx := t.Context()
+	var errs []error
+	keep := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	for tries := 0; tries < 3; tries++ { // a 500 to POST /Dataset is not retried by the client
+		_, err := c.CreateDataset(ctx, "hyg", map[string]int{"id": 0, "name": 0, "n": 1})
+		keep(err)
+		if err == nil {
+			break
+		}
+	}
+	srv.ExpireTokens()
+	res, err := c.Upload(ctx, "hyg", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 100, Concurrency: 4, Columns: testColumns})
+	if err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	srv.ExpireTokens()
+	_, err = c.CompleteDataset(ctx, "hyg", res.Records)
+	keep(err)
+	_, err = c.GetDataset(ctx, "no_such_dataset")
+	if !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("GetDataset of a missing dataset: %v", err)
+	}
+	keep(err)
+	_, err = c.Upload(ctx, "hyg", client.Records(testRecords(5)), client.UploadOptions{})
+	if !errors.Is(err, client.ErrValidation) {
+		t.Errorf("upload to a complete dataset: %v", err)
+	}
+	keep(err)
+	_, err = c.Upload(ctx, "hyg", client.Records(testRecords(5)), client.UploadOptions{Columns: []string{"id"}})
+	keep(err)
+	for tries := 0; tries < 3; tries++ {
+		_, err = c.StartJob(ctx, client.NewJob{Name: "Hygiene 1", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "hyg"}})
+		keep(err)
+		if err == nil {
+			break
+		}
+	}
+	_, err = c.WaitJob(ctx, "Hygiene 1", client.WaitOptions{Interval: time.Millisecond, Failed: func(j *client.Job) bool { return j.Status == 3 }})
+	keep(err)
+	_, err = c.StartJob(ctx, client.NewJob{Name: "Hygiene 2", WorkflowName: "NoSuchWorkflow", InputDatasets: map[string]string{"Input": "hyg"}})
+	if !errors.Is(err, client.ErrValidation) {
+		t.Errorf("StartJob with an unknown workflow: %v", err)
+	}
+	keep(err)
+	for _, err := range c.ReadRecords(ctx, "hyg") {
+		keep(err)
+	}
+	for _, err := range c.ListDatasets(ctx, client.ListDatasetsOptions{}) {
+		keep(err)
+	}
+	_, err = c.ListAPIKeys(ctx)
+	keep(err)
+	_, err = c.ListClientCredentials(ctx)
+	keep(err)
+	_, err = c.GetAPIKey(ctx, "NO-SUCH-KEY")
+	keep(err)
+
+	tokens := seen.tokens()
+	if len(tokens) < 3 {
+		t.Fatalf("the client sent only %d distinct tokens; the expiries did not work", len(tokens))
+	}
+	secrets := append([]string{srv.ClientSecret}, tokens...)
+	if len(errs) < 5 {
+		t.Errorf("only %d errors to inspect", len(errs))
+	}
+	for _, err := range errs {
+		hygCheck(t, "an error", hygErrTexts(err), secrets)
+	}
+	out := logs.String()
+	for _, want := range []string{"data8: retrying", "data8: token refused; renewing", "data8: token fetched", "data8: token fetch failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log has no %q record: the test did not provoke it", want)
+		}
+	}
+	hygCheck(t, "the log", strings.Split(out, "\n"), secrets)
+	t.Logf("%d errors and %d log records inspected for the secret and %d bearer tokens", len(errs), strings.Count(out, "\n"), len(tokens))
+}
+
+// TestWrongSecretNeverLeaks uses a wrong client secret against data8test, then against token
+// endpoints that echo the secret back in every part of their answer: the errors match
+// ErrUnauthorized (when the endpoint refused the credentials), and neither the secret given nor
+// its URL-encoded form appears in any error or log record.
+func TestWrongSecretNeverLeaks(t *testing.T) {
+	const wrong = "wr0ng+S3cr3t/with=special&chars%"
+	enc := url.QueryEscape(wrong)
+	check := func(t *testing.T, c *client.Client, logs *hygLog, wantUnauth bool, extra ...string) {
+		t.Helper()
+		_, err := c.GetDataset(t.Context(), "anything")
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if wantUnauth && !errors.Is(err, client.ErrUnauthorized) {
+			t.Errorf("error %v does not match ErrUnauthorized", err)
+		}
+		secrets := append([]string{wrong, enc}, extra...)
+		hygCheck(t, "the error", hygErrTexts(err), secrets)
+		hygCheck(t, "the log", []string{logs.String()}, secrets)
+		t.Logf("error: %v", err)
+	}
+
+	t.Run("data8test", func(t *testing.T) {
+		srv := data8test.NewServer()
+		defer srv.Close()
+		logs := newHygLog()
+		c := srv.Client(client.WithCredentials(srv.ClientID, wrong), client.WithLogger(slog.New(logs)))
+		check(t, c, logs, true, srv.ClientSecret)
+	})
+
+	echoes := []struct {
+		name       string
+		status     int
+		ct         string
+		body       func(secret, encoded string) string
+		wantUnauth bool
+	}{
+		{"error_description", 400, "application/json", func(s, e string) string {
+			return fmt.Sprintf(`{"error":"invalid_client","error_description":"secret %s is wrong"}`, s)
+		}, true},
+		{"URL-encoded in error_description", 400, "application/json", func(s, e string) string {
+			return fmt.Sprintf(`{"error":"invalid_client","error_description":"client_secret=%s"}`, e)
+		}, true},
+		{"form-encoded answer", 401, "application/x-www-form-urlencoded", func(s, e string) string {
+			return "error=invalid_client&client_secret=" + e
+		}, true},
+		{"plain text", 401, "text/plain", func(s, e string) string { return "bad secret " + s }, true},
+		{"HTML 500", 500, "text/html", func(s, e string) string { return "<pre>client_secret=" + s + "</pre>" }, false},
+		{"200 without a token", 200, "application/json", func(s, e string) string {
+			return fmt.Sprintf(`{"token_type":"Bearer","note":"%s"}`, s)
+		}, false},
+		{"200 not JSON", 200, "application/json", func(s, e string) string { return s }, false},
+		{"echoed as the error code", 400, "application/json", func(s, e string) string {
+			return `{"error":"SECRET-AS-CODE.abc123"}`
+		}, false},
+	}
+	for _, tc := range echoes {
+		t.Run("echoed: "+tc.name, func(t *testing.T) {
+			secret := wrong
+			if tc.name == "echoed as the error code" {
+				// An error code must look like one (letters, digits, _ - .): so must the echoed secret.
+				secret = "SECRET-AS-CODE.abc123"
+			}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = r.ParseForm()
+				got := r.PostForm.Get("client_secret")
+				w.Header().Set("Content-Type", tc.ct)
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body(got, url.QueryEscape(got)))
+			}))
+			defer srv.Close()
+			logs := newHygLog()
+			c, err := client.New(client.WithBaseURL(srv.URL), client.WithTokenURL(srv.URL+"/connect/token"),
+				client.WithCredentials("id", secret), client.WithLogger(slog.New(logs)),
+				client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 2, Sleep: noSleep}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			check(t, c, logs, tc.wantUnauth, secret)
+		})
+	}
+}
+
+// TestSecretsNotInPanicsOrPrintedClients checks the texts a program shows when it panics with, or
+// prints, what it holds: data8test's Server.Client panics with New's error (which must not hold the
+// password of a URL's user info), and a *client.Client printed with %v, %+v or %#v, or logged as a
+// slog attribute, must not show its secret or its static bearer token.
+func TestSecretsNotInPanicsOrPrintedClients(t *testing.T) {
+	t.Run("Server.Client panic", func(t *testing.T) {
+		srv := data8test.NewServer()
+		defer srv.Close()
+		const password = "pa55w0rd-in-the-url"
+		for _, u := range []string{"http://user:" + password + "@api.example.com", "http://user:" + password + "@[::1"} {
+			func() {
+				defer func() {
+					v := recover()
+					if v == nil {
+						t.Fatalf("Server.Client(%q) did not panic", u)
+					}
+					text := fmt.Sprintf("%v %+v %#v", v, v, v)
+					hygCheck(t, "the panic", []string{text}, []string{password, srv.ClientSecret})
+					t.Logf("panic: %v", v)
+				}()
+				srv.Client(client.WithBaseURL(u))
+			}()
+		}
+	})
+
+	const secret, token = "cl13nt-s3cr3t-value", "st4t1c-b34r3r-t0k3n"
+	for _, tc := range []struct {
+		name string
+		opt  client.Option
+		hide string
+	}{
+		{"credentials", client.WithCredentials("id", secret), secret},
+		{"static bearer token", client.WithBearerToken(token), token},
+	} {
+		t.Run("printed client with "+tc.name, func(t *testing.T) {
+			c, err := client.New(tc.opt, client.WithBaseURL("https://api.example.com"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var text bytes.Buffer
+			slog.New(slog.NewTextHandler(&text, nil)).Info("client", "c", c)
+			slog.New(slog.NewJSONHandler(&text, nil)).Info("client", "c", c)
+			texts := []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), text.String()}
+			// A panic with the client prints it as the runtime does: recover and format it.
+			func() {
+				defer func() { texts = append(texts, fmt.Sprint(recover())) }()
+				panic(c)
+			}()
+			hygCheck(t, "a printed client", texts, []string{tc.hide})
+		})
+	}
+}
+
+// TestPlainHTTPRefusedBeyondLoopback complements TestRefusesPlainHTTPBeyondLoopback: URLs from the
+// environment, upper-case schemes, hosts that only look local, and user info in the URL (which the
+// error must not repeat).
+func TestPlainHTTPRefusedBeyondLoopback(t *testing.T) {
+	creds := client.WithCredentials("id", "secret-value-1")
+	cases := []struct {
+		name string
+		env  map[string]string
+		opts []client.Option
+		ok   bool
+	}{
+		{"DATA8_BASE_URL http remote", map[string]string{"DATA8_BASE_URL": "http://api.example.com"}, nil, false},
+		{"DATA8_TOKEN_URL http remote", map[string]string{"DATA8_TOKEN_URL": "http://auth.example.com/connect/token"}, nil, false},
+		{"DATA8_* http loopback", map[string]string{"DATA8_BASE_URL": "http://127.0.0.1:1", "DATA8_TOKEN_URL": "http://localhost:1/t"}, nil, true},
+		{"upper-case scheme", nil, []client.Option{client.WithBaseURL("HTTP://API.EXAMPLE.COM")}, false},
+		{"0.0.0.0 is not loopback", nil, []client.Option{client.WithBaseURL("http://0.0.0.0:8080")}, false},
+		{"localhost as a subdomain", nil, []client.Option{client.WithBaseURL("http://localhost.example.com")}, false},
+		{"127.0.0.1 as a subdomain", nil, []client.Option{client.WithTokenURL("http://127.0.0.1.nip.io/t")}, false},
+		{"other loopback address", nil, []client.Option{client.WithBaseURL("http://127.0.0.2:9"), client.WithTokenURL("http://[::1]:9/t")}, true},
+		{"user info on a remote host", nil, []client.Option{client.WithBaseURL("http://user:pa55w0rd@api.example.com")}, false},
+		{"WithInsecureHTTP from the environment's URLs", map[string]string{"DATA8_BASE_URL": "http://api.example.com", "DATA8_TOKEN_URL": "http://auth.example.com/t"}, []client.Option{client.WithInsecureHTTP()}, true},
+		{"option wins over the environment", map[string]string{"DATA8_BASE_URL": "http://api.example.com"}, []client.Option{client.WithBaseURL("https://api.example.com")}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"DATA8_BASE_URL", "DATA8_TOKEN_URL", "DATA8_CLIENT_ID", "DATA8_CLIENT_SECRET"} {
+				t.Setenv(k, tc.env[k])
+			}
+			c, err := client.New(append([]client.Option{creds}, tc.opts...)...)
+			if c != nil {
+				defer c.Close()
+			}
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("New accepted it")
+			}
+			if !errors.Is(err, client.ErrValidation) || !strings.Contains(err.Error(), "http://") {
+				t.Errorf("error %q: want ErrValidation naming http://", err)
+			}
+			hygCheck(t, "the error", hygErrTexts(err), []string{"pa55w0rd", "secret-value-1"})
+		})
+	}
+}
+
+// TestNoInsecureSkipVerifyOutsideTests scans every Go file of the module that is not a test (nor
+// test data): none may set InsecureSkipVerify.
+func TestNoInsecureSkipVerifyOutsideTests(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("module root not found at %s: %v", root, err)
+	}
+	scanned := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "testdata", "vendor":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		scanned++
+		if bytes.Contains(b, []byte("InsecureSkipVerify")) {
+			rel, _ := filepath.Rel(root, path)
+			t.Errorf("%s mentions InsecureSkipVerify", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scanned < 20 {
+		t.Fatalf("scanned only %d files under %s", scanned, root)
+	}
+	t.Logf("%d non-test Go files scanned", scanned)
+}
+
+// TestData8testRefusesBadTokens sends API requests with no token, a malformed header, an unknown
+// token, a token past its lifetime and a token expired by ExpireTokens: each is answered 401 with a
+// WWW-Authenticate challenge of the Bearer scheme and a problem body, and the client given such a
+// token (WithBearerToken, which cannot renew) returns ErrUnauthorized without the token in the error.
+func TestData8testRefusesBadTokens(t *testing.T) {
+	srv := data8test.NewServer(data8test.WithTokenLifetime(200 * time.Millisecond))
+	defer srv.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	fetch := func() string {
+		resp, err := hc.PostForm(srv.TokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.ClientID}, "client_secret": {srv.ClientSecret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+			t.Fatalf("token: %d %v", resp.StatusCode, err)
+		}
+		return tok.AccessToken
+	}
+	get := func(auth string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", srv.URL+"/Dataset", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	if resp, b := get("Bearer " + fetch()); resp.StatusCode != 200 {
+		t.Fatalf("a fresh token: %d %s", resp.StatusCode, b)
+	}
+	aged := fetch()
+	revoked := fetch()
+	srv.ExpireTokens()
+	time.Sleep(250 * time.Millisecond)
+	cases := []struct{ name, auth, token string }{
+		{"no Authorization", "", ""},
+		{"not Bearer", "Basic " + srv.ClientSecret, ""},
+		{"Bearer without a token", "Bearer ", ""},
+		{"unknown token", "Bearer not-a-token-the-server-issued", "not-a-token-the-server-issued"},
+		{"token past its lifetime", "Bearer " + aged, aged},
+		{"token expired by ExpireTokens", "Bearer " + revoked, revoked},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := get(tc.auth)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401: %s", resp.StatusCode, body)
+			}
+			if ch := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(ch, "Bearer") {
+				t.Errorf("WWW-Authenticate %q, want the Bearer scheme", ch)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+				t.Errorf("Content-Type %q, want application/problem+json", ct)
+			}
+			if tc.token == "" {
+				return
+			}
+			c, err := client.New(client.WithBaseURL(srv.URL), client.WithBearerToken(tc.token), client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_, err = c.GetDataset(t.Context(), "x")
+			if !errors.Is(err, client.ErrUnauthorized) {
+				t.Fatalf("client with the token: %v, want ErrUnauthorized", err)
+			}
+			hygCheck(t, "the error", hygErrTexts(err), []string{tc.token})
+		})
+	}
+}

@@ -1,0 +1,428 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/internal/procmem"
+)
+
+// dataset is the input dataset every upload of a run writes to (see sandbox.createDataset).
+const dataset = "bench"
+
+// config is what the flags set.
+type config struct {
+	latency     time.Duration
+	sizes       []int
+	settings    []int // concurrency settings for ours, the default among them
+	runs        int
+	naiveRuns   int
+	ingestN     int
+	data8       string
+	check       bool
+	out, status io.Writer // results, progress
+}
+
+func main() {
+	cfg := config{out: os.Stdout, status: os.Stderr}
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	fs.DurationVar(&cfg.latency, "latency", 20*time.Millisecond, "`DELAY` the sandbox adds to every API request")
+	sizes := fs.String("sizes", "100000,1000000", "record counts to upload, comma-separated")
+	conc := fs.String("concurrency", "4,8,16,32", "concurrency settings of client.Upload to measure besides the default (8)")
+	fs.IntVar(&cfg.runs, "runs", 3, "runs of each fast measurement; figures are medians")
+	fs.IntVar(&cfg.naiveRuns, "naive-runs", 1, "runs of each naive upload (slow: a round trip per block)")
+	fs.IntVar(&cfg.ingestN, "ingest-records", 1_000_000, "records sent by the ingest measurement")
+	fs.StringVar(&cfg.data8, "data8", "", "`PATH` of a built data8 binary (default: build one)")
+	fs.BoolVar(&cfg.check, "check", true, "exit 1 when a target of issue 6 is missed")
+	fs.Parse(os.Args[1:])
+	var err error
+	if cfg.sizes, err = parseInts(*sizes); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -sizes:", err)
+		os.Exit(2)
+	}
+	if cfg.settings, err = parseInts(*conc); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -concurrency:", err)
+		os.Exit(2)
+	}
+	cfg.settings = append(cfg.settings, client.DefaultConcurrency)
+	slices.Sort(cfg.settings)
+	cfg.settings = slices.Compact(cfg.settings)
+	if cfg.runs < 1 || cfg.naiveRuns < 0 || cfg.latency < 0 || cfg.ingestN < ingestBlocks*client.MaxBlockSize {
+		fmt.Fprintf(os.Stderr, "bench: need -runs >= 1, -naive-runs >= 0, -latency >= 0, -ingest-records >= %d\n", ingestBlocks*client.MaxBlockSize)
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ok, err := run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if !ok && cfg.check {
+		os.Exit(1)
+	}
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no value")
+	}
+	return out, nil
+}
+
+// run measures everything, writes the report and reports whether every target was met.
+func run(ctx context.Context, cfg config) (bool, error) {
+	began := time.Now()
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.status, "bench: "+format+"\n", args...) }
+	dir, err := os.MkdirTemp("", "data8-bench-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(dir)
+
+	data8 := cfg.data8
+	if data8 == "" {
+		logf("building data8")
+		if data8, err = buildData8(dir); err != nil {
+			return false, err
+		}
+	}
+	files := map[int]string{}
+	for _, n := range append(slices.Clone(cfg.sizes), cfg.ingestN) {
+		if files[n] != "" {
+			continue
+		}
+		files[n] = filepath.Join(dir, fmt.Sprintf("records-%d.csv", n))
+		logf("writing %s", files[n])
+		if err := writeCSV(files[n], n); err != nil {
+			return false, err
+		}
+	}
+	slow, err := startSandbox(data8, cfg.latency)
+	if err != nil {
+		return false, err
+	}
+	defer slow.stop()
+	fast, err := startSandbox(data8, 0)
+	if err != nil {
+		return false, err
+	}
+	defer fast.stop()
+	for _, sb := range []*sandbox{slow, fast} {
+		if err := sb.createDataset(ctx, dataset); err != nil {
+			return false, err
+		}
+	}
+
+	f := newFigures()
+	m := &meter{ctx: ctx, cfg: cfg, f: f, logf: logf}
+
+	// 3. Encoding on one core, and the encode time of the bound (all procs, one goroutine).
+	for r := range cfg.runs {
+		for _, n := range cfg.sizes {
+			if err := m.encoding(n, files[n], r); err != nil {
+				return false, err
+			}
+		}
+	}
+	// 4. The sandbox's ingest rate with no added latency.
+	for r := range cfg.runs {
+		if err := m.ingest(fast, files[cfg.ingestN], r); err != nil {
+			return false, err
+		}
+	}
+	// 1. Uploads at the added latency: naive, ours, against the bound.
+	for _, n := range cfg.sizes {
+		for r := range max(cfg.runs, cfg.naiveRuns) {
+			if r < cfg.naiveRuns {
+				if err := m.naive(slow, n, files[n], r); err != nil {
+					return false, err
+				}
+			}
+			if r < cfg.runs {
+				for _, c := range cfg.settings {
+					if err := m.ours(slow, n, files[n], c, r); err != nil {
+						return false, err
+					}
+				}
+			}
+		}
+	}
+	// 2. Peak RSS of the CLI.
+	for r := range cfg.runs {
+		for _, n := range cfg.sizes {
+			if err := m.cli(slow, data8, n, files[n], r); err != nil {
+				return false, err
+			}
+		}
+	}
+	f.add("wall_seconds", "s", time.Since(began).Seconds())
+
+	targets := m.targets()
+	m.report(targets)
+	ok := true
+	for _, t := range targets {
+		ok = ok && t.pass()
+	}
+	return ok, nil
+}
+
+// meter takes the measurements and keeps their figures.
+type meter struct {
+	ctx  context.Context
+	cfg  config
+	f    *figures
+	logf func(string, ...any)
+}
+
+func (m *meter) encoding(n int, path string, r int) error {
+	for _, e := range []struct {
+		name string
+		fn   func(string) (int64, int64, error)
+	}{{"ours", encodeBodies}, {"baseline", baselineEncode}} {
+		s, err := measure(oneCore(func() (int64, int64, error) { return e.fn(path) }))
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", e.name, err)
+		}
+		if s.records != int64(n) {
+			return fmt.Errorf("encoding %s: %d records, want %d", e.name, s.records, n)
+		}
+		p := fmt.Sprintf("encode/n=%d/%s/", n, e.name)
+		m.f.add(p+"records_per_s", "records/s", float64(n)/s.elapsed.Seconds())
+		m.f.add(p+"allocs_per_record", "allocs/record", float64(s.mallocs)/float64(n))
+		m.f.add(p+"bytes_per_record", "B/record", float64(s.bytes)/float64(n))
+		m.logf("encode n=%d %s run %d: %.0f records/s on one core", n, e.name, r+1, float64(n)/s.elapsed.Seconds())
+	}
+	m.f.add(fmt.Sprintf("encode/n=%d/speedup", n), "x", m.f.stats[fmt.Sprintf("encode/n=%d/ours/records_per_s", n)].vals[r]/
+		m.f.stats[fmt.Sprintf("encode/n=%d/baseline/records_per_s", n)].vals[r])
+	// The encode time of the bound: the same work at the process's GOMAXPROCS, as the uploader's reader
+	// goroutine does it.
+	s, err := measure(func() (int64, int64, error) { return encodeBodies(path) })
+	if err != nil {
+		return err
+	}
+	m.f.add(fmt.Sprintf("bound/n=%d/encode_seconds", n), "s", s.elapsed.Seconds())
+	return nil
+}
+
+func (m *meter) ingest(sb *sandbox, path string, r int) error {
+	n := m.cfg.ingestN
+	blocks := n / client.MaxBlockSize
+	s, err := rawIngest(m.ctx, sb, dataset, path, blocks, client.DefaultConcurrency)
+	if err != nil {
+		return err
+	}
+	m.f.add(fmt.Sprintf("ingest/n=%d/raw/c=%d/records_per_s", blocks*client.MaxBlockSize, client.DefaultConcurrency), "records/s", float64(s.records)/s.elapsed.Seconds())
+	m.logf("ingest raw run %d: %.0f records/s", r+1, float64(s.records)/s.elapsed.Seconds())
+	s, err = oursUpload(m.ctx, sb, dataset, path, 0)
+	if err != nil {
+		return err
+	}
+	m.f.add(fmt.Sprintf("ingest/n=%d/ours/c=%d/records_per_s", n, client.DefaultConcurrency), "records/s", float64(s.records)/s.elapsed.Seconds())
+	m.logf("ingest ours run %d: %.0f records/s", r+1, float64(s.records)/s.elapsed.Seconds())
+	return nil
+}
+
+func (m *meter) naive(sb *sandbox, n int, path string, r int) error {
+	s, err := naiveUpload(m.ctx, sb, dataset, path)
+	if err != nil {
+		return err
+	}
+	m.upload(fmt.Sprintf("upload/n=%d/naive/c=1/", n), n, 1, s)
+	m.logf("upload n=%d naive run %d: %v", n, r+1, s.elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func (m *meter) ours(sb *sandbox, n int, path string, c, r int) error {
+	conc := c
+	if c == client.DefaultConcurrency {
+		conc = 0 // the client's defaults, untouched
+	}
+	s, err := oursUpload(m.ctx, sb, dataset, path, conc)
+	if err != nil {
+		return err
+	}
+	m.upload(fmt.Sprintf("upload/n=%d/ours/c=%d/", n, c), n, c, s)
+	m.logf("upload n=%d ours c=%d run %d: %v", n, c, r+1, s.elapsed.Round(time.Millisecond))
+	return nil
+}
+
+// upload records the figures of one upload run.
+func (m *meter) upload(prefix string, n, c int, s sample) {
+	if s.records != int64(n) {
+		m.logf("WARNING: %s sent %d records, want %d", prefix, s.records, n)
+	}
+	el := s.elapsed.Seconds()
+	m.f.add(prefix+"seconds", "s", el)
+	m.f.add(prefix+"records_per_s", "records/s", float64(n)/el)
+	m.f.add(prefix+"bytes_per_record", "B/record", float64(s.bytes)/float64(n))
+	m.f.add(prefix+"allocs_per_record", "allocs/record", float64(s.mallocs)/float64(n))
+	m.f.add(prefix+"peak_heap_bytes", "bytes", float64(s.peakHeap))
+}
+
+// bound is ceil(blocks/c) × latency + the time to encode the bodies alone, in seconds.
+func (m *meter) bound(n, c int) float64 {
+	blocks := (n + client.MaxBlockSize - 1) / client.MaxBlockSize
+	rounds := (blocks + c - 1) / c
+	return float64(rounds)*m.cfg.latency.Seconds() + m.f.get(fmt.Sprintf("bound/n=%d/encode_seconds", n))
+}
+
+func (m *meter) cli(sb *sandbox, data8 string, n int, path string, r int) error {
+	cmd := sb.command(data8, "dataset", "upload", dataset, path)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	peak, err := procmem.RunPeak(cmd, 5*time.Millisecond)
+	el := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("data8 dataset upload of %d records: %v\n%s", n, err, out.String())
+	}
+	if peak == 0 {
+		return errors.New("cannot read the VmHWM of data8 from /proc (Linux only)")
+	}
+	p := fmt.Sprintf("cli/n=%d/", n)
+	m.f.add(p+"peak_rss_bytes", "bytes", float64(peak))
+	m.f.add(p+"seconds", "s", el.Seconds())
+	if maxrss, ok := childMaxRSS(cmd.ProcessState); ok {
+		m.f.add(p+"rusage_maxrss_bytes", "bytes", float64(maxrss))
+	}
+	m.logf("cli n=%d run %d: peak RSS %.1f MiB in %v", n, r+1, float64(peak)/(1<<20), el.Round(time.Millisecond))
+	return nil
+}
+
+// targets evaluates the targets of issue 6 on the medians.
+func (m *meter) targets() []target {
+	var ts []target
+	c := client.DefaultConcurrency
+	for _, n := range m.cfg.sizes {
+		ours := m.f.get(fmt.Sprintf("upload/n=%d/ours/c=%d/seconds", n, c))
+		ts = append(ts, target{name: fmt.Sprintf("ours_over_bound/n=%d/c=%d", n, c), value: ours / m.bound(n, c), op: "<=", limit: 1.25, unit: "ratio"})
+		if m.cfg.naiveRuns > 0 {
+			naive := m.f.get(fmt.Sprintf("upload/n=%d/naive/c=1/seconds", n))
+			ts = append(ts, target{name: fmt.Sprintf("naive_over_ours/n=%d/c=%d", n, c), value: naive / ours, op: ">=", limit: 6, unit: "x"})
+		}
+	}
+	big, small := slices.Max(m.cfg.sizes), slices.Min(m.cfg.sizes)
+	rssBig := m.f.get(fmt.Sprintf("cli/n=%d/peak_rss_bytes", big))
+	ts = append(ts, target{name: fmt.Sprintf("cli_peak_rss/n=%d", big), value: rssBig / (1 << 20), op: "<=", limit: 64, unit: "MiB"})
+	if big != small {
+		ts = append(ts, target{name: fmt.Sprintf("cli_peak_rss_growth/n=%d_over_n=%d", big, small), value: rssBig / m.f.get(fmt.Sprintf("cli/n=%d/peak_rss_bytes", small)), op: "<=", limit: 1.2, unit: "ratio"})
+	}
+	ts = append(ts, target{name: fmt.Sprintf("encode_one_core/n=%d", big), value: m.f.get(fmt.Sprintf("encode/n=%d/ours/records_per_s", big)), op: ">=", limit: 1_000_000, unit: "records/s"})
+	// The sandbox must not be the bottleneck: it ingests at least twice the rate ours reaches at the
+	// default concurrency.
+	ts = append(ts, target{name: "sandbox_ingest_over_ours_rate", value: m.f.get(fmt.Sprintf("ingest/n=%d/raw/c=%d/records_per_s", m.cfg.ingestN/client.MaxBlockSize*client.MaxBlockSize, c)) /
+		m.f.get(fmt.Sprintf("upload/n=%d/ours/c=%d/records_per_s", big, c)), op: ">=", limit: 2, unit: "x"})
+	return ts
+}
+
+// report writes the table, the BENCH lines and the TARGET lines.
+func (m *meter) report(targets []target) {
+	w, f, cfg := m.cfg.out, m.f, m.cfg
+	fmt.Fprintf(w, "\ndata8 upload benchmark: %v added per API request; %s %s/%s, GOMAXPROCS %d; 6 text columns, blocks of %d\n",
+		cfg.latency, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), client.MaxBlockSize)
+	fmt.Fprintf(w, "figures are medians of %d runs (naive uploads: %d)\n", cfg.runs, cfg.naiveRuns)
+
+	fmt.Fprintf(w, "\nEncoding CSV → block bodies, one core (GOMAXPROCS=1)\n")
+	t := &table{}
+	t.row("records", "encoder", "records/s", "allocs/rec", "B/rec", "× baseline")
+	for _, n := range cfg.sizes {
+		p := fmt.Sprintf("encode/n=%d/", n)
+		t.row(grouped(float64(n)), "client CSVSource + block framing", grouped(f.get(p+"ours/records_per_s")), fixed(f.get(p+"ours/allocs_per_record"), 2), fixed(f.get(p+"ours/bytes_per_record"), 1), fixed(f.get(p+"speedup"), 1))
+		t.row(grouped(float64(n)), "baseline: map[string]any + encoding/json", grouped(f.get(p+"baseline/records_per_s")), fixed(f.get(p+"baseline/allocs_per_record"), 2), fixed(f.get(p+"baseline/bytes_per_record"), 1), "1.0")
+	}
+	t.write(w, "  ")
+
+	ni := cfg.ingestN / client.MaxBlockSize * client.MaxBlockSize
+	fmt.Fprintf(w, "\nSandbox ingest, no added latency, %s records, %d at once\n", grouped(float64(ni)), client.DefaultConcurrency)
+	t = &table{}
+	t.row("sender", "", "records/s")
+	t.row("raw PATCH of pre-encoded blocks", "", grouped(f.get(fmt.Sprintf("ingest/n=%d/raw/c=%d/records_per_s", ni, client.DefaultConcurrency))))
+	t.row("client.Upload (CSV file, defaults)", "", grouped(f.get(fmt.Sprintf("ingest/n=%d/ours/c=%d/records_per_s", cfg.ingestN, client.DefaultConcurrency))))
+	t.write(w, "  ")
+
+	fmt.Fprintf(w, "\nUploads at %v per request (bound = ceil(blocks/concurrency) × latency + encode time)\n", cfg.latency)
+	t = &table{}
+	t.row("records", "uploader", "conc", "time", "bound", "records/s", "÷ bound", "naive ÷", "B/rec", "allocs/rec", "peak heap")
+	for _, n := range cfg.sizes {
+		naive := f.get(fmt.Sprintf("upload/n=%d/naive/c=1/seconds", n))
+		addRow := func(label, prefix string, c int) {
+			el := f.get(prefix + "seconds")
+			bound := m.bound(n, c)
+			ratio := "—"
+			if !strings.Contains(prefix, "naive") {
+				ratio = fixed(naive/el, 1) + "×"
+			}
+			t.row(grouped(float64(n)), label, strconv.Itoa(c), secs(el), secs(bound), grouped(f.get(prefix+"records_per_s")),
+				fixed(el/bound, 2), ratio, fixed(f.get(prefix+"bytes_per_record"), 1), fixed(f.get(prefix+"allocs_per_record"), 2), mib(f.get(prefix+"peak_heap_bytes")))
+			f.add(prefix+"bound_seconds", "s", bound)
+			f.add(prefix+"over_bound", "ratio", el/bound)
+			if !strings.Contains(prefix, "naive") {
+				f.add(prefix+"naive_over_ours", "x", naive/el)
+			}
+		}
+		if cfg.naiveRuns > 0 {
+			addRow("naive (gen client, maps)", fmt.Sprintf("upload/n=%d/naive/c=1/", n), 1)
+		}
+		for _, c := range cfg.settings {
+			label := "ours (client.Upload)"
+			if c == client.DefaultConcurrency {
+				label = "ours (client.Upload, default)"
+			}
+			addRow(label, fmt.Sprintf("upload/n=%d/ours/c=%d/", n, c), c)
+		}
+	}
+	t.write(w, "  ")
+
+	fmt.Fprintf(w, "\nCLI: data8 dataset upload of a CSV file (peak RSS = the child's VmHWM, sampled from /proc)\n")
+	t = &table{}
+	t.row("records", "", "time", "peak RSS", "rusage maxrss*")
+	for _, n := range cfg.sizes {
+		p := fmt.Sprintf("cli/n=%d/", n)
+		t.row(grouped(float64(n)), "", secs(f.get(p+"seconds")), mib(f.get(p+"peak_rss_bytes")), mib(f.get(p+"rusage_maxrss_bytes")))
+	}
+	t.write(w, "  ")
+	fmt.Fprintf(w, "  * wait4's maxrss of a child started by Go includes this process's own peak RSS (see package procmem): not the CLI's figure\n")
+
+	fmt.Fprintf(w, "\nTargets (issue 6)\n")
+	t = &table{}
+	for _, tg := range targets {
+		res := "met"
+		if !tg.pass() {
+			res = "MISSED"
+		}
+		t.row(tg.name, fixed(tg.value, 2)+" "+tg.unit, tg.op+" "+num(tg.limit), res)
+	}
+	t.write(w, "  ")
+	fmt.Fprintf(w, "\nwall time %s\n\n", secs(f.get("wall_seconds")))
+
+	f.writeLines(w)
+	for _, tg := range targets {
+		fmt.Fprintf(w, "TARGET name=%s value=%s op=%s limit=%s unit=%s pass=%t\n", tg.name, num(math.Round(tg.value*1e4)/1e4), tg.op, num(tg.limit), tg.unit, tg.pass())
+	}
+}
