@@ -15,8 +15,7 @@ import (
 )
 
 func TestAPIKeysAndClientCredentials(t *testing.T) {
-	srv := data8test.NewServer(data8test.Validate(t))
-	defer srv.Close()
+	srv := newServer(t)
 	c := srv.Client()
 	ctx := context.Background()
 
@@ -88,9 +87,8 @@ func TestAPIKeysAndClientCredentials(t *testing.T) {
 // Against the shared server with every fault kind injected at random, an upload still stores each
 // record exactly once, in order.
 func TestUploadUnderRandomFaults(t *testing.T) {
-	srv := data8test.NewServer(data8test.Validate(t), data8test.WithFaultRate(0.3, 42), data8test.WithRetryAfter(0))
-	defer srv.Close()
-	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 10}))
+	srv := newServer(t, data8test.WithFaultRate(0.3, 42), data8test.WithRetryAfter(0))
+	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 10}))
 	ctx := context.Background()
 	ds, res, err := c.UploadDataset(ctx, "faulty", map[string]int{"id": 0, "name": 0, "n": 1}, client.Records(testRecords(10001)), client.UploadOptions{BlockSize: 250, Concurrency: 8})
 	if err != nil {

@@ -214,7 +214,7 @@ func (o *oauthTokens) tokenError(err error) error {
 		if re.Response != nil {
 			te.status = re.Response.StatusCode
 		}
-		if validErrorCode(re.ErrorCode) {
+		if validErrorCode(re.ErrorCode) && !holdsSecret(re.ErrorCode, o.cfg.ClientSecret) && !strings.Contains(o.cfg.ClientSecret, re.ErrorCode) {
 			te.code = re.ErrorCode
 		}
 		if d := re.ErrorDescription; d != "" && len(d) <= 200 && !holdsSecret(d, o.cfg.ClientSecret) {

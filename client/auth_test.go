@@ -5,13 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/data8test"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
@@ -337,7 +342,7 @@ func TestUserAgentAndScopes(t *testing.T) {
 	// Several scopes are sent space-separated; data8test grants BatchApi alone, so it refuses them.
 	c = newClient(srv, client.WithHTTPClient(watch(t).httpClient()), client.WithScopes("BatchApi", "Extra"))
 	_, err := c.GetDataset(context.Background(), "ds")
-	if want := "data8: Dataset_GetByName: token endpoint answered 400 Bad Request: invalid_scope"; err == nil || err.Error() != want {
+	if want := "data8: fetching an access token: token endpoint answered 400 Bad Request: invalid_scope (The only scope is BatchApi.)"; err == nil || err.Error() != want || !errors.Is(err, client.ErrUnauthorized) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 	mu.Lock()

@@ -66,7 +66,7 @@ func badJSONL(text string) client.Source { return client.NewJSONLinesSource(stri
 func TestBadInputClientAPI(t *testing.T) {
 	srv := data8test.NewServer(data8test.Validate(t))
 	defer srv.Close()
-	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep}))
+	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{Sleep: hygNoSleep}))
 	ctx := t.Context()
 	cols := map[string]int{"a": 0, "b": 0}
 	if _, err := c.CreateDataset(ctx, "target", cols); err != nil {

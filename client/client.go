@@ -58,6 +58,15 @@ type Client struct {
 	cancel    context.CancelFunc
 }
 
+// String describes the client by its base URL only: no credential or token is ever printed.
+func (c *Client) String() string { return "data8.Client(" + c.baseURL + ")" }
+
+// GoString is String, so that %#v prints no credential or token either.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue is String, so that a Client logged with log/slog shows no credential or token.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 // Option configures New.
 type Option func(*options)
 

@@ -1,11 +1,15 @@
 package client
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // CSVSource reads records from CSV: the header row names the columns, and every later row is one
@@ -15,16 +19,24 @@ import (
 // Rows with a different number of cells than the header, and cells that are not valid UTF-8, are
 // errors naming the line (matching ErrInvalidRecord). Blank lines are skipped.
 type CSVSource struct {
+	br      *bufio.Reader // csv.Reader reads through it too, so both see one position in the input
 	r       *csv.Reader
 	columns []string
 	keys    [][]byte // per column: `{"name":` for the first, `,"name":` for the others
+	// fastLines counts the lines consumed by the fast path, which r does not see: r's line numbers
+	// plus fastLines are the input's.
+	fastLines int
 }
+
+// csvBufferSize is the size of a CSVSource's read buffer: a row must fit in it to take the fast path.
+const csvBufferSize = 64 << 10
 
 // NewCSVSource reads the header row from r and returns a source of the rows after it. Each header
 // name must be a valid column name (^[a-z][a-z0-9_]*$), and unique; a UTF-8 byte order mark before
 // the header is ignored. The source does not close r.
 func NewCSVSource(r io.Reader) (*CSVSource, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReaderSize(&stickyReader{r: r}, csvBufferSize)
+	cr := csv.NewReader(br) // reads from br itself: bufio.NewReader returns a large enough *bufio.Reader as it is
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -33,7 +45,7 @@ func NewCSVSource(r io.Reader) (*CSVSource, error) {
 	if err != nil {
 		return nil, csvError(err)
 	}
-	s := &CSVSource{r: cr, columns: make([]string, len(header)), keys: make([][]byte, len(header))}
+	s := &CSVSource{br: br, r: cr, columns: make([]string, len(header)), keys: make([][]byte, len(header))}
 	seen := make(map[string]bool, len(header))
 	for i, name := range header {
 		if i == 0 {
@@ -60,15 +72,28 @@ func NewCSVSource(r io.Reader) (*CSVSource, error) {
 func (s *CSVSource) Columns() []string { return append([]string(nil), s.columns...) }
 
 // Next appends the next row, encoded as a JSON object, to dst; io.EOF after the last row.
+//
+// Most rows take a fast path that encodes the row straight from the read buffer: a whole line with
+// no quote and no carriage return (but a final CRLF), as many cells as the header, and valid UTF-8,
+// is split at its commas exactly as encoding/csv would split it, with no allocation. Every other row
+// (quoted cells, errors, a row longer than the buffer, a last line without a newline) is left
+// unread by the fast path and read by encoding/csv, so the two agree on every input.
 func (s *CSVSource) Next(dst []byte) ([]byte, error) {
+	if out, ok := s.fastNext(dst); ok {
+		return out, nil
+	}
 	rec, err := s.r.Read()
 	if err == io.EOF {
 		return dst, io.EOF
 	}
 	if err != nil {
 		var pe *csv.ParseError
-		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
-			return dst, invalidRecord("CSV line %d: %d cells, but the header has %d columns", pe.StartLine, len(rec), len(s.columns))
+		if errors.As(err, &pe) {
+			pe.StartLine += s.fastLines
+			pe.Line += s.fastLines
+			if errors.Is(pe.Err, csv.ErrFieldCount) {
+				return dst, invalidRecord("CSV line %d: %d cells, but the header has %d columns", pe.StartLine, len(rec), len(s.columns))
+			}
 		}
 		return dst, csvError(err)
 	}
@@ -81,10 +106,140 @@ func (s *CSVSource) Next(dst []byte) ([]byte, error) {
 		var ok bool
 		if dst, ok = appendValidJSONString(dst, cell); !ok {
 			line, _ := s.r.FieldPos(i)
-			return dst[:start], invalidRecord("CSV line %d, column %q: not valid UTF-8", line, s.columns[i])
+			return dst[:start], invalidRecord("CSV line %d, column %q: not valid UTF-8", line+s.fastLines, s.columns[i])
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+// fastNext encodes the next row from the read buffer when it is a plain row (see Next), skipping the
+// blank lines before it, and consumes it; ok is false, and nothing of the row consumed, when the
+// row must be read by encoding/csv.
+func (s *CSVSource) fastNext(dst []byte) (_ []byte, ok bool) {
+	var line []byte
+	var size int // of the line with its newline
+	for {
+		// A whole line in the buffer, filling it as needed.
+		buf, _ := s.br.Peek(s.br.Buffered())
+		i := bytes.IndexByte(buf, '\n')
+		for i < 0 {
+			if len(buf) >= s.br.Size() {
+				return dst, false // longer than the buffer
+			}
+			n := len(buf)
+			if _, err := s.br.Peek(n + 1); err != nil {
+				return dst, false // the end of the input (or an error): encoding/csv handles it
+			}
+			buf, _ = s.br.Peek(s.br.Buffered())
+			if i = bytes.IndexByte(buf[n:], '\n'); i >= 0 {
+				i += n
+			}
+		}
+		line, size = buf[:i], i+1
+		if i > 0 && line[i-1] == '\r' {
+			line = line[:i-1]
+		}
+		if len(line) > 0 {
+			break
+		}
+		// A blank line (LF or CRLF alone), which encoding/csv skips.
+		s.br.Discard(size)
+		s.fastLines++
+	}
+	start := len(dst)
+	col, runStart := 0, 0
+	dst = append(dst, s.keys[0]...)
+	dst = append(dst, '"')
+	for j := 0; j < len(line); {
+		// Eight bytes at a time while none is a comma, a quote, a backslash, a control character or
+		// non-ASCII.
+		for j+8 <= len(line) {
+			x := binary.LittleEndian.Uint64(line[j:])
+			if (x|(x-lo8*0x20)|hasZero8(x^(lo8*','))|hasZero8(x^(lo8*'"'))|hasZero8(x^(lo8*'\\')))&hi8 != 0 {
+				break
+			}
+			j += 8
+		}
+		if j >= len(line) {
+			break
+		}
+		c := line[j]
+		if c == ',' {
+			if col++; col == len(s.keys) {
+				return dst[:start], false // too many cells
+			}
+			dst = append(dst, line[runStart:j]...)
+			dst = append(dst, '"')
+			dst = append(dst, s.keys[col]...)
+			dst = append(dst, '"')
+			j++
+			runStart = j
+			continue
+		}
+		switch jsonByte[c] {
+		case 0:
+			j++
+			continue
+		case 2:
+			r, n := utf8.DecodeRune(line[j:])
+			if r == utf8.RuneError && n == 1 {
+				return dst[:start], false // invalid UTF-8
+			}
+			j += n
+			continue
+		}
+		// '"' (a quoted cell, or a bare quote), '\r' not in the final CRLF, '\\', control characters.
+		if c == '"' || c == '\r' {
+			return dst[:start], false
+		}
+		dst = append(dst, line[runStart:j]...)
+		switch c {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		j++
+		runStart = j
+	}
+	if col != len(s.keys)-1 {
+		return dst[:start], false // too few cells
+	}
+	dst = append(dst, line[runStart:]...)
+	dst = append(dst, '"', '}')
+	s.br.Discard(size)
+	s.fastLines++
+	return dst, true
+}
+
+// SWAR constants: lo8 has 1 in every byte, hi8 the top bit of every byte.
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// hasZero8 has the top bit set in the bytes of x that are zero (and maybe in bytes above a zero byte:
+// only whether any is set matters here).
+func hasZero8(x uint64) uint64 { return (x - lo8) &^ x }
+
+// stickyReader returns the first error of r again on every later Read. bufio.Reader hands a read
+// error out once; when the fast path's Peek meets it, the row is left to encoding/csv, which must then
+// meet the same error.
+type stickyReader struct {
+	r   io.Reader
+	err error
+}
+
+// Read reads from r, or returns its first error again.
+func (s *stickyReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.r.Read(p)
+	s.err = err
+	return n, err
 }
 
 // checkColumns makes sure every header column is a known column; the rows then need no check.

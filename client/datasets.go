@@ -135,6 +135,12 @@ func (c *Client) GetDataset(ctx context.Context, name string) (*Dataset, error) 
 // When a retry after a lost answer is refused because the dataset is already complete, the client
 // reads the dataset, and succeeds when it is complete with the same count.
 func (c *Client) CompleteDataset(ctx context.Context, name string, recordCount int64) (*Dataset, error) {
+	if err := ValidateDatasetName(name); err != nil {
+		return nil, err
+	}
+	if recordCount < 0 {
+		return nil, invalid("completing dataset %q: record count %d is negative", name, recordCount)
+	}
 	payload, err := json.Marshal(gen.DatasetUpdate{RecordCount: recordCount, Completed: true})
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding dataset update: %w", err)

@@ -7,70 +7,57 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/data8test"
 )
 
-// failOnce answers the first request matching method and path with the given fault, after letting
-// the fake apply it when apply is true. It returns a pointer to the number of matching requests.
-func failOnce(f *fakeAPI, method, path string, apply bool, status int) *int {
-	var mu sync.Mutex
-	n := 0
-	f.apiHook = func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method != method || r.URL.Path != path {
-			return false
-		}
-		mu.Lock()
-		n++
-		first := n == 1
-		mu.Unlock()
-		if !first {
-			return false
-		}
-		if apply {
-			// Let the fake act on the request, but throw its answer away.
-			f.route(discard{}, r)
-		}
-		if status == 0 {
-			conn, _, _ := w.(http.Hijacker).Hijack()
-			conn.Close()
-		} else {
-			problem(w, status, http.StatusText(status), nil)
-		}
-		return true
+// firstFails sets up a client whose first request of op (by method and path) fails: with a fault
+// data8test injects when kind is set, else with the gateway's loss l. posts counts the requests of
+// op the client sent.
+func firstFails(t *testing.T, srv *data8test.Server, op, method, path string, kind data8test.FaultKind, l loss) (c *client.Client, posts func() int) {
+	t.Helper()
+	if kind != 0 {
+		return newClient(srv), func() int { return srv.RequestCount(op) }
 	}
-	return &n
+	var hits counter[string]
+	g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == method && r.URL.Path == path && hits.add(path) == 1 {
+			g.fail(w, r, l)
+			return true
+		}
+		return false
+	})
+	return g.client(), func() int { return hits.get(path) }
 }
-
-// discard is a ResponseWriter that throws the answer away.
-type discard struct{}
-
-func (discard) Header() http.Header         { return http.Header{} }
-func (discard) Write(b []byte) (int, error) { return len(b), nil }
-func (discard) WriteHeader(int)             {}
 
 func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 	cols := map[string]int{"firstname": 0, "priority": 1}
 	cases := []struct {
 		name      string
-		apply     bool // the server created the dataset before failing
-		status    int  // 0: the connection drops
+		kind      data8test.FaultKind // a fault data8test injects, or
+		loss      loss                // a gateway's
 		wantPosts int
 	}{
-		{"created, then 503", true, 503, 1},
-		{"created, then 500", true, 500, 1},
-		{"created, then the connection drops", true, 0, 1},
-		{"not created, connection dropped", false, 0, 2},
-		{"not created, 502", false, 502, 2},
+		{name: "created, then 503", kind: data8test.FaultStored503, wantPosts: 1},
+		{name: "created, then 500", loss: loss{status: 500, handled: true}, wantPosts: 1},
+		{name: "created, then the connection drops", loss: loss{handled: true}, wantPosts: 1},
+		{name: "not created, connection dropped", kind: data8test.FaultDrop, wantPosts: 2},
+		{name: "not created, 503", kind: data8test.Fault503, wantPosts: 2},
+		{name: "not created, 502", loss: loss{status: 502}, wantPosts: 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			n := failOnce(f, "POST", "/Dataset", tc.apply, tc.status)
-			c := f.client(t)
+			var opts []data8test.Option
+			if tc.kind != 0 {
+				opts = append(opts, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 1, Kind: tc.kind}))
+			}
+			srv := newServer(t, opts...)
+			c, posts := firstFails(t, srv, data8test.OpDatasetCreate, "POST", "/Dataset", tc.kind, tc.loss)
 			d, err := c.CreateDataset(context.Background(), "contacts", cols)
 			if err != nil {
 				t.Fatal(err)
@@ -79,17 +66,19 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 			if !reflect.DeepEqual(d, want) {
 				t.Errorf("dataset = %+v, want %+v", d, want)
 			}
-			if *n != tc.wantPosts {
-				t.Errorf("%d POSTs, want %d", *n, tc.wantPosts)
+			if n := posts(); n != tc.wantPosts {
+				t.Errorf("%d POSTs, want %d", n, tc.wantPosts)
+			}
+			if info, ok := srv.DatasetInfo("contacts"); !ok || len(info.Columns) != 2 || info.Completed || !info.Input {
+				t.Errorf("server holds %+v (%v)", info, ok)
 			}
 		})
 	}
 
 	t.Run("a different dataset of that name exists", func(t *testing.T) {
-		f := newFakeAPI(t)
-		f.addDataset("contacts", "other")
-		failOnce(f, "POST", "/Dataset", false, 503)
-		c := f.client(t)
+		srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 2, Kind: data8test.Fault503}))
+		c := newClient(srv)
+		createDataset(t, c, "contacts", "other")
 		_, err := c.CreateDataset(context.Background(), "contacts", cols)
 		if err == nil || !errors.Is(err, client.ErrValidation) {
 			t.Fatalf("error %v, want a validation error about the existing dataset", err)
@@ -97,23 +86,25 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 	})
 
 	t.Run("500 without a dataset is not retried", func(t *testing.T) {
-		f := newFakeAPI(t)
-		n := failOnce(f, "POST", "/Dataset", false, 500)
-		c := f.client(t)
+		srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 1, Kind: data8test.Fault500}))
+		c := newClient(srv)
 		_, err := c.CreateDataset(context.Background(), "contacts", cols)
 		var ae *client.APIError
 		if !errors.As(err, &ae) || ae.StatusCode != 500 {
 			t.Fatalf("error %v, want the 500", err)
 		}
-		if *n != 1 {
-			t.Errorf("%d POSTs, want 1", *n)
+		if n := srv.RequestCount(data8test.OpDatasetCreate); n != 1 {
+			t.Errorf("%d POSTs, want 1", n)
+		}
+		if _, ok := srv.DatasetInfo("contacts"); ok {
+			t.Error("the dataset exists")
 		}
 	})
 }
 
 func TestCreateDatasetChecksNamesLocally(t *testing.T) {
-	f := newFakeAPI(t)
-	c := f.client(t)
+	srv := newServer(t)
+	c := newClient(srv)
 	cases := []struct {
 		name string
 		cols map[string]int
@@ -130,54 +121,71 @@ func TestCreateDatasetChecksNamesLocally(t *testing.T) {
 			t.Errorf("CreateDataset(%q, %v): %v, want ErrValidation", tc.name, tc.cols, err)
 		}
 	}
-	if f.postCount("Dataset") != 0 || f.tokenFetches() != 0 {
-		t.Error("something was sent")
+	if n := srv.RequestCounts(); len(n) != 0 {
+		t.Errorf("something was sent: %v", n)
 	}
 }
 
 func TestCompleteDatasetAfterLostAnswer(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", testColumns...)
-	c := f.client(t)
+	// The first PUT completes the dataset but its answer is a 503; the retry is refused (already
+	// complete), and the client finds the dataset complete with the right count.
+	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetUpdateByName, Call: 1, Kind: data8test.FaultStored503}))
+	c := newClient(srv)
+	createDataset(t, c, "ds", testColumns...)
 	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(10)), client.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// The first PUT completes the dataset but its answer is a 503; the retry is refused (already
-	// complete), and the client finds the dataset complete with the right count.
-	n := failOnce(f, "PUT", "/Dataset/ds", true, 503)
 	d, err := c.CompleteDataset(context.Background(), "ds", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.Completed || d.RecordCount != 10 || *n != 2 {
-		t.Errorf("dataset %+v after %d PUTs", d, *n)
+	if n := srv.RequestCount(data8test.OpDatasetUpdateByName); !d.Completed || d.RecordCount != 10 || n != 2 {
+		t.Errorf("dataset %+v after %d PUTs", d, n)
 	}
 	// A wrong count is refused, and not taken for success.
-	f.addDataset("ds2", testColumns...)
+	createDataset(t, c, "ds2", testColumns...)
 	if _, err := c.CompleteDataset(context.Background(), "ds2", 5); !errors.Is(err, client.ErrValidation) {
 		t.Errorf("wrong count: %v, want ErrValidation", err)
+	}
+	if info, _ := srv.DatasetInfo("ds2"); info.Completed {
+		t.Error("ds2 was completed")
 	}
 }
 
 func TestUploadDatasetAndResume(t *testing.T) {
-	f := newFakeAPI(t)
+	srv := newServer(t)
 	cols := map[string]int{"id": 0, "name": 0, "n": 1}
-	// Block 5 is refused once, which stops the first run.
-	f.blockHook = func(block, attempt int) fault {
-		if block == 5 && attempt == 1 {
-			return fault{status: 400}
+	// The first upload of block 5 gains a column on the way (the client checks its records against
+	// the columns, so only the wire can make one the server refuses); the server answers 400, which
+	// stops the first run.
+	var attempts counter[int]
+	g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPatch {
+			return false
 		}
-		return fault{}
-	}
-	c := f.client(t)
+		b := blockOf(r)
+		if attempts.add(b) == 1 && b == 5 {
+			var body struct {
+				BlockNumber int              `json:"blockNumber"`
+				Records     []map[string]any `json:"records"`
+			}
+			if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+				t.Error(err)
+			}
+			body.Records[0]["foo"] = "x"
+			setBody(r, body)
+		}
+		return false
+	})
+	c := g.client()
 	var checkpoint int
 	_, res, err := c.UploadDataset(context.Background(), "people", cols, client.Records(testRecords(2000)), client.UploadOptions{
 		BlockSize: 100, Concurrency: 1,
 		Progress: func(p client.UploadProgress) { checkpoint = p.Checkpoint },
 	})
 	var be *client.BlockError
-	if !errors.As(err, &be) || be.Block != 5 || be.FirstRecord != 500 || be.LastRecord != 599 {
-		t.Fatalf("error %v, want block 5", err)
+	if !errors.As(err, &be) || be.Block != 5 || be.FirstRecord != 500 || be.LastRecord != 599 || !errors.Is(err, client.ErrValidation) {
+		t.Fatalf("error %v, want a 400 for block 5", err)
 	}
 	if checkpoint != 5 || res.Checkpoint != 5 {
 		t.Fatalf("checkpoint %d, result %+v; want 5", checkpoint, res)
@@ -195,39 +203,41 @@ func TestUploadDatasetAndResume(t *testing.T) {
 	if !d.Completed || d.RecordCount != 2000 {
 		t.Errorf("dataset = %+v", d)
 	}
-	wantRecords(t, f, "people", 2000)
-	f.mu.Lock()
-	for b := range 5 {
-		if f.attempts[b] != 1 {
-			t.Errorf("block %d sent %d times, want once", b, f.attempts[b])
+	wantRecords(t, srv, "people", 2000)
+	for b := range 20 {
+		want := 1
+		if b == 5 {
+			want = 2
+		}
+		if n := attempts.get(b); n != want {
+			t.Errorf("block %d sent %d times, want %d", b, n, want)
 		}
 	}
-	f.mu.Unlock()
-	if f.postCount("Dataset") != 1 {
-		t.Errorf("dataset created %d times", f.postCount("Dataset"))
+	if n := srv.RequestCount(data8test.OpDatasetCreate); n != 1 {
+		t.Errorf("dataset created %d times", n)
 	}
 }
 
 func TestListDatasetsPages(t *testing.T) {
-	f := newFakeAPI(t)
+	srv := newServer(t)
+	c := newClient(srv)
 	for i := range 250 {
-		f.addDataset(fmt.Sprintf("ds_%03d", i), "a")
+		createDataset(t, c, fmt.Sprintf("ds_%03d", i), "a")
 	}
-	c := f.client(t)
 	var names []string
 	for ref, err := range c.ListDatasets(context.Background(), client.ListDatasetsOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		names = append(names, ref.Name)
-		if !ref.Input || ref.Location != f.srv.URL+"/Dataset/"+ref.Name {
+		if !ref.Input || ref.Completed || ref.Location != srv.URL+"/Dataset/"+ref.Name {
 			t.Errorf("ref = %+v", ref)
 		}
 	}
-	if len(names) != 250 || names[0] != "ds_000" || names[249] != "ds_249" {
+	if len(names) != 250 || !slices.IsSorted(names) || names[0] != "ds_000" || names[249] != "ds_249" {
 		t.Errorf("%d names: %v ... ", len(names), names[:3])
 	}
-	if got := f.postCount("GET Dataset"); got != 3 {
+	if got := srv.RequestCount(data8test.OpDatasetGetList); got != 3 {
 		t.Errorf("%d pages fetched, want 3", got)
 	}
 
@@ -242,35 +252,42 @@ func TestListDatasetsPages(t *testing.T) {
 			break
 		}
 	}
-	if got := f.postCount("GET Dataset"); got != 5 {
+	if got := srv.RequestCount(data8test.OpDatasetGetList); got != 5 {
 		t.Errorf("%d pages fetched after breaking at 150, want 2 more", got-3)
 	}
 }
 
 func TestListDatasetsSendsFlags(t *testing.T) {
-	f := newFakeAPI(t)
+	srv := newServer(t)
+	sp := newSpy(t)
+	var mu sync.Mutex
 	var got []string
-	f.apiHook = func(w http.ResponseWriter, r *http.Request) bool {
-		got = append(got, r.URL.RawQuery)
-		writeJSON(w, []any{})
-		return true
+	sp.before = func(r *http.Request, _ *upload) error {
+		if r.URL.Path == "/Dataset" {
+			mu.Lock()
+			got = append(got, r.URL.RawQuery)
+			mu.Unlock()
+		}
+		return nil
 	}
-	c := f.client(t)
+	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
 	for _, opts := range []client.ListDatasetsOptions{{}, {ExcludeInput: true}, {ExcludeOutput: true}} {
 		for _, err := range c.ListDatasets(context.Background(), opts) {
 			t.Fatal(err)
 		}
 	}
 	want := []string{"page=1", "page=1&includeInput=false", "page=1&includeOutput=false"}
+	mu.Lock()
+	defer mu.Unlock()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("queries %q, want %q", got, want)
 	}
 }
 
 func TestReadRecordsPages(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", testColumns...)
-	c := f.client(t)
+	srv := newServer(t)
+	c := newClient(srv)
+	createDataset(t, c, "ds", testColumns...)
 	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 700}); err != nil {
 		t.Fatal(err)
 	}
@@ -288,9 +305,17 @@ func TestReadRecordsPages(t *testing.T) {
 	if i != 2500 {
 		t.Errorf("read %d records, want 2500", i)
 	}
+	if n := srv.RequestCount(data8test.OpDatasetGetData); n != 3 {
+		t.Errorf("%d pages read, want 3", n)
+	}
+	n := 0
 	for _, err := range c.ReadRecords(context.Background(), "missing") {
+		n++
 		if !errors.Is(err, client.ErrNotFound) {
 			t.Errorf("error %v, want ErrNotFound", err)
 		}
+	}
+	if n != 1 {
+		t.Errorf("%d results for a missing dataset, want one error", n)
 	}
 }

@@ -2,14 +2,16 @@ package client_test
 
 // The client's tests run against data8test, the shared stand-in for Data8, with Validate and
 // StrictRequests on: every request the client sends and every answer the server gives is checked
-// against the spec. Two small tools complete it, neither of which plays the server:
+// against the spec. Two small tools complete it:
 //
-//   - spy sits in the client's transport and watches requests on their way to the server: it logs
-//     block uploads, and a test can hold a request there or act when one leaves or its answer comes;
-//   - gateway is a minimal HTTP front that passes everything to the server except the few answers
-//     data8test cannot give: a proxy's 502, 504 or HTML page, a 501, a 503 or 429 with a Retry-After
-//     of the test's choosing, a request handled and then its answer lost to a 5xx or a dropped
-//     connection, a token endpoint or API that echoes a secret.
+//   - spy sits in the client's transport and watches requests on their way to the server, never
+//     answering one: it logs block uploads, and a test can hold a request there or act when one
+//     leaves or its answer comes (expire the tokens, say);
+//   - gateway is a minimal HTTP front that passes everything to the server except what data8test
+//     cannot do itself: a proxy's 502, 504 or HTML page, a 501, a 503 or 429 with a Retry-After of
+//     the test's choosing, a request handled and then its answer lost to a 5xx or a dropped
+//     connection, a token endpoint or API that echoes a secret, a block altered on the way so that
+//     the server refuses it, an answer in .NET's wire form.
 
 import (
 	"bytes"
@@ -84,18 +86,6 @@ func wantRecords(t *testing.T, srv *data8test.Server, dataset string, n int) {
 		if !reflect.DeepEqual(rec, want) {
 			t.Fatalf("record %d = %v, want %v", i, rec, want)
 		}
-	}
-}
-
-// waitGroup waits for wg, failing the test if that takes more than d.
-func waitGroup(t *testing.T, wg *sync.WaitGroup, d time.Duration, what string) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("%s: still waiting after %v", what, d)
 	}
 }
 
@@ -348,4 +338,11 @@ func checkJitter(t *testing.T, delays []time.Duration, attempts map[int]int) {
 			return
 		}
 	}
+}
+
+// setBody replaces r's body with v as JSON.
+func setBody(r *http.Request, v any) {
+	b, _ := json.Marshal(v)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.ContentLength = int64(len(b))
 }

@@ -1,14 +1,19 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,49 +21,68 @@ import (
 	"github.com/data8-toolkit/data8/data8test"
 )
 
+// inputDataset uploads a small complete input dataset a job can read.
+func inputDataset(t *testing.T, c *client.Client, name string) {
+	t.Helper()
+	if _, _, err := c.UploadDataset(context.Background(), name, map[string]int{"id": 0, "name": 0, "n": 1}, client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		apply     bool
-		status    int
+		kind      data8test.FaultKind // a fault data8test injects, or
+		loss      loss                // a gateway's
 		wantPosts int
 	}{
-		{"started, then 502", true, 502, 1},
-		{"started, then the connection drops", true, 0, 1},
-		{"not started, 503", false, 503, 2},
+		{name: "started, then 503", kind: data8test.FaultStored503, wantPosts: 1},
+		{name: "started, then 502", loss: loss{status: 502, handled: true}, wantPosts: 1},
+		{name: "started, then the connection drops", loss: loss{handled: true}, wantPosts: 1},
+		{name: "not started, 503", kind: data8test.Fault503, wantPosts: 2},
+		{name: "not started, connection dropped", kind: data8test.FaultDrop, wantPosts: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			n := failOnce(f, "POST", "/Job", tc.apply, tc.status)
-			c := f.client(t)
+			opts := []data8test.Option{data8test.WithJobDuration(time.Hour)}
+			if tc.kind != 0 {
+				opts = append(opts, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 1, Kind: tc.kind}))
+			}
+			srv := newServer(t, opts...)
+			c, posts := firstFails(t, srv, data8test.OpJobCreateJob, "POST", "/Job", tc.kind, tc.loss)
+			inputDataset(t, c, "ds")
 			j, err := c.StartJob(context.Background(), client.NewJob{Name: "Contact check 12", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if j.Name != "Contact check 12" || j.WorkflowName != "Echo" || j.Finished() {
+			if j.Name != "Contact check 12" || j.WorkflowName != "Echo" || j.Finished() || !reflect.DeepEqual(j.InputDatasets, map[string]string{"Input": "ds"}) {
 				t.Errorf("job = %+v", j)
 			}
-			if *n != tc.wantPosts {
-				t.Errorf("%d POSTs, want %d", *n, tc.wantPosts)
+			if n := posts(); n != tc.wantPosts {
+				t.Errorf("%d POSTs, want %d", n, tc.wantPosts)
+			}
+			if _, ok := srv.JobInfo("Contact check 12"); !ok {
+				t.Error("the server has no such job")
 			}
 		})
 	}
 	t.Run("a job of that name runs another workflow", func(t *testing.T) {
-		f := newFakeAPI(t)
-		c := f.client(t)
-		if _, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "Other"}); err != nil {
+		srv := newServer(t, data8test.WithJobDuration(time.Hour),
+			data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 2, Kind: data8test.Fault503}))
+		c := newClient(srv)
+		inputDataset(t, c, "ds")
+		if _, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "CleanContacts", InputDatasets: map[string]string{"Input": "ds"}}); err != nil {
 			t.Fatal(err)
 		}
-		failOnce(f, "POST", "/Job", false, 503)
-		if _, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "Echo"}); err == nil {
-			t.Fatal("no error")
+		_, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
+		if want := `data8: starting job "J": a job of that name exists and runs workflow "CleanContacts", not "Echo"`; err == nil || err.Error() != want || !errors.Is(err, client.ErrValidation) {
+			t.Fatalf("error %v, want %q", err, want)
 		}
 	})
 }
 
 func TestStartJobChecksLocally(t *testing.T) {
-	f := newFakeAPI(t)
-	c := f.client(t)
+	srv := newServer(t)
+	c := newClient(srv)
 	for _, j := range []client.NewJob{
 		{Name: "", WorkflowName: "Echo"},
 		{Name: "a/b", WorkflowName: "Echo"},
@@ -71,30 +95,106 @@ func TestStartJobChecksLocally(t *testing.T) {
 			t.Errorf("StartJob(%+v): %v, want ErrValidation", j, err)
 		}
 	}
-	if f.postCount("Job") != 0 {
-		t.Error("a job was sent")
+	if n := srv.RequestCounts(); len(n) != 0 {
+		t.Errorf("something was sent: %v", n)
 	}
 }
 
 func TestWaitJob(t *testing.T) {
-	f := newFakeAPI(t)
+	// Jobs of the workflow "Gated" run until the test lets them finish: the first when the test
+	// releases it, the others never (until the server closes). started says a job is running.
+	started := make(chan struct{}, 3)
+	release := make(chan struct{})
+	var runs atomic.Int32
+	gated := data8test.NewWorkflow("Gated", []string{"Input"}, []string{"Output"},
+		func(ctx context.Context, in map[string][]data8test.Record, _ map[string]string) (map[string][]data8test.Record, map[string]any, error) {
+			wait := release
+			if runs.Add(1) > 1 {
+				wait = nil
+			}
+			started <- struct{}{}
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+			return map[string][]data8test.Record{"Output": in["Input"]}, map[string]any{"records": len(in["Input"])}, nil
+		})
+	awaitStart := func() {
+		t.Helper()
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the job did not start")
+		}
+	}
+	// A running job's percentComplete is 1 with no duration; its completedAt is .NET's unset time.
+	srv := newServer(t, data8test.WithWorkflow(gated), data8test.WithJobDuration(0), data8test.WithDotNetUnsetTimes())
+	// Data8, a .NET service, sends that time without a zone, and members the client does not know:
+	// the gateway puts the server's jobs in that form.
+	var rewrites atomic.Int32
+	g := newGateway(t, srv, nil)
+	g.proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodGet || !strings.HasPrefix(resp.Request.URL.Path, "/Job/") || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if bytes.Contains(b, []byte(`"completedAt":"0001-01-01T00:00:00Z"`)) {
+			rewrites.Add(1)
+			b = bytes.Replace(b, []byte(`"completedAt":"0001-01-01T00:00:00Z"`), []byte(`"completedAt":"0001-01-01T00:00:00"`), 1)
+		}
+		b = append([]byte(`{"unknownMember":[1,2],`), b[1:]...)
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	// The sleeper records the poll delays; at the second it lets the first job finish, and waits
+	// until it has.
 	rec := &recorder{}
-	c := f.client(t, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+	sleep := func(ctx context.Context, d time.Duration) error {
+		rec.sleep(ctx, d)
+		if len(rec.get()) == 2 {
+			close(release)
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+				if j, _ := srv.JobInfo("Long job"); j.CompletedAt != nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					return errors.New("the job did not finish")
+				}
+			}
+		}
+		return context.Cause(ctx)
+	}
+	c := g.client(client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep}))
 	ctx := context.Background()
-	if _, err := c.StartJob(ctx, client.NewJob{Name: "Long job", WorkflowName: "Echo"}); err != nil {
+	inputDataset(t, c, "people")
+	if _, err := c.StartJob(ctx, client.NewJob{Name: "Long job", WorkflowName: "Gated", InputDatasets: map[string]string{"Input": "people"}}); err != nil {
 		t.Fatal(err)
 	}
+	awaitStart()
 	var seen []float64
-	j, err := c.WaitJob(ctx, "Long job", client.WaitOptions{Progress: func(j *client.Job) { seen = append(seen, j.PercentComplete) }})
+	var finished []bool
+	j, err := c.WaitJob(ctx, "Long job", client.WaitOptions{Progress: func(j *client.Job) {
+		seen = append(seen, j.PercentComplete)
+		finished = append(finished, j.Finished())
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The fake sends completedAt "0001-01-01T00:00:00" (.NET's unset time) until the third poll.
-	if !j.Finished() || !reflect.DeepEqual(seen, []float64{33, 66, 100}) {
-		t.Errorf("job %+v, progress %v", j, seen)
+	if !j.Finished() || j.Status != int(data8test.StatusCompleted) || !reflect.DeepEqual(seen, []float64{1, 1, 100}) || !reflect.DeepEqual(finished, []bool{false, false, true}) {
+		t.Errorf("job %+v, progress %v, finished %v", j, seen, finished)
 	}
-	if j.OutputDatasets["Output"] != "out_long_job" {
-		t.Errorf("outputs %v", j.OutputDatasets)
+	if n := rewrites.Load(); n != 2 {
+		t.Errorf("%d answers with .NET's unset completedAt, want 2", n)
+	}
+	if j.OutputDatasets["Output"] != "long_job_output" || j.Statistics["records"] != 3.0 {
+		t.Errorf("outputs %v, statistics %v", j.OutputDatasets, j.Statistics)
 	}
 	d := rec.get()
 	if len(d) != 2 || d[0] < 500*time.Millisecond || d[0] >= time.Second || d[1] < time.Second || d[1] >= 2*time.Second {
@@ -102,22 +202,24 @@ func TestWaitJob(t *testing.T) {
 	}
 
 	// The caller's Failed test ends the wait with a *JobFailedError.
-	if _, err := c.StartJob(ctx, client.NewJob{Name: "Bad job", WorkflowName: "Echo"}); err != nil {
+	if _, err := c.StartJob(ctx, client.NewJob{Name: "Bad job", WorkflowName: "Gated", InputDatasets: map[string]string{"Input": "people"}}); err != nil {
 		t.Fatal(err)
 	}
-	j, err = c.WaitJob(ctx, "Bad job", client.WaitOptions{Failed: func(j *client.Job) bool { return j.PercentComplete > 50 }})
+	awaitStart()
+	j, err = c.WaitJob(ctx, "Bad job", client.WaitOptions{Failed: func(j *client.Job) bool { return j.Status == int(data8test.StatusRunning) }})
 	var jf *client.JobFailedError
-	if !errors.As(err, &jf) || jf.Job != j || j.PercentComplete != 66 {
+	if !errors.As(err, &jf) || jf.Job != j || j.PercentComplete != 1 || j.Finished() {
 		t.Errorf("WaitJob: %v, job %+v", err, j)
 	}
-	if want := `data8: job "Bad job" (workflow "Echo") failed with status 0`; err.Error() != want {
+	if want := `data8: job "Bad job" (workflow "Gated") failed with status 1`; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 
 	// A caller's Finished test replaces the D-14 rule.
-	if _, err := c.StartJob(ctx, client.NewJob{Name: "Third", WorkflowName: "Echo"}); err != nil {
+	if _, err := c.StartJob(ctx, client.NewJob{Name: "Third", WorkflowName: "Gated", InputDatasets: map[string]string{"Input": "people"}}); err != nil {
 		t.Fatal(err)
 	}
+	awaitStart()
 	j, err = c.WaitJob(ctx, "Third", client.WaitOptions{Finished: func(j *client.Job) bool { return true }})
 	if err != nil || j.Finished() {
 		t.Errorf("WaitJob with Finished: %v, %+v", err, j)
@@ -125,6 +227,9 @@ func TestWaitJob(t *testing.T) {
 
 	if _, err := c.WaitJob(ctx, "missing", client.WaitOptions{}); !errors.Is(err, client.ErrNotFound) {
 		t.Errorf("WaitJob(missing): %v", err)
+	}
+	if d := rec.get(); len(d) != 2 {
+		t.Errorf("%d sleeps in all, want the 2 of the first wait", len(d))
 	}
 }
 
@@ -149,47 +254,81 @@ func TestJobFinishedRule(t *testing.T) {
 }
 
 func TestListJobsPagesAndFilters(t *testing.T) {
-	f := newFakeAPI(t)
+	srv := newServer(t, data8test.WithJobDuration(time.Millisecond))
+	sp := newSpy(t)
+	var mu sync.Mutex
 	var queries []url.Values
-	f.apiHook = func(w http.ResponseWriter, r *http.Request) bool {
-		q := r.URL.Query()
-		queries = append(queries, q)
-		page, _ := strconv.Atoi(q.Get("page"))
-		out := []map[string]any{}
-		for i := (page - 1) * 100; i < min(page*100, 230); i++ {
-			out = append(out, map[string]any{"name": fmt.Sprintf("job %d", i), "workflowName": "Echo", "status": 2,
-				"submittedAt": "2024-01-02T03:04:05.1234567Z", "location": "x"})
+	sp.before = func(r *http.Request, _ *upload) error {
+		if r.Method == http.MethodGet && r.URL.Path == "/Job" {
+			mu.Lock()
+			queries = append(queries, r.URL.Query())
+			mu.Unlock()
 		}
-		writeJSON(w, out)
-		return true
+		return nil
 	}
-	c := f.client(t)
-	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	end := start.Add(24 * time.Hour)
+	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
+	ctx := context.Background()
+	inputDataset(t, c, "ds")
+	// 230 jobs of Echo, and among them jobs of another workflow that the filter leaves out.
+	for i := range 230 {
+		if _, err := c.StartJob(ctx, client.NewJob{Name: fmt.Sprintf("job %d", i), WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}}); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 {
+			if _, err := c.StartJob(ctx, client.NewJob{Name: fmt.Sprintf("other %d", i), WorkflowName: "CleanContacts", InputDatasets: map[string]string{"Input": "ds"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range 230 {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			if j, _ := srv.JobInfo(fmt.Sprintf("job %d", i)); j.CompletedAt != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job %d did not finish", i)
+			}
+		}
+	}
+
+	start := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
 	var names []string
-	for ref, err := range c.ListJobs(context.Background(), client.ListJobsOptions{Workflow: "Echo", StartDate: start, EndDate: end}) {
+	for ref, err := range c.ListJobs(ctx, client.ListJobsOptions{Workflow: "Echo", StartDate: start, EndDate: end}) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		names = append(names, ref.Name)
-		if ref.Status != 2 || ref.SubmittedAt != time.Date(2024, 1, 2, 3, 4, 5, 123456700, time.UTC) {
-			t.Fatalf("ref = %+v", ref)
+		info, _ := srv.JobInfo(ref.Name)
+		if ref.Status != int(data8test.StatusCompleted) || ref.WorkflowName != "Echo" || !ref.SubmittedAt.Equal(info.SubmittedAt) || ref.Location != srv.URL+"/Job/"+url.PathEscape(ref.Name) {
+			t.Fatalf("ref = %+v, server holds %+v", ref, info)
 		}
 	}
-	if len(names) != 230 || names[229] != "job 229" || len(queries) != 3 {
-		t.Errorf("%d jobs over %d pages", len(names), len(queries))
-	}
+	mu.Lock()
+	pages := len(queries)
 	q := queries[0]
-	if q.Get("workflow") != "Echo" || q.Get("startDate") != "2024-01-01T00:00:00Z" || q.Get("endDate") != "2024-01-02T00:00:00Z" {
+	mu.Unlock()
+	if len(names) != 230 || pages != 3 {
+		t.Fatalf("%d jobs over %d pages, want 230 over 3", len(names), pages)
+	}
+	for i, name := range names { // most recent first
+		if want := fmt.Sprintf("job %d", 229-i); name != want {
+			t.Fatalf("job %d is %q, want %q", i, name, want)
+		}
+	}
+	if q.Get("workflow") != "Echo" || q.Get("startDate") != "2000-01-01T00:00:00Z" || q.Get("endDate") != "2999-01-01T00:00:00Z" || q.Get("page") != "1" {
 		t.Errorf("query %v", q)
+	}
+	// The server applies the dates the client sends.
+	for ref, err := range c.ListJobs(ctx, client.ListJobsOptions{EndDate: start}) {
+		t.Errorf("a job submitted before %v: %+v, %v", start, ref, err)
 	}
 }
 
 // The whole flow against the shared test server: upload, complete, run a job, read its output.
 func TestFlowAgainstData8Test(t *testing.T) {
-	srv := data8test.NewServer(data8test.Validate(t), data8test.WithJobDuration(20*time.Millisecond))
-	defer srv.Close()
-	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep}))
+	srv := newServer(t, data8test.WithJobDuration(20*time.Millisecond))
+	c := newClient(srv)
 	ctx := context.Background()
 	ds, res, err := c.UploadDataset(ctx, "flow_in", map[string]int{"id": 0, "name": 0, "n": 1}, client.Records(testRecords(2345)), client.UploadOptions{})
 	if err != nil {

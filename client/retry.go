@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -122,6 +123,12 @@ func retryAfter(h http.Header, now time.Time, limit time.Duration) (d time.Durat
 			return limit, true
 		}
 		return time.Duration(secs) * time.Second, true
+	} else if errors.Is(err, strconv.ErrRange) {
+		// More seconds than an int64 holds: far beyond any limit.
+		if v[0] == '-' {
+			return 0, true
+		}
+		return limit, true
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {

@@ -7,13 +7,14 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/data8test"
 )
 
 // recorder is an injected sleeper: it records each delay the policy chose and returns at once.

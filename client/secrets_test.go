@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +31,23 @@ import (
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
 )
+
+// hygNoSleep is a RetryPolicy.Sleep that does not wait.
+func hygNoSleep(ctx context.Context, _ time.Duration) error { return context.Cause(ctx) }
+
+// hygColumns are the columns of hygRecords.
+var hygColumns = []string{"id", "name", "n"}
+
+// hygRecords yields n records {"id": "<i>", "name": "name <i>", "n": i}.
+func hygRecords(n int) iter.Seq2[client.Record, error] {
+	return func(yield func(client.Record, error) bool) {
+		for i := range n {
+			if !yield(client.Record{"id": strconv.Itoa(i), "name": fmt.Sprintf("name %d", i), "n": i}, nil) {
+				return
+			}
+		}
+	}
+}
 
 // hygLog is a slog.Handler that renders every record, at every level, with all its attributes
 // (those added by With and WithGroup included, values resolved and printed with %+v), into one
@@ -177,7 +196,7 @@ func TestSecretsNeverLeakAgainstData8test(t *testing.T) {
 	c := srv.Client(
 		client.WithLogger(slog.New(logs)),
 		client.WithHTTPClient(&http.Client{Transport: seen, Timeout: 30 * time.Second}),
-		client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 12, Sleep: noSleep}),
+		client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 12, Sleep: hygNoSleep}),
 	)
 	ctx := t.Context()
 	var errs []error
@@ -195,7 +214,7 @@ func TestSecretsNeverLeakAgainstData8test(t *testing.T) {
 		}
 	}
 	srv.ExpireTokens()
-	res, err := c.Upload(ctx, "hyg", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 100, Concurrency: 4, Columns: testColumns})
+	res, err := c.Upload(ctx, "hyg", client.Records(hygRecords(2500)), client.UploadOptions{BlockSize: 100, Concurrency: 4, Columns: hygColumns})
 	if err != nil {
 		t.Fatalf("Upload: %v", err)
 	}
@@ -207,12 +226,12 @@ func TestSecretsNeverLeakAgainstData8test(t *testing.T) {
 		t.Errorf("GetDataset of a missing dataset: %v", err)
 	}
 	keep(err)
-	_, err = c.Upload(ctx, "hyg", client.Records(testRecords(5)), client.UploadOptions{})
+	_, err = c.Upload(ctx, "hyg", client.Records(hygRecords(5)), client.UploadOptions{})
 	if !errors.Is(err, client.ErrValidation) {
 		t.Errorf("upload to a complete dataset: %v", err)
 	}
 	keep(err)
-	_, err = c.Upload(ctx, "hyg", client.Records(testRecords(5)), client.UploadOptions{Columns: []string{"id"}})
+	_, err = c.Upload(ctx, "hyg", client.Records(hygRecords(5)), client.UploadOptions{Columns: []string{"id"}})
 	keep(err)
 	for tries := 0; tries < 3; tries++ {
 		_, err = c.StartJob(ctx, client.NewJob{Name: "Hygiene 1", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "hyg"}})
@@ -336,7 +355,7 @@ func TestWrongSecretNeverLeaks(t *testing.T) {
 			logs := newHygLog()
 			c, err := client.New(client.WithBaseURL(srv.URL), client.WithTokenURL(srv.URL+"/connect/token"),
 				client.WithCredentials("id", secret), client.WithLogger(slog.New(logs)),
-				client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 2, Sleep: noSleep}))
+				client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 2, Sleep: hygNoSleep}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -561,7 +580,7 @@ func TestData8testRefusesBadTokens(t *testing.T) {
 			if tc.token == "" {
 				return
 			}
-			c, err := client.New(client.WithBaseURL(srv.URL), client.WithBearerToken(tc.token), client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep}))
+			c, err := client.New(client.WithBaseURL(srv.URL), client.WithBearerToken(tc.token), client.WithRetryPolicy(client.RetryPolicy{Sleep: hygNoSleep}))
 			if err != nil {
 				t.Fatal(err)
 			}

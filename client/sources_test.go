@@ -7,11 +7,13 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/data8test"
 )
 
 // drain reads every record of src, decoding each with encoding/json (which also proves it valid).
@@ -268,23 +270,23 @@ func TestUploadChecksRecordsBeforeSending(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			f.addDataset("ds", "id", "name")
-			c := f.client(t)
+			srv := newServer(t)
+			c := newClient(srv)
+			createDataset(t, c, "ds", "id", "name")
 			_, err := c.Upload(context.Background(), "ds", tc.src(), client.UploadOptions{Columns: []string{"id", "name"}})
 			if err == nil || err.Error() != tc.want {
 				t.Fatalf("error %v\nwant %q", err, tc.want)
 			}
-			if len(f.blockOrder()) != 0 {
-				t.Errorf("blocks were sent: %v", f.blockOrder())
+			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 0 {
+				t.Errorf("%d blocks were sent", n)
 			}
 		})
 	}
 }
 
 func TestUploadOptionsChecked(t *testing.T) {
-	f := newFakeAPI(t)
-	c := f.client(t)
+	srv := newServer(t)
+	c := newClient(srv)
 	for _, opts := range []client.UploadOptions{
 		{BlockSize: 1001}, {BlockSize: -1}, {Concurrency: 65}, {Concurrency: -2},
 		{StartBlock: -1}, {StartBlock: 5, Resume: 3}, {StartBlock: math.MaxInt32 + 1},
@@ -296,12 +298,16 @@ func TestUploadOptionsChecked(t *testing.T) {
 	if _, err := c.Upload(context.Background(), "Bad", &rawSource{}, client.UploadOptions{}); !errors.Is(err, client.ErrValidation) {
 		t.Errorf("bad dataset name: %v", err)
 	}
+	if n := srv.RequestCounts(); len(n) != 0 {
+		t.Errorf("something was sent: %v", n)
+	}
 }
 
 func TestUploadEmptySourceAndStartBlock(t *testing.T) {
-	f := newFakeAPI(t)
-	f.addDataset("ds", testColumns...)
-	c := f.client(t)
+	srv := newServer(t)
+	sp := newSpy(t)
+	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
+	createDataset(t, c, "ds", testColumns...)
 	res, err := c.Upload(context.Background(), "ds", &rawSource{}, client.UploadOptions{StartBlock: 3})
 	if err != nil || res.Blocks != 0 || res.FirstBlock != 3 || res.LastBlock != 2 || res.Checkpoint != 3 {
 		t.Errorf("empty upload: %+v, %v", res, err)
@@ -310,9 +316,13 @@ func TestUploadEmptySourceAndStartBlock(t *testing.T) {
 	if err != nil || res.FirstBlock != 40 || res.LastBlock != 42 || res.Checkpoint != 43 {
 		t.Errorf("upload from block 40: %+v, %v", res, err)
 	}
-	if sizes := f.blockSizes("ds"); !reflect.DeepEqual(sizes, map[int]int{40: 10, 41: 10, 42: 5}) {
+	if sizes := sp.acknowledged(); !reflect.DeepEqual(sizes, map[int]int{40: 10, 41: 10, 42: 5}) {
 		t.Errorf("blocks %v", sizes)
 	}
+	if nums, _ := srv.BlockNumbers("ds"); !slices.Equal(nums, []int32{40, 41, 42}) {
+		t.Errorf("server holds blocks %v", nums)
+	}
+	wantRecords(t, srv, "ds", 25)
 	// Resuming past the end of the source is an error, not a silent success.
 	_, err = c.Upload(context.Background(), "ds", client.Records(testRecords(25)), client.UploadOptions{BlockSize: 10, Resume: 5})
 	if !errors.Is(err, client.ErrValidation) || !strings.Contains(err.Error(), "has only 25") {

@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -19,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/data8test"
 )
 
 // testRecords yields n records {"id": "<i>", "name": "name <i>", "n": i}.
@@ -239,19 +239,22 @@ func TestUpload400StopsAtBlock(t *testing.T) {
 			// not forwarded either: it is held until the client cancels it (logged "cancelled N"),
 			// so a client that failed to stop would hang the test rather than pass it.
 			var (
-				mu                       sync.Mutex
-				failed                   bool
-				events                   []string
-				held, released, pending  int
+				mu                      sync.Mutex
+				failed                  bool
+				events                  []string
+				held, released, pending int
 			)
-			hold := func(r *http.Request, log string) error {
+			// hold keeps r until the client gives it up, then logs the event given, if any, or
+			// counts a held block released.
+			hold := func(r *http.Request, event string) error {
 				<-r.Context().Done()
 				mu.Lock()
 				defer mu.Unlock()
-				if log != "" {
-					events = append(events, log)
+				if event != "" {
+					events = append(events, event)
+				} else {
+					released++
 				}
-				released++
 				pending--
 				return r.Context().Err()
 			}

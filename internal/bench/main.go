@@ -98,6 +98,7 @@ func parseInts(s string) ([]int, error) {
 // run measures everything, writes the report and reports whether every target was met.
 func run(ctx context.Context, cfg config) (bool, error) {
 	began := time.Now()
+	loadStart := loadAverage()
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.status, "bench: "+format+"\n", args...) }
 	dir, err := os.MkdirTemp("", "data8-bench-")
 	if err != nil {
@@ -182,6 +183,8 @@ func run(ctx context.Context, cfg config) (bool, error) {
 		}
 	}
 	f.add("wall_seconds", "s", time.Since(began).Seconds())
+	f.add("loadavg_1m/start", "load", loadStart)
+	f.add("loadavg_1m/end", "load", loadAverage())
 
 	targets := m.targets()
 	m.report(targets)
@@ -346,7 +349,8 @@ func (m *meter) report(targets []target) {
 	w, f, cfg := m.cfg.out, m.f, m.cfg
 	fmt.Fprintf(w, "\ndata8 upload benchmark: %v added per API request; %s %s/%s, GOMAXPROCS %d; 6 text columns, blocks of %d\n",
 		cfg.latency, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), client.MaxBlockSize)
-	fmt.Fprintf(w, "figures are medians of %d runs (naive uploads: %d)\n", cfg.runs, cfg.naiveRuns)
+	fmt.Fprintf(w, "figures are medians of %d runs (naive uploads: %d); 1-minute load average %s at the start, %s at the end\n",
+		cfg.runs, cfg.naiveRuns, fixed(f.get("loadavg_1m/start"), 2), fixed(f.get("loadavg_1m/end"), 2))
 
 	fmt.Fprintf(w, "\nEncoding CSV → block bodies, one core (GOMAXPROCS=1)\n")
 	t := &table{}
@@ -425,4 +429,19 @@ func (m *meter) report(targets []target) {
 	for _, tg := range targets {
 		fmt.Fprintf(w, "TARGET name=%s value=%s op=%s limit=%s unit=%s pass=%t\n", tg.name, num(math.Round(tg.value*1e4)/1e4), tg.op, num(tg.limit), tg.unit, tg.pass())
 	}
+}
+
+// loadAverage returns the 1-minute load average from /proc/loadavg (NaN when it cannot be read): the
+// machine's other work, which the figures share the cores with.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return math.NaN()
+	}
+	first, _, _ := strings.Cut(string(b), " ")
+	v, err := strconv.ParseFloat(first, 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
 }

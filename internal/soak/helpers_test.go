@@ -107,29 +107,14 @@ func checkDataset(t *testing.T, srv *data8test.Server, name string, in *input, c
 	if !ok {
 		t.Fatalf("dataset %s does not exist", name)
 	}
-	// No duplicates, none missing: every stored id is one of the input's, and appears once.
-	seen := make(map[string]int, len(raw))
-	for i, r := range raw {
-		id := storedID(r)
-		if j, dup := seen[id]; dup {
-			t.Fatalf("dataset %s: record %d duplicates record %d (id %s)", name, i, j, id)
-		}
-		seen[id] = i
+	// Same records, same order, byte for byte: with the input's ids unique, this also proves that
+	// nothing is duplicated or missing. On a difference, say which.
+	same := len(raw) == len(in.lines)
+	for i := 0; same && i < len(raw); i++ {
+		same = bytes.Equal(raw[i], in.lines[i])
 	}
-	if len(raw) != len(in.lines) {
-		missing := 0
-		for i := range in.lines {
-			if _, ok := seen[recordID(i)]; !ok {
-				missing++
-			}
-		}
-		t.Fatalf("dataset %s holds %d records, want %d (%d of the input missing)", name, len(raw), len(in.lines), missing)
-	}
-	// Same records, same order, byte for byte.
-	for i, r := range raw {
-		if !bytes.Equal(r, in.lines[i]) {
-			t.Fatalf("dataset %s: record %d differs from the input:\n got %s\nwant %s", name, i, r, in.lines[i])
-		}
+	if !same {
+		t.Fatalf("dataset %s differs from the input: %s", name, describeDiff(raw, in))
 	}
 	if complete {
 		d, _ := srv.DatasetInfo(name)
@@ -137,6 +122,34 @@ func checkDataset(t *testing.T, srv *data8test.Server, name string, in *input, c
 			t.Fatalf("dataset %s after CompleteDataset: completed %v, recordCount %v, want true and %d", name, d.Completed, d.RecordCount, len(in.lines))
 		}
 	}
+}
+
+// describeDiff says how the stored records differ from the input: duplicates, missing records, or
+// the first record out of place.
+func describeDiff(raw []json.RawMessage, in *input) string {
+	seen := make(map[string]int, len(raw))
+	var dups []string
+	for i, r := range raw {
+		id := storedID(r)
+		if j, dup := seen[id]; dup && len(dups) < 5 {
+			dups = append(dups, fmt.Sprintf("record %d duplicates record %d (id %s)", i, j, id))
+		}
+		seen[id] = i
+	}
+	missing := 0
+	for i := range in.lines {
+		if _, ok := seen[recordID(i)]; !ok {
+			missing++
+		}
+	}
+	first := ""
+	for i := range min(len(raw), len(in.lines)) {
+		if !bytes.Equal(raw[i], in.lines[i]) {
+			first = fmt.Sprintf("; first difference at record %d:\n got %s\nwant %s", i, raw[i], in.lines[i])
+			break
+		}
+	}
+	return fmt.Sprintf("%d records stored, %d in the input, %d of the input missing, duplicates: %v%s", len(raw), len(in.lines), missing, dups, first)
 }
 
 // storedID reads the id of a stored record: appendRecord puts it first, at a fixed width.
