@@ -50,15 +50,18 @@ type oauthTokens struct {
 	mu       sync.Mutex
 	tok      *oauth2.Token
 	gen      uint64
+	refused  uint64 // the newest generation the API has refused
 	inflight *flight
 }
 
-// flight is one token fetch; done is closed when tok, gen and err are set.
+// flight is one token fetch; done is closed when tok, gen, err and stale are set.
 type flight struct {
-	done chan struct{}
-	tok  string
-	gen  uint64
-	err  error
+	done  chan struct{}
+	after uint64 // oauthTokens.refused when the fetch began
+	stale bool   // the API refused a token newer than after while the fetch ran
+	tok   string
+	gen   uint64
+	err   error
 }
 
 func newOAuthTokens(ctx context.Context, hc *http.Client, id, secret, tokenURL string, scopes []string, logger *slog.Logger) *oauthTokens {
@@ -87,34 +90,44 @@ func (o *oauthTokens) secrets() []string {
 	return s
 }
 
+// token returns a valid token and its generation, joining the fetch in flight if there is one. A
+// fetch that began before the API refused a newer token may bring back a token the server has
+// revoked too; token waits for it to end and fetches afresh.
 func (o *oauthTokens) token(ctx context.Context) (string, uint64, error) {
-	o.mu.Lock()
-	if o.tok.Valid() {
-		tok, gen := o.tok.AccessToken, o.gen
+	for {
+		o.mu.Lock()
+		if o.tok.Valid() {
+			tok, gen := o.tok.AccessToken, o.gen
+			o.mu.Unlock()
+			return tok, gen, nil
+		}
+		f := o.inflight
+		if f == nil {
+			f = &flight{done: make(chan struct{}), after: o.refused}
+			o.inflight = f
+			go o.fetch(f)
+		}
 		o.mu.Unlock()
-		return tok, gen, nil
-	}
-	f := o.inflight
-	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		o.inflight = f
-		go o.fetch(f)
-	}
-	o.mu.Unlock()
-	select {
-	case <-f.done:
-		return f.tok, f.gen, f.err
-	case <-ctx.Done():
-		return "", 0, context.Cause(ctx)
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return "", 0, context.Cause(ctx)
+		}
+		if !f.stale || f.err != nil {
+			return f.tok, f.gen, f.err
+		}
 	}
 }
 
 func (o *oauthTokens) fetch(f *flight) {
 	tok, err := o.cfg.Token(o.ctx)
 	o.mu.Lock()
-	if err != nil {
+	switch {
+	case err != nil:
 		f.err = o.tokenError(err)
-	} else {
+	case f.stale:
+		// Not cached: token fetches again.
+	default:
 		o.gen++
 		o.tok = tok
 		f.tok, f.gen = tok.AccessToken, o.gen
@@ -129,10 +142,19 @@ func (o *oauthTokens) fetch(f *flight) {
 	}
 }
 
+// invalidate drops the cached token of generation gen, which the API refused. A storm of refusals
+// of the same generation causes one fetch; a refusal of a newer generation than the fetch in flight
+// knew of marks that fetch stale.
 func (o *oauthTokens) invalidate(gen uint64) bool {
 	o.mu.Lock()
 	if o.gen == gen && o.tok != nil {
 		o.tok = nil
+	}
+	if gen > o.refused {
+		o.refused = gen
+		if o.inflight != nil && o.inflight.after < gen {
+			o.inflight.stale = true
+		}
 	}
 	o.mu.Unlock()
 	return true
@@ -250,7 +272,7 @@ func holdsSecret(s, secret string) bool {
 func redactURL(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
-		return "(token URL)"
+		return "(unparseable URL)"
 	}
 	p.User = nil
 	p.RawQuery = ""

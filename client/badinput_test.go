@@ -201,12 +201,15 @@ func TestBadInputClientAPI(t *testing.T) {
 			_, err := c.Upload(ctx, "Target", badRecords(client.Record{"a": "x"}), client.UploadOptions{})
 			return err
 		}, client.ErrValidation, `dataset name "Target"`, false},
-		// The spec says recordCount >= 0: the client must refuse -1 itself rather than send it (this
-		// case fails until CompleteDataset checks the count; the text of that check is not yet known).
+		// The spec says recordCount >= 0: the client refuses -1 itself rather than send it.
 		{"blocks", "complete with a negative record count", func(ctx context.Context, c *client.Client) error {
 			_, err := c.CompleteDataset(ctx, "target", -1)
 			return err
-		}, client.ErrValidation, "", false},
+		}, client.ErrValidation, `completing dataset "target": record count -1 is negative`, false},
+		{"blocks", "complete with an invalid dataset name", func(ctx context.Context, c *client.Client) error {
+			_, err := c.CompleteDataset(ctx, "Target Set", 0)
+			return err
+		}, client.ErrValidation, `dataset name "Target Set"`, false},
 		{"blocks", "complete with a count the server does not hold", func(ctx context.Context, c *client.Client) error {
 			_, err := c.CompleteDataset(ctx, "target", 5)
 			return err

@@ -115,6 +115,9 @@ func (c *Client) CreateDataset(ctx context.Context, name string, columns map[str
 
 // GetDataset returns a dataset's full details.
 func (c *Client) GetDataset(ctx context.Context, name string) (*Dataset, error) {
+	if err := ValidateDatasetName(name); err != nil {
+		return nil, err
+	}
 	body, err := c.do(ctx, call{
 		op:       "Dataset_GetByName",
 		retry500: true,
@@ -215,6 +218,10 @@ func (c *Client) ListDatasets(ctx context.Context, opts ListDatasetsOptions) ite
 // text survives exactly. An error ends the sequence after it is yielded.
 func (c *Client) ReadRecords(ctx context.Context, dataset string) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
+		if err := ValidateDatasetName(dataset); err != nil {
+			yield(nil, err)
+			return
+		}
 		for page := int32(1); ; page++ {
 			params := &gen.DatasetGetDataParams{Page: &page}
 			body, err := c.do(ctx, call{

@@ -160,6 +160,9 @@ func (c *Client) StartJob(ctx context.Context, job NewJob) (*Job, error) {
 
 // GetJob returns a job's full details; poll it (or use WaitJob) to follow progress.
 func (c *Client) GetJob(ctx context.Context, name string) (*Job, error) {
+	if err := ValidateJobName(name); err != nil {
+		return nil, err
+	}
 	body, err := c.do(ctx, call{
 		op:       "Job_GetByName",
 		retry500: true,

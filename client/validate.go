@@ -2,6 +2,7 @@ package client
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -34,7 +35,7 @@ func ValidateJobName(name string) error {
 		return invalid("job name %q is not valid UTF-8", name)
 	}
 	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) {
 			return invalid("job name %q must not contain control characters", name)
 		}
 		if strings.ContainsRune(`/:*?"<>|\`, r) {

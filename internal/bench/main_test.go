@@ -23,7 +23,7 @@ func TestRunSmall(t *testing.T) {
 	}
 	var out, status bytes.Buffer
 	cfg := config{
-		latency: time.Millisecond, sizes: []int{2000, 3500}, settings: []int{2, 8}, runs: 2, naiveRuns: 1,
+		latency: time.Millisecond, sizes: []int{2000, 3500}, settings: []int{2, 8}, runs: 2, slowRuns: 1, naiveRuns: 1,
 		ingestN: ingestBlocks * 1000, out: &out, status: &status,
 	}
 	if _, err := run(context.Background(), cfg); err != nil {
@@ -34,7 +34,8 @@ func TestRunSmall(t *testing.T) {
 		"encode/n=3500/ours/records_per_s", "encode/n=3500/baseline/allocs_per_record", "encode/n=2000/speedup",
 		"ingest/n=64000/raw/c=8/records_per_s", "ingest/n=64000/ours/c=8/records_per_s",
 		"upload/n=2000/naive/c=1/seconds", "upload/n=3500/ours/c=2/records_per_s", "upload/n=3500/ours/c=8/over_bound",
-		"upload/n=3500/ours/c=8/naive_over_ours", "upload/n=3500/ours/c=8/bytes_per_record",
+		"upload/n=3500/ours/c=8/naive_over_ours", "upload/n=3500/ours/c=8/body_bytes_per_record", "upload/n=3500/ours/c=8/wire_bytes_per_record",
+		"upload/n=2000/naive/c=1/wire_bytes_per_record", "encode/n=2000/ours/body_bytes_per_record",
 		"upload/n=3500/ours/c=8/allocs_per_record", "upload/n=3500/ours/c=8/peak_heap_bytes",
 		"cli/n=2000/peak_rss_bytes", "cli/n=3500/peak_rss_bytes", "wall_seconds",
 	} {

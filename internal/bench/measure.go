@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ type sample struct {
 	elapsed  time.Duration
 	records  int64
 	bytes    int64  // request-body (or encoded-body) bytes
+	written  int64  // bytes this process passed to write and send system calls (-1: unknown)
 	mallocs  uint64 // heap allocations made by this process during the run
 	peakHeap uint64 // highest heap in use seen during the run, bytes
 }
@@ -40,12 +42,39 @@ func measure(fn func() (records, bytes int64, err error)) (sample, error) {
 	hs := startHeapSampler(2 * time.Millisecond)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	w0 := writtenBytes()
 	start := time.Now()
 	recs, n, err := fn()
 	el := time.Since(start)
+	w1 := writtenBytes()
 	runtime.ReadMemStats(&after)
 	peak := hs.stop()
-	return sample{elapsed: el, records: recs, bytes: n, mallocs: after.Mallocs - before.Mallocs, peakHeap: peak}, err
+	written := int64(-1)
+	if w0 >= 0 && w1 >= 0 {
+		written = w1 - w0
+	}
+	return sample{elapsed: el, records: recs, bytes: n, written: written, mallocs: after.Mallocs - before.Mallocs, peakHeap: peak}, err
+}
+
+// writtenBytes returns the bytes this process has passed to write and send system calls (wchar in
+// /proc/self/io), or -1 when it cannot tell. During an upload the process writes nothing but its
+// requests, so the difference over the upload is the HTTP requests' bytes on the wire, headers
+// included (TCP/IP framing excluded).
+func writtenBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "wchar:"); ok {
+			v, err := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return v
+		}
+	}
+	return -1
 }
 
 // heapSampler records the highest heap in use seen by a goroutine polling runtime/metrics.

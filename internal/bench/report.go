@@ -11,7 +11,8 @@ import (
 
 // stat is a figure measured over several runs.
 type stat struct {
-	vals []float64
+	vals    []float64
+	derived int // for a figure computed from medians: the runs of the figure it comes from
 }
 
 func (s *stat) add(v float64) { s.vals = append(s.vals, v) }
@@ -31,8 +32,11 @@ func (s *stat) median() float64 {
 }
 
 func (s *stat) runs() int {
-	if s == nil {
+	switch {
+	case s == nil:
 		return 0
+	case s.derived > 0:
+		return s.derived
 	}
 	return len(s.vals)
 }
@@ -58,6 +62,15 @@ func (f *figures) add(name, unit string, v float64) {
 		f.order = append(f.order, name)
 	}
 	s.add(v)
+}
+
+// derive records a figure computed from medians, once: the runs it reports are those of figure from.
+func (f *figures) derive(name, unit string, v float64, from string) {
+	if _, ok := f.stats[name]; ok {
+		return
+	}
+	f.add(name, unit, v)
+	f.stats[name].derived = f.stats[from].runs()
 }
 
 // get returns the median of figure name (NaN when it was not measured).

@@ -6,9 +6,10 @@ import (
 	"runtime"
 	"syscall"
 	"testing"
+	"time"
 )
 
-// childEnv makes the test binary, run as a child, touch childMiB MiB and exit.
+// childEnv makes the test binary, run as a child, touch childMiB MiB, hold it a moment and exit.
 const (
 	childEnv = "PROCMEM_TEST_CHILD"
 	childMiB = 48
@@ -20,6 +21,7 @@ func TestMain(m *testing.M) {
 		for i := 0; i < len(b); i += 4096 {
 			b[i] = 1
 		}
+		time.Sleep(200 * time.Millisecond) // a sample taken while the child runs sees the peak
 		runtime.KeepAlive(b)
 		os.Exit(0)
 	}
@@ -38,7 +40,9 @@ func TestRunPeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if peak < childMiB<<20 || peak > (childMiB+64)<<20 {
+	// At least what the child touched; the upper bound leaves room for the race detector's shadow
+	// memory when the tests run with -race.
+	if peak < childMiB<<20 || peak > (3*childMiB+64)<<20 {
 		t.Errorf("peak %d MiB, want about %d MiB", peak>>20, childMiB)
 	}
 }

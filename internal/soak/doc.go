@@ -5,6 +5,8 @@
 //     then 503"), tokens expiring every second, for five fixed seeds, and checks the dataset record
 //     by record against the input.
 //   - TestInterruptAndResume* cancel uploads part way and resume them from the reported checkpoint.
+//   - TestRenewalAfterRevocationUsesAFreshToken checks that the retry after a 401 gets a token
+//     fetched after the refusal.
 //
 // The package has no code of its own; it exists for its tests.
 package soak

@@ -47,12 +47,21 @@ var tricky = func() [][]byte {
 
 // recordID is the id of record i; ids are unique and the same width, so that an id can be read
 // back from a stored record by position.
-func recordID(i int) string { return fmt.Sprintf("r%07d", i) }
+func recordID(i int) string { return string(appendID(nil, i)) }
+
+// appendID appends the id of record i: "r" and seven digits.
+func appendID(dst []byte, i int) []byte {
+	dst = append(dst, 'r')
+	for d := 1_000_000; d > 0; d /= 10 {
+		dst = append(dst, byte('0'+i/d%10))
+	}
+	return dst
+}
 
 // appendRecord appends record i as one JSON object, keys in a fixed order.
 func appendRecord(dst []byte, i int) []byte {
 	dst = append(dst, `{"id":"`...)
-	dst = append(dst, recordID(i)...)
+	dst = appendID(dst, i)
 	dst = append(dst, `","name":`...)
 	dst = append(dst, tricky[i%len(tricky)]...)
 	dst = append(dst, `,"city":`...)
