@@ -9,6 +9,9 @@ import (
 	"unicode/utf8"
 )
 
+// utf8BOM is the byte order mark some editors put at the start of a UTF-8 file.
+const utf8BOM = "\ufeff"
+
 // jsonLinesSource reads one JSON object per line.
 type jsonLinesSource struct {
 	r     *bufio.Reader
@@ -36,6 +39,9 @@ func (s *jsonLinesSource) Next(dst []byte) ([]byte, error) {
 			return dst, err
 		}
 		s.line++
+		if s.line == 1 {
+			line = bytes.TrimPrefix(line, []byte(utf8BOM)) // as NewCSVSource does
+		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			if err == io.EOF {

@@ -4,12 +4,14 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/internal/names"
 )
 
 // ValidateDatasetName checks a dataset name against the documented pattern ^[a-z][a-z0-9_]*$. The
 // error matches ErrValidation.
 func ValidateDatasetName(name string) error {
-	if !validName(name) {
+	if !names.Valid(name) {
 		return invalid("dataset name %q must start with a lower-case letter followed by lower-case letters, digits and underscores", name)
 	}
 	return nil
@@ -18,7 +20,7 @@ func ValidateDatasetName(name string) error {
 // ValidateColumnName checks a column name against the documented pattern ^[a-z][a-z0-9_]*$. The
 // error matches ErrValidation.
 func ValidateColumnName(name string) error {
-	if !validName(name) {
+	if !names.Valid(name) {
 		return invalid("column name %q must start with a lower-case letter followed by lower-case letters, digits and underscores", name)
 	}
 	return nil
@@ -43,18 +45,4 @@ func ValidateJobName(name string) error {
 		}
 	}
 	return nil
-}
-
-// validName reports whether s matches ^[a-z][a-z0-9_]*$.
-func validName(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

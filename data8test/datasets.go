@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/data8-toolkit/data8/internal/names"
+
 	"github.com/data8-toolkit/data8/gen"
 )
 
@@ -91,20 +93,6 @@ func (s *Server) rawRecords(d *dataset, from, n int) []json.RawMessage {
 	return out
 }
 
-// validName reports whether s matches ^[a-z][a-z0-9_]*$, the rule of dataset and column names.
-func validName(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 const namePatternMsg = "must match ^[a-z][a-z0-9_]*$"
 
 // datasetLocation is the URL of a dataset's full details.
@@ -178,14 +166,14 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	}
 	errs := map[string][]string{}
 	name := req.Body.Name
-	if !validName(name) {
+	if !names.Valid(name) {
 		errs["name"] = append(errs["name"], fmt.Sprintf("The name %q %s.", name, namePatternMsg))
 	}
 	if len(req.Body.Columns) == 0 {
 		errs["columns"] = append(errs["columns"], "A dataset needs at least one column.")
 	}
 	for _, c := range sortedKeys(req.Body.Columns) {
-		if !validName(c) {
+		if !names.Valid(c) {
 			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column name %q %s.", c, namePatternMsg))
 		}
 	}

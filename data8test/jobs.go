@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/data8-toolkit/data8/internal/names"
+
 	"github.com/data8-toolkit/data8/gen"
 )
 
@@ -352,7 +354,7 @@ func encodeOutput(recs []Record, inCols map[string]int32) (res output, err error
 			if _, ok := cols[k]; ok {
 				continue
 			}
-			if !validName(k) {
+			if !names.Valid(k) {
 				return res, fmt.Errorf("record %d of the output has a column %q; column names %s", i, k, namePatternMsg)
 			}
 			switch code, known := inCols[k]; {

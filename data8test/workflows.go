@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/data8-toolkit/data8/internal/names"
 )
 
 // Record is one record as a workflow sees it: column name → value (string, float64, bool or nil, as
@@ -124,7 +126,7 @@ func cleanContacts(ctx context.Context, in map[string][]Record, params map[strin
 	for k, v := range params {
 		switch k {
 		case "EmailFlagColumn":
-			if !validName(v) {
+			if !names.Valid(v) {
 				return nil, nil, fmt.Errorf("parameter EmailFlagColumn %q %s", v, namePatternMsg)
 			}
 			flagCol = v

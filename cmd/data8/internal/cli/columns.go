@@ -4,21 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-)
 
-// validColumnName reports whether s matches ^[a-z][a-z0-9_]*$, the contract's rule for dataset and column names.
-func validColumnName(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+	"github.com/data8-toolkit/data8/internal/names"
+)
 
 // mapColumnName turns a header such as "First Name" into a valid column name ("first_name"): lower case, every
 // run of characters other than a-z and 0-9 becomes one underscore, leading and trailing underscores go, and a
@@ -65,7 +53,7 @@ func parseColumnSpec(spec string) ([]columnSpec, error) {
 	for _, part := range strings.Split(spec, ",") {
 		name, code, hasCode := strings.Cut(strings.TrimSpace(part), ":")
 		c := columnSpec{Name: name}
-		if !validColumnName(name) {
+		if !names.Valid(name) {
 			return nil, fmt.Errorf("bad --columns %q: %q is not a valid column name (lower-case letter first, then a-z, 0-9 or _)", spec, name)
 		}
 		if seen[name] {

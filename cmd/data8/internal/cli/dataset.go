@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/data8-toolkit/data8/internal/names"
+
 	"github.com/data8-toolkit/data8/client"
 )
 
@@ -50,7 +52,7 @@ func yesNo(b bool) string {
 
 // checkDatasetName refuses a name the API would refuse, before anything is sent.
 func checkDatasetName(name string) error {
-	if !validColumnName(name) {
+	if !names.Valid(name) {
 		return usageErrorf("bad dataset name %q: want a lower-case letter, then lower-case letters, digits or _", name)
 	}
 	return nil

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/internal/names"
 )
 
 // fileFormat is the format of a record file.
@@ -110,7 +112,7 @@ func (m *columnMapper) column(raw string, position int) (string, error) {
 		return c, nil
 	}
 	col := raw
-	if !validColumnName(raw) {
+	if !names.Valid(raw) {
 		if !m.mapping {
 			return "", errors.New("is not a valid column name (a lower-case letter, then a-z, 0-9 or _); pass --map-columns to map names as data8 run does")
 		}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/internal/names"
 )
 
 // mapColumnNames maps headers as data8 run does: a valid column name is kept, any other is mapped with
@@ -42,7 +44,7 @@ func TestMapColumnNames(t *testing.T) {
 			t.Errorf("mapColumnNames(%q) = %q, want %q", c.in, got, c.want)
 		}
 		for _, name := range mapColumnNames(c.in) {
-			if !validColumnName(name) {
+			if !names.Valid(name) {
 				t.Errorf("%q is not a valid column name", name)
 			}
 		}
@@ -257,7 +259,7 @@ func FuzzJSONLinesInput(f *testing.F) {
 		}
 		for _, rec := range got {
 			for k, v := range rec {
-				if !validColumnName(k) {
+				if !names.Valid(k) {
 					t.Fatalf("key %q is not a valid column name", k)
 				}
 				if s, ok := v.(string); ok && !utf8.ValidString(s) {
