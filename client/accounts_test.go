@@ -87,7 +87,7 @@ func TestAPIKeysAndClientCredentials(t *testing.T) {
 // Against the shared server with every fault kind injected at random, an upload still stores each
 // record exactly once, in order.
 func TestUploadUnderRandomFaults(t *testing.T) {
-	srv := newServer(t, data8test.WithFaultRate(0.3, 42), data8test.WithRetryAfter(0))
+	srv := newServer(t, data8test.WithFaultRate(0.3, 42, data8test.FaultKinds()...), data8test.WithRetryAfter(0))
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 10}))
 	ctx := context.Background()
 	ds, res, err := c.UploadDataset(ctx, "faulty", map[string]int{"id": 0, "name": 0, "n": 1}, client.Records(testRecords(10001)), client.UploadOptions{BlockSize: 250, Concurrency: 8})

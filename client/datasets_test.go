@@ -16,48 +16,25 @@ import (
 	"github.com/data8-toolkit/data8/data8test"
 )
 
-// firstFails sets up a client whose first request of op (by method and path) fails: with a fault
-// data8test injects when kind is set, else with the gateway's loss l. posts counts the requests of
-// op the client sent.
-func firstFails(t *testing.T, srv *data8test.Server, op, method, path string, kind data8test.FaultKind, l loss) (c *client.Client, posts func() int) {
-	t.Helper()
-	if kind != 0 {
-		return newClient(srv), func() int { return srv.RequestCount(op) }
-	}
-	var hits counter[string]
-	g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == method && r.URL.Path == path && hits.add(path) == 1 {
-			g.fail(w, r, l)
-			return true
-		}
-		return false
-	})
-	return g.client(), func() int { return hits.get(path) }
-}
-
 func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 	cols := map[string]int{"firstname": 0, "priority": 1}
 	cases := []struct {
 		name      string
-		kind      data8test.FaultKind // a fault data8test injects, or
-		loss      loss                // a gateway's
+		kind      data8test.FaultKind // the first POST's fault
 		wantPosts int
 	}{
 		{name: "created, then 503", kind: data8test.FaultStored503, wantPosts: 1},
-		{name: "created, then 500", loss: loss{status: 500, handled: true}, wantPosts: 1},
-		{name: "created, then the connection drops", loss: loss{handled: true}, wantPosts: 1},
+		{name: "created, then 500", kind: data8test.FaultStored500, wantPosts: 1},
+		{name: "created, then the connection drops", kind: data8test.FaultStoredDrop, wantPosts: 1},
 		{name: "not created, connection dropped", kind: data8test.FaultDrop, wantPosts: 2},
 		{name: "not created, 503", kind: data8test.Fault503, wantPosts: 2},
-		{name: "not created, 502", loss: loss{status: 502}, wantPosts: 2},
+		{name: "not created, 502", kind: data8test.Fault502, wantPosts: 2},
+		{name: "not created, 504", kind: data8test.Fault504, wantPosts: 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []data8test.Option
-			if tc.kind != 0 {
-				opts = append(opts, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 1, Kind: tc.kind}))
-			}
-			srv := newServer(t, opts...)
-			c, posts := firstFails(t, srv, data8test.OpDatasetCreate, "POST", "/Dataset", tc.kind, tc.loss)
+			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 1, Kind: tc.kind}))
+			c := newClient(srv)
 			d, err := c.CreateDataset(context.Background(), "contacts", cols)
 			if err != nil {
 				t.Fatal(err)
@@ -66,8 +43,11 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 			if !reflect.DeepEqual(d, want) {
 				t.Errorf("dataset = %+v, want %+v", d, want)
 			}
-			if n := posts(); n != tc.wantPosts {
+			if n := srv.RequestCount(data8test.OpDatasetCreate); n != tc.wantPosts {
 				t.Errorf("%d POSTs, want %d", n, tc.wantPosts)
+			}
+			if n := srv.FaultCounts()[tc.kind]; n != 1 {
+				t.Errorf("%d %v faults injected, want 1", n, tc.kind)
 			}
 			if info, ok := srv.DatasetInfo("contacts"); !ok || len(info.Columns) != 2 || info.Completed || !info.Input {
 				t.Errorf("server holds %+v (%v)", info, ok)
@@ -158,26 +138,23 @@ func TestUploadDatasetAndResume(t *testing.T) {
 	// The first upload of block 5 gains a column on the way (the client checks its records against
 	// the columns, so only the wire can make one the server refuses); the server answers 400, which
 	// stops the first run.
-	var attempts counter[int]
-	g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
-		if r.Method != http.MethodPatch {
-			return false
+	sp := newSpy(t)
+	sp.before = func(r *http.Request, up *upload) error {
+		if up == nil || up.block != 5 || up.attempt != 1 {
+			return nil
 		}
-		b := blockOf(r)
-		if attempts.add(b) == 1 && b == 5 {
-			var body struct {
-				BlockNumber int              `json:"blockNumber"`
-				Records     []map[string]any `json:"records"`
-			}
-			if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-				t.Error(err)
-			}
-			body.Records[0]["foo"] = "x"
-			setBody(r, body)
+		var body struct {
+			BlockNumber int              `json:"blockNumber"`
+			Records     []map[string]any `json:"records"`
 		}
-		return false
-	})
-	c := g.client()
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			return err
+		}
+		body.Records[0]["foo"] = "x"
+		setBody(r, body)
+		return nil
+	}
+	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
 	var checkpoint int
 	_, res, err := c.UploadDataset(context.Background(), "people", cols, client.Records(testRecords(2000)), client.UploadOptions{
 		BlockSize: 100, Concurrency: 1,
@@ -204,12 +181,13 @@ func TestUploadDatasetAndResume(t *testing.T) {
 		t.Errorf("dataset = %+v", d)
 	}
 	wantRecords(t, srv, "people", 2000)
+	attempts := sp.blockAttempts()
 	for b := range 20 {
 		want := 1
 		if b == 5 {
 			want = 2
 		}
-		if n := attempts.get(b); n != want {
+		if n := attempts[b]; n != want {
 			t.Errorf("block %d sent %d times, want %d", b, n, want)
 		}
 	}

@@ -2,16 +2,19 @@ package client_test
 
 // The client's tests run against data8test, the shared stand-in for Data8, with Validate and
 // StrictRequests on: every request the client sends and every answer the server gives is checked
-// against the spec. Two small tools complete it:
+// against the spec. Its fault injection gives every failure the retry tests need (500, a proxy's
+// 502 and 504 pages, 503 and 429 with Retry-After in seconds or as an HTTP date, dropped
+// connections, and requests handled and then their answers lost), scripted by call or by block.
+// One small tool completes it:
 //
 //   - spy sits in the client's transport and watches requests on their way to the server, never
 //     answering one: it logs block uploads, and a test can hold a request there or act when one
-//     leaves or its answer comes (expire the tokens, say);
-//   - gateway is a minimal HTTP front that passes everything to the server except what data8test
-//     cannot do itself: a proxy's 502, 504 or HTML page, a 501, a 503 or 429 with a Retry-After of
-//     the test's choosing, a request handled and then its answer lost to a 5xx or a dropped
-//     connection, a token endpoint or API that echoes a secret, a block altered on the way so that
-//     the server refuses it, an answer in .NET's wire form.
+//     leaves or its answer comes (expire the tokens, say). What only the wire can make, it makes
+//     there: a block altered on the way so that the server refuses it, an answer put in .NET's
+//     wire form.
+//
+// Only what no faithful server does is answered by hand, by a tiny httptest handler in the test
+// that needs it: a token endpoint or API that echoes a secret, a 501.
 
 import (
 	"bytes"
@@ -19,11 +22,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -91,8 +90,10 @@ func wantRecords(t *testing.T, srv *data8test.Server, dataset string, n int) {
 
 // spy is a transport in front of a data8test server that watches what the client sends. It logs
 // every block upload; before, when set, runs as a request leaves (a non-nil error is returned as
-// the request's transport error, and nothing is sent) and after, when set, when its answer has come.
-// up is nil for a request that is not a block upload. The spy never answers for the server.
+// the request's transport error, and nothing is sent; it may replace the body of r, a copy of the
+// client's request, with setBody) and after, when set, when its answer has come (it may replace
+// the answer's body). up is nil for a request that is not a block upload, and logs the block as
+// the client sent it. The spy never answers for the server.
 type spy struct {
 	next   *http.Transport
 	before func(r *http.Request, up *upload) error
@@ -121,6 +122,7 @@ func newSpy(t *testing.T) *spy {
 func (s *spy) httpClient() *http.Client { return &http.Client{Transport: s, Timeout: time.Minute} }
 
 func (s *spy) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context()) // a RoundTripper must not change the client's request
 	var up *upload
 	if r.Method == http.MethodPatch && r.GetBody != nil {
 		body, err := r.GetBody()
@@ -192,128 +194,6 @@ func (s *spy) uploadCount() int {
 	return len(s.uploads)
 }
 
-// gateway is a minimal HTTP front for a data8test server: hook, when set, may answer a request
-// itself (returning true); every other request is passed to the server as it is.
-type gateway struct {
-	URL   string
-	srv   *data8test.Server
-	proxy *httputil.ReverseProxy
-}
-
-func newGateway(t *testing.T, srv *data8test.Server, hook func(g *gateway, w http.ResponseWriter, r *http.Request) bool) *gateway {
-	t.Helper()
-	target, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	g := &gateway{srv: srv, proxy: &httputil.ReverseProxy{
-		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
-		Transport: tr,
-		ErrorLog:  log.New(io.Discard, "", 0), // requests the client abandons are expected
-	}}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hook == nil || !hook(g, w, r) {
-			g.proxy.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(func() {
-		hs.Close()
-		tr.CloseIdleConnections()
-	})
-	g.URL = hs.URL
-	return g
-}
-
-// client returns a client that reaches the API and the token endpoint through the gateway, with a
-// retry policy that never sleeps (opts may replace it).
-func (g *gateway) client(opts ...client.Option) *client.Client {
-	return newClient(g.srv, append([]client.Option{client.WithBaseURL(g.URL), client.WithTokenURL(g.URL + "/connect/token")}, opts...)...)
-}
-
-// loss is an answer the gateway gives instead of the server's.
-type loss struct {
-	status     int    // answer with this status and a problem body; 0 drops the connection instead
-	retryAfter string // the answer's Retry-After, if any
-	handled    bool   // pass the request to the server first (it takes effect), then lose its answer
-}
-
-// fail gives l's answer to r.
-func (g *gateway) fail(w http.ResponseWriter, r *http.Request, l loss) {
-	if l.handled {
-		g.proxy.ServeHTTP(httptest.NewRecorder(), r)
-	}
-	if l.status == 0 {
-		dropConn(w)
-		return
-	}
-	if l.retryAfter != "" {
-		w.Header().Set("Retry-After", l.retryAfter)
-	}
-	problem(w, l.status)
-}
-
-// problem answers status with a problem details body.
-func problem(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status})
-}
-
-// dropConn closes the connection without an answer.
-func dropConn(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	conn.Close()
-}
-
-// blockOf reads the block number of a block upload, leaving the body to be read again.
-func blockOf(r *http.Request) int {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	var b struct {
-		BlockNumber int `json:"blockNumber"`
-	}
-	json.Unmarshal(body, &b)
-	return b.BlockNumber
-}
-
-// counter counts by key, safely for concurrent handlers.
-type counter[K comparable] struct {
-	mu sync.Mutex
-	n  map[K]int
-}
-
-// add counts one more of key and returns the count.
-func (c *counter[K]) add(key K) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n == nil {
-		c.n = map[K]int{}
-	}
-	c.n[key]++
-	return c.n[key]
-}
-
-func (c *counter[K]) get(key K) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[key]
-}
-
-// all returns a copy of the counts.
-func (c *counter[K]) all() map[K]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[K]int, len(c.n))
-	for k, v := range c.n {
-		out[k] = v
-	}
-	return out
-}
-
 // checkJitter checks retry delays chosen by full jitter when the i-th retry of a call has the ceiling
 // 100ms·2^(i-1): attempts gives each call's attempts (a call with n attempts made n-1 retries). The
 // delays may come in any order; they fit when, both sorted, each is below its ceiling.
@@ -344,5 +224,6 @@ func checkJitter(t *testing.T, delays []time.Duration, attempts map[int]int) {
 func setBody(r *http.Request, v any) {
 	b, _ := json.Marshal(v)
 	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	r.ContentLength = int64(len(b))
 }

@@ -32,23 +32,21 @@ func inputDataset(t *testing.T, c *client.Client, name string) {
 func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		kind      data8test.FaultKind // a fault data8test injects, or
-		loss      loss                // a gateway's
+		kind      data8test.FaultKind // the first POST's fault
 		wantPosts int
 	}{
 		{name: "started, then 503", kind: data8test.FaultStored503, wantPosts: 1},
-		{name: "started, then 502", loss: loss{status: 502, handled: true}, wantPosts: 1},
-		{name: "started, then the connection drops", loss: loss{handled: true}, wantPosts: 1},
+		{name: "started, then 500", kind: data8test.FaultStored500, wantPosts: 1},
+		{name: "started, then the connection drops", kind: data8test.FaultStoredDrop, wantPosts: 1},
 		{name: "not started, 503", kind: data8test.Fault503, wantPosts: 2},
+		{name: "not started, 502", kind: data8test.Fault502, wantPosts: 2},
 		{name: "not started, connection dropped", kind: data8test.FaultDrop, wantPosts: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := []data8test.Option{data8test.WithJobDuration(time.Hour)}
-			if tc.kind != 0 {
-				opts = append(opts, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 1, Kind: tc.kind}))
-			}
-			srv := newServer(t, opts...)
-			c, posts := firstFails(t, srv, data8test.OpJobCreateJob, "POST", "/Job", tc.kind, tc.loss)
+			srv := newServer(t, data8test.WithJobDuration(time.Hour),
+				data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 1, Kind: tc.kind}))
+			c := newClient(srv)
+			posts := func() int { return srv.RequestCount(data8test.OpJobCreateJob) }
 			inputDataset(t, c, "ds")
 			j, err := c.StartJob(context.Background(), client.NewJob{Name: "Contact check 12", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
 			if err != nil {
@@ -62,6 +60,9 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 			}
 			if _, ok := srv.JobInfo("Contact check 12"); !ok {
 				t.Error("the server has no such job")
+			}
+			if n := srv.FaultCounts()[tc.kind]; n != 1 {
+				t.Errorf("%d %v faults injected, want 1", n, tc.kind)
 			}
 		})
 	}
@@ -131,18 +132,18 @@ func TestWaitJob(t *testing.T) {
 	// A running job's percentComplete is 1 with no duration; its completedAt is .NET's unset time.
 	srv := newServer(t, data8test.WithWorkflow(gated), data8test.WithJobDuration(0), data8test.WithDotNetUnsetTimes())
 	// Data8, a .NET service, sends that time without a zone, and members the client does not know:
-	// the gateway puts the server's jobs in that form.
+	// the spy puts the server's jobs in that form on their way to the client.
 	var rewrites atomic.Int32
-	g := newGateway(t, srv, nil)
-	g.proxy.ModifyResponse = func(resp *http.Response) error {
-		if resp.Request.Method != http.MethodGet || !strings.HasPrefix(resp.Request.URL.Path, "/Job/") || resp.StatusCode != http.StatusOK {
-			return nil
+	sp := newSpy(t)
+	sp.after = func(r *http.Request, _ *upload, resp *http.Response) {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/Job/") || resp.StatusCode != http.StatusOK {
+			return
 		}
 		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return err
-		}
 		resp.Body.Close()
+		if err != nil {
+			t.Error(err)
+		}
 		if bytes.Contains(b, []byte(`"completedAt":"0001-01-01T00:00:00Z"`)) {
 			rewrites.Add(1)
 			b = bytes.Replace(b, []byte(`"completedAt":"0001-01-01T00:00:00Z"`), []byte(`"completedAt":"0001-01-01T00:00:00"`), 1)
@@ -151,7 +152,6 @@ func TestWaitJob(t *testing.T) {
 		resp.Body = io.NopCloser(bytes.NewReader(b))
 		resp.ContentLength = int64(len(b))
 		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
-		return nil
 	}
 	// The sleeper records the poll delays; at the second it lets the first job finish, and waits
 	// until it has.
@@ -171,7 +171,7 @@ func TestWaitJob(t *testing.T) {
 		}
 		return context.Cause(ctx)
 	}
-	c := g.client(client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep}))
+	c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep}))
 	ctx := context.Background()
 	inputDataset(t, c, "people")
 	if _, err := c.StartJob(ctx, client.NewJob{Name: "Long job", WorkflowName: "Gated", InputDatasets: map[string]string{"Input": "people"}}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,72 +37,80 @@ func (r *recorder) get() []time.Duration {
 	return append([]time.Duration(nil), r.delays...)
 }
 
-// isRetryAfterSeconds reports whether v is a Retry-After data8test can send: whole seconds.
-func isRetryAfterSeconds(v string) bool {
-	_, err := strconv.Atoi(v)
-	return err == nil
-}
-
 func TestRetryAfterIsHonoured(t *testing.T) {
-	now := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	cases := []struct {
 		name       string
-		retryAfter string
+		retryAfter time.Duration // the server's Retry-After
+		date       bool          // sent as an HTTP date rather than in seconds
 		policy     client.RetryPolicy
 		want       time.Duration
 	}{
-		{name: "seconds", retryAfter: "7", want: 7 * time.Second},
-		{name: "zero", retryAfter: "0", want: 0},
-		{name: "HTTP date", retryAfter: now.Add(12 * time.Second).Format(http.TimeFormat), want: 12 * time.Second},
-		{name: "HTTP date in the past", retryAfter: now.Add(-time.Hour).Format(http.TimeFormat), want: 0},
-		{name: "clamped to the default 60s", retryAfter: "3600", want: 60 * time.Second},
-		{name: "clamped to MaxRetryAfter", retryAfter: "45", policy: client.RetryPolicy{MaxRetryAfter: 30 * time.Second}, want: 30 * time.Second},
-		{name: "HTTP date clamped", retryAfter: now.Add(2 * time.Hour).Format(http.TimeFormat), want: 60 * time.Second},
+		{name: "seconds", retryAfter: 7 * time.Second, want: 7 * time.Second},
+		{name: "zero", retryAfter: 0, want: 0},
+		{name: "HTTP date", retryAfter: 12 * time.Second, date: true, want: 12 * time.Second},
+		{name: "HTTP date in the past", retryAfter: -time.Hour, date: true, want: 0},
+		{name: "clamped to the default 60s", retryAfter: time.Hour, want: 60 * time.Second},
+		{name: "clamped to MaxRetryAfter", retryAfter: 45 * time.Second, policy: client.RetryPolicy{MaxRetryAfter: 30 * time.Second}, want: 30 * time.Second},
+		{name: "HTTP date clamped", retryAfter: 2 * time.Hour, date: true, want: 60 * time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, status := range []int{429, 503} {
-				rec := &recorder{}
-				p := tc.policy
-				p.Sleep, p.Now = rec.sleep, func() time.Time { return now }
-				var c *client.Client
-				requests := func() int { return 0 }
-				if status == 429 && isRetryAfterSeconds(tc.retryAfter) {
-					// data8test sends a 429 with Retry-After in whole seconds itself.
-					secs, _ := strconv.Atoi(tc.retryAfter)
-					srv := newServer(t, data8test.WithRetryAfter(time.Duration(secs)*time.Second),
-						data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 1, Kind: data8test.Fault429}))
-					c = newClient(srv, client.WithRetryPolicy(p))
-					createDataset(t, c, "ds", "a")
-					requests = func() int { return srv.RequestCount(data8test.OpDatasetGetByName) }
-				} else {
-					// A 503 with Retry-After, or a Retry-After as an HTTP date, comes from a gateway.
-					srv := newServer(t)
-					var hits counter[string]
-					g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
-						if r.Method == http.MethodGet && r.URL.Path == "/Dataset/ds" && hits.add(r.URL.Path) == 1 {
-							g.fail(w, r, loss{status: status, retryAfter: tc.retryAfter})
-							return true
+			for _, kind := range []data8test.FaultKind{data8test.Fault429, data8test.Fault503RetryAfter} {
+				opts := []data8test.Option{data8test.WithRetryAfter(tc.retryAfter),
+					data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 1, Kind: kind})}
+				if tc.date {
+					opts = append(opts, data8test.WithRetryAfterDate())
+				}
+				srv := newServer(t, opts...)
+				// The spy keeps the fault's Retry-After and Date; the policy's clock reads that Date,
+				// as if the client's clock agreed with the server's.
+				var (
+					mu         sync.Mutex
+					retryAfter string
+					date       = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+				)
+				sp := newSpy(t)
+				sp.after = func(_ *http.Request, _ *upload, resp *http.Response) {
+					if v := resp.Header.Get("Retry-After"); v != "" {
+						d, err := http.ParseTime(resp.Header.Get("Date"))
+						if err != nil {
+							t.Errorf("Date %q: %v", resp.Header.Get("Date"), err)
 						}
-						return false
-					})
-					c = g.client(client.WithRetryPolicy(p))
-					createDataset(t, c, "ds", "a")
-					requests = func() int {
-						if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 1 {
-							t.Errorf("status %d: the server got %d requests, want 1 (the retry)", status, n)
-						}
-						return hits.get("/Dataset/ds")
+						mu.Lock()
+						retryAfter, date = v, d
+						mu.Unlock()
 					}
 				}
+				rec := &recorder{}
+				p := tc.policy
+				p.Sleep = rec.sleep
+				p.Now = func() time.Time {
+					mu.Lock()
+					defer mu.Unlock()
+					return date
+				}
+				c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(p))
+				createDataset(t, c, "ds", "a")
 				if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
 					t.Fatal(err)
 				}
-				if got := rec.get(); len(got) != 1 || got[0] != tc.want {
-					t.Errorf("status %d: delays %v, want [%v]", status, got, tc.want)
+				mu.Lock()
+				if tc.date {
+					if at, err := http.ParseTime(retryAfter); err != nil || at.Sub(date) != tc.retryAfter {
+						t.Errorf("%v: Retry-After %q with Date %v, want an HTTP date %v later", kind, retryAfter, date, tc.retryAfter)
+					}
+				} else if want := strconv.Itoa(int(max(0, tc.retryAfter/time.Second))); retryAfter != want {
+					t.Errorf("%v: Retry-After %q, want %q", kind, retryAfter, want)
 				}
-				if n := requests(); n != 2 {
-					t.Errorf("status %d: %d requests, want 2", status, n)
+				mu.Unlock()
+				if got := rec.get(); len(got) != 1 || got[0] != tc.want {
+					t.Errorf("%v: delays %v, want [%v]", kind, got, tc.want)
+				}
+				if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 2 {
+					t.Errorf("%v: %d requests, want 2", kind, n)
+				}
+				if n := srv.FaultCounts()[kind]; n != 1 {
+					t.Errorf("%v: %d faults injected, want 1", kind, n)
 				}
 			}
 		})
@@ -181,25 +190,32 @@ func TestRetryByMethod(t *testing.T) {
 			}
 		})
 	}
-	// data8test never answers 501; a gateway does.
+	// data8test never answers 501 (no faithful server does); a tiny handler does.
 	t.Run("GET does not retry 501", func(t *testing.T) {
-		srv := newServer(t)
-		var hits counter[string]
-		g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
-			if r.URL.Path == "/Dataset/ds" && hits.add(r.URL.Path) == 1 {
-				g.fail(w, r, loss{status: 501})
-				return true
-			}
-			return false
-		})
-		c := g.client()
-		createDataset(t, c, "ds", "a")
+		var mu sync.Mutex
+		var hits []string
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hits = append(hits, r.Method+" "+r.URL.Path)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(501)
+			io.WriteString(w, `{"type":"about:blank","title":"Not Implemented","status":501}`)
+		}))
+		defer hs.Close()
+		c, err := client.New(client.WithBaseURL(hs.URL), client.WithBearerToken("a-static-token"), client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
 		var ae *client.APIError
-		if _, err := c.GetDataset(context.Background(), "ds"); !errors.As(err, &ae) || ae.StatusCode != 501 {
+		if _, err := c.GetDataset(context.Background(), "ds"); !errors.As(err, &ae) || ae.StatusCode != 501 || ae.Problem.Title != "Not Implemented" {
 			t.Errorf("error %v, want the 501", err)
 		}
-		if n := hits.get("/Dataset/ds"); n != 1 {
-			t.Errorf("%d requests, want 1", n)
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(hits, []string{"GET /Dataset/ds"}) {
+			t.Errorf("requests %q, want one GET /Dataset/ds", hits)
 		}
 	})
 }
@@ -241,18 +257,9 @@ func TestCancelStopsRetrying(t *testing.T) {
 }
 
 func TestAPIErrorShape(t *testing.T) {
-	srv := newServer(t)
-	// A proxy's HTML error page comes from a gateway; the 404 from the server.
-	g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path == "/Dataset/html" {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(502)
-			w.Write([]byte("<html>bad gateway</html>"))
-			return true
-		}
-		return false
-	})
-	c := g.client(client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 1}))
+	// The 404 is the server's; the second call meets a proxy's HTML error page.
+	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 2, Kind: data8test.Fault502}))
+	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 1}))
 
 	_, err := c.GetDataset(context.Background(), "missing")
 	var ae *client.APIError
@@ -271,11 +278,15 @@ func TestAPIErrorShape(t *testing.T) {
 	}
 
 	_, err = c.GetDataset(context.Background(), "html")
-	if !errors.As(err, &ae) || string(ae.Body) != "<html>bad gateway</html>" || ae.Problem.Title != "" {
+	const page = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n"
+	if !errors.As(err, &ae) || string(ae.Body) != page || ae.Problem != (client.Problem{}) || ae.FieldErrors != nil || ae.StatusCode != 502 {
 		t.Errorf("APIError for an HTML body = %+v", ae)
 	}
 	if got, want := err.Error(), "data8: Dataset_GetByName: 502 Bad Gateway"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 2 {
+		t.Errorf("%d requests, want 2 (no retry with MaxAttempts 1)", n)
 	}
 }
 

@@ -128,11 +128,11 @@ func uploadThroughFaults(t *testing.T, srv *data8test.Server, c *client.Client, 
 }
 
 func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
-	// The fault kinds data8test injects itself, scripted by call number.
+	// Every fault kind data8test injects, scripted by call number and by block.
 	for _, kind := range data8test.FaultKinds() {
 		var opts []data8test.Option
 		var wantDelay time.Duration
-		if kind == data8test.Fault429 {
+		if kind == data8test.Fault429 || kind == data8test.Fault503RetryAfter {
 			opts, wantDelay = []data8test.Option{data8test.WithRetryAfter(2 * time.Second)}, 2*time.Second
 		}
 		t.Run(kind.String()+", one block at a time", func(t *testing.T) {
@@ -181,49 +181,28 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 				t.Errorf("%d %v faults injected, want 12", n, kind)
 			}
 		})
-	}
-
-	// Failures data8test does not inject, given by a gateway in front of it: every block's first
-	// attempt fails, and the second of blocks 3 and 7.
-	for _, tc := range []struct {
-		name      string
-		loss      loss
-		wantDelay time.Duration
-	}{
-		{name: "502", loss: loss{status: 502}},
-		{name: "504", loss: loss{status: 504}},
-		{name: "503 with Retry-After", loss: loss{status: 503, retryAfter: "3"}, wantDelay: 3 * time.Second},
-		{name: "stored then dropped connection", loss: loss{handled: true}},
-		{name: "stored then 502", loss: loss{status: 502, handled: true}},
-	} {
-		t.Run(tc.name+" from a gateway", func(t *testing.T) {
-			srv := newServer(t)
-			var attempts counter[int]
-			g := newGateway(t, srv, func(g *gateway, w http.ResponseWriter, r *http.Request) bool {
-				if r.Method != http.MethodPatch {
-					return false
-				}
-				b := blockOf(r)
-				if attempts.add(b) <= faultsOf(b) {
-					g.fail(w, r, tc.loss)
-					return true
-				}
-				return false
-			})
+		t.Run(kind.String()+", four blocks in flight, by block", func(t *testing.T) {
+			// Scripted by block, the faults fall on the same attempts however the blocks arrive:
+			// every block's first, and the second of blocks 3 and 7.
+			srv := newServer(t, append(opts, data8test.WithFaultScript(
+				data8test.Fault{Op: data8test.OpDatasetUploadBlock, Attempt: 1, Kind: kind},
+				data8test.Fault{Op: data8test.OpDatasetUploadBlock, Blocks: []int{3, 7}, Attempt: 2, Kind: kind},
+			))...)
+			sp := newSpy(t)
 			rec := &recorder{}
-			c := g.client(client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
-			uploadThroughFaults(t, srv, c, rec, 4, tc.wantDelay, attempts.all)
+			c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+			uploadThroughFaults(t, srv, c, rec, 4, wantDelay, sp.blockAttempts)
+			attempts := sp.blockAttempts()
 			for b := range 10 {
-				if n := attempts.get(b); n != faultsOf(b)+1 {
-					t.Errorf("block %d sent %d times, want %d", b, n, faultsOf(b)+1)
+				if attempts[b] != faultsOf(b)+1 {
+					t.Errorf("block %d sent %d times, want %d", b, attempts[b], faultsOf(b)+1)
 				}
 			}
-			want := 10 // the failed attempts never reached the server
-			if tc.loss.handled {
-				want = 22
+			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 22 {
+				t.Errorf("server got %d block uploads, want 22", n)
 			}
-			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != want {
-				t.Errorf("server got %d block uploads, want %d", n, want)
+			if n := srv.FaultCounts()[kind]; n != 12 {
+				t.Errorf("%d %v faults injected, want 12", n, kind)
 			}
 		})
 	}

@@ -21,10 +21,21 @@
 // # Knobs for tests
 //
 // WithTokenLifetime, WithLatency, WithJobDuration and WithWorkflow shape the server; WithFaultRate and
-// WithFaultScript inject faults (500, 503, 429 with Retry-After, a dropped connection, and "applied, then
-// 503") into API requests so that a client's retry handling can be tested; Validate checks every request and
-// response against the embedded OpenAPI document with kin-openapi and fails the test on a response that
-// breaks it; WithMutation breaks one documented rule on purpose, to test a test suite.
+// WithFaultScript inject faults into API requests so that a client's retry handling can be tested (see
+// FaultKind and Fault); Validate checks every request and response against the embedded OpenAPI document
+// with kin-openapi and fails the test on a response that breaks it; WithMutation breaks one documented
+// rule on purpose, to test a test suite.
+//
+// # Faults
+//
+// The fault kinds cover what a client meets in front of a real service: 500, 503, and a proxy's 502 and
+// 504 with an HTML page; 429 and 503 with a Retry-After in seconds or, with WithRetryAfterDate, as an
+// HTTP date (WithRetryAfter sets the delay); a dropped connection; and the ambiguous failures, where the
+// request was handled (a block stored, a dataset created) and then its answer lost to a 500, a 503 or a
+// dropped connection. A script (WithFaultScript) picks requests by operation and call number, or block
+// uploads by block number and attempt, which stays exact when a client has several blocks in flight; a
+// rate (WithFaultRate) draws faults at random from a seed. FaultCounts and RequestCounts tell a test what
+// was injected and sent.
 //
 // # Inspection
 //

@@ -26,6 +26,9 @@ type config struct {
 	script      []Fault
 	retryAfter  time.Duration
 
+	retryAfterDate bool
+	blockAttempts  *blockAttempts // the state of Fault.Attempt; each server gets its own
+
 	tb             TB
 	strictRequests bool
 
@@ -43,6 +46,7 @@ func defaultConfig() config {
 		jobDuration:   200 * time.Millisecond,
 		workflows:     []Workflow{Echo(), CleanContacts()},
 		retryAfter:    time.Second,
+		blockAttempts: &blockAttempts{},
 		mutations:     map[Mutation]bool{},
 	}
 }
@@ -92,9 +96,16 @@ func WithWorkflow(w Workflow) Option {
 // job as finished only when completedAt is present and not before submittedAt (D-14).
 func WithDotNetUnsetTimes() Option { return func(c *config) { c.dotNetUnset = true } }
 
-// WithRetryAfter sets the Retry-After of injected 429 faults, sent in whole seconds rounded up (default
-// one second; 0 sends "Retry-After: 0").
+// WithRetryAfter sets the Retry-After of injected Fault429 and Fault503RetryAfter faults, sent in
+// whole seconds rounded up (default one second; 0 or less sends "Retry-After: 0"), or as an HTTP
+// date with WithRetryAfterDate.
 func WithRetryAfter(d time.Duration) Option { return func(c *config) { c.retryAfter = d } }
+
+// WithRetryAfterDate makes injected faults send Retry-After as an HTTP date instead of seconds: the
+// answer's Date header plus the WithRetryAfter delay rounded up to whole seconds, so that a client
+// that measures from the Date header finds the delay exactly. A negative delay gives a date in the
+// past.
+func WithRetryAfterDate() Option { return func(c *config) { c.retryAfterDate = true } }
 
 // WithTokenFaults makes WithFaultRate inject faults into the token endpoint too (by default only API
 // requests get them; a Fault script can always name OpToken).
