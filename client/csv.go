@@ -36,6 +36,23 @@ const csvBufferSize = 64 << 10
 // name must be a valid column name (^[a-z][a-z0-9_]*$), and unique; a UTF-8 byte order mark before
 // the header is ignored. The source does not close r.
 func NewCSVSource(r io.Reader) (*CSVSource, error) {
+	return newCSVSource(r, nil)
+}
+
+// NewCSVSourceColumns is NewCSVSource for a file whose header row does not hold the column names
+// (a spreadsheet's "First Name", say): the header row is read and skipped, it must have exactly
+// len(columns) cells, and the records' keys are columns, in order, instead of the header's cells.
+// Each of columns must be a valid column name, and unique. The rows are read and checked as by
+// NewCSVSource, with the same allocation-free fast path.
+func NewCSVSourceColumns(r io.Reader, columns []string) (*CSVSource, error) {
+	if len(columns) == 0 {
+		return nil, invalidRecord("CSV columns: none given")
+	}
+	return newCSVSource(r, columns)
+}
+
+// newCSVSource reads the header row; the names are columns if not nil, else the header's cells.
+func newCSVSource(r io.Reader, columns []string) (*CSVSource, error) {
 	br := bufio.NewReaderSize(&stickyReader{r: r}, csvBufferSize)
 	cr := csv.NewReader(br) // reads from br itself: bufio.NewReader returns a large enough *bufio.Reader as it is
 	cr.ReuseRecord = true
@@ -46,17 +63,24 @@ func NewCSVSource(r io.Reader) (*CSVSource, error) {
 	if err != nil {
 		return nil, csvError(err)
 	}
+	where := "CSV header"
+	if columns != nil {
+		if len(header) != len(columns) {
+			return nil, invalidRecord("CSV header has %d cells, but %d columns are given", len(header), len(columns))
+		}
+		header, where = columns, "CSV columns"
+	}
 	s := &CSVSource{br: br, r: cr, columns: make([]string, len(header)), keys: make([][]byte, len(header))}
 	seen := make(map[string]bool, len(header))
 	for i, name := range header {
-		if i == 0 {
+		if i == 0 && columns == nil {
 			name = strings.TrimPrefix(name, "\uFEFF")
 		}
 		if err := ValidateColumnName(name); err != nil {
-			return nil, invalidRecord("CSV header, column %d: %q is not a valid column name (^[a-z][a-z0-9_]*$)", i+1, name)
+			return nil, invalidRecord("%s, column %d: %q is not a valid column name (^[a-z][a-z0-9_]*$)", where, i+1, name)
 		}
 		if seen[name] {
-			return nil, invalidRecord("CSV header: column %q appears twice", name)
+			return nil, invalidRecord("%s: column %q appears twice", where, name)
 		}
 		seen[name] = true
 		s.columns[i] = name
@@ -69,7 +93,7 @@ func NewCSVSource(r io.Reader) (*CSVSource, error) {
 	return s, nil
 }
 
-// Columns returns the column names from the header row.
+// Columns returns the column names from the header row (or those given to NewCSVSourceColumns).
 func (s *CSVSource) Columns() []string { return append([]string(nil), s.columns...) }
 
 // Next appends the next row, encoded as a JSON object, to dst; io.EOF after the last row.

@@ -238,3 +238,69 @@ func TestValidateNames(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONLinesSourceRenamedChecksKnownColumns checks that the known columns are checked against the
+// renamed keys, not the keys as written.
+func TestJSONLinesSourceRenamedChecksKnownColumns(t *testing.T) {
+	known := map[string]struct{}{"first_name": {}, "age": {}}
+	src := NewJSONLinesSourceRenamed(strings.NewReader("{\"First Name\":\"x\",\"age\":1}\n{\"First Name\":\"y\",\"zzz\":2}\n"), map[string]string{"First Name": "first_name"})
+	if err := src.(columnChecker).checkColumns(known); err != nil {
+		t.Fatal(err)
+	}
+	got, err := src.Next(nil)
+	if err != nil || string(got) != `{"first_name":"x","age":1}` {
+		t.Fatalf("first record %s, %v", got, err)
+	}
+	if _, err := src.Next(nil); err == nil || err.Error() != `data8: JSON Lines line 2: key "zzz" is not a column of the dataset` {
+		t.Fatalf("second record: %v", err)
+	}
+}
+
+// FuzzRenameKeys checks that renameKeys, on any object checkObject accepts, gives valid JSON that decodes
+// to the same object with the keys renamed.
+func FuzzRenameKeys(f *testing.F) {
+	for _, seed := range []string{`{"a":1}`, ` { "a" : "x" , "b\u0061":true,"c":null, "d":-1.5e3 } `, `{}`, `{"a":"\"","a":2}`} {
+		f.Add(seed)
+	}
+	rename := map[string]string{"a": "first_name", "ba": "b_a"}
+	f.Fuzz(func(t *testing.T, line string) {
+		if !utf8.ValidString(line) || checkObject([]byte(line), nil) != nil {
+			return
+		}
+		got := renameKeys([]byte("x"), []byte(line), rename)
+		if got[0] != 'x' {
+			t.Fatalf("dst overwritten: %s", got)
+		}
+		var in, out map[string]any
+		if err := json.Unmarshal([]byte(line), &in); err != nil {
+			t.Fatalf("checked line %q does not decode: %v", line, err)
+		}
+		if err := json.Unmarshal(got[1:], &out); err != nil {
+			t.Fatalf("renameKeys(%q) = %s: %v", line, got[1:], err)
+		}
+		want := map[string]any{}
+		for k, v := range in {
+			if r, ok := rename[k]; ok {
+				if _, clash := in[r]; clash {
+					return // two keys renamed to one: which value wins is not renameKeys's business
+				}
+				k = r
+			}
+			want[k] = v
+		}
+		if len(out) != len(want) {
+			t.Fatalf("renameKeys(%q) = %s, want %v", line, got[1:], want)
+		}
+		for k, v := range want {
+			if _, ok := out[k]; !ok || !jsonEqual(out[k], v) {
+				t.Fatalf("renameKeys(%q) = %s, want %v", line, got[1:], want)
+			}
+		}
+	})
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}

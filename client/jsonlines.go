@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +15,11 @@ const utf8BOM = "\ufeff"
 
 // jsonLinesSource reads one JSON object per line.
 type jsonLinesSource struct {
-	r     *bufio.Reader
-	line  int
-	buf   []byte // a line longer than the reader's buffer is gathered here
-	known map[string]struct{}
+	r      *bufio.Reader
+	line   int
+	buf    []byte // a line longer than the reader's buffer is gathered here
+	known  map[string]struct{}
+	rename map[string]string // NewJSONLinesSourceRenamed: key as written → column
 }
 
 // NewJSONLinesSource returns a source reading JSON Lines from r: each non-blank line must be one
@@ -26,6 +28,19 @@ type jsonLinesSource struct {
 // (matching ErrInvalidRecord). The source does not close r.
 func NewJSONLinesSource(r io.Reader) Source {
 	return &jsonLinesSource{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// NewJSONLinesSourceRenamed is NewJSONLinesSource for a file whose keys are not all column names
+// (a spreadsheet's "First Name", say): a key found in rename is replaced by rename[key] (a key not
+// in it is kept), and the values are copied as they are. The renamed records are checked as
+// NewJSONLinesSource checks them, the known columns against the renamed keys. Lines are re-encoded
+// only for the keys; with an empty rename the source is NewJSONLinesSource.
+func NewJSONLinesSourceRenamed(r io.Reader, rename map[string]string) Source {
+	s := &jsonLinesSource{r: bufio.NewReaderSize(r, 64<<10)}
+	if len(rename) > 0 {
+		s.rename = rename
+	}
+	return s
 }
 
 // Next appends the next line's object to dst; io.EOF after the last one.
@@ -52,10 +67,21 @@ func (s *jsonLinesSource) Next(dst []byte) ([]byte, error) {
 		if !utf8.Valid(line) {
 			return dst, invalidRecord("JSON Lines line %d: not valid UTF-8", s.line)
 		}
-		if cerr := checkObject(line, s.known); cerr != nil {
+		if s.rename == nil {
+			if cerr := checkObject(line, s.known); cerr != nil {
+				return dst, invalidRecord("JSON Lines line %d: %v", s.line, cerr)
+			}
+			return append(dst, line...), nil
+		}
+		if cerr := checkObject(line, nil); cerr != nil {
 			return dst, invalidRecord("JSON Lines line %d: %v", s.line, cerr)
 		}
-		return append(dst, line...), nil
+		start := len(dst)
+		dst = renameKeys(dst, line, s.rename)
+		if cerr := checkObject(dst[start:], s.known); cerr != nil {
+			return dst[:start], invalidRecord("JSON Lines line %d: %v", s.line, cerr)
+		}
+		return dst, nil
 	}
 }
 
@@ -76,4 +102,50 @@ func (s *jsonLinesSource) readLine() ([]byte, error) {
 func (s *jsonLinesSource) checkColumns(known map[string]struct{}) error {
 	s.known = known
 	return nil
+}
+
+// renameKeys appends the object b, which checkObject has accepted, to dst with each key found in
+// rename replaced by its new name; everything else is copied as it is.
+func renameKeys(dst, b []byte, rename map[string]string) []byte {
+	i := skipSpace(b, 0) + 1 // after '{'
+	dst = append(dst, '{')
+	for first := true; ; first = false {
+		i = skipSpace(b, i)
+		if b[i] == '}' {
+			return append(dst, '}')
+		}
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+		end, escaped, _ := scanString(b, i)
+		name := string(b[i+1 : end-1])
+		if escaped {
+			_ = json.Unmarshal(b[i:end], &name) // checkObject scanned it: a valid string
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		if col, ok := rename[name]; ok {
+			dst = appendJSONString(dst, col)
+		} else {
+			dst = append(dst, b[i:end]...)
+		}
+		dst = append(dst, ':')
+		i = skipSpace(b, skipSpace(b, end)+1) // after ':'
+		vend := i
+		switch c := b[i]; {
+		case c == '"':
+			vend, _, _ = scanString(b, i)
+		case c == 't':
+			vend = i + len("true")
+		case c == 'f':
+			vend = i + len("false")
+		case c == 'n':
+			vend = i + len("null")
+		default:
+			vend, _ = scanNumber(b, i)
+		}
+		dst = append(dst, b[i:vend]...)
+		i = vend
+	}
 }

@@ -105,20 +105,28 @@ func TestCSVSourceErrorsNameTheLine(t *testing.T) {
 func TestCSVSourceAllocations(t *testing.T) {
 	const row = "Jane,Smith,jane.smith@example.com,12 High Street,London,SW1A 1AA\n"
 	in := "first,last,email,street,town,postcode\n" + strings.Repeat(row, 2000)
-	src, err := client.NewCSVSource(strings.NewReader(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 0, 4096)
-	allocs := testing.AllocsPerRun(1000, func() {
-		buf, err = src.Next(buf[:0])
+	renamed := "First,Last,E-mail,Street,Town,Post Code\n" + strings.Repeat(row, 2000)
+	for name, open := range map[string]func() (*client.CSVSource, error){
+		"NewCSVSource": func() (*client.CSVSource, error) { return client.NewCSVSource(strings.NewReader(in)) },
+		"NewCSVSourceColumns": func() (*client.CSVSource, error) {
+			return client.NewCSVSourceColumns(strings.NewReader(renamed), []string{"first", "last", "email", "street", "town", "postcode"})
+		},
+	} {
+		src, err := open()
 		if err != nil {
 			t.Fatal(err)
 		}
-	})
-	// encoding/csv makes one string per row; the encoding adds nothing.
-	if allocs > 1 {
-		t.Errorf("%v allocations per record, want at most 1 (encoding/csv's row string)", allocs)
+		buf := make([]byte, 0, 4096)
+		allocs := testing.AllocsPerRun(1000, func() {
+			buf, err = src.Next(buf[:0])
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		// encoding/csv makes one string per row; the encoding adds nothing.
+		if allocs > 1 {
+			t.Errorf("%s: %v allocations per record, want at most 1 (encoding/csv's row string)", name, allocs)
+		}
 	}
 }
 
@@ -158,6 +166,74 @@ func TestJSONLinesSourceErrorsNameTheLine(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := drain(t, client.NewJSONLinesSource(strings.NewReader(tc.in)))
+		if err == nil || err.Error() != tc.want || !errors.Is(err, client.ErrInvalidRecord) {
+			t.Errorf("%q: error %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestCSVSourceColumns(t *testing.T) {
+	in := "\ufeffFirst Name,e-mail\nJane,\"j@x.com\"\n\nBob,b@y.com\n"
+	src, err := client.NewCSVSourceColumns(strings.NewReader(in), []string{"first_name", "e_mail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Columns(); !reflect.DeepEqual(got, []string{"first_name", "e_mail"}) {
+		t.Errorf("Columns() = %q", got)
+	}
+	got, err := drain(t, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{{"first_name": "Jane", "e_mail": "j@x.com"}, {"first_name": "Bob", "e_mail": "b@y.com"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("records %v", got)
+	}
+	// A ragged row is still an error naming the line.
+	src, _ = client.NewCSVSourceColumns(strings.NewReader("A B,C\n1,2\n3\n"), []string{"a", "c"})
+	if _, err := drain(t, src); err == nil || err.Error() != "data8: CSV line 3: 1 cells, but the header has 2 columns" {
+		t.Errorf("ragged row: %v", err)
+	}
+	for _, tc := range []struct {
+		cols []string
+		want string
+	}{
+		{[]string{"a"}, "data8: CSV header has 2 cells, but 1 columns are given"},
+		{[]string{"a", "B"}, `data8: CSV columns, column 2: "B" is not a valid column name (^[a-z][a-z0-9_]*$)`},
+		{[]string{"a", "a"}, `data8: CSV columns: column "a" appears twice`},
+		{nil, "data8: CSV columns: none given"},
+	} {
+		_, err := client.NewCSVSourceColumns(strings.NewReader("X,Y\n1,2\n"), tc.cols)
+		if err == nil || err.Error() != tc.want || !errors.Is(err, client.ErrInvalidRecord) {
+			t.Errorf("columns %q: error %v, want %q", tc.cols, err, tc.want)
+		}
+	}
+}
+
+func TestJSONLinesSourceRenamed(t *testing.T) {
+	rename := map[string]string{"First Name": "first_name", "e\"mail": "email"}
+	in := `{"First Name":"Jane","e\"mail":"j@x.com","age":41}` + "\n\n" +
+		` { "F\u0069rst Name" : "B\u00f6b" , "flag": true, "none": null, "e\"mail":"x" } ` + "\n" +
+		`{}` + "\n"
+	got, err := drain(t, client.NewJSONLinesSourceRenamed(strings.NewReader(in), rename))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{
+		{"first_name": "Jane", "email": "j@x.com", "age": 41.0},
+		{"first_name": "Böb", "flag": true, "none": nil, "email": "x"},
+		{},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("records %v", got)
+	}
+	// Lines are checked as NewJSONLinesSource checks them.
+	for _, tc := range []struct{ in, want string }{
+		{"{\"First Name\":1}\n{\"First Name\":[1]}\n", `data8: JSON Lines line 2: value of key "First Name" is an array; values must be strings, numbers, booleans or null`},
+		{"{\"First Name\":1,}\n", `data8: JSON Lines line 1: invalid JSON at byte 16: want a key`},
+		{"[1]\n", `data8: JSON Lines line 1: not a JSON object`},
+	} {
+		_, err := drain(t, client.NewJSONLinesSourceRenamed(strings.NewReader(tc.in), rename))
 		if err == nil || err.Error() != tc.want || !errors.Is(err, client.ErrInvalidRecord) {
 			t.Errorf("%q: error %v, want %q", tc.in, err, tc.want)
 		}

@@ -64,7 +64,7 @@ func (a *app) printAPIKey(k *client.APIKey, asJSON bool) error {
 	return t.flush()
 }
 
-// readCommand is the shape of the simple read commands: parse, build the client, print.
+// withClient builds the client, calls fn with it and closes it.
 func (a *app) withClient(fn func(c *client.Client) error) error {
 	c, err := a.newClient()
 	if err != nil {
@@ -74,14 +74,21 @@ func (a *app) withClient(fn func(c *client.Client) error) error {
 	return fn(c)
 }
 
+// fetchAndPrint is the shape of the commands that make one request and print its answer: it builds the
+// client, calls fetch and prints the result with print (as JSON when asJSON).
+func fetchAndPrint[T any](a *app, asJSON bool, fetch func(*client.Client) (T, error), print func(T, bool) error) error {
+	return a.withClient(func(c *client.Client) error {
+		v, err := fetch(c)
+		if err != nil {
+			return err
+		}
+		return print(v, asJSON)
+	})
+}
+
 func (a *app) cmdAPIKeyList(args []string) error {
 	fs := a.newFlagSet(a.cmd)
-	var of outputFlag
-	of.register(fs)
-	if _, err := a.parse(fs, cmdSpec{max: 0, description: "Lists the account's API keys for Data8's validation web services."}, args); err != nil {
-		return err
-	}
-	asJSON, err := of.json()
+	_, asJSON, err := a.parseOutput(fs, cmdSpec{max: 0, description: "Lists the account's API keys for Data8's validation web services."}, args)
 	if err != nil {
 		return err
 	}
@@ -123,12 +130,7 @@ func (a *app) cmdAPIKeyCreate(args []string) error {
 	expires := fs.String("expires", "", "`WHEN` the key stops working (RFC 3339 or YYYY-MM-DD)")
 	maxPerDay := fs.Int("max-per-day", -1, "the most requests (`N`) one IP address may make with the key in a day")
 	clientKey := fs.Bool("client-key", false, "a key used from web pages rather than servers")
-	var of outputFlag
-	of.register(fs)
-	if _, err := a.parse(fs, cmdSpec{max: 0, description: "Creates an API key for Data8's validation web services."}, args); err != nil {
-		return err
-	}
-	asJSON, err := of.json()
+	_, asJSON, err := a.parseOutput(fs, cmdSpec{max: 0, description: "Creates an API key for Data8's validation web services."}, args)
 	if err != nil {
 		return err
 	}
@@ -158,13 +160,7 @@ func (a *app) cmdAPIKeyCreate(args []string) error {
 
 func (a *app) cmdAPIKeyGet(args []string) error {
 	fs := a.newFlagSet(a.cmd)
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "KEY", min: 1, max: 1, description: "Shows an API key and its restrictions."}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "KEY", min: 1, max: 1, description: "Shows an API key and its restrictions."}, args)
 	if err != nil {
 		return err
 	}
@@ -183,13 +179,7 @@ func (a *app) cmdAPIKeyUpdate(args []string) error {
 	user := fs.String("username", "", "new `USER`")
 	expires := fs.String("expires", "", "new expiry `WHEN` (RFC 3339 or YYYY-MM-DD)")
 	maxPerDay := fs.Int("max-per-day", -1, "new daily limit `N` per IP address")
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "KEY", min: 1, max: 1, description: "Updates an API key's description, username, expiry or daily limit; only the flags given are sent."}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "KEY", min: 1, max: 1, description: "Updates an API key's description, username, expiry or daily limit; only the flags given are sent."}, args)
 	if err != nil {
 		return err
 	}
@@ -326,12 +316,7 @@ func (a *app) printClientCredentials(ccs []client.ClientCredential, asJSON, show
 
 func (a *app) cmdClientCredentialList(args []string) error {
 	fs := a.newFlagSet(a.cmd)
-	var of outputFlag
-	of.register(fs)
-	if _, err := a.parse(fs, cmdSpec{max: 0, description: "Lists the account's OAuth clients of this API (secrets are never listed)."}, args); err != nil {
-		return err
-	}
-	asJSON, err := of.json()
+	_, asJSON, err := a.parseOutput(fs, cmdSpec{max: 0, description: "Lists the account's OAuth clients of this API (secrets are never listed)."}, args)
 	if err != nil {
 		return err
 	}
@@ -348,12 +333,7 @@ func (a *app) cmdClientCredentialCreate(args []string) error {
 	fs := a.newFlagSet(a.cmd)
 	desc := fs.String("description", "", "what the client is for (`TEXT`); required")
 	show := fs.Bool("show-secrets", false, "print the new client's secrets if the answer carries them")
-	var of outputFlag
-	of.register(fs)
-	if _, err := a.parse(fs, cmdSpec{max: 0, description: "Creates an OAuth client of this API; Data8 generates its id."}, args); err != nil {
-		return err
-	}
-	asJSON, err := of.json()
+	_, asJSON, err := a.parseOutput(fs, cmdSpec{max: 0, description: "Creates an OAuth client of this API; Data8 generates its id."}, args)
 	if err != nil {
 		return err
 	}
@@ -372,13 +352,7 @@ func (a *app) cmdClientCredentialCreate(args []string) error {
 func (a *app) cmdClientCredentialGet(args []string) error {
 	fs := a.newFlagSet(a.cmd)
 	show := fs.Bool("show-secrets", false, "print the client's secrets if the answer carries them")
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "CLIENT_ID", min: 1, max: 1, description: "Shows one OAuth client of this API."}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "CLIENT_ID", min: 1, max: 1, description: "Shows one OAuth client of this API."}, args)
 	if err != nil {
 		return err
 	}

@@ -61,18 +61,12 @@ func checkDatasetName(name string) error {
 func (a *app) cmdDatasetCreate(args []string) error {
 	fs := a.newFlagSet(a.cmd)
 	columns := fs.String("columns", "", "the columns, `name[:type],...` (type codes are integers, default 0); required")
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
 Creates an empty, incomplete input dataset. Dataset and column names are a lower-case letter followed by
 lower-case letters, digits and underscores. Type codes are opaque integers (Data8's example uses 0 for text
 and 1 for a number); the default is 0.
 
   data8 dataset create contacts_2024 --columns first_name,last_name,priority:1`}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
 	if err != nil {
 		return err
 	}
@@ -91,40 +85,20 @@ and 1 for a number); the default is 0.
 	for _, s := range specs {
 		cols[s.Name] = s.Type
 	}
-	c, err := a.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	d, err := c.CreateDataset(a.ctx, name, cols)
-	if err != nil {
-		return err
-	}
-	return a.printDataset(d, asJSON)
+	return fetchAndPrint(a, asJSON, func(c *client.Client) (*client.Dataset, error) {
+		return c.CreateDataset(a.ctx, name, cols)
+	}, a.printDataset)
 }
 
 func (a *app) cmdDatasetGet(args []string) error {
 	fs := a.newFlagSet(a.cmd)
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: "Shows a dataset: whether it is an input dataset, whether it is complete, its record count and columns."}, args)
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: "Shows a dataset: whether it is an input dataset, whether it is complete, its record count and columns."}, args)
 	if err != nil {
 		return err
 	}
-	asJSON, err := of.json()
-	if err != nil {
-		return err
-	}
-	c, err := a.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	d, err := c.GetDataset(a.ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	return a.printDataset(d, asJSON)
+	return fetchAndPrint(a, asJSON, func(c *client.Client) (*client.Dataset, error) {
+		return c.GetDataset(a.ctx, pos[0])
+	}, a.printDataset)
 }
 
 func (a *app) cmdDatasetList(args []string) error {
@@ -132,15 +106,9 @@ func (a *app) cmdDatasetList(args []string) error {
 	inputs := fs.Bool("input", false, "list input datasets (with --outputs: both; neither: both)")
 	fs.BoolVar(inputs, "inputs", false, "same as --input")
 	outputs := fs.Bool("outputs", false, "list output datasets made by jobs")
-	var of outputFlag
-	of.register(fs)
-	_, err := a.parse(fs, cmdSpec{max: 0, description: `
+	_, asJSON, err := a.parseOutput(fs, cmdSpec{max: 0, description: `
 Lists datasets in alphabetical order. --input keeps input datasets, --outputs keeps output datasets made by
 jobs; with neither or both, all are listed. (--output is the output format, as on every read command.)`}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
 	if err != nil {
 		return err
 	}
@@ -296,16 +264,10 @@ func uploadResumeFlags(uf uploadFlags, mapColumns, complete bool) []string {
 func (a *app) cmdDatasetComplete(args []string) error {
 	fs := a.newFlagSet(a.cmd)
 	records := fs.Int64("records", -1, "`N`, the number of records uploaded (default: the count the server reports)")
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
 Marks an incomplete input dataset complete, so a job can use it; it cannot be changed afterwards. The record
 count sent is --records (what data8 dataset upload printed), else the count the server reports for the
 dataset; a server may refuse a count that does not match what it holds.`}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
 	if err != nil {
 		return err
 	}

@@ -269,3 +269,15 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// parseOutput is parse for a command that prints a result: it registers --output on fs, parses args and
+// returns the positional arguments and whether --output json was asked for.
+func (a *app) parseOutput(fs *flag.FlagSet, spec cmdSpec, args []string) (pos []string, asJSON bool, err error) {
+	var of outputFlag
+	of.register(fs)
+	if pos, err = a.parse(fs, spec, args); err != nil {
+		return nil, false, err
+	}
+	asJSON, err = of.json()
+	return pos, asJSON, err
+}

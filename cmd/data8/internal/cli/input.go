@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/internal/names"
 )
 
@@ -391,17 +392,11 @@ func (lr *lineReader) next() ([]byte, error) {
 	}
 }
 
-// jsonField is one member of a JSON Lines object: its key and its value, encoded as JSON.
-type jsonField struct {
-	Key   string
-	Value []byte
-}
-
-// parseJSONLine parses one line that must be a JSON object whose values are strings, numbers, booleans or null.
-// It appends the members to fields (reused) in the order written; the message of an error is the whole
-// explanation.
-func parseJSONLine(line []byte, fields []jsonField) ([]jsonField, error) {
-	fields = fields[:0]
+// parseJSONLine checks one line that must be a JSON object whose values are strings, numbers, booleans or
+// null, and appends its keys to keys (reused) in the order written; the message of an error is the whole
+// explanation. It only validates: the upload pass sends the line with the client's JSON Lines source.
+func parseJSONLine(line []byte, keys []string) ([]string, error) {
+	keys = keys[:0]
 	if !utf8.Valid(line) {
 		return nil, errors.New("invalid UTF-8")
 	}
@@ -429,20 +424,10 @@ func parseJSONLine(line []byte, fields []jsonField) ([]jsonField, error) {
 		if err != nil {
 			return nil, fmt.Errorf("invalid JSON: %v", jsonErr(err))
 		}
-		var value []byte
-		switch v := tok.(type) {
-		case json.Delim:
+		if v, ok := tok.(json.Delim); ok {
 			return nil, fmt.Errorf("value of %q is %s; values must be strings, numbers, booleans or null", key, jsonKind(v))
-		case string:
-			value, _ = json.Marshal(v)
-		case json.Number:
-			value = []byte(v.String())
-		case bool:
-			value = strconv.AppendBool(nil, v)
-		case nil:
-			value = []byte("null")
 		}
-		fields = append(fields, jsonField{Key: key, Value: value})
+		keys = append(keys, key)
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, fmt.Errorf("invalid JSON: %v", jsonErr(err))
@@ -450,7 +435,7 @@ func parseJSONLine(line []byte, fields []jsonField) ([]jsonField, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("more than one JSON value on the line")
 	}
-	return fields, nil
+	return keys, nil
 }
 
 func jsonErr(err error) error {
@@ -483,7 +468,7 @@ func isBlank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
 func scanJSONL(ctx context.Context, r io.Reader, plan *inputPlan) error {
 	lr := &lineReader{br: skipBOM(r)}
-	var fields []jsonField
+	var keys []string
 	var n int64
 	for {
 		line, err := lr.next()
@@ -496,13 +481,13 @@ func scanJSONL(ctx context.Context, r io.Reader, plan *inputPlan) error {
 		if isBlank(line) {
 			continue
 		}
-		fields, err = parseJSONLine(line, fields)
+		keys, err = parseJSONLine(line, keys)
 		if err != nil {
 			return inputErrorf(plan.Path, lr.line, "%v", err)
 		}
-		for _, f := range fields {
-			if _, err := plan.mapper.column(f.Key, len(plan.mapper.raw)+1); err != nil {
-				return inputErrorf(plan.Path, lr.line, "key %q %v", f.Key, err)
+		for _, k := range keys {
+			if _, err := plan.mapper.column(k, len(plan.mapper.raw)+1); err != nil {
+				return inputErrorf(plan.Path, lr.line, "key %q %v", k, err)
 			}
 		}
 		n++
@@ -517,17 +502,15 @@ func scanJSONL(ctx context.Context, r io.Reader, plan *inputPlan) error {
 	return nil
 }
 
-// recordSource streams a validated file as JSON-encoded records (the client's Source interface). It re-checks
-// what the validation pass checked, so a file changed in between fails instead of sending bad records.
+// recordSource streams a validated file as JSON-encoded records for the upload pass, with the client's
+// sources: client.NewCSVSourceColumns (the header row replaced by the plan's columns) or
+// client.NewJSONLinesSourceRenamed (keys mapped as the plan says). They check each record again, so a file
+// changed after the validation pass fails instead of sending bad records; recordSource also checks the count.
 type recordSource struct {
-	plan  *inputPlan
-	f     *os.File
-	n     int64
-	cr    *csv.Reader
-	keys  [][]byte // CSV: `"column":` per field
-	lr    *lineReader
-	jkeys map[string][]byte // JSON Lines: raw key → `"column":`
-	jbuf  []jsonField
+	plan *inputPlan
+	f    *os.File
+	src  client.Source
+	n    int64
 }
 
 // openSource opens the file of a validated plan for the upload pass.
@@ -538,20 +521,19 @@ func openSource(plan *inputPlan) (*recordSource, error) {
 	}
 	s := &recordSource{plan: plan, f: f}
 	if plan.Format == formatJSONL {
-		s.lr = &lineReader{br: skipBOM(f)}
-		s.jkeys = make(map[string][]byte, len(plan.Raw))
+		rename := make(map[string]string, len(plan.Raw))
 		for i, raw := range plan.Raw {
-			s.jkeys[raw] = append(appendJSONString(nil, plan.Columns[i]), ':')
+			if raw != plan.Columns[i] {
+				rename[raw] = plan.Columns[i]
+			}
 		}
+		s.src = client.NewJSONLinesSourceRenamed(skipBOM(f), rename)
 		return s, nil
 	}
-	s.cr = newCSVReader(skipBOM(f))
-	if _, err := s.cr.Read(); err != nil {
+	s.src, err = client.NewCSVSourceColumns(skipBOM(f), plan.Columns)
+	if err != nil {
 		f.Close()
-		return nil, csvError(plan.Path, err, 0, 0)
-	}
-	for _, c := range plan.Columns {
-		s.keys = append(s.keys, append(appendJSONString(nil, c), ':'))
+		return nil, s.sourceError(err)
 	}
 	return s, nil
 }
@@ -566,16 +548,15 @@ func (s *recordSource) changed() error {
 	return inputErrorf(s.plan.Path, 0, "file changed while it was being uploaded (the validation pass counted %d records)", s.plan.Records)
 }
 
-// Next appends the next record, encoded as a JSON object, to dst; io.EOF after the last.
-func (s *recordSource) Next(dst []byte) ([]byte, error) {
-	if s.cr != nil {
-		return s.nextCSV(dst)
-	}
-	return s.nextJSONL(dst)
+// sourceError names the file in an error of the client's source (bad input there means the file changed
+// after the validation pass, which reports bad input itself).
+func (s *recordSource) sourceError(err error) error {
+	return inputErrorf(s.plan.Path, 0, "%v", err)
 }
 
-func (s *recordSource) nextCSV(dst []byte) ([]byte, error) {
-	rec, err := s.cr.Read()
+// Next appends the next record, encoded as a JSON object, to dst; io.EOF after the last.
+func (s *recordSource) Next(dst []byte) ([]byte, error) {
+	dst, err := s.src.Next(dst)
 	if err == io.EOF {
 		if s.n != s.plan.Records {
 			return dst, s.changed()
@@ -583,94 +564,11 @@ func (s *recordSource) nextCSV(dst []byte) ([]byte, error) {
 		return dst, io.EOF
 	}
 	if err != nil {
-		return dst, csvError(s.plan.Path, err, len(s.keys), len(rec))
+		return dst, s.sourceError(err)
 	}
-	dst = append(dst, '{')
-	for i, cell := range rec {
-		if !utf8.ValidString(cell) {
-			line, _ := s.cr.FieldPos(i)
-			return dst, inputErrorf(s.plan.Path, line, "invalid UTF-8 in field %d", i+1)
-		}
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, s.keys[i]...)
-		dst = appendJSONString(dst, cell)
-	}
-	dst = append(dst, '}')
 	s.n++
 	if s.n > s.plan.Records {
 		return dst, s.changed()
 	}
 	return dst, nil
-}
-
-func (s *recordSource) nextJSONL(dst []byte) ([]byte, error) {
-	for {
-		line, err := s.lr.next()
-		if err == io.EOF {
-			if s.n != s.plan.Records {
-				return dst, s.changed()
-			}
-			return dst, io.EOF
-		}
-		if err != nil {
-			return dst, inputErrorf(s.plan.Path, s.lr.line, "%v", err)
-		}
-		if isBlank(line) {
-			continue
-		}
-		s.jbuf, err = parseJSONLine(line, s.jbuf)
-		if err != nil {
-			return dst, inputErrorf(s.plan.Path, s.lr.line, "%v", err)
-		}
-		dst = append(dst, '{')
-		for i, f := range s.jbuf {
-			key, ok := s.jkeys[f.Key]
-			if !ok {
-				return dst, s.changed()
-			}
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, key...)
-			dst = append(dst, f.Value...)
-		}
-		dst = append(dst, '}')
-		s.n++
-		if s.n > s.plan.Records {
-			return dst, s.changed()
-		}
-		return dst, nil
-	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s (valid UTF-8) as a JSON string.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -103,17 +103,11 @@ func (a *app) cmdJobStart(args []string) error {
 	fs.Var(&inputs, "input", "`SLOT=DATASET`: a complete input dataset for a slot of the workflow (repeatable)")
 	fs.Var(&params, "param", "`NAME=VALUE`: a parameter of the workflow (repeatable)")
 	inputFile := fs.String("input-file", "", "a `PATH` in the account's Data8 file area to use as input")
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
 Starts a job. Job names are unique; they may contain spaces but none of / : * ? " < > | \.
 Follow it with data8 job wait NAME.
 
   data8 job start "Contacts March" --workflow CleanContacts --input Input=contacts_march`}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
 	if err != nil {
 		return err
 	}
@@ -137,40 +131,20 @@ Follow it with data8 job wait NAME.
 	if err != nil {
 		return err
 	}
-	c, err := a.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	j, err := c.StartJob(a.ctx, client.NewJob{Name: name, WorkflowName: *workflow, InputFilename: *inputFile, InputDatasets: in, Parameters: p})
-	if err != nil {
-		return err
-	}
-	return a.printJob(j, asJSON)
+	return fetchAndPrint(a, asJSON, func(c *client.Client) (*client.Job, error) {
+		return c.StartJob(a.ctx, client.NewJob{Name: name, WorkflowName: *workflow, InputFilename: *inputFile, InputDatasets: in, Parameters: p})
+	}, a.printJob)
 }
 
 func (a *app) cmdJobGet(args []string) error {
 	fs := a.newFlagSet(a.cmd)
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: "Shows a job: status, progress, datasets, parameters and statistics."}, args)
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: "Shows a job: status, progress, datasets, parameters and statistics."}, args)
 	if err != nil {
 		return err
 	}
-	asJSON, err := of.json()
-	if err != nil {
-		return err
-	}
-	c, err := a.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	j, err := c.GetJob(a.ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	return a.printJob(j, asJSON)
+	return fetchAndPrint(a, asJSON, func(c *client.Client) (*client.Job, error) {
+		return c.GetJob(a.ctx, pos[0])
+	}, a.printJob)
 }
 
 // parseWhen reads a --since/--until value: RFC 3339, a date (midnight UTC), or a duration meaning that
@@ -194,13 +168,7 @@ func (a *app) cmdJobList(args []string) error {
 	since := fs.String("since", "", "only jobs submitted at or after `T` (RFC 3339, YYYY-MM-DD, or a duration ago such as 24h)")
 	until := fs.String("until", "", "only jobs submitted at or before `T` (same forms as --since)")
 	limit := fs.Int("limit", 0, "list at most `N` jobs (0: all)")
-	var of outputFlag
-	of.register(fs)
-	_, err := a.parse(fs, cmdSpec{max: 0, description: "Lists submitted jobs, most recent first."}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
+	_, asJSON, err := a.parseOutput(fs, cmdSpec{max: 0, description: "Lists submitted jobs, most recent first."}, args)
 	if err != nil {
 		return err
 	}
@@ -327,16 +295,10 @@ func (a *app) cmdJobWait(args []string) error {
 	fs := a.newFlagSet(a.cmd)
 	var wf waitFlags
 	wf.register(fs)
-	var of outputFlag
-	of.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
+	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
 Waits for a job to finish, showing its progress (percent and estimated finish), then shows it. Exits 3 when
 the job failed. Data8 does not document its status codes: --failed-status and --done-status say which codes
 mean what (the defaults follow the built-in server: 3 failed; finished when the job has a completion time).`}, args)
-	if err != nil {
-		return err
-	}
-	asJSON, err := of.json()
 	if err != nil {
 		return err
 	}

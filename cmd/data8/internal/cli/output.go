@@ -126,7 +126,11 @@ func (rw *recordWriter) Write(rec client.Record) error {
 			b = append(b, ',')
 		}
 		n++
-		b = appendJSONString(b, name)
+		nb, err := marshalValue(name)
+		if err != nil {
+			return err
+		}
+		b = append(b, nb...)
 		b = append(b, ':')
 		vb, err := marshalValue(v)
 		if err != nil {
@@ -173,7 +177,7 @@ func marshalValue(v any) ([]byte, error) {
 			}
 			return []byte(strings.TrimSuffix(sb.String(), "\n")), nil
 		}
-		return appendJSONString(nil, x), nil
+		return json.Marshal(x) // no HTML characters to escape
 	case json.Number:
 		return []byte(x.String()), nil
 	}

@@ -68,28 +68,29 @@ func TestParseColumnSpec(t *testing.T) {
 }
 
 func TestParseJSONLine(t *testing.T) {
-	fields, err := parseJSONLine([]byte(` {"a":"x\u0041","b":1.50,"c":true,"d":null,"e":-0} `), nil)
+	keys, err := parseJSONLine([]byte(` {"a":"x\u0041","b":1.50,"c":true,"d":null,"e":-0,"f\u0041":""} `), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys, values []string
-	for _, f := range fields {
-		keys, values = append(keys, f.Key), append(values, string(f.Value))
-	}
-	if want := []string{"a", "b", "c", "d", "e"}; !reflect.DeepEqual(keys, want) {
+	if want := []string{"a", "b", "c", "d", "e", "fA"}; !reflect.DeepEqual(keys, want) {
 		t.Errorf("keys %q, want %q", keys, want)
 	}
-	if want := []string{`"xA"`, "1.50", "true", "null", "-0"}; !reflect.DeepEqual(values, want) {
-		t.Errorf("values %q, want %q (numbers as written)", values, want)
+	for _, bad := range []string{`{"a":[1]}`, `{"a":{}}`, `[1]`, `{"a":1,"a":2}`, `{"a":1} 2`, `{"a":}`, "{\"a\":\"\xff\"}"} {
+		if _, err := parseJSONLine([]byte(bad), nil); err == nil {
+			t.Errorf("parseJSONLine(%q) accepted", bad)
+		}
 	}
 }
 
-func TestAppendJSONString(t *testing.T) {
+func TestMarshalValueStrings(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uo\te`, "nl\n\r\t\x00\x1f", "Zoë ✓ \u2028", "<&>"} {
-		b := appendJSONString(nil, s)
+		b, err := marshalValue(s)
 		var back string
-		if err := json.Unmarshal(b, &back); err != nil || back != s {
-			t.Errorf("appendJSONString(%q) = %s: decodes to %q, %v", s, b, back, err)
+		if err != nil || json.Unmarshal(b, &back) != nil || back != s {
+			t.Errorf("marshalValue(%q) = %s, %v: decodes to %q", s, b, err, back)
+		}
+		if strings.ContainsAny(string(b), "\n") || s == "<&>" && string(b) != `"<&>"` {
+			t.Errorf("marshalValue(%q) = %s", s, b)
 		}
 	}
 }
@@ -268,4 +269,37 @@ func FuzzJSONLinesInput(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSourceRefusesAChangedFile checks that the upload pass fails, naming the file, when the file no longer
+// holds what the validation pass checked.
+func TestSourceRefusesAChangedFile(t *testing.T) {
+	for _, tc := range []struct {
+		format        fileFormat
+		before, after string
+		want          string
+	}{
+		{formatCSV, "First Name,b\n1,2\n", "First Name,b\n1,2\n3,4\n", "file changed while it was being uploaded (the validation pass counted 1 records)"},
+		{formatCSV, "First Name,b\n1,2\n3,4\n", "First Name,b\n1,2\n", "file changed while it was being uploaded (the validation pass counted 2 records)"},
+		{formatCSV, "First Name,b\n1,2\n3,4\n", "First Name,b\n1,2\n3\n", "data8: CSV line 3: 1 cells, but the header has 2 columns"},
+		{formatCSV, "First Name,b\n1,2\n", "First Name\n1\n", "data8: CSV header has 1 cells, but 2 columns are given"},
+		{formatJSONL, "{\"Odd Key\":1}\n{\"b\":2}\n", "{\"Odd Key\":1}\n", "file changed while it was being uploaded (the validation pass counted 2 records)"},
+		{formatJSONL, "{\"Odd Key\":1}\n", "{\"Odd Key\":[1]}\n", `data8: JSON Lines line 1: value of key "Odd Key" is an array; values must be strings, numbers, booleans or null`},
+	} {
+		path := filepath.Join(t.TempDir(), "f")
+		if err := os.WriteFile(path, []byte(tc.before), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := scanInput(context.Background(), path, tc.format, newColumnMapper(true, "", nil), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(tc.after), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = sourceRecords(t, plan)
+		if !isInputError(err) || err.Error() != path+": "+tc.want {
+			t.Errorf("%q → %q: error %v, want %q", tc.before, tc.after, err, path+": "+tc.want)
+		}
+	}
 }
