@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -49,6 +50,7 @@ type oauthTokens struct {
 
 	mu       sync.Mutex
 	tok      *oauth2.Token
+	fetched  time.Time // when the fetch of tok began
 	gen      uint64
 	refused  uint64 // the newest generation the API has refused
 	inflight *flight
@@ -96,7 +98,7 @@ func (o *oauthTokens) secrets() []string {
 func (o *oauthTokens) token(ctx context.Context) (string, uint64, error) {
 	for {
 		o.mu.Lock()
-		if o.tok.Valid() {
+		if o.fresh() {
 			tok, gen := o.tok.AccessToken, o.gen
 			o.mu.Unlock()
 			return tok, gen, nil
@@ -119,7 +121,22 @@ func (o *oauthTokens) token(ctx context.Context) (string, uint64, error) {
 	}
 }
 
+// fresh reports whether the cached token may still be sent: until a quarter of its lifetime, and at
+// most 10 s, before it expires. (oauth2.Token.Valid keeps a fixed 10 s, so a token that lives less
+// than that would never be reused.) The caller holds o.mu.
+func (o *oauthTokens) fresh() bool {
+	if o.tok == nil || o.tok.AccessToken == "" {
+		return false
+	}
+	if o.tok.Expiry.IsZero() {
+		return true
+	}
+	margin := min(10*time.Second, o.tok.Expiry.Sub(o.fetched)/4)
+	return time.Now().Before(o.tok.Expiry.Add(-margin))
+}
+
 func (o *oauthTokens) fetch(f *flight) {
+	began := time.Now()
 	tok, err := o.cfg.Token(o.ctx)
 	o.mu.Lock()
 	switch {
@@ -129,7 +146,7 @@ func (o *oauthTokens) fetch(f *flight) {
 		// Not cached: token fetches again.
 	default:
 		o.gen++
-		o.tok = tok
+		o.tok, o.fetched = tok, began
 		f.tok, f.gen = tok.AccessToken, o.gen
 	}
 	o.inflight = nil

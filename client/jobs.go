@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -138,11 +139,14 @@ func (c *Client) StartJob(ctx context.Context, job NewJob) (*Job, error) {
 			if err != nil {
 				return nil, false, fmt.Errorf("data8: starting job %q: the outcome is unknown: %w", job.Name, err)
 			}
-			if j.WorkflowName == job.WorkflowName {
-				found = j
-				return nil, true, nil
+			if j.WorkflowName != job.WorkflowName {
+				return nil, false, invalid("starting job %q: a job of that name exists and runs workflow %q, not %q", job.Name, j.WorkflowName, job.WorkflowName)
 			}
-			return nil, false, invalid("starting job %q: a job of that name exists and runs workflow %q, not %q", job.Name, j.WorkflowName, job.WorkflowName)
+			if !sameStrings(j.InputDatasets, job.InputDatasets) || !sameStrings(j.Parameters, job.Parameters) {
+				return nil, false, invalid("starting job %q: a job of that name exists with other input datasets or parameters", job.Name)
+			}
+			found = j
+			return nil, true, nil
 		},
 	})
 	if err != nil {
@@ -311,4 +315,9 @@ func (w wireTime) ptr() *time.Time {
 	}
 	t := w.t
 	return &t
+}
+
+// sameStrings reports whether a and b hold the same pairs, treating nil and empty alike.
+func sameStrings(a, b map[string]string) bool {
+	return len(a) == len(b) && maps.Equal(a, b)
 }

@@ -79,6 +79,20 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 			t.Fatalf("error %v, want %q", err, want)
 		}
 	})
+	t.Run("a job of that name reads another dataset", func(t *testing.T) {
+		srv := newServer(t, data8test.WithJobDuration(time.Hour),
+			data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 2, Kind: data8test.Fault503}))
+		c := newClient(srv)
+		inputDataset(t, c, "ds")
+		inputDataset(t, c, "other")
+		if _, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "other"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
+		if want := `data8: starting job "J": a job of that name exists with other input datasets or parameters`; err == nil || err.Error() != want || !errors.Is(err, client.ErrValidation) {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	})
 }
 
 func TestStartJobChecksLocally(t *testing.T) {

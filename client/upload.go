@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -208,7 +209,11 @@ func (u *uploader) run(parent context.Context) (*UploadResult, error) {
 	for range u.concurrency {
 		wg.Go(func() {
 			for b := range work {
-				u.send(ctx, cancel, b)
+				if !u.send(ctx, cancel, b) {
+					// The transport may still be writing a failed request's body (an early
+					// answer): never refill that buffer.
+					b = &block{}
+				}
 				free <- b
 			}
 		})
@@ -257,6 +262,11 @@ read:
 	wg.Wait()
 
 	if readErr != nil {
+		var be *BlockError
+		if errors.As(context.Cause(ctx), &be) {
+			// A block was refused while the source failed: report both.
+			return u.result(skipped), errors.Join(be, readErr)
+		}
 		return u.result(skipped), readErr
 	}
 	if err := context.Cause(ctx); err != nil {
@@ -327,10 +337,10 @@ func (u *uploader) fill(b *block, num int, index int64) (eof bool, err error) {
 	return eof, nil
 }
 
-// send uploads one block under the retry policy, acknowledging it or cancelling the upload.
-func (u *uploader) send(ctx context.Context, cancel context.CancelCauseFunc, b *block) {
+// send uploads one block under the retry policy, acknowledging it (true) or cancelling the upload.
+func (u *uploader) send(ctx context.Context, cancel context.CancelCauseFunc, b *block) (ok bool) {
 	if ctx.Err() != nil {
-		return
+		return false
 	}
 	body := b.body
 	_, err := u.c.do(ctx, call{
@@ -342,9 +352,10 @@ func (u *uploader) send(ctx context.Context, cancel context.CancelCauseFunc, b *
 	})
 	if err != nil {
 		cancel(&BlockError{Dataset: u.dataset, Block: b.number, FirstRecord: b.first, LastRecord: b.first + int64(b.n) - 1, Err: err})
-		return
+		return false
 	}
 	u.ack(b)
+	return true
 }
 
 // ack records an acknowledged block, advances the checkpoint and reports progress.

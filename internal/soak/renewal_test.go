@@ -13,14 +13,12 @@ import (
 	"github.com/data8-toolkit/data8/client"
 )
 
-// TestRenewalAfterRevocationUsesAFreshToken is the failure the soak met with -soak.revoke, made
+// TestRenewalAfterRevocationUsesAFreshToken is the failure the soak met once revocation was added to it, made
 // deterministic. Issue 3: on a 401, "drop the cached token, fetch a new one, retry that request
-// once". With tokens that live less than x/oauth2's 10-second expiry margin (data8test's
-// WithTokenLifetime(time.Second), say), every attempt fetches a token, so a fetch is often in
-// flight; the client's retry after a 401 joins a fetch already running, even one that started
-// before the refusal and returns a token the server revoked with the one refused. The retry is then
-// refused too, and the call fails with 401 although the credentials are good and a fetch started
-// after the refusal would have worked.
+// once". The retry after a 401 must not join a token fetch that began before the refusal: that
+// fetch may return a token the server revoked with the one refused, the retry is then refused too,
+// and the call fails with 401 although the credentials are good and a fetch started after the
+// refusal would have worked.
 //
 // The sequence: call X sends token t1 and is held by the server; call Y starts fetching t2, held by
 // the token endpoint after t2 is issued; the server revokes every token issued so far (t1, t2);
@@ -46,8 +44,9 @@ func TestRenewalAfterRevocationUsesAFreshToken(t *testing.T) {
 				<-t2Release
 			}
 			w.Header().Set("Content-Type", "application/json")
-			// expires_in 5: less than x/oauth2's 10 s margin, as with data8test's 1 s tokens.
-			fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":5,"scope":"BatchApi"}`, tok)
+			// expires_in 1, as with data8test's 1 s tokens: the client renews a token once three
+			// quarters of its life have passed.
+			fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":1,"scope":"BatchApi"}`, tok)
 			return
 		}
 		name := strings.TrimPrefix(r.URL.Path, "/Dataset/")
@@ -86,7 +85,8 @@ func TestRenewalAfterRevocationUsesAFreshToken(t *testing.T) {
 		_, err := c.GetDataset(t.Context(), "x")
 		xErr <- err
 	}()
-	<-xHeld // X holds t1 at the server
+	<-xHeld                 // X holds t1 at the server
+	time.Sleep(time.Second) // t1 is due for renewal: Y fetches t2
 	yErr := make(chan error, 1)
 	go func() {
 		_, err := c.GetDataset(t.Context(), "y")

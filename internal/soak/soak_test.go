@@ -1,7 +1,6 @@
 package soak
 
 import (
-	"flag"
 	"fmt"
 	"maps"
 	"net/http"
@@ -25,6 +24,9 @@ const (
 	soakTokenLife   = time.Second
 	soakRetryAfter  = time.Second // the Retry-After of injected 429s
 	soakConcurrency = 8
+	// soakLatency is added to every API request so that each seed's upload outlives several tokens
+	// (about 1.5 s a seed): tokens expire, and are revoked, while blocks are in flight.
+	soakLatency = 40 * time.Millisecond
 )
 
 var soakSeeds = []int64{1, 2, 3, 4, 5}
@@ -34,12 +36,6 @@ var soakSeeds = []int64{1, 2, 3, 4, 5}
 var soakFaultKinds = []data8test.FaultKind{
 	data8test.Fault500, data8test.Fault503, data8test.Fault429, data8test.FaultDrop, data8test.FaultStored503,
 }
-
-// revokeEverySecond adds a mass revocation (data8test's ExpireTokens) every second to the tokens'
-// one-second lifetime. It is off by default because the client then fails now and then: after a
-// 401 its one renewal may hand the retry a token from a fetch that began before the revocation, so
-// the retry is refused too (TestRenewalAfterRevocationUsesAFreshToken reproduces it exactly).
-var revokeEverySecond = flag.Bool("soak.revoke", false, "also expire every token issued so far, every second")
 
 // soakPolicy is the retry policy of the soak: the client's own logic, with delays that fit a CI
 // budget. Delays are chosen as usual (full jitter, Retry-After honoured) and recorded by the
@@ -110,6 +106,9 @@ func TestFaultSoak(t *testing.T) {
 		t.Log(l)
 		fmt.Println(l)
 	}
+	if total401 == 0 {
+		t.Error("no request was refused with 401: token revocation was not tried")
+	}
 }
 
 func soakOnce(t *testing.T, in *input, seed int64) soakResult {
@@ -119,17 +118,15 @@ func soakOnce(t *testing.T, in *input, seed int64) soakResult {
 		data8test.WithFaultRate(soakFaultRate, seed, soakFaultKinds...),
 		data8test.WithTokenLifetime(soakTokenLife),
 		data8test.WithRetryAfter(soakRetryAfter),
+		data8test.WithLatency(soakLatency),
 	)
 	defer srv.Close()
 
-	// With -soak.revoke, every second expire every token issued so far as well, so that requests in
-	// flight are refused with 401 (see the flag's doc for why this is not the default).
+	// Every second, expire every token issued so far as well (data8test's ExpireTokens), so that
+	// requests in flight are refused with 401 and the client must renew its token and retry.
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if !*revokeEverySecond {
-			return
-		}
 		tick := time.NewTicker(soakTokenLife)
 		defer tick.Stop()
 		for {
@@ -181,6 +178,12 @@ func soakOnce(t *testing.T, in *input, seed int64) soakResult {
 	checkDataset(t, srv, name, in, true)
 	if nums, _ := srv.BlockNumbers(name); len(nums) != blocks || nums[0] != 0 || int(nums[len(nums)-1]) != blocks-1 {
 		t.Errorf("the server holds %d blocks, want 0..%d", len(nums), blocks-1)
+	}
+
+	if n := srv.TokenCount(); n < 2 {
+		t.Errorf("%d tokens issued: the upload did not outlive its first token, so expiry was not tried", n)
+	} else if up := srv.RequestCount(data8test.OpDatasetUploadBlock); n*4 > up {
+		t.Errorf("%d tokens issued for %d block uploads: the client does not reuse its token", n, up)
 	}
 
 	faults := srv.FaultCounts()
