@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -281,8 +282,24 @@ func TestUploadInterruptedAndResumed(t *testing.T) {
 	if got, _ := tg.srv.Records("resumable"); len(got) >= 200 {
 		t.Fatalf("the upload was not interrupted: %d records stored", len(got))
 	}
+	start, _ := strconv.Atoi(m[2])
+	if start == 0 {
+		t.Fatalf("resume from block 0: nothing was acknowledged before the interruption:\n%s", r.stderr)
+	}
+	var resumed atomic.Int32
+	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPatch {
+			resumed.Add(1)
+		}
+		return false
+	})
 	args := append(strings.Fields(m[1])[1:], "--complete")
 	tg.mustRun(t, args...)
+	tg.hook.set(nil)
+	// 200 records in blocks of 10: the resumed upload sends blocks start..19 and nothing before.
+	if got, want := int(resumed.Load()), 20-start; got != want {
+		t.Errorf("the resumed upload sent %d blocks, want %d (blocks %d to 19)", got, want, start)
+	}
 	checkRecords(t, tg.srv, "resumable", wantRecords(rows, rows[0]))
 }
 
@@ -318,7 +335,19 @@ func TestRunFailsAndResumes(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no resume command:\n%s", r.stderr)
 	}
+	var resumed atomic.Int32
+	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPatch {
+			resumed.Add(1)
+		}
+		return false
+	})
 	tg.mustRun(t, strings.Fields(m[1])...)
+	tg.hook.set(nil)
+	// 95 records in blocks of 10: the resumed run sends blocks 3..9 and nothing before.
+	if got := resumed.Load(); got != 7 {
+		t.Errorf("the resumed run sent %d blocks, want 7 (blocks 3 to 9)", got)
+	}
 	if got := readCSV(t, out); !reflect.DeepEqual(got, rows) {
 		t.Fatalf("resumed run's output differs from the input")
 	}
@@ -446,7 +475,19 @@ func TestRunInterruptedWhileWaiting(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Fatalf("the result file exists after an interrupted run")
 	}
+	var resumed atomic.Int32
+	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPatch {
+			resumed.Add(1)
+		}
+		return false
+	})
 	tg.mustRun(t, strings.Fields(m[1])...)
+	tg.hook.set(nil)
+	// 95 records in blocks of 10: the resumed run sends blocks 3..9 and nothing before.
+	if got := resumed.Load(); got != 7 {
+		t.Errorf("the resumed run sent %d blocks, want 7 (blocks 3 to 9)", got)
+	}
 	if got := readCSV(t, out); !reflect.DeepEqual(got, rows) {
 		t.Fatalf("resumed run's output differs from the input")
 	}
