@@ -110,7 +110,9 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpCl
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
 
 // WithLogger makes the client log retries and token fetches to l (at Debug and Warn levels). No
-// log record holds a token or a secret. The default discards everything.
+// log record holds a token or a secret: the client never logs them, and where a server echoes one
+// back in an answer it is replaced by [REDACTED] (for secrets and tokens of 8 bytes or more; shorter
+// strings cannot be told apart from ordinary words). The default discards everything.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithInsecureHTTP allows http:// base and token URLs on hosts other than loopback. Without it New
