@@ -286,13 +286,7 @@ func TestUploadInterruptedAndResumed(t *testing.T) {
 	if start == 0 {
 		t.Fatalf("resume from block 0: nothing was acknowledged before the interruption:\n%s", r.stderr)
 	}
-	var resumed atomic.Int32
-	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPatch {
-			resumed.Add(1)
-		}
-		return false
-	})
+	resumed := tg.countUploads()
 	args := append(strings.Fields(m[1])[1:], "--complete")
 	tg.mustRun(t, args...)
 	tg.hook.set(nil)
@@ -335,13 +329,7 @@ func TestRunFailsAndResumes(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no resume command:\n%s", r.stderr)
 	}
-	var resumed atomic.Int32
-	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPatch {
-			resumed.Add(1)
-		}
-		return false
-	})
+	resumed := tg.countUploads()
 	tg.mustRun(t, strings.Fields(m[1])...)
 	tg.hook.set(nil)
 	// 95 records in blocks of 10: the resumed run sends blocks 3..9 and nothing before.
@@ -475,13 +463,7 @@ func TestRunInterruptedWhileWaiting(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Fatalf("the result file exists after an interrupted run")
 	}
-	var resumed atomic.Int32
-	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPatch {
-			resumed.Add(1)
-		}
-		return false
-	})
+	resumed := tg.countUploads()
 	tg.mustRun(t, strings.Fields(m[1])...)
 	tg.hook.set(nil)
 	// The upload was complete: resuming the wait sends no block again.

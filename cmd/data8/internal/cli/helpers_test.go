@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,4 +213,17 @@ func checkRecords(t *testing.T, srv *data8test.Server, dataset string, want []ma
 			t.Fatalf("dataset %s record %d = %v, want %v", dataset, i, got[i], want[i])
 		}
 	}
+}
+
+// countUploads counts the block uploads (PATCH requests) the server receives from now on, until the
+// hook is set again.
+func (tg *target) countUploads() *atomic.Int32 {
+	n := new(atomic.Int32)
+	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPatch {
+			n.Add(1)
+		}
+		return false
+	})
+	return n
 }
