@@ -41,7 +41,7 @@ func TestSpecIsValid(t *testing.T) {
 	}
 }
 
-// The contract's 19 operations: operationId, method and path exactly as data8-api.md gives them.
+// The contract's 19 operations: operationId, method and path exactly as docs/contract.md gives them.
 var contractOperations = []struct{ id, method, path, tag string }{
 	{"Dataset_GetList", http.MethodGet, "/Dataset", "Dataset"},
 	{"Dataset_Create", http.MethodPost, "/Dataset", "Dataset"},

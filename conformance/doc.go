@@ -1,6 +1,6 @@
 // Package conformance is the contract suite of the Data8 Administration & Batch Data Cleansing API:
 // every documented rule and every decided point (D-1 to D-14) of the project's contract,
-// data8-api.md, stated as a named case that can be run against any server — the in-process
+// docs/contract.md, stated as a named case that can be run against any server — the in-process
 // stand-in data8test, a `data8 serve` sandbox, or Data8 itself.
 //
 // # Cases

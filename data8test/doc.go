@@ -2,7 +2,7 @@
 // for use in tests, in the manner of net/http/httptest and Google's pstest.
 //
 // NewServer starts a server on a loopback port that implements the whole contract of the project's
-// data8-api.md: the OAuth2 token endpoint (client credentials, scope BatchApi, tokens that expire), datasets
+// docs/contract.md: the OAuth2 token endpoint (client credentials, scope BatchApi, tokens that expire), datasets
 // with block uploads (1,000 records at most per block, re-used block numbers overwrite, records in ascending
 // block number then in-block order), jobs that run pluggable workflows asynchronously, API keys and client
 // credentials. Every operation is implemented on the strict server interface generated in package gen, so
