@@ -35,6 +35,9 @@ type config struct {
 	mutations   map[Mutation]bool
 	dotNetUnset bool
 
+	maxInFlight   int
+	ratePerSecond float64
+
 	profiles       map[Profile]bool
 	recordPageSize int
 
@@ -100,15 +103,15 @@ func WithWorkflow(w Workflow) Option {
 // job as finished only when completedAt is present and not before submittedAt (D-14).
 func WithDotNetUnsetTimes() Option { return func(c *config) { c.dotNetUnset = true } }
 
-// WithRetryAfter sets the Retry-After of injected Fault429 and Fault503RetryAfter faults, sent in
-// whole seconds rounded up (default one second; 0 or less sends "Retry-After: 0"), or as an HTTP
-// date with WithRetryAfterDate.
+// WithRetryAfter sets the Retry-After of injected Fault429 and Fault503RetryAfter faults and of
+// throttled requests (WithMaxInFlight, WithRateLimit), sent in whole seconds rounded up (default one
+// second; 0 or less sends "Retry-After: 0"), or as an HTTP date with WithRetryAfterDate.
 func WithRetryAfter(d time.Duration) Option { return func(c *config) { c.retryAfter = d } }
 
-// WithRetryAfterDate makes injected faults send Retry-After as an HTTP date instead of seconds: the
-// answer's Date header plus the WithRetryAfter delay rounded up to whole seconds, so that a client
-// that measures from the Date header finds the delay exactly. A negative delay gives a date in the
-// past.
+// WithRetryAfterDate makes injected faults and throttled requests send Retry-After as an HTTP date
+// instead of seconds: the answer's Date header plus the WithRetryAfter delay rounded up to whole
+// seconds, so that a client that measures from the Date header finds the delay exactly. A negative
+// delay gives a date in the past. ProfileRetryAfterDate does the same.
 func WithRetryAfterDate() Option { return func(c *config) { c.retryAfterDate = true } }
 
 // WithTokenFaults makes WithFaultRate inject faults into the token endpoint too (by default only API

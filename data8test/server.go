@@ -111,6 +111,9 @@ type Server struct {
 	faults     map[FaultKind]int
 	tokenCount int
 	extraSeq   int64 // ids of ProfileExtraMembers
+	throttled  int
+
+	throttle   throttle // WithMaxInFlight and WithRateLimit
 	violations []Violation
 
 	faultMu sync.Mutex // guards the fault generator
@@ -168,6 +171,7 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	s.creds[s.ClientID] = &credential{id: s.ClientID, description: "data8test default client", secret: s.ClientSecret}
 	s.credOrder = append(s.credOrder, s.ClientID)
+	s.throttle = newThrottle(cfg)
 	if cfg.faultRate > 0 {
 		s.faultRN = newFaultRand(cfg.faultSeed)
 	}
@@ -433,7 +437,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // api wraps the handler of operation op with the server's middleware, in this order: counting, added
-// latency, fault injection, authentication, request validation, the handler, then (with profiles on or
+// throttling, latency, fault injection, authentication, request validation, the handler, then (with profiles on or
 // Validate) the profiles' shaping of the answer and its validation.
 func (s *Server) api(op string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -442,6 +446,12 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 		}
 		defer s.inflight.Done()
 		n := s.countRequest(op)
+		release, ok := s.admit()
+		if !ok {
+			s.refuse(w, r, op)
+			return
+		}
+		defer release()
 		if !sleep(r.Context(), s.cfg.latency) {
 			return
 		}

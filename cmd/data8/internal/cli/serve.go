@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -24,7 +25,8 @@ only against this process, not a Data8 secret. Job status codes follow the sandb
 
 --profile switches the sandbox, where Data8's documentation is silent, to another reading a real
 ASP.NET Core service could have made (201 on creates, zone-less .NET times, 500 records a page, gzip ...),
-to try a client against it; "all" turns every profile on. The profiles are:
+to try a client against it; "all" turns every profile on. --max-in-flight and --rate throttle the API
+(never the token endpoint) with 429 and Retry-After: 1, as a busy service does. The profiles are:
 `
 
 // profileList names every profile of the sandbox, for the help and for errors.
@@ -59,6 +61,8 @@ func (a *app) cmdServe(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "`ADDR` to listen on (host:port; port 0 picks a free one)")
 	latency := fs.Duration("latency", 0, "`DELAY` added to every API request, as a network round trip would")
 	jobDuration := fs.Duration("job-duration", 2*time.Second, "how long (`DURATION`) a job takes")
+	maxInFlight := fs.Int("max-in-flight", 0, "answer 429 with Retry-After when more than `N` API requests are in flight (0: no limit)")
+	ratePerSec := fs.Float64("rate", 0, "answer 429 with Retry-After to API requests over `R` a second (0: no limit)")
 	profile := fs.String("profile", "", "`NAMES` of profiles to turn on, separated by commas, or all (see below)")
 	if _, err := a.parse(fs, cmdSpec{max: 0, description: serveHelp + "  " + profileList() + "."}, args); err != nil {
 		return err
@@ -66,12 +70,15 @@ func (a *app) cmdServe(args []string) error {
 	if *latency < 0 || *jobDuration < 0 {
 		return usageErrorf("--latency and --job-duration must not be negative")
 	}
+	if *maxInFlight < 0 || *ratePerSec < 0 || math.IsNaN(*ratePerSec) || math.IsInf(*ratePerSec, 0) {
+		return usageErrorf("--max-in-flight and --rate must be 0 (no limit) or more")
+	}
 	profiles, err := parseProfiles(*profile)
 	if err != nil {
 		return err
 	}
 	srv, err := data8test.Start(data8test.WithAddr(*addr), data8test.WithLatency(*latency), data8test.WithJobDuration(*jobDuration),
-		data8test.WithProfile(profiles...))
+		data8test.WithProfile(profiles...), data8test.WithMaxInFlight(*maxInFlight), data8test.WithRateLimit(*ratePerSec))
 	if err != nil {
 		return fmt.Errorf("cannot start the sandbox: %v", err)
 	}

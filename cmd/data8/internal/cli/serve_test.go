@@ -89,3 +89,35 @@ func TestServeUnknownProfile(t *testing.T) {
 		t.Errorf("got %s", r)
 	}
 }
+
+func TestServeThrottled(t *testing.T) {
+	vars, stop := startServeCLI(t, "--addr", "127.0.0.1:0", "--rate", "0.0001", "--max-in-flight", "4")
+	resp, err := http.PostForm(vars["DATA8_TOKEN_URL"], url.Values{"grant_type": {"client_credentials"},
+		"client_id": {vars["DATA8_CLIENT_ID"]}, "client_secret": {vars["DATA8_CLIENT_SECRET"]}, "scope": {"BatchApi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var codes []int
+	for range 2 {
+		resp, err := http.Get(vars["DATA8_BASE_URL"] + "/Dataset")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "1" {
+			t.Errorf("Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+	}
+	// The first request passes the rate (and fails for want of a token), the second is throttled.
+	if codes[0] != http.StatusUnauthorized || codes[1] != http.StatusTooManyRequests {
+		t.Errorf("statuses %v, want [401 429]", codes)
+	}
+	if r := stop(); r.code != 0 {
+		t.Errorf("serve: %s", r)
+	}
+	if r := runCLI(t, context.Background(), env{}, hooks{}, "serve", "--rate", "-1"); r.code != 2 {
+		t.Errorf("--rate -1: %s", r)
+	}
+}
