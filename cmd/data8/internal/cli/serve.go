@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"math"
+	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -83,6 +85,9 @@ func (a *app) cmdServe(args []string) error {
 		return fmt.Errorf("cannot start the sandbox: %v", err)
 	}
 	defer srv.Close()
+	if w := offLoopbackWarning(*addr); w != "" {
+		fmt.Fprintln(a.stderr, w)
+	}
 	fmt.Fprintf(a.stderr, "data8 sandbox listening on %s (Ctrl-C to stop); point data8 at it with:\n", srv.URL)
 	fmt.Fprintf(a.stdout, "export DATA8_BASE_URL=%s\n", srv.URL)
 	fmt.Fprintf(a.stdout, "export DATA8_TOKEN_URL=%s\n", srv.TokenURL)
@@ -91,4 +96,27 @@ func (a *app) cmdServe(args []string) error {
 	<-a.ctx.Done()
 	fmt.Fprintln(a.stderr, "data8 sandbox stopped")
 	return nil
+}
+
+// offLoopbackWarning is the warning serve prints when addr is not a loopback address, or "".
+func offLoopbackWarning(addr string) string {
+	if loopbackAddr(addr) {
+		return ""
+	}
+	return "data8 serve: warning: " + addr + " is not a loopback address: the sandbox's API, which needs no secret but the one printed below, is reachable from the network"
+}
+
+// loopbackAddr reports whether a listening address (host:port) listens on loopback only: its host is
+// localhost or a loopback IP. An empty host or an unspecified IP (0.0.0.0, ::) listens on every
+// interface; any other name is taken as reachable from the network.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

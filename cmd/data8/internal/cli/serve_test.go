@@ -121,3 +121,22 @@ func TestServeThrottled(t *testing.T) {
 		t.Errorf("--rate -1: %s", r)
 	}
 }
+
+func TestServeWarnsOffLoopback(t *testing.T) {
+	for addr, warn := range map[string]bool{
+		"127.0.0.1:0": false, "localhost:0": false, "[::1]:0": false,
+		"0.0.0.0:0": true, ":0": true, "[::]:0": true, "192.0.2.1:8080": true, "example.com:80": true,
+	} {
+		if got := loopbackAddr(addr); got == warn {
+			t.Errorf("loopbackAddr(%q) = %v", addr, got)
+		}
+	}
+	// The tests listen on loopback only, so the warning's text is checked on its own.
+	if w := offLoopbackWarning("0.0.0.0:8080"); !strings.Contains(w, "warning: 0.0.0.0:8080 is not a loopback address") || !strings.Contains(w, "reachable from the network") {
+		t.Errorf("warning %q", w)
+	}
+	_, stop := startServeCLI(t, "--addr", "127.0.0.1:0")
+	if r := stop(); strings.Contains(r.stderr, "warning") {
+		t.Errorf("warned on loopback: %s", r)
+	}
+}
