@@ -268,7 +268,7 @@ func (a *app) runSteps(c *client.Client, cfg *runConfig, st *runState) error {
 			rename[col] = plan.Raw[i]
 		}
 	}
-	n, err := a.download(c, st.output, cfg.out, cfg.outFormat, plan.Columns, rename)
+	n, err := a.download(c, st.output, cfg.out, cfg.outFormat, plan.Columns, rename, client.DefaultDownloadConcurrency)
 	if err != nil {
 		return err
 	}
