@@ -81,6 +81,8 @@ type options struct {
 	insecure          bool
 	policy            RetryPolicy
 	scopes            []string
+	stallEvery        time.Duration
+	stallNotify       func(time.Duration)
 }
 
 // WithBaseURL sets the API's base URL (default DefaultBaseURL, or DATA8_BASE_URL when set).
@@ -101,9 +103,11 @@ func WithCredentials(clientID, clientSecret string) Option {
 // cannot be renewed: a 401 is returned to the caller.
 func WithBearerToken(token string) Option { return func(o *options) { o.bearer = token } }
 
-// WithHTTPClient makes the client send every request, token requests included, through hc. When
-// hc.Timeout is zero the client uses a copy of hc with a timeout of two minutes. Give hc's transport
-// at least as many idle connections per host as the uploads' Concurrency.
+// WithHTTPClient makes the client send every request, token requests included, through hc's
+// transport. The client uses copies of hc: with a timeout of two minutes when hc.Timeout is zero,
+// following no redirect whatever hc.CheckRedirect says, and sending API requests only to the base
+// URL's origin and token requests only to the token URL's (see ErrRedirect). Give hc's transport at
+// least as many idle connections per host as the uploads' Concurrency.
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
 
 // WithUserAgent sets the User-Agent header sent with every API request.
@@ -129,6 +133,16 @@ func WithScopes(scopes ...string) Option { return func(o *options) { o.scopes = 
 // DATA8_CLIENT_SECRET, DATA8_BASE_URL, DATA8_TOKEN_URL); then the defaults. It fails when there are
 // no credentials, or when a URL is not https and neither loopback nor allowed by WithInsecureHTTP.
 // New sends nothing: the first token is fetched by the first call that needs it.
+//
+// Where the secret and tokens go: the client secret only to the token URL, bearer tokens only to
+// the base URL's origin (scheme, host and port). No redirect is followed, from the token endpoint
+// or the API: a redirect is an error matching ErrRedirect that names both origins, and is not
+// retried.
+//
+// Timeouts of the HTTP clients New makes: connecting 10 s, TLS handshake 10 s, waiting for an
+// answer's headers 90 s, a whole API request (body included) 2 minutes per attempt, a token fetch
+// 30 s. Retries (see RetryPolicy) may repeat an attempt up to 5 times, so a call to a server that
+// stalls may take several minutes before it fails; WithStallNotice tells you meanwhile.
 func New(opts ...Option) (*Client, error) {
 	o := options{}
 	for _, opt := range opts {
@@ -169,24 +183,11 @@ func New(opts ...Option) (*Client, error) {
 		logger:    o.logger,
 		userAgent: o.userAgent,
 		baseURL:   o.baseURL,
-		closeIdle: func() {},
 	}
 	c.budget = newBudget(c.policy)
 
-	apiHTTP, tokenHTTP := o.httpClient, o.httpClient
-	if o.httpClient == nil {
-		apiTransport, tokenTransport := newTransport(), newTransport()
-		apiHTTP = &http.Client{Transport: apiTransport, Timeout: apiTimeout}
-		tokenHTTP = &http.Client{Transport: tokenTransport, Timeout: tokenTimeout}
-		c.closeIdle = func() {
-			apiTransport.CloseIdleConnections()
-			tokenTransport.CloseIdleConnections()
-		}
-	} else if o.httpClient.Timeout == 0 {
-		hc := *o.httpClient
-		hc.Timeout = apiTimeout
-		apiHTTP, tokenHTTP = &hc, &hc
-	}
+	apiHTTP, tokenHTTP, closeIdle := o.httpClients()
+	c.closeIdle = closeIdle
 
 	api, err := gen.NewClient(o.baseURL, gen.WithHTTPClient(apiHTTP))
 	if err != nil {
@@ -241,10 +242,26 @@ func checkURL(what, raw string, insecure bool) error {
 		if insecure || isLoopback(u.Hostname()) {
 			return nil
 		}
-		return invalid("%s URL %q uses http:// on a host that is not loopback: secrets would cross the network in clear text (use https, or WithInsecureHTTP to allow it)", what, redactURL(raw))
+		return &InsecureURLError{Which: what, URL: redactURL(raw)}
 	}
 	return invalid("%s URL %q: scheme must be https", what, redactURL(raw))
 }
+
+// InsecureURLError is New's refusal of an http:// base or token URL on a host that is not
+// loopback, when WithInsecureHTTP was not given. It matches ErrValidation.
+type InsecureURLError struct {
+	// Which names the URL: "base" or "token".
+	Which string
+	// URL is the refused URL, without user info or query.
+	URL string
+}
+
+func (e *InsecureURLError) Error() string {
+	return fmt.Sprintf("data8: %s URL %q uses http:// on a host that is not loopback: secrets would cross the network in clear text (use https, or WithInsecureHTTP to allow it)", e.Which, e.URL)
+}
+
+// Is makes an InsecureURLError match ErrValidation.
+func (e *InsecureURLError) Is(target error) bool { return target == ErrValidation }
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
@@ -416,13 +433,14 @@ func readBody(resp *http.Response) ([]byte, error) {
 }
 
 // permanentTransportError reports transport failures that another attempt cannot mend: a
-// certificate that does not verify, a malformed request.
+// certificate that does not verify, a malformed request, a refused redirect.
 func permanentTransportError(err error) bool {
 	var cv *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
-	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) ||
+		errors.Is(err, ErrRedirect)
 }
 
 // ctxError reports that the context ended, with the last failure if there was one.
