@@ -277,7 +277,7 @@ func (s *apiServer) private(r *http.Request) reply {
 		}
 		clear(s.jobs)
 		s.mu.Unlock()
-		return reply{status: http.StatusNoContent}
+		return reply{status: http.StatusOK}
 	}
 	return problem(http.StatusNotFound, "no such bench endpoint")
 }

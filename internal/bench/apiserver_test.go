@@ -170,13 +170,16 @@ func TestRunCLIReportsFailure(t *testing.T) {
 	if !errors.As(s.err, &ee) || ee.ExitCode() != 3 {
 		t.Errorf("err = %v, want exit status 3", s.err)
 	}
-	if s.last != "last words" {
-		t.Errorf("last line %q, want %q", s.last, "last words")
+	if s.last != "last words" || s.said != "data8 upload: 429 Too Many Requests" {
+		t.Errorf("last line %q, error line %q; want %q and %q", s.last, s.said, "last words", "data8 upload: 429 Too Many Requests")
 	}
 	tl := &tail{}
-	tl.Write([]byte("a\nupload 10%\rupload 40%\r\n"))
-	if got := tl.lastLine(); got != "upload 40%" {
+	tl.Write([]byte("data8 dataset upload: 429 Too Many Requests\nupload 10%\rupload 40%\r\n\n"))
+	if got := tl.lastLine(""); got != "upload 40%" {
 		t.Errorf("lastLine = %q, want the line as last drawn", got)
+	}
+	if got := tl.lastLine("data8 "); got != "data8 dataset upload: 429 Too Many Requests" {
+		t.Errorf(`lastLine("data8 ") = %q, want the error line`, got)
 	}
 }
 
@@ -201,7 +204,7 @@ func TestCLIFailureCarriesOn(t *testing.T) {
 	if err := m.cli(api, key, 0, 10, nil, []string{"-test.run=^$"}, nil); err != nil {
 		t.Fatalf("a failing CLI stopped the benchmark: %v", err)
 	}
-	if m.attempts[key] != 1 || len(m.failures[key]) != 1 || !strings.HasSuffix(m.failures[key][0], "exit status 3: last words") {
+	if m.attempts[key] != 1 || len(m.failures[key]) != 1 || !strings.HasSuffix(m.failures[key][0], "exit status 3: data8 upload: 429 Too Many Requests … last line: last words") {
 		t.Fatalf("attempts %d, failures %q", m.attempts[key], m.failures[key])
 	}
 	if v := m.f.get(key + "/cli/seconds"); !math.IsNaN(v) {

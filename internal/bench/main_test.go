@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	if os.Getenv(failEnv) == "1" {
-		fmt.Fprint(os.Stderr, "progress 10%\rprogress 20%\nError: 429 Too Many Requests\nlast words\n")
+		fmt.Fprint(os.Stderr, "progress 10%\rprogress 20%\ndata8 upload: 429 Too Many Requests\nlast words\n")
 		os.Exit(3)
 	}
 	os.Exit(m.Run())

@@ -277,6 +277,7 @@ type cliSample struct {
 	peak    int64   // peak RSS (VmHWM) in bytes; 0 when it could not be read
 	err     error   // exit status, or a wrong result
 	last    string  // the last line of its standard error (of its standard output when that is empty)
+	said    string  // the last line of its standard error that starts "data8 " (its error), if not last
 }
 
 // runCLI runs cmd, sampling its peak RSS, and returns what it did; a failure is in the sample, not
@@ -290,9 +291,12 @@ func runCLI(cmd *exec.Cmd) cliSample {
 	if ps := cmd.ProcessState; ps != nil {
 		s.cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
 	}
-	s.last = stderr.lastLine()
+	s.last = stderr.lastLine("")
 	if s.last == "" {
-		s.last = stdout.lastLine()
+		s.last = stdout.lastLine("")
+	}
+	if said := stderr.lastLine("data8 "); said != s.last {
+		s.said = said
 	}
 	return s
 }
@@ -313,17 +317,22 @@ func (t *tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// lastLine returns the last line that is not blank, after any carriage return (progress bars
-// redraw a line with \r).
-func (t *tail) lastLine() string {
+// lastLine returns the last line that is not blank and starts with prefix, as last drawn (progress
+// bars redraw a line after a carriage return); "" when there is none.
+func (t *tail) lastLine(prefix string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(string(t.buf), "\r\n \t"), "\n")
-	l := lines[len(lines)-1]
-	if i := strings.LastIndexByte(l, '\r'); i >= 0 {
-		l = l[i+1:]
+	lines := strings.Split(string(t.buf), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimRight(lines[i], "\r \t")
+		if k := strings.LastIndexByte(l, '\r'); k >= 0 {
+			l = l[k+1:]
+		}
+		if l = strings.TrimSpace(l); l != "" && strings.HasPrefix(l, prefix) {
+			return l
+		}
 	}
-	return strings.TrimSpace(l)
+	return ""
 }
 
 // countLines counts the newlines in the file at path.

@@ -271,8 +271,13 @@ func (m *meter) cli(api *benchAPI, key string, r, n int, setup func() error, arg
 	m.attempts[key]++
 	if s.err != nil {
 		msg := fmt.Sprintf("run %d after %s: %v", r+1, secs(s.elapsed.Seconds()), s.err)
+		if s.said != "" {
+			msg += ": " + s.said + " … last line:"
+		} else if s.last != "" {
+			msg += ":"
+		}
 		if s.last != "" {
-			msg += ": " + s.last
+			msg += " " + s.last
 		}
 		m.failures[key] = append(m.failures[key], msg)
 		m.logf("%s run %d: data8 FAILED: %s", key, r+1, msg)
