@@ -31,7 +31,10 @@ const (
 	partLibrary   = "library"   // the client library's encoding, ingest and upload figures
 )
 
-var allParts = []string{partUpload, partDownload, partRun, partThrottled, partLibrary}
+// allParts returns every part, in the order they are measured and reported.
+func allParts() []string {
+	return []string{partUpload, partDownload, partRun, partThrottled, partLibrary}
+}
 
 // config is what the flags set.
 type config struct {
@@ -59,7 +62,7 @@ func main() {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	fs.DurationVar(&cfg.latency, "latency", 20*time.Millisecond, "`DELAY` the servers add to every API request")
 	sizes := fs.String("sizes", "100000,1000000", "record counts, comma-separated: every figure at each; targets at the largest, peak RSS growth from the smallest")
-	parts := fs.String("parts", strings.Join(allParts, ","), "parts to measure, comma-separated: "+strings.Join(allParts, ", "))
+	parts := fs.String("parts", strings.Join(allParts(), ","), "parts to measure, comma-separated: "+strings.Join(allParts(), ", "))
 	fs.DurationVar(&cfg.job, "job", time.Second, "`DURATION` of a job on the bench server (data8 run)")
 	fs.IntVar(&cfg.limit, "limit", 4, "requests in flight the throttled server allows")
 	conc := fs.String("concurrency", "4,8,16,32", "library: concurrency settings of client.Upload to measure besides the default (8)")
@@ -124,8 +127,8 @@ func parseParts(s string) (map[string]bool, error) {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		if !slices.Contains(allParts, p) {
-			return nil, fmt.Errorf("unknown part %q (parts: %s)", p, strings.Join(allParts, ", "))
+		if !slices.Contains(allParts(), p) {
+			return nil, fmt.Errorf("unknown part %q (parts: %s)", p, strings.Join(allParts(), ", "))
 		}
 		parts[p] = true
 	}

@@ -40,7 +40,7 @@ func TestRunSmall(t *testing.T) {
 		t.Skip("needs /proc/PID/status with VmHWM")
 	}
 	var out, status bytes.Buffer
-	parts, _ := parseParts(strings.Join(allParts, ","))
+	parts, _ := parseParts(strings.Join(allParts(), ","))
 	cfg := config{
 		latency: time.Millisecond, sizes: []int{2000, 3500}, parts: parts, job: 50 * time.Millisecond, limit: 4,
 		settings: []int{2, 8}, runs: 1, slowRuns: 1, naiveRuns: 1, ingestN: ingestBlocks * 1000, out: &out, status: &status,
@@ -98,6 +98,18 @@ func TestParseInts(t *testing.T) {
 	for _, bad := range []string{"", "x", "0", "-5"} {
 		if _, err := parseInts(bad); err == nil {
 			t.Errorf("parseInts(%q): no error", bad)
+		}
+	}
+}
+
+func TestParseParts(t *testing.T) {
+	got, err := parseParts(" upload,run,")
+	if err != nil || len(got) != 2 || !got[partUpload] || !got[partRun] {
+		t.Errorf("parseParts: %v %v", got, err)
+	}
+	for _, bad := range []string{"", ",", "upload,bogus"} {
+		if _, err := parseParts(bad); err == nil {
+			t.Errorf("parseParts(%q): no error", bad)
 		}
 	}
 }

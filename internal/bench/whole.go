@@ -400,7 +400,8 @@ func (m *meter) reportWhole(w io.Writer) {
 	if len(m.dlFlags) == 0 {
 		dl = "its default (this build's `data8 dataset download --help` lists no --concurrency)"
 	}
-	fmt.Fprintf(w, "  data8 flags: upload and run --concurrency %d; download %s; throttled rows: no flags (defaults).\n", client.DefaultConcurrency, dl)
+	fmt.Fprintf(w, "  data8 flags: upload --concurrency %d; download %s; run --concurrency %d (its upload; its download at its default);\n"+
+		"  throttled rows: no flags (the defaults).\n", client.DefaultConcurrency, dl, client.DefaultConcurrency)
 	fmt.Fprintf(w, "  run: data8 run FILE --workflow Echo (a job of %v); its reference is reference upload + reference download + %v.\n", cfg.job, cfg.job)
 	fmt.Fprintf(w, "  bound: ceil(requests / conc) × latency (requests: blocks or pages of 1,000). data8 CPU: user+sys from the child's rusage;\n"+
 		"  peak RSS: its VmHWM sampled from /proc; ref CPU: this process's; server CPU: the bench server process's, during the measurement.\n")
