@@ -402,7 +402,7 @@ func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, err er
 			released = true
 			if from, to := k.window.release(outcome{kind: kind, pause: pause}); to < from {
 				c.logger.Info("data8: fewer requests at once: the server refused one for load", "op", k.op,
-					"status", a.status, "in_flight", to, "was", from, "retry_after", a.header.Get("Retry-After"))
+					"status", a.status, "at_once", to, "was", from, "retry_after", a.header.Get("Retry-After"))
 			}
 		}
 		defer release(0)
@@ -486,13 +486,13 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 		}
 		t.waited += delay
 	}
-	c.logger.Debug("data8: retrying", "op", k.op, "attempt", t.attempts, "throttled", d.throttled && !d.attempt,
-		"status", a.status, "delay", delay, "error", a.err.Error())
 	endPause := func() {}
 	if hold != nil {
 		endPause = hold(delay)
 	}
 	defer endPause()
+	c.logger.Debug("data8: retrying", "op", k.op, "attempt", t.attempts, "throttled", d.throttled && !d.attempt,
+		"status", a.status, "delay", delay, "error", a.err.Error())
 	if err := c.policy.Sleep(ctx, delay); err != nil {
 		return nil, ctxError(k.op, err, t.lastErr), false
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,17 +67,19 @@ func (a *app) newProgress(label string, total int64, unit string) *progress {
 	return p
 }
 
-// Set records that n units are done; note (may be empty) is shown beside the figures.
+// Set records that n units are done; note (may be empty) is shown beside the figures until a later
+// Set changes it.
 func (p *progress) Set(n int64, note string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done {
 		return
 	}
+	changed := note != p.note
 	p.cur, p.note = n, note
 	if p.bar != nil {
-		if note != "" {
-			p.bar.Describe(p.label + " " + note)
+		if changed {
+			p.bar.Describe(strings.TrimSpace(p.label + " " + note))
 		}
 		p.bar.Set64(n)
 		return
