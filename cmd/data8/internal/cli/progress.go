@@ -9,6 +9,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // isTerminal reports whether w is a terminal.
@@ -43,6 +45,7 @@ const plainEvery = 2 * time.Second
 
 // newProgress starts showing progress of label towards total units (total < 0: unknown).
 func (a *app) newProgress(label string, total int64, unit string) *progress {
+	label = termsafe.String(label)
 	p := &progress{w: a.stderr, label: label, unit: unit, total: total, last: time.Now()}
 	if isTerminal(a.stderr) {
 		max := total
