@@ -82,6 +82,13 @@
 // that may have created the dataset or job, the client looks it up by name and decides from what the
 // server holds. A call stops as soon as its context ends.
 //
+// A throttling server slows the client down; it does not make it fail. A request refused with 429,
+// or 503 with Retry-After, was not acted on: it is sent again after the delay without using up an
+// attempt or the retry budget, for up to RetryPolicy.MaxThrottleWait (10 minutes) of waiting per
+// call. An upload adapts the number of blocks in flight to the server: a refusal halves it and
+// pauses the whole upload for the Retry-After, a run of acknowledged blocks grows it back by one, up
+// to UploadOptions.Concurrency; UploadResult.Throttled and SmallestWindow report what happened.
+//
 // # Status codes
 //
 // Data8 does not document job status codes. Job.Finished applies the contract's rule instead

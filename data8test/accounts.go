@@ -115,6 +115,8 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		switch {
 		case strings.TrimSpace(k.key) == "" || strings.ContainsAny(k.key, "/?#% \t\r\n"):
 			return bad("key", "A key may not be blank or contain white space, /, ?, # or %.")
+		case s.apiKeys[k.key] != nil && s.has(ProfileConflict409):
+			return conflictAnswer{fmt.Sprintf("The API key %s already exists.", k.key)}, nil
 		case s.apiKeys[k.key] != nil:
 			return bad("key", fmt.Sprintf("The API key %s already exists.", k.key))
 		}

@@ -188,6 +188,9 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	s.mu.Lock()
 	if _, dup := s.datasets[name]; dup {
 		s.mu.Unlock()
+		if s.has(ProfileConflict409) {
+			return conflictAnswer{fmt.Sprintf("A dataset named %s already exists.", name)}, nil
+		}
 		return bad(map[string][]string{"name": {fmt.Sprintf("A dataset named %s already exists.", name)}})
 	}
 	s.datasets[name] = d
@@ -253,7 +256,8 @@ func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRe
 	d, found := s.datasets[req.Name]
 	var raw []json.RawMessage
 	if found {
-		raw = s.rawRecords(d, (page-1)*RecordsPerPage, RecordsPerPage)
+		per := s.recordsPerPage()
+		raw = s.rawRecords(d, (page-1)*per, per)
 	}
 	s.mu.RUnlock()
 	if !found {

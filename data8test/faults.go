@@ -281,7 +281,7 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, op string, 
 	s.statsMu.Unlock()
 	switch k {
 	case FaultStored503, FaultStored500, FaultStoredDrop:
-		apply(newRecorder())
+		apply(newRecorder(nil))
 	}
 	switch k {
 	case Fault500, FaultStored500:
@@ -319,7 +319,7 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, op string, 
 // header too) and returns it as the problem's detail words it.
 func (s *Server) setRetryAfter(h http.Header) string {
 	secs := int64(math.Ceil(s.cfg.retryAfter.Seconds()))
-	if !s.cfg.retryAfterDate {
+	if !s.retryAfterDate() {
 		secs = max(0, secs)
 		h.Set("Retry-After", strconv.FormatInt(secs, 10))
 		return fmt.Sprintf("%d s", secs)

@@ -177,7 +177,11 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		}
 	}
 	if _, dup := s.jobs[b.Name]; dup {
-		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
+		msg := fmt.Sprintf("A job named %s already exists.", b.Name)
+		if len(errs) == 0 && s.has(ProfileConflict409) {
+			return conflictAnswer{msg}, nil
+		}
+		errs["name"] = append(errs["name"], msg)
 	}
 	if len(errs) > 0 {
 		return bad(errs)
@@ -203,9 +207,8 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if b.Parameters != nil {
 		j.params = cloneMap(*b.Parameters)
 	}
-	base := snakeName(b.Name)
 	for _, slot := range wf.Outputs() {
-		name := s.freeDatasetName(base + "_" + snakeName(slot))
+		name := s.outputName(b.Name, slot)
 		s.datasets[name] = &dataset{name: name, columns: map[string]int32{}, blocks: map[int32]*block{}, created: j.submitted}
 		j.outputs[slot] = name
 	}

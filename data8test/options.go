@@ -35,6 +35,9 @@ type config struct {
 	mutations   map[Mutation]bool
 	dotNetUnset bool
 
+	profiles       map[Profile]bool
+	recordPageSize int
+
 	// For this package's tests.
 	strictUpload bool                                            // serve uploads through the strict handler, not the fast path
 	respHook     func(op string, status int, body []byte) []byte // rewrites a response before it is validated
@@ -48,6 +51,7 @@ func defaultConfig() config {
 		retryAfter:    time.Second,
 		blockAttempts: &blockAttempts{},
 		mutations:     map[Mutation]bool{},
+		profiles:      map[Profile]bool{},
 	}
 }
 

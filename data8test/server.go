@@ -2,6 +2,7 @@ package data8test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -109,6 +110,7 @@ type Server struct {
 	requests   map[string]int
 	faults     map[FaultKind]int
 	tokenCount int
+	extraSeq   int64 // ids of ProfileExtraMembers
 	violations []Violation
 
 	faultMu sync.Mutex // guards the fault generator
@@ -431,7 +433,8 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // api wraps the handler of operation op with the server's middleware, in this order: counting, added
-// latency, fault injection, authentication, request validation, and (with Validate) response validation.
+// latency, fault injection, authentication, request validation, the handler, then (with profiles on or
+// Validate) the profiles' shaping of the answer and its validation.
 func (s *Server) api(op string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.enter() {
@@ -442,27 +445,29 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 		if !sleep(r.Context(), s.cfg.latency) {
 			return
 		}
-		if s.injectFault(w, r, op, n, func(w http.ResponseWriter) { s.serveOp(w, r, op, next) }) {
+		apply := func(w http.ResponseWriter) { s.handleOp(w, r, op, next) }
+		if s.cfg.tb == nil && len(s.cfg.profiles) == 0 {
+			// The fast path: nothing to shape or check, the answer goes straight out.
+			if !s.injectFault(w, r, op, n, apply) {
+				s.handleOp(w, r, op, next)
+			}
 			return
 		}
-		s.serveOp(w, r, op, next)
+		rec := newRecorder(w)
+		var reqErr error
+		faulted := s.injectFault(rec, r, op, n, apply)
+		if !faulted {
+			reqErr = s.handleOp(rec, r, op, next)
+		}
+		if rec.hijacked {
+			return
+		}
+		s.finish(w, r, op, rec, reqErr, faulted)
 	})
 }
 
-// serveOp authenticates and validates an API request and hands it to its handler. With Validate on,
-// the answer, whichever step gives it, is recorded and checked against the spec before it is sent.
-func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op string, next http.Handler) {
-	if s.cfg.tb == nil {
-		s.handleOp(w, r, op, next)
-		return
-	}
-	rec := newRecorder()
-	reqErr := s.handleOp(rec, r, op, next)
-	s.finish(w, r, op, rec, reqErr)
-}
-
-// handleOp is serveOp's work: authentication, the request's check against the spec, the handler. It
-// returns the request's violation of the spec when the request was nonetheless handed to the handler.
+// handleOp authenticates and validates an API request and hands it to its handler. It returns the
+// request's violation of the spec when the request was nonetheless handed to the handler.
 //
 // Requests of every operation but the block upload are always checked against the spec (they are small)
 // and answered 400 (or 404, see requestProblem) when they break it. Block uploads are checked by the
@@ -503,21 +508,24 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 	return reqErr
 }
 
-// finish validates a recorded response and sends it. reqErr is the request's own violation, if any: a
-// server that answers such a request with success is at fault (unless a mutation asked for it).
-func (s *Server) finish(w http.ResponseWriter, r *http.Request, op string, rec *recorder, reqErr error) {
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	body := rec.body.Bytes()
+// finish shapes a recorded answer by the profiles, validates it (with Validate on, unless it is an
+// injected fault) and sends it. reqErr is the request's own violation, if any: a server that answers
+// such a request with success is at fault (unless a mutation asked for it).
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, op string, rec *recorder, reqErr error, faulted bool) {
+	status := cmp.Or(rec.Code, http.StatusOK)
+	header := rec.Header().Clone()
+	body := rec.Body.Bytes()
 	if s.cfg.respHook != nil {
-		body = s.cfg.respHook(op, rec.status, body)
+		body = s.cfg.respHook(op, status, body)
 	}
-	if reqErr != nil && rec.status < 300 && len(s.cfg.mutations) == 0 {
-		s.violation(Violation{Op: op, Status: rec.status, Message: "the server accepted a request that breaks the spec: " + describe(reqErr)}, true)
+	status, body = s.shape(r, op, status, header, body)
+	if s.cfg.tb != nil && !faulted {
+		if reqErr != nil && status < 300 && len(s.cfg.mutations) == 0 {
+			s.violation(Violation{Op: op, Status: status, Message: "the server accepted a request that breaks the spec: " + describe(reqErr)}, true)
+		}
+		if err := s.checkResponse(r, op, status, header, body); err != nil {
+			s.violation(Violation{Op: op, Status: status, Message: describe(err)}, true)
+		}
 	}
-	if err := s.checkResponse(r, op, rec.status, rec.header, body); err != nil {
-		s.violation(Violation{Op: op, Status: rec.status, Message: describe(err)}, true)
-	}
-	rec.sendTo(w, body)
+	s.send(w, r, status, header, body)
 }

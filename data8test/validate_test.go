@@ -92,9 +92,9 @@ func TestValidateFlagsAcceptedBadRequest(t *testing.T) {
 	if reqErr == nil {
 		t.Fatal("a negative block number passed the spec")
 	}
-	rec := newRecorder()
+	rec := newRecorder(nil)
 	rec.WriteHeader(200)
-	s.finish(httptest.NewRecorder(), req, OpDatasetUploadBlock, rec, reqErr)
+	s.finish(httptest.NewRecorder(), req, OpDatasetUploadBlock, rec, reqErr, false)
 	msgs := tb.all()
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "accepted a request that breaks the spec") || !strings.Contains(msgs[0], "blockNumber") {
 		t.Fatalf("reports %v", msgs)

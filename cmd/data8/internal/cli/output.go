@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // orderColumns is the documented column order of downloaded CSV files: the columns of preferred that the
@@ -151,26 +154,28 @@ func newTable(w io.Writer, headers ...string) *table {
 	return t
 }
 
+// row writes one row; every cell is made safe for a terminal (tabs, newlines and escape sequences escaped).
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
-		cells[i] = strings.Map(func(r rune) rune {
-			if r == '\t' || r == '\n' || r == '\r' {
-				return ' '
-			}
-			return r
-		}, c)
+		cells[i] = termsafe.String(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }
 
 func (t *table) flush() error { return t.tw.Flush() }
 
-// writeJSON writes v as indented JSON.
+// writeJSON writes v as indented JSON, with the characters that could control a terminal escaped as \uXXXX
+// (the same JSON value).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termsafe.JSON(b.Bytes()))
+	return err
 }
 
 // fmtTime renders an optional time for a table.

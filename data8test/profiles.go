@@ -1,0 +1,485 @@
+package data8test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/gen"
+)
+
+// Profile names a different but valid choice at the points where Data8's documentation is silent.
+//
+// By default the server takes one reading of each decided point of the contract (docs/contract.md,
+// D-1 … D-14). A profile switches it, at one such point, to another reading that a real ASP.NET Core
+// service could as well have made, while it keeps every documented rule. A client that is strict in what
+// it sends and tolerant in what it accepts works against every profile and all of them at once
+// (WithProfile(Profiles()...)); one that guessed where the documentation is silent finds out here rather
+// than against Data8. Every answer of every profile is meant to validate against api/openapi.yaml: the
+// spec is as tolerant as a client must be.
+//
+// The token endpoint is not changed by any profile: it is an IdentityServer, not the API.
+type Profile string
+
+// The profiles, each with what it changes and the decided point (D-n) of the contract it exercises. When
+// several are on at once they combine; where two change the same answer the later one in this list wins
+// (a block upload under both ProfileAccepted202 and ProfileNoContent204 answers 204).
+const (
+	// ProfileCreated201 answers 201 Created instead of 200 to the operations that create something
+	// (Dataset_Create, Job_CreateJob, ApiKey_CreateApiKey, ClientCredential_Create), with the same body
+	// (D-4: the success code).
+	ProfileCreated201 Profile = "created-201"
+	// ProfileAccepted202 answers 202 Accepted to Job_CreateJob, since a job only starts later, with the
+	// same body (D-4, D-13).
+	ProfileAccepted202 Profile = "accepted-202"
+	// ProfileNoContent204 answers 204 No Content, with no body, to the operations whose page shows no
+	// body: Dataset_UploadBlock, ApiKey_DeleteByKey, ApiKey_AddAllowedDomain and ApiKey_AddAllowedIPPUT
+	// (D-4).
+	ProfileNoContent204 Profile = "no-content-204"
+	// ProfileConflict409 answers 409 Conflict with a problem body, instead of a 400 validation problem,
+	// when the only thing wrong with a create is that its name (or key) is taken: a dataset, a job or an
+	// API key (D-7, D-13).
+	ProfileConflict409 Profile = "conflict-409"
+	// ProfileDotNetTimes writes times as a .NET DateTime of unspecified kind does: no zone, seven
+	// fractional digits (2020-01-02T03:04:05.1234567), and an unset time as 0001-01-01T00:00:00, which an
+	// unfinished job then shows as its completedAt instead of leaving it out (D-12, D-14).
+	ProfileDotNetTimes Profile = "dotnet-times"
+	// ProfilePage500 reads records back (Dataset_GetData) 500 to a page instead of 1,000 (D-10), unless
+	// WithRecordPageSize sets another size.
+	ProfilePage500 Profile = "page-500"
+	// ProfileExtraMembers adds members the contract does not name (id, createdBy, lastModified) to every
+	// dataset, job, API key and client credential in an answer, as a later version of the API may
+	// (the contract: unknown members are kept or ignored, never an error).
+	ProfileExtraMembers Profile = "extra-members"
+	// ProfileOmitOptional leaves out what a serializer set to skip defaults leaves out: the location of
+	// list entries (DatasetRef, JobRef), and every optional member whose value is 0, false, "", an empty
+	// object or an empty array (D-6, D-12, D-14).
+	ProfileOmitOptional Profile = "omit-optional"
+	// ProfileExplicitNulls sends every optional member that has no value as null instead of leaving it
+	// out, as ASP.NET's serializer does by default: a running job's completedAt, a key's username, and so on
+	// (D-12, D-14).
+	ProfileExplicitNulls Profile = "explicit-nulls"
+	// ProfilePascalCaseErrors names members in the errors of a validation problem as ASP.NET's model
+	// state does, in PascalCase: Records[12].Foo instead of records[12].foo (D-3, D-9).
+	ProfilePascalCaseErrors Profile = "pascal-case-errors"
+	// ProfilePlainJSONProblems sends problem bodies as application/json instead of
+	// application/problem+json (D-3).
+	ProfilePlainJSONProblems Profile = "plain-json-problems"
+	// ProfileEmptyErrorBodies answers every API error (4xx and 5xx) with an empty body, as ASP.NET's
+	// authentication and status-code middleware often do; the status and headers (WWW-Authenticate,
+	// Retry-After) stay (D-2, D-3).
+	ProfileEmptyErrorBodies Profile = "empty-error-bodies"
+	// ProfileGzip compresses every non-empty API answer with gzip (Content-Encoding: gzip) when the
+	// request's Accept-Encoding allows it (the contract: bodies are JSON; nothing says how they travel).
+	ProfileGzip Profile = "gzip"
+	// ProfileChunked sends every non-empty API answer with chunked transfer encoding, without a
+	// Content-Length.
+	ProfileChunked Profile = "chunked"
+	// ProfileRetryAfterDate sends Retry-After as an HTTP date instead of seconds, on injected faults and
+	// throttled requests; the same as WithRetryAfterDate (the contract: honour 429 and Retry-After).
+	ProfileRetryAfterDate Profile = "retry-after-date"
+	// ProfileLocationHeader adds a Location header naming the new resource's URL to the answers of the
+	// creating operations (D-4).
+	ProfileLocationHeader Profile = "location-header"
+	// ProfileCharset adds "; charset=utf-8" to the Content-Type of every API answer with a body, as
+	// ASP.NET does (D-3).
+	ProfileCharset Profile = "charset"
+	// ProfileOutputNames names the output datasets of a job Output_1, Output_2 …, names that break the
+	// rule for creating input datasets (^[a-z][a-z0-9_]*$), which Data8 documents for that only (D-6).
+	ProfileOutputNames Profile = "output-names"
+	// ProfileTraceID adds a traceId member (a W3C trace context id) to every problem body, as ASP.NET Core
+	// does (D-3).
+	ProfileTraceID Profile = "trace-id"
+)
+
+// Profiles returns every profile, in a stable order (the order of their declaration).
+func Profiles() []Profile {
+	return []Profile{
+		ProfileCreated201, ProfileAccepted202, ProfileNoContent204, ProfileConflict409, ProfileDotNetTimes,
+		ProfilePage500, ProfileExtraMembers, ProfileOmitOptional, ProfileExplicitNulls, ProfilePascalCaseErrors,
+		ProfilePlainJSONProblems, ProfileEmptyErrorBodies, ProfileGzip, ProfileChunked, ProfileRetryAfterDate,
+		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID,
+	}
+}
+
+// WithProfile turns the given profiles on (see Profile); WithProfile(Profiles()...) turns every one on.
+// A name that is not one of Profiles is ignored (`data8 serve --profile` checks names first).
+func WithProfile(p ...Profile) Option {
+	return func(c *config) {
+		for _, x := range p {
+			c.profiles[x] = true
+		}
+	}
+}
+
+// WithRecordPageSize makes Dataset_GetData answer n records to a page instead of 1,000 (D-10); n of 0
+// or less keeps the default. It takes precedence over ProfilePage500.
+func WithRecordPageSize(n int) Option { return func(c *config) { c.recordPageSize = n } }
+
+// has reports whether profile p is on.
+func (s *Server) has(p Profile) bool { return s.cfg.profiles[p] }
+
+// recordsPerPage is the page size of Dataset_GetData.
+func (s *Server) recordsPerPage() int {
+	switch {
+	case s.cfg.recordPageSize > 0:
+		return s.cfg.recordPageSize
+	case s.has(ProfilePage500):
+		return 500
+	}
+	return RecordsPerPage
+}
+
+// retryAfterDate reports whether Retry-After is sent as a date.
+func (s *Server) retryAfterDate() bool { return s.cfg.retryAfterDate || s.has(ProfileRetryAfterDate) }
+
+// The operations that create something, and those whose answer has no body.
+var (
+	createOps   = map[string]bool{OpDatasetCreate: true, OpJobCreateJob: true, OpApiKeyCreateApiKey: true, OpClientCredentialCreate: true}
+	bodylessOps = map[string]bool{OpDatasetUploadBlock: true, OpApiKeyDeleteByKey: true, OpApiKeyAddAllowedDomain: true, OpApiKeyAddAllowedIPPUT: true}
+)
+
+// answerTypes gives, by operation, the generated model of the objects of a success answer (one object,
+// or the entries of an array), for the profiles that change their members. Dataset_GetData's records are
+// never changed.
+var answerTypes = map[string]reflect.Type{
+	OpDatasetGetList:          reflect.TypeFor[gen.DatasetRef](),
+	OpDatasetCreate:           reflect.TypeFor[gen.Dataset](),
+	OpDatasetGetByName:        reflect.TypeFor[gen.Dataset](),
+	OpDatasetUpdateByName:     reflect.TypeFor[gen.Dataset](),
+	OpJobGetList:              reflect.TypeFor[gen.JobRef](),
+	OpJobCreateJob:            reflect.TypeFor[gen.Job](),
+	OpJobGetByName:            reflect.TypeFor[gen.Job](),
+	OpApiKeyGetList:           reflect.TypeFor[gen.ApiKey](),
+	OpApiKeyCreateApiKey:      reflect.TypeFor[gen.ApiKey](),
+	OpApiKeyGetByKey:          reflect.TypeFor[gen.ApiKey](),
+	OpApiKeyUpdateByKey:       reflect.TypeFor[gen.ApiKey](),
+	OpClientCredentialGetList: reflect.TypeFor[gen.ClientCredential](),
+	OpClientCredentialCreate:  reflect.TypeFor[gen.ClientCredential](),
+	OpClientCredentialGetByID: reflect.TypeFor[gen.ClientCredential](),
+}
+
+// optionalMembers returns the JSON names of the optional members of a generated model (those its
+// json tag marks omitempty).
+func optionalMembers(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" && strings.Contains(opts, "omitempty") {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// timeMembers are the members whose values are times.
+var timeMembers = map[string]bool{"submittedAt": true, "completedAt": true, "estimatedFinishTime": true, "expiresOn": true, "lastModified": true}
+
+// dotNetTime writes an RFC 3339 time as a .NET DateTime of unspecified kind: UTC, no zone, seven
+// fractional digits; the zero time as 0001-01-01T00:00:00. A string that is not a time is kept.
+func dotNetTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	t = t.UTC()
+	if t.Equal(time.Time{}) {
+		return "0001-01-01T00:00:00"
+	}
+	return t.Format("2006-01-02T15:04:05.0000000")
+}
+
+// shape applies the profiles to an API answer of op: its status, headers and body. It runs before the
+// answer is validated, so that what is checked is what is sent. Faults are shaped too (their problem
+// bodies), but not validated.
+func (s *Server) shape(r *http.Request, op string, status int, h http.Header, body []byte) (int, []byte) {
+	switch {
+	case status >= 200 && status < 300:
+		status, body = s.shapeSuccess(r, op, status, h, body)
+	case status >= 400 && isProblem(h.Get("Content-Type")):
+		body = s.shapeProblem(r, h, body)
+	}
+	if status >= 400 && s.has(ProfileEmptyErrorBodies) {
+		body = nil
+		h.Del("Content-Type")
+	}
+	if ct := h.Get("Content-Type"); ct != "" && len(body) > 0 && s.has(ProfileCharset) {
+		if _, params, err := mime.ParseMediaType(ct); err == nil && params["charset"] == "" {
+			h.Set("Content-Type", ct+"; charset=utf-8")
+		}
+	}
+	return status, body
+}
+
+// isProblem reports whether a Content-Type is that of a problem body.
+func isProblem(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == "application/problem+json"
+}
+
+// shapeSuccess applies the profiles to a 2xx answer.
+func (s *Server) shapeSuccess(r *http.Request, op string, status int, h http.Header, body []byte) (int, []byte) {
+	if t, ok := answerTypes[op]; ok && len(body) > 0 && (s.has(ProfileExplicitNulls) || s.has(ProfileOmitOptional) || s.has(ProfileExtraMembers) || s.has(ProfileDotNetTimes)) {
+		body = s.shapeMembers(r, op, t, body)
+	}
+	if createOps[op] && s.has(ProfileLocationHeader) {
+		if loc := createdLocation(r, op, body); loc != "" {
+			h.Set("Location", loc)
+		}
+	}
+	if createOps[op] && s.has(ProfileCreated201) {
+		status = http.StatusCreated
+	}
+	if op == OpJobCreateJob && s.has(ProfileAccepted202) {
+		status = http.StatusAccepted
+	}
+	if bodylessOps[op] && s.has(ProfileNoContent204) {
+		status, body = http.StatusNoContent, nil
+		h.Del("Content-Type")
+	}
+	return status, body
+}
+
+// createdLocation is the URL of what a create answer made, read from its body.
+func createdLocation(r *http.Request, op string, body []byte) string {
+	var v struct {
+		Name     string `json:"name"`
+		Key      string `json:"key"`
+		ClientID string `json:"clientId"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	base := requestBase(r)
+	switch op {
+	case OpDatasetCreate:
+		return base + "/Dataset/" + url.PathEscape(v.Name)
+	case OpJobCreateJob:
+		return base + "/Job/" + url.PathEscape(v.Name)
+	case OpApiKeyCreateApiKey:
+		return base + "/ApiKey/" + url.PathEscape(v.Key)
+	case OpClientCredentialCreate:
+		return base + "/ClientCredential/" + url.PathEscape(v.ClientID)
+	}
+	return ""
+}
+
+// shapeMembers applies the member profiles to the objects of a success answer (one object, or an array
+// of them) of generated model t. The order is fixed: nulls first, then omissions (which leave nulls),
+// then extra members, then times.
+func (s *Server) shapeMembers(r *http.Request, op string, t reflect.Type, body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	var objs []map[string]any
+	switch x := v.(type) {
+	case map[string]any:
+		objs = append(objs, x)
+	case []any:
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				objs = append(objs, m)
+			}
+		}
+	}
+	optional := optionalMembers(t)
+	list := op == OpDatasetGetList || op == OpJobGetList
+	for _, m := range objs {
+		if s.has(ProfileExplicitNulls) {
+			for _, k := range optional {
+				if _, ok := m[k]; !ok {
+					m[k] = nil
+				}
+			}
+		}
+		if s.has(ProfileOmitOptional) {
+			if list {
+				delete(m, "location")
+			}
+			for _, k := range optional {
+				if isDefault(m[k]) {
+					delete(m, k)
+				}
+			}
+		}
+		if s.has(ProfileExtraMembers) {
+			s.statsMu.Lock()
+			s.extraSeq++
+			id := s.extraSeq
+			s.statsMu.Unlock()
+			m["id"] = id
+			m["createdBy"] = "data8test"
+			m["lastModified"] = now().Format(time.RFC3339Nano)
+		}
+		if s.has(ProfileDotNetTimes) {
+			for k, x := range m {
+				if str, ok := x.(string); ok && timeMembers[k] {
+					m[k] = dotNetTime(str)
+				}
+			}
+			if t == reflect.TypeFor[gen.Job]() && m["completedAt"] == nil {
+				m["completedAt"] = "0001-01-01T00:00:00"
+			}
+		}
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return append(out, '\n')
+}
+
+// isDefault reports whether a decoded JSON value is what a serializer skipping defaults leaves out:
+// 0, false, "", an empty object or array. null is not (ProfileExplicitNulls put it there).
+func isDefault(v any) bool {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		return err == nil && f == 0
+	case bool:
+		return !x
+	case string:
+		return x == ""
+	case map[string]any:
+		return len(x) == 0
+	case []any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// shapeProblem applies the problem profiles to a problem body.
+func (s *Server) shapeProblem(r *http.Request, h http.Header, body []byte) []byte {
+	if s.has(ProfilePlainJSONProblems) {
+		ct := h.Get("Content-Type")
+		h.Set("Content-Type", "application/json"+strings.TrimPrefix(ct, "application/problem+json"))
+	}
+	if !s.has(ProfilePascalCaseErrors) && !s.has(ProfileTraceID) {
+		return body
+	}
+	var p map[string]any
+	if json.Unmarshal(body, &p) != nil {
+		return body
+	}
+	if errs, ok := p["errors"].(map[string]any); ok && s.has(ProfilePascalCaseErrors) {
+		pascal := make(map[string]any, len(errs))
+		for k, v := range errs {
+			pascal[pascalMember(k)] = v
+		}
+		p["errors"] = pascal
+	}
+	if s.has(ProfileTraceID) {
+		p["traceId"] = "00-" + randomHex(16) + "-" + randomHex(8) + "-00"
+	}
+	out, err := json.Marshal(p)
+	if err != nil {
+		return body
+	}
+	return append(out, '\n')
+}
+
+// pascalMember writes a member path as ASP.NET's model state names it: each name after a dot (or at
+// the start) begins with a capital, "records[12].foo" → "Records[12].Foo". "$" is kept.
+func pascalMember(k string) string {
+	parts := strings.Split(k, ".")
+	for i, p := range parts {
+		r, n := utf8.DecodeRuneInString(p)
+		if n > 0 && unicode.IsLower(r) {
+			parts[i] = string(unicode.ToUpper(r)) + p[n:]
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// send writes an API answer: gzip-compressed when ProfileGzip is on and the request allows it, chunked
+// when ProfileChunked is on, else with a Content-Length.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, status int, h http.Header, body []byte) {
+	out := w.Header()
+	for k, v := range h {
+		out[k] = v
+	}
+	out.Del("Content-Length")
+	if len(body) > 0 && s.has(ProfileGzip) && acceptsGzip(r) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
+		body = b.Bytes()
+		out.Set("Content-Encoding", "gzip")
+		out.Add("Vary", "Accept-Encoding")
+	}
+	chunked := len(body) > 0 && s.has(ProfileChunked)
+	if !chunked && status != http.StatusNoContent && status >= 200 {
+		out.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	w.WriteHeader(status)
+	if !chunked {
+		_, _ = w.Write(body)
+		return
+	}
+	// Writing part of the body and flushing before the rest makes net/http send it chunked.
+	half := len(body) / 2
+	_, _ = w.Write(body[:half])
+	_ = http.NewResponseController(w).Flush()
+	_, _ = w.Write(body[half:])
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q, hasQ := strings.CutPrefix(strings.TrimSpace(params), "q=")
+		return !hasQ || q != "0" && q != "0.0" && q != "0.00" && q != "0.000"
+	}
+	return false
+}
+
+// conflictAnswer is the 409 answer of ProfileConflict409, for the creating operations' strict handlers.
+type conflictAnswer struct{ detail string }
+
+func (c conflictAnswer) write(w http.ResponseWriter) error {
+	writeProblem(w, problem(http.StatusConflict, "Conflict", c.detail))
+	return nil
+}
+
+// VisitDatasetCreateResponse writes the 409 answer.
+func (c conflictAnswer) VisitDatasetCreateResponse(w http.ResponseWriter) error { return c.write(w) }
+
+// VisitJobCreateJobResponse writes the 409 answer.
+func (c conflictAnswer) VisitJobCreateJobResponse(w http.ResponseWriter) error { return c.write(w) }
+
+// VisitApiKeyCreateApiKeyResponse writes the 409 answer.
+func (c conflictAnswer) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+	return c.write(w)
+}
+
+// outputName is the name of a job's output dataset for slot: "<job in snake case>_<slot>", or
+// Output_<n> under ProfileOutputNames. Call with s.mu held.
+func (s *Server) outputName(job, slot string) string {
+	if !s.has(ProfileOutputNames) {
+		return s.freeDatasetName(snakeName(job) + "_" + snakeName(slot))
+	}
+	for i := 1; ; i++ {
+		n := fmt.Sprintf("Output_%d", i)
+		if _, taken := s.datasets[n]; !taken {
+			return n
+		}
+	}
+}
