@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -210,5 +211,46 @@ func TestInsecureHTTPRefusalNamesFlag(t *testing.T) {
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "--insecure-http") || strings.Contains(r.stderr, "WithInsecureHTTP") ||
 		!strings.Contains(r.stderr, `base URL "http://api.example.com"`) {
 		t.Fatalf("want exit 2 naming --insecure-http and the base URL: %v", r)
+	}
+}
+
+// TestOutputFileModes: on a shared machine a result file is never more open than the user asked: an
+// existing 0600 file stays 0600 when a download replaces it, and a new file gets 0666 less the umask
+// (the mode of a file the test creates the same way), not a fixed 0644.
+func TestOutputFileModes(t *testing.T) {
+	tg := newTarget(t)
+	dir := t.TempDir()
+	tg.mustRun(t, "dataset", "create", "private", "--columns", "name")
+	tg.mustRun(t, "dataset", "upload", "private", writeFile(t, dir, "in.csv", "name\nAnn\n"), "--complete")
+
+	existing := filepath.Join(dir, "existing.csv")
+	if err := os.WriteFile(existing, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(existing, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg.mustRun(t, "dataset", "download", "private", "--out", existing)
+	if fi, err := os.Stat(existing); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("existing 0600 file after download: mode %v; want 0600", fi.Mode())
+	}
+	if rows := readCSV(t, existing); len(rows) != 2 || rows[1][0] != "Ann" {
+		t.Errorf("existing file holds %q, want the dataset", rows)
+	}
+
+	probe, err := os.OpenFile(filepath.Join(dir, "probe"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pfi, _ := probe.Stat()
+	probe.Close()
+	fresh := filepath.Join(dir, "fresh.csv")
+	tg.mustRun(t, "dataset", "download", "private", "--out", fresh)
+	if fi, err := os.Stat(fresh); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != pfi.Mode().Perm() {
+		t.Errorf("new file: mode %v; want %v, 0666 less the umask", fi.Mode(), pfi.Mode().Perm())
 	}
 }
