@@ -18,7 +18,9 @@
 // A Client is safe for concurrent use; its goroutines share one access token (fetched once, renewed
 // once when the API answers 401), one connection pool and one retry budget. It refuses http:// URLs
 // except on loopback hosts, unless WithInsecureHTTP says otherwise. No error string and no log
-// record holds a token or the client secret.
+// record holds a token or the client secret. The secret is sent only to the token URL and tokens only
+// to the base URL's origin; no redirect is followed (ErrRedirect). WithStallNotice reports a server
+// that keeps the client waiting.
 //
 // # The batch flow
 //

@@ -235,6 +235,11 @@ func (w *stallWatch) fire() {
 		return
 	}
 	waited := time.Since(w.last)
+	if waited < w.every {
+		// A request began or an answer moved since this timer was set; the timer is set again.
+		w.mu.Unlock()
+		return
+	}
 	w.timer.Reset(w.every)
 	w.mu.Unlock()
 	w.notify(waited)
