@@ -42,9 +42,11 @@ test: tools
 prism: tools
 	conformance/prism/run.sh
 
-## bench: the upload benchmark of issue 6 (internal/bench): naive vs client.Upload vs the latency bound at
-## 20 ms per request, encoding, sandbox ingest and CLI peak RSS; a table, then BENCH/TARGET lines. Pass
-## flags with BENCHFLAGS, e.g. make bench BENCHFLAGS='-latency 50ms -runs 5'.
+## bench: the benchmark (internal/bench): the data8 CLI's upload, download and run beside reference clients
+## at 20 ms per request (also against a server allowing 4 requests in flight), CPU per million records, peak
+## RSS, the latency bound, and the client library's encoding and upload figures; a table, then BENCH/TARGET
+## lines. Flags with BENCHFLAGS, e.g. make bench BENCHFLAGS='-sizes 1000000 -runs 5 -parts upload,download';
+## make bench BENCHFLAGS=-quick is a smoke check (10k and 100k records, one run).
 .PHONY: bench
 bench:
 	$(GO) run ./internal/bench $(BENCHFLAGS)

@@ -199,6 +199,7 @@ type tokenError struct {
 	code        string // RFC 6749 error code, when it looked like one
 	description string // error_description, when it holds no secret
 	cause       error  // transport error (no secret: the secret travels in the body, not the URL)
+	permanent   bool   // another fetch cannot succeed (a refused redirect)
 }
 
 func (e *tokenError) Error() string {
@@ -234,6 +235,8 @@ func (e *tokenError) Unwrap() error { return e.cause }
 // temporary reports whether another fetch may succeed.
 func (e *tokenError) temporary() bool {
 	switch {
+	case e.permanent:
+		return false
 	case e.cause != nil:
 		return true
 	case e.status == http.StatusTooManyRequests, e.status >= 500:
@@ -264,7 +267,7 @@ func (o *oauthTokens) tokenError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		// Rebuilt without the URL's user info, should there be any.
-		return &tokenError{cause: &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}}
+		return &tokenError{cause: &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}, permanent: errors.Is(err, ErrRedirect)}
 	}
 	// x/oauth2's other errors ("server response missing access_token", "cannot parse json: ...")
 	// hold no part of the body beyond a JSON syntax position.

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -81,6 +82,8 @@ type options struct {
 	insecure          bool
 	policy            RetryPolicy
 	scopes            []string
+	stallEvery        time.Duration
+	stallNotify       func(time.Duration)
 }
 
 // WithBaseURL sets the API's base URL (default DefaultBaseURL, or DATA8_BASE_URL when set).
@@ -101,9 +104,11 @@ func WithCredentials(clientID, clientSecret string) Option {
 // cannot be renewed: a 401 is returned to the caller.
 func WithBearerToken(token string) Option { return func(o *options) { o.bearer = token } }
 
-// WithHTTPClient makes the client send every request, token requests included, through hc. When
-// hc.Timeout is zero the client uses a copy of hc with a timeout of two minutes. Give hc's transport
-// at least as many idle connections per host as the uploads' Concurrency.
+// WithHTTPClient makes the client send every request, token requests included, through hc's
+// transport. The client uses copies of hc: with a timeout of two minutes when hc.Timeout is zero,
+// following no redirect whatever hc.CheckRedirect says, and sending API requests only to the base
+// URL's origin and token requests only to the token URL's (see ErrRedirect). Give hc's transport at
+// least as many idle connections per host as the uploads' Concurrency.
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
 
 // WithUserAgent sets the User-Agent header sent with every API request.
@@ -129,16 +134,26 @@ func WithScopes(scopes ...string) Option { return func(o *options) { o.scopes = 
 // DATA8_CLIENT_SECRET, DATA8_BASE_URL, DATA8_TOKEN_URL); then the defaults. It fails when there are
 // no credentials, or when a URL is not https and neither loopback nor allowed by WithInsecureHTTP.
 // New sends nothing: the first token is fetched by the first call that needs it.
+//
+// Where the secret and tokens go: the client secret only to the token URL, bearer tokens only to
+// the base URL's origin (scheme, host and port). No redirect is followed, from the token endpoint
+// or the API: a redirect is an error matching ErrRedirect that names both origins, and is not
+// retried.
+//
+// Timeouts of the HTTP clients New makes: connecting 10 s, TLS handshake 10 s, waiting for an
+// answer's headers 90 s, a whole API request (body included) 2 minutes per attempt, a token fetch
+// 30 s. Retries (see RetryPolicy) may repeat an attempt up to 5 times, so a call to a server that
+// stalls may take several minutes before it fails; WithStallNotice tells you meanwhile.
 func New(opts ...Option) (*Client, error) {
 	o := options{}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.baseURL == "" {
-		o.baseURL = cmpOr(os.Getenv(envBaseURL), DefaultBaseURL)
+		o.baseURL = cmp.Or(os.Getenv(envBaseURL), DefaultBaseURL)
 	}
 	if o.tokenURL == "" {
-		o.tokenURL = cmpOr(os.Getenv(envTokenURL), DefaultTokenURL)
+		o.tokenURL = cmp.Or(os.Getenv(envTokenURL), DefaultTokenURL)
 	}
 	if !o.haveCredentials && o.bearer == "" {
 		o.clientID, o.secret = os.Getenv(envClientID), os.Getenv(envClientSecret)
@@ -169,24 +184,11 @@ func New(opts ...Option) (*Client, error) {
 		logger:    o.logger,
 		userAgent: o.userAgent,
 		baseURL:   o.baseURL,
-		closeIdle: func() {},
 	}
 	c.budget = newBudget(c.policy)
 
-	apiHTTP, tokenHTTP := o.httpClient, o.httpClient
-	if o.httpClient == nil {
-		apiTransport, tokenTransport := newTransport(), newTransport()
-		apiHTTP = &http.Client{Transport: apiTransport, Timeout: apiTimeout}
-		tokenHTTP = &http.Client{Transport: tokenTransport, Timeout: tokenTimeout}
-		c.closeIdle = func() {
-			apiTransport.CloseIdleConnections()
-			tokenTransport.CloseIdleConnections()
-		}
-	} else if o.httpClient.Timeout == 0 {
-		hc := *o.httpClient
-		hc.Timeout = apiTimeout
-		apiHTTP, tokenHTTP = &hc, &hc
-	}
+	apiHTTP, tokenHTTP, closeIdle := o.httpClients()
+	c.closeIdle = closeIdle
 
 	api, err := gen.NewClient(o.baseURL, gen.WithHTTPClient(apiHTTP))
 	if err != nil {
@@ -241,10 +243,26 @@ func checkURL(what, raw string, insecure bool) error {
 		if insecure || isLoopback(u.Hostname()) {
 			return nil
 		}
-		return invalid("%s URL %q uses http:// on a host that is not loopback: secrets would cross the network in clear text (use https, or WithInsecureHTTP to allow it)", what, redactURL(raw))
+		return &InsecureURLError{Which: what, URL: redactURL(raw)}
 	}
 	return invalid("%s URL %q: scheme must be https", what, redactURL(raw))
 }
+
+// InsecureURLError is New's refusal of an http:// base or token URL on a host that is not
+// loopback, when WithInsecureHTTP was not given. It matches ErrValidation.
+type InsecureURLError struct {
+	// Which names the URL: "base" or "token".
+	Which string
+	// URL is the refused URL, without user info or query.
+	URL string
+}
+
+func (e *InsecureURLError) Error() string {
+	return fmt.Sprintf("data8: %s URL %q uses http:// on a host that is not loopback: secrets would cross the network in clear text (use https, or WithInsecureHTTP to allow it)", e.Which, e.URL)
+}
+
+// Is makes an InsecureURLError match ErrValidation.
+func (e *InsecureURLError) Is(target error) bool { return target == ErrValidation }
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
@@ -252,13 +270,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // repeat says how a call may be repeated after a failure.
@@ -286,88 +297,233 @@ type call struct {
 	resolve func(ctx context.Context) (body []byte, done bool, err error)
 	// send makes one attempt through the generated client.
 	send func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error)
+	// window, when set, is the transfer's adaptive limit on requests in flight: each attempt takes
+	// a slot first and gives it back with its outcome (see window).
+	window *window
+}
+
+// failure says what kind of failure an attempt met, beside its status code.
+type failure int
+
+const (
+	answered       failure = iota // the server answered; the status says the rest
+	lost                          // failed in transport: it may or may not have reached the server
+	lostForGood                   // failed in transport before anything was sent, and would again (a certificate that does not verify)
+	oversized                     // the answer is larger than the client reads
+	noToken                       // no token could be had, for now: nothing was sent
+	noTokenForGood                // no token could be had, and another try will not change that
+)
+
+// verdict is what do does after a failed attempt.
+type verdict int
+
+const (
+	giveUp verdict = iota
+	retry
+	renew // a refused token: renew it (once per call) and send again, else give up
+)
+
+// decision is classify's answer.
+type decision struct {
+	verdict verdict
+	// attempt: the retry uses up one of RetryPolicy.MaxAttempts and a token of the retry budget.
+	// A refusal for load that the server did not act on (429, or 503 with Retry-After) does not:
+	// its waits count against RetryPolicy.MaxThrottleWait instead.
+	attempt bool
+	// throttled: the server refused the request for load (429, 503). A transfer's window shrinks.
+	throttled bool
+	// ambiguous: the server may have acted on the request.
+	ambiguous bool
+	// resolve: before anything else, ask the call's resolve whether the server holds its result.
+	resolve bool
+}
+
+// classify decides what follows a failed attempt of k, from the answer's status (or the failure
+// when there was none), whether it carried a readable Retry-After, and whether an earlier attempt
+// may have taken effect (maybeDone). It is the whole retry decision: do only carries it out.
+func classify(status int, f failure, retryAfter bool, k call, maybeDone bool) decision {
+	var d decision
+	switch f {
+	case lost:
+		d = decision{verdict: retry, attempt: true, ambiguous: true}
+	case noToken:
+		d = decision{verdict: retry, attempt: true}
+	case lostForGood, oversized, noTokenForGood:
+		return decision{verdict: giveUp}
+	case answered:
+		switch {
+		case status == http.StatusUnauthorized:
+			d.verdict = renew
+		case status == http.StatusTooManyRequests:
+			d = decision{verdict: retry, throttled: true}
+		case status == http.StatusServiceUnavailable:
+			d = decision{verdict: retry, attempt: !retryAfter, throttled: true, ambiguous: true}
+		case status == http.StatusBadGateway || status == http.StatusGatewayTimeout:
+			d = decision{verdict: retry, attempt: true, ambiguous: true}
+		case status == http.StatusInternalServerError && k.retry500 && k.repeat == repeatSafe:
+			d = decision{verdict: retry, attempt: true, ambiguous: true}
+		case status >= 500:
+			d.ambiguous = true
+		case status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusConflict:
+			// Makes no sense if an earlier attempt took effect: the server may hold the result.
+			d.resolve = maybeDone
+		}
+	}
+	if d.ambiguous && k.repeat == repeatLookup {
+		d.resolve = true
+	}
+	if k.repeat == repeatNever && d.verdict == retry && !(f == answered && status == http.StatusTooManyRequests) && f != noToken {
+		d.verdict, d.attempt = giveUp, false // the server may have acted on it: only a 429 says it did not
+	}
+	return d
+}
+
+// tries is what do knows of a call's attempts so far.
+type tries struct {
+	attempts  int           // attempts counted against MaxAttempts, the current one included
+	throttles int           // refusals for load that did not count as attempts
+	waited    time.Duration // time waited after those refusals
+	refreshed bool          // a 401 has already caused a token refresh
+	maybeDone bool          // an earlier attempt may have taken effect on the server
+	lastErr   error
 }
 
 // do runs a call under the client's retry policy and returns the body of its 2xx answer. Success and
-// failure are decided by the status code alone.
+// failure are decided by the status code alone; what follows a failure, by classify.
 func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
-	var (
-		refreshed bool // a 401 has already caused a token refresh during this call
-		maybeDone bool // an earlier attempt may have taken effect on the server
-		lastErr   error
-	)
-	for attempt := 1; ; {
+	t := tries{attempts: 1}
+	for {
 		if err := context.Cause(ctx); err != nil {
-			return nil, ctxError(k.op, err, lastErr)
+			return nil, ctxError(k.op, err, t.lastErr)
 		}
-		status, header, body, gen, err := c.attempt(ctx, k)
-		if err == nil {
-			c.budget.earn()
-			return body, nil
+		body, err, again := c.try(ctx, k, &t)
+		if !again {
+			return body, err
 		}
-		if ctxErr := context.Cause(ctx); ctxErr != nil {
-			return nil, ctxError(k.op, ctxErr, lastErr)
-		}
-		lastErr = err
+	}
+}
 
-		// A refused token: renew it once per call, without counting an attempt.
-		if status == http.StatusUnauthorized && !refreshed && c.auth.invalidate(gen) {
-			refreshed = true
+// try makes one attempt of k, under its window when it has one, and carries out classify's decision:
+// it returns the call's result, or again (after any wait) for another attempt.
+func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, err error, again bool) {
+	var a answer
+	if k.window != nil {
+		if err := k.window.acquire(ctx); err != nil {
+			return nil, ctxError(k.op, err, t.lastErr), false
+		}
+		kind, released := outcomeFailed, false
+		release := func(pause time.Duration) {
+			if released {
+				return
+			}
+			released = true
+			if from, to := k.window.release(outcome{kind: kind, pause: pause}); to < from {
+				c.logger.Info("data8: fewer requests at once: the server refused one for load", "op", k.op,
+					"status", a.status, "at_once", to, "was", from, "retry_after", a.header.Get("Retry-After"))
+			}
+		}
+		defer release(0)
+		a = c.attempt(ctx, k)
+		switch {
+		case a.err == nil:
+			kind = outcomeDone
+		case a.fail == answered && (a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable):
+			kind = outcomeRefused
+		}
+		return c.decide(ctx, k, t, a, func(pause time.Duration) func() {
+			release(pause)
+			if kind == outcomeRefused && pause > 0 {
+				return k.window.endPause
+			}
+			return func() {}
+		})
+	}
+	a = c.attempt(ctx, k)
+	return c.decide(ctx, k, t, a, nil)
+}
+
+// decide carries out classify's decision on attempt a. hold, when set, gives back the attempt's
+// window slot just before a wait of pause, returning the function that ends the window's pause.
+func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold func(pause time.Duration) func()) (body []byte, err error, again bool) {
+	if a.err == nil {
+		c.budget.earn()
+		return a.body, nil, false
+	}
+	if ctxErr := context.Cause(ctx); ctxErr != nil {
+		return nil, ctxError(k.op, ctxErr, t.lastErr), false
+	}
+	t.lastErr = a.err
+	delay, hasRetryAfter := retryAfter(a.header, c.policy.Now(), c.policy.MaxRetryAfter)
+	d := classify(a.status, a.fail, hasRetryAfter, k, t.maybeDone)
+
+	if d.verdict == renew {
+		if !t.refreshed && c.auth.invalidate(a.gen) {
+			t.refreshed = true
 			c.logger.Debug("data8: token refused; renewing", "op", k.op)
-			continue
+			return nil, nil, true
 		}
+		return nil, a.err, false
+	}
+	if d.resolve && k.resolve != nil {
+		rb, done, rerr := k.resolve(ctx)
+		if rerr != nil {
+			return nil, rerr, false
+		}
+		if done {
+			c.budget.earn()
+			return rb, nil, false
+		}
+	}
+	t.maybeDone = t.maybeDone || d.ambiguous
+	if d.verdict != retry {
+		return nil, a.err, false
+	}
 
-		var te *tokenError
-		tokenRetry := status == statusNoToken && errors.As(err, &te) && te.temporary()
-		transportErr := status == statusNoAnswer
-		ambiguous := transportErr || status >= 500 // the server may have acted on it
-		retryable := (transportErr && !permanentTransportError(err)) || tokenRetry ||
-			status == http.StatusTooManyRequests || status == http.StatusBadGateway ||
-			status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout ||
-			(status == http.StatusInternalServerError && k.retry500)
-
-		if k.resolve != nil && ((ambiguous && k.repeat == repeatLookup) || (maybeDone && (status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusConflict))) {
-			rb, done, rerr := k.resolve(ctx)
-			if rerr != nil {
-				return nil, rerr
-			}
-			if done {
-				c.budget.earn()
-				return rb, nil
-			}
-		}
-		if ambiguous {
-			maybeDone = true
-		}
-		switch k.repeat {
-		case repeatNever:
-			retryable = status == http.StatusTooManyRequests || tokenRetry
-		case repeatLookup:
-			if status == http.StatusInternalServerError {
-				retryable = false
-			}
-		}
-		if !retryable {
-			return nil, err
-		}
-		if attempt >= c.policy.MaxAttempts {
-			c.logger.Debug("data8: giving up", "op", k.op, "attempts", attempt, "error", err.Error())
-			return nil, err
+	if d.attempt {
+		if t.attempts >= c.policy.MaxAttempts {
+			c.logger.Debug("data8: giving up", "op", k.op, "attempts", t.attempts, "error", a.err.Error())
+			return nil, a.err, false
 		}
 		if !c.budget.spend() {
-			c.logger.Warn("data8: retry budget exhausted; not retrying", "op", k.op, "error", err.Error())
-			return nil, err
+			c.logger.Warn("data8: retry budget exhausted; not retrying", "op", k.op, "error", a.err.Error())
+			return nil, a.err, false
 		}
-		delay, ok := retryAfter(header, c.policy.Now(), c.policy.MaxRetryAfter)
-		if !ok {
-			delay = fullJitter(c.policy.BaseDelay, c.policy.MaxDelay, attempt, jitter())
+		if !hasRetryAfter {
+			delay = fullJitter(c.policy.BaseDelay, c.policy.MaxDelay, t.attempts, jitter())
 		}
-		c.logger.Debug("data8: retrying", "op", k.op, "attempt", attempt, "status", status, "delay", delay, "error", err.Error())
-		if err := c.policy.Sleep(ctx, delay); err != nil {
-			return nil, ctxError(k.op, err, lastErr)
+		t.attempts++
+	} else {
+		t.throttles++
+		if !hasRetryAfter {
+			delay = fullJitter(c.policy.BaseDelay, c.policy.MaxDelay, t.throttles, jitter())
 		}
-		attempt++
+		if limit := c.policy.MaxThrottleWait; limit >= 0 && t.waited+delay > limit {
+			c.logger.Warn("data8: still throttled; giving up", "op", k.op, "waited", t.waited, "error", a.err.Error())
+			return nil, fmt.Errorf("%w (throttled: waited %v in all, and the policy's MaxThrottleWait is %v)", a.err, t.waited, limit), false
+		}
+		t.waited += delay
 	}
+	endPause := func() {}
+	if hold != nil {
+		endPause = hold(delay)
+	}
+	defer endPause()
+	c.logger.Debug("data8: retrying", "op", k.op, "attempt", t.attempts, "throttled", d.throttled && !d.attempt,
+		"status", a.status, "delay", delay, "error", a.err.Error())
+	if err := c.policy.Sleep(ctx, delay); err != nil {
+		return nil, ctxError(k.op, err, t.lastErr), false
+	}
+	return nil, nil, true
+}
+
+// answer is what one attempt got.
+type answer struct {
+	status int         // the HTTP status; statusNoAnswer or statusNoToken when there was none
+	fail   failure     // what kind of failure it met, if any
+	header http.Header // nil when there was no answer
+	body   []byte
+	gen    uint64 // the generation of the token used
+	err    error  // nil for a 2xx answer
 }
 
 // Pseudo status codes of an attempt that got no answer.
@@ -376,12 +532,15 @@ const (
 	statusNoToken  = -1 // no token could be had: nothing was sent
 )
 
-// attempt sends the call once, returning the answer's status (or statusNoAnswer, statusNoToken),
-// header and body. gen is the generation of the token used.
-func (c *Client) attempt(ctx context.Context, k call) (status int, header http.Header, body []byte, gen uint64, err error) {
+// attempt sends the call once.
+func (c *Client) attempt(ctx context.Context, k call) answer {
 	tok, gen, err := c.auth.token(ctx)
 	if err != nil {
-		return statusNoToken, nil, nil, 0, err
+		f := noTokenForGood
+		if te := (*tokenError)(nil); errors.As(err, &te) && te.temporary() {
+			f = noToken
+		}
+		return answer{status: statusNoToken, fail: f, err: err}
 	}
 	resp, err := k.send(ctx, func(_ context.Context, req *http.Request) error {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -390,18 +549,30 @@ func (c *Client) attempt(ctx context.Context, k call) (status int, header http.H
 		return nil
 	})
 	if err != nil {
-		return statusNoAnswer, nil, nil, gen, fmt.Errorf("data8: %s: %w", k.op, scrubErr(err, tok))
+		f := lost
+		if permanentTransportError(err) {
+			f = lostForGood
+		}
+		return answer{status: statusNoAnswer, fail: f, gen: gen, err: fmt.Errorf("data8: %s: %w", k.op, scrubErr(err, tok))}
 	}
 	defer resp.Body.Close()
-	body, err = readBody(resp)
-	if err != nil {
-		return statusNoAnswer, resp.Header, nil, gen, fmt.Errorf("data8: %s: reading answer: %w", k.op, err)
+	a := answer{status: resp.StatusCode, header: resp.Header, gen: gen}
+	a.body, err = readBody(resp)
+	switch {
+	case errors.Is(err, errTooLarge):
+		a.fail, a.body = oversized, nil
+		a.err = fmt.Errorf("data8: %s: %d %s: %w", k.op, resp.StatusCode, http.StatusText(resp.StatusCode), err)
+	case err != nil:
+		a.status, a.fail, a.body = statusNoAnswer, lost, nil
+		a.err = fmt.Errorf("data8: %s: reading answer: %w", k.op, err)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		a.err = newAPIError(k.op, resp.StatusCode, resp.Header, a.body, append(c.auth.secrets(), tok))
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp.StatusCode, resp.Header, body, gen, nil
-	}
-	return resp.StatusCode, resp.Header, body, gen, newAPIError(k.op, resp.StatusCode, resp.Header, body, append(c.auth.secrets(), tok))
+	return a
 }
+
+// errTooLarge is readBody's refusal of an answer over maxResponseBody.
+var errTooLarge = fmt.Errorf("the answer is larger than %d MiB, the most the client reads from one answer; not retried", maxResponseBody>>20)
 
 // readBody reads an answer's body, refusing one larger than maxResponseBody.
 func readBody(resp *http.Response) ([]byte, error) {
@@ -410,19 +581,20 @@ func readBody(resp *http.Response) ([]byte, error) {
 		return nil, err
 	}
 	if len(b) > maxResponseBody {
-		return nil, fmt.Errorf("answer larger than %d bytes", maxResponseBody)
+		return nil, errTooLarge
 	}
 	return b, nil
 }
 
 // permanentTransportError reports transport failures that another attempt cannot mend: a
-// certificate that does not verify, a malformed request.
+// certificate that does not verify, a malformed request, a refused redirect.
 func permanentTransportError(err error) bool {
 	var cv *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
-	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) ||
+		errors.Is(err, ErrRedirect)
 }
 
 // ctxError reports that the context ended, with the last failure if there was one.

@@ -6,17 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"maps"
 	"net/http"
 
 	"github.com/data8-toolkit/data8/gen"
-)
-
-// Page sizes fixed by the API.
-const (
-	listPageSize   = 100  // datasets and jobs per page
-	recordPageSize = 1000 // records per page of GET /Dataset/{name}/data
 )
 
 // Record is one record: values keyed by column name. Values are JSON scalars: strings, numbers,
@@ -171,91 +164,6 @@ func (c *Client) CompleteDataset(ctx context.Context, name string, recordCount i
 		return c.GetDataset(ctx, name)
 	}
 	return decodeDataset("Dataset_UpdateByName", body)
-}
-
-// ListDatasets returns every dataset, page by page (100 a page, alphabetical), fetching each page
-// when the loop reaches it. An error ends the sequence after it is yielded. Breaking out of the
-// loop stops the paging.
-func (c *Client) ListDatasets(ctx context.Context, opts ListDatasetsOptions) iter.Seq2[DatasetRef, error] {
-	return func(yield func(DatasetRef, error) bool) {
-		for page := int32(1); ; page++ {
-			params := &gen.DatasetGetListParams{Page: &page}
-			if opts.ExcludeInput {
-				params.IncludeInput = new(false)
-			}
-			if opts.ExcludeOutput {
-				params.IncludeOutput = new(false)
-			}
-			body, err := c.do(ctx, call{
-				op:       "Dataset_GetList",
-				retry500: true,
-				send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-					return c.api.DatasetGetList(ctx, params, edit)
-				},
-			})
-			var refs []gen.DatasetRef
-			if err == nil {
-				err = decode("Dataset_GetList", body, &refs)
-			}
-			if err != nil {
-				yield(DatasetRef{}, err)
-				return
-			}
-			for _, r := range refs {
-				if !yield(DatasetRef{Name: r.Name, Input: r.Input, Completed: r.Completed, Location: r.Location}, nil) {
-					return
-				}
-			}
-			if len(refs) < listPageSize {
-				return
-			}
-		}
-	}
-}
-
-// ReadRecords returns a dataset's records in processing order, reading 1,000 a page as the loop
-// reaches them; it is mainly used on a job's output dataset. Numbers are json.Number, so that their
-// text survives exactly. An error ends the sequence after it is yielded.
-func (c *Client) ReadRecords(ctx context.Context, dataset string) iter.Seq2[Record, error] {
-	return func(yield func(Record, error) bool) {
-		if err := ValidateDatasetName(dataset); err != nil {
-			yield(nil, err)
-			return
-		}
-		for page := int32(1); ; page++ {
-			params := &gen.DatasetGetDataParams{Page: &page}
-			body, err := c.do(ctx, call{
-				op:       "Dataset_GetData",
-				retry500: true,
-				send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-					return c.api.DatasetGetData(ctx, dataset, params, edit)
-				},
-			})
-			var recs []Record
-			if err == nil {
-				dec := json.NewDecoder(bytes.NewReader(body))
-				dec.UseNumber()
-				if derr := dec.Decode(&recs); derr != nil {
-					err = fmt.Errorf("data8: Dataset_GetData: decoding answer: %w", derr)
-				}
-			}
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, r := range recs {
-				if r == nil {
-					r = Record{}
-				}
-				if !yield(r, nil) {
-					return
-				}
-			}
-			if len(recs) < recordPageSize {
-				return
-			}
-		}
-	}
 }
 
 // UploadDataset creates an input dataset, uploads src into it and marks it complete with the number

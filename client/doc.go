@@ -18,7 +18,9 @@
 // A Client is safe for concurrent use; its goroutines share one access token (fetched once, renewed
 // once when the API answers 401), one connection pool and one retry budget. It refuses http:// URLs
 // except on loopback hosts, unless WithInsecureHTTP says otherwise. No error string and no log
-// record holds a token or the client secret.
+// record holds a token or the client secret. The secret is sent only to the token URL and tokens only
+// to the base URL's origin; no redirect is followed (ErrRedirect). WithStallNotice reports a server
+// that keeps the client waiting.
 //
 // # The batch flow
 //
@@ -81,6 +83,13 @@
 // per-client retry budget. POST /Dataset and POST /Job are never blindly repeated: after a failure
 // that may have created the dataset or job, the client looks it up by name and decides from what the
 // server holds. A call stops as soon as its context ends.
+//
+// A throttling server slows the client down; it does not make it fail. A request refused with 429,
+// or 503 with Retry-After, was not acted on: it is sent again after the delay without using up an
+// attempt or the retry budget, for up to RetryPolicy.MaxThrottleWait (10 minutes) of waiting per
+// call. An upload adapts the number of blocks in flight to the server: a refusal halves it and
+// pauses the whole upload for the Retry-After, a run of acknowledged blocks grows it back by one, up
+// to UploadOptions.Concurrency; UploadResult.Throttled and SmallestWindow report what happened.
 //
 // # Status codes
 //

@@ -30,6 +30,11 @@ var (
 	// JSON scalar, a key that is not a known column, a ragged or non-UTF-8 CSV row, a JSON Lines line
 	// that is not an object.
 	ErrInvalidRecord = errors.New("data8: invalid record")
+	// ErrPaging matches a paged read that the server's answers cannot end correctly: a page that
+	// repeats the one before it byte for byte (the server ignores the page number), or a list that
+	// runs past the client's bound. A read whose records do not add up to the dataset's record count
+	// is a *CountMismatchError instead.
+	ErrPaging = errors.New("data8: paging does not add up")
 )
 
 // Problem is an RFC 9457 problem details object as Data8 sends it (ASP.NET Core ProblemDetails).
@@ -148,6 +153,32 @@ type JobFailedError struct {
 // Error names the job, its workflow and status code.
 func (e *JobFailedError) Error() string {
 	return fmt.Sprintf("data8: job %q (workflow %q) failed with status %d", e.Job.Name, e.Job.WorkflowName, e.Job.Status)
+}
+
+// CountMismatchError is the error of a read of a dataset's records (ReadRecords, Download) that
+// received fewer or more records than the record count the server states for the dataset. The
+// records read are not the dataset's records: a file written from them must not be used.
+type CountMismatchError struct {
+	// Dataset is the dataset read.
+	Dataset string
+	// Want is the dataset's record count, as the server stated it before the read.
+	Want int64
+	// Got is the number of records the server served; when it is more than Want, the read stopped
+	// at the page that went past Want, and the server may hold more still.
+	Got int64
+}
+
+// Error names the dataset and both numbers.
+func (e *CountMismatchError) Error() string {
+	if e.Got > e.Want {
+		return fmt.Sprintf("data8: dataset %q: the server states %d records but served more: at least %d", e.Dataset, e.Want, e.Got)
+	}
+	return fmt.Sprintf("data8: dataset %q: the server states %d records but served %d", e.Dataset, e.Want, e.Got)
+}
+
+// pagingError returns an error matching ErrPaging.
+func pagingError(format string, args ...any) error {
+	return &localError{msg: fmt.Sprintf(format, args...), kind: ErrPaging}
 }
 
 // invalid returns a local validation error that matches ErrValidation.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"maps"
 	"net/http"
 	"strings"
@@ -178,50 +177,6 @@ func (c *Client) GetJob(ctx context.Context, name string) (*Job, error) {
 		return nil, err
 	}
 	return decodeJob("Job_GetByName", body)
-}
-
-// ListJobs returns the submitted jobs, most recent first, page by page (100 a page), fetching each
-// page when the loop reaches it. An error ends the sequence after it is yielded. Breaking out of the
-// loop stops the paging.
-func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) iter.Seq2[JobRef, error] {
-	return func(yield func(JobRef, error) bool) {
-		for page := int32(1); ; page++ {
-			params := &gen.JobGetListParams{Page: &page}
-			if opts.Workflow != "" {
-				params.Workflow = &opts.Workflow
-			}
-			if !opts.StartDate.IsZero() {
-				params.StartDate = &opts.StartDate
-			}
-			if !opts.EndDate.IsZero() {
-				params.EndDate = &opts.EndDate
-			}
-			body, err := c.do(ctx, call{
-				op:       "Job_GetList",
-				retry500: true,
-				send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-					return c.api.JobGetList(ctx, params, edit)
-				},
-			})
-			var refs []wireJobRef
-			if err == nil {
-				err = decode("Job_GetList", body, &refs)
-			}
-			if err != nil {
-				yield(JobRef{}, err)
-				return
-			}
-			for _, r := range refs {
-				ref := JobRef{Name: r.Name, WorkflowName: r.WorkflowName, SubmittedAt: r.SubmittedAt.t, Status: r.Status, Location: r.Location}
-				if !yield(ref, nil) {
-					return
-				}
-			}
-			if len(refs) < listPageSize {
-				return
-			}
-		}
-	}
 }
 
 // wireJob is a Job as it comes over the wire, with times read tolerantly (see wireTime).

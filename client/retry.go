@@ -20,6 +20,12 @@ import (
 // resource, the client looks it up by name and decides from what the server holds. POST of API keys
 // and client credentials is retried only after a 429 (the server did not act on it).
 //
+// Throttling is not failure. A request refused with 429, or with 503 and a Retry-After, was not
+// acted on: it is sent again after the delay without using up MaxAttempts or the retry budget, for
+// as long as the call's waits after such refusals add up to no more than MaxThrottleWait (and its
+// context lasts). Answers too large to read (over 64 MiB), certificates that do not verify and
+// refused credentials are never retried.
+//
 // Delays use full jitter: a random duration in [0, min(MaxDelay, BaseDelay·2ⁿ)) before retry n+1,
 // unless the answer carries Retry-After (seconds or an HTTP date), which is followed, clamped to
 // [0, MaxRetryAfter]. A per-client retry budget stops retries when most calls fail (a dead server
@@ -33,6 +39,11 @@ type RetryPolicy struct {
 	MaxDelay time.Duration
 	// MaxRetryAfter caps a server's Retry-After. 0 means 60s.
 	MaxRetryAfter time.Duration
+	// MaxThrottleWait is the most time one call waits, in all, after answers refusing it for load
+	// that the server did not act on (429, or 503 with Retry-After); such retries do not count
+	// against MaxAttempts. 0 means 10 minutes; a negative value leaves only the call's context to
+	// bound it.
+	MaxThrottleWait time.Duration
 	// Budget is the number of retries the client may make beyond what successes earn back: each
 	// retry spends one token, each successful call earns BudgetRefill, and the balance never exceeds
 	// Budget. 0 means 100; a negative value disables the budget.
@@ -62,6 +73,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.MaxRetryAfter <= 0 {
 		p.MaxRetryAfter = 60 * time.Second
+	}
+	if p.MaxThrottleWait == 0 {
+		p.MaxThrottleWait = 10 * time.Minute
 	}
 	if p.Budget == 0 {
 		p.Budget = 100

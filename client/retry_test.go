@@ -328,3 +328,45 @@ func TestConnectionRefusedIsRetried(t *testing.T) {
 		t.Errorf("%d retries, want 4", len(d))
 	}
 }
+
+func TestOversizedAnswerIsNotRetried(t *testing.T) {
+	// No faithful server sends a 64 MiB answer to GET /Dataset/{name}; a tiny handler does.
+	var mu sync.Mutex
+	hits := 0
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"name":"ds","columns":{},"input":true,"recordCount":0,"completed":false,"x":"`)
+		io.Copy(w, io.LimitReader(zeros{}, 64<<20))
+		io.WriteString(w, `"}`)
+	}))
+	defer hs.Close()
+	rec := &recorder{}
+	c, err := client.New(client.WithBaseURL(hs.URL), client.WithBearerToken("a-static-token"), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.GetDataset(context.Background(), "ds")
+	const want = "data8: Dataset_GetByName: 200 OK: the answer is larger than 64 MiB, the most the client reads from one answer; not retried"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != 1 || len(rec.get()) != 0 {
+		t.Errorf("%d requests and %d waits, want 1 and none", hits, len(rec.get()))
+	}
+}
+
+// zeros is an endless reader of '0' bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = '0'
+	}
+	return len(p), nil
+}

@@ -58,6 +58,9 @@ type UploadProgress struct {
 	// TotalBlocks and TotalRecords are the blocks and records this call will send, once the source
 	// has been read to its end; -1 until then.
 	TotalBlocks, TotalRecords int64
+	// Window is the number of blocks the uploader sends at once now: the configured Concurrency,
+	// or fewer while the server refuses requests for load (see UploadResult.Throttled).
+	Window int
 }
 
 // UploadResult reports what an upload sent. Upload returns it with its error too, describing the
@@ -74,6 +77,12 @@ type UploadResult struct {
 	Checkpoint int
 	// SkippedRecords is the number of records skipped for UploadOptions.Resume.
 	SkippedRecords int64
+	// Throttled is the number of block requests the server refused for load (429, or 503). Each
+	// was sent again; only a refusal without Retry-After (503) counts as a failed attempt.
+	Throttled int64
+	// SmallestWindow is the fewest blocks the uploader allowed in flight at once: the configured
+	// Concurrency unless the server refused requests for load, which halves the window.
+	SmallestWindow int
 }
 
 // Upload streams the records of src into an incomplete input dataset in numbered blocks, sending up
@@ -85,6 +94,13 @@ type UploadResult struct {
 // grow with the input), and a retry sends the same bytes; since re-sending a block number
 // overwrites that block, retries never duplicate records. Each block is retried under the client's
 // retry policy.
+//
+// The number of blocks in flight adapts to the server, as TCP's congestion window does: a block
+// refused for load (429, or 503) halves it, never below one, and pauses the whole upload for the
+// answer's Retry-After; a run of acknowledged blocks grows it by one, up to opts.Concurrency. A
+// refused block is sent again after the pause without using up an attempt (see RetryPolicy), so a
+// server that throttles slows an upload down but does not make it fail. UploadResult reports the
+// refusals and the smallest window.
 //
 // A block that fails for good (a 400, say, which is never retried) stops the upload at once: work in
 // flight is cancelled, no later block is sent, and the error is a *BlockError naming the dataset,
@@ -113,6 +129,7 @@ type uploader struct {
 	concurrency int
 	start       int // StartBlock
 	first       int // first block sent (Resume, or StartBlock)
+	window      *window
 	known       map[string]struct{}
 	checkEach   bool // the source is not one of ours: check every record
 
@@ -172,6 +189,7 @@ func (c *Client) newUploader(dataset string, src Source, opts UploadOptions) (*u
 		u.first = opts.Resume
 	}
 	u.checkpoint, u.last = u.first, u.first-1
+	u.window = newWindow(u.concurrency)
 	if opts.Columns != nil {
 		u.known = make(map[string]struct{}, len(opts.Columns))
 		for _, col := range opts.Columns {
@@ -346,6 +364,7 @@ func (u *uploader) send(ctx context.Context, cancel context.CancelCauseFunc, b *
 	_, err := u.c.do(ctx, call{
 		op:       "Dataset_UploadBlock",
 		retry500: true,
+		window:   u.window,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return u.c.api.DatasetUploadBlockWithBody(ctx, u.dataset, headerContentType, bytes.NewReader(body), edit)
 		},
@@ -372,18 +391,21 @@ func (u *uploader) ack(b *block) {
 		u.checkpoint++
 	}
 	if u.progress != nil {
+		window, _, _ := u.window.state()
 		u.progress(UploadProgress{
 			Blocks: u.blocks, Records: u.records, Bytes: u.bytes, Checkpoint: u.checkpoint,
-			TotalBlocks: u.totalBlocks, TotalRecords: u.totalRecs,
+			TotalBlocks: u.totalBlocks, TotalRecords: u.totalRecs, Window: window,
 		})
 	}
 }
 
 func (u *uploader) result(skipped int64) *UploadResult {
+	_, smallest, throttled := u.window.state()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return &UploadResult{
 		Blocks: u.blocks, Records: u.records, FirstBlock: u.first, LastBlock: u.last,
 		Bytes: u.bytes, Checkpoint: u.checkpoint, SkippedRecords: skipped,
+		Throttled: throttled, SmallestWindow: smallest,
 	}
 }

@@ -17,30 +17,35 @@ type WaitOptions struct {
 	// Progress, when set, is called with the job after every poll (PercentComplete,
 	// EstimatedFinishTime, Status).
 	Progress func(*Job)
-	// Interval is the first delay between polls. 0 means 1s.
+	// Interval is the shortest delay between polls, and the first. 0 means 1s.
 	Interval time.Duration
-	// MaxInterval caps the delay, which doubles after each poll. 0 means 30s.
+	// MaxInterval is the longest delay between polls. 0 means 30s.
 	MaxInterval time.Duration
 }
 
-// WaitJob polls a job until opts.Failed or opts.Finished says so, or ctx ends. The delay between
-// polls starts at opts.Interval, doubles up to opts.MaxInterval, and is jittered (between half and
-// all of the current interval). Each poll is a GetJob under the retry policy. It returns the job as
-// last read, with a *JobFailedError when Failed said so.
+// WaitJob polls a job until opts.Failed or opts.Finished says so, or ctx ends. Each poll is a
+// GetJob under the retry policy. It returns the job as last read, with a *JobFailedError when
+// Failed said so.
+//
+// The delay before the next poll follows what the job says of its progress, always within
+// [Interval, MaxInterval]:
+//
+//   - with an estimatedFinishTime still ahead: half the time left, so a long job is polled seldom
+//     (at MaxInterval while it is far off) and polls come closer together as the estimate nears;
+//   - without one, when percentComplete has grown since an earlier poll: half the time left at the
+//     rate it has been growing since the first poll that showed it;
+//   - otherwise (no estimate, or an estimate already passed): Interval, doubling after each such
+//     poll up to MaxInterval; an estimate that has passed restarts the doubling at Interval, since
+//     the job should end at any moment.
+//
+// Each delay is jittered: a random duration between half and all of it. The client's
+// RetryPolicy.Sleep and RetryPolicy.Now are the wait and the clock.
 func (c *Client) WaitJob(ctx context.Context, name string, opts WaitOptions) (*Job, error) {
 	finished := opts.Finished
 	if finished == nil {
 		finished = func(j *Job) bool { return j.Finished() }
 	}
-	interval := opts.Interval
-	if interval <= 0 {
-		interval = time.Second
-	}
-	maxInterval := opts.MaxInterval
-	if maxInterval <= 0 {
-		maxInterval = 30 * time.Second
-	}
-	maxInterval = max(maxInterval, interval)
+	s := newPollSchedule(opts.Interval, opts.MaxInterval)
 	for {
 		job, err := c.GetJob(ctx, name)
 		if err != nil {
@@ -55,10 +60,65 @@ func (c *Client) WaitJob(ctx context.Context, name string, opts WaitOptions) (*J
 		if finished(job) {
 			return job, nil
 		}
-		delay := interval/2 + time.Duration(jitter()*float64(interval/2))
+		d := s.next(job, c.policy.Now())
+		delay := d/2 + time.Duration(jitter()*float64(d/2))
 		if err := c.policy.Sleep(ctx, delay); err != nil {
 			return job, ctxError("waiting for job "+strconv.Quote(name), err, nil)
 		}
-		interval = min(interval*2, maxInterval)
 	}
 }
+
+// pollSchedule chooses WaitJob's delays (see WaitJob).
+type pollSchedule struct {
+	min, max time.Duration
+	backoff  time.Duration // the next delay when the job says nothing of its progress
+	overdue  bool          // the last poll found the estimate passed
+	// The first poll that showed progress, for the rate.
+	startPct float64
+	startAt  time.Time
+	started  bool
+}
+
+func newPollSchedule(minD, maxD time.Duration) *pollSchedule {
+	if minD <= 0 {
+		minD = time.Second
+	}
+	if maxD <= 0 {
+		maxD = 30 * time.Second
+	}
+	maxD = max(maxD, minD)
+	return &pollSchedule{min: minD, max: maxD, backoff: minD}
+}
+
+// next returns the delay before the poll after the one that read j at now, before jitter.
+func (s *pollSchedule) next(j *Job, now time.Time) time.Duration {
+	if eta := j.EstimatedFinishTime; eta != nil && !eta.IsZero() && !eta.Before(j.SubmittedAt) {
+		if left := eta.Sub(now); left > 0 {
+			s.overdue = false
+			return s.clamp(left / 2)
+		}
+		if !s.overdue {
+			s.overdue, s.backoff = true, s.min
+		}
+		return s.step()
+	}
+	if p := j.PercentComplete; p > 0 && p < 100 {
+		if !s.started {
+			s.started, s.startPct, s.startAt = true, p, now
+		} else if p > s.startPct && now.After(s.startAt) {
+			rate := (p - s.startPct) / float64(now.Sub(s.startAt)) // percent per nanosecond
+			left := time.Duration(min((100-p)/rate, float64(s.max*2)))
+			return s.clamp(left / 2)
+		}
+	}
+	return s.step()
+}
+
+// step returns the backoff delay and doubles it for next time.
+func (s *pollSchedule) step() time.Duration {
+	d := s.backoff
+	s.backoff = min(s.backoff*2, s.max)
+	return d
+}
+
+func (s *pollSchedule) clamp(d time.Duration) time.Duration { return min(max(d, s.min), s.max) }

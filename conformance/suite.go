@@ -92,6 +92,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	tokenURL := cfg.TokenURL
 	s.hc = &http.Client{
 		Timeout: 2 * time.Minute,
+		// No redirect is followed: the raw requests carry the secret (token requests) and the
+		// bearer token, which must not reach a host the caller did not configure. A case sees the
+		// 3xx answer itself. (The client, which uses this client too, refuses redirects on its own.)
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &specval.Transport{
 			Base:    inner,
 			Spec:    spec,

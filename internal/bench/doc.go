@@ -1,36 +1,53 @@
-// Command bench is the project's upload benchmark (issue 6), run by `make bench`:
+// Command bench is the project's benchmark, run by `make bench`:
 //
-//	go run ./internal/bench [-latency 20ms] [-sizes 100000,1000000] [-concurrency 4,8,16,32] [-runs 5]
+//	go run ./internal/bench [-sizes 100000,1000000] [-runs 3] [-latency 20ms] [-job 1s] [-limit 4]
+//	                        [-parts upload,download,run,throttled,library] [-quick] [-check=false]
 //
-// It builds the data8 CLI, generates CSV files of six text columns, starts two `data8 serve` sandboxes in
-// child processes (one adding -latency to every API request, one adding none) and measures, in one run:
+// It builds the data8 CLI from this tree into a temporary directory, generates CSV files of six text
+// columns (one per -sizes count) and measures, in one run, each part chosen by -parts:
 //
-//   - encoding: CSV → block bodies on one core (GOMAXPROCS=1), with the client's CSVSource and block
-//     framing, beside a baseline that builds a map[string]any per record and calls encoding/json;
-//   - ingest: how fast the sandbox stores blocks with no added latency (raw PATCHes of pre-encoded
-//     blocks from 8 goroutines), and client.Upload against it;
-//   - uploads at the added latency, per size: naive (the generated client alone, a gen.RecordBlock of
-//     maps per call, one block after another), ours (client.Upload at its defaults, concurrency 8, and
-//     at the other -concurrency settings), and the bound ceil(blocks/concurrency) × latency + the time to
-//     encode the bodies alone; with records/s, ours ÷ bound, naive ÷ ours, bytes per record (request
-//     bodies, and on the wire: everything the process wrote to its sockets, headers included, from wchar
-//     in /proc/self/io), allocations per record (runtime.MemStats.Mallocs) and peak heap in use
-//     (runtime/metrics, sampled every 2 ms);
-//   - the peak RSS of `data8 dataset upload` of each CSV file, read from the child's /proc/PID/status
-//     VmHWM while it runs (package procmem says why the child's rusage maxrss would be wrong).
+//   - upload: `data8 dataset upload` (--concurrency 8) beside the reference upload, the least work a
+//     client can do: the file's block bodies encoded beforehand, PATCHed from 8 goroutines, answers
+//     discarded;
+//   - download: `data8 dataset download` beside the reference download, every page fetched from 8
+//     goroutines and its bytes discarded. The CLI gets --concurrency 8 when its --help lists that flag,
+//     and otherwise runs at its own default (the report says which);
+//   - run: `data8 run` (upload, a job of -job, download) beside reference upload + reference download +
+//     the job's own time;
+//   - throttled: the same upload and download against a server that allows -limit requests in flight
+//     and answers the rest with 429 and Retry-After: 1, the CLI at its default settings, beside a
+//     reference that sends exactly -limit at a time;
+//   - library: the client library's figures against `data8 serve` sandboxes: encoding on one core
+//     beside a map[string]any + encoding/json baseline, the sandbox's ingest rate, and client.Upload
+//     beside the generated client alone (naive) and the latency bound, at several concurrency settings.
 //
-// The servers run in their own processes so that their work and memory count neither in the allocation
-// and heap figures nor in the CLI's RSS. Every figure is the median of -runs runs (-slow-runs for the
-// baseline encoding and the CLI, -naive-runs for the naive uploads, which take a round trip per block);
-// the upload runs are interleaved (naive, each concurrency setting, then again), so that the machine's
-// other work falls on all of them alike, and the load average is printed with the figures. Figures
-// computed from medians (ratios, bounds) carry the run count of the median they come from. Progress
-// goes to standard error; standard output gets a table and one machine-readable line per figure:
+// The CLI runs as a child process: its wall time, its CPU time (user + system, from its rusage, also
+// per million records) and its peak RSS (VmHWM read from /proc while it runs; package procmem says why
+// not the rusage's maxrss). Every result is checked (the records the server holds after an upload, the
+// lines of a downloaded file); a CLI run that fails or gives a wrong result is reported with its exit
+// status and the last line it wrote, and the benchmark carries on.
 //
-//	BENCH name=upload/n=1000000/ours/c=8/records_per_s value=336664.2 unit=records/s runs=5
+// The whole-job parts run against the benchmark's own server (apiServer), a copy of this program in a
+// child process, independent of data8test: it adds -latency to every request, keeps uploaded blocks as
+// the bytes they were sent in (scanned for record boundaries, never decoded) and serves pages of 1,000
+// cut from them, so that it does as little work as a server can; its CPU time during each measurement
+// is reported, since it shares the machine's cores with the client measured. The reference clients run
+// in this process; their CPU time is reported too.
 //
-// and one line per target of the issue (TARGET name=... value=... limit=... pass=true|false). The
-// command exits 1 when a target is missed (-check=false turns that off).
+// Every figure is the median of -runs runs; within a run the reference and the CLI alternate, so that
+// the machine's other work falls on both alike, and the 1-minute load average is printed at the start
+// and the end. Figures computed from medians (ratios, bounds) carry the run count of the median they
+// come from. Progress goes to standard error; standard output gets the tables, the targets with PASS or
+// FAIL, and one machine-readable line per figure and per target:
+//
+//	BENCH name=download/n=1000000/cli/seconds value=3.51 unit=s runs=3
+//	TARGET name=download/cli_over_ref/n=1000000 value=1.08 op=<= limit=1.3 unit=x pass=true
+//
+// The targets are taken at the largest size: the CLI within 1.3× its reference (upload, download,
+// throttled upload and download; for run, (run − job) ÷ (reference upload + reference download)),
+// at most 1.5 s of CLI CPU per million records for upload and download, peak RSS at most 64 MiB and
+// growing at most 1.2× from the smallest size, no failed CLI run; with the library part, the client
+// library's targets too. The command exits 1 when a target is missed (-check=false turns that off).
 //
 // It lives under internal/ because it is a development tool, not a command shipped to users: `go install
 // .../cmd/...` does not install it.

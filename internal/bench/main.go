@@ -17,20 +17,36 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/client"
-	"github.com/data8-toolkit/data8/internal/procmem"
 )
 
-// dataset is the input dataset every upload of a run writes to (see sandbox.createDataset).
+// dataset is the input dataset every library upload of a run writes to (see sandbox.createDataset).
 const dataset = "bench"
+
+// The parts of the benchmark, as -parts names them.
+const (
+	partUpload    = "upload"    // data8 dataset upload beside the reference upload
+	partDownload  = "download"  // data8 dataset download beside the reference download
+	partRun       = "run"       // data8 run beside reference upload + reference download + the job
+	partThrottled = "throttled" // upload and download against a server allowing -limit requests in flight
+	partLibrary   = "library"   // the client library's encoding, ingest and upload figures
+)
+
+// allParts returns every part, in the order they are measured and reported.
+func allParts() []string {
+	return []string{partUpload, partDownload, partRun, partThrottled, partLibrary}
+}
 
 // config is what the flags set.
 type config struct {
 	latency     time.Duration
 	sizes       []int
-	settings    []int // concurrency settings for ours, the default among them
-	runs        int   // of the fast measurements
-	slowRuns    int   // of the baseline encoding and the CLI
-	naiveRuns   int
+	parts       map[string]bool
+	job         time.Duration // how long the server's jobs take
+	limit       int           // requests in flight the throttled server allows
+	settings    []int         // library: concurrency settings of client.Upload, the default among them
+	runs        int           // of every measurement but those below
+	slowRuns    int           // library: of the baseline encoding
+	naiveRuns   int           // library: of the naive uploads
 	ingestN     int
 	data8       string
 	check       bool
@@ -38,18 +54,35 @@ type config struct {
 }
 
 func main() {
+	if c := os.Getenv(serveEnv); c != "" {
+		serveMain(c)
+		return
+	}
 	cfg := config{out: os.Stdout, status: os.Stderr}
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
-	fs.DurationVar(&cfg.latency, "latency", 20*time.Millisecond, "`DELAY` the sandbox adds to every API request")
-	sizes := fs.String("sizes", "100000,1000000", "record counts to upload, comma-separated")
-	conc := fs.String("concurrency", "4,8,16,32", "concurrency settings of client.Upload to measure besides the default (8)")
-	fs.IntVar(&cfg.runs, "runs", 5, "runs of each measurement of ours, of the encoding and of the ingest; figures are medians")
-	fs.IntVar(&cfg.slowRuns, "slow-runs", 3, "runs of the baseline encoding and of the CLI uploads (at most -runs)")
-	fs.IntVar(&cfg.naiveRuns, "naive-runs", 1, "runs of each naive upload (slow: a round trip per block)")
-	fs.IntVar(&cfg.ingestN, "ingest-records", 1_000_000, "records sent by the ingest measurement")
-	fs.StringVar(&cfg.data8, "data8", "", "`PATH` of a built data8 binary (default: build one)")
-	fs.BoolVar(&cfg.check, "check", true, "exit 1 when a target of issue 6 is missed")
+	fs.DurationVar(&cfg.latency, "latency", 20*time.Millisecond, "`DELAY` the servers add to every API request")
+	sizes := fs.String("sizes", "100000,1000000", "record counts, comma-separated: every figure at each; targets at the largest, peak RSS growth from the smallest")
+	parts := fs.String("parts", strings.Join(allParts(), ","), "parts to measure, comma-separated: "+strings.Join(allParts(), ", "))
+	fs.DurationVar(&cfg.job, "job", time.Second, "`DURATION` of a job on the bench server (data8 run)")
+	fs.IntVar(&cfg.limit, "limit", 4, "requests in flight the throttled server allows")
+	conc := fs.String("concurrency", "4,8,16,32", "library: concurrency settings of client.Upload to measure besides the default (8)")
+	fs.IntVar(&cfg.runs, "runs", 3, "runs of each measurement; figures are medians")
+	fs.IntVar(&cfg.slowRuns, "slow-runs", 3, "library: runs of the baseline encoding (at most -runs)")
+	fs.IntVar(&cfg.naiveRuns, "naive-runs", 1, "library: runs of each naive upload (slow: a round trip per block)")
+	fs.IntVar(&cfg.ingestN, "ingest-records", 1_000_000, "library: records sent by the ingest measurement")
+	fs.StringVar(&cfg.data8, "data8", "", "`PATH` of a built data8 binary (default: build one from this tree)")
+	fs.BoolVar(&cfg.check, "check", true, "exit 1 when a target is missed")
+	quick := fs.Bool("quick", false, "smoke check: -sizes 10000,100000 -runs 1 -slow-runs 1 -concurrency 8 -ingest-records 100000, unless given")
 	fs.Parse(os.Args[1:])
+	if *quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range map[string]string{"sizes": "10000,100000", "runs": "1", "slow-runs": "1", "concurrency": "8", "ingest-records": "100000"} {
+			if !set[name] {
+				fs.Set(name, v)
+			}
+		}
+	}
 	var err error
 	if cfg.sizes, err = parseInts(*sizes); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -sizes:", err)
@@ -59,12 +92,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -concurrency:", err)
 		os.Exit(2)
 	}
+	if cfg.parts, err = parseParts(*parts); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: -parts:", err)
+		os.Exit(2)
+	}
 	cfg.settings = append(cfg.settings, client.DefaultConcurrency)
 	slices.Sort(cfg.settings)
 	cfg.settings = slices.Compact(cfg.settings)
+	slices.Sort(cfg.sizes)
+	cfg.sizes = slices.Compact(cfg.sizes)
 	cfg.slowRuns = min(cfg.slowRuns, cfg.runs)
-	if cfg.runs < 1 || cfg.slowRuns < 1 || cfg.naiveRuns < 0 || cfg.latency < 0 || cfg.ingestN < ingestBlocks*client.MaxBlockSize {
-		fmt.Fprintf(os.Stderr, "bench: need -runs >= 1, -slow-runs >= 1, -naive-runs >= 0, -latency >= 0, -ingest-records >= %d\n", ingestBlocks*client.MaxBlockSize)
+	if cfg.runs < 1 || cfg.slowRuns < 1 || cfg.naiveRuns < 0 || cfg.latency < 0 || cfg.job < 0 || cfg.limit < 1 ||
+		(cfg.parts[partLibrary] && cfg.ingestN < ingestBlocks*client.MaxBlockSize) {
+		fmt.Fprintf(os.Stderr, "bench: need -runs >= 1, -slow-runs >= 1, -naive-runs >= 0, -latency >= 0, -job >= 0, -limit >= 1, -ingest-records >= %d\n", ingestBlocks*client.MaxBlockSize)
 		os.Exit(2)
 	}
 
@@ -78,6 +118,24 @@ func main() {
 	if !ok && cfg.check {
 		os.Exit(1)
 	}
+}
+
+// parseParts parses a comma-separated list of part names.
+func parseParts(s string) (map[string]bool, error) {
+	parts := map[string]bool{}
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !slices.Contains(allParts(), p) {
+			return nil, fmt.Errorf("unknown part %q (parts: %s)", p, strings.Join(allParts(), ", "))
+		}
+		parts[p] = true
+	}
+	if len(parts) == 0 {
+		return nil, errors.New("no part")
+	}
+	return parts, nil
 }
 
 func parseInts(s string) ([]int, error) {
@@ -116,8 +174,12 @@ func run(ctx context.Context, cfg config) (bool, error) {
 			return false, err
 		}
 	}
+	sizes := slices.Clone(cfg.sizes)
+	if cfg.parts[partLibrary] {
+		sizes = append(sizes, cfg.ingestN)
+	}
 	files := map[int]string{}
-	for _, n := range append(slices.Clone(cfg.sizes), cfg.ingestN) {
+	for _, n := range sizes {
 		if files[n] != "" {
 			continue
 		}
@@ -127,69 +189,24 @@ func run(ctx context.Context, cfg config) (bool, error) {
 			return false, err
 		}
 	}
-	slow, err := startSandbox(data8, cfg.latency)
-	if err != nil {
-		return false, err
-	}
-	defer slow.stop()
-	fast, err := startSandbox(data8, 0)
-	if err != nil {
-		return false, err
-	}
-	defer fast.stop()
-	for _, sb := range []*sandbox{slow, fast} {
-		if err := sb.createDataset(ctx, dataset); err != nil {
-			return false, err
-		}
-	}
 
 	f := newFigures()
-	m := &meter{ctx: ctx, cfg: cfg, f: f, logf: logf}
-
-	// 3. Encoding on one core, and the encode time of the bound (all procs, one goroutine).
-	for r := range cfg.runs {
-		for _, n := range cfg.sizes {
-			if err := m.encoding(n, files[n], r); err != nil {
-				return false, err
-			}
-		}
-	}
-	// 4. The sandbox's ingest rate with no added latency.
-	for r := range cfg.runs {
-		if err := m.ingest(fast, files[cfg.ingestN], r); err != nil {
+	m := &meter{ctx: ctx, cfg: cfg, f: f, logf: logf, data8: data8, dir: dir, failures: map[string][]string{}, attempts: map[string]int{}}
+	if m.wholeJob() {
+		if err := m.whole(files); err != nil {
 			return false, err
 		}
 	}
-	// 1. Uploads at the added latency: naive, ours, against the bound.
-	for _, n := range cfg.sizes {
-		for r := range max(cfg.runs, cfg.naiveRuns) {
-			if r < cfg.naiveRuns {
-				if err := m.naive(slow, n, files[n], r); err != nil {
-					return false, err
-				}
-			}
-			if r < cfg.runs {
-				for _, c := range cfg.settings {
-					if err := m.ours(slow, n, files[n], c, r); err != nil {
-						return false, err
-					}
-				}
-			}
-		}
-	}
-	// 2. Peak RSS of the CLI.
-	for r := range cfg.slowRuns {
-		for _, n := range cfg.sizes {
-			if err := m.cli(slow, data8, n, files[n], r); err != nil {
-				return false, err
-			}
+	if cfg.parts[partLibrary] {
+		if err := m.library(files); err != nil {
+			return false, err
 		}
 	}
 	f.add("wall_seconds", "s", time.Since(began).Seconds())
 	f.add("loadavg_1m/start", "load", loadStart)
 	f.add("loadavg_1m/end", "load", loadAverage())
 
-	targets := m.targets()
+	targets := append(m.wholeTargets(), m.libraryTargets()...)
 	m.report(targets)
 	ok := true
 	for _, t := range targets {
@@ -198,12 +215,71 @@ func run(ctx context.Context, cfg config) (bool, error) {
 	return ok, nil
 }
 
+// library measures the client library's figures against two `data8 serve` sandboxes (one adding
+// the latency, one adding none).
+func (m *meter) library(files map[int]string) error {
+	ctx, cfg := m.ctx, m.cfg
+	slow, err := startSandbox(m.data8, cfg.latency)
+	if err != nil {
+		return err
+	}
+	defer slow.stop()
+	fast, err := startSandbox(m.data8, 0)
+	if err != nil {
+		return err
+	}
+	defer fast.stop()
+	for _, sb := range []*sandbox{slow, fast} {
+		if err := sb.createDataset(ctx, dataset); err != nil {
+			return err
+		}
+	}
+	// Encoding on one core, and the encode time of the bound (all procs, one goroutine).
+	for r := range cfg.runs {
+		for _, n := range cfg.sizes {
+			if err := m.encoding(n, files[n], r); err != nil {
+				return err
+			}
+		}
+	}
+	// The sandbox's ingest rate with no added latency.
+	for r := range cfg.runs {
+		if err := m.ingest(fast, files[cfg.ingestN], r); err != nil {
+			return err
+		}
+	}
+	// Uploads at the added latency: naive, ours, against the bound.
+	for _, n := range cfg.sizes {
+		for r := range max(cfg.runs, cfg.naiveRuns) {
+			if r < cfg.naiveRuns {
+				if err := m.naive(slow, n, files[n], r); err != nil {
+					return err
+				}
+			}
+			if r < cfg.runs {
+				for _, c := range cfg.settings {
+					if err := m.ours(slow, n, files[n], c, r); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // meter takes the measurements and keeps their figures.
 type meter struct {
-	ctx  context.Context
-	cfg  config
-	f    *figures
-	logf func(string, ...any)
+	ctx   context.Context
+	cfg   config
+	f     *figures
+	logf  func(string, ...any)
+	data8 string // the CLI under test
+	dir   string // for the CLI's output files
+
+	failures map[string][]string // the CLI's failed runs by figure prefix: what it said
+	attempts map[string]int      // the CLI's runs by figure prefix
+	dlFlags  []string            // download flags setting the concurrency, when the CLI has one
 }
 
 func (m *meter) encoding(n int, path string, r int) error {
@@ -302,31 +378,12 @@ func (m *meter) bound(n, c int) float64 {
 	return float64(rounds)*m.cfg.latency.Seconds() + m.f.get(fmt.Sprintf("bound/n=%d/encode_seconds", n))
 }
 
-func (m *meter) cli(sb *sandbox, data8 string, n int, path string, r int) error {
-	cmd := sb.command(data8, "dataset", "upload", dataset, path)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	peak, err := procmem.RunPeak(cmd, 5*time.Millisecond)
-	el := time.Since(start)
-	if err != nil {
-		return fmt.Errorf("data8 dataset upload of %d records: %v\n%s", n, err, out.String())
+// libraryTargets evaluates the client library's targets on the medians (none without the library
+// part).
+func (m *meter) libraryTargets() []target {
+	if !m.cfg.parts[partLibrary] {
+		return nil
 	}
-	if peak == 0 {
-		return errors.New("cannot read the VmHWM of data8 from /proc (Linux only)")
-	}
-	p := fmt.Sprintf("cli/n=%d/", n)
-	m.f.add(p+"peak_rss_bytes", "bytes", float64(peak))
-	m.f.add(p+"seconds", "s", el.Seconds())
-	if maxrss, ok := childMaxRSS(cmd.ProcessState); ok {
-		m.f.add(p+"rusage_maxrss_bytes", "bytes", float64(maxrss))
-	}
-	m.logf("cli n=%d run %d: peak RSS %.1f MiB in %v", n, r+1, float64(peak)/(1<<20), el.Round(time.Millisecond))
-	return nil
-}
-
-// targets evaluates the targets of issue 6 on the medians.
-func (m *meter) targets() []target {
 	var ts []target
 	c := client.DefaultConcurrency
 	for _, n := range m.cfg.sizes {
@@ -337,12 +394,7 @@ func (m *meter) targets() []target {
 			ts = append(ts, target{name: fmt.Sprintf("naive_over_ours/n=%d/c=%d", n, c), value: naive / ours, op: ">=", limit: 6, unit: "x"})
 		}
 	}
-	big, small := slices.Max(m.cfg.sizes), slices.Min(m.cfg.sizes)
-	rssBig := m.f.get(fmt.Sprintf("cli/n=%d/peak_rss_bytes", big))
-	ts = append(ts, target{name: fmt.Sprintf("cli_peak_rss/n=%d", big), value: rssBig / (1 << 20), op: "<=", limit: 64, unit: "MiB"})
-	if big != small {
-		ts = append(ts, target{name: fmt.Sprintf("cli_peak_rss_growth/n=%d_over_n=%d", big, small), value: rssBig / m.f.get(fmt.Sprintf("cli/n=%d/peak_rss_bytes", small)), op: "<=", limit: 1.2, unit: "ratio"})
-	}
+	big := slices.Max(m.cfg.sizes)
 	ts = append(ts, target{name: fmt.Sprintf("encode_one_core/n=%d", big), value: m.f.get(fmt.Sprintf("encode/n=%d/ours/records_per_s", big)), op: ">=", limit: 1_000_000, unit: "records/s"})
 	// The sandbox must not be the bottleneck: it ingests at least twice the rate ours reaches at the
 	// default concurrency.
@@ -351,14 +403,44 @@ func (m *meter) targets() []target {
 	return ts
 }
 
-// report writes the table, the BENCH lines and the TARGET lines.
+// report writes the tables, the targets, the BENCH lines and the TARGET lines.
 func (m *meter) report(targets []target) {
 	w, f, cfg := m.cfg.out, m.f, m.cfg
-	fmt.Fprintf(w, "\ndata8 upload benchmark: %v added per API request; %s %s/%s, GOMAXPROCS %d; 6 text columns, blocks of %d\n",
-		cfg.latency, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), client.MaxBlockSize)
-	fmt.Fprintf(w, "figures are medians of %d runs (baseline encoding and CLI: %d, naive uploads: %d); 1-minute load average %s at the start, %s at the end\n",
-		cfg.runs, cfg.slowRuns, cfg.naiveRuns, fixed(f.get("loadavg_1m/start"), 2), fixed(f.get("loadavg_1m/end"), 2))
+	fmt.Fprintf(w, "\ndata8 benchmark: %v added per API request; %s %s/%s, GOMAXPROCS %d, %d CPUs; 6 text columns, blocks and pages of %d\n",
+		cfg.latency, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), client.MaxBlockSize)
+	fmt.Fprintf(w, "figures are medians of %d runs; 1-minute load average %s at the start, %s at the end (the machine's other work shares the cores)\n",
+		cfg.runs, fixed(f.get("loadavg_1m/start"), 2), fixed(f.get("loadavg_1m/end"), 2))
+	if m.wholeJob() {
+		m.reportWhole(w)
+	}
+	if cfg.parts[partLibrary] {
+		m.reportLibrary(w)
+	}
 
+	fmt.Fprintf(w, "\nTargets\n")
+	t := &table{}
+	t.row("target", "", "value", "limit", "")
+	for _, tg := range targets {
+		res := "PASS"
+		if !tg.pass() {
+			res = "FAIL"
+		}
+		t.row(tg.name, "", fixed(tg.value, 2)+" "+tg.unit, tg.op+" "+num(tg.limit), res)
+	}
+	t.write(w, "  ")
+	fmt.Fprintf(w, "\n1-minute load average %s at the start, %s at the end; wall time %s\n\n",
+		fixed(f.get("loadavg_1m/start"), 2), fixed(f.get("loadavg_1m/end"), 2), secs(f.get("wall_seconds")))
+
+	f.writeLines(w)
+	for _, tg := range targets {
+		fmt.Fprintf(w, "TARGET name=%s value=%s op=%s limit=%s unit=%s pass=%t\n", tg.name, num(math.Round(tg.value*1e4)/1e4), tg.op, num(tg.limit), tg.unit, tg.pass())
+	}
+}
+
+// reportLibrary writes the client library's tables.
+func (m *meter) reportLibrary(w io.Writer) {
+	f, cfg := m.f, m.cfg
+	fmt.Fprintf(w, "\nClient library (against data8 serve sandboxes; baseline encoding: %d runs, naive uploads: %d)\n", cfg.slowRuns, cfg.naiveRuns)
 	fmt.Fprintf(w, "\nEncoding CSV → block bodies, one core (GOMAXPROCS=1)\n")
 	t := &table{}
 	t.row("records", "encoder", "records/s", "allocs/rec", "body B/rec", "× baseline")
@@ -410,33 +492,6 @@ func (m *meter) report(targets []target) {
 		}
 	}
 	t.write(w, "  ")
-
-	fmt.Fprintf(w, "\nCLI: data8 dataset upload of a CSV file (peak RSS = the child's VmHWM, sampled from /proc)\n")
-	t = &table{}
-	t.row("records", "", "time", "peak RSS", "rusage maxrss*")
-	for _, n := range cfg.sizes {
-		p := fmt.Sprintf("cli/n=%d/", n)
-		t.row(grouped(float64(n)), "", secs(f.get(p+"seconds")), mib(f.get(p+"peak_rss_bytes")), mib(f.get(p+"rusage_maxrss_bytes")))
-	}
-	t.write(w, "  ")
-	fmt.Fprintf(w, "  * wait4's maxrss of a child started by Go includes this process's own peak RSS (see package procmem): not the CLI's figure\n")
-
-	fmt.Fprintf(w, "\nTargets (issue 6)\n")
-	t = &table{}
-	for _, tg := range targets {
-		res := "met"
-		if !tg.pass() {
-			res = "MISSED"
-		}
-		t.row(tg.name, fixed(tg.value, 2)+" "+tg.unit, tg.op+" "+num(tg.limit), res)
-	}
-	t.write(w, "  ")
-	fmt.Fprintf(w, "\nwall time %s\n\n", secs(f.get("wall_seconds")))
-
-	f.writeLines(w)
-	for _, tg := range targets {
-		fmt.Fprintf(w, "TARGET name=%s value=%s op=%s limit=%s unit=%s pass=%t\n", tg.name, num(math.Round(tg.value*1e4)/1e4), tg.op, num(tg.limit), tg.unit, tg.pass())
-	}
 }
 
 // loadAverage returns the 1-minute load average from /proc/loadavg (NaN when it cannot be read): the

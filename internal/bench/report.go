@@ -73,6 +73,12 @@ func (f *figures) derive(name, unit string, v float64, from string) {
 	f.stats[name].derived = f.stats[from].runs()
 }
 
+// count records a figure that sums runs rather than being a median of them (failures, say).
+func (f *figures) count(name, unit string, v float64, runs int) {
+	f.add(name, unit, v)
+	f.stats[name].derived = runs
+}
+
 // get returns the median of figure name (NaN when it was not measured).
 func (f *figures) get(name string) float64 { return f.stats[name].median() }
 

@@ -2,7 +2,13 @@
 
 package main
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // childMaxRSS is only implemented on Linux.
 func childMaxRSS(*os.ProcessState) (int64, bool) { return 0, false }
+
+// selfCPU is only implemented on Linux.
+func selfCPU() (time.Duration, bool) { return 0, false }

@@ -85,19 +85,9 @@ func (s *sandbox) createDataset(ctx context.Context, name string) error {
 	return err
 }
 
-// command returns a data8 command pointed at the sandbox (and at nothing from the caller's DATA8_
-// variables).
+// command returns a data8 command pointed at the sandbox.
 func (s *sandbox) command(data8 string, args ...string) *exec.Cmd {
-	cmd := exec.Command(data8, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DATA8_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	for k, v := range s.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	return cmd
+	return envCommand(s.env, data8, args...)
 }
 
 // stop interrupts the sandbox and waits for it.

@@ -11,9 +11,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // Exit codes of data8.
@@ -83,6 +85,8 @@ type app struct {
 type hooks struct {
 	// demoServer are extra options for the server data8 demo starts (tests pass data8test.Validate).
 	demoServer []data8test.Option
+	// stallEvery replaces stallNoticeEvery (tests pass a few milliseconds).
+	stallEvery time.Duration
 }
 
 // Main runs data8 with args (without the program name) and returns the exit code. ctx is cancelled on
@@ -124,7 +128,7 @@ func (a *app) report(err error) int {
 	case ExitUsage:
 		var ue *usageError
 		errors.As(err, &ue)
-		fmt.Fprintf(a.stderr, "%s: %s\n", prefix, ue.msg)
+		fmt.Fprintf(a.stderr, "%s: %s\n", prefix, termsafe.String(ue.msg))
 		fmt.Fprintf(a.stderr, "Run '%s -h' for usage.\n", prefix)
 	case ExitInterrupted:
 		fmt.Fprintf(a.stderr, "%s: interrupted\n", prefix)
@@ -156,21 +160,21 @@ func (a *app) interrupted(err error) bool {
 }
 
 // describeError renders an error for people: an API error as its problem's title and detail followed by
-// every field error, one a line.
+// every field error, one a line. Error texts quote the server, so every part is made safe for a terminal.
 func describeError(err error) string {
 	var ae *client.APIError
 	if !errors.As(err, &ae) {
-		return err.Error()
+		return termsafe.String(err.Error())
 	}
 	var b strings.Builder
-	b.WriteString(err.Error())
+	b.WriteString(termsafe.String(err.Error()))
 	if ae.Problem.Title != "" || ae.Problem.Detail != "" {
 		fmt.Fprintf(&b, "\n  status: %d", ae.StatusCode)
 		if ae.Problem.Title != "" {
-			fmt.Fprintf(&b, "\n  title:  %s", ae.Problem.Title)
+			fmt.Fprintf(&b, "\n  title:  %s", termsafe.String(ae.Problem.Title))
 		}
 		if ae.Problem.Detail != "" {
-			fmt.Fprintf(&b, "\n  detail: %s", ae.Problem.Detail)
+			fmt.Fprintf(&b, "\n  detail: %s", termsafe.String(ae.Problem.Detail))
 		}
 	}
 	if len(ae.FieldErrors) > 0 {
@@ -182,7 +186,7 @@ func describeError(err error) string {
 				fmt.Fprintf(&b, "\n    ... and %d more", len(keys)-show)
 				break
 			}
-			fmt.Fprintf(&b, "\n    %s: %s", k, strings.Join(ae.FieldErrors[k], "; "))
+			fmt.Fprintf(&b, "\n    %s: %s", termsafe.String(k), termsafe.String(strings.Join(ae.FieldErrors[k], "; ")))
 		}
 	}
 	return b.String()
@@ -253,7 +257,12 @@ const configHelp = `Configuration (flags win over the environment):
   DATA8_CLIENT_ID      --client-id       OAuth2 client id
   DATA8_CLIENT_SECRET  --client-secret   OAuth2 client secret: prefer the environment, a flag is visible to
                                          other users of the machine in the process list
-  The secret and access tokens are never printed, not even with --verbose.`
+  The secret and access tokens are never printed, not even with --verbose. The secret is sent only to the
+  token URL and access tokens only to the base URL's host and port; redirects are never followed.
+
+Timeouts: connecting 10s, TLS handshake 10s, an answer's headers 90s, a whole request 2m (a token
+  request 30s); a failed request is retried up to 5 times in all. While the server sends nothing for 30s,
+  "still waiting for the server (N s)" is printed on standard error, and again every 30s.`
 
 // dispatch parses the global flags and runs the command args name.
 func (a *app) dispatch(args []string) error {

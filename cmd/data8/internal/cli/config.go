@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -127,7 +129,7 @@ func verboseHTTPClient(log *slog.Logger, red *redactor) *http.Client {
 
 // clientOptions returns the options every client of this invocation gets, whatever its URLs and credentials.
 func (a *app) clientOptions() []client.Option {
-	opts := []client.Option{client.WithUserAgent("data8-cli/1")}
+	opts := []client.Option{client.WithUserAgent("data8-cli/1"), a.stallNotice()}
 	if log := a.logger(); log != nil {
 		opts = append(opts, client.WithLogger(log), client.WithHTTPClient(verboseHTTPClient(log, a.red)))
 	}
@@ -180,7 +182,24 @@ func (a *app) newClient() (*client.Client, error) {
 	opts := append(a.clientOptions(), client.WithBaseURL(baseURL), client.WithTokenURL(tokenURL), client.WithCredentials(id, secret))
 	c, err := client.New(opts...)
 	if err != nil {
+		var insecure *client.InsecureURLError
+		if errors.As(err, &insecure) {
+			return nil, usageErrorf("the %s URL %q uses http:// on a host that is not loopback: the secret and tokens would cross the network in clear text (use https, or --insecure-http to allow it)", insecure.Which, a.red.redact(insecure.URL))
+		}
 		return nil, &usageError{msg: a.red.redact(err.Error())}
 	}
 	return c, nil
+}
+
+// stallNoticeEvery is how long a request waits with no answer before data8 says so on standard error, and
+// how often it says so again.
+const stallNoticeEvery = 30 * time.Second
+
+// stallNotice is the client option that prints "still waiting for the server (N s)" on standard error while
+// the server sends nothing (every hooks.stallEvery in tests).
+func (a *app) stallNotice() client.Option {
+	every := cmp.Or(a.hooks.stallEvery, stallNoticeEvery)
+	return client.WithStallNotice(every, func(waited time.Duration) {
+		fmt.Fprintf(a.stderr, "data8: still waiting for the server (%d s)\n", int(waited.Round(time.Second)/time.Second))
+	})
 }

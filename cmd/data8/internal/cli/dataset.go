@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"bufio"
+	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 
 	"github.com/data8-toolkit/data8/internal/names"
 
@@ -306,15 +311,24 @@ func (a *app) cmdDatasetDownload(args []string) error {
 	out := fs.String("out", "", "the `FILE` to write (.csv, .jsonl or .ndjson), or - for standard output; required")
 	format := fs.String("format", "", "`FORMAT`: csv or jsonl (default: from --out's extension; csv for -)")
 	order := fs.String("columns", "", "CSV column order: `a,b,...` first, in this order, then the rest alphabetically")
+	concurrency := fs.Int("concurrency", client.DefaultDownloadConcurrency, "pages fetched at once, `N` from 1 to 64")
 	pos, err := a.parse(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
 Writes every record of a dataset, in processing order, to a CSV or JSON Lines file. CSV columns are the
 dataset's columns in alphabetical order, or those named by --columns first; null is an empty cell. JSON Lines
-members follow the same order. The file is written under a temporary name and renamed when complete.`}, args)
+members follow the same order. Pages are fetched --concurrency at a time and written in order.
+
+The records read are checked against the dataset's record count: fewer or more is an error naming both
+numbers, with exit status 1. The file is written under a temporary name in the same directory and renamed
+when complete, so a failed download never leaves a file under the name given; a new file gets the mode your
+umask allows (0666 less the umask), and an existing file keeps its mode, never a looser one.`}, args)
 	if err != nil {
 		return err
 	}
 	if *out == "" {
 		return usageErrorf("--out is required (a file, or - for standard output)")
+	}
+	if *concurrency < 1 || *concurrency > 64 {
+		return usageErrorf("bad --concurrency %d: must be from 1 to 64", *concurrency)
 	}
 	var f fileFormat
 	if *out == "-" && *format == "" {
@@ -332,12 +346,21 @@ members follow the same order. The file is written under a temporary name and re
 			preferred = append(preferred, s.Name)
 		}
 	}
+	if err := checkDatasetName(pos[0]); err != nil {
+		return err
+	}
+	if *out != "-" {
+		// Before any network work: a directory or an unwritable place fails now.
+		if err := checkWritable(*out); err != nil {
+			return err
+		}
+	}
 	c, err := a.newClient()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	n, err := a.download(c, pos[0], *out, f, preferred, nil)
+	n, err := a.download(c, pos[0], *out, f, preferred, nil, *concurrency)
 	if err != nil {
 		return err
 	}
@@ -349,16 +372,23 @@ members follow the same order. The file is written under a temporary name and re
 
 // download writes every record of dataset to out ("-": standard output) and returns how many it wrote.
 // preferred and rename shape the columns (see orderColumns); rename maps a column to the name written.
-func (a *app) download(c *client.Client, dataset, out string, format fileFormat, preferred []string, rename map[string]string) (int64, error) {
+// The count is checked against the dataset's record count (a *client.CountMismatchError otherwise), and a
+// file is written under a temporary name and renamed into place only when complete.
+//
+// A CSV record may carry a column the dataset does not list (a server's choice): writing then stops, one
+// pass reads every record's members to find all such columns, and the file is emptied and written again
+// with them, so it holds each record once. On standard output, which cannot be rewound, that is an error.
+func (a *app) download(c *client.Client, dataset, out string, format fileFormat, preferred []string, rename map[string]string, concurrency int) (int64, error) {
 	d, err := c.GetDataset(a.ctx, dataset)
 	if err != nil {
 		return 0, err
 	}
 	cols := orderColumns(preferred, d.Columns)
 	if out == "-" {
-		n, extra, err := a.writeRecords(c, dataset, a.stdout, format, cols, rename, d.RecordCount)
-		if extra != "" {
-			return n, fmt.Errorf("dataset %s: %w; write to a file instead of standard output (data8 then adds such columns)", dataset, &errExtraColumn{column: extra})
+		n, err := a.writeRecords(c, dataset, a.stdout, format, cols, rename, d.RecordCount, concurrency)
+		var uc *client.UnknownColumnError
+		if errors.As(err, &uc) {
+			return n, fmt.Errorf("dataset %s: record %d has column %q, which the dataset does not list; write to a file instead of standard output (data8 then adds such columns)", dataset, uc.Record, uc.Column)
 		}
 		return n, err
 	}
@@ -366,17 +396,16 @@ func (a *app) download(c *client.Client, dataset, out string, format fileFormat,
 	if err != nil {
 		return 0, err
 	}
-	n, extra, err := a.writeRecords(c, dataset, f, format, cols, rename, d.RecordCount)
-	if extra != "" && err == nil {
-		// The server sent a column its dataset does not list: collect every such column, then start again.
-		all, cerr := a.collectColumns(c, dataset, d.Columns)
-		if cerr != nil {
-			f.Abort()
-			return 0, cerr
-		}
-		if err = f.Reset(); err == nil {
-			cols = orderColumns(preferred, all)
-			n, _, err = a.writeRecords(c, dataset, f, format, cols, rename, d.RecordCount)
+	n, err := a.writeRecords(c, dataset, f, format, cols, rename, d.RecordCount, concurrency)
+	var uc *client.UnknownColumnError
+	if errors.As(err, &uc) {
+		fmt.Fprintf(a.stderr, "record %d of dataset %s has column %q, which the dataset does not list: reading every record for such columns, then writing %s again\n", uc.Record, dataset, uc.Column, out)
+		var all map[string]int
+		if all, err = a.collectColumns(c, dataset, d.Columns, concurrency); err == nil {
+			if err = f.Reset(); err == nil {
+				cols = orderColumns(preferred, all)
+				n, err = a.writeRecords(c, dataset, f, format, cols, rename, d.RecordCount, concurrency)
+			}
 		}
 	}
 	if err != nil {
@@ -386,53 +415,64 @@ func (a *app) download(c *client.Client, dataset, out string, format fileFormat,
 	return n, f.Commit()
 }
 
-// writeRecords writes the records of dataset to w. extra names a column that a CSV record has and cols
-// lacks; writing then stops (without error) so the caller can start again with every column.
-func (a *app) writeRecords(c *client.Client, dataset string, w interface{ Write([]byte) (int, error) }, format fileFormat, cols []string, rename map[string]string, total int64) (int64, string, error) {
-	rw, err := newRecordWriter(w, format, cols, rename)
-	if err != nil {
-		return 0, "", err
+// writeRecords downloads the records of dataset into w, through a 256 KiB buffer, as CSV or JSON Lines with
+// the columns cols, showing progress towards total records.
+func (a *app) writeRecords(c *client.Client, dataset string, w io.Writer, format fileFormat, cols []string, rename map[string]string, total int64, concurrency int) (int64, error) {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = cmp.Or(rename[col], col)
+	}
+	var write func(*client.Page) error
+	if format == formatCSV {
+		cw, err := client.NewCSVWriter(bw, cols, names)
+		if err != nil {
+			return 0, err
+		}
+		if err := cw.Flush(); err != nil { // the header, even when there is no record
+			return 0, err
+		}
+		write = cw.WritePage
+	} else {
+		jw, err := client.NewJSONLinesWriter(bw, cols, names)
+		if err != nil {
+			return 0, err
+		}
+		write = jw.WritePage
 	}
 	prog := a.newProgress("download", total, "records")
+	res, err := c.Download(a.ctx, dataset, write, client.DownloadOptions{
+		Concurrency: concurrency,
+		Progress:    func(p client.DownloadProgress) { prog.Set(p.Records, "") },
+	})
 	var n int64
-	for rec, err := range c.ReadRecords(a.ctx, dataset) {
-		if err != nil {
-			prog.Finish(false)
-			return n, "", err
-		}
-		if err := rw.Write(rec); err != nil {
-			prog.Finish(false)
-			var ec *errExtraColumn
-			if errors.As(err, &ec) {
-				return n, ec.column, nil
-			}
-			return n, "", err
-		}
-		n++
-		if n%1000 == 0 {
-			prog.Set(n, "")
-		}
+	if res != nil {
+		n = res.Records
 	}
-	prog.Set(n, "")
+	if err != nil {
+		prog.Finish(false)
+		return n, err
+	}
 	prog.Finish(true)
-	return n, "", rw.Flush()
+	return n, bw.Flush()
 }
 
 // collectColumns reads the whole dataset once to find every column its records use.
-func (a *app) collectColumns(c *client.Client, dataset string, listed map[string]int) (map[string]int, error) {
-	all := make(map[string]int, len(listed))
-	for k, v := range listed {
-		all[k] = v
-	}
-	for rec, err := range c.ReadRecords(a.ctx, dataset) {
-		if err != nil {
-			return nil, err
-		}
-		for k := range rec {
-			if _, ok := all[k]; !ok {
-				all[k] = 0
+func (a *app) collectColumns(c *client.Client, dataset string, listed map[string]int, concurrency int) (map[string]int, error) {
+	all := maps.Clone(listed)
+	_, err := c.Download(a.ctx, dataset, func(p *client.Page) error {
+		for _, raw := range p.Records {
+			var members map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &members); err != nil {
+				return err
+			}
+			for k := range members {
+				if _, ok := all[k]; !ok {
+					all[k] = 0
+				}
 			}
 		}
-	}
-	return all, nil
+		return nil
+	}, client.DownloadOptions{Concurrency: concurrency})
+	return all, err
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // globalFlags are accepted before the command and by every command.
@@ -266,6 +268,11 @@ func shellQuote(s string) string {
 	}
 	if safe {
 		return s
+	}
+	if !termsafe.Safe(s) {
+		// Control characters (from a server-supplied name) go in ANSI-C quotes, escaped: the line stays
+		// safe to print and still pastes into bash or zsh as the same string.
+		return "$'" + termsafe.String(strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s)) + "'"
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -1,11 +1,14 @@
 package cli
 
 import (
-	"bufio"
-	"encoding/csv"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,7 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // orderColumns is the documented column order of downloaded CSV files: the columns of preferred that the
@@ -65,170 +68,56 @@ func cellText(v any) string {
 	return string(b)
 }
 
-// errExtraColumn is returned by recordWriter.Write when a CSV record has a column the header lacks.
-type errExtraColumn struct{ column string }
-
-func (e *errExtraColumn) Error() string {
-	return fmt.Sprintf("a record has column %q, which the dataset does not list", e.column)
-}
-
-// recordWriter writes records as CSV (one column per entry of cols, headed by names) or JSON Lines (members
-// in the order of cols, then any others in alphabetical order).
-type recordWriter struct {
-	format fileFormat
-	cols   []string
-	known  map[string]bool
-	names  []string // header / key text of each column
-	bw     *bufio.Writer
-	cw     *csv.Writer
-	row    []string
-	buf    []byte
-	extra  []string
-}
-
-func newRecordWriter(w io.Writer, format fileFormat, cols []string, rename map[string]string) (*recordWriter, error) {
-	rw := &recordWriter{format: format, cols: cols, known: make(map[string]bool, len(cols)), bw: bufio.NewWriterSize(w, 256<<10)}
-	for _, c := range cols {
-		rw.known[c] = true
-		name := c
-		if r, ok := rename[c]; ok {
-			name = r
-		}
-		rw.names = append(rw.names, name)
-	}
-	if format == formatCSV {
-		rw.cw = csv.NewWriter(rw.bw)
-		rw.row = make([]string, len(cols))
-		if err := rw.cw.Write(rw.names); err != nil {
-			return nil, err
-		}
-	}
-	return rw, nil
-}
-
-// Write writes one record.
-func (rw *recordWriter) Write(rec client.Record) error {
-	if rw.format == formatCSV {
-		for k := range rec {
-			if !rw.known[k] {
-				return &errExtraColumn{column: k}
-			}
-		}
-		for i, c := range rw.cols {
-			rw.row[i] = cellText(rec[c])
-		}
-		return rw.cw.Write(rw.row)
-	}
-	b := append(rw.buf[:0], '{')
-	n := 0
-	add := func(name string, v any) error {
-		if n > 0 {
-			b = append(b, ',')
-		}
-		n++
-		nb, err := marshalValue(name)
-		if err != nil {
-			return err
-		}
-		b = append(b, nb...)
-		b = append(b, ':')
-		vb, err := marshalValue(v)
-		if err != nil {
-			return err
-		}
-		b = append(b, vb...)
-		return nil
-	}
-	for i, c := range rw.cols {
-		if v, ok := rec[c]; ok {
-			if err := add(rw.names[i], v); err != nil {
-				return err
-			}
-		}
-	}
-	rw.extra = rw.extra[:0]
-	for k := range rec {
-		if !rw.known[k] {
-			rw.extra = append(rw.extra, k)
-		}
-	}
-	sort.Strings(rw.extra)
-	for _, k := range rw.extra {
-		if err := add(k, rec[k]); err != nil {
-			return err
-		}
-	}
-	b = append(b, '}', '\n')
-	rw.buf = b
-	_, err := rw.bw.Write(b)
-	return err
-}
-
-// marshalValue encodes one value without escaping HTML characters.
-func marshalValue(v any) ([]byte, error) {
-	switch x := v.(type) {
-	case string:
-		if strings.ContainsAny(x, "<>&") || !isSimpleASCII(x) {
-			var sb strings.Builder
-			enc := json.NewEncoder(&sb)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(x); err != nil {
-				return nil, err
-			}
-			return []byte(strings.TrimSuffix(sb.String(), "\n")), nil
-		}
-		return json.Marshal(x) // no HTML characters to escape
-	case json.Number:
-		return []byte(x.String()), nil
-	}
-	return json.Marshal(v)
-}
-
-func isSimpleASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-// Flush writes out what is buffered.
-func (rw *recordWriter) Flush() error {
-	if rw.cw != nil {
-		rw.cw.Flush()
-		if err := rw.cw.Error(); err != nil {
-			return err
-		}
-	}
-	return rw.bw.Flush()
-}
-
 // atomicFile is an output file written under a temporary name in the same directory and renamed into place
-// on Commit, so a failed or interrupted download never leaves a partial file under the final name.
+// on Commit, so a failed or interrupted download never leaves a partial file under the final name. The
+// temporary file is created with mode 0666, which the kernel reduces by the user's umask; when the final
+// name already exists, Commit gives the new file no permission the existing one lacks.
 type atomicFile struct {
 	*os.File
 	final string
 }
 
 func createAtomic(path string) (*atomicFile, error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.part")
-	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: %v", path, unwrapPathError(err))
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("cannot write %s: it is a directory", path)
 	}
-	return &atomicFile{File: f, final: path}, nil
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	for range 100 {
+		var rnd [6]byte
+		rand.Read(rnd[:])
+		name := filepath.Join(dir, "."+base+"."+hex.EncodeToString(rnd[:])+".part")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot write %s: %v", path, unwrapPathError(err))
+		}
+		return &atomicFile{File: f, final: path}, nil
+	}
+	return nil, fmt.Errorf("cannot write %s: no free temporary name in %s", path, dir)
 }
 
 // Commit closes the file and renames it to its final name.
 func (f *atomicFile) Commit() error {
+	if err := f.File.Sync(); err != nil {
+		f.Abort()
+		return fmt.Errorf("writing %s: %v", f.final, unwrapPathError(err))
+	}
+	if old, err := os.Stat(f.final); err == nil && old.Mode().IsRegular() {
+		if cur, err := f.File.Stat(); err == nil && cur.Mode().Perm()&^old.Mode().Perm() != 0 {
+			if err := f.File.Chmod(cur.Mode().Perm() & old.Mode().Perm()); err != nil {
+				f.Abort()
+				return fmt.Errorf("writing %s: %v", f.final, unwrapPathError(err))
+			}
+		}
+	}
 	if err := f.File.Close(); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %v", f.final, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return err
+		return fmt.Errorf("writing %s: %v", f.final, unwrapPathError(err))
 	}
 	if err := os.Rename(f.Name(), f.final); err != nil {
 		os.Remove(f.Name())
@@ -265,26 +154,28 @@ func newTable(w io.Writer, headers ...string) *table {
 	return t
 }
 
+// row writes one row; every cell is made safe for a terminal (tabs, newlines and escape sequences escaped).
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
-		cells[i] = strings.Map(func(r rune) rune {
-			if r == '\t' || r == '\n' || r == '\r' {
-				return ' '
-			}
-			return r
-		}, c)
+		cells[i] = termsafe.String(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }
 
 func (t *table) flush() error { return t.tw.Flush() }
 
-// writeJSON writes v as indented JSON.
+// writeJSON writes v as indented JSON, with the characters that could control a terminal escaped as \uXXXX
+// (the same JSON value).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termsafe.JSON(b.Bytes()))
+	return err
 }
 
 // fmtTime renders an optional time for a table.

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // isTerminal reports whether w is a terminal.
@@ -43,6 +46,7 @@ const plainEvery = 2 * time.Second
 
 // newProgress starts showing progress of label towards total units (total < 0: unknown).
 func (a *app) newProgress(label string, total int64, unit string) *progress {
+	label = termsafe.String(label)
 	p := &progress{w: a.stderr, label: label, unit: unit, total: total, last: time.Now()}
 	if isTerminal(a.stderr) {
 		max := total
@@ -66,17 +70,19 @@ func (a *app) newProgress(label string, total int64, unit string) *progress {
 	return p
 }
 
-// Set records that n units are done; note (may be empty) is shown beside the figures.
+// Set records that n units are done; note (may be empty) is shown beside the figures until a later
+// Set changes it.
 func (p *progress) Set(n int64, note string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done {
 		return
 	}
+	changed := note != p.note
 	p.cur, p.note = n, note
 	if p.bar != nil {
-		if note != "" {
-			p.bar.Describe(p.label + " " + note)
+		if changed {
+			p.bar.Describe(strings.TrimSpace(p.label + " " + note))
 		}
 		p.bar.Set64(n)
 		return

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // runFlags are the flags of data8 run.
@@ -239,7 +240,7 @@ func (a *app) runSteps(c *client.Client, cfg *runConfig, st *runState) error {
 			return err
 		}
 		st.jobStarted = true
-		fmt.Fprintf(a.stdout, "job %s started (workflow %s)\n", j.Name, j.WorkflowName)
+		fmt.Fprintf(a.stdout, "job %s started (workflow %s)\n", termsafe.String(j.Name), termsafe.String(j.WorkflowName))
 	} else {
 		st.job, st.jobStarted = cfg.job, true
 	}
@@ -260,7 +261,7 @@ func (a *app) runSteps(c *client.Client, cfg *runConfig, st *runState) error {
 	if st.output == "" {
 		return fmt.Errorf("job %s has no output slot %q (its output slots: %s); pass --output-slot", j.Name, cfg.outputSlot, strings.Join(sortedKeys(j.OutputDatasets), ", "))
 	}
-	fmt.Fprintf(a.stdout, "job %s finished with status %d; output dataset %s\n", j.Name, j.Status, st.output)
+	fmt.Fprintf(a.stdout, "job %s finished with status %d; output dataset %s\n", termsafe.String(j.Name), j.Status, termsafe.String(st.output))
 
 	rename := map[string]string{}
 	for i, col := range plan.Columns {
@@ -268,7 +269,7 @@ func (a *app) runSteps(c *client.Client, cfg *runConfig, st *runState) error {
 			rename[col] = plan.Raw[i]
 		}
 	}
-	n, err := a.download(c, st.output, cfg.out, cfg.outFormat, plan.Columns, rename)
+	n, err := a.download(c, st.output, cfg.out, cfg.outFormat, plan.Columns, rename, client.DefaultDownloadConcurrency)
 	if err != nil {
 		return err
 	}
@@ -305,10 +306,10 @@ func (a *app) runUpload(c *client.Client, cfg *runConfig, st *runState, cols map
 				return fmt.Errorf("dataset %s is complete with %d records but %s has %d", d.Name, d.RecordCount, cfg.file, plan.Records)
 			}
 			st.checkpoint, st.completed = st.total, true
-			fmt.Fprintf(a.stdout, "dataset %s is already complete with %d records; not uploading\n", d.Name, d.RecordCount)
+			fmt.Fprintf(a.stdout, "dataset %s is already complete with %d records; not uploading\n", termsafe.String(d.Name), d.RecordCount)
 			return nil
 		}
-		fmt.Fprintf(a.stdout, "resuming the upload to dataset %s at block %d of %d\n", d.Name, uf.startBlock, st.total)
+		fmt.Fprintf(a.stdout, "resuming the upload to dataset %s at block %d of %d\n", termsafe.String(d.Name), uf.startBlock, st.total)
 	} else {
 		st.dataset = newRunName(time.Now())
 		if _, err := c.CreateDataset(a.ctx, st.dataset, cols); err != nil {
@@ -338,10 +339,10 @@ func (a *app) runUpload(c *client.Client, cfg *runConfig, st *runState, cols map
 // printStatistics prints a finished job's statistics, one a line, in name order.
 func (a *app) printStatistics(j *client.Job) {
 	if len(j.Statistics) == 0 {
-		fmt.Fprintf(a.stdout, "job %s reported no statistics\n", j.Name)
+		fmt.Fprintf(a.stdout, "job %s reported no statistics\n", termsafe.String(j.Name))
 		return
 	}
-	fmt.Fprintf(a.stdout, "statistics of job %s:\n", j.Name)
+	fmt.Fprintf(a.stdout, "statistics of job %s:\n", termsafe.String(j.Name))
 	t := newTable(a.stdout)
 	keys := sortedKeys(j.Statistics)
 	sort.Strings(keys)
@@ -365,7 +366,7 @@ func (a *app) reportLeftBehind(cfg *runConfig, st *runState, cause error) {
 	}
 	fmt.Fprintln(w, "left on the server:")
 	if st.dataset != "" && !st.created && cfg.dataset == "" && cfg.job == "" {
-		fmt.Fprintf(w, "  input dataset   %s (creating it failed: it may not exist; if it does, it is empty)\n", st.dataset)
+		fmt.Fprintf(w, "  input dataset   %s (creating it failed: it may not exist; if it does, it is empty)\n", termsafe.String(st.dataset))
 		if cfg.flags != nil {
 			fmt.Fprintln(w, "nothing to resume: run the same command again.")
 		}
@@ -380,7 +381,7 @@ func (a *app) reportLeftBehind(cfg *runConfig, st *runState, cause error) {
 		default:
 			state = "incomplete: no block known to be stored (upload checkpoint: block 0)"
 		}
-		fmt.Fprintf(w, "  input dataset   %s (%s)\n", st.dataset, state)
+		fmt.Fprintf(w, "  input dataset   %s (%s)\n", termsafe.String(st.dataset), state)
 	}
 	if st.jobStarted {
 		state := "running or queued"
@@ -390,10 +391,10 @@ func (a *app) reportLeftBehind(cfg *runConfig, st *runState, cause error) {
 		if isJobFailed(cause) {
 			state = "failed"
 		}
-		fmt.Fprintf(w, "  job             %s (%s)\n", st.job, state)
+		fmt.Fprintf(w, "  job             %s (%s)\n", termsafe.String(st.job), state)
 	}
 	if st.output != "" {
-		fmt.Fprintf(w, "  output dataset  %s\n", st.output)
+		fmt.Fprintf(w, "  output dataset  %s\n", termsafe.String(st.output))
 	}
 	if cfg.flags == nil || isJobFailed(cause) {
 		return
@@ -430,7 +431,7 @@ func (a *app) reportLeftBehind(cfg *runConfig, st *runState, cause error) {
 		}
 		fmt.Fprintf(w, "  %s\n", shellJoin(start))
 		fmt.Fprintf(w, "  %s\n", shellJoin([]string{"data8", "job", "wait", st.dataset}))
-		fmt.Fprintln(w, "  data8 dataset download OUTPUT_DATASET --out "+shellQuote(cfg.out)+"   (OUTPUT_DATASET: see data8 job get "+st.dataset+")")
+		fmt.Fprintln(w, "  data8 dataset download OUTPUT_DATASET --out "+shellQuote(cfg.out)+"   (OUTPUT_DATASET: see data8 job get "+shellQuote(st.dataset)+")")
 	}
 }
 

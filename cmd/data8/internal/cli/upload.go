@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/data8-toolkit/data8/client"
@@ -50,6 +52,7 @@ func (a *app) upload(c *client.Client, dataset string, plan *inputPlan, uf uploa
 	defer src.Close()
 
 	prog := a.newProgress("upload", plan.Records-skipped, "records")
+	concurrency := cmp.Or(uf.concurrency, client.DefaultConcurrency)
 	var mu sync.Mutex
 	opts := client.UploadOptions{
 		BlockSize:   uf.blockSize,
@@ -62,11 +65,15 @@ func (a *app) upload(c *client.Client, dataset string, plan *inputPlan, uf uploa
 				out.Checkpoint = p.Checkpoint
 			}
 			mu.Unlock()
-			prog.Set(p.Records, "")
+			prog.Set(p.Records, windowNote(p.Window, concurrency))
 		},
 	}
 	res, err := c.Upload(a.ctx, dataset, src, opts)
 	prog.Finish(err == nil)
+	if res != nil && res.Throttled > 0 {
+		fmt.Fprintf(a.stderr, "upload: the server refused %s for load (429/503); each was sent again after its Retry-After, with as few as %s at once (--concurrency %d)\n",
+			plural(int(res.Throttled), "block request", "block requests"), plural(res.SmallestWindow, "block", "blocks"), concurrency)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	out.Result = res
@@ -81,6 +88,23 @@ func (a *app) upload(c *client.Client, dataset string, plan *inputPlan, uf uploa
 		return out, fmt.Errorf("uploaded %d records but %s has %d", got, plan.Path, plan.Records)
 	}
 	return out, nil
+}
+
+// windowNote is the progress display's note while the uploader sends fewer blocks at once than
+// --concurrency because the server refuses requests for load; empty otherwise.
+func windowNote(window, concurrency int) string {
+	if window <= 0 || window >= concurrency {
+		return ""
+	}
+	return fmt.Sprintf("[server busy: %d of %d blocks at once]", window, concurrency)
+}
+
+// plural writes n and the noun that agrees with it.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // isInputError reports whether err is bad input found in the file.

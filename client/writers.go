@@ -1,0 +1,333 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"unicode"
+	"unicode/utf8"
+)
+
+// UnknownColumnError is returned by CSVWriter.WritePage for a record holding a member that is not
+// one of the writer's columns (a server sending a column its dataset does not list). Nothing of
+// that page is written.
+type UnknownColumnError struct {
+	// Column is the member's name.
+	Column string
+	// Record is the index of the record in the dataset, from 0.
+	Record int64
+}
+
+// Error names the column and the record.
+func (e *UnknownColumnError) Error() string {
+	return fmt.Sprintf("data8: record %d has column %q, which the dataset does not list", e.Record, e.Column)
+}
+
+// CSVWriter writes downloaded pages as CSV, from the answers' bytes: a header row, then a row per
+// record with a cell per column. It writes exactly what encoding/csv writes for the cells of the
+// records as ReadRecords reads them: a string as it is, a number in its JSON text, true or false,
+// an empty cell for null or a missing member, and a nested value (which records should not hold)
+// as its JSON. Each page is written to the underlying writer with one Write.
+type CSVWriter struct {
+	w     io.Writer
+	index map[string]int // column → position
+	vals  []jsonText
+	buf   []byte
+}
+
+// NewCSVWriter returns a writer of CSV rows with the given columns, in that order, to w. header
+// gives the header row's text of each column; nil means the column names. The header row is
+// written with the first page, or by Flush.
+func NewCSVWriter(w io.Writer, columns, header []string) (*CSVWriter, error) {
+	if header == nil {
+		header = columns
+	}
+	if len(header) != len(columns) {
+		return nil, invalid("CSV writer: %d header cells for %d columns", len(header), len(columns))
+	}
+	cw := &CSVWriter{w: w, index: make(map[string]int, len(columns)), vals: make([]jsonText, len(columns))}
+	for i, c := range columns {
+		if _, dup := cw.index[c]; dup {
+			return nil, invalid("CSV writer: column %q is given twice", c)
+		}
+		cw.index[c] = i
+	}
+	for i, h := range header {
+		if i > 0 {
+			cw.buf = append(cw.buf, ',')
+		}
+		cw.buf = appendCSVField(cw.buf, []byte(h))
+	}
+	cw.buf = append(cw.buf, '\n')
+	return cw, nil
+}
+
+// WritePage writes the page's records as CSV rows. A record with a member that is not a column is
+// an *UnknownColumnError, and nothing of the page is written.
+func (cw *CSVWriter) WritePage(p *Page) error {
+	mark := len(cw.buf)
+	for n, rec := range p.Records {
+		var err error
+		if cw.buf, err = cw.appendRow(cw.buf, rec, p.First+int64(n)); err != nil {
+			cw.buf = cw.buf[:mark]
+			return err
+		}
+	}
+	return cw.Flush()
+}
+
+func (cw *CSVWriter) appendRow(b []byte, rec []byte, index int64) ([]byte, error) {
+	clear(cw.vals)
+	s := newMemberScanner(rec)
+	for {
+		key, val, ok, err := s.next()
+		if err != nil {
+			return b, fmt.Errorf("data8: record %d: %w", index, err)
+		}
+		if !ok {
+			break
+		}
+		k := key.raw[1 : len(key.raw)-1]
+		col, known := cw.index[string(k)]
+		if !known || key.escaped {
+			name := key.str()
+			if col, known = cw.index[string(name)]; !known {
+				return b, &UnknownColumnError{Column: string(name), Record: index}
+			}
+		}
+		cw.vals[col] = val
+	}
+	for i, v := range cw.vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch v.kind {
+		case kindString:
+			b = appendCSVField(b, v.str())
+		case kindNumber, kindTrue, kindFalse:
+			b = append(b, v.raw...)
+		case kindNested:
+			x, err := nestedValue(v.raw)
+			if err != nil {
+				return b, fmt.Errorf("data8: record %d: %w", index, err)
+			}
+			m, err := json.Marshal(x)
+			if err != nil {
+				return b, fmt.Errorf("data8: record %d: %w", index, err)
+			}
+			b = appendCSVField(b, m)
+		}
+	}
+	return append(b, '\n'), nil
+}
+
+// Flush writes what is buffered: the header row when no page was written yet.
+func (cw *CSVWriter) Flush() error {
+	if len(cw.buf) == 0 {
+		return nil
+	}
+	_, err := cw.w.Write(cw.buf)
+	cw.buf = cw.buf[:0]
+	return err
+}
+
+// appendCSVField appends a field as encoding/csv's Writer writes it (comma separator, LF line
+// ends): quoted when it holds a comma, a quote, CR or LF, begins with a space, or is `\.`; quotes
+// doubled inside.
+func appendCSVField(b, f []byte) []byte {
+	if !csvNeedsQuotes(f) {
+		return append(b, f...)
+	}
+	b = append(b, '"')
+	for {
+		i := bytes.IndexByte(f, '"')
+		if i < 0 {
+			b = append(b, f...)
+			break
+		}
+		b = append(b, f[:i+1]...)
+		b = append(b, '"')
+		f = f[i+1:]
+	}
+	return append(b, '"')
+}
+
+func csvNeedsQuotes(f []byte) bool {
+	if len(f) == 0 {
+		return false
+	}
+	if len(f) == 2 && f[0] == '\\' && f[1] == '.' {
+		return true
+	}
+	for _, c := range f {
+		if c == '\n' || c == '\r' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRune(f)
+	return unicode.IsSpace(r)
+}
+
+// JSONLinesWriter writes downloaded pages as JSON Lines, from the answers' bytes: one object per
+// record, its members in the order of the writer's columns (under the names given), then any other
+// members in alphabetical order. It writes exactly what encoding/json (HTML escaping off) writes for
+// the records as ReadRecords reads them; a member present with null is kept, a missing one left
+// out. Each page is written to the underlying writer with one Write.
+type JSONLinesWriter struct {
+	w     io.Writer
+	index map[string]int
+	names [][]byte // each column's member name, encoded
+	vals  []jsonText
+	extra []extraMember
+	buf   []byte
+}
+
+type extraMember struct {
+	name []byte // decoded
+	key  jsonText
+	val  jsonText
+}
+
+// NewJSONLinesWriter returns a writer of JSON Lines to w. columns give the order of the members;
+// names gives the member name written for each column, nil meaning the column names.
+func NewJSONLinesWriter(w io.Writer, columns, names []string) (*JSONLinesWriter, error) {
+	if names == nil {
+		names = columns
+	}
+	if len(names) != len(columns) {
+		return nil, invalid("JSON Lines writer: %d names for %d columns", len(names), len(columns))
+	}
+	jw := &JSONLinesWriter{w: w, index: make(map[string]int, len(columns)), vals: make([]jsonText, len(columns))}
+	for i, c := range columns {
+		if _, dup := jw.index[c]; dup {
+			return nil, invalid("JSON Lines writer: column %q is given twice", c)
+		}
+		jw.index[c] = i
+		jw.names = append(jw.names, appendJSONText(nil, names[i]))
+	}
+	return jw, nil
+}
+
+// WritePage writes the page's records, one line each.
+func (jw *JSONLinesWriter) WritePage(p *Page) error {
+	mark := len(jw.buf)
+	for n, rec := range p.Records {
+		var err error
+		if jw.buf, err = jw.appendLine(jw.buf, rec, p.First+int64(n)); err != nil {
+			jw.buf = jw.buf[:mark]
+			return err
+		}
+	}
+	return jw.Flush()
+}
+
+func (jw *JSONLinesWriter) appendLine(b []byte, rec []byte, index int64) ([]byte, error) {
+	clear(jw.vals)
+	jw.extra = jw.extra[:0]
+	s := newMemberScanner(rec)
+	for {
+		key, val, ok, err := s.next()
+		if err != nil {
+			return b, fmt.Errorf("data8: record %d: %w", index, err)
+		}
+		if !ok {
+			break
+		}
+		k := key.raw[1 : len(key.raw)-1]
+		col, known := jw.index[string(k)]
+		if !known || key.escaped {
+			name := key.str()
+			if col, known = jw.index[string(name)]; !known {
+				jw.extra = append(jw.extra, extraMember{name: name, key: key, val: val})
+				continue
+			}
+		}
+		jw.vals[col] = val
+	}
+	b = append(b, '{')
+	first := true
+	var err error
+	for i, v := range jw.vals {
+		if v.kind == kindAbsent {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, jw.names[i]...)
+		b = append(b, ':')
+		if b, err = appendJSONValue(b, v); err != nil {
+			return b, fmt.Errorf("data8: record %d: %w", index, err)
+		}
+	}
+	if len(jw.extra) > 0 {
+		// Sorted by name; of members with the same name the last wins, as when decoding.
+		slices.SortStableFunc(jw.extra, func(a, b extraMember) int { return bytes.Compare(a.name, b.name) })
+		for i, m := range jw.extra {
+			if i+1 < len(jw.extra) && bytes.Equal(jw.extra[i+1].name, m.name) {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			if m.key.canonical() {
+				b = append(b, m.key.raw...)
+			} else {
+				b = appendJSONText(b, string(m.name))
+			}
+			b = append(b, ':')
+			if b, err = appendJSONValue(b, m.val); err != nil {
+				return b, fmt.Errorf("data8: record %d: %w", index, err)
+			}
+		}
+	}
+	return append(b, '}', '\n'), nil
+}
+
+// Flush writes what is buffered.
+func (jw *JSONLinesWriter) Flush() error {
+	if len(jw.buf) == 0 {
+		return nil
+	}
+	_, err := jw.w.Write(jw.buf)
+	jw.buf = jw.buf[:0]
+	return err
+}
+
+// appendJSONValue appends a member's value as encoding/json writes the value ReadRecords decodes.
+func appendJSONValue(b []byte, v jsonText) ([]byte, error) {
+	switch v.kind {
+	case kindString:
+		if v.canonical() {
+			return append(b, v.raw...), nil
+		}
+		return appendJSONText(b, string(v.str())), nil
+	case kindNested:
+		x, err := nestedValue(v.raw)
+		if err != nil {
+			return b, err
+		}
+		m, err := json.Marshal(x)
+		if err != nil {
+			return b, err
+		}
+		return append(b, m...), nil
+	}
+	return append(b, v.raw...), nil
+}
+
+// appendJSONText appends s as encoding/json writes a string with HTML escaping off.
+func appendJSONText(b []byte, s string) []byte {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return strconv.AppendQuote(b, s) // cannot happen: a string always encodes
+	}
+	return append(b, bytes.TrimSuffix(out.Bytes(), []byte("\n"))...)
+}

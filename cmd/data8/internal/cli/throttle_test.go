@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// throttle makes the target allow at most limit block uploads in flight at once, refusing the
+// others with 429 and Retry-After: 0, as a rate-limited Data8 would. Until its first refusal it holds
+// the block uploads it lets through, so that the CLI must go past the limit. It returns the number
+// of refusals so far.
+func (tg *target) throttle(limit int) func() int {
+	var (
+		mu       sync.Mutex
+		inflight int
+		refused  int
+		gate     = make(chan struct{})
+	)
+	next := tg.srv.Handler()
+	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPatch {
+			return false
+		}
+		mu.Lock()
+		if inflight >= limit {
+			refused++
+			if refused == 1 {
+				close(gate)
+			}
+			mu.Unlock()
+			w.Header().Set("Retry-After", "0")
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"type":"about:blank","title":"Too Many Requests","status":429}`)
+			return true
+		}
+		inflight++
+		mu.Unlock()
+		<-gate
+		next.ServeHTTP(w, r)
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		return true
+	})
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return refused
+	}
+}
+
+func TestUploadThrottledSaysSo(t *testing.T) {
+	tg := newTarget(t)
+	refused := tg.throttle(2)
+	rows := append([][]string{{"name", "city", "notes"}}, tricky(305)...)
+	in := writeFile(t, t.TempDir(), "in.csv", csvRows(rows))
+	tg.mustRun(t, "dataset", "create", "people", "--columns", "name,city,notes:0")
+	r := tg.mustRun(t, "--verbose", "dataset", "upload", "people", in, "--block-size", "10", "--complete")
+	checkRecords(t, tg.srv, "people", wantRecords(rows, rows[0]))
+	if refused() == 0 {
+		t.Fatal("the server refused nothing")
+	}
+	if !strings.Contains(r.stderr, `msg="data8: fewer requests at once: the server refused one for load" op=Dataset_UploadBlock status=429 at_once=4 was=8 retry_after=0`) {
+		t.Errorf("--verbose does not say when and why the window shrank:\n%s", r.stderr)
+	}
+	if want := "upload: the server refused " + plural(refused(), "block request", "block requests") + " for load (429/503); each was sent again after its Retry-After, with as few as "; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+	}
+}
+
+func TestWindowNote(t *testing.T) {
+	for _, tc := range []struct {
+		window, concurrency int
+		want                string
+	}{
+		{0, 8, ""}, // no block acknowledged yet
+		{8, 8, ""},
+		{4, 8, "[server busy: 4 of 8 blocks at once]"},
+		{1, 64, "[server busy: 1 of 64 blocks at once]"},
+	} {
+		if got := windowNote(tc.window, tc.concurrency); got != tc.want {
+			t.Errorf("windowNote(%d, %d) = %q, want %q", tc.window, tc.concurrency, got, tc.want)
+		}
+	}
+}
