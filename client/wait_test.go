@@ -1,0 +1,158 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// jobScript serves GET /Job/{name}: the i-th poll gets the job that step(i, now) describes, where
+// now is the test's clock. The clock moves only when the client sleeps.
+type jobScript struct {
+	mu     sync.Mutex
+	now    time.Time
+	polls  int
+	delays []time.Duration
+	step   func(poll int, now time.Time) map[string]any
+}
+
+func (js *jobScript) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	js.mu.Lock()
+	js.polls++
+	body := js.step(js.polls, js.now)
+	js.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(body)
+}
+
+func (js *jobScript) sleep(ctx context.Context, d time.Duration) error {
+	js.mu.Lock()
+	js.delays = append(js.delays, d)
+	js.now = js.now.Add(d)
+	js.mu.Unlock()
+	return context.Cause(ctx)
+}
+
+func (js *jobScript) clock() time.Time {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	return js.now
+}
+
+func (js *jobScript) wait(t *testing.T, opts client.WaitOptions) (*client.Job, []time.Duration) {
+	t.Helper()
+	hs := httptest.NewServer(js)
+	t.Cleanup(hs.Close)
+	c, err := client.New(client.WithBaseURL(hs.URL), client.WithBearerToken("test-token-0123456789"),
+		client.WithRetryPolicy(client.RetryPolicy{Sleep: js.sleep, Now: js.clock}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	j, err := c.WaitJob(context.Background(), "Job 1", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, js.delays
+}
+
+var submitted = time.Date(2024, 5, 6, 7, 0, 0, 0, time.UTC)
+
+func jobAt(pct float64, eta, completed *time.Time) map[string]any {
+	j := map[string]any{"name": "Job 1", "workflowName": "W", "submittedAt": submitted, "status": 1, "percentComplete": pct}
+	if eta != nil {
+		j["estimatedFinishTime"] = *eta
+	}
+	if completed != nil {
+		j["completedAt"] = *completed
+		j["status"] = 2
+	}
+	return j
+}
+
+// inJitter checks that d is a jittered d0: between half and all of it (give or take a microsecond of
+// floating-point rounding).
+func inJitter(t *testing.T, i int, d, d0 time.Duration) {
+	t.Helper()
+	if d < d0/2-time.Microsecond || d > d0+time.Microsecond {
+		t.Errorf("delay %d = %v, want in [%v, %v]", i, d, d0/2, d0)
+	}
+}
+
+func TestWaitJobFollowsTheEstimate(t *testing.T) {
+	// The server revises its estimate at each poll. Polls come at MaxInterval while the end is far,
+	// at half the time left as it nears, then at Interval doubling once the estimate has passed.
+	js := &jobScript{now: submitted}
+	left := []time.Duration{10 * time.Minute, 20 * time.Second, 3 * time.Second, -time.Second, -5 * time.Second}
+	js.step = func(poll int, now time.Time) map[string]any {
+		if poll > len(left) {
+			return jobAt(100, &now, &now)
+		}
+		eta := now.Add(left[poll-1])
+		return jobAt(50, &eta, nil)
+	}
+	j, d := js.wait(t, client.WaitOptions{})
+	if !j.Finished() {
+		t.Fatalf("job %+v", j)
+	}
+	want := []time.Duration{30 * time.Second, 10 * time.Second, 1500 * time.Millisecond, time.Second, 2 * time.Second}
+	if len(d) != len(want) {
+		t.Fatalf("delays %v, want %d", d, len(want))
+	}
+	for i, w := range want {
+		inJitter(t, i, d[i], w)
+	}
+}
+
+func TestWaitJobFollowsProgress(t *testing.T) {
+	// No estimate; percentComplete grows 1% a second: after the first two polls, the delay is half
+	// the time left at that rate, within [Interval, MaxInterval].
+	js := &jobScript{now: submitted}
+	js.step = func(poll int, now time.Time) map[string]any {
+		pct := 1 + float64(now.Sub(submitted))/float64(time.Second)
+		if pct >= 100 {
+			return jobAt(100, nil, &now)
+		}
+		return jobAt(pct, nil, nil)
+	}
+	j, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 20 * time.Second})
+	if !j.Finished() {
+		t.Fatalf("job %+v", j)
+	}
+	inJitter(t, 0, d[0], time.Second) // one poll shows no rate yet: Interval
+	at := d[0]
+	for i := 1; i < len(d); i++ {
+		pct := 1 + float64(at)/float64(time.Second)
+		left := time.Duration((100 - pct) * float64(time.Second)) // 1% a second
+		inJitter(t, i, d[i], min(max(left/2, time.Second), 20*time.Second))
+		at += d[i]
+	}
+	if len(d) > 20 {
+		t.Errorf("%d polls for a 100s job", len(d)+1)
+	}
+}
+
+func TestWaitJobWithoutProgressBacksOff(t *testing.T) {
+	// A job that says nothing of its progress: Interval doubling up to MaxInterval.
+	js := &jobScript{now: submitted}
+	js.step = func(poll int, now time.Time) map[string]any {
+		if poll == 7 {
+			return jobAt(100, nil, &now)
+		}
+		return jobAt(0, nil, nil)
+	}
+	_, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 10 * time.Second})
+	want := []time.Duration{1, 2, 4, 8, 10, 10}
+	if len(d) != len(want) {
+		t.Fatalf("delays %v", d)
+	}
+	for i, w := range want {
+		inJitter(t, i, d[i], w*time.Second)
+	}
+}

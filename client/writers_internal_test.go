@@ -1,0 +1,216 @@
+package client
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The page writers are checked against the simple path they replace: decode the page as ReadRecords
+// does (a map per record, numbers as json.Number), then encode with encoding/csv and encoding/json.
+
+var (
+	diffColumns = []string{"a", "b", "é"}
+	diffHeader  = []string{"A", "b,x", " é"}
+	diffNames   = []string{"A", "b", "é"}
+)
+
+// simpleDecode decodes a page as encoding/json does for a []Record.
+func simpleDecode(body []byte) ([]Record, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var recs []Record
+	if err := dec.Decode(&recs); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("trailing data: %v", err)
+	}
+	return recs, nil
+}
+
+func simpleCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func simpleCSV(recs []Record) ([]byte, error) {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(diffHeader)
+	for _, r := range recs {
+		for k := range r {
+			if !slices.Contains(diffColumns, k) {
+				return nil, fmt.Errorf("unknown column %q", k)
+			}
+		}
+		row := make([]string, len(diffColumns))
+		for i, c := range diffColumns {
+			row[i] = simpleCell(r[c])
+		}
+		w.Write(row)
+	}
+	w.Flush()
+	return b.Bytes(), w.Error()
+}
+
+func simpleJSON(v any) []byte {
+	switch x := v.(type) {
+	case string:
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.Encode(x)
+		return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	case json.Number:
+		return []byte(x)
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func simpleJSONLines(recs []Record) []byte {
+	var b bytes.Buffer
+	for _, r := range recs {
+		var parts []string
+		for i, c := range diffColumns {
+			if v, ok := r[c]; ok {
+				parts = append(parts, string(simpleJSON(diffNames[i]))+":"+string(simpleJSON(v)))
+			}
+		}
+		var extra []string
+		for k := range r {
+			if !slices.Contains(diffColumns, k) {
+				extra = append(extra, k)
+			}
+		}
+		slices.Sort(extra)
+		for _, k := range extra {
+			parts = append(parts, string(simpleJSON(k))+":"+string(simpleJSON(r[k])))
+		}
+		b.WriteString("{" + strings.Join(parts, ",") + "}\n")
+	}
+	return b.Bytes()
+}
+
+// fastWrite splits body and writes it through the page writers.
+func fastWrite(body []byte) (csvOut, jsonl []byte, csvErr, splitErr error) {
+	recs, err := splitRecords(body, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p := &Page{Number: 1, Records: recs}
+	var cb, jb bytes.Buffer
+	cw, err := NewCSVWriter(&cb, diffColumns, diffHeader)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	csvErr = cw.WritePage(p)
+	if csvErr == nil {
+		csvErr = cw.Flush()
+	}
+	jw, err := NewJSONLinesWriter(&jb, diffColumns, diffNames)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := jw.WritePage(p); err != nil {
+		return nil, nil, nil, err
+	}
+	return cb.Bytes(), jb.Bytes(), csvErr, nil
+}
+
+// checkWriters compares both paths on one page body.
+func checkWriters(t *testing.T, body []byte) {
+	t.Helper()
+	recs, simpleErr := simpleDecode(body)
+	csvOut, jsonl, csvErr, splitErr := fastWrite(body)
+	if simpleErr != nil {
+		if splitErr == nil {
+			t.Fatalf("page %q: encoding/json refuses it (%v), the page reader accepts it", body, simpleErr)
+		}
+		return
+	}
+	if splitErr != nil {
+		t.Fatalf("page %q: encoding/json accepts it, the page reader refuses it: %v", body, splitErr)
+	}
+	if n, _ := splitRecords(body, nil); len(n) != len(recs) {
+		t.Fatalf("page %q: %d records, encoding/json reads %d", body, len(n), len(recs))
+	}
+	if got, want := jsonl, simpleJSONLines(recs); !bytes.Equal(got, want) {
+		t.Fatalf("page %q: JSON Lines\n got %q\nwant %q", body, got, want)
+	}
+	want, wantErr := simpleCSV(recs)
+	var uc *UnknownColumnError
+	switch {
+	case wantErr != nil:
+		if !errors.As(csvErr, &uc) {
+			t.Fatalf("page %q: CSV error %v, want an *UnknownColumnError (%v)", body, csvErr, wantErr)
+		}
+	case csvErr != nil:
+		t.Fatalf("page %q: CSV error %v", body, csvErr)
+	case !bytes.Equal(csvOut, want):
+		t.Fatalf("page %q: CSV\n got %q\nwant %q", body, csvOut, want)
+	}
+}
+
+// writerSeeds are pages that exercise the writers: quoting, escapes, bad UTF-8, U+2028, numbers,
+// nested values, duplicate keys, nulls, white space, and invalid pages.
+var writerSeeds = []string{
+	`[]`, `null`, ` [ ] `, `[null]`, `[{}]`,
+	`[{"a":"x","b":"y","é":"z"}]`,
+	`[{"a":"","b":" lead","é":"trail "},{"a":"q\"uote","b":"com,ma","é":"new\nline"}]`,
+	`[{"a":"cr\rlf","b":"\\.","é":"\t tab"}]`,
+	`[{"a":"\u00e9\u2028\u2029","b":"<&>","é":"\ud83d\ude00"}]`,
+	"[{\"a\":\"bad \xff utf8\",\"b\":\"\xe2\x80\xa8 raw sep\",\"é\":\"ok\"}]",
+	"[{\"a\\u0000\":1}]",
+	`[{"a":-0.5e+10,"b":0,"é":123456789012345678901234567890}]`,
+	`[{"a":true,"b":false,"é":null}]`,
+	`[{"a":{"x":[1,"<"]},"b":[],"é":{}}]`,
+	`[{"a":1,"a":2,"b":"x","b":null}]`,
+	`[{"\u0061":"escaped key","z":"extra","y":1,"z":"extra again"}]`,
+	`[{"A":"renamed clash"}]`,
+	"[\n\t{ \"a\" : \"x\" } ,\r\n null ]\n",
+	`[{"a":1}] x`, `[{"a":1},]`, `[1]`, `["a"]`, `{"a":1}`, `[{"a":01}]`, `[{"a":1.}]`, `[{"a":"\x"}]`,
+	"[{\"a\":\"ctl\x01\"}]", `[{"a":tru}]`, `[{"a" 1}]`, `[{"a":1`, `[{"a":[1,2}]`, `[{"a":{"b":1]}]`, ``, `  `,
+	`[{"a":"\ud800"}]`, `[{"a":"\uDFFF\uD800x"}]`,
+}
+
+func TestPageWritersMatchSimplePath(t *testing.T) {
+	for _, s := range writerSeeds {
+		checkWriters(t, []byte(s))
+	}
+}
+
+func FuzzPageWriters(f *testing.F) {
+	for _, s := range writerSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkWriters(t, body)
+	})
+}
+
+func TestSplitRecordsDeepNesting(t *testing.T) {
+	// A deeply nested value is refused (as encoding/json refuses it) without exhausting the stack.
+	body := `[{"a":` + strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20) + `}]`
+	if _, err := splitRecords([]byte(body), nil); err == nil {
+		t.Error("a value nested a million deep was accepted")
+	}
+}
