@@ -1,10 +1,17 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -303,4 +310,46 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+func TestListEndsAtTheBound(t *testing.T) {
+	// A server answering full pages of new entries for ever: the list ends at the bound (here 20
+	// pages; 10,000 in ListDatasets) with an error matching ErrPaging, after handing on what it read.
+	var requests atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		var b strings.Builder
+		b.WriteByte('[')
+		for i := range 100 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"ds_%d","input":true,"completed":true,"location":"x"}`, (page-1)*100+i)
+		}
+		b.WriteByte(']')
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, b.String())
+	}))
+	defer hs.Close()
+	c, err := New(WithBaseURL(hs.URL), WithBearerToken("test-token-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	n := 0
+	var last error
+	for _, err := range c.listDatasets(context.Background(), ListDatasetsOptions{}, 20) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+	}
+	if !errors.Is(last, ErrPaging) || n != 2000 {
+		t.Errorf("%d datasets, then %v; want 2,000 then ErrPaging", n, last)
+	}
+	if got := requests.Load(); got != 20 {
+		t.Errorf("%d requests, want 20", got)
+	}
 }

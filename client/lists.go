@@ -14,6 +14,11 @@ import (
 // going after 10,000 full pages ends with an error matching ErrPaging. An error ends the sequence
 // after it is yielded. Breaking out of the loop stops the paging.
 func (c *Client) ListDatasets(ctx context.Context, opts ListDatasetsOptions) iter.Seq2[DatasetRef, error] {
+	return c.listDatasets(ctx, opts, maxListPages)
+}
+
+// listDatasets is ListDatasets with a bound of maxPages pages.
+func (c *Client) listDatasets(ctx context.Context, opts ListDatasetsOptions, maxPages int32) iter.Seq2[DatasetRef, error] {
 	const op = "Dataset_GetList"
 	fetch := func(ctx context.Context, page int32) ([]byte, error) {
 		params := &gen.DatasetGetListParams{Page: &page}
@@ -42,7 +47,7 @@ func (c *Client) ListDatasets(ctx context.Context, opts ListDatasetsOptions) ite
 		}
 		return out, nil
 	}
-	return paginate(ctx, fetch, decodeRefs, &listRule{op: op, logger: c.logger})
+	return paginate(ctx, fetch, decodeRefs, &listRule{op: op, maxPages: maxPages, logger: c.logger})
 }
 
 // ListJobs returns the submitted jobs, most recent first, page by page (100 a page), fetching each
@@ -80,5 +85,5 @@ func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) iter.Seq2[J
 		}
 		return out, nil
 	}
-	return paginate(ctx, fetch, decodeRefs, &listRule{op: op, logger: c.logger})
+	return paginate(ctx, fetch, decodeRefs, &listRule{op: op, maxPages: maxListPages, logger: c.logger})
 }

@@ -95,9 +95,10 @@ func (r *pageRepeats) seen(page int32, body []byte, n int) bool {
 // previous one verbatim (a server that ignores the page number: the repeat is not handed on again).
 // A list still going after maxListPages pages ends with an error.
 type listRule struct {
-	op     string
-	size   int
-	logger *slog.Logger
+	op       string
+	maxPages int32 // maxListPages; smaller in tests
+	size     int
+	logger   *slog.Logger
 }
 
 func (r *listRule) after(page int32, n int, repeated bool) (keep, more bool, err error) {
@@ -111,7 +112,7 @@ func (r *listRule) after(page int32, n int, repeated bool) (keep, more bool, err
 	if n < r.size {
 		return true, false, nil
 	}
-	if page >= maxListPages {
+	if page >= r.maxPages {
 		return true, false, pagingError("%s: the server still answers full pages after %d pages (%d entries); the list is cut there", r.op, page, int64(page)*int64(r.size))
 	}
 	return true, true, nil
