@@ -28,6 +28,9 @@ type DownloadProgress struct {
 	Pages, Records, Bytes int64
 	// TotalRecords is the dataset's record count, which the download must reach.
 	TotalRecords int64
+	// Window is the number of pages the download fetches at once now: the configured Concurrency,
+	// or fewer while the server refuses requests for load (see DownloadResult.Throttled).
+	Window int
 }
 
 // DownloadResult reports what a download handed on. Download returns it with its error too.
@@ -37,6 +40,12 @@ type DownloadResult struct {
 	Pages, Records, Bytes int64
 	// RecordCount is the dataset's record count as the server stated it before the download.
 	RecordCount int64
+	// Throttled is the number of page requests the server refused for load (429, or 503). Each
+	// was sent again after the answer's Retry-After: throttling slows a download, it does not fail it.
+	Throttled int64
+	// SmallestWindow is the fewest pages the download allowed in flight at once: the configured
+	// Concurrency unless the server refused requests for load, which halves the window.
+	SmallestWindow int
 }
 
 // Page is one page of a dataset's records, as the server sent them, handed on by Download.
@@ -54,7 +63,10 @@ type Page struct {
 // Download reads every record of a dataset in processing order and hands them on page by page, in
 // order, to write, from the goroutine that called it. It is the read-back counterpart of Upload:
 // pages are fetched up to opts.Concurrency at once, each under the client's retry policy, and handed
-// on strictly in order; memory is bounded by the window whatever the dataset's size. Records are
+// on strictly in order; memory is bounded by the window whatever the dataset's size. Like an
+// upload's blocks, the pages in flight adapt to the server: a page refused for load (429, or 503)
+// halves the window and pauses the download for the answer's Retry-After; a run of answered pages
+// grows it back, up to opts.Concurrency. Records are
 // not decoded: CSVWriter and JSONLinesWriter write files straight from the answers' bytes, and
 // json.Unmarshal reads a record as ReadRecords would.
 //
@@ -78,11 +90,13 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 	if err != nil {
 		return nil, err
 	}
+	w := newWindow(conc)
 	dl := &downloader{
-		c: c, dataset: dataset, fetch: c.recordPage(dataset), write: write, progress: opts.Progress,
+		c: c, dataset: dataset, fetch: c.recordPage(dataset, w), window: w, write: write, progress: opts.Progress,
 		rule: countRule{dataset: dataset, want: d.RecordCount}, res: DownloadResult{RecordCount: d.RecordCount},
 	}
 	err = dl.run(ctx, conc)
+	_, dl.res.SmallestWindow, dl.res.Throttled = w.state()
 	return &dl.res, err
 }
 
@@ -91,6 +105,7 @@ type downloader struct {
 	c        *Client
 	dataset  string
 	fetch    pageFetch
+	window   *window
 	write    func(*Page) error
 	progress func(DownloadProgress)
 	rule     countRule
@@ -199,7 +214,8 @@ func (dl *downloader) hand(p *fetchedPage) (more bool, err error) {
 		dl.res.Records += int64(len(p.records))
 		dl.res.Bytes += int64(len(p.body))
 		if dl.progress != nil {
-			dl.progress(DownloadProgress{Pages: dl.res.Pages, Records: dl.res.Records, Bytes: dl.res.Bytes, TotalRecords: dl.rule.want})
+			limit, _, _ := dl.window.state()
+			dl.progress(DownloadProgress{Pages: dl.res.Pages, Records: dl.res.Records, Bytes: dl.res.Bytes, TotalRecords: dl.rule.want, Window: limit})
 		}
 	}
 	return more, err

@@ -397,3 +397,137 @@ func TestDownloadCancelledPromptlyNoLeak(t *testing.T) {
 	c.Close()
 	hs.Close()
 }
+
+// pageThrottler stands in front of a data8test server as a rate-limited Data8 would for reads: at
+// most limit page requests in flight, the others refused with 429 and a Retry-After. Until its first
+// refusal it holds the pages after the first that it lets through, so that the download must reach
+// the limit and go past it.
+type pageThrottler struct {
+	next  http.Handler
+	limit int
+
+	mu       sync.Mutex
+	inflight int
+	peak     int
+	refused  int
+	gate     chan struct{}
+}
+
+func (th *pageThrottler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/data") || r.Method != http.MethodGet {
+		th.next.ServeHTTP(w, r)
+		return
+	}
+	th.mu.Lock()
+	if th.inflight >= th.limit {
+		th.refused++
+		if th.refused == 1 {
+			close(th.gate)
+		}
+		th.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write([]byte(`{"type":"about:blank","title":"Too Many Requests","status":429}`))
+		return
+	}
+	th.inflight++
+	th.peak = max(th.peak, th.inflight)
+	th.mu.Unlock()
+	defer func() {
+		th.mu.Lock()
+		th.inflight--
+		th.mu.Unlock()
+	}()
+	if r.URL.Query().Get("page") != "1" {
+		<-th.gate
+	}
+	th.next.ServeHTTP(w, r)
+}
+
+func TestDownloadAdaptsToAThrottlingServer(t *testing.T) {
+	const n = 5003
+	srv := newServer(t, data8test.WithRecordPageSize(100))
+	th := &pageThrottler{next: srv.Handler(), limit: 2, gate: make(chan struct{})}
+	hs := httptest.NewServer(th)
+	t.Cleanup(hs.Close)
+	rec := &recorder{}
+	// One attempt and a retry budget of one: a refusal that counted as a failed attempt, or spent
+	// the budget, would fail the download.
+	c, err := client.New(client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL+"/connect/token"),
+		client.WithCredentials(srv.ClientID, srv.ClientSecret),
+		client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxAttempts: 1, Budget: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	createDataset(t, c, "ds", testColumns...)
+	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(n)), client.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, res, err := collect(t, c, "ds", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != n {
+		t.Fatalf("%d records, want %d", len(recs), n)
+	}
+	for i, r := range recs {
+		if !reflect.DeepEqual(r, wantRecord(i)) {
+			t.Fatalf("record %d = %v", i, r)
+		}
+	}
+	th.mu.Lock()
+	peak, refused := th.peak, th.refused
+	th.mu.Unlock()
+	if peak != 2 || refused == 0 {
+		t.Errorf("at most %d pages in flight, %d refused; want the server's limit 2, and refusals", peak, refused)
+	}
+	if res.Pages != 51 || res.Throttled != int64(refused) || res.SmallestWindow < 1 || res.SmallestWindow > 4 {
+		t.Errorf("result %+v; the server refused %d requests", *res, refused)
+	}
+}
+
+func TestReadsAgainstEveryProfile(t *testing.T) {
+	// The stand-in's different but valid readings of the silent points, one at a time and all at
+	// once (among them 500 records a page, gzip and chunked answers, members the contract does not
+	// name, explicit nulls): every read gives back exactly the records uploaded.
+	const n = 2003
+	profiles := [][]data8test.Profile{data8test.Profiles()}
+	for _, p := range data8test.Profiles() {
+		profiles = append(profiles, []data8test.Profile{p})
+	}
+	for _, ps := range profiles {
+		name := "all"
+		if len(ps) == 1 {
+			name = string(ps[0])
+		}
+		t.Run(name, func(t *testing.T) {
+			// Not validated against the spec here: what it accepts is the spec's own tests' concern.
+			srv := data8test.NewServer(data8test.WithCredentials(testClientID, testSecret), data8test.WithProfile(ps...))
+			t.Cleanup(srv.Close)
+			c := newClient(srv)
+			if _, _, err := c.UploadDataset(context.Background(), "ds2", map[string]int{"id": 0, "name": 0, "n": 0}, client.Records(testRecords(n)), client.UploadOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			check := func(how string, recs []client.Record, err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatalf("%s: %v", how, err)
+				}
+				if len(recs) != n {
+					t.Fatalf("%s: %d records, want %d", how, len(recs), n)
+				}
+				for i, r := range recs {
+					if !reflect.DeepEqual(r, wantRecord(i)) {
+						t.Fatalf("%s: record %d = %v", how, i, r)
+					}
+				}
+			}
+			recs, err := readAll(c, "ds2")
+			check("ReadRecords", recs, err)
+			recs, _, _, err = collect(t, c, "ds2", 8)
+			check("Download", recs, err)
+		})
+	}
+}

@@ -50,7 +50,7 @@ func (c *Client) ReadRecords(ctx context.Context, dataset string) iter.Seq2[Reco
 			}
 			return recs, nil
 		}
-		for rec, err := range paginate(ctx, c.recordPage(dataset), decodePage, &countRule{dataset: dataset, want: d.RecordCount}) {
+		for rec, err := range paginate(ctx, c.recordPage(dataset, nil), decodePage, &countRule{dataset: dataset, want: d.RecordCount}) {
 			if !yield(rec, err) {
 				return
 			}
@@ -61,13 +61,15 @@ func (c *Client) ReadRecords(ctx context.Context, dataset string) iter.Seq2[Reco
 // opGetData is the operation that reads a page of records.
 const opGetData = "Dataset_GetData"
 
-// recordPage returns the fetcher of the pages of a dataset's records.
-func (c *Client) recordPage(dataset string) pageFetch {
+// recordPage returns the fetcher of the pages of a dataset's records, each request under w when it
+// is not nil.
+func (c *Client) recordPage(dataset string, w *window) pageFetch {
 	return func(ctx context.Context, page int32) ([]byte, error) {
 		params := &gen.DatasetGetDataParams{Page: &page}
 		return c.do(ctx, call{
 			op:       opGetData,
 			retry500: true,
+			window:   w,
 			send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 				return c.api.DatasetGetData(ctx, dataset, params, edit)
 			},
