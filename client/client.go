@@ -142,8 +142,9 @@ func WithScopes(scopes ...string) Option { return func(o *options) { o.scopes = 
 //
 // Timeouts of the HTTP clients New makes: connecting 10 s, TLS handshake 10 s, waiting for an
 // answer's headers 90 s, a whole API request (body included) 2 minutes per attempt, a token fetch
-// 30 s. Retries (see RetryPolicy) may repeat an attempt up to 5 times, so a call to a server that
-// stalls may take several minutes before it fails; WithStallNotice tells you meanwhile.
+// 30 s. A call is tried up to 5 times in all, and waits out a throttling server for up to 10
+// minutes (see RetryPolicy), so a call to a server that stalls may take several minutes before it
+// fails; WithStallNotice tells you meanwhile.
 func New(opts ...Option) (*Client, error) {
 	o := options{}
 	for _, opt := range opts {
