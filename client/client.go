@@ -142,8 +142,9 @@ func WithScopes(scopes ...string) Option { return func(o *options) { o.scopes = 
 //
 // Timeouts of the HTTP clients New makes: connecting 10 s, TLS handshake 10 s, waiting for an
 // answer's headers 90 s, a whole API request (body included) 2 minutes per attempt, a token fetch
-// 30 s. Retries (see RetryPolicy) may repeat an attempt up to 5 times, so a call to a server that
-// stalls may take several minutes before it fails; WithStallNotice tells you meanwhile.
+// 30 s. A call is tried up to 5 times in all, and waits out a throttling server for up to 10
+// minutes (see RetryPolicy), so a call to a server that stalls may take several minutes before it
+// fails; WithStallNotice tells you meanwhile.
 func New(opts ...Option) (*Client, error) {
 	o := options{}
 	for _, opt := range opts {
@@ -355,9 +356,9 @@ func classify(status int, f failure, retryAfter bool, k call, maybeDone bool) de
 		case status == http.StatusUnauthorized:
 			d.verdict = renew
 		case status == http.StatusTooManyRequests:
-			d = decision{verdict: retry, throttled: true}
+			d = decision{verdict: retry, throttled: forLoad(status, f)}
 		case status == http.StatusServiceUnavailable:
-			d = decision{verdict: retry, attempt: !retryAfter, throttled: true, ambiguous: true}
+			d = decision{verdict: retry, attempt: !retryAfter, throttled: forLoad(status, f), ambiguous: true}
 		case status == http.StatusBadGateway || status == http.StatusGatewayTimeout:
 			d = decision{verdict: retry, attempt: true, ambiguous: true}
 		case status == http.StatusInternalServerError && k.retry500 && k.repeat == repeatSafe:
@@ -378,6 +379,12 @@ func classify(status int, f failure, retryAfter bool, k call, maybeDone bool) de
 	return d
 }
 
+// forLoad reports an answer refusing a request for load: 429 Too Many Requests, or 503 Service
+// Unavailable.
+func forLoad(status int, f failure) bool {
+	return f == answered && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable)
+}
+
 // tries is what do knows of a call's attempts so far.
 type tries struct {
 	attempts  int           // attempts counted against MaxAttempts, the current one included
@@ -396,7 +403,7 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 		if err := context.Cause(ctx); err != nil {
 			return nil, ctxError(k.op, err, t.lastErr)
 		}
-		body, err, again := c.try(ctx, k, &t)
+		body, again, err := c.try(ctx, k, &t)
 		if !again {
 			return body, err
 		}
@@ -405,11 +412,11 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 
 // try makes one attempt of k, under its window when it has one, and carries out classify's decision:
 // it returns the call's result, or again (after any wait) for another attempt.
-func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, err error, again bool) {
+func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, again bool, err error) {
 	var a answer
 	if k.window != nil {
 		if err := k.window.acquire(ctx); err != nil {
-			return nil, ctxError(k.op, err, t.lastErr), false
+			return nil, false, ctxError(k.op, err, t.lastErr)
 		}
 		kind, released := outcomeFailed, false
 		release := func(pause time.Duration) {
@@ -427,7 +434,7 @@ func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, err er
 		switch {
 		case a.err == nil:
 			kind = outcomeDone
-		case a.fail == answered && (a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable):
+		case forLoad(a.status, a.fail):
 			kind = outcomeRefused
 		}
 		return c.decide(ctx, k, t, a, func(pause time.Duration) func() {
@@ -444,13 +451,13 @@ func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, err er
 
 // decide carries out classify's decision on attempt a. hold, when set, gives back the attempt's
 // window slot just before a wait of pause, returning the function that ends the window's pause.
-func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold func(pause time.Duration) func()) (body []byte, err error, again bool) {
+func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold func(pause time.Duration) func()) (body []byte, again bool, err error) {
 	if a.err == nil {
 		c.budget.earn()
-		return a.body, nil, false
+		return a.body, false, nil
 	}
 	if ctxErr := context.Cause(ctx); ctxErr != nil {
-		return nil, ctxError(k.op, ctxErr, t.lastErr), false
+		return nil, false, ctxError(k.op, ctxErr, t.lastErr)
 	}
 	t.lastErr = a.err
 	delay, hasRetryAfter := retryAfter(a.header, c.policy.Now(), c.policy.MaxRetryAfter)
@@ -460,33 +467,34 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 		if !t.refreshed && c.auth.invalidate(a.gen) {
 			t.refreshed = true
 			c.logger.Debug("data8: token refused; renewing", "op", k.op)
-			return nil, nil, true
+			return nil, true, nil
 		}
-		return nil, a.err, false
+		return nil, false, a.err
 	}
 	if d.resolve && k.resolve != nil {
 		rb, done, rerr := k.resolve(ctx)
 		if rerr != nil {
-			return nil, rerr, false
+			return nil, false, rerr
 		}
 		if done {
 			c.budget.earn()
-			return rb, nil, false
+			return rb, false, nil
 		}
 	}
 	t.maybeDone = t.maybeDone || d.ambiguous
 	if d.verdict != retry {
-		return nil, a.err, false
+		return nil, false, a.err
 	}
 
+	attempt := t.attempts // the failed attempt's number, for the log
 	if d.attempt {
 		if t.attempts >= c.policy.MaxAttempts {
 			c.logger.Debug("data8: giving up", "op", k.op, "attempts", t.attempts, "error", a.err.Error())
-			return nil, a.err, false
+			return nil, false, a.err
 		}
 		if !c.budget.spend() {
 			c.logger.Warn("data8: retry budget exhausted; not retrying", "op", k.op, "error", a.err.Error())
-			return nil, a.err, false
+			return nil, false, a.err
 		}
 		if !hasRetryAfter {
 			delay = fullJitter(c.policy.BaseDelay, c.policy.MaxDelay, t.attempts, jitter())
@@ -499,7 +507,7 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 		}
 		if limit := c.policy.MaxThrottleWait; limit >= 0 && t.waited+delay > limit {
 			c.logger.Warn("data8: still throttled; giving up", "op", k.op, "waited", t.waited, "error", a.err.Error())
-			return nil, fmt.Errorf("%w (throttled: waited %v in all, and the policy's MaxThrottleWait is %v)", a.err, t.waited, limit), false
+			return nil, false, fmt.Errorf("%w (throttled: waited %v in all, and the policy's MaxThrottleWait is %v)", a.err, t.waited, limit)
 		}
 		t.waited += delay
 	}
@@ -508,12 +516,12 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 		endPause = hold(delay)
 	}
 	defer endPause()
-	c.logger.Debug("data8: retrying", "op", k.op, "attempt", t.attempts, "throttled", d.throttled && !d.attempt,
+	c.logger.Debug("data8: retrying", "op", k.op, "attempt", attempt, "throttled", d.throttled && !d.attempt,
 		"status", a.status, "delay", delay, "error", a.err.Error())
 	if err := c.policy.Sleep(ctx, delay); err != nil {
-		return nil, ctxError(k.op, err, t.lastErr), false
+		return nil, false, ctxError(k.op, err, t.lastErr)
 	}
-	return nil, nil, true
+	return nil, true, nil
 }
 
 // answer is what one attempt got.

@@ -31,7 +31,8 @@ import (
 // [0, MaxRetryAfter]. A per-client retry budget stops retries when most calls fail (a dead server
 // is not hammered), and a call stops at once when its context ends.
 type RetryPolicy struct {
-	// MaxAttempts is the most attempts per call, the first included. 0 means 5; 1 disables retries.
+	// MaxAttempts is the most attempts per call, the first included. 0 means 5; 1 disables retries
+	// (but for refusals for load the server did not act on, which MaxThrottleWait bounds instead).
 	MaxAttempts int
 	// BaseDelay is the delay ceiling before the first retry. 0 means 100ms.
 	BaseDelay time.Duration

@@ -28,7 +28,8 @@ const (
 type UploadOptions struct {
 	// BlockSize is the number of records per block, 1 to 1,000. 0 means 1,000.
 	BlockSize int
-	// Concurrency is the number of blocks sent at once, 1 to 64. 0 means 8.
+	// Concurrency is the most blocks sent at once, 1 to 64; fewer while the server refuses requests
+	// for load (see Upload). 0 means 8.
 	Concurrency int
 	// StartBlock is the number of the block holding the source's first record; blocks are numbered
 	// upwards from it in input order. Use it to append a second source after the blocks of a first,

@@ -261,8 +261,9 @@ const configHelp = `Configuration (flags win over the environment):
   token URL and access tokens only to the base URL's host and port; redirects are never followed.
 
 Timeouts: connecting 10s, TLS handshake 10s, an answer's headers 90s, a whole request 2m (a token
-  request 30s); a failed request is retried up to 5 times in all. While the server sends nothing for 30s,
-  "still waiting for the server (N s)" is printed on standard error, and again every 30s.`
+  request 30s). A request that fails is tried up to 5 times in all; a server that throttles (429, or 503
+  with Retry-After) is waited out for up to 10m per request. While a request has had nothing from the
+  server for 30s, "still waiting for the server (N s)" is printed on standard error, and again every 30s.`
 
 // dispatch parses the global flags and runs the command args name.
 func (a *app) dispatch(args []string) error {

@@ -254,3 +254,18 @@ func TestOutputFileModes(t *testing.T) {
 		t.Errorf("new file: mode %v; want %v, 0666 less the umask", fi.Mode(), pfi.Mode().Perm())
 	}
 }
+
+// TestShellQuoteOfHostileName: a resume command quoting a server-supplied name with control characters
+// prints it in ANSI-C quotes, escaped, so that the line is safe and still pastes into bash as the same name.
+func TestShellQuoteOfHostileName(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain_name":          "plain_name",
+		"with space":          "'with space'",
+		"it's":                `'it'\''s'`,
+		"a\x1b]0;x\x07'b\\\n": `$'a\x1b]0;x\a\'b\\\n'`,
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
