@@ -21,8 +21,9 @@ import (
 // throttler stands in front of a data8test server as a rate-limited Data8 would: it lets at most
 // limit block uploads be in flight at once and refuses the others with 429 Too Many Requests and a
 // Retry-After, without passing them on. Until its first refusal it holds the block uploads it lets
-// through, so that the client must reach the limit and go past it (a fast stand-in would otherwise
-// answer each block before the next one is sent).
+// through, so that the client must reach the limit and go past it whatever the timing, and it
+// records the most in flight at once: what data8test.WithMaxInFlight, which answers by timing,
+// cannot promise a test.
 type throttler struct {
 	next       http.Handler
 	limit      int
@@ -133,6 +134,40 @@ func TestUploadAdaptsToAThrottlingServer(t *testing.T) {
 			defer mu.Unlock()
 			if windows[8] && len(windows) == 1 {
 				t.Errorf("progress reported only a window of 8: %v", windows)
+			}
+		})
+	}
+}
+
+func TestUploadUnderTheStandInsInFlightLimit(t *testing.T) {
+	// data8test's own limit, with a little latency so that blocks overlap: whether and how often it
+	// refuses depends on timing, but every block is stored once, each refusal is sent again without
+	// using up an attempt, and the client counts what the server refused.
+	for _, limit := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("%d in flight", limit), func(t *testing.T) {
+			srv := newServer(t, data8test.WithMaxInFlight(limit), data8test.WithLatency(5*time.Millisecond))
+			rec := &recorder{}
+			c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxAttempts: 1, Budget: 1}))
+			createDataset(t, c, "ds", testColumns...)
+			before := srv.Throttled()
+			res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(1005)), client.UploadOptions{BlockSize: 10, Concurrency: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantRecords(t, srv, "ds", 1005)
+			refused := srv.Throttled() - before
+			t.Logf("%d refusals, smallest window %d", refused, res.SmallestWindow)
+			if res.Blocks != 101 || res.Throttled != int64(refused) {
+				t.Errorf("result %+v; the server refused %d requests", *res, refused)
+			}
+			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 101+refused {
+				t.Errorf("%d block uploads for 101 blocks and %d refusals", n, refused)
+			}
+			if refused > 0 && (res.SmallestWindow < 1 || res.SmallestWindow > 4) {
+				t.Errorf("smallest window %d after %d refusals, want 1 to 4", res.SmallestWindow, refused)
+			}
+			if n := len(rec.get()); n != refused {
+				t.Errorf("%d waits for %d refusals", n, refused)
 			}
 		})
 	}
