@@ -46,8 +46,9 @@ type RetryPolicy struct {
 	// bound it.
 	MaxThrottleWait time.Duration
 	// Budget is the number of retries the client may make beyond what successes earn back: each
-	// retry spends one token, each successful call earns BudgetRefill, and the balance never exceeds
-	// Budget. 0 means 100; a negative value disables the budget.
+	// retry spends one token (but for a refusal for load the server did not act on, which spends
+	// none), each successful call earns BudgetRefill, and the balance never exceeds Budget. 0 means
+	// 100; a negative value disables the budget.
 	Budget float64
 	// BudgetRefill is the tokens each successful call earns. 0 means 0.5 (retries may be sustained
 	// at up to half the rate of successful calls).

@@ -78,8 +78,9 @@ type UploadResult struct {
 	Checkpoint int
 	// SkippedRecords is the number of records skipped for UploadOptions.Resume.
 	SkippedRecords int64
-	// Throttled is the number of block requests the server refused for load (429, or 503). Each
-	// was sent again; only a refusal without Retry-After (503) counts as a failed attempt.
+	// Throttled is the number of block requests the server refused for load (429, or 503). Each is
+	// sent again after its wait (unless the upload stops first); only a 503 without Retry-After
+	// counts as a failed attempt.
 	Throttled int64
 	// SmallestWindow is the fewest blocks the uploader allowed in flight at once: the configured
 	// Concurrency unless the server refused requests for load, which halves the window.
