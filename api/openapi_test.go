@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"slices"
@@ -13,9 +16,12 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"gopkg.in/yaml.v3"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/specval"
 )
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -95,8 +101,10 @@ func TestContractOperations(t *testing.T) {
 		if op.Summary == "" || op.Description == "" {
 			t.Errorf("%s: summary and description are required", want.id)
 		}
-		if op.Responses.Status(http.StatusOK) == nil {
-			t.Errorf("%s: no 200 response (D-4)", want.id)
+		for _, code := range []int{http.StatusOK, http.StatusCreated, http.StatusAccepted, http.StatusNoContent} {
+			if op.Responses.Status(code) == nil {
+				t.Errorf("%s: no %d response (D-4)", want.id, code)
+			}
 		}
 		if op.Responses.Status(http.StatusUnauthorized) == nil {
 			t.Errorf("%s: no 401 response", want.id)
@@ -114,21 +122,53 @@ func TestContractOperations(t *testing.T) {
 	}
 }
 
-func TestErrorResponsesAreProblemJSON(t *testing.T) {
+// TestErrorResponsesAreTolerant: every error answer (4xx and default) offers the documented problem details
+// as application/problem+json, and also admits plain JSON and any other body or none (D-3): a client decides
+// by the status code, so a guess about the media type must not make an answer invalid.
+func TestErrorResponsesAreTolerant(t *testing.T) {
 	doc := loadSpec(t)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
+			if op.Responses.Default() == nil {
+				t.Errorf("%s %s: no default response", method, path)
+			}
 			for code, resp := range op.Responses.Map() {
-				if !strings.HasPrefix(code, "4") {
+				if !strings.HasPrefix(code, "4") && code != "default" {
 					continue
 				}
-				var types []string
-				for ct := range resp.Value.Content {
-					types = append(types, ct)
+				c := resp.Value.Content
+				types := slices.Sorted(maps.Keys(c))
+				if !slices.Equal(types, []string{"*/*", "application/json", "application/problem+json"}) {
+					t.Errorf("%s %s %s: content types %v, want application/problem+json, application/json and */*", method, path, code, types)
+					continue
 				}
-				if !slices.Equal(types, []string{"application/problem+json"}) {
-					t.Errorf("%s %s %s: content types %v, want only application/problem+json", method, path, code, types)
+				if c["application/problem+json"].Schema == nil || c["application/json"].Schema == nil || c["*/*"].Schema != nil {
+					t.Errorf("%s %s %s: problem details for the JSON types, no schema for */*", method, path, code)
 				}
+			}
+		}
+	}
+}
+
+// TestEverySuccessIsDeclared: every operation declares 200, 201, 202 and 204 (D-4: which 2xx a server sends is
+// not documented), 204 without a body, and the others with the same content as 200.
+func TestEverySuccessIsDeclared(t *testing.T) {
+	doc := loadSpec(t)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			ok := op.Responses.Status(http.StatusOK)
+			if ok == nil {
+				t.Errorf("%s %s: no 200", method, path)
+				continue
+			}
+			for _, code := range []int{http.StatusCreated, http.StatusAccepted} {
+				r := op.Responses.Status(code)
+				if r == nil || !reflect.DeepEqual(slices.Sorted(maps.Keys(r.Value.Content)), slices.Sorted(maps.Keys(ok.Value.Content))) {
+					t.Errorf("%s %s: %d missing or unlike 200", method, path, code)
+				}
+			}
+			if r := op.Responses.Status(http.StatusNoContent); r == nil || len(r.Value.Content) != 0 {
+				t.Errorf("%s %s: 204 missing or with a body", method, path)
 			}
 		}
 	}
@@ -327,8 +367,9 @@ func roundTrip(t *testing.T, where string, mk func() any, in []byte) {
 	}
 }
 
-// sameJSON compares decoded JSON, treating a null member as absent and equal instants as equal whatever their
-// spelling (.NET writes seven fractional digits; Go writes none).
+// sameJSON compares decoded JSON, treating a null member, an empty object and an empty array as absent (the
+// generated types leave out empty members) and equal instants as equal whatever their spelling (.NET writes
+// seven fractional digits; Go writes none).
 func sameJSON(a, b any) bool {
 	switch x := a.(type) {
 	case map[string]any:
@@ -337,8 +378,8 @@ func sameJSON(a, b any) bool {
 			return false
 		}
 		for k, v := range x {
-			if v == nil {
-				if y[k] != nil {
+			if absent(v) {
+				if !absent(y[k]) {
 					return false
 				}
 				continue
@@ -348,7 +389,7 @@ func sameJSON(a, b any) bool {
 			}
 		}
 		for k, v := range y {
-			if _, ok := x[k]; !ok && v != nil {
+			if _, ok := x[k]; !ok && !absent(v) {
 				return false
 			}
 		}
@@ -378,4 +419,105 @@ func sameJSON(a, b any) bool {
 	default:
 		return reflect.DeepEqual(a, b)
 	}
+}
+
+// absent reports whether a member's value reads the same as a member left out.
+func absent(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		return len(x) == 0
+	case []any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// TestPlausibleAnswersValidate: answers that a server following every documented rule may send, deciding the
+// silent points otherwise than this project's stand-in does, are valid by the spec (kin-openapi, with the
+// spec's own time format). A spec that refused them would make every client generated from it refuse them.
+func TestPlausibleAnswersValidate(t *testing.T) {
+	doc := loadSpec(t)
+	dataset := `{"name":"contacts","columns":{"a":0},"input":true,"recordCount":0,"completed":false}`
+	job := `{"name":"Clean 1","workflowName":"Clean","submittedAt":"2020-01-02T03:04:05.0000000","completedAt":"0001-01-01T00:00:00","status":7,"percentComplete":null,"estimatedFinishTime":null,"statistics":null,"inputDatasets":{"Input":"contacts"},"outputDatasets":{"Output":"Output_1"},"parameters":{},"inputFilename":null,"outputFilenames":null,"correlationId":"x-1"}`
+	for _, tc := range []struct {
+		name, method, path, op string
+		status                 int
+		ct, body               string
+	}{
+		{"201 on create", "POST", "/Dataset", "Dataset_Create", 201, "application/json", dataset},
+		{"202 on create", "POST", "/Job", "Job_CreateJob", 202, "application/json", job},
+		{"204 on create", "POST", "/Dataset", "Dataset_Create", 204, "", ""},
+		{"204 on upload", "PATCH", "/Dataset/{name}/data", "Dataset_UploadBlock", 204, "", ""},
+		{"200 with a body on upload", "PATCH", "/Dataset/{name}/data", "Dataset_UploadBlock", 200, "application/json", `{"accepted":1000}`},
+		{"204 on complete", "PUT", "/Dataset/{name}", "Dataset_UpdateByName", 204, "", ""},
+		{"201 on update", "PUT", "/ApiKey/{key}", "ApiKey_UpdateByKey", 201, "application/json", `{"key":"K","expiresOn":"2030-01-01T00:00:00"}`},
+		{"204 on delete", "DELETE", "/ApiKey/{key}", "ApiKey_DeleteByKey", 204, "", ""},
+		{"204 for an empty list", "GET", "/Job", "Job_GetList", 204, "", ""},
+		{".NET times, unset completedAt, nulls, unknown members", "GET", "/Job/{name}", "Job_GetByName", 200, "application/json", job},
+		{"zone-less times in a list, no location", "GET", "/Job", "Job_GetList", 200, "application/json", `[{"name":"Clean 1","workflowName":"Clean","submittedAt":"2020-01-02T03:04:05.1234567","status":1}]`},
+		{"output dataset Output_1, no location, unknown members", "GET", "/Dataset", "Dataset_GetList", 200, "application/json", `[{"name":"Output_1","input":false,"completed":true,"recordCount":12,"location":null},{"name":"contacts"}]`},
+		{"output dataset by name", "GET", "/Dataset/{name}", "Dataset_GetByName", 200, "application/json", `{"name":"Output_1","columns":{"firstname":0,"score":4},"input":false,"recordCount":5003,"completed":true,"createdAt":"2020-01-02T03:04:05"}`},
+		{"a read-back page of 500 and more", "GET", "/Dataset/{name}/data", "Dataset_GetData", 200, "application/json", "[" + strings.Repeat(`{"a":1},`, 1500) + `{"a":null}]`},
+		{"API key with a .NET expiry and nulls", "GET", "/ApiKey/{key}", "ApiKey_GetByKey", 200, "application/json", `{"key":"K","description":null,"username":null,"expiresOn":"2030-01-01T00:00:00","maxRequestsPerIPPerDay":null,"allowedDomains":null,"allowedIPs":null,"allowedServices":null,"isClientKey":false}`},
+		{"client credential with unknown members", "GET", "/ClientCredential/{id}", "ClientCredential_GetById", 200, "application/json", `{"clientId":"c1","description":null,"secrets":null,"allowedScopes":["BatchApi"]}`},
+		{"409 for a duplicate name, problem details", "POST", "/Dataset", "Dataset_Create", 409, "application/problem+json", `{"title":"Conflict","status":409}`},
+		{"400 as plain JSON, PascalCase", "POST", "/Dataset", "Dataset_Create", 400, "application/json", `{"Title":"Bad","Errors":{"Name":["taken"]}}`},
+		{"400 with an empty body", "POST", "/Job", "Job_CreateJob", 400, "", ""},
+		{"404 as HTML from a proxy", "GET", "/Job/{name}", "Job_GetByName", 404, "text/html", "<html>gone</html>"},
+		{"500 with an empty body", "GET", "/Dataset", "Dataset_GetList", 500, "", ""},
+		{"503 as text", "PATCH", "/Dataset/{name}/data", "Dataset_UploadBlock", 503, "text/plain", "busy"},
+		{"401 with an empty body", "GET", "/ApiKey", "ApiKey_GetList", 401, "", ""},
+	} {
+		if err := validateAnswer(doc, tc.method, tc.path, tc.status, tc.ct, tc.body); err != nil {
+			t.Errorf("%s (%s %d): refused: %v", tc.name, tc.op, tc.status, err)
+		}
+	}
+	// The spec stays strict where the docs speak: a time that is not a time, or a list page of datasets
+	// beyond the documented 100, is refused. (A test that cannot fail proves nothing.)
+	for _, tc := range []struct {
+		name, method, path string
+		status             int
+		body               string
+	}{
+		{"a time that is not a time", "GET", "/Job/{name}", 200, `{"name":"j","submittedAt":"yesterday"}`},
+		{"a status that is not a number", "GET", "/Job/{name}", 200, `{"name":"j","status":"done"}`},
+		{"101 datasets on a page", "GET", "/Dataset", 200, "[" + strings.Repeat(`{"name":"a"},`, 100) + `{"name":"a"}]`},
+		{"a dataset without a name", "GET", "/Dataset/{name}", 200, `{"columns":{}}`},
+	} {
+		if err := validateAnswer(doc, tc.method, tc.path, tc.status, "application/json", tc.body); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+}
+
+// validateAnswer checks one answer against the spec as the conformance suite does.
+func validateAnswer(doc *openapi3.T, method, path string, status int, ct, body string) error {
+	item := doc.Paths.Find(path)
+	if item == nil || item.GetOperation(method) == nil {
+		return fmt.Errorf("no operation %s %s", method, path)
+	}
+	req := httptest.NewRequest(method, "https://api.data-8.co.uk"+strings.NewReplacer("{", "", "}", "").Replace(path), nil)
+	opts := &openapi3filter.Options{
+		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+		IncludeResponseStatus:   true,
+		MultiError:              true,
+		SchemaValidationOptions: specval.SchemaOptions(),
+	}
+	header := http.Header{}
+	if ct != "" {
+		header.Set("Content-Type", ct)
+	}
+	return openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req,
+			Route:   &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: item.GetOperation(method)},
+			Options: opts,
+		},
+		Status:  status,
+		Header:  header,
+		Body:    io.NopCloser(strings.NewReader(body)),
+		Options: opts,
+	})
 }

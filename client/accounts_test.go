@@ -21,7 +21,7 @@ func TestAPIKeysAndClientCredentials(t *testing.T) {
 
 	expires := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	limit := 100
-	k, err := c.CreateAPIKey(ctx, client.NewAPIKey{Description: "Website checks", Username: "web", ExpiresOn: &expires, MaxRequestsPerIPPerDay: &limit})
+	k, err := c.CreateAPIKey(ctx, client.NewAPIKey{Description: "Website checks", Username: "web", ExpiresOn: expires, MaxRequestsPerIPPerDay: &limit})
 	if err != nil {
 		t.Fatal(err)
 	}

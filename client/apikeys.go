@@ -9,65 +9,34 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"time"
 
+	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
-// APIKey is a key for Data8's validation web services, with its restrictions. (These keys are
-// managed through this API; they are not credentials for it.)
-type APIKey struct {
-	// Key is the key, for example ABCD-1234-EFGH-5678.
-	Key string
-	// Description says what the key is for.
-	Description string
-	// Username is the user the key's usage is attributed to.
-	Username string
-	// ExpiresOn is when the key stops working; nil for never.
-	ExpiresOn *time.Time
-	// MaxRequestsPerIPPerDay is the most requests one IP address may make with the key in a day;
-	// nil for no limit.
-	MaxRequestsPerIPPerDay *int
-	// AllowedDomains are the domains the key may be used from; any makes it a client-side key.
-	AllowedDomains []string
-	// AllowedIPs are the subnets the key may be used from.
-	AllowedIPs []string
-	// AllowedServices are the services the key may be used with.
-	AllowedServices []string
-}
+type (
+	// APIKey is a key for Data8's validation web services, with its restrictions: Key (for example
+	// ABCD-1234-EFGH-5678), Description, Username, ExpiresOn (nil or not set for never),
+	// MaxRequestsPerIPPerDay (nil for no limit), AllowedDomains (any makes it a client-side key),
+	// AllowedIPs and AllowedServices. (These keys are managed through this API; they are not
+	// credentials for it.)
+	APIKey = gen.ApiKey
 
-// NewAPIKey is an API key to create.
-type NewAPIKey struct {
-	// Key is the key to create; generated (ABCD-1234-EFGH-5678 form) when empty.
-	Key string
-	// Description says what the key is for; required.
-	Description string
-	// Username is the user the key's usage is attributed to (optional).
-	Username string
-	// ExpiresOn is when the key stops working (optional).
-	ExpiresOn *time.Time
-	// MaxRequestsPerIPPerDay limits each IP address's requests per day (optional).
-	MaxRequestsPerIPPerDay *int
-	// IsClientKey marks a key used from web pages rather than servers.
-	IsClientKey bool
-}
+	// NewAPIKey is an API key to create: Description (required), and optionally Key (generated in the
+	// ABCD-1234-EFGH-5678 form when empty), Username, ExpiresOn, MaxRequestsPerIPPerDay and
+	// IsClientKey (a key used from web pages rather than servers).
+	NewAPIKey = gen.NewApiKey
 
-// APIKeyUpdate holds new details for an API key. nil fields are left out of the request.
-type APIKeyUpdate struct {
-	// Description says what the key is for.
-	Description *string
-	// Username is the user the key's usage is attributed to.
-	Username *string
-	// ExpiresOn is when the key stops working.
-	ExpiresOn *time.Time
-	// MaxRequestsPerIPPerDay limits each IP address's requests per day.
-	MaxRequestsPerIPPerDay *int
-}
+	// APIKeyUpdate holds new details for an API key: Description, Username, ExpiresOn and
+	// MaxRequestsPerIPPerDay. nil fields are left out of the request.
+	APIKeyUpdate = gen.ApiKeyUpdate
+)
 
-// ListAPIKeys returns every API key of the account.
+// ListAPIKeys returns every API key of the account. A 2xx without a body is an empty list.
 func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 	body, err := c.do(ctx, call{
-		op:       "ApiKey_GetList",
+		op:       opid.ApiKeyGetList,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyGetList(ctx, edit)
@@ -76,13 +45,9 @@ func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ws []wireAPIKey
-	if err := decode("ApiKey_GetList", body, &ws); err != nil {
+	var keys []APIKey
+	if err := decode(opid.ApiKeyGetList, body, &keys); err != nil {
 		return nil, err
-	}
-	keys := make([]APIKey, len(ws))
-	for i, w := range ws {
-		keys[i] = w.key()
 	}
 	return keys, nil
 }
@@ -90,7 +55,7 @@ func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 // GetAPIKey returns one API key.
 func (c *Client) GetAPIKey(ctx context.Context, key string) (*APIKey, error) {
 	body, err := c.do(ctx, call{
-		op:       "ApiKey_GetByKey",
+		op:       opid.ApiKeyGetByKey,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyGetByKey(ctx, key, edit)
@@ -99,34 +64,25 @@ func (c *Client) GetAPIKey(ctx context.Context, key string) (*APIKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeAPIKey("ApiKey_GetByKey", body)
+	return decodeOne[APIKey](opid.ApiKeyGetByKey, body)
 }
 
 // CreateAPIKey creates an API key. The request is repeated only after a 429: after a failure that
 // may have created the key, the error is returned and the caller decides (list the keys to see).
+//
+// When the server answers success without a body (a 204, say), the key is read back when k.Key named
+// it; when the server generated it, the key returned holds only what was sent, with an empty Key:
+// list the keys to find it.
 func (c *Client) CreateAPIKey(ctx context.Context, k NewAPIKey) (*APIKey, error) {
 	if k.Description == "" {
 		return nil, invalid("an API key needs a description")
 	}
-	nk := gen.NewApiKey{Description: k.Description, ExpiresOn: k.ExpiresOn}
-	if k.Key != "" {
-		nk.Key = &k.Key
-	}
-	if k.Username != "" {
-		nk.Username = &k.Username
-	}
-	if k.MaxRequestsPerIPPerDay != nil {
-		nk.MaxRequestsPerIPPerDay = new(int32(*k.MaxRequestsPerIPPerDay))
-	}
-	if k.IsClientKey {
-		nk.IsClientKey = new(true)
-	}
-	payload, err := json.Marshal(nk)
+	payload, err := json.Marshal(k)
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding API key: %w", err)
 	}
 	body, err := c.do(ctx, call{
-		op:     "ApiKey_CreateApiKey",
+		op:     opid.ApiKeyCreateApiKey,
 		repeat: repeatNever,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyCreateApiKeyWithBody(ctx, headerContentType, bytes.NewReader(payload), edit)
@@ -135,22 +91,28 @@ func (c *Client) CreateAPIKey(ctx context.Context, k NewAPIKey) (*APIKey, error)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAPIKey("ApiKey_CreateApiKey", body)
+	if empty(body) {
+		if k.Key != "" {
+			return c.GetAPIKey(ctx, k.Key)
+		}
+		sent := &APIKey{Description: k.Description, Username: k.Username, MaxRequestsPerIPPerDay: k.MaxRequestsPerIPPerDay}
+		if !k.ExpiresOn.IsZero() {
+			sent.ExpiresOn = &data8time.Time{Time: k.ExpiresOn}
+		}
+		return sent, nil
+	}
+	return decodeOne[APIKey](opid.ApiKeyCreateApiKey, body)
 }
 
 // UpdateAPIKey changes an API key's description, username, expiry or daily limit and returns the key
 // as the server then holds it.
 func (c *Client) UpdateAPIKey(ctx context.Context, key string, u APIKeyUpdate) (*APIKey, error) {
-	gu := gen.ApiKeyUpdate{Description: u.Description, Username: u.Username, ExpiresOn: u.ExpiresOn}
-	if u.MaxRequestsPerIPPerDay != nil {
-		gu.MaxRequestsPerIPPerDay = new(int32(*u.MaxRequestsPerIPPerDay))
-	}
-	payload, err := json.Marshal(gu)
+	payload, err := json.Marshal(u)
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding API key update: %w", err)
 	}
 	body, err := c.do(ctx, call{
-		op:       "ApiKey_UpdateByKey",
+		op:       opid.ApiKeyUpdateByKey,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyUpdateByKeyWithBody(ctx, key, headerContentType, bytes.NewReader(payload), edit)
@@ -159,16 +121,17 @@ func (c *Client) UpdateAPIKey(ctx context.Context, key string, u APIKeyUpdate) (
 	if err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	if empty(body) {
+		// A 2xx without a body (a 204, say): read the result instead.
 		return c.GetAPIKey(ctx, key)
 	}
-	return decodeAPIKey("ApiKey_UpdateByKey", body)
+	return decodeOne[APIKey](opid.ApiKeyUpdateByKey, body)
 }
 
 // DeleteAPIKey deletes an API key. A 404 on a retry after a lost answer counts as success.
 func (c *Client) DeleteAPIKey(ctx context.Context, key string) error {
 	_, err := c.do(ctx, call{
-		op: "ApiKey_DeleteByKey",
+		op: opid.ApiKeyDeleteByKey,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyDeleteByKey(ctx, key, edit)
 		},
@@ -187,7 +150,7 @@ func (c *Client) AddAPIKeyAllowedDomain(ctx context.Context, key, domain string)
 		return invalid("an allowed domain must not be empty")
 	}
 	_, err := c.do(ctx, call{
-		op:       "ApiKey_AddAllowedDomain",
+		op:       opid.ApiKeyAddAllowedDomain,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyAddAllowedDomain(ctx, key, domain, edit)
@@ -203,39 +166,11 @@ func (c *Client) AddAPIKeyAllowedIP(ctx context.Context, key string, subnet neti
 	}
 	network, prefix := subnet.Addr().String(), strconv.Itoa(subnet.Bits())
 	_, err := c.do(ctx, call{
-		op:       "ApiKey_AddAllowedIPPUT",
+		op:       opid.ApiKeyAddAllowedIPPUT,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyAddAllowedIPPUT(ctx, key, network, prefix, edit)
 		},
 	})
 	return err
-}
-
-type wireAPIKey struct {
-	Key                    string   `json:"key"`
-	Description            string   `json:"description"`
-	Username               string   `json:"username"`
-	ExpiresOn              wireTime `json:"expiresOn"`
-	MaxRequestsPerIPPerDay *int     `json:"maxRequestsPerIPPerDay"`
-	AllowedDomains         []string `json:"allowedDomains"`
-	AllowedIPs             []string `json:"allowedIPs"`
-	AllowedServices        []string `json:"allowedServices"`
-}
-
-func (w wireAPIKey) key() APIKey {
-	return APIKey{
-		Key: w.Key, Description: w.Description, Username: w.Username, ExpiresOn: w.ExpiresOn.ptr(),
-		MaxRequestsPerIPPerDay: w.MaxRequestsPerIPPerDay, AllowedDomains: w.AllowedDomains,
-		AllowedIPs: w.AllowedIPs, AllowedServices: w.AllowedServices,
-	}
-}
-
-func decodeAPIKey(op string, body []byte) (*APIKey, error) {
-	var w wireAPIKey
-	if err := decode(op, body, &w); err != nil {
-		return nil, err
-	}
-	k := w.key()
-	return &k, nil
 }

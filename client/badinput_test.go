@@ -391,7 +391,7 @@ func TestBadInputClientAPI(t *testing.T) {
 	if recs, _ := srv.Records("target"); len(recs) != 0 {
 		t.Errorf("target holds %d records", len(recs))
 	}
-	if d, _ := srv.DatasetInfo("target"); d.Completed || !maps.Equal(map[string]int32(d.Columns), map[string]int32{"a": 0, "b": 0}) {
+	if d, _ := srv.DatasetInfo("target"); d.Completed || !maps.Equal(d.Columns, client.Columns{"a": 0, "b": 0}) {
 		t.Errorf("target changed: %+v", d)
 	}
 	if raw, _ := srv.RawRecords("done"); len(raw) != 1 || !bytes.Equal(raw[0], []byte(`{"a":"1","b":"2"}`)) {

@@ -8,40 +8,35 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
-// Record is one record: values keyed by column name. Values are JSON scalars: strings, numbers,
-// booleans or nil. A column left out is null.
-type Record map[string]any
+// The client's data types are the models generated from api/openapi.yaml (package gen), under the
+// names Go users expect. They decode every answer the spec accepts: members a type does not name are
+// ignored, optional members that are absent or null leave their zero value, and times are
+// data8time.Time, which reads RFC 3339 and the zone-less forms a .NET service writes.
+type (
+	// Record is one record: values keyed by column name. Values are JSON scalars: strings, numbers,
+	// booleans or nil. A column left out is null. (It is gen.Record, the spec's Record, as a named
+	// type, so that record sources can tell it apart from other maps.)
+	Record map[string]any
 
-// Dataset is a dataset's full details.
-type Dataset struct {
-	// Name matches ^[a-z][a-z0-9_]*$.
-	Name string
 	// Columns maps each column name to its type code. The codes are opaque integers: Data8 does not
 	// document them (its example uses 0 for text and 1 for a number).
-	Columns map[string]int
-	// Input is true for an input dataset, false for an output dataset made by a job.
-	Input bool
-	// RecordCount is the number of records the server holds.
-	RecordCount int64
-	// Completed is true once the dataset is complete; it can then be used by a job and not changed.
-	Completed bool
-}
+	Columns = gen.Columns
 
-// DatasetRef is a dataset's basic details, as listed.
-type DatasetRef struct {
-	// Name is the dataset's name.
-	Name string
-	// Input is true for an input dataset.
-	Input bool
-	// Completed is true once the dataset is complete.
-	Completed bool
-	// Location is the URL of the dataset's full details.
-	Location string
-}
+	// Dataset is a dataset's full details: Name, Columns, Input (false for an output dataset made by a
+	// job), RecordCount (the number of records the server holds) and Completed (true once it can be
+	// used by a job, and no longer changed).
+	Dataset = gen.Dataset
+
+	// DatasetRef is a dataset's basic details, as listed: Name, Input, Completed and Location (the URL
+	// of its full details; empty when the server leaves it out).
+	DatasetRef = gen.DatasetRef
+)
 
 // ListDatasetsOptions filters ListDatasets. The zero value lists every dataset.
 type ListDatasetsOptions struct {
@@ -57,26 +52,24 @@ type ListDatasetsOptions struct {
 // POST /Dataset is never sent twice blindly: when an attempt fails in a way that may have created
 // the dataset (a lost connection, a 5xx), the client reads the dataset by name and takes it as the
 // result when it has the same columns and is an empty, incomplete input dataset.
-func (c *Client) CreateDataset(ctx context.Context, name string, columns map[string]int) (*Dataset, error) {
+func (c *Client) CreateDataset(ctx context.Context, name string, columns Columns) (*Dataset, error) {
 	if err := ValidateDatasetName(name); err != nil {
 		return nil, err
 	}
 	if len(columns) == 0 {
 		return nil, invalid("dataset %q: at least one column is needed", name)
 	}
-	cols := make(gen.Columns, len(columns))
-	for col, code := range columns {
+	for col := range columns {
 		if err := ValidateColumnName(col); err != nil {
 			return nil, err
 		}
-		cols[col] = int32(code)
 	}
-	payload, err := json.Marshal(gen.NewDataset{Name: name, Columns: cols})
+	payload, err := json.Marshal(gen.NewDataset{Name: name, Columns: columns})
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding dataset: %w", err)
 	}
 	body, err := c.do(ctx, call{
-		op:     "Dataset_Create",
+		op:     opid.DatasetCreate,
 		repeat: repeatLookup,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.DatasetCreateWithBody(ctx, headerContentType, bytes.NewReader(payload), edit)
@@ -90,7 +83,7 @@ func (c *Client) CreateDataset(ctx context.Context, name string, columns map[str
 				return nil, false, fmt.Errorf("data8: creating dataset %q: the outcome is unknown: %w", name, err)
 			}
 			if d.Input && !d.Completed && d.RecordCount == 0 && maps.Equal(d.Columns, columns) {
-				b, _ := json.Marshal(toGenDataset(d))
+				b, _ := json.Marshal(d)
 				return b, true, nil
 			}
 			return nil, false, invalid("creating dataset %q: a dataset of that name exists and is not the one this call asked for", name)
@@ -99,20 +92,21 @@ func (c *Client) CreateDataset(ctx context.Context, name string, columns map[str
 	if err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		// Tolerate a 2xx without a body: read what was created.
+	if empty(body) {
+		// A 2xx without a body (a 204, say): read what was created.
 		return c.GetDataset(ctx, name)
 	}
-	return decodeDataset("Dataset_Create", body)
+	return decodeOne[Dataset](opid.DatasetCreate, body)
 }
 
-// GetDataset returns a dataset's full details.
+// GetDataset returns a dataset's full details. Any name is accepted: output datasets are named by
+// their jobs and need not follow the rule for creating input datasets.
 func (c *Client) GetDataset(ctx context.Context, name string) (*Dataset, error) {
-	if err := ValidateDatasetName(name); err != nil {
-		return nil, err
+	if name == "" {
+		return nil, invalid("a dataset name must not be empty")
 	}
 	body, err := c.do(ctx, call{
-		op:       "Dataset_GetByName",
+		op:       opid.DatasetGetByName,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.DatasetGetByName(ctx, name, edit)
@@ -121,7 +115,7 @@ func (c *Client) GetDataset(ctx context.Context, name string) (*Dataset, error) 
 	if err != nil {
 		return nil, err
 	}
-	return decodeDataset("Dataset_GetByName", body)
+	return decodeOne[Dataset](opid.DatasetGetByName, body)
 }
 
 // CompleteDataset marks an incomplete input dataset complete, sending recordCount: the number of
@@ -142,7 +136,7 @@ func (c *Client) CompleteDataset(ctx context.Context, name string, recordCount i
 		return nil, fmt.Errorf("data8: encoding dataset update: %w", err)
 	}
 	body, err := c.do(ctx, call{
-		op:       "Dataset_UpdateByName",
+		op:       opid.DatasetUpdateByName,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.DatasetUpdateByNameWithBody(ctx, name, headerContentType, bytes.NewReader(payload), edit)
@@ -152,18 +146,18 @@ func (c *Client) CompleteDataset(ctx context.Context, name string, recordCount i
 			if err != nil || !d.Completed || d.RecordCount != recordCount {
 				return nil, false, nil
 			}
-			b, _ := json.Marshal(toGenDataset(d))
+			b, _ := json.Marshal(d)
 			return b, true, nil
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		// The contract lets an operation answer with an empty body; read the result instead.
+	if empty(body) {
+		// A 2xx without a body (a 204, say): read the result instead.
 		return c.GetDataset(ctx, name)
 	}
-	return decodeDataset("Dataset_UpdateByName", body)
+	return decodeOne[Dataset](opid.DatasetUpdateByName, body)
 }
 
 // UploadDataset creates an input dataset, uploads src into it and marks it complete with the number
@@ -173,12 +167,12 @@ func (c *Client) CompleteDataset(ctx context.Context, name string, recordCount i
 // When opts.Columns is nil, the dataset's columns are the known columns for the local check. When
 // opts.Resume is past opts.StartBlock (an earlier run was interrupted), the dataset is not created
 // again: it must exist with the same columns.
-func (c *Client) UploadDataset(ctx context.Context, name string, columns map[string]int, src Source, opts UploadOptions) (*Dataset, *UploadResult, error) {
+func (c *Client) UploadDataset(ctx context.Context, name string, columns Columns, src Source, opts UploadOptions) (*Dataset, *UploadResult, error) {
 	if rel, ok := src.(releaser); ok {
 		defer rel.release()
 	}
 	if opts.Columns == nil {
-		opts.Columns = keys(columns)
+		opts.Columns = slices.Sorted(maps.Keys(columns))
 	}
 	if opts.Resume > opts.StartBlock {
 		d, err := c.GetDataset(ctx, name)
@@ -202,38 +196,30 @@ func (c *Client) UploadDataset(ctx context.Context, name string, columns map[str
 	return d, res, nil
 }
 
-func keys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
-func decodeDataset(op string, body []byte) (*Dataset, error) {
-	var d gen.Dataset
-	if err := decode(op, body, &d); err != nil {
-		return nil, err
-	}
-	cols := make(map[string]int, len(d.Columns))
-	for k, v := range d.Columns {
-		cols[k] = int(v)
-	}
-	return &Dataset{Name: d.Name, Columns: cols, Input: d.Input, RecordCount: d.RecordCount, Completed: d.Completed}, nil
-}
-
-func toGenDataset(d *Dataset) gen.Dataset {
-	cols := make(gen.Columns, len(d.Columns))
-	for k, v := range d.Columns {
-		cols[k] = int32(v)
-	}
-	return gen.Dataset{Name: d.Name, Columns: cols, Input: d.Input, RecordCount: d.RecordCount, Completed: d.Completed}
-}
-
-// decode unmarshals a 2xx answer's body; unknown members are ignored.
+// decode unmarshals a 2xx answer's body into v; members v does not name are ignored. An empty body
+// (a 204, or a 2xx without content) reads as JSON null: v is left as it is, so a list is empty.
 func decode(op string, body []byte, v any) error {
+	if empty(body) {
+		return nil
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("data8: %s: decoding answer: %w", op, err)
 	}
 	return nil
 }
+
+// decodeOne unmarshals a 2xx answer that must carry a result. An empty body is an error: the caller
+// reads the result another way where it can (see CreateDataset).
+func decodeOne[T any](op string, body []byte) (*T, error) {
+	if empty(body) {
+		return nil, fmt.Errorf("data8: %s: the server answered success without a body, and the result is needed", op)
+	}
+	v := new(T)
+	if err := decode(op, body, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// empty reports whether an answer's body holds nothing but white space.
+func empty(body []byte) bool { return len(bytes.TrimSpace(body)) == 0 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/data8-toolkit/data8/gen"
 )
 
 // Sentinel errors. An *APIError matches the one that fits its status code under errors.Is, so
@@ -21,8 +23,9 @@ var (
 	// ErrUnauthorized matches a 401 answer from the API, and a token endpoint that refused the
 	// client's credentials.
 	ErrUnauthorized = errors.New("data8: unauthorized")
-	// ErrValidation matches a 400 (or 422) answer, and a request that the client refused to send
-	// because the API would reject it (a bad dataset, column or job name, a bad option).
+	// ErrValidation matches a 400 answer, and a 409 or 422, which servers send for the same faults (a
+	// 409 for a duplicate name, say); and a request that the client refused to send because the API
+	// would reject it (a bad dataset, column or job name, a bad option).
 	ErrValidation = errors.New("data8: validation failed")
 	// ErrRateLimited matches a 429 answer that was still refused after every retry.
 	ErrRateLimited = errors.New("data8: rate limited")
@@ -37,19 +40,9 @@ var (
 	ErrPaging = errors.New("data8: paging does not add up")
 )
 
-// Problem is an RFC 9457 problem details object as Data8 sends it (ASP.NET Core ProblemDetails).
-type Problem struct {
-	// Type is a URI identifying the kind of problem.
-	Type string
-	// Title is a short summary of the kind of problem.
-	Title string
-	// Status is the HTTP status code the server put in the body (0 when absent).
-	Status int
-	// Detail explains this occurrence.
-	Detail string
-	// Instance is a URI identifying this occurrence.
-	Instance string
-}
+// Problem is an RFC 9457 problem details object as Data8 sends it (ASP.NET Core ProblemDetails): Type,
+// Title, Status (the status the server put in the body; 0 when absent), Detail and Instance.
+type Problem = gen.ProblemDetails
 
 // APIError is the error for every answer outside 2xx. It is built from the status code alone: the
 // body is decoded as problem details when it is one, and kept raw otherwise.
@@ -114,7 +107,7 @@ func (e *APIError) Is(target error) bool {
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrValidation:
-		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
+		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusConflict || e.StatusCode == http.StatusUnprocessableEntity
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
 	}
@@ -207,14 +200,7 @@ func newAPIError(op string, status int, header http.Header, body []byte, redact 
 	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
 	isProblem := mt == "application/problem+json"
 	if isProblem || mt == "application/json" {
-		var p struct {
-			Type     string              `json:"type"`
-			Title    string              `json:"title"`
-			Status   int                 `json:"status"`
-			Detail   string              `json:"detail"`
-			Instance string              `json:"instance"`
-			Errors   map[string][]string `json:"errors"`
-		}
+		var p gen.ValidationProblemDetails
 		if err := json.Unmarshal(body, &p); err == nil && (isProblem || p.Title != "" || p.Type != "" || p.Status != 0) {
 			e.Problem = Problem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, Instance: p.Instance}
 			e.FieldErrors = p.Errors

@@ -74,7 +74,7 @@ func ExampleClient_WaitJob() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("finished:", job.Finished())
+	fmt.Println("finished:", client.JobFinished(job))
 	for rec, err := range c.ReadRecords(ctx, job.OutputDatasets["Output"]) {
 		if err != nil {
 			log.Fatal(err)

@@ -202,27 +202,6 @@ func TestBudget(t *testing.T) {
 	}
 }
 
-func TestWireTime(t *testing.T) {
-	for in, want := range map[string]time.Time{
-		`"2020-01-02T03:04:05.0000000Z"`:      time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC),
-		`"2020-01-02T03:04:05.1234567+01:00"`: time.Date(2020, 1, 2, 2, 4, 5, 123456700, time.UTC),
-		`"0001-01-01T00:00:00"`:               {},
-		`"2020-01-02T03:04:05.5"`:             time.Date(2020, 1, 2, 3, 4, 5, 500000000, time.UTC),
-	} {
-		var w wireTime
-		if err := json.Unmarshal([]byte(in), &w); err != nil || !w.set || !w.t.Equal(want) {
-			t.Errorf("%s: %v %v %v", in, w.t, w.set, err)
-		}
-	}
-	var w wireTime
-	if err := json.Unmarshal([]byte(`null`), &w); err != nil || w.set || w.ptr() != nil {
-		t.Errorf("null: %+v %v", w, err)
-	}
-	if err := json.Unmarshal([]byte(`"yesterday"`), &w); err == nil {
-		t.Error("garbage accepted")
-	}
-}
-
 func TestValidateNames(t *testing.T) {
 	for _, ok := range []string{"a", "sample_dataset_1", "z9_"} {
 		if ValidateDatasetName(ok) != nil || ValidateColumnName(ok) != nil {

@@ -8,78 +8,34 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
-// Job is a job's full details.
-type Job struct {
-	// Name is the job's unique name.
-	Name string
-	// WorkflowName is the workflow the job runs.
-	WorkflowName string
-	// SubmittedAt is when the job was submitted.
-	SubmittedAt time.Time
-	// CompletedAt is when the job finished; nil, or before SubmittedAt, while it runs.
-	CompletedAt *time.Time
-	// Status is the job's status code. Data8 does not document the values; its production team
-	// gives them with the workflow. The project's reference server uses 0 queued, 1 running,
-	// 2 completed, 3 failed.
-	Status int
-	// PercentComplete is how far the job has got, from 0 to 100.
-	PercentComplete float64
-	// EstimatedFinishTime is when the job is expected to finish, when the server says.
-	EstimatedFinishTime *time.Time
-	// Statistics are figures the workflow reports, by name.
-	Statistics map[string]any
-	// InputDatasets maps each input slot of the workflow to a dataset name.
-	InputDatasets map[string]string
-	// OutputDatasets maps each output slot to the dataset holding its results (read them with
-	// ReadRecords).
-	OutputDatasets map[string]string
-	// Parameters are the job's parameters.
-	Parameters map[string]string
-	// InputFilename is a file in the account's Data8 file area used as input.
-	InputFilename string
-	// OutputFilenames maps each output slot to a file written in the account's Data8 file area.
-	OutputFilenames map[string]string
-}
+type (
+	// Job is a job's full details, as polled: Name, WorkflowName, SubmittedAt, CompletedAt (nil, or
+	// not set, while it runs), Status (a code Data8 does not document), PercentComplete,
+	// EstimatedFinishTime, Statistics, InputDatasets, OutputDatasets (output slot → dataset name, read
+	// with ReadRecords), Parameters, InputFilename and OutputFilenames. See JobFinished.
+	Job = gen.Job
 
-// Finished reports whether the job has finished, by the contract's rule (D-14): CompletedAt is
+	// JobRef is a job's basic details, as listed: Name, WorkflowName, SubmittedAt, Status and Location
+	// (empty when the server leaves it out).
+	JobRef = gen.JobRef
+
+	// NewJob is a job to start: Name (unique; spaces are fine, none of / : * ? " < > | or
+	// backslash), WorkflowName, and optionally InputFilename, InputDatasets (the workflow's input
+	// slot → a complete input dataset) and Parameters.
+	NewJob = gen.NewJob
+)
+
+// JobFinished reports whether the job has finished, by the contract's rule (D-14): CompletedAt is
 // present, not null, not the zero time .NET sends for "unset", and not before SubmittedAt. It says
-// nothing of success: the status codes are not documented.
-func (j Job) Finished() bool {
-	return j.CompletedAt != nil && !j.CompletedAt.IsZero() && !j.CompletedAt.Before(j.SubmittedAt)
-}
-
-// JobRef is a job's basic details, as listed.
-type JobRef struct {
-	// Name is the job's name.
-	Name string
-	// WorkflowName is the workflow the job runs.
-	WorkflowName string
-	// SubmittedAt is when the job was submitted.
-	SubmittedAt time.Time
-	// Status is the job's status code (see Job.Status).
-	Status int
-	// Location is the URL of the job's full details.
-	Location string
-}
-
-// NewJob is a job to start.
-type NewJob struct {
-	// Name is unique; it may contain spaces but none of / : * ? " < > | and backslash.
-	Name string
-	// WorkflowName is the workflow to run, as named by Data8's production team.
-	WorkflowName string
-	// InputFilename optionally names a file in the account's Data8 file area to use as input.
-	InputFilename string
-	// InputDatasets maps each input slot of the workflow to a complete input dataset.
-	InputDatasets map[string]string
-	// Parameters maps parameter names to values.
-	Parameters map[string]string
+// nothing of success: the status codes are not documented. It is WaitOptions' default Finished test.
+func JobFinished(j *Job) bool {
+	return j.CompletedAt.IsSet() && !j.CompletedAt.Before(j.SubmittedAt.Time)
 }
 
 // ListJobsOptions filters ListJobs. The zero value lists every job.
@@ -109,23 +65,13 @@ func (c *Client) StartJob(ctx context.Context, job NewJob) (*Job, error) {
 			return nil, fmt.Errorf("job %q, input %q: %w", job.Name, slot, err)
 		}
 	}
-	nj := gen.NewJob{Name: job.Name, WorkflowName: job.WorkflowName}
-	if job.InputFilename != "" {
-		nj.InputFilename = &job.InputFilename
-	}
-	if job.InputDatasets != nil {
-		nj.InputDatasets = &job.InputDatasets
-	}
-	if job.Parameters != nil {
-		nj.Parameters = &job.Parameters
-	}
-	payload, err := json.Marshal(nj)
+	payload, err := json.Marshal(job)
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding job: %w", err)
 	}
 	var found *Job
 	body, err := c.do(ctx, call{
-		op:     "Job_CreateJob",
+		op:     opid.JobCreateJob,
 		repeat: repeatLookup,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.JobCreateJobWithBody(ctx, headerContentType, bytes.NewReader(payload), edit)
@@ -141,7 +87,7 @@ func (c *Client) StartJob(ctx context.Context, job NewJob) (*Job, error) {
 			if j.WorkflowName != job.WorkflowName {
 				return nil, false, invalid("starting job %q: a job of that name exists and runs workflow %q, not %q", job.Name, j.WorkflowName, job.WorkflowName)
 			}
-			if !sameStrings(j.InputDatasets, job.InputDatasets) || !sameStrings(j.Parameters, job.Parameters) {
+			if !maps.Equal(j.InputDatasets, job.InputDatasets) || !maps.Equal(j.Parameters, job.Parameters) {
 				return nil, false, invalid("starting job %q: a job of that name exists with other input datasets or parameters", job.Name)
 			}
 			found = j
@@ -154,11 +100,11 @@ func (c *Client) StartJob(ctx context.Context, job NewJob) (*Job, error) {
 	if found != nil {
 		return found, nil
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		// Tolerate a 2xx without a body: read what was started.
+	if empty(body) {
+		// A 2xx without a body (a 204, say): read what was started.
 		return c.GetJob(ctx, job.Name)
 	}
-	return decodeJob("Job_CreateJob", body)
+	return decodeOne[Job](opid.JobCreateJob, body)
 }
 
 // GetJob returns a job's full details; poll it (or use WaitJob) to follow progress.
@@ -167,7 +113,7 @@ func (c *Client) GetJob(ctx context.Context, name string) (*Job, error) {
 		return nil, err
 	}
 	body, err := c.do(ctx, call{
-		op:       "Job_GetByName",
+		op:       opid.JobGetByName,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.JobGetByName(ctx, name, edit)
@@ -176,103 +122,5 @@ func (c *Client) GetJob(ctx context.Context, name string) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeJob("Job_GetByName", body)
-}
-
-// wireJob is a Job as it comes over the wire, with times read tolerantly (see wireTime).
-type wireJob struct {
-	Name                string            `json:"name"`
-	WorkflowName        string            `json:"workflowName"`
-	SubmittedAt         wireTime          `json:"submittedAt"`
-	CompletedAt         wireTime          `json:"completedAt"`
-	Status              int               `json:"status"`
-	PercentComplete     *float64          `json:"percentComplete"`
-	EstimatedFinishTime wireTime          `json:"estimatedFinishTime"`
-	Statistics          map[string]any    `json:"statistics"`
-	InputDatasets       map[string]string `json:"inputDatasets"`
-	OutputDatasets      map[string]string `json:"outputDatasets"`
-	Parameters          map[string]string `json:"parameters"`
-	InputFilename       *string           `json:"inputFilename"`
-	OutputFilenames     map[string]string `json:"outputFilenames"`
-}
-
-type wireJobRef struct {
-	Name         string   `json:"name"`
-	WorkflowName string   `json:"workflowName"`
-	SubmittedAt  wireTime `json:"submittedAt"`
-	Status       int      `json:"status"`
-	Location     string   `json:"location"`
-}
-
-func decodeJob(op string, body []byte) (*Job, error) {
-	var w wireJob
-	if err := decode(op, body, &w); err != nil {
-		return nil, err
-	}
-	j := &Job{
-		Name:            w.Name,
-		WorkflowName:    w.WorkflowName,
-		SubmittedAt:     w.SubmittedAt.t,
-		CompletedAt:     w.CompletedAt.ptr(),
-		Status:          w.Status,
-		Statistics:      w.Statistics,
-		InputDatasets:   w.InputDatasets,
-		OutputDatasets:  w.OutputDatasets,
-		Parameters:      w.Parameters,
-		OutputFilenames: w.OutputFilenames,
-
-		EstimatedFinishTime: w.EstimatedFinishTime.ptr(),
-	}
-	if w.PercentComplete != nil {
-		j.PercentComplete = *w.PercentComplete
-	}
-	if w.InputFilename != nil {
-		j.InputFilename = *w.InputFilename
-	}
-	return j, nil
-}
-
-// wireTime reads a time tolerantly: RFC 3339 in any precision, and also the zone-less form .NET
-// writes for an unspecified DateTime (read as UTC), including 0001-01-01T00:00:00 for "unset".
-// null or absent leaves it unset. The generated models use time.Time, which refuses the zone-less
-// form.
-type wireTime struct {
-	t   time.Time
-	set bool
-}
-
-func (w *wireTime) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*w = wireTime{}
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		*w = wireTime{}
-		return nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			*w = wireTime{t: t, set: true}
-			return nil
-		}
-	}
-	return fmt.Errorf("unreadable time %q", s)
-}
-
-func (w wireTime) ptr() *time.Time {
-	if !w.set {
-		return nil
-	}
-	t := w.t
-	return &t
-}
-
-// sameStrings reports whether a and b hold the same pairs, treating nil and empty alike.
-func sameStrings(a, b map[string]string) bool {
-	return len(a) == len(b) && maps.Equal(a, b)
+	return decodeOne[Job](opid.JobGetByName, body)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/data8time"
 )
 
 // inputDataset uploads a small complete input dataset a job can read.
@@ -52,7 +53,7 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if j.Name != "Contact check 12" || j.WorkflowName != "Echo" || j.Finished() || !reflect.DeepEqual(j.InputDatasets, map[string]string{"Input": "ds"}) {
+			if j.Name != "Contact check 12" || j.WorkflowName != "Echo" || client.JobFinished(j) || !reflect.DeepEqual(j.InputDatasets, map[string]string{"Input": "ds"}) {
 				t.Errorf("job = %+v", j)
 			}
 			if n := posts(); n != tc.wantPosts {
@@ -196,12 +197,12 @@ func TestWaitJob(t *testing.T) {
 	var finished []bool
 	j, err := c.WaitJob(ctx, "Long job", client.WaitOptions{Progress: func(j *client.Job) {
 		seen = append(seen, j.PercentComplete)
-		finished = append(finished, j.Finished())
+		finished = append(finished, client.JobFinished(j))
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !j.Finished() || j.Status != int(data8test.StatusCompleted) || !reflect.DeepEqual(seen, []float64{1, 1, 100}) || !reflect.DeepEqual(finished, []bool{false, false, true}) {
+	if !client.JobFinished(j) || j.Status != int(data8test.StatusCompleted) || !reflect.DeepEqual(seen, []float64{1, 1, 100}) || !reflect.DeepEqual(finished, []bool{false, false, true}) {
 		t.Errorf("job %+v, progress %v, finished %v", j, seen, finished)
 	}
 	if n := rewrites.Load(); n != 2 {
@@ -222,7 +223,7 @@ func TestWaitJob(t *testing.T) {
 	awaitStart()
 	j, err = c.WaitJob(ctx, "Bad job", client.WaitOptions{Failed: func(j *client.Job) bool { return j.Status == int(data8test.StatusRunning) }})
 	var jf *client.JobFailedError
-	if !errors.As(err, &jf) || jf.Job != j || j.PercentComplete != 1 || j.Finished() {
+	if !errors.As(err, &jf) || jf.Job != j || j.PercentComplete != 1 || client.JobFinished(j) {
 		t.Errorf("WaitJob: %v, job %+v", err, j)
 	}
 	if want := `data8: job "Bad job" (workflow "Gated") failed with status 1`; err.Error() != want {
@@ -235,7 +236,7 @@ func TestWaitJob(t *testing.T) {
 	}
 	awaitStart()
 	j, err = c.WaitJob(ctx, "Third", client.WaitOptions{Finished: func(j *client.Job) bool { return true }})
-	if err != nil || j.Finished() {
+	if err != nil || client.JobFinished(j) {
 		t.Errorf("WaitJob with Finished: %v, %+v", err, j)
 	}
 
@@ -249,19 +250,20 @@ func TestWaitJob(t *testing.T) {
 
 func TestJobFinishedRule(t *testing.T) {
 	sub := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-	at := func(t time.Time) *time.Time { return &t }
+	at := func(t time.Time) *data8time.Time { return &data8time.Time{Time: t} }
 	for _, tc := range []struct {
-		completed *time.Time
+		completed *data8time.Time
 		want      bool
 	}{
 		{nil, false},
 		{at(time.Time{}), false},
+		{&data8time.Time{}, false},
 		{at(sub.Add(-time.Second)), false},
 		{at(sub), true},
 		{at(sub.Add(time.Hour)), true},
 	} {
-		j := client.Job{SubmittedAt: sub, CompletedAt: tc.completed}
-		if got := j.Finished(); got != tc.want {
+		j := client.Job{SubmittedAt: data8time.Time{Time: sub}, CompletedAt: tc.completed}
+		if got := client.JobFinished(&j); got != tc.want {
 			t.Errorf("Finished with completedAt %v = %v, want %v", tc.completed, got, tc.want)
 		}
 	}
@@ -314,7 +316,7 @@ func TestListJobsPagesAndFilters(t *testing.T) {
 		}
 		names = append(names, ref.Name)
 		info, _ := srv.JobInfo(ref.Name)
-		if ref.Status != int(data8test.StatusCompleted) || ref.WorkflowName != "Echo" || !ref.SubmittedAt.Equal(info.SubmittedAt) || ref.Location != srv.URL+"/Job/"+url.PathEscape(ref.Name) {
+		if ref.Status != int(data8test.StatusCompleted) || ref.WorkflowName != "Echo" || !ref.SubmittedAt.Equal(info.SubmittedAt.Time) || ref.Location != srv.URL+"/Job/"+url.PathEscape(ref.Name) {
 			t.Fatalf("ref = %+v, server holds %+v", ref, info)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // ListDatasets returns every dataset, page by page (100 a page, alphabetical), fetching each page
@@ -19,7 +20,7 @@ func (c *Client) ListDatasets(ctx context.Context, opts ListDatasetsOptions) ite
 
 // listDatasets is ListDatasets with a bound of maxPages pages.
 func (c *Client) listDatasets(ctx context.Context, opts ListDatasetsOptions, maxPages int32) iter.Seq2[DatasetRef, error] {
-	const op = "Dataset_GetList"
+	const op = opid.DatasetGetList
 	fetch := func(ctx context.Context, page int32) ([]byte, error) {
 		params := &gen.DatasetGetListParams{Page: &page}
 		if opts.ExcludeInput {
@@ -54,7 +55,7 @@ func (c *Client) listDatasets(ctx context.Context, opts ListDatasetsOptions, max
 // page when the loop reaches it and holding one page at a time. It ends like ListDatasets. An error
 // ends the sequence after it is yielded. Breaking out of the loop stops the paging.
 func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) iter.Seq2[JobRef, error] {
-	const op = "Job_GetList"
+	const op = opid.JobGetList
 	fetch := func(ctx context.Context, page int32) ([]byte, error) {
 		params := &gen.JobGetListParams{Page: &page}
 		if opts.Workflow != "" {
@@ -75,15 +76,11 @@ func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) iter.Seq2[J
 		})
 	}
 	decodeRefs := func(body []byte) ([]JobRef, error) {
-		var refs []wireJobRef
+		var refs []JobRef
 		if err := decode(op, body, &refs); err != nil {
 			return nil, err
 		}
-		out := make([]JobRef, len(refs))
-		for i, r := range refs {
-			out[i] = JobRef{Name: r.Name, WorkflowName: r.WorkflowName, SubmittedAt: r.SubmittedAt.t, Status: r.Status, Location: r.Location}
-		}
-		return out, nil
+		return refs, nil
 	}
 	return paginate(ctx, fetch, decodeRefs, &listRule{op: op, maxPages: maxListPages, logger: c.logger})
 }

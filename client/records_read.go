@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // ReadRecords returns a dataset's records in processing order, one page at a time as the loop
@@ -59,7 +60,7 @@ func (c *Client) ReadRecords(ctx context.Context, dataset string) iter.Seq2[Reco
 }
 
 // opGetData is the operation that reads a page of records.
-const opGetData = "Dataset_GetData"
+const opGetData = opid.DatasetGetData
 
 // recordPage returns the fetcher of the pages of a dataset's records, each request under w when it
 // is not nil.

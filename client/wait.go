@@ -7,9 +7,9 @@ import (
 )
 
 // WaitOptions tunes WaitJob. The zero value waits until the job is finished by the contract's rule
-// (Job.Finished), polling from about 1s up to about 30s.
+// (JobFinished), polling from about 1s up to about 30s.
 type WaitOptions struct {
-	// Finished reports whether the job is done. nil means (*Job).Finished, the D-14 rule.
+	// Finished reports whether the job is done. nil means JobFinished, the D-14 rule.
 	Finished func(*Job) bool
 	// Failed reports whether the job has failed; WaitJob then returns a *JobFailedError. It is asked
 	// before Finished. nil means the client cannot tell (Data8 does not document status codes).
@@ -43,7 +43,7 @@ type WaitOptions struct {
 func (c *Client) WaitJob(ctx context.Context, name string, opts WaitOptions) (*Job, error) {
 	finished := opts.Finished
 	if finished == nil {
-		finished = func(j *Job) bool { return j.Finished() }
+		finished = JobFinished
 	}
 	s := newPollSchedule(opts.Interval, opts.MaxInterval)
 	for {
@@ -92,7 +92,7 @@ func newPollSchedule(minD, maxD time.Duration) *pollSchedule {
 
 // next returns the delay before the poll after the one that read j at now, before jitter.
 func (s *pollSchedule) next(j *Job, now time.Time) time.Duration {
-	if eta := j.EstimatedFinishTime; eta != nil && !eta.IsZero() && !eta.Before(j.SubmittedAt) {
+	if eta := j.EstimatedFinishTime; eta != nil && !eta.IsZero() && !eta.Before(j.SubmittedAt.Time) {
 		if left := eta.Sub(now); left > 0 {
 			s.overdue = false
 			return s.clamp(left / 2)

@@ -98,7 +98,7 @@ func TestWaitJobFollowsTheEstimate(t *testing.T) {
 		return jobAt(50, &eta, nil)
 	}
 	j, d := js.wait(t, client.WaitOptions{})
-	if !j.Finished() {
+	if !client.JobFinished(j) {
 		t.Fatalf("job %+v", j)
 	}
 	want := []time.Duration{30 * time.Second, 10 * time.Second, 1500 * time.Millisecond, time.Second, 2 * time.Second}
@@ -122,7 +122,7 @@ func TestWaitJobFollowsProgress(t *testing.T) {
 		return jobAt(pct, nil, nil)
 	}
 	j, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 20 * time.Second})
-	if !j.Finished() {
+	if !client.JobFinished(j) {
 		t.Fatalf("job %+v", j)
 	}
 	inJitter(t, 0, d[0], time.Second) // one poll shows no rate yet: Interval

@@ -128,7 +128,7 @@ func caseJobCreate(c *check) {
 func caseJobFinished(c *check) {
 	f := c.echo()
 	j := f.job
-	if j.CompletedAt == nil || j.CompletedAt.Before(j.SubmittedAt) {
+	if j.CompletedAt == nil || j.CompletedAt.Before(j.SubmittedAt.Time) {
 		c.Errorf("the job ended the wait without completedAt at or after submittedAt (completedAt %v, submittedAt %v)", j.CompletedAt, j.SubmittedAt)
 	}
 	c.Observe("status codes seen while polling: %v; finished with status %d", f.statuses, j.Status)
@@ -320,7 +320,7 @@ func caseJobListRecent(c *check) {
 			c.Fatalf("starting job %d: %v", i+1, err)
 		}
 		if i == 0 {
-			first = j.SubmittedAt
+			first = j.SubmittedAt.Time
 		}
 		names = append(names, j.Name)
 	}
@@ -334,7 +334,7 @@ func caseJobListRecent(c *check) {
 		if n > 0 && ref.SubmittedAt.After(prev) {
 			c.Errorf("job list entry %d (%q, submitted %s) is more recent than the entry before it (%s)", n, ref.Name, ref.SubmittedAt.Format(time.RFC3339Nano), prev.Format(time.RFC3339Nano))
 		}
-		prev = ref.SubmittedAt
+		prev = ref.SubmittedAt.Time
 		if slices.Contains(names, ref.Name) {
 			pos[ref.Name] = n
 		}

@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -105,7 +106,8 @@ func TestMutations(t *testing.T) {
 }
 
 // TestViolationsAttributed puts a wrapper in front of data8test that breaks the spec in one answer
-// only (a 404 of GET /Job/{name} sent as text/plain), and checks that the checking transport
+// only (a 404 of GET /Job/{name} whose problem details give the status as a string), and checks that the
+// checking transport
 // catches it and fails exactly the case that made the request.
 func TestViolationsAttributed(t *testing.T) {
 	srv := data8test.NewServer(data8test.WithJobDuration(jobDuration))
@@ -118,14 +120,16 @@ func TestViolationsAttributed(t *testing.T) {
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if rec.Code == http.StatusNotFound {
+			body = bytes.Replace(body, []byte(`"status":404`), []byte(`"status":"404"`), 1)
+			rec.Header().Del("Content-Length")
+		}
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
-		if rec.Code == http.StatusNotFound {
-			w.Header().Set("Content-Type", "text/plain")
-		}
 		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+		_, _ = w.Write(body)
 	}))
 	defer front.Close()
 
@@ -140,8 +144,8 @@ func TestViolationsAttributed(t *testing.T) {
 		t.Fatalf("failed cases %v; want [JOB-404]", got)
 	}
 	c := rep.Case("JOB-404")
-	if len(c.Violations) != 1 || !strings.Contains(strings.Join(c.Violations[0].Rules, " "), "text/plain") {
-		t.Errorf("JOB-404 violations %+v; want the text/plain 404", c.Violations)
+	if len(c.Violations) != 1 || !strings.Contains(strings.Join(c.Violations[0].Rules, " "), "/status") {
+		t.Errorf("JOB-404 violations %+v; want the 404 with a string status", c.Violations)
 	}
 	t.Logf("JOB-404: %s", strings.Join(c.Failures, "; "))
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
 )
 
@@ -21,7 +22,7 @@ type apiKey struct {
 	description *string
 	username    *string
 	expiresOn   *time.Time
-	maxPerDay   *int32
+	maxPerDay   *int
 	clientKey   bool
 	domains     []string
 	ips         []string
@@ -32,12 +33,18 @@ type apiKey struct {
 func (k *apiKey) view() gen.ApiKey {
 	v := gen.ApiKey{
 		Key:             k.key,
-		Description:     k.description,
-		Username:        k.username,
-		ExpiresOn:       k.expiresOn,
-		AllowedDomains:  ptr(append([]string{}, k.domains...)),
-		AllowedIPs:      ptr(append([]string{}, k.ips...)),
-		AllowedServices: ptr(append([]string{}, k.services...)),
+		AllowedDomains:  append([]string{}, k.domains...),
+		AllowedIPs:      append([]string{}, k.ips...),
+		AllowedServices: append([]string{}, k.services...),
+	}
+	if k.description != nil {
+		v.Description = *k.description
+	}
+	if k.username != nil {
+		v.Username = *k.username
+	}
+	if k.expiresOn != nil {
+		v.ExpiresOn = &data8time.Time{Time: *k.expiresOn}
 	}
 	if k.maxPerDay != nil {
 		v.MaxRequestsPerIPPerDay = ptr(*k.maxPerDay)
@@ -54,7 +61,17 @@ type credential struct {
 
 // view is the credential as the API shows it, without secrets.
 func (c *credential) view() gen.ClientCredential {
-	return gen.ClientCredential{ClientId: c.id, Description: ptr(c.description)}
+	return gen.ClientCredential{ClientID: c.id, Description: c.description}
+}
+
+// presentMembers returns the members of the request's JSON body by name, to tell a member sent (as null or
+// empty) from one left out, which the generated types cannot.
+func presentMembers(ctx context.Context) map[string]json.RawMessage {
+	present := map[string]json.RawMessage{}
+	if raw, ok := ctx.Value(ctxRawBody).([]byte); ok {
+		_ = json.Unmarshal(raw, &present)
+	}
+	return present
 }
 
 // keyMissing is the detail of a 404 for an API key.
@@ -103,15 +120,19 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 	}
 	k := &apiKey{
 		description: ptr(b.Description),
-		username:    b.Username,
-		expiresOn:   b.ExpiresOn,
 		maxPerDay:   b.MaxRequestsPerIPPerDay,
-		clientKey:   b.IsClientKey != nil && *b.IsClientKey,
+		clientKey:   b.IsClientKey,
+	}
+	if b.Username != "" {
+		k.username = ptr(b.Username)
+	}
+	if !b.ExpiresOn.IsZero() {
+		k.expiresOn = ptr(b.ExpiresOn)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b.Key != nil {
-		k.key = *b.Key
+	if _, sent := presentMembers(ctx)["key"]; sent || b.Key != "" {
+		k.key = b.Key
 		switch {
 		case strings.TrimSpace(k.key) == "" || strings.ContainsAny(k.key, "/?#% \t\r\n"):
 			return bad("key", "A key may not be blank or contain white space, /, ?, # or %.")
@@ -152,10 +173,7 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 		return bad("$", "A request body is required.")
 	}
 	// Tell a member sent as null from one left out: the generated type cannot.
-	present := map[string]json.RawMessage{}
-	if raw, ok := ctx.Value(ctxRawBody).([]byte); ok {
-		_ = json.Unmarshal(raw, &present)
-	}
+	present := presentMembers(ctx)
 	b := req.Body
 	if b.MaxRequestsPerIPPerDay != nil && *b.MaxRequestsPerIPPerDay < 0 {
 		return bad("maxRequestsPerIPPerDay", "The limit must be 0 or more.")
@@ -280,7 +298,7 @@ func (a *strictAPI) ClientCredentialCreate(ctx context.Context, req gen.ClientCr
 	s.credOrder = append(s.credOrder, c.id)
 	s.mu.Unlock()
 	v := c.view()
-	v.Secrets = &[]any{map[string]any{"type": "SharedSecret", "value": c.secret, "description": nil, "expiration": nil}}
+	v.Secrets = []any{map[string]any{"type": "SharedSecret", "value": c.secret, "description": nil, "expiration": nil}}
 	return gen.ClientCredentialCreate200JSONResponse{ClientCredentialOKJSONResponse: gen.ClientCredentialOKJSONResponse(v)}, nil
 }
 

@@ -19,8 +19,8 @@ func TestAPIKeys(t *testing.T) {
 	ctx := context.Background()
 
 	// A generated key has the form ABCD-1234-EFGH-5678.
-	limit := int32(100)
-	cr, err := c.ApiKeyCreateApiKeyWithResponse(ctx, gen.NewApiKey{Description: "Website address checks", MaxRequestsPerIPPerDay: &limit, IsClientKey: ptr(true)})
+	limit := 100
+	cr, err := c.ApiKeyCreateApiKeyWithResponse(ctx, gen.NewApiKey{Description: "Website address checks", MaxRequestsPerIPPerDay: &limit, IsClientKey: true})
 	if err != nil || cr.StatusCode() != 200 {
 		t.Fatalf("create: %v %s", err, cr.Body)
 	}
@@ -28,14 +28,14 @@ func TestAPIKeys(t *testing.T) {
 	if !regexp.MustCompile(`^[A-Z]{4}-[0-9]{4}-[A-Z]{4}-[0-9]{4}$`).MatchString(gk) {
 		t.Fatalf("generated key %q", gk)
 	}
-	if *cr.JSON200.Description != "Website address checks" || *cr.JSON200.MaxRequestsPerIPPerDay != 100 || len(*cr.JSON200.AllowedDomains) != 0 {
+	if cr.JSON200.Description != "Website address checks" || *cr.JSON200.MaxRequestsPerIPPerDay != 100 || len(cr.JSON200.AllowedDomains) != 0 {
 		t.Fatalf("created key %s", cr.Body)
 	}
 
 	// A given key is kept; a duplicate is 400.
 	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	given := "MINE-0001-KEYS-0002"
-	cr, err = c.ApiKeyCreateApiKeyWithResponse(ctx, gen.NewApiKey{Key: &given, Description: "mine", Username: ptr("web"), ExpiresOn: &exp})
+	cr, err = c.ApiKeyCreateApiKeyWithResponse(ctx, gen.NewApiKey{Key: given, Description: "mine", Username: "web", ExpiresOn: exp})
 	if err != nil || cr.StatusCode() != 200 || cr.JSON200.Key != given {
 		t.Fatalf("create given: %v %s", err, cr.Body)
 	}
@@ -71,9 +71,9 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("get: %v %s", err, gr.Body)
 	}
 	k := *gr.JSON200
-	if !reflect.DeepEqual(*k.AllowedDomains, []string{"www.example.com"}) ||
-		!reflect.DeepEqual(*k.AllowedIPs, []string{"123.45.6.0/24", "10.1.2.3/32", "2001:db8::/32"}) ||
-		!k.ExpiresOn.Equal(exp) || *k.Username != "web" {
+	if !reflect.DeepEqual(k.AllowedDomains, []string{"www.example.com"}) ||
+		!reflect.DeepEqual(k.AllowedIPs, []string{"123.45.6.0/24", "10.1.2.3/32", "2001:db8::/32"}) ||
+		!k.ExpiresOn.Equal(exp) || k.Username != "web" {
 		t.Fatalf("key %s", gr.Body)
 	}
 
@@ -82,14 +82,14 @@ func TestAPIKeys(t *testing.T) {
 	wantStatus(t, ur, 200)
 	var uk gen.ApiKey
 	_ = json.Unmarshal(ur.body, &uk)
-	if *uk.Description != "renewed" || *uk.MaxRequestsPerIPPerDay != 5 || uk.ExpiresOn == nil || *uk.Username != "web" {
+	if uk.Description != "renewed" || *uk.MaxRequestsPerIPPerDay != 5 || uk.ExpiresOn == nil || uk.Username != "web" {
 		t.Fatalf("updated %s", ur.body)
 	}
 	ur = do(t, s, tok, "PUT", "/ApiKey/"+given, `{"expiresOn":null,"maxRequestsPerIPPerDay":null}`)
 	wantStatus(t, ur, 200)
 	uk = gen.ApiKey{}
 	_ = json.Unmarshal(ur.body, &uk)
-	if uk.ExpiresOn != nil || uk.MaxRequestsPerIPPerDay != nil || *uk.Description != "renewed" {
+	if uk.ExpiresOn != nil || uk.MaxRequestsPerIPPerDay != nil || uk.Description != "renewed" {
 		t.Fatalf("cleared %s", ur.body)
 	}
 
@@ -106,7 +106,7 @@ func TestClientCredentials(t *testing.T) {
 	c := apiClient(t, s)
 	ctx := context.Background()
 	lr, err := c.ClientCredentialGetListWithResponse(ctx)
-	if err != nil || lr.StatusCode() != 200 || len(*lr.JSON200) != 1 || (*lr.JSON200)[0].ClientId != s.ClientID || (*lr.JSON200)[0].Secrets != nil {
+	if err != nil || lr.StatusCode() != 200 || len(*lr.JSON200) != 1 || (*lr.JSON200)[0].ClientID != s.ClientID || (*lr.JSON200)[0].Secrets != nil {
 		t.Fatalf("list: %v %s", err, lr.Body)
 	}
 	cr, err := c.ClientCredentialCreateWithResponse(ctx, gen.NewClientCredential{Description: "Nightly ETL"})
@@ -114,20 +114,20 @@ func TestClientCredentials(t *testing.T) {
 		t.Fatalf("create: %v %s", err, cr.Body)
 	}
 	cc := *cr.JSON200
-	if cc.ClientId == "" || *cc.Description != "Nightly ETL" || cc.Secrets == nil || len(*cc.Secrets) != 1 {
+	if cc.ClientID == "" || cc.Description != "Nightly ETL" || cc.Secrets == nil || len(cc.Secrets) != 1 {
 		t.Fatalf("created %s", cr.Body)
 	}
-	secret, _ := (*cc.Secrets)[0].(map[string]any)["value"].(string)
+	secret, _ := cc.Secrets[0].(map[string]any)["value"].(string)
 	// The new client can fetch tokens with its secret.
-	r := postToken(t, s, url.Values{"grant_type": {"client_credentials"}, "client_id": {cc.ClientId}, "client_secret": {secret}}, "", "")
+	r := postToken(t, s, url.Values{"grant_type": {"client_credentials"}, "client_id": {cc.ClientID}, "client_secret": {secret}}, "", "")
 	wantStatus(t, r, 200)
 	// Secrets are never listed or read back.
 	lr, _ = c.ClientCredentialGetListWithResponse(ctx)
-	if len(*lr.JSON200) != 2 || (*lr.JSON200)[1].Secrets != nil || (*lr.JSON200)[1].ClientId != cc.ClientId {
+	if len(*lr.JSON200) != 2 || (*lr.JSON200)[1].Secrets != nil || (*lr.JSON200)[1].ClientID != cc.ClientID {
 		t.Fatalf("list after create: %s", lr.Body)
 	}
-	gr, err := c.ClientCredentialGetByIdWithResponse(ctx, cc.ClientId)
-	if err != nil || gr.StatusCode() != 200 || gr.JSON200.Secrets != nil || *gr.JSON200.Description != "Nightly ETL" {
+	gr, err := c.ClientCredentialGetByIdWithResponse(ctx, cc.ClientID)
+	if err != nil || gr.StatusCode() != 200 || gr.JSON200.Secrets != nil || gr.JSON200.Description != "Nightly ETL" {
 		t.Fatalf("get: %v %s", err, gr.Body)
 	}
 	wantStatus(t, do(t, s, fetchToken(t, s), "POST", "/ClientCredential", map[string]any{}), 400)

@@ -55,7 +55,7 @@ func BenchmarkIngest(b *testing.B) {
 			s := NewServer(func(c *config) { c.strictUpload = mode.strict })
 			defer s.Close()
 			tok := benchToken(b, s)
-			cols := map[string]int32{}
+			cols := gen.Columns{}
 			for _, c := range benchColumns {
 				cols[c] = 0
 			}

@@ -53,7 +53,7 @@ func (b *block) record(i int) []byte {
 func (d *dataset) view() gen.Dataset {
 	cols := make(gen.Columns, len(d.columns))
 	for k, v := range d.columns {
-		cols[k] = v
+		cols[k] = int(v)
 	}
 	return gen.Dataset{Name: d.name, Columns: cols, Input: d.input, RecordCount: d.count, Completed: d.completed}
 }
@@ -182,7 +182,7 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	}
 	cols := make(map[string]int32, len(req.Body.Columns))
 	for k, v := range req.Body.Columns {
-		cols[k] = v
+		cols[k] = int32(v)
 	}
 	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now()}
 	s.mu.Lock()

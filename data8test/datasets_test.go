@@ -115,7 +115,7 @@ func TestUnknownNames404(t *testing.T) {
 			continue
 		}
 		p := r.problem(t)
-		if p.Status == nil || *p.Status != 404 || p.Detail == nil || !strings.Contains(*p.Detail, "does not exist") {
+		if p.Status != 404 || !strings.Contains(p.Detail, "does not exist") {
 			t.Errorf("%s %s: problem %s", c.method, c.path, r.body)
 		}
 	}

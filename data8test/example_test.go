@@ -53,7 +53,7 @@ func Example() {
 	_, _ = api.DatasetUploadBlockWithResponse(ctx, "contacts", gen.RecordBlock{BlockNumber: 0, Records: []gen.Record{{"name": "alan turing", "postcode": "ec1a 1bb"}}})
 	_, _ = api.DatasetUpdateByNameWithResponse(ctx, "contacts", gen.DatasetUpdate{RecordCount: 2, Completed: true})
 
-	job, _ := api.JobCreateJobWithResponse(ctx, gen.NewJob{Name: "Clean contacts", WorkflowName: "CleanContacts", InputDatasets: &map[string]string{"Input": "contacts"}})
+	job, _ := api.JobCreateJobWithResponse(ctx, gen.NewJob{Name: "Clean contacts", WorkflowName: "CleanContacts", InputDatasets: map[string]string{"Input": "contacts"}})
 	fmt.Println("status at submission:", job.JSON200.Status)
 	for {
 		j, _ := api.JobGetByNameWithResponse(ctx, "Clean contacts")
@@ -63,7 +63,7 @@ func Example() {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	out := (*job.JSON200.OutputDatasets)["Output"]
+	out := job.JSON200.OutputDatasets["Output"]
 	recs, _ := srv.Records(out)
 	for _, r := range recs {
 		fmt.Println(r["name"], "|", r["postcode"])

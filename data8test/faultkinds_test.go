@@ -46,7 +46,7 @@ func wantProblem(t *testing.T, r rawResp, status int, detail string) {
 	wantStatus(t, r, status)
 	title := map[int]string{500: "An error occurred while processing your request.", 503: "Service Unavailable", 429: "Too Many Requests"}[status]
 	p := r.problem(t)
-	if p.Status == nil || int(*p.Status) != status || p.Title == nil || *p.Title != title || p.Detail == nil || *p.Detail != detail {
+	if p.Status != int(status) || p.Title != title || p.Detail != detail {
 		t.Errorf("problem %s, want status %d, title %q, detail %q", r.body, status, title, detail)
 	}
 }

@@ -102,7 +102,7 @@ func errorKeys(p gen.ValidationProblemDetails) map[string][]string {
 	if p.Errors == nil {
 		return nil
 	}
-	return *p.Errors
+	return p.Errors
 }
 
 // do sends a request to s with the token tok ("" for none) and reads the response.

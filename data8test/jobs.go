@@ -12,6 +12,7 @@ import (
 
 	"github.com/data8-toolkit/data8/internal/names"
 
+	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
 )
 
@@ -22,7 +23,7 @@ type job struct {
 	workflow      string
 	submitted     time.Time
 	duration      time.Duration
-	status        int32
+	status        int
 	completedAt   *time.Time
 	stats         map[string]any
 	inputs        map[string]string
@@ -50,22 +51,23 @@ func (j *job) view(t time.Time) gen.Job {
 	v := gen.Job{
 		Name:                j.name,
 		WorkflowName:        j.workflow,
-		SubmittedAt:         j.submitted,
+		SubmittedAt:         data8time.Time{Time: j.submitted},
 		Status:              j.status,
-		PercentComplete:     &pct,
-		EstimatedFinishTime: &eft,
-		Statistics:          ptr(cloneMap(j.stats)),
-		InputDatasets:       ptr(cloneMap(j.inputs)),
-		OutputDatasets:      ptr(cloneMap(j.outputs)),
-		Parameters:          ptr(cloneMap(j.params)),
-		InputFilename:       j.inputFilename,
-		OutputFilenames:     ptr(map[string]string{}),
+		PercentComplete:     pct,
+		EstimatedFinishTime: &data8time.Time{Time: eft},
+		Statistics:          cloneMap(j.stats),
+		InputDatasets:       cloneMap(j.inputs),
+		OutputDatasets:      cloneMap(j.outputs),
+		Parameters:          cloneMap(j.params),
+		OutputFilenames:     map[string]string{},
+	}
+	if j.inputFilename != nil {
+		v.InputFilename = *j.inputFilename
 	}
 	if j.completedAt != nil {
-		c := *j.completedAt
-		v.CompletedAt = &c
+		v.CompletedAt = &data8time.Time{Time: *j.completedAt}
 	} else if j.dotNetUnset {
-		v.CompletedAt = &time.Time{}
+		v.CompletedAt = &data8time.Time{}
 	}
 	return v
 }
@@ -120,7 +122,7 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 	from, to := pageBounds(page, JobsPerPage, len(jobs))
 	out := make(gen.JobGetList200JSONResponse, 0, to-from)
 	for _, j := range jobs[from:to] {
-		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: j.submitted, Status: j.status, Location: ptr(jobLocation(ctx, j.name))})
+		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.status, Location: jobLocation(ctx, j.name)})
 	}
 	s.mu.RUnlock()
 	return out, nil
@@ -149,9 +151,10 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if wf == nil {
 		errs["workflowName"] = append(errs["workflowName"], fmt.Sprintf("There is no workflow %q.", b.WorkflowName))
 	}
-	var inputs map[string]string
-	if b.InputDatasets != nil {
-		inputs = *b.InputDatasets
+	inputs := b.InputDatasets
+	var inputFilename *string
+	if b.InputFilename != "" {
+		inputFilename = &b.InputFilename
 	}
 
 	s.mu.Lock()
@@ -201,11 +204,11 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		inputs:        cloneMap(inputs),
 		outputs:       map[string]string{},
 		params:        map[string]string{},
-		inputFilename: b.InputFilename,
+		inputFilename: inputFilename,
 		dotNetUnset:   s.cfg.dotNetUnset,
 	}
 	if b.Parameters != nil {
-		j.params = cloneMap(*b.Parameters)
+		j.params = cloneMap(b.Parameters)
 	}
 	for _, slot := range wf.Outputs() {
 		name := s.outputName(b.Name, slot)

@@ -29,11 +29,11 @@ func waitJob(t *testing.T, c *gen.ClientWithResponses, name string) gen.Job {
 	var last gen.Job
 	for i := 0; ; i++ {
 		j := getJob(t, c, name)
-		if i > 0 && (j.Status < last.Status || *j.PercentComplete < *last.PercentComplete) {
+		if i > 0 && (j.Status < last.Status || j.PercentComplete < last.PercentComplete) {
 			t.Fatalf("job went back: %+v after %+v", j, last)
 		}
 		if j.CompletedAt != nil {
-			if j.CompletedAt.Before(j.SubmittedAt) || *j.PercentComplete != 100 {
+			if j.CompletedAt.Before(j.SubmittedAt.Time) || j.PercentComplete != 100 {
 				t.Fatalf("finished job %+v", j)
 			}
 			return j
@@ -80,19 +80,19 @@ func TestJobEchoLifecycle(t *testing.T) {
 
 	name := "Contact Copy 3124"
 	fn := "/ToData8/contact.csv"
-	resp, err := c.JobCreateJobWithResponse(context.Background(), gen.NewJob{Name: name, WorkflowName: "Echo", InputDatasets: &map[string]string{"Input": "contacts"}, InputFilename: &fn, Parameters: &map[string]string{"Note": "x"}})
+	resp, err := c.JobCreateJobWithResponse(context.Background(), gen.NewJob{Name: name, WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "contacts"}, InputFilename: fn, Parameters: map[string]string{"Note": "x"}})
 	if err != nil || resp.StatusCode() != 200 {
 		t.Fatalf("create job: %v %s", err, resp.Body)
 	}
 	j := *resp.JSON200
-	if j.Status != StatusQueued || j.CompletedAt != nil || *j.PercentComplete != 0 || j.EstimatedFinishTime == nil || !j.EstimatedFinishTime.After(j.SubmittedAt) {
+	if j.Status != StatusQueued || j.CompletedAt != nil || j.PercentComplete != 0 || j.EstimatedFinishTime == nil || !j.EstimatedFinishTime.After(j.SubmittedAt.Time) {
 		t.Fatalf("new job %s", resp.Body)
 	}
-	out := (*j.OutputDatasets)["Output"]
+	out := j.OutputDatasets["Output"]
 	if out != "contact_copy_3124_output" {
 		t.Fatalf("output dataset %q", out)
 	}
-	if (*j.Parameters)["Note"] != "x" || *j.InputFilename != fn || (*j.InputDatasets)["Input"] != "contacts" {
+	if j.Parameters["Note"] != "x" || j.InputFilename != fn || j.InputDatasets["Input"] != "contacts" {
 		t.Fatalf("job details %s", resp.Body)
 	}
 	// The output dataset exists from the start, incomplete.
@@ -101,8 +101,8 @@ func TestJobEchoLifecycle(t *testing.T) {
 	}
 
 	done := waitJob(t, c, name)
-	if done.Status != StatusCompleted || !reflect.DeepEqual(*done.Statistics, map[string]any{"records": 2100.0}) {
-		t.Fatalf("finished job %+v, statistics %v", done, *done.Statistics)
+	if done.Status != StatusCompleted || !reflect.DeepEqual(done.Statistics, map[string]any{"records": 2100.0}) {
+		t.Fatalf("finished job %+v, statistics %v", done, done.Statistics)
 	}
 	d, _ := s.DatasetInfo(out)
 	if d.Input || !d.Completed || d.RecordCount != 2100 || !reflect.DeepEqual(d.Columns, gen.Columns{"name": 0, "n": 0}) {
@@ -116,7 +116,7 @@ func TestJobEchoLifecycle(t *testing.T) {
 	if err != nil || len(*lr.JSON200) != 1 {
 		t.Fatalf("job list: %v %s", err, lr.Body)
 	}
-	if loc := *(*lr.JSON200)[0].Location; loc != s.URL+"/Job/Contact%20Copy%203124" {
+	if loc := (*lr.JSON200)[0].Location; loc != s.URL+"/Job/Contact%20Copy%203124" {
 		t.Fatalf("location %q", loc)
 	}
 	if j, ok := s.JobInfo(name); !ok || j.Status != StatusCompleted {
@@ -141,12 +141,12 @@ func TestJobRunningState(t *testing.T) {
 	wantStatus(t, do(t, s, tok, "POST", "/Job", map[string]any{"name": "g", "workflowName": "Gate", "inputDatasets": map[string]string{"In": "in"}}), 200)
 	<-running
 	j := getJob(t, c, "g")
-	if j.Status != StatusRunning || j.CompletedAt != nil || *j.PercentComplete <= 0 || *j.PercentComplete >= 100 {
+	if j.Status != StatusRunning || j.CompletedAt != nil || j.PercentComplete <= 0 || j.PercentComplete >= 100 {
 		t.Fatalf("running job %+v", j)
 	}
 	close(release)
 	j = waitJob(t, c, "g")
-	if j.Status != StatusCompleted || !reflect.DeepEqual(*j.OutputDatasets, map[string]string{"Out": "g_out", "Rejects": "g_rejects"}) {
+	if j.Status != StatusCompleted || !reflect.DeepEqual(j.OutputDatasets, map[string]string{"Out": "g_out", "Rejects": "g_rejects"}) {
 		t.Fatalf("job %+v", j)
 	}
 	// An output slot the workflow left empty is an empty, complete dataset with the inputs' columns.
@@ -187,8 +187,8 @@ func TestCleanContacts(t *testing.T) {
 		"records": 5.0, "recordsOut": 3.0, "whitespaceFixed": 4.0, "namesTitleCased": 4.0, "postcodesFormatted": 2.0,
 		"postcodesInvalid": 2.0, "emailsLowercased": 1.0, "emailsInvalid": 1.0, "duplicatesRemoved": 2.0,
 	}
-	if !reflect.DeepEqual(*j.Statistics, wantStats) {
-		t.Fatalf("statistics %v", *j.Statistics)
+	if !reflect.DeepEqual(j.Statistics, wantStats) {
+		t.Fatalf("statistics %v", j.Statistics)
 	}
 	d, _ := s.DatasetInfo("clean_1_output")
 	if !reflect.DeepEqual(d.Columns, gen.Columns{"firstname": 0, "lastname": 0, "email": 0, "postcode": 0, "age": 0, "email_valid": 0}) {
@@ -225,7 +225,7 @@ func TestJobFails(t *testing.T) {
 	wantStatus(t, do(t, s, tok, "POST", "/Job", map[string]any{"name": "nested", "workflowName": "Nested", "inputDatasets": map[string]string{"Input": "in"}}), 200)
 	for _, name := range []string{"bad param", "panics", "nested"} {
 		j := waitJob(t, c, name)
-		if j.Status != StatusFailed || (*j.Statistics)["error"] == nil {
+		if j.Status != StatusFailed || j.Statistics["error"] == nil {
 			t.Fatalf("%s: %+v", name, j)
 		}
 	}
@@ -295,7 +295,7 @@ func TestOutputNamesUnique(t *testing.T) {
 		wantStatus(t, r, 200)
 		var j gen.Job
 		_ = json.Unmarshal(r.body, &j)
-		names = append(names, (*j.OutputDatasets)["Output"])
+		names = append(names, j.OutputDatasets["Output"])
 	}
 	if want := []string{"x_output_2", "x_output_3", "x_output_4", "job_123_output"}; !slices.Equal(names, want) {
 		t.Fatalf("output names %v, want %v", names, want)
@@ -320,7 +320,7 @@ func TestJobListOrderFiltersPaging(t *testing.T) {
 		wantStatus(t, r, 200)
 		var j gen.Job
 		_ = json.Unmarshal(r.body, &j)
-		submitted = append(submitted, j.SubmittedAt)
+		submitted = append(submitted, j.SubmittedAt.Time)
 	}
 	list := func(p *gen.JobGetListParams) []gen.JobRef {
 		resp, err := c.JobGetListWithResponse(context.Background(), p)

@@ -61,16 +61,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // validation is the gen form of a 400 body, for the strict handlers.
 func validation(errs map[string][]string, detail string) gen.BadRequestApplicationProblemPlusJSONResponse {
-	status := int32(http.StatusBadRequest)
-	t, title := problemTypes[400], "One or more validation errors occurred."
-	v := gen.BadRequestApplicationProblemPlusJSONResponse{Type: &t, Title: &title, Status: &status}
-	if detail != "" {
-		v.Detail = &detail
+	return gen.BadRequestApplicationProblemPlusJSONResponse{
+		Type: problemTypes[400], Title: "One or more validation errors occurred.", Status: http.StatusBadRequest,
+		Detail: detail, Errors: errs,
 	}
-	if len(errs) > 0 {
-		v.Errors = &errs
-	}
-	return v
 }
 
 // fieldError is a 400 body with one message for one member.
@@ -80,9 +74,7 @@ func fieldError(member, msg string) gen.BadRequestApplicationProblemPlusJSONResp
 
 // notFound is the gen form of a 404 body.
 func notFound(detail string) gen.NotFoundApplicationProblemPlusJSONResponse {
-	status := int32(http.StatusNotFound)
-	t, title := problemTypes[404], "Not Found"
-	return gen.NotFoundApplicationProblemPlusJSONResponse{Type: &t, Title: &title, Status: &status, Detail: &detail}
+	return gen.NotFoundApplicationProblemPlusJSONResponse{Type: problemTypes[404], Title: "Not Found", Status: http.StatusNotFound, Detail: detail}
 }
 
 // maxMessage is the most characters of a validator or decoder message that is passed on.

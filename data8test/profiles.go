@@ -170,13 +170,14 @@ var answerTypes = map[string]reflect.Type{
 }
 
 // optionalMembers returns the JSON names of the optional members of a generated model (those its
-// json tag marks omitempty).
+// json tag marks omitempty, and its maps and slices, which are written even when empty).
 func optionalMembers(t reflect.Type) []string {
 	var out []string
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name != "" && name != "-" && strings.Contains(opts, "omitempty") {
+		container := f.Type.Kind() == reflect.Map || f.Type.Kind() == reflect.Slice // nullable, written even when empty
+		if name != "" && name != "-" && (strings.Contains(opts, "omitempty") || container) {
 			out = append(out, name)
 		}
 	}

@@ -150,7 +150,7 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 		time.Sleep(5 * time.Millisecond)
 	}
 	j, _ := s.JobInfo("Job 1")
-	out := (*j.OutputDatasets)[SlotOutput]
+	out := j.OutputDatasets[SlotOutput]
 	is2xx(sc.send("list datasets", "GET", "/Dataset?page=1", nil, false))
 	is2xx(sc.send("list jobs", "GET", "/Job?page=1", nil, false))
 	is2xx(sc.send("get output", "GET", "/Dataset/"+url.PathEscape(out), nil, false))

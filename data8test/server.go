@@ -56,10 +56,10 @@ var operationIDs = []string{
 // Job status codes of this server. Data8 does not document the values of Job.status; these are this
 // server's own convention (D-14 of the contract), and clients must not rely on them against Data8.
 const (
-	StatusQueued    int32 = 0 // submitted, not started
-	StatusRunning   int32 = 1 // running; percentComplete grows
-	StatusCompleted int32 = 2 // finished, output datasets complete
-	StatusFailed    int32 = 3 // finished with an error; statistics["error"] says why
+	StatusQueued    int = 0 // submitted, not started
+	StatusRunning   int = 1 // running; percentComplete grows
+	StatusCompleted int = 2 // finished, output datasets complete
+	StatusFailed    int = 3 // finished with an error; statistics["error"] says why
 )
 
 // Page sizes and limits of the contract.

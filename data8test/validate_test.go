@@ -9,16 +9,16 @@ import (
 
 func TestValidateCatchesBadResponse(t *testing.T) {
 	tb := newFakeTB()
-	// A hook breaks the answer of Dataset_GetByName the way a buggy server would: a name that breaks the
-	// pattern, a missing required member and a huge value.
+	// A hook breaks the answer of Dataset_GetByName the way a buggy server would: a record count that is
+	// not a number, a missing required member (the name) and a huge value.
 	huge := strings.Repeat("x", 5000)
 	s := NewServer(Validate(tb), func(c *config) {
 		c.respHook = func(op string, status int, body []byte) []byte {
 			if op != OpDatasetGetByName || status != 200 {
 				return body
 			}
-			body = bytes.Replace(body, []byte(`"name":"good"`), []byte(`"name":"Bad-`+huge+`"`), 1)
-			return bytes.Replace(body, []byte(`,"recordCount":0`), nil, 1)
+			body = bytes.Replace(body, []byte(`"name":"good",`), nil, 1)
+			return bytes.Replace(body, []byte(`"recordCount":0`), []byte(`"recordCount":"`+huge+`"`), 1)
 		}
 	})
 	defer s.Close()
@@ -34,7 +34,7 @@ func TestValidateCatchesBadResponse(t *testing.T) {
 		t.Fatalf("reports %v, want one", msgs)
 	}
 	m := msgs[0]
-	for _, want := range []string{"Dataset_GetByName", "200", `"pattern"`, `"required"`, "recordCount"} {
+	for _, want := range []string{"Dataset_GetByName", "200", `"type"`, `"required"`, "recordCount"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("report %q does not mention %s", m, want)
 		}

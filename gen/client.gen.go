@@ -233,7 +233,7 @@ type ClientInterface interface {
 	// Returns the dataset's name, columns, whether it is an input dataset, its record count and whether it is complete. An unknown name gives 404.
 	//
 	// Corresponds with GET /Dataset/{name} (the `DatasetGetByName` operationId).
-	DatasetGetByName(ctx context.Context, name DatasetName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DatasetGetByName(ctx context.Context, name AnyDatasetName, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DatasetUpdateByNameWithBody Mark an input dataset complete
 	//
@@ -266,7 +266,7 @@ type ClientInterface interface {
 	// empty array.
 	//
 	// Corresponds with GET /Dataset/{name}/data (the `DatasetGetData` operationId).
-	DatasetGetData(ctx context.Context, name DatasetName, params *DatasetGetDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DatasetGetData(ctx context.Context, name AnyDatasetName, params *DatasetGetDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DatasetUploadBlockWithBody Upload one block of records to an input dataset
 	//
@@ -658,7 +658,7 @@ func (c *Client) DatasetCreate(ctx context.Context, body DatasetCreateJSONReques
 // Returns the dataset's name, columns, whether it is an input dataset, its record count and whether it is complete. An unknown name gives 404.
 //
 // Corresponds with GET /Dataset/{name} (the `DatasetGetByName` operationId).
-func (c *Client) DatasetGetByName(ctx context.Context, name DatasetName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DatasetGetByName(ctx context.Context, name AnyDatasetName, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDatasetGetByNameRequest(c.Server, name)
 	if err != nil {
 		return nil, err
@@ -721,7 +721,7 @@ func (c *Client) DatasetUpdateByName(ctx context.Context, name DatasetName, body
 // empty array.
 //
 // Corresponds with GET /Dataset/{name}/data (the `DatasetGetData` operationId).
-func (c *Client) DatasetGetData(ctx context.Context, name DatasetName, params *DatasetGetDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DatasetGetData(ctx context.Context, name AnyDatasetName, params *DatasetGetDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDatasetGetDataRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
@@ -1370,7 +1370,7 @@ func NewDatasetCreateRequestWithBody(server string, contentType string, body io.
 }
 
 // NewDatasetGetByNameRequest constructs an http.Request for the DatasetGetByName method
-func NewDatasetGetByNameRequest(server string, name DatasetName) (*http.Request, error) {
+func NewDatasetGetByNameRequest(server string, name AnyDatasetName) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1451,7 +1451,7 @@ func NewDatasetUpdateByNameRequestWithBody(server string, name DatasetName, cont
 }
 
 // NewDatasetGetDataRequest constructs an http.Request for the DatasetGetData method
-func NewDatasetGetDataRequest(server string, name DatasetName, params *DatasetGetDataParams) (*http.Request, error) {
+func NewDatasetGetDataRequest(server string, name AnyDatasetName, params *DatasetGetDataParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1927,7 +1927,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /Dataset/{name} (the `DatasetGetByName` operationId).
-	DatasetGetByNameWithResponse(ctx context.Context, name DatasetName, reqEditors ...RequestEditorFn) (*DatasetGetByNameResponse, error)
+	DatasetGetByNameWithResponse(ctx context.Context, name AnyDatasetName, reqEditors ...RequestEditorFn) (*DatasetGetByNameResponse, error)
 
 	// DatasetUpdateByNameWithBodyWithResponse Mark an input dataset complete
 	//
@@ -1962,7 +1962,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /Dataset/{name}/data (the `DatasetGetData` operationId).
-	DatasetGetDataWithResponse(ctx context.Context, name DatasetName, params *DatasetGetDataParams, reqEditors ...RequestEditorFn) (*DatasetGetDataResponse, error)
+	DatasetGetDataWithResponse(ctx context.Context, name AnyDatasetName, params *DatasetGetDataParams, reqEditors ...RequestEditorFn) (*DatasetGetDataResponse, error)
 
 	// DatasetUploadBlockWithBodyWithResponse Upload one block of records to an input dataset
 	//
@@ -2070,10 +2070,22 @@ type ApiKeyGetListResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]ApiKey
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *[]ApiKey
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *[]ApiKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApiKeyGetListResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2085,14 +2097,44 @@ func (r ApiKeyGetListResponse) GetJSON200() *[]ApiKey {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApiKeyGetListResponse) GetJSON201() *[]ApiKey {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ApiKeyGetListResponse) GetJSON202() *[]ApiKey {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiKeyGetListResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ApiKeyGetListResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ApiKeyGetListResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiKeyGetListResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ApiKeyGetListResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ApiKeyGetListResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApiKeyGetListResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApiKeyGetListResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2139,12 +2181,26 @@ type ApiKeyCreateApiKeyResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ApiKeyOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiKeyOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ApiKeyOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApiKeyCreateApiKeyResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2156,19 +2212,54 @@ func (r ApiKeyCreateApiKeyResponse) GetJSON200() *ApiKeyOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApiKeyCreateApiKeyResponse) GetJSON201() *ApiKeyOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ApiKeyCreateApiKeyResponse) GetJSON202() *ApiKeyOK {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApiKeyCreateApiKeyResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ApiKeyCreateApiKeyResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r ApiKeyCreateApiKeyResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiKeyCreateApiKeyResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ApiKeyCreateApiKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ApiKeyCreateApiKeyResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiKeyCreateApiKeyResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ApiKeyCreateApiKeyResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ApiKeyCreateApiKeyResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApiKeyCreateApiKeyResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApiKeyCreateApiKeyResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2213,31 +2304,66 @@ type ApiKeyDeleteByKeyResponse429Headers struct {
 type ApiKeyDeleteByKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApiKeyDeleteByKeyResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ApiKeyDeleteByKeyResponse429Headers
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiKeyDeleteByKeyResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ApiKeyDeleteByKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ApiKeyDeleteByKeyResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApiKeyDeleteByKeyResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ApiKeyDeleteByKeyResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ApiKeyDeleteByKeyResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiKeyDeleteByKeyResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ApiKeyDeleteByKeyResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ApiKeyDeleteByKeyResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApiKeyDeleteByKeyResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApiKeyDeleteByKeyResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2284,12 +2410,26 @@ type ApiKeyGetByKeyResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ApiKeyOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiKeyOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ApiKeyOK
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApiKeyGetByKeyResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2301,19 +2441,54 @@ func (r ApiKeyGetByKeyResponse) GetJSON200() *ApiKeyOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApiKeyGetByKeyResponse) GetJSON201() *ApiKeyOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ApiKeyGetByKeyResponse) GetJSON202() *ApiKeyOK {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiKeyGetByKeyResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ApiKeyGetByKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ApiKeyGetByKeyResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApiKeyGetByKeyResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ApiKeyGetByKeyResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ApiKeyGetByKeyResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiKeyGetByKeyResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ApiKeyGetByKeyResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ApiKeyGetByKeyResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApiKeyGetByKeyResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApiKeyGetByKeyResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2360,14 +2535,30 @@ type ApiKeyUpdateByKeyResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ApiKeyOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApiKeyOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ApiKeyOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApiKeyUpdateByKeyResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2379,24 +2570,64 @@ func (r ApiKeyUpdateByKeyResponse) GetJSON200() *ApiKeyOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApiKeyUpdateByKeyResponse) GetJSON201() *ApiKeyOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ApiKeyUpdateByKeyResponse) GetJSON202() *ApiKeyOK {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApiKeyUpdateByKeyResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiKeyUpdateByKeyResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApiKeyUpdateByKeyResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiKeyUpdateByKeyResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApiKeyUpdateByKeyResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApiKeyUpdateByKeyResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2441,38 +2672,80 @@ type ApiKeyAddAllowedDomainResponse429Headers struct {
 type ApiKeyAddAllowedDomainResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApiKeyAddAllowedDomainResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ApiKeyAddAllowedDomainResponse429Headers
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApiKeyAddAllowedDomainResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiKeyAddAllowedDomainResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApiKeyAddAllowedDomainResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiKeyAddAllowedDomainResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApiKeyAddAllowedDomainResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApiKeyAddAllowedDomainResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2517,38 +2790,80 @@ type ApiKeyAddAllowedIPPUTResponse429Headers struct {
 type ApiKeyAddAllowedIPPUTResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApiKeyAddAllowedIPPUTResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ApiKeyAddAllowedIPPUTResponse429Headers
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApiKeyAddAllowedIPPUTResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApiKeyAddAllowedIPPUTResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApiKeyAddAllowedIPPUTResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApiKeyAddAllowedIPPUTResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApiKeyAddAllowedIPPUTResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApiKeyAddAllowedIPPUTResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2595,10 +2910,22 @@ type ClientCredentialGetListResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]ClientCredential
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *[]ClientCredential
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *[]ClientCredential
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ClientCredentialGetListResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2610,14 +2937,44 @@ func (r ClientCredentialGetListResponse) GetJSON200() *[]ClientCredential {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ClientCredentialGetListResponse) GetJSON201() *[]ClientCredential {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ClientCredentialGetListResponse) GetJSON202() *[]ClientCredential {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ClientCredentialGetListResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ClientCredentialGetListResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ClientCredentialGetListResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ClientCredentialGetListResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ClientCredentialGetListResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ClientCredentialGetListResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ClientCredentialGetListResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ClientCredentialGetListResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2664,12 +3021,26 @@ type ClientCredentialCreateResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ClientCredentialOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ClientCredentialOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ClientCredentialOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ClientCredentialCreateResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2681,19 +3052,54 @@ func (r ClientCredentialCreateResponse) GetJSON200() *ClientCredentialOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ClientCredentialCreateResponse) GetJSON201() *ClientCredentialOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ClientCredentialCreateResponse) GetJSON202() *ClientCredentialOK {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ClientCredentialCreateResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ClientCredentialCreateResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r ClientCredentialCreateResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ClientCredentialCreateResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ClientCredentialCreateResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ClientCredentialCreateResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ClientCredentialCreateResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ClientCredentialCreateResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ClientCredentialCreateResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ClientCredentialCreateResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ClientCredentialCreateResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2740,12 +3146,26 @@ type ClientCredentialGetByIdResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ClientCredentialOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ClientCredentialOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ClientCredentialOK
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ClientCredentialGetByIdResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2757,19 +3177,54 @@ func (r ClientCredentialGetByIdResponse) GetJSON200() *ClientCredentialOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ClientCredentialGetByIdResponse) GetJSON201() *ClientCredentialOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ClientCredentialGetByIdResponse) GetJSON202() *ClientCredentialOK {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ClientCredentialGetByIdResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ClientCredentialGetByIdResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ClientCredentialGetByIdResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ClientCredentialGetByIdResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ClientCredentialGetByIdResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ClientCredentialGetByIdResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ClientCredentialGetByIdResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ClientCredentialGetByIdResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r ClientCredentialGetByIdResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ClientCredentialGetByIdResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ClientCredentialGetByIdResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2816,12 +3271,26 @@ type DatasetGetListResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]DatasetRef
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *[]DatasetRef
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *[]DatasetRef
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DatasetGetListResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2833,19 +3302,54 @@ func (r DatasetGetListResponse) GetJSON200() *[]DatasetRef {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r DatasetGetListResponse) GetJSON201() *[]DatasetRef {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r DatasetGetListResponse) GetJSON202() *[]DatasetRef {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DatasetGetListResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DatasetGetListResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r DatasetGetListResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DatasetGetListResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DatasetGetListResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DatasetGetListResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DatasetGetListResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r DatasetGetListResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r DatasetGetListResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DatasetGetListResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DatasetGetListResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2892,12 +3396,26 @@ type DatasetCreateResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *DatasetOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *DatasetOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *DatasetOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DatasetCreateResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2909,19 +3427,54 @@ func (r DatasetCreateResponse) GetJSON200() *DatasetOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r DatasetCreateResponse) GetJSON201() *DatasetOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r DatasetCreateResponse) GetJSON202() *DatasetOK {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DatasetCreateResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DatasetCreateResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r DatasetCreateResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DatasetCreateResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DatasetCreateResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DatasetCreateResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DatasetCreateResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r DatasetCreateResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r DatasetCreateResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DatasetCreateResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DatasetCreateResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -2968,12 +3521,26 @@ type DatasetGetByNameResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *DatasetOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *DatasetOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *DatasetOK
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DatasetGetByNameResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -2985,19 +3552,54 @@ func (r DatasetGetByNameResponse) GetJSON200() *DatasetOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r DatasetGetByNameResponse) GetJSON201() *DatasetOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r DatasetGetByNameResponse) GetJSON202() *DatasetOK {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DatasetGetByNameResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DatasetGetByNameResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DatasetGetByNameResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DatasetGetByNameResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DatasetGetByNameResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DatasetGetByNameResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DatasetGetByNameResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r DatasetGetByNameResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r DatasetGetByNameResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DatasetGetByNameResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DatasetGetByNameResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -3044,14 +3646,30 @@ type DatasetUpdateByNameResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *DatasetOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *DatasetOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *DatasetOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DatasetUpdateByNameResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3063,24 +3681,64 @@ func (r DatasetUpdateByNameResponse) GetJSON200() *DatasetOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r DatasetUpdateByNameResponse) GetJSON201() *DatasetOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r DatasetUpdateByNameResponse) GetJSON202() *DatasetOK {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DatasetUpdateByNameResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DatasetUpdateByNameResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r DatasetUpdateByNameResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DatasetUpdateByNameResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DatasetUpdateByNameResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DatasetUpdateByNameResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DatasetUpdateByNameResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DatasetUpdateByNameResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DatasetUpdateByNameResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DatasetUpdateByNameResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r DatasetUpdateByNameResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r DatasetUpdateByNameResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DatasetUpdateByNameResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DatasetUpdateByNameResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -3127,14 +3785,30 @@ type DatasetGetDataResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]Record
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *[]Record
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *[]Record
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DatasetGetDataResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3146,24 +3820,64 @@ func (r DatasetGetDataResponse) GetJSON200() *[]Record {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r DatasetGetDataResponse) GetJSON201() *[]Record {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r DatasetGetDataResponse) GetJSON202() *[]Record {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DatasetGetDataResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DatasetGetDataResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r DatasetGetDataResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DatasetGetDataResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DatasetGetDataResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DatasetGetDataResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DatasetGetDataResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DatasetGetDataResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DatasetGetDataResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DatasetGetDataResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r DatasetGetDataResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r DatasetGetDataResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DatasetGetDataResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DatasetGetDataResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -3208,38 +3922,80 @@ type DatasetUploadBlockResponse429Headers struct {
 type DatasetUploadBlockResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DatasetUploadBlockResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DatasetUploadBlockResponse429Headers
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DatasetUploadBlockResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DatasetUploadBlockResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r DatasetUploadBlockResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DatasetUploadBlockResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DatasetUploadBlockResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DatasetUploadBlockResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DatasetUploadBlockResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DatasetUploadBlockResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DatasetUploadBlockResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DatasetUploadBlockResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r DatasetUploadBlockResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r DatasetUploadBlockResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DatasetUploadBlockResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DatasetUploadBlockResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -3286,12 +4042,26 @@ type JobGetListResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]JobRef
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *[]JobRef
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *[]JobRef
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *JobGetListResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3303,19 +4073,54 @@ func (r JobGetListResponse) GetJSON200() *[]JobRef {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r JobGetListResponse) GetJSON201() *[]JobRef {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r JobGetListResponse) GetJSON202() *[]JobRef {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r JobGetListResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r JobGetListResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r JobGetListResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r JobGetListResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r JobGetListResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r JobGetListResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r JobGetListResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r JobGetListResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r JobGetListResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r JobGetListResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r JobGetListResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -3362,12 +4167,26 @@ type JobCreateJobResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *JobOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *JobOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *JobOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *JobCreateJobResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3379,19 +4198,54 @@ func (r JobCreateJobResponse) GetJSON200() *JobOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r JobCreateJobResponse) GetJSON201() *JobOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r JobCreateJobResponse) GetJSON202() *JobOK {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r JobCreateJobResponse) GetJSON400() *BadRequestApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r JobCreateJobResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r JobCreateJobResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r JobCreateJobResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r JobCreateJobResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r JobCreateJobResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r JobCreateJobResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r JobCreateJobResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r JobCreateJobResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r JobCreateJobResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r JobCreateJobResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -3438,12 +4292,26 @@ type JobGetByNameResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *JobOK
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *JobOK
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *JobOK
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFoundApplicationJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequestsApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
+	ApplicationproblemJSON429 *TooManyRequestsApplicationProblemPlusJSON
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorApplicationJSON
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *JobGetByNameResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3455,19 +4323,54 @@ func (r JobGetByNameResponse) GetJSON200() *JobOK {
 	return r.JSON200
 }
 
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r JobGetByNameResponse) GetJSON201() *JobOK {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r JobGetByNameResponse) GetJSON202() *JobOK {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r JobGetByNameResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r JobGetByNameResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r JobGetByNameResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r JobGetByNameResponse) GetJSON404() *NotFoundApplicationJSON {
+	return r.JSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r JobGetByNameResponse) GetApplicationproblemJSON404() *NotFound {
+func (r JobGetByNameResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r JobGetByNameResponse) GetJSON429() *TooManyRequestsApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r JobGetByNameResponse) GetApplicationproblemJSON429() *TooManyRequests {
+func (r JobGetByNameResponse) GetApplicationproblemJSON429() *TooManyRequestsApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r JobGetByNameResponse) GetJSONDefault() *ErrorApplicationJSON {
+	return r.JSONDefault
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r JobGetByNameResponse) GetApplicationproblemJSONDefault() *ErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -3756,7 +4659,7 @@ func (c *ClientWithResponses) DatasetCreateWithResponse(ctx context.Context, bod
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /Dataset/{name} (the `DatasetGetByName` operationId).
-func (c *ClientWithResponses) DatasetGetByNameWithResponse(ctx context.Context, name DatasetName, reqEditors ...RequestEditorFn) (*DatasetGetByNameResponse, error) {
+func (c *ClientWithResponses) DatasetGetByNameWithResponse(ctx context.Context, name AnyDatasetName, reqEditors ...RequestEditorFn) (*DatasetGetByNameResponse, error) {
 	rsp, err := c.DatasetGetByName(ctx, name, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3809,7 +4712,7 @@ func (c *ClientWithResponses) DatasetUpdateByNameWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /Dataset/{name}/data (the `DatasetGetData` operationId).
-func (c *ClientWithResponses) DatasetGetDataWithResponse(ctx context.Context, name DatasetName, params *DatasetGetDataParams, reqEditors ...RequestEditorFn) (*DatasetGetDataResponse, error) {
+func (c *ClientWithResponses) DatasetGetDataWithResponse(ctx context.Context, name AnyDatasetName, params *DatasetGetDataParams, reqEditors ...RequestEditorFn) (*DatasetGetDataResponse, error) {
 	rsp, err := c.DatasetGetData(ctx, name, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3964,19 +4867,73 @@ func ParseApiKeyGetListResponse(rsp *http.Response) (*ApiKeyGetListResponse, err
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest []ApiKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest []ApiKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4027,26 +4984,90 @@ func ParseApiKeyCreateApiKeyResponse(rsp *http.Response) (*ApiKeyCreateApiKeyRes
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiKeyOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ApiKeyOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4093,26 +5114,82 @@ func ParseApiKeyDeleteByKeyResponse(rsp *http.Response) (*ApiKeyDeleteByKeyRespo
 	case rsp.StatusCode == 200:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4163,26 +5240,90 @@ func ParseApiKeyGetByKeyResponse(rsp *http.Response) (*ApiKeyGetByKeyResponse, e
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiKeyOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ApiKeyOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4233,33 +5374,107 @@ func ParseApiKeyUpdateByKeyResponse(rsp *http.Response) (*ApiKeyUpdateByKeyRespo
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApiKeyOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ApiKeyOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4306,33 +5521,99 @@ func ParseApiKeyAddAllowedDomainResponse(rsp *http.Response) (*ApiKeyAddAllowedD
 	case rsp.StatusCode == 200:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4379,33 +5660,99 @@ func ParseApiKeyAddAllowedIPPUTResponse(rsp *http.Response) (*ApiKeyAddAllowedIP
 	case rsp.StatusCode == 200:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4456,19 +5803,73 @@ func ParseClientCredentialGetListResponse(rsp *http.Response) (*ClientCredential
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest []ClientCredential
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest []ClientCredential
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4519,26 +5920,90 @@ func ParseClientCredentialCreateResponse(rsp *http.Response) (*ClientCredentialC
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ClientCredentialOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ClientCredentialOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4589,26 +6054,90 @@ func ParseClientCredentialGetByIdResponse(rsp *http.Response) (*ClientCredential
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ClientCredentialOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ClientCredentialOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4659,26 +6188,90 @@ func ParseDatasetGetListResponse(rsp *http.Response) (*DatasetGetListResponse, e
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest []DatasetRef
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest []DatasetRef
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4729,26 +6322,90 @@ func ParseDatasetCreateResponse(rsp *http.Response) (*DatasetCreateResponse, err
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest DatasetOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest DatasetOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4799,26 +6456,90 @@ func ParseDatasetGetByNameResponse(rsp *http.Response) (*DatasetGetByNameRespons
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest DatasetOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest DatasetOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4869,33 +6590,107 @@ func ParseDatasetUpdateByNameResponse(rsp *http.Response) (*DatasetUpdateByNameR
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest DatasetOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest DatasetOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -4946,33 +6741,107 @@ func ParseDatasetGetDataResponse(rsp *http.Response) (*DatasetGetDataResponse, e
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest []Record
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest []Record
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -5019,33 +6888,99 @@ func ParseDatasetUploadBlockResponse(rsp *http.Response) (*DatasetUploadBlockRes
 	case rsp.StatusCode == 200:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -5096,26 +7031,90 @@ func ParseJobGetListResponse(rsp *http.Response) (*JobGetListResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest []JobRef
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest []JobRef
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -5166,26 +7165,90 @@ func ParseJobCreateJobResponse(rsp *http.Response) (*JobCreateJobResponse, error
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest JobOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest JobOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 400:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 
@@ -5236,26 +7299,90 @@ func ParseJobGetByNameResponse(rsp *http.Response) (*JobGetByNameResponse, error
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest JobOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest JobOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyRequestsApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && true:
+		var dest ErrorApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && true:
+		var dest ErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 401:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 404:
+	// Content-type (*/*) unsupported
+
+	case rsp.StatusCode == 429:
+	// Content-type (*/*) unsupported
+
+	case true:
+		// Content-type (*/*) unsupported
 
 	}
 

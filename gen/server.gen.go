@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -62,13 +63,13 @@ type ServerInterface interface {
 	DatasetCreate(w http.ResponseWriter, r *http.Request)
 	// DatasetGetByName Get a dataset's full details
 	// (GET /Dataset/{name})
-	DatasetGetByName(w http.ResponseWriter, r *http.Request, name DatasetName)
+	DatasetGetByName(w http.ResponseWriter, r *http.Request, name AnyDatasetName)
 	// DatasetUpdateByName Mark an input dataset complete
 	// (PUT /Dataset/{name})
 	DatasetUpdateByName(w http.ResponseWriter, r *http.Request, name DatasetName)
 	// DatasetGetData Read a dataset's records, 1,000 per page
 	// (GET /Dataset/{name}/data)
-	DatasetGetData(w http.ResponseWriter, r *http.Request, name DatasetName, params DatasetGetDataParams)
+	DatasetGetData(w http.ResponseWriter, r *http.Request, name AnyDatasetName, params DatasetGetDataParams)
 	// DatasetUploadBlock Upload one block of records to an input dataset
 	// (PATCH /Dataset/{name}/data)
 	DatasetUploadBlock(w http.ResponseWriter, r *http.Request, name DatasetName)
@@ -411,7 +412,7 @@ func (siw *ServerInterfaceWrapper) DatasetGetByName(w http.ResponseWriter, r *ht
 	_ = err
 
 	// ------------- Path parameter "name" -------------
-	var name DatasetName
+	var name AnyDatasetName
 
 	err = runtime.BindStyledParameterWithOptions("simple", "name", r.PathValue("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
@@ -463,7 +464,7 @@ func (siw *ServerInterfaceWrapper) DatasetGetData(w http.ResponseWriter, r *http
 	_ = err
 
 	// ------------- Path parameter "name" -------------
-	var name DatasetName
+	var name AnyDatasetName
 
 	err = runtime.BindStyledParameterWithOptions("simple", "name", r.PathValue("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
@@ -781,7 +782,17 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 
 type ApiKeyOKJSONResponse ApiKey
 
+type BadRequestAsteriskResponse struct {
+	Body io.Reader
+
+	ContentType   string
+	ContentLength int64
+}
+type BadRequestJSONResponse ValidationProblemDetails
 type BadRequestApplicationProblemPlusJSONResponse ValidationProblemDetails
+
+type BlockStoredResponse struct {
+}
 
 type ClientCredentialOKJSONResponse ClientCredential
 
@@ -790,12 +801,43 @@ type DatasetOKJSONResponse Dataset
 type EmptyOKResponse struct {
 }
 
+type ErrorAsteriskResponse struct {
+	Body io.Reader
+
+	ContentType   string
+	ContentLength int64
+}
+type ErrorJSONResponse ProblemDetails
+type ErrorApplicationProblemPlusJSONResponse ProblemDetails
+
 type JobOKJSONResponse Job
 
+type NoContentResponse struct {
+}
+
+type NotFoundAsteriskResponse struct {
+	Body io.Reader
+
+	ContentType   string
+	ContentLength int64
+}
+type NotFoundJSONResponse ProblemDetails
 type NotFoundApplicationProblemPlusJSONResponse ProblemDetails
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *string
+}
+type TooManyRequestsAsteriskResponse struct {
+	Body io.Reader
+
+	Headers       TooManyRequestsResponseHeaders
+	ContentType   string
+	ContentLength int64
+}
+type TooManyRequestsJSONResponse struct {
+	Body ProblemDetails
+
+	Headers TooManyRequestsResponseHeaders
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body ProblemDetails
@@ -805,6 +847,18 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
+}
+type UnauthorizedAsteriskResponse struct {
+	Body io.Reader
+
+	Headers       UnauthorizedResponseHeaders
+	ContentType   string
+	ContentLength int64
+}
+type UnauthorizedJSONResponse struct {
+	Body ProblemDetails
+
+	Headers UnauthorizedResponseHeaders
 }
 type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Body ProblemDetails
@@ -833,6 +887,78 @@ func (response ApiKeyGetList200JSONResponse) VisitApiKeyGetListResponse(w http.R
 	return err
 }
 
+type ApiKeyGetList201JSONResponse []ApiKey
+
+func (response ApiKeyGetList201JSONResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetList202JSONResponse []ApiKey
+
+func (response ApiKeyGetList202JSONResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetList204Response = NoContentResponse
+
+func (response ApiKeyGetList204Response) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ApiKeyGetList401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ApiKeyGetList401AsteriskResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyGetList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ApiKeyGetList401JSONResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyGetList401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -852,6 +978,45 @@ func (response ApiKeyGetList401ApplicationProblemPlusJSONResponse) VisitApiKeyGe
 	return err
 }
 
+type ApiKeyGetList429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ApiKeyGetList429AsteriskResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyGetList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ApiKeyGetList429JSONResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyGetList429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -867,6 +1032,62 @@ func (response ApiKeyGetList429ApplicationProblemPlusJSONResponse) VisitApiKeyGe
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetListdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ApiKeyGetListdefaultAsteriskResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyGetListdefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyGetListdefaultJSONResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetListdefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyGetListdefaultApplicationProblemPlusJSONResponse) VisitApiKeyGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -893,6 +1114,72 @@ func (response ApiKeyCreateApiKey200JSONResponse) VisitApiKeyCreateApiKeyRespons
 	return err
 }
 
+type ApiKeyCreateApiKey201JSONResponse ApiKey
+
+func (response ApiKeyCreateApiKey201JSONResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyCreateApiKey202JSONResponse ApiKey
+
+func (response ApiKeyCreateApiKey202JSONResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyCreateApiKey204Response = NoContentResponse
+
+func (response ApiKeyCreateApiKey204Response) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ApiKeyCreateApiKey400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response ApiKeyCreateApiKey400AsteriskResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyCreateApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ApiKeyCreateApiKey400JSONResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyCreateApiKey400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -905,6 +1192,43 @@ func (response ApiKeyCreateApiKey400ApplicationProblemPlusJSONResponse) VisitApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyCreateApiKey401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ApiKeyCreateApiKey401AsteriskResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyCreateApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ApiKeyCreateApiKey401JSONResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -928,6 +1252,45 @@ func (response ApiKeyCreateApiKey401ApplicationProblemPlusJSONResponse) VisitApi
 	return err
 }
 
+type ApiKeyCreateApiKey429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ApiKeyCreateApiKey429AsteriskResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyCreateApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ApiKeyCreateApiKey429JSONResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyCreateApiKey429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -947,6 +1310,62 @@ func (response ApiKeyCreateApiKey429ApplicationProblemPlusJSONResponse) VisitApi
 	return err
 }
 
+type ApiKeyCreateApiKeydefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ApiKeyCreateApiKeydefaultAsteriskResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyCreateApiKeydefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyCreateApiKeydefaultJSONResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyCreateApiKeydefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyCreateApiKeydefaultApplicationProblemPlusJSONResponse) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyDeleteByKeyRequestObject struct {
 	Key ApiKeyKey `json:"key"`
 }
@@ -960,6 +1379,66 @@ type ApiKeyDeleteByKey200Response = EmptyOKResponse
 func (response ApiKeyDeleteByKey200Response) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
 	w.WriteHeader(200)
 	return nil
+}
+
+type ApiKeyDeleteByKey201Response struct {
+}
+
+func (response ApiKeyDeleteByKey201Response) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(201)
+	return nil
+}
+
+type ApiKeyDeleteByKey202Response struct {
+}
+
+func (response ApiKeyDeleteByKey202Response) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type ApiKeyDeleteByKey204Response = NoContentResponse
+
+func (response ApiKeyDeleteByKey204Response) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ApiKeyDeleteByKey401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ApiKeyDeleteByKey401AsteriskResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyDeleteByKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ApiKeyDeleteByKey401JSONResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ApiKeyDeleteByKey401ApplicationProblemPlusJSONResponse struct {
@@ -981,6 +1460,37 @@ func (response ApiKeyDeleteByKey401ApplicationProblemPlusJSONResponse) VisitApiK
 	return err
 }
 
+type ApiKeyDeleteByKey404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response ApiKeyDeleteByKey404AsteriskResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyDeleteByKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ApiKeyDeleteByKey404JSONResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyDeleteByKey404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -993,6 +1503,45 @@ func (response ApiKeyDeleteByKey404ApplicationProblemPlusJSONResponse) VisitApiK
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyDeleteByKey429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ApiKeyDeleteByKey429AsteriskResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyDeleteByKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ApiKeyDeleteByKey429JSONResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1012,6 +1561,62 @@ func (response ApiKeyDeleteByKey429ApplicationProblemPlusJSONResponse) VisitApiK
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyDeleteByKeydefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ApiKeyDeleteByKeydefaultAsteriskResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyDeleteByKeydefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyDeleteByKeydefaultJSONResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyDeleteByKeydefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyDeleteByKeydefaultApplicationProblemPlusJSONResponse) VisitApiKeyDeleteByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1038,6 +1643,78 @@ func (response ApiKeyGetByKey200JSONResponse) VisitApiKeyGetByKeyResponse(w http
 	return err
 }
 
+type ApiKeyGetByKey201JSONResponse ApiKey
+
+func (response ApiKeyGetByKey201JSONResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetByKey202JSONResponse ApiKey
+
+func (response ApiKeyGetByKey202JSONResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetByKey204Response = NoContentResponse
+
+func (response ApiKeyGetByKey204Response) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ApiKeyGetByKey401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ApiKeyGetByKey401AsteriskResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyGetByKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ApiKeyGetByKey401JSONResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyGetByKey401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -1053,6 +1730,37 @@ func (response ApiKeyGetByKey401ApplicationProblemPlusJSONResponse) VisitApiKeyG
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetByKey404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response ApiKeyGetByKey404AsteriskResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyGetByKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ApiKeyGetByKey404JSONResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1073,6 +1781,45 @@ func (response ApiKeyGetByKey404ApplicationProblemPlusJSONResponse) VisitApiKeyG
 	return err
 }
 
+type ApiKeyGetByKey429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ApiKeyGetByKey429AsteriskResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyGetByKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ApiKeyGetByKey429JSONResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyGetByKey429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -1088,6 +1835,62 @@ func (response ApiKeyGetByKey429ApplicationProblemPlusJSONResponse) VisitApiKeyG
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetByKeydefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ApiKeyGetByKeydefaultAsteriskResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyGetByKeydefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyGetByKeydefaultJSONResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyGetByKeydefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyGetByKeydefaultApplicationProblemPlusJSONResponse) VisitApiKeyGetByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1115,6 +1918,72 @@ func (response ApiKeyUpdateByKey200JSONResponse) VisitApiKeyUpdateByKeyResponse(
 	return err
 }
 
+type ApiKeyUpdateByKey201JSONResponse ApiKey
+
+func (response ApiKeyUpdateByKey201JSONResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyUpdateByKey202JSONResponse ApiKey
+
+func (response ApiKeyUpdateByKey202JSONResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyUpdateByKey204Response = NoContentResponse
+
+func (response ApiKeyUpdateByKey204Response) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ApiKeyUpdateByKey400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response ApiKeyUpdateByKey400AsteriskResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyUpdateByKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ApiKeyUpdateByKey400JSONResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyUpdateByKey400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -1127,6 +1996,43 @@ func (response ApiKeyUpdateByKey400ApplicationProblemPlusJSONResponse) VisitApiK
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyUpdateByKey401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ApiKeyUpdateByKey401AsteriskResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyUpdateByKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ApiKeyUpdateByKey401JSONResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1150,6 +2056,37 @@ func (response ApiKeyUpdateByKey401ApplicationProblemPlusJSONResponse) VisitApiK
 	return err
 }
 
+type ApiKeyUpdateByKey404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response ApiKeyUpdateByKey404AsteriskResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyUpdateByKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ApiKeyUpdateByKey404JSONResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyUpdateByKey404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -1162,6 +2099,45 @@ func (response ApiKeyUpdateByKey404ApplicationProblemPlusJSONResponse) VisitApiK
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyUpdateByKey429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ApiKeyUpdateByKey429AsteriskResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyUpdateByKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ApiKeyUpdateByKey429JSONResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1185,6 +2161,62 @@ func (response ApiKeyUpdateByKey429ApplicationProblemPlusJSONResponse) VisitApiK
 	return err
 }
 
+type ApiKeyUpdateByKeydefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ApiKeyUpdateByKeydefaultAsteriskResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyUpdateByKeydefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyUpdateByKeydefaultJSONResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyUpdateByKeydefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyUpdateByKeydefaultApplicationProblemPlusJSONResponse) VisitApiKeyUpdateByKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyAddAllowedDomainRequestObject struct {
 	Key    ApiKeyKey `json:"key"`
 	Domain string    `json:"domain"`
@@ -1201,6 +2233,60 @@ func (response ApiKeyAddAllowedDomain200Response) VisitApiKeyAddAllowedDomainRes
 	return nil
 }
 
+type ApiKeyAddAllowedDomain201Response struct {
+}
+
+func (response ApiKeyAddAllowedDomain201Response) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+	w.WriteHeader(201)
+	return nil
+}
+
+type ApiKeyAddAllowedDomain202Response struct {
+}
+
+func (response ApiKeyAddAllowedDomain202Response) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type ApiKeyAddAllowedDomain204Response = NoContentResponse
+
+func (response ApiKeyAddAllowedDomain204Response) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ApiKeyAddAllowedDomain400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response ApiKeyAddAllowedDomain400AsteriskResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedDomain400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ApiKeyAddAllowedDomain400JSONResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -1213,6 +2299,43 @@ func (response ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyAddAllowedDomain401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ApiKeyAddAllowedDomain401AsteriskResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedDomain401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ApiKeyAddAllowedDomain401JSONResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1236,6 +2359,37 @@ func (response ApiKeyAddAllowedDomain401ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ApiKeyAddAllowedDomain404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response ApiKeyAddAllowedDomain404AsteriskResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedDomain404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ApiKeyAddAllowedDomain404JSONResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyAddAllowedDomain404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -1248,6 +2402,45 @@ func (response ApiKeyAddAllowedDomain404ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyAddAllowedDomain429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ApiKeyAddAllowedDomain429AsteriskResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedDomain429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ApiKeyAddAllowedDomain429JSONResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1271,6 +2464,62 @@ func (response ApiKeyAddAllowedDomain429ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ApiKeyAddAllowedDomaindefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ApiKeyAddAllowedDomaindefaultAsteriskResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedDomaindefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyAddAllowedDomaindefaultJSONResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyAddAllowedDomaindefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyAddAllowedDomaindefaultApplicationProblemPlusJSONResponse) VisitApiKeyAddAllowedDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyAddAllowedIPPUTRequestObject struct {
 	Key     ApiKeyKey `json:"key"`
 	Network string    `json:"network"`
@@ -1288,6 +2537,60 @@ func (response ApiKeyAddAllowedIPPUT200Response) VisitApiKeyAddAllowedIPPUTRespo
 	return nil
 }
 
+type ApiKeyAddAllowedIPPUT201Response struct {
+}
+
+func (response ApiKeyAddAllowedIPPUT201Response) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+	w.WriteHeader(201)
+	return nil
+}
+
+type ApiKeyAddAllowedIPPUT202Response struct {
+}
+
+func (response ApiKeyAddAllowedIPPUT202Response) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type ApiKeyAddAllowedIPPUT204Response = NoContentResponse
+
+func (response ApiKeyAddAllowedIPPUT204Response) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ApiKeyAddAllowedIPPUT400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response ApiKeyAddAllowedIPPUT400AsteriskResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUT400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ApiKeyAddAllowedIPPUT400JSONResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyAddAllowedIPPUT400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -1300,6 +2603,43 @@ func (response ApiKeyAddAllowedIPPUT400ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUT401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ApiKeyAddAllowedIPPUT401AsteriskResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUT401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ApiKeyAddAllowedIPPUT401JSONResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1323,6 +2663,37 @@ func (response ApiKeyAddAllowedIPPUT401ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type ApiKeyAddAllowedIPPUT404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response ApiKeyAddAllowedIPPUT404AsteriskResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUT404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ApiKeyAddAllowedIPPUT404JSONResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApiKeyAddAllowedIPPUT404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -1335,6 +2706,45 @@ func (response ApiKeyAddAllowedIPPUT404ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUT429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ApiKeyAddAllowedIPPUT429AsteriskResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUT429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ApiKeyAddAllowedIPPUT429JSONResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1354,6 +2764,62 @@ func (response ApiKeyAddAllowedIPPUT429ApplicationProblemPlusJSONResponse) Visit
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUTdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ApiKeyAddAllowedIPPUTdefaultAsteriskResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUTdefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyAddAllowedIPPUTdefaultJSONResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApiKeyAddAllowedIPPUTdefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ApiKeyAddAllowedIPPUTdefaultApplicationProblemPlusJSONResponse) VisitApiKeyAddAllowedIPPUTResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1379,6 +2845,78 @@ func (response ClientCredentialGetList200JSONResponse) VisitClientCredentialGetL
 	return err
 }
 
+type ClientCredentialGetList201JSONResponse []ClientCredential
+
+func (response ClientCredentialGetList201JSONResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetList202JSONResponse []ClientCredential
+
+func (response ClientCredentialGetList202JSONResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetList204Response = NoContentResponse
+
+func (response ClientCredentialGetList204Response) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClientCredentialGetList401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ClientCredentialGetList401AsteriskResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialGetList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ClientCredentialGetList401JSONResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClientCredentialGetList401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -1398,6 +2936,45 @@ func (response ClientCredentialGetList401ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ClientCredentialGetList429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ClientCredentialGetList429AsteriskResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialGetList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ClientCredentialGetList429JSONResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClientCredentialGetList429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -1413,6 +2990,62 @@ func (response ClientCredentialGetList429ApplicationProblemPlusJSONResponse) Vis
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetListdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ClientCredentialGetListdefaultAsteriskResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialGetListdefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ClientCredentialGetListdefaultJSONResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetListdefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ClientCredentialGetListdefaultApplicationProblemPlusJSONResponse) VisitClientCredentialGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1439,6 +3072,72 @@ func (response ClientCredentialCreate200JSONResponse) VisitClientCredentialCreat
 	return err
 }
 
+type ClientCredentialCreate201JSONResponse ClientCredential
+
+func (response ClientCredentialCreate201JSONResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialCreate202JSONResponse ClientCredential
+
+func (response ClientCredentialCreate202JSONResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialCreate204Response = NoContentResponse
+
+func (response ClientCredentialCreate204Response) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClientCredentialCreate400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response ClientCredentialCreate400AsteriskResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ClientCredentialCreate400JSONResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClientCredentialCreate400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -1451,6 +3150,43 @@ func (response ClientCredentialCreate400ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialCreate401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ClientCredentialCreate401AsteriskResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ClientCredentialCreate401JSONResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1474,6 +3210,45 @@ func (response ClientCredentialCreate401ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ClientCredentialCreate429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ClientCredentialCreate429AsteriskResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ClientCredentialCreate429JSONResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClientCredentialCreate429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -1489,6 +3264,62 @@ func (response ClientCredentialCreate429ApplicationProblemPlusJSONResponse) Visi
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialCreatedefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ClientCredentialCreatedefaultAsteriskResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialCreatedefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ClientCredentialCreatedefaultJSONResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialCreatedefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ClientCredentialCreatedefaultApplicationProblemPlusJSONResponse) VisitClientCredentialCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1515,6 +3346,78 @@ func (response ClientCredentialGetById200JSONResponse) VisitClientCredentialGetB
 	return err
 }
 
+type ClientCredentialGetById201JSONResponse ClientCredential
+
+func (response ClientCredentialGetById201JSONResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetById202JSONResponse ClientCredential
+
+func (response ClientCredentialGetById202JSONResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetById204Response = NoContentResponse
+
+func (response ClientCredentialGetById204Response) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClientCredentialGetById401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response ClientCredentialGetById401AsteriskResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialGetById401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ClientCredentialGetById401JSONResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClientCredentialGetById401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -1530,6 +3433,37 @@ func (response ClientCredentialGetById401ApplicationProblemPlusJSONResponse) Vis
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetById404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response ClientCredentialGetById404AsteriskResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialGetById404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ClientCredentialGetById404JSONResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1550,6 +3484,45 @@ func (response ClientCredentialGetById404ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ClientCredentialGetById429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response ClientCredentialGetById429AsteriskResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialGetById429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ClientCredentialGetById429JSONResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClientCredentialGetById429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -1565,6 +3538,62 @@ func (response ClientCredentialGetById429ApplicationProblemPlusJSONResponse) Vis
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetByIddefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response ClientCredentialGetByIddefaultAsteriskResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ClientCredentialGetByIddefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ClientCredentialGetByIddefaultJSONResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClientCredentialGetByIddefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response ClientCredentialGetByIddefaultApplicationProblemPlusJSONResponse) VisitClientCredentialGetByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1591,6 +3620,72 @@ func (response DatasetGetList200JSONResponse) VisitDatasetGetListResponse(w http
 	return err
 }
 
+type DatasetGetList201JSONResponse []DatasetRef
+
+func (response DatasetGetList201JSONResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetList202JSONResponse []DatasetRef
+
+func (response DatasetGetList202JSONResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetList204Response = NoContentResponse
+
+func (response DatasetGetList204Response) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DatasetGetList400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response DatasetGetList400AsteriskResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DatasetGetList400JSONResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetGetList400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -1603,6 +3698,43 @@ func (response DatasetGetList400ApplicationProblemPlusJSONResponse) VisitDataset
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetList401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response DatasetGetList401AsteriskResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DatasetGetList401JSONResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1626,6 +3758,45 @@ func (response DatasetGetList401ApplicationProblemPlusJSONResponse) VisitDataset
 	return err
 }
 
+type DatasetGetList429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response DatasetGetList429AsteriskResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DatasetGetList429JSONResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetGetList429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -1641,6 +3812,62 @@ func (response DatasetGetList429ApplicationProblemPlusJSONResponse) VisitDataset
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetListdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response DatasetGetListdefaultAsteriskResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetListdefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetGetListdefaultJSONResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetListdefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetGetListdefaultApplicationProblemPlusJSONResponse) VisitDatasetGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1667,6 +3894,72 @@ func (response DatasetCreate200JSONResponse) VisitDatasetCreateResponse(w http.R
 	return err
 }
 
+type DatasetCreate201JSONResponse Dataset
+
+func (response DatasetCreate201JSONResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetCreate202JSONResponse Dataset
+
+func (response DatasetCreate202JSONResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetCreate204Response = NoContentResponse
+
+func (response DatasetCreate204Response) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DatasetCreate400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response DatasetCreate400AsteriskResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DatasetCreate400JSONResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetCreate400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -1679,6 +3972,43 @@ func (response DatasetCreate400ApplicationProblemPlusJSONResponse) VisitDatasetC
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetCreate401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response DatasetCreate401AsteriskResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DatasetCreate401JSONResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1702,6 +4032,45 @@ func (response DatasetCreate401ApplicationProblemPlusJSONResponse) VisitDatasetC
 	return err
 }
 
+type DatasetCreate429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response DatasetCreate429AsteriskResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DatasetCreate429JSONResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetCreate429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -1721,8 +4090,64 @@ func (response DatasetCreate429ApplicationProblemPlusJSONResponse) VisitDatasetC
 	return err
 }
 
+type DatasetCreatedefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response DatasetCreatedefaultAsteriskResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetCreatedefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetCreatedefaultJSONResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetCreatedefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetCreatedefaultApplicationProblemPlusJSONResponse) VisitDatasetCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetGetByNameRequestObject struct {
-	Name DatasetName `json:"name"`
+	Name AnyDatasetName `json:"name"`
 }
 
 type DatasetGetByNameResponseObject interface {
@@ -1739,6 +4164,78 @@ func (response DatasetGetByName200JSONResponse) VisitDatasetGetByNameResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetByName201JSONResponse Dataset
+
+func (response DatasetGetByName201JSONResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetByName202JSONResponse Dataset
+
+func (response DatasetGetByName202JSONResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetByName204Response = NoContentResponse
+
+func (response DatasetGetByName204Response) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DatasetGetByName401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response DatasetGetByName401AsteriskResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetByName401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DatasetGetByName401JSONResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1762,6 +4259,37 @@ func (response DatasetGetByName401ApplicationProblemPlusJSONResponse) VisitDatas
 	return err
 }
 
+type DatasetGetByName404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response DatasetGetByName404AsteriskResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetByName404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DatasetGetByName404JSONResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetGetByName404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -1774,6 +4302,45 @@ func (response DatasetGetByName404ApplicationProblemPlusJSONResponse) VisitDatas
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetByName429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response DatasetGetByName429AsteriskResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetByName429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DatasetGetByName429JSONResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1793,6 +4360,62 @@ func (response DatasetGetByName429ApplicationProblemPlusJSONResponse) VisitDatas
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetByNamedefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response DatasetGetByNamedefaultAsteriskResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetByNamedefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetGetByNamedefaultJSONResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetByNamedefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetGetByNamedefaultApplicationProblemPlusJSONResponse) VisitDatasetGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1820,6 +4443,72 @@ func (response DatasetUpdateByName200JSONResponse) VisitDatasetUpdateByNameRespo
 	return err
 }
 
+type DatasetUpdateByName201JSONResponse Dataset
+
+func (response DatasetUpdateByName201JSONResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUpdateByName202JSONResponse Dataset
+
+func (response DatasetUpdateByName202JSONResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUpdateByName204Response = NoContentResponse
+
+func (response DatasetUpdateByName204Response) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DatasetUpdateByName400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response DatasetUpdateByName400AsteriskResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUpdateByName400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DatasetUpdateByName400JSONResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetUpdateByName400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -1832,6 +4521,43 @@ func (response DatasetUpdateByName400ApplicationProblemPlusJSONResponse) VisitDa
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUpdateByName401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response DatasetUpdateByName401AsteriskResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUpdateByName401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DatasetUpdateByName401JSONResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1855,6 +4581,37 @@ func (response DatasetUpdateByName401ApplicationProblemPlusJSONResponse) VisitDa
 	return err
 }
 
+type DatasetUpdateByName404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response DatasetUpdateByName404AsteriskResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUpdateByName404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DatasetUpdateByName404JSONResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetUpdateByName404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -1867,6 +4624,45 @@ func (response DatasetUpdateByName404ApplicationProblemPlusJSONResponse) VisitDa
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUpdateByName429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response DatasetUpdateByName429AsteriskResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUpdateByName429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DatasetUpdateByName429JSONResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1890,8 +4686,64 @@ func (response DatasetUpdateByName429ApplicationProblemPlusJSONResponse) VisitDa
 	return err
 }
 
+type DatasetUpdateByNamedefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response DatasetUpdateByNamedefaultAsteriskResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUpdateByNamedefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetUpdateByNamedefaultJSONResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUpdateByNamedefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetUpdateByNamedefaultApplicationProblemPlusJSONResponse) VisitDatasetUpdateByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetGetDataRequestObject struct {
-	Name   DatasetName `json:"name"`
+	Name   AnyDatasetName `json:"name"`
 	Params DatasetGetDataParams
 }
 
@@ -1913,6 +4765,72 @@ func (response DatasetGetData200JSONResponse) VisitDatasetGetDataResponse(w http
 	return err
 }
 
+type DatasetGetData201JSONResponse []Record
+
+func (response DatasetGetData201JSONResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetData202JSONResponse []Record
+
+func (response DatasetGetData202JSONResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetData204Response = NoContentResponse
+
+func (response DatasetGetData204Response) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DatasetGetData400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response DatasetGetData400AsteriskResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetData400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DatasetGetData400JSONResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetGetData400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -1925,6 +4843,43 @@ func (response DatasetGetData400ApplicationProblemPlusJSONResponse) VisitDataset
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetData401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response DatasetGetData401AsteriskResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetData401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DatasetGetData401JSONResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1948,6 +4903,37 @@ func (response DatasetGetData401ApplicationProblemPlusJSONResponse) VisitDataset
 	return err
 }
 
+type DatasetGetData404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response DatasetGetData404AsteriskResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetData404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DatasetGetData404JSONResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetGetData404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -1960,6 +4946,45 @@ func (response DatasetGetData404ApplicationProblemPlusJSONResponse) VisitDataset
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetData429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response DatasetGetData429AsteriskResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DatasetGetData429JSONResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1983,6 +5008,62 @@ func (response DatasetGetData429ApplicationProblemPlusJSONResponse) VisitDataset
 	return err
 }
 
+type DatasetGetDatadefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response DatasetGetDatadefaultAsteriskResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetGetDatadefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetGetDatadefaultJSONResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetGetDatadefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetGetDatadefaultApplicationProblemPlusJSONResponse) VisitDatasetGetDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetUploadBlockRequestObject struct {
 	Name DatasetName `json:"name"`
 	Body *DatasetUploadBlockJSONRequestBody
@@ -1992,12 +5073,65 @@ type DatasetUploadBlockResponseObject interface {
 	VisitDatasetUploadBlockResponse(w http.ResponseWriter) error
 }
 
-type DatasetUploadBlock200Response struct {
-}
+type DatasetUploadBlock200Response = BlockStoredResponse
 
 func (response DatasetUploadBlock200Response) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
 	w.WriteHeader(200)
 	return nil
+}
+
+type DatasetUploadBlock201Response struct {
+}
+
+func (response DatasetUploadBlock201Response) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+	w.WriteHeader(201)
+	return nil
+}
+
+type DatasetUploadBlock202Response struct {
+}
+
+func (response DatasetUploadBlock202Response) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type DatasetUploadBlock204Response = NoContentResponse
+
+func (response DatasetUploadBlock204Response) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DatasetUploadBlock400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response DatasetUploadBlock400AsteriskResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUploadBlock400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DatasetUploadBlock400JSONResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DatasetUploadBlock400ApplicationProblemPlusJSONResponse struct {
@@ -2012,6 +5146,43 @@ func (response DatasetUploadBlock400ApplicationProblemPlusJSONResponse) VisitDat
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUploadBlock401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response DatasetUploadBlock401AsteriskResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUploadBlock401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DatasetUploadBlock401JSONResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2035,6 +5206,37 @@ func (response DatasetUploadBlock401ApplicationProblemPlusJSONResponse) VisitDat
 	return err
 }
 
+type DatasetUploadBlock404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response DatasetUploadBlock404AsteriskResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUploadBlock404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DatasetUploadBlock404JSONResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DatasetUploadBlock404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -2047,6 +5249,45 @@ func (response DatasetUploadBlock404ApplicationProblemPlusJSONResponse) VisitDat
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUploadBlock429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response DatasetUploadBlock429AsteriskResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUploadBlock429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DatasetUploadBlock429JSONResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2066,6 +5307,62 @@ func (response DatasetUploadBlock429ApplicationProblemPlusJSONResponse) VisitDat
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUploadBlockdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response DatasetUploadBlockdefaultAsteriskResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DatasetUploadBlockdefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetUploadBlockdefaultJSONResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DatasetUploadBlockdefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response DatasetUploadBlockdefaultApplicationProblemPlusJSONResponse) VisitDatasetUploadBlockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2092,6 +5389,72 @@ func (response JobGetList200JSONResponse) VisitJobGetListResponse(w http.Respons
 	return err
 }
 
+type JobGetList201JSONResponse []JobRef
+
+func (response JobGetList201JSONResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetList202JSONResponse []JobRef
+
+func (response JobGetList202JSONResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetList204Response = NoContentResponse
+
+func (response JobGetList204Response) VisitJobGetListResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type JobGetList400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response JobGetList400AsteriskResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobGetList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response JobGetList400JSONResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type JobGetList400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -2104,6 +5467,43 @@ func (response JobGetList400ApplicationProblemPlusJSONResponse) VisitJobGetListR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetList401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response JobGetList401AsteriskResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobGetList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response JobGetList401JSONResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2127,6 +5527,45 @@ func (response JobGetList401ApplicationProblemPlusJSONResponse) VisitJobGetListR
 	return err
 }
 
+type JobGetList429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response JobGetList429AsteriskResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobGetList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response JobGetList429JSONResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type JobGetList429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2142,6 +5581,62 @@ func (response JobGetList429ApplicationProblemPlusJSONResponse) VisitJobGetListR
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetListdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response JobGetListdefaultAsteriskResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobGetListdefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response JobGetListdefaultJSONResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetListdefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response JobGetListdefaultApplicationProblemPlusJSONResponse) VisitJobGetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2168,6 +5663,72 @@ func (response JobCreateJob200JSONResponse) VisitJobCreateJobResponse(w http.Res
 	return err
 }
 
+type JobCreateJob201JSONResponse Job
+
+func (response JobCreateJob201JSONResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobCreateJob202JSONResponse Job
+
+func (response JobCreateJob202JSONResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobCreateJob204Response = NoContentResponse
+
+func (response JobCreateJob204Response) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type JobCreateJob400AsteriskResponse struct{ BadRequestAsteriskResponse }
+
+func (response JobCreateJob400AsteriskResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobCreateJob400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response JobCreateJob400JSONResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type JobCreateJob400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -2180,6 +5741,43 @@ func (response JobCreateJob400ApplicationProblemPlusJSONResponse) VisitJobCreate
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobCreateJob401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response JobCreateJob401AsteriskResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobCreateJob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response JobCreateJob401JSONResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2203,6 +5801,45 @@ func (response JobCreateJob401ApplicationProblemPlusJSONResponse) VisitJobCreate
 	return err
 }
 
+type JobCreateJob429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response JobCreateJob429AsteriskResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobCreateJob429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response JobCreateJob429JSONResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type JobCreateJob429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2218,6 +5855,62 @@ func (response JobCreateJob429ApplicationProblemPlusJSONResponse) VisitJobCreate
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobCreateJobdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response JobCreateJobdefaultAsteriskResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobCreateJobdefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response JobCreateJobdefaultJSONResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobCreateJobdefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response JobCreateJobdefaultApplicationProblemPlusJSONResponse) VisitJobCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2244,6 +5937,78 @@ func (response JobGetByName200JSONResponse) VisitJobGetByNameResponse(w http.Res
 	return err
 }
 
+type JobGetByName201JSONResponse Job
+
+func (response JobGetByName201JSONResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetByName202JSONResponse Job
+
+func (response JobGetByName202JSONResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetByName204Response = NoContentResponse
+
+func (response JobGetByName204Response) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type JobGetByName401AsteriskResponse struct{ UnauthorizedAsteriskResponse }
+
+func (response JobGetByName401AsteriskResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobGetByName401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response JobGetByName401JSONResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type JobGetByName401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -2259,6 +6024,37 @@ func (response JobGetByName401ApplicationProblemPlusJSONResponse) VisitJobGetByN
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetByName404AsteriskResponse struct{ NotFoundAsteriskResponse }
+
+func (response JobGetByName404AsteriskResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobGetByName404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response JobGetByName404JSONResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2279,6 +6075,45 @@ func (response JobGetByName404ApplicationProblemPlusJSONResponse) VisitJobGetByN
 	return err
 }
 
+type JobGetByName429AsteriskResponse struct {
+	TooManyRequestsAsteriskResponse
+}
+
+func (response JobGetByName429AsteriskResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobGetByName429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response JobGetByName429JSONResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type JobGetByName429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2294,6 +6129,62 @@ func (response JobGetByName429ApplicationProblemPlusJSONResponse) VisitJobGetByN
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetByNamedefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response JobGetByNamedefaultAsteriskResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type JobGetByNamedefaultJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response JobGetByNamedefaultJSONResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type JobGetByNamedefaultApplicationProblemPlusJSONResponse struct {
+	Body       ProblemDetails
+	StatusCode int
+}
+
+func (response JobGetByNamedefaultApplicationProblemPlusJSONResponse) VisitJobGetByNameResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2732,7 +6623,7 @@ func (sh *strictHandler) DatasetCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 // DatasetGetByName operation middleware
-func (sh *strictHandler) DatasetGetByName(w http.ResponseWriter, r *http.Request, name DatasetName) {
+func (sh *strictHandler) DatasetGetByName(w http.ResponseWriter, r *http.Request, name AnyDatasetName) {
 	var request DatasetGetByNameRequestObject
 
 	request.Name = name
@@ -2791,7 +6682,7 @@ func (sh *strictHandler) DatasetUpdateByName(w http.ResponseWriter, r *http.Requ
 }
 
 // DatasetGetData operation middleware
-func (sh *strictHandler) DatasetGetData(w http.ResponseWriter, r *http.Request, name DatasetName, params DatasetGetDataParams) {
+func (sh *strictHandler) DatasetGetData(w http.ResponseWriter, r *http.Request, name AnyDatasetName, params DatasetGetDataParams) {
 	var request DatasetGetDataRequestObject
 
 	request.Name = name
@@ -2938,145 +6829,169 @@ func (sh *strictHandler) JobGetByName(w http.ResponseWriter, r *http.Request, na
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1rcxs3luhfQXF3ytZsiyIlJRNTH7YU28nIk9gq2xlXXVMbgt0g2VETYAC0aY5X//3WOQfoRr8oUpLj",
-	"eO6dmoopshuPg/N+4VMvVsuVkkJa0xt96i0ET4TGj6+F1ZvzmRUa/kqEiXW6sqmSvVHv72rNMiXnzCq2",
-	"5qllUzFTWjCrN6mcMz7nqYxYKpkRsZKJYUozbhiX7O9v316yhFvR70U9Ey/EksPwdrMSvVHPWJ3Kee/m",
-	"Juq9e/fuPLcLIW0acyuaa3i7EIyXT6RKMhxPwKJyIyI2+V5wLfRk+1Q3UW/FNV8K6zZ+vkr/ITb/EJv2",
-	"Oc8vL9i12ERspjQTH/lylQk2Of/+6bPD4fHJ6eHzH378++E33/7tO5w3hddW3C56UU/yJcx8LTa9qKfF",
-	"73mqRdIbWZ2LcIHLVP4k5NwueqNh1AKZZ9xyI+xLHK1thQk98MgwmLFjFfjPtmX8pxaz3qj3H0clhhzR",
-	"r+YoXAIs6ZLPO9ay4nPBZL6cCn3G7EKwWaqNpa9Tw4bF6n7Phd6Uy4MHKseWiBnPM4swmSm95LY36qXS",
-	"nhz3IgBZusyXIcBSacVc6N5N1Pt4CBD57pAbky/94p4dfnv07HA4gP8cj3BpuASEGZvA/BPGZcJSa5ib",
-	"nKkZGzKuBUvlTGgtkjO3N8D6mVZLNoRdJSrOl0JakSCSuPMwONxvampg035RfiQ6AACmFmalpBEBMr76",
-	"B3yOlbRCWvjIV6vMYf3RbwY29GnHo6MBCe87kTtcYA1qpwSr48GAGcttbmDDfhNbNhb1vufJa/F7Lozd",
-	"spmVVtNMLP/Lb8oRGH7UWhGFahErnZj3w+Or/kyp3uh9iPdswQ2TisUqy5eSzZTq965uoh4ttzc6HQyi",
-	"nk0tjNp7JQUwpyVwrw88SxPiJDQXU3Gc+305vFpYuzKjoyOrVGb6qbCzvtLzo4VdZkd6Fj8ZDgf/YUQM",
-	"oxwOv+l/0x8CCu52Nv8sFnBJYHgmLE8z03VamsDJ1hyOAJffZxNa+4Qt+cowweMFU7OZkAng6FIAtgKH",
-	"BLReCmP4XJgtx31Cxz1VyYaZBV+JKn4TTS9FknIGAGJdZ7kzljzNUiHtUy0SYOw8e0DUrw/dBdYYn2Nx",
-	"8eBnIQfHQx9wf27Erm058thrM8Cx4Cs3NOFByAC3bvH5cmUd76ou55mSos/eesRKDRPw6J2Whm82F0aY",
-	"iXLGLNQaOQI8tHXBL9T0Ac/jhZp2ncVvavpZkOqlsj+oXCZ347AJspsqcxFJwVcTJQCMlomPqbG9kKOe",
-	"lhz1pbKM1nB3nvnN7jxzN04JQj1hWhiV61jUdnL7SVjx0bLH1bcO2jjh6eC0jp8O3nuSzlulfuZy4wSm",
-	"2eM8HwxsSrEllxuPCKbP3oGqzw2p/tywCdoIh2gkTJjhGxPBliXYAWQEwB7rNsVhYVS0LdA9fRSYHzdd",
-	"OtxrbgXL0iXIMoAsnE14Ityz8oWSKteGnR4/wXMJ1sHWuOCF2LBYkbbceSi/SDA4lE7/JZIvcSLAL9Gk",
-	"YVZdC5Spy9SYVM4jL/8ZGiWr1OFXAPt3794d1i2qbQdQN8BuujVppz+fDoYO+RENWH1GRkPfizIKvhBo",
-	"x035ci69JosKOEiv7x6ZUMFbiykzQn9IY2Eitk7tAjUiLcDQQk6EWlHAHHmWqbVInqklT6UBnXO9Xvfd",
-	"A/1YLXtXkX/o4hIfGB6f9E+/6X/bHxwdnwY/v3ET90bvr+qH/E5MTWoF40mihTEsXoj42uBS4FTNK3jo",
-	"eHAyOBwMDwfDt4PBCP/fH9D//k8vQgtz1GsxScFU4h89U7kU+uLyUuhnfNMbDUErzo3QzgBbiykw4ZVW",
-	"K6FtStZIHQZNuY4/4OkC8Jd8w6YCrPEEzaMzBgxlya+FYcBKHH0emjQR3u5IrViaFkM96sk8y/gUToNs",
-	"VfcA15pv4PcQ+PWVvcmnEkywrpU9yMzluTamd7+0zg/Yd7/5K5PV53634LaYNzVAETBbx5jlpAHCNYck",
-	"nolDGqtWhq2Vvk7lHEYuzPOEW3FoU3Q03DrddZfDZXdnS2PMLmRvm2apjC1kHVNSsIvLggrhuABtiVMU",
-	"wJSMs4RvKpv2PomODQd+iZLa2tYDv/qZHhmWG+cy4dbqdJqDYmbVDgd5Ezp53iOYr4qH1PQ3EVtYDLHS",
-	"X1ZJq7PtpVgz0g4RfxiXoaugokLezszYYy2kWIvkoMnWhp1srcGM7oL0D4PkZwxgjoCQ4oPQd0f6PwhB",
-	"wwUr0phacbbwow3+QPxt4msVOTvVjm8C34Sa4ecc8Tc0l8gtR16K5VRoE9iFfGNYzCUw4njB5XxP10Sr",
-	"3vEKNB6vd+KqUgO00mcTI2ItrJnA8vA8UsmyFDTrKg3RyxdJb9Q7mR3HT/jfxOGU23hxKGzWqysML9P5",
-	"wmYb9vztT2CS0Ry9EUzQIJly5E+dfo9HhqVJxOZCCs3hlKYbUqBa6Wc3InTg2EP4FPvYulD3VARKvBY4",
-	"FZdmLTSLudYpyVvQOrI1nHUD6F7i3iZib0NB8oypGeNuSXjEdWtEbtiLN69eghqaEynEsVjZ2/TdkHsX",
-	"B9jGwp+iw5MUtSRJYZE8u6wgQIPim1RdBffPhRPRuVPRPe78h+jxi1Ui+uxp+SswIxsv2OR/3vPDf13B",
-	"fwaHT369+ut/TtjjVyshQXKc9AdAegCjWEljNU/lWC75CtiFIWNa5xmCCWwKkTA8YrAdUIoQYhI8yNgG",
-	"dV5oc0COpaXgMpVzzxhglcadyliWxzIqjAOvXeRGGDYgXom7gbGHJPXYSqdKp3bDHg/QKRCxoYsARKDQ",
-	"GiGW5uAMsW9TzDuWFPtSK/47HDzBGsclDHCr26icJQrx5lqqdX8sq3wBQyfEcAdRL+PBH35dvdFwd/45",
-	"HI4cY6yAqjhV04bFHuLL3Nhyn0vGTW1/ZhfvZwsLDcJXM6BXp3bUeWSJ6zuDBYzcTFhYxYxnRkS9VK5y",
-	"6yneGT4G5/jVreLXIQbJYqWTpyoHW3/Q5KrlWra6n91j1ZU0+JvOBVMyJm7mXW+pYf4ddGu4z8XvjpSq",
-	"gsyhwVSpTHAJ87r9ts7p1Dp8xI8bMQSU/03lNviRLXkigAi5d2c2J/Tqwc7BxBqw27g/0Rtgq4sDAUu3",
-	"VQd3yOe+Pa1pNnWeV+OxLjLqT9VDrbqy8AzbePHWIG2B4xSgZRcWeJy2hrQ3zsCa1IcxN4JlwlrgLjNF",
-	"NiYAvPGziViSzlPHCHOZCG1ipUWVatpQe8XhfVhUg1u3iXu3rddwmtsod8pNGnvSjdBnmBon6SpUvJUi",
-	"M0UetcCFzFdpH6Y5/K4fq35+7bHnqGVvXQTdQsB3J8c/CaGVoGojmV9e/+S5ezd3LWgm12nb2e9Ny+10",
-	"5ampBHqw+qudhde3o4pSD4NHDqaoI/jRa0EhP1PVeb+LqOoyjX/m+to0DrSCH+0YTzheYXfDwWAw3Bs9",
-	"rWJLrq8rGLodPe/AY/NVpnhCoLoPd92Hib5Q0zY285ua1tGXuaAamhipTM1CJOTZnxRTnFu0vFZaGCFt",
-	"hJoNWgSALyQ9Z0qLsZyYfLpMrXvlcf/l87eFr5gZIRM2gXOqeSomnnhzCQdg06U4aKhwwWLQ33FMbtzj",
-	"t4OT0eDJ6HQYunGFsekSVN8fcEdvU2Rnt7yEWOhQFrHnqZKWx/C5t9z8GtNfVW6I7/yQZsJxzKO3CrXi",
-	"I/d0PzYfSn7qBmTPRCy4EQl7Cvo4OxkeAyoQ6woX8Aq/6Zj+V3oeVkGf/DKcWVZNzfqZf3Szn89hKRgn",
-	"XAkdg13uQOtc2WA0pMamcZgxUlKYD10eR73gtJvgPR0NvgnBu1b6epap9csKLDwoEBJb5Mu53eJmAvT1",
-	"uOscNkr7zLoqTq4XKZhGlulcmrt7n1oRbOv6UrCTViIm741b7t0X0EDWLrt1u98hsFKJCZtMWS/w/InB",
-	"enlV8eq18JwaLTS5zwxBTyDhcQyM7JEhK5J+41pwcuxjWs4qtzt5PHYRry/U1KvJTTq7N+yc1tEFvFC8",
-	"LFSG+UQuZpZn5E9pQLNJ0w+7TDxThPpaA3XIW0+mdZlVLnPHFToR9Miwcrj22eoMqy29dsZ1QXULbthc",
-	"gZKo1ZINYNfDwaBKdioH5CpmIwHeu6kzwo69NTbzQzrPtYtXFUigxUppayLQRdsJqNvX4DIpyPcFLxnA",
-	"sXJx7QH8u7jMSub+qfOEXI4G+a4IQ4rsDr+Acr3mDBF9pVWSY2yYWcGXbJ5+cB7Gwus+lh5YpJKstAK4",
-	"PAIqmQktwJAgP5X3M/2ei1wkERsCL5cYyj8utdeInbAZTzORkCpxm/9uN/gXoM/bwb77quBIlMzI11Xf",
-	"4iMAsPwgJKxi+4GFInirAFpzw4qnOwVPg1KrYrsNL0pO52byonV7OM0ZNZXxq/sp0LFDw+1yEcAaCvfA",
-	"km8Y6k6pZGbFQRGd5pZJJUXh4VxwzWNgOkUuSCqJ75Ef8/ERG7G/sv9m4x4b54PBSUz/CPa/qAJPeXxt",
-	"Mm4WB1WvwXZ9L3Qg/M/R6K//Pe7R4DT2/47H4/HVf7U6E16oaYcjgYh0RyfCLl6CF2p65Pbxl+OB38lf",
-	"jge4l78cD9xudlJxPXsZ/hG6486GfYtV9EBGfaB17MVZ2WMjBJu8UNM+fTs56O/Aw/6f5QfdzPu46uzY",
-	"OYvwpVh3pkgxKdb3COKDqWkoIorjk1a7JbvoTxS/3x1PKlvs9ubhFEUuESaXrfhcGKa5XWAYnEsfn2r3",
-	"yGzLfgF9L9aCW3EWhGWdogv7aM+IIf9HJmYWVOY/XX7MNp/RZ8wtCIk1HLhNOr8U6x1i/khIYdi/z94I",
-	"mZR6UfA8BTbTxAUsMXqN5OxdvEWkvZMcw3j/HWmqEY6/N5i2hPMAOhXX6ANE8vbw7Jch8Sx7NeuN3u8Y",
-	"pGskZp5blgluLKI+jdsnNA4tqeHDOcr92jtA3u0cBX6B8aQapL+0a3AHX96dVKSdvUh7RCHv5l+yrtSA",
-	"UkGKKG0D/T+X14kqXyt+p/tqfA/iGrn0g3j70zkQzvzfwALp5XaXyT76mgJVDc0FqvrwXPVRw4J39Lu1",
-	"2vY25a6NOmup/J1wI52pkUL2+oen7MnpN38rEuR95iXN0Ge/yGup1rKiD16LlW3IjT9TOU9dUNHaWmXU",
-	"GqTTWmOB+SI1GEvp7+ZPNpbLuJWCfnl9wVKU4jMsUseRXYGnjHcbf5v5g5XtoV/pbknBDu7N9ZuF0paZ",
-	"fLnkush3vE5B0Zh5TNlpE/TFLgC6y/g3LfTwGqMvd+XM9PY/gVE0OcsrKVyIMgJl0GWFlclofXbu//Sa",
-	"sE+/7HdmV/VecAmEXmogvTfLFKvn75VoFaQJ0prZYy4dVbeuPmIm5hn3bDNi3Bf8+Ke04BhngA0d7FYm",
-	"CN/P1aFb+5Kv3tPZXQEW6hmPxaeb8tS+z1R83UQXgDv5mGHR8Azuy5KZMIwGg4EPHdfgjA+/JPc0aHZF",
-	"aO79nc6g9pJayOpLz5SovHJ8c9VgRpUltdE2PvDIuB33GQKF+O5Kq1gYQwYZN7ErtPYtD7Q4zPG8eBFT",
-	"/yD0WqcWXcfc0tj7WkidqPZk5OYxpALCkQzYY5/zXOY5HqAJAnbbgn8QbM5X2xP2imPaBh/3UOQ1FaUT",
-	"MtSovssqNg0g1mfnIb5USmBuZwjOfr2gN4aDwaBeF1OT3uEpl/u56uRXxHGAacmNsxxu462dTxThmM4n",
-	"Cl9A0/BwYKUCNudyCIwQ9s9Sh8JgiVOkIo8JEXODYx8Wz/pu4VVhoGY3f1OVr9SYSWdrg50ts3p9ZPSp",
-	"RsVlf4guKdNdYLW1oKr3s+uTANy53kuhVppUa00xadFmmxKyceSXNcWPnExB+eKMp1muhatcDFs+rGBp",
-	"O3d9aG2vQZzzfVE4Tbm+lNTdyBL80r01bqhYIAfu/gb7/+AeFM/t4rhFbp3D980WD4Y8d95QoPpa8tj1",
-	"2Vv4yxkp8Bo3bHLuKoFxTyNGrYZcXAXfpvgHIgAYC0H9RelNMlQerFa06O8BxOerFIg+Ae5vrCaYUXwG",
-	"DgAoj8VIzejJBGyC6X7RWRgAye2iGgGJlZQitkf4cAUJCVIIyFTOlC9s5rEtkaFHluaPisHZXKeADimG",
-	"o8AwjHp5ZfZ5ahf5tB+r5RExCvcS/dVmXks+F4w7e9bZt+QjQ8857RrERwsMsKWOKzxHdYhikZSUMJZj",
-	"iRIKX4SDGDlfajNlD2mJbEbne4lc2pvLcyiyjauajwlUn7FEWRZRRl5aJuKVntFmbh3lozl5jR4cOPIw",
-	"BMFtlw07ltM8zSyyiMA5ELGVyrIieJFLm2awHJdg1AIvWoqa4V6rCagExucfhC66ARQFNlx20MLEEVFR",
-	"f+VILyQtxu1YTnZE2gl73EK2c80ReEBEbOIpaHKASyZ8WuXTDDfNQBgQQZF7nmKobMnjRSrFIUADRHPo",
-	"se2zt4sgV5SKUQxbky9VGdKrTFlTcsYEAmqlUsoh2LBMgIqlVq5kn+trV/XLJnVROmIgSqnzFIC2KaUn",
-	"Ywn4IignmVsqY8P1pIbhcyIhje/ZoSy0QQzOex9VmZYAlK55bCM2SVRsjvzf/WUy8Vqco17U71bKpFbp",
-	"zUGf/ZQCutNmy+W5fc21WLFDyQ7Ph6y+R8ZX6RFAg6/S/oYvswke1lNXWWIWKs8S0BSpFp/xKVhtDuJi",
-	"QymY2ERAZQKOv/GEFrFIPwgqC0M8c8fh0hXGsoQ3lxt2/PEjFhrlMWimkcuiJycLqlSVyNtcKu0TMrI0",
-	"FtKIgFOer3i8EIfH/UGDL67X6z7Hn1GuuXfN0U8XT5+/fPMc3yldAI7n1iQBiJXjbxkiOvIE9rRghOeX",
-	"F72o90FoQ3x12B/QiA7YvVHvpD/on1DYfoEy56gMEM7bHPivhc21NA6pfVcF534omM0OXRZAEBb0h8WN",
-	"NPOPwv5E/qdK47PjwWCvRjw7WQ6++VnDUmiIpOdbtotC93Qw7Jqt2MdRpWEIvHT85PaX6q1fUMMht09v",
-	"1ANY1bzAbpUghy2fY+cJt9Gr2woXgwPZucfQSpkWPHmKQtWEleEMI7CTa7GZ+EqyefpBSDReUlPGMqPb",
-	"g5ld2EPTuu2SvSeM/V4lmwdr41QG0buaC4m1C0QGiRfVxoo37di9HRGK3n+Ibju8EHTY+4IY+rRQrxwi",
-	"tOAlvOH2d/TpWmxuCKHa0yGf4fdF74w+O5cFdwbqpDy808FpF5LQAN9vPI7sexC+j9mdgTo4vf2lonXX",
-	"w5wC7Xn7KezDHart1o4HA19pvXMyylbxAizBc9v2bjx7n/qPwt79yKu095Wc+Y/ChoD8o+RBECHs8OGU",
-	"jxyV3XVvrqJea5UcVVqZIMEj+D1iPjUkokZXG0TNhKdZaZxQh4u9MYYmLpHm4WVJpctKhzihLcuy48rX",
-	"LE6+ABUQdB+M80VlkxHPA2mUIhy/Fx+sC76jak+to08JfkCBeGfKilrbQuPAWDIBU9Ycl7VmZl3Nq2mQ",
-	"e/Sv7iL68yQxjAeLLKnfQcj9BpKgFBM8zMqpPsimIlbYwKHeZmws0bUUpgSSm8Kn6LG32GwCldaCqWD3",
-	"0G6eguZgG1c5T5Lz8Izvr4L8+9IuAqqCBpjP8mdRYrqI9+LSHH2SwgIy3Rx9WmkxSz9+BhJ2U/i0yxoJ",
-	"l+0GJ2fODUMrmbBpxuV1xDh7evHsNTN5vEAndqVB4YQ9BqULSwCYq1E6FCbmK5EcdHWRpwXdp5/99vJj",
-	"v+NpauvbPT6dnNHGXKWvexaNTTI0U0kbBruyYwcEoa0bCEscBodPrj4NopObloqG7bwNEwCwC2G50qPi",
-	"gFoZXplgK+7Gk27lSBeXl7+8/f8M6XaG5E7uXgzJlWA1mM9uijbwnrZs5K1mVdVR1HSf17qS1fpkwduZ",
-	"a5BcxaP6Qv5IJ16zjfuu7rzG/v/kjr0wqTz07jUg8CX8fC1t8rHkceJ7lE0qPr4iDZPyTnJjXc8FjH6d",
-	"VZLh4QcMtIrULqi94nb0o0V9Pv/frjcHgNFWNKcLg0gPY8G13I3wtboGQ9T+gzG7jZEefUqTm1u5KSbd",
-	"NLE+EL9psk36tnDN7zcXSe8hceErc1V9QTxoeK62NJosmVqHGpkm97GJASWDEppbkRDbl1ZlFzAcf88Q",
-	"6v6+/CjV1ULaPrvE2PdCZQkbDgbFaxEzSluRjCXPVgs+FTaNeZZtfLI+hUWRP/v0B7ryCAxyf9GGtr7c",
-	"DYZOSQPJnIF+xjg9uOIk68ZSSDwuLp1ahBK8zyapjLM8ERdylVuKhvuvqJ3MhMULpQyGeLHErpLKQX3Q",
-	"KIlhLMsvtfAlxOw5jxdMSKtB4Z74KtuJX7IrrAWDKCypZY8n7px+ReJ9yZdictBm+7vHSsVoP0sQb9Rq",
-	"GkfvOnaL5iuCJ+mzZ3RblUGjQuei646tEMbtd221Zyje1pNrlvF5/XIMAGRwvxa6bN2lWrsGELpgUctV",
-	"YY99Ld1vamoO7gcb17voTw+cqzsp3kX23/sv1orvKtpX/Q9aENYzgG+3A14FzLPke0Xa+mDgmWDZ4uTr",
-	"0rDQiih3Bkx4JbS7b0+ykLNTdnYgdL0E2iJrjwo8bnjISwR2139Mi4RkPI6a860iB5iQ9UZ94cqjlnXj",
-	"cJTF5S7eg/d3bOl3m2kjxToCptFewMde1ThO0H0Vh6BexWckgoELUW20XYhln9IRy7TaqWC5TH/PhcvH",
-	"7+ic3GcTl5OIIsprGu6llh7NY/nYwCSSL1M5x17KB+j7l0UD4qB98zmbcrw7JsmJTQgv8vGHsPcz9ZB3",
-	"i2GpGUstfqOOYKh3nA4GW+Th57bUbrkDreCvfv1OicJoW1mf+QC2Wnm929dqolWQfi828Td/H5B3cfkM",
-	"9p2RjFoylmm49XvoKqG3aB/3vRdSn2Cem50caNX7VKNyVYXuaZ0OW+vpWmYNszKjufpS0acztCIRBFvs",
-	"yFK3JA209wAI+hXZjbyjie1+ouyPSnioFJZ3RQiCJrLtQqdAlAgQw5dnbmnTyl6B8Gm2Ch9Ld+MFtivx",
-	"TYUjd9Vts5E44zMr9JrrhFJwqtp2xFwtEs+04MkmWGa7ZGDnPvV7CSpBZhSjhxj3xTPYG3ZCuc1JOpsh",
-	"+/BJ5EUSPvUgJFt3LE9Jcyu9ks6TbYR0oRc4O6LCLdLJJ4C8LC9HfmgZVe0m3CWmOs+VDqpsajthhsIS",
-	"3pj5akXXF2AmQHXdnZv3YiffjQhhAxT2roRth4nvYFEvaX7uWrAG3Xw+CYg1OVvEIE/Kypcpj68jFi9S",
-	"Mcs2RJPNZuXIL1D0+daVZVPbmtvCcSLgHGNplaq6psIaYtiuqxvFmyoKC6DFHdXwMrHCyTSWoZdpq9cG",
-	"Pt3Ra3N/Y3z/Ouj97eidq2i3GtFFxW+l9DtqO69tRaeDUXktU0Ao3KBuWLUjdxXT/86c6zWW/Qd6UHEO",
-	"RDbect6Lh8EpSOWidHgU3pw22LGAJ0BJWEhDfazWC5UFKhR7vOJ2EVVdA+QYTv8lIsKCiM4Tj/Lgj1K5",
-	"gLe25ZkCGyaP+q69DFh40bw34LfobSPGx7K8jMC/2XrNA9r1rYyfl7YBLNb9eIplU+VlIhbv1cQ7e0nC",
-	"GOfmpj0BrKm9R0qaH/Bo+sl3K6DXvHaJ/gN8YCydEMNLfastDERDrPme5XgPCYk4f0cSqnuHxtUl83Jl",
-	"hs9Efyxfe8Lv7qwQrthVMVa6DVDmD4DIfY0vjJhZZXjlaMb1XIylL+yUVvkqTjQ6aZ/Y1Bd2Sg0MFLsW",
-	"YhVM4twGHivgHL4P1uU98nQRkm/b3Gi4cFbGPXzh+MQxuTgTXJvyiPrsZ4U3nIEQq6BkhP6qObfpB1ED",
-	"TtFmxLrqQFDti44jqLsXjzg/EfdmOEZnGq2CcOnteFqtRHfDIcTqdeiPgzSusWyUzB9sVdDh1KgnyefR",
-	"z8OuJ113MAdALvSyoIC2QLqd9fGuOUB7mgohmbFYcniXK/PDhqwBu73T/fj/3mnjyBCAvxYywB+q95ve",
-	"1SH2ZFRBmoIjIM0AJ/Apf5FjB8SRosKNRu6zgsxLApdKHroGQo6Q/SUkJC6ImgspsjXxlVCCmEvMV1HJ",
-	"5ymcCpzP+5LL++3L5RUSUOmGUbCrbx4MFNfZcK8oOHrZvROiaLcb7RkKp04CVMevRSykZaiKbwl9T3yV",
-	"/gRlhAmc/mpG0to9cMYmWOL/jFsq8B7LiZAJ/YnypXy12AHJNm5Bo0tV0sYaX6jpA0eZX7WsAxNUU1Ps",
-	"pitw6n+vxEwb/VZuaXQcBEN31BB32QInvWtGKQpBX7m2fRRHVdnIbl2Dd9+dJ6LXPzxlJycnT1gxLtXC",
-	"3jU23r19p5vdun+HmV/D7u9vb/97tZDf3xfgOvHfL55OzLMSS3c9o0tG+lWG00sSoi1WQ9ONPQaaAUiy",
-	"7dF0TxW3h9O7iKS81y8Qyo3Y+5bYemMDnyG0/oaut9y3uQ1r7W2D6WFBy99JEAFXs7EMu/I+MkHLXtO8",
-	"A8p3a6m6gL1hX2g0hLxsUsrOCd5WHNz1427ZwN7LqCZRz0a/WN/cd+JvFd6tpW9/LF+4i0DIqKwkC2yY",
-	"u0AZLwYJbgAhvzIeeutVIJPuu0CcalLeBnLmbxxBvw3pqX32A95HWjQYmm6w4RDse/JCTYPsuEpk0x9L",
-	"FOioY6l0p//EGamtgeNWQ7RDQ6KwNtDjZ0s9gME7LMZ6U+4HCNK8UNOvLrfgTVeHq51Z5vBkxNaLNF5U",
-	"OvJ4cBKjBHqpleYGpopPSNgjYAKSf490geZFLGfUjCvFQN2sQjjE8+ZaGKxrvf0Ky7Hc4Q7L6nWBfTap",
-	"3hZXYZjV29SCfAdipK6RmoMzJ8NnW7ZCp4Vyj1yFANm/qjyFJirUMX2XLHQahboZl8KgeSVU5EnDSa9a",
-	"DacnihW3i65yzjLu3Z7HvlPT+JursCkjbsq3Y3xf9ji8Qj2VCq5bNu6iEIU+ALa6XRhmUsuSVIvYZpvC",
-	"wyzYQhkKShQlkq4NFqMKy36jGVddwUe92Z1NfTEX1bilVb4vYOkgioKU8+BJkMNoh5EfhZwQnqbojpKg",
-	"wyJmrjWMuRfwvs4rWhMpRkVNlfogdMd9AyaYA0VUY3zfP2qXLl4RW2KzRmCoWuXzBVmS55cXwTRFm602",
-	"bK4UtRGA1NRStTe22SRtrzFoswbr6ub/BgAA//8=",
+	"7H37chs3sveroOacU5Fyhlcp2Zj6Y0uxnKy9ie2ynXXVZ+qE4AxITjQEmAHGNNerd/+qu4G5Dy8y7TiO",
+	"trYcipwL0Gj8+oru916glislhTTaG733FoKHIsGPL4RJNpczIxL4KxQ6SKKViZT0Rt4/1JrFSs6ZUWzN",
+	"I8OmYqYSwUyyieSc8TmPpM8iybQIlAw1UwnjmnHJ/vHq1XMWciO6nu/pYCGWHB5vNivhjTxtkkjOvdtb",
+	"33v9+vVlahZCmijgRtTH8GohGM+viJRk+DwBg0q18Nnke8ETkUy2v+rW91Y84Uth7MQv5eaKG66FecqX",
+	"LS8O6YKvNJN8KbrsWWpWqXFfa8YTgb+EbLphZiGihP2mppqdzFTCxDu+XMWCTeiuXweTU59pxbjc4E0s",
+	"0ozHsVqLkC1EgqSK4M0rbhae70kcFv3H9xLxexolIvRGJklFcabLSP4k5NwsvNHAr87b9951YLjfdbjW",
+	"6dJN7qrzbe+qM+iPYNQ0miSNcUihCtKlkEaEDGYRJIIbWO1IlqauZLy5YIngIbKC+wEIgY8z/EbofK6c",
+	"xZHG5wCPAJWYXqi1hkm7EUZyJpJsire+d7mK/ik2/xSb5tW5fP6Y3YiNz0rUvvz+4VVnMDw77zz64cd/",
+	"dL759m/fTVpIeyM2d6fsre/t5B+cuprBjiiRz2frRRQs2EzB+mtchALdcSlKxFfyzuzx34mYeSPvv3o5",
+	"BPToV90rTgAm9JzPW2ay4nPBZLqciuQChzuLEm3o60izQTa631ORbPLhwQWlfRmKGU9jgxSdqWTJjTfy",
+	"ImnOhp4PBI+W6bJI7kgaMRfJTk6Gf4bEzjgEov0E3j9hXIYsMprZl8OSDHDzOpa7sHMDWs8StWSDhq2Q",
+	"b3sZ4j7fwry3sCR6paQWhDbIys/+CZ8DJY2QBj7y1Sq2sNb7TcOE3u+5dPRAArbWrVEcYIVq50QrbbhJ",
+	"NQtUiOuY0wN27vDdO/hSp0EgtPZx3hxEBeNs2D9n68gsVGoYZ1MVIgDCS+EWwAX8mdE4f/1RmO9hJ7P1",
+	"QkhcC3vljVRruRUFvufhC/F7KrSpEO/r3tfe6P2t/wFU/BePoxBvfJ6oaSyWV8LwKNa4G4qPXdHP/+se",
+	"b+EGPyaJIpGSiEAloX4zGF53Z0p5ozdFKcIWXDOpWKDidCnZTKmud33re7QE3ui83/c9Exl4qvdMCkDK",
+	"JYjbt9kgGb2LqSBIgUZAN7tPFsas9KjXM0rFuhsJM+uqZN5bmGXcS2bBg8Gg/19aBPCUzuCb7jfdAWyp",
+	"D6ZSI/cltFxszYGjcPhdNqGxT9iSrzQTPFgwNZsJifJjKWD3gUgH1lgKrflc6C3se9a76vyNWBh5Ty/4",
+	"qiK+CKeWIow4AyKxtvUsMj5K6FXMI8mevHz2FHhemYVI6C0qYVJJktxBIFaADEapLrtk5/0HCBKchSm9",
+	"xsL/UnBJCK9REMLnSLPzfn8718cquHlpFH7XhMhTuAB5aiqEZBov7bJXjiKRZmK5MhsfRh3wJIkEsJ9Z",
+	"kLwO4khIw6QQ4TY6n/euOg+2QgU7qUPFKUKFcXIDJT2wPgxs66wf4qgeJiIEfY/HRwTM6qPbmNcSJsgu",
+	"PCqIbp29FcdHnLR9YttcLTIdNkO3tFdO4wNuKwvTOwoPB5QlAWJfQxIENJWtJHwELE8ELE/3ClSoo++O",
+	"durg0+u0adwtF3fZKo8ATo8vEQ+Ug3d8aI0bL+WGEdDOeBSniSjbUOf9Mx8g1mff9PvwzxD+OTvtMtrW",
+	"oNoFUSisHVZekdhqz22ipLiIAuB0o3ARlS5p5WUWzyTPkm/YVDBLGBbSHP2KEHGzs4sFXIccsnWJn6jp",
+	"EbHgiZq24cBvavrpVUWwAUs7/Yma7rnLn6qHOUXK03lJI6i8sMteg4mN71UrkZA2BcKTs0ToNDZ+vuth",
+	"RJpFhkaFSgQ3ASLDj49eIWIYMMzg5mWkNfwA1i3I9tqi1mlJph8QzFKUMy2StyJhWkh4MQJRSZEZ9vuo",
+	"c8CzQEcB6g77A58N+0P7xzk7sahxipxqVwLGtBZxvIOc5geVyvAPR5OCVk37qKxQijATEaEivGbiXaSN",
+	"V9Siz3Mt+qkyjGZ2dz35m/315P20Y3IYJUKrNAlEZSY7VF67FY14Z9hJ+c7TJu33vH+ecZnTyCxQ1UQT",
+	"sdXBuu82xnql1M9cbqz5pr8YafVKKbYE2LOMqbvsNY8QANBfyjWboGO1g57VCdN8o30gv2Qm2ZDnFChX",
+	"dcR2Mk9s0wDt1b2Cz/a2zS/yAgyQOFpGzk1ZgZQM7RZKqjTR7Hz4ABmgMA4y1s1CbFiglsJn6wU3ApAq",
+	"k34nV52z06088IvkqVmoJPq3CL8cBoD5o9uZGXUj0IS0osB3Ji/K+HeryNrphaV+/fp1p+r13rbeVSf5",
+	"bbszbNjLFJrz/sDufeQ8Vn0ro8fvBoaLY4JCBqYFt1hdil9K58JCoxpsgO++0kVPyFpMUWxGgdA+SWpg",
+	"9URok0QI36i4FySK9bVfqSWPpPZGb7z1et21F3QDtfSufXfR4+d4wWB41j3/pvttt98bnhd+fmlf7I3e",
+	"XFdZ47WY6sgIxsMwAQEcLERwo3EowAv6GVw07J/1O/1Bpz941e+P8P/dPv3v/3k+OqZHXoMn2/O9JX/n",
+	"8PS5SB4/fy6SK77xRoN+3/dSLRLreV2LKUiuVQL6jonIDVmlQd1Kwh8yV55VblMtQvSLkrK3RN8+4J0F",
+	"kY4G3ds6HCMjlrohBON7Mo1jPoXVICe1vYAnCd8gx6gl3LwyG28047EG+CguSF3Xm0ph2kf70UaTr39t",
+	"SPaXxjEBlx5/TKUBVMfzesFN0TE7UwmMoOU9diDwornqwJcdfROtOgofx+POSkUSBZQF9wJP199MsgPf",
+	"rI1aabZWyU0k5xeMT7WQxmcwDMCQSb+Pm6G4Hya48yWIGxhxFisgVAm5ER0TYexj92QaoXIAylS0FCQf",
+	"C4ZeROPuPn30iiWgPXZMEq1gOEsCGs7+DaB3MuwPaRcPX/XPRv3zUf+bbBefgojFR1iUQk7gsVZsnQA+",
+	"wCvgMZ0YUAIfTpGiVOqVCKJZJEIAPvEqWgp2gmYS1+yXVw/Ju9ZAMnJA4hOEwbllAccXPzxkZ2dnD/Bb",
+	"B/kao0xLIoDD763C/KYtFrd/HK7G822A1vSapdImU7oYLMLj5xnSAoEBmnK7DZleYnRyU2IiF3BqYR0X",
+	"dCpsBPoWxptjbNMI4Vf37q80S7WNkHFjkmiakoA83ha8LYb+3uD6XGfPUtPfRIBjJjn7yypsjLE/FWvn",
+	"t3AsVAgglYyy3ZIOWFWKtQhP6zJv0CrzapLqLqhWY607whPCUiv67Ik7n46ziwNWpPM3MnsWXe3/oYxf",
+	"j6OX2bUVsL8pxHvUDD+nyNGlcASGbynys5yKRBd8q3yjWcAlyONgweV8B9jVIgZNauozUKmdLYWjijTs",
+	"ni6baBEkwugJenRghSKJfqKqYko3Pw69kXc2GwYP+N9EZ8pNsOgIE3tV/fJpNF+YeMMevfrJ8z37Dm8E",
+	"L6htovzJ71sjHV9pFoU+mwspEm4olQX17fpaWa6wCiaR5/GVt7cOYql0fDUko8LWadqrwIx1vkAu9Vrk",
+	"AQCzEKDixmvglNqSObVtHz1tGwNTrBKEvR1Sk8sPhDYYXGDzpCUDa1fWQS4NsuVvEgkPMQxNVkEYRkTZ",
+	"5yX2qSHIPihRXoCfs2CvDXtTchDFeTEqG6hQdNnD/FdN7lY2+b83vPPva/in33nw6/XX/z1hJ89WQoJs",
+	"Ouv2YSsD1QIltUl4JMdyyVcAP5qcXy6jCYxgm2OFmg/KKWL0wEYP4GtywupTihItBZeYeUNAA6N0rtmx",
+	"zBdqlNmmTvHBGAKpYjQbePbAxoZXSaSSyGzYSR+deD4b2MwTH+wpLcRSn14gP26y944lJdWpFf8dWIGo",
+	"Ty525Ak7uo1KWaiQk26kWnfHsowzmLJDm7fvezEv/OHG5Y0G++PxYDCyQFsiVbaqja5sR/Flqk0+zyWo",
+	"tuX57RUqbYDkQtLeDHawVWy67JmMN2wCU55Q3CEGDVvJi0xSwFjJO4u8kkV2BFgrVdDOt8/edA0U3G1g",
+	"Gmi8+R5mhTkQsbiq8R2/2mn8OsDsrkAl4UOVSuON+nWYL2zlOH4280ZvdsTC7Q231/7WrEf7YGcvRElh",
+	"cbsH4HNh4jWETlLBlAxENQLs7kFXpf2c/W63flmQW7adKhULLvcdXotVbVemcbhWR66k9OGd7jdVyhRl",
+	"S06xSe5CbUcdqzx6AissuBQixC1BWYo5pG5LC23LfG1Uz0ts3Zg/idAIwGJTq5xtXkhcKAqpb8+3CqmD",
+	"SVuRp0jn673x8dveVec7F+9zGMOlUzqsmuF0jwasVIBYLlXYDWTHIsLyodWP0gNXSclChm8WNOKrVbzZ",
+	"B2Ob01sznLWc9diAnE2Mdi6SWK1F0gm4FiwWxoCEI0aicdZ+1j4Lo3lkhXEqQ5HoQCWirC03oeOKw/0w",
+	"qJrG0MR1dlovAB63SY8p11GQx/O5Rk0QF6BVkmB8Gd3jbr2tEHFxYtAK0jimWNvd5M5WGRIrinwUIp18",
+	"FXVhVp3vuoHqpjcuKajXQMo2EdQgcu6O6H9prM4XqAnwfnnxk1OjmtUYn/GpVnFqMD00ETE30VtUqA2l",
+	"/RLj4pNK6JgmUScRM5EIGYgjml5/TtnzgcA+KjkY4G7fDgbtC7c3KlE0t/SV1PJpanCqbkDo13FS4qho",
+	"D2xCGEamyT7o3+Yz/JknN7q2s0p7vBm1iN1Kon/Q7/cHB0OMUWzJk5sSymyBmLvpG+kqVjwk/bKmaRQd",
+	"atXjChUOK766qA83WeZP1LRJMv2mpjWb5lWeRzWLZKQXIqSg/SR7xaVBIWWliU/CBh6C+0y5Q11jOdHp",
+	"dBkZe8tJMXahMTVpS5imFHQ43SIhx3I/oVe1XQvTQVdyKfDyYHQ+KIZPhTbREmz+H5AmryIUajtuQj62",
+	"TI/891BJwwP47C03vwb0V1km4j0/RLGwcrP3SqE7oGev7gb6bS5V7QPZlQgE1yJkDxciuGFngyEwE0mh",
+	"4gBo57e8/le6HkZBn9wwrIeqfNjtZ/7Ovv1yDkPBpKaVSAIhzUNLWhtC1oabSJsoKB5pyPeoy7Ma+l6B",
+	"X+rkLQXDPN9bq+RmFqv10xItHCmQElu0jEuzxYMPG8Bxfzm26LewrErcUcYy068XUSxYZFiSUvrAfdTx",
+	"c4g6Nu7nrewQaSberURAUQfLHfcL+rksaA1r2zzQNeOtzbtMWoiOlXH6swMcWH9eNlbbF7ug+bXZGTnc",
+	"10X0DOGD1p0HAUj7rzR5iOk3nghOuSB4NGqVmu4n0cVJd3CTr1G1Lns+eEGsUdW2IkWlbaFiPARm87fS",
+	"mMItd1qiuiw87lSQmXApYfsZIXcu952nUpbgd5xFvvj54+4+oqrC0FQwYMaTDIYXXLO5Ans7UUvWB+oN",
+	"6NxbjsMqhWG0johU8g80uss6TQspa7T7IZqniU3lyng3ESuVGO27g+77EbNdciyEjfDBTRq2Sj7Y5sTd",
+	"OwQGt5Al1dsQo3Dmo2sZOzMp3aDyOegL3MOrRIUppmAyI/iSzaO3Nraa5S+MpSMo2TCrRAGtvgIAsD4K",
+	"dyjCxtN+T0UqQp8NQDeTmGc7zC1tn53hwSERkuWwT+Ry95pky5E2L8X+o4JlQm8uOjIqU8RAi3wrJIxi",
+	"+yKWo60fuCmK6vtWbWrNNcuu3qFF3WtNH0drOnCt/y0SlekFZdurabfnotkuuTOAPkqW2oHutsFZjxjm",
+	"2JGUHWfv2gIfQJ8s6AGMhcZ5JJle8UBo69CTIssdWPCEByB5s6MBkSQFgTIETnpsxL5mf2djj43Tfv8s",
+	"oP8I9h/klikPbnTM9eK0HAvZ7lAohkX+rzf6+u9jjx5Oz/7PeDweX/9vY4jkiZq2hEdILNwlNHKXYMc+",
+	"0YwnatqzhPifYd+R4n+GfSTG/wz7lhx7OWGcRBx8Cu/G3qGAuufvTxQG2GF6HKSDsBMtBJs8UdMufUvO",
+	"/cPzlO4l573k/CtIzmE5UlWORzUKxXL0aeupYbFuPb7FpFh/QA6553uRpvxSfD5RcMvJp88qfTwWM8NU",
+	"atgJ5o+fUkQG+Ko1lfxOzNHIsSW6tUfEcdzZQSk8Tbfic6FZwjF9wSy4dBmRhRnhTBAG7x4Y33GMBIQY",
+	"RjLFRSEp2YIb4k3j0RIaWk56V2DhtOvdXar9kUdTtgQXP1Z2fnWhs2IGR8Gu4qCawp5PxXqPjHtElmLS",
+	"fZe9FDLMrevC9ZSPE4U2vRezvxEDXYpHlufeik/FbPs7gkwt6317LsIeZNqS/ArUKUXkj5C2ekBS0NHy",
+	"UC8NiwXXBjcSPbdLm6LosxsUNM9D6hzWRKqfjb2F5O0xecArzHyrUPqPjifvEQC+k9Wyd+xm7wW5a1TH",
+	"FCts5jnCNfavreeR4jhUgDaL5BwZPffjbOemOFa84Ll7iPOAWjf3hfsba8vgzbqRtodozAqUZXQfZAlN",
+	"7jRFxYds9/7WaqwNm7o0mKadXan00HTAC0yQB+ff/K1a4YnRU7rs5zs4Nj6v6jZVqUZjaxRoaxBl6wSL",
+	"Qi8ijXbZMUOYkdSGy6BxV/7y4jGLUDOYYf1pHIAthSmDow5jm1cCa1uXnBJ92vCUeXJ6nIPG+4/VskOd",
+	"XnqhEsN0ulzyJDsxeROBsjRz3HxMotF9+6zbRxzGbcMuf4FJTHeVVXT3vwD+6nj5TAqbK+iDam1PleWH",
+	"2brs0v2ZSQd7HLTbejrLe8IlwFeuk3kvlxFWff6gg1qFg4c0ZnbCpcWxxtH7TAc85k4Y+IWCZ/Yq59+B",
+	"CZ0Wz+HuG8da8tUbWuJrXMYZD8T723zVsA5qnauA7hQahkFjKVSYlyEzbOD3+32Xw1mhM178lKLKoOtm",
+	"GW5v7rQGlZvUQpZvulKidMvw9rqGuKUhtdZ6/UrbGXcZEoVk8SpRgdDaOm50YAvqulLdieikmmpauuTW",
+	"tyJBV54GI9/Qs+9igTay2oORfY8mpRiWpM9O3Bns/JwkeQNBSC74W8HmfLU9HTlbpm30sRf5TndTSUhm",
+	"LxU0MspWaiSKddllkV9KlVl2A4I94P+Y7hj0+/3KMeCqTlJc5Xw+1614RYgDoCU31pbaVXHg/Y4sii1X",
+	"ZGnSdVPMkpXqL1kHUsEsY//KNUNMTLDqoe84wWf24dodf+nuxqpiUkTRbXlAfLwIJq0lrPe2VatFwfz3",
+	"lV2c1wFvkzLtdX/KjFMziGw9bEDnas3sStWVSgnySYOOXpeQtSV/XlF1yWVYqL5li7TawlvF0t4rGNre",
+	"1b0by6gTcr7JOyjgWWE6FF474fVH11C/pfIDKaD7S2xMgnNQPDWLYYPcuoTv60WmNflhnflDReXI/9pl",
+	"r+Ava3rBbVyzyaUtqodzGjHqgWKjx3g3RXmRAcAEKtSDyP1rmmriqRUN+nsg8eUqgk0fAvprYyulUhQa",
+	"FgB2HgtwN0dy3kXmhdf9ksTFKG1qFuUwbaCkFIHp4cUlJiRKISEjOVOuRiAPTM4MHtnePyoGa3MTATtE",
+	"GHQHc9f30tLb55FZpNNuoJY9Agp7E/3V5HCQfC4Ytxa+tfjJa4jBO5o1iI8GGthDOFjcEdUhyvGhPMax",
+	"HEuUUHgjLMTIerfrZ2dwL5EFab1Rvj1/YlMjsyOwZc1HF1SfsURZ5tPRmCg/EZN7nuuHXChh3spr9GnB",
+	"khdDW9y0WeZjOU2j2CBEFNwlPlupOM6CYqk0UQzDsXn6DfSioagZzrV8JI/I+OitSLKKm1myB5cte2Fi",
+	"N1FWD8ZuveLWYtyM5WRPpp2wk4ZtO084Eg82EZu4HTQ5xSETP63SaYyTLpQepmALZYqwJQ8WkRQdoAaI",
+	"5qIPu8teLQrnxaiYhcZKnLZENT4qr0lxwQQSCs0i0n1iASqWWtk6lTy5scXo2KQqSkcMRCl1TAHS1qX0",
+	"ZCyBXwQd8OSGyurgePISxaTxXXVkpg1i0oHz2uXpfrDTEx4Yn01CFeie+7u7DCdOi7O7F/W7ldKRUcnm",
+	"tMt+ioDdabL58Oy85olYsY5kncsBq86R8VXUA2rwVdTd8GU8wcVylcT1QqVxCJoilZJkfEo+PW7JiWeh",
+	"MBatYgHLX7siEYGI3goqNIN8ZpfDpgGOZU7vturZqcTWKKRSlQK4c4mtHjDRMY4CIbUoIOXligcL0Rl2",
+	"+zVcXK/XXY4/o1yz9+reT48fPnr68hHekzsULOZWJAGIleG3DBkdMYE9zIDw8vljz/feikQTrg66fXqi",
+	"JbY38s66/e4ZJSctUOb08hjyvCmk8UKYNJHaMrUrCmqdGRnY7FEkFARhtv+w2BK9+UdhfiInW6lhz7Df",
+	"P6jy+l6Wg2vaU7MUaiLp0Zbp7i7VPs10cXxBVuK1VBZ/v44NTdXbI4Rd6nAQV4pW1wy3YX9wT8jjEHJ4",
+	"T8jjEPK8jSwZBPTyFgO3vndOPLz9jlKha7hp+GD3TdUK6Uh22yFt173UAQQNEPLxeiMPoKwStrJLBmqy",
+	"4XOsa2xX/XpXpbICXu7n27v1vZXSDTD+EHVeXSwtyTCHZnIjNhOXsjuP3grJbEHpLPnD35390Qbu9Fo7",
+	"XXLHCG2+V+HmaG018jSotnr/Ym2zLtyx7Vq/vttm4bN9+bOWcjnIHnLD8NAbDt80e0yi0NztT7XPHmY2",
+	"nGXnht0Fd1ga9t7fiM0tbYvmo1NX+H1WN7rLLmWmAgLg0iGa8/55G6vTA7DJnncXdnKdk/blptL1wwOv",
+	"/zQAvN9rbO+TP4qTaN22c9IhOF1uQDXs97NTEnt5UW/97Xo4gLNTApqr7h/Mua43pPdlouAXy7k/ClNk",
+	"h0+lXxTSXFpc9vklvbyF8O217zWWiaIKN7qQHVn43Wcur9KnZh6kuoY8inNfFJVcPpjv6cU56x9fNymV",
+	"/W5RT2jKMi8Bfq+eHFc9+VPsZeKRo0khP6/U7eQRPSXLqjtIJlUVqV65j0nvfYgfUMG6Mz74jUXM8MF4",
+	"7B9eWYm2VRrItPUZp4d8QKvxNui6DEPNeGGQOYa5zvL0G0jlXGTzYnJt+UI2FYHCw0XV1i5jifGQ4lEH",
+	"8q3bUwJ4kDsRZMpl0EjN91qREX2YTdh4GYaXxTX+ElXae/zJ8QcXu8TKmFr7uSjFbQD0+LnuvZfCwIa4",
+	"7b1fJWIWvfsIMGRf4c6TVGAob1M1ubDxDxrJhE1jLm98xtnDx1cvmE6DBUaPS42tJuwElHg8YcxsjY+O",
+	"0AFfifC0BdLsgD4A0/ztBfjcjKeRqU53eD65oInZWnf2WnQjkQspkjThmUqWLTMgCm2dQPEEdb/z4Pp9",
+	"3z+7bTgwvR2f0c2JnarykfayBWoE7fzkkLgbru5E1cfPn//y6h5U/xqgarnvg0DV+vFrALqf2Qb42XS4",
+	"a6uroezGrsfeKy1WKm074G4XCijvhepAPmUEsN6Fft/IS23+91HBe+J+wkjhPXH/ktHD4lHbYgixxg5/",
+	"RDCxzlpUTmziOh9NSoHE7IAZ5Z6n2tgCyJgBd1E6Igw/YLKliMyCKiFslyI0qI8XZKzvv/ZwY9byqphI",
+	"dhy3XnUYB2iCbbcO737rfUyyMSZZ3LSfeM82aXq991F4u1PdwyMF9f1csHGicJuJ06DWfb95HHp/RS7/",
+	"4mNOfyCH10JQW1oO5oKoxQsRhR/iFobNVigGsXN7YRvMsvIFQsK1lkDXkSukESXlMm9d9hxzlhcqDtmg",
+	"389u85lWiRHhWPJ4teBTYaKAx/HGHR23ildSOLCHfuNBl13axpwLeIAtOgOPjsj4i62P+oJxunDFST8Z",
+	"SyHDktqGemGXTSIZxGkoHstVaiiL2X1F1fQnLFgopTE1FwvdVHqIwB2UfD6WpZYbrsDdIx4smJAm2cDy",
+	"uhJuEzdkW7UtMuV6bexkYtfpV4Slp3wpMEe8hmL2stwmPcyRCGvU4EN83TJb1JmRPGGXXdHG1OiTSlKR",
+	"sezvqUg2BZ4t0Ngrcmu2s5tPlu3qpzKL+bzcG4XqyeLr6SQQxl7pLXvnM7TRonLGgJ24qjC/qak+/TDa",
+	"2NYNnz1xru/k88hObb35w/pRXfuH2q+Ftl/Vk5u7DdlnBfDMcS87btzvOxDMykKjHYLWJVYIxUaXzSUw",
+	"t5m/vWz9DzeBAUhXIqFxR5IV0dmejC3xE6haVaP5YrfBDI8/gqvnnqfueeoQnhre89Q9Tx2Zp+69CVVf",
+	"YM5Du1epYIY5m2SL9ZVzTC1tKFdptL+Vp/KFzSwDJmS4hb/8Ju6Cx9F5TLJLKoV1P8hBKcXaBzWyuThZ",
+	"rblfoa8xPoJ2ni3Vit0RsYqkWYhllw4W5wfkp4KlMvo9FbayRksP9S6b2NPFk1LdV7qpoVv7WJ5oeInk",
+	"y0jOsa/gKSZEyawVeaGR+yWb8pCphIUpAbJwRiD+UOwCrxImVdZjOtJjmYjfqGcTWqLn/f4WC+lj+1sd",
+	"D7e5WZ3G7cZvzWpMpMxrzx3B42oHcoALqnLH8OA77oGw0a1a2rwHwd3fCOrOs7i5q6mx92ahbo15YQCH",
+	"gVeuv24xr9I/JK/JqTXv4T23e0Xly61d/XxUmVfFWNlb6bub1zFgeY2F8k1ZC8+i5xdJsMX3m3tNyLfi",
+	"fbEb7Yv27PKWrseHqRaf7GyB3JTqmLZlgRVa5TbrARnP+8DjrkTelma01GajUPPUPmgsAy5REdCk4mM1",
+	"DwKLyBS1iwWXcxD6MyOSNU9COrZTdon5zBZ64nEieLgpDLNZWLNLV1cjaxpAFzHuKhNhB9wJFY4Io9kM",
+	"kdBV6MgqnFBPOHJIj+U5mS15uNdm+mghbXodLB8ByhaFwR23sPhw2FpXF/pjKB3ljsttekcrV9Ay541/",
+	"J0xT0pfzV97rIn+9FEDAnvYu3Qfh6ncj2raFjeyiHtuYEu/BupFkkti6uDX0+HgqDZZ92qLX8DAvrjTl",
+	"wY3PgkUkZvGGkIlXcZFQE3UZ1+Qwbz9cibBYPAb8HEujVDmKVixTCdO1pQlBAuSmaUPkrBYQY1k8bCyL",
+	"AbGtASb4dMcA04fHDQ4vtXm4Ky0v1HiI32zLethmhRizjP4tmjqNZUIqFhzU5cjk8s2q/tuqH/ZJeamO",
+	"hWs0CepuEEzch6FUfB7IWZZJ8t6D2AfelV6ap0JTwDMrNx0oqU3CI5kN9bOJCdzzy1+bX4b3/HLPL1+C",
+	"L/9PoTa+wLLeBWs8q6xMK+/86QcpkMB8UtkMXOQcx9gaK5LzENQYLJRHnXvWCxUXDHl2suJm4ZcDBtlm",
+	"8WkL+cTGyMGnn9DwB922qbYAqMGUfLVvuXLEAKdqOs/+Fu/BiPFx9lPeQ4J66lU0V3T4NyrePHe2wWDt",
+	"j+dYGfEyu9/wG6HZksuN1fC1zYiiOQG5qdB/RP4HgA/6yRUkp9ucjwMDC3jBWFojgs8BH0pVykXNrGBT",
+	"MVOJYKmkAt/c2BegoyARHW1LD/N8ZJrPRHcsXzjIay+eXhyxLVRaKihOZwyBRPZrvGHE9CqOAK9inszF",
+	"WLrardIoV6gVvbg0T+yHDTOlGuWK3QixKrzExhMcV8A6fF8Yl0vewgCMdg3WazXVL3LQdLWhJxbeA5Ag",
+	"Ol+iLvsZSGoWYESUWNLHQNaceoyWiZN1EjC2ACjAfNZUAD1I2SU2gMSdXxsT+WotT3DozXxaLjZtH4cU",
+	"q5aaPikcGB3LWlXs061uIlg1ajvwOXqJim0RWnxExSXKrOpChd2MZY/kFcLBvDQqIRG3l1+ods/wDvfc",
+	"C/kPq/mB+ARwn4kkxyUuvnvXgNeDUYkLM4DCLQzA5M46+xadCCD9LExG4bEMdXK8kUp2bMsSiyuueyxJ",
+	"LwKXTKhtPfFPagZhXcBXfi52KBEYgNjFvHW2k/LhZQJZJTUf0b45BLe+17Pd5Q7K38ZsAOeZz3oM+wcm",
+	"cVPtcqocnogADAu0nLYkbU9cXfAJiixdSE5QM1Ie7AUXbIJFxa+4oZLSYzkRMqQ/Udzlt2YzIFHLDeiY",
+	"kQqbkPqJmh45P/pZwzjwZH6ks9m0pfy630vZvrUODzs69BbSePfUWfeZAic1cEbJ9YV2XU3zyJaqNJE9",
+	"2tUeNDu3ibLOztlzqbznXbO626dvVcWd87ec+WeY/Ye7X7+szvqHu26eqOmHZ1gSeJayK20X4BxIj5dg",
+	"6djpwzIsG4bof6554PdMes+kn5xJh/dMes+knzuT3idoVjPVc62PeGnHShWMWTC+tieqO37ZnaneptdZ",
+	"my20NfDDZvY7hNU+Qtb6SzAA9MEdoFhjAyg8i1voFD4pJJer2VgWm3l/pQudvsn3kNnR1Hyaur+Uk1ic",
+	"azwzwi1KTHJzbzKW+NbsG1oratmOlj01NnWDdT3BJ/Y6vl8n8O5YPlFTd09SycPfuNCX4ZFkwYInPIDB",
+	"2cwYXHTsWQPvwWfSg04mPTZiX7O/s7FnG7vRfwT7j7Wmpzy4wbJ9pxdMr3hgX29dK132g4pp9agL13SD",
+	"Xblg3pMnalo4ilxKtnXL4hfcKmOpktYIhHXzNuYyN7pyW4x6yrSG/fjRsvrh4S1e02ov/yM4Rp+o6QGp",
+	"coWrhwddfS8NCtLgZVsbu70hf3A2YutFFCxKbbccOxDQw36vlDIueAddjv8BKWugIh6Qgf+bmlZypC+o",
+	"416EKZ+z0sYnzJ4nQmMdYKBMlOes2SKaWQTx0kzGEiP5ghoDom4Fb6IzCMZ5VCYF9XPSZRPygDYCPvlG",
+	"Ad5dwcssY7nQLdHSmZOvcdsBgFan4Aek/3+2m/ULT/mvs3J1p+5TcoWeQkdac2GMhoKVvCQgfbe1rfZQ",
+	"qXfrNvWKm0Vb6VvHYG1FW3ZYSxQdvL0udo7FSbmesW/yRqzXaJBRge2GidtUikwf67Ln3Cw005FhYZSI",
+	"wMSbLEYu2EJpyqzIysnaXn2MqtF2ax0Dq5YsGoh2baqDeVzOfDXKNS/NY0p+ob5K4UrQg9B1S6EXils4",
+	"TDCqm9M+O5RX8/8+gfuTtKS1kmKaFX1Tb0XCmjUYXXgHqgi157suWvu0GvTZEjvKgkBIVDpfkPP58vnj",
+	"wmuyzmtN3FyqukcEUlNDlbGxFzBp27WH1ovEXd/+/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -25,6 +25,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
+	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
 )
 
@@ -142,14 +143,32 @@ func (o *Operation) HasContent(status int) bool {
 	return r != nil && r.Value != nil && len(r.Value.Content) > 0
 }
 
+// DateTimeFormat is the string format of the times in answers (api/openapi.yaml's data8-date-time): RFC 3339
+// or the zone-less forms a .NET service writes, as data8time.Parse reads them.
+const DateTimeFormat = "data8-date-time"
+
+// SchemaOptions are the kin-openapi schema validation options of every check against the spec: they
+// teach kin-openapi the spec's own formats (DateTimeFormat), per validation, without changing
+// kin-openapi's global state.
+func SchemaOptions() []openapi3.SchemaValidationOption {
+	return []openapi3.SchemaValidationOption{
+		openapi3.WithStringFormatValidator(DateTimeFormat, openapi3.NewCallbackValidator(func(s string) error {
+			_, err := data8time.Parse(s)
+			return err
+		})),
+	}
+}
+
 // options are the openapi3filter options of a response check: undeclared status codes are errors,
-// every error is collected, and authentication (a request matter) is not judged.
+// every error is collected, authentication (a request matter) is not judged, and the spec's own
+// formats are known (SchemaOptions).
 func options() *openapi3filter.Options {
 	return &openapi3filter.Options{
-		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
-		IncludeResponseStatus: true,
-		MultiError:            true,
-		SkipSettingDefaults:   true,
+		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+		IncludeResponseStatus:   true,
+		MultiError:              true,
+		SkipSettingDefaults:     true,
+		SchemaValidationOptions: SchemaOptions(),
 	}
 }
 

@@ -29,7 +29,7 @@ func viewAPIKey(k *client.APIKey) apiKeyView {
 		}
 		return s
 	}
-	return apiKeyView{Key: k.Key, Description: k.Description, Username: k.Username, ExpiresOn: k.ExpiresOn,
+	return apiKeyView{Key: k.Key, Description: k.Description, Username: k.Username, ExpiresOn: setTime(k.ExpiresOn),
 		MaxRequestsPerIPPerDay: k.MaxRequestsPerIPPerDay, AllowedDomains: nonNil(k.AllowedDomains),
 		AllowedIPs: nonNil(k.AllowedIPs), AllowedServices: nonNil(k.AllowedServices)}
 }
@@ -56,7 +56,7 @@ func (a *app) printAPIKey(k *client.APIKey, asJSON bool) error {
 	t.row("key", k.Key)
 	t.row("description", k.Description)
 	t.row("username", k.Username)
-	t.row("expires", fmtTime(k.ExpiresOn))
+	t.row("expires", fmtTime(setTime(k.ExpiresOn)))
 	t.row("max requests per IP per day", fmtLimit(k.MaxRequestsPerIPPerDay))
 	t.row("allowed domains", fmtList(k.AllowedDomains))
 	t.row("allowed IPs", fmtList(k.AllowedIPs))
@@ -106,7 +106,7 @@ func (a *app) cmdAPIKeyList(args []string) error {
 		}
 		t := newTable(a.stdout, "KEY", "DESCRIPTION", "USERNAME", "EXPIRES", "MAX/IP/DAY", "DOMAINS", "IPS")
 		for _, k := range keys {
-			t.row(k.Key, k.Description, k.Username, fmtTime(k.ExpiresOn), fmtLimit(k.MaxRequestsPerIPPerDay), fmtList(k.AllowedDomains), fmtList(k.AllowedIPs))
+			t.row(k.Key, k.Description, k.Username, fmtTime(setTime(k.ExpiresOn)), fmtLimit(k.MaxRequestsPerIPPerDay), fmtList(k.AllowedDomains), fmtList(k.AllowedIPs))
 		}
 		return t.flush()
 	})
@@ -139,9 +139,11 @@ func (a *app) cmdAPIKeyCreate(args []string) error {
 	}
 	nk := client.NewAPIKey{Key: *key, Description: *desc, Username: *user, IsClientKey: *clientKey}
 	if *expires != "" {
-		if nk.ExpiresOn, err = parseExpiry(*expires); err != nil {
+		exp, err := parseExpiry(*expires)
+		if err != nil {
 			return err
 		}
+		nk.ExpiresOn = *exp
 	}
 	if isSet(fs, "max-per-day") {
 		if *maxPerDay < 0 {

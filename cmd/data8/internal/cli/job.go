@@ -30,8 +30,8 @@ type jobView struct {
 }
 
 func viewJob(j *client.Job) jobView {
-	return jobView{Name: j.Name, WorkflowName: j.WorkflowName, SubmittedAt: j.SubmittedAt, CompletedAt: j.CompletedAt,
-		Status: j.Status, PercentComplete: j.PercentComplete, EstimatedFinishTime: j.EstimatedFinishTime,
+	return jobView{Name: j.Name, WorkflowName: j.WorkflowName, SubmittedAt: j.SubmittedAt.Time, CompletedAt: setTime(j.CompletedAt),
+		Status: j.Status, PercentComplete: j.PercentComplete, EstimatedFinishTime: setTime(j.EstimatedFinishTime),
 		Statistics: j.Statistics, InputDatasets: j.InputDatasets, OutputDatasets: j.OutputDatasets,
 		Parameters: j.Parameters, InputFilename: j.InputFilename, OutputFilenames: j.OutputFilenames}
 }
@@ -65,11 +65,11 @@ func (a *app) printJob(j *client.Job, asJSON bool) error {
 	t.row("name", j.Name)
 	t.row("workflow", j.WorkflowName)
 	t.row("status", strconv.Itoa(j.Status))
-	t.row("finished", yesNo(j.Finished()))
+	t.row("finished", yesNo(client.JobFinished(j)))
 	t.row("percent complete", strconv.FormatFloat(j.PercentComplete, 'f', -1, 64))
-	t.row("submitted", fmtTime(&j.SubmittedAt))
-	t.row("completed", fmtTime(j.CompletedAt))
-	t.row("estimated finish", fmtTime(j.EstimatedFinishTime))
+	t.row("submitted", fmtTime(&j.SubmittedAt.Time))
+	t.row("completed", fmtTime(setTime(j.CompletedAt)))
+	t.row("estimated finish", fmtTime(setTime(j.EstimatedFinishTime)))
 	t.row("input datasets", fmtMap(j.InputDatasets))
 	t.row("output datasets", fmtMap(j.OutputDatasets))
 	t.row("parameters", fmtMap(j.Parameters))
@@ -197,7 +197,7 @@ func (a *app) cmdJobList(args []string) error {
 		if err != nil {
 			return err
 		}
-		views = append(views, jobRefView{Name: ref.Name, WorkflowName: ref.WorkflowName, SubmittedAt: ref.SubmittedAt, Status: ref.Status, Location: ref.Location})
+		views = append(views, jobRefView{Name: ref.Name, WorkflowName: ref.WorkflowName, SubmittedAt: ref.SubmittedAt.Time, Status: ref.Status, Location: ref.Location})
 		if *limit > 0 && len(views) == *limit {
 			break
 		}
@@ -254,7 +254,9 @@ func (w *waitFlags) options(p *progress) (client.WaitOptions, error) {
 	}
 	opts := client.WaitOptions{Interval: w.interval}
 	if len(failed) > 0 {
-		opts.Failed = func(j *client.Job) bool { return slices.Contains(failed, j.Status) && (len(done) > 0 || j.Finished()) }
+		opts.Failed = func(j *client.Job) bool {
+			return slices.Contains(failed, j.Status) && (len(done) > 0 || client.JobFinished(j))
+		}
 	}
 	if len(done) > 0 {
 		opts.Finished = func(j *client.Job) bool { return slices.Contains(done, j.Status) }
@@ -262,7 +264,7 @@ func (w *waitFlags) options(p *progress) (client.WaitOptions, error) {
 	if p != nil {
 		opts.Progress = func(j *client.Job) {
 			note := fmt.Sprintf("status %d", j.Status)
-			if j.EstimatedFinishTime != nil && !j.EstimatedFinishTime.IsZero() && !j.Finished() {
+			if j.EstimatedFinishTime != nil && !j.EstimatedFinishTime.IsZero() && !client.JobFinished(j) {
 				note += ", est. finish " + j.EstimatedFinishTime.Local().Format("15:04:05")
 			}
 			p.Set(int64(j.PercentComplete), note)

@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
@@ -179,6 +180,14 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // fmtTime renders an optional time for a table.
+// setTime is t's time, or nil when t is nil or not set (.NET's 0001-01-01T00:00:00).
+func setTime(t *data8time.Time) *time.Time {
+	if !t.IsSet() {
+		return nil
+	}
+	return &t.Time
+}
+
 func fmtTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return "-"

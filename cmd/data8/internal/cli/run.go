@@ -385,7 +385,7 @@ func (a *app) reportLeftBehind(cfg *runConfig, st *runState, cause error) {
 	}
 	if st.jobStarted {
 		state := "running or queued"
-		if st.final != nil && st.final.Finished() {
+		if st.final != nil && client.JobFinished(st.final) {
 			state = fmt.Sprintf("finished, status %d", st.final.Status)
 		}
 		if isJobFailed(cause) {
