@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/opid"
 	"github.com/data8-toolkit/data8/internal/specval"
 )
 
@@ -68,6 +69,17 @@ var contractOperations = []struct{ id, method, path, tag string }{
 	{"ClientCredential_GetList", http.MethodGet, "/ClientCredential", "ClientCredential"},
 	{"ClientCredential_Create", http.MethodPost, "/ClientCredential", "ClientCredential"},
 	{"ClientCredential_GetById", http.MethodGet, "/ClientCredential/{id}", "ClientCredential"},
+}
+
+// TestOperationIDsAreDefinedOnce: internal/opid names exactly the contract's operations.
+func TestOperationIDsAreDefinedOnce(t *testing.T) {
+	var want []string
+	for _, op := range contractOperations {
+		want = append(want, op.id)
+	}
+	if got := opid.All(); !slices.Equal(got, want) {
+		t.Errorf("opid.All() = %v\nwant the contract's %v", got, want)
+	}
 }
 
 func TestContractOperations(t *testing.T) {
@@ -202,7 +214,8 @@ func TestSecurityIsOAuth2ClientCredentials(t *testing.T) {
 }
 
 // TestInferredPointsSayWhatTheyAssume walks the raw YAML: every node with x-data8-inferred must be true and carry
-// a description and an x-data8-assumption sentence, so `grep -A1 x-data8-inferred` lists every assumption.
+// a description and an x-data8-assumption sentence, so `grep -A1 x-data8-inferred` lists every assumption, and
+// the description must state the assumption as well.
 func TestInferredPointsSayWhatTheyAssume(t *testing.T) {
 	raw, err := os.ReadFile("openapi.yaml")
 	if err != nil {
@@ -222,11 +235,17 @@ func TestInferredPointsSayWhatTheyAssume(t *testing.T) {
 				if flag != true {
 					t.Errorf("%s: x-data8-inferred = %v, want true", path, flag)
 				}
-				if d, _ := v["description"].(string); d == "" {
+				d, _ := v["description"].(string)
+				if d == "" {
 					t.Errorf("%s: inferred point without a description", path)
 				}
-				if a, _ := v["x-data8-assumption"].(string); len(a) < 20 {
+				a, _ := v["x-data8-assumption"].(string)
+				if len(a) < 20 {
 					t.Errorf("%s: inferred point without an x-data8-assumption sentence", path)
+				}
+				// Other generators and renderers drop x- extensions: the description says it too.
+				if !strings.Contains(d, a) {
+					t.Errorf("%s: the description does not state the assumption %q", path, a)
 				}
 			} else if _, ok := v["x-data8-assumption"]; ok {
 				t.Errorf("%s: x-data8-assumption without x-data8-inferred", path)

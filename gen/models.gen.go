@@ -26,6 +26,8 @@ type ApiKey struct {
 	Description string `json:"description,omitempty"`
 
 	// ExpiresOn When the key stops working; absent, null or `0001-01-01T00:00:00` for never.
+	//
+	// Inferred, D-14: times are documented in the .NET round-trip form with a zone (2020-01-02T03:04:05.0000000Z); a .NET service may also write the zone-less form of an unspecified DateTime (read as UTC) and 0001-01-01T00:00:00 for an unset time, so any RFC 3339 time and these forms are accepted.
 	ExpiresOn *data8time.Time `json:"expiresOn,omitempty"`
 
 	// Key The key, for example `ABCD-1234-EFGH-5678`.
@@ -39,6 +41,8 @@ type ApiKey struct {
 }
 
 // ApiKeyUpdate New details for an API key.
+//
+// Inferred, D-5: the body of the update is inferred from the members the page says can be changed.
 //
 // Example: {"description":"Website address checks (renewed)","expiresOn":"2031-01-01T00:00:00.0000000Z"}
 type ApiKeyUpdate struct {
@@ -66,6 +70,8 @@ type ClientCredential struct {
 	Description string `json:"description,omitempty"`
 
 	// Secrets The client's secrets, where the answer carries them; always null in lists.
+	//
+	// Inferred, D-5: the shape of a secret is not documented; any JSON value is accepted.
 	Secrets []interface{} `json:"secrets,omitempty"`
 }
 
@@ -74,10 +80,14 @@ type ClientCredential struct {
 // documented: Data8's example uses 0 for names and 1 for a priority (0 text, 1 number, it seems); carry the code
 // as an opaque integer and accept codes you do not know.
 //
+// Inferred, D-11: the meaning of the type codes is not documented; clients must carry them as opaque integers.
+//
 // Example: {"firstname":0,"lastname":0,"priority":1}
 type Columns map[string]int
 
 // Dataset A dataset's full details. Only `name` is relied on; members not named here may be present.
+//
+// Inferred, D-6/D-8: which members an answer always carries is not documented; only name is required. Output datasets are named by jobs, so the creation name rule does not apply.
 //
 // Example: {"columns":{"firstname":0,"lastname":0,"priority":1},"completed":false,"input":true,"name":"sample_dataset_1","recordCount":0}
 type Dataset struct {
@@ -103,6 +113,8 @@ type Dataset struct {
 type DatasetName = string
 
 // DatasetRef A dataset's basic details, as listed. Only `name` is relied on; the other members may be missing or null, and members not named here may be present.
+//
+// Inferred, D-6: the members name, input and completed are inferred; location is documented but not required in an answer. Output datasets are named by jobs, so the creation name rule does not apply to listed names.
 //
 // Example: {"completed":false,"input":true,"location":"https://api.data-8.co.uk/Dataset/sample_dataset_1","name":"sample_dataset_1"}
 type DatasetRef struct {
@@ -134,12 +146,18 @@ type DatasetUpdate struct {
 // `submittedAt` (.NET services send `0001-01-01T00:00:00` for an unset time). Only `name` is relied on;
 // members not named here may be present.
 //
+// Inferred, D-13/D-14: which members an answer always carries is not documented; only name is required.
+//
 // Example: {"completedAt":"2020-01-02T03:09:41.0000000Z","estimatedFinishTime":"2020-01-02T03:09:41.0000000Z","inputDatasets":{"Contacts":"my_contact_dataset_1"},"inputFilename":"/ToData8/contact.csv","name":"Contact Deceased Check 3124","outputDatasets":{"Output":"my_contact_dataset_1_output"},"outputFilenames":{},"parameters":{"MaxContactAge":"5"},"percentComplete":100,"statistics":{"records":10001},"status":2,"submittedAt":"2020-01-02T03:04:05.0000000Z","workflowName":"ContactDeceasedCheck"}
 type Job struct {
 	// CompletedAt When the job finished; absent, null, `0001-01-01T00:00:00` or before `submittedAt` while it runs.
+	//
+	// Inferred, D-14: times are documented in the .NET round-trip form with a zone (2020-01-02T03:04:05.0000000Z); a .NET service may also write the zone-less form of an unspecified DateTime (read as UTC) and 0001-01-01T00:00:00 for an unset time, so any RFC 3339 time and these forms are accepted.
 	CompletedAt *data8time.Time `json:"completedAt,omitempty"`
 
 	// EstimatedFinishTime When the job is expected to finish.
+	//
+	// Inferred, D-14: times are documented in the .NET round-trip form with a zone (2020-01-02T03:04:05.0000000Z); a .NET service may also write the zone-less form of an unspecified DateTime (read as UTC) and 0001-01-01T00:00:00 for an unset time, so any RFC 3339 time and these forms are accepted.
 	EstimatedFinishTime *data8time.Time `json:"estimatedFinishTime,omitempty"`
 
 	// InputDatasets Maps each input slot of the workflow to a dataset name.
@@ -164,13 +182,19 @@ type Job struct {
 	PercentComplete float64 `json:"percentComplete"`
 
 	// Statistics Figures the workflow reports, by name.
+	//
+	// Inferred, D-14: the value types of statistics are not documented; any JSON value is accepted.
 	Statistics map[string]interface{} `json:"statistics"`
 
 	// Status The job's status code. Data8 does not document the values; its production team gives them with the
 	// workflow. The project's reference server uses 0 queued, 1 running, 2 completed, 3 failed.
+	//
+	// Inferred, D-14: the values of status are not documented; 0 queued, 1 running, 2 completed, 3 failed is only the reference server's convention.
 	Status int `json:"status"`
 
 	// SubmittedAt When the job was submitted.
+	//
+	// Inferred, D-14: times are documented in the .NET round-trip form with a zone (2020-01-02T03:04:05.0000000Z); a .NET service may also write the zone-less form of an unspecified DateTime (read as UTC) and 0001-01-01T00:00:00 for an unset time, so any RFC 3339 time and these forms are accepted.
 	SubmittedAt data8time.Time `json:"submittedAt,omitempty,omitzero"`
 
 	// WorkflowName The workflow the job runs.
@@ -184,6 +208,8 @@ type JobName = string
 
 // JobRef A job's basic details, as listed. Only `name` is relied on; members not named here may be present.
 //
+// Inferred, D-12: the members are inferred; only name is required in an answer.
+//
 // Example: {"location":"https://api.data-8.co.uk/Job/Contact%20Deceased%20Check%203124","name":"Contact Deceased Check 3124","status":1,"submittedAt":"2020-01-02T03:04:05.0000000Z","workflowName":"ContactDeceasedCheck"}
 type JobRef struct {
 	// Location The URL of the job's full details, absolute or relative to the API's base URL.
@@ -196,6 +222,8 @@ type JobRef struct {
 	Status int `json:"status"`
 
 	// SubmittedAt When the job was submitted.
+	//
+	// Inferred, D-14: times are documented in the .NET round-trip form with a zone (2020-01-02T03:04:05.0000000Z); a .NET service may also write the zone-less form of an unspecified DateTime (read as UTC) and 0001-01-01T00:00:00 for an unset time, so any RFC 3339 time and these forms are accepted.
 	SubmittedAt data8time.Time `json:"submittedAt,omitempty,omitzero"`
 
 	// WorkflowName The workflow the job runs.
@@ -290,6 +318,8 @@ type ProblemDetails struct {
 
 // Record One record, keyed by column name. A column left out is null.
 //
+// Inferred, D-11: the shape of a record (an object keyed by column name, scalar values, a missing column read as null) is inferred.
+//
 // Example: {"firstname":"Jane","lastname":"Smith","priority":1}
 type Record = map[string]interface{}
 
@@ -298,6 +328,8 @@ type Record = map[string]interface{}
 // Example: {"blockNumber":0,"records":[{"firstname":"Jane","lastname":"Smith","priority":1},{"firstname":"John","lastname":"Doe","priority":2}]}
 type RecordBlock struct {
 	// BlockNumber The block's number. Blocks are processed in ascending number; re-using a number overwrites that block.
+	//
+	// Inferred, D-9: numbers start at 0 (the page's example) and may have gaps.
 	BlockNumber int32 `json:"blockNumber"`
 
 	// Records The block's records, in the order they are to be processed. At most 1,000.
@@ -305,6 +337,8 @@ type RecordBlock struct {
 }
 
 // RecordValue A record's value for one column. Values are JSON strings, numbers, booleans or null.
+//
+// Inferred, D-11: the value types are inferred.
 type RecordValue = interface{}
 
 // ValidationProblemDetails Problem details for a validation failure, with `errors` mapping each offending member to its messages.
@@ -359,6 +393,8 @@ type ClientCredentialOK = ClientCredential
 
 // DatasetOK A dataset's full details. Only `name` is relied on; members not named here may be present.
 //
+// Inferred, D-6/D-8: which members an answer always carries is not documented; only name is required. Output datasets are named by jobs, so the creation name rule does not apply.
+//
 // Example: {"columns":{"firstname":0,"lastname":0,"priority":1},"completed":false,"input":true,"name":"sample_dataset_1","recordCount":0}
 type DatasetOK = Dataset
 
@@ -375,6 +411,8 @@ type ErrorApplicationProblemPlusJSON = ProblemDetails
 // JobOK A job's full details. The job is finished when `completedAt` is present, not null and not before
 // `submittedAt` (.NET services send `0001-01-01T00:00:00` for an unset time). Only `name` is relied on;
 // members not named here may be present.
+//
+// Inferred, D-13/D-14: which members an answer always carries is not documented; only name is required.
 //
 // Example: {"completedAt":"2020-01-02T03:09:41.0000000Z","estimatedFinishTime":"2020-01-02T03:09:41.0000000Z","inputDatasets":{"Contacts":"my_contact_dataset_1"},"inputFilename":"/ToData8/contact.csv","name":"Contact Deceased Check 3124","outputDatasets":{"Output":"my_contact_dataset_1_output"},"outputFilenames":{},"parameters":{"MaxContactAge":"5"},"percentComplete":100,"statistics":{"records":10001},"status":2,"submittedAt":"2020-01-02T03:04:05.0000000Z","workflowName":"ContactDeceasedCheck"}
 type JobOK = Job
@@ -412,33 +450,49 @@ type UnauthorizedApplicationProblemPlusJSON = ProblemDetails
 // DatasetGetListParams defines parameters for DatasetGetList.
 type DatasetGetListParams struct {
 	// Page The page number; the first page is 1.
+	//
+	// Inferred, D-6/D-10/D-12: the query name `page` and its default of 1 are inferred; numbering from 1 is documented for datasets and jobs.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
 	// IncludeInput Whether input datasets are included. Defaults to true.
+	//
+	// Inferred, D-6: the flag is documented; its query name and default are inferred.
 	IncludeInput *bool `form:"includeInput,omitempty" json:"includeInput,omitempty"`
 
 	// IncludeOutput Whether output datasets (made by jobs) are included. Defaults to true.
+	//
+	// Inferred, D-6: the flag is documented; its query name and default are inferred.
 	IncludeOutput *bool `form:"includeOutput,omitempty" json:"includeOutput,omitempty"`
 }
 
 // DatasetGetDataParams defines parameters for DatasetGetData.
 type DatasetGetDataParams struct {
 	// Page The page number; the first page is 1.
+	//
+	// Inferred, D-6/D-10/D-12: the query name `page` and its default of 1 are inferred; numbering from 1 is documented for datasets and jobs.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
 // JobGetListParams defines parameters for JobGetList.
 type JobGetListParams struct {
 	// Page The page number; the first page is 1.
+	//
+	// Inferred, D-6/D-10/D-12: the query name `page` and its default of 1 are inferred; numbering from 1 is documented for datasets and jobs.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
 	// Workflow Only jobs submitted to this workflow.
+	//
+	// Inferred, D-12: the query name is inferred.
 	Workflow *string `form:"workflow,omitempty" json:"workflow,omitempty"`
 
 	// StartDate Only jobs submitted at or after this time.
+	//
+	// Inferred, D-12: the query name and the RFC 3339 date-time form are inferred.
 	StartDate *time.Time `form:"startDate,omitempty" json:"startDate,omitempty"`
 
 	// EndDate Only jobs submitted at or before this time.
+	//
+	// Inferred, D-12: the query name and the RFC 3339 date-time form are inferred.
 	EndDate *time.Time `form:"endDate,omitempty" json:"endDate,omitempty"`
 }
 
