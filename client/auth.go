@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/data8-toolkit/data8/internal/oneline"
 )
 
 // authorizer hands out the bearer token for a request. gen identifies the token so that a 401 can
@@ -260,7 +262,7 @@ func (o *oauthTokens) tokenError(err error) error {
 			te.code = re.ErrorCode
 		}
 		if d := re.ErrorDescription; d != "" && len(d) <= 200 && !holdsSecret(d, o.cfg.ClientSecret) {
-			te.description = oneLine(d, 200)
+			te.description = oneline.Trim(d, 200)
 		}
 		return te
 	}
@@ -275,7 +277,7 @@ func (o *oauthTokens) tokenError(err error) error {
 	if holdsSecret(msg, o.cfg.ClientSecret) {
 		msg = "unreadable token response"
 	}
-	return &tokenError{cause: errors.New(oneLine(msg, 200))}
+	return &tokenError{cause: errors.New(oneline.Trim(msg, 200))}
 }
 
 // holdsSecret reports whether s holds the secret, plainly or URL-escaped.

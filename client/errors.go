@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/oneline"
 )
 
 // Sentinel errors. An *APIError matches the one that fits its status code under errors.Is, so
@@ -70,11 +70,11 @@ func (e *APIError) Error() string {
 	fmt.Fprintf(&b, ": %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Problem.Title != "" {
 		b.WriteString(": ")
-		b.WriteString(oneLine(e.Problem.Title, 200))
+		b.WriteString(oneline.Trim(e.Problem.Title, 200))
 	}
 	if e.Problem.Detail != "" && e.Problem.Detail != e.Problem.Title {
 		b.WriteString(": ")
-		b.WriteString(oneLine(e.Problem.Detail, 300))
+		b.WriteString(oneline.Trim(e.Problem.Detail, 300))
 	}
 	if len(e.FieldErrors) > 0 {
 		keys := slices.Sorted(maps.Keys(e.FieldErrors))
@@ -88,10 +88,10 @@ func (e *APIError) Error() string {
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			b.WriteString(oneLine(k, 100))
+			b.WriteString(oneline.Trim(k, 100))
 			if msgs := e.FieldErrors[k]; len(msgs) > 0 {
 				b.WriteString(": ")
-				b.WriteString(oneLine(msgs[0], 200))
+				b.WriteString(oneline.Trim(msgs[0], 200))
 			}
 		}
 		b.WriteString("]")
@@ -253,22 +253,4 @@ func redactor(secrets []string) *strings.Replacer {
 		return nil
 	}
 	return strings.NewReplacer(pairs...)
-}
-
-// oneLine returns s with control characters replaced by spaces, cut to at most max runes.
-func oneLine(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
 }

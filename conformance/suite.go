@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/internal/oneline"
 	"github.com/data8-toolkit/data8/internal/specval"
 )
 
@@ -209,7 +210,7 @@ type check struct {
 
 // Errorf records a failure and lets the case go on.
 func (c *check) Errorf(format string, args ...any) {
-	c.res.Failures = append(c.res.Failures, specval.Trim(fmt.Sprintf(format, args...), 600))
+	c.res.Failures = append(c.res.Failures, oneline.Trim(fmt.Sprintf(format, args...), 600))
 }
 
 // Fatalf records a failure and ends the case.
@@ -220,7 +221,7 @@ func (c *check) Fatalf(format string, args ...any) {
 
 // Observe records what the server did.
 func (c *check) Observe(format string, args ...any) {
-	c.res.Observations = append(c.res.Observations, specval.Trim(fmt.Sprintf(format, args...), 600))
+	c.res.Observations = append(c.res.Observations, oneline.Trim(fmt.Sprintf(format, args...), 600))
 }
 
 // Skipf ends the case as skipped.
@@ -250,7 +251,7 @@ func (s *suite) runCase(ctx context.Context, c Case) (res CaseResult) {
 			res.Requests++
 			if len(e.Violations) > 0 {
 				res.Violations = append(res.Violations, violationOf(e))
-				res.Failures = append(res.Failures, fmt.Sprintf("the answer to %s %s (%d) breaks the spec: %s", e.Method, specval.Trim(e.Path, 80), e.Status, strings.Join(e.Violations, "; ")))
+				res.Failures = append(res.Failures, fmt.Sprintf("the answer to %s %s (%d) breaks the spec: %s", e.Method, oneline.Trim(e.Path, 80), e.Status, strings.Join(e.Violations, "; ")))
 			}
 		}
 		switch {
@@ -279,7 +280,7 @@ func (s *suite) runCase(ctx context.Context, c Case) (res CaseResult) {
 		defer func() {
 			if r := recover(); r != nil {
 				if _, ok := r.(stop); !ok {
-					ch.Errorf("panic: %v\n%s", r, specval.Trim(string(debug.Stack()), 2000))
+					ch.Errorf("panic: %v\n%s", r, oneline.Trim(string(debug.Stack()), 2000))
 				}
 			}
 		}()

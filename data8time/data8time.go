@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/data8-toolkit/data8/internal/oneline"
 )
 
 // Time is a time read tolerantly from JSON. The zero Time means "not set": JSON null, an empty string and
@@ -49,7 +51,7 @@ func Parse(s string) (Time, error) {
 			return Time{t}, nil
 		}
 	}
-	return Time{}, fmt.Errorf("data8time: %q is not an RFC 3339 time or a .NET date-time", truncate(s))
+	return Time{}, fmt.Errorf("data8time: %q is not an RFC 3339 time or a .NET date-time", oneline.Trim(s, 64))
 }
 
 // unset reports whether t is .NET's DateTime.MinValue, 0001-01-01T00:00:00, in whatever zone it was
@@ -70,7 +72,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("data8time: a time must be a JSON string, not %s", truncate(string(b)))
+		return fmt.Errorf("data8time: a time must be a JSON string, not %s", oneline.Trim(string(b), 64))
 	}
 	v, err := Parse(s)
 	if err != nil {
@@ -101,12 +103,3 @@ func (t Time) MarshalText() ([]byte, error) { return t.Time.MarshalText() }
 
 // String is t in RFC 3339, like MarshalText.
 func (t Time) String() string { return t.Time.Format(time.RFC3339Nano) }
-
-// truncate keeps error messages short when a server sends something long.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}

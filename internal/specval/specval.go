@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/oneline"
 )
 
 // Spec is the parsed OpenAPI document with its operations. It is not changed after Load and is
@@ -237,7 +237,7 @@ func Describe(err error) []string {
 	}
 	walk(err, "")
 	for i := range parts {
-		parts[i] = Trim(parts[i], 300)
+		parts[i] = oneline.Trim(parts[i], 300)
 	}
 	return parts
 }
@@ -252,17 +252,4 @@ func prefixed(where, msg string) string {
 // schemaRule names the schema rule an error broke and where, without the value and schema.
 func schemaRule(se *openapi3.SchemaError) string {
 	return fmt.Sprintf("at /%s breaks %q: %s", strings.Join(se.JSONPointer(), "/"), se.SchemaField, se.Reason)
-}
-
-// Trim caps s at n bytes, on a rune boundary, marking the cut: validators and servers can print
-// whole bodies.
-func Trim(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "… (trimmed)"
 }
