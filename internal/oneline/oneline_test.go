@@ -20,12 +20,14 @@ func TestTrim(t *testing.T) {
 		{"tab\tcr\rnul\x00esc\x1b[31mdel\x7f", 100, `tab\tcr\rnul\x00esc\x1b[31mdel\x7f`},
 		{"c1\u0085sep\u2028par\u2029", 100, `c1\u0085sep\u2028par\u2029`},
 		{"bad \xff\xfe utf8", 100, `bad \xff\xfe utf8`},
+		{"bidi \u202egnp.exe", 100, `bidi \u202egnp.exe`},
 		{"ünïcødé ✓", 9, "ünïcødé ✓"},
 		{"ünïcødé ✓", 3, "ünï…"},
 		{"\n\n\n\n", 2, `\n\n…`},
 		{"anything", 0, "…"},
 		{"anything", -1, "…"},
 		{"", 5, ""},
+		{"", 0, ""},
 	} {
 		if got := Trim(tc.in, tc.max); got != tc.want {
 			t.Errorf("Trim(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
@@ -53,7 +55,7 @@ func FuzzTrim(f *testing.F) {
 		if n := utf8.RuneCountInString(got); max >= 0 && n > 6*max+1 {
 			t.Fatalf("Trim(%q, %d) = %q: %d characters", s, max, got, n)
 		}
-		clean := utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' })
+		clean := utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Bidi_Control) })
 		if clean && utf8.RuneCountInString(s) <= max && got != s {
 			t.Fatalf("Trim(%q, %d) = %q: a short clean string changed", s, max, got)
 		}
