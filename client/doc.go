@@ -30,7 +30,7 @@
 //
 //	// 1-3: create, upload and complete in one call.
 //	src, err := client.NewCSVSource(file) // the header row names the columns
-//	ds, res, err := c.UploadDataset(ctx, "contacts_2024", map[string]int{
+//	ds, res, err := c.UploadDataset(ctx, "contacts_2024", client.Columns{
 //		"firstname": 0, "lastname": 0, "email": 0,
 //	}, src, client.UploadOptions{})
 //
@@ -73,7 +73,7 @@
 //
 // Every answer outside 2xx is an *APIError carrying the operation, the status code, the decoded
 // problem details and the field errors; errors.Is matches ErrNotFound, ErrUnauthorized,
-// ErrValidation and ErrRateLimited. An upload that fails on a block returns a *BlockError naming the
+// ErrValidation (400, 409, 422) and ErrRateLimited. An upload that fails on a block returns a *BlockError naming the
 // dataset, the block and the indices of its records, wrapping the cause. WaitJob returns a
 // *JobFailedError when the caller's Failed test says so.
 //
@@ -93,7 +93,19 @@
 //
 // # Status codes
 //
-// Data8 does not document job status codes. Job.Finished applies the contract's rule instead
+// Data8 does not document job status codes. JobFinished applies the contract's rule instead
 // (completedAt present, set, and not before submittedAt); WaitJob lets the caller pass its own
 // Finished and Failed tests for the codes Data8's production team gives with a workflow.
+//
+// # Types and tolerance
+//
+// Dataset, DatasetRef, Columns, Job, JobRef, NewJob, APIKey, NewAPIKey, APIKeyUpdate,
+// ClientCredential and Problem are the models generated from the spec (package gen), so the client,
+// the spec and the stand-in server (data8test) agree on what an answer may be. The client is strict
+// in what it sends and tolerant in what it accepts wherever the API's documentation is silent: any
+// 2xx is success; an answer without a body is an empty list, or the result is read back with a GET
+// (a create whose server-generated key or id is then unknown returns what was sent); a 409 matches
+// ErrValidation like the documented 400; members a type does not name are ignored and absent or
+// null members leave their zero value; times are data8time.Time, which reads RFC 3339 and the
+// zone-less forms a .NET service writes, with 0001-01-01T00:00:00 read as unset (IsSet).
 package client
