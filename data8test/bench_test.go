@@ -39,7 +39,7 @@ func benchBlock(num int) []byte {
 }
 
 // BenchmarkIngest uploads blocks of 1,000 six-column records over loopback HTTP with 8 concurrent
-// uploaders (Validate off, no latency) and reports records per second: how fast the server ingests, so a
+// uploaders (WithValidation off, no latency) and reports records per second: how fast the server ingests, so a
 // client benchmark can tell it is not the bottleneck. "fast" is the hand-written upload path the server
 // uses; "strict" serves uploads through the generated strict handler (decoding each block into
 // []map[string]any) with the spec check in front that it needs to enforce the same rules: what the
@@ -52,7 +52,7 @@ func BenchmarkIngest(b *testing.B) {
 		strict bool
 	}{{"fast", false}, {"strict", true}} {
 		b.Run(mode.name, func(b *testing.B) {
-			s := NewServer(func(c *config) { c.strictUpload = mode.strict })
+			s := NewServer(set(func(c *config) { c.strictUpload = mode.strict }))
 			defer s.Close()
 			tok := benchToken(b, s)
 			cols := map[string]int32{}

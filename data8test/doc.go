@@ -22,7 +22,7 @@
 //
 // WithTokenLifetime, WithLatency, WithJobDuration and WithWorkflow shape the server; WithFaultRate and
 // WithFaultScript inject faults into API requests so that a client's retry handling can be tested (see
-// FaultKind and Fault); Validate checks every request and response against the embedded OpenAPI document
+// FaultKind and Fault); WithValidation checks every request and response against the embedded OpenAPI document
 // with kin-openapi and fails the test on a response that breaks it; WithMutation breaks one documented
 // rule on purpose, to test a test suite.
 //

@@ -5,14 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/data8-toolkit/data8/internal/names"
-
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/names"
+	"github.com/data8-toolkit/data8/internal/specval"
 )
 
 // job is one submitted job, guarded by Server.mu.
@@ -157,7 +158,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if wf != nil {
-		for _, slot := range sortedKeys(inputs) {
+		for _, slot := range slices.Sorted(maps.Keys(inputs)) {
 			key := "inputDatasets." + slot
 			d, ok := s.datasets[inputs[slot]]
 			switch {
@@ -267,7 +268,7 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	for slot, name := range j.inputs {
 		d := s.datasets[name]
 		raw[slot] = s.rawRecords(d, 0, -1)
-		for _, c := range sortedKeys(d.columns) {
+		for _, c := range slices.Sorted(maps.Keys(d.columns)) {
 			if _, ok := cols[c]; !ok {
 				cols[c] = d.columns[c]
 			}
@@ -297,7 +298,7 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	j.completedAt = &done
 	if err != nil {
 		j.status = StatusFailed
-		j.stats = map[string]any{"error": trimMessage(err.Error())}
+		j.stats = map[string]any{"error": specval.Trim(err.Error(), maxMessage)}
 		return
 	}
 	for slot, name := range j.outputs {

@@ -174,7 +174,7 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 
 // profileServer starts a server with the profiles and what the scenario needs, validating into tb.
 func profileServer(t *testing.T, tb TB, p ...Profile) *Server {
-	s := NewServer(Validate(tb), WithProfile(p...), WithJobDuration(20*time.Millisecond),
+	s := NewServer(WithValidation(tb), WithProfile(p...), WithJobDuration(20*time.Millisecond),
 		WithFaultScript(Fault{Op: OpClientCredentialGetList, Call: 2, Kind: Fault429}))
 	t.Cleanup(s.Close)
 	return s

@@ -14,7 +14,7 @@ import (
 func TestMaxInFlight(t *testing.T) {
 	entered := make(chan struct{})
 	hold := make(chan struct{})
-	s := start(t, WithMaxInFlight(2), WithRetryAfter(3*time.Second), func(c *config) {
+	s := start(t, WithMaxInFlight(2), WithRetryAfter(3*time.Second), set(func(c *config) {
 		c.respHook = func(op string, status int, body []byte) []byte {
 			if op == OpDatasetGetList {
 				entered <- struct{}{}
@@ -22,7 +22,7 @@ func TestMaxInFlight(t *testing.T) {
 			}
 			return body
 		}
-	})
+	}))
 	tok := fetchToken(t, s)
 	var wg sync.WaitGroup
 	for range 2 {

@@ -3,8 +3,10 @@ package data8test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,7 +15,7 @@ import (
 // must behave the same.
 func uploadModes(t *testing.T, f func(t *testing.T, opts ...Option)) {
 	t.Run("fast", func(t *testing.T) { f(t) })
-	t.Run("strict", func(t *testing.T) { f(t, func(c *config) { c.strictUpload = true }) })
+	t.Run("strict", func(t *testing.T) { f(t, set(func(c *config) { c.strictUpload = true })) })
 }
 
 // values returns the values of column col of the dataset's records, in processing order.
@@ -198,13 +200,13 @@ func TestUploadFastPathMatchesStrict(t *testing.T) {
 					Errors map[string]any `json:"errors"`
 				}
 				_ = json.Unmarshal(r.body, &p)
-				o.keys = fmt.Sprint(sortedKeys(p.Errors))
+				o.keys = fmt.Sprint(slices.Sorted(maps.Keys(p.Errors)))
 			}
 			out = append(out, o)
 		}
 		return out
 	}
-	fast, strict := run(), run(func(c *config) { c.strictUpload = true })
+	fast, strict := run(), run(set(func(c *config) { c.strictUpload = true }))
 	for i := range bodies {
 		if fast[i] != strict[i] {
 			t.Errorf("%s: fast path %+v, strict handler %+v", bodies[i], fast[i], strict[i])

@@ -20,16 +20,17 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/specval"
 )
 
-// TB is what Validate reports to: *testing.T and *testing.B satisfy it, and so can anything else with
+// TB is what WithValidation reports to: *testing.T and *testing.B satisfy it, and so can anything else with
 // these two methods (a CLI that prints violations, say).
 type TB interface {
 	Helper()
 	Errorf(format string, args ...any)
 }
 
-// Violation is one request or response that broke the spec, seen with Validate on.
+// Violation is one request or response that broke the spec, seen with WithValidation on.
 type Violation struct {
 	Op      string // operation id, e.g. "Dataset_UploadBlock"
 	Request bool   // true for a request that broke the spec, false for a response
@@ -37,7 +38,7 @@ type Violation struct {
 	Message string // which rule was broken, trimmed to a few hundred characters
 }
 
-// String formats v as Validate reports it.
+// String formats v as WithValidation reports it.
 func (v Violation) String() string {
 	if v.Request {
 		return fmt.Sprintf("data8test: request of %s breaks the spec: %s", v.Op, v.Message)
@@ -45,7 +46,7 @@ func (v Violation) String() string {
 	return fmt.Sprintf("data8test: response %d of %s breaks the spec: %s", v.Status, v.Op, v.Message)
 }
 
-// Violations returns the violations seen so far with Validate on: requests that broke the spec (answered
+// Violations returns the violations seen so far with WithValidation on: requests that broke the spec (answered
 // 400 by the server) and responses that did (reported to the TB too).
 func (s *Server) Violations() []Violation {
 	s.statsMu.Lock()
@@ -226,7 +227,7 @@ func requestErrors(err error) (map[string][]string, bool) {
 	pathOnly := true
 	add := func(key, msg string) {
 		if len(out) < 50 {
-			out[key] = append(out[key], trimMessage(msg))
+			out[key] = append(out[key], specval.Trim(msg, maxMessage))
 		}
 	}
 	var walk func(err error, param string)
@@ -361,9 +362,9 @@ func describe(err error) string {
 	}
 	walk(err)
 	for i := range parts {
-		parts[i] = trimMessage(parts[i])
+		parts[i] = specval.Trim(parts[i], maxMessage)
 	}
-	return trimMessage(strings.Join(parts, "; "))
+	return specval.Trim(strings.Join(parts, "; "), maxMessage)
 }
 
 // schemaRule names the schema rule an error broke and where, without the value and schema kin-openapi

@@ -1,0 +1,20 @@
+package data8test
+
+// The names below are kept for code written against the first version of this package; they will be
+// removed.
+
+// Validate is the former name of WithValidation.
+//
+// Deprecated: use WithValidation.
+func Validate(tb TB) Option { return WithValidation(tb) }
+
+// StrictRequests is the former name of WithStrictRequests.
+//
+// Deprecated: use WithStrictRequests.
+func StrictRequests() Option { return WithStrictRequests() }
+
+// Start is NewServer returning an error instead of panicking.
+//
+// Deprecated: use NewServer; to listen on an address a user gives, listen first and pass the listener
+// with WithListener.
+func Start(opts ...Option) (*Server, error) { return newServer(opts...) }
