@@ -528,8 +528,8 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, op string, rec *
 		if reqErr != nil && status < 300 && len(s.cfg.mutations) == 0 {
 			s.violation(Violation{Op: op, Status: status, Message: "the server accepted a request that breaks the spec: " + describe(reqErr)}, true)
 		}
-		if err := s.checkResponse(r, op, status, header, body); err != nil {
-			s.violation(Violation{Op: op, Status: status, Message: describe(err)}, true)
+		if msg := s.checkResponse(r, op, status, header, body); msg != "" {
+			s.violation(Violation{Op: op, Status: status, Message: msg}, true)
 		}
 	}
 	s.send(w, r, status, header, body)
