@@ -19,9 +19,9 @@ var benchColumns = []string{"firstname", "lastname", "email", "address", "town",
 
 // benchBlock encodes one block of 1,000 six-column records, as an uploader would send it.
 func benchBlock(num int) []byte {
-	recs := make([]map[string]any, MaxBlockRecords)
+	recs := make([]map[string]any, maxBlockRecords)
 	for i := range recs {
-		n := num*MaxBlockRecords + i
+		n := num*maxBlockRecords + i
 		recs[i] = map[string]any{
 			"firstname": fmt.Sprintf("Firstname%d", n),
 			"lastname":  fmt.Sprintf("Lastname%d", n),
@@ -115,7 +115,7 @@ func BenchmarkIngest(b *testing.B) {
 			wg.Wait()
 			el := time.Since(start)
 			b.StopTimer()
-			b.ReportMetric(float64(b.N*MaxBlockRecords)/el.Seconds(), "records/s")
+			b.ReportMetric(float64(b.N*maxBlockRecords)/el.Seconds(), "records/s")
 			b.ReportMetric(float64(bytesSent.Load())/el.Seconds()/1e6, "MB/s")
 		})
 	}
@@ -132,11 +132,11 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		sc := blockScan{b: body, cols: cols}
-		if err := sc.parse(); err != nil || len(sc.errs) > 0 || len(sc.recs) != MaxBlockRecords {
+		if err := sc.parse(); err != nil || len(sc.errs) > 0 || len(sc.recs) != maxBlockRecords {
 			b.Fatal(err, sc.errs)
 		}
 	}
-	b.ReportMetric(float64(b.N*MaxBlockRecords)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(b.N*maxBlockRecords)/b.Elapsed().Seconds(), "records/s")
 }
 
 // benchToken fetches a token for a benchmark.

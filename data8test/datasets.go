@@ -148,7 +148,7 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 	if s.mutated(standin.UnsortedDatasetList) {
 		slices.Reverse(rows)
 	}
-	from, to := pageBounds(page, DatasetsPerPage, len(rows))
+	from, to := pageBounds(page, datasetsPerPage, len(rows))
 	out := make(gen.DatasetGetList200JSONResponse, 0, to-from)
 	for _, r := range rows[from:to] {
 		out = append(out, gen.DatasetRef{Name: r.name, Input: r.input, Completed: r.completed, Location: datasetLocation(ctx, r.name)})
@@ -327,18 +327,6 @@ func (s *Server) RawRecords(name string) (records []json.RawMessage, ok bool) {
 		return nil, false
 	}
 	return s.rawRecords(d, 0, -1), true
-}
-
-// BlockCount returns how many distinct block numbers the named dataset holds. ok is false when there is
-// no such dataset.
-func (s *Server) BlockCount(name string) (n int, ok bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	d, ok := s.datasets[name]
-	if !ok {
-		return 0, false
-	}
-	return len(d.blocks), true
 }
 
 // BlockNumbers returns the block numbers of the named dataset in processing order. ok is false when

@@ -18,3 +18,10 @@ func StrictRequests() Option { return WithStrictRequests() }
 // Deprecated: use NewServer; to listen on an address a user gives, listen first and pass the listener
 // with WithListener.
 func Start(opts ...Option) (*Server, error) { return newServer(opts...) }
+
+// WithDotNetUnsetTimes makes an unfinished job show completedAt as 0001-01-01T00:00:00Z, as a .NET
+// service sends an unset non-nullable time, instead of leaving it out: for testing that a client takes a
+// job as finished only when completedAt is present and not before submittedAt (D-14).
+//
+// Deprecated: use WithProfile(ProfileDotNetTimes), which also writes every other time as .NET does.
+func WithDotNetUnsetTimes() Option { return set(func(c *config) { c.dotNetUnset = true }) }

@@ -87,7 +87,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 		return badRequest(map[string][]string{"$": {"The body must be JSON, with Content-Type application/json."}}, "")
 	}
 
-	limit := MaxBlockRecords
+	limit := maxBlockRecords
 	if s.mutated(standin.Accept1001Records) {
 		limit = -1
 	}
@@ -103,7 +103,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 			sc.addErr("records", "The records field is required.")
 		}
 		if limit >= 0 && len(sc.recs) > limit {
-			sc.addErr("records", fmt.Sprintf("A block holds at most %d records; this one has %d.", MaxBlockRecords, len(sc.recs)))
+			sc.addErr("records", fmt.Sprintf("A block holds at most %d records; this one has %d.", maxBlockRecords, len(sc.recs)))
 		}
 	}
 	if len(sc.errs) > 0 {

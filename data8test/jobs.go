@@ -118,7 +118,7 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		}
 	}
 	slices.SortFunc(jobs, func(x, y *job) int { return cmp.Compare(y.seq, x.seq) })
-	from, to := pageBounds(page, JobsPerPage, len(jobs))
+	from, to := pageBounds(page, jobsPerPage, len(jobs))
 	out := make(gen.JobGetList200JSONResponse, 0, to-from)
 	for _, j := range jobs[from:to] {
 		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: j.submitted, Status: j.status, Location: ptr(jobLocation(ctx, j.name))})

@@ -100,11 +100,6 @@ func WithWorkflow(w Workflow) Option {
 	})
 }
 
-// WithDotNetUnsetTimes makes an unfinished job show completedAt as 0001-01-01T00:00:00Z, as a .NET
-// service sends an unset non-nullable time, instead of leaving it out: for testing that a client takes a
-// job as finished only when completedAt is present and not before submittedAt (D-14).
-func WithDotNetUnsetTimes() Option { return set(func(c *config) { c.dotNetUnset = true }) }
-
 // WithRetryAfter sets the Retry-After of injected Fault429 and Fault503RetryAfter faults and of
 // throttled requests (WithMaxInFlight, WithRateLimit), sent in whole seconds rounded up (default one
 // second; 0 or less sends "Retry-After: 0"), or as an HTTP date with WithRetryAfterDate.
@@ -120,17 +115,17 @@ func WithRetryAfterDate() Option { return set(func(c *config) { c.retryAfterDate
 // requests get them; a Fault script can always name OpToken).
 func WithTokenFaults() Option { return set(func(c *config) { c.tokenFaults = true }) }
 
-// WithValidation makes the server check every API request and response against the embedded OpenAPI document
-// with kin-openapi's openapi3filter. A response that breaks the spec is reported with tb.Errorf, naming
-// the operation and the rule. A request that breaks it is answered 400 (or 404 for a path parameter of
-// an operation without a 400) with a problem body as Data8 would, and recorded in Violations; with
-// WithStrictRequests it is reported with tb.Errorf too. tb is usually a *testing.T; anything with Helper and
-// Errorf will do; when tb also has a Cleanup method (as *testing.T has), the server is closed at
+// WithValidation makes the server check every API request and response against the embedded OpenAPI
+// document with kin-openapi's openapi3filter. A response that breaks the spec is reported with tb.Errorf,
+// naming the operation and the rule. A request that breaks it is answered 400 (or 404 for a path parameter
+// of an operation without a 400) with a problem body as Data8 would, and recorded in Violations; with
+// WithStrictRequests it is reported with tb.Errorf too. tb is usually a *testing.T; anything with Helper
+// and Errorf will do; when tb also has a Cleanup method (as *testing.T has), the server is closed at
 // cleanup, so nothing is reported after the test ends.
 func WithValidation(tb TB) Option { return set(func(c *config) { c.tb = tb }) }
 
-// WithStrictRequests makes WithValidation report requests that break the spec with tb.Errorf as well as answering
-// them 400: for testing a client that must never send one.
+// WithStrictRequests makes WithValidation report requests that break the spec with tb.Errorf as well as
+// answering them 400: for testing a client that must never send one.
 func WithStrictRequests() Option { return set(func(c *config) { c.strictRequests = true }) }
 
 // mutated reports whether mutation m is on.

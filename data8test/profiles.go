@@ -137,7 +137,7 @@ func (s *Server) recordsPerPage() int {
 	case s.has(ProfilePage500):
 		return 500
 	}
-	return RecordsPerPage
+	return recordsPerPage
 }
 
 // retryAfterDate reports whether Retry-After is sent as a date.

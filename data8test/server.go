@@ -65,10 +65,10 @@ const (
 
 // Page sizes and limits of the contract.
 const (
-	DatasetsPerPage = 100  // datasets per page of Dataset_GetList
-	JobsPerPage     = 100  // jobs per page of Job_GetList
-	RecordsPerPage  = 1000 // records per page of Dataset_GetData
-	MaxBlockRecords = 1000 // records per uploaded block at most
+	datasetsPerPage = 100  // datasets per page of Dataset_GetList
+	jobsPerPage     = 100  // jobs per page of Job_GetList
+	recordsPerPage  = 1000 // records per page of Dataset_GetData
+	maxBlockRecords = 1000 // records per uploaded block at most
 )
 
 // Server is a running in-memory Data8. Its exported fields are set by NewServer and must not be changed.
@@ -228,8 +228,8 @@ func urlHost(a net.Addr) string {
 	return net.JoinHostPort(ip.String(), fmt.Sprint(ta.Port))
 }
 
-// Close shuts the server down: it stops accepting, closes every connection, cancels running jobs and
-// waits for the handlers and jobs to return. After Close returns nothing more is reported to a WithValidation
+// Close shuts the server down: it stops accepting, closes every connection, cancels running jobs and waits
+// for the handlers and jobs to return. After Close returns nothing more is reported to a WithValidation
 // TB. Close may be called more than once.
 func (s *Server) Close() {
 	s.lifeMu.Lock()
@@ -432,8 +432,8 @@ func randomHex(n int) string {
 func now() time.Time { return time.Now().UTC().Truncate(100 * time.Nanosecond) }
 
 // api wraps the handler of operation op with the server's middleware, in this order: counting, added
-// throttling, latency, fault injection, authentication, request validation, the handler, then (with profiles on or
-// WithValidation) the profiles' shaping of the answer and its validation.
+// throttling, latency, fault injection, authentication, request validation, the handler, then (with
+// profiles on or WithValidation) the profiles' shaping of the answer and its validation.
 func (s *Server) api(op string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.enter() {
@@ -476,8 +476,8 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 //
 // Requests of every operation but the block upload are always checked against the spec (they are small)
 // and answered 400 (or 404, see requestProblem) when they break it. Block uploads are checked by the
-// upload handler itself, which must be fast; with WithValidation on they are also checked against the spec, and
-// a handler that accepts one the spec forbids is reported.
+// upload handler itself, which must be fast; with WithValidation on they are also checked against the
+// spec, and a handler that accepts one the spec forbids is reported.
 func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, next http.Handler) error {
 	if !s.authenticate(w, r) {
 		return nil

@@ -80,8 +80,8 @@ func TestRateLimit(t *testing.T) {
 				}
 			}
 			fetchToken(t, s)
-			if n, _ := s.BlockCount("a"); n != 0 {
-				t.Errorf("refused uploads stored %d blocks", n)
+			if nums, _ := s.BlockNumbers("a"); len(nums) != 0 {
+				t.Errorf("refused uploads stored %d blocks", len(nums))
 			}
 			if n := s.Throttled(); n != 3 {
 				t.Errorf("Throttled() = %d, want 3", n)

@@ -57,8 +57,8 @@ func TestUploadOrderAndOverwrite(t *testing.T) {
 		if got, want := values(t, s, "d", "v"), []any{"0x", "3x", "3y"}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("after clearing: %v, want %v", got, want)
 		}
-		if n, _ := s.BlockCount("d"); n != 3 {
-			t.Errorf("BlockCount %d, want 3", n)
+		if nums, _ := s.BlockNumbers("d"); len(nums) != 3 {
+			t.Errorf("%d block numbers, want 3", len(nums))
 		}
 		if nums, _ := s.BlockNumbers("d"); !reflect.DeepEqual(nums, []int32{0, 3, 7}) {
 			t.Errorf("BlockNumbers %v", nums)
@@ -95,7 +95,7 @@ func TestUploadLimits(t *testing.T) {
 		if _, ok := errorKeys(r.problem(t))["records"]; !ok {
 			t.Fatalf("1,001 records: %s", r.body)
 		}
-		if n, _ := s.BlockCount("d"); n != 1 {
+		if nums, _ := s.BlockNumbers("d"); len(nums) != 1 {
 			t.Fatalf("a rejected block was stored")
 		}
 		// The largest block number is fine; one more is not.
@@ -153,8 +153,8 @@ func TestUploadBadBlocks(t *testing.T) {
 				}
 			})
 		}
-		if n, _ := s.BlockCount("d"); n != 0 {
-			t.Fatalf("%d bad blocks were stored", n)
+		if nums, _ := s.BlockNumbers("d"); len(nums) != 0 {
+			t.Fatalf("%d bad blocks were stored", len(nums))
 		}
 		// Wrong content type.
 		req, _ := http.NewRequest("PATCH", s.URL+"/Dataset/d/data", strings.NewReader(`{"blockNumber":0,"records":[]}`))

@@ -41,8 +41,8 @@ func (v Violation) String() string {
 	return fmt.Sprintf("data8test: response %d of %s breaks the spec: %s", v.Status, v.Op, v.Message)
 }
 
-// Violations returns the violations seen so far with WithValidation on: requests that broke the spec (answered
-// 400 by the server) and responses that did (reported to the TB too).
+// Violations returns the violations seen so far with WithValidation on: requests that broke the spec
+// (answered 400 by the server) and responses that did (reported to the TB too).
 func (s *Server) Violations() []Violation {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
