@@ -457,3 +457,30 @@ func TestRecordPageSize(t *testing.T) {
 		})
 	}
 }
+
+// TestProfilesKeepFaults checks that the answers of the profiles, which are recorded before they are
+// sent, still let a fault drop the connection, and shape the problem of a 429.
+func TestProfilesKeepFaults(t *testing.T) {
+	s := start(t, WithProfile(Profiles()...), WithFaultScript(
+		Fault{Op: OpDatasetGetList, Call: 1, Kind: FaultDrop},
+		Fault{Op: OpDatasetGetList, Call: 2, Kind: Fault429},
+	))
+	tok := fetchToken(t, s)
+	req, _ := http.NewRequest("GET", s.URL+"/Dataset", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := testHTTP(t).Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a dropped connection answered %d", resp.StatusCode)
+	}
+	r := do(t, s, tok, "GET", "/Dataset", nil)
+	wantStatus(t, r, http.StatusTooManyRequests)
+	if len(r.body) != 0 { // ProfileEmptyErrorBodies
+		t.Errorf("429 body %q", r.body)
+	}
+	if _, err := http.ParseTime(r.header.Get("Retry-After")); err != nil { // ProfileRetryAfterDate
+		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
+	}
+	if got := s.FaultCounts(); got[FaultDrop] != 1 || got[Fault429] != 1 {
+		t.Errorf("faults %v", got)
+	}
+}
