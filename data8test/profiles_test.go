@@ -149,8 +149,8 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	j, _ := s.JobInfo("Job 1")
-	out := (*j.OutputDatasets)[SlotOutput]
+	outs, _ := done.object(t)["outputDatasets"].(map[string]any)
+	out, _ := outs[SlotOutput].(string)
 	is2xx(sc.send("list datasets", "GET", "/Dataset?page=1", nil, false))
 	is2xx(sc.send("list jobs", "GET", "/Job?page=1", nil, false))
 	is2xx(sc.send("get output", "GET", "/Dataset/"+url.PathEscape(out), nil, false))
@@ -289,9 +289,10 @@ func TestProfileEffects(t *testing.T) {
 			if _, has := entry["location"]; has == on {
 				t.Errorf("list entry %v: location present %v", entry, has)
 			}
-			_, has := ex["get key"].object(t)["allowedDomains"] // empty until a domain is added
-			if has == on {
-				t.Errorf("empty allowedDomains present %v", has)
+			// allowedDomains is empty until a domain is added; whether an empty optional member is sent by
+			// default is the generated models' business, but under the profile it is not.
+			if _, has := ex["get key"].object(t)["allowedDomains"]; on && has {
+				t.Error("empty allowedDomains present")
 			}
 		},
 		ProfileExplicitNulls: func(t *testing.T, ex map[string]exchange, on bool) {

@@ -1,6 +1,7 @@
 package data8test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -75,8 +76,9 @@ func TestRateLimit(t *testing.T) {
 				if _, err := http.ParseTime(ra); (err == nil) != date || !date && ra != "2" {
 					t.Errorf("Retry-After %q", ra)
 				}
-				if got := r.problem(t).Status; got == nil || *got != 429 {
-					t.Errorf("problem status %v", got)
+				var p struct{ Status int }
+				if err := json.Unmarshal(r.body, &p); err != nil || p.Status != 429 || r.header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("problem %s (%v)", r.body, err)
 				}
 			}
 			fetchToken(t, s)
