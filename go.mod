@@ -2,7 +2,10 @@ module github.com/data8-toolkit/data8
 
 go 1.26.0
 
-tool github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
+tool (
+	github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
+	golang.org/x/tools/cmd/stringer
+)
 
 require (
 	github.com/getkin/kin-openapi v0.153.0

@@ -14,18 +14,19 @@ import (
 
 	"github.com/data8-toolkit/data8/conformance"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/standin"
 )
 
 // caughtBy names, for each mutation of data8test, exactly the cases that must fail against a
 // server with it: the cases whose rule the mutation breaks.
-func caughtBy() map[data8test.Mutation][]string {
-	return map[data8test.Mutation][]string{
-		data8test.Accept1001Records:        {"UPLOAD-MAX-1000"},
-		data8test.AppendInsteadOfOverwrite: {"UPLOAD-OVERWRITE"},
-		data8test.IgnoreBlockOrder:         {"UPLOAD-ORDER"},
-		data8test.AcceptUploadToCompleted:  {"UPLOAD-COMPLETED-400"},
-		data8test.SkipAuth:                 {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
-		data8test.UnsortedDatasetList:      {"DATASET-LIST-ALPHA-100"},
+func caughtBy() map[standin.Mutation][]string {
+	return map[standin.Mutation][]string{
+		standin.Accept1001Records:        {"UPLOAD-MAX-1000"},
+		standin.AppendInsteadOfOverwrite: {"UPLOAD-OVERWRITE"},
+		standin.IgnoreBlockOrder:         {"UPLOAD-ORDER"},
+		standin.AcceptUploadToCompleted:  {"UPLOAD-COMPLETED-400"},
+		standin.SkipAuth:                 {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
+		standin.UnsortedDatasetList:      {"DATASET-LIST-ALPHA-100"},
 	}
 }
 
@@ -61,7 +62,7 @@ func runAgainst(t *testing.T, opts ...data8test.Option) *conformance.Report {
 // that states the rule. It also runs the suite against the unmutated server, which must pass.
 func TestMutations(t *testing.T) {
 	want := caughtBy()
-	for _, m := range data8test.Mutations() {
+	for _, m := range standin.Mutations() {
 		if _, ok := want[m]; !ok {
 			t.Errorf("mutation %s has no expected case: add it to caughtBy", m)
 		}
@@ -79,11 +80,11 @@ func TestMutations(t *testing.T) {
 			}
 		}
 	})
-	for _, m := range data8test.Mutations() {
+	for _, m := range standin.Mutations() {
 		t.Run(m.String(), func(t *testing.T) {
 			t.Parallel()
 			var rec recorder
-			rep := runAgainst(t, data8test.Validate(&rec), data8test.WithMutation(m))
+			rep := runAgainst(t, data8test.Validate(&rec), standin.WithMutation(m))
 			failed := rep.Failed()
 			exp := slices.Sorted(slices.Values(want[m]))
 			got := slices.Sorted(slices.Values(failed))

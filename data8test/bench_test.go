@@ -19,9 +19,9 @@ var benchColumns = []string{"firstname", "lastname", "email", "address", "town",
 
 // benchBlock encodes one block of 1,000 six-column records, as an uploader would send it.
 func benchBlock(num int) []byte {
-	recs := make([]map[string]any, MaxBlockRecords)
+	recs := make([]map[string]any, maxBlockRecords)
 	for i := range recs {
-		n := num*MaxBlockRecords + i
+		n := num*maxBlockRecords + i
 		recs[i] = map[string]any{
 			"firstname": fmt.Sprintf("Firstname%d", n),
 			"lastname":  fmt.Sprintf("Lastname%d", n),
@@ -39,7 +39,7 @@ func benchBlock(num int) []byte {
 }
 
 // BenchmarkIngest uploads blocks of 1,000 six-column records over loopback HTTP with 8 concurrent
-// uploaders (Validate off, no latency) and reports records per second: how fast the server ingests, so a
+// uploaders (WithValidation off, no latency) and reports records per second: how fast the server ingests, so a
 // client benchmark can tell it is not the bottleneck. "fast" is the hand-written upload path the server
 // uses; "strict" serves uploads through the generated strict handler (decoding each block into
 // []map[string]any) with the spec check in front that it needs to enforce the same rules: what the
@@ -52,7 +52,7 @@ func BenchmarkIngest(b *testing.B) {
 		strict bool
 	}{{"fast", false}, {"strict", true}} {
 		b.Run(mode.name, func(b *testing.B) {
-			s := NewServer(func(c *config) { c.strictUpload = mode.strict })
+			s := NewServer(set(func(c *config) { c.strictUpload = mode.strict }))
 			defer s.Close()
 			tok := benchToken(b, s)
 			cols := gen.Columns{}
@@ -115,7 +115,7 @@ func BenchmarkIngest(b *testing.B) {
 			wg.Wait()
 			el := time.Since(start)
 			b.StopTimer()
-			b.ReportMetric(float64(b.N*MaxBlockRecords)/el.Seconds(), "records/s")
+			b.ReportMetric(float64(b.N*maxBlockRecords)/el.Seconds(), "records/s")
 			b.ReportMetric(float64(bytesSent.Load())/el.Seconds()/1e6, "MB/s")
 		})
 	}
@@ -132,11 +132,11 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		sc := blockScan{b: body, cols: cols}
-		if err := sc.parse(); err != nil || len(sc.errs) > 0 || len(sc.recs) != MaxBlockRecords {
+		if err := sc.parse(); err != nil || len(sc.errs) > 0 || len(sc.recs) != maxBlockRecords {
 			b.Fatal(err, sc.errs)
 		}
 	}
-	b.ReportMetric(float64(b.N*MaxBlockRecords)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(b.N*maxBlockRecords)/b.Elapsed().Seconds(), "records/s")
 }
 
 // benchToken fetches a token for a benchmark.

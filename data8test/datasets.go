@@ -6,14 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"time"
 
-	"github.com/data8-toolkit/data8/internal/names"
-
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/names"
+	"github.com/data8-toolkit/data8/internal/standin"
 )
 
 // dataset is one dataset of the account. Its name, columns and input flag never change; the rest is
@@ -32,7 +33,7 @@ type dataset struct {
 // matching offset of ends. A block's data is never changed once stored (an overwrite stores a new block).
 type block struct {
 	num  int32
-	seq  int64 // when the block number was first uploaded, for the IgnoreBlockOrder mutation
+	seq  int64 // when the block number was first uploaded, for the standin.IgnoreBlockOrder mutation
 	data []byte
 	ends []uint32
 }
@@ -59,13 +60,13 @@ func (d *dataset) view() gen.Dataset {
 }
 
 // ordered returns the dataset's blocks in processing order: ascending block number (or, with the
-// IgnoreBlockOrder mutation, the order block numbers first arrived in). Call with s.mu held.
+// standin.IgnoreBlockOrder mutation, the order block numbers first arrived in). Call with s.mu held.
 func (s *Server) ordered(d *dataset) []*block {
 	out := make([]*block, 0, len(d.blocks))
 	for _, b := range d.blocks {
 		out = append(out, b)
 	}
-	if s.mutated(IgnoreBlockOrder) {
+	if s.mutated(standin.IgnoreBlockOrder) {
 		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.seq, b.seq) })
 	} else {
 		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.num, b.num) })
@@ -144,10 +145,10 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 		}
 		return 0
 	})
-	if s.mutated(UnsortedDatasetList) {
+	if s.mutated(standin.UnsortedDatasetList) {
 		slices.Reverse(rows)
 	}
-	from, to := pageBounds(page, DatasetsPerPage, len(rows))
+	from, to := pageBounds(page, datasetsPerPage, len(rows))
 	out := make(gen.DatasetGetList200JSONResponse, 0, to-from)
 	for _, r := range rows[from:to] {
 		out = append(out, gen.DatasetRef{Name: r.name, Input: r.input, Completed: r.completed, Location: datasetLocation(ctx, r.name)})
@@ -172,7 +173,7 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	if len(req.Body.Columns) == 0 {
 		errs["columns"] = append(errs["columns"], "A dataset needs at least one column.")
 	}
-	for _, c := range sortedKeys(req.Body.Columns) {
+	for _, c := range slices.Sorted(maps.Keys(req.Body.Columns)) {
 		if !names.Valid(c) {
 			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column name %q %s.", c, namePatternMsg))
 		}
@@ -326,18 +327,6 @@ func (s *Server) RawRecords(name string) (records []json.RawMessage, ok bool) {
 		return nil, false
 	}
 	return s.rawRecords(d, 0, -1), true
-}
-
-// BlockCount returns how many distinct block numbers the named dataset holds. ok is false when there is
-// no such dataset.
-func (s *Server) BlockCount(name string) (n int, ok bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	d, ok := s.datasets[name]
-	if !ok {
-		return 0, false
-	}
-	return len(d.blocks), true
 }
 
 // BlockNumbers returns the block numbers of the named dataset in processing order. ok is false when

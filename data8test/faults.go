@@ -14,7 +14,10 @@ import (
 	"time"
 )
 
-// FaultKind is a kind of failure the server can inject into a request.
+//go:generate go tool stringer -type FaultKind -linecomment
+
+// FaultKind is a kind of failure the server can inject into a request. Its String method gives a short
+// name: "500", "drop", "stored-then-503" ...
 type FaultKind int
 
 // The fault kinds. A kind that does not handle the request leaves the server as it was; a stored
@@ -22,66 +25,39 @@ type FaultKind int
 // answer, so a client retries something that has already happened.
 const (
 	// Fault500 answers 500 Internal Server Error with a problem body, without handling the request.
-	Fault500 FaultKind = iota + 1
+	Fault500 FaultKind = iota + 1 // 500
 	// Fault503 answers 503 Service Unavailable with a problem body and no Retry-After, without
 	// handling the request.
-	Fault503
+	Fault503 // 503
 	// Fault429 answers 429 Too Many Requests with a problem body and a Retry-After (WithRetryAfter,
 	// WithRetryAfterDate), without handling the request.
-	Fault429
+	Fault429 // 429
 	// FaultDrop reads the request, then closes the connection without answering.
-	FaultDrop
+	FaultDrop // drop
 	// FaultStored503 handles the request, then answers 503 with a problem body instead of the real
 	// answer.
-	FaultStored503
+	FaultStored503 // stored-then-503
 	// Fault502 answers 502 Bad Gateway as a proxy in front of the service does when the service
 	// fails, without handling the request. The body is nginx's HTML error page, Content-Type
 	// text/html, not a problem:
 	//
 	//	<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>
-	Fault502
+	Fault502 // 502
 	// Fault504 answers 504 Gateway Timeout as a proxy does when the service is too slow, without
 	// handling the request. The body is nginx's HTML error page, Content-Type text/html:
 	//
 	//	<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>
-	Fault504
+	Fault504 // 504
 	// Fault503RetryAfter answers 503 Service Unavailable with a problem body and a Retry-After, as
 	// Fault429 does (WithRetryAfter, WithRetryAfterDate), without handling the request.
-	Fault503RetryAfter
+	Fault503RetryAfter // 503-retry-after
 	// FaultStored500 handles the request, then answers 500 with a problem body instead of the real
 	// answer.
-	FaultStored500
+	FaultStored500 // stored-then-500
 	// FaultStoredDrop handles the request, then closes the connection without answering. Like
 	// FaultDrop it needs a connection it can close (see Server.Handler).
-	FaultStoredDrop
+	FaultStoredDrop // stored-then-drop
 )
-
-// String returns the fault kind's name.
-func (k FaultKind) String() string {
-	switch k {
-	case Fault500:
-		return "500"
-	case Fault503:
-		return "503"
-	case Fault429:
-		return "429"
-	case FaultDrop:
-		return "drop"
-	case FaultStored503:
-		return "stored-then-503"
-	case Fault502:
-		return "502"
-	case Fault504:
-		return "504"
-	case Fault503RetryAfter:
-		return "503-retry-after"
-	case FaultStored500:
-		return "stored-then-500"
-	case FaultStoredDrop:
-		return "stored-then-drop"
-	}
-	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
-}
 
 // FaultKinds lists every fault kind, in the order of their declaration.
 func FaultKinds() []FaultKind {
@@ -127,7 +103,7 @@ func (f Fault) byBlock() bool { return len(f.Blocks) > 0 || f.Attempt != 0 }
 // WithFaultScript injects exactly the faults given (see Fault), in addition to any WithFaultRate. A
 // script entry may name OpToken to fail the token endpoint. Give it more than once to add entries.
 func WithFaultScript(faults ...Fault) Option {
-	return func(c *config) { c.script = append(c.script, faults...) }
+	return set(func(c *config) { c.script = append(c.script, faults...) })
 }
 
 // WithFaultRate fails a fraction rate (0 to 1) of API requests, each with a kind drawn from kinds,
@@ -140,13 +116,13 @@ func WithFaultScript(faults ...Fault) Option {
 // not meet a resource it never knew it made. The token endpoint gets faults only with
 // WithTokenFaults.
 func WithFaultRate(rate float64, seed int64, kinds ...FaultKind) Option {
-	return func(c *config) {
+	return set(func(c *config) {
 		c.faultRate, c.faultSeed = rate, seed
 		c.faultKinds = append([]FaultKind(nil), kinds...)
 		if len(c.faultKinds) == 0 {
 			c.faultKinds = slices.Clone(basicFaultKinds)
 		}
-	}
+	})
 }
 
 // faultRand is the seeded generator of rate-based faults.

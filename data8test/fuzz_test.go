@@ -10,7 +10,7 @@ import (
 
 // FuzzAPI sends arbitrary methods, paths and bodies, with a valid token, to a server with a dataset, a
 // complete dataset and an API key: the server must never answer 5xx or panic, and every answer to an
-// operation of the spec must match the spec (Validate reports to the fuzzer).
+// operation of the spec must match the spec (WithValidation reports to the fuzzer).
 func FuzzAPI(f *testing.F) {
 	seeds := []struct{ method, path, body string }{
 		{"PATCH", "/Dataset/open/data", `{"blockNumber":0,"records":[{"a":"x"}]}`},
@@ -42,7 +42,7 @@ func FuzzAPI(f *testing.F) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\t#") || method == "" || strings.ContainsAny(method, " \r\n\t()<>@,;:\\\"/[]?={}") {
 			return
 		}
-		s := NewServer(Validate(t), WithJobDuration(0))
+		s := NewServer(WithValidation(t), WithJobDuration(0))
 		defer s.Close()
 		tok := fetchToken(t, s)
 		createDataset(t, s, tok, "open", "a", "b")

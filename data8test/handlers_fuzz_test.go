@@ -84,7 +84,7 @@ func fzHost(h string) bool {
 // Content-Type, Authorization and any other header included) with a valid bearer token — unless
 // the headers replace it — to the handler of a server holding datasets, a job and an API key.
 // Whatever comes in, the server must not panic nor answer 5xx; every error of the API is a problem
-// body (application/problem+json); every 401 carries a Bearer challenge; and with Validate on, every
+// body (application/problem+json); every 401 carries a Bearer challenge; and with WithValidation on, every
 // answer to an operation of the spec must match the spec (violations fail the fuzz run). It
 // complements FuzzAPI, which varies methods, paths and bodies only.
 func FuzzHandlers(f *testing.F) {
@@ -151,7 +151,7 @@ func FuzzHandlers(f *testing.F) {
 			hdr.Add(name, value)
 		}
 
-		s := NewServer(Validate(t), WithJobDuration(0))
+		s := NewServer(WithValidation(t), WithJobDuration(0))
 		defer s.Close()
 		tok := fzSetup(t, s)
 		req.Header.Set("Authorization", "Bearer "+tok)

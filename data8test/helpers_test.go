@@ -20,10 +20,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// start starts a server with Validate(t) and the given options, closed when the test ends.
+// start starts a server with WithValidation(t) and the given options, closed when the test ends.
 func start(t *testing.T, opts ...Option) *Server {
 	t.Helper()
-	s := NewServer(append([]Option{Validate(t)}, opts...)...)
+	s := NewServer(append([]Option{WithValidation(t)}, opts...)...)
 	t.Cleanup(s.Close)
 	return s
 }
@@ -187,7 +187,7 @@ func rec(kv ...string) map[string]any {
 	return m
 }
 
-// fakeTB records what Validate reports.
+// fakeTB records what WithValidation reports.
 type fakeTB struct {
 	msgs chan string
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/internal/standin"
 )
 
 // The block upload is the one operation whose speed matters (a benchmark checks the server is not the
@@ -78,15 +80,15 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 		return problem(http.StatusNotFound, "Not Found", datasetMissing(name))
 	case !input:
 		return stateProblem(fmt.Sprintf("The dataset %s is an output dataset; only input datasets take uploads.", name))
-	case completed && !s.mutated(AcceptUploadToCompleted):
+	case completed && !s.mutated(standin.AcceptUploadToCompleted):
 		return stateProblem(fmt.Sprintf("The dataset %s is complete; a complete dataset cannot be changed.", name))
 	}
 	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "application/json" {
 		return badRequest(map[string][]string{"$": {"The body must be JSON, with Content-Type application/json."}}, "")
 	}
 
-	limit := MaxBlockRecords
-	if s.mutated(Accept1001Records) {
+	limit := maxBlockRecords
+	if s.mutated(standin.Accept1001Records) {
 		limit = -1
 	}
 	sc := blockScan{b: body, cols: d.columns}
@@ -101,7 +103,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 			sc.addErr("records", "The records field is required.")
 		}
 		if limit >= 0 && len(sc.recs) > limit {
-			sc.addErr("records", fmt.Sprintf("A block holds at most %d records; this one has %d.", MaxBlockRecords, len(sc.recs)))
+			sc.addErr("records", fmt.Sprintf("A block holds at most %d records; this one has %d.", maxBlockRecords, len(sc.recs)))
 		}
 	}
 	if len(sc.errs) > 0 {
@@ -124,7 +126,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	switch {
 	case s.datasets[name] != d:
 		return problem(http.StatusNotFound, "Not Found", datasetMissing(name))
-	case d.completed && !s.mutated(AcceptUploadToCompleted):
+	case d.completed && !s.mutated(standin.AcceptUploadToCompleted):
 		return stateProblem(fmt.Sprintf("The dataset %s is complete; a complete dataset cannot be changed.", name))
 	}
 	old := d.blocks[nb.num]
@@ -132,7 +134,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	case old == nil:
 		s.blockSeq++
 		nb.seq = s.blockSeq
-	case s.mutated(AppendInsteadOfOverwrite):
+	case s.mutated(standin.AppendInsteadOfOverwrite):
 		merged := &block{num: old.num, seq: old.seq, data: append(old.data[:len(old.data):len(old.data)], nb.data...), ends: append([]uint32(nil), old.ends...)}
 		base := uint32(len(old.data))
 		for _, e := range nb.ends {

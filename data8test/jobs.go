@@ -5,15 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/data8-toolkit/data8/internal/names"
-
 	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/names"
+	"github.com/data8-toolkit/data8/internal/oneline"
 )
 
 // job is one submitted job, guarded by Server.mu.
@@ -119,7 +120,7 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		}
 	}
 	slices.SortFunc(jobs, func(x, y *job) int { return cmp.Compare(y.seq, x.seq) })
-	from, to := pageBounds(page, JobsPerPage, len(jobs))
+	from, to := pageBounds(page, jobsPerPage, len(jobs))
 	out := make(gen.JobGetList200JSONResponse, 0, to-from)
 	for _, j := range jobs[from:to] {
 		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.status, Location: jobLocation(ctx, j.name)})
@@ -160,7 +161,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if wf != nil {
-		for _, slot := range sortedKeys(inputs) {
+		for _, slot := range slices.Sorted(maps.Keys(inputs)) {
 			key := "inputDatasets." + slot
 			d, ok := s.datasets[inputs[slot]]
 			switch {
@@ -270,7 +271,7 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	for slot, name := range j.inputs {
 		d := s.datasets[name]
 		raw[slot] = s.rawRecords(d, 0, -1)
-		for _, c := range sortedKeys(d.columns) {
+		for _, c := range slices.Sorted(maps.Keys(d.columns)) {
 			if _, ok := cols[c]; !ok {
 				cols[c] = d.columns[c]
 			}
@@ -300,7 +301,7 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	j.completedAt = &done
 	if err != nil {
 		j.status = StatusFailed
-		j.stats = map[string]any{"error": trimMessage(err.Error())}
+		j.stats = map[string]any{"error": oneline.Trim(err.Error(), maxMessage)}
 		return
 	}
 	for slot, name := range j.outputs {

@@ -56,7 +56,7 @@ func readAll(t *testing.T, c *gen.ClientWithResponses, name string) []map[string
 			t.Fatalf("read %s: %v %s", name, err, resp.Body)
 		}
 		out = append(out, *resp.JSON200...)
-		if len(*resp.JSON200) < RecordsPerPage {
+		if len(*resp.JSON200) < recordsPerPage {
 			return out
 		}
 	}

@@ -3,7 +3,6 @@ package data8test
 import (
 	"encoding/json"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/data8-toolkit/data8/gen"
 )
@@ -77,17 +76,5 @@ func notFound(detail string) gen.NotFoundApplicationProblemPlusJSONResponse {
 	return gen.NotFoundApplicationProblemPlusJSONResponse{Type: problemTypes[404], Title: "Not Found", Status: http.StatusNotFound, Detail: detail}
 }
 
-// maxMessage is the most characters of a validator or decoder message that is passed on.
+// maxMessage is the most bytes of a validator or decoder message that is passed on.
 const maxMessage = 300
-
-// trimMessage caps a message at maxMessage bytes (on a rune boundary): validators print whole bodies.
-func trimMessage(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "… (trimmed)"
-}

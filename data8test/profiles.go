@@ -115,16 +115,16 @@ func Profiles() []Profile {
 // WithProfile turns the given profiles on (see Profile); WithProfile(Profiles()...) turns every one on.
 // A name that is not one of Profiles is ignored (`data8 serve --profile` checks names first).
 func WithProfile(p ...Profile) Option {
-	return func(c *config) {
+	return set(func(c *config) {
 		for _, x := range p {
 			c.profiles[x] = true
 		}
-	}
+	})
 }
 
 // WithRecordPageSize makes Dataset_GetData answer n records to a page instead of 1,000 (D-10); n of 0
 // or less keeps the default. It takes precedence over ProfilePage500.
-func WithRecordPageSize(n int) Option { return func(c *config) { c.recordPageSize = n } }
+func WithRecordPageSize(n int) Option { return set(func(c *config) { c.recordPageSize = n }) }
 
 // has reports whether profile p is on.
 func (s *Server) has(p Profile) bool { return s.cfg.profiles[p] }
@@ -137,7 +137,7 @@ func (s *Server) recordsPerPage() int {
 	case s.has(ProfilePage500):
 		return 500
 	}
-	return RecordsPerPage
+	return recordsPerPage
 }
 
 // retryAfterDate reports whether Retry-After is sent as a date.

@@ -11,12 +11,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/standin"
 )
 
 // Operation ids of the API, as the spec names them. They name operations in Fault scripts, in
@@ -64,10 +65,10 @@ const (
 
 // Page sizes and limits of the contract.
 const (
-	DatasetsPerPage = 100  // datasets per page of Dataset_GetList
-	JobsPerPage     = 100  // jobs per page of Job_GetList
-	RecordsPerPage  = 1000 // records per page of Dataset_GetData
-	MaxBlockRecords = 1000 // records per uploaded block at most
+	datasetsPerPage = 100  // datasets per page of Dataset_GetList
+	jobsPerPage     = 100  // jobs per page of Job_GetList
+	recordsPerPage  = 1000 // records per page of Dataset_GetData
+	maxBlockRecords = 1000 // records per uploaded block at most
 )
 
 // Server is a running in-memory Data8. Its exported fields are set by NewServer and must not be changed.
@@ -128,23 +129,27 @@ type strictAPI struct{ s *Server }
 
 var _ gen.StrictServerInterface = (*strictAPI)(nil)
 
-// NewServer starts a Data8 stand-in on a loopback port and returns it. Like httptest.NewServer it panics if
-// it cannot listen. Call Close when done.
+// NewServer starts a Data8 stand-in on a loopback port (or on the listener of WithListener) and returns
+// it. Like httptest.NewServer it panics if it cannot listen. Call Close when done.
+//
+// It is the one constructor: a program that listens on an address a user gives (as `data8 serve` does)
+// listens itself, handles the error, and passes the listener with WithListener.
 func NewServer(opts ...Option) *Server {
-	s, err := Start(opts...)
+	s, err := newServer(opts...)
 	if err != nil {
 		panic("data8test: " + err.Error())
 	}
 	return s
 }
 
-// Start is NewServer returning an error instead of panicking, for programs such as `data8 serve` that
-// listen on an address given by the user (WithAddr).
-func Start(opts ...Option) (*Server, error) {
+// newServer is NewServer returning an error instead of panicking.
+func newServer(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
+	settings := standin.Settings{Config: &cfg, Mutations: map[standin.Mutation]bool{}}
 	for _, o := range opts {
-		o(&cfg)
+		o(&settings)
 	}
+	cfg.mutations = settings.Mutations
 	spec, err := loadSpec()
 	if err != nil {
 		return nil, err
@@ -223,8 +228,8 @@ func urlHost(a net.Addr) string {
 	return net.JoinHostPort(ip.String(), fmt.Sprint(ta.Port))
 }
 
-// Close shuts the server down: it stops accepting, closes every connection, cancels running jobs and
-// waits for the handlers and jobs to return. After Close returns nothing more is reported to a Validate
+// Close shuts the server down: it stops accepting, closes every connection, cancels running jobs and waits
+// for the handlers and jobs to return. After Close returns nothing more is reported to a WithValidation
 // TB. Close may be called more than once.
 func (s *Server) Close() {
 	s.lifeMu.Lock()
@@ -266,17 +271,17 @@ func (s *Server) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 	strict := gen.NewStrictHandlerWithOptions(&strictAPI{s: s}, nil, gen.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, badRequest(map[string][]string{"$": {trimMessage(err.Error())}}, "The request body could not be read."))
+			writeProblem(w, badRequest(map[string][]string{"$": {oneline.Trim(err.Error(), maxMessage)}}, "The request body could not be read."))
 		},
 		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, problem(http.StatusInternalServerError, "An error occurred while processing your request.", trimMessage(err.Error())))
+			writeProblem(w, problem(http.StatusInternalServerError, "An error occurred while processing your request.", oneline.Trim(err.Error(), maxMessage)))
 		},
 	})
 	rm := &routingMux{ServeMux: mux, s: s}
 	gen.HandlerWithOptions(strict, gen.StdHTTPServerOptions{
 		BaseRouter: rm,
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, badRequest(map[string][]string{paramOf(err): {trimMessage(err.Error())}}, ""))
+			writeProblem(w, badRequest(map[string][]string{paramOf(err): {oneline.Trim(err.Error(), maxMessage)}}, ""))
 		},
 	})
 	// A blank prefix leaves an empty last segment, which a ServeMux wildcard does not match (network is
@@ -426,19 +431,9 @@ func randomHex(n int) string {
 // now is the server's clock: UTC, to the 100 ns tick of .NET times.
 func now() time.Time { return time.Now().UTC().Truncate(100 * time.Nanosecond) }
 
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // api wraps the handler of operation op with the server's middleware, in this order: counting, added
-// throttling, latency, fault injection, authentication, request validation, the handler, then (with profiles on or
-// Validate) the profiles' shaping of the answer and its validation.
+// throttling, latency, fault injection, authentication, request validation, the handler, then (with
+// profiles on or WithValidation) the profiles' shaping of the answer and its validation.
 func (s *Server) api(op string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.enter() {
@@ -481,8 +476,8 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 //
 // Requests of every operation but the block upload are always checked against the spec (they are small)
 // and answered 400 (or 404, see requestProblem) when they break it. Block uploads are checked by the
-// upload handler itself, which must be fast; with Validate on they are also checked against the spec, and
-// a handler that accepts one the spec forbids is reported.
+// upload handler itself, which must be fast; with WithValidation on they are also checked against the
+// spec, and a handler that accepts one the spec forbids is reported.
 func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, next http.Handler) error {
 	if !s.authenticate(w, r) {
 		return nil
@@ -518,7 +513,7 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 	return reqErr
 }
 
-// finish shapes a recorded answer by the profiles, validates it (with Validate on, unless it is an
+// finish shapes a recorded answer by the profiles, validates it (with WithValidation on, unless it is an
 // injected fault) and sends it. reqErr is the request's own violation, if any: a server that answers
 // such a request with success is at fault (unless a mutation asked for it).
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, op string, rec *recorder, reqErr error, faulted bool) {
@@ -533,8 +528,8 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, op string, rec *
 		if reqErr != nil && status < 300 && len(s.cfg.mutations) == 0 {
 			s.violation(Violation{Op: op, Status: status, Message: "the server accepted a request that breaks the spec: " + describe(reqErr)}, true)
 		}
-		if err := s.checkResponse(r, op, status, header, body); err != nil {
-			s.violation(Violation{Op: op, Status: status, Message: describe(err)}, true)
+		if msg := s.checkResponse(r, op, status, header, body); msg != "" {
+			s.violation(Violation{Op: op, Status: status, Message: msg}, true)
 		}
 	}
 	s.send(w, r, status, header, body)

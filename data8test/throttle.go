@@ -13,13 +13,15 @@ import (
 // delay, one second by default; WithRetryAfterDate or ProfileRetryAfterDate sends it as a date), and has
 // no effect. n of 0 or less sets no limit. The token endpoint is never throttled. Throttled counts the
 // refused requests.
-func WithMaxInFlight(n int) Option { return func(c *config) { c.maxInFlight = n } }
+func WithMaxInFlight(n int) Option { return set(func(c *config) { c.maxInFlight = n }) }
 
 // WithRateLimit lets at most perSecond API requests a second through, as a token bucket that holds a
 // second's worth of requests (at least one): a request over the rate is answered at once with 429 Too
 // Many Requests and a Retry-After, as WithMaxInFlight describes, and has no effect. perSecond of 0 or
 // less sets no limit. The token endpoint is never throttled.
-func WithRateLimit(perSecond float64) Option { return func(c *config) { c.ratePerSecond = perSecond } }
+func WithRateLimit(perSecond float64) Option {
+	return set(func(c *config) { c.ratePerSecond = perSecond })
+}
 
 // throttle is the state of WithMaxInFlight and WithRateLimit.
 type throttle struct {

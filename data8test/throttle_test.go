@@ -1,6 +1,7 @@
 package data8test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -14,7 +15,7 @@ import (
 func TestMaxInFlight(t *testing.T) {
 	entered := make(chan struct{})
 	hold := make(chan struct{})
-	s := start(t, WithMaxInFlight(2), WithRetryAfter(3*time.Second), func(c *config) {
+	s := start(t, WithMaxInFlight(2), WithRetryAfter(3*time.Second), set(func(c *config) {
 		c.respHook = func(op string, status int, body []byte) []byte {
 			if op == OpDatasetGetList {
 				entered <- struct{}{}
@@ -22,7 +23,7 @@ func TestMaxInFlight(t *testing.T) {
 			}
 			return body
 		}
-	})
+	}))
 	tok := fetchToken(t, s)
 	var wg sync.WaitGroup
 	for range 2 {
@@ -75,13 +76,14 @@ func TestRateLimit(t *testing.T) {
 				if _, err := http.ParseTime(ra); (err == nil) != date || !date && ra != "2" {
 					t.Errorf("Retry-After %q", ra)
 				}
-				if got := r.problem(t).Status; got != 429 {
-					t.Errorf("problem status %v", got)
+				var p struct{ Status int }
+				if err := json.Unmarshal(r.body, &p); err != nil || p.Status != 429 || r.header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("problem %s (%v)", r.body, err)
 				}
 			}
 			fetchToken(t, s)
-			if n, _ := s.BlockCount("a"); n != 0 {
-				t.Errorf("refused uploads stored %d blocks", n)
+			if nums, _ := s.BlockNumbers("a"); len(nums) != 0 {
+				t.Errorf("refused uploads stored %d blocks", len(nums))
 			}
 			if n := s.Throttled(); n != 3 {
 				t.Errorf("Throttled() = %d, want 3", n)

@@ -3,8 +3,10 @@ package data8test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,7 +15,7 @@ import (
 // must behave the same.
 func uploadModes(t *testing.T, f func(t *testing.T, opts ...Option)) {
 	t.Run("fast", func(t *testing.T) { f(t) })
-	t.Run("strict", func(t *testing.T) { f(t, func(c *config) { c.strictUpload = true }) })
+	t.Run("strict", func(t *testing.T) { f(t, set(func(c *config) { c.strictUpload = true })) })
 }
 
 // values returns the values of column col of the dataset's records, in processing order.
@@ -55,8 +57,8 @@ func TestUploadOrderAndOverwrite(t *testing.T) {
 		if got, want := values(t, s, "d", "v"), []any{"0x", "3x", "3y"}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("after clearing: %v, want %v", got, want)
 		}
-		if n, _ := s.BlockCount("d"); n != 3 {
-			t.Errorf("BlockCount %d, want 3", n)
+		if nums, _ := s.BlockNumbers("d"); len(nums) != 3 {
+			t.Errorf("%d block numbers, want 3", len(nums))
 		}
 		if nums, _ := s.BlockNumbers("d"); !reflect.DeepEqual(nums, []int32{0, 3, 7}) {
 			t.Errorf("BlockNumbers %v", nums)
@@ -93,7 +95,7 @@ func TestUploadLimits(t *testing.T) {
 		if _, ok := errorKeys(r.problem(t))["records"]; !ok {
 			t.Fatalf("1,001 records: %s", r.body)
 		}
-		if n, _ := s.BlockCount("d"); n != 1 {
+		if nums, _ := s.BlockNumbers("d"); len(nums) != 1 {
 			t.Fatalf("a rejected block was stored")
 		}
 		// The largest block number is fine; one more is not.
@@ -151,8 +153,8 @@ func TestUploadBadBlocks(t *testing.T) {
 				}
 			})
 		}
-		if n, _ := s.BlockCount("d"); n != 0 {
-			t.Fatalf("%d bad blocks were stored", n)
+		if nums, _ := s.BlockNumbers("d"); len(nums) != 0 {
+			t.Fatalf("%d bad blocks were stored", len(nums))
 		}
 		// Wrong content type.
 		req, _ := http.NewRequest("PATCH", s.URL+"/Dataset/d/data", strings.NewReader(`{"blockNumber":0,"records":[]}`))
@@ -198,13 +200,13 @@ func TestUploadFastPathMatchesStrict(t *testing.T) {
 					Errors map[string]any `json:"errors"`
 				}
 				_ = json.Unmarshal(r.body, &p)
-				o.keys = fmt.Sprint(sortedKeys(p.Errors))
+				o.keys = fmt.Sprint(slices.Sorted(maps.Keys(p.Errors)))
 			}
 			out = append(out, o)
 		}
 		return out
 	}
-	fast, strict := run(), run(func(c *config) { c.strictUpload = true })
+	fast, strict := run(), run(set(func(c *config) { c.strictUpload = true }))
 	for i := range bodies {
 		if fast[i] != strict[i] {
 			t.Errorf("%s: fast path %+v, strict handler %+v", bodies[i], fast[i], strict[i])

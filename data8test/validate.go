@@ -2,11 +2,8 @@ package data8test
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,19 +14,19 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
 
-	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/specval"
 )
 
-// TB is what Validate reports to: *testing.T and *testing.B satisfy it, and so can anything else with
+// TB is what WithValidation reports to: *testing.T and *testing.B satisfy it, and so can anything else with
 // these two methods (a CLI that prints violations, say).
 type TB interface {
 	Helper()
 	Errorf(format string, args ...any)
 }
 
-// Violation is one request or response that broke the spec, seen with Validate on.
+// Violation is one request or response that broke the spec, seen with WithValidation on.
 type Violation struct {
 	Op      string // operation id, e.g. "Dataset_UploadBlock"
 	Request bool   // true for a request that broke the spec, false for a response
@@ -37,7 +34,7 @@ type Violation struct {
 	Message string // which rule was broken, trimmed to a few hundred characters
 }
 
-// String formats v as Validate reports it.
+// String formats v as WithValidation reports it.
 func (v Violation) String() string {
 	if v.Request {
 		return fmt.Sprintf("data8test: request of %s breaks the spec: %s", v.Op, v.Message)
@@ -45,8 +42,8 @@ func (v Violation) String() string {
 	return fmt.Sprintf("data8test: response %d of %s breaks the spec: %s", v.Status, v.Op, v.Message)
 }
 
-// Violations returns the violations seen so far with Validate on: requests that broke the spec (answered
-// 400 by the server) and responses that did (reported to the TB too).
+// Violations returns the violations seen so far with WithValidation on: requests that broke the spec
+// (answered 400 by the server) and responses that did (reported to the TB too).
 func (s *Server) Violations() []Violation {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
@@ -64,111 +61,63 @@ func (s *Server) violation(v Violation, report bool) {
 	}
 }
 
-// specInfo is the parsed OpenAPI document with the lookups the server needs.
+// specInfo is the spec (internal/specval, the project's one reading of the embedded OpenAPI document)
+// with the lookups the server needs.
 type specInfo struct {
-	doc         *openapi3.T
-	routes      map[string]*routers.Route // by operation id
-	opByPattern map[string]string         // "GET /Dataset/{name}" → operation id
-	templates   []pathTemplate
-	has400      map[string]bool // operations that declare a 400 answer
-}
-
-// pathTemplate is one path of the spec, split into segments ("{x}" for a parameter).
-type pathTemplate struct {
-	segs    []string
-	methods []string
+	*specval.Spec
+	ops         map[string]*specval.Operation // by operation id
+	opByPattern map[string]string             // "GET /Dataset/{name}" → operation id
 }
 
 // loadSpec parses the spec embedded in gen once; the result is never changed afterwards.
 var loadSpec = sync.OnceValues(func() (*specInfo, error) {
-	doc, err := gen.GetSwagger()
+	sp, err := specval.Load()
 	if err != nil {
-		return nil, fmt.Errorf("load the embedded spec: %w", err)
+		return nil, err
 	}
-	// Routes are taken from the server's own router, so the servers of the document (Data8's host) must
-	// not get in the way.
-	doc.Servers = nil
-	si := &specInfo{doc: doc, routes: map[string]*routers.Route{}, opByPattern: map[string]string{}, has400: map[string]bool{}}
-	// oapi-codegen embeds the spec with its operation ids in Go form (DatasetGetList); this server names
-	// operations as api/openapi.yaml does (Dataset_GetList).
-	ids := map[string]string{}
-	for _, id := range operationIDs {
-		ids[strings.ReplaceAll(id, "_", "")] = id
-	}
-	for _, path := range doc.Paths.InMatchingOrder() {
-		item := doc.Paths.Value(path)
-		tpl := pathTemplate{segs: strings.Split(strings.TrimPrefix(path, "/"), "/")}
-		for method, op := range item.Operations() {
-			id, ok := ids[strings.ReplaceAll(op.OperationID, "_", "")]
-			if !ok {
-				return nil, fmt.Errorf("the spec has an operation data8test does not know: %s %s (%s)", method, path, op.OperationID)
-			}
-			si.routes[id] = &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
-			si.opByPattern[method+" "+path] = id
-			si.has400[id] = op.Responses.Status(http.StatusBadRequest) != nil
-			tpl.methods = append(tpl.methods, method)
+	si := &specInfo{Spec: sp, ops: map[string]*specval.Operation{}, opByPattern: map[string]string{}}
+	for _, op := range sp.Operations() {
+		if !slices.Contains(operationIDs, op.ID) {
+			return nil, fmt.Errorf("the spec has an operation data8test does not know: %s %s (%s)", op.Method, op.Path, op.ID)
 		}
-		slices.Sort(tpl.methods)
-		si.templates = append(si.templates, tpl)
+		si.ops[op.ID] = op
+		si.opByPattern[op.Method+" "+op.Path] = op.ID
 	}
 	return si, nil
 })
 
-// methodsFor returns the methods of the spec path that escapedPath matches, if any.
+// methodsFor returns the methods the spec has for escapedPath, if any.
 func (si *specInfo) methodsFor(escapedPath string) []string {
-	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
-	for _, t := range si.templates {
-		if len(t.segs) != len(segs) {
-			continue
-		}
-		ok := true
-		for i, seg := range t.segs {
-			if !strings.HasPrefix(seg, "{") && seg != segs[i] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return t.methods
+	var out []string
+	for _, m := range []string{http.MethodDelete, http.MethodGet, http.MethodPatch, http.MethodPost, http.MethodPut} {
+		if op, _ := si.Find(m, escapedPath); op != nil {
+			out = append(out, m)
 		}
 	}
-	return nil
+	return out
 }
 
-// validationOptions are the openapi3filter options of both directions: authentication is the server's
-// own business, defaults are not written into requests, and every error is collected.
-func validationOptions() *openapi3filter.Options {
-	return &openapi3filter.Options{
-		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults:   true,
-		MultiError:            true,
-		IncludeResponseStatus: true,
-	}
-}
-
-// requestInput builds the validation input of r for op, with the path parameters the ServeMux matched.
-func (s *Server) requestInput(r *http.Request, op string) *openapi3filter.RequestValidationInput {
-	route := s.spec.routes[op]
+// pathParams returns the path parameters of r for op, as the ServeMux matched them.
+func (s *Server) pathParams(r *http.Request, op string) map[string]string {
 	params := map[string]string{}
-	for _, seg := range strings.Split(route.Path, "/") {
+	for _, seg := range strings.Split(s.spec.ops[op].Path, "/") {
 		if strings.HasPrefix(seg, "{") {
 			name := strings.Trim(seg, "{}")
 			params[name] = r.PathValue(name)
 		}
 	}
-	return &openapi3filter.RequestValidationInput{
-		Request:     r,
-		PathParams:  params,
-		QueryParams: r.URL.Query(),
-		Route:       route,
-		Options:     validationOptions(),
-	}
+	return params
+}
+
+// describe shortens a validation error to one message.
+func describe(err error) string {
+	return oneline.Trim(strings.Join(specval.Describe(err), "; "), maxMessage)
 }
 
 // checkRequest validates r against op in the spec. It reads the body and puts it back.
 func (s *Server) checkRequest(r *http.Request, op string) error {
-	in := s.requestInput(r, op)
-	err := openapi3filter.ValidateRequest(r.Context(), in)
+	params := s.pathParams(r, op)
+	err := s.spec.CheckRequest(r.Context(), r, s.spec.ops[op], params)
 	if err == nil {
 		return nil
 	}
@@ -180,7 +129,7 @@ func (s *Server) checkRequest(r *http.Request, op string) error {
 			if !errors.As(e, &re) || re.Parameter == nil {
 				return false
 			}
-			if re.Parameter.Name == "prefix" && in.PathParams["prefix"] == "" &&
+			if re.Parameter.Name == "prefix" && params["prefix"] == "" &&
 				(errors.Is(re.Err, openapi3filter.ErrInvalidRequired) || errors.Is(re.Err, openapi3filter.ErrInvalidEmptyValue)) {
 				return true
 			}
@@ -197,22 +146,17 @@ func (s *Server) checkRequest(r *http.Request, op string) error {
 	return err
 }
 
-// checkResponse validates a response of op to r against the spec.
-func (s *Server) checkResponse(r *http.Request, op string, status int, header http.Header, body []byte) error {
-	return openapi3filter.ValidateResponse(context.WithoutCancel(r.Context()), &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: s.requestInput(r, op),
-		Status:                 status,
-		Header:                 header,
-		Body:                   io.NopCloser(bytes.NewReader(body)),
-		Options:                validationOptions(),
-	})
+// checkResponse validates a response of op to r against the spec; it returns what breaks it, or "".
+func (s *Server) checkResponse(r *http.Request, op string, status int, header http.Header, body []byte) string {
+	msgs := s.spec.CheckResponse(r.Context(), r, s.spec.ops[op], s.pathParams(r, op), status, header, body)
+	return oneline.Trim(strings.Join(msgs, "; "), maxMessage)
 }
 
 // requestProblem is the answer to a request that breaks the spec: 400 with the offending members, or
 // 404 for a bad path parameter of an operation that declares no 400 (no such resource can exist).
 func (s *Server) requestProblem(op string, err error) problemBody {
 	errs, pathOnly := requestErrors(err)
-	if !s.spec.has400[op] && pathOnly {
+	if !s.spec.ops[op].Declares(http.StatusBadRequest) && pathOnly {
 		return problem(http.StatusNotFound, "Not Found", "The requested resource does not exist.")
 	}
 	return badRequest(errs, "The request does not match the API's description.")
@@ -226,7 +170,7 @@ func requestErrors(err error) (map[string][]string, bool) {
 	pathOnly := true
 	add := func(key, msg string) {
 		if len(out) < 50 {
-			out[key] = append(out[key], trimMessage(msg))
+			out[key] = append(out[key], oneline.Trim(msg, maxMessage))
 		}
 	}
 	var walk func(err error, param string)
@@ -298,78 +242,6 @@ func pointerKey(ptr []string) string {
 		b.WriteString(p)
 	}
 	return b.String()
-}
-
-// describe turns a validation error into a short message naming each rule broken and where, without the
-// whole values and schemas kin-openapi prints.
-func describe(err error) string {
-	var parts []string
-	var walk func(err error)
-	walk = func(err error) {
-		switch e := err.(type) {
-		case openapi3.MultiError:
-			for _, x := range e {
-				walk(x)
-			}
-		case *openapi3filter.RequestError:
-			where := "body"
-			if e.Parameter != nil {
-				where = e.Parameter.In + " parameter " + e.Parameter.Name
-			}
-			switch inner := e.Err.(type) {
-			case nil:
-				parts = append(parts, where+": "+e.Reason)
-			case *openapi3.SchemaError:
-				parts = append(parts, where+" "+schemaRule(inner))
-			case openapi3.MultiError:
-				for _, x := range inner {
-					if se, ok := x.(*openapi3.SchemaError); ok {
-						parts = append(parts, where+" "+schemaRule(se))
-					} else {
-						walk(x)
-					}
-				}
-			default:
-				parts = append(parts, where+": "+keyOr(e.Reason, "invalid")+": "+inner.Error())
-			}
-		case *openapi3filter.ResponseError:
-			switch inner := e.Err.(type) {
-			case nil:
-				parts = append(parts, e.Reason)
-			case *openapi3.SchemaError:
-				parts = append(parts, keyOr(e.Reason, "response")+": "+schemaRule(inner))
-			case openapi3.MultiError:
-				for _, x := range inner {
-					if se, ok := x.(*openapi3.SchemaError); ok {
-						parts = append(parts, keyOr(e.Reason, "response")+": "+schemaRule(se))
-					} else {
-						walk(x)
-					}
-				}
-			default:
-				parts = append(parts, keyOr(e.Reason, "invalid")+": "+inner.Error())
-			}
-		case *openapi3.SchemaError:
-			parts = append(parts, schemaRule(e))
-		default:
-			if u := errors.Unwrap(err); u != nil {
-				walk(u)
-				return
-			}
-			parts = append(parts, err.Error())
-		}
-	}
-	walk(err)
-	for i := range parts {
-		parts[i] = trimMessage(parts[i])
-	}
-	return trimMessage(strings.Join(parts, "; "))
-}
-
-// schemaRule names the schema rule an error broke and where, without the value and schema kin-openapi
-// prints in full.
-func schemaRule(se *openapi3.SchemaError) string {
-	return fmt.Sprintf("at /%s breaks rule %q: %s", strings.Join(se.JSONPointer(), "/"), se.SchemaField, se.Reason)
 }
 
 // recorder keeps an answer, for shaping and validating it before it is sent. A fault that drops the

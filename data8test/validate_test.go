@@ -12,7 +12,7 @@ func TestValidateCatchesBadResponse(t *testing.T) {
 	// A hook breaks the answer of Dataset_GetByName the way a buggy server would: a record count that is
 	// not a number, a missing required member (the name) and a huge value.
 	huge := strings.Repeat("x", 5000)
-	s := NewServer(Validate(tb), func(c *config) {
+	s := NewServer(WithValidation(tb), set(func(c *config) {
 		c.respHook = func(op string, status int, body []byte) []byte {
 			if op != OpDatasetGetByName || status != 200 {
 				return body
@@ -20,7 +20,7 @@ func TestValidateCatchesBadResponse(t *testing.T) {
 			body = bytes.Replace(body, []byte(`"name":"good",`), nil, 1)
 			return bytes.Replace(body, []byte(`"recordCount":0`), []byte(`"recordCount":"`+huge+`"`), 1)
 		}
-	})
+	}))
 	defer s.Close()
 	tok := fetchToken(t, s)
 	createDataset(t, s, tok, "good", "a")
@@ -50,9 +50,9 @@ func TestValidateCatchesBadResponse(t *testing.T) {
 func TestValidateRequests(t *testing.T) {
 	for _, strict := range []bool{false, true} {
 		tb := newFakeTB()
-		opts := []Option{Validate(tb)}
+		opts := []Option{WithValidation(tb)}
 		if strict {
-			opts = append(opts, StrictRequests())
+			opts = append(opts, WithStrictRequests())
 		}
 		s := NewServer(opts...)
 		tok := fetchToken(t, s)
@@ -83,7 +83,7 @@ func TestValidateFlagsAcceptedBadRequest(t *testing.T) {
 	// A server that answers success to a request the spec forbids is at fault. The handlers refuse every
 	// such request, so drive the last step directly: a 200 recorded for an invalid upload.
 	tb := newFakeTB()
-	s := NewServer(Validate(tb))
+	s := NewServer(WithValidation(tb))
 	defer s.Close()
 	req := httptest.NewRequest("PATCH", s.URL+"/Dataset/d/data", strings.NewReader(`{"blockNumber":-1,"records":[]}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -98,16 +98,5 @@ func TestValidateFlagsAcceptedBadRequest(t *testing.T) {
 	msgs := tb.all()
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "accepted a request that breaks the spec") || !strings.Contains(msgs[0], "blockNumber") {
 		t.Fatalf("reports %v", msgs)
-	}
-}
-
-func TestTrimMessage(t *testing.T) {
-	long := strings.Repeat("é", 400)
-	got := trimMessage(long)
-	if len(got) > maxMessage+20 || !strings.HasSuffix(got, "(trimmed)") || !strings.HasPrefix(long, strings.TrimSuffix(got, "… (trimmed)")) {
-		t.Fatalf("trimmed to %q", got)
-	}
-	if trimMessage("short") != "short" {
-		t.Fatal("short message changed")
 	}
 }

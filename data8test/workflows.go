@@ -31,18 +31,18 @@ type Workflow interface {
 	Run(ctx context.Context, inputs map[string][]Record, params map[string]string) (outputs map[string][]Record, stats map[string]any, err error)
 }
 
-// RunFunc is the Run method of a workflow made by NewWorkflow.
-type RunFunc func(ctx context.Context, inputs map[string][]Record, params map[string]string) (map[string][]Record, map[string]any, error)
+// runFunc is the Run method of a workflow made by NewWorkflow.
+type runFunc = func(ctx context.Context, inputs map[string][]Record, params map[string]string) (map[string][]Record, map[string]any, error)
 
 // NewWorkflow makes a Workflow from a name, its slots and a function.
-func NewWorkflow(name string, inputs, outputs []string, run RunFunc) Workflow {
+func NewWorkflow(name string, inputs, outputs []string, run func(ctx context.Context, inputs map[string][]Record, params map[string]string) (map[string][]Record, map[string]any, error)) Workflow {
 	return &funcWorkflow{name: name, inputs: inputs, outputs: outputs, run: run}
 }
 
 type funcWorkflow struct {
 	name            string
 	inputs, outputs []string
-	run             RunFunc
+	run             runFunc
 }
 
 // Name returns the workflow's name.

@@ -172,6 +172,19 @@ func options() *openapi3filter.Options {
 	}
 }
 
+// CheckRequest checks a request to op against the spec: its parameters (params are the path
+// parameters, unescaped) and its body, which it reads and puts back. It returns kin-openapi's error
+// as it is, so that a server can tell which members broke which rule (Describe shortens it), or nil.
+func (s *Spec) CheckRequest(ctx context.Context, req *http.Request, op *Operation, params map[string]string) error {
+	return openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
+		Request:     req,
+		PathParams:  params,
+		QueryParams: req.URL.Query(),
+		Route:       op.route,
+		Options:     options(),
+	})
+}
+
 // CheckResponse checks one answer of op to req against the spec: the status code must be declared,
 // the content type must be one the answer declares, and the body must match its schema. A 2xx answer
 // with an empty body carries no result (D-4: ASP.NET answers Created(uri, null) and Accepted() without
@@ -199,7 +212,7 @@ func (s *Spec) CheckResponse(ctx context.Context, req *http.Request, op *Operati
 	return Describe(err)
 }
 
-// Describe turns a validation error into short messages naming each rule broken and where, without
+// Describe turns a validation error (of a request or a response) into short messages naming each rule broken and where, without
 // the whole values and schemas kin-openapi prints.
 func Describe(err error) []string {
 	var parts []string
@@ -211,6 +224,16 @@ func Describe(err error) []string {
 			for _, x := range e {
 				walk(x, where)
 			}
+		case *openapi3filter.RequestError:
+			w := "body"
+			if e.Parameter != nil {
+				w = e.Parameter.In + " parameter " + e.Parameter.Name
+			}
+			if e.Err == nil {
+				parts = append(parts, prefixed(w, e.Reason))
+				return
+			}
+			walk(e.Err, w)
 		case *openapi3filter.ResponseError:
 			reason := e.Reason
 			if reason == "" {

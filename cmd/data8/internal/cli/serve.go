@@ -79,11 +79,12 @@ func (a *app) cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := data8test.Start(data8test.WithAddr(*addr), data8test.WithLatency(*latency), data8test.WithJobDuration(*jobDuration),
-		data8test.WithProfile(profiles...), data8test.WithMaxInFlight(*maxInFlight), data8test.WithRateLimit(*ratePerSec))
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("cannot start the sandbox: %v", err)
 	}
+	srv := data8test.NewServer(data8test.WithListener(ln), data8test.WithLatency(*latency), data8test.WithJobDuration(*jobDuration),
+		data8test.WithProfile(profiles...), data8test.WithMaxInFlight(*maxInFlight), data8test.WithRateLimit(*ratePerSec))
 	defer srv.Close()
 	if w := offLoopbackWarning(*addr); w != "" {
 		fmt.Fprintln(a.stderr, w)
