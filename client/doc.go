@@ -47,7 +47,7 @@
 //
 // The steps are also there one by one: CreateDataset (names are checked against
 // ^[a-z][a-z0-9_]*$ before sending), Upload, CompleteDataset (which always sends the true record
-// count), GetDataset, ListDatasets; StartJob, GetJob, ListJobs, WaitJob.
+// count), GetDataset, ListDatasets, ReadRecords, Download; StartJob, GetJob, ListJobs, WaitJob.
 //
 // # Uploading
 //
@@ -69,6 +69,27 @@
 // as UploadOptions.Resume with the same source and options: the records before it are skipped and
 // uploading continues from there.
 //
+// # Reading back
+//
+// ReadRecords is the simple iterator over a dataset's records (a Record per record, numbers as
+// json.Number). Download is the fast path, the read-back counterpart of Upload: it fetches up to
+// DownloadOptions.Concurrency pages at once (default 8), each under the retry policy, and hands
+// them on strictly in order as Pages of raw JSON records, memory bounded by the window whatever the
+// dataset's size. CSVWriter and JSONLinesWriter write files straight from those bytes, without a
+// map per record, byte for byte what encoding/csv and encoding/json write for the records
+// ReadRecords gives.
+//
+// Every read is checked against the record count the server states for the dataset, read first. The
+// page size is learned from page 1 (the contract's 1,000 is only decided); the read goes on until
+// the count is reached or an empty page comes, and never asks for a page past the last the count
+// allows. Fewer or more records than the count is a *CountMismatchError naming both numbers; a page
+// repeating the previous one byte for byte (a server ignoring the page number) is an error matching
+// ErrPaging. ListDatasets and ListJobs hold one page at a time and end at an empty or short page or
+// a repeated one, and after 10,000 full pages with an error matching ErrPaging.
+//
+// WaitJob polls by what the job says of itself: seldom while its estimatedFinishTime is far off,
+// closer together as it nears, and by the rate percentComplete grows when there is no estimate.
+//
 // # Errors and retries
 //
 // Every answer outside 2xx is an *APIError carrying the operation, the status code, the decoded
@@ -89,7 +110,8 @@
 // attempt or the retry budget, for up to RetryPolicy.MaxThrottleWait (10 minutes) of waiting per
 // call. An upload adapts the number of blocks in flight to the server: a refusal halves it and
 // pauses the whole upload for the Retry-After, a run of acknowledged blocks grows it back by one, up
-// to UploadOptions.Concurrency; UploadResult.Throttled and SmallestWindow report what happened.
+// to UploadOptions.Concurrency; UploadResult.Throttled and SmallestWindow report what happened. A
+// download adapts its pages in flight the same way (DownloadResult.Throttled and SmallestWindow).
 //
 // # Status codes
 //

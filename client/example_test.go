@@ -129,3 +129,42 @@ func ExampleBlockError() {
 	// data8: CSV column "colour" is not a column of the dataset
 	// invalid record: true
 }
+
+// Download a dataset to CSV, several pages at once, written in order straight from the answers'
+// bytes; the download fails unless it reaches the dataset's record count exactly.
+func ExampleClient_Download() {
+	srv := data8test.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+	src, err := client.NewCSVSource(strings.NewReader("name,city\nJane,\"York, UK\"\nJohn,Bath\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, _, err := c.UploadDataset(ctx, "people", map[string]int{"name": 0, "city": 0}, src, client.UploadOptions{}); err != nil {
+		log.Fatal(err)
+	}
+
+	var out strings.Builder // in production: a file, through a bufio.Writer
+	w, err := client.NewCSVWriter(&out, []string{"name", "city"}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := c.Download(ctx, "people", w.WritePage, client.DownloadOptions{Concurrency: 8})
+	var cm *client.CountMismatchError
+	if errors.As(err, &cm) {
+		log.Fatalf("incomplete: %d of %d records", cm.Got, cm.Want)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d of %d records:\n%s", res.Records, res.RecordCount, out.String())
+	// Output:
+	// 2 of 2 records:
+	// name,city
+	// Jane,"York, UK"
+	// John,Bath
+}

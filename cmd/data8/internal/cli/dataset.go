@@ -443,11 +443,21 @@ func (a *app) writeRecords(c *client.Client, dataset string, w io.Writer, format
 	prog := a.newProgress("download", total, "records")
 	res, err := c.Download(a.ctx, dataset, write, client.DownloadOptions{
 		Concurrency: concurrency,
-		Progress:    func(p client.DownloadProgress) { prog.Set(p.Records, "") },
+		Progress: func(p client.DownloadProgress) {
+			note := ""
+			if p.Window > 0 && p.Window < concurrency {
+				note = fmt.Sprintf("[server busy: %d of %d pages at once]", p.Window, concurrency)
+			}
+			prog.Set(p.Records, note)
+		},
 	})
 	var n int64
 	if res != nil {
 		n = res.Records
+		if res.Throttled > 0 {
+			fmt.Fprintf(a.stderr, "download: the server refused %s for load (429/503); each was sent again after its Retry-After, with as few as %s at once (--concurrency %d)\n",
+				plural(int(res.Throttled), "page request", "page requests"), plural(res.SmallestWindow, "page", "pages"), concurrency)
+		}
 	}
 	if err != nil {
 		prog.Finish(false)
