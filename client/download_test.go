@@ -378,14 +378,19 @@ func TestDownloadCancelledPromptlyNoLeak(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var pages []int
+	returned := make(chan struct{})
 	go func() {
-		<-held
-		cancel()
+		select {
+		case <-held:
+			cancel()
+		case <-returned:
+		}
 	}()
 	_, err = c.Download(ctx, "out", func(p *client.Page) error {
 		pages = append(pages, p.Number)
 		return nil
 	}, client.DownloadOptions{Concurrency: 8})
+	close(returned)
 	// Download returned while the server still held pages: it did not wait for them.
 	close(release)
 	if !errors.Is(err, context.Canceled) {
