@@ -17,42 +17,36 @@ import (
 
 	"github.com/data8-toolkit/data8/gen"
 	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/opid"
 	"github.com/data8-toolkit/data8/internal/standin"
 )
 
-// Operation ids of the API, as the spec names them. They name operations in Fault scripts, in
-// RequestCounts and in validation messages. OpToken names the OAuth token endpoint, which is not part of
+// Operation ids of the API, as the spec names them (the project's internal/opid). They name operations
+// in Fault scripts, in RequestCounts and in validation messages; a Fault's Op may as well be the string
+// itself, e.g. "Dataset_UploadBlock". OpToken names the OAuth token endpoint, which is not part of
 // the spec but can be given faults by a script.
 const (
-	OpDatasetGetList          = "Dataset_GetList"          // GET /Dataset
-	OpDatasetCreate           = "Dataset_Create"           // POST /Dataset
-	OpDatasetGetByName        = "Dataset_GetByName"        // GET /Dataset/{name}
-	OpDatasetUpdateByName     = "Dataset_UpdateByName"     // PUT /Dataset/{name}
-	OpDatasetUploadBlock      = "Dataset_UploadBlock"      // PATCH /Dataset/{name}/data
-	OpDatasetGetData          = "Dataset_GetData"          // GET /Dataset/{name}/data
-	OpJobGetList              = "Job_GetList"              // GET /Job
-	OpJobCreateJob            = "Job_CreateJob"            // POST /Job
-	OpJobGetByName            = "Job_GetByName"            // GET /Job/{name}
-	OpApiKeyGetList           = "ApiKey_GetList"           // GET /ApiKey
-	OpApiKeyCreateApiKey      = "ApiKey_CreateApiKey"      // POST /ApiKey
-	OpApiKeyGetByKey          = "ApiKey_GetByKey"          // GET /ApiKey/{key}
-	OpApiKeyUpdateByKey       = "ApiKey_UpdateByKey"       // PUT /ApiKey/{key}
-	OpApiKeyDeleteByKey       = "ApiKey_DeleteByKey"       // DELETE /ApiKey/{key}
-	OpApiKeyAddAllowedDomain  = "ApiKey_AddAllowedDomain"  // PUT /ApiKey/{key}/allowedDomains/{domain}
-	OpApiKeyAddAllowedIPPUT   = "ApiKey_AddAllowedIPPUT"   // PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}
-	OpClientCredentialGetList = "ClientCredential_GetList" // GET /ClientCredential
-	OpClientCredentialCreate  = "ClientCredential_Create"  // POST /ClientCredential
-	OpClientCredentialGetByID = "ClientCredential_GetById" // GET /ClientCredential/{id}
-	OpToken                   = "Token"                    // POST /connect/token (not in the spec)
+	OpDatasetGetList          = opid.DatasetGetList          // GET /Dataset
+	OpDatasetCreate           = opid.DatasetCreate           // POST /Dataset
+	OpDatasetGetByName        = opid.DatasetGetByName        // GET /Dataset/{name}
+	OpDatasetUpdateByName     = opid.DatasetUpdateByName     // PUT /Dataset/{name}
+	OpDatasetUploadBlock      = opid.DatasetUploadBlock      // PATCH /Dataset/{name}/data
+	OpDatasetGetData          = opid.DatasetGetData          // GET /Dataset/{name}/data
+	OpJobGetList              = opid.JobGetList              // GET /Job
+	OpJobCreateJob            = opid.JobCreateJob            // POST /Job
+	OpJobGetByName            = opid.JobGetByName            // GET /Job/{name}
+	OpApiKeyGetList           = opid.ApiKeyGetList           // GET /ApiKey
+	OpApiKeyCreateApiKey      = opid.ApiKeyCreateApiKey      // POST /ApiKey
+	OpApiKeyGetByKey          = opid.ApiKeyGetByKey          // GET /ApiKey/{key}
+	OpApiKeyUpdateByKey       = opid.ApiKeyUpdateByKey       // PUT /ApiKey/{key}
+	OpApiKeyDeleteByKey       = opid.ApiKeyDeleteByKey       // DELETE /ApiKey/{key}
+	OpApiKeyAddAllowedDomain  = opid.ApiKeyAddAllowedDomain  // PUT /ApiKey/{key}/allowedDomains/{domain}
+	OpApiKeyAddAllowedIPPUT   = opid.ApiKeyAddAllowedIPPUT   // PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}
+	OpClientCredentialGetList = opid.ClientCredentialGetList // GET /ClientCredential
+	OpClientCredentialCreate  = opid.ClientCredentialCreate  // POST /ClientCredential
+	OpClientCredentialGetByID = opid.ClientCredentialGetById // GET /ClientCredential/{id}
+	OpToken                   = "Token"                      // POST /connect/token (not in the spec)
 )
-
-// operationIDs lists the operations of the spec.
-var operationIDs = []string{
-	OpDatasetGetList, OpDatasetCreate, OpDatasetGetByName, OpDatasetUpdateByName, OpDatasetUploadBlock, OpDatasetGetData,
-	OpJobGetList, OpJobCreateJob, OpJobGetByName,
-	OpApiKeyGetList, OpApiKeyCreateApiKey, OpApiKeyGetByKey, OpApiKeyUpdateByKey, OpApiKeyDeleteByKey, OpApiKeyAddAllowedDomain, OpApiKeyAddAllowedIPPUT,
-	OpClientCredentialGetList, OpClientCredentialCreate, OpClientCredentialGetByID,
-}
 
 // Job status codes of this server. Data8 does not document the values of Job.status; these are this
 // server's own convention (D-14 of the contract), and clients must not rely on them against Data8.

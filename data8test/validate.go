@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/opid"
 	"github.com/data8-toolkit/data8/internal/specval"
 )
 
@@ -77,7 +78,7 @@ var loadSpec = sync.OnceValues(func() (*specInfo, error) {
 	}
 	si := &specInfo{Spec: sp, ops: map[string]*specval.Operation{}, opByPattern: map[string]string{}}
 	for _, op := range sp.Operations() {
-		if !slices.Contains(operationIDs, op.ID) {
+		if !slices.Contains(opid.All(), op.ID) {
 			return nil, fmt.Errorf("the spec has an operation data8test does not know: %s %s (%s)", op.Method, op.Path, op.ID)
 		}
 		si.ops[op.ID] = op
