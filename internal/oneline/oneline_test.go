@@ -55,7 +55,9 @@ func FuzzTrim(f *testing.F) {
 		if n := utf8.RuneCountInString(got); max >= 0 && n > 6*max+1 {
 			t.Fatalf("Trim(%q, %d) = %q: %d characters", s, max, got, n)
 		}
-		clean := utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Bidi_Control) })
+		clean := utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+			return unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Bidi_Control)
+		})
 		if clean && utf8.RuneCountInString(s) <= max && got != s {
 			t.Fatalf("Trim(%q, %d) = %q: a short clean string changed", s, max, got)
 		}
