@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -154,6 +155,20 @@ func caseJobFinished(c *check) {
 	if j.CompletedAt != nil {
 		c.Observe("submittedAt %s, completedAt %s, statistics %s", j.SubmittedAt.Format(time.RFC3339Nano), j.CompletedAt.Format(time.RFC3339Nano), jsonText(j.Statistics))
 	}
+	// The form of times, raw: Data8's examples show them with a zone; a .NET service may write an
+	// unspecified DateTime without one (D-14), which the spec accepts but a reader must not take for UTC
+	// without saying so.
+	r := c.raw(http.MethodGet, jobPath(j.Name), nil, nil, withToken)
+	var raw map[string]any
+	if r.is2xx() && r.decode(&raw) == nil {
+		for _, member := range []string{"submittedAt", "completedAt"} {
+			if v, ok := raw[member].(string); ok && !zonedTime.MatchString(v) {
+				text := fmt.Sprintf("times carry no zone (%s %q)", member, v)
+				c.Differ("D-14", "Job_GetByName", text, evidence(http.MethodGet, jobPath(j.Name), r),
+					note("#/components/schemas/Job/properties/"+member, text))
+			}
+		}
+	}
 }
 
 func caseJobOutput(c *check) {
@@ -232,6 +247,9 @@ func caseJobNameChars(c *check) {
 		}
 	}
 }
+
+// zonedTime matches a time that ends with a zone: Z or an offset.
+var zonedTime = regexp.MustCompile(`(Z|z|[+-]\d{2}:?\d{2})$`)
 
 // wantRefused400 checks the answer to a request the documentation says is refused: a 2xx or a 5xx
 // fails; a 4xx other than the 400 the contract decided (point) is a difference.
