@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,8 +13,9 @@ func authCases() []Case {
 	return []Case{
 		{
 			ID: "AUTH-TOKEN", Kind: Documented, Decision: "D-1",
-			Rule: "Auth: OAuth2 client credentials, scope BatchApi, at the token endpoint give a bearer token (documented, C# sample); client_id and client_secret in the form body (D-1).",
-			run:  caseAuthToken,
+			Quote: `Auth: every request carries ` + "`" + `Authorization: Bearer <token>` + "`" + `. Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
+			Rule:  "Auth: OAuth2 client credentials, scope BatchApi, at the token endpoint give a bearer token (documented, C# sample); client_id and client_secret in the form body (D-1).",
+			run:   caseAuthToken,
 		},
 		{
 			ID: "AUTH-TOKEN-RESPONSE", Kind: Decided, Decision: "D-1",
@@ -53,7 +55,12 @@ func caseAuthToken(c *check) {
 	}
 	var tb tokenBody
 	if !r.is2xx() || r.decode(&tb) != nil || tb.AccessToken == "" {
-		c.Fatalf("client credentials grant, scope BatchApi, secret in the form: answered %s; want 2xx with an access_token", r)
+		// The form body is decided (D-1): a server taking only HTTP Basic differs.
+		if b, err := c.tokenRequest(true); err == nil && b.is2xx() && b.decode(&tb) == nil && tb.AccessToken != "" {
+			c.Differ("D-1", "", "the token endpoint refuses client_secret_post and accepts HTTP Basic", "POST "+c.cfg.TokenURL+" → "+r.String())
+			return
+		}
+		c.Fatalf("client credentials grant, scope BatchApi: answered %s; want 2xx with an access_token", r)
 	}
 	c.Observe("client_secret_post: %s", r)
 	// The token works: the same token opens an API call.
@@ -73,11 +80,12 @@ func caseAuthTokenResponse(c *check) {
 	}
 	c.Observe("token answer: %s", r)
 	c.Observe("token_type %q, expires_in %v, scope %q", tb.TokenType, tb.ExpiresIn, tb.Scope)
+	ev := "POST " + c.cfg.TokenURL + " → " + r.String()
 	if !strings.EqualFold(tb.TokenType, "Bearer") {
-		c.Errorf("token_type is %q; want Bearer", tb.TokenType)
+		c.Differ("D-1", "", fmt.Sprintf("token_type is %q, not Bearer", tb.TokenType), ev)
 	}
 	if _, ok := tb.ExpiresIn.(float64); !ok {
-		c.Observe("expires_in is not a number (%v): the client cannot schedule renewal", tb.ExpiresIn)
+		c.Differ("D-1", "", fmt.Sprintf("expires_in is not a number (%v): the client cannot schedule renewal", tb.ExpiresIn), ev)
 	}
 }
 
@@ -153,7 +161,7 @@ func (c *check) authSweep(a auth) {
 		}
 		ch := r.Header.Values("WWW-Authenticate")
 		if !hasBearerChallenge(ch) {
-			c.Errorf("%s: 401 without a Bearer challenge (WWW-Authenticate %q)", what, ch)
+			c.Differ("D-2", op.ID, fmt.Sprintf("401 without a Bearer challenge (WWW-Authenticate %q)", ch), evidence(smp.method, smp.path, r))
 		}
 		if len(ch) > 0 && !slices.Contains(challenges, ch[0]) {
 			challenges = append(challenges, ch[0])

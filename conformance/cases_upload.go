@@ -15,32 +15,37 @@ func uploadCases() []Case {
 	return []Case{
 		{
 			ID: "UPLOAD-MAX-1000", Kind: Documented, SendsInvalid: true,
+			Quote:   `**At most 1,000 records per block.**`,
 			Rule:    "At most 1,000 records per block (documented): a block of 1,000 is stored, a block of 1,001 is refused with a 4xx and not stored.",
 			Creates: "1 dataset (1,000 records)",
 			run:     caseUploadMax,
 		},
 		{
 			ID: "UPLOAD-OVERWRITE", Kind: Documented,
+			Quote:   `**re-using a block number overwrites** that block's earlier records`,
 			Rule:    "Re-using a block number overwrites that block's earlier records (documented): recordCount and the records read back hold the second upload only.",
 			Creates: "1 dataset (2 records)",
 			run:     caseUploadOverwrite,
 		},
 		{
 			ID: "UPLOAD-ORDER", Kind: Documented,
+			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**.`,
 			Rule:    "Records are processed in ascending block number, then in the order given inside the block (documented): blocks 3-4 sent before blocks 0-2 read back in block order.",
 			Creates: "1 dataset (10 records)",
 			run:     caseUploadOrder,
 		},
 		{
 			ID: "UPLOAD-COMPLETED-400", Kind: Documented,
+			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] it cannot be changed afterwards`,
 			Rule:    "Uploading to a complete dataset gets 400; a complete dataset cannot be changed (documented).",
 			Creates: "1 complete dataset (1 record)",
 			run:     caseUploadCompleted,
 		},
 		{
 			ID: "UPLOAD-404", Kind: Documented, Decision: "D-4",
-			Rule: `Uploading to an unknown dataset is an error ("does not exist", documented), 404 (D-4).`,
-			run:  caseUpload404,
+			Quote: `Unknown name in a path: documented text ("does not exist").`,
+			Rule:  `Uploading to an unknown dataset is an error ("does not exist", documented), 404 (D-4).`,
+			run:   caseUpload404,
 		},
 		{
 			ID: "UPLOAD-GAPS-EMPTY", Kind: Decided, Decision: "D-9",
@@ -87,6 +92,16 @@ func uploadCases() []Case {
 	}
 }
 
+// cannotRead records that a dataset's records could not be read back: the read endpoint is
+// decided (D-10), so this is a difference, not a failure; what needed the records is not checked.
+func (c *check) cannotRead(dataset string, err error) {
+	if st := apiStatus(err); st == 0 || st >= 500 {
+		c.Errorf("reading dataset %s back: %v", dataset, err)
+		return
+	}
+	c.Differ("D-10", "Dataset_GetData", fmt.Sprintf("records of %s cannot be read back: %v", dataset, err), c.last("Dataset_GetData").String())
+}
+
 // blockBody is a block upload body.
 func blockBody(block int, recs any) map[string]any {
 	return map[string]any{"blockNumber": block, "records": recs}
@@ -97,7 +112,7 @@ func uploadPath(name string) string { return datasetPath(name) + "/data" }
 
 // recordCount returns the dataset's recordCount, ending the case on failure.
 func (c *check) recordCount(name string) int64 {
-	ds, err := c.client.GetDataset(c.ctx, name)
+	ds, err := c.dataset(name)
 	if err != nil {
 		c.Fatalf("GET /Dataset/%s: %v", name, err)
 	}
@@ -134,7 +149,7 @@ func caseUploadOverwrite(c *check) {
 	}
 	got, err := c.readAll(name)
 	if err != nil {
-		c.Observe("records not read back (D-10): %v", err)
+		c.cannotRead(name, err)
 		return
 	}
 	if ok, why := sameRecords(got, second); !ok {
@@ -152,7 +167,8 @@ func caseUploadOrder(c *check) {
 	}
 	got, err := c.readAll(name)
 	if err != nil {
-		c.Fatalf("reading the records back (D-10): %v", err)
+		c.cannotRead(name, err)
+		return
 	}
 	want := append(seqRecords(0, 6, "early"), seqRecords(6, 4, "late")...)
 	if ok, why := sameRecords(got, want); !ok {
@@ -180,14 +196,7 @@ func caseUploadCompleted(c *check) {
 func caseUpload404(c *check) {
 	name := c.datasetName("nosuch")
 	_, err := c.client.Upload(c.ctx, name, recordSource(seqRecords(0, 1, "x")), client.UploadOptions{Concurrency: 1})
-	st := apiStatus(err)
-	if st < 400 || st >= 500 {
-		c.Fatalf("uploading to unknown dataset %s: %s; want a 4xx", name, outcome(err))
-	}
-	c.Observe("upload to an unknown dataset: %s", c.last("Dataset_UploadBlock"))
-	if !errors.Is(err, client.ErrNotFound) {
-		c.Observe("not 404 as D-4 decides")
-	}
+	c.want404(fmt.Sprintf("uploading to unknown dataset %s", name), err, "Dataset_UploadBlock", true)
 }
 
 // caseUploadGaps sends raw blocks: the client never sends an empty block.
@@ -200,7 +209,7 @@ func caseUploadGaps(c *check) {
 			c.Observe("%s: %s", what, r)
 			return true
 		case r.is4xx():
-			c.Observe("%s refused: %s", what, r)
+			c.Differ("D-9", "Dataset_UploadBlock", what+" is refused", evidence(http.MethodPatch, uploadPath(name), r))
 		default:
 			c.Errorf("%s: answered %s; want 2xx (or a 4xx)", what, r)
 		}
@@ -211,12 +220,15 @@ func caseUploadGaps(c *check) {
 	try("block 5 after block 0 (a gap)", 5, []map[string]any{rec(5)})
 	try("empty block 7", 7, []map[string]any{})
 	if try("block 2", 2, []map[string]any{rec(2), rec(3)}) && try("block 2 again, empty", 2, []map[string]any{}) {
-		c.Observe("after blocks 0 (1 record), 5 (1), 7 (empty), 2 (2 records, then empty): recordCount %d (D-9 expects 2)", c.recordCount(name))
+		if n := c.recordCount(name); n != 2 {
+			c.Differ("D-9", "Dataset_UploadBlock", fmt.Sprintf("after blocks 0 (1 record), 5 (1), 7 (empty), 2 (2 records, then empty): recordCount %d, not 2: an empty block does not clear its block", n), c.last("Dataset_GetByName").String())
+		}
 	}
 }
 
 func caseUploadBadBlockNumber(c *check) {
 	name := c.newDataset("badblock", seqColumns())
+	accepted := false
 	recs := []map[string]any{{"seq": 1, "tag": "x"}}
 	for _, b := range []struct {
 		what string
@@ -229,17 +241,17 @@ func caseUploadBadBlockNumber(c *check) {
 		{"blockNumber null", map[string]any{"blockNumber": nil, "records": recs}},
 	} {
 		r := c.raw(http.MethodPatch, uploadPath(name), nil, b.body, withToken)
-		if c.want4xx(b.what, r) {
-			c.Observe("%s: %s", b.what, r)
-		}
+		c.decidedRefusalRaw(b.what, "D-9", "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
+		accepted = accepted || r.is2xx()
 	}
-	if n := c.recordCount(name); n != 0 {
+	if n := c.recordCount(name); n != 0 && !accepted {
 		c.Errorf("after refused blocks: recordCount %d, want 0", n)
 	}
 }
 
 func caseUploadNonObject(c *check) {
 	name := c.newDataset("nonobject", seqColumns())
+	accepted := false
 	for _, b := range []struct {
 		what string
 		recs []any
@@ -250,11 +262,10 @@ func caseUploadNonObject(c *check) {
 		{"a null record", []any{nil}},
 	} {
 		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, b.recs), withToken)
-		if c.want4xx(b.what, r) {
-			c.Observe("%s: %s", b.what, r)
-		}
+		c.decidedRefusalRaw(b.what, "D-9", "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
+		accepted = accepted || r.is2xx()
 	}
-	if n := c.recordCount(name); n != 0 {
+	if n := c.recordCount(name); n != 0 && !accepted {
 		c.Errorf("after refused blocks: recordCount %d, want 0", n)
 	}
 }
@@ -268,17 +279,18 @@ func caseUploadUnknownColumn(c *check) {
 		c.Errorf("client: Upload of a record with an unknown column (columns known) = %s; want ErrInvalidRecord without sending", outcome(err))
 	}
 	r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, recs), withToken)
-	if !c.want4xx("a record with unknown column nosuch", r) {
+	c.decidedRefusalRaw("a record with unknown column nosuch", "D-9", "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
+	if !r.is4xx() {
 		return
 	}
-	c.Observe("unknown column: %s", r)
 	members := r.errorMembers()
 	named := false
 	for _, m := range members {
+		m = strings.ToLower(m)
 		named = named || strings.Contains(m, "nosuch") || strings.Contains(m, "records[1]")
 	}
 	if !named {
-		c.Observe("errors do not name records[1].nosuch (members %q)", members)
+		c.Differ("D-9", "Dataset_UploadBlock", fmt.Sprintf("the 4xx's errors do not name records[1].nosuch (members %q)", members), evidence(http.MethodPatch, uploadPath(name), r))
 	}
 	if n := c.recordCount(name); n != 0 {
 		c.Errorf("after the refused block: recordCount %d, want 0", n)
@@ -295,9 +307,7 @@ func caseUploadBadValue(c *check) {
 		{"an array value", map[string]any{"seq": 0, "tag": []any{1, 2}}},
 	} {
 		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, []any{b.rec}), withToken)
-		if c.want4xx(b.what, r) {
-			c.Observe("%s: %s", b.what, r)
-		}
+		c.decidedRefusalRaw(b.what, "D-11", "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
 	}
 }
 
@@ -312,15 +322,16 @@ func caseRecordScalars(c *check) {
 	c.upload(name, sent, 0, 1000)
 	got, err := c.readAll(name)
 	if err != nil {
-		c.Observe("records not read back (D-10): %v", err)
+		c.cannotRead(name, err)
 		return
 	}
 	if len(got) != len(sent) {
-		c.Fatalf("read back %d records, want %d", len(got), len(sent))
+		c.Differ("D-11", "Dataset_GetData", fmt.Sprintf("read back %d records of %d", len(got), len(sent)), c.last("Dataset_GetData").String())
+		return
 	}
 	for i := range sent {
 		if !sameRecord(got[i], sent[i]) {
-			c.Observe("record %d reads back as %s; sent %s", i, jsonText(got[i]), jsonText(sent[i]))
+			c.Differ("D-11", "Dataset_GetData", fmt.Sprintf("record %d reads back as %s; sent %s", i, jsonText(got[i]), jsonText(sent[i])), c.last("Dataset_GetData").String())
 		}
 	}
 	_, present := got[2]["i"]
@@ -336,31 +347,53 @@ func caseDataRead(c *check) {
 	name := c.newDataset("read", seqColumns())
 	sent := seqRecords(0, 1500, "r")
 	c.upload(name, sent, 0, 1000)
-	pages := []int{}
-	for page := 1; page <= 3; page++ {
+	// Raw pages until an empty one (or more pages than 1,500 records can fill, one a page).
+	var pages []int
+	var got []client.Record
+	var first *response
+	for page := 1; page <= len(sent)+1; page++ {
+		path := uploadPath(name) + "?page=" + fmt.Sprint(page)
 		r := c.raw(http.MethodGet, uploadPath(name), url.Values{"page": {fmt.Sprint(page)}}, nil, withToken)
 		if !r.is2xx() {
 			if r.Status >= 500 {
 				c.Errorf("GET data page %d: answered %s", page, r)
 			} else {
-				c.Observe("GET data page %d: %s (no read endpoint?)", page, r)
+				c.Differ("D-10", "Dataset_GetData", fmt.Sprintf("page %d of the records is refused (no read endpoint?)", page), evidence(http.MethodGet, path, r))
 			}
 			return
 		}
-		var recs []map[string]any
+		var recs []client.Record
 		if err := r.decode(&recs); err != nil {
-			c.Errorf("GET data page %d: %s is not an array of records: %v", page, r, err)
+			c.Differ("D-10", "Dataset_GetData", "a page of records is not a bare JSON array of records", evidence(http.MethodGet, path, r))
 			return
 		}
+		if page == 1 {
+			first = r
+		}
 		pages = append(pages, len(recs))
+		got = append(got, recs...)
+		if len(recs) == 0 || len(got) > len(sent) {
+			break
+		}
 	}
-	c.Observe("pages 1, 2, 3 of 1,500 records hold %v records (D-10 expects [1000 500 0])", pages)
-	got, err := c.readAll(name)
-	if err != nil {
-		c.Errorf("client ReadRecords: %v", err)
-		return
+	c.Observe("pages of 1,500 records hold %v records", pages)
+	if per := pages[0]; per != 1000 && per < len(sent) {
+		ptr := "#/paths/" + strings.ReplaceAll(c.spec.Operation("Dataset_GetData").Path, "/", "~1") + "/get/responses/200"
+		text := fmt.Sprintf("pages of records hold %d records, not 1,000", per)
+		c.Differ("D-10", "Dataset_GetData", fmt.Sprintf("%s (pages %v for 1,500 records)", text, pages), evidence(http.MethodGet, uploadPath(name)+"?page=1", first),
+			note(ptr, text),
+			action{target: jsonPath(ptr + "/content/application~1json/schema"), description: text, update: map[string]any{"maxItems": per}})
 	}
 	if ok, why := sameRecords(got, sent); !ok {
-		c.Errorf("1,500 records in blocks 0 and 1, read back: %s", why)
+		c.Differ("D-10", "Dataset_GetData", "1,500 records in blocks 0 and 1 read back page by page: "+why, evidence(http.MethodGet, uploadPath(name)+"?page=1", first))
+		return
+	}
+	// The project's client reads the same records (a mismatch is the client's fault, not the
+	// server's: it is observed here and belongs to the client's tests).
+	viaClient, err := c.readAll(name)
+	if err != nil {
+		c.Observe("the project's client could not read the records back: %v", err)
+	} else if ok, why := sameRecords(viaClient, sent); !ok {
+		c.Observe("the project's client read the records back wrong: %s", why)
 	}
 }

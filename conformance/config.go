@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -56,8 +57,12 @@ type Config struct {
 	// with its checks.
 	Transport http.RoundTripper
 
-	// Logf, when set, receives a line as each case ends.
+	// Logf, when set, receives a line as each case ends (secrets and tokens redacted).
 	Logf func(format string, args ...any)
+
+	// Spec, when set, is the OpenAPI document (YAML or JSON) answers are checked against instead of
+	// the one embedded in package gen: api/openapi.yaml with an observed overlay applied, say.
+	Spec []byte
 }
 
 // Environment variables read by ConfigFromEnv.
@@ -144,10 +149,10 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, errors.New("ClientID and ClientSecret are required"))
 	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
-	c.Workflow = cmpOr(c.Workflow, "Echo")
-	c.WorkflowInput = cmpOr(c.WorkflowInput, "Input")
-	c.WorkflowOutput = cmpOr(c.WorkflowOutput, "Output")
-	c.Prefix = cmpOr(c.Prefix, "conf_")
+	c.Workflow = cmp.Or(c.Workflow, "Echo")
+	c.WorkflowInput = cmp.Or(c.WorkflowInput, "Input")
+	c.WorkflowOutput = cmp.Or(c.WorkflowOutput, "Output")
+	c.Prefix = cmp.Or(c.Prefix, "conf_")
 	if client.ValidateDatasetName(c.Prefix) != nil {
 		errs = append(errs, fmt.Errorf("Prefix %q must match ^[a-z][a-z0-9_]*$", c.Prefix))
 	}
@@ -164,11 +169,4 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("conformance: %w", errors.Join(errs...))
 	}
 	return c, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

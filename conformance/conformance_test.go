@@ -2,7 +2,11 @@ package conformance_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,11 +70,11 @@ func TestConformance(t *testing.T) {
 	if dir == "" {
 		dir = t.ArtifactDir()
 	}
-	md, js, err := rep.WriteFiles(dir)
+	paths, err := rep.WriteFiles(dir)
 	if err != nil {
 		t.Errorf("writing the report: %v", err)
 	}
-	t.Logf("report: %s, %s\n%s", md, js, rep.Markdown())
+	t.Logf("report: %v\n%s", paths, rep.Markdown())
 
 	for _, c := range rep.Cases {
 		t.Run(c.ID, func(t *testing.T) {
@@ -88,4 +92,53 @@ func TestConformance(t *testing.T) {
 	if rep.Violations > 0 {
 		t.Errorf("%d answers broke the spec", rep.Violations)
 	}
+}
+
+// runConfig runs the suite with cfg and returns the report.
+func runConfig(t *testing.T, cfg conformance.Config) *conformance.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := conformance.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// checkNoFailures fails the test for every failed case of rep, and for every case that did not run.
+func checkNoFailures(t *testing.T, rep *conformance.Report) {
+	t.Helper()
+	for _, c := range rep.Cases {
+		switch c.Status {
+		case conformance.Failed:
+			t.Errorf("%s failed: %s", c.ID, strings.Join(c.Failures, "; "))
+		case conformance.Skipped:
+			t.Errorf("%s was skipped: %s", c.ID, c.SkipReason)
+		}
+	}
+}
+
+// discoveryText is the discovery table, one row a line.
+func discoveryText(rep *conformance.Report) string {
+	var b strings.Builder
+	for _, p := range rep.Discovery {
+		fmt.Fprintf(&b, "%s %s %s: %s [%s]\n", p.Point, p.Op, p.Result, p.Observed, strings.Join(p.Evidence, "; "))
+	}
+	return b.String()
+}
+
+// rewriting serves h through a recorder, lets rewrite change the answer, and sends it.
+func rewriting(h http.Handler, rewrite func(*http.Request, *httptest.ResponseRecorder)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		rewrite(r, rec)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
 }

@@ -6,18 +6,34 @@
 // # Cases
 //
 // Each case has a stable id (UPLOAD-OVERWRITE, DATASET-LIST-ALPHA-100, AUTH-NO-TOKEN-401, ...),
-// a kind and a one-line citation of the rule it checks; Cases lists them. Documented rules are
-// asserted strictly. Decided points are asserted leniently — any 2xx is success, 400 or 409 for a
-// duplicate name — and what the server actually did (status, content type, shape of the body) is
-// recorded as an observation: the first machine-checked answer to the questions Data8's pages leave
-// open. Generic cases, in the manner of Schemathesis, hold for every operation: a request without a
-// token or with a bad one gets 401 with WWW-Authenticate: Bearer, negative input gets a 4xx and
-// never a 5xx.
+// a kind, a one-line citation of the rule it checks and, for a documented rule, the documentation's
+// own words (Case.Quote); Cases lists them. Every check knows its source:
+//
+//   - A case is *failed* only when a documented rule is broken (the report quotes the words), or a
+//     generic one: no request, positive or negative, gets a 5xx; a request without a token or with a
+//     bad one gets 401; malformed bodies get a 4xx.
+//   - Where the server differs from a point the contract decided (D-n, docs/contract.md) — another
+//     2xx, 409 for a duplicate, a time without a zone, another page size, a member left out — the
+//     case is *observed*: its Deviations say what we decided, what the server did, and the evidence
+//     (request, status, content type, body shape).
 //
 // Every answer the suite receives passes through a checking http.RoundTripper
 // (internal/specval, built on kin-openapi's openapi3filter) that compares it with the spec
-// embedded in package gen: the status code and content type must be declared for the operation
-// and the body must match its schema. A violation fails the case that made the request.
+// embedded in package gen (or Config.Spec). Each finding is classified by the spec itself: the
+// nearest node marked x-data8-inferred on the way from the operation's response to the schema that
+// failed names the decided point in its x-data8-assumption, and the finding is a deviation there; a
+// finding with no marked node on the way breaks a documented rule and fails the case that made the
+// request.
+//
+// The report (Markdown and JSON) has a discovery table, one row per decided point (and one per spec
+// node or operation where the server differed), to forward to Data8 or to fix the spec with; and the
+// run writes observed.overlay.yaml, an OpenAPI Overlay 1.0.0 document whose actions change
+// api/openapi.yaml where the server differed. `make generate OVERLAY=observed.overlay.yaml`
+// regenerates gen/ from the spec with it applied, through oapi-codegen's output-options.overlay.
+//
+// No secret reaches the report or the log: the configured client secret, every bearer token, and
+// every string a server puts in a member it calls a secret (secret, secrets, clientSecret,
+// access_token, password, ...) are replaced by [redacted]; the report files are written 0600.
 //
 // The cases go through package client wherever it offers the call, so the suite checks the
 // project's own client too (including that it refuses, without sending, what the API forbids);
@@ -38,7 +54,8 @@
 // where the workflow is one Data8 built for the account that copies its input dataset to its output
 // dataset unchanged (default Echo, slots Input and Output, as data8test has). The report is written
 // to the directory DATA8_CONFORMANCE_REPORT names (default: the test's artifact directory, kept
-// with `go test -artifacts`), and its Markdown is printed to the test log.
+// with `go test -artifacts`) as conformance.md, conformance.json and observed.overlay.yaml, and its
+// Markdown is printed to the test log.
 //
 // Against a live account the suite is safe to run again and again: every dataset and job it
 // creates is named with a prefix (DATA8_CONFORMANCE_PREFIX, default conf_) and a random run id. It

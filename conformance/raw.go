@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/data8-toolkit/data8/internal/specval"
@@ -64,7 +66,7 @@ func (r *response) errorMembers() []string {
 	if json.Unmarshal(r.Body, &p) != nil {
 		return nil
 	}
-	return sortedKeys(p.Errors)
+	return slices.Sorted(maps.Keys(p.Errors))
 }
 
 // accessToken returns a token from the token endpoint (client_secret_post), fetching it once.

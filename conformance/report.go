@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
-
-	"github.com/data8-toolkit/data8/internal/specval"
 )
 
 // Kind says what a case checks, and so how strictly.
@@ -35,10 +32,11 @@ type Status string
 const (
 	// Passed: a documented or generic case whose assertions all held.
 	Passed Status = "passed"
-	// Failed: some assertion failed, or an answer the case received broke the spec.
+	// Failed: a documented rule, or a generic one, was broken (an assertion of the case, or an
+	// answer that broke a documented rule of the spec).
 	Failed Status = "failed"
-	// Observed: a decided case that held under the lenient reading; its observations say what the
-	// server did.
+	// Observed: no rule was broken, but the server differed from a decided point (D-n); the case's
+	// deviations say what we decided, what the server did, and the evidence.
 	Observed Status = "observed"
 	// Skipped: the case did not run (Config.Skip, a validating proxy, or nothing to check).
 	Skipped Status = "skipped"
@@ -51,14 +49,19 @@ type CaseResult struct {
 	Kind     Kind   `json:"kind"`
 	Decision string `json:"decision,omitempty"`
 	Rule     string `json:"rule"`
+	// Quote is the documentation's own words for the rule (as docs/contract.md keeps them), for the
+	// cases that check a documented rule; a failure cites them.
+	Quote string `json:"quote,omitempty"`
 	// Creates says what the case leaves on the server, if anything.
 	Creates string `json:"creates,omitempty"`
 	// Status is the outcome.
 	Status Status `json:"status"`
 	// Failures say what went wrong, one assertion or spec violation each.
 	Failures []string `json:"failures,omitempty"`
-	// Observations say what the server did, chiefly for decided points.
+	// Observations say what the server did, for the record.
 	Observations []string `json:"observations,omitempty"`
+	// Deviations are the decided points where the server differed from the contract.
+	Deviations []Deviation `json:"deviations,omitempty"`
 	// SkipReason says why the case did not run.
 	SkipReason string `json:"skipReason,omitempty"`
 	// Requests is the number of answers the case received and checked against the spec.
@@ -67,6 +70,34 @@ type CaseResult struct {
 	Violations []Violation `json:"violations,omitempty"`
 	// Duration is how long the case took.
 	Duration time.Duration `json:"durationNs"`
+}
+
+// Deviation is a point where the server differed from what the contract decided (D-n): a plausible
+// answer, not a failure, and a fact to forward to Data8 or to write into the spec.
+type Deviation struct {
+	// Point is the contract's decided point, "D-1" to "D-14" (or "D-5/D-6" where the spec names
+	// several), "times" for the form of times, "limits" for rate limits.
+	Point string `json:"point"`
+	// Op is the operation concerned, when there is one.
+	Op string `json:"op,omitempty"`
+	// Decided is what the contract (or the spec's x-data8-assumption) decided.
+	Decided string `json:"decided"`
+	// Observed is what the server did instead.
+	Observed string `json:"observed"`
+	// Evidence is the request and the answer: method, path, status, content type, body shape.
+	Evidence string `json:"evidence"`
+	// SpecPointer is the JSON pointer of the spec node concerned, when the deviation comes from the
+	// spec check.
+	SpecPointer string `json:"specPointer,omitempty"`
+	// Count is how many times the case saw it.
+	Count int `json:"count"`
+
+	actions []action // what the overlay changes for it
+}
+
+// key identifies a deviation for counting repeats.
+func (d Deviation) key() string {
+	return d.Point + "\x00" + d.Op + "\x00" + d.SpecPointer + "\x00" + d.Observed
 }
 
 // Violation is an answer that broke the spec, and the rules it broke.
@@ -81,13 +112,8 @@ type Violation struct {
 	ContentType string `json:"contentType,omitempty"`
 	// Shape says briefly what the body held.
 	Shape string `json:"shape"`
-	// Rules are the rules of the spec the answer broke, one short message each.
+	// Rules are the documented rules of the spec the answer broke, one short message each.
 	Rules []string `json:"rules"`
-}
-
-// violationOf converts an exchange seen by the checking transport.
-func violationOf(e specval.Exchange) Violation {
-	return Violation{Op: e.Op, Method: e.Method, Path: e.Path, Status: e.Status, ContentType: e.ContentType, Shape: e.Shape, Rules: e.Violations}
 }
 
 // Report is the outcome of a run.
@@ -108,9 +134,15 @@ type Report struct {
 	Duration time.Duration `json:"durationNs"`
 	// Cases are the outcomes, in run order.
 	Cases []CaseResult `json:"cases"`
-	// Responses is the number of answers checked against the spec; Violations the number that broke it.
+	// Responses is the number of answers checked against the spec; Violations the number that broke
+	// a documented rule of it; Differing the number that differed from a decided point of it.
 	Responses  int `json:"responses"`
 	Violations int `json:"violations"`
+	Differing  int `json:"differing"`
+	// Discovery has one row per decided point: what the contract decided and what this server did.
+	Discovery []PointResult `json:"discovery"`
+
+	overlay []action // the overlay's actions, from every deviation
 }
 
 // Counts returns the number of cases with each status.
@@ -146,15 +178,16 @@ func (r *Report) Case(id string) *CaseResult {
 // Summary is the one-line summary of the run.
 func (r *Report) Summary() string {
 	n := r.Counts()
-	return fmt.Sprintf("%d cases: %d passed, %d failed, %d observed, %d skipped; %d answers checked against the spec, %d broke it",
-		len(r.Cases), n[Passed], n[Failed], n[Observed], n[Skipped], r.Responses, r.Violations)
+	return fmt.Sprintf("%d cases: %d passed, %d failed, %d observed, %d skipped; %d answers checked against the spec, %d broke a documented rule, %d differed from a decided point",
+		len(r.Cases), n[Passed], n[Failed], n[Observed], n[Skipped], r.Responses, r.Violations, r.Differing)
 }
 
 // JSON returns the report as indented JSON.
 func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
 
-// Markdown returns the report as Markdown: a summary, a table of every case, what the server did
-// on each decided point, and the failures in full.
+// Markdown returns the report as Markdown: a summary, a table of every case, the discovery table
+// (one row per decided point), the deviations and observations of each case, and the failures in
+// full, each with the documentation's words.
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Data8 API conformance report\n\n")
@@ -167,7 +200,8 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "- Through a validating proxy: cases that send requests the spec forbids are skipped\n")
 	}
 	fmt.Fprintf(&b, "- Run: %s (names start with `%s%s`), %s, %s\n", r.RunID, r.Prefix, r.RunID, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond))
-	fmt.Fprintf(&b, "- **%s**\n\n", r.Summary())
+	fmt.Fprintf(&b, "- **%s**\n", r.Summary())
+	fmt.Fprintf(&b, "- *failed*: a documented rule (quoted from Data8's pages) or a generic one was broken. *observed*: no rule was broken, but the server differed from a point the project decided where the pages are silent (D-n, docs/contract.md); see the discovery table and `observed.overlay.yaml`.\n\n")
 
 	fmt.Fprintf(&b, "| case | kind | result | rule |\n|---|---|---|---|\n")
 	for _, c := range r.Cases {
@@ -182,29 +216,30 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.ID, kind, res, mdCell(c.Rule))
 	}
 
-	var decided, notes []CaseResult
+	fmt.Fprintf(&b, "\n## Discovery: the decided points, and what this server did\n\n")
+	fmt.Fprintf(&b, "One row per decided point of docs/contract.md (and one per operation or spec node where the server differed). Forward it to Data8, or apply `observed.overlay.yaml` to the spec.\n\n")
+	fmt.Fprintf(&b, "| point | our decision | what this server did | evidence |\n|---|---|---|---|\n")
+	for _, p := range r.Discovery {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(p.label()), mdCell(p.Decided), mdCell(p.Observed), mdCell(strings.Join(p.Evidence, "; ")))
+	}
+
+	var noted []CaseResult
 	for _, c := range r.Cases {
-		switch {
-		case len(c.Observations) == 0:
-		case c.Decision != "":
-			decided = append(decided, c)
-		default:
-			notes = append(notes, c)
+		if len(c.Deviations) > 0 || len(c.Observations) > 0 {
+			noted = append(noted, c)
 		}
 	}
-	if len(decided) > 0 {
-		fmt.Fprintf(&b, "\n## Decided points: what the server did\n\n")
-		for _, c := range decided {
-			fmt.Fprintf(&b, "- **%s** (%s %s, %s)\n", c.ID, c.Kind, c.Decision, c.Status)
-			for _, o := range c.Observations {
-				fmt.Fprintf(&b, "  - %s\n", mdLine(o))
+	if len(noted) > 0 {
+		fmt.Fprintf(&b, "\n## What the server did, case by case\n\n")
+		for _, c := range noted {
+			fmt.Fprintf(&b, "- **%s** (%s)\n", c.ID, c.Status)
+			for _, d := range c.Deviations {
+				fmt.Fprintf(&b, "  - differs from %s: %s (decided: %s) — %s", d.Point, mdLine(d.Observed), mdLine(d.Decided), mdLine(d.Evidence))
+				if d.Count > 1 {
+					fmt.Fprintf(&b, " (×%d)", d.Count)
+				}
+				b.WriteString("\n")
 			}
-		}
-	}
-	if len(notes) > 0 {
-		fmt.Fprintf(&b, "\n## Other observations\n\n")
-		for _, c := range notes {
-			fmt.Fprintf(&b, "- **%s**\n", c.ID)
 			for _, o := range c.Observations {
 				fmt.Fprintf(&b, "  - %s\n", mdLine(o))
 			}
@@ -239,6 +274,9 @@ func (r *Report) Markdown() string {
 		for _, id := range failed {
 			c := r.Case(id)
 			fmt.Fprintf(&b, "- **%s** — %s\n", c.ID, mdLine(c.Rule))
+			if c.Quote != "" {
+				fmt.Fprintf(&b, "  - documented: %s\n", mdLine(c.Quote))
+			}
 			for _, f := range c.Failures {
 				fmt.Fprintf(&b, "  - %s\n", mdLine(f))
 			}
@@ -257,32 +295,93 @@ func mdLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// WriteFiles writes the report into dir as conformance.md and conformance.json, creating dir, and
-// returns the two paths.
-func (r *Report) WriteFiles(dir string) (mdPath, jsonPath string, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", err
+// The files WriteFiles writes.
+const (
+	MarkdownFile = "conformance.md"
+	JSONFile     = "conformance.json"
+	OverlayFile  = "observed.overlay.yaml"
+)
+
+// WriteFiles writes the report into dir as conformance.md, conformance.json and
+// observed.overlay.yaml, creating dir, and returns their paths. The files are readable by their
+// owner only (0600): a report describes an account.
+func (r *Report) WriteFiles(dir string) (paths []string, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
 	}
 	js, err := r.JSON()
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	mdPath, jsonPath = filepath.Join(dir, "conformance.md"), filepath.Join(dir, "conformance.json")
-	if err := os.WriteFile(mdPath, []byte(r.Markdown()), 0o644); err != nil {
-		return "", "", err
+	ov, err := r.Overlay()
+	if err != nil {
+		return nil, err
 	}
-	if err := os.WriteFile(jsonPath, append(js, '\n'), 0o644); err != nil {
-		return "", "", err
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{MarkdownFile, []byte(r.Markdown())}, {JSONFile, append(js, '\n')}, {OverlayFile, ov}} {
+		p := filepath.Join(dir, f.name)
+		if err := writePrivate(p, f.data); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
 	}
-	return mdPath, jsonPath, nil
+	return paths, nil
 }
 
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// writePrivate writes data to path with mode 0600, tightening an existing file first.
+func writePrivate(path string, data []byte) error {
+	if err := os.Chmod(path, 0o600); err != nil && !os.IsNotExist(err) {
+		return err
 	}
-	slices.Sort(keys)
-	return keys
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// scrub passes every text of the report through redact.
+func (r *Report) scrub(redact func(string) string) {
+	r.Target, r.TokenURL, r.Note = redact(r.Target), redact(r.TokenURL), redact(r.Note)
+	for i := range r.Cases {
+		c := &r.Cases[i]
+		for j := range c.Failures {
+			c.Failures[j] = redact(c.Failures[j])
+		}
+		for j := range c.Observations {
+			c.Observations[j] = redact(c.Observations[j])
+		}
+		c.SkipReason = redact(c.SkipReason)
+		for j := range c.Deviations {
+			d := &c.Deviations[j]
+			d.Observed, d.Evidence, d.Decided = redact(d.Observed), redact(d.Evidence), redact(d.Decided)
+		}
+		for j := range c.Violations {
+			v := &c.Violations[j]
+			v.Path, v.Shape = redact(v.Path), redact(v.Shape)
+			for k := range v.Rules {
+				v.Rules[k] = redact(v.Rules[k])
+			}
+		}
+	}
+	for i := range r.Discovery {
+		p := &r.Discovery[i]
+		p.Observed, p.Decided, p.Where = redact(p.Observed), redact(p.Decided), redact(p.Where)
+		for j := range p.Evidence {
+			p.Evidence[j] = redact(p.Evidence[j])
+		}
+	}
+	for i := range r.overlay {
+		r.overlay[i].description = redact(r.overlay[i].description)
+		if b, err := json.Marshal(r.overlay[i].update); err == nil && redact(string(b)) != string(b) {
+			// A secret in an update (an observed note): keep the note, drop the update's text.
+			r.overlay[i].update = map[string]any{observedNote: []string{redacted}}
+		}
+	}
 }

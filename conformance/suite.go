@@ -1,12 +1,14 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -28,6 +30,9 @@ type Case struct {
 	Decision string
 	// Rule is a one-line citation of the rule the case checks.
 	Rule string
+	// Quote is the documentation's own words for a documented rule (from docs/contract.md); a
+	// failure of the case cites them.
+	Quote string
 	// Creates says what the case leaves on the server, if anything.
 	Creates string
 	// SendsInvalid says the case sends requests the spec forbids: negative input on purpose, or
@@ -57,6 +62,8 @@ type suite struct {
 	runID  string
 	base   *url.URL
 
+	secrets *secrets // never written anywhere
+
 	mu        sync.Mutex // guards the fields below
 	exchanges []specval.Exchange
 	token     string
@@ -78,11 +85,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("conformance: BaseURL %q is not an absolute URL", cfg.BaseURL)
 	}
-	spec, err := specval.Load()
+	spec, err := loadSpec(cfg.Spec)
 	if err != nil {
 		return nil, err
 	}
-	s := &suite{cfg: cfg, spec: spec, base: base, runID: randomID(6), names: map[string]int{}}
+	s := &suite{cfg: cfg, spec: spec, base: base, runID: randomID(6), names: map[string]int{}, secrets: &secrets{}}
+	s.secrets.add(cfg.ClientSecret)
 
 	inner := cfg.Transport
 	if inner == nil {
@@ -98,7 +106,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		// 3xx answer itself. (The client, which uses this client too, refuses redirects on its own.)
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &specval.Transport{
-			Base:    inner,
+			Base:    &secretTransport{base: inner, secrets: s.secrets, maxBody: 64 << 20},
 			Spec:    spec,
 			BaseURL: base,
 			Skip:    func(r *http.Request) bool { return sameEndpoint(r.URL, tokenURL) },
@@ -139,7 +147,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			results[i] = s.runCase(ctx, c)
 			if cfg.Logf != nil {
 				r := results[i]
-				cfg.Logf("%-28s %-8s %s", r.ID, r.Status, firstOf(r.Failures, r.SkipReason))
+				var devs []string
+				for _, d := range r.Deviations {
+					devs = append(devs, "differs from "+d.Point+": "+d.Observed)
+				}
+				cfg.Logf("%s", s.secrets.redact(fmt.Sprintf("%-28s %-8s %s", r.ID, r.Status, firstOf(r.Failures, firstOf(devs, r.SkipReason)))))
 			}
 		}
 	}
@@ -149,12 +161,43 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	s.mu.Lock()
 	rep.Responses = len(s.exchanges)
 	for _, e := range s.exchanges {
-		if len(e.Violations) > 0 {
+		documented, inferred := split(e.Findings)
+		if len(documented) > 0 {
 			rep.Violations++
+		}
+		if len(inferred) > 0 {
+			rep.Differing++
 		}
 	}
 	s.mu.Unlock()
+	for _, c := range results {
+		for _, d := range c.Deviations {
+			rep.overlay = append(rep.overlay, d.actions...)
+		}
+	}
+	rep.Discovery = discover(results)
+	rep.scrub(s.secrets.redact)
 	return rep, nil
+}
+
+// loadSpec loads the spec answers are checked against: data, or the embedded one.
+func loadSpec(data []byte) (*specval.Spec, error) {
+	if len(data) > 0 {
+		return specval.LoadData(data)
+	}
+	return specval.Load()
+}
+
+// split separates an answer's findings into those at documented rules and those at decided ones.
+func split(fs []specval.Finding) (documented, inferred []specval.Finding) {
+	for _, f := range fs {
+		if f.Inferred {
+			inferred = append(inferred, f)
+		} else {
+			documented = append(documented, f)
+		}
+	}
+	return documented, inferred
 }
 
 // firstOf returns the first string of list, or alt when the list is empty.
@@ -208,9 +251,10 @@ type check struct {
 	res *CaseResult
 }
 
-// Errorf records a failure and lets the case go on.
+// Errorf records a failure and lets the case go on. Only a documented rule (the case's Quote) or a
+// generic one may fail a case; a decided point the server does not meet is a Differ.
 func (c *check) Errorf(format string, args ...any) {
-	c.res.Failures = append(c.res.Failures, oneline.Trim(fmt.Sprintf(format, args...), 600))
+	c.res.Failures = append(c.res.Failures, oneline.Trim(c.secrets.redact(fmt.Sprintf(format, args...)), 600))
 }
 
 // Fatalf records a failure and ends the case.
@@ -219,9 +263,38 @@ func (c *check) Fatalf(format string, args ...any) {
 	panic(stop{})
 }
 
-// Observe records what the server did.
+// Observe records what the server did, for the record.
 func (c *check) Observe(format string, args ...any) {
-	c.res.Observations = append(c.res.Observations, oneline.Trim(fmt.Sprintf(format, args...), 600))
+	o := oneline.Trim(c.secrets.redact(fmt.Sprintf(format, args...)), 600)
+	if !slices.Contains(c.res.Observations, o) {
+		c.res.Observations = append(c.res.Observations, o)
+	}
+}
+
+// Differ records that the server differed from decided point (D-n): what it did, and the evidence
+// (the request and the answer's status, content type and body shape). acts are the overlay's
+// actions that would make the spec say what the server did.
+func (c *check) Differ(point, op, observed, evidence string, acts ...action) {
+	c.deviate(Deviation{Point: point, Op: op, Decided: decidedText(point), Observed: observed, Evidence: evidence, actions: acts})
+}
+
+// deviate records d, counting repeats of the same difference once.
+func (c *check) deviate(d Deviation) {
+	d.Observed = oneline.Trim(c.secrets.redact(d.Observed), 400)
+	d.Evidence = oneline.Trim(c.secrets.redact(d.Evidence), 400)
+	for i := range c.res.Deviations {
+		if c.res.Deviations[i].key() == d.key() {
+			c.res.Deviations[i].Count++
+			return
+		}
+	}
+	d.Count = 1
+	c.res.Deviations = append(c.res.Deviations, d)
+}
+
+// evidence describes a request and its answer for a Deviation.
+func evidence(method, path string, r *response) string {
+	return fmt.Sprintf("%s %s → %s", method, oneline.Trim(path, 100), r)
 }
 
 // Skipf ends the case as skipped.
@@ -243,24 +316,22 @@ func (c *check) last(op string) specval.Exchange {
 
 // runCase runs one case and returns its result.
 func (s *suite) runCase(ctx context.Context, c Case) (res CaseResult) {
-	res = CaseResult{ID: c.ID, Kind: c.Kind, Decision: c.Decision, Rule: c.Rule, Creates: c.Creates}
+	res = CaseResult{ID: c.ID, Kind: c.Kind, Decision: c.Decision, Rule: c.Rule, Quote: c.Quote, Creates: c.Creates}
 	start := time.Now()
+	ch := &check{suite: s, res: &res}
 	defer func() {
 		res.Duration = time.Since(start)
 		for _, e := range s.exchangesOf(c.ID) {
 			res.Requests++
-			if len(e.Violations) > 0 {
-				res.Violations = append(res.Violations, violationOf(e))
-				res.Failures = append(res.Failures, fmt.Sprintf("the answer to %s %s (%d) breaks the spec: %s", e.Method, oneline.Trim(e.Path, 80), e.Status, strings.Join(e.Violations, "; ")))
-			}
+			ch.judge(e)
 		}
 		switch {
 		case len(res.Failures) > 0:
 			res.Status = Failed
+		case len(res.Deviations) > 0:
+			res.Status = Observed
 		case res.SkipReason != "":
 			res.Status = Skipped
-		case c.Kind == Decided:
-			res.Status = Observed
 		default:
 			res.Status = Passed
 		}
@@ -275,7 +346,7 @@ func (s *suite) runCase(ctx context.Context, c Case) (res CaseResult) {
 	}
 	cctx, cancel := context.WithTimeout(specval.WithTag(ctx, c.ID), s.cfg.CaseTimeout)
 	defer cancel()
-	ch := &check{suite: s, ctx: cctx, res: &res}
+	ch.ctx = cctx
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -288,6 +359,40 @@ func (s *suite) runCase(ctx context.Context, c Case) (res CaseResult) {
 	}()
 	return res
 }
+
+// judge turns the spec findings of an answer the case received into failures (documented rules,
+// citing the spec) and deviations (decided points, with the overlay's actions).
+func (c *check) judge(e specval.Exchange) {
+	documented, inferred := split(e.Findings)
+	if len(documented) > 0 {
+		v := Violation{Op: e.Op, Method: e.Method, Path: e.Path, Status: e.Status, ContentType: e.ContentType, Shape: e.Shape}
+		for _, f := range documented {
+			v.Rules = append(v.Rules, c.secrets.redact(f.Message))
+			where := ""
+			if f.Pointer != "" {
+				where = " (the spec at " + f.Pointer + ", a documented rule)"
+			}
+			c.Errorf("the answer to %s %s (%d) breaks the spec%s: %s", e.Method, oneline.Trim(e.Path, 80), e.Status, where, f.Message)
+		}
+		v.Path = c.secrets.redact(v.Path)
+		c.res.Violations = append(c.res.Violations, v)
+	}
+	for _, f := range inferred {
+		c.deviate(Deviation{
+			Point:       f.Point,
+			Op:          e.Op,
+			Decided:     cmp.Or(f.Assumption, decidedText(f.Point)),
+			Observed:    indexRE.ReplaceAllString(f.Message, "/*"),
+			Evidence:    e.String(),
+			SpecPointer: f.Pointer,
+			actions:     c.actionsFor(e, f),
+		})
+	}
+}
+
+// indexRE matches an array index in a JSON pointer: the same difference in every entry of a list
+// is one difference.
+var indexRE = regexp.MustCompile(`/[0-9]+\b`)
 
 // randomID returns n random characters from [a-z0-9].
 func randomID(n int) string {

@@ -49,6 +49,10 @@ type Exchange struct {
 	BodyLen int `json:"bodyLen"`
 	// Violations are the rules of the spec the answer broke.
 	Violations []string `json:"violations,omitempty"`
+	// Findings are the same rules, each with where it sits in the spec and whether it is documented
+	// or decided (Spec.Findings); a finding of the transport itself (an answer too large to check, no
+	// operation, a proxy's report) is documented.
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // String formats the exchange on one line.
@@ -120,21 +124,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	op, params := t.Spec.Find(req.Method, escaped)
 	switch {
 	case int64(len(body)) > limit:
-		ex.Violations = append(ex.Violations, fmt.Sprintf("the answer is larger than %d bytes; not checked", limit))
+		ex.Findings = append(ex.Findings, Finding{Kind: KindOther, Status: resp.StatusCode, Message: fmt.Sprintf("the answer is larger than %d bytes; not checked", limit)})
 	case op == nil:
-		ex.Violations = append(ex.Violations, fmt.Sprintf("no operation of the spec is %s %s (answered %d)", req.Method, oneline.Trim(escaped, 80), resp.StatusCode))
+		ex.Findings = append(ex.Findings, Finding{Kind: KindOther, Status: resp.StatusCode, Message: fmt.Sprintf("no operation of the spec is %s %s (answered %d)", req.Method, oneline.Trim(escaped, 80), resp.StatusCode)})
 	default:
 		ex.Op = op.ID
-		for _, v := range t.Spec.CheckResponse(req.Context(), req, op, params, resp.StatusCode, resp.Header, body) {
-			if v == "status is not supported" {
-				v = fmt.Sprintf("status %d is not declared for %s", resp.StatusCode, op.ID)
-			}
-			ex.Violations = append(ex.Violations, v)
-		}
+		ex.Findings = append(ex.Findings, t.Spec.Findings(req.Context(), req, op, params, resp.StatusCode, resp.Header, body)...)
 	}
 	// A validating proxy (Prism with --errors) names what it found in this header.
 	if sl := resp.Header.Get("sl-violations"); sl != "" {
-		ex.Violations = append(ex.Violations, "the proxy reports: "+proxyViolations(sl))
+		ex.Findings = append(ex.Findings, Finding{Kind: KindOther, Status: resp.StatusCode, Message: "the proxy reports: " + proxyViolations(sl)})
+	}
+	for _, f := range ex.Findings {
+		ex.Violations = append(ex.Violations, f.Message)
 	}
 	if t.Record != nil {
 		t.Record(ex)
