@@ -239,7 +239,7 @@ func TestBadInputClientAPI(t *testing.T) {
 		{"sources", "CSV ragged row", func(ctx context.Context, c *client.Client) error {
 			_, err := c.Upload(ctx, "target", badCSV(t, "a,b\n1,2\n3\n"), client.UploadOptions{})
 			return err
-		}, client.ErrInvalidRecord, "CSV line 3: 1 cells, but the header has 2 columns", false},
+		}, client.ErrInvalidRecord, "CSV line 3: 1 cell, but the header has 2 columns", false},
 		{"sources", "CSV invalid UTF-8", func(ctx context.Context, c *client.Client) error {
 			_, err := c.Upload(ctx, "target", badCSV(t, "a,b\nok,caf\xe9\n"), client.UploadOptions{})
 			return err
@@ -247,7 +247,7 @@ func TestBadInputClientAPI(t *testing.T) {
 		{"sources", "CSV bare quote", func(ctx context.Context, c *client.Client) error {
 			_, err := c.Upload(ctx, "target", badCSV(t, "a,b\n1,x\"y\n"), client.UploadOptions{})
 			return err
-		}, client.ErrInvalidRecord, `CSV line 2, column 4: bare " in non-quoted-field`, false},
+		}, client.ErrInvalidRecord, `CSV line 2, column 4: bare " in a cell that does not start with a quote`, false},
 		{"sources", "CSV column not of the dataset", func(ctx context.Context, c *client.Client) error {
 			_, err := c.Upload(ctx, "target", badCSV(t, "a,zzz\n1,2\n"), client.UploadOptions{Columns: ab})
 			return err

@@ -99,7 +99,7 @@ func compareWithEncodingCSV(t *testing.T, in string) {
 			line := 0
 			var pe *csv.ParseError
 			switch {
-			case errors.As(refErr, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
+			case errors.As(refErr, &pe) && (errors.Is(pe.Err, csv.ErrFieldCount) || errors.Is(pe.Err, csv.ErrQuote)):
 				line = pe.StartLine
 			case errors.As(refErr, &pe):
 				line = pe.Line

@@ -280,11 +280,13 @@ func fuzzJSONLineOK(line []byte, known map[string]struct{}) bool {
 	if _, err := dec.Token(); err != nil {
 		return false
 	}
+	seen := map[string]bool{}
 	for dec.More() {
 		k, err := dec.Token()
-		if err != nil {
+		if err != nil || seen[k.(string)] {
 			return false
 		}
+		seen[k.(string)] = true
 		if known != nil {
 			if _, ok := known[k.(string)]; !ok {
 				return false

@@ -253,7 +253,11 @@ func FuzzRenameKeys(f *testing.F) {
 		if !utf8.ValidString(line) || checkObject([]byte(line), nil) != nil {
 			return
 		}
-		got := renameKeys([]byte("x"), []byte(line), rename)
+		src := &jsonLinesSource{rename: rename}
+		got, err := renameKeys([]byte("x"), []byte(line), src.column)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got[0] != 'x' {
 			t.Fatalf("dst overwritten: %s", got)
 		}

@@ -159,17 +159,28 @@ func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 }
 
 // checkObject checks that b is exactly one JSON object (surrounding white space allowed) whose
-// values are scalars, and, when known is not nil, whose keys are all in known. b must be valid UTF-8
-// (callers check with utf8.Valid). The error describes the problem without position context.
+// values are scalars, with no key twice, and, when known is not nil, whose keys are all in known. b
+// must be valid UTF-8 (callers check with utf8.Valid). The error describes the problem without
+// position context.
 func checkObject(b []byte, known map[string]struct{}) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
+		if i < len(b) {
+			if kind := valueKind(b[i]); kind != "" {
+				return fmt.Errorf("not a JSON object (it starts with %s)", kind)
+			}
+		}
 		return errors.New("not a JSON object")
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return checkEnd(b, i+1)
 	}
+	// Keys met so far, to refuse one written twice: as spans of b while they are few and unescaped
+	// (no allocation), else decoded in seen.
+	var spans [16][2]int
+	var nspans int
+	var seen map[string]struct{}
 	for {
 		if i >= len(b) || b[i] != '"' {
 			return syntaxError(b, i, "a key")
@@ -179,11 +190,43 @@ func checkObject(b []byte, known map[string]struct{}) error {
 			return err
 		}
 		key := b[i+1 : end-1]
-		if known != nil {
-			name := string(key)
+		var name string // decoded, when needed
+		decode := func() error {
+			name = string(key)
 			if escaped {
 				if err := json.Unmarshal(b[i:end], &name); err != nil {
 					return syntaxError(b, i, "a key")
+				}
+			}
+			return nil
+		}
+		if seen == nil && !escaped && nspans < len(spans) {
+			for _, sp := range spans[:nspans] {
+				if string(b[sp[0]:sp[1]]) == string(key) {
+					return fmt.Errorf("key %q appears twice", key)
+				}
+			}
+			spans[nspans] = [2]int{i + 1, end - 1}
+			nspans++
+		} else {
+			if seen == nil {
+				seen = make(map[string]struct{}, 2*len(spans))
+				for _, sp := range spans[:nspans] {
+					seen[string(b[sp[0]:sp[1]])] = struct{}{}
+				}
+			}
+			if err := decode(); err != nil {
+				return err
+			}
+			if _, dup := seen[name]; dup {
+				return fmt.Errorf("key %q appears twice", name)
+			}
+			seen[name] = struct{}{}
+		}
+		if known != nil {
+			if name == "" {
+				if err := decode(); err != nil {
+					return err
 				}
 			}
 			if _, ok := known[name]; !ok {
@@ -229,6 +272,23 @@ func checkObject(b []byte, known map[string]struct{}) error {
 		}
 		return syntaxError(b, i, "',' or '}'")
 	}
+}
+
+// valueKind names the kind of JSON value starting with c, or "".
+func valueKind(c byte) string {
+	switch {
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	case c == '-' || c >= '0' && c <= '9':
+		return "a number"
+	}
+	return ""
 }
 
 func checkEnd(b []byte, i int) error {

@@ -69,10 +69,10 @@ func TestCSVSourceErrorsNameTheLine(t *testing.T) {
 	cases := []struct {
 		name, in, want string
 	}{
-		{"ragged row", "a,b\n1,2\n3\n4,5\n", `data8: CSV line 3: 1 cells, but the header has 2 columns`},
+		{"ragged row", "a,b\n1,2\n3\n4,5\n", `data8: CSV line 3: 1 cell, but the header has 2 columns`},
 		{"too many cells", "a,b\n1,2\n\n3,4,5\n", `data8: CSV line 4: 3 cells, but the header has 2 columns`},
 		{"invalid UTF-8", "a,b\n1,2\n3,\xff\xfe\n", `data8: CSV line 3, column "b": not valid UTF-8`},
-		{"bare quote", "a,b\n1,x\"y\n", `data8: CSV line 2, column 4: bare " in non-quoted-field`},
+		{"bare quote", "a,b\n1,x\"y\n", `data8: CSV line 2, column 4: bare " in a cell that does not start with a quote (quote the whole cell and double the ")`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,8 +92,8 @@ func TestCSVSourceErrorsNameTheLine(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                 "data8: CSV input is empty: a header row naming the columns is needed",
 		"First Name,b\n":   `data8: CSV header, column 1: "First Name" is not a valid column name (^[a-z][a-z0-9_]*$)`,
-		"a,b,a\n":          `data8: CSV header: column "a" appears twice`,
-		"a,\"b\n1,2\n":     `data8: CSV line 2, column 5: extraneous or missing " in quoted-field`,
+		"a,b,a\n":          `data8: CSV header: column "a" appears twice (columns 1 and 3)`,
+		"a,\"b\n1,2\n":     `data8: CSV line 1: a quoted cell is not closed, or holds a single " (the row starts on this line; reading stopped at line 2, column 5)`,
 		"ok,\xff\xfe\n1,2": `data8: CSV header, column 2: "\xff\xfe" is not a valid column name (^[a-z][a-z0-9_]*$)`,
 	} {
 		if _, err := client.NewCSVSource(strings.NewReader(in)); err == nil || err.Error() != want {
@@ -156,7 +156,7 @@ func TestJSONLinesSourceErrorsNameTheLine(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"{\"a\":1}\n\n{\"a\":{\"b\":1}}\n", `data8: JSON Lines line 3: value of key "a" is an object; values must be strings, numbers, booleans or null`},
 		{"{\"a\":[1]}\n", `data8: JSON Lines line 1: value of key "a" is an array; values must be strings, numbers, booleans or null`},
-		{"{\"a\":1}\n[1,2]\n", `data8: JSON Lines line 2: not a JSON object`},
+		{"{\"a\":1}\n[1,2]\n", `data8: JSON Lines line 2: not a JSON object (it starts with an array)`},
 		{"{\"a\":1,}\n", `data8: JSON Lines line 1: invalid JSON at byte 7: want a key`},
 		{"{\"a\":01}\n", `data8: JSON Lines line 1: invalid JSON at byte 6: want ',' or '}'`},
 		{"{\"a\":1} {\"b\":2}\n", `data8: JSON Lines line 1: invalid JSON at byte 8: want the end of the record`},
@@ -191,16 +191,16 @@ func TestCSVSourceColumns(t *testing.T) {
 	}
 	// A ragged row is still an error naming the line.
 	src, _ = client.NewCSVSourceColumns(strings.NewReader("A B,C\n1,2\n3\n"), []string{"a", "c"})
-	if _, err := drain(t, src); err == nil || err.Error() != "data8: CSV line 3: 1 cells, but the header has 2 columns" {
+	if _, err := drain(t, src); err == nil || err.Error() != "data8: CSV line 3: 1 cell, but the header has 2 columns" {
 		t.Errorf("ragged row: %v", err)
 	}
 	for _, tc := range []struct {
 		cols []string
 		want string
 	}{
-		{[]string{"a"}, "data8: CSV header has 2 cells, but 1 columns are given"},
+		{[]string{"a"}, "data8: CSV header has 2 cells, but 1 column is given"},
 		{[]string{"a", "B"}, `data8: CSV columns, column 2: "B" is not a valid column name (^[a-z][a-z0-9_]*$)`},
-		{[]string{"a", "a"}, `data8: CSV columns: column "a" appears twice`},
+		{[]string{"a", "a"}, `data8: CSV columns: column "a" appears twice (columns 1 and 2)`},
 		{nil, "data8: CSV columns: none given"},
 	} {
 		_, err := client.NewCSVSourceColumns(strings.NewReader("X,Y\n1,2\n"), tc.cols)
@@ -231,7 +231,7 @@ func TestJSONLinesSourceRenamed(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"{\"First Name\":1}\n{\"First Name\":[1]}\n", `data8: JSON Lines line 2: value of key "First Name" is an array; values must be strings, numbers, booleans or null`},
 		{"{\"First Name\":1,}\n", `data8: JSON Lines line 1: invalid JSON at byte 16: want a key`},
-		{"[1]\n", `data8: JSON Lines line 1: not a JSON object`},
+		{"[1]\n", `data8: JSON Lines line 1: not a JSON object (it starts with an array)`},
 	} {
 		_, err := drain(t, client.NewJSONLinesSourceRenamed(strings.NewReader(tc.in), rename))
 		if err == nil || err.Error() != tc.want || !errors.Is(err, client.ErrInvalidRecord) {

@@ -175,7 +175,7 @@ here, or data8 dataset complete NAME --records N).`}, args)
 	if err := checkDatasetName(name); err != nil {
 		return err
 	}
-	format, err := formatFor(path, uf.format)
+	format, err := inputFormat(path, uf.format)
 	if err != nil {
 		return err
 	}

@@ -112,13 +112,16 @@ func (a *app) showCSV(path string, n int) {
 		return
 	}
 	defer f.Close()
-	r := csv.NewReader(skipBOM(f))
+	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
 	t := newTable(a.stdout)
 	for i := 0; i <= n; i++ {
 		rec, err := r.Read()
 		if err != nil {
 			break
+		}
+		if i == 0 && len(rec) > 0 {
+			rec[0] = strings.TrimPrefix(rec[0], "\uFEFF") // a byte order mark
 		}
 		cells := make([]string, len(rec)+1)
 		cells[0] = " "

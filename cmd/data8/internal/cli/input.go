@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/internal/names"
@@ -62,11 +57,16 @@ func formatFor(path, explicit string) (fileFormat, error) {
 	return 0, usageErrorf("cannot tell the format of %q from its extension (want .csv, .jsonl or .ndjson): pass --format csv|jsonl", path)
 }
 
-// maxLine bounds one JSON Lines line, so a file without newlines cannot exhaust memory.
-const maxLine = 16 << 20
-
-// utf8BOM is skipped at the start of a file (spreadsheet programs write it).
-const utf8BOM = "\xEF\xBB\xBF"
+// inputFormat is formatFor for the records file of dataset upload and run, which must be a file: standard
+// input ("-") is refused, since the file is read twice, once to check all of it before anything is created
+// on the server and once to upload it (spooling standard input to a temporary file would put a copy of the
+// records on disk where the user did not ask for one).
+func inputFormat(path, explicit string) (fileFormat, error) {
+	if path == "-" {
+		return 0, usageErrorf("records cannot be read from standard input: the file is checked in full before anything is sent, then read again to upload it; save the records to a file and pass its name")
+	}
+	return formatFor(path, explicit)
+}
 
 // inputError is bad input found in a file: it names the file and, where there is one, the line.
 type inputError struct {
@@ -215,17 +215,9 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// skipBOM returns a reader positioned after a leading UTF-8 byte order mark, if any.
-func skipBOM(r io.Reader) *bufio.Reader {
-	br := bufio.NewReaderSize(r, 256<<10)
-	if b, err := br.Peek(3); err == nil && string(b) == utf8BOM {
-		br.Discard(3)
-	}
-	return br
-}
-
-// scanInput is the validation pass: it reads the whole file once, with flat memory, and returns its plan or
-// the first bad input (file and line). Nothing is uploaded before it succeeds.
+// scanInput is the validation pass: it drains the client's own source over the whole file (the reader the
+// upload uses, on the same allocation-free path), with flat memory, and returns the file's plan or the first
+// bad input (file and line). Nothing is created or uploaded before it succeeds.
 //
 // report, when not nil, is called with the number of bytes read so far, now and then.
 func scanInput(ctx context.Context, path string, format fileFormat, mapper *columnMapper, report func(int64)) (*inputPlan, error) {
@@ -239,16 +231,65 @@ func scanInput(ctx context.Context, path string, format fileFormat, mapper *colu
 	if report != nil {
 		r = &countingReader{r: f, report: report}
 	}
+	var src client.Source
 	if format == formatJSONL {
-		err = scanJSONL(ctx, r, plan)
+		src = client.NewJSONLinesSource(r, func(o *client.JSONLinesOptions) {
+			o.MapKey = func(key string) (string, error) {
+				col, err := mapper.column(key, len(mapper.raw)+1)
+				if err != nil {
+					return "", fmt.Errorf("key %q %v", key, err)
+				}
+				return col, nil
+			}
+		})
 	} else {
-		err = scanCSV(ctx, r, plan)
+		src, err = client.NewCSVSource(r, func(o *client.CSVOptions) {
+			o.MapHeader = func(header []string) ([]string, error) {
+				cols := make([]string, len(header))
+				for i, h := range header {
+					col, err := mapper.column(h, i+1)
+					if err != nil {
+						return nil, fmt.Errorf("column %d %q %v", i+1, h, err)
+					}
+					cols[i] = col
+				}
+				return cols, nil
+			}
+		})
+		if err != nil {
+			return nil, sourceError(path, err)
+		}
 	}
-	if err != nil {
-		return nil, err
+	var scratch []byte
+	var n int64
+	for {
+		scratch, err = src.Next(scratch[:0])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, sourceError(path, err)
+		}
+		n++
+		if n%65536 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 	}
+	if n == 0 {
+		if format == formatJSONL {
+			return nil, inputErrorf(path, 0, "no records (only blank lines)")
+		}
+		return nil, inputErrorf(path, 0, "no records after the header")
+	}
+	plan.Records = n
 	plan.Raw, plan.Columns = mapper.raw, mapper.cols
 	return plan, nil
+}
+
+// sourceError names the file in an error of the client's source, whose message (without its "data8: "
+// prefix) names the line: the CLI and the client word bad input the same way.
+func sourceError(path string, err error) error {
+	return inputErrorf(path, 0, "%s", strings.TrimPrefix(err.Error(), "data8: "))
 }
 
 // countingReader reports the bytes read through it, every megabyte or so.
@@ -267,239 +308,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		c.report(c.n)
 	}
 	return n, err
-}
-
-// newCSVReader returns the reader both passes use: strict quoting, fields kept exactly as written.
-func newCSVReader(r io.Reader) *csv.Reader {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = 0 // the header's count
-	return cr
-}
-
-// csvError turns an encoding/csv error into an inputError naming the line.
-func csvError(path string, err error, header int, got int) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			return inputErrorf(path, pe.StartLine, "row has %d fields, the header has %d", got, header)
-		}
-		switch {
-		case errors.Is(pe.Err, csv.ErrBareQuote):
-			return inputErrorf(path, pe.Line, `bare " in a field that does not start with a quote, at column %d (quote the whole field and double the ")`, pe.Column)
-		case errors.Is(pe.Err, csv.ErrQuote):
-			return inputErrorf(path, pe.StartLine, `a quoted field is not closed, or holds a single " (the record starts on this line; parsing stopped at line %d, column %d)`, pe.Line, pe.Column)
-		}
-		return inputErrorf(path, pe.Line, "malformed CSV at column %d: %v", pe.Column, pe.Err)
-	}
-	return inputErrorf(path, 0, "read error: %v", err)
-}
-
-// readCSVHeader reads and checks the header row, mapping each cell to its column.
-func readCSVHeader(path string, cr *csv.Reader, mapper *columnMapper) ([]string, error) {
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, inputErrorf(path, 0, "file is empty")
-	}
-	if err != nil {
-		return nil, csvError(path, err, 0, 0)
-	}
-	cols := make([]string, len(header))
-	first := map[string]int{}
-	for i, h := range header {
-		line, _ := cr.FieldPos(i)
-		if !utf8.ValidString(h) {
-			return nil, inputErrorf(path, line, "invalid UTF-8 in header column %d", i+1)
-		}
-		if strings.TrimSpace(h) == "" {
-			return nil, inputErrorf(path, line, "header column %d is empty", i+1)
-		}
-		if j, dup := first[h]; dup {
-			return nil, inputErrorf(path, line, "header names column %q twice (columns %d and %d)", h, j+1, i+1)
-		}
-		first[h] = i
-		c, err := mapper.column(h, i+1)
-		if err != nil {
-			return nil, inputErrorf(path, line, "header column %d %q %v", i+1, h, err)
-		}
-		cols[i] = c
-	}
-	return cols, nil
-}
-
-func scanCSV(ctx context.Context, r io.Reader, plan *inputPlan) error {
-	cr := newCSVReader(skipBOM(r))
-	cols, err := readCSVHeader(plan.Path, cr, plan.mapper)
-	if err != nil {
-		return err
-	}
-	var n int64
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return csvError(plan.Path, err, len(cols), len(rec))
-		}
-		for i, cell := range rec {
-			if !utf8.ValidString(cell) {
-				line, _ := cr.FieldPos(i)
-				return inputErrorf(plan.Path, line, "invalid UTF-8 in field %d (%q)", i+1, plan.mapper.raw[i])
-			}
-		}
-		n++
-		if n%65536 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	if n == 0 {
-		return inputErrorf(plan.Path, 0, "no records after the header")
-	}
-	plan.Records = n
-	return nil
-}
-
-// lineReader reads lines of any length up to maxLine, counting them.
-type lineReader struct {
-	br   *bufio.Reader
-	line int
-	buf  []byte
-}
-
-// next returns the next line without its line ending, or io.EOF.
-func (lr *lineReader) next() ([]byte, error) {
-	lr.buf = lr.buf[:0]
-	for {
-		chunk, err := lr.br.ReadSlice('\n')
-		lr.buf = append(lr.buf, chunk...)
-		if len(lr.buf) > maxLine {
-			lr.line++
-			return nil, fmt.Errorf("line is longer than %d MiB", maxLine>>20)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err == io.EOF && len(lr.buf) == 0 {
-			return nil, io.EOF
-		}
-		if err != nil && err != io.EOF {
-			return nil, err
-		}
-		lr.line++
-		b := bytes.TrimSuffix(lr.buf, []byte("\n"))
-		return bytes.TrimSuffix(b, []byte("\r")), nil
-	}
-}
-
-// parseJSONLine checks one line that must be a JSON object whose values are strings, numbers, booleans or
-// null, and appends its keys to keys (reused) in the order written; the message of an error is the whole
-// explanation. It only validates: the upload pass sends the line with the client's JSON Lines source.
-func parseJSONLine(line []byte, keys []string) ([]string, error) {
-	keys = keys[:0]
-	if !utf8.Valid(line) {
-		return nil, errors.New("invalid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fmt.Errorf("invalid JSON: %v", jsonErr(err))
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("line is not a JSON object (it starts with %s)", jsonKind(tok))
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("invalid JSON: %v", jsonErr(err))
-		}
-		key := tok.(string) // the decoder guarantees a string key inside an object
-		if seen[key] {
-			return nil, fmt.Errorf("key %q appears twice", key)
-		}
-		seen[key] = true
-		tok, err = dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("invalid JSON: %v", jsonErr(err))
-		}
-		if v, ok := tok.(json.Delim); ok {
-			return nil, fmt.Errorf("value of %q is %s; values must be strings, numbers, booleans or null", key, jsonKind(v))
-		}
-		keys = append(keys, key)
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, fmt.Errorf("invalid JSON: %v", jsonErr(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("more than one JSON value on the line")
-	}
-	return keys, nil
-}
-
-func jsonErr(err error) error {
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errors.New("unexpected end of line")
-	}
-	return err
-}
-
-func jsonKind(tok json.Token) string {
-	switch v := tok.(type) {
-	case json.Delim:
-		if v == '[' {
-			return "an array"
-		}
-		return "an object"
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
-	}
-	return "something else"
-}
-
-func isBlank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
-
-func scanJSONL(ctx context.Context, r io.Reader, plan *inputPlan) error {
-	lr := &lineReader{br: skipBOM(r)}
-	var keys []string
-	var n int64
-	for {
-		line, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return inputErrorf(plan.Path, lr.line, "%v", err)
-		}
-		if isBlank(line) {
-			continue
-		}
-		keys, err = parseJSONLine(line, keys)
-		if err != nil {
-			return inputErrorf(plan.Path, lr.line, "%v", err)
-		}
-		for _, k := range keys {
-			if _, err := plan.mapper.column(k, len(plan.mapper.raw)+1); err != nil {
-				return inputErrorf(plan.Path, lr.line, "key %q %v", k, err)
-			}
-		}
-		n++
-		if n%65536 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	if n == 0 {
-		return inputErrorf(plan.Path, 0, "no records (only blank lines)")
-	}
-	plan.Records = n
-	return nil
 }
 
 // recordSource streams a validated file as JSON-encoded records for the upload pass, with the client's
@@ -527,10 +335,10 @@ func openSource(plan *inputPlan) (*recordSource, error) {
 				rename[raw] = plan.Columns[i]
 			}
 		}
-		s.src = client.NewJSONLinesSourceRenamed(skipBOM(f), rename)
+		s.src = client.NewJSONLinesSourceRenamed(f, rename)
 		return s, nil
 	}
-	s.src, err = client.NewCSVSourceColumns(skipBOM(f), plan.Columns)
+	s.src, err = client.NewCSVSourceColumns(f, plan.Columns)
 	if err != nil {
 		f.Close()
 		return nil, s.sourceError(err)
@@ -551,7 +359,7 @@ func (s *recordSource) changed() error {
 // sourceError names the file in an error of the client's source (bad input there means the file changed
 // after the validation pass, which reports bad input itself).
 func (s *recordSource) sourceError(err error) error {
-	return inputErrorf(s.plan.Path, 0, "%v", err)
+	return sourceError(s.plan.Path, err)
 }
 
 // Next appends the next record, encoded as a JSON object, to dst; io.EOF after the last.

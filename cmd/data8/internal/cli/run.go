@@ -121,7 +121,7 @@ func (r *runFlags) check(file string) (*runConfig, error) {
 	cfg := &runConfig{file: file, workflow: r.workflow, inputSlot: r.inputSlot, outputSlot: r.outputSlot, out: r.out,
 		upload: r.upload, dataset: r.dataset, job: r.job, wait: r.wait, flags: r}
 	var err error
-	if cfg.inFormat, err = formatFor(file, r.upload.format); err != nil {
+	if cfg.inFormat, err = inputFormat(file, r.upload.format); err != nil {
 		return nil, err
 	}
 	if r.out == "-" {

@@ -67,17 +67,31 @@ func TestParseColumnSpec(t *testing.T) {
 	}
 }
 
-func TestParseJSONLine(t *testing.T) {
-	keys, err := parseJSONLine([]byte(` {"a":"x\u0041","b":1.50,"c":true,"d":null,"e":-0,"f\u0041":""} `), nil)
+// TestScanJSONLines checks the validation pass over JSON Lines: keys (escaped or not) in the order first met,
+// and one error, naming the file and line, for each kind of bad line.
+func TestScanJSONLines(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "f.jsonl", ` {"a":"x\u0041","b":1.50,"c":true,"d":null,"e":-0,"f\u0041":""} `+"\n")
+	plan, err := scanInput(context.Background(), path, formatJSONL, newColumnMapper(true, "", nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"a", "b", "c", "d", "e", "fA"}; !reflect.DeepEqual(keys, want) {
-		t.Errorf("keys %q, want %q", keys, want)
+	if want := []string{"a", "b", "c", "d", "e", "fA"}; !reflect.DeepEqual(plan.Raw, want) || plan.Records != 1 {
+		t.Errorf("keys %q, %d records; want %q, 1", plan.Raw, plan.Records, want)
 	}
-	for _, bad := range []string{`{"a":[1]}`, `{"a":{}}`, `[1]`, `{"a":1,"a":2}`, `{"a":1} 2`, `{"a":}`, "{\"a\":\"\xff\"}"} {
-		if _, err := parseJSONLine([]byte(bad), nil); err == nil {
-			t.Errorf("parseJSONLine(%q) accepted", bad)
+	for bad, want := range map[string]string{
+		`{"a":[1]}`:          `JSON Lines line 2: value of key "a" is an array; values must be strings, numbers, booleans or null`,
+		`{"a":{}}`:           `JSON Lines line 2: value of key "a" is an object; values must be strings, numbers, booleans or null`,
+		`[1]`:                `JSON Lines line 2: not a JSON object (it starts with an array)`,
+		`{"a":1,"a":2}`:      `JSON Lines line 2: key "a" appears twice`,
+		`{"a":1,"\u0061":2}`: `JSON Lines line 2: key "a" appears twice`,
+		`{"a":1} 2`:          `JSON Lines line 2: invalid JSON at byte 8: want the end of the record`,
+		`{"a":}`:             `JSON Lines line 2: invalid JSON at byte 5: want a value`,
+		"{\"a\":\"\xff\"}":   `JSON Lines line 2: not valid UTF-8`,
+	} {
+		path := writeFile(t, t.TempDir(), "f.jsonl", "{\"a\":1}\n"+bad+"\n")
+		_, err := scanInput(context.Background(), path, formatJSONL, newColumnMapper(false, "", nil), nil)
+		if err == nil || err.Error() != path+": "+want {
+			t.Errorf("%q: error %v, want %q", bad, err, want)
 		}
 	}
 }
@@ -178,7 +192,7 @@ func FuzzCSVInput(f *testing.F) {
 		if err != nil {
 			t.Fatalf("validated file failed to stream: %v", err)
 		}
-		r := csv.NewReader(strings.NewReader(strings.TrimPrefix(content, utf8BOM)))
+		r := csv.NewReader(strings.NewReader(strings.TrimPrefix(content, "\xEF\xBB\xBF")))
 		rows, err := r.ReadAll()
 		if err != nil {
 			t.Fatalf("validated file is not CSV: %v", err)
@@ -226,7 +240,7 @@ func FuzzJSONLinesInput(f *testing.F) {
 			rename[plan.Raw[i]] = plan.Columns[i]
 		}
 		var want []map[string]any
-		for _, line := range strings.Split(strings.TrimPrefix(content, utf8BOM), "\n") {
+		for _, line := range strings.Split(strings.TrimPrefix(content, "\xEF\xBB\xBF"), "\n") {
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
@@ -268,10 +282,10 @@ func TestSourceRefusesAChangedFile(t *testing.T) {
 	}{
 		{formatCSV, "First Name,b\n1,2\n", "First Name,b\n1,2\n3,4\n", "file changed while it was being uploaded (the validation pass counted 1 records)"},
 		{formatCSV, "First Name,b\n1,2\n3,4\n", "First Name,b\n1,2\n", "file changed while it was being uploaded (the validation pass counted 2 records)"},
-		{formatCSV, "First Name,b\n1,2\n3,4\n", "First Name,b\n1,2\n3\n", "data8: CSV line 3: 1 cells, but the header has 2 columns"},
-		{formatCSV, "First Name,b\n1,2\n", "First Name\n1\n", "data8: CSV header has 1 cells, but 2 columns are given"},
+		{formatCSV, "First Name,b\n1,2\n3,4\n", "First Name,b\n1,2\n3\n", "CSV line 3: 1 cell, but the header has 2 columns"},
+		{formatCSV, "First Name,b\n1,2\n", "First Name\n1\n", "CSV header has 1 cell, but 2 columns are given"},
 		{formatJSONL, "{\"Odd Key\":1}\n{\"b\":2}\n", "{\"Odd Key\":1}\n", "file changed while it was being uploaded (the validation pass counted 2 records)"},
-		{formatJSONL, "{\"Odd Key\":1}\n", "{\"Odd Key\":[1]}\n", `data8: JSON Lines line 1: value of key "Odd Key" is an array; values must be strings, numbers, booleans or null`},
+		{formatJSONL, "{\"Odd Key\":1}\n", "{\"Odd Key\":[1]}\n", `JSON Lines line 1: value of key "Odd Key" is an array; values must be strings, numbers, booleans or null`},
 	} {
 		path := filepath.Join(t.TempDir(), "f")
 		if err := os.WriteFile(path, []byte(tc.before), 0o644); err != nil {
