@@ -138,23 +138,35 @@ var errLineTooLong = errors.New("line too long")
 func (s *jsonLinesSource) readLine() ([]byte, error) {
 	line, err := s.r.ReadSlice('\n')
 	if !errors.Is(err, bufio.ErrBufferFull) {
-		if len(bytes.TrimSuffix(line, []byte("\n"))) > s.maxLine {
+		if lineSize(line) > s.maxLine {
 			return nil, errLineTooLong
 		}
 		return line, err
 	}
 	s.buf = append(s.buf[:0], line...)
 	for errors.Is(err, bufio.ErrBufferFull) {
-		if len(s.buf) > s.maxLine {
+		if len(s.buf) > s.maxLine+1 { // +1: it may end with the CR of a CRLF
 			return nil, errLineTooLong
 		}
 		line, err = s.r.ReadSlice('\n')
 		s.buf = append(s.buf, line...)
 	}
-	if len(bytes.TrimSuffix(s.buf, []byte("\n"))) > s.maxLine {
+	if lineSize(s.buf) > s.maxLine {
 		return nil, errLineTooLong
 	}
 	return s.buf, err
+}
+
+// lineSize is the length of line without its line ending (LF or CRLF).
+func lineSize(line []byte) int {
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+		if n > 0 && line[n-1] == '\r' {
+			n--
+		}
+	}
+	return n
 }
 
 // column returns the column for a key as written (raw, the bytes between its quotes; escaped when
