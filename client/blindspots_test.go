@@ -73,7 +73,7 @@ func TestCSVLineNumbersAfterAMultiLineCell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := readAll(src)
+	n, err := countRecords(src)
 	if want := "data8: CSV line 5: a cell is longer than the 1 MiB limit"; n != 1 || err == nil || err.Error() != want {
 		t.Fatalf("%d records, error %v; want 1, then %q", n, err, want)
 	}

@@ -166,7 +166,7 @@ func checkObject(b []byte, known map[string]struct{}) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		if i < len(b) {
-			if kind := valueKind(b[i]); kind != "" {
+			if kind := startKind(b[i]); kind != "" {
 				return fmt.Errorf("not a JSON object (it starts with %s)", kind)
 			}
 		}
@@ -274,8 +274,8 @@ func checkObject(b []byte, known map[string]struct{}) error {
 	}
 }
 
-// valueKind names the kind of JSON value starting with c, or "".
-func valueKind(c byte) string {
+// startKind names the kind of JSON value starting with c, or "" (for a message).
+func startKind(c byte) string {
 	switch {
 	case c == '[':
 		return "an array"

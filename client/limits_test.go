@@ -41,8 +41,8 @@ func (r *endlessReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-// readAll drains src, returning the number of records and the first error other than io.EOF.
-func readAll(src client.Source) (int, error) {
+// countRecords drains src, returning the number of records and the first error other than io.EOF.
+func countRecords(src client.Source) (int, error) {
 	var buf []byte
 	for n := 0; ; n++ {
 		var err error
@@ -73,7 +73,7 @@ func TestCSVHugeCellIsRefusedWhileReading(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := readAll(src)
+			n, err := countRecords(src)
 			runtime.ReadMemStats(&after)
 			want := "data8: CSV line 3: a cell is longer than the 1 MiB limit"
 			if n != 1 || err == nil || err.Error() != want || !errors.Is(err, client.ErrInvalidRecord) {
@@ -110,7 +110,7 @@ func TestCSVCellLimit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = readAll(src)
+			_, err = countRecords(src)
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || err.Error() != tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
@@ -125,7 +125,7 @@ func TestCSVCellLimit(t *testing.T) {
 // the error names the line and the limit, and the source stops reading soon after the limit.
 func TestJSONLinesHugeLineIsRefusedWhileReading(t *testing.T) {
 	in := &endlessReader{prefix: "{\"a\":1}\n{\"a\":\"", body: "abcdefghij", suffix: "\"}\n", size: 200 << 20}
-	n, err := readAll(client.NewJSONLinesSource(in))
+	n, err := countRecords(client.NewJSONLinesSource(in))
 	want := "data8: JSON Lines line 2: longer than the 4 MiB limit"
 	if n != 1 || err == nil || err.Error() != want || !errors.Is(err, client.ErrInvalidRecord) {
 		t.Fatalf("%d records, error %v; want 1 record, then %q", n, err, want)
@@ -140,12 +140,12 @@ func TestJSONLinesHugeLineIsRefusedWhileReading(t *testing.T) {
 func TestJSONLinesLineLimit(t *testing.T) {
 	line := `{"a":"` + strings.Repeat("x", 20) + `"}` // 28 bytes
 	limit := func(o *client.JSONLinesOptions) { o.MaxLineSize = len(line) }
-	if n, err := readAll(client.NewJSONLinesSource(strings.NewReader(line+"\r\n"+line), limit)); n != 2 || err != nil {
+	if n, err := countRecords(client.NewJSONLinesSource(strings.NewReader(line+"\r\n"+line), limit)); n != 2 || err != nil {
 		t.Errorf("lines at the limit: %d records, %v", n, err)
 	}
 	long := `{"a":"` + strings.Repeat("x", 21) + `"}`
 	for _, in := range []string{line + "\n" + long + "\n", line + "\n" + long} {
-		_, err := readAll(client.NewJSONLinesSource(strings.NewReader(in), limit))
+		_, err := countRecords(client.NewJSONLinesSource(strings.NewReader(in), limit))
 		if want := "data8: JSON Lines line 2: longer than the 28 bytes limit"; err == nil || err.Error() != want {
 			t.Errorf("%q: error %v, want %q", in, err, want)
 		}
@@ -180,7 +180,7 @@ func TestUTF16IsNamed(t *testing.T) {
 			if want := "data8: CSV input looks like UTF-16; save it as UTF-8"; err == nil || err.Error() != want || !errors.Is(err, client.ErrInvalidRecord) {
 				t.Errorf("CSV, BOM %v, big-endian %v: %v, want %q", bom, be, err, want)
 			}
-			_, err = readAll(client.NewJSONLinesSource(bytes.NewReader(utf16("{\"a\":\"Jane\"}\n", be, bom))))
+			_, err = countRecords(client.NewJSONLinesSource(bytes.NewReader(utf16("{\"a\":\"Jane\"}\n", be, bom))))
 			if want := "data8: JSON Lines input looks like UTF-16; save it as UTF-8"; err == nil || err.Error() != want {
 				t.Errorf("JSON Lines, BOM %v, big-endian %v: %v, want %q", bom, be, err, want)
 			}
@@ -190,7 +190,7 @@ func TestUTF16IsNamed(t *testing.T) {
 	for _, in := range []string{"name\nZoë ✓ 日本\n", "a\n1\n", "\xEF\xBB\xBFa\n\x00\n"} {
 		if src, err := client.NewCSVSource(strings.NewReader(in)); err != nil {
 			t.Errorf("%q: %v", in, err)
-		} else if _, err := readAll(src); err != nil {
+		} else if _, err := countRecords(src); err != nil {
 			t.Errorf("%q: %v", in, err)
 		}
 	}
