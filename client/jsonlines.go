@@ -30,7 +30,7 @@ type jsonLinesSource struct {
 type JSONLinesOptions struct {
 	// MaxLineSize is the most bytes a line may hold, without its line ending. A longer line is an
 	// error naming it, found while reading: no more than MaxLineSize (and the read buffer) is held.
-	// 0 means DefaultMaxLineSize.
+	// 0 (or less) means DefaultMaxLineSize.
 	MaxLineSize int
 	// MapKey, when set, gives the column for a key as written (a spreadsheet's "First Name", say).
 	// It is called once per distinct key, the first time a line holds it, in input order; the
