@@ -53,6 +53,7 @@ type oauthTokens struct {
 	mu       sync.Mutex
 	tok      *oauth2.Token
 	fetched  time.Time // when the fetch of tok began
+	tokAfter uint64    // refused when the fetch of tok began
 	gen      uint64
 	refused  uint64 // the newest generation the API has refused
 	inflight *flight
@@ -148,7 +149,7 @@ func (o *oauthTokens) fetch(f *flight) {
 		// Not cached: token fetches again.
 	default:
 		o.gen++
-		o.tok, o.fetched = tok, began
+		o.tok, o.fetched, o.tokAfter = tok, began, f.after
 		f.tok, f.gen = tok.AccessToken, o.gen
 	}
 	o.inflight = nil
@@ -162,11 +163,12 @@ func (o *oauthTokens) fetch(f *flight) {
 }
 
 // invalidate drops the cached token of generation gen, which the API refused. A storm of refusals
-// of the same generation causes one fetch; a refusal of a newer generation than the fetch in flight
-// knew of marks that fetch stale.
+// of the same generation causes one fetch. A newer token fetched before any refusal of gen was known
+// may have been revoked with it, so it is dropped too, and a fetch in flight that began before is
+// marked stale: a renewal always uses a token fetched after the refusal.
 func (o *oauthTokens) invalidate(gen uint64) bool {
 	o.mu.Lock()
-	if o.gen == gen && o.tok != nil {
+	if o.tok != nil && (o.gen == gen || o.tokAfter < gen) {
 		o.tok = nil
 	}
 	if gen > o.refused {

@@ -355,3 +355,45 @@ func TestUserAgentAndScopes(t *testing.T) {
 	}
 	mu.Unlock()
 }
+
+// TestRenewsAgainAfterAnotherFailure: a call renews its token once per refusal, not once in its
+// life. The call's first token is revoked (401), the renewed token meets a 500, and is itself
+// revoked before the retry (401 again): the call renews a second time and succeeds. Only two 401s in
+// a row (a renewed token refused at once) end a call; TestNoSecretInErrorsOrLogs checks that.
+func TestRenewsAgainAfterAnotherFailure(t *testing.T) {
+	srv := newServer(t, data8test.WithFaultScript(
+		data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 2, Kind: data8test.Fault500},
+	))
+	base := &http.Transport{}
+	t.Cleanup(base.CloseIdleConnections)
+	var mu sync.Mutex
+	gets := 0
+	// Every token issued so far is revoked as the first and third GET leave the client.
+	revoking := transportFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/Dataset/") {
+			mu.Lock()
+			gets++
+			if gets == 1 || gets == 3 {
+				srv.ExpireTokens()
+			}
+			mu.Unlock()
+		}
+		return base.RoundTrip(r)
+	})
+	c := newClient(srv, client.WithHTTPClient(&http.Client{Transport: revoking}))
+	createDataset(t, c, "ds", "a")
+	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+		t.Fatalf("GetDataset: %v", err)
+	}
+	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 4 {
+		t.Errorf("%d GET requests, want 4 (401, 500, 401, 200)", n)
+	}
+	if n := srv.TokenCount(); n != 3 {
+		t.Errorf("%d tokens issued, want 3 (the first, and a renewal after each 401)", n)
+	}
+}
+
+// transportFunc is an http.RoundTripper made of a function.
+type transportFunc func(*http.Request) (*http.Response, error)
+
+func (f transportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -390,7 +390,7 @@ type tries struct {
 	attempts  int           // attempts counted against MaxAttempts, the current one included
 	throttles int           // refusals for load that did not count as attempts
 	waited    time.Duration // time waited after those refusals
-	refreshed bool          // a 401 has already caused a token refresh
+	refreshed bool          // the attempt was sent after a 401 renewed the token: another 401 gives up
 	maybeDone bool          // an earlier attempt may have taken effect on the server
 	lastErr   error
 }
@@ -470,6 +470,12 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 			return nil, true, nil
 		}
 		return nil, false, a.err
+	}
+	if a.fail != noToken {
+		// The retry after a renewal met another failure: a later 401 refuses a token anew (it may
+		// have expired, or been revoked, while the call waited) and renews it again. Each such round
+		// uses up an attempt or throttling wait, so renewals stay bounded.
+		t.refreshed = false
 	}
 	if d.resolve && k.resolve != nil {
 		rb, done, rerr := k.resolve(ctx)

@@ -476,8 +476,10 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 	if !s.authenticate(w, r) {
 		return nil
 	}
+	var body *bodyReader
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBody)
+		body = &bodyReader{ReadCloser: http.MaxBytesReader(w, r.Body, maxUploadBody)}
+		r.Body = body
 	}
 	ctx := context.WithValue(r.Context(), ctxBaseURL, requestBase(r))
 	validating := s.cfg.tb != nil
@@ -485,6 +487,12 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 	var reqErr error
 	if validating || !fastUpload {
 		if reqErr = s.checkRequest(r, op); reqErr != nil {
+			if body.cut() {
+				// The body never arrived whole (the client gave the request up while sending it):
+				// that breaks no rule of the spec, and there is nothing to handle.
+				writeProblem(w, badRequest(map[string][]string{"$": {"The request body could not be read."}}, ""))
+				return nil
+			}
 			if validating {
 				s.violation(Violation{Op: op, Request: true, Message: describe(reqErr)}, s.cfg.strictRequests)
 			}
@@ -505,6 +513,27 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 	}
 	next.ServeHTTP(w, r.WithContext(ctx))
 	return reqErr
+}
+
+// bodyReader is a request body that remembers why reading it failed.
+type bodyReader struct {
+	io.ReadCloser
+	err error // the first error other than io.EOF
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// cut reports whether the body broke off before its end (the connection failed or was closed), as
+// opposed to being read whole or being longer than the server takes.
+func (b *bodyReader) cut() bool {
+	var tooLarge *http.MaxBytesError
+	return b != nil && b.err != nil && !errors.As(b.err, &tooLarge)
 }
 
 // finish shapes a recorded answer by the profiles, validates it (with WithValidation on, unless it is an

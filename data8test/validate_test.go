@@ -2,7 +2,10 @@ package data8test
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -98,5 +101,48 @@ func TestValidateFlagsAcceptedBadRequest(t *testing.T) {
 	msgs := tb.all()
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "accepted a request that breaks the spec") || !strings.Contains(msgs[0], "blockNumber") {
 		t.Fatalf("reports %v", msgs)
+	}
+}
+
+// TestCutRequestBodyIsNotAViolation: a block upload whose body breaks off mid-send (the client gave it
+// up, as the uploader does with blocks in flight when another block is refused) is not reported as
+// a request that breaks the spec: it is no request at all.
+func TestCutRequestBodyIsNotAViolation(t *testing.T) {
+	tb := newFakeTB()
+	answered := make(chan int, 1)
+	s := NewServer(WithValidation(tb), WithStrictRequests(), set(func(c *config) {
+		c.respHook = func(op string, status int, body []byte) []byte {
+			if op == OpDatasetUploadBlock {
+				answered <- status
+			}
+			return body
+		}
+	}))
+	defer s.Close()
+	tok := fetchToken(t, s)
+	createDataset(t, s, tok, "ds", "a")
+
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := `{"blockNumber":0,"records":[{"a":"x"},`
+	fmt.Fprintf(conn, "PATCH /Dataset/ds/data HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		u.Host, tok, len(part)+1000, part)
+	conn.Close() // the rest of the body never comes
+	<-answered   // the server has read what came and answered
+
+	if msgs := tb.all(); len(msgs) != 0 {
+		t.Errorf("a cut request body was reported: %v", msgs)
+	}
+	if v := s.Violations(); len(v) != 0 {
+		t.Errorf("violations %+v, want none", v)
+	}
+	if n := s.RequestCount(OpDatasetUploadBlock); n != 1 {
+		t.Errorf("%d block uploads reached the server, want 1", n)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/data8-toolkit/data8/data8test"
 	"github.com/data8-toolkit/data8/internal/hostile"
 )
 
@@ -266,6 +268,41 @@ func TestShellQuoteOfHostileName(t *testing.T) {
 	} {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestHugeCellRefusedBeforeAnythingIsCreated: a CSV file with a 200 MB cell is refused by data8 run with
+// a message naming the line and the limit, before any dataset, block or job reaches the server, and
+// without reading the cell whole.
+func TestHugeCellRefusedBeforeAnythingIsCreated(t *testing.T) {
+	tg := newTarget(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "huge.csv")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("name,notes\nAnn,")
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	for range 200 {
+		if _, err := f.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.WriteString("\nBob,short\n")
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := tg.srv.RequestCounts()
+	r := tg.run(t, "run", in, "--workflow", "Echo", "--out", filepath.Join(dir, "out.csv"))
+	if r.code != ExitFailure || !strings.Contains(r.stderr, in+": CSV line 2") || !strings.Contains(r.stderr, "longer than the 1 MiB limit") {
+		t.Fatalf("want exit 1 and a message naming the file, line 2 and the 1 MiB limit: %v", r)
+	}
+	after := tg.srv.RequestCounts()
+	for _, op := range []string{data8test.OpDatasetCreate, data8test.OpDatasetUploadBlock, data8test.OpJobCreateJob} {
+		if after[op] != before[op] {
+			t.Errorf("%s reached the server %d times", op, after[op]-before[op])
 		}
 	}
 }
