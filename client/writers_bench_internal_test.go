@@ -135,3 +135,28 @@ func BenchmarkReadBody(b *testing.B) {
 	}
 	pr.report()
 }
+
+// BenchmarkCheckObject checks 1,000 records against the dataset's columns, as the uploader checks
+// each record of a Source that is not one of the ready ones.
+func BenchmarkCheckObject(b *testing.B) {
+	const n = 1000
+	body, cols := benchPageBody(n)
+	recs, err := splitRecords(body, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	known := make(map[string]struct{}, len(cols))
+	for _, c := range cols {
+		known[c] = struct{}{}
+	}
+	b.ReportAllocs()
+	pr := newPerRecord(b, n)
+	for b.Loop() {
+		for _, r := range recs {
+			if err := checkObject(r, known); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	pr.report()
+}
