@@ -280,6 +280,14 @@ func TestBadInputClientAPI(t *testing.T) {
 			client.ErrInvalidRecord, "record 1: invalid JSON", false},
 		{"sources", "own Source: invalid UTF-8", up(&badSource{recs: []string{"{\"a\":\"\xff\"}"}}, client.UploadOptions{}),
 			client.ErrInvalidRecord, "record 0: not valid UTF-8", false},
+		// A Source watching a ready one (Unwrap) gets the ready one's checks: the CSV header is
+		// checked once; one watching a Source of its own still has every record checked.
+		{"sources", "watched CSV source: column not of the dataset", func(ctx context.Context, c *client.Client) error {
+			_, err := c.Upload(ctx, "target", watchSource{badCSV(t, "a,zzz\n1,2\n")}, client.UploadOptions{Columns: ab})
+			return err
+		}, client.ErrInvalidRecord, `CSV column "zzz" is not a column of the dataset`, false},
+		{"sources", "watched own Source: not an object", up(watchSource{&badSource{recs: []string{`"just a string"`}}}, client.UploadOptions{}),
+			client.ErrInvalidRecord, "record 0: not a JSON object", false},
 
 		// Jobs and account operations.
 		{"options", "job without a workflow", func(ctx context.Context, c *client.Client) error {
@@ -409,3 +417,8 @@ func TestBadInputClientAPI(t *testing.T) {
 	}
 	t.Logf("%d bad inputs tried: %v", len(cases), areas)
 }
+
+// watchSource watches another Source, handing on its records unchanged, and says so with Unwrap.
+type watchSource struct{ client.Source }
+
+func (w watchSource) Unwrap() client.Source { return w.Source }

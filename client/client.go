@@ -301,6 +301,9 @@ type call struct {
 	// window, when set, is the transfer's adaptive limit on requests in flight: each attempt takes
 	// a slot first and gives it back with its outcome (see window).
 	window *window
+	// into, when set, is a buffer the caller no longer needs: a 2xx answer's body is read into it
+	// when it is large enough (an answer that is not 2xx never is, as an error may keep its body).
+	into []byte
 }
 
 // failure says what kind of failure an attempt met, beside its status code.
@@ -571,7 +574,11 @@ func (c *Client) attempt(ctx context.Context, k call) answer {
 	}
 	defer resp.Body.Close()
 	a := answer{status: resp.StatusCode, header: resp.Header, gen: gen}
-	a.body, err = readBody(resp)
+	var into []byte
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		into = k.into
+	}
+	a.body, err = readBody(resp, into)
 	switch {
 	case errors.Is(err, errTooLarge):
 		a.fail, a.body = oversized, nil
@@ -588,16 +595,41 @@ func (c *Client) attempt(ctx context.Context, k call) answer {
 // errTooLarge is readBody's refusal of an answer over maxResponseBody.
 var errTooLarge = fmt.Errorf("the answer is larger than %d MiB, the most the client reads from one answer; not retried", maxResponseBody>>20)
 
-// readBody reads an answer's body, refusing one larger than maxResponseBody.
-func readBody(resp *http.Response) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
-	if err != nil {
-		return nil, err
+// readBodyPresize bounds the buffer readBody allocates ahead from an answer's Content-Length: a
+// server's claim alone cannot make the client allocate more; a larger answer grows the buffer as it
+// arrives.
+const readBodyPresize = 1 << 20
+
+// readBody reads an answer's body, refusing one larger than maxResponseBody. It reads into buf when
+// buf is large enough for the body (as far as Content-Length tells), into a new slice sized from
+// Content-Length otherwise, so that a body is read with one allocation at most, not a series of
+// growing copies.
+func readBody(resp *http.Response, buf []byte) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n >= int64(cap(buf)) {
+		// An eighth more, so that the buffer, reused, holds the next page too (pages differ a little
+		// in size); and 1: the read that meets the end needs room.
+		n = min(n, readBodyPresize)
+		buf = make([]byte, 0, n+n/8+1)
 	}
-	if len(b) > maxResponseBody {
+	buf = buf[:0]
+	r := io.LimitReader(resp.Body, maxResponseBody+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow as append does
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(buf) > maxResponseBody {
 		return nil, errTooLarge
 	}
-	return b, nil
+	return buf, nil
 }
 
 // permanentTransportError reports transport failures that another attempt cannot mend: a

@@ -58,6 +58,9 @@ type Page struct {
 	// ReadRecords reads as an empty record), checked to be valid JSON. They share the answer's
 	// buffer: a callee that keeps one past its return must copy it.
 	Records []json.RawMessage
+	// members, when set, are where the members of Records stand, found when the page was
+	// checked: CSVWriter and JSONLinesWriter use them rather than scan a record again.
+	members *pageMembers
 }
 
 // Download reads every record of a dataset in processing order and hands them on page by page, in
@@ -92,7 +95,7 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 	}
 	w := newWindow(conc)
 	dl := &downloader{
-		c: c, dataset: dataset, fetch: c.recordPage(dataset, w), window: w, write: write, progress: opts.Progress,
+		c: c, dataset: dataset, window: w, write: write, progress: opts.Progress, free: make(chan *fetchedPage, 2*conc+2),
 		rule: countRule{dataset: dataset, want: d.RecordCount}, res: DownloadResult{RecordCount: d.RecordCount},
 	}
 	err = dl.run(ctx, conc)
@@ -104,20 +107,25 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 type downloader struct {
 	c        *Client
 	dataset  string
-	fetch    pageFetch
 	window   *window
 	write    func(*Page) error
 	progress func(DownloadProgress)
 	rule     countRule
 	repeats  pageRepeats
 	res      DownloadResult
+	// free holds pages already handed on, whose buffers the next pages reuse: a page's answer and
+	// records are read into the buffers of one the writer is done with, so that a download
+	// allocates about as many buffers as pages it holds at once, not one per page.
+	free chan *fetchedPage
 }
 
-// fetchedPage is one page's answer, filled by a fetcher; done is closed when it is.
+// fetchedPage is one page's answer, filled by a fetcher; done is closed when it is. body and
+// records keep their buffers when the page is reused (see downloader.free).
 type fetchedPage struct {
 	number  int32
 	body    []byte
 	records []json.RawMessage
+	members pageMembers
 	err     error
 	done    chan struct{}
 }
@@ -125,9 +133,9 @@ type fetchedPage struct {
 // get fetches and splits a page.
 func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 	defer close(p.done)
-	p.body, p.err = dl.fetch(ctx, p.number)
+	p.body, p.err = dl.c.getRecordPage(ctx, dl.dataset, p.number, dl.window, p.body)
 	if p.err == nil {
-		if p.records, p.err = splitRecords(p.body, nil); p.err != nil {
+		if p.records, p.err = splitPage(p.body, p.records[:0], &p.members); p.err != nil {
 			p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
 		}
 	}
@@ -138,12 +146,13 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 	defer cancel()
 
 	// Page 1 alone: it gives the page size, and so the last page the count allows.
-	first := &fetchedPage{number: 1, done: make(chan struct{})}
+	first := dl.newPage(1)
 	dl.get(ctx, first)
 	more, err := dl.hand(first)
 	if err != nil || !more {
 		return err
 	}
+	dl.reuse(first)
 
 	// Then the rest, conc at a time: a producer queues pages in order on order (whose capacity bounds
 	// the pages fetched but not yet handed on) and on work, which conc fetchers drain.
@@ -154,7 +163,7 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		defer close(work)
 		defer close(order)
 		for n := int32(2); n <= dl.rule.last; n++ {
-			p := &fetchedPage{number: n, done: make(chan struct{})}
+			p := dl.newPage(n)
 			select {
 			case order <- p:
 			case <-ctx.Done():
@@ -189,6 +198,7 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		if err != nil || !more {
 			return err
 		}
+		dl.reuse(p)
 	}
 	// The producer stopped at the last page the count allows, and that page said "more": only a
 	// cancelled context gets here.
@@ -196,6 +206,26 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		return ctxError("download of dataset "+fmt.Sprintf("%q", dl.dataset), err, nil)
 	}
 	return dl.rule.mismatch()
+}
+
+// newPage returns page number n to fetch, with the buffers of a page already handed on when there
+// is one.
+func (dl *downloader) newPage(n int32) *fetchedPage {
+	select {
+	case p := <-dl.free:
+		*p = fetchedPage{number: n, body: p.body[:0], records: p.records[:0], members: p.members, done: make(chan struct{})}
+		return p
+	default:
+		return &fetchedPage{number: n, done: make(chan struct{})}
+	}
+}
+
+// reuse gives the buffers of p, handed on, to a later page: the writer is done with them.
+func (dl *downloader) reuse(p *fetchedPage) {
+	select {
+	case dl.free <- p:
+	default:
+	}
 }
 
 // hand checks a fetched page against the count and hands its records on; more reports that the
@@ -206,7 +236,7 @@ func (dl *downloader) hand(p *fetchedPage) (more bool, err error) {
 	}
 	keep, more, err := dl.rule.after(p.number, len(p.records), dl.repeats.seen(p.number, p.body, len(p.records)))
 	if keep && len(p.records) > 0 {
-		page := &Page{Number: int(p.number), First: dl.res.Records, Records: p.records}
+		page := &Page{Number: int(p.number), First: dl.res.Records, Records: p.records, members: &p.members}
 		if werr := dl.write(page); werr != nil {
 			return false, werr
 		}

@@ -158,6 +158,18 @@ func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 	return dst, nil
 }
 
+// decodeKey returns the key whose JSON text is b[i:end], decoded when it holds an escape.
+func decodeKey(b []byte, i, end int, escaped bool) (string, error) {
+	if !escaped {
+		return string(b[i+1 : end-1]), nil
+	}
+	var name string
+	if err := json.Unmarshal(b[i:end], &name); err != nil {
+		return "", syntaxError(b, i, "a key")
+	}
+	return name, nil
+}
+
 // checkObject checks that b is exactly one JSON object (surrounding white space allowed) whose
 // values are scalars, with no key twice, and, when known is not nil, whose keys are all in known. b
 // must be valid UTF-8 (callers check with utf8.Valid). The error describes the problem without
@@ -191,15 +203,7 @@ func checkObject(b []byte, known map[string]struct{}) error {
 		}
 		key := b[i+1 : end-1]
 		var name string // decoded, when needed
-		decode := func() error {
-			name = string(key)
-			if escaped {
-				if err := json.Unmarshal(b[i:end], &name); err != nil {
-					return syntaxError(b, i, "a key")
-				}
-			}
-			return nil
-		}
+		decoded := false
 		if seen == nil && !escaped && nspans < len(spans) {
 			for _, sp := range spans[:nspans] {
 				if string(b[sp[0]:sp[1]]) == string(key) {
@@ -215,21 +219,22 @@ func checkObject(b []byte, known map[string]struct{}) error {
 					seen[string(b[sp[0]:sp[1]])] = struct{}{}
 				}
 			}
-			if err := decode(); err != nil {
+			if name, err = decodeKey(b, i, end, escaped); err != nil {
 				return err
 			}
+			decoded = true
 			if _, dup := seen[name]; dup {
 				return fmt.Errorf("key %q appears twice", name)
 			}
 			seen[name] = struct{}{}
 		}
 		if known != nil {
-			if name == "" {
-				if err := decode(); err != nil {
-					return err
+			if !decoded {
+				// Not escaped: looked up as it stands, without a copy.
+				if _, ok := known[string(key)]; !ok {
+					return fmt.Errorf("key %q is not a column of the dataset", key)
 				}
-			}
-			if _, ok := known[name]; !ok {
+			} else if _, ok := known[name]; !ok {
 				return fmt.Errorf("key %q is not a column of the dataset", name)
 			}
 		}

@@ -15,6 +15,87 @@ import (
 // splitRecords appends to dst each record of a page body (a JSON array of objects) as its raw JSON,
 // a slice of body; a null record is kept as the four bytes null. A null body is an empty page.
 func splitRecords(body []byte, dst []json.RawMessage) ([]json.RawMessage, error) {
+	return splitPage(body, dst, nil)
+}
+
+// pageMembers are the members of a page's records as splitPage found them, so that a writer need
+// not scan the records again. The buffers are reused page after page.
+type pageMembers struct {
+	body    []byte
+	records []recordSpan
+	members []memberSpan
+}
+
+// recordSpan is where a record stands in its page's body, and where its members stand in
+// pageMembers.members.
+type recordSpan struct {
+	start, end int32 // in body
+	from, to   int32 // in members
+}
+
+// memberSpan is where a member's key and value stand in their record, as offsets from its start.
+type memberSpan struct {
+	keyStart, keyEnd, valStart, valEnd int32
+	kind                               valueKind
+	keyEscaped, valEscaped             bool
+}
+
+// reset empties pm for the page body, keeping its buffers.
+func (pm *pageMembers) reset(body []byte) {
+	pm.body, pm.records, pm.members = body, pm.records[:0], pm.members[:0]
+}
+
+// of returns the members of record n of a page, rec, when pm holds them: when rec is still the
+// very slice of the body splitPage found (a callee may have changed a page's records before
+// writing it).
+func (pm *pageMembers) of(n int, rec []byte) ([]memberSpan, bool) {
+	if pm == nil || n >= len(pm.records) {
+		return nil, false
+	}
+	r := pm.records[n]
+	if len(rec) == 0 || int(r.end-r.start) != len(rec) || &rec[0] != &pm.body[r.start] {
+		return nil, false
+	}
+	return pm.members[r.from:r.to], true
+}
+
+// recordMembers walks one record's members: from the spans splitPage found, or by scanning it.
+type recordMembers struct {
+	rec     []byte
+	spans   []memberSpan
+	spanned bool
+	scan    memberScanner
+}
+
+// membersOf returns the walk of record n of p, rec.
+func membersOf(p *Page, n int, rec []byte) recordMembers {
+	if spans, ok := p.members.of(n, rec); ok {
+		return recordMembers{rec: rec, spans: spans, spanned: true}
+	}
+	return recordMembers{rec: rec, scan: newMemberScanner(rec)}
+}
+
+// next returns the next member's key and value, as memberScanner.next does.
+func (m *recordMembers) next() (key, val jsonText, ok bool, err error) {
+	if !m.spanned {
+		return m.scan.next()
+	}
+	if len(m.spans) == 0 {
+		return key, val, false, nil
+	}
+	s := &m.spans[0]
+	m.spans = m.spans[1:]
+	key = jsonText{raw: m.rec[s.keyStart:s.keyEnd], kind: kindString, escaped: s.keyEscaped}
+	val = jsonText{raw: m.rec[s.valStart:s.valEnd], kind: s.kind, escaped: s.valEscaped}
+	return key, val, true, nil
+}
+
+// splitPage is splitRecords, also noting in pm, when it is not nil, where each record and each of
+// its members stand.
+func splitPage(body []byte, dst []json.RawMessage, pm *pageMembers) ([]json.RawMessage, error) {
+	if pm != nil {
+		pm.reset(body)
+	}
 	i := skipSpace(body, 0)
 	if i < len(body) && body[i] == 'n' {
 		end, err := scanLiteral(body, i, "null")
@@ -35,7 +116,7 @@ func splitRecords(body []byte, dst []json.RawMessage) ([]json.RawMessage, error)
 		var err error
 		switch {
 		case i < len(body) && body[i] == '{':
-			i, err = scanRecord(body, i)
+			i, err = scanRecord(body, i, pm)
 		case i < len(body) && body[i] == 'n':
 			i, err = scanLiteral(body, i, "null")
 		default:
@@ -45,6 +126,13 @@ func splitRecords(body []byte, dst []json.RawMessage) ([]json.RawMessage, error)
 			return dst, err
 		}
 		dst = append(dst, body[start:i:i])
+		if pm != nil {
+			if body[start] == 'n' { // a null record: no member
+				n := int32(len(pm.members))
+				pm.records = append(pm.records, recordSpan{start: int32(start), end: int32(i), from: n, to: n})
+			}
+			pm.records[len(pm.records)-1].end = int32(i)
+		}
 		i = skipSpace(body, i)
 		if i < len(body) && body[i] == ',' {
 			i = skipSpace(body, i+1)
@@ -57,16 +145,30 @@ func splitRecords(body []byte, dst []json.RawMessage) ([]json.RawMessage, error)
 	}
 }
 
-// scanRecord checks the JSON object starting at b[i] == '{' and returns the index after it.
-func scanRecord(b []byte, i int) (int, error) {
+// scanRecord checks the JSON object starting at b[i] == '{' and returns the index after it. When pm
+// is not nil, it appends the record and its members to pm (the record's end is left to the caller).
+func scanRecord(b []byte, i int, pm *pageMembers) (int, error) {
+	start := i
+	if pm != nil {
+		n := int32(len(pm.members))
+		pm.records = append(pm.records, recordSpan{start: int32(start), from: n, to: n})
+	}
 	s := memberScanner{b: b, i: i}
 	for {
-		_, _, ok, err := s.next()
+		key, val, ok, err := s.next()
 		if err != nil {
 			return 0, err
 		}
 		if !ok {
 			return s.i, nil
+		}
+		if pm != nil {
+			pm.members = append(pm.members, memberSpan{
+				keyStart: int32(s.keyAt - start), keyEnd: int32(s.keyAt - start + len(key.raw)),
+				valStart: int32(s.valAt - start), valEnd: int32(s.valAt - start + len(val.raw)),
+				kind: val.kind, keyEscaped: key.escaped, valEscaped: val.escaped,
+			})
+			pm.records[len(pm.records)-1].to++
 		}
 	}
 }
@@ -98,6 +200,8 @@ type memberScanner struct {
 	i       int // before the first member: at '{'; then after the last member read
 	started bool
 	done    bool
+	// keyAt and valAt are where the last member's key and value start in b.
+	keyAt, valAt int
 }
 
 // newMemberScanner returns a scanner of rec, a record as splitRecords cut it (an object or null).
@@ -146,6 +250,7 @@ func (s *memberScanner) next() (key, val jsonText, ok bool, err error) {
 		return key, val, false, err
 	}
 	key = jsonText{raw: b[i:end], kind: kindString, escaped: escaped}
+	s.keyAt = i
 	i = skipSpace(b, end)
 	if i >= len(b) || b[i] != ':' {
 		return key, val, false, syntaxError(b, i, "':'")
@@ -181,7 +286,7 @@ func (s *memberScanner) next() (key, val jsonText, ok bool, err error) {
 		return key, val, false, err
 	}
 	val.raw = b[start:i]
-	s.i = i
+	s.i, s.valAt = i, start
 	return key, val, true, nil
 }
 

@@ -17,8 +17,35 @@ import (
 // The ready sources are NewCSVSource, NewJSONLinesSource and Records. Records from any other Source
 // are checked by the uploader before they are sent: each must be a JSON object of scalar values,
 // with known keys when the columns are known.
+//
+// A Source that only watches another one (counting its records, naming its errors, stopping early)
+// may say so with a method Unwrap() Source returning it, in the manner of errors.Unwrap. Its Next
+// must then return exactly what the other Source's Next returns, records and errors alike (an
+// error of its own aside). The uploader then treats the records as the other Source's: those of a
+// ready source are not checked a second time.
 type Source interface {
 	Next(dst []byte) ([]byte, error)
+}
+
+// sourceWrapper is a Source watching another one (see Source).
+type sourceWrapper interface {
+	Unwrap() Source
+}
+
+// innerSource returns the Source src watches through any number of wrappers, or src.
+func innerSource(src Source) Source {
+	for range 100 { // a chain this long is a loop
+		w, ok := src.(sourceWrapper)
+		if !ok {
+			return src
+		}
+		inner := w.Unwrap()
+		if inner == nil {
+			return src
+		}
+		src = inner
+	}
+	return src
 }
 
 // columnChecker is implemented by the ready sources: Upload hands them the known columns once, and

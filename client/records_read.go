@@ -66,14 +66,21 @@ const opGetData = opid.DatasetGetData
 // is not nil.
 func (c *Client) recordPage(dataset string, w *window) pageFetch {
 	return func(ctx context.Context, page int32) ([]byte, error) {
-		params := &gen.DatasetGetDataParams{Page: &page}
-		return c.do(ctx, call{
-			op:       opGetData,
-			retry500: true,
-			window:   w,
-			send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-				return c.api.DatasetGetData(ctx, dataset, params, edit)
-			},
-		})
+		return c.getRecordPage(ctx, dataset, page, w, nil)
 	}
+}
+
+// getRecordPage fetches one page of a dataset's records, under w when it is not nil, reading the
+// answer into into when it is large enough (see call.into).
+func (c *Client) getRecordPage(ctx context.Context, dataset string, page int32, w *window, into []byte) ([]byte, error) {
+	params := &gen.DatasetGetDataParams{Page: &page}
+	return c.do(ctx, call{
+		op:       opGetData,
+		retry500: true,
+		window:   w,
+		into:     into,
+		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+			return c.api.DatasetGetData(ctx, dataset, params, edit)
+		},
+	})
 }

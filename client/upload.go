@@ -198,7 +198,7 @@ func (c *Client) newUploader(dataset string, src Source, opts UploadOptions) (*u
 			u.known[col] = struct{}{}
 		}
 	}
-	if cc, ok := src.(columnChecker); ok {
+	if cc, ok := innerSource(src).(columnChecker); ok {
 		if u.known != nil {
 			if err := cc.checkColumns(u.known); err != nil {
 				return nil, err

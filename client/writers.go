@@ -71,7 +71,7 @@ func (cw *CSVWriter) WritePage(p *Page) error {
 	mark := len(cw.buf)
 	for n, rec := range p.Records {
 		var err error
-		if cw.buf, err = cw.appendRow(cw.buf, rec, p.First+int64(n)); err != nil {
+		if cw.buf, err = cw.appendRow(cw.buf, membersOf(p, n, rec), p.First+int64(n)); err != nil {
 			cw.buf = cw.buf[:mark]
 			return err
 		}
@@ -79,9 +79,8 @@ func (cw *CSVWriter) WritePage(p *Page) error {
 	return cw.Flush()
 }
 
-func (cw *CSVWriter) appendRow(b []byte, rec []byte, index int64) ([]byte, error) {
+func (cw *CSVWriter) appendRow(b []byte, s recordMembers, index int64) ([]byte, error) {
 	clear(cw.vals)
-	s := newMemberScanner(rec)
 	for {
 		key, val, ok, err := s.next()
 		if err != nil {
@@ -216,7 +215,7 @@ func (jw *JSONLinesWriter) WritePage(p *Page) error {
 	mark := len(jw.buf)
 	for n, rec := range p.Records {
 		var err error
-		if jw.buf, err = jw.appendLine(jw.buf, rec, p.First+int64(n)); err != nil {
+		if jw.buf, err = jw.appendLine(jw.buf, membersOf(p, n, rec), p.First+int64(n)); err != nil {
 			jw.buf = jw.buf[:mark]
 			return err
 		}
@@ -224,10 +223,9 @@ func (jw *JSONLinesWriter) WritePage(p *Page) error {
 	return jw.Flush()
 }
 
-func (jw *JSONLinesWriter) appendLine(b []byte, rec []byte, index int64) ([]byte, error) {
+func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([]byte, error) {
 	clear(jw.vals)
 	jw.extra = jw.extra[:0]
-	s := newMemberScanner(rec)
 	for {
 		key, val, ok, err := s.next()
 		if err != nil {
