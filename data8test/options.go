@@ -40,8 +40,7 @@ type config struct {
 	tb             TB
 	strictRequests bool
 
-	mutations   map[standin.Mutation]bool
-	dotNetUnset bool
+	mutations map[standin.Mutation]bool
 
 	maxInFlight   int
 	ratePerSecond float64

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,10 +72,11 @@ func (a *app) cmdDemo(args []string) error {
 		return fmt.Errorf("writing the sample: %v", unwrapPathError(err))
 	}
 
-	srv, err := data8test.Start(append([]data8test.Option{data8test.WithJobDuration(300 * time.Millisecond)}, a.hooks.demoServer...)...)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("starting the built-in server: %v", err)
 	}
+	srv := data8test.NewServer(append([]data8test.Option{data8test.WithListener(l), data8test.WithJobDuration(300 * time.Millisecond)}, a.hooks.demoServer...)...)
 	defer srv.Close()
 	a.red.add(srv.ClientSecret)
 	c, err := client.New(append(a.clientOptions(), client.WithBaseURL(srv.URL), client.WithTokenURL(srv.TokenURL),

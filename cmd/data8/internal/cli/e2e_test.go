@@ -25,7 +25,7 @@ import (
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "clean.csv")
-	r := runCLI(t, context.Background(), env{}, hooks{demoServer: []data8test.Option{data8test.Validate(t), data8test.StrictRequests()}},
+	r := runCLI(t, context.Background(), env{}, hooks{demoServer: []data8test.Option{data8test.WithValidation(t), data8test.WithStrictRequests()}},
 		"demo", "--out-dir", dir, "--out", out, "--show", "3")
 	if r.code != 0 {
 		t.Fatalf("demo: %v", r)
