@@ -20,6 +20,7 @@ import (
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
 	"github.com/data8-toolkit/data8/data8time"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // inputDataset uploads a small complete input dataset a job can read.
@@ -45,9 +46,9 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newServer(t, data8test.WithJobDuration(time.Hour),
-				data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 1, Kind: tc.kind}))
+				data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 1, Kind: tc.kind}))
 			c := newClient(srv)
-			posts := func() int { return srv.RequestCount(data8test.OpJobCreateJob) }
+			posts := func() int { return srv.RequestCounts()[opid.JobCreateJob] }
 			inputDataset(t, c, "ds")
 			j, err := c.StartJob(context.Background(), client.NewJob{Name: "Contact check 12", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
 			if err != nil {
@@ -69,7 +70,7 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 	}
 	t.Run("a job of that name runs another workflow", func(t *testing.T) {
 		srv := newServer(t, data8test.WithJobDuration(time.Hour),
-			data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 2, Kind: data8test.Fault503}))
+			data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 2, Kind: data8test.Fault503}))
 		c := newClient(srv)
 		inputDataset(t, c, "ds")
 		if _, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "CleanContacts", InputDatasets: map[string]string{"Input": "ds"}}); err != nil {
@@ -82,7 +83,7 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 	})
 	t.Run("a job of that name reads another dataset", func(t *testing.T) {
 		srv := newServer(t, data8test.WithJobDuration(time.Hour),
-			data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 2, Kind: data8test.Fault503}))
+			data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 2, Kind: data8test.Fault503}))
 		c := newClient(srv)
 		inputDataset(t, c, "ds")
 		inputDataset(t, c, "other")

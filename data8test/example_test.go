@@ -79,7 +79,7 @@ func Example() {
 // answered 503, so a retrying client sends it again, and overwriting keeps one copy.
 func ExampleWithFaultScript() {
 	srv := data8test.NewServer(data8test.WithFaultScript(
-		data8test.Fault{Op: data8test.OpDatasetUploadBlock, Call: 1, Kind: data8test.FaultStored503},
+		data8test.Fault{Op: "Dataset_UploadBlock", Call: 1, Kind: data8test.FaultStored503},
 	))
 	defer srv.Close()
 	tok := token(srv)
