@@ -152,7 +152,7 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 		time.Sleep(5 * time.Millisecond)
 	}
 	outs, _ := done.object(t)["outputDatasets"].(map[string]any)
-	out, _ := outs[SlotOutput].(string)
+	out, _ := outs[slotOutput].(string)
 	is2xx(sc.send("list datasets", "GET", "/Dataset?page=1", nil, false))
 	is2xx(sc.send("list jobs", "GET", "/Job?page=1", nil, false))
 	is2xx(sc.send("get output", "GET", "/Dataset/"+url.PathEscape(out), nil, false))

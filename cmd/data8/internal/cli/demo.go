@@ -92,8 +92,8 @@ func (a *app) cmdDemo(args []string) error {
 		a.showCSV(input, *show)
 		fmt.Fprintln(a.stdout)
 	}
-	cfg := &runConfig{file: input, inFormat: formatCSV, workflow: *workflow, inputSlot: data8test.SlotInput,
-		outputSlot: data8test.SlotOutput, out: result, outFormat: outFormat, upload: uf,
+	cfg := &runConfig{file: input, inFormat: formatCSV, workflow: *workflow, inputSlot: "Input",
+		outputSlot: "Output", out: result, outFormat: outFormat, upload: uf,
 		wait: waitFlags{failed: "3", interval: 100 * time.Millisecond}}
 	if _, err := a.runPipeline(c, cfg); err != nil {
 		return err
