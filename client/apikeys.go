@@ -116,12 +116,8 @@ func (c *Client) AddAPIKeyAllowedDomain(ctx context.Context, key, domain string)
 	if domain == "" {
 		return invalid("an allowed domain must not be empty")
 	}
-	_, err := c.do(ctx, call{
-		op:       opid.ApiKeyAddAllowedDomain,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.ApiKeyAddAllowedDomain(ctx, key, domain, edit)
-		},
+	_, err := c.idempotent(ctx, opid.ApiKeyAddAllowedDomain, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.ApiKeyAddAllowedDomain(ctx, key, domain, edit)
 	})
 	return err
 }
@@ -132,12 +128,8 @@ func (c *Client) AddAPIKeyAllowedIP(ctx context.Context, key string, subnet neti
 		return invalid("allowed subnet %v is not valid", subnet)
 	}
 	network, prefix := subnet.Addr().String(), strconv.Itoa(subnet.Bits())
-	_, err := c.do(ctx, call{
-		op:       opid.ApiKeyAddAllowedIPPUT,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.ApiKeyAddAllowedIPPUT(ctx, key, network, prefix, edit)
-		},
+	_, err := c.idempotent(ctx, opid.ApiKeyAddAllowedIPPUT, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.ApiKeyAddAllowedIPPUT(ctx, key, network, prefix, edit)
 	})
 	return err
 }

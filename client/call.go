@@ -10,16 +10,25 @@ import (
 // sendFunc makes one attempt of an operation through the generated client (call.send).
 type sendFunc = func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error)
 
-// get makes a read-only call of op, repeated after a 500 as after any other failure a retry may
-// cure, and decodes the one model its answer must carry.
-func get[T any](ctx context.Context, c *Client, op string, send sendFunc) (*T, error) {
-	return callOne[T](ctx, c, call{op: op, retry500: true, send: send}, nil)
+// idempotent makes a call of op that may be repeated after a 500 as after any other failure a retry
+// may cure (a GET, or a PUT that sets a state), and returns its answer's body.
+func (c *Client) idempotent(ctx context.Context, op string, send sendFunc) ([]byte, error) {
+	return c.do(ctx, call{op: op, retry500: true, send: send})
 }
 
-// getList makes a read-only call of op whose answer is a JSON array; a 2xx without a body is an
-// empty list.
+// get makes a read-only call of op (see idempotent) and decodes the one model its answer must carry.
+func get[T any](ctx context.Context, c *Client, op string, send sendFunc) (*T, error) {
+	body, err := c.idempotent(ctx, op, send)
+	if err != nil {
+		return nil, err
+	}
+	return decodeOne[T](op, body)
+}
+
+// getList makes a read-only call of op (see idempotent) whose answer is a JSON array; a 2xx without a body
+// is an empty list.
 func getList[T any](ctx context.Context, c *Client, op string, send sendFunc) ([]T, error) {
-	body, err := c.do(ctx, call{op: op, retry500: true, send: send})
+	body, err := c.idempotent(ctx, op, send)
 	if err != nil {
 		return nil, err
 	}
