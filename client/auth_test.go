@@ -363,7 +363,7 @@ func TestUserAgentAndScopes(t *testing.T) {
 // a row (a renewed token refused at once) end a call; TestNoSecretInErrorsOrLogs checks that.
 func TestRenewsAgainAfterAnotherFailure(t *testing.T) {
 	srv := newServer(t, data8test.WithFaultScript(
-		data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 2, Kind: data8test.Fault500},
+		data8test.Fault{Op: opid.DatasetGetByName, Call: 2, Kind: data8test.Fault500},
 	))
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
@@ -386,7 +386,7 @@ func TestRenewsAgainAfterAnotherFailure(t *testing.T) {
 	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
 		t.Fatalf("GetDataset: %v", err)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 4 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 4 {
 		t.Errorf("%d GET requests, want 4 (401, 500, 401, 200)", n)
 	}
 	if n := srv.TokenCount(); n != 3 {

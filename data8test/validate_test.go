@@ -114,7 +114,7 @@ func TestCutRequestBodyIsNotAViolation(t *testing.T) {
 	answered := make(chan int, 1)
 	s := NewServer(WithValidation(tb), WithStrictRequests(), set(func(c *config) {
 		c.respHook = func(op string, status int, body []byte) []byte {
-			if op == OpDatasetUploadBlock {
+			if op == opid.DatasetUploadBlock {
 				answered <- status
 			}
 			return body
@@ -144,7 +144,7 @@ func TestCutRequestBodyIsNotAViolation(t *testing.T) {
 	if v := s.Violations(); len(v) != 0 {
 		t.Errorf("violations %+v, want none", v)
 	}
-	if n := s.RequestCount(OpDatasetUploadBlock); n != 1 {
+	if n := s.RequestCounts()[opid.DatasetUploadBlock]; n != 1 {
 		t.Errorf("%d block uploads reached the server, want 1", n)
 	}
 }
