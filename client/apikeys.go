@@ -35,36 +35,16 @@ type (
 
 // ListAPIKeys returns every API key of the account. A 2xx without a body is an empty list.
 func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
-	body, err := c.do(ctx, call{
-		op:       opid.ApiKeyGetList,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.ApiKeyGetList(ctx, edit)
-		},
+	return getList[APIKey](ctx, c, opid.ApiKeyGetList, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.ApiKeyGetList(ctx, edit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	var keys []APIKey
-	if err := decode(opid.ApiKeyGetList, body, &keys); err != nil {
-		return nil, err
-	}
-	return keys, nil
 }
 
 // GetAPIKey returns one API key.
 func (c *Client) GetAPIKey(ctx context.Context, key string) (*APIKey, error) {
-	body, err := c.do(ctx, call{
-		op:       opid.ApiKeyGetByKey,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.ApiKeyGetByKey(ctx, key, edit)
-		},
+	return get[APIKey](ctx, c, opid.ApiKeyGetByKey, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.ApiKeyGetByKey(ctx, key, edit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return decodeOne[APIKey](opid.ApiKeyGetByKey, body)
 }
 
 // CreateAPIKey creates an API key. The request is repeated only after a 429: after a failure that
@@ -81,17 +61,13 @@ func (c *Client) CreateAPIKey(ctx context.Context, k NewAPIKey) (*APIKey, error)
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding API key: %w", err)
 	}
-	body, err := c.do(ctx, call{
+	return callOne(ctx, c, call{
 		op:     opid.ApiKeyCreateApiKey,
 		repeat: repeatNever,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyCreateApiKeyWithBody(ctx, headerContentType, bytes.NewReader(payload), edit)
 		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if empty(body) {
+	}, func(ctx context.Context) (*APIKey, error) {
 		if k.Key != "" {
 			return c.GetAPIKey(ctx, k.Key)
 		}
@@ -100,8 +76,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, k NewAPIKey) (*APIKey, error)
 			sent.ExpiresOn = &data8time.Time{Time: k.ExpiresOn}
 		}
 		return sent, nil
-	}
-	return decodeOne[APIKey](opid.ApiKeyCreateApiKey, body)
+	})
 }
 
 // UpdateAPIKey changes an API key's description, username, expiry or daily limit and returns the key
@@ -111,21 +86,13 @@ func (c *Client) UpdateAPIKey(ctx context.Context, key string, u APIKeyUpdate) (
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding API key update: %w", err)
 	}
-	body, err := c.do(ctx, call{
+	return callOne(ctx, c, call{
 		op:       opid.ApiKeyUpdateByKey,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ApiKeyUpdateByKeyWithBody(ctx, key, headerContentType, bytes.NewReader(payload), edit)
 		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if empty(body) {
-		// A 2xx without a body (a 204, say): read the result instead.
-		return c.GetAPIKey(ctx, key)
-	}
-	return decodeOne[APIKey](opid.ApiKeyUpdateByKey, body)
+	}, func(ctx context.Context) (*APIKey, error) { return c.GetAPIKey(ctx, key) })
 }
 
 // DeleteAPIKey deletes an API key. A 404 on a retry after a lost answer counts as success.
@@ -149,12 +116,8 @@ func (c *Client) AddAPIKeyAllowedDomain(ctx context.Context, key, domain string)
 	if domain == "" {
 		return invalid("an allowed domain must not be empty")
 	}
-	_, err := c.do(ctx, call{
-		op:       opid.ApiKeyAddAllowedDomain,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.ApiKeyAddAllowedDomain(ctx, key, domain, edit)
-		},
+	_, err := c.idempotent(ctx, opid.ApiKeyAddAllowedDomain, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.ApiKeyAddAllowedDomain(ctx, key, domain, edit)
 	})
 	return err
 }
@@ -165,12 +128,8 @@ func (c *Client) AddAPIKeyAllowedIP(ctx context.Context, key string, subnet neti
 		return invalid("allowed subnet %v is not valid", subnet)
 	}
 	network, prefix := subnet.Addr().String(), strconv.Itoa(subnet.Bits())
-	_, err := c.do(ctx, call{
-		op:       opid.ApiKeyAddAllowedIPPUT,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.ApiKeyAddAllowedIPPUT(ctx, key, network, prefix, edit)
-		},
+	_, err := c.idempotent(ctx, opid.ApiKeyAddAllowedIPPUT, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.ApiKeyAddAllowedIPPUT(ctx, key, network, prefix, edit)
 	})
 	return err
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
@@ -212,7 +213,7 @@ func TestTokenEndpointOutageIsRetried(t *testing.T) {
 	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.RequestCount(data8test.OpToken); n != 3 {
+	if n := srv.RequestCounts()[data8test.OpToken]; n != 3 {
 		t.Errorf("%d token requests, want 3 (two 503s, then a token)", n)
 	}
 	if n := srv.TokenCount(); n != 1 {
@@ -230,8 +231,8 @@ func TestStaticBearerTokenIsNotRenewed(t *testing.T) {
 	if strings.Contains(err.Error(), "fixed-token-123") {
 		t.Errorf("token in error %q", err)
 	}
-	if srv.RequestCount(data8test.OpToken) != 0 || srv.RequestCount(data8test.OpDatasetGetByName) != 1 {
-		t.Errorf("%d token requests and %d refused requests, want 0 and 1", srv.RequestCount(data8test.OpToken), srv.RequestCount(data8test.OpDatasetGetByName))
+	if srv.RequestCounts()[data8test.OpToken] != 0 || srv.RequestCounts()[opid.DatasetGetByName] != 1 {
+		t.Errorf("%d token requests and %d refused requests, want 0 and 1", srv.RequestCounts()[data8test.OpToken], srv.RequestCounts()[opid.DatasetGetByName])
 	}
 }
 
@@ -362,7 +363,7 @@ func TestUserAgentAndScopes(t *testing.T) {
 // a row (a renewed token refused at once) end a call; TestNoSecretInErrorsOrLogs checks that.
 func TestRenewsAgainAfterAnotherFailure(t *testing.T) {
 	srv := newServer(t, data8test.WithFaultScript(
-		data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 2, Kind: data8test.Fault500},
+		data8test.Fault{Op: opid.DatasetGetByName, Call: 2, Kind: data8test.Fault500},
 	))
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
@@ -385,7 +386,7 @@ func TestRenewsAgainAfterAnotherFailure(t *testing.T) {
 	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
 		t.Fatalf("GetDataset: %v", err)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 4 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 4 {
 		t.Errorf("%d GET requests, want 4 (401, 500, 401, 200)", n)
 	}
 	if n := srv.TokenCount(); n != 3 {

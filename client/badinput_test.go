@@ -64,7 +64,7 @@ func badJSONL(text string) client.Source { return client.NewJSONLinesSource(stri
 // TestBadInputClientAPI tries bad inputs across the client API against data8test (with Validate,
 // so any request that breaks the spec is recorded).
 func TestBadInputClientAPI(t *testing.T) {
-	srv := data8test.NewServer(data8test.Validate(t))
+	srv := data8test.NewServer(data8test.WithValidation(t))
 	defer srv.Close()
 	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{Sleep: hygNoSleep}))
 	ctx := t.Context()

@@ -19,36 +19,16 @@ type ClientCredential = gen.ClientCredential
 // ListClientCredentials returns the account's OAuth clients (without secrets). A 2xx without a body
 // is an empty list.
 func (c *Client) ListClientCredentials(ctx context.Context) ([]ClientCredential, error) {
-	body, err := c.do(ctx, call{
-		op:       opid.ClientCredentialGetList,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.ClientCredentialGetList(ctx, edit)
-		},
+	return getList[ClientCredential](ctx, c, opid.ClientCredentialGetList, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.ClientCredentialGetList(ctx, edit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	var out []ClientCredential
-	if err := decode(opid.ClientCredentialGetList, body, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // GetClientCredential returns one OAuth client.
 func (c *Client) GetClientCredential(ctx context.Context, clientID string) (*ClientCredential, error) {
-	body, err := c.do(ctx, call{
-		op:       opid.ClientCredentialGetById,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.ClientCredentialGetById(ctx, clientID, edit)
-		},
+	return get[ClientCredential](ctx, c, opid.ClientCredentialGetById, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.ClientCredentialGetById(ctx, clientID, edit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return decodeOne[ClientCredential](opid.ClientCredentialGetById, body)
 }
 
 // CreateClientCredential creates an OAuth client with the given description; Data8 generates its
@@ -63,18 +43,13 @@ func (c *Client) CreateClientCredential(ctx context.Context, description string)
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding client credential: %w", err)
 	}
-	body, err := c.do(ctx, call{
+	return callOne(ctx, c, call{
 		op:     opid.ClientCredentialCreate,
 		repeat: repeatNever,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 			return c.api.ClientCredentialCreateWithBody(ctx, headerContentType, bytes.NewReader(payload), edit)
 		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if empty(body) {
+	}, func(context.Context) (*ClientCredential, error) {
 		return &ClientCredential{Description: description}, nil
-	}
-	return decodeOne[ClientCredential](opid.ClientCredentialCreate, body)
+	})
 }

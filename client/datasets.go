@@ -68,7 +68,7 @@ func (c *Client) CreateDataset(ctx context.Context, name string, columns Columns
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding dataset: %w", err)
 	}
-	body, err := c.do(ctx, call{
+	return callOne(ctx, c, call{
 		op:     opid.DatasetCreate,
 		repeat: repeatLookup,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
@@ -88,15 +88,7 @@ func (c *Client) CreateDataset(ctx context.Context, name string, columns Columns
 			}
 			return nil, false, invalid("creating dataset %q: a dataset of that name exists and is not the one this call asked for", name)
 		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if empty(body) {
-		// A 2xx without a body (a 204, say): read what was created.
-		return c.GetDataset(ctx, name)
-	}
-	return decodeOne[Dataset](opid.DatasetCreate, body)
+	}, func(ctx context.Context) (*Dataset, error) { return c.GetDataset(ctx, name) })
 }
 
 // GetDataset returns a dataset's full details. Any name is accepted: output datasets are named by
@@ -105,17 +97,9 @@ func (c *Client) GetDataset(ctx context.Context, name string) (*Dataset, error) 
 	if name == "" {
 		return nil, invalid("a dataset name must not be empty")
 	}
-	body, err := c.do(ctx, call{
-		op:       opid.DatasetGetByName,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.DatasetGetByName(ctx, name, edit)
-		},
+	return get[Dataset](ctx, c, opid.DatasetGetByName, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.DatasetGetByName(ctx, name, edit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return decodeOne[Dataset](opid.DatasetGetByName, body)
 }
 
 // CompleteDataset marks an incomplete input dataset complete, sending recordCount: the number of
@@ -135,7 +119,7 @@ func (c *Client) CompleteDataset(ctx context.Context, name string, recordCount i
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding dataset update: %w", err)
 	}
-	body, err := c.do(ctx, call{
+	return callOne(ctx, c, call{
 		op:       opid.DatasetUpdateByName,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
@@ -149,15 +133,7 @@ func (c *Client) CompleteDataset(ctx context.Context, name string, recordCount i
 			b, _ := json.Marshal(d)
 			return b, true, nil
 		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if empty(body) {
-		// A 2xx without a body (a 204, say): read the result instead.
-		return c.GetDataset(ctx, name)
-	}
-	return decodeOne[Dataset](opid.DatasetUpdateByName, body)
+	}, func(ctx context.Context) (*Dataset, error) { return c.GetDataset(ctx, name) })
 }
 
 // UploadDataset creates an input dataset, uploads src into it and marks it complete with the number

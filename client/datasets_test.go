@@ -14,6 +14,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
@@ -33,7 +34,7 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 1, Kind: tc.kind}))
+			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetCreate, Call: 1, Kind: tc.kind}))
 			c := newClient(srv)
 			d, err := c.CreateDataset(context.Background(), "contacts", cols)
 			if err != nil {
@@ -43,7 +44,7 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 			if !reflect.DeepEqual(d, want) {
 				t.Errorf("dataset = %+v, want %+v", d, want)
 			}
-			if n := srv.RequestCount(data8test.OpDatasetCreate); n != tc.wantPosts {
+			if n := srv.RequestCounts()[opid.DatasetCreate]; n != tc.wantPosts {
 				t.Errorf("%d POSTs, want %d", n, tc.wantPosts)
 			}
 			if n := srv.FaultCounts()[tc.kind]; n != 1 {
@@ -56,7 +57,7 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 	}
 
 	t.Run("a different dataset of that name exists", func(t *testing.T) {
-		srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 2, Kind: data8test.Fault503}))
+		srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetCreate, Call: 2, Kind: data8test.Fault503}))
 		c := newClient(srv)
 		createDataset(t, c, "contacts", "other")
 		_, err := c.CreateDataset(context.Background(), "contacts", cols)
@@ -66,14 +67,14 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 	})
 
 	t.Run("500 without a dataset is not retried", func(t *testing.T) {
-		srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 1, Kind: data8test.Fault500}))
+		srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetCreate, Call: 1, Kind: data8test.Fault500}))
 		c := newClient(srv)
 		_, err := c.CreateDataset(context.Background(), "contacts", cols)
 		var ae *client.APIError
 		if !errors.As(err, &ae) || ae.StatusCode != 500 {
 			t.Fatalf("error %v, want the 500", err)
 		}
-		if n := srv.RequestCount(data8test.OpDatasetCreate); n != 1 {
+		if n := srv.RequestCounts()[opid.DatasetCreate]; n != 1 {
 			t.Errorf("%d POSTs, want 1", n)
 		}
 		if _, ok := srv.DatasetInfo("contacts"); ok {
@@ -109,7 +110,7 @@ func TestCreateDatasetChecksNamesLocally(t *testing.T) {
 func TestCompleteDatasetAfterLostAnswer(t *testing.T) {
 	// The first PUT completes the dataset but its answer is a 503; the retry is refused (already
 	// complete), and the client finds the dataset complete with the right count.
-	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetUpdateByName, Call: 1, Kind: data8test.FaultStored503}))
+	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetUpdateByName, Call: 1, Kind: data8test.FaultStored503}))
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
 	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(10)), client.UploadOptions{}); err != nil {
@@ -119,7 +120,7 @@ func TestCompleteDatasetAfterLostAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetUpdateByName); !d.Completed || d.RecordCount != 10 || n != 2 {
+	if n := srv.RequestCounts()[opid.DatasetUpdateByName]; !d.Completed || d.RecordCount != 10 || n != 2 {
 		t.Errorf("dataset %+v after %d PUTs", d, n)
 	}
 	// A wrong count is refused, and not taken for success.
@@ -191,7 +192,7 @@ func TestUploadDatasetAndResume(t *testing.T) {
 			t.Errorf("block %d sent %d times, want %d", b, n, want)
 		}
 	}
-	if n := srv.RequestCount(data8test.OpDatasetCreate); n != 1 {
+	if n := srv.RequestCounts()[opid.DatasetCreate]; n != 1 {
 		t.Errorf("dataset created %d times", n)
 	}
 }
@@ -215,7 +216,7 @@ func TestListDatasetsPages(t *testing.T) {
 	if len(names) != 250 || !slices.IsSorted(names) || names[0] != "ds_000" || names[249] != "ds_249" {
 		t.Errorf("%d names: %v ... ", len(names), names[:3])
 	}
-	if got := srv.RequestCount(data8test.OpDatasetGetList); got != 3 {
+	if got := srv.RequestCounts()[opid.DatasetGetList]; got != 3 {
 		t.Errorf("%d pages fetched, want 3", got)
 	}
 
@@ -230,7 +231,7 @@ func TestListDatasetsPages(t *testing.T) {
 			break
 		}
 	}
-	if got := srv.RequestCount(data8test.OpDatasetGetList); got != 5 {
+	if got := srv.RequestCounts()[opid.DatasetGetList]; got != 5 {
 		t.Errorf("%d pages fetched after breaking at 150, want 2 more", got-3)
 	}
 }
@@ -283,7 +284,7 @@ func TestReadRecordsPages(t *testing.T) {
 	if i != 2500 {
 		t.Errorf("read %d records, want 2500", i)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetData); n != 3 {
+	if n := srv.RequestCounts()[opid.DatasetGetData]; n != 3 {
 		t.Errorf("%d pages read, want 3", n)
 	}
 	n := 0

@@ -19,6 +19,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // wantRecord is the i-th test record as a read gives it back.
@@ -70,7 +71,7 @@ func TestDownloadExactRecordsInOrder(t *testing.T) {
 	}
 	for _, conc := range []int{1, 8} {
 		t.Run(fmt.Sprintf("window %d", conc), func(t *testing.T) {
-			before := srv.RequestCount(data8test.OpDatasetGetData)
+			before := srv.RequestCounts()[opid.DatasetGetData]
 			recs, prog, res, err := collect(t, c, "big", conc)
 			if err != nil {
 				t.Fatal(err)
@@ -84,7 +85,7 @@ func TestDownloadExactRecordsInOrder(t *testing.T) {
 				}
 			}
 			// 11 pages of 1,000, the last short: no page past it is asked for.
-			if got := srv.RequestCount(data8test.OpDatasetGetData) - before; got != 11 {
+			if got := srv.RequestCounts()[opid.DatasetGetData] - before; got != 11 {
 				t.Errorf("%d pages fetched, want 11", got)
 			}
 			if res.Pages != 11 || res.Records != n || res.RecordCount != n || res.Bytes == 0 {
@@ -113,8 +114,8 @@ func TestDownloadExactRecordsInOrder(t *testing.T) {
 
 func TestDownloadRetriesAPage(t *testing.T) {
 	srv := newServer(t, data8test.WithFaultScript(
-		data8test.Fault{Op: data8test.OpDatasetGetData, Call: 3, Kind: data8test.Fault503},
-		data8test.Fault{Op: data8test.OpDatasetGetData, Call: 5, Kind: data8test.Fault500},
+		data8test.Fault{Op: opid.DatasetGetData, Call: 3, Kind: data8test.Fault503},
+		data8test.Fault{Op: opid.DatasetGetData, Call: 5, Kind: data8test.Fault500},
 	))
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
@@ -133,7 +134,7 @@ func TestDownloadRetriesAPage(t *testing.T) {
 			t.Fatalf("record %d = %v", i, r)
 		}
 	}
-	if got := srv.RequestCount(data8test.OpDatasetGetData); got != 7 {
+	if got := srv.RequestCounts()[opid.DatasetGetData]; got != 7 {
 		t.Errorf("%d page requests, want 5 pages and 2 retries", got)
 	}
 }

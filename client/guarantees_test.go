@@ -14,6 +14,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // frontServer puts srv behind a handler that calls hold first for every block upload, with the
@@ -120,7 +121,7 @@ func TestUploadCheckpointIsTheAcknowledgedPrefix(t *testing.T) {
 // could start the workflow twice), so there is exactly one POST and the caller gets the 500.
 func TestStartJobAfterA500WithNoJob(t *testing.T) {
 	srv := newServer(t, data8test.WithJobDuration(time.Hour),
-		data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 1, Kind: data8test.Fault500}))
+		data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 1, Kind: data8test.Fault500}))
 	c := newClient(srv)
 	inputDataset(t, c, "ds")
 	_, err := c.StartJob(context.Background(), client.NewJob{Name: "Contact check 13", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
@@ -128,7 +129,7 @@ func TestStartJobAfterA500WithNoJob(t *testing.T) {
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusInternalServerError || ae.Operation != "Job_CreateJob" {
 		t.Fatalf("error %v, want Job_CreateJob's 500", err)
 	}
-	if n := srv.RequestCount(data8test.OpJobCreateJob); n != 1 {
+	if n := srv.RequestCounts()[opid.JobCreateJob]; n != 1 {
 		t.Errorf("%d POST /Job, want 1", n)
 	}
 	if _, ok := srv.JobInfo("Contact check 13"); ok {

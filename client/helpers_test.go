@@ -45,7 +45,7 @@ const (
 func newServer(t *testing.T, opts ...data8test.Option) *data8test.Server {
 	t.Helper()
 	return data8test.NewServer(append([]data8test.Option{
-		data8test.Validate(t), data8test.StrictRequests(), data8test.WithCredentials(testClientID, testSecret),
+		data8test.WithValidation(t), data8test.WithStrictRequests(), data8test.WithCredentials(testClientID, testSecret),
 	}, opts...)...)
 }
 

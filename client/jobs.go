@@ -69,8 +69,8 @@ func (c *Client) StartJob(ctx context.Context, job NewJob) (*Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding job: %w", err)
 	}
-	var found *Job
-	body, err := c.do(ctx, call{
+	var found *Job // the job a retry found already started
+	return callOne(ctx, c, call{
 		op:     opid.JobCreateJob,
 		repeat: repeatLookup,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
@@ -93,18 +93,12 @@ func (c *Client) StartJob(ctx context.Context, job NewJob) (*Job, error) {
 			found = j
 			return nil, true, nil
 		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	if found != nil {
-		return found, nil
-	}
-	if empty(body) {
-		// A 2xx without a body (a 204, say): read what was started.
+	}, func(ctx context.Context) (*Job, error) {
+		if found != nil {
+			return found, nil
+		}
 		return c.GetJob(ctx, job.Name)
-	}
-	return decodeOne[Job](opid.JobCreateJob, body)
+	})
 }
 
 // GetJob returns a job's full details; poll it (or use WaitJob) to follow progress.
@@ -112,15 +106,7 @@ func (c *Client) GetJob(ctx context.Context, name string) (*Job, error) {
 	if err := ValidateJobName(name); err != nil {
 		return nil, err
 	}
-	body, err := c.do(ctx, call{
-		op:       opid.JobGetByName,
-		retry500: true,
-		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-			return c.api.JobGetByName(ctx, name, edit)
-		},
+	return get[Job](ctx, c, opid.JobGetByName, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.JobGetByName(ctx, name, edit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return decodeOne[Job](opid.JobGetByName, body)
 }

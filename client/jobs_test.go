@@ -20,6 +20,7 @@ import (
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
 	"github.com/data8-toolkit/data8/data8time"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // inputDataset uploads a small complete input dataset a job can read.
@@ -45,9 +46,9 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newServer(t, data8test.WithJobDuration(time.Hour),
-				data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 1, Kind: tc.kind}))
+				data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 1, Kind: tc.kind}))
 			c := newClient(srv)
-			posts := func() int { return srv.RequestCount(data8test.OpJobCreateJob) }
+			posts := func() int { return srv.RequestCounts()[opid.JobCreateJob] }
 			inputDataset(t, c, "ds")
 			j, err := c.StartJob(context.Background(), client.NewJob{Name: "Contact check 12", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
 			if err != nil {
@@ -69,7 +70,7 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 	}
 	t.Run("a job of that name runs another workflow", func(t *testing.T) {
 		srv := newServer(t, data8test.WithJobDuration(time.Hour),
-			data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 2, Kind: data8test.Fault503}))
+			data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 2, Kind: data8test.Fault503}))
 		c := newClient(srv)
 		inputDataset(t, c, "ds")
 		if _, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "CleanContacts", InputDatasets: map[string]string{"Input": "ds"}}); err != nil {
@@ -82,7 +83,7 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 	})
 	t.Run("a job of that name reads another dataset", func(t *testing.T) {
 		srv := newServer(t, data8test.WithJobDuration(time.Hour),
-			data8test.WithFaultScript(data8test.Fault{Op: data8test.OpJobCreateJob, Call: 2, Kind: data8test.Fault503}))
+			data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 2, Kind: data8test.Fault503}))
 		c := newClient(srv)
 		inputDataset(t, c, "ds")
 		inputDataset(t, c, "other")
@@ -145,9 +146,9 @@ func TestWaitJob(t *testing.T) {
 		}
 	}
 	// A running job's percentComplete is 1 with no duration; its completedAt is .NET's unset time.
-	srv := newServer(t, data8test.WithWorkflow(gated), data8test.WithJobDuration(0), data8test.WithDotNetUnsetTimes())
-	// Data8, a .NET service, sends that time without a zone, and members the client does not know:
-	// the spy puts the server's jobs in that form on their way to the client.
+	srv := newServer(t, data8test.WithWorkflow(gated), data8test.WithJobDuration(0), data8test.WithProfile(data8test.ProfileDotNetTimes))
+	// Data8, a .NET service, sends that time without a zone (the profile does so), and members the
+	// client does not know: the spy counts those answers and adds a member on their way to the client.
 	var rewrites atomic.Int32
 	sp := newSpy(t)
 	sp.after = func(r *http.Request, _ *upload, resp *http.Response) {
@@ -159,9 +160,8 @@ func TestWaitJob(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-		if bytes.Contains(b, []byte(`"completedAt":"0001-01-01T00:00:00Z"`)) {
+		if bytes.Contains(b, []byte(`"completedAt":"0001-01-01T00:00:00"`)) {
 			rewrites.Add(1)
-			b = bytes.Replace(b, []byte(`"completedAt":"0001-01-01T00:00:00Z"`), []byte(`"completedAt":"0001-01-01T00:00:00"`), 1)
 		}
 		b = append([]byte(`{"unknownMember":[1,2],`), b[1:]...)
 		resp.Body = io.NopCloser(bytes.NewReader(b))

@@ -29,12 +29,8 @@ func (c *Client) listDatasets(ctx context.Context, opts ListDatasetsOptions, max
 		if opts.ExcludeOutput {
 			params.IncludeOutput = new(false)
 		}
-		return c.do(ctx, call{
-			op:       op,
-			retry500: true,
-			send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-				return c.api.DatasetGetList(ctx, params, edit)
-			},
+		return c.idempotent(ctx, op, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+			return c.api.DatasetGetList(ctx, params, edit)
 		})
 	}
 	decodeRefs := func(body []byte) ([]DatasetRef, error) {
@@ -67,12 +63,8 @@ func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) iter.Seq2[J
 		if !opts.EndDate.IsZero() {
 			params.EndDate = &opts.EndDate
 		}
-		return c.do(ctx, call{
-			op:       op,
-			retry500: true,
-			send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-				return c.api.JobGetList(ctx, params, edit)
-			},
+		return c.idempotent(ctx, op, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+			return c.api.JobGetList(ctx, params, edit)
 		})
 	}
 	decodeRefs := func(body []byte) ([]JobRef, error) {

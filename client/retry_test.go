@@ -16,6 +16,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // recorder is an injected sleeper: it records each delay the policy chose and returns at once.
@@ -57,9 +58,9 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, kind := range []data8test.FaultKind{data8test.Fault429, data8test.Fault503RetryAfter} {
 				opts := []data8test.Option{data8test.WithRetryAfter(tc.retryAfter),
-					data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 1, Kind: kind})}
+					data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetGetByName, Call: 1, Kind: kind})}
 				if tc.date {
-					opts = append(opts, data8test.WithRetryAfterDate())
+					opts = append(opts, data8test.WithProfile(data8test.ProfileRetryAfterDate))
 				}
 				srv := newServer(t, opts...)
 				// The spy keeps the fault's Retry-After and Date; the policy's clock reads that Date,
@@ -106,7 +107,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 				if got := rec.get(); len(got) != 1 || got[0] != tc.want {
 					t.Errorf("%v: delays %v, want [%v]", kind, got, tc.want)
 				}
-				if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 2 {
+				if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 2 {
 					t.Errorf("%v: %d requests, want 2", kind, n)
 				}
 				if n := srv.FaultCounts()[kind]; n != 1 {
@@ -123,7 +124,7 @@ func alwaysFail(op string, kind data8test.FaultKind) data8test.Option {
 }
 
 func TestRetryStopsAfterMaxAttempts(t *testing.T) {
-	srv := newServer(t, alwaysFail(data8test.OpDatasetGetByName, data8test.Fault503))
+	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault503))
 	rec := &recorder{}
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
 	_, err := c.GetDataset(context.Background(), "ds")
@@ -131,7 +132,7 @@ func TestRetryStopsAfterMaxAttempts(t *testing.T) {
 	if !errors.As(err, &ae) || ae.StatusCode != 503 {
 		t.Fatalf("error %v, want the last 503", err)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 5 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 5 {
 		t.Errorf("%d attempts, want 5", n)
 	}
 	delays := rec.get()
@@ -159,18 +160,18 @@ func TestRetryByMethod(t *testing.T) {
 		call func(c *client.Client) error
 		want int // requests of op
 	}{
-		{"GET retries 500", data8test.OpDatasetGetByName, data8test.Fault500, getDataset, 2},
-		{"PUT retries 500", data8test.OpDatasetUpdateByName, data8test.Fault500, func(c *client.Client) error {
+		{"GET retries 500", opid.DatasetGetByName, data8test.Fault500, getDataset, 2},
+		{"PUT retries 500", opid.DatasetUpdateByName, data8test.Fault500, func(c *client.Client) error {
 			_, err := c.CompleteDataset(context.Background(), "ds", 0)
 			return err
 		}, 2},
-		{"GET does not retry 404", data8test.OpDatasetGetByName, 0, func(c *client.Client) error {
+		{"GET does not retry 404", opid.DatasetGetByName, 0, func(c *client.Client) error {
 			_, err := c.GetDataset(context.Background(), "missing")
 			return err
 		}, 1},
-		{"POST /ApiKey does not retry 503", data8test.OpApiKeyCreateApiKey, data8test.Fault503, createKey, 1},
-		{"POST /ApiKey does not retry a dropped connection", data8test.OpApiKeyCreateApiKey, data8test.FaultDrop, createKey, 1},
-		{"POST /ApiKey retries 429", data8test.OpApiKeyCreateApiKey, data8test.Fault429, createKey, 2},
+		{"POST /ApiKey does not retry 503", opid.ApiKeyCreateApiKey, data8test.Fault503, createKey, 1},
+		{"POST /ApiKey does not retry a dropped connection", opid.ApiKeyCreateApiKey, data8test.FaultDrop, createKey, 1},
+		{"POST /ApiKey retries 429", opid.ApiKeyCreateApiKey, data8test.Fault429, createKey, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,7 +186,7 @@ func TestRetryByMethod(t *testing.T) {
 			if (tc.want == 1) != (err != nil) {
 				t.Errorf("error %v", err)
 			}
-			if n := srv.RequestCount(tc.op); n != tc.want {
+			if n := srv.RequestCounts()[tc.op]; n != tc.want {
 				t.Errorf("%d requests, want %d", n, tc.want)
 			}
 		})
@@ -221,24 +222,24 @@ func TestRetryByMethod(t *testing.T) {
 }
 
 func TestRetryBudgetStopsHammeringADeadServer(t *testing.T) {
-	srv := newServer(t, alwaysFail(data8test.OpDatasetGetByName, data8test.Fault503))
+	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault503))
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, Budget: 3}))
 	if _, err := c.GetDataset(context.Background(), "ds"); err == nil {
 		t.Fatal("no error")
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 4 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 4 {
 		t.Errorf("first call: %d attempts, want 4 (the first and three retries the budget allows)", n)
 	}
 	if _, err := c.GetDataset(context.Background(), "ds"); err == nil {
 		t.Fatal("no error")
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 5 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 5 {
 		t.Errorf("second call: %d attempts, want 1 (budget spent)", n-4)
 	}
 }
 
 func TestCancelStopsRetrying(t *testing.T) {
-	srv := newServer(t, alwaysFail(data8test.OpDatasetGetByName, data8test.Fault503))
+	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault503))
 	ctx, cancel := context.WithCancel(context.Background())
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
 		cancel()
@@ -251,14 +252,14 @@ func TestCancelStopsRetrying(t *testing.T) {
 	if !strings.Contains(err.Error(), "503") {
 		t.Errorf("error %q does not mention the last failure", err)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 1 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 1 {
 		t.Errorf("%d requests, want 1", n)
 	}
 }
 
 func TestAPIErrorShape(t *testing.T) {
 	// The 404 is the server's; the second call meets a proxy's HTML error page.
-	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 2, Kind: data8test.Fault502}))
+	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetGetByName, Call: 2, Kind: data8test.Fault502}))
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 1}))
 
 	_, err := c.GetDataset(context.Background(), "missing")
@@ -285,7 +286,7 @@ func TestAPIErrorShape(t *testing.T) {
 	if got, want := err.Error(), "data8: Dataset_GetByName: 502 Bad Gateway"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 2 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 2 {
 		t.Errorf("%d requests, want 2 (no retry with MaxAttempts 1)", n)
 	}
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // hygNoSleep is a RetryPolicy.Sleep that does not wait.
@@ -179,9 +180,9 @@ func hygCheck(t *testing.T, where string, texts []string, secrets []string) {
 // sent appears in an error, in any rendering of it, or in a log record.
 func TestSecretsNeverLeakAgainstData8test(t *testing.T) {
 	var script []data8test.Fault
-	for _, op := range []string{data8test.OpDatasetCreate, data8test.OpDatasetUploadBlock, data8test.OpDatasetUpdateByName,
-		data8test.OpDatasetGetByName, data8test.OpJobCreateJob, data8test.OpJobGetByName, data8test.OpDatasetGetData,
-		data8test.OpDatasetGetList, data8test.OpApiKeyGetList, data8test.OpClientCredentialGetList} {
+	for _, op := range []string{opid.DatasetCreate, opid.DatasetUploadBlock, opid.DatasetUpdateByName,
+		opid.DatasetGetByName, opid.JobCreateJob, opid.JobGetByName, opid.DatasetGetData,
+		opid.DatasetGetList, opid.ApiKeyGetList, opid.ClientCredentialGetList} {
 		for i, k := range data8test.FaultKinds() {
 			script = append(script, data8test.Fault{Op: op, Call: 1 + 2*i, Kind: k})
 		}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/client"
-	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // drain reads every record of src, decoding each with encoding/json (which also proves it valid).
@@ -353,7 +353,7 @@ func TestUploadChecksRecordsBeforeSending(t *testing.T) {
 			if err == nil || err.Error() != tc.want {
 				t.Fatalf("error %v\nwant %q", err, tc.want)
 			}
-			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 0 {
+			if n := srv.RequestCounts()[opid.DatasetUploadBlock]; n != 0 {
 				t.Errorf("%d blocks were sent", n)
 			}
 		})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // throttler stands in front of a data8test server as a rate-limited Data8 would: it lets at most
@@ -106,7 +107,7 @@ func TestUploadAdaptsToAThrottlingServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantRecords(t, srv, "ds", 1005)
-			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 101 {
+			if n := srv.RequestCounts()[opid.DatasetUploadBlock]; n != 101 {
 				t.Errorf("the server stored %d block uploads, want 101 (each block once)", n)
 			}
 			th.mu.Lock()
@@ -160,7 +161,7 @@ func TestUploadUnderTheStandInsInFlightLimit(t *testing.T) {
 			if res.Blocks != 101 || res.Throttled != int64(refused) {
 				t.Errorf("result %+v; the server refused %d requests", *res, refused)
 			}
-			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 101+refused {
+			if n := srv.RequestCounts()[opid.DatasetUploadBlock]; n != 101+refused {
 				t.Errorf("%d block uploads for 101 blocks and %d refusals", n, refused)
 			}
 			if refused > 0 && (res.SmallestWindow < 1 || res.SmallestWindow > 4) {
@@ -183,7 +184,7 @@ func TestSustainedThrottlingIsNotFailure(t *testing.T) {
 			if call%2 == 0 {
 				kind = data8test.Fault503RetryAfter
 			}
-			script = append(script, data8test.Fault{Op: data8test.OpDatasetGetByName, Call: call, Kind: kind})
+			script = append(script, data8test.Fault{Op: opid.DatasetGetByName, Call: call, Kind: kind})
 		}
 		srv := newServer(t, data8test.WithRetryAfter(3*time.Second), data8test.WithFaultScript(script...))
 		rec := &recorder{}
@@ -192,7 +193,7 @@ func TestSustainedThrottlingIsNotFailure(t *testing.T) {
 		if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
 			t.Fatal(err)
 		}
-		if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 13 {
+		if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 13 {
 			t.Errorf("%d requests, want 13", n)
 		}
 		if got, want := rec.get(), slices.Repeat([]time.Duration{3 * time.Second}, 12); !slices.Equal(got, want) {
@@ -202,7 +203,7 @@ func TestSustainedThrottlingIsNotFailure(t *testing.T) {
 	t.Run("upload", func(t *testing.T) {
 		var script []data8test.Fault
 		for attempt := 1; attempt <= 12; attempt++ {
-			script = append(script, data8test.Fault{Op: data8test.OpDatasetUploadBlock, Blocks: []int{5}, Attempt: attempt, Kind: data8test.Fault429})
+			script = append(script, data8test.Fault{Op: opid.DatasetUploadBlock, Blocks: []int{5}, Attempt: attempt, Kind: data8test.Fault429})
 		}
 		srv := newServer(t, data8test.WithRetryAfter(time.Second), data8test.WithFaultScript(script...))
 		rec := &recorder{}
@@ -223,7 +224,7 @@ func TestSustainedThrottlingIsNotFailure(t *testing.T) {
 }
 
 func TestThrottleWaitIsBounded(t *testing.T) {
-	srv := newServer(t, data8test.WithRetryAfter(2*time.Second), alwaysFail(data8test.OpDatasetGetByName, data8test.Fault429))
+	srv := newServer(t, data8test.WithRetryAfter(2*time.Second), alwaysFail(opid.DatasetGetByName, data8test.Fault429))
 	rec := &recorder{}
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxThrottleWait: 5 * time.Second}))
 	_, err := c.GetDataset(context.Background(), "ds")
@@ -237,7 +238,7 @@ func TestThrottleWaitIsBounded(t *testing.T) {
 	if got := rec.get(); !slices.Equal(got, []time.Duration{2 * time.Second, 2 * time.Second}) {
 		t.Errorf("waits %v, want two of 2s (a third would pass 5s)", got)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 3 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 3 {
 		t.Errorf("%d requests, want 3", n)
 	}
 }
@@ -264,7 +265,7 @@ func TestCancelDuringRetryAfterIsPrompt(t *testing.T) {
 	// is cancelled as the client starts to wait (the real timer, not an injected sleeper). The
 	// refused block's wait and the other blocks' wait for a slot both end at once.
 	srv := newServer(t, data8test.WithRetryAfter(time.Hour),
-		data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetUploadBlock, Blocks: []int{2}, Attempt: 1, Kind: data8test.Fault429}))
+		data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetUploadBlock, Blocks: []int{2}, Attempt: 1, Kind: data8test.Fault429}))
 	waiting := &signal{msg: "data8: retrying", c: make(chan struct{})}
 	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{MaxRetryAfter: 2 * time.Hour, MaxThrottleWait: 3 * time.Hour}), client.WithLogger(slog.New(waiting)))
 	createDataset(t, c, "ds", testColumns...)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // testRecords yields n records {"id": "<i>", "name": "name <i>", "n": i}.
@@ -54,7 +55,7 @@ func TestUploadConcurrentKeepsOrder(t *testing.T) {
 	if nums, _ := srv.BlockNumbers("big"); !slices.Equal(nums, []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
 		t.Errorf("server holds blocks %v, want 0..10", nums)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 11 {
+	if n := srv.RequestCounts()[opid.DatasetUploadBlock]; n != 11 {
 		t.Errorf("%d block uploads, want 11", n)
 	}
 	sizes := sp.acknowledged()
@@ -143,7 +144,7 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 			for b := range 10 {
 				for range faultsOf(b) {
 					call++
-					script = append(script, data8test.Fault{Op: data8test.OpDatasetUploadBlock, Call: call, Kind: kind})
+					script = append(script, data8test.Fault{Op: opid.DatasetUploadBlock, Call: call, Kind: kind})
 				}
 				call++
 			}
@@ -167,7 +168,7 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 			// whichever blocks they carry, and no block may run out of attempts however they fall.
 			var script []data8test.Fault
 			for call := 1; call <= 12; call++ {
-				script = append(script, data8test.Fault{Op: data8test.OpDatasetUploadBlock, Call: call, Kind: kind})
+				script = append(script, data8test.Fault{Op: opid.DatasetUploadBlock, Call: call, Kind: kind})
 			}
 			srv := newServer(t, append(opts, data8test.WithFaultScript(script...))...)
 			sp := newSpy(t)
@@ -185,8 +186,8 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 			// Scripted by block, the faults fall on the same attempts however the blocks arrive:
 			// every block's first, and the second of blocks 3 and 7.
 			srv := newServer(t, append(opts, data8test.WithFaultScript(
-				data8test.Fault{Op: data8test.OpDatasetUploadBlock, Attempt: 1, Kind: kind},
-				data8test.Fault{Op: data8test.OpDatasetUploadBlock, Blocks: []int{3, 7}, Attempt: 2, Kind: kind},
+				data8test.Fault{Op: opid.DatasetUploadBlock, Attempt: 1, Kind: kind},
+				data8test.Fault{Op: opid.DatasetUploadBlock, Blocks: []int{3, 7}, Attempt: 2, Kind: kind},
 			))...)
 			sp := newSpy(t)
 			rec := &recorder{}
@@ -198,7 +199,7 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 					t.Errorf("block %d sent %d times, want %d", b, attempts[b], faultsOf(b)+1)
 				}
 			}
-			if n := srv.RequestCount(data8test.OpDatasetUploadBlock); n != 22 {
+			if n := srv.RequestCounts()[opid.DatasetUploadBlock]; n != 22 {
 				t.Errorf("server got %d block uploads, want 22", n)
 			}
 			if n := srv.FaultCounts()[kind]; n != 12 {
@@ -404,7 +405,7 @@ func TestUpload401RenewsTokenOnceForAllWorkers(t *testing.T) {
 	if got := srv.TokenCount(); got != 2 {
 		t.Errorf("%d tokens issued, want 2 (the first, and one renewal for all eight workers)", got)
 	}
-	if got := srv.RequestCount(data8test.OpToken); got != 2 {
+	if got := srv.RequestCounts()[data8test.OpToken]; got != 2 {
 		t.Errorf("%d token requests, want 2", got)
 	}
 	if got := refused.Load(); got != 8 {

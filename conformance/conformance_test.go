@@ -50,7 +50,7 @@ func TestConformance(t *testing.T) {
 	if !live {
 		// StrictRequests stays off: the negative cases send requests that break the spec on
 		// purpose; the server answers those 400 and records them without failing the test.
-		cfg = inProcess(t, data8test.Validate(t))
+		cfg = inProcess(t, data8test.WithValidation(t))
 	} else {
 		note = "from the environment"
 		if cfg.BehindValidatingProxy {

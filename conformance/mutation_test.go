@@ -48,7 +48,7 @@ func TestMutations(t *testing.T) {
 
 	t.Run("none", func(t *testing.T) {
 		t.Parallel()
-		rep := runAgainst(t, data8test.Validate(t))
+		rep := runAgainst(t, data8test.WithValidation(t))
 		if n := rep.Counts(); n[conformance.Skipped] != 0 || n[conformance.Passed] < 30 || n[conformance.Passed]+n[conformance.Observed] != len(rep.Cases) {
 			t.Errorf("against the unmutated server every case must run: %s", rep.Summary())
 		}

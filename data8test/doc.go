@@ -41,7 +41,7 @@
 //
 // WithFaultRate and WithFaultScript inject faults into API requests so that a client's retry handling can
 // be tested. The fault kinds cover what a client meets in front of a real service: 500, 503, and a proxy's
-// 502 and 504 with an HTML page; 429 and 503 with a Retry-After in seconds or, with WithRetryAfterDate, as
+// 502 and 504 with an HTML page; 429 and 503 with a Retry-After in seconds or, with ProfileRetryAfterDate, as
 // an HTTP date (WithRetryAfter sets the delay); a dropped connection; and the ambiguous failures, where the
 // request was handled (a block stored, a dataset created) and then its answer lost to a 500, a 503 or a
 // dropped connection. A script (WithFaultScript) picks requests by operation and call number, or block
@@ -50,7 +50,7 @@
 //
 // # Inspection
 //
-// Records, RawRecords, BlockNumbers, DatasetInfo, JobInfo, FaultCounts, TokenCount, RequestCount(s),
+// Records, RawRecords, BlockNumbers, DatasetInfo, JobInfo, FaultCounts, TokenCount, RequestCounts,
 // Throttled and Violations let a test look at what the server holds and saw without going through the
 // API; ExpireTokens expires every token issued so far.
 //

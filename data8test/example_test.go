@@ -34,7 +34,7 @@ func token(srv *data8test.Server) string {
 }
 
 // A user's test of their own batch code: start a server, point the code at it, then look at what the
-// server holds. (In a test, pass data8test.Validate(t) to NewServer so that every request and response
+// server holds. (In a test, pass data8test.WithValidation(t) to NewServer so that every request and response
 // is checked against the spec.)
 func Example() {
 	srv := data8test.NewServer(data8test.WithJobDuration(10 * time.Millisecond))
@@ -79,7 +79,7 @@ func Example() {
 // answered 503, so a retrying client sends it again, and overwriting keeps one copy.
 func ExampleWithFaultScript() {
 	srv := data8test.NewServer(data8test.WithFaultScript(
-		data8test.Fault{Op: data8test.OpDatasetUploadBlock, Call: 1, Kind: data8test.FaultStored503},
+		data8test.Fault{Op: "Dataset_UploadBlock", Call: 1, Kind: data8test.FaultStored503},
 	))
 	defer srv.Close()
 	tok := token(srv)

@@ -1,6 +1,8 @@
 package data8test
 
 import (
+	"github.com/data8-toolkit/data8/internal/opid"
+
 	"fmt"
 	"io"
 	"net/http"
@@ -53,9 +55,9 @@ func wantProblem(t *testing.T, r rawResp, status int, detail string) {
 
 func TestProxyFaults(t *testing.T) {
 	s := start(t, WithFaultScript(
-		Fault{Op: OpDatasetGetList, Call: 1, Kind: Fault502},
-		Fault{Op: OpDatasetGetList, Call: 2, Kind: Fault504},
-		Fault{Op: OpDatasetCreate, Call: 1, Kind: Fault502},
+		Fault{Op: opid.DatasetGetList, Call: 1, Kind: Fault502},
+		Fault{Op: opid.DatasetGetList, Call: 2, Kind: Fault504},
+		Fault{Op: opid.DatasetCreate, Call: 1, Kind: Fault502},
 	))
 	tok := fetchToken(t, s)
 	for _, want := range []struct {
@@ -93,9 +95,9 @@ func TestRetryAfterFaults(t *testing.T) {
 			want string
 		}{{2500 * time.Millisecond, "3"}, {7 * time.Second, "7"}, {0, "0"}, {-time.Hour, "0"}} {
 			s := start(t, WithRetryAfter(tc.d), WithFaultScript(
-				Fault{Op: OpDatasetGetList, Call: 1, Kind: Fault503RetryAfter},
-				Fault{Op: OpDatasetGetList, Call: 2, Kind: Fault429},
-				Fault{Op: OpDatasetGetList, Call: 3, Kind: Fault503},
+				Fault{Op: opid.DatasetGetList, Call: 1, Kind: Fault503RetryAfter},
+				Fault{Op: opid.DatasetGetList, Call: 2, Kind: Fault429},
+				Fault{Op: opid.DatasetGetList, Call: 3, Kind: Fault503},
 			))
 			tok := fetchToken(t, s)
 			r := do(t, s, tok, "GET", "/Dataset", nil)
@@ -123,9 +125,9 @@ func TestRetryAfterFaults(t *testing.T) {
 		for _, tc := range []struct {
 			d, want time.Duration
 		}{{12 * time.Second, 12 * time.Second}, {2500 * time.Millisecond, 3 * time.Second}, {0, 0}, {-time.Hour, -time.Hour}} {
-			s := start(t, WithRetryAfter(tc.d), WithRetryAfterDate(), WithFaultScript(
-				Fault{Op: OpDatasetGetByName, Call: 1, Kind: Fault503RetryAfter},
-				Fault{Op: OpDatasetGetByName, Call: 2, Kind: Fault429},
+			s := start(t, WithRetryAfter(tc.d), WithProfile(ProfileRetryAfterDate), WithFaultScript(
+				Fault{Op: opid.DatasetGetByName, Call: 1, Kind: Fault503RetryAfter},
+				Fault{Op: opid.DatasetGetByName, Call: 2, Kind: Fault429},
 			))
 			tok := fetchToken(t, s)
 			for _, status := range []int{503, 429} {
@@ -157,8 +159,8 @@ func TestStoredFaults(t *testing.T) {
 	for _, kind := range []FaultKind{FaultStored500, FaultStoredDrop, FaultStored503} {
 		t.Run(kind.String(), func(t *testing.T) {
 			s := start(t, WithFaultScript(
-				Fault{Op: OpDatasetCreate, Call: 1, Kind: kind},
-				Fault{Op: OpDatasetUploadBlock, Call: 2, Kind: kind},
+				Fault{Op: opid.DatasetCreate, Call: 1, Kind: kind},
+				Fault{Op: opid.DatasetUploadBlock, Call: 2, Kind: kind},
 			))
 			tok := fetchToken(t, s)
 			check := func(r rawResp, what string) {
@@ -200,11 +202,11 @@ func TestStoredFaults(t *testing.T) {
 
 func TestFaultScriptByBlock(t *testing.T) {
 	s := start(t, WithFaultScript(
-		Fault{Op: OpDatasetUploadBlock, Attempt: 1, Kind: Fault503},
-		Fault{Op: OpDatasetUploadBlock, Blocks: []int{3, 7}, Attempt: 2, Kind: Fault502},
-		Fault{Blocks: []int{5}, Kind: Fault500},                       // every attempt of block 5 (Op "" matches uploads)
-		Fault{Op: OpDatasetGetList, Blocks: []int{0}, Kind: Fault500}, // never matches: not an upload
-		Fault{Op: OpDatasetGetList, Attempt: 1, Kind: Fault500},       // nor this
+		Fault{Op: opid.DatasetUploadBlock, Attempt: 1, Kind: Fault503},
+		Fault{Op: opid.DatasetUploadBlock, Blocks: []int{3, 7}, Attempt: 2, Kind: Fault502},
+		Fault{Blocks: []int{5}, Kind: Fault500},                          // every attempt of block 5 (Op "" matches uploads)
+		Fault{Op: opid.DatasetGetList, Blocks: []int{0}, Kind: Fault500}, // never matches: not an upload
+		Fault{Op: opid.DatasetGetList, Attempt: 1, Kind: Fault500},       // nor this
 	))
 	tok := fetchToken(t, s)
 	createDataset(t, s, tok, "d", "v")
@@ -251,9 +253,9 @@ func TestFaultScriptByBlockConcurrent(t *testing.T) {
 	// Twenty blocks in flight at once, each retried until stored: whatever the order of arrival,
 	// block b fails exactly as the script says.
 	s := start(t, WithFaultScript(
-		Fault{Op: OpDatasetUploadBlock, Attempt: 1, Kind: FaultStoredDrop},
-		Fault{Op: OpDatasetUploadBlock, Blocks: []int{3, 7, 11}, Attempt: 2, Kind: FaultStored500},
-		Fault{Op: OpDatasetUploadBlock, Blocks: []int{7}, Attempt: 3, Kind: Fault504},
+		Fault{Op: opid.DatasetUploadBlock, Attempt: 1, Kind: FaultStoredDrop},
+		Fault{Op: opid.DatasetUploadBlock, Blocks: []int{3, 7, 11}, Attempt: 2, Kind: FaultStored500},
+		Fault{Op: opid.DatasetUploadBlock, Blocks: []int{7}, Attempt: 3, Kind: Fault504},
 	))
 	tok := fetchToken(t, s)
 	createDataset(t, s, tok, "d", "v")

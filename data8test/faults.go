@@ -1,6 +1,8 @@
 package data8test
 
 import (
+	"github.com/data8-toolkit/data8/internal/opid"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -30,7 +32,7 @@ const (
 	// handling the request.
 	Fault503 // 503
 	// Fault429 answers 429 Too Many Requests with a problem body and a Retry-After (WithRetryAfter,
-	// WithRetryAfterDate), without handling the request.
+	// ProfileRetryAfterDate), without handling the request.
 	Fault429 // 429
 	// FaultDrop reads the request, then closes the connection without answering.
 	FaultDrop // drop
@@ -49,7 +51,7 @@ const (
 	//	<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>
 	Fault504 // 504
 	// Fault503RetryAfter answers 503 Service Unavailable with a problem body and a Retry-After, as
-	// Fault429 does (WithRetryAfter, WithRetryAfterDate), without handling the request.
+	// Fault429 does (WithRetryAfter, ProfileRetryAfterDate), without handling the request.
 	Fault503RetryAfter // 503-retry-after
 	// FaultStored500 handles the request, then answers 500 with a problem body instead of the real
 	// answer.
@@ -72,10 +74,10 @@ var basicFaultKinds = []FaultKind{Fault500, Fault503, Fault429, FaultDrop, Fault
 // Fault is one entry of a fault script (WithFaultScript). An entry matches a request when every
 // field it sets matches it; the first entry that matches wins, and its Kind is injected.
 //
-//   - Op names the operation (one of the Op constants; OpToken for the token endpoint). "" matches
-//     every API operation, but not the token endpoint.
+//   - Op names the operation by its operationId in api/openapi.yaml ("Dataset_UploadBlock"), or
+//     OpToken for the token endpoint. "" matches every API operation, but not the token endpoint.
 //   - Call picks the Call-th request of Op, 1-based, counting every request of that operation
-//     whatever its outcome, as RequestCount does. 0 matches every call.
+//     whatever its outcome, as RequestCounts does. 0 matches every call.
 //   - Blocks and Attempt pick block uploads by what they carry rather than by when they arrive,
 //     which is what a script needs when several blocks are in flight at once. Blocks lists the block
 //     numbers that match (empty: every block). Attempt picks the Attempt-th upload of a block number
@@ -86,8 +88,8 @@ var basicFaultKinds = []FaultKind{Fault500, Fault503, Fault429, FaultDrop, Fault
 // For example, to fail every block's first upload, and the second upload of blocks 3 and 7 too:
 //
 //	WithFaultScript(
-//		Fault{Op: OpDatasetUploadBlock, Attempt: 1, Kind: Fault502},
-//		Fault{Op: OpDatasetUploadBlock, Blocks: []int{3, 7}, Attempt: 2, Kind: FaultStored500},
+//		Fault{Op: "Dataset_UploadBlock", Attempt: 1, Kind: Fault502},
+//		Fault{Op: "Dataset_UploadBlock", Blocks: []int{3, 7}, Attempt: 2, Kind: FaultStored500},
 //	)
 type Fault struct {
 	Op      string
@@ -186,7 +188,7 @@ func uploadBlock(r *http.Request) (block int64, ok bool) {
 // pickFault decides the fault, if any, of r, the n-th request of op.
 func (s *Server) pickFault(r *http.Request, op string, n int) FaultKind {
 	block, attempt := int64(-1), 0
-	if op == OpDatasetUploadBlock && slices.ContainsFunc(s.cfg.script, Fault.byBlock) {
+	if op == opid.DatasetUploadBlock && slices.ContainsFunc(s.cfg.script, Fault.byBlock) {
 		if b, ok := uploadBlock(r); ok {
 			block, attempt = b, s.cfg.blockAttempts.add(r.PathValue("name"), b)
 		}
@@ -212,7 +214,7 @@ func (s *Server) pickFault(r *http.Request, op string, n int) FaultKind {
 		k = s.cfg.faultKinds[s.faultRN.r.IntN(len(s.cfg.faultKinds))]
 	}
 	s.faultMu.Unlock()
-	if op != OpDatasetUploadBlock {
+	if op != opid.DatasetUploadBlock {
 		switch k {
 		case FaultStored503:
 			k = Fault503
@@ -291,7 +293,7 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, op string, 
 	return true
 }
 
-// setRetryAfter sets the Retry-After of an injected fault in h (with WithRetryAfterDate, the Date
+// setRetryAfter sets the Retry-After of an injected fault in h (with ProfileRetryAfterDate, the Date
 // header too) and returns it as the problem's detail words it.
 func (s *Server) setRetryAfter(h http.Header) string {
 	secs := int64(math.Ceil(s.cfg.retryAfter.Seconds()))

@@ -1,6 +1,8 @@
 package data8test
 
 import (
+	"github.com/data8-toolkit/data8/internal/opid"
+
 	"context"
 	"errors"
 	"net/http"
@@ -13,11 +15,11 @@ import (
 
 func TestScriptedFaults(t *testing.T) {
 	s := start(t, WithRetryAfter(2500*time.Millisecond), WithFaultScript(
-		Fault{Op: OpDatasetGetList, Call: 1, Kind: Fault500},
-		Fault{Op: OpDatasetGetList, Call: 2, Kind: Fault503},
-		Fault{Op: OpDatasetGetList, Call: 3, Kind: Fault429},
-		Fault{Op: OpDatasetUploadBlock, Call: 2, Kind: FaultStored503},
-		Fault{Op: OpDatasetUploadBlock, Call: 3, Kind: FaultDrop},
+		Fault{Op: opid.DatasetGetList, Call: 1, Kind: Fault500},
+		Fault{Op: opid.DatasetGetList, Call: 2, Kind: Fault503},
+		Fault{Op: opid.DatasetGetList, Call: 3, Kind: Fault429},
+		Fault{Op: opid.DatasetUploadBlock, Call: 2, Kind: FaultStored503},
+		Fault{Op: opid.DatasetUploadBlock, Call: 3, Kind: FaultDrop},
 	))
 	tok := fetchToken(t, s)
 
@@ -60,16 +62,16 @@ func TestScriptedFaults(t *testing.T) {
 	if got := s.FaultCounts(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("FaultCounts %v, want %v", got, want)
 	}
-	if n := s.RequestCount(OpDatasetUploadBlock); n != 4 {
+	if n := s.RequestCounts()[opid.DatasetUploadBlock]; n != 4 {
 		t.Errorf("upload requests %d, want 4", n)
 	}
-	if n := s.RequestCounts()[OpDatasetGetList]; n != 5 {
+	if n := s.RequestCounts()[opid.DatasetGetList]; n != 5 {
 		t.Errorf("list requests %d, want 5", n)
 	}
 }
 
 func TestFaultOnEveryCallAndToken(t *testing.T) {
-	s := start(t, WithFaultScript(Fault{Op: OpToken, Call: 1, Kind: Fault503}, Fault{Op: OpJobGetList, Kind: Fault500}))
+	s := start(t, WithFaultScript(Fault{Op: OpToken, Call: 1, Kind: Fault503}, Fault{Op: opid.JobGetList, Kind: Fault500}))
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.ClientID}, "client_secret": {s.ClientSecret}}
 	wantStatus(t, postToken(t, s, form, "", ""), 503)
 	tok := fetchToken(t, s)

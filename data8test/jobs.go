@@ -31,7 +31,6 @@ type job struct {
 	outputs       map[string]string
 	params        map[string]string
 	inputFilename *string
-	dotNetUnset   bool // show an unset completedAt as 0001-01-01T00:00:00Z
 }
 
 // view is the job's full details as of t: percentComplete grows with the time since submission while the
@@ -67,8 +66,6 @@ func (j *job) view(t time.Time) gen.Job {
 	}
 	if j.completedAt != nil {
 		v.CompletedAt = &data8time.Time{Time: *j.completedAt}
-	} else if j.dotNetUnset {
-		v.CompletedAt = &data8time.Time{}
 	}
 	return v
 }
@@ -206,7 +203,6 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		outputs:       map[string]string{},
 		params:        map[string]string{},
 		inputFilename: inputFilename,
-		dotNetUnset:   s.cfg.dotNetUnset,
 	}
 	if b.Parameters != nil {
 		j.params = cloneMap(b.Parameters)

@@ -34,14 +34,12 @@ type config struct {
 	script      []Fault
 	retryAfter  time.Duration
 
-	retryAfterDate bool
-	blockAttempts  *blockAttempts // the state of Fault.Attempt; each server gets its own
+	blockAttempts *blockAttempts // the state of Fault.Attempt; each server gets its own
 
 	tb             TB
 	strictRequests bool
 
-	mutations   map[standin.Mutation]bool
-	dotNetUnset bool
+	mutations map[standin.Mutation]bool
 
 	maxInFlight   int
 	ratePerSecond float64
@@ -102,14 +100,8 @@ func WithWorkflow(w Workflow) Option {
 
 // WithRetryAfter sets the Retry-After of injected Fault429 and Fault503RetryAfter faults and of
 // throttled requests (WithMaxInFlight, WithRateLimit), sent in whole seconds rounded up (default one
-// second; 0 or less sends "Retry-After: 0"), or as an HTTP date with WithRetryAfterDate.
+// second; 0 or less sends "Retry-After: 0"), or as an HTTP date with ProfileRetryAfterDate.
 func WithRetryAfter(d time.Duration) Option { return set(func(c *config) { c.retryAfter = d }) }
-
-// WithRetryAfterDate makes injected faults and throttled requests send Retry-After as an HTTP date
-// instead of seconds: the answer's Date header plus the WithRetryAfter delay rounded up to whole
-// seconds, so that a client that measures from the Date header finds the delay exactly. A negative
-// delay gives a date in the past. ProfileRetryAfterDate does the same.
-func WithRetryAfterDate() Option { return set(func(c *config) { c.retryAfterDate = true }) }
 
 // WithTokenFaults makes WithFaultRate inject faults into the token endpoint too (by default only API
 // requests get them; a Fault script can always name OpToken).

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // Profile names a different but valid choice at the points where Data8's documentation is silent.
@@ -86,7 +87,9 @@ const (
 	// Content-Length.
 	ProfileChunked Profile = "chunked"
 	// ProfileRetryAfterDate sends Retry-After as an HTTP date instead of seconds, on injected faults and
-	// throttled requests; the same as WithRetryAfterDate (the contract: honour 429 and Retry-After).
+	// throttled requests: the answer's Date header plus the WithRetryAfter delay rounded up to whole
+	// seconds, so that a client that measures from the Date header finds the delay exactly; a negative
+	// delay gives a date in the past (the contract: honour 429 and Retry-After).
 	ProfileRetryAfterDate Profile = "retry-after-date"
 	// ProfileLocationHeader adds a Location header naming the new resource's URL to the answers of the
 	// creating operations (D-4).
@@ -141,32 +144,32 @@ func (s *Server) recordsPerPage() int {
 }
 
 // retryAfterDate reports whether Retry-After is sent as a date.
-func (s *Server) retryAfterDate() bool { return s.cfg.retryAfterDate || s.has(ProfileRetryAfterDate) }
+func (s *Server) retryAfterDate() bool { return s.has(ProfileRetryAfterDate) }
 
 // The operations that create something, and those whose answer has no body.
 var (
-	createOps   = map[string]bool{OpDatasetCreate: true, OpJobCreateJob: true, OpApiKeyCreateApiKey: true, OpClientCredentialCreate: true}
-	bodylessOps = map[string]bool{OpDatasetUploadBlock: true, OpApiKeyDeleteByKey: true, OpApiKeyAddAllowedDomain: true, OpApiKeyAddAllowedIPPUT: true}
+	createOps   = map[string]bool{opid.DatasetCreate: true, opid.JobCreateJob: true, opid.ApiKeyCreateApiKey: true, opid.ClientCredentialCreate: true}
+	bodylessOps = map[string]bool{opid.DatasetUploadBlock: true, opid.ApiKeyDeleteByKey: true, opid.ApiKeyAddAllowedDomain: true, opid.ApiKeyAddAllowedIPPUT: true}
 )
 
 // answerTypes gives, by operation, the generated model of the objects of a success answer (one object,
 // or the entries of an array), for the profiles that change their members. Dataset_GetData's records are
 // never changed.
 var answerTypes = map[string]reflect.Type{
-	OpDatasetGetList:          reflect.TypeFor[gen.DatasetRef](),
-	OpDatasetCreate:           reflect.TypeFor[gen.Dataset](),
-	OpDatasetGetByName:        reflect.TypeFor[gen.Dataset](),
-	OpDatasetUpdateByName:     reflect.TypeFor[gen.Dataset](),
-	OpJobGetList:              reflect.TypeFor[gen.JobRef](),
-	OpJobCreateJob:            reflect.TypeFor[gen.Job](),
-	OpJobGetByName:            reflect.TypeFor[gen.Job](),
-	OpApiKeyGetList:           reflect.TypeFor[gen.ApiKey](),
-	OpApiKeyCreateApiKey:      reflect.TypeFor[gen.ApiKey](),
-	OpApiKeyGetByKey:          reflect.TypeFor[gen.ApiKey](),
-	OpApiKeyUpdateByKey:       reflect.TypeFor[gen.ApiKey](),
-	OpClientCredentialGetList: reflect.TypeFor[gen.ClientCredential](),
-	OpClientCredentialCreate:  reflect.TypeFor[gen.ClientCredential](),
-	OpClientCredentialGetByID: reflect.TypeFor[gen.ClientCredential](),
+	opid.DatasetGetList:          reflect.TypeFor[gen.DatasetRef](),
+	opid.DatasetCreate:           reflect.TypeFor[gen.Dataset](),
+	opid.DatasetGetByName:        reflect.TypeFor[gen.Dataset](),
+	opid.DatasetUpdateByName:     reflect.TypeFor[gen.Dataset](),
+	opid.JobGetList:              reflect.TypeFor[gen.JobRef](),
+	opid.JobCreateJob:            reflect.TypeFor[gen.Job](),
+	opid.JobGetByName:            reflect.TypeFor[gen.Job](),
+	opid.ApiKeyGetList:           reflect.TypeFor[gen.ApiKey](),
+	opid.ApiKeyCreateApiKey:      reflect.TypeFor[gen.ApiKey](),
+	opid.ApiKeyGetByKey:          reflect.TypeFor[gen.ApiKey](),
+	opid.ApiKeyUpdateByKey:       reflect.TypeFor[gen.ApiKey](),
+	opid.ClientCredentialGetList: reflect.TypeFor[gen.ClientCredential](),
+	opid.ClientCredentialCreate:  reflect.TypeFor[gen.ClientCredential](),
+	opid.ClientCredentialGetById: reflect.TypeFor[gen.ClientCredential](),
 }
 
 // optionalMembers returns the JSON names of the optional members of a generated model (those its
@@ -242,7 +245,7 @@ func (s *Server) shapeSuccess(r *http.Request, op string, status int, h http.Hea
 	if createOps[op] && s.has(ProfileCreated201) {
 		status = http.StatusCreated
 	}
-	if op == OpJobCreateJob && s.has(ProfileAccepted202) {
+	if op == opid.JobCreateJob && s.has(ProfileAccepted202) {
 		status = http.StatusAccepted
 	}
 	if bodylessOps[op] && s.has(ProfileNoContent204) {
@@ -264,13 +267,13 @@ func createdLocation(r *http.Request, op string, body []byte) string {
 	}
 	base := requestBase(r)
 	switch op {
-	case OpDatasetCreate:
+	case opid.DatasetCreate:
 		return base + "/Dataset/" + url.PathEscape(v.Name)
-	case OpJobCreateJob:
+	case opid.JobCreateJob:
 		return base + "/Job/" + url.PathEscape(v.Name)
-	case OpApiKeyCreateApiKey:
+	case opid.ApiKeyCreateApiKey:
 		return base + "/ApiKey/" + url.PathEscape(v.Key)
-	case OpClientCredentialCreate:
+	case opid.ClientCredentialCreate:
 		return base + "/ClientCredential/" + url.PathEscape(v.ClientID)
 	}
 	return ""
@@ -298,7 +301,7 @@ func (s *Server) shapeMembers(r *http.Request, op string, t reflect.Type, body [
 		}
 	}
 	optional := optionalMembers(t)
-	list := op == OpDatasetGetList || op == OpJobGetList
+	list := op == opid.DatasetGetList || op == opid.JobGetList
 	for _, m := range objs {
 		if s.has(ProfileExplicitNulls) {
 			for _, k := range optional {

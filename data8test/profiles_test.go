@@ -1,6 +1,8 @@
 package data8test
 
 import (
+	"github.com/data8-toolkit/data8/internal/opid"
+
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -150,7 +152,7 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 		time.Sleep(5 * time.Millisecond)
 	}
 	outs, _ := done.object(t)["outputDatasets"].(map[string]any)
-	out, _ := outs[SlotOutput].(string)
+	out, _ := outs[slotOutput].(string)
 	is2xx(sc.send("list datasets", "GET", "/Dataset?page=1", nil, false))
 	is2xx(sc.send("list jobs", "GET", "/Job?page=1", nil, false))
 	is2xx(sc.send("get output", "GET", "/Dataset/"+url.PathEscape(out), nil, false))
@@ -175,7 +177,7 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 // profileServer starts a server with the profiles and what the scenario needs, validating into tb.
 func profileServer(t *testing.T, tb TB, p ...Profile) *Server {
 	s := NewServer(WithValidation(tb), WithProfile(p...), WithJobDuration(20*time.Millisecond),
-		WithFaultScript(Fault{Op: OpClientCredentialGetList, Call: 2, Kind: Fault429}))
+		WithFaultScript(Fault{Op: opid.ClientCredentialGetList, Call: 2, Kind: Fault429}))
 	t.Cleanup(s.Close)
 	return s
 }
@@ -438,8 +440,8 @@ func TestRecordPageSize(t *testing.T) {
 // sent, still let a fault drop the connection, and shape the problem of a 429.
 func TestProfilesKeepFaults(t *testing.T) {
 	s := start(t, WithProfile(Profiles()...), WithFaultScript(
-		Fault{Op: OpDatasetGetList, Call: 1, Kind: FaultDrop},
-		Fault{Op: OpDatasetGetList, Call: 2, Kind: Fault429},
+		Fault{Op: opid.DatasetGetList, Call: 1, Kind: FaultDrop},
+		Fault{Op: opid.DatasetGetList, Call: 2, Kind: Fault429},
 	))
 	tok := fetchToken(t, s)
 	req, _ := http.NewRequest("GET", s.URL+"/Dataset", nil)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -21,32 +22,10 @@ import (
 	"github.com/data8-toolkit/data8/internal/standin"
 )
 
-// Operation ids of the API, as the spec names them (the project's internal/opid). They name operations
-// in Fault scripts, in RequestCounts and in validation messages; a Fault's Op may as well be the string
-// itself, e.g. "Dataset_UploadBlock". OpToken names the OAuth token endpoint, which is not part of
-// the spec but can be given faults by a script.
-const (
-	OpDatasetGetList          = opid.DatasetGetList          // GET /Dataset
-	OpDatasetCreate           = opid.DatasetCreate           // POST /Dataset
-	OpDatasetGetByName        = opid.DatasetGetByName        // GET /Dataset/{name}
-	OpDatasetUpdateByName     = opid.DatasetUpdateByName     // PUT /Dataset/{name}
-	OpDatasetUploadBlock      = opid.DatasetUploadBlock      // PATCH /Dataset/{name}/data
-	OpDatasetGetData          = opid.DatasetGetData          // GET /Dataset/{name}/data
-	OpJobGetList              = opid.JobGetList              // GET /Job
-	OpJobCreateJob            = opid.JobCreateJob            // POST /Job
-	OpJobGetByName            = opid.JobGetByName            // GET /Job/{name}
-	OpApiKeyGetList           = opid.ApiKeyGetList           // GET /ApiKey
-	OpApiKeyCreateApiKey      = opid.ApiKeyCreateApiKey      // POST /ApiKey
-	OpApiKeyGetByKey          = opid.ApiKeyGetByKey          // GET /ApiKey/{key}
-	OpApiKeyUpdateByKey       = opid.ApiKeyUpdateByKey       // PUT /ApiKey/{key}
-	OpApiKeyDeleteByKey       = opid.ApiKeyDeleteByKey       // DELETE /ApiKey/{key}
-	OpApiKeyAddAllowedDomain  = opid.ApiKeyAddAllowedDomain  // PUT /ApiKey/{key}/allowedDomains/{domain}
-	OpApiKeyAddAllowedIPPUT   = opid.ApiKeyAddAllowedIPPUT   // PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}
-	OpClientCredentialGetList = opid.ClientCredentialGetList // GET /ClientCredential
-	OpClientCredentialCreate  = opid.ClientCredentialCreate  // POST /ClientCredential
-	OpClientCredentialGetByID = opid.ClientCredentialGetById // GET /ClientCredential/{id}
-	OpToken                   = "Token"                      // POST /connect/token (not in the spec)
-)
+// OpToken names the OAuth2 token endpoint (POST /connect/token) where an operation is named: in a
+// Fault's Op and in RequestCounts. The endpoint is not part of the spec, so it has no operationId of its
+// own; the API's operations are named by their operationId, as api/openapi.yaml spells it.
+const OpToken = "Token"
 
 // Job status codes of this server. Data8 does not document the values of Job.status; these are this
 // server's own convention (D-14 of the contract), and clients must not rely on them against Data8.
@@ -280,7 +259,7 @@ func (s *Server) buildHandler() http.Handler {
 	})
 	// A blank prefix leaves an empty last segment, which a ServeMux wildcard does not match (network is
 	// then a CIDR with its slash escaped).
-	mux.Handle("PUT /ApiKey/{key}/allowedIPs/{network}/{$}", s.api(OpApiKeyAddAllowedIPPUT, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("PUT /ApiKey/{key}/allowedIPs/{network}/{$}", s.api(opid.ApiKeyAddAllowedIPPUT, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		strict.ApiKeyAddAllowedIPPUT(w, r, r.PathValue("key"), r.PathValue("network"), "")
 	})))
 	mux.HandleFunc("/connect/token", s.serveToken)
@@ -321,7 +300,7 @@ func (m *routingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *htt
 		panic("data8test: generated route " + pattern + " is not in the spec")
 	}
 	var next http.Handler = http.HandlerFunc(h)
-	if op == OpDatasetUploadBlock && !m.s.cfg.strictUpload {
+	if op == opid.DatasetUploadBlock && !m.s.cfg.strictUpload {
 		next = http.HandlerFunc(m.s.serveUploadBlock)
 	}
 	m.ServeMux.Handle(pattern, m.s.api(op, next))
@@ -381,23 +360,13 @@ func (s *Server) countRequest(op string) int {
 	return s.requests[op]
 }
 
-// RequestCounts returns how many requests each operation has received so far (by operation id, OpToken
-// for the token endpoint), whatever their outcome.
+// RequestCounts returns how many requests each operation has received so far, whatever their outcome,
+// by operationId as api/openapi.yaml spells it ("Dataset_UploadBlock", "Job_GetByName" ...), with
+// OpToken for the token endpoint. An operation that received none is absent (its count reads as 0).
 func (s *Server) RequestCounts() map[string]int {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
-	out := make(map[string]int, len(s.requests))
-	for k, v := range s.requests {
-		out[k] = v
-	}
-	return out
-}
-
-// RequestCount returns how many requests operation op has received so far.
-func (s *Server) RequestCount(op string) int {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	return s.requests[op]
+	return maps.Clone(s.requests)
 }
 
 // sleep waits d or until ctx ends; it is false if ctx ended first.
@@ -483,7 +452,7 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 	}
 	ctx := context.WithValue(r.Context(), ctxBaseURL, requestBase(r))
 	validating := s.cfg.tb != nil
-	fastUpload := op == OpDatasetUploadBlock && !s.cfg.strictUpload
+	fastUpload := op == opid.DatasetUploadBlock && !s.cfg.strictUpload
 	var reqErr error
 	if validating || !fastUpload {
 		if reqErr = s.checkRequest(r, op); reqErr != nil {
@@ -502,7 +471,7 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 			}
 		}
 	}
-	if (op == OpApiKeyUpdateByKey || op == OpDatasetUploadBlock && !fastUpload) && r.Body != nil {
+	if (op == opid.ApiKeyUpdateByKey || op == opid.DatasetUploadBlock && !fastUpload) && r.Body != nil {
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
 			writeProblem(w, badRequest(map[string][]string{"$": {"The request body could not be read."}}, ""))

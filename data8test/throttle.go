@@ -10,7 +10,7 @@ import (
 
 // WithMaxInFlight lets at most n API requests be handled at once; a request that arrives while n are in
 // flight is answered at once with 429 Too Many Requests and a Retry-After (WithRetryAfter sets the
-// delay, one second by default; WithRetryAfterDate or ProfileRetryAfterDate sends it as a date), and has
+// delay, one second by default; ProfileRetryAfterDate sends it as a date), and has
 // no effect. n of 0 or less sets no limit. The token endpoint is never throttled. Throttled counts the
 // refused requests.
 func WithMaxInFlight(n int) Option { return set(func(c *config) { c.maxInFlight = n }) }

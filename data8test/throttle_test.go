@@ -1,6 +1,8 @@
 package data8test
 
 import (
+	"github.com/data8-toolkit/data8/internal/opid"
+
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -17,7 +19,7 @@ func TestMaxInFlight(t *testing.T) {
 	hold := make(chan struct{})
 	s := start(t, WithMaxInFlight(2), WithRetryAfter(3*time.Second), set(func(c *config) {
 		c.respHook = func(op string, status int, body []byte) []byte {
-			if op == OpDatasetGetList {
+			if op == opid.DatasetGetList {
 				entered <- struct{}{}
 				<-hold
 			}
@@ -88,8 +90,8 @@ func TestRateLimit(t *testing.T) {
 			if n := s.Throttled(); n != 3 {
 				t.Errorf("Throttled() = %d, want 3", n)
 			}
-			if n := s.RequestCount(OpDatasetUploadBlock); n != 3 {
-				t.Errorf("RequestCount = %d, want 3", n)
+			if n := s.RequestCounts()[opid.DatasetUploadBlock]; n != 3 {
+				t.Errorf("RequestCounts = %d, want 3", n)
 			}
 		})
 	}

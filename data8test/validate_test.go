@@ -1,6 +1,8 @@
 package data8test
 
 import (
+	"github.com/data8-toolkit/data8/internal/opid"
+
 	"bytes"
 	"fmt"
 	"net"
@@ -17,7 +19,7 @@ func TestValidateCatchesBadResponse(t *testing.T) {
 	huge := strings.Repeat("x", 5000)
 	s := NewServer(WithValidation(tb), set(func(c *config) {
 		c.respHook = func(op string, status int, body []byte) []byte {
-			if op != OpDatasetGetByName || status != 200 {
+			if op != opid.DatasetGetByName || status != 200 {
 				return body
 			}
 			body = bytes.Replace(body, []byte(`"name":"good",`), nil, 1)
@@ -45,7 +47,7 @@ func TestValidateCatchesBadResponse(t *testing.T) {
 	if len(m) > 2*maxMessage || strings.Contains(m, huge[:400]) {
 		t.Errorf("report not trimmed (%d bytes)", len(m))
 	}
-	if v := s.Violations(); len(v) != 1 || v[0].Request || v[0].Op != OpDatasetGetByName || v[0].Status != 200 {
+	if v := s.Violations(); len(v) != 1 || v[0].Request || v[0].Op != opid.DatasetGetByName || v[0].Status != 200 {
 		t.Fatalf("violations %+v", v)
 	}
 }
@@ -71,8 +73,8 @@ func TestValidateRequests(t *testing.T) {
 		wantStatus(t, do(t, s, tok, "POST", "/Job", map[string]any{"name": "a:b", "workflowName": "Echo"}), 400)
 		s.Close()
 		v := s.Violations()
-		if len(v) != 3 || !v[0].Request || v[0].Op != OpDatasetUploadBlock || !strings.Contains(v[0].Message, "maxItems") ||
-			v[1].Op != OpJobGetList || v[2].Op != OpJobCreateJob || !strings.Contains(v[2].Message, "pattern") {
+		if len(v) != 3 || !v[0].Request || v[0].Op != opid.DatasetUploadBlock || !strings.Contains(v[0].Message, "maxItems") ||
+			v[1].Op != opid.JobGetList || v[2].Op != opid.JobCreateJob || !strings.Contains(v[2].Message, "pattern") {
 			t.Fatalf("strict=%v: violations %v", strict, v)
 		}
 		reports := tb.all()
@@ -91,13 +93,13 @@ func TestValidateFlagsAcceptedBadRequest(t *testing.T) {
 	req := httptest.NewRequest("PATCH", s.URL+"/Dataset/d/data", strings.NewReader(`{"blockNumber":-1,"records":[]}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.SetPathValue("name", "d")
-	reqErr := s.checkRequest(req, OpDatasetUploadBlock)
+	reqErr := s.checkRequest(req, opid.DatasetUploadBlock)
 	if reqErr == nil {
 		t.Fatal("a negative block number passed the spec")
 	}
 	rec := newRecorder(nil)
 	rec.WriteHeader(200)
-	s.finish(httptest.NewRecorder(), req, OpDatasetUploadBlock, rec, reqErr, false)
+	s.finish(httptest.NewRecorder(), req, opid.DatasetUploadBlock, rec, reqErr, false)
 	msgs := tb.all()
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "accepted a request that breaks the spec") || !strings.Contains(msgs[0], "blockNumber") {
 		t.Fatalf("reports %v", msgs)
@@ -112,7 +114,7 @@ func TestCutRequestBodyIsNotAViolation(t *testing.T) {
 	answered := make(chan int, 1)
 	s := NewServer(WithValidation(tb), WithStrictRequests(), set(func(c *config) {
 		c.respHook = func(op string, status int, body []byte) []byte {
-			if op == OpDatasetUploadBlock {
+			if op == opid.DatasetUploadBlock {
 				answered <- status
 			}
 			return body
@@ -142,7 +144,7 @@ func TestCutRequestBodyIsNotAViolation(t *testing.T) {
 	if v := s.Violations(); len(v) != 0 {
 		t.Errorf("violations %+v, want none", v)
 	}
-	if n := s.RequestCount(OpDatasetUploadBlock); n != 1 {
+	if n := s.RequestCounts()[opid.DatasetUploadBlock]; n != 1 {
 		t.Errorf("%d block uploads reached the server, want 1", n)
 	}
 }

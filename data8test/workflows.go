@@ -61,16 +61,16 @@ func (w *funcWorkflow) Run(ctx context.Context, in map[string][]Record, params m
 
 // The slot names of the built-in workflows.
 const (
-	SlotInput  = "Input"
-	SlotOutput = "Output"
+	slotInput  = "Input"
+	slotOutput = "Output"
 )
 
 // Echo returns the built-in workflow "Echo": it copies slot Input to slot Output unchanged. Its
 // statistics are {"records": n}. It takes no parameters.
 func Echo() Workflow {
-	return NewWorkflow("Echo", []string{SlotInput}, []string{SlotOutput},
+	return NewWorkflow("Echo", []string{slotInput}, []string{slotOutput},
 		func(ctx context.Context, in map[string][]Record, _ map[string]string) (map[string][]Record, map[string]any, error) {
-			recs := in[SlotInput]
+			recs := in[slotInput]
 			out := make([]Record, len(recs))
 			for i, r := range recs {
 				c := make(Record, len(r))
@@ -79,7 +79,7 @@ func Echo() Workflow {
 				}
 				out[i] = c
 			}
-			return map[string][]Record{SlotOutput: out}, map[string]any{"records": len(recs)}, nil
+			return map[string][]Record{slotOutput: out}, map[string]any{"records": len(recs)}, nil
 		})
 }
 
@@ -99,7 +99,7 @@ func Echo() Workflow {
 // emailsLowercased, emailsInvalid, duplicatesRemoved. An unknown parameter, or a DropDuplicates that is
 // not true or false, fails the job.
 func CleanContacts() Workflow {
-	return NewWorkflow("CleanContacts", []string{SlotInput}, []string{SlotOutput}, cleanContacts)
+	return NewWorkflow("CleanContacts", []string{slotInput}, []string{slotOutput}, cleanContacts)
 }
 
 var (
@@ -143,7 +143,7 @@ func cleanContacts(ctx context.Context, in map[string][]Record, params map[strin
 			return nil, nil, fmt.Errorf("CleanContacts has no parameter %q", k)
 		}
 	}
-	recs := in[SlotInput]
+	recs := in[slotInput]
 	var emailCols []string
 	seenCol := map[string]bool{}
 	for _, r := range recs {
@@ -225,7 +225,7 @@ func cleanContacts(ctx context.Context, in map[string][]Record, params map[strin
 	for _, k := range []string{"whitespaceFixed", "namesTitleCased", "postcodesFormatted", "postcodesInvalid", "emailsLowercased", "emailsInvalid", "duplicatesRemoved"} {
 		stats[k] = st[k]
 	}
-	return map[string][]Record{SlotOutput: out}, stats, nil
+	return map[string][]Record{slotOutput: out}, stats, nil
 }
 
 // formatPostcode writes a UK postcode in upper case with one space before the inward code; ok is false

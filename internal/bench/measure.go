@@ -130,15 +130,11 @@ func oneCore(fn func() (int64, int64, error)) func() (int64, int64, error) {
 // block bodies of 1,000 as client.Upload does (one reused buffer, no HTTP), returning the records and
 // body bytes.
 func encodeBodies(path string) (records, n int64, err error) {
-	f, err := os.Open(path)
+	src, f, err := openCSV(path)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
-	src, err := client.NewCSVSource(f)
-	if err != nil {
-		return 0, 0, err
-	}
 	var body []byte
 	for num := 0; ; num++ {
 		body = append(body[:0], `{"blockNumber":`...)
@@ -286,15 +282,11 @@ func oursUpload(ctx context.Context, sb *sandbox, dataset, path string, concurre
 		return sample{}, err
 	}
 	return measure(func() (int64, int64, error) {
-		f, err := os.Open(path)
+		src, f, err := openCSV(path)
 		if err != nil {
 			return 0, 0, err
 		}
 		defer f.Close()
-		src, err := client.NewCSVSource(f)
-		if err != nil {
-			return 0, 0, err
-		}
 		res, err := c.Upload(ctx, dataset, src, client.UploadOptions{Concurrency: concurrency})
 		if res == nil {
 			return 0, 0, err
@@ -362,30 +354,14 @@ func rawIngest(ctx context.Context, sb *sandbox, dataset, path string, blocks, w
 	})
 }
 
-// firstBodies encodes the first n blocks of the file at path, numbered from 0.
+// firstBodies encodes the first n blocks of the file at path, numbered from 0, each full.
 func firstBodies(path string, n int) ([][]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	bodies, records, err := encodeBlocks(path, n)
+	if err == nil && records < n*client.MaxBlockSize {
+		err = io.EOF
 	}
-	defer f.Close()
-	src, err := client.NewCSVSource(f)
 	if err != nil {
-		return nil, err
-	}
-	var bodies [][]byte
-	for num := range n {
-		body := strconv.AppendInt([]byte(`{"blockNumber":`), int64(num), 10)
-		body = append(body, `,"records":[`...)
-		for k := range client.MaxBlockSize {
-			if k > 0 {
-				body = append(body, ',')
-			}
-			if body, err = src.Next(body); err != nil {
-				return nil, fmt.Errorf("ingest needs %d records: %w", n*client.MaxBlockSize, err)
-			}
-		}
-		bodies = append(bodies, append(body, ']', '}'))
+		return nil, fmt.Errorf("ingest needs %d records: %w", n*client.MaxBlockSize, err)
 	}
 	return bodies, nil
 }

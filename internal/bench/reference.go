@@ -138,17 +138,20 @@ func (a *benchAPI) stats(ctx context.Context) (serverStats, error) {
 // preEncode reads the CSV file at path with the client's CSVSource and returns its block bodies, 1,000
 // records each, numbered from 0: what the reference upload sends.
 func preEncode(path string) ([][]byte, error) {
-	f, err := os.Open(path)
+	bodies, _, err := encodeBlocks(path, -1)
+	return bodies, err
+}
+
+// encodeBlocks reads the CSV file at path with the client's CSVSource and returns its first limit block
+// bodies (every block when limit is negative), 1,000 records each but the last, numbered from 0, and
+// the number of records they hold.
+func encodeBlocks(path string, limit int) (bodies [][]byte, records int, err error) {
+	src, f, err := openCSV(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
-	src, err := client.NewCSVSource(f)
-	if err != nil {
-		return nil, err
-	}
-	var bodies [][]byte
-	for num := 0; ; num++ {
+	for num := 0; limit < 0 || num < limit; num++ {
 		body := strconv.AppendInt([]byte(`{"blockNumber":`), int64(num), 10)
 		body = append(body, `,"records":[`...)
 		k := 0
@@ -161,17 +164,32 @@ func preEncode(path string) ([][]byte, error) {
 				body = body[:mark]
 				break
 			} else if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 		if k == 0 {
-			return bodies, nil
+			break
 		}
 		bodies = append(bodies, append(body, ']', '}'))
+		records += k
 		if k < client.MaxBlockSize {
-			return bodies, nil
+			break
 		}
 	}
+	return bodies, records, nil
+}
+
+// openCSV opens the CSV file at path as the client's CSVSource; the caller closes f.
+func openCSV(path string) (src *client.CSVSource, f *os.File, err error) {
+	f, err = os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if src, err = client.NewCSVSource(f); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return src, f, nil
 }
 
 // refSample is what one run of a reference client did.

@@ -214,20 +214,13 @@ func (m *meter) linesCheck(path string, n int) func() error {
 // reference measures one run of a reference client (setup, then fn timed, then verify). A failure of
 // the reference is the benchmark's own failure: it stops.
 func (m *meter) reference(api *benchAPI, key string, r int, setup func() error, fn func() (refSample, error), verify func() error) error {
-	if setup != nil {
-		if err := setup(); err != nil {
-			return err
+	var s refSample
+	before, after, err := m.observe(api, setup, func() (err error) {
+		if s, err = fn(); err != nil {
+			return fmt.Errorf("%s reference: %w", key, err)
 		}
-	}
-	before, err := api.stats(m.ctx)
-	if err != nil {
-		return err
-	}
-	s, err := fn()
-	if err != nil {
-		return fmt.Errorf("%s reference: %w", key, err)
-	}
-	after, err := api.stats(m.ctx)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -239,8 +232,7 @@ func (m *meter) reference(api *benchAPI, key string, r int, setup func() error, 
 	p := key + "/ref/"
 	m.f.add(p+"seconds", "s", s.elapsed.Seconds())
 	m.f.add(p+"cpu_seconds", "s", s.cpu)
-	m.f.add(p+"server_cpu_seconds", "s", serverCPU(before, after))
-	m.f.add(p+"throttled_requests", "requests", float64(after.Throttled-before.Throttled))
+	m.addServer(p, before, after)
 	m.logf("%s run %d: reference %v", key, r+1, s.elapsed.Round(1e6))
 	return nil
 }
@@ -248,17 +240,11 @@ func (m *meter) reference(api *benchAPI, key string, r int, setup func() error, 
 // cli measures one run of the CLI with args (setup first, verify after). A failure of the CLI (its
 // exit status, or a wrong result) is recorded with the last line it wrote, and the benchmark goes on.
 func (m *meter) cli(api *benchAPI, key string, r, n int, setup func() error, args []string, verify func() error) error {
-	if setup != nil {
-		if err := setup(); err != nil {
-			return err
-		}
-	}
-	before, err := api.stats(m.ctx)
-	if err != nil {
-		return err
-	}
-	s := runCLI(envCommand(api.env(), m.data8, args...))
-	after, err := api.stats(m.ctx)
+	var s cliSample
+	before, after, err := m.observe(api, setup, func() error {
+		s = runCLI(envCommand(api.env(), m.data8, args...))
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -290,10 +276,33 @@ func (m *meter) cli(api *benchAPI, key string, r, n int, setup func() error, arg
 	if s.peak > 0 {
 		m.f.add(p+"peak_rss_bytes", "bytes", float64(s.peak))
 	}
-	m.f.add(p+"server_cpu_seconds", "s", serverCPU(before, after))
-	m.f.add(p+"throttled_requests", "requests", float64(after.Throttled-before.Throttled))
+	m.addServer(p, before, after)
 	m.logf("%s run %d: data8 %v, CPU %.2f s, peak RSS %.1f MiB", key, r+1, s.elapsed.Round(1e6), s.cpu, float64(s.peak)/(1<<20))
 	return nil
+}
+
+// observe runs setup, then run between two readings of the server's statistics, which it returns.
+func (m *meter) observe(api *benchAPI, setup, run func() error) (before, after serverStats, err error) {
+	if setup != nil {
+		if err = setup(); err != nil {
+			return before, after, err
+		}
+	}
+	if before, err = api.stats(m.ctx); err != nil {
+		return before, after, err
+	}
+	if err = run(); err != nil {
+		return before, after, err
+	}
+	after, err = api.stats(m.ctx)
+	return before, after, err
+}
+
+// addServer records, under prefix p, the server's CPU time and the requests it throttled between two
+// readings of its statistics.
+func (m *meter) addServer(p string, before, after serverStats) {
+	m.f.add(p+"server_cpu_seconds", "s", serverCPU(before, after))
+	m.f.add(p+"throttled_requests", "requests", float64(after.Throttled-before.Throttled))
 }
 
 func serverCPU(before, after serverStats) float64 {

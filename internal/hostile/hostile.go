@@ -39,18 +39,21 @@ type Request struct {
 // New starts a plain HTTP server on loopback that answers with h (nil: 404 to everything).
 func New(t testing.TB, h http.Handler) *Server {
 	t.Helper()
-	s := &Server{handler: h}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
-	return s
+	return start(t, h, httptest.NewServer)
 }
 
 // NewTLS starts an HTTPS server on loopback that answers with h. Its Client method returns an
 // *http.Client that trusts it (and, like http.Client's zero value, follows redirects).
 func NewTLS(t testing.TB, h http.Handler) *Server {
 	t.Helper()
+	return start(t, h, httptest.NewTLSServer)
+}
+
+// start starts a server on loopback with newServer (httptest's NewServer or NewTLSServer) that answers
+// with h, closed at the end of the test.
+func start(t testing.TB, h http.Handler, newServer func(http.Handler) *httptest.Server) *Server {
 	s := &Server{handler: h}
-	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	s.Server = newServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
 }

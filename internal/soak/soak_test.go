@@ -14,6 +14,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // Soak parameters (issue 7): 200,000 records, 20% of API requests failing with each of soakFaultKinds,
@@ -182,7 +183,7 @@ func soakOnce(t *testing.T, in *input, seed int64) soakResult {
 
 	if n := srv.TokenCount(); n < 2 {
 		t.Errorf("%d tokens issued: the upload did not outlive its first token, so expiry was not tried", n)
-	} else if up := srv.RequestCount(data8test.OpDatasetUploadBlock); n*4 > up {
+	} else if up := srv.RequestCounts()[opid.DatasetUploadBlock]; n*4 > up {
 		t.Errorf("%d tokens issued for %d block uploads: the client does not reuse its token", n, up)
 	}
 
@@ -199,7 +200,7 @@ func soakOnce(t *testing.T, in *input, seed int64) soakResult {
 	api, tok := tr.counts()
 	return soakResult{
 		seed: seed, faults: faults, api: api, tok: tok, tokens: srv.TokenCount(),
-		uploads: srv.RequestCount(data8test.OpDatasetUploadBlock), creates: creates,
+		uploads: srv.RequestCounts()[opid.DatasetUploadBlock], creates: creates,
 		retryWait: retryWait, sleeps: sleeps, wall: time.Since(begin),
 	}
 }

@@ -1,13 +1,11 @@
 package specval
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"regexp"
@@ -80,23 +78,7 @@ type Finding struct {
 // Findings checks one answer of op to req against the spec, as CheckResponse does, and returns each
 // rule broken as a Finding that says where the rule sits and whether it is documented or decided.
 func (s *Spec) Findings(ctx context.Context, req *http.Request, op *Operation, params map[string]string, status int, header http.Header, body []byte) []Finding {
-	// As CheckResponse: a 2xx answer with an empty body carries no result, so only its status is
-	// checked.
-	respOpts := options()
-	respOpts.ExcludeResponseBody = status/100 == 2 && len(bytes.TrimSpace(body)) == 0
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{
-			Request:    req,
-			PathParams: params,
-			Route:      op.route,
-			Options:    options(),
-		},
-		Status:  status,
-		Header:  header,
-		Body:    io.NopCloser(bytes.NewReader(body)),
-		Options: respOpts,
-	}
-	err := openapi3filter.ValidateResponse(context.WithoutCancel(ctx), in)
+	err := validateResponse(ctx, req, op, params, status, header, body)
 	if err == nil {
 		return nil
 	}

@@ -210,9 +210,18 @@ func (s *Spec) CheckRequest(ctx context.Context, req *http.Request, op *Operatio
 // one, and OpenAPI 3.0 cannot say a body is optional), so only its status is checked. It returns one
 // short message per rule broken (values trimmed), or nil.
 func (s *Spec) CheckResponse(ctx context.Context, req *http.Request, op *Operation, params map[string]string, status int, header http.Header, body []byte) []string {
+	if err := validateResponse(ctx, req, op, params, status, header, body); err != nil {
+		return Describe(err)
+	}
+	return nil
+}
+
+// validateResponse runs kin-openapi's response validation of one answer of op, as CheckResponse
+// describes, and returns its error as it is.
+func validateResponse(ctx context.Context, req *http.Request, op *Operation, params map[string]string, status int, header http.Header, body []byte) error {
 	respOpts := options()
 	respOpts.ExcludeResponseBody = status/100 == 2 && len(bytes.TrimSpace(body)) == 0
-	in := &openapi3filter.ResponseValidationInput{
+	return openapi3filter.ValidateResponse(context.WithoutCancel(ctx), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
 			Request:    req,
 			PathParams: params,
@@ -223,12 +232,7 @@ func (s *Spec) CheckResponse(ctx context.Context, req *http.Request, op *Operati
 		Header:  header,
 		Body:    io.NopCloser(bytes.NewReader(body)),
 		Options: respOpts,
-	}
-	err := openapi3filter.ValidateResponse(context.WithoutCancel(ctx), in)
-	if err == nil {
-		return nil
-	}
-	return Describe(err)
+	})
 }
 
 // Describe turns a validation error (of a request or a response) into short messages naming each rule broken and where, without

@@ -49,19 +49,16 @@ func fmtList(s []string) string {
 }
 
 func (a *app) printAPIKey(k *client.APIKey, asJSON bool) error {
-	if asJSON {
-		return writeJSON(a.stdout, viewAPIKey(k))
-	}
-	t := newTable(a.stdout, "FIELD", "VALUE")
-	t.row("key", k.Key)
-	t.row("description", k.Description)
-	t.row("username", k.Username)
-	t.row("expires", fmtTime(setTime(k.ExpiresOn)))
-	t.row("max requests per IP per day", fmtLimit(k.MaxRequestsPerIPPerDay))
-	t.row("allowed domains", fmtList(k.AllowedDomains))
-	t.row("allowed IPs", fmtList(k.AllowedIPs))
-	t.row("allowed services", fmtList(k.AllowedServices))
-	return t.flush()
+	return a.printDetails(asJSON, viewAPIKey(k), func(t *table) {
+		t.row("key", k.Key)
+		t.row("description", k.Description)
+		t.row("username", k.Username)
+		t.row("expires", fmtTime(setTime(k.ExpiresOn)))
+		t.row("max requests per IP per day", fmtLimit(k.MaxRequestsPerIPPerDay))
+		t.row("allowed domains", fmtList(k.AllowedDomains))
+		t.row("allowed IPs", fmtList(k.AllowedIPs))
+		t.row("allowed services", fmtList(k.AllowedServices))
+	})
 }
 
 // withClient builds the client, calls fn with it and closes it.

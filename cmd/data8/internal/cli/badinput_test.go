@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // TestBadInput tries every kind of bad input through the CLI: each gets its specific error (file and line
@@ -121,7 +121,7 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	after := tg.srv.RequestCounts()
-	for _, op := range []string{data8test.OpDatasetCreate, data8test.OpDatasetUploadBlock, data8test.OpDatasetUpdateByName, data8test.OpJobCreateJob} {
+	for _, op := range []string{opid.DatasetCreate, opid.DatasetUploadBlock, opid.DatasetUpdateByName, opid.JobCreateJob} {
 		if after[op] != base[op] {
 			t.Errorf("bad input reached the server: %s called %d times", op, after[op]-base[op])
 		}

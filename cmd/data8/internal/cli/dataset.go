@@ -36,15 +36,23 @@ type datasetRefView struct {
 }
 
 func (a *app) printDataset(d *client.Dataset, asJSON bool) error {
+	return a.printDetails(asJSON, viewDataset(d), func(t *table) {
+		t.row("name", d.Name)
+		t.row("input", yesNo(d.Input))
+		t.row("completed", yesNo(d.Completed))
+		t.row("records", fmt.Sprint(d.RecordCount))
+		t.row("columns", fmtColumns(d.Columns))
+	})
+}
+
+// printDetails prints one resource: with asJSON its view as JSON, otherwise a FIELD/VALUE table
+// whose rows fill writes.
+func (a *app) printDetails(asJSON bool, view any, fill func(t *table)) error {
 	if asJSON {
-		return writeJSON(a.stdout, viewDataset(d))
+		return writeJSON(a.stdout, view)
 	}
 	t := newTable(a.stdout, "FIELD", "VALUE")
-	t.row("name", d.Name)
-	t.row("input", yesNo(d.Input))
-	t.row("completed", yesNo(d.Completed))
-	t.row("records", fmt.Sprint(d.RecordCount))
-	t.row("columns", fmtColumns(d.Columns))
+	fill(t)
 	return t.flush()
 }
 

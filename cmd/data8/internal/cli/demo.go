@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,10 +72,11 @@ func (a *app) cmdDemo(args []string) error {
 		return fmt.Errorf("writing the sample: %v", unwrapPathError(err))
 	}
 
-	srv, err := data8test.Start(append([]data8test.Option{data8test.WithJobDuration(300 * time.Millisecond)}, a.hooks.demoServer...)...)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("starting the built-in server: %v", err)
 	}
+	srv := data8test.NewServer(append([]data8test.Option{data8test.WithListener(l), data8test.WithJobDuration(300 * time.Millisecond)}, a.hooks.demoServer...)...)
 	defer srv.Close()
 	a.red.add(srv.ClientSecret)
 	c, err := client.New(append(a.clientOptions(), client.WithBaseURL(srv.URL), client.WithTokenURL(srv.TokenURL),
@@ -90,8 +92,8 @@ func (a *app) cmdDemo(args []string) error {
 		a.showCSV(input, *show)
 		fmt.Fprintln(a.stdout)
 	}
-	cfg := &runConfig{file: input, inFormat: formatCSV, workflow: *workflow, inputSlot: data8test.SlotInput,
-		outputSlot: data8test.SlotOutput, out: result, outFormat: outFormat, upload: uf,
+	cfg := &runConfig{file: input, inFormat: formatCSV, workflow: *workflow, inputSlot: "Input",
+		outputSlot: "Output", out: result, outFormat: outFormat, upload: uf,
 		wait: waitFlags{failed: "3", interval: 100 * time.Millisecond}}
 	if _, err := a.runPipeline(c, cfg); err != nil {
 		return err

@@ -20,12 +20,13 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "clean.csv")
-	r := runCLI(t, context.Background(), env{}, hooks{demoServer: []data8test.Option{data8test.Validate(t), data8test.StrictRequests()}},
+	r := runCLI(t, context.Background(), env{}, hooks{demoServer: []data8test.Option{data8test.WithValidation(t), data8test.WithStrictRequests()}},
 		"demo", "--out-dir", dir, "--out", out, "--show", "3")
 	if r.code != 0 {
 		t.Fatalf("demo: %v", r)
@@ -366,10 +367,10 @@ func TestRunFailsAndResumes(t *testing.T) {
 func TestRunUnderFaults(t *testing.T) {
 	var script []data8test.Fault
 	for i, k := range []data8test.FaultKind{data8test.Fault500, data8test.FaultDrop, data8test.FaultStored503, data8test.Fault429, data8test.Fault503} {
-		script = append(script, data8test.Fault{Op: data8test.OpDatasetUploadBlock, Call: 2 + 3*i, Kind: k})
+		script = append(script, data8test.Fault{Op: opid.DatasetUploadBlock, Call: 2 + 3*i, Kind: k})
 	}
-	script = append(script, data8test.Fault{Op: data8test.OpDatasetGetData, Call: 1, Kind: data8test.Fault503},
-		data8test.Fault{Op: data8test.OpJobGetByName, Call: 1, Kind: data8test.FaultDrop})
+	script = append(script, data8test.Fault{Op: opid.DatasetGetData, Call: 1, Kind: data8test.Fault503},
+		data8test.Fault{Op: opid.JobGetByName, Call: 1, Kind: data8test.FaultDrop})
 	tg := newTarget(t, data8test.WithFaultScript(script...), data8test.WithRetryAfter(0))
 	dir := t.TempDir()
 	rows := append([][]string{{"name", "city", "notes"}}, tricky(400)...)

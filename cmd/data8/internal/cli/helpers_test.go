@@ -101,7 +101,7 @@ func (h *hookHandler) seenTokens() []string {
 // newTarget starts a validating data8test server behind a hook handler.
 func newTarget(t *testing.T, opts ...data8test.Option) *target {
 	t.Helper()
-	srv := data8test.NewServer(append([]data8test.Option{data8test.Validate(t), data8test.StrictRequests(), data8test.WithJobDuration(50 * time.Millisecond)}, opts...)...)
+	srv := data8test.NewServer(append([]data8test.Option{data8test.WithValidation(t), data8test.WithStrictRequests(), data8test.WithJobDuration(50 * time.Millisecond)}, opts...)...)
 	hook := &hookHandler{next: srv.Handler(), tokens: map[string]bool{}}
 	front := httptest.NewServer(hook)
 	t.Cleanup(func() {

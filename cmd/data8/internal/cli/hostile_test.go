@@ -14,8 +14,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/data8-toolkit/data8/data8test"
 	"github.com/data8-toolkit/data8/internal/hostile"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // The attacks of a hostile server on the CLI (the client's own are in internal/hostile).
@@ -300,7 +300,7 @@ func TestHugeCellRefusedBeforeAnythingIsCreated(t *testing.T) {
 		t.Fatalf("want exit 1 and a message naming the file, line 2 and the 1 MiB limit: %v", r)
 	}
 	after := tg.srv.RequestCounts()
-	for _, op := range []string{data8test.OpDatasetCreate, data8test.OpDatasetUploadBlock, data8test.OpJobCreateJob} {
+	for _, op := range []string{opid.DatasetCreate, opid.DatasetUploadBlock, opid.JobCreateJob} {
 		if after[op] != before[op] {
 			t.Errorf("%s reached the server %d times", op, after[op]-before[op])
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // TestInputLimitsBeforeAnythingIsCreated runs data8 run and dataset upload on files that break an input
@@ -47,7 +47,7 @@ func TestInputLimitsBeforeAnythingIsCreated(t *testing.T) {
 		})
 	}
 	after := tg.srv.RequestCounts()
-	for _, op := range []string{data8test.OpDatasetCreate, data8test.OpDatasetUploadBlock, data8test.OpDatasetUpdateByName, data8test.OpJobCreateJob} {
+	for _, op := range []string{opid.DatasetCreate, opid.DatasetUploadBlock, opid.DatasetUpdateByName, opid.JobCreateJob} {
 		if after[op] != base[op] {
 			t.Errorf("bad input reached the server: %s called %d times", op, after[op]-base[op])
 		}

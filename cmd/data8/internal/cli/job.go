@@ -58,31 +58,28 @@ func fmtMap(m map[string]string) string {
 }
 
 func (a *app) printJob(j *client.Job, asJSON bool) error {
-	if asJSON {
-		return writeJSON(a.stdout, viewJob(j))
-	}
-	t := newTable(a.stdout, "FIELD", "VALUE")
-	t.row("name", j.Name)
-	t.row("workflow", j.WorkflowName)
-	t.row("status", strconv.Itoa(j.Status))
-	t.row("finished", yesNo(client.JobFinished(j)))
-	t.row("percent complete", strconv.FormatFloat(j.PercentComplete, 'f', -1, 64))
-	t.row("submitted", fmtTime(&j.SubmittedAt.Time))
-	t.row("completed", fmtTime(setTime(j.CompletedAt)))
-	t.row("estimated finish", fmtTime(setTime(j.EstimatedFinishTime)))
-	t.row("input datasets", fmtMap(j.InputDatasets))
-	t.row("output datasets", fmtMap(j.OutputDatasets))
-	t.row("parameters", fmtMap(j.Parameters))
-	if j.InputFilename != "" {
-		t.row("input file", j.InputFilename)
-	}
-	if len(j.OutputFilenames) > 0 {
-		t.row("output files", fmtMap(j.OutputFilenames))
-	}
-	for _, k := range sortedKeys(j.Statistics) {
-		t.row("statistics."+k, cellText(j.Statistics[k]))
-	}
-	return t.flush()
+	return a.printDetails(asJSON, viewJob(j), func(t *table) {
+		t.row("name", j.Name)
+		t.row("workflow", j.WorkflowName)
+		t.row("status", strconv.Itoa(j.Status))
+		t.row("finished", yesNo(client.JobFinished(j)))
+		t.row("percent complete", strconv.FormatFloat(j.PercentComplete, 'f', -1, 64))
+		t.row("submitted", fmtTime(&j.SubmittedAt.Time))
+		t.row("completed", fmtTime(setTime(j.CompletedAt)))
+		t.row("estimated finish", fmtTime(setTime(j.EstimatedFinishTime)))
+		t.row("input datasets", fmtMap(j.InputDatasets))
+		t.row("output datasets", fmtMap(j.OutputDatasets))
+		t.row("parameters", fmtMap(j.Parameters))
+		if j.InputFilename != "" {
+			t.row("input file", j.InputFilename)
+		}
+		if len(j.OutputFilenames) > 0 {
+			t.row("output files", fmtMap(j.OutputFilenames))
+		}
+		for _, k := range sortedKeys(j.Statistics) {
+			t.row("statistics."+k, cellText(j.Statistics[k]))
+		}
+	})
 }
 
 // checkJobName refuses a job name the API would refuse.
