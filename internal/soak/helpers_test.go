@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -172,11 +173,59 @@ func storedID(raw []byte) string {
 
 // countingTransport counts the answers the client receives, by status code, and transport errors,
 // separately for the token endpoint and the API.
+//
+// It also revokes tokens for the soak (revoke), at a moment when no call is between a 401 and the
+// answer to the retry that follows it: the client renews a refused token once and gives up when the
+// renewed token is refused as well (two 401s in a row), so a revocation landing on that retry would
+// fail the call by the rules. Every other call in flight meets the revocation.
 type countingTransport struct {
 	base *http.Transport
 	mu   sync.Mutex
 	api  map[string]int
 	tok  map[string]int
+
+	revokeFunc func()          // revokes every token issued so far; nil: revoke does nothing
+	renewing   map[string]bool // calls, by key, whose last answer was a 401: their next request is the retry
+	due        bool            // a revocation waits for the renewing calls' retries to be answered
+}
+
+// revoke revokes every token now, or as soon as no renewing call's retry is in flight.
+func (c *countingTransport) revoke() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.due = true
+	c.revokeIfDue()
+}
+
+// revokeIfDue revokes when a revocation is due and no call is renewing. c.mu is held, so that no
+// 401 reaches the client (and no retry can start) while it runs.
+func (c *countingTransport) revokeIfDue() {
+	if c.due && len(c.renewing) == 0 && c.revokeFunc != nil {
+		c.revokeFunc()
+		c.due = false
+	}
+}
+
+// callKey names the call a request belongs to: the block number of a block upload (the body starts
+// {"blockNumber":N), else the method and path.
+func callKey(req *http.Request) string {
+	key := req.Method + " " + req.URL.Path
+	if req.Method != http.MethodPatch || req.GetBody == nil {
+		return key
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return key
+	}
+	defer body.Close()
+	head := make([]byte, 32)
+	n, _ := io.ReadFull(body, head)
+	if num, ok := bytes.CutPrefix(head[:n], []byte(`{"blockNumber":`)); ok {
+		if i := bytes.IndexByte(num, ','); i > 0 {
+			return key + " block " + string(num[:i])
+		}
+	}
+	return key
 }
 
 func newCountingTransport() *countingTransport {
@@ -187,22 +236,33 @@ func newCountingTransport() *countingTransport {
 		IdleConnTimeout:       30 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,
 	}
-	return &countingTransport{base: base, api: map[string]int{}, tok: map[string]int{}}
+	return &countingTransport{base: base, api: map[string]int{}, tok: map[string]int{}, renewing: map[string]bool{}}
 }
 
 func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	token := req.URL.Path == "/connect/token"
+	call := ""
+	if !token {
+		call = callKey(req)
+	}
 	resp, err := c.base.RoundTrip(req)
 	key := "transport error"
 	if err == nil {
 		key = strconv.Itoa(resp.StatusCode)
 	}
 	c.mu.Lock()
-	if req.URL.Path == "/connect/token" {
+	defer c.mu.Unlock()
+	if token {
 		c.tok[key]++
-	} else {
-		c.api[key]++
+		return resp, err
 	}
-	c.mu.Unlock()
+	c.api[key]++
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		c.renewing[call] = true
+	} else {
+		delete(c.renewing, call)
+		c.revokeIfDue()
+	}
 	return resp, err
 }
 

@@ -124,7 +124,12 @@ func soakOnce(t *testing.T, in *input, seed int64) soakResult {
 	defer srv.Close()
 
 	// Every second, expire every token issued so far as well (data8test's ExpireTokens), so that
-	// requests in flight are refused with 401 and the client must renew its token and retry.
+	// requests in flight are refused with 401 and the client must renew its token and retry. The
+	// transport holds a revocation back while a call's retry after a 401 is in flight (see
+	// countingTransport).
+	tr := newCountingTransport()
+	defer tr.base.CloseIdleConnections()
+	tr.revokeFunc = srv.ExpireTokens
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -135,14 +140,11 @@ func soakOnce(t *testing.T, in *input, seed int64) soakResult {
 			case <-stop:
 				return
 			case <-tick.C:
-				srv.ExpireTokens()
+				tr.revoke()
 			}
 		}
 	})
 	defer func() { close(stop); wg.Wait() }()
-
-	tr := newCountingTransport()
-	defer tr.base.CloseIdleConnections()
 	sl := newSleeper(20 * time.Millisecond)
 	c := srv.Client(
 		client.WithHTTPClient(&http.Client{Transport: tr, Timeout: time.Minute}),
