@@ -16,6 +16,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // A PUT that completed the dataset but lost its answer, then met a 429, then was refused as
@@ -23,8 +24,8 @@ import (
 // between does not undo. The client reads the dataset and succeeds.
 func TestCompleteDatasetAmbiguousThenThrottledThenRefused(t *testing.T) {
 	srv := newServer(t, data8test.WithFaultScript(
-		data8test.Fault{Op: data8test.OpDatasetUpdateByName, Call: 1, Kind: data8test.FaultStored503},
-		data8test.Fault{Op: data8test.OpDatasetUpdateByName, Call: 2, Kind: data8test.Fault429},
+		data8test.Fault{Op: opid.DatasetUpdateByName, Call: 1, Kind: data8test.FaultStored503},
+		data8test.Fault{Op: opid.DatasetUpdateByName, Call: 2, Kind: data8test.Fault429},
 	))
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
@@ -38,7 +39,7 @@ func TestCompleteDatasetAmbiguousThenThrottledThenRefused(t *testing.T) {
 	if !d.Completed || d.RecordCount != 10 {
 		t.Errorf("dataset %+v, want complete with 10 records", d)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetUpdateByName); n != 3 {
+	if n := srv.RequestCounts()[opid.DatasetUpdateByName]; n != 3 {
 		t.Errorf("%d PUTs, want 3 (stored then 503, 429, refused as already complete)", n)
 	}
 }
@@ -49,7 +50,7 @@ func TestRetryBudgetIsEarnedBackBySuccesses(t *testing.T) {
 	const calls = 6
 	var faults []data8test.Fault
 	for i := range calls {
-		faults = append(faults, data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 2*i + 1, Kind: data8test.Fault503})
+		faults = append(faults, data8test.Fault{Op: opid.DatasetGetByName, Call: 2*i + 1, Kind: data8test.Fault503})
 	}
 	srv := newServer(t, data8test.WithFaultScript(faults...))
 	// A budget of 2 tokens, and a whole token earned by each success: every call spends one and
@@ -61,7 +62,7 @@ func TestRetryBudgetIsEarnedBackBySuccesses(t *testing.T) {
 			t.Fatalf("call %d: %v", i+1, err)
 		}
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 2*calls {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 2*calls {
 		t.Errorf("%d GETs, want %d", n, 2*calls)
 	}
 }
@@ -69,7 +70,7 @@ func TestRetryBudgetIsEarnedBackBySuccesses(t *testing.T) {
 // A negative Budget switches the budget off: a client facing a failing server retries every call
 // up to MaxAttempts, well past the default budget of 100 retries.
 func TestRetryBudgetCanBeSwitchedOff(t *testing.T) {
-	srv := newServer(t, alwaysFail(data8test.OpDatasetGetByName, data8test.Fault503))
+	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault503))
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, Budget: -1}))
 	const calls = 30 // 4 retries each: 120 retries
 	for range calls {
@@ -78,7 +79,7 @@ func TestRetryBudgetCanBeSwitchedOff(t *testing.T) {
 			t.Fatalf("error %v, want the 503", err)
 		}
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != 5*calls {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 5*calls {
 		t.Errorf("%d GETs, want %d (5 attempts per call, no budget)", n, 5*calls)
 	}
 }
@@ -97,7 +98,7 @@ func TestNegativeMaxThrottleWaitWaitsAsLongAsItTakes(t *testing.T) {
 	if got, want := rec.get(), slices.Repeat([]time.Duration{time.Minute}, refusals); !slices.Equal(got, want) {
 		t.Errorf("waits %v, want %v", got, want)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetGetByName); n != refusals+1 {
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != refusals+1 {
 		t.Errorf("%d GETs, want %d", n, refusals+1)
 	}
 }
@@ -106,7 +107,7 @@ func TestNegativeMaxThrottleWaitWaitsAsLongAsItTakes(t *testing.T) {
 func throttleCalls(n int) []data8test.Fault {
 	var f []data8test.Fault
 	for i := 1; i <= n; i++ {
-		f = append(f, data8test.Fault{Op: data8test.OpDatasetGetByName, Call: i, Kind: data8test.Fault429})
+		f = append(f, data8test.Fault{Op: opid.DatasetGetByName, Call: i, Kind: data8test.Fault429})
 	}
 	return f
 }
@@ -114,7 +115,7 @@ func throttleCalls(n int) []data8test.Fault {
 // A Retry-After on an answer that counts as a failed attempt (a proxy's 502) is followed too, not
 // replaced by the client's own backoff.
 func TestRetryAfterIsHonouredOnA502(t *testing.T) {
-	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetGetByName, Call: 1, Kind: data8test.Fault502}))
+	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetGetByName, Call: 1, Kind: data8test.Fault502}))
 	sp := newSpy(t)
 	// The proxy's 502 page says when to come back; the spy puts the header on the wire's answer.
 	sp.after = func(_ *http.Request, _ *upload, resp *http.Response) {
@@ -145,7 +146,7 @@ func TestCreateDatasetLookupTakesOnlyAnEmptyIncompleteDataset(t *testing.T) {
 		{name: "it is complete", complete: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetCreate, Call: 2, Kind: data8test.Fault503}))
+			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetCreate, Call: 2, Kind: data8test.Fault503}))
 			c := newClient(srv)
 			createDataset(t, c, "ds", testColumns...)
 			if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
@@ -172,7 +173,7 @@ func TestCreateDatasetLookupTakesOnlyAnEmptyIncompleteDataset(t *testing.T) {
 // After an ambiguous failure, CompleteDataset succeeds only when the dataset is complete with the
 // count it sent: a dataset completed earlier with another count is an error, not a success.
 func TestCompleteDatasetLookupChecksTheCount(t *testing.T) {
-	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetUpdateByName, Call: 2, Kind: data8test.Fault502}))
+	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetUpdateByName, Call: 2, Kind: data8test.Fault502}))
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
 	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
@@ -187,7 +188,7 @@ func TestCompleteDatasetLookupChecksTheCount(t *testing.T) {
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusBadRequest {
 		t.Fatalf("CompleteDataset(5) = %+v, %v; want the 400 (the dataset holds 3 records)", d, err)
 	}
-	if n := srv.RequestCount(data8test.OpDatasetUpdateByName); n != 3 {
+	if n := srv.RequestCounts()[opid.DatasetUpdateByName]; n != 3 {
 		t.Errorf("%d PUTs, want 3", n)
 	}
 }
@@ -197,7 +198,7 @@ func TestCompleteDatasetLookupChecksTheCount(t *testing.T) {
 func TestUploadWindowShrinksOnA503(t *testing.T) {
 	for _, kind := range []data8test.FaultKind{data8test.Fault503, data8test.Fault503RetryAfter} {
 		t.Run(kind.String(), func(t *testing.T) {
-			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: data8test.OpDatasetUploadBlock, Blocks: []int{2}, Attempt: 1, Kind: kind}))
+			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetUploadBlock, Blocks: []int{2}, Attempt: 1, Kind: kind}))
 			c := newClient(srv)
 			createDataset(t, c, "ds", testColumns...)
 			res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(100)), client.UploadOptions{BlockSize: 10, Concurrency: 4})
