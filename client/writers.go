@@ -105,7 +105,11 @@ func (cw *CSVWriter) appendRow(b []byte, s recordMembers, index int64) ([]byte, 
 		}
 		switch v.kind {
 		case kindString:
-			b = appendCSVField(b, v.str())
+			if inner := v.raw[1 : len(v.raw)-1]; !v.escaped && plainASCIICell(inner) {
+				b = append(b, inner...) // what appendCSVField(b, v.str()) appends, found in one pass
+			} else {
+				b = appendCSVField(b, v.str())
+			}
 		case kindNumber, kindTrue, kindFalse:
 			b = append(b, v.raw...)
 		case kindNested:
@@ -152,6 +156,28 @@ func appendCSVField(b, f []byte) []byte {
 		f = f[i+1:]
 	}
 	return append(b, '"')
+}
+
+// plainASCIICell reports whether f is ASCII (so valid UTF-8, its own text) and written by
+// appendCSVField as it is, unquoted: the common cell, told in one pass over its bytes.
+func plainASCIICell(f []byte) bool {
+	for _, c := range f {
+		if c <= ',' { // ',' '"' '\r' '\n' and space sort before every letter and digit
+			if c == ',' || c == '"' || c == '\n' || c == '\r' {
+				return false
+			}
+		} else if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	if len(f) == 0 {
+		return true
+	}
+	switch f[0] { // unicode.IsSpace of an ASCII first byte
+	case '\t', '\n', '\v', '\f', '\r', ' ':
+		return false
+	}
+	return !(len(f) == 2 && f[0] == '\\' && f[1] == '.')
 }
 
 func csvNeedsQuotes(f []byte) bool {

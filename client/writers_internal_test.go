@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The page writers are checked against the simple path they replace: decode the page as ReadRecords
@@ -110,13 +111,28 @@ func simpleJSONLines(recs []Record) []byte {
 	return b.Bytes()
 }
 
-// fastWrite splits body and writes it through the page writers.
+// fastWrite splits body and writes it through the page writers, as Download hands a page on (its
+// members noted by the split), and checks that a page without them (a caller's own) is written the
+// same.
 func fastWrite(body []byte) (csvOut, jsonl []byte, csvErr, splitErr error) {
-	recs, err := splitRecords(body, nil)
+	var pm pageMembers
+	recs, err := splitPage(body, nil, &pm)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p := &Page{Number: 1, Records: recs}
+	csvOut, jsonl, csvErr, err = writePage(&Page{Number: 1, Records: recs, members: &pm})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c2, j2, e2, err := writePage(&Page{Number: 1, Records: recs})
+	if err != nil || !bytes.Equal(c2, csvOut) || !bytes.Equal(j2, jsonl) || fmt.Sprint(e2) != fmt.Sprint(csvErr) {
+		return nil, nil, nil, fmt.Errorf("a page without its members is written otherwise: %q %q %v %v", c2, j2, e2, err)
+	}
+	return csvOut, jsonl, csvErr, nil
+}
+
+// writePage writes p through the page writers.
+func writePage(p *Page) (csvOut, jsonl []byte, csvErr, err error) {
 	var cb, jb bytes.Buffer
 	cw, err := NewCSVWriter(&cb, diffColumns, diffHeader)
 	if err != nil {
@@ -212,5 +228,20 @@ func TestSplitRecordsDeepNesting(t *testing.T) {
 	body := `[{"a":` + strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20) + `}]`
 	if _, err := splitRecords([]byte(body), nil); err == nil {
 		t.Error("a value nested a million deep was accepted")
+	}
+}
+
+// TestPlainASCIICell checks the CSV writer's one-pass test of a common cell against the rule it
+// stands for: ASCII, and not quoted by appendCSVField.
+func TestPlainASCIICell(t *testing.T) {
+	cells := []string{"", "a", "Firstname1", " a", "a ", "\ta", "\va", "\fa", "\ra", "\na", "a\nb", "a\rb",
+		`a"b`, "a,b", `\.`, `\.x`, `x\.`, `\`, ".", "café", "\u00a0a", "\u0085a", "\u2028", "a\x00b", "\x7f",
+		"a;b", "a'b", "a+b", "-"}
+	for _, c := range cells {
+		want := utf8.ValidString(c) && !strings.ContainsFunc(c, func(r rune) bool { return r >= utf8.RuneSelf }) &&
+			!csvNeedsQuotes([]byte(c))
+		if got := plainASCIICell([]byte(c)); got != want {
+			t.Errorf("plainASCIICell(%q) = %v, want %v", c, got, want)
+		}
 	}
 }
