@@ -1,6 +1,6 @@
 package client_test
 
-// Bad input, tried (issue 7, item 5): bad names, columns, blocks, options, sources and environment
+// Bad input, tried: bad names, columns, blocks, options, sources and environment
 // given to the client API. Each gets its specific error; those the client can detect send nothing;
 // none sends a request that breaks the spec; and afterwards the server holds nothing it should not.
 // The CLI's table (files, flags, environment) is TestBadInput in cmd/data8/internal/cli.

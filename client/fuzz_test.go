@@ -1,6 +1,6 @@
 package client
 
-// Fuzz targets of the client's parsers (issue 7). They live in package client because two of the
+// Fuzz targets of the client's parsers. They live in package client because two of the
 // functions fuzzed, newAPIError and retryAfter, are unexported. Plain go test runs the f.Add seeds
 // and the corpora in testdata/fuzz/<FuzzName>/; go test -fuzz=^FuzzX$ explores further.
 

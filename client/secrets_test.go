@@ -1,6 +1,6 @@
 package client_test
 
-// Secret hygiene (issue 7, item 4): the client secret and the bearer tokens never appear in error
+// Secret hygiene: the client secret and the bearer tokens never appear in error
 // strings, log records or panics; plain http:// is refused beyond loopback; no InsecureSkipVerify
 // outside tests; data8test refuses expired and unknown tokens with 401 and WWW-Authenticate: Bearer.
 // The CLI's side (--verbose output, a wrong secret) is tested by TestSecretNeverPrinted in

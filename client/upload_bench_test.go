@@ -29,7 +29,7 @@ func benchUploadCSV(n int) []byte {
 
 // BenchmarkUpload uploads 20,000 CSV records per op through client.Upload to data8test over loopback,
 // with no added latency: the cost of the upload path itself (CSV → block bodies → HTTP → the sandbox's
-// ingest, both in this process). The figures of issue 6 come from `make bench`; this is for quick
+// ingest, both in this process). The published figures come from `make bench`; this is for quick
 // before/after comparisons:
 //
 //	go test -run '^$' -bench Upload -benchmem -count 6 ./client/

@@ -98,7 +98,7 @@ func num(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-// target is one of the targets, checked against a median.
+// target is one of the project's speed and memory targets, checked against a median.
 type target struct {
 	name  string
 	value float64

@@ -103,7 +103,7 @@ func recordServer(t *testing.T, count int, page func(p string) []map[string]any)
 	}))
 }
 
-// TestRecordsAlwaysFullStop: a dataset stating 5 records whose every page is full (the issue's
+// TestRecordsAlwaysFullStop: a dataset stating 5 records whose every page is full (the
 // "5826000/5 records") is read one page, ends with a *CountMismatchError, and yields no record.
 func TestRecordsAlwaysFullStop(t *testing.T) {
 	api := recordServer(t, 5, func(p string) []map[string]any { return pageRecords(p, 1000) })

@@ -1,5 +1,5 @@
 // Package procmem measures the peak memory of a child process on Linux, for the tests and the
-// benchmark that hold the CLI to its memory target (issue 6).
+// benchmark that hold the CLI to its memory target.
 //
 // The figure is the child's VmHWM (peak resident set size) from /proc/PID/status, read while the
 // child runs. VmHWM is a high-water mark, so a sample taken any time after the peak sees it; only a

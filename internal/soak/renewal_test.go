@@ -14,7 +14,7 @@ import (
 )
 
 // TestRenewalAfterRevocationUsesAFreshToken is the failure the soak met once revocation was added to it, made
-// deterministic. Issue 3: on a 401, "drop the cached token, fetch a new one, retry that request
+// deterministic. The rule: on a 401, "drop the cached token, fetch a new one, retry that request
 // once". The retry after a 401 must not join a token fetch that began before the refusal: that
 // fetch may return a token the server revoked with the one refused, the retry is then refused too,
 // and the call fails with 401 although the credentials are good and a fetch started after the

@@ -17,7 +17,7 @@ import (
 	"github.com/data8-toolkit/data8/internal/opid"
 )
 
-// Soak parameters (issue 7): 200,000 records, 20% of API requests failing with each of soakFaultKinds,
+// Soak parameters: 200,000 records, 20% of API requests failing with each of soakFaultKinds,
 // tokens expiring every second, five fixed seeds.
 const (
 	soakRecords     = 200_000
@@ -33,7 +33,7 @@ const (
 var soakSeeds = []int64{1, 2, 3, 4, 5}
 
 // soakFaultKinds are the kinds the soak draws from, named so that its seeds keep their faults as
-// data8test gains kinds: the five of issue 7.
+// data8test gains kinds: the five listed here.
 var soakFaultKinds = []data8test.FaultKind{
 	data8test.Fault500, data8test.Fault503, data8test.Fault429, data8test.FaultDrop, data8test.FaultStored503,
 }

@@ -137,7 +137,7 @@ func TestSIGINTResume(t *testing.T) {
 }
 
 // TestUploadMemory uploads a generated CSV of 1,000,000 records with the built binary and checks that its
-// peak RSS stays under 64 MiB (issue 6): the file is streamed, never loaded. The server is the built binary's
+// peak RSS stays under 64 MiB: the file is streamed, never loaded. The server is the built binary's
 // data8 serve, in its own process, so the test process's memory neither slows the server nor counts. The
 // peak is the child's VmHWM, read from /proc while it runs by procmem.RunPeak (rusage's maxrss would count
 // the parent's peak: see package procmem). Linux only; skipped with -short.
