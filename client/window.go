@@ -20,9 +20,9 @@ const probeCost = 10
 // are the same event), and pauses the whole transfer: while a refused request waits out its delay
 // (the answer's Retry-After), no request of the transfer is sent. A run of successes with the window
 // in use (as many as the window holds, each with at least half of it in flight) grows it by one, up
-// to the configured concurrency. The round's
-// refusals tell the lowest number in flight the server refuses (the ceiling); growing to it again
-// waits probeCost times as long as the refusal paused the transfer.
+// to the configured concurrency. The round's refusals estimate the lowest number in flight the server
+// refuses (the ceiling), never above one more than the halved limit; growing to it again waits
+// probeCost times as long as the refusal paused the transfer.
 //
 // It is written out (about 100 lines) rather than taken from a library: the Go port of Netflix's
 // concurrency-limits (github.com/platinummonkey/go-concurrency-limits) has no maximum for its AIMD
@@ -148,7 +148,10 @@ func (w *window) release(o outcome) (from, to int) {
 			w.round = w.inflight
 			w.smallest = min(w.smallest, w.limit)
 		}
-		w.ceiling = max(1, w.level-w.refused+1)
+		// The round's count is only an estimate of what the server takes (requests of a round do not
+		// all reach it at once), so the ceiling is never above the halved limit's next step: growing
+		// past the limit a refusal left waits probeCost pauses, like growing to the estimate.
+		w.ceiling = max(1, min(w.level-w.refused+1, w.limit+1))
 		if o.pause > 0 {
 			w.holds++
 			w.probeAt = later(w.probeAt, w.now().Add(probeCost*o.pause))
