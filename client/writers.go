@@ -32,10 +32,65 @@ func (e *UnknownColumnError) Error() string {
 // an empty cell for null or a missing member, and a nested value (which records should not hold)
 // as its JSON. Each page is written to the underlying writer with one Write.
 type CSVWriter struct {
+	out  pageOut
+	vals []jsonText
+}
+
+// pageOut is what the page writers share: the columns' positions, the text of the page being
+// written, and its one Write.
+type pageOut struct {
 	w     io.Writer
 	index map[string]int // column → position
-	vals  []jsonText
 	buf   []byte
+}
+
+// newPageOut returns the shared part of a writer of the given columns to w; what names the writer
+// in the error for a column given twice.
+func newPageOut(w io.Writer, columns []string, what string) (pageOut, error) {
+	o := pageOut{w: w, index: make(map[string]int, len(columns))}
+	for i, c := range columns {
+		if _, dup := o.index[c]; dup {
+			return pageOut{}, invalid("%s: column %q is given twice", what, c)
+		}
+		o.index[c] = i
+	}
+	return o, nil
+}
+
+// column returns the position of a member's column; name is the member's decoded name when it is
+// not one of the columns (known false).
+func (o *pageOut) column(key jsonText) (col int, name []byte, known bool) {
+	col, known = o.index[string(key.raw[1:len(key.raw)-1])]
+	if known && !key.escaped {
+		return col, nil, true
+	}
+	name = key.str()
+	col, known = o.index[string(name)]
+	return col, name, known
+}
+
+// writePage appends the page's records with appendRecord, then writes them; after an error nothing
+// of the page is written.
+func (o *pageOut) writePage(p *Page, appendRecord func(b []byte, s recordMembers, index int64) ([]byte, error)) error {
+	mark := len(o.buf)
+	for n, rec := range p.Records {
+		var err error
+		if o.buf, err = appendRecord(o.buf, membersOf(p, n, rec), p.First+int64(n)); err != nil {
+			o.buf = o.buf[:mark]
+			return err
+		}
+	}
+	return o.flush()
+}
+
+// flush writes what is buffered.
+func (o *pageOut) flush() error {
+	if len(o.buf) == 0 {
+		return nil
+	}
+	_, err := o.w.Write(o.buf)
+	o.buf = o.buf[:0]
+	return err
 }
 
 // NewCSVWriter returns a writer of CSV rows with the given columns, in that order, to w. header
@@ -48,36 +103,24 @@ func NewCSVWriter(w io.Writer, columns, header []string) (*CSVWriter, error) {
 	if len(header) != len(columns) {
 		return nil, invalid("CSV writer: %d header cells for %d columns", len(header), len(columns))
 	}
-	cw := &CSVWriter{w: w, index: make(map[string]int, len(columns)), vals: make([]jsonText, len(columns))}
-	for i, c := range columns {
-		if _, dup := cw.index[c]; dup {
-			return nil, invalid("CSV writer: column %q is given twice", c)
-		}
-		cw.index[c] = i
+	out, err := newPageOut(w, columns, "CSV writer")
+	if err != nil {
+		return nil, err
 	}
+	cw := &CSVWriter{out: out, vals: make([]jsonText, len(columns))}
 	for i, h := range header {
 		if i > 0 {
-			cw.buf = append(cw.buf, ',')
+			cw.out.buf = append(cw.out.buf, ',')
 		}
-		cw.buf = appendCSVField(cw.buf, []byte(h))
+		cw.out.buf = appendCSVField(cw.out.buf, []byte(h))
 	}
-	cw.buf = append(cw.buf, '\n')
+	cw.out.buf = append(cw.out.buf, '\n')
 	return cw, nil
 }
 
 // WritePage writes the page's records as CSV rows. A record with a member that is not a column is
 // an *UnknownColumnError, and nothing of the page is written.
-func (cw *CSVWriter) WritePage(p *Page) error {
-	mark := len(cw.buf)
-	for n, rec := range p.Records {
-		var err error
-		if cw.buf, err = cw.appendRow(cw.buf, membersOf(p, n, rec), p.First+int64(n)); err != nil {
-			cw.buf = cw.buf[:mark]
-			return err
-		}
-	}
-	return cw.Flush()
-}
+func (cw *CSVWriter) WritePage(p *Page) error { return cw.out.writePage(p, cw.appendRow) }
 
 func (cw *CSVWriter) appendRow(b []byte, s recordMembers, index int64) ([]byte, error) {
 	clear(cw.vals)
@@ -89,13 +132,9 @@ func (cw *CSVWriter) appendRow(b []byte, s recordMembers, index int64) ([]byte, 
 		if !ok {
 			break
 		}
-		k := key.raw[1 : len(key.raw)-1]
-		col, known := cw.index[string(k)]
-		if !known || key.escaped {
-			name := key.str()
-			if col, known = cw.index[string(name)]; !known {
-				return b, &UnknownColumnError{Column: string(name), Record: index}
-			}
+		col, name, known := cw.out.column(key)
+		if !known {
+			return b, &UnknownColumnError{Column: string(name), Record: index}
 		}
 		cw.vals[col] = val
 	}
@@ -128,14 +167,7 @@ func (cw *CSVWriter) appendRow(b []byte, s recordMembers, index int64) ([]byte, 
 }
 
 // Flush writes what is buffered: the header row when no page was written yet.
-func (cw *CSVWriter) Flush() error {
-	if len(cw.buf) == 0 {
-		return nil
-	}
-	_, err := cw.w.Write(cw.buf)
-	cw.buf = cw.buf[:0]
-	return err
-}
+func (cw *CSVWriter) Flush() error { return cw.out.flush() }
 
 // appendCSVField appends a field as encoding/csv's Writer writes it (comma separator, LF line
 // ends): quoted when it holds a comma, a quote, CR or LF, begins with a space, or is `\.`; quotes
@@ -202,12 +234,10 @@ func csvNeedsQuotes(f []byte) bool {
 // the records as ReadRecords reads them; a member present with null is kept, a missing one left
 // out. Each page is written to the underlying writer with one Write.
 type JSONLinesWriter struct {
-	w     io.Writer
-	index map[string]int
+	out   pageOut
 	names [][]byte // each column's member name, encoded
 	vals  []jsonText
 	extra []extraMember
-	buf   []byte
 }
 
 type extraMember struct {
@@ -225,29 +255,19 @@ func NewJSONLinesWriter(w io.Writer, columns, names []string) (*JSONLinesWriter,
 	if len(names) != len(columns) {
 		return nil, invalid("JSON Lines writer: %d names for %d columns", len(names), len(columns))
 	}
-	jw := &JSONLinesWriter{w: w, index: make(map[string]int, len(columns)), vals: make([]jsonText, len(columns))}
-	for i, c := range columns {
-		if _, dup := jw.index[c]; dup {
-			return nil, invalid("JSON Lines writer: column %q is given twice", c)
-		}
-		jw.index[c] = i
-		jw.names = append(jw.names, appendJSONText(nil, names[i]))
+	out, err := newPageOut(w, columns, "JSON Lines writer")
+	if err != nil {
+		return nil, err
+	}
+	jw := &JSONLinesWriter{out: out, vals: make([]jsonText, len(columns))}
+	for _, n := range names {
+		jw.names = append(jw.names, appendJSONText(nil, n))
 	}
 	return jw, nil
 }
 
 // WritePage writes the page's records, one line each.
-func (jw *JSONLinesWriter) WritePage(p *Page) error {
-	mark := len(jw.buf)
-	for n, rec := range p.Records {
-		var err error
-		if jw.buf, err = jw.appendLine(jw.buf, membersOf(p, n, rec), p.First+int64(n)); err != nil {
-			jw.buf = jw.buf[:mark]
-			return err
-		}
-	}
-	return jw.Flush()
-}
+func (jw *JSONLinesWriter) WritePage(p *Page) error { return jw.out.writePage(p, jw.appendLine) }
 
 func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([]byte, error) {
 	clear(jw.vals)
@@ -260,14 +280,10 @@ func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([
 		if !ok {
 			break
 		}
-		k := key.raw[1 : len(key.raw)-1]
-		col, known := jw.index[string(k)]
-		if !known || key.escaped {
-			name := key.str()
-			if col, known = jw.index[string(name)]; !known {
-				jw.extra = append(jw.extra, extraMember{name: name, key: key, val: val})
-				continue
-			}
+		col, name, known := jw.out.column(key)
+		if !known {
+			jw.extra = append(jw.extra, extraMember{name: name, key: key, val: val})
+			continue
 		}
 		jw.vals[col] = val
 	}
@@ -314,14 +330,7 @@ func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([
 }
 
 // Flush writes what is buffered.
-func (jw *JSONLinesWriter) Flush() error {
-	if len(jw.buf) == 0 {
-		return nil
-	}
-	_, err := jw.w.Write(jw.buf)
-	jw.buf = jw.buf[:0]
-	return err
-}
+func (jw *JSONLinesWriter) Flush() error { return jw.out.flush() }
 
 // appendJSONValue appends a member's value as encoding/json writes the value ReadRecords decodes.
 func appendJSONValue(b []byte, v jsonText) ([]byte, error) {
