@@ -404,57 +404,10 @@ func TestDownloadCancelledPromptlyNoLeak(t *testing.T) {
 	hs.Close()
 }
 
-// pageThrottler stands in front of a data8test server as a rate-limited Data8 would for reads: at
-// most limit page requests in flight, the others refused with 429 and a Retry-After. Until its first
-// refusal it holds the pages after the first that it lets through, so that the download must reach
-// the limit and go past it.
-type pageThrottler struct {
-	next  http.Handler
-	limit int
-
-	mu       sync.Mutex
-	inflight int
-	peak     int
-	refused  int
-	gate     chan struct{}
-}
-
-func (th *pageThrottler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasSuffix(r.URL.Path, "/data") || r.Method != http.MethodGet {
-		th.next.ServeHTTP(w, r)
-		return
-	}
-	th.mu.Lock()
-	if th.inflight >= th.limit {
-		th.refused++
-		if th.refused == 1 {
-			close(th.gate)
-		}
-		th.mu.Unlock()
-		w.Header().Set("Retry-After", "1")
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(http.StatusTooManyRequests)
-		w.Write([]byte(`{"type":"about:blank","title":"Too Many Requests","status":429}`))
-		return
-	}
-	th.inflight++
-	th.peak = max(th.peak, th.inflight)
-	th.mu.Unlock()
-	defer func() {
-		th.mu.Lock()
-		th.inflight--
-		th.mu.Unlock()
-	}()
-	if r.URL.Query().Get("page") != "1" {
-		<-th.gate
-	}
-	th.next.ServeHTTP(w, r)
-}
-
 func TestDownloadAdaptsToAThrottlingServer(t *testing.T) {
 	const n = 5003
 	srv := newServer(t, data8test.WithRecordPageSize(100))
-	th := &pageThrottler{next: srv.Handler(), limit: 2, gate: make(chan struct{})}
+	th := &throttler{next: srv.Handler(), limit: 2, retryAfter: "1", reads: true, gate: make(chan struct{})}
 	hs := httptest.NewServer(th)
 	t.Cleanup(hs.Close)
 	rec := &recorder{}

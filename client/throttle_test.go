@@ -24,11 +24,12 @@ import (
 // Retry-After, without passing them on. Until its first refusal it holds the block uploads it lets
 // through, so that the client must reach the limit and go past it whatever the timing, and it
 // records the most in flight at once: what data8test.WithMaxInFlight, which answers by timing,
-// cannot promise a test.
+// cannot promise a test. With reads set it throttles page reads instead, and never holds page 1.
 type throttler struct {
 	next       http.Handler
 	limit      int
 	retryAfter string
+	reads      bool // throttle GET /Dataset/{name}/data rather than block uploads
 
 	mu       sync.Mutex
 	inflight int
@@ -38,7 +39,11 @@ type throttler struct {
 }
 
 func (th *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPatch {
+	throttled := r.Method == http.MethodPatch
+	if th.reads {
+		throttled = r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/data")
+	}
+	if !throttled {
 		th.next.ServeHTTP(w, r)
 		return
 	}
@@ -63,7 +68,9 @@ func (th *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		th.inflight--
 		th.mu.Unlock()
 	}()
-	<-th.gate
+	if !th.reads || r.URL.Query().Get("page") != "1" {
+		<-th.gate
+	}
 	th.next.ServeHTTP(w, r)
 }
 
