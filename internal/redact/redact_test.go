@@ -1,0 +1,131 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// secretsOfEveryClass are secrets at the minimum length and longer, holding each character class a
+// client secret or token can hold.
+var secretsOfEveryClass = []string{
+	"abcdefgh",         // exactly MinLen
+	"0123456789abcdef", // hex
+	"Ab+/=Ab+/=xy",     // base64 alphabet with padding characters
+	"a b:c+d=e&f%g",    // space, colon, plus, equals, ampersand, percent
+	`quo"te\back<>&x`,  // JSON escapes
+	"ünïcødé-sécret",   // non-ASCII
+	"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", // a JWT-shaped token
+}
+
+func TestEveryEncodingIsRedacted(t *testing.T) {
+	for _, secret := range secretsOfEveryClass {
+		var s Set
+		s.Add(secret)
+		jsonForm, _ := json.Marshal(secret)
+		encodings := map[string]string{
+			"literal":          secret,
+			"form":             url.QueryEscape(secret),
+			"path":             url.PathEscape(secret),
+			"form, lower hex":  lowerHexEscapes(url.QueryEscape(secret)),
+			"json":             string(jsonForm[1 : len(jsonForm)-1]),
+			"base64":           base64.StdEncoding.EncodeToString([]byte(secret)),
+			"base64url":        base64.URLEncoding.EncodeToString([]byte(secret)),
+			"basic auth":       base64.StdEncoding.EncodeToString([]byte("client-id:" + secret)),
+			"basic auth 1":     base64.StdEncoding.EncodeToString([]byte("c:" + secret)),
+			"basic auth 2":     base64.StdEncoding.EncodeToString([]byte("cl:" + secret + "!")),
+			"base64 in a blob": base64.RawURLEncoding.EncodeToString([]byte(`{"echo":"` + secret + `","n":1}`)),
+		}
+		for name, enc := range encodings {
+			text := "before " + enc + " after"
+			got := s.String(text)
+			if strings.Contains(got, enc) && enc != "" {
+				t.Errorf("secret %q, %s form %q: not redacted in %q", secret, name, enc, got)
+			}
+			if !strings.Contains(got, Placeholder) {
+				t.Errorf("secret %q, %s form: no %s in %q", secret, name, Placeholder, got)
+			}
+			if !strings.HasPrefix(got, "before ") || !strings.HasSuffix(got, " after") {
+				t.Errorf("secret %q, %s form: text around it changed: %q", secret, name, got)
+			}
+		}
+	}
+}
+
+func TestShortStringsAreNotSecrets(t *testing.T) {
+	var s Set
+	s.Add("500", "1234567", "")
+	const text = "status 500: 1234567 records"
+	if got := s.String(text); got != text {
+		t.Fatalf("strings shorter than %d were redacted: %q", MinLen, got)
+	}
+	if s.Has("1234567") {
+		t.Fatalf("Has reports a string shorter than MinLen")
+	}
+	s.Add("12345678")
+	if got, want := s.String("id 12345678."), "id "+Placeholder+"."; got != want {
+		t.Fatalf("a secret of exactly MinLen bytes: got %q, want %q", got, want)
+	}
+}
+
+func TestOrdinaryTextIsUntouched(t *testing.T) {
+	var s Set
+	s.Add("s3cr3t-value-xyz")
+	const text = "GET /Dataset?page=2 → 500 Internal Server Error; the 500 records are ok"
+	if got := s.String(text); got != text {
+		t.Fatalf("text without a secret changed: %q", got)
+	}
+}
+
+func TestLongerSecretReplacedWhole(t *testing.T) {
+	var s Set
+	s.Add("abcdefgh", "abcdefgh-and-more")
+	if got, want := s.String("x abcdefgh-and-more y abcdefgh z"), "x "+Placeholder+" y "+Placeholder+" z"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestWriter(t *testing.T) {
+	var s Set
+	var out bytes.Buffer
+	w := s.Writer(&out)
+	fmt.Fprintln(w, "token tok-123456789 before it is known")
+	s.Add("tok-123456789")
+	fmt.Fprintln(w, "token tok-123456789 after")
+	if got, want := out.String(), "token tok-123456789 before it is known\ntoken "+Placeholder+" after\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if u, ok := w.(interface{ Unwrap() io.Writer }); !ok || u.Unwrap() != &out {
+		t.Fatalf("Writer does not unwrap to the writer it writes to")
+	}
+}
+
+func TestNilSet(t *testing.T) {
+	var s *Set
+	if got := s.String("abcdefghij"); got != "abcdefghij" {
+		t.Fatalf("nil Set changed text: %q", got)
+	}
+}
+
+func FuzzRedacted(f *testing.F) {
+	for _, s := range secretsOfEveryClass {
+		f.Add(s, "prefix", "suffix")
+	}
+	f.Fuzz(func(t *testing.T, secret, before, after string) {
+		if len(secret) < MinLen {
+			return
+		}
+		var s Set
+		s.Add(secret)
+		for _, enc := range []string{secret, url.QueryEscape(secret), base64.StdEncoding.EncodeToString([]byte(before + secret + after))} {
+			if got := s.String(before + enc + after); strings.Contains(got, enc) {
+				t.Fatalf("secret %q: form %q survives in %q", secret, enc, got)
+			}
+		}
+	})
+}
