@@ -88,11 +88,8 @@ func jobLocation(ctx context.Context, name string) string {
 
 // badJobName says what is wrong with a job name, or "" if nothing.
 func badJobName(name string) string {
-	switch {
-	case strings.TrimSpace(name) == "":
-		return "A job needs a name."
-	case strings.ContainsAny(name, `/:*?"<>|\`):
-		return `A job name may not contain / : * ? " < > | or \.`
+	if p := names.JobNameProblem(name); p != "" {
+		return "A job name " + p + "."
 	}
 	return ""
 }
@@ -217,27 +214,13 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	return gen.JobCreateJob200JSONResponse{JobOKJSONResponse: gen.JobOKJSONResponse(j.view(time.Now()))}, nil
 }
 
-// snakeName turns s into a valid dataset name: lower case, runs of other characters as one underscore,
-// starting with a letter.
+// snakeName turns s into a valid dataset name: names.Snake, starting with a letter.
 func snakeName(s string) string {
-	var b strings.Builder
-	under := false
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if under && b.Len() > 0 {
-				b.WriteByte('_')
-			}
-			under = false
-			b.WriteRune(r)
-			continue
-		}
-		under = true
-	}
-	out := b.String()
+	out := names.Snake(s)
 	if out == "" || out[0] < 'a' || out[0] > 'z' {
 		out = "job_" + out
 	}
-	return strings.TrimSuffix(out, "_")
+	return out
 }
 
 // freeDatasetName returns name, or name_2, name_3 ... the first that no dataset has. Call with s.mu held.
