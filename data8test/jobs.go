@@ -31,6 +31,7 @@ type job struct {
 	outputs       map[string]string
 	params        map[string]string
 	inputFilename *string
+	codes         *JobStatuses // the codes reported for status (WithJobStatuses); nil: the Status constants
 }
 
 // view is the job's full details as of t: percentComplete grows with the time since submission while the
@@ -52,7 +53,7 @@ func (j *job) view(t time.Time) gen.Job {
 		Name:                j.name,
 		WorkflowName:        j.workflow,
 		SubmittedAt:         data8time.Time{Time: j.submitted},
-		Status:              j.status,
+		Status:              j.codes.code(j.status),
 		PercentComplete:     pct,
 		EstimatedFinishTime: &data8time.Time{Time: eft},
 		Statistics:          cloneMap(j.stats),
@@ -117,7 +118,7 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 	from, to := pageBounds(page, jobsPerPage, len(jobs))
 	out := make(gen.JobGetList200JSONResponse, 0, to-from)
 	for _, j := range jobs[from:to] {
-		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.status, Location: jobLocation(ctx, j.name)})
+		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.codes.code(j.status), Location: jobLocation(ctx, j.name)})
 	}
 	s.mu.RUnlock()
 	return out, nil
@@ -196,6 +197,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		submitted:     now(),
 		duration:      s.cfg.jobDuration,
 		status:        StatusQueued,
+		codes:         s.cfg.jobStatuses,
 		inputs:        cloneMap(inputs),
 		outputs:       map[string]string{},
 		params:        map[string]string{},
