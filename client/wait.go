@@ -34,11 +34,11 @@ type JobStatuses struct {
 	// Done are the codes of a job that finished. When given, they are the whole rule for "finished":
 	// a job whose code is in neither Done nor Failed is still waited for, whatever its completion
 	// time says. Empty: a job is finished when JobFinished says so (it has a completion time).
-	Done []int
+	Done []int `json:"done,omitempty"`
 	// Failed are the codes of a job that failed. A code is judged only once the job is finished
 	// (by Done when given, else by its completion time): a running job reporting the same code is
 	// not failed.
-	Failed []int
+	Failed []int `json:"failed,omitempty"`
 }
 
 // IsFinished reports whether j is finished: its code is in Done or Failed when Done is given, else
