@@ -66,7 +66,9 @@ type SpecError struct {
 }
 
 // Error names the field, its value and the problem.
-func (e *SpecError) Error() string { return fmt.Sprintf("batch: %s %v: %s", e.Field, e.Value, e.Problem) }
+func (e *SpecError) Error() string {
+	return fmt.Sprintf("batch: %s %v: %s", e.Field, e.Value, e.Problem)
+}
 
 func specErr(field string, value any, format string, args ...any) *SpecError {
 	return &SpecError{Field: field, Value: value, Problem: fmt.Sprintf(format, args...)}
