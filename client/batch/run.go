@@ -59,6 +59,9 @@ type Options struct {
 	// Progress, when set, is called with every Event, one call at a time. It must return quickly;
 	// a State it is handed is its own to keep.
 	Progress func(Event)
+	// Caller is kept in the State of a new run (State.Caller): settings of the caller's own that a
+	// resume needs again. Never a secret. Resume keeps the State's.
+	Caller map[string]string
 }
 
 // Result is what a run did. Run and Resume return it with their error too: its State is where the
@@ -123,7 +126,7 @@ func Run(ctx context.Context, c *client.Client, spec Spec, opts Options) (*Resul
 	if err != nil {
 		return &Result{State: State{Version: StateVersion, Spec: spec, Step: StepPlan}}, err
 	}
-	r := &runner{c: c, opts: opts, res: &Result{State: State{Version: StateVersion, Spec: s, Step: StepPlan}}}
+	r := &runner{c: c, opts: opts, res: &Result{State: State{Version: StateVersion, Spec: s, Step: StepPlan, Caller: opts.Caller}}}
 	return r.res, r.run(ctx)
 }
 
@@ -236,7 +239,7 @@ func (r *runner) plan(ctx context.Context) error {
 	}
 	for _, col := range sortedKeys(s.ColumnTypes) {
 		if !slices.Contains(p.Columns, col) {
-			return specErr("ColumnTypes", col, "not a column of %s (its columns: %s)", s.Input, strings.Join(p.Columns, ", "))
+			return specErr("ColumnTypes", col, "is not a column of %s (its columns: %s)", s.Input, strings.Join(p.Columns, ", "))
 		}
 	}
 	r.res.Plan = p
@@ -474,14 +477,38 @@ func (r *runner) judge(ctx context.Context, j *client.Job) error {
 	if len(st.Spec.Statuses.Failed) > 0 {
 		return nil
 	}
-	d, err := r.c.GetDataset(ctx, st.OutputDataset)
+	if err := checkOutput(ctx, r.c, j, slot); err != nil {
+		var oe *OutputError
+		if errors.As(err, &oe) {
+			st.Step = StepFailed
+		}
+		return err
+	}
+	return nil
+}
+
+// CheckOutputs judges a finished job by its output datasets, as Run does when the workflow's
+// failure codes are not known: each must exist and be complete. It returns an *OutputError for the
+// first, in slot order, that is not.
+func CheckOutputs(ctx context.Context, c *client.Client, j *client.Job) error {
+	for _, slot := range sortedKeys(j.OutputDatasets) {
+		if err := checkOutput(ctx, c, j, slot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkOutput(ctx context.Context, c *client.Client, j *client.Job, slot string) error {
+	name := j.OutputDatasets[slot]
+	d, err := c.GetDataset(ctx, name)
 	switch {
 	case errors.Is(err, client.ErrNotFound):
-		return fail("does not exist")
+		return &OutputError{Job: j, Slot: slot, Dataset: name, Problem: "does not exist"}
 	case err != nil:
 		return err
 	case !d.Completed:
-		return fail(fmt.Sprintf("is incomplete (%d records)", d.RecordCount))
+		return &OutputError{Job: j, Slot: slot, Dataset: name, Problem: fmt.Sprintf("is incomplete (%d records)", d.RecordCount)}
 	}
 	return nil
 }

@@ -82,7 +82,7 @@ func TestWindowNote(t *testing.T) {
 		{4, 8, "[server busy: 4 of 8 blocks at once]"},
 		{1, 64, "[server busy: 1 of 64 blocks at once]"},
 	} {
-		if got := windowNote(tc.window, tc.concurrency); got != tc.want {
+		if got := windowNote(tc.window, tc.concurrency, "blocks"); got != tc.want {
 			t.Errorf("windowNote(%d, %d) = %q, want %q", tc.window, tc.concurrency, got, tc.want)
 		}
 	}
