@@ -263,7 +263,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Args:          cobra.ArbitraryArgs,
 		RunE:          a.unknownCommand,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			a.cmd = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+			if cmd.HasParent() {
+				a.cmd = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+			}
 			a.g.secretOnCommandLine = cmd.Flags().Changed("client-secret")
 			return a.applyEnv(cmd)
 		},
@@ -299,7 +301,7 @@ func (a *app) rootCommand() *cobra.Command {
 // group is a command holding subcommands; run alone, or with an unknown subcommand, it is a usage
 // error that suggests the nearest subcommand.
 func group(a *app, name, short string, subs ...*cobra.Command) *cobra.Command {
-	g := &cobra.Command{Use: name + " SUBCOMMAND", Short: short, Args: cobra.ArbitraryArgs, RunE: a.unknownCommand}
+	g := &cobra.Command{Use: name, Short: short, Args: cobra.ArbitraryArgs, RunE: a.unknownCommand}
 	g.AddCommand(subs...)
 	return g
 }
@@ -316,6 +318,7 @@ func (a *app) unknownCommand(c *cobra.Command, args []string) error {
 		return usageErrorf("no %s given", what)
 	}
 	msg := fmt.Sprintf("unknown %s %q", what, args[0])
+	c.SuggestionsMinimumDistance = 2
 	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
 	}
