@@ -72,11 +72,6 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// jobFailedError is a job that finished and failed: exit code 3.
-type jobFailedError struct{ msg string }
-
-func (e *jobFailedError) Error() string { return e.msg }
-
 // reportedError is an error already printed in full, with its exit code.
 type reportedError struct {
 	err  error
@@ -171,10 +166,9 @@ func (a *app) exitCode(err error) int {
 
 // isJobFailed reports whether err says the job ran and failed.
 func isJobFailed(err error) bool {
-	var jf *jobFailedError
-	var cjf *client.JobFailedError
+	var jf *client.JobFailedError
 	var oe *batch.OutputError
-	return errors.As(err, &jf) || errors.As(err, &cjf) || errors.As(err, &oe)
+	return errors.As(err, &jf) || errors.As(err, &oe)
 }
 
 // interrupted reports whether err is the result of the invocation's context ending (a signal; not a
@@ -197,6 +191,14 @@ func describeError(err error) string {
 			msg += ": " + cellText(reason)
 		}
 		return termsafe.String(msg)
+	}
+	var tm *batch.TooManyColumnsError
+	if errors.As(err, &tm) {
+		flag := "--max-columns"
+		if tm.New {
+			flag = "--max-new-columns"
+		}
+		return termsafe.String(fmt.Sprintf("%s (%s %d; raise it to allow a wider file)", err, flag, tm.Limit))
 	}
 	var ae *client.APIError
 	if !errors.As(err, &ae) {
