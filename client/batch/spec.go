@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -121,13 +120,7 @@ func (s Spec) resolved(now time.Time) (Spec, error) {
 	if s.MaxColumns < 1 || s.MaxNewColumns < 0 {
 		return s, specErr("MaxColumns", s.MaxColumns, "must be 1 or more")
 	}
-	for _, col := range slices.Sorted(func(yield func(string) bool) {
-		for k := range s.ColumnTypes {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, col := range sortedKeys(s.ColumnTypes) {
 		if !names.Valid(col) {
 			return s, specErr("ColumnTypes", col, "not a valid column name (a lower-case letter, then a-z, 0-9 or _)")
 		}
