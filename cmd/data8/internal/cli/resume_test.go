@@ -157,6 +157,10 @@ func TestResumeRefusesAnotherServer(t *testing.T) {
 	out := filepath.Join(dir, "o.csv")
 	r := tg.interruptAt(t, tg.env, http.MethodGet, "/Job/", 1, "run", in, "--workflow", "Echo", "--out", out, "--poll", "10ms")
 	resume := resumeCommand(t, r)
+	// The same run started again would lose the stopped one's state.
+	if r := tg.run(t, "run", in, "--workflow", "Echo", "--out", out); r.code != ExitUsage || !strings.Contains(r.stderr, "a stopped run's state is in "+out+".data8-run.json: carry it on with data8 run --resume") {
+		t.Errorf("a new run over a stopped one's state: %v", r)
+	}
 	other := env{}
 	for k, v := range tg.env {
 		other[k] = v

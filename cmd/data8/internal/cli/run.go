@@ -96,6 +96,10 @@ func (a *app) runCommand() *cobra.Command {
 		if err := batch.CheckWritable(spec.Output); err != nil {
 			return err
 		}
+		statePath := spec.Output + ".data8-run.json"
+		if st, err := batch.LoadState(statePath); err == nil && st.Resumable() {
+			return usageErrorf("a stopped run's state is in %s: carry it on with data8 run --resume %s, or remove the file to start anew", statePath, shellQuote(statePath))
+		}
 		caller := map[string]string{}
 		for _, name := range callerSettings {
 			if f := cmd.Flags().Lookup(name); f.Value.String() != f.DefValue {
@@ -103,7 +107,7 @@ func (a *app) runCommand() *cobra.Command {
 			}
 		}
 		return a.withClient(func(c *client.Client) error {
-			return a.runJob(c, nil, spec, caller, spec.Output+".data8-run.json", rf.wait.timeout)
+			return a.runJob(c, nil, spec, caller, statePath, rf.wait.timeout)
 		})
 	}
 	return c
