@@ -105,7 +105,8 @@ func TestDownloadColumnLimits(t *testing.T) {
 		{"all columns past a given limit", 11, batch.DownloadOptions{MaxColumns: 5}, 5, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := wideServer(t, 1500, 1200, func(int) int { return tc.extra })
+			// One wide record, on the second page.
+			c := wideServer(t, 1201, 1200, func(int) int { return tc.extra })
 			dir := t.TempDir()
 			_, err := batch.Download(context.Background(), c, "wide", filepath.Join(dir, "wide.csv"), tc.opts)
 			var tm *batch.TooManyColumnsError

@@ -112,14 +112,14 @@ func tricky(n int) []byte {
 // input (the Echo workflow), the input dataset holds each record once, and nothing was created or
 // started twice.
 func TestResumeAfterKillAtEachStep(t *testing.T) {
-	const rows, blockSize = 2500, 100
+	const rows, blockSize = 1500, 150
 	input := tricky(rows)
 	for _, tc := range []struct {
 		step batch.Step
 		kill func(r *http.Request, n int) bool // n: requests of this kind so far, this one included
 		at   string                            // the request kind kill looks at
 	}{
-		{batch.StepUpload, func(r *http.Request, n int) bool { return n == 7 }, "PATCH /Dataset/{name}/data"},
+		{batch.StepUpload, func(r *http.Request, n int) bool { return n == 5 }, "PATCH /Dataset/{name}/data"},
 		{batch.StepComplete, func(r *http.Request, n int) bool { return n == 1 }, "PUT /Dataset/{name}"},
 		{batch.StepStart, func(r *http.Request, n int) bool { return n == 1 }, "POST /Job"},
 		{batch.StepWait, func(r *http.Request, n int) bool { return n == 1 }, "GET /Job/{name}"},
