@@ -81,3 +81,39 @@ func TestFailedCodeIsNotAssumed(t *testing.T) {
 		t.Fatalf("the stand-in's failed code 3 given for a server whose 3 means completed: %v; the guess turns success into failure", err)
 	}
 }
+
+// TestBadSpecSendsNothing: settings that cannot work, an output that cannot be written, and bad
+// input are refused before anything is sent.
+func TestBadSpecSendsNothing(t *testing.T) {
+	f := newFront(t)
+	c := f.client(t)
+	in, out := writeInput(t)
+	asDir := filepath.Join(t.TempDir(), "x.csv")
+	os.Mkdir(asDir, 0o755)
+	bad := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(bad, []byte("a,b\n1\n"), 0o644)
+	for _, tc := range []struct {
+		spec batch.Spec
+		want string
+	}{
+		{batch.Spec{Input: in, Output: filepath.Join(t.TempDir(), "missing", "o.csv"), Workflow: "Echo"}, "no such file or directory"},
+		{batch.Spec{Input: in, Output: asDir, Workflow: "Echo"}, "is a directory"},
+		{batch.Spec{Input: in, Output: out, Workflow: "Echo", BlockSize: 1001}, "BlockSize 1001: a block holds 1 to 1000 records"},
+		{batch.Spec{Input: in, Output: out, Workflow: "Echo", Concurrency: 65}, "Concurrency 65: must be 1 to 64"},
+		{batch.Spec{Input: in, Output: out, Workflow: "Echo", ColumnTypes: map[string]int{"zzz": 1}}, `ColumnTypes zzz: is not a column of`},
+		{batch.Spec{Input: in, Output: in, Workflow: "Echo"}, "it is the input file"},
+		{batch.Spec{Input: in, Output: out, Workflow: "Echo", Name: "Bad-Name"}, "Name Bad-Name"},
+		{batch.Spec{Input: bad, Output: out, Workflow: "Echo"}, "CSV line 2: 1 cell, but the header has 2 columns"},
+		{batch.Spec{Input: "-", Output: out, Workflow: "Echo"}, "standard input"},
+	} {
+		res, err := batch.Run(context.Background(), c, tc.spec, batch.Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || res.State.OnServer() {
+			t.Errorf("%+v: error %v, want %q and nothing on the server", tc.spec, err, tc.want)
+		}
+	}
+	for _, k := range []string{"POST /Dataset", "PATCH /Dataset/{name}/data", "POST /Job"} {
+		if n := f.count(k); n != 0 {
+			t.Errorf("%s sent %d times", k, n)
+		}
+	}
+}

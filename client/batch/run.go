@@ -112,7 +112,7 @@ func (e *InputChangedError) Error() string {
 	return fmt.Sprintf("%s has changed since the run began (%s): resuming would mix records; start a new run", e.Path, e.Different)
 }
 
-// Run runs a whole job: it plans the input (checks the whole file and maps its headers to column
+// Run runs a whole job: it checks that Spec.Output can be written, plans the input (checks the whole file and maps its headers to column
 // names, before anything exists on the server), creates the input dataset and uploads the records
 // (a block at most client.MaxBlockSize records), completes it with the true count, starts the job,
 // waits for it and judges it (see Spec.Statuses), and writes every record of its output dataset to
@@ -123,6 +123,9 @@ func (e *InputChangedError) Error() string {
 // from it. Options.Progress reports each step, and each checkpoint to keep as it is made.
 func Run(ctx context.Context, c *client.Client, spec Spec, opts Options) (*Result, error) {
 	s, err := spec.resolved(time.Now())
+	if err == nil {
+		err = CheckWritable(s.Output) // before anything is read or sent
+	}
 	if err != nil {
 		return &Result{State: State{Version: StateVersion, Spec: spec, Step: StepPlan}}, err
 	}
@@ -142,6 +145,9 @@ func Resume(ctx context.Context, c *client.Client, st State, opts Options) (*Res
 		return &Result{State: st}, fmt.Errorf("batch: the run is %s: nothing to resume", st.Step)
 	}
 	s, err := st.Spec.resolved(time.Now())
+	if err == nil {
+		err = CheckWritable(s.Output)
+	}
 	if err != nil {
 		return &Result{State: st}, err
 	}
