@@ -164,9 +164,14 @@ type uploadFlags struct {
 }
 
 func (u *uploadFlags) register(c *cobra.Command) {
+	u.registerBlocks(c)
+	c.Flags().StringVar(&u.format, "format", "", "input `FORMAT`: csv or jsonl (default: from the file's extension)")
+}
+
+// registerBlocks registers --block-size and --concurrency alone.
+func (u *uploadFlags) registerBlocks(c *cobra.Command) {
 	c.Flags().IntVar(&u.blockSize, "block-size", client.MaxBlockSize, "`N` records per block, 1 to 1000 (resume with the same size)")
 	c.Flags().IntVar(&u.concurrency, "concurrency", client.DefaultConcurrency, "`N` blocks uploaded at once, 1 to 64")
-	c.Flags().StringVar(&u.format, "format", "", "input `FORMAT`: csv or jsonl (default: from the file's extension)")
 }
 
 func (u *uploadFlags) check() error {

@@ -39,8 +39,7 @@ func (a *app) demoCommand() *cobra.Command {
 	show := fs.Int("show", 5, "`N` rows to show before and after")
 	workflow := fs.String("workflow", "CleanContacts", "the built-in `WORKFLOW` to run (CleanContacts or Echo)")
 	var uf uploadFlags
-	fs.IntVar(&uf.blockSize, "block-size", client.MaxBlockSize, "`N` records per block, 1 to 1000")
-	fs.IntVar(&uf.concurrency, "concurrency", client.DefaultConcurrency, "`N` blocks uploaded at once, 1 to 64")
+	uf.registerBlocks(c)
 	c.RunE = func(_ *cobra.Command, _ []string) error {
 		if err := uf.check(); err != nil {
 			return err
