@@ -105,7 +105,8 @@ func WithCredentials(clientID, clientSecret string) Option {
 func WithBearerToken(token string) Option { return func(o *options) { o.bearer = token } }
 
 // WithHTTPClient makes the client send every request, token requests included, through hc's
-// transport. The client uses copies of hc: with a timeout of two minutes when hc.Timeout is zero,
+// transport. The client uses copies of hc: when hc.Timeout is zero, with the timeouts New documents
+// (two minutes a request, 30 s a token fetch),
 // following no redirect whatever hc.CheckRedirect says, and sending API requests only to the base
 // URL's origin and token requests only to the token URL's (see ErrRedirect). Give hc's transport at
 // least as many idle connections per host as the uploads' Concurrency.

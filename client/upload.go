@@ -21,6 +21,8 @@ const (
 	MaxBlockSize = 1000
 	// DefaultConcurrency is the number of blocks an upload sends at once unless told otherwise.
 	DefaultConcurrency = 8
+	// MaxConcurrency is the most blocks an upload, or pages a download, sends at once.
+	MaxConcurrency = maxConcurrency
 )
 
 // UploadOptions tunes Upload. The zero value uploads blocks of 1,000 records, 8 at a time, numbered

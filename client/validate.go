@@ -1,10 +1,6 @@
 package client
 
 import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
 	"github.com/data8-toolkit/data8/internal/names"
 )
 
@@ -30,19 +26,11 @@ func ValidateColumnName(name string) error {
 // characters invalid in file names (/ : * ? " < > | and backslash). Spaces are fine. The error
 // matches ErrValidation.
 func ValidateJobName(name string) error {
-	if strings.TrimSpace(name) == "" {
-		return invalid("job name must not be empty")
-	}
-	if !utf8.ValidString(name) {
-		return invalid("job name %q is not valid UTF-8", name)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return invalid("job name %q must not contain control characters", name)
+	if p := names.JobNameProblem(name); p != "" {
+		if p == "must not be empty" {
+			return invalid("job name must not be empty")
 		}
-		if strings.ContainsRune(`/:*?"<>|\`, r) {
-			return invalid("job name %q must not contain %q (no / : * ? \" < > | or backslash)", name, r)
-		}
+		return invalid("job name %q %s", name, p)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -21,6 +22,37 @@ type WaitOptions struct {
 	Interval time.Duration
 	// MaxInterval is the longest delay between polls. 0 means 30s.
 	MaxInterval time.Duration
+}
+
+// JobStatuses are a workflow's status codes, as Data8 gives them to its customer: the API documents
+// none (D-14). Its methods are WaitOptions' tests:
+//
+//	opts := client.WaitOptions{Finished: codes.IsFinished, Failed: codes.IsFailed}
+//
+// The zero value knows no code: a job is finished when JobFinished says so, and never failed.
+type JobStatuses struct {
+	// Done are the codes of a job that finished. When given, they are the whole rule for "finished":
+	// a job whose code is in neither Done nor Failed is still waited for, whatever its completion
+	// time says. Empty: a job is finished when JobFinished says so (it has a completion time).
+	Done []int `json:"done,omitempty"`
+	// Failed are the codes of a job that failed. A code is judged only once the job is finished
+	// (by Done when given, else by its completion time): a running job reporting the same code is
+	// not failed.
+	Failed []int `json:"failed,omitempty"`
+}
+
+// IsFinished reports whether j is finished: its code is in Done or Failed when Done is given, else
+// JobFinished(j).
+func (s JobStatuses) IsFinished(j *Job) bool {
+	if len(s.Done) > 0 {
+		return slices.Contains(s.Done, j.Status) || slices.Contains(s.Failed, j.Status)
+	}
+	return JobFinished(j)
+}
+
+// IsFailed reports whether j is finished (see IsFinished) with a code in Failed.
+func (s JobStatuses) IsFailed(j *Job) bool {
+	return slices.Contains(s.Failed, j.Status) && s.IsFinished(j)
 }
 
 // WaitJob polls a job until opts.Failed or opts.Finished says so, or ctx ends. Each poll is a

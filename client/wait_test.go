@@ -156,3 +156,99 @@ func TestWaitJobWithoutProgressBacksOff(t *testing.T) {
 		inJitter(t, i, d[i], w*time.Second)
 	}
 }
+
+// TestWaitJobRestartsBackoffWhenTheEstimatePasses: a job that said nothing of its progress (the
+// delays grew to 4s), then gave an estimate, which passed: polls restart at Interval, since the job
+// should end at any moment, rather than carry on from the grown delay.
+func TestWaitJobRestartsBackoffWhenTheEstimatePasses(t *testing.T) {
+	js := &jobScript{now: submitted}
+	js.step = func(poll int, now time.Time) map[string]any {
+		switch {
+		case poll <= 3:
+			return jobAt(0, nil, nil)
+		case poll == 4:
+			eta := now.Add(4 * time.Second)
+			return jobAt(50, &eta, nil)
+		case poll <= 6:
+			eta := now.Add(-time.Second)
+			return jobAt(90, &eta, nil)
+		}
+		return jobAt(100, nil, &now)
+	}
+	_, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 30 * time.Second})
+	// No progress: 1s, 2s, 4s; an estimate 4s ahead: half of it; the estimate passed: 1s, 2s
+	// (not 8s, 16s).
+	want := []time.Duration{1, 2, 4, 2, 1, 2}
+	if len(d) != len(want) {
+		t.Fatalf("delays %v, want %d", d, len(want))
+	}
+	for i, w := range want {
+		inJitter(t, i, d[i], w*time.Second)
+	}
+}
+
+// TestJobStatuses: the status codes a customer gives are judged only once the job is finished: a
+// failed code on a running job is not a failure, and with Done codes given, a completion time alone
+// does not finish a job.
+func TestJobStatuses(t *testing.T) {
+	now := submitted.Add(time.Minute)
+	job := func(status int, completed bool) *client.Job {
+		m := jobAt(50, nil, nil)
+		if completed {
+			m = jobAt(100, nil, &now)
+		}
+		m["status"] = status
+		b, _ := json.Marshal(m)
+		var j client.Job
+		if err := json.Unmarshal(b, &j); err != nil {
+			t.Fatal(err)
+		}
+		return &j
+	}
+	for _, tc := range []struct {
+		name             string
+		codes            client.JobStatuses
+		status           int
+		completed        bool
+		finished, failed bool
+	}{
+		{"no codes, running", client.JobStatuses{}, 3, false, false, false},
+		{"no codes, completed", client.JobStatuses{}, 3, true, true, false},
+		{"failed code on a running job", client.JobStatuses{Failed: []int{3}}, 3, false, false, false},
+		{"failed code on a finished job", client.JobStatuses{Failed: []int{3}}, 3, true, true, true},
+		{"other code on a finished job", client.JobStatuses{Failed: []int{3}}, 2, true, true, false},
+		{"done code without a completion time", client.JobStatuses{Done: []int{7}}, 7, false, true, false},
+		{"completion time, code not done", client.JobStatuses{Done: []int{7}}, 2, true, false, false},
+		{"done and failed codes: failed", client.JobStatuses{Done: []int{7}, Failed: []int{9}}, 9, false, true, true},
+		{"done and failed codes: done", client.JobStatuses{Done: []int{7}, Failed: []int{9}}, 7, true, true, false},
+	} {
+		j := job(tc.status, tc.completed)
+		if got := tc.codes.IsFinished(j); got != tc.finished {
+			t.Errorf("%s: Finished = %v, want %v", tc.name, got, tc.finished)
+		}
+		if got := tc.codes.IsFailed(j); got != tc.failed {
+			t.Errorf("%s: Failed = %v, want %v", tc.name, got, tc.failed)
+		}
+	}
+}
+
+// TestWaitJobJudgesFailureOnlyWhenFinished: a workflow reporting its failed code while it still
+// runs is waited for to the end; WaitJob then returns the *JobFailedError only for a finished job.
+func TestWaitJobJudgesFailureOnlyWhenFinished(t *testing.T) {
+	js := &jobScript{now: submitted}
+	js.step = func(poll int, now time.Time) map[string]any {
+		if poll < 4 {
+			m := jobAt(10*float64(poll), nil, nil)
+			m["status"] = 3 // this workflow's "running"
+			return m
+		}
+		m := jobAt(100, nil, &now)
+		m["status"] = 2
+		return m
+	}
+	codes := client.JobStatuses{Failed: []int{3}}
+	j, d := js.wait(t, client.WaitOptions{Interval: time.Second, Finished: codes.IsFinished, Failed: codes.IsFailed})
+	if j.Status != 2 || len(d) != 3 {
+		t.Fatalf("job status %d after %d polls; want 2 after 4", j.Status, len(d)+1)
+	}
+}

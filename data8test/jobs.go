@@ -31,6 +31,7 @@ type job struct {
 	outputs       map[string]string
 	params        map[string]string
 	inputFilename *string
+	codes         *JobStatuses // the codes reported for status (WithJobStatuses); nil: the Status constants
 }
 
 // view is the job's full details as of t: percentComplete grows with the time since submission while the
@@ -52,7 +53,7 @@ func (j *job) view(t time.Time) gen.Job {
 		Name:                j.name,
 		WorkflowName:        j.workflow,
 		SubmittedAt:         data8time.Time{Time: j.submitted},
-		Status:              j.status,
+		Status:              j.codes.code(j.status),
 		PercentComplete:     pct,
 		EstimatedFinishTime: &data8time.Time{Time: eft},
 		Statistics:          cloneMap(j.stats),
@@ -88,11 +89,8 @@ func jobLocation(ctx context.Context, name string) string {
 
 // badJobName says what is wrong with a job name, or "" if nothing.
 func badJobName(name string) string {
-	switch {
-	case strings.TrimSpace(name) == "":
-		return "A job needs a name."
-	case strings.ContainsAny(name, `/:*?"<>|\`):
-		return `A job name may not contain / : * ? " < > | or \.`
+	if p := names.JobNameProblem(name); p != "" {
+		return "A job name " + p + "."
 	}
 	return ""
 }
@@ -120,7 +118,7 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 	from, to := pageBounds(page, jobsPerPage, len(jobs))
 	out := make(gen.JobGetList200JSONResponse, 0, to-from)
 	for _, j := range jobs[from:to] {
-		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.status, Location: jobLocation(ctx, j.name)})
+		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.codes.code(j.status), Location: jobLocation(ctx, j.name)})
 	}
 	s.mu.RUnlock()
 	return out, nil
@@ -199,6 +197,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		submitted:     now(),
 		duration:      s.cfg.jobDuration,
 		status:        StatusQueued,
+		codes:         s.cfg.jobStatuses,
 		inputs:        cloneMap(inputs),
 		outputs:       map[string]string{},
 		params:        map[string]string{},
@@ -217,27 +216,13 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	return gen.JobCreateJob200JSONResponse{JobOKJSONResponse: gen.JobOKJSONResponse(j.view(time.Now()))}, nil
 }
 
-// snakeName turns s into a valid dataset name: lower case, runs of other characters as one underscore,
-// starting with a letter.
+// snakeName turns s into a valid dataset name: names.Snake, starting with a letter.
 func snakeName(s string) string {
-	var b strings.Builder
-	under := false
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if under && b.Len() > 0 {
-				b.WriteByte('_')
-			}
-			under = false
-			b.WriteRune(r)
-			continue
-		}
-		under = true
-	}
-	out := b.String()
+	out := names.Snake(s)
 	if out == "" || out[0] < 'a' || out[0] > 'z' {
 		out = "job_" + out
 	}
-	return strings.TrimSuffix(out, "_")
+	return out
 }
 
 // freeDatasetName returns name, or name_2, name_3 ... the first that no dataset has. Call with s.mu held.

@@ -46,6 +46,7 @@ type config struct {
 
 	profiles       map[Profile]bool
 	recordPageSize int
+	jobStatuses    *JobStatuses // WithJobStatuses
 
 	// For this package's tests.
 	strictUpload bool                                            // serve uploads through the strict handler, not the fast path

@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
+	"github.com/data8-toolkit/data8/internal/names"
 	"github.com/data8-toolkit/data8/internal/oneline"
 )
 
@@ -413,7 +414,7 @@ func isDotNetTime(v any) bool {
 // as invalid in job names.
 func documentedJobName(v any) bool {
 	s, ok := v.(string)
-	return ok && s != "" && !strings.ContainsAny(s, `/:*?"<>|`)
+	return ok && names.DocumentedJobName(s)
 }
 
 // valueKind names the JSON type of v.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -225,4 +226,70 @@ func startServe(t *testing.T) env {
 	}
 	go io.Copy(io.Discard, out)
 	return e
+}
+
+// TestKilledRunResumes kills data8 run with SIGKILL (no chance to save anything more) during the
+// upload and while it waits for the job, then resumes it with data8 run --resume and the state file
+// it kept beside the result: the result is byte for byte the input (the Echo workflow), and the
+// input dataset holds each record once.
+func TestKilledRunResumes(t *testing.T) {
+	for _, at := range []struct {
+		name, method, prefix string
+		n                    int32
+	}{
+		{"upload", http.MethodPatch, "/Dataset/", 12},
+		{"wait", http.MethodGet, "/Job/", 2},
+	} {
+		t.Run(at.name, func(t *testing.T) {
+			tg := newTarget(t, data8test.WithLatency(2*time.Millisecond), data8test.WithJobDuration(500*time.Millisecond))
+			dir := t.TempDir()
+			input := csvRows(append([][]string{{"First Name", "City/Town", "2nd Notes"}}, tricky(3000)...))
+			in := writeFile(t, dir, "in.csv", input)
+			out := filepath.Join(dir, "out.csv")
+			cmd, stdout, stderr := binCommand(t, tg.env, "run", in, "--workflow", "Echo", "--out", out, "--block-size", "100", "--concurrency", "2", "--poll", "20ms")
+			var proc atomic.Pointer[os.Process]
+			var seen atomic.Int32
+			tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == at.method && strings.HasPrefix(r.URL.Path, at.prefix) && seen.Add(1) == at.n {
+					for proc.Load() == nil {
+						runtime.Gosched()
+					}
+					proc.Load().Kill()
+				}
+				return false
+			})
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			proc.Store(cmd.Process)
+			err := cmd.Wait()
+			tg.hook.set(nil)
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != -1 {
+				t.Fatalf("data8 run was not killed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+			}
+			state := out + ".data8-run.json"
+			if _, err := os.Stat(state); err != nil {
+				t.Fatalf("no state file beside the result after the kill: %v\nstderr:\n%s", err, stderr)
+			}
+			cmd, stdout, stderr = binCommand(t, tg.env, "run", "--resume", state)
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("resume: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+			}
+			got, err := os.ReadFile(out)
+			if err != nil || string(got) != input {
+				t.Fatalf("the resumed run's result differs from the input (%v)", err)
+			}
+			name := regexp.MustCompile(`resuming run (run_\S+)`).FindStringSubmatch(stdout.String())
+			if name == nil {
+				t.Fatalf("stdout:\n%s", stdout)
+			}
+			if recs, _ := tg.srv.Records(name[1]); len(recs) != 3000 {
+				t.Errorf("input dataset holds %d records, want 3000", len(recs))
+			}
+			if names := dirNames(t, dir); !reflect.DeepEqual(names, []string{"in.csv", "out.csv"}) {
+				t.Errorf("directory holds %v after the resumed run", names)
+			}
+		})
+	}
 }

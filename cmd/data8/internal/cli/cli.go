@@ -1,20 +1,25 @@
-// Package cli is the data8 command: every subcommand, its flags, its output and its exit codes. Main is the
-// whole program with its world passed in, so tests drive it in process exactly as a user would.
+// Package cli is the data8 command: flags, printing and exit codes over the client and its batch
+// package, on github.com/spf13/cobra. Main is the whole program with its world passed in, so tests
+// drive it in process exactly as a user would.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/client/batch"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/redact"
 	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
@@ -27,20 +32,36 @@ const (
 	// ExitUsage: bad command line or configuration (unknown command or flag, bad flag value, missing
 	// credentials). Nothing was sent.
 	ExitUsage = 2
-	// ExitJobFailed: the job ran and the service reported that it failed.
+	// ExitJobFailed: the job ran and failed.
 	ExitJobFailed = 3
 	// ExitInterrupted: interrupted by Ctrl-C (SIGINT) or SIGTERM; what was done so far and how to resume is
 	// printed.
 	ExitInterrupted = 130
 )
 
-// exitCodesHelp documents the exit codes in every help text that needs them.
+// exitCodesHelp documents the exit codes in every help text.
 const exitCodesHelp = `Exit codes:
   0    success
-  1    failure (bad input file, API or network error)
+  1    failure (bad input file, API or network error, --timeout passed)
   2    usage: unknown command or flag, bad flag value, missing configuration
   3    the job ran and failed (run, job wait)
-  130  interrupted by Ctrl-C or SIGTERM (the block to resume from is printed)`
+  130  interrupted by Ctrl-C or SIGTERM (what was left and how to resume is printed)`
+
+const configHelp = `Configuration (flags win over the environment):
+  DATA8_BASE_URL       --base-url        API base URL (default https://api.data-8.co.uk)
+  DATA8_TOKEN_URL      --token-url       OAuth2 token endpoint (default https://auth.data-8.co.uk/connect/token;
+                                         required when the base URL is not the default)
+  DATA8_CLIENT_ID      --client-id       OAuth2 client id
+  DATA8_CLIENT_SECRET  --client-secret   OAuth2 client secret: prefer the environment, a flag is visible to
+                                         other users of the machine in the process list
+  The secret and access tokens are never printed, not even with --verbose. The secret is sent only to the
+  token URL and access tokens only to the base URL's host and port; redirects are never followed.
+
+Timeouts: connecting 10s, TLS handshake 10s, an answer's headers 90s, a whole request 2m (a token
+  request 30s), with or without --verbose. A request that fails is tried up to 5 times in all; a server
+  that throttles (429, or 503 with Retry-After) is waited out for up to 10m per request. While a request
+  has had nothing from the server for 30s, "still waiting for the server (N s)" is printed on standard
+  error, and again every 30s. job wait and run take --timeout, a bound on the whole command.`
 
 // usageError is a bad command line or configuration: exit code 2.
 type usageError struct{ msg string }
@@ -50,14 +71,6 @@ func (e *usageError) Error() string { return e.msg }
 func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
-
-// jobFailedError is a job that finished and failed: exit code 3.
-type jobFailedError struct{ msg string }
-
-func (e *jobFailedError) Error() string { return e.msg }
-
-// errHelp is returned after help was printed on request: exit code 0.
-var errHelp = errors.New("help printed")
 
 // reportedError is an error already printed in full, with its exit code.
 type reportedError struct {
@@ -70,15 +83,15 @@ func (e *reportedError) Unwrap() error { return e.err }
 
 // app is one invocation of data8.
 type app struct {
-	ctx    context.Context
-	stdin  io.Reader
-	stdout io.Writer // redacting
-	stderr io.Writer // redacting
-	getenv func(string) string
-	red    *redactor
-	g      globalFlags
-	cmd    string
-	hooks  hooks
+	ctx     context.Context
+	stdin   io.Reader
+	stdout  io.Writer // redacting
+	stderr  io.Writer // redacting
+	getenv  func(string) string
+	secrets *redact.Set
+	g       globalFlags
+	cmd     string // the command run, for messages: "run", "dataset upload"
+	hooks   hooks
 }
 
 // hooks let tests reach into an invocation; the zero value is the real program.
@@ -87,6 +100,8 @@ type hooks struct {
 	demoServer []data8test.Option
 	// stallEvery replaces stallNoticeEvery (tests pass a few milliseconds).
 	stallEvery time.Duration
+	// terminal makes progress displays draw bars as on a terminal.
+	terminal bool
 }
 
 // Main runs data8 with args (without the program name) and returns the exit code. ctx is cancelled on
@@ -96,40 +111,37 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 func mainWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, h hooks) int {
-	red := newRedactor()
-	a := &app{
-		ctx:    ctx,
-		stdin:  stdin,
-		stdout: &redactWriter{w: stdout, r: red},
-		stderr: &redactWriter{w: stderr, r: red},
-		getenv: getenv,
-		red:    red,
-		hooks:  h,
+	secrets := &redact.Set{}
+	a := &app{ctx: ctx, stdin: stdin, stdout: secrets.Writer(stdout), stderr: secrets.Writer(stderr), getenv: getenv, secrets: secrets, hooks: h}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if cmd != nil && cmd != root {
+		a.cmd = strings.TrimPrefix(cmd.CommandPath(), root.Name()+" ")
 	}
-	err := a.dispatch(args)
 	return a.report(err)
 }
 
 // report prints err (if any) and returns the exit code.
 func (a *app) report(err error) int {
-	if err == nil || errors.Is(err, errHelp) {
+	if err == nil {
 		return ExitOK
 	}
 	var rep *reportedError
 	if errors.As(err, &rep) {
 		return rep.code
 	}
-	prefix := "data8"
-	if a.cmd != "" {
-		prefix += " " + a.cmd
-	}
+	prefix := strings.TrimSpace("data8 " + a.cmd)
 	code := a.exitCode(err)
 	switch code {
 	case ExitUsage:
 		var ue *usageError
 		errors.As(err, &ue)
 		fmt.Fprintf(a.stderr, "%s: %s\n", prefix, termsafe.String(ue.msg))
-		fmt.Fprintf(a.stderr, "Run '%s -h' for usage.\n", prefix)
+		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", prefix)
 	case ExitInterrupted:
 		fmt.Fprintf(a.stderr, "%s: interrupted\n", prefix)
 	default:
@@ -141,20 +153,26 @@ func (a *app) report(err error) int {
 // exitCode is the exit code for err.
 func (a *app) exitCode(err error) int {
 	var ue *usageError
-	var jf *jobFailedError
-	var cjf *client.JobFailedError
 	switch {
 	case errors.As(err, &ue):
 		return ExitUsage
 	case a.interrupted(err):
 		return ExitInterrupted
-	case errors.As(err, &jf), errors.As(err, &cjf):
+	case isJobFailed(err):
 		return ExitJobFailed
 	}
 	return ExitFailure
 }
 
-// interrupted reports whether err is the result of the invocation's context ending.
+// isJobFailed reports whether err says the job ran and failed.
+func isJobFailed(err error) bool {
+	var jf *client.JobFailedError
+	var oe *batch.OutputError
+	return errors.As(err, &jf) || errors.As(err, &oe)
+}
+
+// interrupted reports whether err is the result of the invocation's context ending (a signal; not a
+// --timeout, which is a failure).
 func (a *app) interrupted(err error) bool {
 	return a.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, a.ctx.Err()))
 }
@@ -162,6 +180,26 @@ func (a *app) interrupted(err error) bool {
 // describeError renders an error for people: an API error as its problem's title and detail followed by
 // every field error, one a line. Error texts quote the server, so every part is made safe for a terminal.
 func describeError(err error) string {
+	var oe *batch.OutputError
+	if errors.As(err, &oe) {
+		return termsafe.String(outputErrorText(oe))
+	}
+	var jf *client.JobFailedError
+	if errors.As(err, &jf) {
+		msg := fmt.Sprintf("job %s (workflow %s) failed with status %d", jf.Job.Name, jf.Job.WorkflowName, jf.Job.Status)
+		if reason, ok := jf.Job.Statistics["error"]; ok {
+			msg += ": " + cellText(reason)
+		}
+		return termsafe.String(msg)
+	}
+	var tm *batch.TooManyColumnsError
+	if errors.As(err, &tm) {
+		flag := "--max-columns"
+		if tm.New {
+			flag = "--max-new-columns"
+		}
+		return termsafe.String(fmt.Sprintf("%s (%s %d; raise it to allow a wider file)", err, flag, tm.Limit))
+	}
 	var ae *client.APIError
 	if !errors.As(err, &ae) {
 		return termsafe.String(err.Error())
@@ -192,54 +230,20 @@ func describeError(err error) string {
 	return b.String()
 }
 
-// command is a subcommand or a group of them.
-type command struct {
-	name    string
-	summary string
-	run     func(a *app, args []string) error
-	sub     []*command
-}
-
-func (a *app) commands() []*command {
-	return []*command{
-		{name: "run", summary: "upload a file, run a workflow on it and download the result", run: (*app).cmdRun},
-		{name: "demo", summary: "clean a bundled sample of UK contacts on a built-in server (needs only Go)", run: (*app).cmdDemo},
-		{name: "serve", summary: "run the built-in stand-in server until interrupted", run: (*app).cmdServe},
-		{name: "dataset", summary: "create, inspect, upload, complete and download datasets", sub: []*command{
-			{name: "create", summary: "create an input dataset", run: (*app).cmdDatasetCreate},
-			{name: "get", summary: "show a dataset", run: (*app).cmdDatasetGet},
-			{name: "list", summary: "list datasets", run: (*app).cmdDatasetList},
-			{name: "upload", summary: "upload a CSV or JSON Lines file to an input dataset", run: (*app).cmdDatasetUpload},
-			{name: "complete", summary: "mark an input dataset complete", run: (*app).cmdDatasetComplete},
-			{name: "download", summary: "write a dataset's records to a CSV or JSON Lines file", run: (*app).cmdDatasetDownload},
-		}},
-		{name: "job", summary: "start, inspect, list and wait for jobs", sub: []*command{
-			{name: "start", summary: "start a job", run: (*app).cmdJobStart},
-			{name: "get", summary: "show a job", run: (*app).cmdJobGet},
-			{name: "list", summary: "list jobs, most recent first", run: (*app).cmdJobList},
-			{name: "wait", summary: "wait for a job to finish", run: (*app).cmdJobWait},
-		}},
-		{name: "apikey", summary: "manage API keys of Data8's validation services", sub: []*command{
-			{name: "list", summary: "list API keys", run: (*app).cmdAPIKeyList},
-			{name: "create", summary: "create an API key", run: (*app).cmdAPIKeyCreate},
-			{name: "get", summary: "show an API key", run: (*app).cmdAPIKeyGet},
-			{name: "update", summary: "update an API key", run: (*app).cmdAPIKeyUpdate},
-			{name: "delete", summary: "delete an API key", run: (*app).cmdAPIKeyDelete},
-			{name: "allow-domain", summary: "allow a domain to use an API key", run: (*app).cmdAPIKeyAllowDomain},
-			{name: "allow-ip", summary: "allow a subnet to use an API key", run: (*app).cmdAPIKeyAllowIP},
-		}},
-		{name: "client-credential", summary: "manage the OAuth clients of this API", sub: []*command{
-			{name: "list", summary: "list client credentials", run: (*app).cmdClientCredentialList},
-			{name: "create", summary: "create a client credential", run: (*app).cmdClientCredentialCreate},
-			{name: "get", summary: "show a client credential", run: (*app).cmdClientCredentialGet},
-		}},
+// outputErrorText says that a job was judged failed by its output, and how to tell data8 the
+// workflow's codes instead.
+func outputErrorText(oe *batch.OutputError) string {
+	out := fmt.Sprintf("output dataset %s (slot %s)", oe.Dataset, oe.Slot)
+	if oe.Dataset == "" {
+		out = "output slot " + oe.Slot
 	}
+	return fmt.Sprintf("job %s finished with status %d, and its %s %s: data8 takes the job to have failed. "+
+		"Data8 does not document status codes; if %d means failure for workflow %s, say so with --failed-status %d "+
+		"(and --done-status with the codes of success): ask Data8 for your workflow's codes",
+		oe.Job.Name, oe.Job.Status, out, oe.Problem, oe.Job.Status, oe.Job.WorkflowName, oe.Job.Status)
 }
 
-const topHelp = `data8 runs batch data-cleansing jobs on Data8's Administration & Batch Data Cleansing API.
-
-Usage:
-  data8 [global flags] COMMAND [SUBCOMMAND] [flags] [args]
+const rootLong = `data8 runs batch data-cleansing jobs on Data8's Administration & Batch Data Cleansing API.
 
 Quick start (needs nothing but Go):
   data8 demo                      clean a bundled sample on a built-in server
@@ -247,114 +251,111 @@ Quick start (needs nothing but Go):
 
 Against Data8 (or any server that follows the contract):
   export DATA8_CLIENT_ID=... DATA8_CLIENT_SECRET=...
-  data8 run contacts.csv --workflow CleanContacts --out contacts_clean.csv
-`
+  data8 run contacts.csv --workflow CleanContacts --out contacts_clean.csv`
 
-const configHelp = `Configuration (flags win over the environment):
-  DATA8_BASE_URL       --base-url        API base URL (default https://api.data-8.co.uk)
-  DATA8_TOKEN_URL      --token-url       OAuth2 token endpoint (default https://auth.data-8.co.uk/connect/token;
-                                         required when the base URL is not the default)
-  DATA8_CLIENT_ID      --client-id       OAuth2 client id
-  DATA8_CLIENT_SECRET  --client-secret   OAuth2 client secret: prefer the environment, a flag is visible to
-                                         other users of the machine in the process list
-  The secret and access tokens are never printed, not even with --verbose. The secret is sent only to the
-  token URL and access tokens only to the base URL's host and port; redirects are never followed.
-
-Timeouts: connecting 10s, TLS handshake 10s, an answer's headers 90s, a whole request 2m (a token
-  request 30s). A request that fails is tried up to 5 times in all; a server that throttles (429, or 503
-  with Retry-After) is waited out for up to 10m per request. While a request has had nothing from the
-  server for 30s, "still waiting for the server (N s)" is printed on standard error, and again every 30s.`
-
-// dispatch parses the global flags and runs the command args name.
-func (a *app) dispatch(args []string) error {
-	fs := a.newFlagSet("")
-	rest, err := a.parseTop(fs, args)
-	if err != nil {
-		return err
+// rootCommand builds the command tree of one invocation.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "data8",
+		Short:         "run batch data-cleansing jobs on Data8's API",
+		Long:          rootLong,
+		Version:       version(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          a.unknownCommand,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.HasParent() {
+				a.cmd = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+			}
+			a.g.secretOnCommandLine = cmd.Flags().Changed("client-secret")
+			return a.applyEnv(cmd)
+		},
 	}
-	if len(rest) == 0 {
-		a.printGroupHelp(a.stderr, nil, "")
-		return usageErrorf("no command given")
-	}
-	cmds := a.commands()
-	path := ""
-	for {
-		name := rest[0]
-		if name == "help" {
-			if len(rest) > 1 {
-				// "data8 help dataset upload" is "data8 dataset upload -h".
-				return a.dispatch(append(append([]string{}, rest[1:]...), "-h"))
-			}
-			a.printGroupHelp(a.stdout, cmds, path)
-			return errHelp
-		}
-		var c *command
-		for _, have := range cmds {
-			if have.name == name {
-				c = have
-			}
-		}
-		if c == nil {
-			if path == "" {
-				return usageErrorf("unknown command %q", name)
-			}
-			a.cmd = path
-			return usageErrorf("unknown subcommand %q", name)
-		}
-		path = strings.TrimSpace(path + " " + name)
-		rest = rest[1:]
-		if c.run != nil {
-			a.cmd = path
-			return c.run(a, rest)
-		}
-		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" {
-			a.cmd = path
-			w := a.stdout
-			if len(rest) == 0 {
-				w = a.stderr
-			}
-			a.printGroupHelp(w, c.sub, path)
-			if len(rest) == 0 {
-				return usageErrorf("no subcommand given")
-			}
-			return errHelp
-		}
-		cmds = c.sub
-	}
+	a.g.register(root.PersistentFlags())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		defaultHelp(c, args)
+		fmt.Fprintf(c.OutOrStdout(), "\n%s\n\n%s\n", configHelp, exitCodesHelp)
+	})
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(
+		a.runCommand(), a.demoCommand(), a.serveCommand(),
+		group(a, "dataset", "create, inspect, upload, complete and download datasets",
+			a.datasetCreate(), a.datasetGet(), a.datasetList(), a.datasetUpload(), a.datasetComplete(), a.datasetDownload()),
+		group(a, "job", "start, inspect, list and wait for jobs",
+			a.jobStart(), a.jobGet(), a.jobList(), a.jobWait()),
+		group(a, "apikey", "manage API keys of Data8's validation services",
+			a.apiKeyList(), a.apiKeyCreate(), a.apiKeyGet(), a.apiKeyUpdate(), a.apiKeyDelete(), a.apiKeyAllowDomain(), a.apiKeyAllowIP()),
+		group(a, "client-credential", "manage the OAuth clients of this API",
+			a.clientCredentialList(), a.clientCredentialCreate(), a.clientCredentialGet()),
+		&cobra.Command{
+			Use:   "version",
+			Short: "print data8's version (module version and source revision)",
+			Args:  noArgs,
+			Run:   func(c *cobra.Command, _ []string) { fmt.Fprintln(c.OutOrStdout(), version()) },
+		},
+	)
+	return root
 }
 
-// parseTop parses global flags that come before the command name.
-func (a *app) parseTop(fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			a.printGroupHelp(a.stdout, a.commands(), "")
-			return nil, errHelp
-		}
-		return nil, flagError(err)
-	}
-	return fs.Args(), nil
+// group is a command holding subcommands; run alone, or with an unknown subcommand, it is a usage
+// error that suggests the nearest subcommand.
+func group(a *app, name, short string, subs ...*cobra.Command) *cobra.Command {
+	g := &cobra.Command{Use: name, Short: short, Args: cobra.ArbitraryArgs, RunE: a.unknownCommand}
+	g.AddCommand(subs...)
+	return g
 }
 
-func (a *app) printGroupHelp(w io.Writer, cmds []*command, path string) {
-	if path == "" {
-		fmt.Fprint(w, topHelp)
-		cmds = a.commands()
-		fmt.Fprintln(w, "\nCommands:")
-	} else {
-		fmt.Fprintf(w, "Usage:\n  data8 %s SUBCOMMAND [flags] [args]\n\nSubcommands:\n", path)
+// unknownCommand is the RunE of the root and the groups: they take no arguments but a subcommand.
+func (a *app) unknownCommand(c *cobra.Command, args []string) error {
+	what := "subcommand"
+	if !c.HasParent() {
+		what = "command"
 	}
-	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-20s %s\n", c.name, c.summary)
-		if path == "" {
-			for _, s := range c.sub {
-				fmt.Fprintf(w, "    %-18s %s\n", s.name, s.summary)
-			}
+	if len(args) == 0 {
+		c.SetOut(a.stderr)
+		c.Help()
+		return usageErrorf("no %s given", what)
+	}
+	msg := fmt.Sprintf("unknown %s %q", what, args[0])
+	c.SuggestionsMinimumDistance = 2
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
+	}
+	return usageErrorf("%s", msg)
+}
+
+// version describes this build from its build information: the module version, and the source
+// revision (with its time, and "modified" for a tree with changes) when it was built from a checkout.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "data8 (no build information)"
+	}
+	v := "data8 " + bi.Main.Version
+	var rev, at string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
 	}
-	fmt.Fprintf(w, "\nRun '%s -h' for a command's flags.\n\n", strings.Join(append(strings.Fields("data8 "+path), "COMMAND"), " "))
-	fmt.Fprintln(w, globalFlagsHelp)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, configHelp)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, exitCodesHelp)
+	if rev != "" {
+		v += " (revision " + rev
+		if at != "" {
+			v += ", " + at
+		}
+		if modified {
+			v += ", modified"
+		}
+		v += ")"
+	}
+	return v + ", " + bi.GoVersion
 }

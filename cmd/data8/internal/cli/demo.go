@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/client/batch"
 	"github.com/data8-toolkit/data8/cmd/data8/sample"
 	"github.com/data8-toolkit/data8/data8test"
 )
@@ -27,25 +30,30 @@ Runs the main job end to end on a built-in stand-in for Data8, with nothing but 
   go run ./cmd/data8 demo
   data8 demo --out-dir ./demo --show 10`
 
-func (a *app) cmdDemo(args []string) error {
-	fs := a.newFlagSet(a.cmd)
+func (a *app) demoCommand() *cobra.Command {
+	c := &cobra.Command{Use: "demo", Short: "clean a bundled sample of UK contacts on a built-in server (needs only Go)", Long: demoHelp, Args: noArgs,
+		Example: "  go run ./cmd/data8 demo\n  data8 demo --out-dir ./demo --show 10"}
+	fs := c.Flags()
 	out := fs.String("out", "", "the cleaned `FILE` (default contacts_clean.csv, in --out-dir when given)")
 	outDir := fs.String("out-dir", "", "`DIR` for the sample input (contacts.csv) and, by default, the cleaned file")
 	show := fs.Int("show", 5, "`N` rows to show before and after")
 	workflow := fs.String("workflow", "CleanContacts", "the built-in `WORKFLOW` to run (CleanContacts or Echo)")
 	var uf uploadFlags
-	fs.IntVar(&uf.blockSize, "block-size", 1000, "`N` records per block, 1 to 1000")
-	fs.IntVar(&uf.concurrency, "concurrency", 8, "`N` blocks uploaded at once, 1 to 64")
-	if _, err := a.parse(fs, cmdSpec{max: 0, description: demoHelp}, args); err != nil {
-		return err
+	uf.registerBlocks(c)
+	c.RunE = func(_ *cobra.Command, _ []string) error {
+		if err := uf.check(); err != nil {
+			return err
+		}
+		if *show < 0 {
+			return usageErrorf("bad --show %d: must be 0 or more", *show)
+		}
+		return a.demo(*out, *outDir, *workflow, *show, uf)
 	}
-	if err := uf.check(); err != nil {
-		return err
-	}
-	if *show < 0 {
-		return usageErrorf("bad --show %d: must be 0 or more", *show)
-	}
-	dir := *outDir
+	return c
+}
+
+func (a *app) demo(out, outDir, workflow string, show int, uf uploadFlags) error {
+	dir := outDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "data8-demo-")
 		if err != nil {
@@ -54,22 +62,22 @@ func (a *app) cmdDemo(args []string) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create --out-dir: %v", unwrapPathError(err))
+		return fmt.Errorf("cannot create --out-dir: %v", err)
 	}
-	result := *out
+	result := out
 	if result == "" {
 		result = "contacts_clean.csv"
-		if *outDir != "" {
-			result = filepath.Join(*outDir, result)
+		if outDir != "" {
+			result = filepath.Join(outDir, result)
 		}
 	}
-	outFormat, err := formatFor(result, "")
+	outFormat, err := batch.FormatOf(result, batch.FormatAuto)
 	if err != nil {
-		return err
+		return usageErrorf("%v: name --out .csv, .jsonl or .ndjson", err)
 	}
 	input := filepath.Join(dir, "contacts.csv")
 	if err := os.WriteFile(input, sample.Contacts(), 0o644); err != nil {
-		return fmt.Errorf("writing the sample: %v", unwrapPathError(err))
+		return fmt.Errorf("writing the sample: %v", err)
 	}
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -78,7 +86,7 @@ func (a *app) cmdDemo(args []string) error {
 	}
 	srv := data8test.NewServer(append([]data8test.Option{data8test.WithListener(l), data8test.WithJobDuration(300 * time.Millisecond)}, a.hooks.demoServer...)...)
 	defer srv.Close()
-	a.red.add(srv.ClientSecret)
+	a.secrets.Add(srv.ClientSecret)
 	c, err := client.New(append(a.clientOptions(), client.WithBaseURL(srv.URL), client.WithTokenURL(srv.TokenURL),
 		client.WithCredentials(srv.ClientID, srv.ClientSecret))...)
 	if err != nil {
@@ -87,20 +95,22 @@ func (a *app) cmdDemo(args []string) error {
 	defer c.Close()
 	fmt.Fprintf(a.stdout, "built-in Data8 server on %s\n", srv.URL)
 
-	if *show > 0 {
-		fmt.Fprintf(a.stdout, "\nbefore (%s, first %d rows):\n", input, *show)
-		a.showCSV(input, *show)
+	if show > 0 {
+		fmt.Fprintf(a.stdout, "\nbefore (%s, first %d rows):\n", input, show)
+		a.showCSV(input, show)
 		fmt.Fprintln(a.stdout)
 	}
-	cfg := &runConfig{file: input, inFormat: formatCSV, workflow: *workflow, inputSlot: "Input",
-		outputSlot: "Output", out: result, outFormat: outFormat, upload: uf,
-		wait: waitFlags{failed: "3", interval: 100 * time.Millisecond}}
-	if _, err := a.runPipeline(c, cfg); err != nil {
+	// The built-in server's own status codes: they apply to it alone.
+	builtIn := data8test.DefaultJobStatuses
+	spec := batch.Spec{Input: input, InputFormat: batch.CSV, Output: result, OutputFormat: outFormat, Workflow: workflow,
+		BlockSize: uf.blockSize, Concurrency: uf.concurrency, PollInterval: 100 * time.Millisecond,
+		Statuses: client.JobStatuses{Done: []int{builtIn.Completed}, Failed: []int{builtIn.Failed}}}
+	if err := a.runJob(c, nil, spec, nil, "", 0); err != nil {
 		return err
 	}
-	if *show > 0 && outFormat == formatCSV {
-		fmt.Fprintf(a.stdout, "\nafter (%s, first %d rows):\n", result, *show)
-		a.showCSV(result, *show)
+	if show > 0 && outFormat == batch.CSV {
+		fmt.Fprintf(a.stdout, "\nafter (%s, first %d rows):\n", result, show)
+		a.showCSV(result, show)
 	}
 	return nil
 }
@@ -110,7 +120,7 @@ func (a *app) cmdDemo(args []string) error {
 func (a *app) showCSV(path string, n int) {
 	f, err := os.Open(path)
 	if err != nil {
-		fmt.Fprintf(a.stdout, "  (cannot read %s: %v)\n", path, unwrapPathError(err))
+		fmt.Fprintf(a.stdout, "  (cannot read %s: %v)\n", path, err)
 		return
 	}
 	defer f.Close()

@@ -98,8 +98,12 @@ func TestRunShortReadFailsAndLeavesNoFile(t *testing.T) {
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "1500") || !strings.Contains(r.stderr, "1000") {
 		t.Errorf("run with a short read: want exit %d naming 1500 and 1000; got %v", ExitFailure, r)
 	}
-	if names := dirNames(t, dir); !reflect.DeepEqual(names, []string{"in.csv"}) {
+	// No result file: only the run's state, to resume from.
+	if names := dirNames(t, dir); !reflect.DeepEqual(names, []string{"in.csv", "result.csv.data8-run.json"}) {
 		t.Errorf("a failed run left %v", names)
+	}
+	if !strings.Contains(r.stderr, "data8 run --resume "+out+".data8-run.json") {
+		t.Errorf("no resume command:\n%s", r.stderr)
 	}
 }
 

@@ -181,17 +181,68 @@ func TestDatasetRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRunJobFailed: a job that fails is exit 3. Without --failed-status (the default: Data8
+// documents no status codes) it is judged by its output, and the message names the status and says
+// how to give the workflow's codes; with them, the failure is the job's own.
 func TestRunJobFailed(t *testing.T) {
 	tg := newTarget(t)
 	in := writeFile(t, t.TempDir(), "in.csv", "email\nA@B.COM\n")
-	r := tg.run(t, "run", in, "--workflow", "CleanContacts", "--out", filepath.Join(t.TempDir(), "o.csv"), "--param", "Bogus=1")
-	if r.code != ExitJobFailed {
-		t.Fatalf("want exit %d: %v", ExitJobFailed, r)
-	}
-	for _, s := range []string{"failed with status 3", `CleanContacts has no parameter "Bogus"`, "left on the server:", "input dataset   run_", "job             run_"} {
-		if !strings.Contains(r.stderr, s) {
-			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+	for _, tc := range []struct {
+		flags []string
+		want  []string
+	}{
+		{nil, []string{"finished with status 3, and its output dataset run_", "is incomplete (0 records): data8 takes the job to have failed",
+			"if 3 means failure for workflow CleanContacts, say so with --failed-status 3"}},
+		{[]string{"--failed-status", "3", "--done-status", "2"}, []string{"failed with status 3", `CleanContacts has no parameter "Bogus"`}},
+	} {
+		out := filepath.Join(t.TempDir(), "o.csv")
+		r := tg.run(t, append([]string{"run", in, "--workflow", "CleanContacts", "--out", out, "--param", "Bogus=1", "--poll", "10ms"}, tc.flags...)...)
+		if r.code != ExitJobFailed {
+			t.Fatalf("want exit %d: %v", ExitJobFailed, r)
 		}
+		for _, s := range append(tc.want, "left on the server:", "input dataset   run_", "job             run_") {
+			if !strings.Contains(r.stderr, s) {
+				t.Errorf("%q: stderr lacks %q:\n%s", tc.flags, s, r.stderr)
+			}
+		}
+		if strings.Contains(r.stderr, "resume with") {
+			t.Errorf("a failed job has nothing to resume:\n%s", r.stderr)
+		}
+		if names := dirNames(t, filepath.Dir(out)); len(names) != 0 {
+			t.Errorf("a failed job left %v", names)
+		}
+	}
+}
+
+// TestRunUnderOtherStatusCodes: against a server whose workflow reports 3 for "completed" (the
+// stand-in's own "failed"), data8 run succeeds: no code is guessed.
+func TestRunUnderOtherStatusCodes(t *testing.T) {
+	tg := newTarget(t, data8test.WithJobStatuses(data8test.JobStatuses{Queued: 10, Running: 11, Completed: 3, Failed: 12}))
+	dir := t.TempDir()
+	rows := append([][]string{{"Name", "City"}}, [][]string{{"Ann", "York"}, {"Bob", "Bath"}}...)
+	in := writeFile(t, dir, "in.csv", csvRows(rows))
+	out := filepath.Join(dir, "out.csv")
+	r := tg.mustRun(t, "run", in, "--workflow", "Echo", "--out", out, "--poll", "10ms")
+	if !strings.Contains(r.stdout, "finished with status 3") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	if got := readCSV(t, out); !reflect.DeepEqual(got, rows) {
+		t.Fatalf("result %q", got)
+	}
+	// job wait judges the same way; its failure is the workflow's code 12, judged by the output.
+	r = tg.run(t, "run", in, "--workflow", "CleanContacts", "--param", "Bogus=1", "--out", filepath.Join(dir, "o2.csv"), "--poll", "10ms")
+	if r.code != ExitJobFailed || !strings.Contains(r.stderr, "finished with status 12") {
+		t.Fatalf("a failed job under other codes: %v", r)
+	}
+	job := regexp.MustCompile(`job +(run_\S+) \(failed\)`).FindStringSubmatch(r.stderr)
+	if job == nil {
+		t.Fatalf("no job named:\n%s", r.stderr)
+	}
+	if r := tg.run(t, "job", "wait", job[1], "--poll", "10ms"); r.code != ExitJobFailed || !strings.Contains(r.stderr, "--failed-status 12") {
+		t.Errorf("job wait of the failed job: %v", r)
+	}
+	if r := tg.run(t, "job", "wait", job[1], "--poll", "10ms", "--failed-status", "12"); r.code != ExitJobFailed || !strings.Contains(r.stderr, "failed with status 12") {
+		t.Errorf("job wait --failed-status 12 of the failed job: %v", r)
 	}
 }
 
@@ -479,7 +530,7 @@ func TestRunInterruptedWhileWaiting(t *testing.T) {
 	if r.code != ExitInterrupted {
 		t.Fatalf("want exit %d: %v", ExitInterrupted, r)
 	}
-	m := regexp.MustCompile(`resume with:\n  data8 (run .* --job run_\S+)\n`).FindStringSubmatch(r.stderr)
+	m := regexp.MustCompile(`resume with:\n  data8 (run --resume \S+)\n`).FindStringSubmatch(r.stderr)
 	if m == nil || !strings.Contains(r.stderr, "data8 run: interrupted") {
 		t.Fatalf("no resume command:\n%s", r.stderr)
 	}

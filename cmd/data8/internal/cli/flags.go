@@ -1,157 +1,120 @@
 package cli
 
 import (
-	"errors"
-	"flag"
 	"fmt"
-	"io"
+	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/data8-toolkit/data8/internal/names"
 	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
-// globalFlags are accepted before the command and by every command.
+// globalFlags are accepted before or after the command, by every command.
 type globalFlags struct {
 	baseURL, tokenURL, clientID, clientSecret string
-	secretOnCommandLine                       bool
 	verbose, insecureHTTP                     bool
+	secretOnCommandLine                       bool // --client-secret was given
 }
 
-const globalFlagsHelp = `Global flags (accepted before or after the command):
-  --base-url URL        API base URL (env DATA8_BASE_URL)
-  --token-url URL       OAuth2 token endpoint (env DATA8_TOKEN_URL)
-  --client-id ID        OAuth2 client id (env DATA8_CLIENT_ID)
-  --client-secret S     OAuth2 client secret (env DATA8_CLIENT_SECRET; prefer it: a flag is visible to
-                        other users in the process list)
-  --verbose             log each HTTP request (method, path, status, duration; never headers or secrets)
-  --insecure-http       allow http:// URLs on hosts other than loopback (secrets would cross in clear text)`
+// The annotations of a flag: the environment variable it falls back to, and that its value is a
+// secret (kept as given, and never shown).
+const (
+	annotationEnv    = "data8_env"
+	annotationSecret = "data8_secret"
+)
 
-// isGlobalFlag reports whether name is a global flag, left out of each command's own flag list.
-func isGlobalFlag(name string) bool {
-	switch name {
-	case "base-url", "token-url", "client-id", "client-secret", "verbose", "insecure-http":
-		return true
-	}
-	return false
+func (g *globalFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&g.baseURL, "base-url", "", "API base `URL` (default https://api.data-8.co.uk)")
+	withEnv(fs, "base-url", "DATA8_BASE_URL")
+	fs.StringVar(&g.tokenURL, "token-url", "", "OAuth2 token endpoint `URL` (required with another base URL)")
+	withEnv(fs, "token-url", "DATA8_TOKEN_URL")
+	fs.StringVar(&g.clientID, "client-id", "", "OAuth2 client `ID`")
+	withEnv(fs, "client-id", "DATA8_CLIENT_ID")
+	fs.StringVar(&g.clientSecret, "client-secret", "", "OAuth2 client `SECRET`: prefer the environment, a flag is visible to other users in the process list")
+	withEnv(fs, "client-secret", "DATA8_CLIENT_SECRET")
+	fs.SetAnnotation("client-secret", annotationSecret, []string{"true"})
+	fs.BoolVar(&g.verbose, "verbose", false, "log each HTTP request (method, path, status, duration; never headers or secrets)")
+	fs.BoolVar(&g.insecureHTTP, "insecure-http", false, "allow http:// URLs on hosts other than loopback (secrets would cross in clear text)")
 }
 
-// secretValue is the --client-secret flag: it remembers that the secret came from the command line and never
-// prints its value (flag's help shows defaults).
-type secretValue struct{ g *globalFlags }
-
-func (s secretValue) String() string { return "" }
-func (s secretValue) Set(v string) error {
-	s.g.clientSecret, s.g.secretOnCommandLine = v, true
-	return nil
+// withEnv declares that flag name falls back to the environment variable env: the one place a
+// variable is tied to its flag, and named in the flag's help.
+func withEnv(fs *pflag.FlagSet, name, env string) {
+	fs.SetAnnotation(name, annotationEnv, []string{env})
+	f := fs.Lookup(name)
+	f.Usage += " (env " + env + ")"
 }
 
-func (g *globalFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.baseURL, "base-url", g.baseURL, "API base URL (env DATA8_BASE_URL)")
-	fs.StringVar(&g.tokenURL, "token-url", g.tokenURL, "OAuth2 token endpoint (env DATA8_TOKEN_URL)")
-	fs.StringVar(&g.clientID, "client-id", g.clientID, "OAuth2 client id (env DATA8_CLIENT_ID)")
-	fs.Var(secretValue{g}, "client-secret", "OAuth2 client secret (env DATA8_CLIENT_SECRET; prefer it)")
-	fs.BoolVar(&g.verbose, "verbose", g.verbose, "log each HTTP request")
-	fs.BoolVar(&g.insecureHTTP, "insecure-http", g.insecureHTTP, "allow http:// URLs on hosts other than loopback")
-}
-
-// newFlagSet returns a flag set for a command with the global flags registered; it prints nothing itself.
-func (a *app) newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	a.g.register(fs)
-	return fs
-}
-
-// cmdSpec describes a leaf command for its help text.
-type cmdSpec struct {
-	args        string // e.g. "NAME FILE"
-	min, max    int    // positional arguments; max < 0 for any number
-	description string
-}
-
-// parse parses args, flags and positional arguments in any order ("--" ends flags), checks the number of
-// positional arguments, and prints the help on -h.
-func (a *app) parse(fs *flag.FlagSet, spec cmdSpec, args []string) ([]string, error) {
-	var pos []string
-	for {
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			a.printCommandHelp(fs, spec)
-			return nil, errHelp
-		}
-		if err != nil {
-			return nil, flagError(err)
-		}
-		rest := fs.Args()
-		consumed := len(args) - len(rest)
-		if consumed > 0 && args[consumed-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		if len(rest) == 0 {
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-	switch {
-	case len(pos) < spec.min:
-		return nil, usageErrorf("missing arguments: want %s", spec.args)
-	case spec.max >= 0 && len(pos) > spec.max:
-		if spec.max == 0 {
-			return nil, usageErrorf("unexpected argument %q", pos[0])
-		}
-		return nil, usageErrorf("too many arguments (%q): want %s", pos[spec.max:], spec.args)
-	}
-	return pos, nil
-}
-
-// printCommandHelp prints a leaf command's usage, description and flags to standard output.
-func (a *app) printCommandHelp(fs *flag.FlagSet, spec cmdSpec) {
-	w := a.stdout
-	fmt.Fprintf(w, "Usage:\n  data8 %s", a.cmd)
-	if spec.args != "" {
-		fmt.Fprintf(w, " %s", spec.args)
-	}
-	fmt.Fprint(w, " [flags]\n\n")
-	fmt.Fprintln(w, strings.TrimSpace(spec.description))
-	var own []string
-	fs.VisitAll(func(f *flag.Flag) {
-		if isGlobalFlag(f.Name) {
+// applyEnv sets each flag of cmd that was not given on the command line from its environment
+// variable, when that is set: the environment is read here and nowhere else.
+func (a *app) applyEnv(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		env := f.Annotations[annotationEnv]
+		if len(env) == 0 || f.Changed || err != nil {
 			return
 		}
-		kind, usage := flag.UnquoteUsage(f)
-		name := "--" + f.Name
-		if kind != "" {
-			name += " " + kind
+		v := a.getenv(env[0])
+		if len(f.Annotations[annotationSecret]) == 0 {
+			v = strings.TrimSpace(v)
 		}
-		line := fmt.Sprintf("  %-24s %s", name, usage)
-		if len(name) > 24 {
-			line = fmt.Sprintf("  %s\n  %-24s %s", name, "", usage)
+		if v == "" {
+			return
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" && f.DefValue != "-1" {
-			line += fmt.Sprintf(" (default %s)", f.DefValue)
+		if e := f.Value.Set(v); e != nil {
+			err = usageErrorf("bad %s: %v", env[0], e)
 		}
-		own = append(own, line)
 	})
-	if len(own) > 0 {
-		fmt.Fprintln(w, "\nFlags:")
-		for _, l := range own {
-			fmt.Fprintln(w, l)
-		}
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, globalFlagsHelp)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, exitCodesHelp)
+	return err
 }
 
-// listFlag is a repeatable string flag.
-type listFlag []string
+// noArgs, exactly and between check a command's positional arguments; args names them in errors.
+var noArgs cobra.PositionalArgs = between(0, 0, "")
 
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+func exactly(n int, args string) cobra.PositionalArgs { return between(n, n, args) }
+
+func between(lo, hi int, want string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch {
+		case len(args) < lo:
+			return usageErrorf("missing arguments: want %s", want)
+		case len(args) > hi && hi == 0:
+			return usageErrorf("unexpected argument %q", args[0])
+		case len(args) > hi:
+			return usageErrorf("too many arguments (%q): want %s", args[hi:], want)
+		}
+		return nil
+	}
+}
+
+var (
+	unknownFlagRE = regexp.MustCompile(`^unknown (?:shorthand )?flag: '?(-+[^' ]+)'?`)
+	needsValueRE  = regexp.MustCompile(`^flag needs an argument: '?-*([^' ]+)'?`)
+	badValueRE    = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?--([^"]+)" flag: (.*)$`)
+)
+
+// flagError rewrites an error of package pflag in the --flag spelling this command documents.
+func flagError(err error) error {
+	msg := err.Error()
+	if m := unknownFlagRE.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("unknown flag %s", m[1])
+	}
+	if m := needsValueRE.FindStringSubmatch(msg); m != nil {
+		return usageErrorf("flag --%s needs a value", m[1])
+	}
+	if m := badValueRE.FindStringSubmatch(msg); m != nil {
+		reason := m[3]
+		if i := strings.LastIndex(reason, ": "); i >= 0 {
+			reason = reason[i+2:]
+		}
+		return usageErrorf("invalid value %q for flag --%s: %s", m[1], m[2], reason)
+	}
+	return usageErrorf("%s", msg)
+}
 
 // parsePairs parses repeated NAME=VALUE flags into a map; flagName names the flag in errors.
 func parsePairs(flagName string, values []string) (map[string]string, error) {
@@ -175,75 +138,88 @@ func parsePairs(flagName string, values []string) (map[string]string, error) {
 	return out, nil
 }
 
-// outputFlag is --output table|json of the read commands.
-type outputFlag struct{ v string }
-
-func (o *outputFlag) register(fs *flag.FlagSet) {
-	o.v = "table"
-	fs.StringVar(&o.v, "output", "table", "output `FORMAT`: table or json")
+// parseCodes reads a comma-separated list of status codes.
+func parseCodes(flagName, s string) ([]int, error) {
+	var out []int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil {
+			return nil, usageErrorf("bad --%s %q: want integers separated by commas", flagName, s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
-func (o *outputFlag) json() (bool, error) {
-	switch o.v {
-	case "table":
-		return false, nil
-	case "json":
-		return true, nil
-	}
-	return false, usageErrorf("bad --output %q: want table or json", o.v)
+// columnSpec is one entry of a --columns flag: a column name and its type code.
+type columnSpec struct {
+	Name string
+	Type int
 }
 
-// maxConcurrency is the client's limit on blocks sent at once.
-const maxConcurrency = 64
-
-// flagError rewrites an error of package flag in the --flag spelling this command documents.
-func flagError(err error) error {
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return usageErrorf("unknown flag --%s", strings.TrimPrefix(name, "-"))
+// parseColumnSpec parses a --columns value such as "a,b,c" or "a:0,b:1" (the type code defaults to
+// 0). Names must be valid column names and appear once.
+func parseColumnSpec(spec string) ([]columnSpec, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, usageErrorf("bad --columns %q: no columns (want name[:type],...)", spec)
 	}
-	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
-		return usageErrorf("flag --%s needs a value", strings.TrimPrefix(name, "-"))
+	var out []columnSpec
+	seen := map[string]bool{}
+	for _, part := range strings.Split(spec, ",") {
+		name, code, hasCode := strings.Cut(strings.TrimSpace(part), ":")
+		c := columnSpec{Name: name}
+		if !names.Valid(name) {
+			return nil, usageErrorf("bad --columns %q: %q is not a valid column name (lower-case letter first, then a-z, 0-9 or _)", spec, name)
+		}
+		if seen[name] {
+			return nil, usageErrorf("bad --columns %q: column %q appears twice", spec, name)
+		}
+		seen[name] = true
+		if hasCode {
+			t, err := strconv.Atoi(code)
+			if err != nil {
+				return nil, usageErrorf("bad --columns %q: type code %q of column %q is not an integer", spec, code, name)
+			}
+			c.Type = t
+		}
+		out = append(out, c)
 	}
-	msg = strings.Replace(msg, " for flag -", " for flag --", 1)
-	return usageErrorf("%s", msg)
+	return out, nil
 }
 
-// uploadFlags are the flags of every command that uploads.
-type uploadFlags struct {
-	blockSize, concurrency, startBlock int
-	format                             string
+// outputFormat registers --output table|json on a read command and returns a function telling
+// whether JSON was asked for.
+func outputFormat(c *cobra.Command) func() (bool, error) {
+	v := c.Flags().String("output", "table", "output `FORMAT`: table or json")
+	return func() (bool, error) {
+		switch *v {
+		case "table":
+			return false, nil
+		case "json":
+			return true, nil
+		}
+		return false, usageErrorf("bad --output %q: want table or json", *v)
+	}
 }
 
-func (u *uploadFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&u.blockSize, "block-size", 1000, "`N` records per block, 1 to 1000 (resume with the same size)")
-	fs.IntVar(&u.concurrency, "concurrency", 8, "`N` blocks uploaded at once, 1 to 64")
-	fs.IntVar(&u.startBlock, "start-block", 0, "resume an interrupted upload from block `N` (printed when it stopped)")
-	fs.StringVar(&u.format, "format", "", "input `FORMAT`: csv or jsonl (default: from the file's extension)")
-}
-
-func (u *uploadFlags) check() error {
-	if u.blockSize < 1 || u.blockSize > 1000 {
-		return usageErrorf("bad --block-size %d: a block holds 1 to 1000 records", u.blockSize)
-	}
-	if u.concurrency < 1 || u.concurrency > maxConcurrency {
-		return usageErrorf("bad --concurrency %d: must be 1 to %d", u.concurrency, maxConcurrency)
-	}
-	if u.startBlock < 0 {
-		return usageErrorf("bad --start-block %d: must be 0 or more", u.startBlock)
+// checkDatasetName refuses a name the API would refuse, before anything is sent.
+func checkDatasetName(name string) error {
+	if !names.Valid(name) {
+		return usageErrorf("bad dataset name %q: want a lower-case letter, then lower-case letters, digits or _", name)
 	}
 	return nil
 }
 
-// isSet reports whether the flag name was given on the command line.
-func isSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			set = true
-		}
-	})
-	return set
+// checkJobName refuses a job name the API would refuse, before anything is sent: the module's one
+// rule, control characters included.
+func checkJobName(name string) error {
+	if p := names.JobNameProblem(name); p != "" {
+		return usageErrorf("bad job name %q: %s", name, p)
+	}
+	return nil
 }
 
 // shellJoin renders a command line that a POSIX shell reads back as args.
@@ -277,14 +253,16 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// parseOutput is parse for a command that prints a result: it registers --output on fs, parses args and
-// returns the positional arguments and whether --output json was asked for.
-func (a *app) parseOutput(fs *flag.FlagSet, spec cmdSpec, args []string) (pos []string, asJSON bool, err error) {
-	var of outputFlag
-	of.register(fs)
-	if pos, err = a.parse(fs, spec, args); err != nil {
-		return nil, false, err
+// plural writes n and the noun that agrees with it.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
 	}
-	asJSON, err = of.json()
-	return pos, asJSON, err
+	return strconv.Itoa(n) + " " + many
+}
+
+// throttledLine is the line printed after a transfer the server throttled.
+func throttledLine(what string, refused int64, smallest, concurrency int, unit, units string) string {
+	return fmt.Sprintf("%s: the server refused %s for load (429/503); each was sent again after its Retry-After, with as few as %s at once (--concurrency %d)",
+		what, plural(int(refused), unit+" request", unit+" requests"), plural(smallest, unit, units), concurrency)
 }

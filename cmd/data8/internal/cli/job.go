@@ -1,15 +1,20 @@
 package cli
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/client/batch"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // jobView is a job as --output json prints it (the API's member names).
@@ -51,7 +56,7 @@ func fmtMap(m map[string]string) string {
 		return "-"
 	}
 	parts := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+"="+m[k])
 	}
 	return strings.Join(parts, ", ")
@@ -63,7 +68,7 @@ func (a *app) printJob(j *client.Job, asJSON bool) error {
 		t.row("workflow", j.WorkflowName)
 		t.row("status", strconv.Itoa(j.Status))
 		t.row("finished", yesNo(client.JobFinished(j)))
-		t.row("percent complete", strconv.FormatFloat(j.PercentComplete, 'f', -1, 64))
+		t.row("percent complete", strconv.FormatFloat(batch.Percent(j), 'f', -1, 64))
 		t.row("submitted", fmtTime(&j.SubmittedAt.Time))
 		t.row("completed", fmtTime(setTime(j.CompletedAt)))
 		t.row("estimated finish", fmtTime(setTime(j.EstimatedFinishTime)))
@@ -76,72 +81,73 @@ func (a *app) printJob(j *client.Job, asJSON bool) error {
 		if len(j.OutputFilenames) > 0 {
 			t.row("output files", fmtMap(j.OutputFilenames))
 		}
-		for _, k := range sortedKeys(j.Statistics) {
+		for _, k := range slices.Sorted(maps.Keys(j.Statistics)) {
 			t.row("statistics."+k, cellText(j.Statistics[k]))
 		}
 	})
 }
 
-// checkJobName refuses a job name the API would refuse.
-func checkJobName(name string) error {
-	if strings.TrimSpace(name) == "" {
-		return usageErrorf("bad job name %q: it is empty", name)
-	}
-	if i := strings.IndexAny(name, `/:*?"<>|\`); i >= 0 {
-		return usageErrorf("bad job name %q: %q is not allowed in a job name (none of / : * ? \" < > | \\)", name, name[i:i+1])
-	}
-	return nil
-}
-
-func (a *app) cmdJobStart(args []string) error {
-	fs := a.newFlagSet(a.cmd)
-	workflow := fs.String("workflow", "", "the `WORKFLOW` to run, as named by Data8; required")
-	var inputs, params listFlag
-	fs.Var(&inputs, "input", "`SLOT=DATASET`: a complete input dataset for a slot of the workflow (repeatable)")
-	fs.Var(&params, "param", "`NAME=VALUE`: a parameter of the workflow (repeatable)")
-	inputFile := fs.String("input-file", "", "a `PATH` in the account's Data8 file area to use as input")
-	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
-Starts a job. Job names are unique; they may contain spaces but none of / : * ? " < > | \.
-Follow it with data8 job wait NAME.
-
-  data8 job start "Contacts March" --workflow CleanContacts --input Input=contacts_march`}, args)
-	if err != nil {
-		return err
-	}
-	name := pos[0]
-	if err := checkJobName(name); err != nil {
-		return err
-	}
-	if *workflow == "" {
-		return usageErrorf("--workflow is required")
-	}
-	in, err := parsePairs("input", inputs)
-	if err != nil {
-		return err
-	}
-	for slot, ds := range in {
-		if err := checkDatasetName(ds); err != nil {
-			return usageErrorf("bad --input %s=%s: %v", slot, ds, err)
+func (a *app) jobStart() *cobra.Command {
+	c := &cobra.Command{Use: "start NAME", Short: "start a job", Args: exactly(1, "NAME"), Long: `Starts a job. Job names are unique; they may contain spaces but none of / : * ? " < > | \ and no control
+character. Follow it with data8 job wait NAME.`, Example: `  data8 job start "Contacts March" --workflow CleanContacts --input Input=contacts_march`}
+	workflow := c.Flags().String("workflow", "", "the `WORKFLOW` to run, as named by Data8; required")
+	inputs := c.Flags().StringArray("input", nil, "`SLOT=DATASET`: a complete input dataset for a slot of the workflow (repeatable)")
+	params := c.Flags().StringArray("param", nil, "`NAME=VALUE`: a parameter of the workflow (repeatable)")
+	inputFile := c.Flags().String("input-file", "", "a `PATH` in the account's Data8 file area to use as input")
+	asJSON := outputFormat(c)
+	c.RunE = func(_ *cobra.Command, args []string) error {
+		name := args[0]
+		if err := checkJobName(name); err != nil {
+			return err
 		}
+		if *workflow == "" {
+			return usageErrorf("--workflow is required")
+		}
+		in, err := parsePairs("input", *inputs)
+		if err != nil {
+			return err
+		}
+		for slot, ds := range in {
+			if err := checkDatasetName(ds); err != nil {
+				return usageErrorf("bad --input %s=%s: %v", slot, ds, err)
+			}
+		}
+		p, err := parsePairs("param", *params)
+		if err != nil {
+			return err
+		}
+		j, err := asJSON()
+		if err != nil {
+			return err
+		}
+		return a.withClient(func(c *client.Client) error {
+			job, err := c.StartJob(a.ctx, client.NewJob{Name: name, WorkflowName: *workflow, InputFilename: *inputFile, InputDatasets: in, Parameters: p})
+			if err != nil {
+				return err
+			}
+			return a.printJob(job, j)
+		})
 	}
-	p, err := parsePairs("param", params)
-	if err != nil {
-		return err
-	}
-	return fetchAndPrint(a, asJSON, func(c *client.Client) (*client.Job, error) {
-		return c.StartJob(a.ctx, client.NewJob{Name: name, WorkflowName: *workflow, InputFilename: *inputFile, InputDatasets: in, Parameters: p})
-	}, a.printJob)
+	return c
 }
 
-func (a *app) cmdJobGet(args []string) error {
-	fs := a.newFlagSet(a.cmd)
-	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: "Shows a job: status, progress, datasets, parameters and statistics."}, args)
-	if err != nil {
-		return err
+func (a *app) jobGet() *cobra.Command {
+	c := &cobra.Command{Use: "get NAME", Short: "show a job", Args: exactly(1, "NAME"), Long: "Shows a job: status, progress, datasets, parameters and statistics."}
+	asJSON := outputFormat(c)
+	c.RunE = func(_ *cobra.Command, args []string) error {
+		j, err := asJSON()
+		if err != nil {
+			return err
+		}
+		return a.withClient(func(c *client.Client) error {
+			job, err := c.GetJob(a.ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return a.printJob(job, j)
+		})
 	}
-	return fetchAndPrint(a, asJSON, func(c *client.Client) (*client.Job, error) {
-		return c.GetJob(a.ctx, pos[0])
-	}, a.printJob)
+	return c
 }
 
 // parseWhen reads a --since/--until value: RFC 3339, a date (midnight UTC), or a duration meaning that
@@ -159,169 +165,158 @@ func parseWhen(flagName, s string, now time.Time) (time.Time, error) {
 	return time.Time{}, usageErrorf("bad --%s %q: want an RFC 3339 time (2024-03-01T09:00:00Z), a date (2024-03-01) or a duration ago (36h)", flagName, s)
 }
 
-func (a *app) cmdJobList(args []string) error {
-	fs := a.newFlagSet(a.cmd)
-	workflow := fs.String("workflow", "", "only jobs of `WORKFLOW`")
-	since := fs.String("since", "", "only jobs submitted at or after `T` (RFC 3339, YYYY-MM-DD, or a duration ago such as 24h)")
-	until := fs.String("until", "", "only jobs submitted at or before `T` (same forms as --since)")
-	limit := fs.Int("limit", 0, "list at most `N` jobs (0: all)")
-	_, asJSON, err := a.parseOutput(fs, cmdSpec{max: 0, description: "Lists submitted jobs, most recent first."}, args)
-	if err != nil {
-		return err
-	}
-	opts := client.ListJobsOptions{Workflow: *workflow}
-	now := time.Now()
-	if *since != "" {
-		if opts.StartDate, err = parseWhen("since", *since, now); err != nil {
-			return err
-		}
-	}
-	if *until != "" {
-		if opts.EndDate, err = parseWhen("until", *until, now); err != nil {
-			return err
-		}
-	}
-	if *limit < 0 {
-		return usageErrorf("bad --limit %d: must be 0 or more", *limit)
-	}
-	c, err := a.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	views := []jobRefView{}
-	for ref, err := range c.ListJobs(a.ctx, opts) {
+func (a *app) jobList() *cobra.Command {
+	c := &cobra.Command{Use: "list", Short: "list jobs, most recent first", Args: noArgs, Long: "Lists submitted jobs, most recent first."}
+	workflow := c.Flags().String("workflow", "", "only jobs of `WORKFLOW`")
+	since := c.Flags().String("since", "", "only jobs submitted at or after `T` (RFC 3339, YYYY-MM-DD, or a duration ago such as 24h)")
+	until := c.Flags().String("until", "", "only jobs submitted at or before `T` (same forms as --since)")
+	limit := c.Flags().Int("limit", 0, "list at most `N` jobs (0: all)")
+	asJSON := outputFormat(c)
+	c.RunE = func(_ *cobra.Command, _ []string) error {
+		j, err := asJSON()
 		if err != nil {
 			return err
 		}
-		views = append(views, jobRefView{Name: ref.Name, WorkflowName: ref.WorkflowName, SubmittedAt: ref.SubmittedAt.Time, Status: ref.Status, Location: ref.Location})
-		if *limit > 0 && len(views) == *limit {
-			break
+		opts := client.ListJobsOptions{Workflow: *workflow}
+		now := time.Now()
+		if *since != "" {
+			if opts.StartDate, err = parseWhen("since", *since, now); err != nil {
+				return err
+			}
 		}
+		if *until != "" {
+			if opts.EndDate, err = parseWhen("until", *until, now); err != nil {
+				return err
+			}
+		}
+		if *limit < 0 {
+			return usageErrorf("bad --limit %d: must be 0 or more", *limit)
+		}
+		return a.withClient(func(c *client.Client) error {
+			views := []jobRefView{}
+			for ref, err := range c.ListJobs(a.ctx, opts) {
+				if err != nil {
+					return err
+				}
+				views = append(views, jobRefView{Name: ref.Name, WorkflowName: ref.WorkflowName, SubmittedAt: ref.SubmittedAt.Time, Status: ref.Status, Location: ref.Location})
+				if *limit > 0 && len(views) == *limit {
+					break
+				}
+			}
+			if j {
+				return writeJSON(a.stdout, views)
+			}
+			t := newTable(a.stdout, "NAME", "WORKFLOW", "SUBMITTED", "STATUS")
+			for _, v := range views {
+				t.row(v.Name, v.WorkflowName, fmtTime(&v.SubmittedAt), strconv.Itoa(v.Status))
+			}
+			return t.flush()
+		})
 	}
-	if asJSON {
-		return writeJSON(a.stdout, views)
-	}
-	t := newTable(a.stdout, "NAME", "WORKFLOW", "SUBMITTED", "STATUS")
-	for _, v := range views {
-		t.row(v.Name, v.WorkflowName, fmtTime(&v.SubmittedAt), strconv.Itoa(v.Status))
-	}
-	return t.flush()
+	return c
 }
 
-// waitFlags choose how a job's status codes are read and how often it is polled.
+// waitFlags choose how a job's status codes are read, how often it is polled, and for how long.
 type waitFlags struct {
 	failed, done string
 	interval     time.Duration
+	timeout      time.Duration
 }
 
-func (w *waitFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&w.failed, "failed-status", "3", "status `CODES` (comma-separated) that mean the job failed; 3 is the built-in server's convention, ask Data8 for yours")
-	fs.StringVar(&w.done, "done-status", "", "status `CODES` that mean the job finished (default: the job has a completion time)")
-	fs.DurationVar(&w.interval, "poll", time.Second, "first `DELAY` between polls of the job (it doubles up to 30s)")
+const statusFlagsHelp = `Data8 does not document its job status codes, and data8 guesses none: without --failed-status, a job that
+has finished (it has a completion time) is judged by its output dataset, and one whose output is missing or
+incomplete is taken to have failed (exit 3). Ask Data8 for your workflow's codes and give them with
+--failed-status and --done-status. (The built-in server's codes, 0 queued, 1 running, 2 completed and
+3 failed, are its own: data8 demo uses them; against data8 serve, pass --failed-status 3 --done-status 2.)`
+
+func (w *waitFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&w.failed, "failed-status", "", "status `CODES` (comma-separated) that mean the job failed, judged once it has finished (default: none; the output is judged)")
+	c.Flags().StringVar(&w.done, "done-status", "", "status `CODES` that mean the job finished (default: the job has a completion time)")
+	c.Flags().DurationVar(&w.interval, "poll", time.Second, "first `DELAY` between polls of the job (it grows up to 30s, by the job's own estimate)")
+	c.Flags().DurationVar(&w.timeout, "timeout", 0, "give up after `DURATION` in all (0: no limit); the job goes on running on the server")
 }
 
-func parseCodes(flagName, s string) ([]int, error) {
-	var out []int
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil {
-			return nil, usageErrorf("bad --%s %q: want integers separated by commas", flagName, s)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-// options turns the flags into the client's WaitOptions, with progress shown on p.
-func (w *waitFlags) options(p *progress) (client.WaitOptions, error) {
+// statuses turns the flags into the workflow's status codes.
+func (w *waitFlags) statuses() (client.JobStatuses, error) {
 	failed, err := parseCodes("failed-status", w.failed)
 	if err != nil {
-		return client.WaitOptions{}, err
+		return client.JobStatuses{}, err
 	}
 	done, err := parseCodes("done-status", w.done)
 	if err != nil {
-		return client.WaitOptions{}, err
+		return client.JobStatuses{}, err
 	}
 	if w.interval <= 0 {
-		return client.WaitOptions{}, usageErrorf("bad --poll %v: must be more than 0", w.interval)
+		return client.JobStatuses{}, usageErrorf("bad --poll %v: must be more than 0", w.interval)
 	}
-	opts := client.WaitOptions{Interval: w.interval}
-	if len(failed) > 0 {
-		opts.Failed = func(j *client.Job) bool {
-			return slices.Contains(failed, j.Status) && (len(done) > 0 || client.JobFinished(j))
-		}
+	if w.timeout < 0 {
+		return client.JobStatuses{}, usageErrorf("bad --timeout %v: must be 0 (no limit) or more", w.timeout)
 	}
-	if len(done) > 0 {
-		opts.Finished = func(j *client.Job) bool { return slices.Contains(done, j.Status) }
-	}
-	if p != nil {
-		opts.Progress = func(j *client.Job) {
-			note := fmt.Sprintf("status %d", j.Status)
-			if j.EstimatedFinishTime != nil && !j.EstimatedFinishTime.IsZero() && !client.JobFinished(j) {
-				note += ", est. finish " + j.EstimatedFinishTime.Local().Format("15:04:05")
-			}
-			p.Set(int64(j.PercentComplete), note)
-		}
-	}
-	return opts, nil
+	return client.JobStatuses{Done: done, Failed: failed}, nil
 }
 
-// waitJob waits for job name with a progress display; a failed job is a *jobFailedError.
-func (a *app) waitJob(c *client.Client, name string, wf waitFlags) (*client.Job, error) {
-	prog := a.newProgress("job "+name, 100, "%")
-	opts, err := wf.options(prog)
-	if err != nil {
-		return nil, err
+// bounded returns the invocation's context, ended after --timeout when one is given.
+func (a *app) bounded(timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		return context.WithCancel(a.ctx)
 	}
-	j, err := c.WaitJob(a.ctx, name, opts)
-	prog.Finish(err == nil)
-	var jf *client.JobFailedError
-	if errors.As(err, &jf) {
-		msg := fmt.Sprintf("job %s (workflow %s) failed with status %d", jf.Job.Name, jf.Job.WorkflowName, jf.Job.Status)
-		if reason, ok := jf.Job.Statistics["error"]; ok {
-			msg += ": " + cellText(reason)
-		}
-		return jf.Job, &jobFailedError{msg: msg}
-	}
-	return j, err
+	return context.WithTimeout(a.ctx, timeout)
 }
 
-func (a *app) cmdJobWait(args []string) error {
-	fs := a.newFlagSet(a.cmd)
-	var wf waitFlags
-	wf.register(fs)
-	pos, asJSON, err := a.parseOutput(fs, cmdSpec{args: "NAME", min: 1, max: 1, description: `
-Waits for a job to finish, showing its progress (percent and estimated finish), then shows it. Exits 3 when
-the job failed. Data8 does not document its status codes: --failed-status and --done-status say which codes
-mean what (the defaults follow the built-in server: 3 failed; finished when the job has a completion time).`}, args)
-	if err != nil {
-		return err
-	}
-	if _, err := wf.options(nil); err != nil {
-		return err
-	}
-	c, err := a.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	j, err := a.waitJob(c, pos[0], wf)
-	if j != nil && (err == nil || isJobFailed(err)) {
-		if perr := a.printJob(j, asJSON); perr != nil {
-			return perr
-		}
-	}
-	if err != nil && a.interrupted(err) {
-		fmt.Fprintf(a.stderr, "stopped waiting; job %s goes on running on the server (data8 job wait %s)\n", pos[0], shellQuote(pos[0]))
+// timedOut rewrites an error from a command's --timeout passing.
+func (a *app) timedOut(ctx context.Context, timeout time.Duration, err error) error {
+	if err != nil && a.ctx.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("gave up after --timeout %v: %w", timeout, err)
 	}
 	return err
 }
 
-func isJobFailed(err error) bool {
-	var jf *jobFailedError
-	return errors.As(err, &jf)
+// waitNote is the progress display's note for a job as last read.
+func waitNote(j *client.Job) string {
+	note := fmt.Sprintf("status %d", j.Status)
+	if j.EstimatedFinishTime.IsSet() && !client.JobFinished(j) {
+		note += ", est. finish " + j.EstimatedFinishTime.Local().Format("15:04:05")
+	}
+	return note
+}
+
+func (a *app) jobWait() *cobra.Command {
+	c := &cobra.Command{Use: "wait NAME", Short: "wait for a job to finish", Args: exactly(1, "NAME"), Long: `Waits for a job to finish, showing its progress (percent and estimated finish), then shows it. Exits 3
+when the job failed.
+
+` + statusFlagsHelp}
+	var wf waitFlags
+	wf.register(c)
+	asJSON := outputFormat(c)
+	c.RunE = func(_ *cobra.Command, args []string) error {
+		codes, err := wf.statuses()
+		if err != nil {
+			return err
+		}
+		j, err := asJSON()
+		if err != nil {
+			return err
+		}
+		return a.withClient(func(c *client.Client) error {
+			ctx, cancel := a.bounded(wf.timeout)
+			defer cancel()
+			prog := a.newProgress("job "+args[0], 100, "%")
+			job, err := c.WaitJob(ctx, args[0], client.WaitOptions{Interval: wf.interval, Finished: codes.IsFinished, Failed: codes.IsFailed,
+				Progress: func(j *client.Job) { prog.Set(int64(batch.Percent(j)), waitNote(j)) }})
+			prog.Finish(err == nil)
+			if err == nil && len(codes.Failed) == 0 {
+				err = batch.CheckOutputs(ctx, c, job)
+			}
+			if job != nil && (err == nil || isJobFailed(err)) {
+				if perr := a.printJob(job, j); perr != nil {
+					return perr
+				}
+			}
+			if err != nil && !isJobFailed(err) {
+				fmt.Fprintf(a.stderr, "stopped waiting; job %s goes on running on the server (data8 job wait %s)\n", termsafe.String(args[0]), shellQuote(args[0]))
+			}
+			return a.timedOut(ctx, wf.timeout, err)
+		})
+	}
+	return c
 }

@@ -48,7 +48,7 @@ const plainEvery = 2 * time.Second
 func (a *app) newProgress(label string, total int64, unit string) *progress {
 	label = termsafe.String(label)
 	p := &progress{w: a.stderr, label: label, unit: unit, total: total, last: time.Now()}
-	if isTerminal(a.stderr) {
+	if a.hooks.terminal || isTerminal(a.stderr) {
 		max := total
 		if max <= 0 {
 			max = -1 // a spinner
@@ -71,10 +71,14 @@ func (a *app) newProgress(label string, total int64, unit string) *progress {
 }
 
 // Set records that n units are done; note (may be empty) is shown beside the figures until a later
-// Set changes it.
+// Set changes it. n is kept within 0 and the total, whatever a server made of it.
 func (p *progress) Set(n int64, note string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	n = max(n, 0)
+	if p.total > 0 {
+		n = min(n, p.total)
+	}
 	if p.done {
 		return
 	}
@@ -91,6 +95,18 @@ func (p *progress) Set(n int64, note string) {
 		p.last = time.Now()
 		p.printed = true
 		p.printLine()
+	}
+}
+
+// SetTotal sets the total once it is known (the bar keeps the total it was drawn with).
+func (p *progress) SetTotal(total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.total <= 0 && total > 0 {
+		p.total = total
+		if p.bar != nil {
+			p.bar.ChangeMax64(total)
+		}
 	}
 }
 

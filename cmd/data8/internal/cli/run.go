@@ -1,63 +1,26 @@
 package cli
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"cmp"
 	"errors"
-	"flag"
 	"fmt"
-	"sort"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/client/batch"
 	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
-// runFlags are the flags of data8 run.
-type runFlags struct {
-	workflow, inputSlot, outputSlot string
-	out, outFormat, columns         string
-	params                          listFlag
-	upload                          uploadFlags
-	dataset, job                    string
-	wait                            waitFlags
-}
-
-func (r *runFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.workflow, "workflow", "", "the `WORKFLOW` to run, as named by Data8; required")
-	fs.StringVar(&r.out, "out", "", "the result `FILE` (.csv, .jsonl or .ndjson); required")
-	fs.StringVar(&r.outFormat, "out-format", "", "`FORMAT` of the result: csv or jsonl (default: from --out's extension)")
-	fs.StringVar(&r.inputSlot, "input-slot", "Input", "the workflow's input `SLOT` the uploaded dataset goes to")
-	fs.StringVar(&r.outputSlot, "output-slot", "Output", "the workflow's output `SLOT` whose dataset is downloaded")
-	fs.Var(&r.params, "param", "`NAME=VALUE`: a parameter of the workflow (repeatable)")
-	fs.StringVar(&r.columns, "columns", "", "type codes of columns after mapping, `name:type,...` (default 0 for every column)")
-	r.upload.register(fs)
-	fs.StringVar(&r.dataset, "dataset", "", "resume: upload into the existing input dataset `NAME` (printed when a run stopped)")
-	fs.StringVar(&r.job, "job", "", "resume: wait for job `NAME` (printed when a run stopped) and download its output")
-	r.wait.register(fs)
-}
-
-// runConfig is a checked run.
-type runConfig struct {
-	file       string
-	inFormat   fileFormat
-	workflow   string
-	inputSlot  string
-	outputSlot string
-	params     map[string]string
-	types      []columnSpec
-	out        string
-	outFormat  fileFormat
-	upload     uploadFlags
-	dataset    string
-	job        string
-	wait       waitFlags
-	flags      *runFlags // for the resume command lines; nil: print none (demo)
-}
-
-const runHelp = `
-Runs a whole batch job: FILE in, cleansed file out.
+const runLong = `Runs a whole batch job: FILE in, cleansed file out.
 
  1. Checks the whole file (CSV with a header row, or JSON Lines); bad input stops here, naming the file and
     line, before anything is sent.
@@ -68,403 +31,466 @@ Runs a whole batch job: FILE in, cleansed file out.
     CSV cells are sent as strings exactly as read (an empty cell as ""), JSON Lines values as given.
  4. Completes the dataset with the true record count and starts a job of the same name on --workflow,
     with the dataset in --input-slot and the --param values.
- 5. Waits for the job, showing percent and estimated finish.
+ 5. Waits for the job, showing percent and estimated finish, and judges it (see below).
  6. Downloads every record of the job's --output-slot dataset into --out (CSV or JSON Lines by extension),
     and prints the job's statistics. CSV columns: the input file's columns in the file's order, under
     their original header text, then the columns the workflow added, alphabetically.
 
-If it stops (Ctrl-C, a failure), it prints what it left on the server and the command that resumes:
-  data8 run FILE ... --dataset NAME --start-block N    (the upload, or anything before the job)
-  data8 run FILE ... --job NAME                        (waiting and downloading)
+While it runs, the run's state (its settings, the names of what it created, the upload's checkpoint; never
+a secret) is kept in OUT.data8-run.json beside the result, and removed when the run succeeds. If the run
+stops (Ctrl-C, a failure, a kill), it prints what it left on the server and the command that carries on
+where it stopped, with the same settings (base URL, workflow, parameters, columns ...):
+  data8 run --resume OUT.data8-run.json
 
-  data8 run contacts.csv --workflow CleanContacts --out contacts_clean.csv`
+` + statusFlagsHelp
 
-func (a *app) cmdRun(args []string) error {
-	fs := a.newFlagSet(a.cmd)
-	var rf runFlags
-	rf.register(fs)
-	pos, err := a.parse(fs, cmdSpec{args: "FILE", min: 1, max: 1, description: runHelp}, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := rf.check(pos[0])
-	if err != nil {
-		return err
-	}
-	// The files are checked before the configuration, so bad input is reported even without credentials.
-	if err := checkReadable(cfg.file); err != nil {
-		return err
-	}
-	if err := checkWritable(cfg.out); err != nil {
-		return err
-	}
-	c, err := a.newClient()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, err = a.runPipeline(c, cfg)
-	return err
+// runFlags are the flags of data8 run.
+type runFlags struct {
+	workflow, out, outFormat, inputSlot, outputSlot, columns string
+	params                                                   []string
+	upload                                                   uploadFlags
+	wait                                                     waitFlags
+	limits                                                   columnLimits
+	resume                                                   string
 }
 
-// check validates the flags of a run.
-func (r *runFlags) check(file string) (*runConfig, error) {
-	if r.workflow == "" {
-		return nil, usageErrorf("--workflow is required")
+// runSettings are the flags whose values a run keeps in its state: --resume takes them from there.
+var runSettings = []string{"workflow", "out", "out-format", "input-slot", "output-slot", "param", "columns", "block-size",
+	"concurrency", "format", "failed-status", "done-status", "poll", "max-columns", "max-new-columns"}
+
+// callerSettings are the global flags a run keeps in its state, for a resume to talk to the same
+// server as the same client.
+var callerSettings = []string{"base-url", "token-url", "client-id", "insecure-http"}
+
+func (a *app) runCommand() *cobra.Command {
+	c := &cobra.Command{Use: "run FILE", Short: "upload a file, run a workflow on it and download the result", Long: runLong,
+		Args: between(0, 1, "FILE"), Example: "  data8 run contacts.csv --workflow CleanContacts --out contacts_clean.csv"}
+	var rf runFlags
+	fs := c.Flags()
+	fs.StringVar(&rf.workflow, "workflow", "", "the `WORKFLOW` to run, as named by Data8; required")
+	fs.StringVar(&rf.out, "out", "", "the result `FILE` (.csv, .jsonl or .ndjson); required")
+	fs.StringVar(&rf.outFormat, "out-format", "", "`FORMAT` of the result: csv or jsonl (default: from --out's extension)")
+	fs.StringVar(&rf.inputSlot, "input-slot", "Input", "the workflow's input `SLOT` the uploaded dataset goes to")
+	fs.StringVar(&rf.outputSlot, "output-slot", "Output", "the workflow's output `SLOT` whose dataset is downloaded")
+	fs.StringArrayVar(&rf.params, "param", nil, "`NAME=VALUE`: a parameter of the workflow (repeatable)")
+	fs.StringVar(&rf.columns, "columns", "", "type codes of columns after mapping, `name:type,...` (default 0 for every column)")
+	rf.upload.register(c)
+	rf.wait.register(c)
+	rf.limits.register(c)
+	fs.StringVar(&rf.resume, "resume", "", "carry on the run whose state is in `STATEFILE` (printed when it stopped), with its settings")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if rf.resume != "" {
+			return a.resumeRun(cmd, rf, args)
+		}
+		if len(args) == 0 {
+			return usageErrorf("missing arguments: want FILE (or --resume STATEFILE)")
+		}
+		spec, err := rf.spec(args[0])
+		if err != nil {
+			return err
+		}
+		// The files are checked before the configuration, so bad input is reported even without credentials.
+		if err := batch.CheckReadable(spec.Input); err != nil {
+			return err
+		}
+		if err := batch.CheckWritable(spec.Output); err != nil {
+			return err
+		}
+		statePath := spec.Output + ".data8-run.json"
+		if st, err := batch.LoadState(statePath); err == nil && st.Resumable() {
+			return usageErrorf("a stopped run's state is in %s: carry it on with data8 run --resume %s, or remove the file to start anew", statePath, shellQuote(statePath))
+		}
+		caller := map[string]string{}
+		for _, name := range callerSettings {
+			if f := cmd.Flags().Lookup(name); f.Value.String() != f.DefValue {
+				caller[name] = f.Value.String()
+			}
+		}
+		return a.withClient(func(c *client.Client) error {
+			return a.runJob(c, nil, spec, caller, statePath, rf.wait.timeout)
+		})
 	}
-	if r.out == "" {
-		return nil, usageErrorf("--out is required")
+	return c
+}
+
+// spec checks the flags of a new run and turns them into its Spec.
+func (r *runFlags) spec(file string) (batch.Spec, error) {
+	s := batch.Spec{Input: file, Output: r.out, Workflow: r.workflow, InputSlot: r.inputSlot, OutputSlot: r.outputSlot,
+		BlockSize: r.upload.blockSize, Concurrency: r.upload.concurrency, PollInterval: r.wait.interval,
+		MaxColumns: r.limits.all, MaxNewColumns: r.limits.added}
+	var err error
+	switch {
+	case r.workflow == "":
+		return s, usageErrorf("--workflow is required")
+	case r.out == "":
+		return s, usageErrorf("--out is required")
+	case r.out == "-":
+		return s, usageErrorf("bad --out -: run writes a file (use data8 dataset download NAME --out - for standard output)")
+	case r.inputSlot == "" || r.outputSlot == "":
+		return s, usageErrorf("--input-slot and --output-slot must not be empty")
 	}
 	if err := r.upload.check(); err != nil {
-		return nil, err
+		return s, err
 	}
-	cfg := &runConfig{file: file, workflow: r.workflow, inputSlot: r.inputSlot, outputSlot: r.outputSlot, out: r.out,
-		upload: r.upload, dataset: r.dataset, job: r.job, wait: r.wait, flags: r}
-	var err error
-	if cfg.inFormat, err = inputFormat(file, r.upload.format); err != nil {
-		return nil, err
+	if err := r.limits.check(); err != nil {
+		return s, err
 	}
-	if r.out == "-" {
-		return nil, usageErrorf("bad --out -: run writes a file (use data8 dataset download NAME --out - for standard output)")
+	if s.InputFormat, err = inputFormat(file, r.upload.format); err != nil {
+		return s, err
 	}
-	if cfg.outFormat, err = formatFor(r.out, r.outFormat); err != nil {
-		return nil, err
+	if s.OutputFormat, err = batch.ParseFormat(r.outFormat); err != nil {
+		return s, usageErrorf("bad --out-format %q: want csv or jsonl", r.outFormat)
 	}
-	if sameFile(file, r.out) {
-		return nil, usageErrorf("bad --out %s: it is the input file", r.out)
+	if s.OutputFormat, err = batch.FormatOf(r.out, s.OutputFormat); err != nil {
+		return s, usageErrorf("%v: pass --out-format csv|jsonl", err)
 	}
-	if cfg.params, err = parsePairs("param", r.params); err != nil {
-		return nil, err
+	if s.Parameters, err = parsePairs("param", r.params); err != nil {
+		return s, err
 	}
 	if r.columns != "" {
-		if cfg.types, err = parseColumnSpec(r.columns); err != nil {
-			return nil, &usageError{msg: err.Error()}
-		}
-	}
-	if r.inputSlot == "" || r.outputSlot == "" {
-		return nil, usageErrorf("--input-slot and --output-slot must not be empty")
-	}
-	if r.dataset != "" {
-		if err := checkDatasetName(r.dataset); err != nil {
-			return nil, err
-		}
-	}
-	if r.job != "" {
-		if err := checkJobName(r.job); err != nil {
-			return nil, err
-		}
-		if r.dataset != "" || r.upload.startBlock != 0 {
-			return nil, usageErrorf("--job resumes after the upload: it does not go with --dataset or --start-block")
-		}
-	}
-	if r.upload.startBlock != 0 && r.dataset == "" {
-		return nil, usageErrorf("--start-block resumes an upload: give the dataset with --dataset NAME too")
-	}
-	if _, err := r.wait.options(nil); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
-
-// newRunName returns a unique name for a run's dataset and job: run_<yyyymmdd_hhmmss>_<6 hex digits>.
-func newRunName(now time.Time) string {
-	var b [3]byte
-	rand.Read(b[:])
-	return "run_" + now.UTC().Format("20060102_150405") + "_" + hex.EncodeToString(b[:])
-}
-
-// runState is how far a run got, for the report of what it left behind.
-type runState struct {
-	plan       *inputPlan
-	dataset    string
-	created    bool // the dataset was made by this run
-	checkpoint int  // upload: every block before this is stored
-	total      int  // upload: blocks in the file
-	completed  bool
-	job        string
-	jobStarted bool
-	output     string
-	written    int64
-	final      *client.Job
-}
-
-// runPipeline runs cfg with client c, printing progress and the outcome; on failure it reports what it
-// left behind.
-func (a *app) runPipeline(c *client.Client, cfg *runConfig) (*runState, error) {
-	st := &runState{}
-	err := a.runSteps(c, cfg, st)
-	if err != nil && !errors.Is(err, errHelp) && cfg.flags != nil {
-		var ue *usageError
-		if !errors.As(err, &ue) && !isInputError(err) {
-			a.reportLeftBehind(cfg, st, err)
-			return st, &reportedError{err: err, code: a.exitCode(err)}
-		}
-	}
-	return st, err
-}
-
-func (a *app) runSteps(c *client.Client, cfg *runConfig, st *runState) error {
-	plan, err := a.checkFile(cfg.file, cfg.inFormat, newColumnMapper(true, "", nil))
-	if err != nil {
-		return err
-	}
-	st.plan = plan
-	cols := make(map[string]int, len(plan.Columns))
-	for _, col := range plan.Columns {
-		cols[col] = 0
-	}
-	for _, s := range cfg.types {
-		if _, ok := cols[s.Name]; !ok {
-			return usageErrorf("bad --columns: %q is not a column of %s (its columns: %s)", s.Name, cfg.file, strings.Join(plan.Columns, ", "))
-		}
-		cols[s.Name] = s.Type
-	}
-	fmt.Fprintf(a.stdout, "%s: %d records, %d columns\n", cfg.file, plan.Records, len(plan.Columns))
-	if plan.Renamed() {
-		fmt.Fprintln(a.stdout, "columns (file → dataset):")
-		t := newTable(a.stdout)
-		for i := range plan.Raw {
-			t.row("  "+plan.Raw[i], "→ "+plan.Columns[i])
-		}
-		t.flush()
-	}
-
-	if cfg.job == "" {
-		if err := a.runUpload(c, cfg, st, cols); err != nil {
-			return err
-		}
-		st.job = st.dataset
-		j, err := c.StartJob(a.ctx, client.NewJob{Name: st.job, WorkflowName: cfg.workflow,
-			InputDatasets: map[string]string{cfg.inputSlot: st.dataset}, Parameters: cfg.params})
+		specs, err := parseColumnSpec(r.columns)
 		if err != nil {
-			return err
+			return s, err
 		}
-		st.jobStarted = true
-		fmt.Fprintf(a.stdout, "job %s started (workflow %s)\n", termsafe.String(j.Name), termsafe.String(j.WorkflowName))
-	} else {
-		st.job, st.jobStarted = cfg.job, true
-	}
-
-	j, err := a.waitJob(c, st.job, cfg.wait)
-	if j != nil {
-		st.final = j
-		for _, ds := range j.InputDatasets {
-			if st.dataset == "" {
-				st.dataset = ds
-			}
-		}
-		st.output = j.OutputDatasets[cfg.outputSlot]
-	}
-	if err != nil {
-		return err
-	}
-	if st.output == "" {
-		return fmt.Errorf("job %s has no output slot %q (its output slots: %s); pass --output-slot", j.Name, cfg.outputSlot, strings.Join(sortedKeys(j.OutputDatasets), ", "))
-	}
-	fmt.Fprintf(a.stdout, "job %s finished with status %d; output dataset %s\n", termsafe.String(j.Name), j.Status, termsafe.String(st.output))
-
-	rename := map[string]string{}
-	for i, col := range plan.Columns {
-		if plan.Raw[i] != col {
-			rename[col] = plan.Raw[i]
+		s.ColumnTypes = map[string]int{}
+		for _, c := range specs {
+			s.ColumnTypes[c.Name] = c.Type
 		}
 	}
-	n, err := a.download(c, st.output, cfg.out, cfg.outFormat, plan.Columns, rename, client.DefaultDownloadConcurrency)
-	if err != nil {
-		return err
+	if s.Statuses, err = r.wait.statuses(); err != nil {
+		return s, err
 	}
-	st.written = n
-	fmt.Fprintf(a.stdout, "wrote %d records to %s\n", n, cfg.out)
-	a.printStatistics(j)
-	return nil
+	return s, nil
 }
 
-// runUpload creates (or, resuming, checks) the input dataset, uploads the file and completes the dataset.
-func (a *app) runUpload(c *client.Client, cfg *runConfig, st *runState, cols map[string]int) error {
-	plan := st.plan
-	uf := cfg.upload
-	if err := checkStartBlock(plan, uf); err != nil {
-		return err
+// resumeRun is data8 run --resume: the settings come from the state file.
+func (a *app) resumeRun(cmd *cobra.Command, rf runFlags, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("--resume takes the run's file from its state: give no FILE (%q)", args[0])
 	}
-	st.total = blocksFor(plan.Records, uf.blockSize)
-	if cfg.dataset != "" {
-		st.dataset = cfg.dataset
-		d, err := c.GetDataset(a.ctx, cfg.dataset)
-		if err != nil {
-			return err
+	for _, name := range runSettings {
+		if cmd.Flags().Changed(name) {
+			return usageErrorf("--resume carries on with the run's own settings: --%s cannot be changed", name)
 		}
-		if !d.Input {
-			return fmt.Errorf("dataset %s is an output dataset made by a job: --dataset takes the input dataset of a run", d.Name)
-		}
-		for _, col := range plan.Columns {
-			if _, ok := d.Columns[col]; !ok {
-				return fmt.Errorf("dataset %s has no column %q, which %s maps to: is it the dataset of this file? (its columns: %s)", d.Name, col, cfg.file, fmtColumns(d.Columns))
-			}
-		}
-		if d.Completed {
-			if d.RecordCount != plan.Records {
-				return fmt.Errorf("dataset %s is complete with %d records but %s has %d", d.Name, d.RecordCount, cfg.file, plan.Records)
-			}
-			st.checkpoint, st.completed = st.total, true
-			fmt.Fprintf(a.stdout, "dataset %s is already complete with %d records; not uploading\n", termsafe.String(d.Name), d.RecordCount)
-			return nil
-		}
-		fmt.Fprintf(a.stdout, "resuming the upload to dataset %s at block %d of %d\n", termsafe.String(d.Name), uf.startBlock, st.total)
-	} else {
-		st.dataset = newRunName(time.Now())
-		if _, err := c.CreateDataset(a.ctx, st.dataset, cols); err != nil {
-			return err
-		}
-		st.created = true
-		fmt.Fprintf(a.stdout, "dataset %s created\n", st.dataset)
 	}
-	st.checkpoint = uf.startBlock
-	out, err := a.upload(c, st.dataset, plan, uf)
-	st.checkpoint = out.Checkpoint
+	if rf.wait.timeout < 0 {
+		return usageErrorf("bad --timeout %v: must be 0 (no limit) or more", rf.wait.timeout)
+	}
+	st, err := batch.LoadState(rf.resume)
 	if err != nil {
-		return err
+		return usageErrorf("%v", err)
 	}
-	if _, err := a.completeDataset(c, st.dataset, plan); err != nil {
-		var cm *countMismatchError
-		if errors.As(err, &cm) {
-			st.checkpoint = 0 // every block must be sent again
+	if !st.Resumable() {
+		return usageErrorf("the run in %s is %s: nothing to resume", rf.resume, st.Step)
+	}
+	for _, name := range callerSettings {
+		f := cmd.Flags().Lookup(name)
+		want, kept := st.Caller[name]
+		switch {
+		case kept && f.Value.String() != f.DefValue && f.Value.String() != want:
+			return usageErrorf("the run in %s used --%s %s, but %s is given now: a run carries on where it began", rf.resume, name, want, f.Value.String())
+		case kept:
+			f.Value.Set(want)
+		case f.Value.String() != f.DefValue:
+			return usageErrorf("the run in %s used the default %s, but %s is given now: a run carries on where it began", rf.resume, name, f.Value.String())
 		}
-		return err
 	}
-	st.completed = true
-	fmt.Fprintf(a.stdout, "uploaded %d records to dataset %s and completed it\n", plan.Records, st.dataset)
-	return nil
+	return a.withClient(func(c *client.Client) error {
+		return a.runJob(c, st, st.Spec, nil, rf.resume, rf.wait.timeout)
+	})
+}
+
+// runView follows a run: it shows each step's progress and outcome, and keeps the state file.
+type runView struct {
+	a         *app
+	statePath string // "": none (demo)
+	mu        sync.Mutex
+	prog      *progress
+	saved     time.Time
+	saveErr   error
+}
+
+func (v *runView) save(st *batch.State, force bool) {
+	if v.statePath == "" || st.Step == batch.StepPlan {
+		return
+	}
+	if !force && time.Since(v.saved) < 250*time.Millisecond {
+		return
+	}
+	v.saved = time.Now()
+	if err := batch.SaveState(v.statePath, st); err != nil && v.saveErr == nil {
+		v.saveErr = err
+		fmt.Fprintf(v.a.stderr, "data8: warning: %v\n", err)
+	}
+}
+
+func (v *runView) event(e batch.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	a := v.a
+	switch e.Kind {
+	case batch.StepBegins:
+		v.save(e.State, true)
+		st := e.State
+		switch e.Step {
+		case batch.StepPlan, batch.StepCreate, batch.StepUpload, batch.StepComplete:
+			if st.Input == nil {
+				v.prog = a.newProgress("check "+filepath.Base(st.Spec.Input), -1, "bytes")
+				v.prog.quietEnd = true
+			} else if e.Step == batch.StepUpload {
+				v.prog = a.newProgress("upload", st.Input.Records, "records")
+			}
+		case batch.StepWait:
+			v.prog = a.newProgress("job "+st.Job, 100, "%")
+		case batch.StepDownload:
+			v.prog = a.newProgress("download", -1, "records")
+		}
+	case batch.Progress:
+		if v.prog == nil {
+			return
+		}
+		switch e.Step {
+		case batch.StepWait:
+			v.prog.Set(e.Done, waitNote(e.Job))
+		case batch.StepUpload:
+			v.prog.Set(e.Done, windowNote(e.Window, e.Concurrency, "blocks"))
+		case batch.StepDownload:
+			v.prog.SetTotal(e.Total)
+			v.prog.Set(e.Done, windowNote(e.Window, e.Concurrency, "pages"))
+		default:
+			v.prog.SetTotal(e.Total)
+			v.prog.Set(e.Done, "")
+		}
+	case batch.Checkpoint:
+		v.save(e.State, false)
+	case batch.Notice:
+		fmt.Fprintln(a.stderr, termsafe.String(e.Text))
+	case batch.StepEnds:
+		v.finish(true)
+		v.save(e.State, true)
+		v.ended(e)
+	}
+}
+
+// finish ends the current step's progress display.
+func (v *runView) finish(ok bool) {
+	if v.prog != nil {
+		v.prog.Finish(ok)
+		v.prog = nil
+	}
+}
+
+// ended prints what a step did.
+func (v *runView) ended(e batch.Event) {
+	a, st := v.a, e.State
+	switch e.Step {
+	case batch.StepPlan:
+		p := e.Plan
+		fmt.Fprintf(a.stdout, "%s: %d records, %d columns\n", p.Path, p.Records, len(p.Columns))
+		if p.Renamed() {
+			fmt.Fprintln(a.stdout, "columns (file → dataset):")
+			t := newTable(a.stdout)
+			for i := range p.Headers {
+				t.row("  "+p.Headers[i], "→ "+p.Columns[i])
+			}
+			t.flush()
+		}
+	case batch.StepCreate:
+		if st.Step == batch.StepStart {
+			fmt.Fprintf(a.stdout, "dataset %s is already complete with %d records; not uploading\n", st.Dataset, st.Input.Records)
+		} else {
+			fmt.Fprintf(a.stdout, "dataset %s created\n", st.Dataset)
+		}
+	case batch.StepUpload:
+		if e.Upload != nil && e.Upload.Throttled > 0 {
+			fmt.Fprintln(a.stderr, throttledLine("upload", e.Upload.Throttled, e.Upload.SmallestWindow, st.Spec.Concurrency, "block", "blocks"))
+		}
+	case batch.StepComplete:
+		fmt.Fprintf(a.stdout, "uploaded %d records to dataset %s and completed it\n", st.Input.Records, st.Dataset)
+	case batch.StepStart:
+		fmt.Fprintf(a.stdout, "job %s started (workflow %s)\n", termsafe.String(e.Job.Name), termsafe.String(e.Job.WorkflowName))
+	case batch.StepWait:
+		fmt.Fprintf(a.stdout, "job %s finished with status %d; output dataset %s\n", termsafe.String(e.Job.Name), e.Job.Status, termsafe.String(st.OutputDataset))
+	case batch.StepDownload:
+		a.downloadThrottled(e.Download, st.Spec.DownloadConcurrency)
+		fmt.Fprintf(a.stdout, "wrote %d records to %s\n", e.Download.Records, st.Spec.Output)
+	}
+}
+
+// runJob runs (or, with from, resumes) a whole job with client c, printing progress and the outcome,
+// keeping its state in statePath (none when ""); on failure it reports what it left behind.
+func (a *app) runJob(c *client.Client, from *batch.State, spec batch.Spec, caller map[string]string, statePath string, timeout time.Duration) error {
+	ctx, cancel := a.bounded(timeout)
+	defer cancel()
+	v := &runView{a: a, statePath: statePath}
+	opts := batch.Options{Progress: v.event, Caller: caller}
+	var res *batch.Result
+	var err error
+	if from != nil {
+		fmt.Fprintf(a.stdout, "resuming run %s at its %s step\n", from.Spec.Name, from.Step)
+		res, err = batch.Resume(ctx, c, *from, opts)
+	} else {
+		res, err = batch.Run(ctx, c, spec, opts)
+	}
+	v.mu.Lock()
+	v.finish(err == nil)
+	v.mu.Unlock()
+	err = a.timedOut(ctx, timeout, err)
+	st := &res.State
+	if err == nil {
+		if statePath != "" {
+			os.Remove(statePath)
+		}
+		a.printStatistics(res.Job)
+		return nil
+	}
+	var se *batch.SpecError
+	if errors.As(err, &se) {
+		os.Remove(statePath)
+		return specUsageError(se)
+	}
+	if !st.OnServer() {
+		if statePath != "" {
+			os.Remove(statePath)
+		}
+		var ie *batch.InputError
+		if errors.As(err, &ie) || errors.Is(err, batch.ErrStandardInput) {
+			return err
+		}
+		a.reportStopped(err)
+		fmt.Fprintln(a.stderr, "nothing was left on the server.")
+		return &reportedError{err: err, code: a.exitCode(err)}
+	}
+	if statePath != "" {
+		if st.Resumable() {
+			v.save(st, true)
+		} else {
+			os.Remove(statePath)
+		}
+	}
+	a.reportStopped(err)
+	a.reportLeftBehind(st, err, statePath)
+	return &reportedError{err: err, code: a.exitCode(err)}
+}
+
+// specUsageError words a Spec's refusal in the flags' terms.
+func specUsageError(se *batch.SpecError) error {
+	flag := map[string]string{"Input": "FILE", "InputFormat": "--format", "Output": "--out", "OutputFormat": "--out-format", "Workflow": "--workflow",
+		"BlockSize": "--block-size", "Concurrency": "--concurrency", "PollInterval": "--poll", "ColumnTypes": "--columns",
+		"MaxColumns": "--max-columns", "Name": "the run's name"}[se.Field]
+	if se.Field == "ColumnTypes" {
+		return usageErrorf("bad --columns: %q %s", se.Value, se.Problem)
+	}
+	return usageErrorf("bad %s %v: %s", cmp.Or(flag, se.Field), se.Value, se.Problem)
+}
+
+func (a *app) reportStopped(cause error) {
+	if a.interrupted(cause) {
+		fmt.Fprintf(a.stderr, "data8 %s: interrupted\n", a.cmd)
+	} else {
+		fmt.Fprintf(a.stderr, "data8 %s: %s\n", a.cmd, describeError(cause))
+	}
 }
 
 // printStatistics prints a finished job's statistics, one a line, in name order.
 func (a *app) printStatistics(j *client.Job) {
+	if j == nil {
+		return
+	}
 	if len(j.Statistics) == 0 {
 		fmt.Fprintf(a.stdout, "job %s reported no statistics\n", termsafe.String(j.Name))
 		return
 	}
 	fmt.Fprintf(a.stdout, "statistics of job %s:\n", termsafe.String(j.Name))
 	t := newTable(a.stdout)
-	keys := sortedKeys(j.Statistics)
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(j.Statistics)) {
 		t.row("  "+k, cellText(j.Statistics[k]))
 	}
 	t.flush()
 }
 
 // reportLeftBehind prints, after a run stopped, what is on the server and how to carry on.
-func (a *app) reportLeftBehind(cfg *runConfig, st *runState, cause error) {
+func (a *app) reportLeftBehind(st *batch.State, cause error, statePath string) {
 	w := a.stderr
-	if a.interrupted(cause) {
-		fmt.Fprintf(w, "data8 %s: interrupted\n", a.cmd)
-	} else {
-		fmt.Fprintf(w, "data8 %s: %s\n", a.cmd, describeError(cause))
-	}
-	if st.dataset == "" && st.job == "" {
-		fmt.Fprintln(w, "nothing was left on the server.")
-		return
-	}
 	fmt.Fprintln(w, "left on the server:")
-	if st.dataset != "" && !st.created && cfg.dataset == "" && cfg.job == "" {
-		fmt.Fprintf(w, "  input dataset   %s (creating it failed: it may not exist; if it does, it is empty)\n", termsafe.String(st.dataset))
-		if cfg.flags != nil {
-			fmt.Fprintln(w, "nothing to resume: run the same command again.")
-		}
-		return
+	jobStarted := st.Job != "" && st.Step != batch.StepStart
+	total := 0
+	if st.Input != nil {
+		total = int((st.Input.Records + int64(st.Spec.BlockSize) - 1) / int64(st.Spec.BlockSize))
 	}
-	if st.dataset != "" {
-		state := "complete"
-		switch {
-		case st.jobStarted || st.completed:
-		case st.checkpoint > 0:
-			state = fmt.Sprintf("incomplete: blocks 0 to %d of %d stored (upload checkpoint: block %d)", st.checkpoint-1, st.total, st.checkpoint)
-		default:
-			state = "incomplete: no block known to be stored (upload checkpoint: block 0)"
-		}
-		fmt.Fprintf(w, "  input dataset   %s (%s)\n", termsafe.String(st.dataset), state)
-	}
-	if st.jobStarted {
-		state := "running or queued"
-		if st.final != nil && client.JobFinished(st.final) {
-			state = fmt.Sprintf("finished, status %d", st.final.Status)
-		}
-		if isJobFailed(cause) {
-			state = "failed"
-		}
-		fmt.Fprintf(w, "  job             %s (%s)\n", termsafe.String(st.job), state)
-	}
-	if st.output != "" {
-		fmt.Fprintf(w, "  output dataset  %s\n", termsafe.String(st.output))
-	}
-	if cfg.flags == nil || isJobFailed(cause) {
-		return
-	}
-	base := cfg.baseRunArgs()
+	state := "complete"
 	switch {
-	case st.jobStarted:
-		fmt.Fprintf(w, "resume with:\n  %s\n", shellJoin(append(base, "--job", st.job)))
-		fmt.Fprintf(w, "or step by step:\n  %s\n", shellJoin([]string{"data8", "job", "wait", st.job}))
-		if st.output != "" {
-			fmt.Fprintf(w, "  %s\n", shellJoin([]string{"data8", "dataset", "download", st.output, "--out", cfg.out}))
-		} else {
-			fmt.Fprintf(w, "  %s\n", shellJoin([]string{"data8", "job", "get", st.job}))
-			fmt.Fprintln(w, "  data8 dataset download OUTPUT_DATASET --out "+shellQuote(cfg.out))
+	case st.Step == batch.StepCreate:
+		state = "its creation was asked for: it may not exist"
+	case jobStarted || st.Step == batch.StepStart:
+	case st.Checkpoint > 0 && st.Checkpoint < total:
+		state = fmt.Sprintf("incomplete: blocks 0 to %d of %d stored (upload checkpoint: block %d)", st.Checkpoint-1, total, st.Checkpoint)
+	case st.Checkpoint >= total && st.Step == batch.StepComplete:
+		state = "incomplete: every block stored"
+	default:
+		state = "incomplete: no block known to be stored (upload checkpoint: block 0)"
+	}
+	fmt.Fprintf(w, "  input dataset   %s (%s)\n", termsafe.String(st.Dataset), state)
+	if st.Job != "" {
+		state := "running or queued"
+		switch {
+		case st.Step == batch.StepStart:
+			state = "its start was asked for: it may not exist"
+		case st.Step == batch.StepFailed:
+			state = "failed"
+		case st.JobStatus != nil:
+			state = "finished, status " + strconv.Itoa(*st.JobStatus)
 		}
-	case st.dataset != "":
-		args := append(base, "--dataset", st.dataset)
-		if st.checkpoint > 0 && !st.completed {
-			args = append(args, "--start-block", fmt.Sprint(st.checkpoint))
-		}
-		fmt.Fprintf(w, "resume with:\n  %s\n", shellJoin(args))
-		fmt.Fprintln(w, "or step by step:")
-		if !st.completed {
-			up := []string{"data8", "dataset", "upload", st.dataset, cfg.file, "--map-columns"}
-			if st.checkpoint > 0 {
-				up = append(up, "--start-block", fmt.Sprint(st.checkpoint))
+		fmt.Fprintf(w, "  job             %s (%s)\n", termsafe.String(st.Job), state)
+	}
+	if st.OutputDataset != "" {
+		fmt.Fprintf(w, "  output dataset  %s\n", termsafe.String(st.OutputDataset))
+	}
+	if !st.Resumable() || statePath == "" {
+		return
+	}
+	fmt.Fprintf(w, "resume with:\n  %s\n", shellJoin([]string{"data8", "run", "--resume", statePath}))
+	fmt.Fprintln(w, "or step by step:")
+	out := shellQuote(st.Spec.Output)
+	if !jobStarted {
+		if st.Step != batch.StepStart {
+			up := []string{"data8", "dataset", "upload", st.Dataset, st.Spec.Input, "--map-columns"}
+			if st.Checkpoint > 0 && st.Checkpoint < total {
+				up = append(up, "--start-block", fmt.Sprint(st.Checkpoint))
 			}
-			fmt.Fprintf(w, "  %s\n", shellJoin(append(up, uploadResumeFlags(cfg.upload, false, false)...)))
-			fmt.Fprintf(w, "  %s\n", shellJoin([]string{"data8", "dataset", "complete", st.dataset, "--records", fmt.Sprint(st.plan.Records)}))
+			uf := uploadFlags{blockSize: st.Spec.BlockSize}
+			fmt.Fprintf(w, "  %s\n", shellJoin(append(up, uploadResumeFlags(uf, false, false)...)))
+			fmt.Fprintf(w, "  %s\n", shellJoin([]string{"data8", "dataset", "complete", st.Dataset, "--records", fmt.Sprint(st.Input.Records)}))
 		}
-		start := []string{"data8", "job", "start", st.dataset, "--workflow", cfg.workflow, "--input", cfg.inputSlot + "=" + st.dataset}
-		for _, k := range sortedKeys(cfg.params) {
-			start = append(start, "--param", k+"="+cfg.params[k])
+		start := []string{"data8", "job", "start", st.Spec.Name, "--workflow", st.Spec.Workflow, "--input", st.Spec.InputSlot + "=" + st.Dataset}
+		for _, k := range slices.Sorted(maps.Keys(st.Spec.Parameters)) {
+			start = append(start, "--param", k+"="+st.Spec.Parameters[k])
 		}
 		fmt.Fprintf(w, "  %s\n", shellJoin(start))
-		fmt.Fprintf(w, "  %s\n", shellJoin([]string{"data8", "job", "wait", st.dataset}))
-		fmt.Fprintln(w, "  data8 dataset download OUTPUT_DATASET --out "+shellQuote(cfg.out)+"   (OUTPUT_DATASET: see data8 job get "+shellQuote(st.dataset)+")")
+	}
+	fmt.Fprintf(w, "  %s\n", shellJoin(append([]string{"data8", "job", "wait", st.Spec.Name}, statusArgs(st.Spec.Statuses)...)))
+	if st.OutputDataset != "" {
+		fmt.Fprintf(w, "  %s\n", shellJoin([]string{"data8", "dataset", "download", st.OutputDataset, "--out", st.Spec.Output}))
+	} else {
+		fmt.Fprintln(w, "  data8 dataset download OUTPUT_DATASET --out "+out+"   (OUTPUT_DATASET: see data8 job get "+shellQuote(st.Spec.Name)+")")
 	}
 }
 
-// baseRunArgs is the command line of this run without the resume flags.
-func (cfg *runConfig) baseRunArgs() []string {
-	r := cfg.flags
-	args := []string{"data8", "run", cfg.file, "--workflow", cfg.workflow, "--out", cfg.out}
-	if r.outFormat != "" {
-		args = append(args, "--out-format", r.outFormat)
+// statusArgs are the --failed-status and --done-status flags for codes.
+func statusArgs(codes client.JobStatuses) []string {
+	var args []string
+	join := func(cs []int) string {
+		s := make([]string, len(cs))
+		for i, c := range cs {
+			s[i] = strconv.Itoa(c)
+		}
+		return strings.Join(s, ",")
 	}
-	if cfg.inputSlot != "Input" {
-		args = append(args, "--input-slot", cfg.inputSlot)
+	if len(codes.Failed) > 0 {
+		args = append(args, "--failed-status", join(codes.Failed))
 	}
-	if cfg.outputSlot != "Output" {
-		args = append(args, "--output-slot", cfg.outputSlot)
-	}
-	for _, k := range sortedKeys(cfg.params) {
-		args = append(args, "--param", k+"="+cfg.params[k])
-	}
-	if r.columns != "" {
-		args = append(args, "--columns", r.columns)
-	}
-	if r.upload.format != "" {
-		args = append(args, "--format", r.upload.format)
-	}
-	if r.upload.blockSize != 1000 {
-		args = append(args, "--block-size", fmt.Sprint(r.upload.blockSize))
-	}
-	if r.wait.failed != "3" {
-		args = append(args, "--failed-status", r.wait.failed)
-	}
-	if r.wait.done != "" {
-		args = append(args, "--done-status", r.wait.done)
+	if len(codes.Done) > 0 {
+		args = append(args, "--done-status", join(codes.Done))
 	}
 	return args
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/data8-toolkit/data8/data8test"
 )
 
@@ -22,8 +24,10 @@ in memory. It prints the export lines that point data8 (or any client) at it, on
   export DATA8_CLIENT_SECRET=...
 
 This is the one place data8 prints a client secret: it is the sandbox's own, random credential, valid
-only against this process, not a Data8 secret. Job status codes follow the sandbox's convention (0 queued,
-1 running, 2 completed, 3 failed); its workflows are Echo and CleanContacts (slots Input and Output).
+only against this process, not a Data8 secret. Job status codes follow the sandbox's own convention (0
+queued, 1 running, 2 completed, 3 failed), which is not Data8's: give it to data8 run and data8 job wait
+with --failed-status 3 --done-status 2 (without them, a finished job is judged by its output). Its
+workflows are Echo and CleanContacts (slots Input and Output).
 
 --profile switches the sandbox, where Data8's documentation is silent, to another reading a real
 ASP.NET Core service could have made (201 on creates, zone-less .NET times, 500 records a page, gzip ...),
@@ -58,45 +62,47 @@ func parseProfiles(v string) ([]data8test.Profile, error) {
 	return out, nil
 }
 
-func (a *app) cmdServe(args []string) error {
-	fs := a.newFlagSet(a.cmd)
+func (a *app) serveCommand() *cobra.Command {
+	c := &cobra.Command{Use: "serve", Short: "run the built-in stand-in server until interrupted", Long: serveHelp + "  " + profileList() + ".", Args: noArgs}
+	fs := c.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "`ADDR` to listen on (host:port; port 0 picks a free one)")
 	latency := fs.Duration("latency", 0, "`DELAY` added to every API request, as a network round trip would")
 	jobDuration := fs.Duration("job-duration", 2*time.Second, "how long (`DURATION`) a job takes")
 	maxInFlight := fs.Int("max-in-flight", 0, "answer 429 with Retry-After when more than `N` API requests are in flight (0: no limit)")
 	ratePerSec := fs.Float64("rate", 0, "answer 429 with Retry-After to API requests over `R` a second (0: no limit)")
 	profile := fs.String("profile", "", "`NAMES` of profiles to turn on, separated by commas, or all (see below)")
-	if _, err := a.parse(fs, cmdSpec{max: 0, description: serveHelp + "  " + profileList() + "."}, args); err != nil {
-		return err
+	c.RunE = func(_ *cobra.Command, _ []string) error {
+		if *latency < 0 || *jobDuration < 0 {
+			return usageErrorf("--latency and --job-duration must not be negative")
+		}
+		if *maxInFlight < 0 || *ratePerSec < 0 || math.IsNaN(*ratePerSec) || math.IsInf(*ratePerSec, 0) {
+			return usageErrorf("--max-in-flight and --rate must be 0 (no limit) or more")
+		}
+		profiles, err := parseProfiles(*profile)
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return fmt.Errorf("cannot start the sandbox: %v", err)
+		}
+		srv := data8test.NewServer(data8test.WithListener(ln), data8test.WithLatency(*latency), data8test.WithJobDuration(*jobDuration),
+			data8test.WithProfile(profiles...), data8test.WithMaxInFlight(*maxInFlight), data8test.WithRateLimit(*ratePerSec))
+		defer srv.Close()
+		if w := offLoopbackWarning(*addr); w != "" {
+			fmt.Fprintln(a.stderr, w)
+		}
+		fmt.Fprintf(a.stderr, "data8 sandbox listening on %s (Ctrl-C to stop); point data8 at it with:\n", srv.URL)
+		fmt.Fprintf(a.stdout, "export DATA8_BASE_URL=%s\n", srv.URL)
+		fmt.Fprintf(a.stdout, "export DATA8_TOKEN_URL=%s\n", srv.TokenURL)
+		fmt.Fprintf(a.stdout, "export DATA8_CLIENT_ID=%s\n", shellQuote(srv.ClientID))
+		fmt.Fprintf(a.stdout, "export DATA8_CLIENT_SECRET=%s\n", shellQuote(srv.ClientSecret))
+		fmt.Fprintln(a.stderr, "its job status codes are its own: pass --failed-status 3 --done-status 2 to data8 run and data8 job wait against it")
+		<-a.ctx.Done()
+		fmt.Fprintln(a.stderr, "data8 sandbox stopped")
+		return nil
 	}
-	if *latency < 0 || *jobDuration < 0 {
-		return usageErrorf("--latency and --job-duration must not be negative")
-	}
-	if *maxInFlight < 0 || *ratePerSec < 0 || math.IsNaN(*ratePerSec) || math.IsInf(*ratePerSec, 0) {
-		return usageErrorf("--max-in-flight and --rate must be 0 (no limit) or more")
-	}
-	profiles, err := parseProfiles(*profile)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("cannot start the sandbox: %v", err)
-	}
-	srv := data8test.NewServer(data8test.WithListener(ln), data8test.WithLatency(*latency), data8test.WithJobDuration(*jobDuration),
-		data8test.WithProfile(profiles...), data8test.WithMaxInFlight(*maxInFlight), data8test.WithRateLimit(*ratePerSec))
-	defer srv.Close()
-	if w := offLoopbackWarning(*addr); w != "" {
-		fmt.Fprintln(a.stderr, w)
-	}
-	fmt.Fprintf(a.stderr, "data8 sandbox listening on %s (Ctrl-C to stop); point data8 at it with:\n", srv.URL)
-	fmt.Fprintf(a.stdout, "export DATA8_BASE_URL=%s\n", srv.URL)
-	fmt.Fprintf(a.stdout, "export DATA8_TOKEN_URL=%s\n", srv.TokenURL)
-	fmt.Fprintf(a.stdout, "export DATA8_CLIENT_ID=%s\n", shellQuote(srv.ClientID))
-	fmt.Fprintf(a.stdout, "export DATA8_CLIENT_SECRET=%s\n", shellQuote(srv.ClientSecret))
-	<-a.ctx.Done()
-	fmt.Fprintln(a.stderr, "data8 sandbox stopped")
-	return nil
+	return c
 }
 
 // offLoopbackWarning is the warning serve prints when addr is not a loopback address, or "".

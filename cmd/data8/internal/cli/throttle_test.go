@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // throttle makes the target allow at most limit block uploads in flight at once, refusing the
@@ -82,8 +83,19 @@ func TestWindowNote(t *testing.T) {
 		{4, 8, "[server busy: 4 of 8 blocks at once]"},
 		{1, 64, "[server busy: 1 of 64 blocks at once]"},
 	} {
-		if got := windowNote(tc.window, tc.concurrency); got != tc.want {
+		if got := windowNote(tc.window, tc.concurrency, "blocks"); got != tc.want {
 			t.Errorf("windowNote(%d, %d) = %q, want %q", tc.window, tc.concurrency, got, tc.want)
 		}
+	}
+}
+
+// TestThrottleNotice: the line printed while a transfer waits out a throttling server (wired to the
+// client's throttle hook in clientOptions) says why it waits, for how long, and how long so far.
+func TestThrottleNotice(t *testing.T) {
+	var b syncBuffer
+	a := &app{stderr: &b}
+	a.throttleNotice(60*time.Second, 125*time.Second+300*time.Millisecond)
+	if got, want := b.String(), "data8: the server is busy (429/503): waiting 1m0s before sending again (2m5s waited so far)\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

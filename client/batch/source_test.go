@@ -1,28 +1,30 @@
-package cli
+package batch_test
 
 import (
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/data8-toolkit/data8/client/batch"
 )
 
-// TestSourceRefusesRecordsTheCheckDidNotSee checks that the upload pass refuses the first record beyond
-// the count the validation pass made, when it is read, not at the end of the file: a file that grew
-// by thousands of records between the passes must not have them uploaded before the error.
+// TestSourceRefusesRecordsTheCheckDidNotSee checks that the upload pass refuses the first record
+// beyond the count the plan made, when it is read, not at the end of the file: a file that grew by
+// thousands of records between the passes must not have them uploaded before the error.
 func TestSourceRefusesRecordsTheCheckDidNotSee(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.csv")
 	if err := os.WriteFile(path, []byte("a\n1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := scanInput(context.Background(), path, formatCSV, newColumnMapper(false, "", nil), nil)
+	plan, err := batch.PlanFile(context.Background(), path, batch.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte("a\n1\n2\n3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, err := openSource(plan)
+	src, err := plan.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
