@@ -95,11 +95,11 @@ var (
 // reported as not run (Report.NotRun), with the reason in Report.Interrupted. A case that panics, or
 // that does not end within its bound (Config.CaseTimeout), fails; the run goes on.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	return run(ctx, cfg, Cases())
+	return run(ctx, cfg, Cases(), caseGrace)
 }
 
-// run runs the cases of all that cfg selects.
-func run(ctx context.Context, cfg Config, all []Case) (*Report, error) {
+// run runs the cases of all that cfg selects, giving a case whose time is up grace to end.
+func run(ctx context.Context, cfg Config, all []Case, grace time.Duration) (*Report, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func run(ctx context.Context, cfg Config, all []Case) (*Report, error) {
 		return nil, err
 	}
 	s := &suite{cfg: cfg, spec: spec, base: base, runID: randomID(6), names: map[string]int{},
-		secrets: &redact.Set{}, traffic: newTraffic(), grace: caseGrace}
+		secrets: &redact.Set{}, traffic: newTraffic(), grace: grace}
 	s.secrets.Add(cfg.ClientSecret)
 
 	runCtx, cancelRun := context.WithCancelCause(ctx)
@@ -461,19 +461,20 @@ func (s *suite) runCase(ctx context.Context, c Case, others bool) CaseResult {
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(specval.WithTag(ctx, c.ID), s.cfg.CaseTimeout)
 	defer cancel()
-	ch := &check{suite: s, ctx: cctx, res: &res}
+	running := &check{suite: s, ctx: cctx, res: &res}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer func() {
 			if r := recover(); r != nil {
 				if _, ok := r.(stop); !ok {
-					ch.Errorf("panic: %v\n%s", r, oneline.Trim(string(debug.Stack()), 2000))
+					running.Errorf("panic: %v\n%s", r, oneline.Trim(string(debug.Stack()), 2000))
 				}
 			}
 		}()
-		c.run(ch)
+		c.run(running)
 	}()
+	ch := running
 	select {
 	case <-done:
 	case <-cctx.Done():
@@ -481,12 +482,18 @@ func (s *suite) runCase(ctx context.Context, c Case, others bool) CaseResult {
 		case <-done:
 		case <-time.After(s.grace):
 			// The case goes on writing its own result, which no one reads again.
-			res = c.result()
-			ch = &check{suite: s, ctx: cctx, res: &res}
+			ch = &check{suite: s, ctx: cctx, res: &CaseResult{}}
+			*ch.res = c.result()
 			ch.Errorf("the case did not end within %s of its time being up (%v) and was left running", s.grace, context.Cause(cctx))
 		}
 	}
-	res.Duration = time.Since(start)
+	return s.conclude(ctx, c, ch, others, time.Since(start))
+}
+
+// conclude judges the answers of a case that ended (or was left running) and returns its result.
+func (s *suite) conclude(ctx context.Context, c Case, ch *check, others bool, took time.Duration) CaseResult {
+	res := ch.res
+	res.Duration = took
 	for _, e := range s.traffic.of(c.ID) {
 		res.Requests += e.n
 		ch.judge(e)
@@ -494,7 +501,7 @@ func (s *suite) runCase(ctx context.Context, c Case, others bool) CaseResult {
 	if _, dropped := s.traffic.counts(c.ID); dropped > 0 {
 		ch.Errorf("%d answers to this case were not kept (the run received more than %d unlike answers), so no one judged them", dropped, keepExact+keepGrouped)
 	}
-	res.Status = verdict(&res)
+	res.Status = verdict(res)
 	if res.Status == Passed || res.Status == Observed {
 		// A case that checked nothing did not pass.
 		switch received, _ := s.traffic.totals(); {
@@ -513,7 +520,7 @@ func (s *suite) runCase(ctx context.Context, c Case, others bool) CaseResult {
 		res.Status = NotRun
 		res.SkipReason = "stopped before its end: " + context.Cause(ctx).Error()
 	}
-	return res
+	return *res
 }
 
 // verdict is the status of a case from what it found: failed when any rule was broken, whatever
