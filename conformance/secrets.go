@@ -12,8 +12,8 @@ import (
 
 // The suite redacts by origin, never by what a server calls a secret: the configured client secret,
 // the credentials the suite sends (every Authorization header), the members of the token endpoint's
-// answers that hold a token (access_token, refresh_token, id_token), and the secrets in the answers
-// of the ClientCredential operations, which exist to hand out secrets. Each is looked for in every
+// success answers that hold a token (access_token, refresh_token, id_token), and the secrets in the
+// success answers of the ClientCredential operations, which exist to hand out secrets. Each is looked for in every
 // encoding internal/redact knows (literal, form and URL escapes, JSON escapes, base64) wherever the
 // suite writes text, and replaced by redact.Placeholder. A string a server puts in a member it names
 // "secret" in any other answer is not a secret: a server cannot censor its own evidence by naming
@@ -87,6 +87,9 @@ func (t *secretTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var is func(string) bool
 	switch {
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		// An error answer hands out no credential.
+		return resp, nil
 	case t.token(req):
 		is = tokenMember
 	case t.credential(req):
