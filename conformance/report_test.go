@@ -230,8 +230,8 @@ var (
 // junitCase is what TestJUnit reads of a test case.
 type junitCase struct {
 	Name, Classname, Time string
-	Outcome              string // failure, error, skipped or ""
-	Message, Text, Out   string
+	Outcome               string // failure, error, skipped or ""
+	Message, Text, Out    string
 }
 
 // checkJUnit checks data against the shape the Jenkins schema gives JUnit XML and returns its test
