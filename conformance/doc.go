@@ -59,7 +59,7 @@
 // where the workflow is one Data8 built for the account that copies its input dataset to its output
 // dataset unchanged (default Echo, slots Input and Output, as data8test has). The report is written
 // to the directory DATA8_CONFORMANCE_REPORT names (default: the test's artifact directory, kept
-// with `go test -artifacts`) as conformance.md, conformance.json and observed.overlay.yaml, and its
+// with `go test -artifacts`) as conformance.md, conformance.json, observed.overlay.yaml and junit.xml, and its
 // Markdown is printed to the test log.
 //
 // Against a live account the suite is safe to run again and again: every dataset and job it
