@@ -49,6 +49,21 @@ type Config struct {
 	JobTimeout time.Duration
 	// CaseTimeout bounds one case, its job waits included; default 15 minutes.
 	CaseTimeout time.Duration
+	// RunTimeout bounds the whole run; default 2 hours. When it is reached, the case running is
+	// stopped and the cases not yet run are reported as not run.
+	RunTimeout time.Duration
+	// RequestTimeout bounds one request, its answer's body included; default 1 minute. A server
+	// that answers nothing for several requests in a row ends the run (the cases left are reported
+	// as not run) rather than stalling it.
+	RequestTimeout time.Duration
+
+	// Cases, when set, runs only the cases it selects: comma-separated patterns matched against the
+	// case ids as path.Match does, ignoring case ("UPLOAD-*,AUTH-NO-TOKEN-401"). The others are
+	// reported as skipped. Select lists what it selects.
+	Cases string
+
+	// Progress, when set, is called as each case ends, with its result (secrets redacted).
+	Progress func(Progress)
 
 	// InsecureHTTP allows http:// URLs on hosts other than loopback.
 	InsecureHTTP bool
@@ -164,6 +179,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CaseTimeout <= 0 {
 		c.CaseTimeout = 15 * time.Minute
+	}
+	if c.RunTimeout <= 0 {
+		c.RunTimeout = 2 * time.Hour
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = time.Minute
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("conformance: %w", errors.Join(errs...))

@@ -84,6 +84,8 @@ func TestConformance(t *testing.T) {
 					t.Errorf("%s", f)
 				}
 				t.Logf("rule: %s", c.Rule)
+			case conformance.NotRun:
+				t.Errorf("not run: %s", c.SkipReason)
 			case conformance.Skipped:
 				t.Skip(c.SkipReason)
 			}

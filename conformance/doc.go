@@ -31,9 +31,14 @@
 // api/openapi.yaml where the server differed. `make generate OVERLAY=observed.overlay.yaml`
 // regenerates gen/ from the spec with it applied, through oapi-codegen's output-options.overlay.
 //
-// No secret reaches the report or the log: the configured client secret, every bearer token, and
-// every string a server puts in a member it calls a secret (secret, secrets, clientSecret,
-// access_token, password, ...) are replaced by [redacted]; the report files are written 0600.
+// No secret reaches the report or the log, and no server can censor the report: the suite redacts
+// by origin, never by what a server calls a secret. The configured client secret, the credentials
+// the suite sends, the tokens of the token endpoint's answers and the secrets in the answers of the
+// ClientCredential operations are replaced by [REDACTED] (internal/redact) in every encoding the
+// report could carry them in (literal, form- and URL-encoded, JSON-escaped, base64). The report
+// files are written 0600, each to a new file that then takes its name, so a link planted in the
+// report directory is replaced, never written through. Every text of the Markdown that a server
+// sent is escaped: it cannot break a table or add a heading, a link, an image, HTML or a code span.
 //
 // The cases go through package client wherever it offers the call, so the suite checks the
 // project's own client too (including that it refuses, without sending, what the API forbids);
@@ -54,7 +59,7 @@
 // where the workflow is one Data8 built for the account that copies its input dataset to its output
 // dataset unchanged (default Echo, slots Input and Output, as data8test has). The report is written
 // to the directory DATA8_CONFORMANCE_REPORT names (default: the test's artifact directory, kept
-// with `go test -artifacts`) as conformance.md, conformance.json and observed.overlay.yaml, and its
+// with `go test -artifacts`) as conformance.md, conformance.json, observed.overlay.yaml and junit.xml, and its
 // Markdown is printed to the test log.
 //
 // Against a live account the suite is safe to run again and again: every dataset and job it

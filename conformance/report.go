@@ -7,7 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/internal/redact"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
+
+// redactPlaceholder replaces a secret in the report.
+const redactPlaceholder = redact.Placeholder
 
 // Kind says what a case checks, and so how strictly.
 type Kind string
@@ -38,8 +45,13 @@ const (
 	// Observed: no rule was broken, but the server differed from a decided point (D-n); the case's
 	// deviations say what we decided, what the server did, and the evidence.
 	Observed Status = "observed"
-	// Skipped: the case did not run (Config.Skip, a validating proxy, or nothing to check).
+	// Skipped: the case did not run, on purpose (Config.Skip, Config.Cases, a validating proxy, or
+	// nothing to check).
 	Skipped Status = "skipped"
+	// NotRun: the run ended before the case ended, or before it started: the context was cancelled,
+	// the run's time bound was reached, or the server stopped answering (Report.Interrupted says
+	// which). The case checked nothing that can be relied on.
+	NotRun Status = "not run"
 )
 
 // CaseResult is the outcome of one case.
@@ -62,7 +74,7 @@ type CaseResult struct {
 	Observations []string `json:"observations,omitempty"`
 	// Deviations are the decided points where the server differed from the contract.
 	Deviations []Deviation `json:"deviations,omitempty"`
-	// SkipReason says why the case did not run.
+	// SkipReason says why the case did not run, or (not run) why it did not end.
 	SkipReason string `json:"skipReason,omitempty"`
 	// Requests is the number of answers the case received and checked against the spec.
 	Requests int `json:"requests"`
@@ -139,8 +151,16 @@ type Report struct {
 	Responses  int `json:"responses"`
 	Violations int `json:"violations"`
 	Differing  int `json:"differing"`
+	// Unkept is the number of answers the suite received but did not keep (more unlike answers
+	// than it keeps in a run); the cases that received them fail.
+	Unkept int `json:"unkept,omitempty"`
+	// Interrupted says why the run ended before its last case, when it did: the cases not run
+	// have status NotRun.
+	Interrupted string `json:"interrupted,omitempty"`
 	// Discovery has one row per decided point: what the contract decided and what this server did.
 	Discovery []PointResult `json:"discovery"`
+	// Drift is what changed since a baseline run, when CompareWith compared the two.
+	Drift *Drift `json:"drift,omitempty"`
 
 	overlay []action // the overlay's actions, from every deviation
 }
@@ -165,6 +185,21 @@ func (r *Report) Failed() []string {
 	return ids
 }
 
+// NotRun returns the ids of the cases the run ended before, in run order.
+func (r *Report) NotRun() []string {
+	var ids []string
+	for _, c := range r.Cases {
+		if c.Status == NotRun {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// OK reports whether the run holds the server to the contract: no case failed and every case ran
+// to its end (none not run). Cases skipped on purpose and observed ones do not count against it.
+func (r *Report) OK() bool { return len(r.Failed()) == 0 && len(r.NotRun()) == 0 }
+
 // Case returns the result of the case with the given id, or nil.
 func (r *Report) Case(id string) *CaseResult {
 	for i := range r.Cases {
@@ -178,30 +213,43 @@ func (r *Report) Case(id string) *CaseResult {
 // Summary is the one-line summary of the run.
 func (r *Report) Summary() string {
 	n := r.Counts()
-	return fmt.Sprintf("%d cases: %d passed, %d failed, %d observed, %d skipped; %d answers checked against the spec, %d broke a documented rule, %d differed from a decided point",
-		len(r.Cases), n[Passed], n[Failed], n[Observed], n[Skipped], r.Responses, r.Violations, r.Differing)
+	s := fmt.Sprintf("%d cases: %d passed, %d failed, %d observed, %d skipped", len(r.Cases), n[Passed], n[Failed], n[Observed], n[Skipped])
+	if n[NotRun] > 0 {
+		s += fmt.Sprintf(", %d not run", n[NotRun])
+	}
+	return s + fmt.Sprintf("; %d answers checked against the spec, %d broke a documented rule, %d differed from a decided point",
+		r.Responses, r.Violations, r.Differing)
 }
 
 // JSON returns the report as indented JSON.
 func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
 
 // Markdown returns the report as Markdown: a summary, a table of every case, the discovery table
-// (one row per decided point), the deviations and observations of each case, and the failures in
-// full, each with the documentation's words.
+// (one row per decided point), the drift since a baseline (when CompareWith compared them), the
+// deviations and observations of each case, and the failures in full, each with the
+// documentation's words. Every text that is not the report's own (what a server sent, and what the
+// configuration says) is escaped: it shows as the characters it is and cannot break a table, start
+// a heading or a list, or make a link, an image, HTML, a code span or emphasis.
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Data8 API conformance report\n\n")
-	fmt.Fprintf(&b, "- Target: %s", r.Target)
+	fmt.Fprintf(&b, "- Target: %s", mdText(r.Target))
 	if r.Note != "" {
-		fmt.Fprintf(&b, " (%s)", r.Note)
+		fmt.Fprintf(&b, " (%s)", mdText(r.Note))
 	}
-	fmt.Fprintf(&b, "\n- Token endpoint: %s\n", r.TokenURL)
+	fmt.Fprintf(&b, "\n- Token endpoint: %s\n", mdText(r.TokenURL))
 	if r.BehindValidatingProxy {
 		fmt.Fprintf(&b, "- Through a validating proxy: cases that send requests the spec forbids are skipped\n")
 	}
-	fmt.Fprintf(&b, "- Run: %s (names start with `%s%s`), %s, %s\n", r.RunID, r.Prefix, r.RunID, r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond))
-	fmt.Fprintf(&b, "- **%s**\n", r.Summary())
-	fmt.Fprintf(&b, "- *failed*: a documented rule (quoted from Data8's pages) or a generic one was broken. *observed*: no rule was broken, but the server differed from a point the project decided where the pages are silent (D-n, docs/contract.md); see the discovery table and `observed.overlay.yaml`.\n\n")
+	fmt.Fprintf(&b, "- Run: %s (names start with %s), %s, %s\n", mdText(r.RunID), mdText(r.Prefix+r.RunID), r.Started.UTC().Format(time.RFC3339), r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(&b, "- **%s**\n", mdText(r.Summary()))
+	if r.Interrupted != "" {
+		fmt.Fprintf(&b, "- **The run ended early**: %s. The cases not run are listed below.\n", mdText(r.Interrupted))
+	}
+	if r.Unkept > 0 {
+		fmt.Fprintf(&b, "- %d answers were received but not kept (more unlike answers than a run keeps); the cases that received them fail.\n", r.Unkept)
+	}
+	fmt.Fprintf(&b, "- *failed*: a documented rule (quoted from Data8's pages) or a generic one was broken, or the case checked nothing. *observed*: no rule was broken, but the server differed from a point the project decided where the pages are silent (D-n, docs/contract.md); see the discovery table and observed.overlay.yaml. *not run*: the run ended before the case did.\n\n")
 
 	fmt.Fprintf(&b, "| case | kind | result | rule |\n|---|---|---|---|\n")
 	for _, c := range r.Cases {
@@ -209,18 +257,24 @@ func (r *Report) Markdown() string {
 		if c.Decision != "" {
 			kind += " " + c.Decision
 		}
-		res := string(c.Status)
-		if c.Status == Failed {
+		res := mdCell(string(c.Status))
+		switch c.Status {
+		case Failed:
 			res = "**FAILED**"
+		case NotRun:
+			res = "**not run**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.ID, kind, res, mdCell(c.Rule))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(c.ID), mdCell(kind), res, mdCell(c.Rule))
 	}
 
 	fmt.Fprintf(&b, "\n## Discovery: the decided points, and what this server did\n\n")
-	fmt.Fprintf(&b, "One row per decided point of docs/contract.md (and one per operation or spec node where the server differed). Forward it to Data8, or apply `observed.overlay.yaml` to the spec.\n\n")
+	fmt.Fprintf(&b, "One row per decided point of docs/contract.md (and one per operation or spec node where the server differed). Forward it to Data8, or apply observed.overlay.yaml to the spec.\n\n")
 	fmt.Fprintf(&b, "| point | our decision | what this server did | evidence |\n|---|---|---|---|\n")
 	for _, p := range r.Discovery {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(p.label()), mdCell(p.Decided), mdCell(p.Observed), mdCell(strings.Join(p.Evidence, "; ")))
+	}
+	if r.Drift != nil {
+		r.Drift.markdown(&b)
 	}
 
 	var noted []CaseResult
@@ -232,16 +286,16 @@ func (r *Report) Markdown() string {
 	if len(noted) > 0 {
 		fmt.Fprintf(&b, "\n## What the server did, case by case\n\n")
 		for _, c := range noted {
-			fmt.Fprintf(&b, "- **%s** (%s)\n", c.ID, c.Status)
+			fmt.Fprintf(&b, "- **%s** (%s)\n", mdText(c.ID), mdText(string(c.Status)))
 			for _, d := range c.Deviations {
-				fmt.Fprintf(&b, "  - differs from %s: %s (decided: %s) — %s", d.Point, mdLine(d.Observed), mdLine(d.Decided), mdLine(d.Evidence))
+				fmt.Fprintf(&b, "  - differs from %s: %s (decided: %s) — %s", mdText(d.Point), mdText(d.Observed), mdText(d.Decided), mdText(d.Evidence))
 				if d.Count > 1 {
 					fmt.Fprintf(&b, " (×%d)", d.Count)
 				}
 				b.WriteString("\n")
 			}
 			for _, o := range c.Observations {
-				fmt.Fprintf(&b, "  - %s\n", mdLine(o))
+				fmt.Fprintf(&b, "  - %s\n", mdText(o))
 			}
 		}
 	}
@@ -252,59 +306,85 @@ func (r *Report) Markdown() string {
 		}
 	}
 	if len(creates) > 0 {
-		fmt.Fprintf(&b, "\n## Left on the server\n\nNames start with `%s%s`.\n\n", r.Prefix, r.RunID)
+		fmt.Fprintf(&b, "\n## Left on the server\n\nNames start with %s.\n\n", mdText(r.Prefix+r.RunID))
 		for _, c := range creates {
-			fmt.Fprintf(&b, "- %s: %s\n", c.ID, mdLine(c.Creates))
+			fmt.Fprintf(&b, "- %s: %s\n", mdText(c.ID), mdText(c.Creates))
 		}
 	}
-	var skipped []CaseResult
-	for _, c := range r.Cases {
-		if c.Status == Skipped {
-			skipped = append(skipped, c)
+	for _, sec := range []struct {
+		status Status
+		title  string
+	}{{NotRun, "Not run"}, {Skipped, "Skipped"}} {
+		var list []CaseResult
+		for _, c := range r.Cases {
+			if c.Status == sec.status {
+				list = append(list, c)
+			}
 		}
-	}
-	if len(skipped) > 0 {
-		fmt.Fprintf(&b, "\n## Skipped\n\n")
-		for _, c := range skipped {
-			fmt.Fprintf(&b, "- **%s**: %s\n", c.ID, mdLine(c.SkipReason))
+		if len(list) > 0 {
+			fmt.Fprintf(&b, "\n## %s\n\n", sec.title)
+			for _, c := range list {
+				fmt.Fprintf(&b, "- **%s**: %s\n", mdText(c.ID), mdText(c.SkipReason))
+				for _, f := range c.Failures {
+					fmt.Fprintf(&b, "  - %s\n", mdText(f))
+				}
+			}
 		}
 	}
 	if failed := r.Failed(); len(failed) > 0 {
 		fmt.Fprintf(&b, "\n## Failures\n\n")
 		for _, id := range failed {
 			c := r.Case(id)
-			fmt.Fprintf(&b, "- **%s** — %s\n", c.ID, mdLine(c.Rule))
+			fmt.Fprintf(&b, "- **%s** — %s\n", mdText(c.ID), mdText(c.Rule))
 			if c.Quote != "" {
-				fmt.Fprintf(&b, "  - documented: %s\n", mdLine(c.Quote))
+				fmt.Fprintf(&b, "  - documented: %s\n", mdText(c.Quote))
 			}
 			for _, f := range c.Failures {
-				fmt.Fprintf(&b, "  - %s\n", mdLine(f))
+				fmt.Fprintf(&b, "  - %s\n", mdText(f))
 			}
 		}
 	}
 	return b.String()
 }
 
-// mdCell escapes text for a Markdown table cell.
-func mdCell(s string) string {
-	return strings.ReplaceAll(mdLine(s), "|", `\|`)
+// mdSpecial are the ASCII characters mdText escapes with a backslash: every one that Markdown
+// (CommonMark, GitHub's tables, autolinks, strikethrough and math) gives a meaning somewhere. Each
+// may be escaped anywhere and then shows as itself.
+const mdSpecial = "\\`*_{}[]()#+-.!|<>~&:@$=\"'^%"
+
+// mdText makes text safe inside a line of Markdown: on one line (runs of white space become one
+// space), every control, line separator and bidirectional override escaped visibly (termsafe), and
+// every character Markdown gives a meaning escaped with a backslash, so that it shows as what it
+// is. A table cell needs nothing more: its | is escaped too.
+func mdText(s string) string {
+	s = termsafe.String(strings.Join(strings.Fields(s), " "))
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for _, r := range s {
+		if r < utf8.RuneSelf && strings.ContainsRune(mdSpecial, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
-// mdLine keeps text on one line.
-func mdLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
+// mdCell escapes text for a Markdown table cell.
+func mdCell(s string) string { return mdText(s) }
 
 // The files WriteFiles writes.
 const (
 	MarkdownFile = "conformance.md"
 	JSONFile     = "conformance.json"
 	OverlayFile  = "observed.overlay.yaml"
+	JUnitFile    = "junit.xml"
 )
 
-// WriteFiles writes the report into dir as conformance.md, conformance.json and
-// observed.overlay.yaml, creating dir, and returns their paths. The files are readable by their
-// owner only (0600): a report describes an account.
+// WriteFiles writes the report into dir as conformance.md, conformance.json,
+// observed.overlay.yaml and junit.xml, creating dir (readable by its owner only) if need be, and
+// returns their paths. Each file is written whole to a new private file in dir (mode 0600: a report
+// describes an account), which then replaces the name: a link planted under the name is replaced,
+// never written through, and what it pointed to is left as it was.
 func (r *Report) WriteFiles(dir string) (paths []string, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -317,38 +397,52 @@ func (r *Report) WriteFiles(dir string) (paths []string, err error) {
 	if err != nil {
 		return nil, err
 	}
+	ju, err := r.JUnit()
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{MarkdownFile, []byte(r.Markdown())}, {JSONFile, append(js, '\n')}, {OverlayFile, ov}} {
+	}{{MarkdownFile, []byte(r.Markdown())}, {JSONFile, append(js, '\n')}, {OverlayFile, ov}, {JUnitFile, ju}} {
 		p := filepath.Join(dir, f.name)
 		if err := writePrivate(p, f.data); err != nil {
-			return nil, err
+			return paths, err
 		}
 		paths = append(paths, p)
 	}
 	return paths, nil
 }
 
-// writePrivate writes data to path with mode 0600, tightening an existing file first.
-func writePrivate(path string, data []byte) error {
-	if err := os.Chmod(path, 0o600); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+// writePrivate writes data to a new file of mode 0600 beside path (created exclusively, so never
+// through a link), then renames it to path, replacing whatever entry path names (a file, or a
+// link, whose target is not touched).
+func writePrivate(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
 		return err
 	}
-	return f.Close()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // scrub passes every text of the report through redact.
 func (r *Report) scrub(redact func(string) string) {
-	r.Target, r.TokenURL, r.Note = redact(r.Target), redact(r.TokenURL), redact(r.Note)
+	r.Target, r.TokenURL, r.Note, r.Interrupted = redact(r.Target), redact(r.TokenURL), redact(r.Note), redact(r.Interrupted)
 	for i := range r.Cases {
 		c := &r.Cases[i]
 		for j := range c.Failures {
@@ -381,7 +475,7 @@ func (r *Report) scrub(redact func(string) string) {
 		r.overlay[i].description = redact(r.overlay[i].description)
 		if b, err := json.Marshal(r.overlay[i].update); err == nil && redact(string(b)) != string(b) {
 			// A secret in an update (an observed note): keep the note, drop the update's text.
-			r.overlay[i].update = map[string]any{observedNote: []string{redacted}}
+			r.overlay[i].update = map[string]any{observedNote: []string{redactPlaceholder}}
 		}
 	}
 }

@@ -5,122 +5,101 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
-	"sync"
+
+	"github.com/data8-toolkit/data8/internal/redact"
 )
 
-// secrets are the strings that must never reach the report or the log: the configured client
-// secret, every token, and every string a server puts in a member it calls a secret. Each is
-// replaced by "[redacted]" wherever the suite writes text.
-type secrets struct {
-	mu   sync.Mutex
-	list []string // longest first, so a secret containing another is replaced whole
+// The suite redacts by origin, never by what a server calls a secret: the configured client secret,
+// the credentials the suite sends (every Authorization header), the members of the token endpoint's
+// success answers that hold a token (access_token, refresh_token, id_token), and the secrets in the
+// success answers of the ClientCredential operations, which exist to hand out secrets. Each is looked for in every
+// encoding internal/redact knows (literal, form and URL escapes, JSON escapes, base64) wherever the
+// suite writes text, and replaced by redact.Placeholder. A string a server puts in a member it names
+// "secret" in any other answer is not a secret: a server cannot censor its own evidence by naming
+// ordinary words as secrets.
+
+// tokenMember reports whether a member of a token answer holds a token: access_token, refresh_token,
+// id_token, token (not token_type, expires_in or scope).
+func tokenMember(name string) bool {
+	n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
+	return strings.HasSuffix(n, "token")
 }
 
-// redacted replaces a secret.
-const redacted = "[redacted]"
-
-// minSecret is the length below which a string is not treated as a secret: replacing every "a"
-// would only garble the report.
-const minSecret = 3
-
-// add remembers s (and its URL-encoded form, as it appears in a form body or query).
-func (x *secrets) add(s string) {
-	if len(s) < minSecret {
-		return
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for _, v := range []string{s, url.QueryEscape(s)} {
-		if !slices.Contains(x.list, v) {
-			x.list = append(x.list, v)
-		}
-	}
-	slices.SortFunc(x.list, func(a, b string) int { return len(b) - len(a) })
-}
-
-// redact returns s with every secret replaced.
-func (x *secrets) redact(s string) string {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for _, v := range x.list {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, redacted)
-		}
-	}
-	return s
-}
-
-// secretMember reports whether a JSON member's name says it holds a secret: secret, secrets,
-// clientSecret, client_secret, password, access_token, refresh_token, id_token, token,
-// authorization (token_type and other members merely about tokens are not).
+// secretMember reports whether a member of a client credential's answer holds a secret: secret,
+// secrets, clientSecret, client_secret, password.
 func secretMember(name string) bool {
 	n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
-	if strings.Contains(n, "secret") || strings.Contains(n, "password") {
-		return true
-	}
-	switch n {
-	case "token", "accesstoken", "refreshtoken", "idtoken", "bearertoken", "authorization", "apisecret":
-		return true
-	}
-	return false
+	return strings.Contains(n, "secret") || strings.Contains(n, "password")
 }
 
-// scan remembers every string held, at any depth, by a member of the JSON body whose name says it
-// holds a secret. A body that is not JSON is left alone.
-func (x *secrets) scan(body []byte) {
-	if len(body) == 0 || !json.Valid(body) {
-		return
-	}
+// addMembers adds to set every string held, at any depth, by a member of the JSON body that is picks.
+// A body that is not JSON adds nothing.
+func addMembers(set *redact.Set, body []byte, is func(string) bool) {
 	var v any
-	if json.Unmarshal(body, &v) != nil {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if d.Decode(&v) != nil {
 		return
 	}
-	var walk func(v any, secret bool)
-	walk = func(v any, secret bool) {
+	var walk func(v any, in bool)
+	walk = func(v any, in bool) {
 		switch t := v.(type) {
 		case map[string]any:
 			for k, m := range t {
-				walk(m, secret || secretMember(k))
+				walk(m, in || is(k))
 			}
 		case []any:
 			for _, m := range t {
-				walk(m, secret)
+				walk(m, in)
 			}
 		case string:
-			if secret {
-				x.add(t)
+			if in {
+				set.Add(t)
 			}
-		case json.Number, float64:
-			// Numbers are not secrets.
 		}
 	}
 	walk(v, false)
 }
 
-// secretTransport reads every answer (token endpoint included) to learn the secrets it holds
-// before anyone else sees it, and the bearer token of every request.
+// secretTransport learns the secrets of the exchanges it carries before anyone else sees them: the
+// credentials of every request (its Authorization header), the tokens of the token endpoint's
+// answers and the secrets of the ClientCredential operations' answers.
 type secretTransport struct {
 	base    http.RoundTripper
-	secrets *secrets
+	secrets *redact.Set
 	maxBody int64
+	// token and credential say whether a request is to the token endpoint, or a ClientCredential
+	// operation.
+	token, credential func(*http.Request) bool
 }
 
 func (t *secretTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if a := req.Header.Get("Authorization"); a != "" {
-		if _, tok, ok := strings.Cut(a, " "); ok {
-			t.secrets.add(strings.TrimSpace(tok))
+		t.secrets.Add(a)
+		if _, cred, ok := strings.Cut(a, " "); ok {
+			t.secrets.Add(strings.TrimSpace(cred))
 		}
 	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil || resp.Body == nil {
 		return resp, err
 	}
+	var is func(string) bool
+	switch {
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		// An error answer hands out no credential.
+		return resp, nil
+	case t.token(req):
+		is = tokenMember
+	case t.credential(req):
+		is = secretMember
+	default:
+		return resp, nil
+	}
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, t.maxBody))
 	rest := resp.Body
-	t.secrets.scan(body)
+	addMembers(t.secrets, body, is)
 	// Whatever lies past the limit is left for the reader, who enforces its own.
 	resp.Body = struct {
 		io.Reader

@@ -78,7 +78,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if c := rep.Case("CLIENTCRED-LIST-NO-SECRETS"); c.Status != conformance.Failed {
 		t.Errorf("CLIENTCRED-LIST-NO-SECRETS is %s against a server listing secrets; want failed", c.Status)
 	}
-	if c := rep.Case("DATASET-LIST-LOCATION"); !strings.Contains(strings.Join(c.Observations, " "), "[redacted]") {
+	if c := rep.Case("DATASET-LIST-LOCATION"); !strings.Contains(strings.Join(c.Observations, " "), "[REDACTED]") {
 		t.Errorf("DATASET-LIST-LOCATION observations %q do not show the location, redacted: the test would not notice a leak", c.Observations)
 	}
 

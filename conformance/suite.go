@@ -17,6 +17,7 @@ import (
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/redact"
 	"github.com/data8-toolkit/data8/internal/specval"
 )
 
@@ -39,6 +40,9 @@ type Case struct {
 	// (APIKEY-ALLOWED-IP-CIDR) a blank path parameter, which the contract allows but OpenAPI cannot
 	// express. A validating proxy answers those itself, so the case is skipped behind one.
 	SendsInvalid bool
+	// Cost is what the case spends of the account, for Estimate; cases whose cost matters (the
+	// scale tier) declare it.
+	Cost Cost
 
 	final bool         // runs after every other case, over the traffic of the whole run
 	run   func(*check) // the check
@@ -62,22 +66,45 @@ type suite struct {
 	runID  string
 	base   *url.URL
 
-	secrets *secrets // never written anywhere
+	secrets *redact.Set // never written anywhere
+	traffic *traffic    // what the suite keeps of the answers it received
+	silence *silence    // requests in a row that got no answer
+	grace   time.Duration
 
-	mu        sync.Mutex // guards the fields below
-	exchanges []specval.Exchange
-	token     string
-	names     map[string]int // label → uses, for unique names
-	echoFix   *echoFixture
-	apiKey    *keyFixture
+	mu      sync.Mutex // guards the fields below
+	token   string
+	names   map[string]int // label → uses, for unique names
+	echoFix *echoFixture
+	apiKey  *keyFixture
 }
 
-// Run runs every case against the server cfg names and returns the report. The error is about the
-// run itself (a bad Config); a case that fails is in the report, not an error. Run creates datasets,
-// jobs, an API key (deleted again) and an OAuth client on the server, every name starting with
-// cfg.Prefix and a random run id.
+// Why a run ends before its last case.
+var (
+	errRunBound = errors.New("the run's time bound (Config.RunTimeout) was reached")
+	errSilent   = errors.New("the server stopped answering")
+)
+
+// Run runs the cases cfg selects (every case by default) against the server cfg names and returns
+// the report. The error is about the run itself (a bad Config); a case that fails is in the report,
+// not an error. Run creates datasets, jobs, an API key (deleted again) and an OAuth client on the
+// server, every name starting with cfg.Prefix and a random run id.
+//
+// Run returns a report whatever happens to the run: when ctx is cancelled, the run's time bound
+// (Config.RunTimeout) is reached or the server stops answering (several requests in a row get no
+// answer within Config.RequestTimeout), the case running is stopped and the cases not yet run are
+// reported as not run (Report.NotRun), with the reason in Report.Interrupted. A case that panics, or
+// that does not end within its bound (Config.CaseTimeout), fails; the run goes on.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	return run(ctx, cfg, Cases(), caseGrace)
+}
+
+// run runs the cases of all that cfg selects, giving a case whose time is up grace to end.
+func run(ctx context.Context, cfg Config, all []Case, grace time.Duration) (*Report, error) {
 	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	selected, err := selectCases(all, cfg.Cases)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +116,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &suite{cfg: cfg, spec: spec, base: base, runID: randomID(6), names: map[string]int{}, secrets: &secrets{}}
-	s.secrets.add(cfg.ClientSecret)
+	s := &suite{cfg: cfg, spec: spec, base: base, runID: randomID(6), names: map[string]int{},
+		secrets: &redact.Set{}, traffic: newTraffic(), grace: grace}
+	s.secrets.Add(cfg.ClientSecret)
+
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	runCtx, cancelBound := context.WithTimeoutCause(runCtx, cfg.RunTimeout, errRunBound)
+	defer cancelBound()
+	s.silence = &silence{limit: silentLimit, stop: func(err error) { cancelRun(err) }}
 
 	inner := cfg.Transport
 	if inner == nil {
@@ -99,18 +133,31 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		inner = t
 	}
 	tokenURL := cfg.TokenURL
+	isToken := func(r *http.Request) bool { return sameEndpoint(r.URL, tokenURL) }
+	isCredential := func(r *http.Request) bool {
+		rel, ok := below(base, r.URL)
+		if !ok {
+			return false
+		}
+		op, _ := spec.Find(r.Method, rel)
+		return op != nil && strings.HasPrefix(op.ID, "ClientCredential_")
+	}
 	s.hc = &http.Client{
-		Timeout: 2 * time.Minute,
+		Timeout: cfg.RequestTimeout,
 		// No redirect is followed: the raw requests carry the secret (token requests) and the
 		// bearer token, which must not reach a host the caller did not configure. A case sees the
 		// 3xx answer itself. (The client, which uses this client too, refuses redirects on its own.)
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &specval.Transport{
-			Base:    &secretTransport{base: inner, secrets: s.secrets, maxBody: 64 << 20},
+			Base: &countingTransport{
+				base:    &secretTransport{base: inner, secrets: s.secrets, maxBody: 64 << 20, token: isToken, credential: isCredential},
+				traffic: s.traffic,
+				silence: s.silence,
+			},
 			Spec:    spec,
 			BaseURL: base,
-			Skip:    func(r *http.Request) bool { return sameEndpoint(r.URL, tokenURL) },
-			Record:  s.record,
+			Skip:    isToken,
+			Record:  s.traffic.record,
 		},
 	}
 	opts := []client.Option{
@@ -137,47 +184,121 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		BehindValidatingProxy: cfg.BehindValidatingProxy,
 		Started:               time.Now(),
 	}
-	cases := Cases()
-	results := make([]CaseResult, len(cases))
-	for pass := range 2 {
-		for i, c := range cases {
-			if c.final != (pass == 1) {
-				continue
-			}
-			results[i] = s.runCase(ctx, c)
-			if cfg.Logf != nil {
-				r := results[i]
-				var devs []string
-				for _, d := range r.Deviations {
-					devs = append(devs, "differs from "+d.Point+": "+d.Observed)
-				}
-				cfg.Logf("%s", s.secrets.redact(fmt.Sprintf("%-28s %-8s %s", r.ID, r.Status, firstOf(r.Failures, firstOf(devs, r.SkipReason)))))
-			}
-		}
+	results := s.runAll(runCtx, all, selected)
+	// Nothing left may keep the report from being written: what follows is bounded and never
+	// waits on the run's context.
+	s.cleanup(context.WithoutCancel(ctx))
+	if cause := context.Cause(runCtx); cause != nil && slices.ContainsFunc(results, func(r CaseResult) bool { return r.Status == NotRun }) {
+		rep.Interrupted = cause.Error()
 	}
-	s.cleanup(ctx)
 	rep.Cases = results
 	rep.Duration = time.Since(rep.Started)
-	s.mu.Lock()
-	rep.Responses = len(s.exchanges)
-	for _, e := range s.exchanges {
+	received, dropped := s.traffic.totals()
+	rep.Responses, rep.Unkept = received, dropped
+	for _, e := range s.traffic.of("") {
 		documented, inferred := split(e.Findings)
 		if len(documented) > 0 {
-			rep.Violations++
+			rep.Violations += e.n
 		}
 		if len(inferred) > 0 {
-			rep.Differing++
+			rep.Differing += e.n
 		}
 	}
-	s.mu.Unlock()
 	for _, c := range results {
 		for _, d := range c.Deviations {
 			rep.overlay = append(rep.overlay, d.actions...)
 		}
 	}
 	rep.Discovery = discover(results)
-	rep.scrub(s.secrets.redact)
+	rep.scrub(s.secrets.String)
 	return rep, nil
+}
+
+// runAll runs the selected cases of all in run order (the final ones last) and returns a result
+// for each case of all: a case not selected is skipped, one the run ended before is not run.
+func (s *suite) runAll(ctx context.Context, all, selected []Case) []CaseResult {
+	picked := map[string]bool{}
+	for _, c := range selected {
+		picked[c.ID] = true
+	}
+	results := make([]CaseResult, len(all))
+	done := 0
+	for pass := range 2 {
+		for i, c := range all {
+			if c.final != (pass == 1) {
+				continue
+			}
+			switch {
+			case !picked[c.ID]:
+				results[i] = c.result()
+				results[i].SkipReason = "not selected (Config.Cases)"
+				results[i].Status = Skipped
+			case ctx.Err() != nil && !c.final:
+				// The final cases look at the traffic the run had; they send nothing and run
+				// whatever ended the run.
+				results[i] = c.result()
+				results[i].Status = NotRun
+				results[i].SkipReason = "not run: " + context.Cause(ctx).Error()
+			case c.final:
+				results[i] = s.runCase(context.WithoutCancel(ctx), c, s.ranAny(all, results, picked))
+			default:
+				results[i] = s.runCase(ctx, c, true)
+			}
+			done++
+			s.progress(results[i], done, len(all))
+		}
+	}
+	return results
+}
+
+// ranAny reports whether a case other than the final ones ran (or was meant to) in this run: the
+// final cases have traffic to look at only then.
+func (s *suite) ranAny(all []Case, results []CaseResult, picked map[string]bool) bool {
+	for i, c := range all {
+		if !c.final && picked[c.ID] && results[i].Status != Skipped {
+			return true
+		}
+	}
+	return false
+}
+
+// progress reports a case's end to Config.Progress and Config.Logf.
+func (s *suite) progress(r CaseResult, done, total int) {
+	if s.cfg.Progress == nil && s.cfg.Logf == nil {
+		return
+	}
+	r.Failures = redactAll(s.secrets, r.Failures)
+	r.Observations = redactAll(s.secrets, r.Observations)
+	r.SkipReason = s.secrets.String(r.SkipReason)
+	r.Deviations = slices.Clone(r.Deviations)
+	for i := range r.Deviations {
+		r.Deviations[i].Observed = s.secrets.String(r.Deviations[i].Observed)
+		r.Deviations[i].Evidence = s.secrets.String(r.Deviations[i].Evidence)
+	}
+	p := Progress{Case: r, Done: done, Total: total}
+	if s.cfg.Progress != nil {
+		s.cfg.Progress(p)
+	}
+	if s.cfg.Logf != nil {
+		s.cfg.Logf("%s", s.secrets.String(p.String()))
+	}
+}
+
+// redactAll returns list with each text redacted, in a new slice.
+func redactAll(set *redact.Set, list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, t := range list {
+		out[i] = set.String(t)
+	}
+	return out
+}
+
+// result returns the result of c before it runs.
+func (c Case) result() CaseResult {
+	return CaseResult{ID: c.ID, Kind: c.Kind, Decision: c.Decision, Rule: c.Rule, Quote: c.Quote, Creates: c.Creates}
 }
 
 // loadSpec loads the spec answers are checked against: data, or the embedded one.
@@ -211,6 +332,19 @@ func firstOf(list []string, alt string) string {
 	return alt
 }
 
+// below returns the escaped path of u below base (with its query), and whether u is below it.
+func below(base, u *url.URL) (string, bool) {
+	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Host, base.Host) {
+		return "", false
+	}
+	basePath := strings.TrimSuffix(base.EscapedPath(), "/")
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, basePath+"/") {
+		return "", false
+	}
+	return strings.TrimPrefix(p, basePath), true
+}
+
 // sameEndpoint reports whether u addresses the endpoint raw (scheme, host and path).
 func sameEndpoint(u *url.URL, raw string) bool {
 	t, err := url.Parse(raw)
@@ -218,25 +352,13 @@ func sameEndpoint(u *url.URL, raw string) bool {
 		strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(t.Path, "/")
 }
 
-// record keeps one exchange seen by the checking transport.
-func (s *suite) record(e specval.Exchange) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.exchanges = append(s.exchanges, e)
-}
-
-// exchangesOf returns the exchanges recorded under tag ("" for all).
+// exchangesOf returns the exchanges kept under tag ("" for all), in the order they came. Past
+// the first keepExact answers of the run, alike answers are kept once (see traffic).
 func (s *suite) exchangesOf(tag string) []specval.Exchange {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if tag == "" {
-		return slices.Clone(s.exchanges)
-	}
-	var out []specval.Exchange
-	for _, e := range s.exchanges {
-		if e.Tag == tag {
-			out = append(out, e)
-		}
+	entries := s.traffic.of(tag)
+	out := make([]specval.Exchange, len(entries))
+	for i, e := range entries {
+		out[i] = e.Exchange
 	}
 	return out
 }
@@ -254,7 +376,7 @@ type check struct {
 // Errorf records a failure and lets the case go on. Only a documented rule (the case's Quote) or a
 // generic one may fail a case; a decided point the server does not meet is a Differ.
 func (c *check) Errorf(format string, args ...any) {
-	c.res.Failures = append(c.res.Failures, oneline.Trim(c.secrets.redact(fmt.Sprintf(format, args...)), 600))
+	c.res.Failures = append(c.res.Failures, oneline.Trim(c.secrets.String(fmt.Sprintf(format, args...)), 600))
 }
 
 // Fatalf records a failure and ends the case.
@@ -265,7 +387,7 @@ func (c *check) Fatalf(format string, args ...any) {
 
 // Observe records what the server did, for the record.
 func (c *check) Observe(format string, args ...any) {
-	o := oneline.Trim(c.secrets.redact(fmt.Sprintf(format, args...)), 600)
+	o := oneline.Trim(c.secrets.String(fmt.Sprintf(format, args...)), 600)
 	if !slices.Contains(c.res.Observations, o) {
 		c.res.Observations = append(c.res.Observations, o)
 	}
@@ -279,16 +401,19 @@ func (c *check) Differ(point, op, observed, evidence string, acts ...action) {
 }
 
 // deviate records d, counting repeats of the same difference once.
-func (c *check) deviate(d Deviation) {
-	d.Observed = oneline.Trim(c.secrets.redact(d.Observed), 400)
-	d.Evidence = oneline.Trim(c.secrets.redact(d.Evidence), 400)
+func (c *check) deviate(d Deviation) { c.deviateN(1, d) }
+
+// deviateN records d seen n times, counting repeats of the same difference once.
+func (c *check) deviateN(n int, d Deviation) {
+	d.Observed = oneline.Trim(c.secrets.String(d.Observed), 400)
+	d.Evidence = oneline.Trim(c.secrets.String(d.Evidence), 400)
 	for i := range c.res.Deviations {
 		if c.res.Deviations[i].key() == d.key() {
-			c.res.Deviations[i].Count++
+			c.res.Deviations[i].Count += n
 			return
 		}
 	}
-	d.Count = 1
+	d.Count = n
 	c.res.Deviations = append(c.res.Deviations, d)
 }
 
@@ -314,78 +439,131 @@ func (c *check) last(op string) specval.Exchange {
 	return specval.Exchange{Method: "?", Path: op, Shape: "no answer seen"}
 }
 
-// runCase runs one case and returns its result.
-func (s *suite) runCase(ctx context.Context, c Case) (res CaseResult) {
-	res = CaseResult{ID: c.ID, Kind: c.Kind, Decision: c.Decision, Rule: c.Rule, Quote: c.Quote, Creates: c.Creates}
-	start := time.Now()
-	ch := &check{suite: s, res: &res}
-	defer func() {
-		res.Duration = time.Since(start)
-		for _, e := range s.exchangesOf(c.ID) {
-			res.Requests++
-			ch.judge(e)
-		}
-		switch {
-		case len(res.Failures) > 0:
-			res.Status = Failed
-		case len(res.Deviations) > 0:
-			res.Status = Observed
-		case res.SkipReason != "":
-			res.Status = Skipped
-		default:
-			res.Status = Passed
-		}
-	}()
+// caseGrace is how long the run waits for a case to end once its time is up (its context is done)
+// before it leaves the case running and goes on: a case ends promptly when its context ends, and
+// one that does not must not hold the run.
+const caseGrace = 10 * time.Second
+
+// runCase runs one case and returns its result. others says whether other cases ran before a final
+// case: without them it has no traffic to look at.
+func (s *suite) runCase(ctx context.Context, c Case, others bool) CaseResult {
+	res := c.result()
 	switch {
-	case slices.Contains(s.cfg.Skip, c.ID):
+	case slices.ContainsFunc(s.cfg.Skip, func(id string) bool { return strings.EqualFold(id, c.ID) }):
 		res.SkipReason = "skipped by the configuration"
+		res.Status = Skipped
 		return res
 	case c.SendsInvalid && s.cfg.BehindValidatingProxy:
 		res.SkipReason = "sends requests the spec forbids; the validating proxy answers them itself (422), so the server is never asked"
+		res.Status = Skipped
 		return res
 	}
+	start := time.Now()
 	cctx, cancel := context.WithTimeout(specval.WithTag(ctx, c.ID), s.cfg.CaseTimeout)
 	defer cancel()
-	ch.ctx = cctx
-	func() {
+	running := &check{suite: s, ctx: cctx, res: &res}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
 		defer func() {
 			if r := recover(); r != nil {
 				if _, ok := r.(stop); !ok {
-					ch.Errorf("panic: %v\n%s", r, oneline.Trim(string(debug.Stack()), 2000))
+					running.Errorf("panic: %v\n%s", r, oneline.Trim(string(debug.Stack()), 2000))
 				}
 			}
 		}()
-		c.run(ch)
+		c.run(running)
 	}()
-	return res
+	ch := running
+	select {
+	case <-done:
+	case <-cctx.Done():
+		select {
+		case <-done:
+		case <-time.After(s.grace):
+			// The case goes on writing its own result, which no one reads again.
+			ch = &check{suite: s, ctx: cctx, res: &CaseResult{}}
+			*ch.res = c.result()
+			ch.Errorf("the case did not end within %s of its time being up (%v) and was left running", s.grace, context.Cause(cctx))
+		}
+	}
+	return s.conclude(ctx, c, ch, others, time.Since(start))
+}
+
+// conclude judges the answers of a case that ended (or was left running) and returns its result.
+func (s *suite) conclude(ctx context.Context, c Case, ch *check, others bool, took time.Duration) CaseResult {
+	res := ch.res
+	res.Duration = took
+	for _, e := range s.traffic.of(c.ID) {
+		res.Requests += e.n
+		ch.judge(e)
+	}
+	if _, dropped := s.traffic.counts(c.ID); dropped > 0 {
+		ch.Errorf("%d answers to this case were not kept (the run received more than %d unlike answers), so no one judged them", dropped, keepExact+keepGrouped)
+	}
+	res.Status = verdict(res)
+	if res.Status == Passed || res.Status == Observed {
+		// A case that checked nothing did not pass.
+		switch received, _ := s.traffic.totals(); {
+		case c.final && received == 0 && !others:
+			res.Status, res.SkipReason = Skipped, "no other case ran, so there is no traffic to look at"
+		case c.final && received == 0:
+			res.Status = Failed
+			res.Failures = append(res.Failures, "checked nothing: no answer of the run reached the spec check (did the server answer at all?)")
+		case !c.final && s.traffic.answered(c.ID) == 0:
+			res.Status = Failed
+			res.Failures = append(res.Failures, "checked nothing: the case received no answer from the server")
+		}
+	}
+	if ctx.Err() != nil && !c.final {
+		// The run ended while the case ran: what it found is kept, but it did not finish.
+		res.Status = NotRun
+		res.SkipReason = "stopped before its end: " + context.Cause(ctx).Error()
+	}
+	return *res
+}
+
+// verdict is the status of a case from what it found: failed when any rule was broken, whatever
+// else it saw; observed when it differed from a decided point; skipped when it did not run to its
+// end on purpose; passed otherwise.
+func verdict(r *CaseResult) Status {
+	switch {
+	case len(r.Failures) > 0:
+		return Failed
+	case len(r.Deviations) > 0:
+		return Observed
+	case r.SkipReason != "":
+		return Skipped
+	}
+	return Passed
 }
 
 // judge turns the spec findings of an answer the case received into failures (documented rules,
 // citing the spec) and deviations (decided points, with the overlay's actions).
-func (c *check) judge(e specval.Exchange) {
+func (c *check) judge(e entry) {
 	documented, inferred := split(e.Findings)
 	if len(documented) > 0 {
 		v := Violation{Op: e.Op, Method: e.Method, Path: e.Path, Status: e.Status, ContentType: e.ContentType, Shape: e.Shape}
 		for _, f := range documented {
-			v.Rules = append(v.Rules, c.secrets.redact(f.Message))
+			v.Rules = append(v.Rules, c.secrets.String(f.Message))
 			where := ""
 			if f.Pointer != "" {
 				where = " (the spec at " + f.Pointer + ", a documented rule)"
 			}
 			c.Errorf("the answer to %s %s (%d) breaks the spec%s: %s", e.Method, oneline.Trim(e.Path, 80), e.Status, where, f.Message)
 		}
-		v.Path = c.secrets.redact(v.Path)
+		v.Path = c.secrets.String(v.Path)
 		c.res.Violations = append(c.res.Violations, v)
 	}
 	for _, f := range inferred {
-		c.deviate(Deviation{
+		c.deviateN(e.n, Deviation{
 			Point:       f.Point,
 			Op:          e.Op,
 			Decided:     cmp.Or(f.Assumption, decidedText(f.Point)),
 			Observed:    indexRE.ReplaceAllString(f.Message, "/*"),
 			Evidence:    e.String(),
 			SpecPointer: f.Pointer,
-			actions:     c.actionsFor(e, f),
+			actions:     c.actionsFor(e.Exchange, f),
 		})
 	}
 }

@@ -1,0 +1,213 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/specval"
+)
+
+// The bounds of what the suite keeps of the answers it received. A run against a working server
+// receives a few thousand answers; a server that makes the client loop (a hot loop of throttling
+// answers, say) could send millions, and the suite must not keep them all.
+const (
+	// keepExact is the number of answers kept one by one, in order, for the whole run.
+	keepExact = 50_000
+	// keepGrouped is the number of groups kept past keepExact: an answer past it is counted with the
+	// first one of the same case, operation, status and findings.
+	keepGrouped = 10_000
+	// maxFindings is the number of findings kept of one answer: its documented ones first.
+	maxFindings = 64
+	// maxHeaderText is the length kept of a header an answer names (its content type).
+	maxHeaderText = 200
+)
+
+// traffic is what the suite keeps of the answers it received: every answer as it came up to
+// keepExact of them, then one of each group of alike answers with a count, up to keepGrouped groups;
+// past both, answers are only counted (dropped), and the case that received them fails, since no
+// one judged them.
+type traffic struct {
+	mu      sync.Mutex
+	entries []entry
+	groups  map[string]int // group key → index in entries, past keepExact
+	total   int
+	byTag   map[string]int // answers per tag, dropped ones included
+	dropped map[string]int // answers per tag that were not kept
+	// answers counts every answer per tag, the token endpoint's (which the spec check does not
+	// see) included.
+	answers map[string]int
+}
+
+// entry is one exchange kept, and the number of answers it stands for.
+type entry struct {
+	specval.Exchange
+	n int
+}
+
+func newTraffic() *traffic {
+	return &traffic{groups: map[string]int{}, byTag: map[string]int{}, dropped: map[string]int{}, answers: map[string]int{}}
+}
+
+// record keeps one exchange, bounded.
+func (t *traffic) record(e specval.Exchange) {
+	e = bounded(e)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.total++
+	t.byTag[e.Tag]++
+	if len(t.entries) < keepExact {
+		t.entries = append(t.entries, entry{e, 1})
+		return
+	}
+	k := groupKey(e)
+	if i, ok := t.groups[k]; ok {
+		t.entries[i].n++
+		return
+	}
+	if len(t.groups) < keepGrouped {
+		t.groups[k] = len(t.entries)
+		t.entries = append(t.entries, entry{e, 1})
+		return
+	}
+	t.dropped[e.Tag]++
+}
+
+// bounded returns e with what a server controls cut to size: its content type, and its findings
+// (documented ones first, as they decide the verdict).
+func bounded(e specval.Exchange) specval.Exchange {
+	e.ContentType = oneline.Trim(e.ContentType, maxHeaderText)
+	if len(e.Findings) > maxFindings {
+		fs := slices.Clone(e.Findings)
+		slices.SortStableFunc(fs, func(a, b specval.Finding) int {
+			switch {
+			case a.Inferred == b.Inferred:
+				return 0
+			case !a.Inferred:
+				return -1
+			}
+			return 1
+		})
+		e.Findings = fs[:maxFindings]
+	}
+	if len(e.Violations) > maxFindings {
+		e.Violations = e.Violations[:maxFindings]
+	}
+	return e
+}
+
+// groupKey says which answers are alike: same case, request operation, status, and findings of
+// the same kind at the same rule. What tells them apart beyond that (the path, the body's size
+// and shape, the message) is what the first of them shows.
+func groupKey(e specval.Exchange) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%d\x00%v", e.Tag, e.Op, e.Method, e.Status, e.BodyLen == 0)
+	for _, f := range e.Findings {
+		fmt.Fprintf(&b, "\x00%s|%v|%s|%s|%s", f.Kind, f.Inferred, f.Point, f.Pointer, f.Keyword)
+	}
+	return b.String()
+}
+
+// of returns the entries kept under tag ("" for all), in the order they came.
+func (t *traffic) of(tag string) []entry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tag == "" {
+		return slices.Clone(t.entries)
+	}
+	var out []entry
+	for _, e := range t.entries {
+		if e.Tag == tag {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// counts returns the number of answers received under tag, and how many of them were not kept.
+func (t *traffic) counts(tag string) (received, dropped int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.byTag[tag], t.dropped[tag]
+}
+
+// totals returns the number of answers received in the run, and how many were not kept.
+func (t *traffic) totals() (received, dropped int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, d := range t.dropped {
+		n += d
+	}
+	return t.total, n
+}
+
+// answered returns the number of answers received under tag, from any endpoint.
+func (t *traffic) answered(tag string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.answers[tag]
+}
+
+// silentLimit is the number of requests in a row that must get no answer (each bounded by
+// Config.RequestTimeout) for the run to end: more than the client's attempts at one call, so that
+// one lost connection does not end it.
+const silentLimit = 6
+
+// silence counts the requests in a row that got no answer, and ends the run at its limit.
+type silence struct {
+	limit int
+	stop  func(error)
+
+	mu   sync.Mutex
+	n    int
+	last error
+}
+
+// answer notes an answer: the server speaks.
+func (s *silence) answer() {
+	s.mu.Lock()
+	s.n = 0
+	s.mu.Unlock()
+}
+
+// none notes a request that got no answer, err saying why.
+func (s *silence) none(err error) {
+	s.mu.Lock()
+	s.n++
+	n := s.n
+	s.mu.Unlock()
+	if n == s.limit {
+		s.stop(fmt.Errorf("%w: %d requests in a row got no answer (the last: %v)", errSilent, n, err))
+	}
+}
+
+// countingTransport counts every answer per case (the context's tag), and every request that got
+// none.
+type countingTransport struct {
+	base    http.RoundTripper
+	traffic *traffic
+	silence *silence
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		// A request the suite or the client gave up on (its context cancelled, not timed out) says
+		// nothing of the server.
+		if !errors.Is(req.Context().Err(), context.Canceled) {
+			t.silence.none(err)
+		}
+		return resp, err
+	}
+	t.silence.answer()
+	t.traffic.mu.Lock()
+	t.traffic.answers[specval.Tag(req.Context())]++
+	t.traffic.mu.Unlock()
+	return resp, nil
+}

@@ -1,0 +1,179 @@
+package conformance_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/data8-toolkit/data8/conformance"
+	"github.com/data8-toolkit/data8/data8test"
+)
+
+// front serves data8test through a handler that may answer a request itself (intercept returns
+// true) and rewrites job names on the way in and out: each character of accept is accepted in a
+// job name (the stand-in stores a placeholder, and every answer shows the character again).
+func front(t *testing.T, accept []string, intercept func(w http.ResponseWriter, r *http.Request, body []byte) bool) conformance.Config {
+	t.Helper()
+	srv := data8test.NewServer(data8test.WithJobDuration(jobDuration))
+	t.Cleanup(srv.Close)
+	inner := srv.Handler()
+	// The names JOB-NAME-CHARS gives its jobs: "… bad : char".
+	type swap struct{ wire, raw, stored string }
+	var swaps []swap
+	for i, ch := range accept {
+		stored := fmt.Sprintf("bad PLACEHOLDER%d char", i)
+		wire := ch
+		if ch == `\` {
+			wire = `\\` // as JSON writes it
+		}
+		swaps = append(swaps, swap{wire: "bad " + wire + " char", raw: "bad " + ch + " char", stored: stored})
+	}
+	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(r.Body)
+		}
+		if intercept != nil && intercept(w, r, body) {
+			return
+		}
+		if r.Method == http.MethodPost && r.URL.Path == "/Job" || strings.HasPrefix(r.URL.Path, "/Job/") {
+			for _, s := range swaps {
+				body = bytes.ReplaceAll(body, []byte(s.wire), []byte(s.stored))
+				r.URL.Path = strings.ReplaceAll(r.URL.Path, s.raw, s.stored)
+				r.URL.RawPath = ""
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		rec := httptest.NewRecorder()
+		inner.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		for _, s := range swaps {
+			out = bytes.ReplaceAll(out, []byte(s.stored), []byte(s.wire))
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(h.Close)
+	return fastConfig(h.URL, h.URL+"/connect/token", srv.ClientID, srv.ClientSecret)
+}
+
+// serverError answers with status and a problem body.
+func serverError(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"title":"server error","status":%d}`, status)
+}
+
+// TestForbiddenJobNameCharacterFails: a server that accepts a job name with a character the
+// documentation forbids fails JOB-NAME-CHARS (a documented rule), and the case is failed — in
+// Report.Failed — even when it also differs from a decided point (a backslash accepted, which only
+// the spec forbids).
+func TestForbiddenJobNameCharacterFails(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		accept []string
+		differ bool
+	}{
+		{"colon", []string{":"}, false},
+		{"star and backslash", []string{"*", `\`}, true},
+		{"pipe", []string{"|"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := front(t, tc.accept, nil)
+			cfg.Cases = "JOB-NAME-CHARS"
+			rep := runConfig(t, cfg)
+			c := rep.Case("JOB-NAME-CHARS")
+			if c.Status != conformance.Failed || !slices.Contains(rep.Failed(), c.ID) {
+				t.Fatalf("JOB-NAME-CHARS is %s (failed: %v), failures %q, deviations %+v; want failed", c.Status, rep.Failed(), c.Failures, c.Deviations)
+			}
+			documented := tc.accept[0]
+			if !strings.Contains(strings.Join(c.Failures, " "), fmt.Sprintf("job name with %q", documented)) {
+				t.Errorf("failures %q do not name %q", c.Failures, documented)
+			}
+			if got := len(c.Deviations) > 0; got != tc.differ {
+				t.Errorf("deviations %+v; want some: %v", c.Deviations, tc.differ)
+			}
+		})
+	}
+}
+
+// TestServerErrorsFail: a 5xx answer is a failure wherever it comes — where the documentation
+// says a request is refused, where only the contract decided the refusal, and to a negative
+// request — never a difference from a decided point: the case that got it fails, naming it, and
+// so does NO-5XX.
+func TestServerErrorsFail(t *testing.T) {
+	for _, tc := range []struct {
+		caseID string
+		status int
+		match  func(r *http.Request, body string) bool
+	}{
+		{"DATASET-UNIQUE", 500, nil}, // the second create of the same name
+		{"JOB-NAME-CHARS", 502, func(r *http.Request, body string) bool {
+			return r.Method == http.MethodPost && r.URL.Path == "/Job" && strings.Contains(body, "bad : char")
+		}},
+		{"JOB-UNKNOWN-WORKFLOW", 500, func(r *http.Request, body string) bool {
+			return r.Method == http.MethodPost && r.URL.Path == "/Job" && strings.Contains(body, "_no_such_workflow")
+		}},
+		{"NEGATIVE-PARAMS", 507, func(r *http.Request, body string) bool {
+			return r.Method == http.MethodGet && r.URL.Path == "/Dataset" && r.URL.RawQuery == "page=0"
+		}},
+	} {
+		t.Run(tc.caseID, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			seen := map[string]bool{}
+			match := tc.match
+			if match == nil {
+				match = func(r *http.Request, body string) bool {
+					if r.Method != http.MethodPost || r.URL.Path != "/Dataset" || !strings.Contains(body, "_unique") {
+						return false
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					dup := seen[body]
+					seen[body] = true
+					return dup
+				}
+			}
+			cfg := front(t, nil, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+				if match(r, string(body)) {
+					serverError(w, tc.status)
+					return true
+				}
+				return false
+			})
+			cfg.Cases = tc.caseID + ",NO-5XX"
+			rep := runConfig(t, cfg)
+			code := fmt.Sprint(tc.status)
+			for _, id := range []string{tc.caseID, "NO-5XX"} {
+				c := rep.Case(id)
+				if c.Status != conformance.Failed || !slices.Contains(rep.Failed(), id) {
+					t.Errorf("%s is %s (failures %q, deviations %+v) after a %d; want failed", id, c.Status, c.Failures, c.Deviations, tc.status)
+					continue
+				}
+				// (The client reads a create that got a 5xx back, and may find it done: the case then
+				// fails for the duplicate accepted.)
+				if id == "NO-5XX" && !strings.Contains(strings.Join(c.Failures, " "), code) {
+					t.Errorf("%s's failures %q do not name the %d", id, c.Failures, tc.status)
+				}
+				for _, d := range c.Deviations {
+					if strings.Contains(d.Observed+d.Evidence, code) {
+						t.Errorf("%s counts the %d as a difference from %s: %s", id, tc.status, d.Point, d.Observed)
+					}
+				}
+			}
+		})
+	}
+}
