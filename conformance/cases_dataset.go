@@ -22,17 +22,17 @@ func datasetCases() []Case {
 		},
 		{
 			ID: "DATASET-NAME-PATTERN", Kind: Documented, Decision: "D-7", SendsInvalid: true,
-			Quote: `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
-			Rule:  "Dataset names match ^[a-z][a-z0-9_]*$ (documented): a bad name (upper case, a digit, underscore or other character first, a dash, a space, a control character, a trailing line feed, a letter or digit of another script) gets 400 (D-7) and no dataset; names that match (a trailing underscore, digits) are taken. Our client refuses bad names before sending.",
+			Quote:   `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
+			Rule:    "Dataset names match ^[a-z][a-z0-9_]*$ (documented): a bad name (upper case, a digit, underscore or other character first, a dash, a space, a control character, a trailing line feed, a letter or digit of another script) gets 400 (D-7) and no dataset; names that match (a trailing underscore, digits) are taken. Our client refuses bad names before sending.",
 			Creates: "4 datasets",
-			run:   caseDatasetNamePattern,
+			run:     caseDatasetNamePattern,
 		},
 		{
 			ID: "DATASET-COLUMN-NAME-PATTERN", Kind: Documented, Decision: "D-7",
-			Quote: `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
-			Rule:  "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts) gets 400 (D-7) and no dataset; names that match are taken and read back as sent. Our client refuses bad names before sending.",
+			Quote:   `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
+			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts) gets 400 (D-7) and no dataset; names that match are taken and read back as sent. Our client refuses bad names before sending.",
 			Creates: "1 dataset",
-			run:   caseColumnNamePattern,
+			run:     caseColumnNamePattern,
 		},
 		{
 			ID: "DATASET-UNIQUE", Kind: Documented, Decision: "D-7",

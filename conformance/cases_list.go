@@ -31,7 +31,7 @@ func listCases() []Case {
 			Quote:   `Two flags choose whether input and whether output datasets are included.`,
 			Rule:    "Two flags choose whether input and whether output datasets are listed (documented): includeInput=false lists no input dataset, complete or not, and every output dataset; includeOutput=false the reverse; both false neither. The names includeInput and includeOutput are decided (D-6): a server that reads neither differs; one that reads either must apply both.",
 			Creates: "1 dataset",
-			run:   caseDatasetListFlags,
+			run:     caseDatasetListFlags,
 		},
 		{
 			ID: "DATASET-LIST-LOCATION", Kind: Documented,

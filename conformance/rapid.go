@@ -61,13 +61,16 @@ func (r *rapidTB) Log(...any)          {}
 
 func (r *rapidTB) Errorf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
 func (r *rapidTB) Error(args ...any)                 { r.fail(fmt.Sprint(args...)) }
-func (r *rapidTB) Fatalf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)); panic(rapidStop{}) }
-func (r *rapidTB) Fatal(args ...any)                 { r.fail(fmt.Sprint(args...)); panic(rapidStop{}) }
-func (r *rapidTB) FailNow()                          { r.fail(""); panic(rapidStop{}) }
-func (r *rapidTB) Fail()                             { r.fail("") }
-func (r *rapidTB) Skipf(format string, args ...any)  { panic(rapidStop{}) }
-func (r *rapidTB) Skip(args ...any)                  { panic(rapidStop{}) }
-func (r *rapidTB) SkipNow()                          { panic(rapidStop{}) }
+func (r *rapidTB) Fatalf(format string, args ...any) {
+	r.fail(fmt.Sprintf(format, args...))
+	panic(rapidStop{})
+}
+func (r *rapidTB) Fatal(args ...any)                { r.fail(fmt.Sprint(args...)); panic(rapidStop{}) }
+func (r *rapidTB) FailNow()                         { r.fail(""); panic(rapidStop{}) }
+func (r *rapidTB) Fail()                            { r.fail("") }
+func (r *rapidTB) Skipf(format string, args ...any) { panic(rapidStop{}) }
+func (r *rapidTB) Skip(args ...any)                 { panic(rapidStop{}) }
+func (r *rapidTB) SkipNow()                         { panic(rapidStop{}) }
 
 func (r *rapidTB) Failed() bool {
 	r.mu.Lock()

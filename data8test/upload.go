@@ -158,7 +158,6 @@ func stateProblem(msg string) problemBody {
 	return badRequest(map[string][]string{"name": {msg}}, msg)
 }
 
-
 // storeRacily stores a block as the standin.ConcurrentUploadLost mutation does: it copies the dataset's
 // blocks, waits a little (as a server writing to a database would), and puts the copy back with the
 // block in it, so that an upload stored meanwhile is lost.
