@@ -268,6 +268,7 @@ func (c *check) checkLocation(location, name string) {
 		c.Errorf("location %q of dataset %s is not a URL: %v", location, name, err)
 		return
 	}
+	c.Observe("location: %s", location)
 	if !u.IsAbs() {
 		c.Observe("location %q is relative; resolved against the base URL", location)
 	}
