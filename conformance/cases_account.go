@@ -35,13 +35,13 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-ALLOWED-DOMAIN", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain`,
-			Rule:  "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain (documented); it reads back in allowedDomains.",
+			Rule:  "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain (documented): two domains allowed one after the other both read back in allowedDomains.",
 			run:   caseAPIKeyDomain,
 		},
 		{
 			ID: "APIKEY-ALLOWED-IP", Kind: Documented,
 			Quote: `PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: ` + "`" + `network` + "`" + ` plus ` + "`" + `prefix` + "`" + ` bits`,
-			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet (documented); it reads back in allowedIPs.",
+			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented): subnets of 24, 16, 15, 25 and 32 bits each read back in allowedIPs with their own prefix (as CIDR, a dotted mask, or an address alone for 32 bits).",
 			run:   caseAPIKeyIP,
 		},
 		{
@@ -139,39 +139,85 @@ func caseAPIKeyUpdate(c *check) {
 
 func caseAPIKeyDomain(c *check) {
 	k := c.key()
-	if err := c.client.AddAPIKeyAllowedDomain(c.ctx, k.key, "www.example.com"); err != nil {
-		c.Fatalf("allowing www.example.com: %v", err)
+	domains := []string{"www.example.com", "api.example.org"}
+	for _, d := range domains {
+		if err := c.client.AddAPIKeyAllowedDomain(c.ctx, k.key, d); err != nil {
+			c.Fatalf("allowing %s: %v", d, err)
+		}
 	}
 	c.Observe("%s", c.last("ApiKey_AddAllowedDomain"))
 	got, err := c.client.GetAPIKey(c.ctx, k.key)
 	if err != nil {
 		c.Fatalf("GET /ApiKey/%s: %v", k.key, err)
 	}
-	if !slices.Contains(got.AllowedDomains, "www.example.com") {
-		c.Errorf("allowedDomains %q lacks www.example.com", got.AllowedDomains)
+	for _, d := range domains {
+		if !slices.ContainsFunc(got.AllowedDomains, func(s string) bool { return strings.EqualFold(s, d) }) {
+			c.Errorf("after allowing %q one after the other, allowedDomains %q lacks %s", domains, got.AllowedDomains, d)
+		}
 	}
 }
 
-// hasSubnet reports whether list holds a representation of subnet (CIDR, or the network alone).
+// subnetOf reads one allowedIPs entry as a subnet: CIDR ("10.0.0.0/8"), a network and a dotted
+// mask ("10.0.0.0/255.0.0.0" or "10.0.0.0 255.0.0.0"), or an address alone (a single host).
+func subnetOf(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), true
+	}
+	network, mask, found := strings.Cut(s, "/")
+	if !found {
+		network, mask, found = strings.Cut(s, " ")
+	}
+	addr, err := netip.ParseAddr(strings.TrimSpace(network))
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	if !found {
+		return netip.PrefixFrom(addr, addr.BitLen()), true
+	}
+	m, err := netip.ParseAddr(strings.TrimSpace(mask))
+	if err != nil || m.BitLen() != addr.BitLen() {
+		return netip.Prefix{}, false
+	}
+	bits := 0
+	for _, b := range m.AsSlice() {
+		for i := 7; i >= 0 && b&(1<<i) != 0; i-- {
+			bits++
+		}
+	}
+	return netip.PrefixFrom(addr, bits).Masked(), true
+}
+
+// hasSubnet reports whether list holds subnet, in any form subnetOf reads, with the same network
+// and the same prefix length.
 func hasSubnet(list []string, subnet string) bool {
-	network, _, _ := strings.Cut(subnet, "/")
+	want := netip.MustParsePrefix(subnet).Masked()
 	return slices.ContainsFunc(list, func(s string) bool {
-		return s == subnet || strings.HasPrefix(s, network)
+		p, ok := subnetOf(s)
+		return ok && p == want
 	})
 }
 
+// allowedSubnets are the subnets APIKEY-ALLOWED-IP allows: documentation and benchmark ranges,
+// with prefixes of 24, 16, 15, 25 and 32 bits.
+var allowedSubnets = []string{"198.51.100.0/24", "198.18.0.0/15", "192.0.2.128/25", "203.0.113.7/32", "100.64.0.0/16"}
+
 func caseAPIKeyIP(c *check) {
 	k := c.key()
-	if err := c.client.AddAPIKeyAllowedIP(c.ctx, k.key, netip.MustParsePrefix("198.51.100.0/24")); err != nil {
-		c.Fatalf("allowing 198.51.100.0/24: %v", err)
+	for _, s := range allowedSubnets {
+		if err := c.client.AddAPIKeyAllowedIP(c.ctx, k.key, netip.MustParsePrefix(s)); err != nil {
+			c.Fatalf("allowing %s: %v", s, err)
+		}
 	}
 	c.Observe("%s", c.last("ApiKey_AddAllowedIPPUT"))
 	got, err := c.client.GetAPIKey(c.ctx, k.key)
 	if err != nil {
 		c.Fatalf("GET /ApiKey/%s: %v", k.key, err)
 	}
-	if !hasSubnet(got.AllowedIPs, "198.51.100.0/24") {
-		c.Errorf("allowedIPs %q lacks 198.51.100.0/24", got.AllowedIPs)
+	for _, s := range allowedSubnets {
+		if !hasSubnet(got.AllowedIPs, s) {
+			c.Errorf("after allowing network %s with %s prefix bits, allowedIPs %q lacks that subnet", strings.Split(s, "/")[0], strings.Split(s, "/")[1], got.AllowedIPs)
+		}
 	}
 	c.Observe("allowedIPs read back as %q", got.AllowedIPs)
 }

@@ -22,15 +22,17 @@ func datasetCases() []Case {
 		},
 		{
 			ID: "DATASET-NAME-PATTERN", Kind: Documented, Decision: "D-7", SendsInvalid: true,
-			Quote: `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
-			Rule:  "Dataset names match ^[a-z][a-z0-9_]*$ (documented); a bad name gets 400 (D-7). Our client refuses them before sending.",
-			run:   caseDatasetNamePattern,
+			Quote:   `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
+			Rule:    "Dataset names match ^[a-z][a-z0-9_]*$ (documented): a bad name (upper case, a digit, underscore or other character first, a dash, a space, a control character, a trailing line feed, a letter or digit of another script) gets 400 (D-7) and no dataset; names that match (a trailing underscore, digits) are taken. Our client refuses bad names before sending.",
+			Creates: "4 datasets",
+			run:     caseDatasetNamePattern,
 		},
 		{
 			ID: "DATASET-COLUMN-NAME-PATTERN", Kind: Documented, Decision: "D-7",
-			Quote: `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
-			Rule:  "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented); a bad column name gets 400 (D-7). Our client refuses them before sending.",
-			run:   caseColumnNamePattern,
+			Quote:   `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
+			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts) gets 400 (D-7) and no dataset; names that match are taken and read back as sent. Our client refuses bad names before sending.",
+			Creates: "1 dataset",
+			run:     caseColumnNamePattern,
 		},
 		{
 			ID: "DATASET-UNIQUE", Kind: Documented, Decision: "D-7",
@@ -132,6 +134,27 @@ func (c *check) badDatasetNames() []string {
 		base + "_dot.x",
 		base + "_é",
 		"",
+		// A regular expression whose $ matches before a final line feed lets these through.
+		base + "\n",
+		base + "\r\n",
+		"\n" + base,
+		// Control characters.
+		base + "\t",
+		base + "_\x00",
+		base + "_\x7f",
+		base + "_\x01x",
+		base + " ",
+		// Look-alikes: letters and digits of other scripts, and the characters that case-insensitive
+		// matching folds onto a-z (the Kelvin sign onto k, the long s onto s, the dotless i).
+		base + "_\u0430",    // Cyrillic a
+		base + "_\u212a",    // Kelvin sign
+		base + "_\u017f",    // long s
+		base + "_\u0131",    // dotless i
+		base + "_\uff41",    // fullwidth a
+		base + "_\u0663",    // Arabic-Indic digit three
+		base + "_\u00b2",    // superscript two
+		base + "_\u2170",    // small roman numeral one
+		"\u0430" + base[1:], // starting with a Cyrillic a
 	}
 }
 
@@ -143,12 +166,36 @@ func caseDatasetNamePattern(c *check) {
 			c.Errorf("client: CreateDataset(%q) = %v and sent %d requests; want ErrValidation without sending", name, err, len(c.exchangesOf(c.res.ID))-before)
 		}
 		r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": name, "columns": map[string]int{"a": 0}}, withToken)
-		c.wantRefused400(fmt.Sprintf("POST /Dataset name %q", name), "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r)
+		if c.wantRefused400(fmt.Sprintf("POST /Dataset name %q", name), "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r) && name != "" {
+			if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); g.is2xx() {
+				c.Errorf("dataset %q exists after its creation was refused", name)
+			}
+		}
+	}
+	// And names that keep the rule are taken, each exactly as sent.
+	base := c.cfg.Prefix + c.runID
+	for _, name := range []string{base + "_", base + "__9", base + "_z9_x", base + "0"} {
+		ds, err := c.client.CreateDataset(c.ctx, name, map[string]int{"a": 0})
+		if err != nil {
+			c.Errorf("creating dataset %q, a name that matches the rule: %v", name, err)
+			continue
+		}
+		if got, err := c.dataset(name); err != nil || got.Name != name {
+			c.Errorf("GET /Dataset/{name} of new dataset %q: %v (answered name %q, created %q)", name, err, nameOf(got), ds.Name)
+		}
 	}
 }
 
+// nameOf is a dataset's name, or "" for none.
+func nameOf(ds *client.Dataset) string {
+	if ds == nil {
+		return ""
+	}
+	return ds.Name
+}
+
 func caseColumnNamePattern(c *check) {
-	for _, col := range []string{"Upper", "1digit", "_under", "has-dash", "has space", ""} {
+	for _, col := range []string{"Upper", "1digit", "_under", "has-dash", "has space", "", "nl\n", "tab\t", "caf\u00e9", "x\u0663", "\u212a", "k\u0430", "nul\x00"} {
 		name := c.datasetName("badcol")
 		before := len(c.exchangesOf(c.res.ID))
 		_, err := c.client.CreateDataset(c.ctx, name, map[string]int{"ok": 0, col: 0})
@@ -160,6 +207,17 @@ func caseColumnNamePattern(c *check) {
 		if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); g.is2xx() {
 			c.Errorf("dataset %s exists after its creation was refused (%s)", name, r)
 		}
+	}
+	cols := map[string]int{"a": 0, "a_": 1, "z9": 0, "q_1_": 1, "b__c": 0}
+	name := c.datasetName("goodcols")
+	if _, err := c.client.CreateDataset(c.ctx, name, cols); err != nil {
+		c.Errorf("creating %s with columns %v, names that match the rule: %v", name, cols, err)
+		return
+	}
+	if got, err := c.dataset(name); err != nil {
+		c.Errorf("GET /Dataset/%s: %v", name, err)
+	} else if !maps.Equal(got.Columns, cols) {
+		c.Errorf("dataset %s was created with columns %v; GET gives %v", name, cols, got.Columns)
 	}
 }
 

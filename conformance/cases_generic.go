@@ -179,6 +179,12 @@ func finalCases() []Case {
 			run:  caseSpecResponses,
 		},
 		{
+			ID: "ERROR-400-PROBLEM", Kind: Documented, Decision: "D-3", final: true,
+			Quote: `Errors: RFC 9457 problem details [...]: ` + "`" + `type, title, status, detail, instance` + "`" + `; validation errors add ` + "`" + `errors: {"<member>": ["message", ...]}` + "`" + `. [...] Bad or duplicate name, bad column name, no columns: ` + "`" + `400` + "`" + ` validation problem.`,
+			Rule:  "Every 400 of the run carries a problem details body (documented): a JSON object with type, title, status, detail or errors. Its media type (application/problem+json) is decided (D-3) and not checked here.",
+			run:   caseError400Problem,
+		},
+		{
 			ID: "NO-5XX", Kind: Generic, final: true,
 			Rule: "No request of the run, positive or negative, got a 5xx.",
 			run:  caseNo5xx,
@@ -336,4 +342,45 @@ func caseNo5xx(c *check) {
 func pointOfAssumption(a string) string {
 	p, _, _ := strings.Cut(a, ":")
 	return strings.TrimSpace(p)
+}
+
+// problemMembers are the members of a problem details body; an answer holding none of them is not
+// one.
+var problemMembers = []string{"type", "title", "status", "detail", "instance", "errors"}
+
+// isProblemShape reports whether an answer's shape (specval.Shape) is a JSON object with a member
+// of a problem details body.
+func isProblemShape(shape string) bool {
+	keys, ok := strings.CutPrefix(shape, "object {")
+	if !ok {
+		return false
+	}
+	keys, _, _ = strings.Cut(keys, "}")
+	for _, k := range strings.Split(keys, ",") {
+		if slices.Contains(problemMembers, strings.ToLower(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+func caseError400Problem(c *check) {
+	n, bad := 0, 0
+	for _, e := range c.exchangesOf("") {
+		if e.Op == "" || e.Status != http.StatusBadRequest {
+			continue
+		}
+		n++
+		if isProblemShape(e.Shape) {
+			continue
+		}
+		bad++
+		if bad <= 20 {
+			c.Errorf("a 400 without a problem details body: %s (case %s)", e, e.Tag)
+		}
+	}
+	if bad > 20 {
+		c.Errorf("… and %d more 400s without a problem details body", bad-20)
+	}
+	c.Observe("%d answers of 400, %d without a problem details body", n, bad)
 }

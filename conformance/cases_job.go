@@ -38,20 +38,20 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented) and other characters valid in file names; escaped in the path, GET /Job/{name} finds the job.",
-			Creates: "1 job",
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names; the job keeps the name as sent, and escaped in the path, GET /Job/{name} finds it.",
+			Creates: "4 jobs",
 			run:     caseJobNameSpaces,
 		},
 		{
 			ID: "JOB-NEEDS-COMPLETE-INPUT", Kind: Documented, Decision: "D-13",
 			Quote:   `Input datasets **must be complete** first.`,
-			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset is refused, 400 (D-13).",
-			Creates: "1 incomplete dataset (1 record)",
+			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset, with records or empty, is refused, 400 (D-13), and no job of its name exists.",
+			Creates: "2 incomplete datasets (1 record, none)",
 			run:     caseJobNeedsComplete,
 		},
 		{
 			ID: "JOB-NAME-CHARS", Kind: Documented, Decision: "D-13", SendsInvalid: true,
-			Rule:  `Job names may not contain characters invalid in file names: / : * ? " < > | (documented); refused with 400 (D-13). The spec also forbids backslash (inferred): a server accepting it differs from D-13. Our client refuses all of them before sending.`,
+			Rule:  `Job names may not contain characters invalid in file names: / : * ? " < > | (documented), anywhere in the name (start, middle, end); refused with 400 (D-13), and no job of the name exists. The spec also forbids backslash (inferred): a server accepting it differs from D-13. Our client refuses all of them before sending.`,
 			Quote: `Job names are unique and may not contain characters invalid in file names: / : * ? " < > |`,
 			run:   caseJobNameChars,
 		},
@@ -109,9 +109,11 @@ func jobCases() []Case {
 			run:     caseJobListPage,
 		},
 		{
-			ID: "JOB-LIST-FILTERS", Kind: Decided, Decision: "D-12",
-			Rule: "GET /Job filters by workflow, startDate and endDate (RFC 3339) (D-12). Observes whether each filter is applied.",
-			run:  caseJobListFilters,
+			ID: "JOB-LIST-FILTERS", Kind: Documented, Decision: "D-12",
+			Quote:   `Jobs already submitted [...]; query ` + "`" + `page` + "`" + ` (first page 1), ` + "`" + `workflow` + "`" + `, ` + "`" + `startDate` + "`" + `, ` + "`" + `endDate` + "`" + ``,
+			Rule:    "GET /Job keeps only the jobs of workflow, and only those submitted from startDate and until endDate (documented): of three jobs, a startDate between the first two drops the first, an endDate between the last two drops the last, both keep the middle one; workflow keeps every job of the workflow and no other. The query names and the RFC 3339 form are decided (D-12): a filter that changes nothing differs; one that changes the list must do what it says.",
+			Creates: "3 jobs",
+			run:     caseJobListFilters,
 		},
 	}
 }
@@ -186,9 +188,7 @@ func caseJobOutput(c *check) {
 		c.cannotRead(f.output, err)
 		return
 	}
-	if ok, why := sameRecords(got, f.records); !ok {
-		c.Errorf("the output of %s over %s: %s", c.cfg.Workflow, f.input, why)
-	}
+	c.compareRecords(fmt.Sprintf("the output of %s over %s", c.cfg.Workflow, f.input), got, f.records)
 }
 
 func caseJobNameSpaces(c *check) {
@@ -208,24 +208,60 @@ func caseJobNameSpaces(c *check) {
 	if got.Name != name {
 		c.Errorf("GET /Job/{name} of %q names %q", name, got.Name)
 	}
+	// Spaces anywhere: at the start, at the end, several in a row. The name is the name as sent.
+	for _, name := range []string{" " + c.jobName("leading space"), c.jobName("trailing space") + " ", c.jobName("two  spaces   three")} {
+		started, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+		if err != nil {
+			c.Errorf("starting job %q (spaces are fine): %v", name, err)
+			continue
+		}
+		if started.Name != name {
+			c.Errorf("the answer to POST /Job names the job %q; sent %q", started.Name, name)
+		}
+		if got, err := c.client.GetJob(c.ctx, name); err != nil {
+			c.Errorf("GET /Job/{name} of %q: %v", name, err)
+		} else if got.Name != name {
+			c.Errorf("GET /Job/{name} of %q names %q", name, got.Name)
+		}
+	}
 	if r := c.raw(http.MethodGet, jobPath(f.started.Name), nil, nil, withToken); !r.is2xx() {
 		c.Errorf("GET %s (spaces escaped as %%20): answered %s", jobPath(f.started.Name), r)
 	}
 }
 
 func caseJobNeedsComplete(c *check) {
-	name := c.newDataset("incomplete", seqColumns())
-	c.upload(name, seqRecords(0, 1, "i"), 0, 1000)
-	job := c.jobName("incomplete input")
-	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: job, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
-	c.wantRefusedErr("a job on incomplete dataset "+name, "D-13", "Job_CreateJob", err)
+	// Incomplete with records, and incomplete and empty: neither may be used.
+	withRecords := c.newDataset("incomplete", seqColumns())
+	c.upload(withRecords, seqRecords(0, 1, "i"), 0, 1000)
+	empty := c.newDataset("incomplete_empty", seqColumns())
+	for _, name := range []string{withRecords, empty} {
+		job := c.jobName("incomplete input")
+		_, err := c.client.StartJob(c.ctx, client.NewJob{Name: job, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
+		c.wantRefusedErr("a job on incomplete dataset "+name, "D-13", "Job_CreateJob", err)
+		if err == nil {
+			continue
+		}
+		if _, gerr := c.client.GetJob(c.ctx, job); gerr == nil {
+			c.Errorf("job %q exists after its start on incomplete dataset %s was refused", job, name)
+		}
+	}
+	if ds, err := c.dataset(empty); err == nil && (ds.Completed || ds.RecordCount != 0) {
+		c.Errorf("incomplete dataset %s: completed %v, recordCount %d after a job was refused on it; want false, 0", empty, ds.Completed, ds.RecordCount)
+	}
 }
 
 func caseJobNameChars(c *check) {
 	f := c.echo()
+	var names []struct{ ch, name string }
 	for _, ch := range []string{"/", ":", "*", "?", `"`, "<", ">", "|", `\`} {
+		// The character in the middle, at the end and at the start of the name.
+		names = append(names, struct{ ch, name string }{ch, c.jobName("bad " + ch + " char")},
+			struct{ ch, name string }{ch, c.jobName("bad char at the end") + ch},
+			struct{ ch, name string }{ch, ch + c.jobName("bad char at the start")})
+	}
+	for _, x := range names {
+		ch, name := x.ch, x.name
 		documented := ch != `\`
-		name := c.jobName("bad " + ch + " char")
 		if err := client.ValidateJobName(name); !errors.Is(err, client.ErrValidation) {
 			c.Errorf("client: ValidateJobName(%q) = %s; want ErrValidation", name, outcome(err))
 		}
@@ -236,7 +272,11 @@ func caseJobNameChars(c *check) {
 		r := c.raw(http.MethodPost, "/Job", nil, map[string]any{"name": name, "workflowName": c.cfg.Workflow, "inputDatasets": map[string]string{c.cfg.WorkflowInput: f.input}}, withToken)
 		switch {
 		case documented:
-			c.wantRefused400(fmt.Sprintf("job name with %q", ch), "D-13", "Job_CreateJob", http.MethodPost, "/Job", r)
+			if c.wantRefused400(fmt.Sprintf("job name %q", name), "D-13", "Job_CreateJob", http.MethodPost, "/Job", r) {
+				if g := c.raw(http.MethodGet, jobPath(name), nil, nil, withToken); g.is2xx() {
+					c.Errorf("job %q exists after its start was refused", name)
+				}
+			}
 		case r.is2xx():
 			c.Differ("D-13", "Job_CreateJob", fmt.Sprintf("a job name with %q (not in the documented list) is accepted", ch), evidence(http.MethodPost, "/Job", r),
 				action{target: jsonPath("#/components/schemas/JobName"), description: "the server accepts a backslash in job names", update: map[string]any{"pattern": `^[^/:*?"<>|]+$`, observedNote: []string{"a job name with a backslash is accepted"}}})
@@ -516,6 +556,22 @@ func (c *check) pageSizes(path string, query url.Values, per int, point, op stri
 
 func caseJobListFilters(c *check) {
 	f := c.echo()
+	// Three jobs one after another; their times are the server's own.
+	var jobs []*client.Job
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		j, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName(fmt.Sprintf("filter %d", i+1)), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+		if err != nil {
+			c.Fatalf("starting job %d: %v", i+1, err)
+		}
+		if j, err = c.client.GetJob(c.ctx, j.Name); err != nil {
+			c.Fatalf("GET /Job/{name} of job %d: %v", i+1, err)
+		}
+		jobs = append(jobs, j)
+	}
+	a, b, cc := jobs[0], jobs[1], jobs[2]
 	refs := func(o client.ListJobsOptions) []client.JobRef {
 		var out []client.JobRef
 		for ref, err := range c.client.ListJobs(c.ctx, o) {
@@ -523,33 +579,74 @@ func caseJobListFilters(c *check) {
 				c.Fatalf("listing jobs with %+v: %v", o, err)
 			}
 			out = append(out, ref)
-			if len(out) >= 300 {
+			if len(out) >= 500 {
 				break
 			}
 		}
 		return out
 	}
-	has := func(list []client.JobRef, name string) bool {
-		return slices.ContainsFunc(list, func(r client.JobRef) bool { return r.Name == name })
+	has := func(list []client.JobRef, j *client.Job) bool {
+		return slices.ContainsFunc(list, func(r client.JobRef) bool { return r.Name == j.Name })
 	}
-	wf := refs(client.ListJobsOptions{Workflow: c.cfg.Workflow})
-	other := 0
-	for _, r := range wf {
-		if !strings.EqualFold(r.WorkflowName, c.cfg.Workflow) {
-			other++
+	// Each filter's query name is decided (D-12), what it does is documented: a filter that changes
+	// nothing is a name the server does not read (a difference); one that changes the list must do
+	// what it says. startDate and endDate are read as a pair.
+	const margin = time.Millisecond // times may be rounded to the millisecond
+	mid := func(x, y *client.Job) (time.Time, bool) {
+		gap := y.SubmittedAt.Sub(x.SubmittedAt.Time)
+		return x.SubmittedAt.Add(gap / 2), gap >= 2*margin
+	}
+	mAB, okAB := mid(a, b)
+	mBC, okBC := mid(b, cc)
+	if !okAB || !okBC {
+		c.Observe("the three jobs were submitted at %s, %s, %s: too close together to filter between them", a.SubmittedAt, b.SubmittedAt, cc.SubmittedAt)
+	} else {
+		since := refs(client.ListJobsOptions{StartDate: mAB})
+		until := refs(client.ListJobsOptions{EndDate: mBC})
+		both := refs(client.ListJobsOptions{StartDate: mAB, EndDate: mBC})
+		if has(since, a) && has(until, cc) {
+			c.Differ("D-12", "Job_GetList", "startDate and endDate change nothing: the server does not read these query names (or this form of time)", c.last("Job_GetList").String())
+		} else {
+			for _, x := range []struct {
+				what      string
+				list      []client.JobRef
+				in, notIn []*client.Job
+			}{
+				{"startDate between jobs 1 and 2", since, []*client.Job{b, cc}, []*client.Job{a}},
+				{"endDate between jobs 2 and 3", until, []*client.Job{a, b}, []*client.Job{cc}},
+				{"startDate and endDate around job 2", both, []*client.Job{b}, []*client.Job{a, cc}},
+			} {
+				for _, j := range x.in {
+					if !has(x.list, j) {
+						c.Errorf("%s: job %q (submitted %s) is not listed", x.what, j.Name, j.SubmittedAt)
+					}
+				}
+				for _, j := range x.notIn {
+					if has(x.list, j) {
+						c.Errorf("%s: job %q (submitted %s) is listed", x.what, j.Name, j.SubmittedAt)
+					}
+				}
+			}
 		}
 	}
-	c.Observe("workflow=%s: %d jobs listed (of the first 300), %d of another workflow, shared job listed: %v", c.cfg.Workflow, len(wf), other, has(wf, f.started.Name))
+	wf := refs(client.ListJobsOptions{Workflow: c.cfg.Workflow})
 	none := refs(client.ListJobsOptions{Workflow: c.cfg.Prefix + c.runID + "_no_such_workflow"})
-	c.Observe("workflow=<unknown>: %d jobs listed", len(none))
-	at := f.started.SubmittedAt
-	since := refs(client.ListJobsOptions{StartDate: at.Add(-time.Second)})
-	c.Observe("startDate=submittedAt-1s: shared job listed: %v", has(since, f.started.Name))
-	future := refs(client.ListJobsOptions{StartDate: at.Add(24 * time.Hour)})
-	c.Observe("startDate=submittedAt+1d: %d jobs listed (filter applied: %v)", len(future), !has(future, f.started.Name))
-	before := refs(client.ListJobsOptions{EndDate: at.Add(-24 * time.Hour)})
-	c.Observe("endDate=submittedAt-1d: shared job listed: %v (filter applied: %v)", has(before, f.started.Name), !has(before, f.started.Name))
-	if len(wf) > 0 && wf[0].Location != "" {
-		c.Observe("JobRef location: %s", wf[0].Location)
+	if has(none, a) {
+		c.Differ("D-12", "Job_GetList", "workflow=<a workflow that does not exist> lists jobs of "+c.cfg.Workflow+": the server does not read this query name", c.last("Job_GetList").String())
+		return
+	}
+	for _, j := range jobs {
+		if !has(wf, j) {
+			c.Errorf("workflow=%s does not list job %q of that workflow", c.cfg.Workflow, j.Name)
+		}
+	}
+	for _, r := range wf {
+		if !strings.EqualFold(r.WorkflowName, c.cfg.Workflow) {
+			c.Errorf("workflow=%s lists job %q of workflow %q", c.cfg.Workflow, r.Name, r.WorkflowName)
+			break
+		}
+	}
+	if len(none) > 0 {
+		c.Errorf("workflow=<a workflow that does not exist> lists %d jobs (the first %q of %q)", len(none), none[0].Name, none[0].WorkflowName)
 	}
 }

@@ -28,9 +28,10 @@ func listCases() []Case {
 		},
 		{
 			ID: "DATASET-LIST-FLAGS", Kind: Documented, Decision: "D-6",
-			Quote: `Two flags choose whether input and whether output datasets are included.`,
-			Rule:  "Two flags choose whether input and whether output datasets are listed (documented; named includeInput and includeOutput, D-6).",
-			run:   caseDatasetListFlags,
+			Quote:   `Two flags choose whether input and whether output datasets are included.`,
+			Rule:    "Two flags choose whether input and whether output datasets are listed (documented): includeInput=false lists no input dataset, complete or not, and every output dataset; includeOutput=false the reverse; both false neither. The names includeInput and includeOutput are decided (D-6): a server that reads neither differs; one that reads either must apply both.",
+			Creates: "1 dataset",
+			run:     caseDatasetListFlags,
 		},
 		{
 			ID: "DATASET-LIST-LOCATION", Kind: Documented,
@@ -173,6 +174,7 @@ func namesOf(items []map[string]any) string {
 
 func caseDatasetListFlags(c *check) {
 	f := c.echo()
+	incomplete := c.newDataset("flags_incomplete", map[string]int{"a": 0})
 	list := func(o client.ListDatasetsOptions) []client.DatasetRef {
 		var out []client.DatasetRef
 		for ref, err := range c.client.ListDatasets(c.ctx, o) {
@@ -183,43 +185,53 @@ func caseDatasetListFlags(c *check) {
 		}
 		return out
 	}
-	find := func(refs []client.DatasetRef, name string) (client.DatasetRef, bool) {
-		i := slices.IndexFunc(refs, func(r client.DatasetRef) bool { return r.Name == name })
-		if i < 0 {
-			return client.DatasetRef{}, false
-		}
-		return refs[i], true
+	has := func(refs []client.DatasetRef, name string) bool {
+		return slices.ContainsFunc(refs, func(r client.DatasetRef) bool { return r.Name == name })
 	}
-	// The flags are documented; their query names and the input member are decided (D-6), so a
-	// server that reads other names differs rather than fails.
-	differ := func(format string, args ...any) {
-		c.Differ("D-6", "Dataset_GetList", fmt.Sprintf(format, args...), c.last("Dataset_GetList").String())
-	}
+	inputs := []string{f.input, incomplete} // a complete and an incomplete input dataset
 	all := list(client.ListDatasetsOptions{})
-	in, okIn := find(all, f.input)
-	out, okOut := find(all, f.output)
-	if !okIn || !okOut {
-		c.Fatalf("the full list lacks the job's input %s (%v) or output %s (%v)", f.input, okIn, f.output, okOut)
+	for _, n := range append(slices.Clone(inputs), f.output) {
+		if !has(all, n) {
+			c.Fatalf("the full list lacks dataset %s", n)
+		}
 	}
-	if !in.Input || out.Input {
-		differ("listed input members: %s input=%v, %s input=%v; decided true, false", f.input, in.Input, f.output, out.Input)
+	if ref := all[slices.IndexFunc(all, func(r client.DatasetRef) bool { return r.Name == f.output })]; ref.Input {
+		c.Differ("D-6", "Dataset_GetList", fmt.Sprintf("output dataset %s is listed with input true", f.output), c.last("Dataset_GetList").String())
 	}
-	onlyOut := list(client.ListDatasetsOptions{ExcludeInput: true})
-	if _, ok := find(onlyOut, f.input); ok {
-		differ("includeInput=false still lists input dataset %s", f.input)
+	noIn := list(client.ListDatasetsOptions{ExcludeInput: true})
+	noOut := list(client.ListDatasetsOptions{ExcludeOutput: true})
+	neither := list(client.ListDatasetsOptions{ExcludeInput: true, ExcludeOutput: true})
+	c.Observe("lists: all %d, includeInput=false %d, includeOutput=false %d, both false %d", len(all), len(noIn), len(noOut), len(neither))
+
+	// The query names are decided (D-6); what the flags do is documented. A server that reads
+	// neither name is told apart from one that reads them wrongly by whether either flag changes
+	// the list at all: when one does, the server reads these names, and both must work.
+	inRead := len(noIn) != len(all) || !has(noIn, f.input)
+	outRead := len(noOut) != len(all) || !has(noOut, f.output)
+	if !inRead && !outRead {
+		c.Differ("D-6", "Dataset_GetList", "includeInput=false and includeOutput=false change nothing: the server does not read these query names", c.last("Dataset_GetList").String())
+		return
 	}
-	if _, ok := find(onlyOut, f.output); !ok {
-		differ("includeInput=false does not list output dataset %s", f.output)
+	for _, n := range inputs {
+		if has(noIn, n) {
+			c.Errorf("includeInput=false lists input dataset %s", n)
+		}
+		if !has(noOut, n) {
+			c.Errorf("includeOutput=false does not list input dataset %s", n)
+		}
+		if has(neither, n) {
+			c.Errorf("includeInput=false&includeOutput=false lists input dataset %s", n)
+		}
 	}
-	onlyIn := list(client.ListDatasetsOptions{ExcludeOutput: true})
-	if _, ok := find(onlyIn, f.output); ok {
-		differ("includeOutput=false still lists output dataset %s", f.output)
+	if !has(noIn, f.output) {
+		c.Errorf("includeInput=false does not list output dataset %s", f.output)
 	}
-	if _, ok := find(onlyIn, f.input); !ok {
-		differ("includeOutput=false does not list input dataset %s", f.input)
+	if has(noOut, f.output) {
+		c.Errorf("includeOutput=false lists output dataset %s", f.output)
 	}
-	none := list(client.ListDatasetsOptions{ExcludeInput: true, ExcludeOutput: true})
-	c.Observe("lists: all %d, output only %d, input only %d, neither %d", len(all), len(onlyOut), len(onlyIn), len(none))
+	if has(neither, f.output) {
+		c.Errorf("includeInput=false&includeOutput=false lists output dataset %s", f.output)
+	}
 }
 
 func caseDatasetListLocation(c *check) {
@@ -244,15 +256,36 @@ func caseDatasetListLocation(c *check) {
 		c.Differ("D-6", "Dataset_GetList", "a listed dataset carries no location", c.last("Dataset_GetList").String())
 		return
 	}
-	u, err := url.Parse(ref.Location)
-	if err != nil || !u.IsAbs() {
-		c.Fatalf("location %q is not an absolute URL", ref.Location)
+	c.checkLocation(ref.Location, name)
+}
+
+// checkLocation checks that a listed dataset's location is the URL of GET /Dataset/{name}: absolute,
+// or relative to the base URL (the spec allows both), it must address the dataset. When it resolves
+// to the base URL's origin, GET on it must give the dataset.
+func (c *check) checkLocation(location, name string) {
+	u, err := c.base.Parse(location)
+	if err != nil {
+		c.Errorf("location %q of dataset %s is not a URL: %v", location, name, err)
+		return
+	}
+	c.Observe("location: %s", location)
+	if !u.IsAbs() {
+		c.Observe("location %q is relative; resolved against the base URL", location)
 	}
 	if !strings.HasSuffix(u.EscapedPath(), datasetPath(name)) {
-		c.Errorf("location %q does not address GET /Dataset/%s", ref.Location, name)
+		c.Errorf("location %q does not address GET /Dataset/%s", location, name)
+		return
 	}
-	c.Observe("location: %s", ref.Location)
-	if base, _ := url.Parse(c.cfg.BaseURL); base != nil && !strings.EqualFold(u.Host, base.Host) {
-		c.Observe("location names host %s, not the base URL's %s (a proxy in between?)", u.Host, base.Host)
+	if !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) {
+		c.Observe("location names %s://%s, not the base URL's origin (a proxy in between?); not followed", u.Scheme, u.Host)
+		return
+	}
+	path := strings.TrimPrefix(u.EscapedPath(), strings.TrimSuffix(c.base.EscapedPath(), "/"))
+	r := c.raw(http.MethodGet, path, nil, nil, withToken)
+	var ds struct {
+		Name string `json:"name"`
+	}
+	if !r.is2xx() || r.decode(&ds) != nil || ds.Name != name {
+		c.Errorf("GET on location %q of dataset %s: answered %s; want the dataset", location, name, r)
 	}
 }

@@ -43,6 +43,15 @@ type Config struct {
 	// Skip lists case ids not to run.
 	Skip []string
 
+	// Scale runs the scale tier (the SCALE-* cases): about 26,000 records in 4 datasets, uploaded 8
+	// blocks at once, and 2 jobs; it also sets ManyJobs. Off, those cases are skipped.
+	Scale bool
+
+	// ModelSequences is how many random operation sequences MODEL-SEQUENCES runs; default 5.
+	// ModelSteps is the most operations of one sequence; default 12. ModelShrinkRuns bounds how
+	// many times a failing sequence is run again while it is shrunk; default 150.
+	ModelSequences, ModelSteps, ModelShrinkRuns int
+
 	// JobPollInterval is the first delay between polls of a job; default 1s.
 	JobPollInterval time.Duration
 	// JobTimeout bounds the wait for one job; default 10 minutes.
@@ -96,6 +105,7 @@ const (
 	EnvJobTimeout   = "DATA8_CONFORMANCE_JOB_TIMEOUT"
 	EnvInsecure     = "DATA8_CONFORMANCE_INSECURE_HTTP"
 	EnvReport       = "DATA8_CONFORMANCE_REPORT"
+	EnvScale        = "DATA8_CONFORMANCE_SCALE"
 )
 
 // ConfigFromEnv reads a Config from the environment. ok is false when DATA8_BASE_URL is not set
@@ -103,7 +113,7 @@ const (
 // DATA8_CLIENT_ID and DATA8_CLIENT_SECRET are required with it; DATA8_WORKFLOW,
 // DATA8_WORKFLOW_INPUT and DATA8_WORKFLOW_OUTPUT name a workflow that copies its input (default
 // Echo, Input, Output); DATA8_CONFORMANCE_PREFIX, DATA8_CONFORMANCE_PROXY=1,
-// DATA8_CONFORMANCE_MANY_JOBS=1, DATA8_CONFORMANCE_SKIP (comma-separated case ids),
+// DATA8_CONFORMANCE_MANY_JOBS=1, DATA8_CONFORMANCE_SCALE=1, DATA8_CONFORMANCE_SKIP (comma-separated case ids),
 // DATA8_CONFORMANCE_JOB_TIMEOUT (a Go duration) and DATA8_CONFORMANCE_INSECURE_HTTP=1 set the
 // other fields.
 func ConfigFromEnv() (cfg Config, ok bool, err error) {
@@ -129,6 +139,7 @@ func ConfigFromEnv() (cfg Config, ok bool, err error) {
 	cfg.Prefix = os.Getenv(EnvPrefix)
 	cfg.BehindValidatingProxy = envBool(EnvProxy)
 	cfg.ManyJobs = envBool(EnvManyJobs)
+	cfg.Scale = envBool(EnvScale)
 	cfg.InsecureHTTP = envBool(EnvInsecure)
 	for _, id := range strings.Split(os.Getenv(EnvSkip), ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -170,6 +181,18 @@ func (c Config) withDefaults() (Config, error) {
 	c.Prefix = cmp.Or(c.Prefix, "conf_")
 	if client.ValidateDatasetName(c.Prefix) != nil {
 		errs = append(errs, fmt.Errorf("Prefix %q must match ^[a-z][a-z0-9_]*$", c.Prefix))
+	}
+	if c.Scale {
+		c.ManyJobs = true
+	}
+	if c.ModelSequences <= 0 {
+		c.ModelSequences = 5
+	}
+	if c.ModelSteps <= 0 {
+		c.ModelSteps = 12
+	}
+	if c.ModelShrinkRuns <= 0 {
+		c.ModelShrinkRuns = 150
 	}
 	if c.JobPollInterval <= 0 {
 		c.JobPollInterval = time.Second

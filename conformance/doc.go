@@ -40,6 +40,29 @@
 // report directory is replaced, never written through. Every text of the Markdown that a server
 // sent is escaped: it cannot break a table or add a heading, a link, an image, HTML or a code span.
 //
+// # Every rule at every place, a model, and scale
+//
+// A documented rule is checked wherever it applies: each naming rule on every name (dataset, column,
+// job), with control characters, a trailing line feed and look-alike letters of other scripts; each
+// uniqueness rule against every kind and state of object; each state rule from every state; each
+// flag and filter required to work once the server reads its (decided) query name.
+//
+// MODEL-SEQUENCES drives the server with random sequences of operations, generated and shrunk by
+// pgregory.net/rapid, and compares every answer and read-back with a reference model of the
+// documented rules; a failure prints the shortest failing sequence found, as the requests it sent.
+// rapid reads its settings from the command line; Run prepares it once per process for programs
+// that are not tests (see setupRapid): it registers the testing flags and, when the program has not
+// parsed its command line yet, marks flag.CommandLine parsed. Config.ModelSequences, ModelSteps and
+// ModelShrinkRuns bound the work.
+//
+// The scale tier (SCALE-*, Config.Scale, DATA8_CONFORMANCE_SCALE=1) runs the upload and job rules
+// at real size and concurrency: more than 10 blocks sent 8 at once out of order, full blocks
+// overwritten by full blocks, and a job over 5,003 records read back whole.
+//
+// Record values are compared as the contract guarantees them: a value read back in another form
+// (0 as "0") is a difference from D-11, not a failure; a record lost, changed or out of order fails.
+// Every 400 must carry a problem details body (ERROR-400-PROBLEM); its media type is D-3.
+//
 // The cases go through package client wherever it offers the call, so the suite checks the
 // project's own client too (including that it refuses, without sending, what the API forbids);
 // they send raw HTTP requests, with a token from the token endpoint, only for what the client
@@ -64,9 +87,11 @@
 //
 // Against a live account the suite is safe to run again and again: every dataset and job it
 // creates is named with a prefix (DATA8_CONFORMANCE_PREFIX, default conf_) and a random run id. It
-// does leave things behind, since the API has no way to delete them: about 130 small datasets (101
-// of them for the paging case), five jobs of the workflow with their output datasets (101 more
-// only with DATA8_CONFORMANCE_MANY_JOBS=1), and one OAuth client credential; the API key it
+// does leave things behind, since the API has no way to delete them: about 160 datasets (101 empty
+// ones for the paging case; about 6,500 records in all), about 20 jobs of the workflow with their
+// output datasets (101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or DATA8_CONFORMANCE_SCALE=1; the
+// scale tier adds 9,623 records and a job over 5,003), the model tier's few datasets and at most 2
+// jobs per sequence, and one OAuth client credential; the API key it
 // creates is deleted again. The report lists what each case left. DATA8_CONFORMANCE_SKIP=ID,ID
 // skips cases (for example CLIENTCRED-CREATE).
 //

@@ -8,7 +8,8 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/data8-toolkit/data8/client"
 )
@@ -252,35 +253,132 @@ func (c *check) clientRefused(name string, err error) {
 	c.Observe("the project's client refuses the server's dataset name %q locally (%v); read raw instead", name, err)
 }
 
-// sameRecords reports whether got holds the same records as want in the same order, comparing
-// values by their JSON text (numbers read back as json.Number), with an absent member equal to null.
-func sameRecords(got, want []client.Record) (bool, string) {
+// sameRecords reports whether got holds the same records as want in the same order, each value
+// compared as the contract guarantees it (sameValue): a server that reads values back as text
+// ("0" for 0) keeps its records. exact is false when some value came back in another form, which
+// is a difference from D-11 (the caller says so), not a broken rule.
+func sameRecords(got, want []client.Record) (ok bool, why string, exact bool) {
 	if len(got) != len(want) {
-		return false, fmt.Sprintf("%d records, want %d", len(got), len(want))
+		return false, fmt.Sprintf("%d records, want %d", len(got), len(want)), false
 	}
+	exact = true
 	for i := range got {
-		if !sameRecord(got[i], want[i]) {
-			return false, fmt.Sprintf("record %d is %s, want %s", i, jsonText(got[i]), jsonText(want[i]))
+		same, ex := sameRecord(got[i], want[i])
+		if !same {
+			return false, fmt.Sprintf("record %d is %s, want %s", i, jsonText(got[i]), jsonText(want[i])), false
 		}
+		exact = exact && ex
 	}
-	return true, ""
+	return true, "", exact
 }
 
-// sameRecord compares two records as sameRecords does.
-func sameRecord(a, b client.Record) bool {
-	norm := func(r client.Record) map[string]any {
-		out := map[string]any{}
-		for k, v := range r {
-			if v == nil {
-				continue
-			}
-			var x any
-			_ = json.Unmarshal([]byte(jsonText(v)), &x)
-			out[k] = x
+// sameRecord compares two records as sameRecords does: every column of either, an absent member
+// equal to null.
+func sameRecord(got, want client.Record) (same, exact bool) {
+	exact = true
+	for k, w := range want {
+		s, ex := sameValue(got[k], w)
+		if !s {
+			return false, false
 		}
-		return out
+		exact = exact && ex
 	}
-	return reflect.DeepEqual(norm(a), norm(b))
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			s, ex := sameValue(g, nil)
+			if !s {
+				return false, false
+			}
+			exact = exact && ex
+		}
+	}
+	return true, exact
+}
+
+// sameValue compares a value read back (got) with the value sent (want). D-11 decides that values
+// are JSON strings, numbers, booleans or null; the documentation says nothing of their form, so a
+// value that reads back as its text (0 as "0", true as "true" or "True", null as "") is the same
+// value in another form: same, but not exact. Numbers compare by value (1e-3 is 0.001).
+func sameValue(got, want any) (same, exact bool) {
+	gt, wt := jsonText(got), jsonText(want)
+	if gt == wt {
+		return true, true
+	}
+	gv, wv := plainValue(got), plainValue(want)
+	if gv == nil || wv == nil {
+		if gv == nil && wv == nil {
+			return true, true
+		}
+		if s, ok := gv.(string); ok && wv == nil && s == "" {
+			return true, false
+		}
+		return false, false
+	}
+	if gf, ok := number(gv); ok {
+		if wf, ok := number(wv); ok && gf == wf {
+			_, gIsStr := gv.(string)
+			_, wIsStr := wv.(string)
+			return true, gIsStr == wIsStr
+		}
+	}
+	if gb, ok := boolean(gv); ok {
+		if wb, ok := boolean(wv); ok && gb == wb {
+			return true, false
+		}
+	}
+	return false, false
+}
+
+// plainValue decodes v's JSON text: nil, string, float64 or bool (an object or array stays one).
+func plainValue(v any) any {
+	var x any
+	if json.Unmarshal([]byte(jsonText(v)), &x) != nil {
+		return v
+	}
+	return x
+}
+
+// number reads v as a number: a JSON number, or a string holding one.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// boolean reads v as a boolean: a JSON boolean, or a string "true" or "false" in any case.
+func boolean(v any) (bool, bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// compareRecords checks records read back (got) against those sent (want): a record lost, added,
+// changed or out of order fails the case with what (the documented rule at stake); values that came
+// back in another form (D-11) are a difference. It reports whether the records held.
+func (c *check) compareRecords(what string, got, want []client.Record) bool {
+	ok, why, exact := sameRecords(got, want)
+	if !ok {
+		c.Errorf("%s: %s", what, why)
+		return false
+	}
+	if !exact {
+		c.Differ("D-11", "Dataset_GetData", "values read back in another form than they were sent (for example a number as text); the records and their order are right", c.last("Dataset_GetData").String())
+	}
+	return true
 }
 
 // jsonText returns v as JSON text.

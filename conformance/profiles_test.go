@@ -61,7 +61,9 @@ func TestProfiles(t *testing.T) {
 	concurrently(len(runs), 6, func(i int) {
 		r := runs[i]
 		var err error
-		if r.rep, err = conformance.Run(context.Background(), inProcess(t, data8test.WithProfile(r.profiles...))); err != nil {
+		cfg := inProcess(t, data8test.WithProfile(r.profiles...))
+		cfg.Scale = r.name == "all" // the scale tier once, under every profile at once
+		if r.rep, err = conformance.Run(context.Background(), cfg); err != nil {
 			r.overlayErr = err
 			return
 		}
@@ -82,7 +84,7 @@ func TestProfiles(t *testing.T) {
 			r.overlayErr = err
 			return
 		}
-		cfg := inProcess(t, data8test.WithProfile(r.profiles...))
+		cfg = inProcess(t, data8test.WithProfile(r.profiles...))
 		cfg.Spec = spec
 		r.overlaid, r.overlayErr = conformance.Run(context.Background(), cfg)
 	})

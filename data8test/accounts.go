@@ -14,6 +14,7 @@ import (
 
 	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/standin"
 )
 
 // apiKey is one API key of the account (for Data8's validation services), guarded by Server.mu.
@@ -225,7 +226,10 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 	if d == "" || len(d) > 253 || strings.ContainsAny(d, " \t\r\n/\\?#@:") {
 		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
 	}
-	if !slices.Contains(k.domains, d) {
+	switch {
+	case s.mutated(standin.AllowedDomainReplaces):
+		k.domains = []string{d}
+	case !slices.Contains(k.domains, d):
 		k.domains = append(k.domains, d)
 	}
 	return gen.ApiKeyAddAllowedDomain200Response{}, nil
@@ -263,6 +267,9 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 		bits, err := strconv.Atoi(req.Prefix)
 		if err != nil || bits < 0 || bits > addr.BitLen() {
 			return bad("prefix", fmt.Sprintf("The prefix must be a number of bits from 0 to %d.", addr.BitLen()))
+		}
+		if s.mutated(standin.AllowedIPPrefixIgnored) && addr.Is4() {
+			bits = 24
 		}
 		pfx = netip.PrefixFrom(addr, bits)
 	}

@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/data8-toolkit/data8/gen"
 	"github.com/data8-toolkit/data8/internal/names"
@@ -66,9 +69,14 @@ func (s *Server) ordered(d *dataset) []*block {
 	for _, b := range d.blocks {
 		out = append(out, b)
 	}
-	if s.mutated(standin.IgnoreBlockOrder) {
+	switch {
+	case s.mutated(standin.IgnoreBlockOrder):
 		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.seq, b.seq) })
-	} else {
+	case s.mutated(standin.BlockOrderAsText):
+		slices.SortFunc(out, func(a, b *block) int {
+			return strings.Compare(strconv.Itoa(int(a.num)), strconv.Itoa(int(b.num)))
+		})
+	default:
 		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.num, b.num) })
 	}
 	return out
@@ -123,7 +131,7 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 		return gen.DatasetGetList400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("page", "The page must be 1 or more.")}, nil
 	}
 	incIn := req.Params.IncludeInput == nil || *req.Params.IncludeInput
-	incOut := req.Params.IncludeOutput == nil || *req.Params.IncludeOutput
+	incOut := req.Params.IncludeOutput == nil || *req.Params.IncludeOutput || s.mutated(standin.IncludeOutputIgnored)
 	type row struct {
 		name             string
 		input, completed bool
@@ -167,14 +175,14 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	}
 	errs := map[string][]string{}
 	name := req.Body.Name
-	if !names.Valid(name) {
+	if !names.Valid(name) && !(s.mutated(standin.DatasetNameTrailingNewline) && names.Valid(strings.TrimSuffix(name, "\n"))) {
 		errs["name"] = append(errs["name"], fmt.Sprintf("The name %q %s.", name, namePatternMsg))
 	}
 	if len(req.Body.Columns) == 0 {
 		errs["columns"] = append(errs["columns"], "A dataset needs at least one column.")
 	}
 	for _, c := range slices.Sorted(maps.Keys(req.Body.Columns)) {
-		if !names.Valid(c) {
+		if !names.Valid(c) && !(s.mutated(standin.ColumnNameUnicodeLetters) && unicodeName(c)) {
 			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column name %q %s.", c, namePatternMsg))
 		}
 	}
@@ -186,8 +194,16 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		cols[k] = int32(v)
 	}
 	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now()}
+	if s.mutated(standin.CreateTakesCompleted) {
+		var asked struct {
+			Completed bool `json:"completed"`
+		}
+		if raw, ok := ctx.Value(ctxRawBody).([]byte); ok && json.Unmarshal(raw, &asked) == nil {
+			d.completed = asked.Completed
+		}
+	}
 	s.mu.Lock()
-	if _, dup := s.datasets[name]; dup {
+	if old, dup := s.datasets[name]; dup && !(s.mutated(standin.DatasetUniqueAmongInputs) && !old.input) {
 		s.mu.Unlock()
 		if s.has(ProfileConflict409) {
 			return conflictAnswer{fmt.Sprintf("A dataset named %s already exists.", name)}, nil
@@ -354,4 +370,18 @@ func (s *Server) DatasetInfo(name string) (d gen.Dataset, ok bool) {
 		return gen.Dataset{}, false
 	}
 	return ds.view(), true
+}
+
+// unicodeName is the naming rule of the standin.ColumnNameUnicodeLetters mutation: a lower-case letter
+// of any script, then lower-case letters, decimal digits of any script and underscores.
+func unicodeName(s string) bool {
+	for i, r := range s {
+		switch {
+		case unicode.IsLower(r):
+		case i > 0 && (unicode.IsDigit(r) || r == '_'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/data8-toolkit/data8/gen"
 	"github.com/data8-toolkit/data8/internal/names"
 	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/standin"
 )
 
 // job is one submitted job, guarded by Server.mu.
@@ -109,7 +110,7 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		switch {
 		case p.Workflow != nil && *p.Workflow != "" && !strings.EqualFold(j.workflow, *p.Workflow):
 		case p.StartDate != nil && j.submitted.Before(*p.StartDate):
-		case p.EndDate != nil && j.submitted.After(*p.EndDate):
+		case p.EndDate != nil && j.submitted.After(*p.EndDate) && !s.mutated(standin.JobListEndDateIgnored):
 		default:
 			jobs = append(jobs, j)
 		}
@@ -135,7 +136,14 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	}
 	b := req.Body
 	errs := map[string][]string{}
-	if msg := badJobName(b.Name); msg != "" {
+	if s.mutated(standin.JobNameTrimmed) {
+		b.Name = strings.TrimSpace(b.Name)
+	}
+	checked := b.Name
+	if n := len(checked); n > 1 && s.mutated(standin.JobNameLastCharUnchecked) {
+		checked = checked[:n-1]
+	}
+	if msg := badJobName(checked); msg != "" {
 		errs["name"] = append(errs["name"], msg)
 	}
 	var wf Workflow
@@ -164,7 +172,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 				errs[key] = append(errs[key], fmt.Sprintf("The workflow %s has no input %s.", wf.Name(), slot))
 			case !ok:
 				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s does not exist.", inputs[slot]))
-			case !d.completed:
+			case !d.completed && !(s.mutated(standin.JobTakesEmptyIncompleteInput) && d.count == 0):
 				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s is not complete.", inputs[slot]))
 			}
 		}
@@ -175,7 +183,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 			}
 		}
 	}
-	if _, dup := s.jobs[b.Name]; dup {
+	if old, dup := s.jobs[b.Name]; dup && !(s.mutated(standin.JobUniqueAmongFinished) && old.completedAt == nil) {
 		msg := fmt.Sprintf("A job named %s already exists.", b.Name)
 		if len(errs) == 0 && s.has(ProfileConflict409) {
 			return conflictAnswer{msg}, nil
@@ -251,7 +259,14 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	cols := map[string]int32{}
 	for slot, name := range j.inputs {
 		d := s.datasets[name]
-		raw[slot] = s.rawRecords(d, 0, -1)
+		n := -1
+		if s.mutated(standin.JobInputWholeThousands) && d.count > recordsPerPage {
+			n = int(d.count / recordsPerPage * recordsPerPage)
+		}
+		raw[slot] = s.rawRecords(d, 0, n)
+		if s.mutated(standin.JobReopensInput) {
+			d.completed = false
+		}
 		for _, c := range slices.Sorted(maps.Keys(d.columns)) {
 			if _, ok := cols[c]; !ok {
 				cols[c] = d.columns[c]

@@ -11,10 +11,14 @@ import (
 // also holds the project's own suite-only options.)
 type Option = standin.Option
 
-// set makes an Option that changes the server's configuration.
+// set makes an Option that changes the server's configuration. The *config is the only
+// standin.Target there is.
 func set(f func(*config)) Option {
-	return func(s *standin.Settings) { f(s.Config.(*config)) }
+	return func(t standin.Target) { f(t.(*config)) }
 }
+
+// Knobs returns the suite-only settings (package standin's options set them).
+func (c *config) Knobs() *standin.Knobs { return &c.knobs }
 
 // config is what the options set.
 type config struct {
@@ -39,7 +43,7 @@ type config struct {
 	tb             TB
 	strictRequests bool
 
-	mutations map[standin.Mutation]bool
+	knobs standin.Knobs // the suite-only settings: mutations
 
 	maxInFlight   int
 	ratePerSecond float64
@@ -122,4 +126,4 @@ func WithValidation(tb TB) Option { return set(func(c *config) { c.tb = tb }) }
 func WithStrictRequests() Option { return set(func(c *config) { c.strictRequests = true }) }
 
 // mutated reports whether mutation m is on.
-func (s *Server) mutated(m standin.Mutation) bool { return s.cfg.mutations[m] }
+func (s *Server) mutated(m standin.Mutation) bool { return s.cfg.knobs.Mutations[m] }

@@ -76,9 +76,10 @@ const (
 	// ProfilePlainJSONProblems sends problem bodies as application/json instead of
 	// application/problem+json (D-3).
 	ProfilePlainJSONProblems Profile = "plain-json-problems"
-	// ProfileEmptyErrorBodies answers every API error (4xx and 5xx) with an empty body, as ASP.NET's
-	// authentication and status-code middleware often do; the status and headers (WWW-Authenticate,
-	// Retry-After) stay (D-2, D-3).
+	// ProfileEmptyErrorBodies answers every API error but a 400 (every other 4xx, and every 5xx) with an
+	// empty body, as ASP.NET's authentication and status-code middleware often do; the status and
+	// headers (WWW-Authenticate, Retry-After) stay (D-2, D-3). A 400 keeps its problem body: Data8's
+	// pages show one for it.
 	ProfileEmptyErrorBodies Profile = "empty-error-bodies"
 	// ProfileGzip compresses every non-empty API answer with gzip (Content-Encoding: gzip) when the
 	// request's Accept-Encoding allows it (the contract: bodies are JSON; nothing says how they travel).
@@ -214,7 +215,7 @@ func (s *Server) shape(r *http.Request, op string, status int, h http.Header, bo
 	case status >= 400 && isProblem(h.Get("Content-Type")):
 		body = s.shapeProblem(r, h, body)
 	}
-	if status >= 400 && s.has(ProfileEmptyErrorBodies) {
+	if status >= 400 && status != http.StatusBadRequest && s.has(ProfileEmptyErrorBodies) {
 		body = nil
 		h.Del("Content-Type")
 	}

@@ -118,11 +118,9 @@ func NewServer(opts ...Option) *Server {
 // newServer is NewServer returning an error instead of panicking.
 func newServer(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
-	settings := standin.Settings{Config: &cfg, Mutations: map[standin.Mutation]bool{}}
 	for _, o := range opts {
-		o(&settings)
+		o(&cfg)
 	}
-	cfg.mutations = settings.Mutations
 	spec, err := loadSpec()
 	if err != nil {
 		return nil, err
@@ -465,13 +463,13 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 			if validating {
 				s.violation(Violation{Op: op, Request: true, Message: describe(reqErr)}, s.cfg.strictRequests)
 			}
-			if !fastUpload {
+			if !fastUpload && !s.mutationTakes(op) {
 				writeProblem(w, s.requestProblem(op, reqErr))
 				return nil
 			}
 		}
 	}
-	if (op == opid.ApiKeyUpdateByKey || op == opid.DatasetUploadBlock && !fastUpload) && r.Body != nil {
+	if (op == opid.ApiKeyUpdateByKey || op == opid.DatasetUploadBlock && !fastUpload || op == opid.DatasetCreate && s.mutated(standin.CreateTakesCompleted)) && r.Body != nil {
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
 			writeProblem(w, badRequest(map[string][]string{"$": {"The request body could not be read."}}, ""))
@@ -517,7 +515,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, op string, rec *
 	}
 	status, body = s.shape(r, op, status, header, body)
 	if s.cfg.tb != nil && !faulted {
-		if reqErr != nil && status < 300 && len(s.cfg.mutations) == 0 {
+		if reqErr != nil && status < 300 && len(s.cfg.knobs.Mutations) == 0 {
 			s.violation(Violation{Op: op, Status: status, Message: "the server accepted a request that breaks the spec: " + describe(reqErr)}, true)
 		}
 		if msg := s.checkResponse(r, op, status, header, body); msg != "" {

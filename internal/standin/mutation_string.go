@@ -14,11 +14,30 @@ func _() {
 	_ = x[AcceptUploadToCompleted-4]
 	_ = x[SkipAuth-5]
 	_ = x[UnsortedDatasetList-6]
+	_ = x[DatasetNameTrailingNewline-7]
+	_ = x[ColumnNameUnicodeLetters-8]
+	_ = x[JobNameLastCharUnchecked-9]
+	_ = x[JobNameTrimmed-10]
+	_ = x[DatasetUniqueAmongInputs-11]
+	_ = x[JobUniqueAmongFinished-12]
+	_ = x[CreateTakesCompleted-13]
+	_ = x[OverwriteCompleted-14]
+	_ = x[UploadToIncompleteOutput-15]
+	_ = x[JobTakesEmptyIncompleteInput-16]
+	_ = x[JobReopensInput-17]
+	_ = x[BlockOrderAsText-18]
+	_ = x[ConcurrentUploadLost-19]
+	_ = x[OverwriteCountsOldRecords-20]
+	_ = x[JobInputWholeThousands-21]
+	_ = x[IncludeOutputIgnored-22]
+	_ = x[JobListEndDateIgnored-23]
+	_ = x[AllowedIPPrefixIgnored-24]
+	_ = x[AllowedDomainReplaces-25]
 }
 
-const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetList"
+const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplaces"
 
-var _Mutation_index = [...]uint8{0, 17, 41, 57, 80, 88, 107}
+var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513}
 
 func (i Mutation) String() string {
 	idx := int(i) - 1

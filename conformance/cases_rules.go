@@ -1,0 +1,334 @@
+package conformance
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// ruleCases check documented rules at every place they apply: uniqueness against every kind and
+// state of object, the state rules from every state, what a create takes from its body, what a job
+// leaves of its input, and the upload rules with full blocks and blocks sent at once.
+func ruleCases() []Case {
+	return []Case{
+		{
+			ID: "DATASET-UNIQUE-EVERY-KIND", Kind: Documented, Decision: "D-7",
+			Quote:   `Name is **unique**`,
+			Rule:    "A dataset name is unique against every dataset (documented): a create named like an incomplete input dataset with records, a complete input dataset, or an output dataset of a finished or an unfinished job is refused, 400 or 409 (D-7), and the dataset named is unchanged.",
+			Creates: "2 datasets, 1 job",
+			run:     caseDatasetUniqueEveryKind,
+		},
+		{
+			ID: "JOB-UNIQUE-UNFINISHED", Kind: Documented, Decision: "D-13",
+			Quote:   `Job names are **unique**`,
+			Rule:    "A job name is unique against every job, finished or not (documented): a second job named like one just started (queued or running) is refused, 400 or 409 (D-13), and the first job is unchanged.",
+			Creates: "1 job",
+			run:     caseJobUniqueUnfinished,
+		},
+		{
+			ID: "DATASET-CREATE-IGNORES-STATE", Kind: Documented,
+			Quote:   `Creates an **input** dataset (output datasets are only made by jobs). [...] The new dataset is **incomplete**.`,
+			Rule:    "POST /Dataset creates an incomplete input dataset with no records whatever else its body holds (documented): members the request does not take (the answer's completed, recordCount and input) change nothing; the dataset then takes blocks.",
+			Creates: "1 dataset (1 record)",
+			run:     caseCreateIgnoresState,
+		},
+		{
+			ID: "DATASET-STATE-RULES", Kind: Documented,
+			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] Output dataset, or already complete: **400**. [...] it cannot be changed afterwards`,
+			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block and a second completion, and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged.",
+			Creates: "2 datasets, 1 job",
+			run:     caseStateRules,
+		},
+		{
+			ID: "JOB-INPUT-UNCHANGED", Kind: Documented,
+			Quote: `Dataset must be complete before a job uses it (documented); it cannot be changed afterwards (documented).`,
+			Rule:  "A job leaves its input dataset as it was (documented): after the job it is still a complete input dataset with the same records in the same order, and it still refuses blocks.",
+			run:   caseJobInputUnchanged,
+		},
+		{
+			ID: "JOB-OUTPUT-BLOCKS", Kind: Documented,
+			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
+			Rule:    "A job reads its whole input, every block in order: the copying workflow's output of an input of 2,003 records in 3 blocks (two full) holds those 2,003 records in order (documented).",
+			Creates: "1 complete dataset (2,003 records), 1 job",
+			run:     caseJobOutputBlocks,
+		},
+		{
+			ID: "UPLOAD-OVERWRITE-FULL", Kind: Documented,
+			Quote:   `**At most 1,000 records per block.** [...] **re-using a block number overwrites** that block's earlier records (so re-sending a block is idempotent).`,
+			Rule:    "A full block of 1,000 records may overwrite a full block, and re-sending a block is idempotent (documented): the records a block number held do not count against the block replacing them; recordCount and the records read back are those of the last upload of each block.",
+			Creates: "1 dataset (1,999 records)",
+			run:     caseUploadOverwriteFull,
+		},
+		{
+			ID: "UPLOAD-CONCURRENT", Kind: Documented,
+			Quote:   `Many uploads per dataset; each block has a unique number; **re-using a block number overwrites** that block's earlier records. Records are **processed in ascending block number, then in the order given inside the block**.`,
+			Rule:    "Blocks uploaded to one dataset at the same time, 8 at once in a scrambled order with one block sent twice at once, are all kept, once each, in ascending block number (documented).",
+			Creates: "1 dataset (120 records)",
+			run:     caseUploadConcurrent,
+		},
+	}
+}
+
+// datasetState is what GET /Dataset/{name} says of a dataset, for checking that a refused request
+// changed nothing.
+type datasetState struct {
+	input, completed bool
+	count            int64
+	columns          map[string]int
+}
+
+// state reads a dataset's state, ending the case when it cannot.
+func (c *check) state(name string) datasetState {
+	ds, err := c.dataset(name)
+	if err != nil {
+		c.Fatalf("GET /Dataset/%s: %v", name, err)
+	}
+	return datasetState{ds.Input, ds.Completed, ds.RecordCount, ds.Columns}
+}
+
+// unchanged fails the case when the dataset's state differs from before.
+func (c *check) unchanged(what, name string, before datasetState) {
+	after := c.state(name)
+	if after.input != before.input || after.completed != before.completed || after.count != before.count || !maps.Equal(after.columns, before.columns) {
+		c.Errorf("%s: dataset %s changed from input %v, completed %v, recordCount %d, columns %v to %v, %v, %d, %v",
+			what, name, before.input, before.completed, before.count, before.columns, after.input, after.completed, after.count, after.columns)
+	}
+}
+
+func caseDatasetUniqueEveryKind(c *check) {
+	f := c.echo()
+	withRecords := c.newDataset("unique_records", seqColumns())
+	c.upload(withRecords, seqRecords(0, 2, "u"), 0, 1000)
+	complete := c.completeInput("unique_complete", seqColumns(), seqRecords(0, 2, "u"))
+	targets := []struct{ what, name string }{
+		{"an incomplete input dataset with records", withRecords},
+		{"a complete input dataset", complete},
+		{"the output dataset of a finished job", f.output},
+	}
+	// An unfinished job's output: its name is known from the answer to POST /Job (or a GET).
+	job := c.jobName("unique running")
+	started, err := c.client.StartJob(c.ctx, client.NewJob{Name: job, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	if err != nil {
+		c.Fatalf("starting job %q: %v", job, err)
+	}
+	if out := started.OutputDatasets[c.cfg.WorkflowOutput]; out != "" && started.CompletedAt == nil {
+		targets = append(targets, struct{ what, name string }{"the output dataset of an unfinished job", out})
+	} else {
+		c.Observe("the answer to POST /Job names no output dataset of an unfinished job (%s): not checked against one", c.last("Job_CreateJob"))
+	}
+	for _, t := range targets {
+		if client.ValidateDatasetName(t.name) != nil {
+			c.Observe("%s is named %q, which no create may take (the naming rule): uniqueness not checked against it", t.what, t.name)
+			continue
+		}
+		before := c.state(t.name)
+		r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": t.name, "columns": map[string]int{"other": 0}}, withToken)
+		if r.is2xx() {
+			c.Errorf("creating a dataset named like %s (%s) succeeded: %s; names are unique", t.what, t.name, r)
+			continue
+		}
+		c.wantRefused400("creating a dataset named like "+t.what, "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r)
+		if t.what != "the output dataset of an unfinished job" {
+			c.unchanged("after the refused create", t.name, before)
+		}
+	}
+}
+
+func caseJobUniqueUnfinished(c *check) {
+	f := c.echo()
+	name := c.jobName("unique unfinished")
+	first, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	if err != nil {
+		c.Fatalf("starting job %q: %v", name, err)
+	}
+	r := c.raw(http.MethodPost, "/Job", nil, map[string]any{"name": name, "workflowName": c.cfg.Workflow, "inputDatasets": map[string]string{c.cfg.WorkflowInput: f.input}}, withToken)
+	state := "unfinished"
+	if j, err := c.client.GetJob(c.ctx, name); err == nil && j.CompletedAt != nil && !j.CompletedAt.IsZero() {
+		state = "finished by then"
+	}
+	c.Observe("the first job was %s when the second was sent", state)
+	if r.is2xx() {
+		c.Errorf("a second job named %q, sent right after the first, was started: %s; job names are unique", name, r)
+	} else {
+		c.wantRefused400(fmt.Sprintf("a second job named %q", name), "D-13", "Job_CreateJob", http.MethodPost, "/Job", r)
+	}
+	got, err := c.client.GetJob(c.ctx, name)
+	if err != nil {
+		c.Fatalf("GET /Job/{name} of %q: %v", name, err)
+	}
+	if got.Name != name || got.InputDatasets[c.cfg.WorkflowInput] != f.input || !got.SubmittedAt.Equal(first.SubmittedAt.Time) {
+		c.Errorf("job %q changed after a second job of its name: inputDatasets %v, submittedAt %s (was %s)", name, got.InputDatasets, got.SubmittedAt, first.SubmittedAt)
+	}
+}
+
+func caseCreateIgnoresState(c *check) {
+	name := c.datasetName("create_state")
+	body := map[string]any{"name": name, "columns": seqColumns(), "completed": true, "recordCount": 7, "input": false}
+	r := c.raw(http.MethodPost, "/Dataset", nil, body, withToken)
+	if !r.is2xx() {
+		if r.Status >= 500 {
+			c.Errorf("POST /Dataset with members it does not take: answered %s", r)
+		} else {
+			c.Observe("POST /Dataset with completed, recordCount and input in the body is refused: %s", r)
+		}
+		return
+	}
+	st := c.state(name)
+	if !st.input || st.completed || st.count != 0 {
+		c.Errorf("POST /Dataset %s: the dataset has input %v, completed %v, recordCount %d; a new dataset is an incomplete input dataset with no records", jsonText(body), st.input, st.completed, st.count)
+	}
+	if rr := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, []map[string]any{{"seq": 1, "tag": "x"}}), withToken); !rr.is2xx() {
+		c.Errorf("a block for new dataset %s: answered %s; a new dataset is incomplete and takes blocks", name, rr)
+	}
+}
+
+func caseStateRules(c *check) {
+	f := c.echo()
+	// A complete input dataset: blocks 0 and 1.
+	done := c.completeInput("state_complete", seqColumns(), seqRecords(0, 4, "s"))
+	before := c.state(done)
+	recs := []map[string]any{{"seq": 100, "tag": "late"}}
+	for _, try := range []struct {
+		what         string
+		method, path string
+		body         any
+	}{
+		{"a new block number", http.MethodPatch, uploadPath(done), blockBody(7, recs)},
+		{"block 0 again (an overwrite)", http.MethodPatch, uploadPath(done), blockBody(0, recs)},
+		{"an empty block 0", http.MethodPatch, uploadPath(done), blockBody(0, []map[string]any{})},
+		{"a second completion with its count", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count, "completed": true}},
+	} {
+		r := c.raw(try.method, try.path, nil, try.body, withToken)
+		if r.Status != http.StatusBadRequest {
+			c.Errorf("complete input dataset %s, %s: answered %s; want 400", done, try.what, r)
+		}
+	}
+	c.unchanged("after the refused requests", done, before)
+	if got, err := c.readAll(done); err == nil {
+		c.compareRecords("complete dataset "+done+" after the refused requests", got, seqRecords(0, 4, "s"))
+	}
+
+	// An unfinished job's output dataset.
+	job := c.jobName("state running")
+	started, err := c.client.StartJob(c.ctx, client.NewJob{Name: job, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	if err != nil {
+		c.Fatalf("starting job %q: %v", job, err)
+	}
+	out := started.OutputDatasets[c.cfg.WorkflowOutput]
+	if out == "" || started.CompletedAt != nil {
+		c.Observe("the answer to POST /Job names no output dataset of an unfinished job (%s): the state rule is not checked on one", c.last("Job_CreateJob"))
+		return
+	}
+	up := c.raw(http.MethodPatch, uploadPath(out), nil, blockBody(0, []map[string]any{}), withToken)
+	comp := c.raw(http.MethodPut, datasetPath(out), nil, map[string]any{"recordCount": 0, "completed": true}, withToken)
+	j, err := c.client.GetJob(c.ctx, job)
+	if err != nil {
+		c.Fatalf("GET /Job/{name} of %q: %v", job, err)
+	}
+	if j.CompletedAt != nil && !j.CompletedAt.IsZero() {
+		c.Observe("job %q finished while its output dataset was tried; the rule was checked on an output dataset that may have been complete", job)
+	}
+	if up.Status != http.StatusBadRequest {
+		c.Errorf("a block for output dataset %s of an unfinished job: answered %s; want 400", out, up)
+	}
+	if comp.Status != http.StatusBadRequest {
+		c.Errorf("completing output dataset %s of an unfinished job: answered %s; want 400", out, comp)
+	}
+}
+
+func caseJobInputUnchanged(c *check) {
+	f := c.echo()
+	st := c.state(f.input)
+	if !st.input || !st.completed || st.count != int64(len(f.records)) {
+		c.Errorf("input dataset %s after its job: input %v, completed %v, recordCount %d; want true, true, %d", f.input, st.input, st.completed, st.count, len(f.records))
+	}
+	got, err := c.readAll(f.input)
+	if err != nil {
+		c.cannotRead(f.input, err)
+	} else {
+		c.compareRecords("input dataset "+f.input+" after its job", got, f.records)
+	}
+	if r := c.raw(http.MethodPatch, uploadPath(f.input), nil, blockBody(50, []map[string]any{{"first": "X"}}), withToken); r.Status != http.StatusBadRequest {
+		c.Errorf("a block for input dataset %s after its job: answered %s; want 400 (it is complete)", f.input, r)
+	}
+}
+
+func caseJobOutputBlocks(c *check) {
+	recs := seqRecords(0, 2003, "job")
+	name := c.datasetName("job_blocks")
+	if _, _, err := c.client.UploadDataset(c.ctx, name, seqColumns(), recordSource(recs), client.UploadOptions{}); err != nil {
+		c.Fatalf("uploading %s: %v", name, err)
+	}
+	job, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName("blocks"), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
+	if err != nil {
+		c.Fatalf("starting a job on %s: %v", name, err)
+	}
+	done, err := c.waitJob(job.Name, nil)
+	if err != nil {
+		c.Fatalf("waiting for job %q: %v", job.Name, err)
+	}
+	out := done.OutputDatasets[c.cfg.WorkflowOutput]
+	if out == "" {
+		c.Fatalf("finished job %q has no output dataset for slot %q", job.Name, c.cfg.WorkflowOutput)
+	}
+	got, err := c.readAll(out)
+	if err != nil {
+		c.cannotRead(out, err)
+		return
+	}
+	c.compareRecords(fmt.Sprintf("the output of %s over 2,003 records in blocks of 1,000, 1,000 and 3", c.cfg.Workflow), got, recs)
+}
+
+func caseUploadOverwriteFull(c *check) {
+	name := c.newDataset("overwrite_full", seqColumns())
+	c.upload(name, seqRecords(0, 2000, "first"), 0, 1000)
+	// Block 0 again with 1,000 other records; block 1 again with 999; block 0 once more, the same.
+	second0, second1 := seqRecords(5000, 1000, "second"), seqRecords(7000, 999, "second")
+	for _, b := range []struct {
+		block int
+		recs  []client.Record
+	}{{0, second0}, {1, second1}, {0, second0}} {
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(b.block, b.recs), withToken)
+		if !r.is2xx() {
+			c.Errorf("block %d with %d records over a block of 1,000: answered %s; re-using a block number overwrites", b.block, len(b.recs), r)
+		}
+	}
+	if n := c.recordCount(name); n != 1999 {
+		c.Errorf("after overwriting full blocks 0 and 1 with 1,000 and 999 records (block 0 twice): recordCount %d, want 1999", n)
+	}
+	got, err := c.readAll(name)
+	if err != nil {
+		c.cannotRead(name, err)
+		return
+	}
+	c.compareRecords("full blocks overwritten (the last upload of each block is wanted)", got, append(slices.Clone(second0), second1...))
+}
+
+func caseUploadConcurrent(c *check) {
+	name := c.newDataset("concurrent", seqColumns())
+	const blocks, per = 24, 5
+	order := make([]int, 0, blocks+1)
+	for i := range blocks {
+		order = append(order, (i*7+5)%blocks)
+	}
+	order = append(order, 3) // block 3 twice, at once
+	bodies := make([][]byte, len(order))
+	for i, b := range order {
+		bodies[i] = []byte(jsonText(blockBody(b, seqRecords(b*per, per, "c"))))
+	}
+	if bad := c.patchAtOnce(name, bodies, 8); len(bad) > 0 {
+		c.Fatalf("blocks sent 8 at once: %d refused, the first %s", len(bad), bad[0])
+	}
+	if n := c.recordCount(name); n != blocks*per {
+		c.Errorf("%d blocks of %d records sent 8 at once (block 3 twice): recordCount %d, want %d", blocks, per, n, blocks*per)
+	}
+	got, err := c.readAll(name)
+	if err != nil {
+		c.cannotRead(name, err)
+		return
+	}
+	c.compareRecords(fmt.Sprintf("%d blocks sent 8 at once", blocks), got, seqRecords(0, blocks*per, "c"))
+}

@@ -1,0 +1,169 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// scaleCases are the scale tier: the upload and job rules at the sizes and concurrency a real
+// batch has. They run with Config.Scale (DATA8_CONFORMANCE_SCALE=1; the in-process tests set it).
+func scaleCases() []Case {
+	return []Case{
+		{
+			ID: "SCALE-UPLOAD-ORDER", Kind: Documented,
+			Quote:   `**At most 1,000 records per block.** Many uploads per dataset; each block has a unique number; **re-using a block number overwrites** that block's earlier records [...]. Records are **processed in ascending block number, then in the order given inside the block**.`,
+			Rule:    "24 blocks of 1 to 1,000 records (4 full) sent 8 at once in a scrambled order, then 3 full blocks overwritten by full blocks and one block re-sent twice, all at once: recordCount and the records read back are every block's last upload, in ascending block number; the dataset then completes with that count (documented).",
+			Creates: "1 complete dataset (4,620 records, 29 uploads)",
+			run:     caseScaleUploadOrder,
+		},
+		{
+			ID: "SCALE-CLIENT-JOB", Kind: Documented,
+			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] Input datasets **must be complete** first. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
+			Rule:    "5,003 records uploaded by the project's client at its defaults (blocks of 1,000, 8 at once) and completed, and a job of the copying workflow on them: the input and the job's output both read back whole, in order, the last partial thousand included (documented).",
+			Creates: "1 complete dataset (5,003 records), 1 job and its output",
+			run:     caseScaleClientJob,
+		},
+	}
+}
+
+// scaleSizes are the record counts of SCALE-UPLOAD-ORDER's 24 blocks: every sixth block full, the
+// others of 1 to 60 records.
+func scaleSizes() []int {
+	sizes := make([]int, 24)
+	for b := range sizes {
+		if b%6 == 0 {
+			sizes[b] = 1000
+		} else {
+			sizes[b] = 1 + (b*37)%60
+		}
+	}
+	return sizes
+}
+
+// scaleBlock encodes block b, version v, of n records {"seq": b*100000 + v*10000 + i, "tag": "s"}
+// straight to JSON, and returns the records it holds.
+func scaleBlock(b, v, n int) ([]byte, []client.Record) {
+	body := make([]byte, 0, 32+n*28)
+	body = append(body, `{"blockNumber":`...)
+	body = strconv.AppendInt(body, int64(b), 10)
+	body = append(body, `,"records":[`...)
+	recs := make([]client.Record, n)
+	for i := range n {
+		seq := b*100000 + v*10000 + i
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, `{"seq":`...)
+		body = strconv.AppendInt(body, int64(seq), 10)
+		body = append(body, `,"tag":"s"}`...)
+		recs[i] = client.Record{"seq": seq, "tag": "s"}
+	}
+	return append(body, "]}"...), recs
+}
+
+// scaleOn skips the case unless the scale tier is on.
+func (c *check) scaleOn() {
+	if !c.cfg.Scale {
+		c.Skipf("the scale tier is off (Config.Scale, %s=1)", EnvScale)
+	}
+}
+
+func caseScaleUploadOrder(c *check) {
+	c.scaleOn()
+	name := c.newDataset("scale_order", seqColumns())
+	sizes := scaleSizes()
+	held := make([][]client.Record, len(sizes))
+	order := make([]int, len(sizes))
+	for i := range order {
+		order[i] = (i*11 + 7) % len(sizes) // every block once, scrambled
+	}
+	bodies := make([][]byte, len(order))
+	for i, b := range order {
+		bodies[i], held[b] = scaleBlock(b, 0, sizes[b])
+	}
+	if bad := c.patchAtOnce(name, bodies, 8); len(bad) > 0 {
+		c.Fatalf("24 blocks sent 8 at once: %d refused, the first %s", len(bad), bad[0])
+	}
+	c.checkScale(name, held, "24 blocks sent 8 at once in a scrambled order")
+
+	// Full blocks 0, 6 and 12 overwritten by full blocks, and block 5 sent twice, all at once.
+	var again [][]byte
+	for _, b := range []int{12, 0, 6} {
+		var body []byte
+		body, held[b] = scaleBlock(b, 1, 1000)
+		again = append(again, body)
+	}
+	five, _ := scaleBlock(5, 0, sizes[5])
+	again = append(again, five, five)
+	if bad := c.patchAtOnce(name, again, 8); len(bad) > 0 {
+		c.Fatalf("full blocks overwritten by full blocks and a block re-sent, at once: %d refused, the first %s", len(bad), bad[0])
+	}
+	total := c.checkScale(name, held, "full blocks 0, 6 and 12 overwritten by full blocks and block 5 re-sent twice, at once")
+	ds, err := c.client.CompleteDataset(c.ctx, name, int64(total))
+	if err != nil {
+		c.Fatalf("completing %s with its %d records: %v", name, total, err)
+	}
+	if got := c.state(name); !got.completed || got.count != int64(total) {
+		c.Errorf("after completing %s with %d records: completed %v, recordCount %d (the answer said %v, %d)", name, total, got.completed, got.count, ds.Completed, ds.RecordCount)
+	}
+}
+
+// checkScale checks a dataset's recordCount and records against its blocks, and returns the count.
+func (c *check) checkScale(name string, blocks [][]client.Record, what string) int {
+	var want []client.Record
+	for _, b := range blocks {
+		want = append(want, b...)
+	}
+	if n := c.recordCount(name); n != int64(len(want)) {
+		c.Errorf("%s: recordCount %d, want %d", what, n, len(want))
+	}
+	got, err := c.readAll(name)
+	if err != nil {
+		c.cannotRead(name, err)
+		return len(want)
+	}
+	c.compareRecords(what, got, want)
+	return len(want)
+}
+
+func caseScaleClientJob(c *check) {
+	c.scaleOn()
+	recs := seqRecords(0, 5003, "j")
+	name := c.datasetName("scale_job")
+	_, res, err := c.client.UploadDataset(c.ctx, name, seqColumns(), recordSource(recs), client.UploadOptions{})
+	if err != nil {
+		c.Fatalf("uploading %d records to %s with the client's defaults: %v", len(recs), name, err)
+	}
+	c.Observe("uploaded %d records in %d blocks, at most 8 at once (smallest window %d)", res.Records, res.Blocks, res.SmallestWindow)
+	got, err := c.readAll(name)
+	if err != nil {
+		c.cannotRead(name, err)
+		return
+	}
+	if !c.compareRecords(fmt.Sprintf("the %d records the client uploaded to %s", len(recs), name), got, recs) {
+		return
+	}
+	job, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName("scale"), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
+	if err != nil {
+		c.Fatalf("starting a job on %s: %v", name, err)
+	}
+	done, err := c.waitJob(job.Name, nil)
+	if err != nil {
+		c.Fatalf("waiting for job %q: %v", job.Name, err)
+	}
+	out := done.OutputDatasets[c.cfg.WorkflowOutput]
+	if out == "" {
+		c.Fatalf("finished job %q has no output dataset for slot %q", job.Name, c.cfg.WorkflowOutput)
+	}
+	if r := c.raw(http.MethodGet, datasetPath(out), nil, nil, withToken); !r.is2xx() {
+		c.Errorf("GET /Dataset/{name} of output dataset %s: answered %s", out, r)
+	}
+	if got, err = c.readAll(out); err != nil {
+		c.cannotRead(out, err)
+		return
+	}
+	c.compareRecords(fmt.Sprintf("the output of %s over %d records", c.cfg.Workflow, len(recs)), got, recs)
+}

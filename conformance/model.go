@@ -1,0 +1,575 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"pgregory.net/rapid"
+
+	"github.com/data8-toolkit/data8/client"
+)
+
+// The model tier: the documented rules written once, as a reference model of datasets, blocks,
+// completion, jobs, names and lists (model), and random operation sequences (step) run against the
+// server, every answer and every read-back compared with what the model allows. rapid generates
+// the sequences and, when one fails, shrinks it to the shortest sequence that still fails; the case
+// prints that sequence as the requests it sent.
+
+func modelCases() []Case {
+	return []Case{{
+		ID: "MODEL-SEQUENCES", Kind: Documented,
+		Quote:   `Creates an **input** dataset [...]. Name is **unique** [...]. The new dataset is **incomplete**. [...] Dataset must be an **incomplete input** dataset, else **400**. **At most 1,000 records per block.** [...] **re-using a block number overwrites** that block's earlier records [...]. Records are **processed in ascending block number, then in the order given inside the block**. [...] Output dataset, or already complete: **400**. [...] Job names are **unique** [...]. Input datasets **must be complete** first. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from. [...] Paged list of datasets, **100 per page, alphabetical**`,
+		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, completions, jobs of the copying workflow on every kind of dataset, reads, lists) keep every documented rule of a reference model: each answer is the one the model allows, and every read-back (details, records in order, the list) matches it. A failing sequence is shrunk to the shortest that fails.",
+		Creates: "per sequence a few datasets (at most about 10,000 records) and at most 2 jobs; Config.ModelSequences sequences (default 5)",
+		run:     caseModelSequences,
+	}}
+}
+
+// Kinds of step.
+const (
+	stepCreate     = iota // create a dataset: a new name, a bad one, or a taken one
+	stepUpload            // one block to a dataset
+	stepUploadMany        // several blocks at once to one dataset
+	stepComplete          // complete a dataset with its true count
+	stepJob               // start a job of the copying workflow on a dataset (or under a taken name)
+	stepRead              // read a dataset's details and records
+	stepList              // list the datasets
+	stepWait              // wait for every job
+)
+
+// step is one generated operation. Datasets and jobs are named by their index in the model (taken
+// modulo how many there are), so that a step means something whatever came before it.
+type step struct {
+	Kind    int
+	DS      int   // the dataset concerned (index)
+	Job     int   // the job whose name is re-used (stepJob with Taken)
+	Block   int   // block number
+	N       int   // records in the block
+	Blocks  []int // stepUploadMany: block numbers
+	Bad     int   // stepCreate: 0 a new good name, 1.. a bad name (badModelNames), -1 a taken name
+	Extra   bool  // stepCreate: the body also says completed, recordCount and input
+	Taken   bool  // stepJob: re-use a job's name
+	Version int   // which records the block holds
+}
+
+// badModelNames are the bad-name variants of stepCreate (appended to a good name, or replacing it).
+var badModelNames = []func(string) string{
+	func(n string) string { return n + "\n" },
+	func(n string) string { return strings.ToUpper(n[:1]) + n[1:] },
+	func(n string) string { return n + "\u0430" },
+	func(n string) string { return n + "-x" },
+	func(n string) string { return "9" + n },
+}
+
+// stepGen generates one step.
+var stepGen = rapid.Custom(func(t *rapid.T) step {
+	s := step{Kind: rapid.SampledFrom([]int{stepCreate, stepCreate, stepUpload, stepUpload, stepUpload, stepUploadMany, stepComplete, stepComplete, stepJob, stepRead, stepRead, stepList, stepWait}).Draw(t, "kind")}
+	s.DS = rapid.IntRange(0, 7).Draw(t, "ds")
+	switch s.Kind {
+	case stepCreate:
+		s.Bad = rapid.IntRange(-1, len(badModelNames)).Draw(t, "bad")
+		if s.Bad > 0 && rapid.IntRange(0, 2).Draw(t, "good") > 0 {
+			s.Bad = 0 // mostly good names
+		}
+		s.Extra = rapid.Bool().Draw(t, "extra")
+	case stepUpload:
+		s.Block = rapid.SampledFrom([]int{0, 0, 1, 1, 2, 3, 9, 10, 11, 12, 20, 100}).Draw(t, "block")
+		s.N = rapid.SampledFrom([]int{0, 1, 1, 2, 3, 5, 1000, 1001}).Draw(t, "n")
+		s.Version = rapid.IntRange(0, 3).Draw(t, "version")
+	case stepUploadMany:
+		s.Blocks = rapid.SliceOfNDistinct(rapid.IntRange(0, 15), 2, 10, func(b int) int { return b }).Draw(t, "blocks")
+		s.N = rapid.IntRange(1, 3).Draw(t, "n")
+		s.Version = rapid.IntRange(0, 3).Draw(t, "version")
+	case stepJob:
+		s.Taken = rapid.IntRange(0, 3).Draw(t, "taken") == 0
+		s.Job = rapid.IntRange(0, 3).Draw(t, "job")
+	}
+	return s
+})
+
+// model is the reference model of what one sequence made.
+type model struct {
+	datasets []*mDataset
+	jobs     []*mJob
+}
+
+// mDataset is a dataset as the model knows it.
+type mDataset struct {
+	sym      string // D0, D1, ... (in failure messages, which must not depend on real names)
+	name     string
+	input    bool
+	complete bool
+	blocks   map[int][]client.Record // input datasets: block number → records
+	records  []client.Record         // output datasets of finished jobs: the records
+	job      *mJob                   // output datasets: the job that makes them
+}
+
+// count is the number of records the dataset holds.
+func (d *mDataset) count() int {
+	if !d.input {
+		return len(d.records)
+	}
+	n := 0
+	for _, b := range d.blocks {
+		n += len(b)
+	}
+	return n
+}
+
+// all returns the records in processing order: ascending block number, then as sent.
+func (d *mDataset) all() []client.Record {
+	if !d.input {
+		return d.records
+	}
+	var out []client.Record
+	for _, b := range slices.Sorted(mapsKeys(d.blocks)) {
+		out = append(out, d.blocks[b]...)
+	}
+	return out
+}
+
+// mJob is a job as the model knows it.
+type mJob struct {
+	sym      string
+	name     string
+	input    *mDataset
+	records  []client.Record // the input's records when the job started
+	output   *mDataset       // once known
+	finished bool
+}
+
+// mapsKeys returns the keys of m.
+func mapsKeys[V any](m map[int]V) func(func(int) bool) {
+	return func(yield func(int) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// modelRecords are the records of a block: n records {"tag": "<sym>b<block>v<version>r<i>", "n": i}.
+func modelRecords(sym string, block, version, n int) []client.Record {
+	out := make([]client.Record, n)
+	for i := range out {
+		out[i] = client.Record{"tag": fmt.Sprintf("%sb%dv%dr%d", sym, block, version, i), "n": i}
+	}
+	return out
+}
+
+// modelColumns are the columns of the model's datasets.
+func modelColumns() map[string]int { return map[string]int{"tag": 0, "n": 1} }
+
+// run is one execution of a sequence against the server.
+type run struct {
+	c     *check
+	t     *rapid.T
+	m     model
+	log   []string // the requests sent, as runnable steps
+	steps int
+}
+
+// logf records a request of the sequence.
+func (r *run) logf(format string, args ...any) {
+	r.log = append(r.log, fmt.Sprintf("%d. ", len(r.log)+1)+fmt.Sprintf(format, args...))
+}
+
+// send sends a raw request, records it, and returns the answer.
+func (r *run) send(method, path string, body any, describe string) *response {
+	resp := r.c.raw(method, path, nil, body, withToken)
+	if describe == "" && body != nil {
+		describe = jsonText(body)
+	}
+	r.logf("%s %s %s → %s", method, path, describe, resp)
+	return resp
+}
+
+// modelFailure is what the case keeps of a failing execution.
+type modelFailure struct {
+	msg string
+	log []string
+}
+
+// caseModelSequences runs Config.ModelSequences random sequences through rapid.
+func caseModelSequences(c *check) {
+	var (
+		mu       sync.Mutex
+		executed int
+		failing  bool
+		shortest *modelFailure
+		shrinks  int
+	)
+	budget := c.cfg.ModelSequences
+	prop := func(t *rapid.T) {
+		mu.Lock()
+		if !failing && executed >= budget || failing && shrinks >= c.cfg.ModelShrinkRuns {
+			mu.Unlock()
+			return // beyond the budget: rapid counts it as a passing check
+		}
+		if failing {
+			shrinks++
+		} else {
+			executed++
+		}
+		mu.Unlock()
+		steps := rapid.SliceOfN(stepGen, 1, c.cfg.ModelSteps).Draw(t, "steps")
+		r := &run{c: c, t: t}
+		msg := r.execute(steps)
+		if msg == "" {
+			return
+		}
+		mu.Lock()
+		failing = true
+		if shortest == nil || len(r.log) < len(shortest.log) {
+			shortest = &modelFailure{msg: msg, log: r.log}
+		}
+		mu.Unlock()
+		t.Fatalf("%s", msg)
+	}
+	reports, seed := runRapid(c.res.ID, prop)
+	c.Observe("%d sequences of up to %d operations", min(executed, budget), c.cfg.ModelSteps)
+	if shortest == nil {
+		if len(reports) > 0 {
+			c.Errorf("the model tier could not run: %s", reports[0])
+		}
+		return
+	}
+	c.Errorf("a sequence of operations broke a documented rule: %s (shortest sequence found: %d requests, after %d shrinking runs; rapid seed %s)", shortest.msg, len(shortest.log), shrinks, cmpOr(seed, "unknown"))
+	for _, l := range shortest.log {
+		c.Errorf("  %s", l)
+	}
+}
+
+// cmpOr returns s, or alt when s is empty.
+func cmpOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// execute runs the steps, then waits for the jobs and reads everything back. It returns why the
+// server broke the model, or "".
+func (r *run) execute(steps []step) (msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(stop); ok {
+				msg = "the case ended: " + firstOf(r.c.res.Failures, "")
+				return
+			}
+			panic(p)
+		}
+	}()
+	for _, s := range steps {
+		if msg = r.do(s); msg != "" {
+			return msg
+		}
+	}
+	if msg = r.waitJobs(); msg != "" {
+		return msg
+	}
+	for _, d := range r.m.datasets {
+		if msg = r.read(d); msg != "" {
+			return msg
+		}
+	}
+	return r.list()
+}
+
+// dataset returns the dataset a step names, or nil when there is none yet.
+func (r *run) dataset(i int) *mDataset {
+	if len(r.m.datasets) == 0 {
+		return nil
+	}
+	return r.m.datasets[i%len(r.m.datasets)]
+}
+
+// do runs one step.
+func (r *run) do(s step) string {
+	d := r.dataset(s.DS)
+	switch {
+	case s.Kind == stepCreate || d == nil && s.Kind != stepList && s.Kind != stepWait:
+		return r.create(s)
+	case s.Kind == stepUpload:
+		return r.upload(d, s.Block, modelRecords(d.sym, s.Block, s.Version, s.N))
+	case s.Kind == stepUploadMany:
+		return r.uploadMany(d, s)
+	case s.Kind == stepComplete:
+		return r.complete(d)
+	case s.Kind == stepJob:
+		return r.job(d, s)
+	case s.Kind == stepRead:
+		return r.read(d)
+	case s.Kind == stepList:
+		return r.list()
+	case s.Kind == stepWait:
+		return r.waitJobs()
+	}
+	return ""
+}
+
+func (r *run) create(s step) string {
+	if s.Bad < 0 && len(r.m.datasets) > 0 {
+		// A taken name: any dataset, input or output, complete or not.
+		d := r.dataset(s.DS)
+		if d.name == "" || client.ValidateDatasetName(d.name) != nil {
+			return "" // an output dataset not known yet, or named outside the rule: no create may take it
+		}
+		resp := r.send(http.MethodPost, "/Dataset", map[string]any{"name": d.name, "columns": map[string]int{"other": 0}}, "")
+		if !resp.is4xx() {
+			return fmt.Sprintf("creating a dataset named like %s (%s): answered %d; names are unique", d.sym, d.kind(), resp.Status)
+		}
+		return r.read(d)
+	}
+	sym := fmt.Sprintf("D%d", len(r.m.datasets))
+	name := r.c.datasetName("m")
+	body := map[string]any{"name": name, "columns": modelColumns()}
+	if s.Extra {
+		body["completed"], body["recordCount"], body["input"] = true, 7, false
+	}
+	if s.Bad > 0 {
+		body["name"] = badModelNames[s.Bad-1](name)
+		resp := r.send(http.MethodPost, "/Dataset", body, "")
+		if !resp.is4xx() {
+			return fmt.Sprintf("creating a dataset named %q (breaking ^[a-z][a-z0-9_]*$, variant %d): answered %d; want 400", badModelNames[s.Bad-1]("x"), s.Bad, resp.Status)
+		}
+		return ""
+	}
+	resp := r.send(http.MethodPost, "/Dataset", body, "")
+	if !resp.is2xx() {
+		if s.Extra && resp.is4xx() && resp.Status != http.StatusNotFound {
+			return "" // members the request does not take may be refused
+		}
+		return fmt.Sprintf("creating %s (a new name matching the rule): answered %d; want 2xx", sym, resp.Status)
+	}
+	d := &mDataset{sym: sym, name: name, input: true, blocks: map[int][]client.Record{}}
+	r.m.datasets = append(r.m.datasets, d)
+	return r.details(d)
+}
+
+// kind describes a dataset's kind and state.
+func (d *mDataset) kind() string {
+	switch {
+	case !d.input && d.job != nil && !d.job.finished:
+		return "an output dataset of an unfinished job"
+	case !d.input:
+		return "an output dataset"
+	case d.complete:
+		return "a complete input dataset"
+	}
+	return "an incomplete input dataset"
+}
+
+// takes reports whether the dataset takes blocks and completion: an incomplete input dataset.
+func (d *mDataset) takes() bool { return d.input && !d.complete }
+
+func (r *run) upload(d *mDataset, block int, recs []client.Record) string {
+	if d.name == "" {
+		return ""
+	}
+	describe := fmt.Sprintf(`{"blockNumber":%d,"records":[%d records {"tag":"%sb%dv…r<i>","n":<i>}]}`, block, len(recs), d.sym, block)
+	resp := r.send(http.MethodPatch, uploadPath(d.name), blockBody(block, recs), describe)
+	switch {
+	case !d.takes():
+		if resp.Status != http.StatusBadRequest {
+			return fmt.Sprintf("block %d of %d records for %s, %s: answered %d; want 400", block, len(recs), d.sym, d.kind(), resp.Status)
+		}
+	case len(recs) > 1000:
+		if !resp.is4xx() {
+			return fmt.Sprintf("block %d of %d records for %s: answered %d; at most 1,000 records per block", block, len(recs), d.sym, resp.Status)
+		}
+	case !resp.is2xx():
+		return fmt.Sprintf("block %d of %d records for %s, %s: answered %d; want 2xx", block, len(recs), d.sym, d.kind(), resp.Status)
+	default:
+		if len(recs) == 0 {
+			// D-9 decides that an empty block clears its block; a server may keep the old
+			// records instead. The model follows what the server says it holds.
+			if st := r.c.state(d.name); st.count == int64(d.count()) {
+				return ""
+			}
+			delete(d.blocks, block)
+			return r.details(d)
+		}
+		d.blocks[block] = recs
+	}
+	return r.details(d)
+}
+
+func (r *run) uploadMany(d *mDataset, s step) string {
+	if d.name == "" {
+		return ""
+	}
+	bodies := make([][]byte, len(s.Blocks))
+	for i, b := range s.Blocks {
+		bodies[i] = []byte(jsonText(blockBody(b, modelRecords(d.sym, b, s.Version, s.N))))
+	}
+	bad := r.c.patchAtOnce(d.name, bodies, 8)
+	r.logf("PATCH %s, blocks %v at once, each of %d records {\"tag\":\"%sb<block>v%d r<i>\",\"n\":<i>} → %d refused", uploadPath(d.name), s.Blocks, s.N, d.sym, s.Version, len(bad))
+	if !d.takes() {
+		if len(bad) != len(bodies) {
+			return fmt.Sprintf("%d blocks at once for %s, %s: %d accepted; want every one refused", len(bodies), d.sym, d.kind(), len(bodies)-len(bad))
+		}
+		return r.details(d)
+	}
+	if len(bad) > 0 {
+		return fmt.Sprintf("%d blocks at once for %s, %s: %d refused (%s); want every one stored", len(bodies), d.sym, d.kind(), len(bad), bad[0])
+	}
+	for _, b := range s.Blocks {
+		d.blocks[b] = modelRecords(d.sym, b, s.Version, s.N)
+	}
+	return r.details(d)
+}
+
+func (r *run) complete(d *mDataset) string {
+	if d.name == "" {
+		return ""
+	}
+	resp := r.send(http.MethodPut, datasetPath(d.name), map[string]any{"recordCount": d.count(), "completed": true}, "")
+	if !d.takes() {
+		if resp.Status != http.StatusBadRequest {
+			return fmt.Sprintf("completing %s, %s: answered %d; want 400", d.sym, d.kind(), resp.Status)
+		}
+		return r.details(d)
+	}
+	if !resp.is2xx() {
+		return fmt.Sprintf("completing %s, %s, with its true count %d: answered %d; want 2xx", d.sym, d.kind(), d.count(), resp.Status)
+	}
+	d.complete = true
+	return r.details(d)
+}
+
+func (r *run) job(d *mDataset, s step) string {
+	if d.name == "" || !d.input {
+		return "" // output datasets as inputs: the documentation does not say
+	}
+	name := r.c.jobName("model")
+	var taken *mJob
+	if s.Taken && len(r.m.jobs) > 0 {
+		taken = r.m.jobs[s.Job%len(r.m.jobs)]
+		name = taken.name
+	}
+	if taken == nil && len(r.m.jobs) >= 2 {
+		return "" // at most two jobs a sequence
+	}
+	resp := r.send(http.MethodPost, "/Job", map[string]any{"name": name, "workflowName": r.c.cfg.Workflow, "inputDatasets": map[string]string{r.c.cfg.WorkflowInput: d.name}}, "")
+	switch {
+	case taken != nil:
+		if !resp.is4xx() {
+			return fmt.Sprintf("a job named like job %s (finished: %v) on %s: answered %d; job names are unique", taken.sym, taken.finished, d.sym, resp.Status)
+		}
+		return ""
+	case !d.complete:
+		if !resp.is4xx() {
+			return fmt.Sprintf("a job on %s, %s: answered %d; input datasets must be complete first", d.sym, d.kind(), resp.Status)
+		}
+		return ""
+	case !resp.is2xx():
+		return fmt.Sprintf("a job on %s, %s: answered %d; want 2xx", d.sym, d.kind(), resp.Status)
+	}
+	j := &mJob{sym: fmt.Sprintf("J%d", len(r.m.jobs)), name: name, input: d, records: d.all()}
+	r.m.jobs = append(r.m.jobs, j)
+	out := &mDataset{sym: fmt.Sprintf("D%d", len(r.m.datasets)), job: j, complete: false}
+	var started client.Job
+	if resp.decode(&started) == nil {
+		out.name = started.OutputDatasets[r.c.cfg.WorkflowOutput]
+	}
+	j.output = out
+	r.m.datasets = append(r.m.datasets, out)
+	return ""
+}
+
+func (r *run) waitJobs() string {
+	for _, j := range r.m.jobs {
+		if j.finished {
+			continue
+		}
+		done, err := r.c.waitJob(j.name, nil)
+		if err != nil {
+			return fmt.Sprintf("waiting for job %s: %v", j.sym, err)
+		}
+		r.logf("GET %s (polled until finished) → outputDatasets %v", jobPath(j.name), done.OutputDatasets)
+		j.finished = true
+		out := done.OutputDatasets[r.c.cfg.WorkflowOutput]
+		if out == "" {
+			return fmt.Sprintf("finished job %s has no output dataset for its slot", j.sym)
+		}
+		if j.output.name != "" && j.output.name != out {
+			return fmt.Sprintf("job %s names output dataset %s when started and another when finished", j.sym, j.output.sym)
+		}
+		j.output.name, j.output.records, j.output.complete = out, j.records, true
+	}
+	return ""
+}
+
+// details checks GET /Dataset/{name} against the model.
+func (r *run) details(d *mDataset) string {
+	if d.name == "" || !d.input && !d.job.finished {
+		return ""
+	}
+	resp := r.c.raw(http.MethodGet, datasetPath(d.name), nil, nil, withToken)
+	var ds client.Dataset
+	if !resp.is2xx() || resp.decode(&ds) != nil {
+		r.logf("GET %s → %s", datasetPath(d.name), resp)
+		return fmt.Sprintf("GET %s: answered %d; want the dataset", d.sym, resp.Status)
+	}
+	r.logf("GET %s → input %v, completed %v, recordCount %d", datasetPath(d.name), ds.Input, ds.Completed, ds.RecordCount)
+	if ds.Input != d.input || ds.RecordCount != int64(d.count()) || d.input && ds.Completed != d.complete {
+		return fmt.Sprintf("GET %s (%s with %d records): input %v, completed %v, recordCount %d", d.sym, d.kind(), d.count(), ds.Input, ds.Completed, ds.RecordCount)
+	}
+	return ""
+}
+
+// read checks a dataset's details and records against the model.
+func (r *run) read(d *mDataset) string {
+	if msg := r.details(d); msg != "" || d.name == "" || !d.input && !d.job.finished {
+		return msg
+	}
+	got, err := r.c.readAll(d.name)
+	r.logf("GET %s/data?page=1.. → %d records", datasetPath(d.name), len(got))
+	if err != nil {
+		return fmt.Sprintf("reading %s back: %v", d.sym, err)
+	}
+	if ok, why, _ := sameRecords(got, d.all()); !ok {
+		return fmt.Sprintf("the records of %s (%s): %s", d.sym, d.kind(), why)
+	}
+	return ""
+}
+
+// list checks that the dataset list holds every dataset of the sequence once, alphabetically.
+func (r *run) list() string {
+	var names []string
+	for ref, err := range r.c.client.ListDatasets(r.c.ctx, client.ListDatasetsOptions{}) {
+		if err != nil {
+			return fmt.Sprintf("listing datasets: %v", err)
+		}
+		names = append(names, ref.Name)
+	}
+	r.logf("GET /Dataset?page=1.. → %d datasets", len(names))
+	for _, d := range r.m.datasets {
+		if d.name == "" {
+			continue
+		}
+		if n := countOf(names, d.name); n != 1 {
+			return fmt.Sprintf("the dataset list holds %s (%s) %d times; want once", d.sym, d.kind(), n)
+		}
+	}
+	if !ordinalSorted(names) && !cultureSorted(names) {
+		return "the dataset list is not alphabetical"
+	}
+	return ""
+}
+
+// countOf counts s in list.
+func countOf(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,198 @@
+package data8test
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/data8-toolkit/data8/internal/opid"
+	"github.com/data8-toolkit/data8/internal/standin"
+)
+
+// The block upload is the one operation whose speed matters (a benchmark checks the server is not the
+// bottleneck of an upload), so it is served by a hand-written scanner (blockscan.go) instead of decoding
+// each block into []map[string]any through the strict handler, and each record is kept as the raw JSON
+// object it was sent as. This file holds the handler and the rules of storing a block.
+
+// maxUploadBody caps the size of one block upload.
+const maxUploadBody = 64 << 20
+
+// serveUploadBlock serves PATCH /Dataset/{name}/data.
+func (s *Server) serveUploadBlock(w http.ResponseWriter, r *http.Request) {
+	body, release, err := s.readBody(r)
+	if err != nil {
+		writeProblem(w, badRequest(map[string][]string{"$": {err.Error()}}, "The request body could not be read."))
+		return
+	}
+	p := s.ingest(r.PathValue("name"), r.Header.Get("Content-Type"), body)
+	release()
+	if p.Status == http.StatusOK {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeProblem(w, p)
+}
+
+// readBody reads a request body into a pooled buffer; release gives the buffer back.
+func (s *Server) readBody(r *http.Request) ([]byte, func(), error) {
+	if r.ContentLength > maxUploadBody {
+		return nil, func() {}, fmt.Errorf("the body is larger than %d bytes", maxUploadBody)
+	}
+	if r.ContentLength < 0 {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxUploadBody+1))
+		if err == nil && len(b) > maxUploadBody {
+			err = fmt.Errorf("the body is larger than %d bytes", maxUploadBody)
+		}
+		return b, func() {}, err
+	}
+	n := int(r.ContentLength)
+	bp, _ := s.bufPool.Get().(*[]byte)
+	if bp == nil || cap(*bp) < n {
+		b := make([]byte, n)
+		bp = &b
+	}
+	buf := (*bp)[:n]
+	if _, err := io.ReadFull(r.Body, buf); err != nil {
+		s.bufPool.Put(bp)
+		return nil, func() {}, fmt.Errorf("reading the body: %v", err)
+	}
+	return buf, func() { s.bufPool.Put(bp) }, nil
+}
+
+// ingest applies one block upload to the named dataset and returns the answer: status 200, or a problem.
+func (s *Server) ingest(name, contentType string, body []byte) problemBody {
+	s.mu.RLock()
+	d, ok := s.datasets[name]
+	var input, completed bool
+	if ok {
+		input, completed = d.input, d.completed
+	}
+	s.mu.RUnlock()
+	switch {
+	case !ok:
+		return problem(http.StatusNotFound, "Not Found", datasetMissing(name))
+	case !input && !(s.mutated(standin.UploadToIncompleteOutput) && !completed):
+		return stateProblem(fmt.Sprintf("The dataset %s is an output dataset; only input datasets take uploads.", name))
+	case completed && !s.mutated(standin.AcceptUploadToCompleted) && !s.mutated(standin.OverwriteCompleted):
+		return stateProblem(fmt.Sprintf("The dataset %s is complete; a complete dataset cannot be changed.", name))
+	}
+	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "application/json" {
+		return badRequest(map[string][]string{"$": {"The body must be JSON, with Content-Type application/json."}}, "")
+	}
+
+	limit := maxBlockRecords
+	if s.mutated(standin.Accept1001Records) {
+		limit = -1
+	}
+	sc := blockScan{b: body, cols: d.columns}
+	if err := sc.parse(); err != nil {
+		// Malformed JSON: the member errors found before it say little.
+		sc.errs = map[string][]string{"$": {err.Error()}}
+	} else {
+		if !sc.hasBlock {
+			sc.addErr("blockNumber", "The blockNumber field is required.")
+		}
+		if !sc.hasRecords {
+			sc.addErr("records", "The records field is required.")
+		}
+		if limit >= 0 && len(sc.recs) > limit {
+			sc.addErr("records", fmt.Sprintf("A block holds at most %d records; this one has %d.", maxBlockRecords, len(sc.recs)))
+		}
+	}
+	if len(sc.errs) > 0 {
+		return badRequest(sc.errs, "The block was not stored.")
+	}
+
+	// Copy the records out of the body (which goes back to the pool) into one exact allocation.
+	total := 0
+	for _, sp := range sc.recs {
+		total += sp.end - sp.start
+	}
+	nb := &block{num: int32(sc.blockNumber), data: make([]byte, 0, total), ends: make([]uint32, len(sc.recs))}
+	for i, sp := range sc.recs {
+		nb.data = append(nb.data, body[sp.start:sp.end]...)
+		nb.ends[i] = uint32(len(nb.data))
+	}
+
+	if s.mutated(standin.ConcurrentUploadLost) {
+		return s.storeRacily(d, nb)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := d.blocks[nb.num]
+	switch {
+	case s.datasets[name] != d:
+		return problem(http.StatusNotFound, "Not Found", datasetMissing(name))
+	case d.completed && !s.mutated(standin.AcceptUploadToCompleted) && !(s.mutated(standin.OverwriteCompleted) && old != nil):
+		return stateProblem(fmt.Sprintf("The dataset %s is complete; a complete dataset cannot be changed.", name))
+	case old != nil && s.mutated(standin.OverwriteCountsOldRecords) && old.len()+nb.len() > maxBlockRecords:
+		return badRequest(map[string][]string{"records": {fmt.Sprintf("A block holds at most %d records; this one would have %d.", maxBlockRecords, old.len()+nb.len())}}, "The block was not stored.")
+	}
+	switch {
+	case old == nil:
+		s.blockSeq++
+		nb.seq = s.blockSeq
+	case s.mutated(standin.AppendInsteadOfOverwrite):
+		merged := &block{num: old.num, seq: old.seq, data: append(old.data[:len(old.data):len(old.data)], nb.data...), ends: append([]uint32(nil), old.ends...)}
+		base := uint32(len(old.data))
+		for _, e := range nb.ends {
+			merged.ends = append(merged.ends, base+e)
+		}
+		nb = merged
+	default:
+		nb.seq = old.seq
+	}
+	if old != nil {
+		d.count -= int64(old.len())
+	}
+	d.count += int64(nb.len())
+	d.blocks[nb.num] = nb
+	return problemBody{Status: http.StatusOK}
+}
+
+// stateProblem is the 400 for an upload to a dataset that takes none.
+func stateProblem(msg string) problemBody {
+	return badRequest(map[string][]string{"name": {msg}}, msg)
+}
+
+// storeRacily stores a block as the standin.ConcurrentUploadLost mutation does: it copies the dataset's
+// blocks, waits a little (as a server writing to a database would), and puts the copy back with the
+// block in it, so that an upload stored meanwhile is lost.
+func (s *Server) storeRacily(d *dataset, nb *block) problemBody {
+	s.mu.RLock()
+	blocks := maps.Clone(d.blocks)
+	s.mu.RUnlock()
+	sleep(s.ctx, 2*time.Millisecond)
+	if old := blocks[nb.num]; old != nil {
+		nb.seq = old.seq
+	} else {
+		s.mu.Lock()
+		s.blockSeq++
+		nb.seq = s.blockSeq
+		s.mu.Unlock()
+	}
+	blocks[nb.num] = nb
+	var count int64
+	for _, b := range blocks {
+		count += int64(b.len())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d.blocks, d.count = blocks, count
+	return problemBody{Status: http.StatusOK}
+}
+
+// mutationTakes reports whether a mutation makes op's handler take requests that break the spec's
+// rule for them (a name pattern), so that they reach the handler instead of being refused before it.
+func (s *Server) mutationTakes(op string) bool {
+	switch op {
+	case opid.DatasetCreate:
+		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters)
+	case opid.JobCreateJob:
+		return s.mutated(standin.JobNameLastCharUnchecked)
+	}
+	return false
+}

@@ -1,0 +1,137 @@
+package standin
+
+// Mutation is a documented rule the server can be told to break (WithMutation). Each breaks exactly
+// the rule it names, in one place, and nothing else; its doc comment quotes the sentence of
+// docs/contract.md it breaks.
+type Mutation int
+
+// The mutations.
+const (
+	// Accept1001Records lifts the cap of 1,000 records per block.
+	//
+	// "At most 1,000 records per block."
+	Accept1001Records Mutation = iota + 1
+	// AppendInsteadOfOverwrite appends the records of a re-used block number to the block instead of
+	// replacing them.
+	//
+	// "re-using a block number overwrites that block's earlier records"
+	AppendInsteadOfOverwrite
+	// IgnoreBlockOrder keeps records in the order their blocks first arrived instead of ascending block
+	// number.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	IgnoreBlockOrder
+	// AcceptUploadToCompleted stores blocks uploaded to a completed input dataset instead of answering 400.
+	//
+	// "Dataset must be an incomplete input dataset, else 400."
+	AcceptUploadToCompleted
+	// SkipAuth serves API requests without checking the bearer token.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	SkipAuth
+	// UnsortedDatasetList lists datasets in reverse alphabetical order.
+	//
+	// "Paged list of datasets, 100 per page, alphabetical"
+	UnsortedDatasetList
+
+	// DatasetNameTrailingNewline checks dataset names as a regular expression whose $ also matches
+	// before a final line feed does (.NET's, Perl's): "abc\n" is taken as a name.
+	//
+	// "Name is unique, matches ^[a-z][a-z0-9_]*$."
+	DatasetNameTrailingNewline
+	// ColumnNameUnicodeLetters checks column names with Unicode character classes: any lower-case
+	// letter or decimal digit of any script passes ("café", "x٣").
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnNameUnicodeLetters
+	// JobNameLastCharUnchecked looks for the characters a job name may not contain in all but its last
+	// character: "report|" is taken.
+	//
+	// "Job names are unique and may not contain characters invalid in file names: / : * ? " < > |"
+	JobNameLastCharUnchecked
+	// JobNameTrimmed stores a job under its name with leading and trailing spaces removed.
+	//
+	// "(spaces are fine)"
+	JobNameTrimmed
+	// DatasetUniqueAmongInputs checks a new dataset's name against input datasets only: a dataset named
+	// like a job's output dataset is created, and replaces it.
+	//
+	// "Name is unique"
+	DatasetUniqueAmongInputs
+	// JobUniqueAmongFinished checks a new job's name against finished jobs only: a second job named
+	// like a queued or running one is started, and replaces it.
+	//
+	// "Job names are unique"
+	JobUniqueAmongFinished
+	// CreateTakesCompleted honours a completed member in the body of POST /Dataset: the dataset is
+	// created complete.
+	//
+	// "The new dataset is incomplete."
+	CreateTakesCompleted
+	// OverwriteCompleted accepts, on a complete input dataset, a block whose number it already holds
+	// (an overwrite), and stores it; new block numbers are still refused.
+	//
+	// "Dataset must be an incomplete input dataset, else 400."
+	OverwriteCompleted
+	// UploadToIncompleteOutput accepts blocks for an output dataset while it is incomplete (its job has
+	// not finished), checking only that the dataset is not complete.
+	//
+	// "Dataset must be an incomplete input dataset, else 400."
+	UploadToIncompleteOutput
+	// JobTakesEmptyIncompleteInput starts a job on an incomplete input dataset that holds no records,
+	// checking completeness only of datasets that hold some.
+	//
+	// "Input datasets must be complete first."
+	JobTakesEmptyIncompleteInput
+	// JobReopensInput marks a job's input datasets incomplete again once the job has read them.
+	//
+	// "Dataset must be complete before a job uses it (documented); it cannot be changed afterwards"
+	JobReopensInput
+	// BlockOrderAsText orders blocks by the decimal text of their numbers ("10" before "2"), which
+	// agrees with ascending order up to block 9.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	BlockOrderAsText
+	// ConcurrentUploadLost stores a block as a read-modify-write of the dataset's blocks that is not
+	// atomic: of two uploads to one dataset that overlap, one is lost, though both are answered 200.
+	//
+	// "Many uploads per dataset; each block has a unique number"
+	ConcurrentUploadLost
+	// OverwriteCountsOldRecords counts the records a re-used block number held against the cap of the
+	// block that replaces them: re-sending a full block of 1,000 is refused.
+	//
+	// "re-using a block number overwrites that block's earlier records (so re-sending a block is
+	// idempotent)"
+	OverwriteCountsOldRecords
+	// JobInputWholeThousands makes a job read its input in pages of 1,000 up to the last full page:
+	// an input of more than 1,000 records loses its last partial thousand.
+	//
+	// "outputDatasets maps output slot → dataset name, where the results are read from."
+	JobInputWholeThousands
+	// IncludeOutputIgnored lists output datasets whatever includeOutput says (includeInput still works).
+	//
+	// "Two flags choose whether input and whether output datasets are included."
+	IncludeOutputIgnored
+	// JobListEndDateIgnored lists jobs submitted after endDate (startDate and workflow still work).
+	//
+	// "query page (first page 1), workflow, startDate, endDate"
+	JobListEndDateIgnored
+	// AllowedIPPrefixIgnored allows the network's /24 whatever prefix is given with it.
+	//
+	// "Allows a subnet: network plus prefix bits"
+	AllowedIPPrefixIgnored
+	// AllowedDomainReplaces makes an allowed domain replace the key's allowed domains instead of
+	// joining them.
+	//
+	// "Allows a domain"
+	AllowedDomainReplaces
+)
+
+// Mutations lists every mutation, for a test that runs a suite against each.
+func Mutations() []Mutation {
+	out := make([]Mutation, 0, AllowedDomainReplaces)
+	for m := Accept1001Records; m <= AllowedDomainReplaces; m++ {
+		out = append(out, m)
+	}
+	return out
+}
