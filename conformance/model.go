@@ -164,8 +164,8 @@ func modelRecords(sym string, block, version, n int) []client.Record {
 // modelColumns are the columns of the model's datasets.
 func modelColumns() map[string]int { return map[string]int{"tag": 0, "n": 1} }
 
-// run is one execution of a sequence against the server.
-type run struct {
+// sequenceRun is one execution of a sequence against the server.
+type sequenceRun struct {
 	c     *check
 	t     *rapid.T
 	m     model
@@ -174,12 +174,12 @@ type run struct {
 }
 
 // logf records a request of the sequence.
-func (r *run) logf(format string, args ...any) {
+func (r *sequenceRun) logf(format string, args ...any) {
 	r.log = append(r.log, fmt.Sprintf("%d. ", len(r.log)+1)+fmt.Sprintf(format, args...))
 }
 
 // send sends a raw request, records it, and returns the answer.
-func (r *run) send(method, path string, body any, describe string) *response {
+func (r *sequenceRun) send(method, path string, body any, describe string) *response {
 	resp := r.c.raw(method, path, nil, body, withToken)
 	if describe == "" && body != nil {
 		describe = jsonText(body)
@@ -217,7 +217,7 @@ func caseModelSequences(c *check) {
 		}
 		mu.Unlock()
 		steps := rapid.SliceOfN(stepGen, 1, c.cfg.ModelSteps).Draw(t, "steps")
-		r := &run{c: c, t: t}
+		r := &sequenceRun{c: c, t: t}
 		msg := r.execute(steps)
 		if msg == "" {
 			return
@@ -254,7 +254,7 @@ func cmpOr(s, alt string) string {
 
 // execute runs the steps, then waits for the jobs and reads everything back. It returns why the
 // server broke the model, or "".
-func (r *run) execute(steps []step) (msg string) {
+func (r *sequenceRun) execute(steps []step) (msg string) {
 	defer func() {
 		if p := recover(); p != nil {
 			if _, ok := p.(stop); ok {
@@ -281,7 +281,7 @@ func (r *run) execute(steps []step) (msg string) {
 }
 
 // dataset returns the dataset a step names, or nil when there is none yet.
-func (r *run) dataset(i int) *mDataset {
+func (r *sequenceRun) dataset(i int) *mDataset {
 	if len(r.m.datasets) == 0 {
 		return nil
 	}
@@ -289,7 +289,7 @@ func (r *run) dataset(i int) *mDataset {
 }
 
 // do runs one step.
-func (r *run) do(s step) string {
+func (r *sequenceRun) do(s step) string {
 	d := r.dataset(s.DS)
 	switch {
 	case s.Kind == stepCreate || d == nil && s.Kind != stepList && s.Kind != stepWait:
@@ -312,7 +312,7 @@ func (r *run) do(s step) string {
 	return ""
 }
 
-func (r *run) create(s step) string {
+func (r *sequenceRun) create(s step) string {
 	if s.Bad < 0 && len(r.m.datasets) > 0 {
 		// A taken name: any dataset, input or output, complete or not.
 		d := r.dataset(s.DS)
@@ -367,7 +367,7 @@ func (d *mDataset) kind() string {
 // takes reports whether the dataset takes blocks and completion: an incomplete input dataset.
 func (d *mDataset) takes() bool { return d.input && !d.complete }
 
-func (r *run) upload(d *mDataset, block int, recs []client.Record) string {
+func (r *sequenceRun) upload(d *mDataset, block int, recs []client.Record) string {
 	if d.name == "" {
 		return ""
 	}
@@ -399,7 +399,7 @@ func (r *run) upload(d *mDataset, block int, recs []client.Record) string {
 	return r.details(d)
 }
 
-func (r *run) uploadMany(d *mDataset, s step) string {
+func (r *sequenceRun) uploadMany(d *mDataset, s step) string {
 	if d.name == "" {
 		return ""
 	}
@@ -424,7 +424,7 @@ func (r *run) uploadMany(d *mDataset, s step) string {
 	return r.details(d)
 }
 
-func (r *run) complete(d *mDataset) string {
+func (r *sequenceRun) complete(d *mDataset) string {
 	if d.name == "" {
 		return ""
 	}
@@ -442,7 +442,7 @@ func (r *run) complete(d *mDataset) string {
 	return r.details(d)
 }
 
-func (r *run) job(d *mDataset, s step) string {
+func (r *sequenceRun) job(d *mDataset, s step) string {
 	if d.name == "" || !d.input {
 		return "" // output datasets as inputs: the documentation does not say
 	}
@@ -482,7 +482,7 @@ func (r *run) job(d *mDataset, s step) string {
 	return ""
 }
 
-func (r *run) waitJobs() string {
+func (r *sequenceRun) waitJobs() string {
 	for _, j := range r.m.jobs {
 		if j.finished {
 			continue
@@ -506,7 +506,7 @@ func (r *run) waitJobs() string {
 }
 
 // details checks GET /Dataset/{name} against the model.
-func (r *run) details(d *mDataset) string {
+func (r *sequenceRun) details(d *mDataset) string {
 	if d.name == "" || !d.input && !d.job.finished {
 		return ""
 	}
@@ -524,7 +524,7 @@ func (r *run) details(d *mDataset) string {
 }
 
 // read checks a dataset's details and records against the model.
-func (r *run) read(d *mDataset) string {
+func (r *sequenceRun) read(d *mDataset) string {
 	if msg := r.details(d); msg != "" || d.name == "" || !d.input && !d.job.finished {
 		return msg
 	}
@@ -540,7 +540,7 @@ func (r *run) read(d *mDataset) string {
 }
 
 // list checks that the dataset list holds every dataset of the sequence once, alphabetically.
-func (r *run) list() string {
+func (r *sequenceRun) list() string {
 	var names []string
 	for ref, err := range r.c.client.ListDatasets(r.c.ctx, client.ListDatasetsOptions{}) {
 		if err != nil {

@@ -63,10 +63,10 @@ func Reproduce(rep *conformance.Report) Reproduction {
 // Option returns the option that switches the reproduction's settings on.
 func (r Reproduction) Option() Option {
 	profiles, size := slices.Clone(r.Profiles), r.RecordPageSize
-	return func(s *standin.Settings) {
-		WithProfile(profiles...)(s)
+	return func(t standin.Target) {
+		WithProfile(profiles...)(t)
 		if size > 0 {
-			WithRecordPageSize(size)(s)
+			WithRecordPageSize(size)(t)
 		}
 	}
 }
