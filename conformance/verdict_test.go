@@ -99,7 +99,7 @@ func TestForbiddenJobNameCharacterFails(t *testing.T) {
 				t.Fatalf("JOB-NAME-CHARS is %s (failed: %v), failures %q, deviations %+v; want failed", c.Status, rep.Failed(), c.Failures, c.Deviations)
 			}
 			documented := tc.accept[0]
-			if !strings.Contains(strings.Join(c.Failures, " "), fmt.Sprintf("job name with %q", documented)) {
+			if !strings.Contains(strings.Join(c.Failures, " "), fmt.Sprintf(" bad %s char", documented)) {
 				t.Errorf("failures %q do not name %q", c.Failures, documented)
 			}
 			if got := len(c.Deviations) > 0; got != tc.differ {
