@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/conformance"
+	"github.com/data8-toolkit/data8/internal/names"
 	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
@@ -121,6 +121,9 @@ func (f *conformanceFlags) config() (conformance.Config, []conformance.Case, err
 			return conformance.Config{}, nil, usageErrorf("bad --%s: empty", s.flag)
 		}
 	}
+	if !names.Valid(f.prefix) {
+		return conformance.Config{}, nil, usageErrorf("bad --prefix %q: every name the run creates starts with it, so it must be a dataset name (a lower-case letter, then lower-case letters, digits or _)", f.prefix)
+	}
 	selected, err := conformance.Select(f.cases)
 	if err != nil {
 		return conformance.Config{}, nil, usageErrorf("bad --case: %s (--list lists the cases)", strings.TrimPrefix(err.Error(), "conformance: "))
@@ -166,9 +169,13 @@ func (a *app) conformance(f conformanceFlags) error {
 			return usageErrorf("bad --report %s: %v", f.report, err)
 		}
 	}
-	if err := a.credentials(); err != nil {
+	// The configuration is checked as every command checks it (credentials, URLs, http:// off
+	// loopback) before anything is printed, asked or sent.
+	c, err := a.newClient()
+	if err != nil {
 		return err
 	}
+	c.Close()
 	if cfg.BaseURL, cfg.TokenURL, err = a.endpoints(); err != nil {
 		return err
 	}
@@ -202,12 +209,8 @@ func (a *app) conformance(f conformanceFlags) error {
 	start := time.Now()
 	rep, err := conformance.Run(a.ctx, cfg)
 	if err != nil {
-		// A Config the suite refuses (a bad --prefix, an http:// URL off loopback): nothing was sent.
-		var insecure *client.InsecureURLError
-		if errors.As(err, &insecure) {
-			return a.configError(err)
-		}
-		return usageErrorf("%s", a.secrets.String(strings.TrimPrefix(err.Error(), "conformance: ")))
+		// A Config the suite refuses (checked above as far as the command can): nothing was sent.
+		return a.configError(err)
 	}
 	var drift *conformance.Drift
 	if baseline != nil {

@@ -127,13 +127,18 @@ func driftPoints(d *conformance.Drift) []string {
 func TestConformanceDriftAndObserved(t *testing.T) {
 	first, _ := startServeCLI(t, "--addr", "127.0.0.1:0", "--job-duration", "20ms", "--profile", "created-201,page-500")
 	dir := filepath.Join(t.TempDir(), "report")
-	r := conform(t, serveEnv(first), "--case", cheapCases, "--report", dir)
+	r := conform(t, serveEnv(first), "--case", cheapCases, "--report", dir, "--verbose")
 	if r.code != 0 {
 		t.Fatalf("against created-201,page-500: %s", r)
 	}
+	secret := first["DATA8_CLIENT_SECRET"]
+	if strings.Contains(r.stdout+r.stderr, secret) || !strings.Contains(r.stderr, "path=/Dataset") {
+		t.Errorf("--verbose: the secret printed, or no request logged:\n%s", r.stderr)
+	}
 	for _, name := range []string{conformance.MarkdownFile, conformance.JSONFile, conformance.OverlayFile, conformance.JUnitFile} {
-		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
-			t.Errorf("%s: %v", name, err)
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || len(b) == 0 || strings.Contains(string(b), secret) {
+			t.Errorf("%s: %v, %d bytes, holds the secret: %v", name, err, len(b), strings.Contains(string(b), secret))
 		}
 	}
 	if lines := progressLines(r.stderr); len(lines) != cheapCount || !strings.HasPrefix(lines[0], fmt.Sprintf("[1/%d] AUTH-TOKEN ", cheapCount)) {
@@ -482,7 +487,7 @@ func TestConformanceUsage(t *testing.T) {
 		{[]string{"--timeout", "0"}, e, "bad --timeout 0s"},
 		{[]string{"--poll", "-1s"}, e, "bad --poll"},
 		{[]string{"--workflow", " "}, e, "bad --workflow"},
-		{[]string{"--prefix", "Bad-Prefix"}, e, `Prefix "Bad-Prefix" must match`},
+		{[]string{"--prefix", "Bad-Prefix"}, e, `bad --prefix "Bad-Prefix"`},
 		{nil, env{"DATA8_BASE_URL": srv.URL, "DATA8_TOKEN_URL": srv.TokenURL}, "no credentials"},
 		{nil, env{"DATA8_BASE_URL": srv.URL, "DATA8_CLIENT_ID": "x", "DATA8_CLIENT_SECRET": "y"}, "no token URL is set"},
 		{nil, env{"DATA8_BASE_URL": "http://192.0.2.1:1", "DATA8_TOKEN_URL": "http://192.0.2.1:1/t", "DATA8_CLIENT_ID": "x", "DATA8_CLIENT_SECRET": "y"}, "uses http:// on a host that is not loopback"},
