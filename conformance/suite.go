@@ -40,9 +40,11 @@ type Case struct {
 	// (APIKEY-ALLOWED-IP-CIDR) a blank path parameter, which the contract allows but OpenAPI cannot
 	// express. A validating proxy answers those itself, so the case is skipped behind one.
 	SendsInvalid bool
-	// Cost is what the case spends of the account when it runs in full against a server that keeps
-	// the rules, the shared job fixture left out (Estimate counts it once a run). Estimate says what
-	// a run spends under a given Config.
+	// Cost is what the case spends of the account when it runs in full (the scale tier with
+	// Config.Scale, JOB-LIST-PAGE-100 with Config.ManyJobs) against a server that keeps the rules,
+	// the shared job fixture left out (Estimate counts it once a run); for MODEL-SEQUENCES, the most
+	// its random sequences can spend at the default Config.ModelSequences and ModelSteps. Estimate
+	// says what a run spends under a given Config.
 	Cost Cost
 
 	final   bool                                  // runs after every other case, over the traffic of the whole run

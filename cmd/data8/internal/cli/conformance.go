@@ -40,8 +40,8 @@ The suite needs a workflow of the account that copies its input dataset to its o
 (--workflow, --input-slot, --output-slot); ask Data8 for one. It leaves on the account what the API
 cannot delete: datasets, jobs and an OAuth client, every name starting with --prefix and a random run id;
 the cost is printed before the run starts. The scale tier (--scale) adds 2 datasets of 9,623 records in
-all, a job over 5,003 of them, and 101 jobs that fill a page of the job list: it asks first, and needs
---yes when standard input is not a terminal.
+all, a job over 5,003 of them, and 101 jobs that fill a page of the job list: when it adds anything to the
+cases selected, it asks first, and needs --yes when standard input is not a terminal.
 
 Exit codes of this command:
   0    no documented rule failed and every case ran (observed differences do not count)
@@ -126,7 +126,8 @@ func (f *conformanceFlags) config() (conformance.Config, []conformance.Case, err
 	}
 	selected, err := conformance.Select(f.cases)
 	if err != nil {
-		return conformance.Config{}, nil, usageErrorf("bad --case: %s (--list lists the cases)", strings.TrimPrefix(err.Error(), "conformance: "))
+		msg := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "conformance: "), " (Cases lists them)")
+		return conformance.Config{}, nil, usageErrorf("bad --case: %s (--list lists the cases)", msg)
 	}
 	all := conformance.Cases()
 	var skip []string
@@ -185,10 +186,11 @@ func (a *app) conformance(f conformanceFlags) error {
 		cfg.Transport = &logTransport{base: http.DefaultTransport.(*http.Transport).Clone(), log: log, a: a}
 	}
 
-	if err := a.printCost(cfg, len(selected)); err != nil {
+	scale, err := a.printCost(cfg, len(selected))
+	if err != nil {
 		return err
 	}
-	if f.scale && !f.yes {
+	if scale != (conformance.Cost{}) && !f.yes {
 		if err := a.consent(); err != nil {
 			return err
 		}
@@ -302,31 +304,39 @@ func costWords(c conformance.Cost) string {
 	return s
 }
 
-// printCost prints on standard error what the run creates on the account, and what the scale tier
-// adds of it.
-func (a *app) printCost(cfg conformance.Config, cases int) error {
+// printCost prints on standard error what the run creates on the account, and returns what the
+// scale tier adds of it (nothing without --scale).
+func (a *app) printCost(cfg conformance.Config, cases int) (scale conformance.Cost, err error) {
 	rest, model, err := splitEstimate(cfg)
 	if err != nil {
-		return usageErrorf("%s", strings.TrimPrefix(err.Error(), "conformance: "))
+		return scale, usageErrorf("%s", strings.TrimPrefix(err.Error(), "conformance: "))
 	}
 	fmt.Fprintf(a.stderr, "data8 conformance: %s against %s. What the run creates stays on the account (the API cannot delete it; names start with %s): it %s\n",
 		plural(cases, "case", "cases"), termsafe.String(cfg.BaseURL), termsafe.String(cfg.Prefix), costText(rest, model))
-	if cfg.Scale {
-		small := cfg
-		small.Scale = false
-		without, err := conformance.Estimate(small)
-		if err != nil {
-			return usageErrorf("%s", strings.TrimPrefix(err.Error(), "conformance: "))
-		}
-		all, _ := conformance.Estimate(cfg)
-		extra := conformance.Cost{Datasets: all.Datasets - without.Datasets, Jobs: all.Jobs - without.Jobs, Records: all.Records - without.Records}
-		fmt.Fprintf(a.stderr, "data8 conformance: of that, the scale tier (--scale) creates %s\n", costWords(extra))
+	if !cfg.Scale {
+		return scale, nil
 	}
-	return nil
+	small := cfg
+	small.Scale = false
+	without, err := conformance.Estimate(small)
+	if err != nil {
+		return scale, usageErrorf("%s", strings.TrimPrefix(err.Error(), "conformance: "))
+	}
+	all, err := conformance.Estimate(cfg)
+	if err != nil {
+		return scale, usageErrorf("%s", strings.TrimPrefix(err.Error(), "conformance: "))
+	}
+	scale = conformance.Cost{Datasets: all.Datasets - without.Datasets, Jobs: all.Jobs - without.Jobs, Records: all.Records - without.Records}
+	if scale == (conformance.Cost{}) {
+		fmt.Fprintln(a.stderr, "data8 conformance: the scale tier (--scale) adds nothing to the cases selected")
+	} else {
+		fmt.Fprintf(a.stderr, "data8 conformance: of that, the scale tier (--scale) creates %s\n", costWords(scale))
+	}
+	return scale, nil
 }
 
-// consent asks whether to run the scale tier when standard input is a terminal, and is a usage error
-// when it is not (--yes says yes).
+// consent asks whether to run the scale tier, which spends the account's records and jobs, when
+// standard input is a terminal, and is a usage error when it is not (--yes says yes).
 func (a *app) consent() error {
 	if !a.hooks.interactive && !isTerminalReader(a.stdin) {
 		return usageErrorf("--scale spends the account's records and jobs (above): pass --yes to run it (standard input is not a terminal, so data8 cannot ask)")

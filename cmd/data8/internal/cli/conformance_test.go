@@ -455,9 +455,13 @@ func TestConformanceScaleConsent(t *testing.T) {
 	}
 
 	var stdout, stderr syncBuffer
-	code := mainWith(context.Background(), []string{"conformance", "--poll", "5ms", "--scale", "--case", "AUTH-TOKEN"}, strings.NewReader("y\n"), &stdout, &stderr, e.get, hooks{interactive: true})
-	if code != 0 || !strings.Contains(stderr.String(), "AUTH-TOKEN                   passed") {
+	code := mainWith(context.Background(), []string{"conformance", "--poll", "5ms", "--scale", "--case", "JOB-LIST-PAGE-100"}, strings.NewReader("y\n"), &stdout, &stderr, e.get, hooks{interactive: true})
+	if code != 0 || !strings.Contains(stderr.String(), "the scale tier (--scale) creates 1 input dataset, 102 jobs, 3 records") || !strings.Contains(stderr.String(), "JOB-LIST-PAGE-100            passed") {
 		t.Errorf(`answer "y" on a terminal: exit %d\n%s`, code, stderr.String())
+	}
+	// --scale with cases it adds nothing to asks nothing.
+	if r := conform(t, e, "--scale", "--case", "AUTH-TOKEN"); r.code != 0 || !strings.Contains(r.stderr, "the scale tier (--scale) adds nothing to the cases selected") {
+		t.Errorf("--scale --case AUTH-TOKEN: %s", r)
 	}
 	r = conform(t, e, "--scale", "--yes", "--case", "SCALE-UPLOAD-ORDER")
 	if r.code != 0 || !strings.Contains(r.stderr, scaleCost) || !strings.Contains(r.stderr, "SCALE-UPLOAD-ORDER           passed") {
