@@ -18,6 +18,7 @@ func datasetCases() []Case {
 			Quote:   `Creates an **input** dataset (output datasets are only made by jobs). [...] The new dataset is **incomplete**. GET /Dataset/{name}: Full details: ` + "`" + `Dataset = {name, columns, input, recordCount, completed}` + "`" + `.`,
 			Rule:    "POST /Dataset creates an incomplete input dataset with the given columns; GET /Dataset/{name} gives name, columns, input, recordCount, completed (documented); the answer is the Dataset (D-7).",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseDatasetCreate,
 		},
 		{
@@ -25,6 +26,7 @@ func datasetCases() []Case {
 			Quote:   `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
 			Rule:    "Dataset names match ^[a-z][a-z0-9_]*$ (documented): a bad name (upper case, a digit, underscore or other character first, a dash, a space, a control character, a trailing line feed, a letter or digit of another script) gets 400 (D-7) and no dataset; names that match (a trailing underscore, digits) are taken. Our client refuses bad names before sending.",
 			Creates: "4 datasets",
+			Cost:    Cost{Datasets: 4},
 			run:     caseDatasetNamePattern,
 		},
 		{
@@ -32,6 +34,7 @@ func datasetCases() []Case {
 			Quote:   `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
 			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts) gets 400 (D-7) and no dataset; names that match are taken and read back as sent. Our client refuses bad names before sending.",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseColumnNamePattern,
 		},
 		{
@@ -39,6 +42,7 @@ func datasetCases() []Case {
 			Quote:   `Name is **unique**`,
 			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient).",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseDatasetUnique,
 		},
 		{
@@ -51,6 +55,7 @@ func datasetCases() []Case {
 			ID: "DATASET-COLUMN-CODES", Kind: Decided, Decision: "D-11",
 			Rule:    "Column type codes are opaque integers; a client must not reject codes it does not know (D-11). Observes whether the server keeps an unusual code (42).",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseColumnCodes,
 		},
 		{
@@ -64,6 +69,7 @@ func datasetCases() []Case {
 			Quote:   `Marks an **incomplete input** dataset complete: body ` + "`" + `{"recordCount": N, "completed": true}` + "`" + `.`,
 			Rule:    `PUT /Dataset/{name} {"recordCount": N, "completed": true} marks an incomplete input dataset complete (documented); the answer is the Dataset (D-8).`,
 			Creates: "1 dataset (3 records)",
+			Cost:    Cost{Datasets: 1, Records: 3},
 			run:     caseDatasetComplete,
 		},
 		{
@@ -71,12 +77,14 @@ func datasetCases() []Case {
 			Quote:   `Output dataset, or already complete: **400**.`,
 			Rule:    "Completing a dataset that is already complete gets 400 (documented).",
 			Creates: "1 dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseCompleteTwice,
 		},
 		{
 			ID: "DATASET-COMPLETE-COUNT", Kind: Decided, Decision: "D-8",
 			Rule:    "recordCount is the number of records uploaded; a server may reject a mismatch with 400 (D-8). Observes what a count of 3 for 2 records gets.",
 			Creates: "1 dataset (2 records)",
+			Cost:    Cost{Datasets: 1, Records: 2},
 			run:     caseCompleteCount,
 		},
 	}

@@ -17,18 +17,21 @@ func genericCases() []Case {
 			ID: "ERROR-PROBLEM-JSON", Kind: Decided, Decision: "D-3",
 			Rule:    "Errors are RFC 9457 problem details (type, title, status, detail, instance) as application/problem+json (D-3); validation errors add errors: {member: [messages]} (documented shape).",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseProblemJSON,
 		},
 		{
 			ID: "NEGATIVE-PARAMS", Kind: Generic, SendsInvalid: true,
 			Rule:    "Query parameters of the wrong type or out of range (page 0, page=abc, includeInput=maybe, startDate=yesterday) get a 4xx, never a 5xx.",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseNegativeParams,
 		},
 		{
 			ID: "NEGATIVE-BODIES", Kind: Generic, SendsInvalid: true,
 			Rule:    "Request bodies that are not JSON, not objects, lack required members or have members of the wrong type get a 4xx, never a 5xx, on every operation that takes a body.",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseNegativeBodies,
 		},
 	}

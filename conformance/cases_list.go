@@ -19,6 +19,7 @@ func listCases() []Case {
 			Quote:   `Paged list of datasets, **100 per page, alphabetical**, page numbers start at **1**`,
 			Rule:    "GET /Dataset lists datasets 100 per page, alphabetically, pages from 1 (documented): with 101 new datasets, every page but the last holds 100 and the names run in order.",
 			Creates: "101 datasets (empty, incomplete) named <prefix><run>_alpha_000 to _100",
+			Cost:    Cost{Datasets: 101},
 			run:     caseDatasetListAlpha,
 		},
 		{
@@ -31,6 +32,8 @@ func listCases() []Case {
 			Quote:   `Two flags choose whether input and whether output datasets are included.`,
 			Rule:    "Two flags choose whether input and whether output datasets are listed (documented): includeInput=false lists no input dataset, complete or not, and every output dataset; includeOutput=false the reverse; both false neither. The names includeInput and includeOutput are decided (D-6): a server that reads neither differs; one that reads either must apply both.",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
+			fixture: true,
 			run:     caseDatasetListFlags,
 		},
 		{
@@ -38,6 +41,7 @@ func listCases() []Case {
 			Quote:   `each carries a ` + "`" + `location` + "`" + ` with the URL of ` + "`" + `GET /Dataset/{name}` + "`" + ``,
 			Rule:    "Each listed DatasetRef carries a location with the URL of GET /Dataset/{name} (documented).",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseDatasetListLocation,
 		},
 	}

@@ -19,6 +19,8 @@ func ruleCases() []Case {
 			Quote:   `Name is **unique**`,
 			Rule:    "A dataset name is unique against every dataset (documented): a create named like an incomplete input dataset with records, a complete input dataset, or an output dataset of a finished or an unfinished job is refused, 400 or 409 (D-7), and the dataset named is unchanged.",
 			Creates: "2 datasets, 1 job",
+			Cost:    Cost{Datasets: 2, Jobs: 1, Records: 4},
+			fixture: true,
 			run:     caseDatasetUniqueEveryKind,
 		},
 		{
@@ -26,6 +28,8 @@ func ruleCases() []Case {
 			Quote:   `Job names are **unique**`,
 			Rule:    "A job name is unique against every job, finished or not (documented): a second job named like one just started (queued or running) is refused, 400 or 409 (D-13), and the first job is unchanged.",
 			Creates: "1 job",
+			Cost:    Cost{Jobs: 1},
+			fixture: true,
 			run:     caseJobUniqueUnfinished,
 		},
 		{
@@ -33,6 +37,7 @@ func ruleCases() []Case {
 			Quote:   `Creates an **input** dataset (output datasets are only made by jobs). [...] The new dataset is **incomplete**.`,
 			Rule:    "POST /Dataset creates an incomplete input dataset with no records whatever else its body holds (documented): members the request does not take (the answer's completed, recordCount and input) change nothing; the dataset then takes blocks.",
 			Creates: "1 dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseCreateIgnoresState,
 		},
 		{
@@ -40,19 +45,23 @@ func ruleCases() []Case {
 			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] Output dataset, or already complete: **400**. [...] it cannot be changed afterwards`,
 			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block and a second completion, and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged.",
 			Creates: "2 datasets, 1 job",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 4},
+			fixture: true,
 			run:     caseStateRules,
 		},
 		{
 			ID: "JOB-INPUT-UNCHANGED", Kind: Documented,
-			Quote: `Dataset must be complete before a job uses it (documented); it cannot be changed afterwards (documented).`,
-			Rule:  "A job leaves its input dataset as it was (documented): after the job it is still a complete input dataset with the same records in the same order, and it still refuses blocks.",
-			run:   caseJobInputUnchanged,
+			Quote:   `Dataset must be complete before a job uses it (documented); it cannot be changed afterwards (documented).`,
+			Rule:    "A job leaves its input dataset as it was (documented): after the job it is still a complete input dataset with the same records in the same order, and it still refuses blocks.",
+			fixture: true,
+			run:     caseJobInputUnchanged,
 		},
 		{
 			ID: "JOB-OUTPUT-BLOCKS", Kind: Documented,
 			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
 			Rule:    "A job reads its whole input, every block in order: the copying workflow's output of an input of 2,003 records in 3 blocks (two full) holds those 2,003 records in order (documented).",
 			Creates: "1 complete dataset (2,003 records), 1 job",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 2003},
 			run:     caseJobOutputBlocks,
 		},
 		{
@@ -60,6 +69,7 @@ func ruleCases() []Case {
 			Quote:   `**At most 1,000 records per block.** [...] **re-using a block number overwrites** that block's earlier records (so re-sending a block is idempotent).`,
 			Rule:    "A full block of 1,000 records may overwrite a full block, and re-sending a block is idempotent (documented): the records a block number held do not count against the block replacing them; recordCount and the records read back are those of the last upload of each block.",
 			Creates: "1 dataset (1,999 records)",
+			Cost:    Cost{Datasets: 1, Records: 1999},
 			run:     caseUploadOverwriteFull,
 		},
 		{
@@ -67,6 +77,7 @@ func ruleCases() []Case {
 			Quote:   `Many uploads per dataset; each block has a unique number; **re-using a block number overwrites** that block's earlier records. Records are **processed in ascending block number, then in the order given inside the block**.`,
 			Rule:    "Blocks uploaded to one dataset at the same time, 8 at once in a scrambled order with one block sent twice at once, are all kept, once each, in ascending block number (documented).",
 			Creates: "1 dataset (120 records)",
+			Cost:    Cost{Datasets: 1, Records: 120},
 			run:     caseUploadConcurrent,
 		},
 	}

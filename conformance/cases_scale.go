@@ -17,6 +17,8 @@ func scaleCases() []Case {
 			Quote:   `**At most 1,000 records per block.** Many uploads per dataset; each block has a unique number; **re-using a block number overwrites** that block's earlier records [...]. Records are **processed in ascending block number, then in the order given inside the block**.`,
 			Rule:    "24 blocks of 1 to 1,000 records (4 full) sent 8 at once in a scrambled order, then 3 full blocks overwritten by full blocks and one block re-sent twice, all at once: recordCount and the records read back are every block's last upload, in ascending block number; the dataset then completes with that count (documented).",
 			Creates: "1 complete dataset (4,620 records, 29 uploads)",
+			Cost:    Cost{Datasets: 1, Records: 4620},
+			spend:   onlyIf(scaleTier),
 			run:     caseScaleUploadOrder,
 		},
 		{
@@ -24,6 +26,8 @@ func scaleCases() []Case {
 			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] Input datasets **must be complete** first. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
 			Rule:    "5,003 records uploaded by the project's client at its defaults (blocks of 1,000, 8 at once) and completed, and a job of the copying workflow on them: the input and the job's output both read back whole, in order, the last partial thousand included (documented).",
 			Creates: "1 complete dataset (5,003 records), 1 job and its output",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 5003},
+			spend:   onlyIf(scaleTier),
 			run:     caseScaleClientJob,
 		},
 	}

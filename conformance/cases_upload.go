@@ -19,6 +19,7 @@ func uploadCases() []Case {
 			Quote:   `**At most 1,000 records per block.**`,
 			Rule:    "At most 1,000 records per block (documented): a block of 1,000 is stored, a block of 1,001 is refused with a 4xx and not stored.",
 			Creates: "1 dataset (1,000 records)",
+			Cost:    Cost{Datasets: 1, Records: 1000},
 			run:     caseUploadMax,
 		},
 		{
@@ -26,6 +27,7 @@ func uploadCases() []Case {
 			Quote:   `**re-using a block number overwrites** that block's earlier records`,
 			Rule:    "Re-using a block number overwrites that block's earlier records (documented): recordCount and the records read back hold the second upload only.",
 			Creates: "1 dataset (2 records)",
+			Cost:    Cost{Datasets: 1, Records: 2},
 			run:     caseUploadOverwrite,
 		},
 		{
@@ -33,6 +35,7 @@ func uploadCases() []Case {
 			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**.`,
 			Rule:    "Records are processed in ascending block number, then in the order given inside the block (documented): blocks 11, 3, 4, 100, 0, 20, 2, 1, 10, 9 sent in that order read back in ascending block number (not arrival order, nor the order of their decimal text).",
 			Creates: "1 dataset (20 records)",
+			Cost:    Cost{Datasets: 1, Records: 20},
 			run:     caseUploadOrder,
 		},
 		{
@@ -40,6 +43,7 @@ func uploadCases() []Case {
 			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] it cannot be changed afterwards`,
 			Rule:    "Uploading to a complete dataset gets 400; a complete dataset cannot be changed (documented).",
 			Creates: "1 complete dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadCompleted,
 		},
 		{
@@ -52,42 +56,49 @@ func uploadCases() []Case {
 			ID: "UPLOAD-GAPS-EMPTY", Kind: Decided, Decision: "D-9",
 			Rule:    "Block numbers are integers from 0 and may have gaps; an empty records array is allowed and clears its block (D-9).",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1, Records: 2},
 			run:     caseUploadGaps,
 		},
 		{
 			ID: "UPLOAD-BAD-BLOCKNUMBER", Kind: Decided, Decision: "D-9", SendsInvalid: true,
 			Rule:    "blockNumber is an integer ≥ 0: a missing, negative, fractional or string blockNumber gets 400 naming the member (D-9).",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseUploadBadBlockNumber,
 		},
 		{
 			ID: "UPLOAD-NON-OBJECT-RECORD", Kind: Decided, Decision: "D-9", SendsInvalid: true,
 			Rule:    "A record that is not a JSON object gets 400 with errors naming it (D-9).",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseUploadNonObject,
 		},
 		{
 			ID: "UPLOAD-UNKNOWN-COLUMN", Kind: Decided, Decision: "D-9",
 			Rule:    "A record naming a column the dataset does not have gets 400 with errors naming the member, e.g. records[1].nosuch (D-9). Our client refuses it before sending.",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseUploadUnknownColumn,
 		},
 		{
 			ID: "UPLOAD-BAD-VALUE", Kind: Decided, Decision: "D-11", SendsInvalid: true,
 			Rule:    "Record values are JSON strings, numbers, booleans or null (D-11): an object or array value gets a 4xx.",
 			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
 			run:     caseUploadBadValue,
 		},
 		{
 			ID: "RECORDS-SCALARS", Kind: Decided, Decision: "D-11",
 			Rule:    "A record is an object of string, number, boolean or null values; a column left out is null (D-11). Observes how values read back.",
 			Creates: "1 dataset (3 records)",
+			Cost:    Cost{Datasets: 1, Records: 3},
 			run:     caseRecordScalars,
 		},
 		{
 			ID: "DATA-READ", Kind: Decided, Decision: "D-10",
 			Rule:    "GET /Dataset/{name}/data reads records back, 1,000 per page from page 1, in processing order; a page past the end is [] (D-10, inferred: no page documents it).",
 			Creates: "1 dataset (1,500 records)",
+			Cost:    Cost{Datasets: 1, Records: 1500},
 			run:     caseDataRead,
 		},
 	}

@@ -49,10 +49,13 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	note := "in-process data8test, Validate on"
+	var srv *data8test.Server
 	if !live {
 		// StrictRequests stays off: the negative cases send requests that break the spec on
 		// purpose; the server answers those 400 and records them without failing the test.
-		cfg = inProcess(t, data8test.WithValidation(t))
+		srv = data8test.NewServer(data8test.WithJobDuration(jobDuration), data8test.WithValidation(t))
+		t.Cleanup(srv.Close)
+		cfg = fastConfig(srv.URL, srv.TokenURL, srv.ClientID, srv.ClientSecret)
 		cfg.Scale = true
 	} else {
 		note = "from the environment"
@@ -96,6 +99,9 @@ func TestConformance(t *testing.T) {
 	}
 	if rep.Violations > 0 {
 		t.Errorf("%d answers broke the spec", rep.Violations)
+	}
+	if srv != nil {
+		checkEstimate(t, srv, cfg, rep)
 	}
 }
 

@@ -71,8 +71,9 @@
 // # Running it
 //
 // Run runs the suite against the server a Config names and returns a Report (Markdown and JSON).
-// `go test ./conformance/...` runs it against an in-process data8test server. To point it at
-// another server, set
+// The data8 command runs it against the server it is configured for (`data8 conformance --report
+// DIR`; see its --help). `go test ./conformance/...` runs it against an in-process data8test server.
+// To point the test at another server, set
 //
 //	DATA8_BASE_URL=https://api.data-8.co.uk
 //	DATA8_TOKEN_URL=https://auth.data-8.co.uk/connect/token
@@ -87,12 +88,13 @@
 //
 // Against a live account the suite is safe to run again and again: every dataset and job it
 // creates is named with a prefix (DATA8_CONFORMANCE_PREFIX, default conf_) and a random run id. It
-// does leave things behind, since the API has no way to delete them: about 160 datasets (101 empty
-// ones for the paging case; about 6,500 records in all), about 20 jobs of the workflow with their
-// output datasets (101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or DATA8_CONFORMANCE_SCALE=1; the
-// scale tier adds 9,623 records and a job over 5,003), the model tier's few datasets and at most 2
-// jobs per sequence, and one OAuth client credential; the API key it
-// creates is deleted again. The report lists what each case left. DATA8_CONFORMANCE_SKIP=ID,ID
+// does leave things behind, since the API has no way to delete them, and Estimate says what: 138
+// input datasets (101 empty ones for the paging case) holding 6,669 records, and 15 jobs of the
+// workflow with their output datasets (101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or
+// DATA8_CONFORMANCE_SCALE=1; the scale tier adds 2 datasets of 9,623 records and a job over 5,003
+// of them); the model tier's random sequences add at most a dataset or a block of 1,000 records per
+// operation and 2 jobs per sequence (usually far fewer); and one OAuth client credential; the API
+// key it creates is deleted again. The report lists what each case left. DATA8_CONFORMANCE_SKIP=ID,ID
 // skips cases (for example CLIENTCRED-CREATE).
 //
 // Behind a proxy that validates requests against the spec (Prism with --errors; see

@@ -25,7 +25,17 @@ func modelCases() []Case {
 		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, completions, jobs of the copying workflow on every kind of dataset, reads, lists) keep every documented rule of a reference model: each answer is the one the model allows, and every read-back (details, records in order, the list) matches it. A failing sequence is shrunk to the shortest that fails.",
 		Creates: "per sequence a few datasets (at most about 10,000 records) and at most 2 jobs; Config.ModelSequences sequences (default 5)",
 		run:     caseModelSequences,
+		Cost:    modelCostAtDefaults(),
+		spend:   modelSpend,
 	}}
+}
+
+// modelCostAtDefaults is the most MODEL-SEQUENCES spends at the default Config.ModelSequences and
+// Config.ModelSteps.
+func modelCostAtDefaults() Cost {
+	cfg, _ := Config{}.withDefaults()
+	cost, _ := modelSpend(cfg, Case{})
+	return cost
 }
 
 // Kinds of step.

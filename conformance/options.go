@@ -79,8 +79,10 @@ func selectCases(all []Case, patterns string) ([]Case, error) {
 // Cost is what running cases spends of an account: what they create on it, which the API offers no
 // way to delete.
 type Cost struct {
-	// Datasets and Jobs are the number of datasets and jobs created; Records the number of records
-	// uploaded to them (jobs' output datasets not counted).
+	// Datasets is the number of input datasets created (each job also makes its output datasets,
+	// one per output slot of the workflow); Jobs the number of jobs started; Records the number of
+	// records the input datasets hold once the run is over (an overwritten block counts once; jobs'
+	// output datasets are not counted).
 	Datasets, Jobs, Records int
 }
 
@@ -115,21 +117,75 @@ func thousands(n int) string {
 	return s
 }
 
-// Estimate returns what a run with cfg would spend of the account: the sum of the Cost of every
-// case it would run (those cfg.Cases selects, less cfg.Skip). A command prints it before a run whose
-// cost matters (the scale tier) and asks for consent. Only cases that declare their Cost count.
+// Estimate returns what a run with cfg spends of the account against a server that keeps the
+// rules: what each case the run runs (those cfg.Cases selects, less cfg.Skip, and less the cases
+// that send invalid requests behind a validating proxy) spends under cfg — the scale tier only with
+// cfg.Scale, the 101 jobs of JOB-LIST-PAGE-100 only with cfg.ManyJobs (which cfg.Scale sets) — and
+// the shared job fixture (a dataset of 3 records and a job) once when a case that runs uses it.
+//
+// The figure is exact for every case but MODEL-SEQUENCES, whose random sequences count at the most
+// they can spend: each of Config.ModelSequences sequences runs at most Config.ModelSteps
+// operations, each creating at most one dataset or storing at most one block of 1,000 records, and
+// starts at most 2 jobs. A sequence that breaks a rule spends more while it is shrunk (at most
+// Config.ModelShrinkRuns runs more). A command prints the estimate before a run whose cost matters
+// (the scale tier) and asks for consent.
 func Estimate(cfg Config) (Cost, error) {
 	cases, err := Select(cfg.Cases)
 	if err != nil {
 		return Cost{}, err
 	}
+	// The defaults (and Scale's ManyJobs) decide what runs; a configuration that cannot run still
+	// has an estimate.
+	cfg, _ = cfg.withDefaults()
 	var total Cost
+	fixture := false
 	for _, c := range cases {
-		if !skippedByConfig(cfg, c) {
-			total = total.Add(c.Cost)
+		if skippedByConfig(cfg, c) {
+			continue
 		}
+		own, uses := c.spends(cfg)
+		total = total.Add(own)
+		fixture = fixture || uses
+	}
+	if fixture {
+		total = total.Add(echoCost)
 	}
 	return total, nil
+}
+
+// echoCost is what the shared job fixture spends: its input dataset of 3 records, and its job.
+var echoCost = Cost{Datasets: 1, Jobs: 1, Records: len(echoRecords())}
+
+// spends returns what c spends under cfg (defaults applied), and whether it uses the shared job
+// fixture then.
+func (c Case) spends(cfg Config) (Cost, bool) {
+	if c.spend != nil {
+		return c.spend(cfg, c)
+	}
+	return c.Cost, c.fixture
+}
+
+// onlyIf returns the spend of a case that spends its Cost, and uses the shared job fixture, only
+// when cond(cfg) holds, and nothing otherwise.
+func onlyIf(cond func(Config) bool) func(Config, Case) (Cost, bool) {
+	return func(cfg Config, c Case) (Cost, bool) {
+		if cond(cfg) {
+			return c.Cost, c.fixture
+		}
+		return Cost{}, false
+	}
+}
+
+// scaleTier and manyJobs are the conditions of onlyIf for the scale tier and JOB-LIST-PAGE-100.
+func scaleTier(cfg Config) bool { return cfg.Scale }
+func manyJobs(cfg Config) bool  { return cfg.ManyJobs }
+
+// modelSpend is what MODEL-SEQUENCES spends at most under cfg (see Estimate): per sequence, a
+// dataset for each operation, a block of 1,000 records for each operation but the first (which
+// creates the first dataset), and 2 jobs.
+func modelSpend(cfg Config, _ Case) (Cost, bool) {
+	steps, n := cfg.ModelSteps, cfg.ModelSequences
+	return Cost{Datasets: n * steps, Jobs: n * min(2, steps), Records: n * (steps - 1) * 1000}, false
 }
 
 // skippedByConfig reports whether cfg skips c: Config.Skip names it, or it sends invalid requests

@@ -40,12 +40,17 @@ type Case struct {
 	// (APIKEY-ALLOWED-IP-CIDR) a blank path parameter, which the contract allows but OpenAPI cannot
 	// express. A validating proxy answers those itself, so the case is skipped behind one.
 	SendsInvalid bool
-	// Cost is what the case spends of the account, for Estimate; cases whose cost matters (the
-	// scale tier) declare it.
+	// Cost is what the case spends of the account when it runs in full (the scale tier with
+	// Config.Scale, JOB-LIST-PAGE-100 with Config.ManyJobs) against a server that keeps the rules,
+	// the shared job fixture left out (Estimate counts it once a run); for MODEL-SEQUENCES, the most
+	// its random sequences can spend at the default Config.ModelSequences and ModelSteps. Estimate
+	// says what a run spends under a given Config.
 	Cost Cost
 
-	final bool         // runs after every other case, over the traffic of the whole run
-	run   func(*check) // the check
+	final   bool                                  // runs after every other case, over the traffic of the whole run
+	run     func(*check)                          // the check
+	fixture bool                                  // uses the shared job fixture (echoFixture)
+	spend   func(cfg Config, c Case) (Cost, bool) // when set, what the case spends under cfg, and whether it uses the fixture then
 }
 
 // Cases returns every case of the suite, in run order.

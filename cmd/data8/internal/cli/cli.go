@@ -102,6 +102,8 @@ type hooks struct {
 	stallEvery time.Duration
 	// terminal makes progress displays draw bars as on a terminal.
 	terminal bool
+	// interactive takes standard input for a terminal, where a command may ask a question.
+	interactive bool
 }
 
 // Main runs data8 with args (without the program name) and returns the exit code. ctx is cancelled on
@@ -251,7 +253,9 @@ Quick start (needs nothing but Go):
 
 Against Data8 (or any server that follows the contract):
   export DATA8_CLIENT_ID=... DATA8_CLIENT_SECRET=...
-  data8 run contacts.csv --workflow CleanContacts --out contacts_clean.csv`
+  data8 run contacts.csv --workflow CleanContacts --out contacts_clean.csv
+  data8 conformance --report report   check the server against the contract, and see what it
+                                      does where Data8's documentation is silent`
 
 // rootCommand builds the command tree of one invocation.
 func (a *app) rootCommand() *cobra.Command {
@@ -281,7 +285,7 @@ func (a *app) rootCommand() *cobra.Command {
 	})
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(
-		a.runCommand(), a.demoCommand(), a.serveCommand(),
+		a.runCommand(), a.demoCommand(), a.serveCommand(), a.conformanceCommand(),
 		group(a, "dataset", "create, inspect, upload, complete and download datasets",
 			a.datasetCreate(), a.datasetGet(), a.datasetList(), a.datasetUpload(), a.datasetComplete(), a.datasetDownload()),
 		group(a, "job", "start, inspect, list and wait for jobs",

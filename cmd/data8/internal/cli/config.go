@@ -69,6 +69,25 @@ func (a *app) throttleNotice(wait, waited time.Duration) {
 // configuration problem is a usage error; no value of the secret is ever part of a message.
 func (a *app) newClient() (*client.Client, error) {
 	g := a.g
+	if err := a.credentials(); err != nil {
+		return nil, err
+	}
+	baseURL, tokenURL, err := a.endpoints()
+	if err != nil {
+		return nil, err
+	}
+	opts := append(a.clientOptions(), client.WithBaseURL(baseURL), client.WithTokenURL(tokenURL), client.WithCredentials(g.clientID, g.clientSecret))
+	c, err := client.New(opts...)
+	if err != nil {
+		return nil, a.configError(err)
+	}
+	return c, nil
+}
+
+// credentials registers the client secret with the redactor, warns when it was given on the command
+// line, and checks that both credentials are set.
+func (a *app) credentials() error {
+	g := a.g
 	a.secrets.Add(g.clientSecret)
 	if g.secretOnCommandLine {
 		fmt.Fprintln(a.stderr, "data8: warning: --client-secret is visible to other users of this machine in the process list; set DATA8_CLIENT_SECRET instead")
@@ -81,26 +100,32 @@ func (a *app) newClient() (*client.Client, error) {
 		if g.clientSecret == "" {
 			missing = append(missing, "DATA8_CLIENT_SECRET")
 		}
-		return nil, usageErrorf("no credentials: set %s (data8 serve prints a sandbox's)", strings.Join(missing, " and "))
+		return usageErrorf("no credentials: set %s (data8 serve prints a sandbox's)", strings.Join(missing, " and "))
 	}
-	baseURL := cmp.Or(g.baseURL, client.DefaultBaseURL)
-	tokenURL := g.tokenURL
+	return nil
+}
+
+// endpoints returns the base URL and token URL the flags (or the environment) name: Data8's own
+// by default, and a token URL required with any other base URL.
+func (a *app) endpoints() (baseURL, tokenURL string, err error) {
+	baseURL = cmp.Or(a.g.baseURL, client.DefaultBaseURL)
+	tokenURL = a.g.tokenURL
 	if tokenURL == "" {
 		if strings.TrimRight(baseURL, "/") != client.DefaultBaseURL {
-			return nil, usageErrorf("the base URL is %s but no token URL is set: set DATA8_TOKEN_URL (or --token-url) too, so the secret is not sent to Data8's token endpoint for another server", baseURL)
+			return "", "", usageErrorf("the base URL is %s but no token URL is set: set DATA8_TOKEN_URL (or --token-url) too, so the secret is not sent to Data8's token endpoint for another server", baseURL)
 		}
 		tokenURL = client.DefaultTokenURL
 	}
-	opts := append(a.clientOptions(), client.WithBaseURL(baseURL), client.WithTokenURL(tokenURL), client.WithCredentials(g.clientID, g.clientSecret))
-	c, err := client.New(opts...)
-	if err != nil {
-		var insecure *client.InsecureURLError
-		if errors.As(err, &insecure) {
-			return nil, usageErrorf("the %s URL %q uses http:// on a host that is not loopback: the secret and tokens would cross the network in clear text (use https, or --insecure-http to allow it)", insecure.Which, a.secrets.String(insecure.URL))
-		}
-		return nil, &usageError{msg: a.secrets.String(err.Error())}
+	return baseURL, tokenURL, nil
+}
+
+// configError turns client.New's refusal of the configuration into a usage error.
+func (a *app) configError(err error) error {
+	var insecure *client.InsecureURLError
+	if errors.As(err, &insecure) {
+		return usageErrorf("the %s URL %q uses http:// on a host that is not loopback: the secret and tokens would cross the network in clear text (use https, or --insecure-http to allow it)", insecure.Which, a.secrets.String(insecure.URL))
 	}
-	return c, nil
+	return &usageError{msg: a.secrets.String(err.Error())}
 }
 
 // withClient builds the client, calls fn with it and closes it.

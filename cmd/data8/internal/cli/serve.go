@@ -11,7 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/data8-toolkit/data8/conformance"
 	"github.com/data8-toolkit/data8/data8test"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 const serveHelp = `
@@ -31,7 +33,10 @@ workflows are Echo and CleanContacts (slots Input and Output).
 
 --profile switches the sandbox, where Data8's documentation is silent, to another reading a real
 ASP.NET Core service could have made (201 on creates, zone-less .NET times, 500 records a page, gzip ...),
-to try a client against it; "all" turns every profile on. --max-in-flight and --rate throttle the API
+to try a client against it; "all" turns every profile on. --observed takes the conformance.json of a
+data8 conformance run and switches on what matches what that run's server did at each decided point (its
+profiles, its page size), so that your tests run against what Data8 really does; it prints what it switched
+on, and each observation it could not reproduce. --max-in-flight and --rate throttle the API
 (never the token endpoint) with 429 and Retry-After: 1, as a busy service does. The profiles are:
 `
 
@@ -71,6 +76,7 @@ func (a *app) serveCommand() *cobra.Command {
 	maxInFlight := fs.Int("max-in-flight", 0, "answer 429 with Retry-After when more than `N` API requests are in flight (0: no limit)")
 	ratePerSec := fs.Float64("rate", 0, "answer 429 with Retry-After to API requests over `R` a second (0: no limit)")
 	profile := fs.String("profile", "", "`NAMES` of profiles to turn on, separated by commas, or all (see below)")
+	observed := fs.String("observed", "", "answer as the server of a data8 conformance run did: its conformance.json (`FILE`)")
 	c.RunE = func(_ *cobra.Command, _ []string) error {
 		if *latency < 0 || *jobDuration < 0 {
 			return usageErrorf("--latency and --job-duration must not be negative")
@@ -82,13 +88,29 @@ func (a *app) serveCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		var repro *data8test.Reproduction
+		var observedRun *conformance.Report
+		if *observed != "" {
+			if observedRun, err = conformance.ReadReportFile(*observed); err != nil {
+				return usageErrorf("bad --observed: %s", strings.TrimPrefix(err.Error(), "conformance: "))
+			}
+			r := data8test.Reproduce(observedRun)
+			repro = &r
+		}
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
 			return fmt.Errorf("cannot start the sandbox: %v", err)
 		}
-		srv := data8test.NewServer(data8test.WithListener(ln), data8test.WithLatency(*latency), data8test.WithJobDuration(*jobDuration),
-			data8test.WithProfile(profiles...), data8test.WithMaxInFlight(*maxInFlight), data8test.WithRateLimit(*ratePerSec))
+		opts := []data8test.Option{data8test.WithListener(ln), data8test.WithLatency(*latency), data8test.WithJobDuration(*jobDuration),
+			data8test.WithProfile(profiles...), data8test.WithMaxInFlight(*maxInFlight), data8test.WithRateLimit(*ratePerSec)}
+		if repro != nil {
+			opts = append(opts, repro.Option())
+		}
+		srv := data8test.NewServer(opts...)
 		defer srv.Close()
+		if repro != nil {
+			a.printReproduction(observedRun, *repro)
+		}
 		if w := offLoopbackWarning(*addr); w != "" {
 			fmt.Fprintln(a.stderr, w)
 		}
@@ -126,4 +148,19 @@ func loopbackAddr(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// printReproduction says, on standard error, what the sandbox switched on to answer as the server of
+// an observed run did, and each observation it could not reproduce.
+func (a *app) printReproduction(rep *conformance.Report, r data8test.Reproduction) {
+	fmt.Fprintf(a.stderr, "data8 serve: answering as the server of run %s (%s, %s) did: %s\n",
+		termsafe.String(rep.RunID), termsafe.String(rep.Target), rep.Started.UTC().Format(time.RFC3339), termsafe.String(r.String()))
+	if len(r.Unreproduced) == 0 {
+		fmt.Fprintln(a.stderr, "data8 serve: every observation of that run is reproduced")
+		return
+	}
+	fmt.Fprintf(a.stderr, "data8 serve: %s of that run cannot be reproduced; the sandbox keeps the decided answer there:\n", plural(len(r.Unreproduced), "observation", "observations"))
+	for _, u := range r.Unreproduced {
+		fmt.Fprintf(a.stderr, "  %s\n", termsafe.String(u))
+	}
 }
