@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/redact"
 )
 
 // Defaults used by New when no option or environment variable says otherwise.
@@ -42,6 +43,8 @@ type Client struct {
 	auth      authorizer
 	policy    RetryPolicy
 	budget    *budget
+	notice    *notifier   // nil: no throttle notices
+	secrets   *redact.Set // the client secret or bearer token, and every token issued: redacted from errors
 	logger    *slog.Logger
 	userAgent string
 	baseURL   string

@@ -3,19 +3,35 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
+
+	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // DefaultDownloadConcurrency is the number of pages a download fetches at once unless told
 // otherwise.
 const DefaultDownloadConcurrency = 8
 
+// DefaultMaxColumns is the most columns a download accepts unless told otherwise (see
+// DownloadOptions.MaxColumns): far more than a dataset of Data8's holds, and few enough that a CSV
+// row of empty cells stays small.
+const DefaultMaxColumns = 10_000
+
 // DownloadOptions tunes Download. The zero value fetches 8 pages at a time.
 type DownloadOptions struct {
 	// Concurrency is the number of pages fetched at once, 1 to 64. 0 means 8. Memory holds at most
 	// about twice this many pages, whatever the dataset's size.
 	Concurrency int
+	// MaxColumns is the most columns the dataset may list, and the most members a record may hold:
+	// a server's answer with more is refused with a *TooManyColumnsError, before any page is handed
+	// on when the dataset's listing has more. Each column costs a CSV row a cell, so this bounds what
+	// a small answer can make a writer write. 0 means DefaultMaxColumns; negative, no limit.
+	MaxColumns int
 	// Progress, when set, is called after each page is handed on, from the goroutine that called
 	// Download. It must return quickly.
 	Progress func(DownloadProgress)
@@ -76,7 +92,9 @@ type Page struct {
 // The download is checked as ReadRecords is: the dataset is read first for its record count, the
 // page size is learned from page 1, no page past the count's last is asked for, and fewer or more
 // records than the count is a *CountMismatchError; a page repeating the previous one byte for byte
-// is an error matching ErrPaging. An error from write stops the download and is returned as it is.
+// is an error matching ErrPaging. A dataset listing more columns than opts.MaxColumns (10,000 unless
+// told otherwise), or a record holding more members, is a *TooManyColumnsError: the former before
+// any page is asked for. An error from write stops the download and is returned as it is.
 // Only a nil error means every record was handed on, once, in order.
 func (c *Client) Download(ctx context.Context, dataset string, write func(*Page) error, opts DownloadOptions) (*DownloadResult, error) {
 	conc := opts.Concurrency
@@ -89,7 +107,11 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 	if write == nil {
 		return nil, invalid("download of dataset %q: no writer", dataset)
 	}
-	d, err := c.GetDataset(ctx, dataset)
+	maxColumns := opts.MaxColumns
+	if maxColumns == 0 {
+		maxColumns = DefaultMaxColumns
+	}
+	d, err := c.getDatasetColumns(ctx, dataset, maxColumns)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +120,7 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 		c: c, dataset: dataset, window: w, write: write, progress: opts.Progress, free: make(chan *fetchedPage, 2*conc+2),
 		rule: countRule{dataset: dataset, want: d.RecordCount}, res: DownloadResult{RecordCount: d.RecordCount},
 	}
+	dl.maxColumns = maxColumns
 	err = dl.run(ctx, conc)
 	_, dl.res.SmallestWindow, dl.res.Throttled = w.state()
 	return &dl.res, err
@@ -113,6 +136,8 @@ type downloader struct {
 	rule     countRule
 	repeats  pageRepeats
 	res      DownloadResult
+	// maxColumns is the most members a record may hold; negative: no limit.
+	maxColumns int
 	// free holds pages already handed on, whose buffers the next pages reuse: a page's answer and
 	// records are read into the buffers of one the writer is done with, so that a download
 	// allocates about as many buffers as pages it holds at once, not one per page.
@@ -235,6 +260,13 @@ func (dl *downloader) hand(p *fetchedPage) (more bool, err error) {
 		return false, p.err
 	}
 	keep, more, err := dl.rule.after(p.number, len(p.records), dl.repeats.seen(p.number, p.body, len(p.records)))
+	if keep && dl.maxColumns >= 0 {
+		for i, r := range p.members.records {
+			if n := int(r.to - r.from); n > dl.maxColumns {
+				return false, &TooManyColumnsError{Dataset: dl.dataset, Columns: n, Limit: dl.maxColumns, Record: dl.res.Records + int64(i)}
+			}
+		}
+	}
 	if keep && len(p.records) > 0 {
 		page := &Page{Number: int(p.number), First: dl.res.Records, Records: p.records, members: &p.members}
 		if werr := dl.write(page); werr != nil {
@@ -249,4 +281,82 @@ func (dl *downloader) hand(p *fetchedPage) (more bool, err error) {
 		}
 	}
 	return more, err
+}
+
+// ErrTooManyColumns matches a download refused because the dataset lists, or one of its records
+// holds, more columns than the download allows (see DownloadOptions.MaxColumns).
+var ErrTooManyColumns = errors.New("data8: too many columns")
+
+// TooManyColumnsError is the error of a download whose dataset lists, or one of whose records holds,
+// more columns than the limit (DownloadOptions.MaxColumns); a program that adds columns to a
+// download as records bring them (see CSVWriter) can return it too. It matches ErrTooManyColumns.
+type TooManyColumnsError struct {
+	// Dataset is the dataset downloaded.
+	Dataset string
+	// Columns is the number of columns found: listed by the dataset, held by the record, or (for a
+	// program adding columns) in all.
+	Columns int
+	// Limit is the most allowed.
+	Limit int
+	// Record is the index in the dataset, from 0, of the record that holds (or brings the count to)
+	// Columns; -1 when the dataset's listing has them.
+	Record int64
+}
+
+// Error names the dataset, the count and the limit.
+func (e *TooManyColumnsError) Error() string {
+	if e.Record < 0 {
+		return fmt.Sprintf("data8: dataset %q lists %d columns, more than the limit of %d; nothing was downloaded", e.Dataset, e.Columns, e.Limit)
+	}
+	return fmt.Sprintf("data8: record %d of dataset %q brings %d columns, more than the limit of %d", e.Record, e.Dataset, e.Columns, e.Limit)
+}
+
+// Is makes a TooManyColumnsError match ErrTooManyColumns.
+func (e *TooManyColumnsError) Is(target error) bool { return target == ErrTooManyColumns }
+
+// getDatasetColumns is GetDataset for a download: a dataset listing more than limit columns (limit
+// >= 0) is refused from the answer's bytes, before they are decoded into a map of that size.
+func (c *Client) getDatasetColumns(ctx context.Context, name string, limit int) (*Dataset, error) {
+	if name == "" {
+		return nil, invalid("a dataset name must not be empty")
+	}
+	body, err := c.idempotent(ctx, opid.DatasetGetByName, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+		return c.api.DatasetGetByName(ctx, name, edit)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if limit >= 0 {
+		if n := countColumns(body); n > limit {
+			return nil, &TooManyColumnsError{Dataset: name, Columns: n, Limit: limit, Record: -1}
+		}
+	}
+	return decodeOne[Dataset](opid.DatasetGetByName, body)
+}
+
+// countColumns returns the most members of a "columns" object in a dataset's answer (as
+// encoding/json matches the name: in any case), without decoding them; 0 when there is none or the
+// answer is not a JSON object, which decoding then reports.
+func countColumns(body []byte) int {
+	s := newMemberScanner(body[skipSpace(body, 0):])
+	most := 0
+	for {
+		key, val, ok, err := s.next()
+		if err != nil || !ok {
+			return most
+		}
+		if val.kind != kindNested || !strings.EqualFold(string(key.str()), "columns") {
+			continue
+		}
+		cols := newMemberScanner(val.raw)
+		n := 0
+		for {
+			_, _, ok, err := cols.next()
+			if err != nil || !ok {
+				break
+			}
+			n++
+		}
+		most = max(most, n)
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
@@ -132,8 +132,10 @@ func forLoad(status int, f failure) bool {
 // tries is what do knows of a call's attempts so far.
 type tries struct {
 	attempts  int           // attempts counted against MaxAttempts, the current one included
-	throttles int           // refusals for load that did not count as attempts
-	waited    time.Duration // time waited after those refusals
+	throttled time.Time     // when the first refusal for load came (by RetryPolicy.Now); zero: none yet
+	waited    time.Duration // time waited after refusals for load that were not attempts
+	floored   int           // refusals for load whose wait was the floor's backoff, not the Retry-After
+	renewals  int           // tokens renewed after a 401
 	refreshed bool          // the attempt was sent after a 401 renewed the token: another 401 gives up
 	maybeDone bool          // an earlier attempt may have taken effect on the server
 	lastErr   error
@@ -208,17 +210,12 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 	d := classify(a.status, a.fail, hasRetryAfter, k, t.maybeDone)
 
 	if d.verdict == renew {
-		if !t.refreshed && c.auth.invalidate(a.gen) {
-			t.refreshed = true
-			c.logger.Debug("data8: token refused; renewing", "op", k.op)
-			return nil, true, nil
-		}
-		return nil, false, a.err
+		return c.renew(k, t, a)
 	}
 	if a.fail != noToken {
 		// The retry after a renewal met another failure: a later 401 refuses a token anew (it may
-		// have expired, or been revoked, while the call waited) and renews it again. Each such round
-		// uses up an attempt or throttling wait, so renewals stay bounded.
+		// have expired, or been revoked, while the call waited) and renews it again, using up an
+		// attempt (see renew), so renewals stay bounded.
 		t.refreshed = false
 	}
 	if d.resolve && k.resolve != nil {
@@ -237,6 +234,22 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 	}
 
 	attempt := t.attempts // the failed attempt's number, for the log
+	now := c.policy.Now()
+	var throttledFor time.Duration // how long the call has been refused for load
+	if d.throttled {
+		if t.throttled.IsZero() {
+			t.throttled = now
+		}
+		// By the policy's clock, and never less than the waits themselves (a Sleep that does not
+		// sleep cannot make the ceiling below endless).
+		throttledFor = max(now.Sub(t.throttled), t.waited)
+		// The floor: a Retry-After below BaseDelay (0, negative, a date past), or none, is not
+		// followed; the call backs off from BaseDelay instead, doubling with each such refusal.
+		if !hasRetryAfter || delay < c.policy.BaseDelay {
+			t.floored++
+			delay = throttleBackoff(c.policy.BaseDelay, c.policy.MaxDelay, t.floored, jitter())
+		}
+	}
 	if d.attempt {
 		if t.attempts >= c.policy.MaxAttempts {
 			c.logger.Debug("data8: giving up", "op", k.op, "attempts", t.attempts, "error", a.err.Error())
@@ -246,20 +259,28 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 			c.logger.Warn("data8: retry budget exhausted; not retrying", "op", k.op, "error", a.err.Error())
 			return nil, false, a.err
 		}
-		if !hasRetryAfter {
+		switch {
+		case a.fail == noToken:
+			// The token endpoint, which receives the client secret, is asked again no sooner than
+			// the floor of a refusal for load.
+			delay = throttleBackoff(c.policy.BaseDelay, c.policy.MaxDelay, t.attempts, jitter())
+		case !hasRetryAfter && !d.throttled:
 			delay = fullJitter(c.policy.BaseDelay, c.policy.MaxDelay, t.attempts, jitter())
 		}
 		t.attempts++
 	} else {
-		t.throttles++
-		if !hasRetryAfter {
-			delay = fullJitter(c.policy.BaseDelay, c.policy.MaxDelay, t.throttles, jitter())
-		}
-		if limit := c.policy.MaxThrottleWait; limit >= 0 && t.waited+delay > limit {
-			c.logger.Warn("data8: still throttled; giving up", "op", k.op, "waited", t.waited, "error", a.err.Error())
-			return nil, false, fmt.Errorf("%w (throttled: waited %v in all, and the policy's MaxThrottleWait is %v)", a.err, t.waited, limit)
+		// The ceiling: the time since the call's first refusal for load.
+		if limit := c.policy.MaxThrottleWait; limit >= 0 && throttledFor+delay > limit {
+			c.logger.Warn("data8: still throttled; giving up", "op", k.op, "waited", throttledFor, "error", a.err.Error())
+			return nil, false, fmt.Errorf("%w (throttled: waited %v in all, and the policy's MaxThrottleWait is %v)", a.err, throttledFor.Round(time.Millisecond), limit)
 		}
 		t.waited += delay
+	}
+	if d.throttled {
+		c.notice.send(now, ThrottleNotice{
+			Operation: k.op, StatusCode: a.status, Wait: delay,
+			Throttled: throttledFor, GiveUpAfter: c.policy.MaxThrottleWait,
+		})
 	}
 	endPause := func() {}
 	if hold != nil {
@@ -271,6 +292,30 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 	if err := c.policy.Sleep(ctx, delay); err != nil {
 		return nil, false, ctxError(k.op, err, t.lastErr)
 	}
+	return nil, true, nil
+}
+
+// renew carries out a renew verdict: the API refused the token of attempt a. The token is renewed
+// once per refusal of a token this call sent (a 401 to the token a renewal brought ends the call),
+// and renewals after the call's first use up attempts, so that a server that refuses every token, or
+// answers 401 between other failures, cannot make the client fetch tokens in a loop.
+func (c *Client) renew(k call, t *tries, a answer) (body []byte, again bool, err error) {
+	if t.refreshed {
+		return nil, false, a.err
+	}
+	if t.renewals > 0 {
+		if t.attempts >= c.policy.MaxAttempts {
+			c.logger.Debug("data8: giving up", "op", k.op, "attempts", t.attempts, "renewals", t.renewals, "error", a.err.Error())
+			return nil, false, a.err
+		}
+		t.attempts++
+	}
+	if !c.auth.invalidate(a.gen) {
+		return nil, false, a.err
+	}
+	t.renewals++
+	t.refreshed = true
+	c.logger.Debug("data8: token refused; renewing", "op", k.op)
 	return nil, true, nil
 }
 
@@ -311,7 +356,7 @@ func (c *Client) attempt(ctx context.Context, k call) answer {
 		if permanentTransportError(err) {
 			f = lostForGood
 		}
-		return answer{status: statusNoAnswer, fail: f, gen: gen, err: fmt.Errorf("data8: %s: %w", k.op, scrubErr(err, tok))}
+		return answer{status: statusNoAnswer, fail: f, gen: gen, err: fmt.Errorf("data8: %s: %w", k.op, c.scrub(err))}
 	}
 	defer resp.Body.Close()
 	a := answer{status: resp.StatusCode, header: resp.Header, gen: gen}
@@ -328,7 +373,7 @@ func (c *Client) attempt(ctx context.Context, k call) answer {
 		a.status, a.fail, a.body = statusNoAnswer, lost, nil
 		a.err = fmt.Errorf("data8: %s: reading answer: %w", k.op, err)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		a.err = newAPIError(k.op, resp.StatusCode, resp.Header, a.body, append(c.auth.secrets(), tok))
+		a.err = newAPIError(k.op, resp.StatusCode, resp.Header, a.body, c.secrets)
 	}
 	return a
 }
@@ -392,10 +437,49 @@ func ctxError(op string, ctxErr, last error) error {
 	return fmt.Errorf("data8: %s: %w", op, ctxErr)
 }
 
-// scrubErr makes sure a transport error's text does not hold the token (it never should).
-func scrubErr(err error, tok string) error {
-	if len(tok) >= minSecret && strings.Contains(err.Error(), tok) {
-		return errors.New(strings.ReplaceAll(err.Error(), tok, "[REDACTED]"))
+// scrub returns err, or, when its text holds a secret the client knows (the client secret, a token
+// it was issued: a server may put one in a redirect's host name, say), an error with that text
+// redacted that matches what err matches but wraps nothing, so that no rendering of it can show the
+// original.
+func (c *Client) scrub(err error) error {
+	text := err.Error()
+	if clean := c.secrets.String(text); clean != text {
+		return &redactedError{text: clean, err: err}
 	}
 	return err
+}
+
+// redactedError is an error whose text was redacted (see Client.scrub).
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+
+// Is reports whether the original error matches target.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// notifier calls a WithThrottleNotice function, at most once per every across the client, and
+// never from two goroutines at once.
+type notifier struct {
+	every  time.Duration
+	notify func(ThrottleNotice)
+
+	mu   sync.Mutex
+	last time.Time // when notify was last called; zero: never
+}
+
+// send calls notify with n unless it was called less than every ago (by now).
+func (nt *notifier) send(now time.Time, n ThrottleNotice) {
+	if nt == nil {
+		return
+	}
+	nt.mu.Lock()
+	defer nt.mu.Unlock()
+	if !nt.last.IsZero() && now.Sub(nt.last) < nt.every {
+		return
+	}
+	nt.last = now
+	nt.notify(n)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/redact"
 )
 
 // Option configures New.
@@ -31,6 +32,8 @@ type options struct {
 	scopes            []string
 	stallEvery        time.Duration
 	stallNotify       func(time.Duration)
+	throttleEvery     time.Duration
+	throttleNotify    func(ThrottleNotice)
 }
 
 // WithBaseURL sets the API's base URL (default DefaultBaseURL, or DATA8_BASE_URL when set).
@@ -52,10 +55,11 @@ func WithCredentials(clientID, clientSecret string) Option {
 func WithBearerToken(token string) Option { return func(o *options) { o.bearer = token } }
 
 // WithHTTPClient makes the client send every request, token requests included, through hc's
-// transport. The client uses copies of hc: with a timeout of two minutes when hc.Timeout is zero,
-// following no redirect whatever hc.CheckRedirect says, and sending API requests only to the base
-// URL's origin and token requests only to the token URL's (see ErrRedirect). Give hc's transport at
-// least as many idle connections per host as the uploads' Concurrency.
+// transport. The client uses copies of hc: when hc.Timeout is zero, with the timeouts New documents
+// (two minutes per API request, 30 s per token fetch), following no redirect whatever
+// hc.CheckRedirect says, and sending API requests only to the base URL's origin and token requests
+// only to the token URL's (see ErrRedirect). Give hc's transport at least as many idle connections
+// per host as the uploads' Concurrency.
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
 
 // WithUserAgent sets the User-Agent header sent with every API request.
@@ -63,8 +67,11 @@ func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = u
 
 // WithLogger makes the client log retries and token fetches to l (at Debug and Warn levels). No
 // log record holds a token or a secret: the client never logs them, and where a server echoes one
-// back in an answer it is replaced by [REDACTED] (for secrets and tokens of 8 bytes or more; shorter
-// strings cannot be told apart from ordinary words). The default discards everything.
+// back (in an error's problem details or body, or a transport error's text) it is replaced by
+// [REDACTED], in whatever encoding it came: as it is, form- or URL-encoded, JSON-escaped, or inside
+// base64 (a Basic header, say). The client secret and every token the client was issued are
+// redacted so, when they are 8 bytes or more (shorter strings cannot be told apart from ordinary
+// words); errors are redacted the same way. The default discards everything.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithInsecureHTTP allows http:// base and token URLs on hosts other than loopback. Without it New
@@ -88,10 +95,40 @@ func WithStallNotice(every time.Duration, notify func(waited time.Duration)) Opt
 	return func(o *options) { o.stallEvery, o.stallNotify = every, notify }
 }
 
+// WithThrottleNotice makes the client call notify as a call begins to wait out a refusal for load
+// (429, or 503), so that a program can tell a person why it is waiting: at the first such wait, then
+// at most once per every across the client (every <= 0: at each wait). Calls of notify are never
+// concurrent; it must return quickly. Without it a throttled call waits silently, for up to
+// RetryPolicy.MaxThrottleWait.
+func WithThrottleNotice(every time.Duration, notify func(ThrottleNotice)) Option {
+	return func(o *options) { o.throttleEvery, o.throttleNotify = every, notify }
+}
+
+// ThrottleNotice describes a call the server refused for load, which the client sends again after
+// Wait (see WithThrottleNotice and RetryPolicy).
+type ThrottleNotice struct {
+	// Operation is the call's operationId, for example "Dataset_GetData".
+	Operation string
+	// StatusCode is the refusal's status: 429, or 503.
+	StatusCode int
+	// Wait is how long the client waits before sending the call again: the answer's Retry-After, or
+	// the policy's floor when the Retry-After was below it or absent.
+	Wait time.Duration
+	// Throttled is how long the call has been refused for load, since its first such refusal.
+	Throttled time.Duration
+	// GiveUpAfter is the policy's MaxThrottleWait: the call fails rather than go on being refused
+	// past it. Negative: only the call's context bounds it.
+	GiveUpAfter time.Duration
+}
+
 // New returns a Client. Options come first; then the environment (DATA8_CLIENT_ID,
-// DATA8_CLIENT_SECRET, DATA8_BASE_URL, DATA8_TOKEN_URL); then the defaults. It fails when there are
-// no credentials, or when a URL is not https and neither loopback nor allowed by WithInsecureHTTP.
-// New sends nothing: the first token is fetched by the first call that needs it.
+// DATA8_CLIENT_SECRET, DATA8_BASE_URL, DATA8_TOKEN_URL); then the defaults. It fails, with an error
+// matching ErrValidation, when there are no credentials, when a URL is not https and neither
+// loopback nor allowed by WithInsecureHTTP, or when the base URL is not Data8's and no token URL is
+// set (by WithTokenURL or DATA8_TOKEN_URL): the default token URL would give the client secret to
+// Data8 for a token sent to another server. (Setting DefaultTokenURL explicitly, for a gateway in
+// front of Data8's API, is allowed; WithBearerToken needs no token URL.) New sends nothing: the first
+// token is fetched by the first call that needs it.
 //
 // Where the secret and tokens go: the client secret only to the token URL, bearer tokens only to
 // the base URL's origin (scheme, host and port). No redirect is followed, from the token endpoint
@@ -102,7 +139,7 @@ func WithStallNotice(every time.Duration, notify func(waited time.Duration)) Opt
 // answer's headers 90 s, a whole API request (body included) 2 minutes per attempt, a token fetch
 // 30 s. A call is tried up to 5 times in all, and waits out a throttling server for up to 10
 // minutes (see RetryPolicy), so a call to a server that stalls may take several minutes before it
-// fails; WithStallNotice tells you meanwhile.
+// fails; WithStallNotice and WithThrottleNotice tell you meanwhile.
 func New(opts ...Option) (*Client, error) {
 	o := options{}
 	for _, opt := range opts {
@@ -112,8 +149,10 @@ func New(opts ...Option) (*Client, error) {
 		o.baseURL = cmp.Or(os.Getenv(envBaseURL), DefaultBaseURL)
 	}
 	if o.tokenURL == "" {
-		o.tokenURL = cmp.Or(os.Getenv(envTokenURL), DefaultTokenURL)
+		o.tokenURL = os.Getenv(envTokenURL)
 	}
+	tokenURLSet := o.tokenURL != ""
+	o.tokenURL = cmp.Or(o.tokenURL, DefaultTokenURL)
 	if !o.haveCredentials && o.bearer == "" {
 		o.clientID, o.secret = os.Getenv(envClientID), os.Getenv(envClientSecret)
 	}
@@ -127,6 +166,9 @@ func New(opts ...Option) (*Client, error) {
 		if err := checkURL("token", o.tokenURL, o.insecure); err != nil {
 			return nil, err
 		}
+		if !tokenURLSet && !dataEightAPI(o.baseURL) {
+			return nil, invalid("the base URL is %s, not Data8's, but no token URL is set: set one with WithTokenURL or %s, so that the client secret is not sent to Data8's token endpoint for a token another server would receive", redactURL(o.baseURL), envTokenURL)
+		}
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
@@ -139,12 +181,17 @@ func New(opts ...Option) (*Client, error) {
 	}
 
 	c := &Client{
+		secrets:   &redact.Set{},
 		policy:    o.policy.withDefaults(),
 		logger:    o.logger,
 		userAgent: o.userAgent,
 		baseURL:   o.baseURL,
 	}
 	c.budget = newBudget(c.policy)
+	c.secrets.Add(o.secret, o.bearer)
+	if o.throttleNotify != nil {
+		c.notice = &notifier{every: o.throttleEvery, notify: o.throttleNotify}
+	}
 
 	apiHTTP, tokenHTTP, closeIdle := o.httpClients()
 	c.closeIdle = closeIdle
@@ -161,7 +208,7 @@ func New(opts ...Option) (*Client, error) {
 	if o.bearer != "" {
 		c.auth = staticToken(o.bearer)
 	} else {
-		c.auth = newOAuthTokens(life, tokenHTTP, o.clientID, o.secret, o.tokenURL, o.scopes, o.logger)
+		c.auth = newOAuthTokens(life, tokenHTTP, o.clientID, o.secret, o.tokenURL, o.scopes, o.logger, c.secrets, c.policy)
 	}
 	return c, nil
 }
@@ -182,6 +229,13 @@ func checkURL(what, raw string, insecure bool) error {
 		return &InsecureURLError{Which: what, URL: redactURL(raw)}
 	}
 	return invalid("%s URL %q: scheme must be https", what, redactURL(raw))
+}
+
+// dataEightAPI reports whether raw (checked by checkURL) is on the origin of DefaultBaseURL.
+func dataEightAPI(raw string) bool {
+	u, _ := url.Parse(raw)
+	d, _ := url.Parse(DefaultBaseURL)
+	return origin(u) == origin(d)
 }
 
 // InsecureURLError is New's refusal of an http:// base or token URL on a host that is not

@@ -156,9 +156,9 @@ func (o *options) httpClients() (api, token *http.Client, closeIdle func()) {
 		watch = &stallWatch{every: o.stallEvery, notify: o.stallNotify}
 	}
 	if o.httpClient != nil {
-		// A caller's client keeps its timeout; without one, both get the API's.
+		// A caller's client keeps its timeout; without one, each gets its own, as without hc.
 		return guarded(o.httpClient, whatAPI, o.baseURL, apiTimeout, watch),
-			guarded(o.httpClient, whatToken, o.tokenURL, apiTimeout, watch),
+			guarded(o.httpClient, whatToken, o.tokenURL, tokenTimeout, watch),
 			func() {}
 	}
 	apiTransport, tokenTransport := newTransport(), newTransport()
