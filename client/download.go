@@ -94,7 +94,9 @@ type Page struct {
 // records than the count is a *CountMismatchError; a page repeating the previous one byte for byte
 // is an error matching ErrPaging. A dataset listing more columns than opts.MaxColumns (10,000 unless
 // told otherwise), or a record holding more members, is a *TooManyColumnsError: the former before
-// any page is asked for. An error from write stops the download and is returned as it is.
+// any page is asked for. A page that cannot be fetched (a server that still refuses it for load after
+// RetryPolicy.MaxThrottleWait, say) stops the download at once, pages in flight included, with its
+// error. An error from write stops the download and is returned as it is.
 // Only a nil error means every record was handed on, once, in order.
 func (c *Client) Download(ctx context.Context, dataset string, write func(*Page) error, opts DownloadOptions) (*DownloadResult, error) {
 	conc := opts.Concurrency
@@ -136,8 +138,14 @@ type downloader struct {
 	rule     countRule
 	repeats  pageRepeats
 	res      DownloadResult
-	// maxColumns is the most members a record may hold; negative: no limit.
+	// maxColumns is the most columns the dataset may list and members a record may hold;
+	// negative: no limit.
 	maxColumns int
+	// stop cancels the fetches; failed is the error of the first page that could not be fetched.
+	stop     context.CancelFunc
+	failOnce sync.Once
+	mu       sync.Mutex
+	failed   error
 	// free holds pages already handed on, whose buffers the next pages reuse: a page's answer and
 	// records are read into the buffers of one the writer is done with, so that a download
 	// allocates about as many buffers as pages it holds at once, not one per page.
@@ -155,13 +163,26 @@ type fetchedPage struct {
 	done    chan struct{}
 }
 
-// get fetches and splits a page.
+// get fetches and splits a page. A page that cannot be fetched stops the download at once: the
+// fetches in flight, which would otherwise go on until their own pages failed (a throttled page
+// giving up after MaxThrottleWait while others wait the same), are cancelled.
 func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 	defer close(p.done)
 	p.body, p.err = dl.c.getRecordPage(ctx, dl.dataset, p.number, dl.window, p.body)
+	if p.err != nil && ctx.Err() == nil && p.number > 1 {
+		dl.failOnce.Do(func() {
+			dl.mu.Lock()
+			dl.failed = p.err
+			dl.mu.Unlock()
+			dl.stop()
+		})
+	}
 	if p.err == nil {
+		p.members.maxMembers = max(dl.maxColumns, 0)
 		if p.records, p.err = splitPage(p.body, p.records[:0], &p.members); p.err != nil {
-			p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
+			if _, ok := p.err.(*tooManyMembers); !ok {
+				p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
+			}
 		}
 	}
 }
@@ -169,6 +190,7 @@ func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 func (dl *downloader) run(parent context.Context, conc int) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	dl.stop = cancel
 
 	// Page 1 alone: it gives the page size, and so the last page the count allows.
 	first := dl.newPage(1)
@@ -219,6 +241,9 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		case <-parent.Done():
 			return ctxError("download of dataset "+fmt.Sprintf("%q", dl.dataset), context.Cause(parent), nil)
 		}
+		if err := dl.failure(); p.err != nil && err != nil {
+			return err // the first page that failed, though it comes later: p was stopped for it
+		}
 		more, err := dl.hand(p)
 		if err != nil || !more {
 			return err
@@ -231,6 +256,13 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		return ctxError("download of dataset "+fmt.Sprintf("%q", dl.dataset), err, nil)
 	}
 	return dl.rule.mismatch()
+}
+
+// failure returns the error of the first page that could not be fetched, if one could not.
+func (dl *downloader) failure() error {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	return dl.failed
 }
 
 // newPage returns page number n to fetch, with the buffers of a page already handed on when there
@@ -256,17 +288,13 @@ func (dl *downloader) reuse(p *fetchedPage) {
 // hand checks a fetched page against the count and hands its records on; more reports that the
 // next page is wanted.
 func (dl *downloader) hand(p *fetchedPage) (more bool, err error) {
+	if tm, ok := p.err.(*tooManyMembers); ok {
+		return false, &TooManyColumnsError{Dataset: dl.dataset, Columns: tm.members, Limit: dl.maxColumns, Record: dl.res.Records + int64(tm.record)}
+	}
 	if p.err != nil {
 		return false, p.err
 	}
 	keep, more, err := dl.rule.after(p.number, len(p.records), dl.repeats.seen(p.number, p.body, len(p.records)))
-	if keep && dl.maxColumns >= 0 {
-		for i, r := range p.members.records {
-			if n := int(r.to - r.from); n > dl.maxColumns {
-				return false, &TooManyColumnsError{Dataset: dl.dataset, Columns: n, Limit: dl.maxColumns, Record: dl.res.Records + int64(i)}
-			}
-		}
-	}
 	if keep && len(p.records) > 0 {
 		page := &Page{Number: int(p.number), First: dl.res.Records, Records: p.records, members: &p.members}
 		if werr := dl.write(page); werr != nil {

@@ -388,8 +388,9 @@ const readBodyPresize = 1 << 20
 
 // readBody reads an answer's body, refusing one larger than maxResponseBody. It reads into buf when
 // buf is large enough for the body (as far as Content-Length tells), into a new slice sized from
-// Content-Length otherwise, so that a body is read with one allocation at most, not a series of
-// growing copies.
+// Content-Length otherwise (up to readBodyPresize), so that a body is read with one allocation at
+// most, not a series of growing copies; a larger answer, or one without Content-Length, grows the
+// buffer by doubling.
 func readBody(resp *http.Response, buf []byte) ([]byte, error) {
 	if n := resp.ContentLength; n >= 0 && n >= int64(cap(buf)) {
 		// An eighth more, so that the buffer, reused, holds the next page too (pages differ a little
@@ -401,7 +402,11 @@ func readBody(resp *http.Response, buf []byte) ([]byte, error) {
 	r := io.LimitReader(resp.Body, maxResponseBody+1)
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // grow as append does
+			// Double: append's growth, a quarter at a time for large slices, would allocate about
+			// five times a large answer's size on the way; doubling, twice.
+			grown := make([]byte, len(buf), max(2*cap(buf), 4096))
+			copy(grown, buf)
+			buf = grown
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

@@ -221,14 +221,14 @@ func checkJitter(t *testing.T, delays []time.Duration, attempts map[int]int) {
 }
 
 // checkFloored checks delays against the throttling backoff of the default policy, for the retries
-// that attempts (block → attempts) implies: retry n of a block waits within [100ms·2^(n-1),
-// 100ms·2^n), never less than BaseDelay.
+// that attempts (block → attempts) implies: retry n of a block waits within [c/2, c) where c =
+// min(20s, 100ms·2^n), never less than BaseDelay.
 func checkFloored(t *testing.T, delays []time.Duration, attempts map[int]int) {
 	t.Helper()
 	var lows []time.Duration
 	for _, n := range attempts {
 		for i := 1; i < n; i++ {
-			lows = append(lows, 100*time.Millisecond<<(i-1))
+			lows = append(lows, min(20*time.Second, 100*time.Millisecond<<i)/2)
 		}
 	}
 	if len(delays) != len(lows) {

@@ -24,7 +24,7 @@ import (
 //
 // Delays use full jitter: a random duration in [0, min(MaxDelay, BaseDelay·2ⁿ)) before retry n+1,
 // unless the answer carries Retry-After (seconds or an HTTP date), which is followed, clamped to
-// [0, MaxRetryAfter]. A per-client retry budget stops retries when most calls fail (a dead server
+// [0, MaxRetryAfter] (for a refusal for load, see below: it has a floor). A per-client retry budget stops retries when most calls fail (a dead server
 // is not hammered), and a call stops at once when its context ends.
 //
 // Throttling is not failure, and has a floor and a ceiling. A request refused for load (429, or
@@ -35,18 +35,19 @@ import (
 // duration in [max(BaseDelay, c/2), c) with c = min(MaxDelay, BaseDelay·2ⁿ) at the call's n-th such
 // refusal. With the defaults, a server that answers 429 with Retry-After: 0 forever gets at most
 // about 4 requests of one call in its first second, then fewer and fewer, down to one every 10 to
-// 20 s; a transfer pauses all its requests while one waits (see Upload), so it is held to the same
-// pace. A 429, or a 503 with a Retry-After, does not use up MaxAttempts or the retry budget: the call
+// 20 s, about 45 requests before it gives up; a transfer pauses all its requests while one waits
+// (see Upload), so that 8 requests at a time are held to about the same pace (at most 16 in the
+// first second, under 100 in all). A 429, or a 503 with a Retry-After, does not use up MaxAttempts or the retry budget: the call
 // waits such refusals out until MaxThrottleWait has passed since its first refusal for load (by Now,
 // and never less than the waits themselves add up to), then fails with the last refusal.
 //
 // Refused tokens are renewed once per token, never in a loop. A 401 drops the token the API refused
 // (one fetch for all goroutines refused the same token) and the call is sent again with a new one; a
 // 401 to that new token ends the call. A call's first renewal is free; each later one (a 401 after
-// some other failure) uses up one of MaxAttempts, so a call fetches at most MaxAttempts tokens. After
-// the API refused a token, the next fetch begins no sooner than 1 s after the previous one began,
-// whatever the number of goroutines: a server refusing every token cannot make the client ask the
-// token endpoint, which receives the client secret, more than once a second. A failed token fetch
+// some other failure) uses up one of MaxAttempts, so a call renews its token at most MaxAttempts
+// times. After the API refused a token, the next fetch begins no sooner than 1 s after the previous
+// one began, whatever the number of goroutines: a server refusing every token cannot make the client
+// ask the token endpoint, which receives the client secret, more than once a second. A failed token fetch
 // (a 5xx or 429 from the token endpoint, a lost connection) is a failed attempt of the call that
 // wanted the token, retried after the throttling backoff (at least BaseDelay).
 type RetryPolicy struct {

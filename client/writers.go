@@ -84,8 +84,8 @@ func (o *pageOut) column(key jsonText) (col int, name []byte, known bool) {
 	return col, name, known
 }
 
-// writePage appends the page's records with appendRecord, writing the text whenever it reaches
-// flushAt (see spill). A record that cannot be written (an error from appendRecord or check) leaves
+// writePage appends the page's records with appendRecord, which writes the text whenever it reaches
+// flushAt before a cell or member (see spill). A record that cannot be written (an error from appendRecord or check) leaves
 // nothing of the page written; only an error from the underlying writer can leave part of it.
 func (o *pageOut) writePage(p *Page, appendRecord func(b []byte, s recordMembers, index int64) ([]byte, error)) error {
 	mark := len(o.buf)
@@ -94,10 +94,7 @@ func (o *pageOut) writePage(p *Page, appendRecord func(b []byte, s recordMembers
 	for n, rec := range p.Records {
 		o.next = n + 1
 		var err error
-		if o.buf, err = appendRecord(o.buf, membersOf(p, n, rec), p.First+int64(n)); err == nil && len(o.buf) >= flushAt {
-			o.buf, err = o.spill(o.buf)
-		}
-		if err != nil {
+		if o.buf, err = appendRecord(o.buf, membersOf(p, n, rec), p.First+int64(n)); err != nil {
 			if o.checked { // part of the page is written: drop the rest
 				o.buf = o.buf[:0]
 			} else {
