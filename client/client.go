@@ -39,15 +39,16 @@ const (
 // use by many goroutines, which share one access token, one connection pool and one retry budget.
 // Make one with New and keep it.
 type Client struct {
-	api       gen.ClientInterface
-	auth      authorizer
-	policy    RetryPolicy
-	budget    *budget
-	notice    *notifier   // nil: no throttle notices
-	secrets   *redact.Set // the client secret or bearer token, and every token issued: redacted from errors
-	logger    *slog.Logger
-	userAgent string
-	baseURL   string
+	api        gen.ClientInterface
+	auth       authorizer
+	policy     RetryPolicy
+	budget     *budget
+	notice     *notifier   // nil: no throttle notices
+	maxColumns int         // the most columns a dataset's answer may list; negative: no limit
+	secrets    *redact.Set // the client secret or bearer token, and every token issued: redacted from errors
+	logger     *slog.Logger
+	userAgent  string
+	baseURL    string
 
 	closeIdle func() // closes idle connections of the transports New made
 	cancel    context.CancelFunc

@@ -16,7 +16,7 @@ import (
 // columnsServer answers GET /Dataset/ds with a dataset listing columns columns under the member
 // name key ("columns", or another case of it), and each page of GET /Dataset/ds/data with page(n).
 // It counts page requests.
-func columnsServer(t *testing.T, key string, columns, records int, page func(n int) string) (*client.Client, *atomic.Int32) {
+func columnsServer(t *testing.T, key string, columns, records int, page func(n int) string, opts ...client.Option) (*client.Client, *atomic.Int32) {
 	t.Helper()
 	var pages atomic.Int32
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +45,7 @@ func columnsServer(t *testing.T, key string, columns, records int, page func(n i
 		}
 	}))
 	t.Cleanup(hs.Close)
-	c, err := client.New(client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL+"/connect/token"), client.WithCredentials("id", "columns-secret"))
+	c, err := client.New(append([]client.Option{client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL + "/connect/token"), client.WithCredentials("id", "columns-secret")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,5 +130,28 @@ func TestDownloadRefusesARecordWithTooManyMembers(t *testing.T) {
 	}
 	if written != 2 {
 		t.Errorf("%d records handed on, want page 1's 2 and nothing of page 2", written)
+	}
+}
+
+// TestGetDatasetRefusesTooManyColumns: GetDataset refuses a dataset listing more columns than the
+// client allows (WithMaxColumns, 10,000 by default), so that a command reading a dataset's columns
+// before it downloads does not decode a huge listing; the limit can be raised or lifted, for the
+// client or for one download.
+func TestGetDatasetRefusesTooManyColumns(t *testing.T) {
+	none := func(int) string { return `[]` }
+	c, _ := columnsServer(t, "columns", 10_001, 0, none)
+	_, err := c.GetDataset(t.Context(), "ds")
+	var tm *client.TooManyColumnsError
+	if !errors.As(err, &tm) || *tm != (client.TooManyColumnsError{Dataset: "ds", Columns: 10_001, Limit: 10_000, Record: -1}) {
+		t.Fatalf("error %#v, want a *TooManyColumnsError", err)
+	}
+	if _, err := c.Download(t.Context(), "ds", func(*client.Page) error { return nil }, client.DownloadOptions{MaxColumns: 20_000}); err != nil {
+		t.Errorf("a download allowing 20,000 columns: %v", err)
+	}
+	for _, n := range []int{-1, 10_001} {
+		c, _ := columnsServer(t, "columns", 10_001, 0, none, client.WithMaxColumns(n))
+		if d, err := c.GetDataset(t.Context(), "ds"); err != nil || len(d.Columns) != 10_001 {
+			t.Errorf("WithMaxColumns(%d): %v", n, err)
+		}
 	}
 }

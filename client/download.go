@@ -5,21 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
-
-	"github.com/data8-toolkit/data8/gen"
-	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 // DefaultDownloadConcurrency is the number of pages a download fetches at once unless told
 // otherwise.
 const DefaultDownloadConcurrency = 8
 
-// DefaultMaxColumns is the most columns a download accepts unless told otherwise (see
-// DownloadOptions.MaxColumns): far more than a dataset of Data8's holds, and few enough that a CSV
-// row of empty cells stays small.
+// DefaultMaxColumns is the most columns a dataset's answer may list, and a downloaded record may hold,
+// unless told otherwise (WithMaxColumns, DownloadOptions.MaxColumns): far more than a dataset of
+// Data8's holds, and few enough that a CSV row of empty cells stays small.
 const DefaultMaxColumns = 10_000
 
 // DownloadOptions tunes Download. The zero value fetches 8 pages at a time.
@@ -28,9 +24,10 @@ type DownloadOptions struct {
 	// about twice this many pages, whatever the dataset's size.
 	Concurrency int
 	// MaxColumns is the most columns the dataset may list, and the most members a record may hold:
-	// a server's answer with more is refused with a *TooManyColumnsError, before any page is handed
-	// on when the dataset's listing has more. Each column costs a CSV row a cell, so this bounds what
-	// a small answer can make a writer write. 0 means DefaultMaxColumns; negative, no limit.
+	// a server's answer with more is refused with a *TooManyColumnsError, before any page is asked
+	// for when the dataset's listing has more. Each column costs a CSV row a cell, so this bounds what
+	// a small answer can make a writer write. 0 means the client's limit (WithMaxColumns, by default
+	// DefaultMaxColumns); negative, no limit.
 	MaxColumns int
 	// Progress, when set, is called after each page is handed on, from the goroutine that called
 	// Download. It must return quickly.
@@ -111,9 +108,9 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 	}
 	maxColumns := opts.MaxColumns
 	if maxColumns == 0 {
-		maxColumns = DefaultMaxColumns
+		maxColumns = c.maxColumns
 	}
-	d, err := c.getDatasetColumns(ctx, dataset, maxColumns)
+	d, err := c.getDataset(ctx, dataset, maxColumns)
 	if err != nil {
 		return nil, err
 	}
@@ -311,13 +308,15 @@ func (dl *downloader) hand(p *fetchedPage) (more bool, err error) {
 	return more, err
 }
 
-// ErrTooManyColumns matches a download refused because the dataset lists, or one of its records
-// holds, more columns than the download allows (see DownloadOptions.MaxColumns).
+// ErrTooManyColumns matches a dataset's answer refused because it lists more columns than the client
+// allows (see WithMaxColumns), and a download refused because one of its records holds more (see
+// DownloadOptions.MaxColumns).
 var ErrTooManyColumns = errors.New("data8: too many columns")
 
-// TooManyColumnsError is the error of a download whose dataset lists, or one of whose records holds,
-// more columns than the limit (DownloadOptions.MaxColumns); a program that adds columns to a
-// download as records bring them (see CSVWriter) can return it too. It matches ErrTooManyColumns.
+// TooManyColumnsError is the error of a dataset's answer (GetDataset, Download, ...) that lists more
+// columns than the limit (WithMaxColumns, DownloadOptions.MaxColumns), or of a download one of whose
+// records holds more; a program that adds columns to a download as records bring them (see
+// CSVWriter) can return it too. It matches ErrTooManyColumns.
 type TooManyColumnsError struct {
 	// Dataset is the dataset downloaded.
 	Dataset string
@@ -334,7 +333,7 @@ type TooManyColumnsError struct {
 // Error names the dataset, the count and the limit.
 func (e *TooManyColumnsError) Error() string {
 	if e.Record < 0 {
-		return fmt.Sprintf("data8: dataset %q lists %d columns, more than the limit of %d; nothing was downloaded", e.Dataset, e.Columns, e.Limit)
+		return fmt.Sprintf("data8: dataset %q lists %d columns, more than the limit of %d", e.Dataset, e.Columns, e.Limit)
 	}
 	return fmt.Sprintf("data8: record %d of dataset %q brings %d columns, more than the limit of %d", e.Record, e.Dataset, e.Columns, e.Limit)
 }
@@ -342,24 +341,15 @@ func (e *TooManyColumnsError) Error() string {
 // Is makes a TooManyColumnsError match ErrTooManyColumns.
 func (e *TooManyColumnsError) Is(target error) bool { return target == ErrTooManyColumns }
 
-// getDatasetColumns is GetDataset for a download: a dataset listing more than limit columns (limit
-// >= 0) is refused from the answer's bytes, before they are decoded into a map of that size.
-func (c *Client) getDatasetColumns(ctx context.Context, name string, limit int) (*Dataset, error) {
-	if name == "" {
-		return nil, invalid("a dataset name must not be empty")
-	}
-	body, err := c.idempotent(ctx, opid.DatasetGetByName, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
-		return c.api.DatasetGetByName(ctx, name, edit)
-	})
-	if err != nil {
-		return nil, err
-	}
+// checkColumns refuses the answer body, dataset name's details, when it lists more than limit
+// columns (limit >= 0), from the answer's bytes.
+func checkColumns(name string, body []byte, limit int) error {
 	if limit >= 0 {
 		if n := countColumns(body); n > limit {
-			return nil, &TooManyColumnsError{Dataset: name, Columns: n, Limit: limit, Record: -1}
+			return &TooManyColumnsError{Dataset: name, Columns: n, Limit: limit, Record: -1}
 		}
 	}
-	return decodeOne[Dataset](opid.DatasetGetByName, body)
+	return nil
 }
 
 // countColumns returns the most members of a "columns" object in a dataset's answer (as

@@ -34,6 +34,7 @@ type options struct {
 	stallNotify       func(time.Duration)
 	throttleEvery     time.Duration
 	throttleNotify    func(ThrottleNotice)
+	maxColumns        int
 }
 
 // WithBaseURL sets the API's base URL (default DefaultBaseURL, or DATA8_BASE_URL when set).
@@ -94,6 +95,12 @@ func WithScopes(scopes ...string) Option { return func(o *options) { o.scopes = 
 func WithStallNotice(every time.Duration, notify func(waited time.Duration)) Option {
 	return func(o *options) { o.stallEvery, o.stallNotify = every, notify }
 }
+
+// WithMaxColumns sets the most columns a dataset's answer may list (GetDataset, CreateDataset,
+// CompleteDataset, Download) and a downloaded record may hold: an answer with more is refused with a
+// *TooManyColumnsError before it is decoded, so that a small answer cannot make the client build a
+// huge map or a writer a huge row. 0 means DefaultMaxColumns (10,000); negative, no limit.
+func WithMaxColumns(n int) Option { return func(o *options) { o.maxColumns = n } }
 
 // WithThrottleNotice makes the client call notify as a call begins to wait out a refusal for load
 // (429, or 503), so that a program can tell a person why it is waiting: at the first such wait, then
@@ -180,12 +187,16 @@ func New(opts ...Option) (*Client, error) {
 		o.scopes = []string{DefaultScope}
 	}
 
+	if o.maxColumns == 0 {
+		o.maxColumns = DefaultMaxColumns
+	}
 	c := &Client{
-		secrets:   &redact.Set{},
-		policy:    o.policy.withDefaults(),
-		logger:    o.logger,
-		userAgent: o.userAgent,
-		baseURL:   o.baseURL,
+		maxColumns: o.maxColumns,
+		secrets:    &redact.Set{},
+		policy:     o.policy.withDefaults(),
+		logger:     o.logger,
+		userAgent:  o.userAgent,
+		baseURL:    o.baseURL,
 	}
 	c.budget = newBudget(c.policy)
 	c.secrets.Add(o.secret, o.bearer)

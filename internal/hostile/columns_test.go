@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"testing"
 
 	"github.com/data8-toolkit/data8/client"
@@ -25,15 +26,14 @@ func allocated() uint64 {
 // pages (of 1,000 records) page builds; answers are built before the test measures anything.
 func wideServer(t *testing.T, columns, records int, page func(n int) []byte) *Server {
 	t.Helper()
-	var listing bytes.Buffer
-	fmt.Fprintf(&listing, `{"name":"wide","input":true,"completed":true,"recordCount":%d,"columns":{`, records)
+	listing := fmt.Appendf(nil, `{"name":"wide","input":true,"completed":true,"recordCount":%d,"columns":{`, records)
 	for i := range columns {
 		if i > 0 {
-			listing.WriteByte(',')
+			listing = append(listing, ',')
 		}
-		fmt.Fprintf(&listing, `"column_%d":0`, i)
+		listing = append(strconv.AppendInt(append(listing, `"c`...), int64(i), 10), `":0`...)
 	}
-	listing.WriteString("}}")
+	listing = append(listing, "}}"...)
 	pages := map[string][]byte{}
 	for n := 1; (n-1)*1000 < records; n++ {
 		pages[fmt.Sprint(n)] = page(n)
@@ -42,7 +42,7 @@ func wideServer(t *testing.T, columns, records int, page func(n int) []byte) *Se
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case "/Dataset/wide":
-			w.Write(listing.Bytes())
+			w.Write(listing)
 		case "/Dataset/wide/data":
 			if b, ok := pages[r.URL.Query().Get("page")]; ok {
 				w.Write(b)
@@ -83,16 +83,14 @@ func TestMillionColumnsRefusedInLittleMemory(t *testing.T) {
 	})
 	t.Run("in a record", func(t *testing.T) {
 		api := wideServer(t, 3, 1, func(int) []byte {
-			var b bytes.Buffer
-			b.WriteString("[{")
+			b := []byte("[{")
 			for i := range 1_000_000 {
 				if i > 0 {
-					b.WriteByte(',')
+					b = append(b, ',')
 				}
-				fmt.Fprintf(&b, `"m%d":1`, i)
+				b = append(strconv.AppendInt(append(b, `"m`...), int64(i), 10), `":1`...)
 			}
-			b.WriteString("}]")
-			return b.Bytes()
+			return append(b, "}]"...)
 		})
 		c := newClient(t, api.URL, api.TokenURL())
 		runtime.GC()
@@ -124,7 +122,7 @@ func TestEveryRecordANewMember(t *testing.T) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, `{"column_0":"x","new_member_%d":"y"}`, (n-1)*1000+i)
+			fmt.Fprintf(&b, `{"c0":"x","new_member_%d":"y"}`, (n-1)*1000+i)
 		}
 		b.WriteByte(']')
 		answered += b.Len()
@@ -133,7 +131,7 @@ func TestEveryRecordANewMember(t *testing.T) {
 	c := newClient(t, api.URL, api.TokenURL())
 	t.Run("CSV", func(t *testing.T) {
 		var out bytes.Buffer
-		cw, err := client.NewCSVWriter(&out, []string{"column_0"}, nil)
+		cw, err := client.NewCSVWriter(&out, []string{"c0"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,13 +141,13 @@ func TestEveryRecordANewMember(t *testing.T) {
 			t.Fatalf("error %v, want record 0's new member refused", err)
 		}
 		cw.Flush()
-		if out.String() != "column_0\n" {
+		if out.String() != "c0\n" {
 			t.Errorf("wrote %q, want the header alone", out.String())
 		}
 	})
 	t.Run("JSON Lines", func(t *testing.T) {
 		var out countingWriter
-		jw, err := client.NewJSONLinesWriter(&out, []string{"column_0"}, nil)
+		jw, err := client.NewJSONLinesWriter(&out, []string{"c0"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
