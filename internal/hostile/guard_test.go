@@ -31,7 +31,7 @@ func TestCertificateErrorAtTheTokenEndpointIsNotRetried(t *testing.T) {
 		}
 	}
 	token.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake's failure, expected
-	token.StartTLS() // a certificate the client does not trust
+	token.StartTLS()                                   // a certificate the client does not trust
 	t.Cleanup(token.Close)
 	api := New(t, nil)
 	var mu sync.Mutex
