@@ -30,8 +30,10 @@ func TestCertificateErrorAtTheTokenEndpointIsNotRetried(t *testing.T) {
 			conns.Add(1)
 		}
 	}
-	token.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake's failure, expected
-	token.StartTLS()                                   // a certificate the client does not trust
+	// The server's certificate is one the client does not trust; the failed handshake it logs is
+	// expected.
+	token.Config.ErrorLog = log.New(io.Discard, "", 0)
+	token.StartTLS()
 	t.Cleanup(token.Close)
 	api := New(t, nil)
 	var mu sync.Mutex
