@@ -38,16 +38,17 @@ type CSVWriter struct {
 	vals []jsonText
 }
 
-// flushAt is the size of a page's text from which it is written in pieces: a writer holds about
+// pageFlushAt is the size of a page's text from which it is written in pieces: a writer holds about
 // this much (and one cell or member more) at most.
-const flushAt = 1 << 20
+const pageFlushAt = 1 << 20
 
 // pageOut is what the page writers share: the columns' positions, the text of the page being
 // written, and its writes.
 type pageOut struct {
-	w     io.Writer
-	index map[string]int // column → position
-	buf   []byte
+	w       io.Writer
+	index   map[string]int // column → position
+	buf     []byte
+	flushAt int // pageFlushAt; tests make it smaller
 	// check reports the error a record would meet when written (a member that is not a column, bad
 	// JSON), without writing it.
 	check func(s recordMembers, index int64) error
@@ -62,7 +63,7 @@ type pageOut struct {
 // newPageOut returns the shared part of a writer of the given columns to w; what names the writer
 // in the error for a column given twice.
 func newPageOut(w io.Writer, columns []string, what string) (pageOut, error) {
-	o := pageOut{w: w, index: make(map[string]int, len(columns))}
+	o := pageOut{w: w, index: make(map[string]int, len(columns)), flushAt: pageFlushAt}
 	for i, c := range columns {
 		if _, dup := o.index[c]; dup {
 			return pageOut{}, invalid("%s: column %q is given twice", what, c)
@@ -85,8 +86,9 @@ func (o *pageOut) column(key jsonText) (col int, name []byte, known bool) {
 }
 
 // writePage appends the page's records with appendRecord, which writes the text whenever it reaches
-// flushAt before a cell or member (see spill). A record that cannot be written (an error from appendRecord or check) leaves
-// nothing of the page written; only an error from the underlying writer can leave part of it.
+// o.flushAt before a cell or member (see spill). A record that cannot be written (an error from
+// appendRecord or check) leaves nothing of the page written; only an error from the underlying
+// writer can leave part of it.
 func (o *pageOut) writePage(p *Page, appendRecord func(b []byte, s recordMembers, index int64) ([]byte, error)) error {
 	mark := len(o.buf)
 	o.page, o.checked = p, false
@@ -180,7 +182,7 @@ func (cw *CSVWriter) appendRow(b []byte, s recordMembers, index int64) ([]byte, 
 		cw.vals[col] = val
 	}
 	for i, v := range cw.vals {
-		if len(b) >= flushAt {
+		if len(b) >= cw.out.flushAt {
 			var err error
 			if b, err = cw.out.spill(b); err != nil {
 				return b, err
@@ -360,7 +362,7 @@ func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([
 		if v.kind == kindAbsent {
 			continue
 		}
-		if len(b) >= flushAt {
+		if len(b) >= jw.out.flushAt {
 			if b, err = jw.out.spill(b); err != nil {
 				return b, err
 			}
@@ -382,7 +384,7 @@ func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([
 			if i+1 < len(jw.extra) && bytes.Equal(jw.extra[i+1].name, m.name) {
 				continue
 			}
-			if len(b) >= flushAt {
+			if len(b) >= jw.out.flushAt {
 				if b, err = jw.out.spill(b); err != nil {
 					return b, err
 				}
