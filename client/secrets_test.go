@@ -757,3 +757,47 @@ func TestTokenInARedirectHostIsRedacted(t *testing.T) {
 	hygCheck(t, "the error", hygErrTexts(err), []string{token})
 	hygCheck(t, "the log", []string{logs.String()}, []string{token})
 }
+
+// TestTokenInARetryAfterIsNotLogged: the one header the client logs, a refusal's Retry-After (when an
+// upload's window shrinks), is the server's text: a server putting the bearer token there gets it
+// logged redacted.
+func TestTokenInARetryAfterIsNotLogged(t *testing.T) {
+	const token = "retry-after-token-0123456789"
+	var mu sync.Mutex
+	refused := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/connect/token" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"`+token+`","token_type":"Bearer","expires_in":3600}`)
+			return
+		}
+		mu.Lock()
+		first := !refused
+		refused = true
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "come back with "+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	logs := newHygLog()
+	c, err := client.New(client.WithBaseURL(srv.URL), client.WithTokenURL(srv.URL+"/connect/token"),
+		client.WithCredentials("id", "a-client-secret"), client.WithLogger(slog.New(logs)),
+		client.WithRetryPolicy(client.RetryPolicy{Sleep: hygNoSleep}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Upload(t.Context(), "ds", client.Records(hygRecords(10)), client.UploadOptions{BlockSize: 5, Concurrency: 2, Columns: hygColumns}); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "fewer requests at once") || !strings.Contains(out, "come back with [REDACTED]") {
+		t.Fatalf("the log has no shrink with the Retry-After redacted: %s", out)
+	}
+	hygCheck(t, "the log", []string{out}, []string{token})
+}
