@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/data8-toolkit/data8/client"
@@ -107,4 +108,31 @@ func TestNewRefusesAForeignBaseURLWithDataEightsTokenURL(t *testing.T) {
 	if n := len(api.Requests()); n != 0 {
 		t.Errorf("the server received %d requests, want none", n)
 	}
+}
+
+// TestTokenTimeoutWithACallersClient: a token endpoint that never answers is given up on after the
+// token fetch's 30 s, also when the caller gives its own http.Client without a timeout (as data8
+// --verbose does), not after the API's 2 minutes. Time is the synctest bubble's.
+func TestTokenTimeoutWithACallersClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := NewDirect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done() // never answers
+		}))
+		c := directClient(t, d, client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 2}))
+		if _, err := c.GetDataset(t.Context(), "ds"); err == nil {
+			t.Fatal("no error from a token endpoint that never answers")
+		}
+		var at []time.Time
+		for _, r := range d.Requests() {
+			if r.Path == TokenPath {
+				at = append(at, r.At)
+			}
+		}
+		if len(at) != 2 {
+			t.Fatalf("%d token requests, want 2 (MaxAttempts)", len(at))
+		}
+		if gap := at[1].Sub(at[0]); gap < 30*time.Second || gap > 31*time.Second {
+			t.Errorf("the second token request came %v after the first, want the 30 s timeout and a short wait", gap)
+		}
+	})
 }
