@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/redact"
 )
 
 // authorizer hands out the bearer token for a request. gen identifies the token so that a 401 can
@@ -23,8 +24,6 @@ type authorizer interface {
 	token(ctx context.Context) (tok string, gen uint64, err error)
 	// invalidate drops the token of generation gen, reporting whether a new one can be fetched.
 	invalidate(gen uint64) bool
-	// secrets lists strings that must never appear in an error or a log record.
-	secrets() []string
 }
 
 // staticToken is a caller's fixed bearer token (WithBearerToken): it cannot be refreshed.
@@ -32,7 +31,6 @@ type staticToken string
 
 func (s staticToken) token(context.Context) (string, uint64, error) { return string(s), 0, nil }
 func (s staticToken) invalidate(uint64) bool                        { return false }
-func (s staticToken) secrets() []string                             { return []string{string(s)} }
 
 // oauthTokens is the client-credentials token cache shared by every goroutine of a Client.
 //
@@ -41,35 +39,50 @@ func (s staticToken) secrets() []string                             { return []s
 // that needs a token while a fetch runs waits for that fetch), and invalidation by generation so
 // that a storm of 401s for the same old token causes exactly one new fetch.
 //
+// A fetch after the API refused a token begins no sooner than renewFloor after the previous fetch
+// began, whatever the number of goroutines that want a token: a server that refuses every token
+// cannot make the client send its secret in a loop. (A failed fetch is retried by the call that
+// wanted the token, as a failed attempt: see RetryPolicy.)
+//
 // Each fetch calls clientcredentials.Config.Token with the client's long-lived context, which
 // carries the token endpoint's *http.Client (with its timeout) and is never a request's context.
 // The fetch runs in its own goroutine so that a caller whose context ends stops waiting without
 // aborting the fetch other goroutines wait for; Client.Close ends the long-lived context.
 type oauthTokens struct {
-	cfg    *clientcredentials.Config
-	ctx    context.Context // long-lived; carries oauth2.HTTPClient
-	logger *slog.Logger
+	cfg     *clientcredentials.Config
+	ctx     context.Context // long-lived; carries oauth2.HTTPClient
+	logger  *slog.Logger
+	secrets *redact.Set // the client's: each token fetched is added to it
+	sleep   func(ctx context.Context, d time.Duration) error
+	now     func() time.Time // the clock of renewFloor
 
-	mu       sync.Mutex
-	tok      *oauth2.Token
-	fetched  time.Time // when the fetch of tok began
-	tokAfter uint64    // refused when the fetch of tok began
-	gen      uint64
-	refused  uint64 // the newest generation the API has refused
-	inflight *flight
+	mu        sync.Mutex
+	tok       *oauth2.Token
+	fetched   time.Time // when the fetch of tok began (time.Now, as tok's expiry)
+	tokAfter  uint64    // refused when the fetch of tok began
+	gen       uint64
+	refused   uint64    // the newest generation the API has refused
+	dropped   bool      // a token was dropped as refused since the last successful fetch
+	lastFetch time.Time // when the last fetch began, by now
+	inflight  *flight
 }
+
+// renewFloor is the least time between the beginnings of two token fetches when the second follows
+// a token the API refused.
+const renewFloor = time.Second
 
 // flight is one token fetch; done is closed when tok, gen, err and stale are set.
 type flight struct {
-	done  chan struct{}
-	after uint64 // oauthTokens.refused when the fetch began
-	stale bool   // the API refused a token newer than after while the fetch ran
-	tok   string
-	gen   uint64
-	err   error
+	done      chan struct{}
+	after     uint64    // oauthTokens.refused when the fetch began
+	notBefore time.Time // the fetch waits until then (renewFloor); zero: at once
+	stale     bool      // the API refused a token newer than after while the fetch ran
+	tok       string
+	gen       uint64
+	err       error
 }
 
-func newOAuthTokens(ctx context.Context, hc *http.Client, id, secret, tokenURL string, scopes []string, logger *slog.Logger) *oauthTokens {
+func newOAuthTokens(ctx context.Context, hc *http.Client, id, secret, tokenURL string, scopes []string, logger *slog.Logger, secrets *redact.Set, policy RetryPolicy) *oauthTokens {
 	return &oauthTokens{
 		cfg: &clientcredentials.Config{
 			ClientID:     id,
@@ -80,19 +93,12 @@ func newOAuthTokens(ctx context.Context, hc *http.Client, id, secret, tokenURL s
 			// only the second error.
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
-		ctx:    context.WithValue(ctx, oauth2.HTTPClient, hc),
-		logger: logger,
+		ctx:     context.WithValue(ctx, oauth2.HTTPClient, hc),
+		logger:  logger,
+		secrets: secrets,
+		sleep:   policy.Sleep,
+		now:     policy.Now,
 	}
-}
-
-func (o *oauthTokens) secrets() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	s := []string{o.cfg.ClientSecret}
-	if o.tok != nil {
-		s = append(s, o.tok.AccessToken)
-	}
-	return s
 }
 
 // token returns a valid token and its generation, joining the fetch in flight if there is one. A
@@ -109,6 +115,9 @@ func (o *oauthTokens) token(ctx context.Context) (string, uint64, error) {
 		f := o.inflight
 		if f == nil {
 			f = &flight{done: make(chan struct{}), after: o.refused}
+			if o.dropped && !o.lastFetch.IsZero() {
+				f.notBefore = o.lastFetch.Add(renewFloor)
+			}
 			o.inflight = f
 			go o.fetch(f)
 		}
@@ -139,8 +148,26 @@ func (o *oauthTokens) fresh() bool {
 }
 
 func (o *oauthTokens) fetch(f *flight) {
+	if !f.notBefore.IsZero() {
+		if wait := f.notBefore.Sub(o.now()); wait > 0 {
+			if err := o.sleep(o.ctx, wait); err != nil {
+				o.mu.Lock()
+				f.err = fmt.Errorf("data8: fetching an access token: client closed: %w", err)
+				o.inflight = nil
+				o.mu.Unlock()
+				close(f.done)
+				return
+			}
+		}
+	}
+	o.mu.Lock()
+	o.lastFetch = o.now()
+	o.mu.Unlock()
 	began := time.Now()
 	tok, err := o.cfg.Token(o.ctx)
+	if err == nil {
+		o.secrets.Add(tok.AccessToken, tok.RefreshToken)
+	}
 	o.mu.Lock()
 	switch {
 	case err != nil:
@@ -149,7 +176,7 @@ func (o *oauthTokens) fetch(f *flight) {
 		// Not cached: token fetches again.
 	default:
 		o.gen++
-		o.tok, o.fetched, o.tokAfter = tok, began, f.after
+		o.tok, o.fetched, o.tokAfter, o.dropped = tok, began, f.after, false
 		f.tok, f.gen = tok.AccessToken, o.gen
 	}
 	o.inflight = nil
@@ -169,7 +196,7 @@ func (o *oauthTokens) fetch(f *flight) {
 func (o *oauthTokens) invalidate(gen uint64) bool {
 	o.mu.Lock()
 	if o.tok != nil && (o.gen == gen || o.tokAfter < gen) {
-		o.tok = nil
+		o.tok, o.dropped = nil, true
 	}
 	if gen > o.refused {
 		o.refused = gen
@@ -260,36 +287,30 @@ func (o *oauthTokens) tokenError(err error) error {
 		if re.Response != nil {
 			te.status = re.Response.StatusCode
 		}
-		if validErrorCode(re.ErrorCode) && !holdsSecret(re.ErrorCode, o.cfg.ClientSecret) && !strings.Contains(o.cfg.ClientSecret, re.ErrorCode) {
+		// A code that holds a secret, or is part of the secret, is left out; a description is
+		// redacted.
+		if validErrorCode(re.ErrorCode) && o.secrets.String(re.ErrorCode) == re.ErrorCode && !strings.Contains(o.cfg.ClientSecret, re.ErrorCode) {
 			te.code = re.ErrorCode
 		}
-		if d := re.ErrorDescription; d != "" && len(d) <= 200 && !holdsSecret(d, o.cfg.ClientSecret) {
-			te.description = oneline.Trim(d, 200)
+		if d := re.ErrorDescription; d != "" && len(d) <= 200 {
+			te.description = oneline.Trim(o.secrets.String(d), 200)
 		}
 		return te
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		// Rebuilt without the URL's user info, should there be any.
-		return &tokenError{cause: &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}, permanent: errors.Is(err, ErrRedirect)}
+		// Rebuilt without the URL's user info, should there be any, and with any secret the
+		// transport's text holds (a certificate's names are the server's to choose) redacted.
+		cause := &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
+		te := &tokenError{cause: cause, permanent: errors.Is(err, ErrRedirect) || permanentTransportError(err)}
+		if text := cause.Error(); o.secrets.String(text) != text {
+			te.cause = errors.New(o.secrets.String(text))
+		}
+		return te
 	}
 	// x/oauth2's other errors ("server response missing access_token", "cannot parse json: ...")
 	// hold no part of the body beyond a JSON syntax position.
-	msg := err.Error()
-	if holdsSecret(msg, o.cfg.ClientSecret) {
-		msg = "unreadable token response"
-	}
-	return &tokenError{cause: errors.New(oneline.Trim(msg, 200))}
-}
-
-// holdsSecret reports whether s holds the secret, plainly or URL-escaped.
-func holdsSecret(s, secret string) bool {
-	if secret == "" {
-		return false
-	}
-	return strings.Contains(s, secret) ||
-		strings.Contains(s, url.QueryEscape(secret)) ||
-		strings.Contains(s, url.PathEscape(secret))
+	return &tokenError{cause: errors.New(oneline.Trim(o.secrets.String(err.Error()), 200))}
 }
 
 // redactURL returns u without user info or query.

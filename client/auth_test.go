@@ -251,7 +251,7 @@ func TestRefusesPlainHTTPBeyondLoopback(t *testing.T) {
 		{"http token URL on a remote host", []client.Option{client.WithTokenURL("http://auth.example.com/connect/token")}, false},
 		{"http on 127.0.0.1", []client.Option{client.WithBaseURL("http://127.0.0.1:8080"), client.WithTokenURL("http://127.0.0.1:8080/t")}, true},
 		{"http on localhost", []client.Option{client.WithBaseURL("http://localhost:8080"), client.WithTokenURL("http://localhost:8080/t")}, true},
-		{"http on [::1]", []client.Option{client.WithBaseURL("http://[::1]:8080")}, true},
+		{"http on [::1]", []client.Option{client.WithBaseURL("http://[::1]:8080"), client.WithTokenURL("http://[::1]:8080/t")}, true},
 		{"http remote with WithInsecureHTTP", []client.Option{client.WithBaseURL("http://api.example.com"), client.WithTokenURL("http://auth.example.com/t"), client.WithInsecureHTTP()}, true},
 		{"ftp", []client.Option{client.WithBaseURL("ftp://api.example.com")}, false},
 		{"relative", []client.Option{client.WithBaseURL("/api")}, false},

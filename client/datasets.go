@@ -68,7 +68,7 @@ func (c *Client) CreateDataset(ctx context.Context, name string, columns Columns
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding dataset: %w", err)
 	}
-	return callOne(ctx, c, call{
+	return c.oneDataset(ctx, name, call{
 		op:     opid.DatasetCreate,
 		repeat: repeatLookup,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
@@ -92,14 +92,45 @@ func (c *Client) CreateDataset(ctx context.Context, name string, columns Columns
 }
 
 // GetDataset returns a dataset's full details. Any name is accepted: output datasets are named by
-// their jobs and need not follow the rule for creating input datasets.
+// their jobs and need not follow the rule for creating input datasets. A dataset listing more
+// columns than the client allows (WithMaxColumns: 10,000 unless told otherwise) is refused with a
+// *TooManyColumnsError, before its answer is decoded into a map of that size.
 func (c *Client) GetDataset(ctx context.Context, name string) (*Dataset, error) {
+	return c.getDataset(ctx, name, c.maxColumns)
+}
+
+// getDataset is GetDataset refusing a dataset that lists more than limit columns (negative: no
+// limit).
+func (c *Client) getDataset(ctx context.Context, name string, limit int) (*Dataset, error) {
 	if name == "" {
 		return nil, invalid("a dataset name must not be empty")
 	}
-	return get[Dataset](ctx, c, opid.DatasetGetByName, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
+	body, err := c.idempotent(ctx, opid.DatasetGetByName, func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {
 		return c.api.DatasetGetByName(ctx, name, edit)
 	})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkColumns(name, body, limit); err != nil {
+		return nil, err
+	}
+	return decodeOne[Dataset](opid.DatasetGetByName, body)
+}
+
+// oneDataset is callOne for a call whose answer is a dataset named name: one listing more columns
+// than the client allows is refused before it is decoded.
+func (c *Client) oneDataset(ctx context.Context, name string, cl call, ifEmpty func(context.Context) (*Dataset, error)) (*Dataset, error) {
+	body, err := c.do(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if ifEmpty != nil && empty(body) {
+		return ifEmpty(ctx)
+	}
+	if err := checkColumns(name, body, c.maxColumns); err != nil {
+		return nil, err
+	}
+	return decodeOne[Dataset](cl.op, body)
 }
 
 // CompleteDataset marks an incomplete input dataset complete, sending recordCount: the number of
@@ -119,7 +150,7 @@ func (c *Client) CompleteDataset(ctx context.Context, name string, recordCount i
 	if err != nil {
 		return nil, fmt.Errorf("data8: encoding dataset update: %w", err)
 	}
-	return callOne(ctx, c, call{
+	return c.oneDataset(ctx, name, call{
 		op:       opid.DatasetUpdateByName,
 		retry500: true,
 		send: func(ctx context.Context, edit gen.RequestEditorFn) (*http.Response, error) {

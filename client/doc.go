@@ -101,14 +101,18 @@
 // Every call follows one RetryPolicy: connection errors and 429, 502, 503 and 504 are retried, and
 // 500 for calls that are safe to repeat (GET, PUT, and PATCH of a block), with full-jitter
 // exponential backoff (100ms doubling up to 20s), Retry-After honoured, at most 5 attempts, and a
-// per-client retry budget. POST /Dataset and POST /Job are never blindly repeated: after a failure
+// per-client retry budget. A refused token is renewed once per token, a few times per call at most,
+// and never more than once a second. POST /Dataset and POST /Job are never blindly repeated: after a failure
 // that may have created the dataset or job, the client looks it up by name and decides from what the
 // server holds. A call stops as soon as its context ends.
 //
-// A throttling server slows the client down; it does not make it fail. A request refused with 429,
-// or 503 with Retry-After, was not acted on: it is sent again after the delay without using up an
-// attempt or the retry budget, for up to RetryPolicy.MaxThrottleWait (10 minutes) of waiting per
-// call. An upload adapts the number of blocks in flight to the server: a refusal halves it and
+// A throttling server slows the client down; it does not make it fail, nor make it hammer the
+// server. A request refused with 429, or 503 with Retry-After, was not acted on: it is sent again
+// after the Retry-After without using up an attempt or the retry budget, until
+// RetryPolicy.MaxThrottleWait (10 minutes) has passed since the call's first refusal. A Retry-After
+// below RetryPolicy.BaseDelay (0, negative, a date past) or none is not followed: the call waits at
+// least BaseDelay, doubling to MaxDelay (20 s). WithThrottleNotice tells a program as a call begins
+// such a wait. An upload adapts the number of blocks in flight to the server: a refusal halves it and
 // pauses the whole upload for the Retry-After, a run of acknowledged blocks grows it back by one, up
 // to UploadOptions.Concurrency; UploadResult.Throttled and SmallestWindow report what happened. A
 // download adapts its pages in flight the same way (DownloadResult.Throttled and SmallestWindow).

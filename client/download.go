@@ -3,7 +3,9 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -11,11 +13,22 @@ import (
 // otherwise.
 const DefaultDownloadConcurrency = 8
 
+// DefaultMaxColumns is the most columns a dataset's answer may list, and a downloaded record may hold,
+// unless told otherwise (WithMaxColumns, DownloadOptions.MaxColumns): far more than a dataset of
+// Data8's holds, and few enough that a CSV row of empty cells stays small.
+const DefaultMaxColumns = 10_000
+
 // DownloadOptions tunes Download. The zero value fetches 8 pages at a time.
 type DownloadOptions struct {
 	// Concurrency is the number of pages fetched at once, 1 to 64. 0 means 8. Memory holds at most
 	// about twice this many pages, whatever the dataset's size.
 	Concurrency int
+	// MaxColumns is the most columns the dataset may list, and the most members a record may hold:
+	// a server's answer with more is refused with a *TooManyColumnsError, before any page is asked
+	// for when the dataset's listing has more. Each column costs a CSV row a cell, so this bounds what
+	// a small answer can make a writer write. 0 means the client's limit (WithMaxColumns, by default
+	// DefaultMaxColumns); negative, no limit.
+	MaxColumns int
 	// Progress, when set, is called after each page is handed on, from the goroutine that called
 	// Download. It must return quickly.
 	Progress func(DownloadProgress)
@@ -76,7 +89,11 @@ type Page struct {
 // The download is checked as ReadRecords is: the dataset is read first for its record count, the
 // page size is learned from page 1, no page past the count's last is asked for, and fewer or more
 // records than the count is a *CountMismatchError; a page repeating the previous one byte for byte
-// is an error matching ErrPaging. An error from write stops the download and is returned as it is.
+// is an error matching ErrPaging. A dataset listing more columns than opts.MaxColumns (10,000 unless
+// told otherwise), or a record holding more members, is a *TooManyColumnsError: the former before
+// any page is asked for. A page that cannot be fetched (a server that still refuses it for load after
+// RetryPolicy.MaxThrottleWait, say) stops the download at once, pages in flight included, with its
+// error. An error from write stops the download and is returned as it is.
 // Only a nil error means every record was handed on, once, in order.
 func (c *Client) Download(ctx context.Context, dataset string, write func(*Page) error, opts DownloadOptions) (*DownloadResult, error) {
 	conc := opts.Concurrency
@@ -89,7 +106,11 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 	if write == nil {
 		return nil, invalid("download of dataset %q: no writer", dataset)
 	}
-	d, err := c.GetDataset(ctx, dataset)
+	maxColumns := opts.MaxColumns
+	if maxColumns == 0 {
+		maxColumns = c.maxColumns
+	}
+	d, err := c.getDataset(ctx, dataset, maxColumns)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +119,7 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 		c: c, dataset: dataset, window: w, write: write, progress: opts.Progress, free: make(chan *fetchedPage, 2*conc+2),
 		rule: countRule{dataset: dataset, want: d.RecordCount}, res: DownloadResult{RecordCount: d.RecordCount},
 	}
+	dl.maxColumns = maxColumns
 	err = dl.run(ctx, conc)
 	_, dl.res.SmallestWindow, dl.res.Throttled = w.state()
 	return &dl.res, err
@@ -113,6 +135,14 @@ type downloader struct {
 	rule     countRule
 	repeats  pageRepeats
 	res      DownloadResult
+	// maxColumns is the most columns the dataset may list and members a record may hold;
+	// negative: no limit.
+	maxColumns int
+	// stop cancels the fetches; failed is the error of the first page that could not be fetched.
+	stop     context.CancelFunc
+	failOnce sync.Once
+	mu       sync.Mutex
+	failed   error
 	// free holds pages already handed on, whose buffers the next pages reuse: a page's answer and
 	// records are read into the buffers of one the writer is done with, so that a download
 	// allocates about as many buffers as pages it holds at once, not one per page.
@@ -130,13 +160,26 @@ type fetchedPage struct {
 	done    chan struct{}
 }
 
-// get fetches and splits a page.
+// get fetches and splits a page. A page that cannot be fetched stops the download at once: the
+// fetches in flight, which would otherwise go on until their own pages failed (a throttled page
+// giving up after MaxThrottleWait while others wait the same), are cancelled.
 func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 	defer close(p.done)
 	p.body, p.err = dl.c.getRecordPage(ctx, dl.dataset, p.number, dl.window, p.body)
+	if p.err != nil && ctx.Err() == nil && p.number > 1 {
+		dl.failOnce.Do(func() {
+			dl.mu.Lock()
+			dl.failed = p.err
+			dl.mu.Unlock()
+			dl.stop()
+		})
+	}
 	if p.err == nil {
+		p.members.maxMembers = max(dl.maxColumns, 0)
 		if p.records, p.err = splitPage(p.body, p.records[:0], &p.members); p.err != nil {
-			p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
+			if _, ok := p.err.(*tooManyMembers); !ok {
+				p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
+			}
 		}
 	}
 }
@@ -144,6 +187,7 @@ func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 func (dl *downloader) run(parent context.Context, conc int) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	dl.stop = cancel
 
 	// Page 1 alone: it gives the page size, and so the last page the count allows.
 	first := dl.newPage(1)
@@ -194,6 +238,9 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		case <-parent.Done():
 			return ctxError("download of dataset "+fmt.Sprintf("%q", dl.dataset), context.Cause(parent), nil)
 		}
+		if err := dl.failure(); p.err != nil && err != nil {
+			return err // the first page that failed, though it comes later: p was stopped for it
+		}
 		more, err := dl.hand(p)
 		if err != nil || !more {
 			return err
@@ -206,6 +253,13 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		return ctxError("download of dataset "+fmt.Sprintf("%q", dl.dataset), err, nil)
 	}
 	return dl.rule.mismatch()
+}
+
+// failure returns the error of the first page that could not be fetched, if one could not.
+func (dl *downloader) failure() error {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	return dl.failed
 }
 
 // newPage returns page number n to fetch, with the buffers of a page already handed on when there
@@ -231,6 +285,9 @@ func (dl *downloader) reuse(p *fetchedPage) {
 // hand checks a fetched page against the count and hands its records on; more reports that the
 // next page is wanted.
 func (dl *downloader) hand(p *fetchedPage) (more bool, err error) {
+	if tm, ok := p.err.(*tooManyMembers); ok {
+		return false, &TooManyColumnsError{Dataset: dl.dataset, Columns: tm.members, Limit: dl.maxColumns, Record: dl.res.Records + int64(tm.record)}
+	}
 	if p.err != nil {
 		return false, p.err
 	}
@@ -249,4 +306,75 @@ func (dl *downloader) hand(p *fetchedPage) (more bool, err error) {
 		}
 	}
 	return more, err
+}
+
+// ErrTooManyColumns matches a dataset's answer refused because it lists more columns than the client
+// allows (see WithMaxColumns), and a download refused because one of its records holds more (see
+// DownloadOptions.MaxColumns).
+var ErrTooManyColumns = errors.New("data8: too many columns")
+
+// TooManyColumnsError is the error of a dataset's answer (GetDataset, Download, ...) that lists more
+// columns than the limit (WithMaxColumns, DownloadOptions.MaxColumns), or of a download one of whose
+// records holds more; a program that adds columns to a download as records bring them (see
+// CSVWriter) can return it too. It matches ErrTooManyColumns.
+type TooManyColumnsError struct {
+	// Dataset is the dataset downloaded.
+	Dataset string
+	// Columns is the number of columns found: listed by the dataset, held by the record, or (for a
+	// program adding columns) in all.
+	Columns int
+	// Limit is the most allowed.
+	Limit int
+	// Record is the index in the dataset, from 0, of the record that holds (or brings the count to)
+	// Columns; -1 when the dataset's listing has them.
+	Record int64
+}
+
+// Error names the dataset, the count and the limit.
+func (e *TooManyColumnsError) Error() string {
+	if e.Record < 0 {
+		return fmt.Sprintf("data8: dataset %q lists %d columns, more than the limit of %d", e.Dataset, e.Columns, e.Limit)
+	}
+	return fmt.Sprintf("data8: record %d of dataset %q brings %d columns, more than the limit of %d", e.Record, e.Dataset, e.Columns, e.Limit)
+}
+
+// Is makes a TooManyColumnsError match ErrTooManyColumns.
+func (e *TooManyColumnsError) Is(target error) bool { return target == ErrTooManyColumns }
+
+// checkColumns refuses the answer body, dataset name's details, when it lists more than limit
+// columns (limit >= 0), from the answer's bytes.
+func checkColumns(name string, body []byte, limit int) error {
+	if limit >= 0 {
+		if n := countColumns(body); n > limit {
+			return &TooManyColumnsError{Dataset: name, Columns: n, Limit: limit, Record: -1}
+		}
+	}
+	return nil
+}
+
+// countColumns returns the most members of a "columns" object in a dataset's answer (as
+// encoding/json matches the name: in any case), without decoding them; 0 when there is none or the
+// answer is not a JSON object, which decoding then reports.
+func countColumns(body []byte) int {
+	s := newMemberScanner(body[skipSpace(body, 0):])
+	most := 0
+	for {
+		key, val, ok, err := s.next()
+		if err != nil || !ok {
+			return most
+		}
+		if val.kind != kindNested || !strings.EqualFold(string(key.str()), "columns") {
+			continue
+		}
+		cols := newMemberScanner(val.raw)
+		n := 0
+		for {
+			_, _, ok, err := cols.next()
+			if err != nil || !ok {
+				break
+			}
+			n++
+		}
+		most = max(most, n)
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/data8-toolkit/data8/gen"
 	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/redact"
 )
 
 // Sentinel errors. An *APIError matches the one that fits its status code under errors.Is, so
@@ -193,9 +194,10 @@ type localError struct {
 func (e *localError) Error() string        { return "data8: " + e.msg }
 func (e *localError) Is(target error) bool { return target == e.kind }
 
-// newAPIError builds the error for a non-2xx answer. redact lists strings (the bearer token, the
-// client secret) that must not survive into any text the error carries.
-func newAPIError(op string, status int, header http.Header, body []byte, redact []string) *APIError {
+// newAPIError builds the error for a non-2xx answer. Every text it keeps from the answer (each field
+// of the problem, the raw body) is passed through secrets first, so that a server echoing the client
+// secret or a bearer token, in any encoding, cannot put it in the error.
+func newAPIError(op string, status int, header http.Header, body []byte, secrets *redact.Set) *APIError {
 	e := &APIError{Operation: op, StatusCode: status}
 	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
 	isProblem := mt == "application/problem+json"
@@ -204,53 +206,35 @@ func newAPIError(op string, status int, header http.Header, body []byte, redact 
 		if err := json.Unmarshal(body, &p); err == nil && (isProblem || p.Title != "" || p.Type != "" || p.Status != 0) {
 			e.Problem = Problem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, Instance: p.Instance}
 			e.FieldErrors = p.Errors
-			e.scrub(redact)
+			e.scrub(secrets)
 			return e
 		}
 	}
 	if len(body) > 0 {
 		e.Body = body
+		if clean := secrets.String(string(body)); clean != string(body) {
+			e.Body = []byte(clean)
+		}
 	}
 	return e
 }
 
-// scrub removes the given secrets from every text field of the decoded problem.
-func (e *APIError) scrub(secrets []string) {
-	r := redactor(secrets)
-	if r == nil {
-		return
-	}
-	e.Problem.Type = r.Replace(e.Problem.Type)
-	e.Problem.Title = r.Replace(e.Problem.Title)
-	e.Problem.Detail = r.Replace(e.Problem.Detail)
-	e.Problem.Instance = r.Replace(e.Problem.Instance)
+// scrub redacts the secrets from every text field of the decoded problem.
+func (e *APIError) scrub(secrets *redact.Set) {
+	r := secrets.String
+	e.Problem.Type = r(e.Problem.Type)
+	e.Problem.Title = r(e.Problem.Title)
+	e.Problem.Detail = r(e.Problem.Detail)
+	e.Problem.Instance = r(e.Problem.Instance)
 	if len(e.FieldErrors) > 0 {
 		clean := make(map[string][]string, len(e.FieldErrors))
 		for k, msgs := range e.FieldErrors {
 			out := make([]string, len(msgs))
 			for i, m := range msgs {
-				out[i] = r.Replace(m)
+				out[i] = r(m)
 			}
-			clean[r.Replace(k)] = out
+			clean[r(k)] = append(clean[r(k)], out...)
 		}
 		e.FieldErrors = clean
 	}
-}
-
-// minSecret is the length from which a secret is redacted from text: a shorter one (no real token or
-// secret is) would mangle ordinary words.
-const minSecret = 8
-
-// redactor returns a replacer of the secrets, or nil when there are none.
-func redactor(secrets []string) *strings.Replacer {
-	var pairs []string
-	for _, s := range secrets {
-		if len(s) >= minSecret {
-			pairs = append(pairs, s, "[REDACTED]")
-		}
-	}
-	if pairs == nil {
-		return nil
-	}
-	return strings.NewReplacer(pairs...)
 }

@@ -168,3 +168,27 @@ func ExampleClient_Download() {
 	// Jane,"York, UK"
 	// John,Bath
 }
+
+// Tell a person why a program is waiting while the server refuses calls for load. The stand-in
+// refuses the first read of the dataset with 429 and Retry-After: 0, which the client does not take
+// at its word: it waits at least RetryPolicy.BaseDelay (100 ms) before trying again.
+func ExampleWithThrottleNotice() {
+	srv := data8test.NewServer(data8test.WithRetryAfter(0),
+		data8test.WithFaultScript(data8test.Fault{Op: "Dataset_GetByName", Call: 1, Kind: data8test.Fault429}))
+	defer srv.Close()
+	c := srv.Client(client.WithThrottleNotice(30*time.Second, func(n client.ThrottleNotice) {
+		fmt.Printf("server busy (%d): waiting at least 100ms: %v; giving up after %v\n", n.StatusCode, n.Wait >= 100*time.Millisecond, n.GiveUpAfter)
+	}))
+	ctx := context.Background()
+	if _, err := c.CreateDataset(ctx, "contacts", map[string]int{"email": 0}); err != nil {
+		log.Fatal(err)
+	}
+	d, err := c.GetDataset(ctx, "contacts")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("read dataset", d.Name)
+	// Output:
+	// server busy (429): waiting at least 100ms: true; giving up after 10m0s
+	// read dataset contacts
+}

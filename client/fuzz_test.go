@@ -20,6 +20,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/internal/redact"
 )
 
 // fuzzNamePattern is the documented pattern of dataset and column names.
@@ -342,7 +344,9 @@ func FuzzAPIError(f *testing.F) {
 		}
 		header := http.Header{}
 		header.Set("Content-Type", contentType)
-		e := newAPIError("Dataset_GetByName", status, header, body, []string{fuzzSecret, fuzzToken})
+		secrets := &redact.Set{}
+		secrets.Add(fuzzSecret, fuzzToken)
+		e := newAPIError("Dataset_GetByName", status, header, body, secrets)
 		if e.StatusCode != status || e.Operation != "Dataset_GetByName" {
 			t.Fatalf("APIError %+v for status %d", e, status)
 		}
@@ -394,8 +398,7 @@ func FuzzAPIError(f *testing.F) {
 			if e.Body != nil {
 				t.Fatalf("problem details %q kept as a raw body", body)
 			}
-			scrub := strings.NewReplacer(fuzzSecret, "[REDACTED]", fuzzToken, "[REDACTED]")
-			if e.Problem.Status != p.Status || e.Problem.Title != scrub.Replace(p.Title) || e.Problem.Detail != scrub.Replace(p.Detail) ||
+			if e.Problem.Status != p.Status || e.Problem.Title != secrets.String(p.Title) || e.Problem.Detail != secrets.String(p.Detail) ||
 				len(e.FieldErrors) > len(p.Errors) || (len(p.Errors) > 0 && len(e.FieldErrors) == 0) {
 				t.Fatalf("problem %+v %v, want it decoded from %q", e.Problem, e.FieldErrors, body)
 			}
@@ -404,8 +407,8 @@ func FuzzAPIError(f *testing.F) {
 		if e.Problem != (Problem{}) || e.FieldErrors != nil {
 			t.Fatalf("problem %+v %v decoded from %q (Content-Type %q)", e.Problem, e.FieldErrors, body, contentType)
 		}
-		if !bytes.Equal(e.Body, body) || (len(body) == 0) != (e.Body == nil) {
-			t.Fatalf("Body %q, want the raw body %q", e.Body, body)
+		if want := secrets.String(string(body)); string(e.Body) != want || (len(body) == 0) != (e.Body == nil) {
+			t.Fatalf("Body %q, want the raw body %q with the secrets redacted", e.Body, want)
 		}
 		if want := fmt.Sprintf("data8: Dataset_GetByName: %d %s", status, http.StatusText(status)); msg != want {
 			t.Fatalf("Error() = %q for a body that is not problem details, want %q", msg, want)

@@ -220,6 +220,32 @@ func checkJitter(t *testing.T, delays []time.Duration, attempts map[int]int) {
 	}
 }
 
+// checkFloored checks delays against the throttling backoff of the default policy, for the retries
+// that attempts (block → attempts) implies: retry n of a block waits within [c/2, c) where c =
+// min(20s, 100ms·2^n), never less than BaseDelay.
+func checkFloored(t *testing.T, delays []time.Duration, attempts map[int]int) {
+	t.Helper()
+	var lows []time.Duration
+	for _, n := range attempts {
+		for i := 1; i < n; i++ {
+			lows = append(lows, min(20*time.Second, 100*time.Millisecond<<i)/2)
+		}
+	}
+	if len(delays) != len(lows) {
+		t.Errorf("%d delays for %d retries", len(delays), len(lows))
+		return
+	}
+	ds := slices.Clone(delays)
+	slices.Sort(ds)
+	slices.Sort(lows)
+	for i := range ds {
+		if ds[i] < lows[i] || ds[i] >= 2*lows[i] {
+			t.Errorf("delays %v do not fit the throttling backoff from the lows %v", ds, lows)
+			return
+		}
+	}
+}
+
 // setBody replaces r's body with v as JSON.
 func setBody(r *http.Request, v any) {
 	b, _ := json.Marshal(v)

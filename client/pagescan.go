@@ -24,6 +24,20 @@ type pageMembers struct {
 	body    []byte
 	records []recordSpan
 	members []memberSpan
+	// maxMembers, when positive, is the most members a record may hold: splitPage refuses a record
+	// with more (a *tooManyMembers), noting no more than that many of its members.
+	maxMembers int
+}
+
+// tooManyMembers is splitPage's refusal of a record holding more than pageMembers.maxMembers
+// members. Download turns it into a *TooManyColumnsError.
+type tooManyMembers struct {
+	record  int // the record's index in its page
+	members int
+}
+
+func (e *tooManyMembers) Error() string {
+	return fmt.Sprintf("record %d holds %d members, more than the limit of columns", e.record, e.members)
 }
 
 // recordSpan is where a record stands in its page's body, and where its members stand in
@@ -117,6 +131,9 @@ func splitPage(body []byte, dst []json.RawMessage, pm *pageMembers) ([]json.RawM
 		switch {
 		case i < len(body) && body[i] == '{':
 			i, err = scanRecord(body, i, pm)
+			if tm, ok := err.(*tooManyMembers); ok {
+				tm.record = len(dst)
+			}
 		case i < len(body) && body[i] == 'n':
 			i, err = scanLiteral(body, i, "null")
 		default:
@@ -154,13 +171,21 @@ func scanRecord(b []byte, i int, pm *pageMembers) (int, error) {
 		pm.records = append(pm.records, recordSpan{start: int32(start), from: n, to: n})
 	}
 	s := memberScanner{b: b, i: i}
+	members := 0
 	for {
 		key, val, ok, err := s.next()
 		if err != nil {
 			return 0, err
 		}
 		if !ok {
+			if pm != nil && pm.maxMembers > 0 && members > pm.maxMembers {
+				return 0, &tooManyMembers{members: members}
+			}
 			return s.i, nil
+		}
+		members++
+		if pm != nil && pm.maxMembers > 0 && members > pm.maxMembers {
+			continue // counted, not noted: the record is refused at its end
 		}
 		if pm != nil {
 			pm.members = append(pm.members, memberSpan{

@@ -45,11 +45,14 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		date       bool          // sent as an HTTP date rather than in seconds
 		policy     client.RetryPolicy
 		want       time.Duration
+		floored    bool // below the floor: the wait is in [want, 2·want), the backoff's first step
 	}{
 		{name: "seconds", retryAfter: 7 * time.Second, want: 7 * time.Second},
-		{name: "zero", retryAfter: 0, want: 0},
+		{name: "zero: the floor", retryAfter: 0, want: 100 * time.Millisecond, floored: true},
 		{name: "HTTP date", retryAfter: 12 * time.Second, date: true, want: 12 * time.Second},
-		{name: "HTTP date in the past", retryAfter: -time.Hour, date: true, want: 0},
+		{name: "HTTP date in the past: the floor", retryAfter: -time.Hour, date: true, want: 100 * time.Millisecond, floored: true},
+		{name: "at the floor: as given", retryAfter: 7 * time.Second, policy: client.RetryPolicy{BaseDelay: 7 * time.Second}, want: 7 * time.Second},
+		{name: "below a higher floor", retryAfter: 7 * time.Second, policy: client.RetryPolicy{BaseDelay: 8 * time.Second}, want: 8 * time.Second, floored: true},
 		{name: "clamped to the default 60s", retryAfter: time.Hour, want: 60 * time.Second},
 		{name: "clamped to MaxRetryAfter", retryAfter: 45 * time.Second, policy: client.RetryPolicy{MaxRetryAfter: 30 * time.Second}, want: 30 * time.Second},
 		{name: "HTTP date clamped", retryAfter: 2 * time.Hour, date: true, want: 60 * time.Second},
@@ -104,8 +107,8 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 					t.Errorf("%v: Retry-After %q, want %q", kind, retryAfter, want)
 				}
 				mu.Unlock()
-				if got := rec.get(); len(got) != 1 || got[0] != tc.want {
-					t.Errorf("%v: delays %v, want [%v]", kind, got, tc.want)
+				if got := rec.get(); len(got) != 1 || !tc.floored && got[0] != tc.want || tc.floored && (got[0] < tc.want || got[0] >= 2*tc.want) {
+					t.Errorf("%v: delays %v, want [%v] (floored: %v)", kind, got, tc.want, tc.floored)
 				}
 				if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 2 {
 					t.Errorf("%v: %d requests, want 2", kind, n)
@@ -124,6 +127,32 @@ func alwaysFail(op string, kind data8test.FaultKind) data8test.Option {
 }
 
 func TestRetryStopsAfterMaxAttempts(t *testing.T) {
+	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault502))
+	rec := &recorder{}
+	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
+	_, err := c.GetDataset(context.Background(), "ds")
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 502 {
+		t.Fatalf("error %v, want the last 502", err)
+	}
+	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 5 {
+		t.Errorf("%d attempts, want 5", n)
+	}
+	delays := rec.get()
+	if len(delays) != 4 {
+		t.Fatalf("%d delays, want 4", len(delays))
+	}
+	for i, d := range delays {
+		ceil := 100 * time.Millisecond << i // full jitter: [0, 100ms·2^i)
+		if d < 0 || d >= ceil {
+			t.Errorf("delay %d = %v, want within [0, %v)", i+1, d, ceil)
+		}
+	}
+}
+
+func TestThrottledAttemptsHaveAFloor(t *testing.T) {
+	// A 503 without Retry-After refuses the request for load and counts as an attempt: the five
+	// attempts are spaced by the throttling backoff, never less than BaseDelay, doubling.
 	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault503))
 	rec := &recorder{}
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
@@ -140,9 +169,9 @@ func TestRetryStopsAfterMaxAttempts(t *testing.T) {
 		t.Fatalf("%d delays, want 4", len(delays))
 	}
 	for i, d := range delays {
-		ceil := 100 * time.Millisecond << i // full jitter: [0, 100ms·2^i)
-		if d < 0 || d >= ceil {
-			t.Errorf("delay %d = %v, want within [0, %v)", i+1, d, ceil)
+		hi := 200 * time.Millisecond << i // [max(100ms, c/2), c) with c = 100ms·2^(i+1)
+		if d < hi/2 || d >= hi {
+			t.Errorf("delay %d = %v, want within [%v, %v)", i+1, d, hi/2, hi)
 		}
 	}
 }

@@ -9,6 +9,7 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -401,7 +403,7 @@ func TestSecretsNotInPanicsOrPrintedClients(t *testing.T) {
 		{"static bearer token", client.WithBearerToken(token), token},
 	} {
 		t.Run("printed client with "+tc.name, func(t *testing.T) {
-			c, err := client.New(tc.opt, client.WithBaseURL("https://api.example.com"))
+			c, err := client.New(tc.opt, client.WithBaseURL("https://api.example.com"), client.WithTokenURL("https://auth.example.com/connect/token"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -441,7 +443,7 @@ func TestPlainHTTPRefusedBeyondLoopback(t *testing.T) {
 		{"other loopback address", nil, []client.Option{client.WithBaseURL("http://127.0.0.2:9"), client.WithTokenURL("http://[::1]:9/t")}, true},
 		{"user info on a remote host", nil, []client.Option{client.WithBaseURL("http://user:pa55w0rd@api.example.com")}, false},
 		{"WithInsecureHTTP from the environment's URLs", map[string]string{"DATA8_BASE_URL": "http://api.example.com", "DATA8_TOKEN_URL": "http://auth.example.com/t"}, []client.Option{client.WithInsecureHTTP()}, true},
-		{"option wins over the environment", map[string]string{"DATA8_BASE_URL": "http://api.example.com"}, []client.Option{client.WithBaseURL("https://api.example.com")}, true},
+		{"option wins over the environment", map[string]string{"DATA8_BASE_URL": "http://api.example.com", "DATA8_TOKEN_URL": "https://auth.example.com/t"}, []client.Option{client.WithBaseURL("https://api.example.com")}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -594,4 +596,208 @@ func TestData8testRefusesBadTokens(t *testing.T) {
 			hygCheck(t, "the error", hygErrTexts(err), []string{tc.token})
 		})
 	}
+}
+
+// echoSecrets are secrets of every class a client secret or token can hold: exactly 8 characters
+// (the shortest redacted), and with + = : space / % " \ and non-ASCII characters, each of which an
+// encoding changes.
+var echoSecrets = []string{
+	"Ab3$x9Q!",
+	"p+q=r:s t/u%v",
+	`quo"te\and/more`,
+	"sécrét-ünïcødé-☃",
+}
+
+// echoEncodings are the ways a server can echo a secret: as it is, form-encoded (upper- and
+// lower-case hex), path-encoded, base64 in a Basic header (client id and secret; three lengths of
+// id, so that the secret falls at each alignment of base64's 3-byte groups), base64url alone, and
+// in JSON escaped as Go, Python (non-ASCII as \uxxxx) and .NET (also + & < > ' " `, upper-case hex)
+// write it.
+var echoEncodings = map[string]func(secret string) string{
+	"literal": func(s string) string { return s },
+	"form":    url.QueryEscape,
+	"form, lower hex": func(s string) string {
+		return regexp.MustCompile(`%[0-9A-F]{2}`).ReplaceAllStringFunc(url.QueryEscape(s), strings.ToLower)
+	},
+	"path":           url.PathEscape,
+	"basic, id of 2": func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte("id:"+s)) },
+	"basic, id of 3": func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte("ids:"+s)) },
+	"basic, id of 4": func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte("idss:"+s)) },
+	"base64url":      func(s string) string { return base64.URLEncoding.EncodeToString([]byte(s)) },
+	"JSON, Go":       func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) },
+	"JSON, Python":   func(s string) string { return asciiJSON(s, false, "%04x") },
+	"JSON, .NET":     func(s string) string { return asciiJSON(s, true, "%04X") },
+}
+
+// asciiJSON escapes s as a JSON encoder writing ASCII only does, its hex digits formatted with hex:
+// non-ASCII characters as \uXXXX, and with html also + & < > ' " and `.
+func asciiJSON(s string, html bool, hex string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r > 0x7f, html && strings.ContainsRune(`+&<>'"`+"`", r):
+			fmt.Fprintf(&b, `\u`+hex, r)
+		case r == '"' || r == '\\':
+			b.WriteString(`\` + string(r))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestEchoedSecretsAreRedactedEverywhere: an API that echoes the client secret (a server that knows
+// it) or the bearer token it received, in every encoding, in every field of a problem (type, title,
+// detail, instance, a key and a message of errors) and in a body that is not problem details, gets
+// neither into any text of the client's error: each echo is replaced by [REDACTED]. Dropping the
+// scrub of any one field, of the raw body, or any one encoding from the redactor fails a subtest.
+func TestEchoedSecretsAreRedactedEverywhere(t *testing.T) {
+	fields := []string{"type", "title", "detail", "instance", "errors key", "errors value", "body"}
+	for _, secret := range echoSecrets {
+		for _, whose := range []string{"client secret", "token"} {
+			t.Run(fmt.Sprintf("%s %q", whose, secret), func(t *testing.T) {
+				// The other secret is unrelated, so that only the redaction of the one echoed hides it.
+				clientSecret, token := secret, "an-unrelated-token-value"
+				if whose == "token" {
+					clientSecret, token = "an-unrelated-client-secret", "tok-"+secret
+				}
+				echoed := clientSecret
+				if whose == "token" {
+					echoed = token
+				}
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/connect/token" {
+						w.Header().Set("Content-Type", "application/json")
+						json.NewEncoder(w).Encode(map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+						return
+					}
+					// GET /Dataset/{field}.{encoding}: the echo to send.
+					field, enc, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/Dataset/"), ".")
+					text := "echo " + echoEncodings[enc](echoed) + " end"
+					if field == "body" {
+						w.Header().Set("Content-Type", "text/plain")
+						w.WriteHeader(http.StatusBadRequest)
+						io.WriteString(w, text)
+						return
+					}
+					p := map[string]any{"status": 400, "title": "Bad Request"}
+					switch field {
+					case "errors key":
+						p["errors"] = map[string][]string{text: {"bad"}}
+					case "errors value":
+						p["errors"] = map[string][]string{"name": {text}}
+					default:
+						p[field] = text
+					}
+					b, _ := json.Marshal(p)
+					w.Header().Set("Content-Type", "application/problem+json")
+					w.WriteHeader(http.StatusBadRequest)
+					w.Write(b)
+				}))
+				defer srv.Close()
+				c, err := client.New(client.WithBaseURL(srv.URL), client.WithTokenURL(srv.URL+"/connect/token"),
+					client.WithCredentials("id", clientSecret), client.WithRetryPolicy(client.RetryPolicy{Sleep: hygNoSleep}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				for _, field := range fields {
+					for enc, encode := range echoEncodings {
+						_, err := c.GetDataset(t.Context(), field+"."+enc)
+						var ae *client.APIError
+						if !errors.As(err, &ae) || ae.StatusCode != 400 {
+							t.Fatalf("%s, %s: error %v, want the 400", field, enc, err)
+						}
+						texts := append(hygErrTexts(err), string(ae.Body))
+						all := strings.Join(texts, "\n")
+						form := encode(echoed)
+						if strings.Contains(all, form) || strings.Contains(all, echoed) {
+							t.Errorf("%s, %s: the error holds the %s as %s", field, enc, whose, form)
+						}
+						if !strings.Contains(all, "[REDACTED]") {
+							t.Errorf("%s, %s: no [REDACTED]: the echo was lost, not redacted", field, enc)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestTokenInARedirectHostIsRedacted: an API that redirects to a host named after the bearer token
+// it received gets the token into the text of a transport error (the refusal names the origin); the
+// client redacts it there too, and the error still matches ErrRedirect.
+func TestTokenInARedirectHostIsRedacted(t *testing.T) {
+	const token = "leaky-token-0123456789"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/connect/token" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"`+token+`","token_type":"Bearer","expires_in":3600}`)
+			return
+		}
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		http.Redirect(w, r, "https://"+tok+".example.com/Dataset", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	logs := newHygLog()
+	c, err := client.New(client.WithBaseURL(srv.URL), client.WithTokenURL(srv.URL+"/connect/token"),
+		client.WithCredentials("id", "a-client-secret"), client.WithLogger(slog.New(logs)),
+		client.WithRetryPolicy(client.RetryPolicy{Sleep: hygNoSleep}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.GetDataset(t.Context(), "ds")
+	if !errors.Is(err, client.ErrRedirect) {
+		t.Fatalf("error %v, want ErrRedirect", err)
+	}
+	if !strings.Contains(err.Error(), "[REDACTED].example.com") {
+		t.Errorf("error %q does not name the redirect's host, redacted", err)
+	}
+	hygCheck(t, "the error", hygErrTexts(err), []string{token})
+	hygCheck(t, "the log", []string{logs.String()}, []string{token})
+}
+
+// TestTokenInARetryAfterIsNotLogged: the one header the client logs, a refusal's Retry-After (when an
+// upload's window shrinks), is the server's text: a server putting the bearer token there gets it
+// logged redacted.
+func TestTokenInARetryAfterIsNotLogged(t *testing.T) {
+	const token = "retry-after-token-0123456789"
+	var mu sync.Mutex
+	refused := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/connect/token" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"`+token+`","token_type":"Bearer","expires_in":3600}`)
+			return
+		}
+		mu.Lock()
+		first := !refused
+		refused = true
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "come back with "+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	logs := newHygLog()
+	c, err := client.New(client.WithBaseURL(srv.URL), client.WithTokenURL(srv.URL+"/connect/token"),
+		client.WithCredentials("id", "a-client-secret"), client.WithLogger(slog.New(logs)),
+		client.WithRetryPolicy(client.RetryPolicy{Sleep: hygNoSleep}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Upload(t.Context(), "ds", client.Records(hygRecords(10)), client.UploadOptions{BlockSize: 5, Concurrency: 2, Columns: hygColumns}); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "fewer requests at once") || !strings.Contains(out, "come back with [REDACTED]") {
+		t.Fatalf("the log has no shrink with the Retry-After redacted: %s", out)
+	}
+	hygCheck(t, "the log", []string{out}, []string{token})
 }

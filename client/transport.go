@@ -177,17 +177,6 @@ func (o *options) httpClients() (api, token *http.Client, closeIdle func()) {
 // Timeout: the client then keeps its own timeouts, 2 minutes a request and 30 s a token fetch.
 func NewTransport() *http.Transport { return newTransport() }
 
-// WithStallNotice makes the client call notify when it has been waiting for the server for every
-// (and again after each further every) with no byte of an answer arriving: a request sent and no
-// answer yet, or an answer whose body has stopped coming. waited is how long it has waited since
-// the server last sent anything. Notices are per client, not per request: many requests stalled
-// at once give one notice each time. notify runs on its own goroutine and must not block. Stalls
-// end by themselves only at the timeouts New documents; a notice is for telling a person that the
-// program is waiting, not working.
-func WithStallNotice(every time.Duration, notify func(waited time.Duration)) Option {
-	return func(o *options) { o.stallEvery, o.stallNotify = every, notify }
-}
-
 // stallWatch tells when no request in flight has had any answer for a while.
 type stallWatch struct {
 	every  time.Duration

@@ -101,7 +101,8 @@ type UploadResult struct {
 //
 // The number of blocks in flight adapts to the server, as TCP's congestion window does: a block
 // refused for load (429, or 503) halves it, never below one, and pauses the whole upload for the
-// answer's Retry-After; a run of acknowledged blocks grows it by one, up to opts.Concurrency. A
+// answer's Retry-After (or the policy's floor, when the Retry-After is below it: see RetryPolicy), so
+// that 8 blocks in flight refused with Retry-After: 0 do not make 8 times the requests of one; a run of acknowledged blocks grows it by one, up to opts.Concurrency. A
 // refused block is sent again after the pause without using up an attempt (see RetryPolicy), so a
 // server that throttles slows an upload down but does not make it fail. UploadResult reports the
 // refusals and the smallest window.

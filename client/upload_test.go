@@ -98,8 +98,9 @@ func faultsOf(block int) int {
 
 // uploadThroughFaults uploads 2,500 records in 10 blocks of 250 with c and checks that the server
 // holds each exactly once, in order, and that the policy chose 12 delays: wantDelay each when set
-// (Retry-After), else full jitter for the retries that attempts (by block) implies.
-func uploadThroughFaults(t *testing.T, srv *data8test.Server, c *client.Client, rec *recorder, concurrency int, wantDelay time.Duration, attempts func() map[int]int) {
+// (Retry-After), else the throttling backoff when floored (a refusal for load), else full jitter, for
+// the retries that attempts (by block) implies.
+func uploadThroughFaults(t *testing.T, srv *data8test.Server, c *client.Client, rec *recorder, concurrency int, wantDelay time.Duration, floored bool, attempts func() map[int]int) {
 	t.Helper()
 	createDataset(t, c, "ds", testColumns...)
 	res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 250, Concurrency: concurrency})
@@ -123,6 +124,8 @@ func uploadThroughFaults(t *testing.T, srv *data8test.Server, c *client.Client, 
 				t.Errorf("delay %v, want Retry-After's %v", d, wantDelay)
 			}
 		}
+	} else if floored {
+		checkFloored(t, delays, attempts())
 	} else {
 		checkJitter(t, delays, attempts())
 	}
@@ -133,6 +136,7 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 	for _, kind := range data8test.FaultKinds() {
 		var opts []data8test.Option
 		var wantDelay time.Duration
+		floored := kind == data8test.Fault503 || kind == data8test.FaultStored503 // refused for load, no Retry-After
 		if kind == data8test.Fault429 || kind == data8test.Fault503RetryAfter {
 			opts, wantDelay = []data8test.Option{data8test.WithRetryAfter(2 * time.Second)}, 2*time.Second
 		}
@@ -152,7 +156,7 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 			sp := newSpy(t)
 			rec := &recorder{}
 			c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
-			uploadThroughFaults(t, srv, c, rec, 1, wantDelay, sp.blockAttempts)
+			uploadThroughFaults(t, srv, c, rec, 1, wantDelay, floored, sp.blockAttempts)
 			attempts := sp.blockAttempts()
 			for b := range 10 {
 				if attempts[b] != faultsOf(b)+1 {
@@ -174,7 +178,7 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 			sp := newSpy(t)
 			rec := &recorder{}
 			c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxAttempts: 13}))
-			uploadThroughFaults(t, srv, c, rec, 4, wantDelay, sp.blockAttempts)
+			uploadThroughFaults(t, srv, c, rec, 4, wantDelay, floored, sp.blockAttempts)
 			if n := sp.uploadCount(); n != 22 {
 				t.Errorf("%d block uploads, want 22", n)
 			}
@@ -192,7 +196,7 @@ func TestUploadTransientFaultsLeaveOneCopy(t *testing.T) {
 			sp := newSpy(t)
 			rec := &recorder{}
 			c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
-			uploadThroughFaults(t, srv, c, rec, 4, wantDelay, sp.blockAttempts)
+			uploadThroughFaults(t, srv, c, rec, 4, wantDelay, floored, sp.blockAttempts)
 			attempts := sp.blockAttempts()
 			for b := range 10 {
 				if attempts[b] != faultsOf(b)+1 {

@@ -30,24 +30,40 @@ func (e *UnknownColumnError) Error() string {
 // record with a cell per column. It writes exactly what encoding/csv writes for the cells of the
 // records as ReadRecords reads them: a string as it is, a number in its JSON text, true or false,
 // an empty cell for null or a missing member, and a nested value (which records should not hold)
-// as its JSON. Each page is written to the underlying writer with one Write.
+// as its JSON. A page is written to the underlying writer with one Write when its text is under
+// 1 MiB, and in pieces of about 1 MiB otherwise, so that the writer's memory stays bounded whatever
+// the number of columns and records.
 type CSVWriter struct {
 	out  pageOut
 	vals []jsonText
 }
 
+// pageFlushAt is the size of a page's text from which it is written in pieces: a writer holds about
+// this much (and one cell or member more) at most.
+const pageFlushAt = 1 << 20
+
 // pageOut is what the page writers share: the columns' positions, the text of the page being
-// written, and its one Write.
+// written, and its writes.
 type pageOut struct {
-	w     io.Writer
-	index map[string]int // column → position
-	buf   []byte
+	w       io.Writer
+	index   map[string]int // column → position
+	buf     []byte
+	flushAt int // pageFlushAt; tests make it smaller
+	// check reports the error a record would meet when written (a member that is not a column, bad
+	// JSON), without writing it.
+	check func(s recordMembers, index int64) error
+
+	// The page being written: its records from next on are still to come; checked is set once
+	// they are known to be writable, so that the page's text may be written before its end.
+	page    *Page
+	next    int
+	checked bool
 }
 
 // newPageOut returns the shared part of a writer of the given columns to w; what names the writer
 // in the error for a column given twice.
 func newPageOut(w io.Writer, columns []string, what string) (pageOut, error) {
-	o := pageOut{w: w, index: make(map[string]int, len(columns))}
+	o := pageOut{w: w, index: make(map[string]int, len(columns)), flushAt: pageFlushAt}
 	for i, c := range columns {
 		if _, dup := o.index[c]; dup {
 			return pageOut{}, invalid("%s: column %q is given twice", what, c)
@@ -69,18 +85,44 @@ func (o *pageOut) column(key jsonText) (col int, name []byte, known bool) {
 	return col, name, known
 }
 
-// writePage appends the page's records with appendRecord, then writes them; after an error nothing
-// of the page is written.
+// writePage appends the page's records with appendRecord, which writes the text whenever it reaches
+// o.flushAt before a cell or member (see spill). A record that cannot be written (an error from
+// appendRecord or check) leaves nothing of the page written; only an error from the underlying
+// writer can leave part of it.
 func (o *pageOut) writePage(p *Page, appendRecord func(b []byte, s recordMembers, index int64) ([]byte, error)) error {
 	mark := len(o.buf)
+	o.page, o.checked = p, false
+	defer func() { o.page = nil }()
 	for n, rec := range p.Records {
+		o.next = n + 1
 		var err error
 		if o.buf, err = appendRecord(o.buf, membersOf(p, n, rec), p.First+int64(n)); err != nil {
-			o.buf = o.buf[:mark]
+			if o.checked { // part of the page is written: drop the rest
+				o.buf = o.buf[:0]
+			} else {
+				o.buf = o.buf[:mark]
+			}
 			return err
 		}
 	}
 	return o.flush()
+}
+
+// spill writes b, the text of the page being written so far, and returns it emptied. The first
+// time in a page it checks the records still to come, so that a page with a record that cannot be
+// written is refused before anything of it is written.
+func (o *pageOut) spill(b []byte) ([]byte, error) {
+	if !o.checked {
+		p := o.page
+		for n := o.next; n < len(p.Records); n++ {
+			if err := o.check(membersOf(p, n, p.Records[n]), p.First+int64(n)); err != nil {
+				return b, err
+			}
+		}
+		o.checked = true
+	}
+	_, err := o.w.Write(b)
+	return b[:0], err
 }
 
 // flush writes what is buffered.
@@ -108,6 +150,7 @@ func NewCSVWriter(w io.Writer, columns, header []string) (*CSVWriter, error) {
 		return nil, err
 	}
 	cw := &CSVWriter{out: out, vals: make([]jsonText, len(columns))}
+	cw.out.check = cw.checkRow
 	for i, h := range header {
 		if i > 0 {
 			cw.out.buf = append(cw.out.buf, ',')
@@ -139,6 +182,12 @@ func (cw *CSVWriter) appendRow(b []byte, s recordMembers, index int64) ([]byte, 
 		cw.vals[col] = val
 	}
 	for i, v := range cw.vals {
+		if len(b) >= cw.out.flushAt {
+			var err error
+			if b, err = cw.out.spill(b); err != nil {
+				return b, err
+			}
+		}
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -164,6 +213,23 @@ func (cw *CSVWriter) appendRow(b []byte, s recordMembers, index int64) ([]byte, 
 		}
 	}
 	return append(b, '\n'), nil
+}
+
+// checkRow reports the error appendRow would meet with record s: bad JSON, or a member that is not
+// a column.
+func (cw *CSVWriter) checkRow(s recordMembers, index int64) error {
+	for {
+		key, _, ok, err := s.next()
+		if err != nil {
+			return fmt.Errorf("data8: record %d: %w", index, err)
+		}
+		if !ok {
+			return nil
+		}
+		if _, name, known := cw.out.column(key); !known {
+			return &UnknownColumnError{Column: string(name), Record: index}
+		}
+	}
 }
 
 // Flush writes what is buffered: the header row when no page was written yet.
@@ -232,7 +298,8 @@ func csvNeedsQuotes(f []byte) bool {
 // record, its members in the order of the writer's columns (under the names given), then any other
 // members in alphabetical order. It writes exactly what encoding/json (HTML escaping off) writes for
 // the records as ReadRecords reads them; a member present with null is kept, a missing one left
-// out. Each page is written to the underlying writer with one Write.
+// out. A page is written as CSVWriter writes one: with one Write when its text is under 1 MiB, in
+// pieces of about 1 MiB otherwise.
 type JSONLinesWriter struct {
 	out   pageOut
 	names [][]byte // each column's member name, encoded
@@ -260,6 +327,7 @@ func NewJSONLinesWriter(w io.Writer, columns, names []string) (*JSONLinesWriter,
 		return nil, err
 	}
 	jw := &JSONLinesWriter{out: out, vals: make([]jsonText, len(columns))}
+	jw.out.check = checkLine
 	for _, n := range names {
 		jw.names = append(jw.names, appendJSONText(nil, n))
 	}
@@ -294,6 +362,11 @@ func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([
 		if v.kind == kindAbsent {
 			continue
 		}
+		if len(b) >= jw.out.flushAt {
+			if b, err = jw.out.spill(b); err != nil {
+				return b, err
+			}
+		}
 		if !first {
 			b = append(b, ',')
 		}
@@ -311,6 +384,11 @@ func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([
 			if i+1 < len(jw.extra) && bytes.Equal(jw.extra[i+1].name, m.name) {
 				continue
 			}
+			if len(b) >= jw.out.flushAt {
+				if b, err = jw.out.spill(b); err != nil {
+					return b, err
+				}
+			}
 			if !first {
 				b = append(b, ',')
 			}
@@ -327,6 +405,19 @@ func (jw *JSONLinesWriter) appendLine(b []byte, s recordMembers, index int64) ([
 		}
 	}
 	return append(b, '}', '\n'), nil
+}
+
+// checkLine reports the error appendLine would meet with record s: bad JSON.
+func checkLine(s recordMembers, index int64) error {
+	for {
+		_, _, ok, err := s.next()
+		if err != nil {
+			return fmt.Errorf("data8: record %d: %w", index, err)
+		}
+		if !ok {
+			return nil
+		}
+	}
 }
 
 // Flush writes what is buffered.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Server is an httptest server that records each request it receives, then answers it with its
@@ -34,6 +35,7 @@ type Request struct {
 	Query  string
 	Header http.Header
 	Body   []byte
+	At     time.Time // when it arrived (in a testing/synctest bubble, the bubble's time)
 }
 
 // New starts a plain HTTP server on loopback that answers with h (nil: 404 to everything).
@@ -62,13 +64,64 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.mu.Lock()
-	s.seen = append(s.seen, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	s.seen = append(s.seen, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, At: time.Now()})
 	s.mu.Unlock()
 	if s.handler == nil {
 		http.NotFound(w, r)
 		return
 	}
 	s.handler.ServeHTTP(w, r)
+}
+
+// Direct is a server without a network, for tests that run the client in a testing/synctest
+// bubble, where time is virtual and a ten-minute throttle passes in an instant: its HTTPClient sends
+// each request straight to the handler, in the goroutine that sends it. It records requests as a
+// Server does (Request.At is the bubble's time).
+type Direct struct {
+	// URL is the base URL to give the client: a loopback address nothing listens on (requests never
+	// leave the process).
+	URL     string
+	handler http.Handler
+
+	mu   sync.Mutex
+	seen []Request
+}
+
+// NewDirect returns a Direct answering with h.
+func NewDirect(h http.Handler) *Direct {
+	return &Direct{URL: "http://127.0.0.1:9", handler: h}
+}
+
+// HTTPClient returns a client whose every request d answers (give it to client.WithHTTPClient).
+func (d *Direct) HTTPClient() *http.Client { return &http.Client{Transport: d} }
+
+// TokenURL is d's token endpoint, URL + TokenPath.
+func (d *Direct) TokenURL() string { return d.URL + TokenPath }
+
+// RoundTrip records req and answers it with d's handler.
+func (d *Direct) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(req.Body, 64<<20))
+		req.Body.Close()
+	}
+	d.mu.Lock()
+	d.seen = append(d.seen, Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone(), Body: body, At: time.Now()})
+	d.mu.Unlock()
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	d.handler.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// Requests returns the requests received so far, in order.
+func (d *Direct) Requests() []Request {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]Request(nil), d.seen...)
 }
 
 // Requests returns the requests received so far, in order.

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Placeholder replaces every secret found.
@@ -112,7 +114,10 @@ func (rw *writer) Write(p []byte) (int, error) {
 func (rw *writer) Unwrap() io.Writer { return rw.w }
 
 // Forms returns the encodings of secret that Set looks for: the secret itself, its form (query)
-// and path escapes with upper- and lower-case hex digits, its JSON string escape, and the parts of
+// and path escapes with upper- and lower-case hex digits, its JSON string escapes (as Go writes it,
+// and as encoders that write ASCII only do: every non-ASCII character as \uXXXX, as Python's does,
+// and also < > & ' " + and ` as .NET's System.Text.Json does by default, in upper- and lower-case
+// hex), and the parts of
 // its base64 encodings (standard and URL alphabets) that do not depend on the bytes around it, at
 // each of the three alignments it can have inside a longer base64 text. Forms shorter than MinLen are
 // left out.
@@ -130,6 +135,11 @@ func Forms(secret string) []string {
 	}
 	if j, err := json.Marshal(secret); err == nil {
 		add(string(j[1 : len(j)-1]))
+	}
+	for _, html := range []bool{false, true} {
+		e := asciiJSONEscape(secret, html)
+		add(e)
+		add(lowerHexUnicodeEscapes(e))
 	}
 	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 		for _, core := range base64Cores(enc, secret) {
@@ -158,6 +168,65 @@ func base64Cores(enc *base64.Encoding, secret string) []string {
 		}
 	}
 	return cores
+}
+
+// asciiJSONEscape returns the inside of secret's JSON string as an encoder that writes ASCII only
+// writes it, with upper-case hex digits: every character outside ASCII as \uXXXX (a UTF-16 pair
+// beyond U+FFFF), control characters as \n, \r, \t or \u00XX, and, when html is set, < > & ' " +
+// and ` as \u00XX too.
+func asciiJSONEscape(secret string, html bool) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	u := func(r rune) {
+		b.WriteString(`\u`)
+		for shift := 12; shift >= 0; shift -= 4 {
+			b.WriteByte(hex[r>>shift&0xF])
+		}
+	}
+	for _, r := range secret {
+		switch {
+		case r >= utf8.RuneSelf:
+			if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+				u(r1)
+				u(r2)
+			} else {
+				u(r)
+			}
+		case html && strings.ContainsRune("<>&'\"+`", r):
+			u(r)
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20:
+			u(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// lowerHexUnicodeEscapes returns s with the hex digits of its \uXXXX escapes in lower case.
+func lowerHexUnicodeEscapes(s string) string {
+	b := []byte(s)
+	for i := 0; i+5 < len(b); i++ {
+		if b[i] == '\\' && b[i+1] == 'u' {
+			for j := i + 2; j < i+6; j++ {
+				b[j] = lowerHex(b[j])
+			}
+			i += 5
+		} else if b[i] == '\\' {
+			i++ // an escaped character: \\ followed by u is not an escape
+		}
+	}
+	return string(b)
 }
 
 // lowerHexEscapes returns s with the hex digits of its percent escapes in lower case.

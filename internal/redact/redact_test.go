@@ -129,3 +129,26 @@ func FuzzRedacted(f *testing.F) {
 		}
 	})
 }
+
+// TestASCIIOnlyJSONEscapesAreRedacted: JSON encoders that write ASCII only escape what Go's does not:
+// Python's json.dumps every non-ASCII character (lower-case hex), .NET's System.Text.Json also
+// < > & ' " + and ` (upper-case hex). A secret echoed in raw JSON by such a server is redacted too.
+// The escaped texts are written out by hand, as those encoders write them.
+func TestASCIIOnlyJSONEscapesAreRedacted(t *testing.T) {
+	for _, tc := range []struct{ secret, escaped string }{
+		{"ünïcødé-sécret", `\u00fcn\u00efc\u00f8d\u00e9-s\u00e9cret`}, // Python
+		{"ünïcødé-sécret", `\u00FCn\u00EFc\u00F8d\u00E9-s\u00E9cret`}, // .NET
+		{"a b:c+d=e&f%g", `a b:c\u002Bd=e\u0026f%g`},                  // .NET
+		{`quo"te\back<>&x`, `quo\u0022te\\back\u003C\u003E\u0026x`},   // .NET
+		{`quo"te\back<>&x`, `quo\"te\\back<>&x`},                      // Python
+		{"emoji-\U0001F600-secret", `emoji-\ud83d\ude00-secret`},      // Python, a UTF-16 pair
+		{"it's+`quoted`", "it\\u0027s\\u002B\\u0060quoted\\u0060"},    // .NET
+	} {
+		var s Set
+		s.Add(tc.secret)
+		got := s.String(`{"detail":"echo ` + tc.escaped + ` end"}`)
+		if strings.Contains(got, tc.escaped) || !strings.Contains(got, Placeholder) {
+			t.Errorf("secret %q escaped as %s: not redacted in %s", tc.secret, tc.escaped, got)
+		}
+	}
+}
