@@ -328,10 +328,17 @@ type TooManyColumnsError struct {
 	// Record is the index in the dataset, from 0, of the record that holds (or brings the count to)
 	// Columns; -1 when the dataset's listing has them.
 	Record int64
+	// Unlisted is set when the limit passed is a program's limit on the columns that a dataset's
+	// records hold and its listing does not (client/batch's MaxNewColumns): Columns counts those
+	// alone.
+	Unlisted bool
 }
 
 // Error names the dataset, the count and the limit.
 func (e *TooManyColumnsError) Error() string {
+	if e.Unlisted {
+		return fmt.Sprintf("data8: record %d of dataset %q brings the columns its records hold and the dataset does not list to %d, more than the limit of %d", e.Record, e.Dataset, e.Columns, e.Limit)
+	}
 	if e.Record < 0 {
 		return fmt.Sprintf("data8: dataset %q lists %d columns, more than the limit of %d", e.Dataset, e.Columns, e.Limit)
 	}

@@ -17,8 +17,8 @@ import (
 // Column limits of a download, unless DownloadOptions (or Spec) say otherwise.
 const (
 	// DefaultMaxColumns is the most columns a downloaded dataset may have, listed and found in
-	// its records together.
-	DefaultMaxColumns = 10_000
+	// its records together: the client's own default limit on a dataset's listing.
+	DefaultMaxColumns = client.DefaultMaxColumns
 	// DefaultMaxNewColumns is the most columns a download may add to those the dataset lists,
 	// found in its records.
 	DefaultMaxNewColumns = 1_000
@@ -41,32 +41,13 @@ type DownloadOptions struct {
 	// MaxColumns is the most columns the dataset may have, listed and found in its records
 	// together; 0 means DefaultMaxColumns. MaxNewColumns is the most a download may add to those
 	// the dataset lists; 0 means DefaultMaxNewColumns. Past either, the download stops with a
-	// *TooManyColumnsError and leaves no file.
+	// *client.TooManyColumnsError (matching client.ErrTooManyColumns) and leaves no file. The
+	// client's own limit on a dataset's listing (client.WithMaxColumns) applies too: give the
+	// client at least MaxColumns.
 	MaxColumns, MaxNewColumns int
 	// Progress, when set, is called with the download's Progress and Notice events (Step is
 	// StepDownload).
 	Progress func(Event)
-}
-
-// TooManyColumnsError is a download refused because the dataset has more columns than allowed
-// (DownloadOptions.MaxColumns, MaxNewColumns): a server listing a million columns, or records each
-// bringing new ones, would otherwise turn a small answer into a huge file.
-type TooManyColumnsError struct {
-	// Dataset is the dataset downloaded.
-	Dataset string
-	// Columns is the number of columns found when the download stopped; Limit the limit passed.
-	Columns, Limit int
-	// New is set when the limit passed is the one on columns found in the records
-	// (MaxNewColumns); Columns then counts those alone.
-	New bool
-}
-
-// Error names the dataset, the count and the limit.
-func (e *TooManyColumnsError) Error() string {
-	if e.New {
-		return fmt.Sprintf("dataset %s: its records hold more than %d columns it does not list (at least %d): refusing to write a file that wide", e.Dataset, e.Limit, e.Columns)
-	}
-	return fmt.Sprintf("dataset %s has more than %d columns (at least %d): refusing to write a file that wide", e.Dataset, e.Limit, e.Columns)
 }
 
 func (o *DownloadOptions) withDefaults() DownloadOptions {
@@ -98,7 +79,7 @@ func Download(ctx context.Context, c *client.Client, dataset, path string, opts 
 		return nil, err
 	}
 	if len(d.Columns) > o.MaxColumns {
-		return nil, &TooManyColumnsError{Dataset: dataset, Columns: len(d.Columns), Limit: o.MaxColumns}
+		return nil, &client.TooManyColumnsError{Dataset: dataset, Columns: len(d.Columns), Limit: o.MaxColumns, Record: -1}
 	}
 	f, err := createAtomic(path)
 	if err != nil {
@@ -134,7 +115,7 @@ func DownloadTo(ctx context.Context, c *client.Client, dataset string, w io.Writ
 		return nil, err
 	}
 	if len(d.Columns) > o.MaxColumns {
-		return nil, &TooManyColumnsError{Dataset: dataset, Columns: len(d.Columns), Limit: o.MaxColumns}
+		return nil, &client.TooManyColumnsError{Dataset: dataset, Columns: len(d.Columns), Limit: o.MaxColumns, Record: -1}
 	}
 	res, err := writeRecords(ctx, c, dataset, w, format, orderColumns(o.Columns, d.Columns), &o, d.RecordCount)
 	var uc *client.UnknownColumnError
@@ -171,6 +152,7 @@ func writeRecords(ctx context.Context, c *client.Client, dataset string, w io.Wr
 	}
 	res, err := c.Download(ctx, dataset, write, client.DownloadOptions{
 		Concurrency: o.Concurrency,
+		MaxColumns:  o.MaxColumns,
 		Progress: func(p client.DownloadProgress) {
 			notify(o.Progress, Event{Kind: Progress, Step: StepDownload, Done: p.Records, Total: total, Window: p.Window, Concurrency: o.Concurrency})
 		},
@@ -187,7 +169,7 @@ func collectColumns(ctx context.Context, c *client.Client, dataset string, liste
 	all := maps.Clone(listed)
 	added := 0
 	_, err := c.Download(ctx, dataset, func(p *client.Page) error {
-		for _, raw := range p.Records {
+		for i, raw := range p.Records {
 			var members map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &members); err != nil {
 				return err
@@ -199,15 +181,15 @@ func collectColumns(ctx context.Context, c *client.Client, dataset string, liste
 				all[k] = 0
 				added++
 				if added > o.MaxNewColumns {
-					return &TooManyColumnsError{Dataset: dataset, Columns: added, Limit: o.MaxNewColumns, New: true}
+					return &client.TooManyColumnsError{Dataset: dataset, Columns: added, Limit: o.MaxNewColumns, Record: p.First + int64(i), Unlisted: true}
 				}
 				if len(all) > o.MaxColumns {
-					return &TooManyColumnsError{Dataset: dataset, Columns: len(all), Limit: o.MaxColumns}
+					return &client.TooManyColumnsError{Dataset: dataset, Columns: len(all), Limit: o.MaxColumns, Record: p.First + int64(i)}
 				}
 			}
 		}
 		return nil
-	}, client.DownloadOptions{Concurrency: o.Concurrency})
+	}, client.DownloadOptions{Concurrency: o.Concurrency, MaxColumns: o.MaxColumns})
 	return all, err
 }
 

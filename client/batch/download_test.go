@@ -109,8 +109,8 @@ func TestDownloadColumnLimits(t *testing.T) {
 			c := wideServer(t, 1201, 1200, func(int) int { return tc.extra })
 			dir := t.TempDir()
 			_, err := batch.Download(context.Background(), c, "wide", filepath.Join(dir, "wide.csv"), tc.opts)
-			var tm *batch.TooManyColumnsError
-			if !errors.As(err, &tm) || tm.Limit != tc.limit || tm.New != (tc.new == 1) || tm.Dataset != "wide" {
+			var tm *client.TooManyColumnsError
+			if !errors.As(err, &tm) || tm.Limit != tc.limit || tm.Unlisted != (tc.new == 1) || tm.Dataset != "wide" || tm.Record < 1000 {
 				t.Fatalf("error %v, want a *TooManyColumnsError with limit %d", err, tc.limit)
 			}
 			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
@@ -123,8 +123,8 @@ func TestDownloadColumnLimits(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"w.csv", "w.jsonl"} {
 		_, err := batch.Download(context.Background(), c, "wide", filepath.Join(dir, name), batch.DownloadOptions{MaxColumns: 20})
-		var tm *batch.TooManyColumnsError
-		if !errors.As(err, &tm) || tm.Columns != 21 || tm.Limit != 20 || tm.New {
+		var tm *client.TooManyColumnsError
+		if !errors.As(err, &tm) || tm.Columns != 21 || tm.Limit != 20 || tm.Unlisted || tm.Record != -1 {
 			t.Errorf("%s: 21 listed columns, limit 20: %v", name, err)
 		}
 		if _, err := batch.Download(context.Background(), c, "wide", filepath.Join(dir, name), batch.DownloadOptions{MaxColumns: 21}); err != nil {

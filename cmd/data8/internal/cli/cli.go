@@ -58,10 +58,13 @@ const configHelp = `Configuration (flags win over the environment):
   token URL and access tokens only to the base URL's host and port; redirects are never followed.
 
 Timeouts: connecting 10s, TLS handshake 10s, an answer's headers 90s, a whole request 2m (a token
-  request 30s), with or without --verbose. A request that fails is tried up to 5 times in all; a server
-  that throttles (429, or 503 with Retry-After) is waited out for up to 10m per request. While a request
-  has had nothing from the server for 30s, "still waiting for the server (N s)" is printed on standard
-  error, and again every 30s. job wait and run take --timeout, a bound on the whole command.`
+  request 30s), with or without --verbose. A request that fails is tried up to 5 times in all. A server
+  that throttles (429 or 503) is waited out for up to 10m from its first refusal of a request: its
+  Retry-After is followed when it is 100ms or more; a shorter, missing or past one gets a wait of at least
+  100ms that doubles with each refusal, up to 20s; a refused token is renewed at most once a second. While
+  a request waits out throttling, "the server is busy" is printed on standard error (at the first wait,
+  then at most every 30s); while it has had nothing from the server for 30s, "still waiting for the server
+  (N s)", and again every 30s. job wait and run take --timeout, a bound on the whole command.`
 
 // usageError is a bad command line or configuration: exit code 2.
 type usageError struct{ msg string }
@@ -91,7 +94,10 @@ type app struct {
 	secrets *redact.Set
 	g       globalFlags
 	cmd     string // the command run, for messages: "run", "dataset upload"
-	hooks   hooks
+	// maxColumns, when set, is the client's limit on the columns a dataset may list: the
+	// --max-columns of a command that downloads.
+	maxColumns int
+	hooks      hooks
 }
 
 // hooks let tests reach into an invocation; the zero value is the real program.
@@ -194,10 +200,10 @@ func describeError(err error) string {
 		}
 		return termsafe.String(msg)
 	}
-	var tm *batch.TooManyColumnsError
+	var tm *client.TooManyColumnsError
 	if errors.As(err, &tm) {
 		flag := "--max-columns"
-		if tm.New {
+		if tm.Unlisted {
 			flag = "--max-new-columns"
 		}
 		return termsafe.String(fmt.Sprintf("%s (%s %d; raise it to allow a wider file)", err, flag, tm.Limit))

@@ -51,18 +51,24 @@ func (a *app) clientOptions() []client.Option {
 	if a.g.insecureHTTP {
 		opts = append(opts, client.WithInsecureHTTP())
 	}
-	// The throttle notice goes here: when the client offers a hook for the waits a throttling
-	// server imposes, it is wired as
-	//	opts = append(opts, client.WithThrottleNotice(a.throttleNotice))
-	// so that a transfer waiting out 429s says so on standard error.
+	if a.maxColumns > 0 {
+		opts = append(opts, client.WithMaxColumns(a.maxColumns))
+	}
+	// A call waiting out a throttling server says so on standard error: at its first wait, then at
+	// most every stallNoticeEvery.
+	opts = append(opts, client.WithThrottleNotice(cmp.Or(a.hooks.stallEvery, stallNoticeEvery), a.throttleNotice))
 	return opts
 }
 
-// throttleNotice prints, on standard error, that a request waits out the server's throttling: wait
-// is the pause the server asked for, waited the time spent so far.
-func (a *app) throttleNotice(wait, waited time.Duration) {
-	fmt.Fprintf(a.stderr, "data8: the server is busy (429/503): waiting %s before sending again (%s waited so far)\n",
-		wait.Round(time.Second), waited.Round(time.Second))
+// throttleNotice prints, on standard error, that a call waits out the server's throttling: why, for
+// how long, how long it has been refused so far, and when it gives up.
+func (a *app) throttleNotice(n client.ThrottleNotice) {
+	limit := "only an interrupt ends it"
+	if n.GiveUpAfter >= 0 {
+		limit = "giving up after " + n.GiveUpAfter.String()
+	}
+	fmt.Fprintf(a.stderr, "data8: the server is busy (%d): waiting %s before sending %s again; refused for %s so far, %s\n",
+		n.StatusCode, n.Wait.Round(100*time.Millisecond), n.Operation, n.Throttled.Round(time.Second), limit)
 }
 
 // newClient builds the API client from the flags (which fell back to the environment). A

@@ -481,6 +481,7 @@ bring a column the dataset does not list make data8 write the file again with it
 			}
 		}
 		opts := batch.DownloadOptions{Format: f, Columns: preferred, Concurrency: *concurrency, MaxColumns: limits.all, MaxNewColumns: limits.added}
+		a.maxColumns = limits.all
 		return a.withClient(func(c *client.Client) error {
 			res, err := a.download(c, args[0], *out, opts)
 			if err != nil {

@@ -74,7 +74,7 @@ func TestSuggestions(t *testing.T) {
 func TestHelpKeepsItsSubstance(t *testing.T) {
 	common := []string{"DATA8_BASE_URL", "DATA8_TOKEN_URL", "DATA8_CLIENT_ID", "DATA8_CLIENT_SECRET", "process list",
 		"never printed", "redirects are never followed", "a whole request 2m (a token", "request 30s), with or without --verbose",
-		"waited out for up to 10m", "still waiting for the server", "Exit codes:", "130  interrupted", "3    the job ran and failed"}
+		"waited out for up to 10m from its first refusal", "a wait of at least\n  100ms", "still waiting for the server", "Exit codes:", "130  interrupted", "3    the job ran and failed"}
 	for _, tc := range []struct {
 		args []string
 		want []string

@@ -106,6 +106,7 @@ func (a *app) runCommand() *cobra.Command {
 				caller[name] = f.Value.String()
 			}
 		}
+		a.maxColumns = spec.MaxColumns
 		return a.withClient(func(c *client.Client) error {
 			return a.runJob(c, nil, spec, caller, statePath, rf.wait.timeout)
 		})
@@ -195,6 +196,7 @@ func (a *app) resumeRun(cmd *cobra.Command, rf runFlags, args []string) error {
 			return usageErrorf("the run in %s used the default %s, but %s is given now: a run carries on where it began", rf.resume, name, f.Value.String())
 		}
 	}
+	a.maxColumns = st.Spec.MaxColumns
 	return a.withClient(func(c *client.Client) error {
 		return a.runJob(c, st, st.Spec, nil, rf.resume, rf.wait.timeout)
 	})

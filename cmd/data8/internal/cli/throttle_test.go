@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/data8-toolkit/data8/client"
 )
 
 // throttle makes the target allow at most limit block uploads in flight at once, refusing the
@@ -65,6 +67,9 @@ func TestUploadThrottledSaysSo(t *testing.T) {
 	if refused() == 0 {
 		t.Fatal("the server refused nothing")
 	}
+	if !strings.Contains(r.stderr, "data8: the server is busy (429): waiting ") || !strings.Contains(r.stderr, " before sending Dataset_UploadBlock again; refused for ") {
+		t.Errorf("stderr does not say that the upload waits out the server's throttling:\n%s", r.stderr)
+	}
 	if !strings.Contains(r.stderr, `msg="data8: fewer requests at once: the server refused one for load" op=Dataset_UploadBlock status=429 at_once=4 was=8 retry_after=0`) {
 		t.Errorf("--verbose does not say when and why the window shrank:\n%s", r.stderr)
 	}
@@ -94,8 +99,11 @@ func TestWindowNote(t *testing.T) {
 func TestThrottleNotice(t *testing.T) {
 	var b syncBuffer
 	a := &app{stderr: &b}
-	a.throttleNotice(60*time.Second, 125*time.Second+300*time.Millisecond)
-	if got, want := b.String(), "data8: the server is busy (429/503): waiting 1m0s before sending again (2m5s waited so far)\n"; got != want {
+	a.throttleNotice(client.ThrottleNotice{Operation: "Dataset_GetData", StatusCode: 429, Wait: 60 * time.Second,
+		Throttled: 125*time.Second + 300*time.Millisecond, GiveUpAfter: 10 * time.Minute})
+	a.throttleNotice(client.ThrottleNotice{Operation: "Dataset_UploadBlock", StatusCode: 503, Wait: 120 * time.Millisecond, GiveUpAfter: -1})
+	if got, want := b.String(), "data8: the server is busy (429): waiting 1m0s before sending Dataset_GetData again; refused for 2m5s so far, giving up after 10m0s\n"+
+		"data8: the server is busy (503): waiting 100ms before sending Dataset_UploadBlock again; refused for 0s so far, only an interrupt ends it\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
