@@ -74,20 +74,31 @@ var badModelNames = []func(string) string{
 	func(n string) string { return "9" + n },
 }
 
-// stepGen generates one step.
-var stepGen = rapid.Custom(func(t *rapid.T) step {
+// stepGen generates one step; with valid, only requests the spec allows (behind a validating proxy,
+// which would answer the others itself): no bad name, no block of more than 1,000 records.
+func stepGen(valid bool) *rapid.Generator[step] {
+	return rapid.Custom(func(t *rapid.T) step {
+		return drawStep(t, valid)
+	})
+}
+
+// drawStep draws one step (see stepGen).
+func drawStep(t *rapid.T, valid bool) step {
 	s := step{Kind: rapid.SampledFrom([]int{stepCreate, stepCreate, stepUpload, stepUpload, stepUpload, stepUploadMany, stepComplete, stepComplete, stepJob, stepRead, stepRead, stepList, stepWait}).Draw(t, "kind")}
 	s.DS = rapid.IntRange(0, 7).Draw(t, "ds")
 	switch s.Kind {
 	case stepCreate:
 		s.Bad = rapid.IntRange(-1, len(badModelNames)).Draw(t, "bad")
-		if s.Bad > 0 && rapid.IntRange(0, 2).Draw(t, "good") > 0 {
+		if s.Bad > 0 && (valid || rapid.IntRange(0, 2).Draw(t, "good") > 0) {
 			s.Bad = 0 // mostly good names
 		}
 		s.Extra = rapid.Bool().Draw(t, "extra")
 	case stepUpload:
 		s.Block = rapid.SampledFrom([]int{0, 0, 1, 1, 2, 3, 9, 10, 11, 12, 20, 100}).Draw(t, "block")
 		s.N = rapid.SampledFrom([]int{0, 1, 1, 2, 3, 5, 1000, 1001}).Draw(t, "n")
+		if valid && s.N > 1000 {
+			s.N = 1000
+		}
 		s.Version = rapid.IntRange(0, 3).Draw(t, "version")
 	case stepUploadMany:
 		s.Blocks = rapid.SliceOfNDistinct(rapid.IntRange(0, 15), 2, 10, func(b int) int { return b }).Draw(t, "blocks")
@@ -98,7 +109,7 @@ var stepGen = rapid.Custom(func(t *rapid.T) step {
 		s.Job = rapid.IntRange(0, 3).Draw(t, "job")
 	}
 	return s
-})
+}
 
 // model is the reference model of what one sequence made.
 type model struct {
@@ -226,7 +237,7 @@ func caseModelSequences(c *check) {
 			executed++
 		}
 		mu.Unlock()
-		steps := rapid.SliceOfN(stepGen, 1, c.cfg.ModelSteps).Draw(t, "steps")
+		steps := rapid.SliceOfN(stepGen(c.cfg.BehindValidatingProxy), 1, c.cfg.ModelSteps).Draw(t, "steps")
 		r := &sequenceRun{c: c, t: t}
 		msg := r.execute(steps)
 		if msg == "" {

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Cross-check of the conformance suite by a tool nobody here wrote: Prism (@stoplight/prism-cli, pinned in
 # package-lock.json) runs as a validation proxy, `prism proxy api/openapi.yaml <upstream> --errors`, in front of
-# a `data8 serve` sandbox, and the conformance suite runs through it. Prism checks every request and every
+# a `data8 serve` sandbox, and the conformance suite (`data8 conformance`) runs through it. Prism checks every request and every
 # response against api/openapi.yaml; with --errors it answers a violation itself (422 for a request, 500 with an
 # sl-violations header for a response), which the suite reports as a failure of the case that made the request.
 # The script also counts the violation lines in Prism's log. It fails unless the suite passes and Prism saw no
 # violation.
 #
 # The token endpoint is not in the spec, so the suite fetches tokens from the sandbox directly. Cases that send
-# requests the spec forbids on purpose are skipped (DATA8_CONFORMANCE_PROXY=1): Prism would answer them itself.
+# requests the spec forbids on purpose are skipped (--validating-proxy): Prism would answer them itself.
 #
 # Usage: conformance/prism/run.sh   (from anywhere; needs Go, Node and `make tools`)
 # Environment: PRISM_PORT (default: the first free port from 4010), DATA8_CONFORMANCE_REPORT (directory for the
@@ -83,16 +83,13 @@ if ! wait_for "$out/prism.log" 120 "Prism is listening"; then
 fi
 echo "prism: $("$prism" --version 2>/dev/null | tail -1) proxying http://127.0.0.1:$port -> $upstream (node $(node --version))"
 
-# 3. The suite through Prism; tokens straight from the sandbox.
+# 3. The suite through Prism, as a user runs it: data8 conformance; tokens straight from the sandbox.
 status=0
 DATA8_BASE_URL="http://127.0.0.1:$port" \
 	DATA8_TOKEN_URL="$DATA8_TOKEN_URL" \
 	DATA8_CLIENT_ID="$DATA8_CLIENT_ID" \
 	DATA8_CLIENT_SECRET="$DATA8_CLIENT_SECRET" \
-	DATA8_CONFORMANCE_PROXY=1 \
-	DATA8_CONFORMANCE_MANY_JOBS=1 \
-	DATA8_CONFORMANCE_REPORT="$out" \
-	go test -count=1 -run '^TestConformance$' ./conformance/ >"$out/go-test.log" 2>&1 || status=$?
+	"$work/bin/data8" conformance --validating-proxy --many-jobs --report "$out" >"$out/conformance.log" 2>&1 || status=$?
 
 # 4. What Prism saw: every request it forwarded, and every violation it logged or answered.
 forwarded=$(grep -c 'Forwarding' "$out/prism.log" || true)
@@ -101,12 +98,11 @@ echo "prism: $forwarded requests forwarded to the sandbox; $violations violation
 if [ "$violations" -gt 0 ]; then
 	grep -E 'Violation:|VIOLATIONS|UNPROCESSABLE_ENTITY|errors#' "$out/prism.log" | head -40 >&2
 fi
-grep -E '^(ok|FAIL)' "$out/go-test.log" | head -5
 grep -m1 -h 'cases: ' "$out/conformance.md" 2>/dev/null | sed 's/^- //; s/\*\*//g' || true
 echo "prism: report and logs in $out"
 if [ "$status" -ne 0 ]; then
-	echo "prism: the conformance suite failed through Prism (go test exit $status); see $out/go-test.log" >&2
-	tail -40 "$out/go-test.log" >&2
+	echo "prism: the conformance suite failed through Prism (data8 conformance exit $status); see $out/conformance.log" >&2
+	tail -40 "$out/conformance.log" >&2
 	exit 1
 fi
 if [ "$violations" -gt 0 ]; then
