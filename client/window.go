@@ -7,44 +7,86 @@ import (
 	"time"
 )
 
-// probeCost bounds what probing a server's limit may cost: after a refusal that paused a transfer for
-// d, the window grows back to the level the server refused only once probeCost·d has passed, so a
-// probe that is refused again costs at most about a tenth of the transfer's time.
-const probeCost = 10
+// The window's constants (see window).
+const (
+	// fallback is the fraction of the refused level the window falls back to at least: CUBIC's β.
+	fallback = 0.7
+	// probeCost bounds what probing a server's limit may cost: after a pause of d, the window goes
+	// back to the level the server refused only once probeCost·d has passed, so that a probe that is
+	// refused again costs at most about a tenth of the transfer's time.
+	probeCost = 10
+	// probeRuns is the fewest full runs at the level below the refused one before a probe, whatever
+	// the pause cost (a refusal's wait may take no time at all).
+	probeRuns = 8
+	// maxProbeBackoff caps the doubling of the probe wait after probes refused in a row (2² = 4×):
+	// a server that raises its limit is found within 40 pauses.
+	maxProbeBackoff = 2
+)
 
 // window is the adaptive limit on how many requests of one transfer (an upload's blocks, a
-// download's pages) are in flight at once, in the manner of TCP's congestion window (AIMD).
+// download's pages) are in flight at once. It finds the server's limit and stays at it.
 //
-// It starts at the configured concurrency. A request the server refuses for load (429, or 503)
-// halves it, never below 1, once per round of requests in flight (the other refusals of that round
-// are the same event), and pauses the whole transfer: while a refused request waits out its delay
-// (the answer's Retry-After), no request of the transfer is sent. A run of successes with the window
-// in use (as many as the window holds, each with at least half of it in flight) grows it by one, up
-// to the configured concurrency. The round's refusals estimate the lowest number in flight the server
-// refuses (the ceiling), never above one more than the halved limit; growing to it again waits
-// probeCost times as long as the refusal paused the transfer.
+// A throttling server refuses requests for load (429, or 503) when it has too many in flight, or
+// when they come too fast. Whatever its rule, a refusal is costly here: it pauses the whole transfer
+// (while a refused request waits out its delay, the answer's Retry-After, no request of the transfer
+// is sent), so that the server sees the client back off as it asked. A pause of one second is the
+// time of fifty 20 ms requests. So the window learns from a refusal as much as it can, and probes
+// above the level refused only as often as it can afford.
 //
-// It is written out (about 100 lines) rather than taken from a library: the Go port of Netflix's
-// concurrency-limits (github.com/platinummonkey/go-concurrency-limits) has no maximum for its AIMD
-// limit, no notion of a refusal that carries a delay to honour, decreases on every drop rather than
-// once per round, and brings metrics and gRPC modules into the build; golang.org/x/sync/semaphore has
-// a fixed size.
+// The shape is that of TCP CUBIC's window (RFC 9438), on whole numbers of requests:
+//
+//   - Refused: the requests in flight when the first refusal came (the level) are one event, as
+//     a round trip's losses are one congestion event in TCP; its later refusals refine it. The level
+//     the server refuses (the ceiling) is taken to be one more than the event's requests it did not
+//     refuse (it let those through at once), but never at or below the highest limit that has run
+//     in full without a refusal (good). The window falls back to the higher of good and fallback
+//     (0.7, CUBIC's β) times the level, always below the ceiling. A refusal at or below good means
+//     the server takes fewer now: good is forgotten.
+//   - Concave: a full run (as many successes as the limit, each with the window full) takes the
+//     window halfway to one below the level refused, so it is back in a few round trips.
+//   - Plateau: it stays one below the level refused for at least probeRuns full runs and probeCost
+//     times as long as the last pause held the transfer, both doubled for each probe refused in a
+//     row (at most maxProbeBackoff times), then tries the refused level (a probe).
+//   - Convex: a probe that runs in full clears the level refused, and each full run grows the
+//     window by one, up to the configured concurrency, until the next refusal.
+//
+// TCP CUBIC measures the plateau in seconds (K = ∛(W_max·(1−β)/C)), as does the AWS SDKs' adaptive
+// retry mode, which drives a client-side token bucket's rate with the same cubic (β 0.7, C 0.4)
+// after each throttling error. Neither fits a transfer paused for every refusal: a probe every K
+// seconds (about 1.4 s at a limit of 4) would cost a one-second pause each time, a third of the
+// transfer. Here the plateau is measured in what a failed probe costs (the pause) and in the
+// server's answers (full runs), and a server's own count of what it let through refines the level
+// refused where TCP only sees that something was lost. The AWS limiter also limits a rate, not the
+// requests in flight, which is what these servers count.
+//
+// It is written out rather than taken from a library: the AWS SDK's limiter is internal to its
+// retry package and limits a rate; the Go port of Netflix's concurrency-limits
+// (github.com/platinummonkey/go-concurrency-limits) has no maximum for its AIMD limit, no notion of a
+// refusal that carries a delay to honour, decreases on every drop rather than once per round, and
+// brings metrics and gRPC modules into the build; golang.org/x/sync/semaphore has a fixed size.
 type window struct {
 	mu       sync.Mutex
-	max      int              // the configured concurrency: the limit never grows past it
-	limit    int              // requests allowed in flight now, 1..max
-	inflight int              // slots held
-	holds    int              // refused requests still waiting out their delay: no slot is granted
-	queue    []chan struct{}  // callers of acquire waiting for a slot, first come first served
-	run      int              // successes with the window full since the limit last changed
-	round    int              // releases still to come from requests sent before the last decrease
-	level    int              // requests in flight when the round's first refusal came
-	refused  int              // refusals in the round
-	ceiling  int              // the fewest requests in flight the server is known to refuse; 0: none
-	probeAt  time.Time        // growing to the ceiling waits until then
-	now      func() time.Time // the clock of probeAt
-	throttle int64            // refusals so far
-	smallest int              // the smallest limit so far
+	max      int             // the configured concurrency: the limit never grows past it
+	limit    int             // requests allowed in flight now, 1..max
+	inflight int             // slots held
+	holds    int             // refused requests still waiting out their delay: no slot is granted
+	queue    []chan struct{} // callers of acquire waiting for a slot, first come first served
+
+	run     int // successes with the window full since the limit last changed
+	round   int // releases still to come from requests in flight at the event's first refusal
+	level   int // requests in flight when the event's first refusal came, the refused one included
+	refused int // refusals in the event
+	good    int // the highest limit that ran in full since the last refusal at or below it; 0: none
+	ceiling int // the level the server is taken to refuse; 0: none known
+	plateau int // full runs one below the ceiling since the event
+	probes  int // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
+
+	now      func() time.Time
+	pausedAt time.Time // when the pause under way began
+	probeAt  time.Time // probing waits until then
+
+	throttle int64 // refusals so far
+	smallest int   // the smallest limit so far
 }
 
 // outcome is what became of a request sent through a window.
@@ -116,56 +158,86 @@ func (w *window) release(o outcome) (from, to int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	from = w.limit
-	busy := 2*w.inflight >= w.limit // at least half the window was in use
+	full := w.inflight >= w.limit // the window was in use: a success says the server takes this many
+	level := w.inflight
 	w.inflight--
-	sameRound := w.round > 0
-	if sameRound {
+	inEvent := w.round > 0 // sent before the event's decrease: it says nothing of the new limit
+	if inEvent {
 		w.round--
 	}
 	switch o.kind {
 	case outcomeDone:
-		if busy && !sameRound { // a request sent before the last decrease says nothing of the new limit
+		if full && !inEvent {
 			w.run++
 		}
-		if w.run < w.limit {
-			break
-		}
-		w.run = 0
-		if w.ceiling != 0 && w.limit >= w.ceiling {
-			w.ceiling = 0 // a full run at the old ceiling: the server takes more now
-		}
-		if w.limit < w.max && (w.ceiling == 0 || w.limit+1 < w.ceiling || !w.now().Before(w.probeAt)) {
-			w.limit++
+		if w.run >= w.limit {
+			w.run = 0
+			w.ranInFull()
 		}
 	case outcomeRefused:
 		w.throttle++
 		w.run = 0
-		if sameRound {
+		w.plateau = 0
+		if inEvent {
 			w.refused++
 		} else {
-			w.level, w.refused = w.inflight+1, 1
-			w.limit = max(1, w.limit/2)
-			w.round = w.inflight
-			w.smallest = min(w.smallest, w.limit)
+			if w.ceiling != 0 && level >= w.ceiling {
+				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
+			}
+			if level <= w.good {
+				w.good = 0 // the server takes fewer than it did
+			}
+			w.level, w.refused, w.round = level, 1, w.inflight
 		}
-		// The round's count is only an estimate of what the server takes (requests of a round do not
-		// all reach it at once), so the ceiling is never above the halved limit's next step: growing
-		// past the limit a refusal left waits probeCost pauses, like growing to the estimate.
-		w.ceiling = max(1, min(w.level-w.refused+1, w.limit+1))
+		w.ceiling = max(w.level-w.refused+1, w.good+1, 2)
+		w.limit = max(1, min(w.ceiling-1, max(w.good, int(fallback*float64(w.level)))))
+		w.smallest = min(w.smallest, w.limit)
 		if o.pause > 0 {
+			if w.holds == 0 {
+				w.pausedAt = w.now()
+			}
 			w.holds++
-			w.probeAt = later(w.probeAt, w.now().Add(probeCost*o.pause))
 		}
 	}
 	w.grant()
 	return from, w.limit
 }
 
-// endPause ends the pause a refusal's release began, once the refused request has waited.
+// ranInFull learns from a full run at the current limit: the server took that many at once. w.mu
+// is held.
+func (w *window) ranInFull() {
+	w.good = max(w.good, w.limit)
+	switch {
+	case w.ceiling != 0 && w.limit >= w.ceiling:
+		// A probe that ran in full: the server takes more now.
+		w.ceiling, w.probes = 0, 0
+	case w.ceiling != 0 && w.limit+1 == w.ceiling:
+		// The plateau: probe once it has lasted long enough.
+		w.plateau++
+		if w.plateau < probeRuns<<w.probes || w.now().Before(w.probeAt) {
+			return
+		}
+		w.plateau = 0
+		w.limit = w.ceiling
+		return
+	case w.ceiling != 0:
+		// Concave: halfway to the plateau.
+		w.limit += max(1, (w.ceiling-1-w.limit+1)/2)
+		return
+	}
+	w.limit = min(w.limit+1, w.max) // convex
+}
+
+// endPause ends the pause a refusal's release began, once the refused request has waited. When the
+// last refused request of the pause has waited, probing waits probeCost times the pause's length.
 func (w *window) endPause() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.holds--
+	if w.holds == 0 {
+		now := w.now()
+		w.probeAt = later(w.probeAt, now.Add(probeCost*now.Sub(w.pausedAt)<<w.probes))
+	}
 	w.grant()
 }
 
