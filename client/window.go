@@ -183,6 +183,8 @@ func (w *window) release(o outcome) (from, to int) {
 		} else {
 			if w.ceiling != 0 && level >= w.ceiling {
 				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
+			} else {
+				w.probes = 0 // the server takes fewer than it did: probe the new level afresh
 			}
 			if level <= w.good {
 				w.good = 0 // the server takes fewer than it did

@@ -41,8 +41,9 @@ type config struct {
 
 	mutations map[standin.Mutation]bool
 
-	maxInFlight   int
-	ratePerSecond float64
+	maxInFlight      int
+	inFlightCounting InFlightCounting
+	ratePerSecond    float64
 
 	profiles       map[Profile]bool
 	recordPageSize int
