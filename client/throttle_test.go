@@ -621,13 +621,15 @@ func TestNoRequestLeavesDuringAPause(t *testing.T) {
 	// block 2 must not be sent. Either block 2 reaches the server (the pause was not kept) or the
 	// uploader's goroutine waits in the window for a slot: whichever happens, it happens for sure,
 	// so the test decides without a race.
-	hold1 := make(chan struct{})
+	hold1, arrived1 := make(chan struct{}), make(chan struct{})
+	var arrival sync.Once
 	f := &blockFront{}
 	f.onBlock = func(number, attempt int) (bool, <-chan struct{}) {
 		switch {
 		case number == 0 && attempt == 1:
-			return true, nil
+			return true, arrived1 // refused once block 1 is in flight too
 		case number == 1:
+			arrival.Do(func() { close(arrived1) })
 			return false, hold1
 		}
 		return false, nil
@@ -699,8 +701,8 @@ func TestNoRequestLeavesDuringAPause(t *testing.T) {
 }
 
 // blockFront is an http.Handler in front of a data8test server's handler that reads each block
-// upload's number and asks onBlock what to do: refuse it (429, Retry-After: 1) or hold it until a
-// channel closes, then pass it on.
+// upload's number and asks onBlock what to do: hold it until a channel closes (if one is given), then
+// refuse it (429, Retry-After: 1) or pass it on.
 type blockFront struct {
 	next    http.Handler
 	onBlock func(number, attempt int) (refuse bool, hold <-chan struct{})
@@ -732,18 +734,18 @@ func (f *blockFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	refuse, hold := f.onBlock(blk.BlockNumber, attempt)
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-time.After(10 * time.Second):
+		}
+	}
 	if refuse {
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusTooManyRequests)
 		io.WriteString(w, `{"type":"about:blank","title":"Too Many Requests","status":429}`)
 		return
-	}
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-time.After(10 * time.Second):
-		}
 	}
 	f.next.ServeHTTP(w, r)
 }

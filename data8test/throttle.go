@@ -1,8 +1,10 @@
 package data8test
 
 import (
+	"bufio"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"sync"
 
@@ -145,33 +147,49 @@ func (s *Server) admit(w http.ResponseWriter) (aw http.ResponseWriter, release f
 			t.mu.Unlock()
 		})
 	}
+	cw := &counted{ResponseWriter: w}
 	if t.counting == CountHandling {
-		return &answerStart{ResponseWriter: w, start: leave}, leave, true
+		cw.start = leave
+		return cw, leave, true
 	}
-	return w, func() {
-		_ = http.NewResponseController(w).Flush() // fails only when the connection was hijacked or broke
+	return cw, func() {
+		if !cw.hijacked { // a hijacked connection (a fault) has nothing to flush
+			_ = http.NewResponseController(w).Flush()
+		}
 		leave()
 	}, true
 }
 
-// answerStart is a ResponseWriter that calls start as the answer starts.
-type answerStart struct {
+// counted is the ResponseWriter of a request counted in flight: it calls start, when set, as the
+// answer starts, and notes whether the connection was hijacked.
+type counted struct {
 	http.ResponseWriter
-	start func()
+	start    func()
+	hijacked bool
 }
 
-func (a *answerStart) WriteHeader(code int) {
-	a.start()
-	a.ResponseWriter.WriteHeader(code)
+func (c *counted) WriteHeader(code int) {
+	if c.start != nil {
+		c.start()
+	}
+	c.ResponseWriter.WriteHeader(code)
 }
 
-func (a *answerStart) Write(p []byte) (int, error) {
-	a.start()
-	return a.ResponseWriter.Write(p)
+func (c *counted) Write(p []byte) (int, error) {
+	if c.start != nil {
+		c.start()
+	}
+	return c.ResponseWriter.Write(p)
 }
 
-// Unwrap gives http.ResponseController the writer underneath (to flush, or hijack the connection).
-func (a *answerStart) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+// Hijack hands over the connection (see http.Hijacker).
+func (c *counted) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c.hijacked = true
+	return http.NewResponseController(c.ResponseWriter).Hijack()
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (c *counted) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // refuse answers a throttled request 429 with a Retry-After and counts it. The profiles shape the
 // answer as they shape a fault's.

@@ -270,3 +270,23 @@ func TestInFlightStats(t *testing.T) {
 		t.Error("the mean of no request is not 0")
 	}
 }
+
+// TestDroppedConnectionLeavesTheCount drops a throttled request's connection (the server hijacks it)
+// in both countings: the request leaves the count, and nothing is flushed to the hijacked connection.
+func TestDroppedConnectionLeavesTheCount(t *testing.T) {
+	for _, counting := range []InFlightCounting{CountExchange, CountHandling} {
+		s := start(t, WithMaxInFlight(1), WithInFlightCounting(counting),
+			WithFaultScript(Fault{Op: opid.DatasetGetList, Call: 1, Kind: FaultDrop}))
+		tok := fetchToken(t, s)
+		req, _ := http.NewRequest("GET", s.URL+"/Dataset", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		fresh := &http.Transport{} // a new connection: nothing for net/http to retry the request on
+		if resp, err := fresh.RoundTrip(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("counting %d: the dropped request got %s", counting, resp.Status)
+		}
+		fresh.CloseIdleConnections()
+		// The one slot is free again: the next request is let through.
+		wantStatus(t, do(t, s, tok, "GET", "/Dataset", nil), http.StatusOK)
+	}
+}
