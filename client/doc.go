@@ -108,10 +108,12 @@
 // A throttling server slows the client down; it does not make it fail. A request refused with 429,
 // or 503 with Retry-After, was not acted on: it is sent again after the delay without using up an
 // attempt or the retry budget, for up to RetryPolicy.MaxThrottleWait (10 minutes) of waiting per
-// call. An upload adapts the number of blocks in flight to the server: a refusal halves it and
-// pauses the whole upload for the Retry-After, a run of acknowledged blocks grows it back by one, up
-// to UploadOptions.Concurrency; UploadResult.Throttled and SmallestWindow report what happened. A
-// download adapts its pages in flight the same way (DownloadResult.Throttled and SmallestWindow).
+// call. An upload adapts the number of blocks in flight to the server, finding its limit and
+// staying at it: a refusal pauses the whole upload for the Retry-After and brings the window down to
+// what the server let through, runs of acknowledged blocks bring it back to just below the level
+// refused, which is tried again only rarely, up to UploadOptions.Concurrency;
+// UploadResult.Throttled and SmallestWindow report what happened. A download adapts its pages in
+// flight the same way (DownloadResult.Throttled and SmallestWindow).
 //
 // # Status codes
 //

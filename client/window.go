@@ -40,8 +40,10 @@ const (
 //     the server refuses (the ceiling) is taken to be one more than the event's requests it did not
 //     refuse (it let those through at once), but never at or below the highest limit that has run
 //     in full without a refusal (good). The window falls back to the higher of good and fallback
-//     (0.7, CUBIC's β) times the level, always below the ceiling. A refusal at or below good means
-//     the server takes fewer now: good is forgotten.
+//     (0.7, CUBIC's β) times the level, always below the ceiling. A refusal at or below good may be
+//     chance (a server that still counts a request whose whole answer the client has read); a
+//     second one before good has run in full again means the server takes fewer now, and good is
+//     forgotten.
 //   - Concave: a full run (as many successes as the limit, each with the window full) takes the
 //     window halfway to one below the level refused, so it is back in a few round trips.
 //   - Plateau: it stays one below the level refused for at least probeRuns full runs and probeCost
@@ -72,14 +74,15 @@ type window struct {
 	holds    int             // refused requests still waiting out their delay: no slot is granted
 	queue    []chan struct{} // callers of acquire waiting for a slot, first come first served
 
-	run     int // successes with the window full since the limit last changed
-	round   int // releases still to come from requests in flight at the event's first refusal
-	level   int // requests in flight when the event's first refusal came, the refused one included
-	refused int // refusals in the event
-	good    int // the highest limit that ran in full since the last refusal at or below it; 0: none
-	ceiling int // the level the server is taken to refuse; 0: none known
-	plateau int // full runs one below the ceiling since the event
-	probes  int // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
+	run     int  // successes with the window full since the limit last changed
+	round   int  // releases still to come from requests in flight at the event's first refusal
+	level   int  // requests in flight when the event's first refusal came, the refused one included
+	refused int  // refusals in the event
+	good    int  // the highest limit that ran in full since the last refusal at or below it; 0: none
+	ceiling int  // the level the server is taken to refuse; 0: none known
+	plateau int  // full runs one below the ceiling since the event
+	probes  int  // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
+	struck  bool // refused at or below good since good last ran in full
 
 	now      func() time.Time
 	pausedAt time.Time // when the pause under way began
@@ -181,13 +184,16 @@ func (w *window) release(o outcome) (from, to int) {
 		if inEvent {
 			w.refused++
 		} else {
-			if w.ceiling != 0 && level >= w.ceiling {
+			switch {
+			case w.ceiling != 0 && level >= w.ceiling:
 				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
-			} else {
-				w.probes = 0 // the server takes fewer than it did: probe the new level afresh
-			}
-			if level <= w.good {
-				w.good = 0 // the server takes fewer than it did
+			case level <= w.good && !w.struck:
+				// Refused at a level that ran in full: once may be chance (a server still counting
+				// a request whose whole answer has come), so good stands until it happens again
+				// before good has run in full again.
+				w.struck = true
+			case level <= w.good:
+				w.good, w.probes, w.struck = 0, 0, false // the server takes fewer than it did
 			}
 			w.level, w.refused, w.round = level, 1, w.inflight
 		}
@@ -209,6 +215,9 @@ func (w *window) release(o outcome) (from, to int) {
 // is held.
 func (w *window) ranInFull() {
 	w.good = max(w.good, w.limit)
+	if w.limit == w.good {
+		w.struck = false
+	}
 	switch {
 	case w.ceiling != 0 && w.limit >= w.ceiling:
 		// A probe that ran in full: the server takes more now.
