@@ -40,10 +40,10 @@ const (
 //     the server refuses (the ceiling) is taken to be one more than the event's requests it did not
 //     refuse (it let those through at once), but never at or below the highest limit that has run
 //     in full without a refusal (good). The window falls back to the higher of good and fallback
-//     (0.7, CUBIC's β) times the level, always below the ceiling. A refusal at or below good may be
-//     chance (a server that still counts a request whose whole answer the client has read); a
-//     second one before good has run in full again means the server takes fewer now, and good is
-//     forgotten.
+//     (0.7, CUBIC's β) times the level, always below the ceiling. An event of one refusal at or
+//     below good, after probeRuns runs in full without one, is taken for chance (a server that still
+//     counts a request whose whole answer the client has read): good stands. Sooner, or with more
+//     refusals, it means the server takes fewer now, and good is forgotten.
 //   - Concave: a full run (as many successes as the limit, each with the window full) takes the
 //     window halfway to one below the level refused, so it is back in a few round trips.
 //   - Plateau: it stays one below the level refused for at least probeRuns full runs and probeCost
@@ -82,7 +82,8 @@ type window struct {
 	ceiling int  // the level the server is taken to refuse; 0: none known
 	plateau int  // full runs one below the ceiling since the event
 	probes  int  // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
-	struck  bool // refused at or below good since good last ran in full
+	clean   int  // runs in full since the last refusal at or below good
+	chance  bool // the event's one refusal, at or below good, is taken for chance
 
 	now      func() time.Time
 	pausedAt time.Time // when the pause under way began
@@ -183,17 +184,24 @@ func (w *window) release(o outcome) (from, to int) {
 		w.plateau = 0
 		if inEvent {
 			w.refused++
+			if w.chance { // a second refusal: not chance
+				w.good, w.probes, w.chance = 0, 0, false
+			}
 		} else {
+			w.chance = false
 			switch {
 			case w.ceiling != 0 && level >= w.ceiling:
 				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
-			case level <= w.good && !w.struck:
-				// Refused at a level that ran in full: once may be chance (a server still counting
-				// a request whose whole answer has come), so good stands until it happens again
-				// before good has run in full again.
-				w.struck = true
 			case level <= w.good:
-				w.good, w.probes, w.struck = 0, 0, false // the server takes fewer than it did
+				// One refusal after probeRuns runs in full without such an event is taken for chance
+				// (a server still counting a request whose whole answer has come): good stands. Sooner,
+				// or with another refusal in the event, the server takes fewer than it did.
+				if w.clean < probeRuns {
+					w.good, w.probes = 0, 0
+				} else {
+					w.chance = true
+				}
+				w.clean = 0
 			}
 			w.level, w.refused, w.round = level, 1, w.inflight
 		}
@@ -215,9 +223,7 @@ func (w *window) release(o outcome) (from, to int) {
 // is held.
 func (w *window) ranInFull() {
 	w.good = max(w.good, w.limit)
-	if w.limit == w.good {
-		w.struck = false
-	}
+	w.clean++
 	switch {
 	case w.ceiling != 0 && w.limit >= w.ceiling:
 		// A probe that ran in full: the server takes more now.

@@ -244,17 +244,12 @@ func TestWindowFallsBackToAFractionOfTheLevelRefused(t *testing.T) {
 	}
 }
 
-func TestWindowForgetsAGoodLevelTheServerRefusesTwice(t *testing.T) {
-	// Six ran in full; then the server takes two. The first event at the good level may be chance:
-	// the window stays at six. The second, before six has run in full again, is not: the window
-	// falls to what the event let through.
+func TestWindowForgetsAGoodLevelTheServerRefusesSoon(t *testing.T) {
+	// Six ran in full; then the server takes two. Refused at the good level after a few runs in
+	// full, the window falls to what the event let through, not back to six.
 	w := newWindow(6)
-	runs(t, w, 2)
+	runs(t, w, probeRuns-1)
 	want(t, w, 6, 6, 0)
-	refuse(w, 4, 0)
-	want(t, w, 6, 2, 0)
-	finish(w)
-	fill(t, w)
 	refuse(w, 4, 0)
 	want(t, w, 2, 2, 0)
 	finish(w)
@@ -265,25 +260,47 @@ func TestWindowForgetsAGoodLevelTheServerRefusesTwice(t *testing.T) {
 
 func TestWindowToleratesARefusalByChance(t *testing.T) {
 	// At the server's limit of 4, a refusal now and then (the server still counted a request whose
-	// answer the client had read): each time, the window stays at 4, however many runs apart, as
-	// long as 4 runs in full in between.
+	// answer the client had read): after probeRuns runs in full without one, the window stays at 4.
+	// Refused again sooner, it falls. (The clock stands still after the first pause: no probe.)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	w := newWindow(8)
+	w.now = func() time.Time { return now }
 	fill(t, w)
-	refuse(w, 4, 0)
+	for range 4 {
+		w.release(outcome{kind: outcomeRefused, pause: time.Second})
+	}
+	now = now.Add(time.Second)
+	for range 4 {
+		w.endPause()
+	}
 	finish(w)
-	runs(t, w, 3)
 	for range 5 {
+		runs(t, w, probeRuns)
 		fill(t, w)
 		refuse(w, 1, 0) // at 4, the good level
 		want(t, w, 4, 3, 0)
 		finish(w)
-		if got := runs(t, w, 1); got[0] != 4 {
-			t.Fatalf("limit %d after a run in full, want 4", got[0])
-		}
 	}
-	if _, smallest, throttled := w.state(); smallest != 4 || throttled != 9 {
-		t.Errorf("smallest %d, %d refusals; want 4 and 9", smallest, throttled)
+	runs(t, w, probeRuns-1)
+	fill(t, w)
+	refuse(w, 1, 0)
+	want(t, w, 2, 3, 0) // no longer chance: 0.7×4
+	if _, smallest, throttled := w.state(); smallest != 2 || throttled != 10 {
+		t.Errorf("smallest %d, %d refusals; want 2 and 10", smallest, throttled)
 	}
+}
+
+func TestWindowTakesTwoRefusalsAtTheGoodLevelForAChange(t *testing.T) {
+	// Six ran in full for long; then the server takes three: three of six are refused in one event.
+	// The first alone might be chance; with the second the window falls to what the event let
+	// through, at once rather than at the next event.
+	w := newWindow(6)
+	runs(t, w, 2*probeRuns)
+	w.release(outcome{kind: outcomeRefused})
+	want(t, w, 6, 5, 0)
+	w.release(outcome{kind: outcomeRefused})
+	w.release(outcome{kind: outcomeRefused})
+	want(t, w, 3, 3, 0)
 }
 
 func TestWindowProbesRarelyAndGrowsWhenAProbeRuns(t *testing.T) {
