@@ -55,6 +55,8 @@ func TestRunSmall(t *testing.T) {
 		"download/n=3500/ref/seconds", "download/n=3500/cli/cpu_seconds", "run/n=3500/cli/seconds", "run/n=3500/ref/seconds",
 		"throttled/upload/n=3500/ref/seconds", "throttled/upload/n=3500/cli/failed_runs", "throttled/download/n=3500/ref/throttled_requests",
 		"throttled/upload/n=3500/cli/avg_in_flight", "throttled/download/n=3500/ref/in_flight_per_request", "throttled/download/n=3500/cli_over_ref_run",
+		"throttled/upload/n=3500/cli_at_limit/seconds", "throttled/download/n=3500/cli_at_limit/avg_in_flight", "throttled/upload/n=3500/cli_over_cli_at_limit",
+		"throttled/download/n=3500/cli_over_cli_at_limit_run",
 		"encode/n=3500/ours/records_per_s", "ingest/n=64000/raw/c=8/records_per_s", "upload/n=2000/naive/c=1/seconds",
 		"upload/n=3500/ours/c=2/records_per_s", "upload/n=3500/ours/c=8/over_bound", "wall_seconds", "loadavg_1m/end",
 	} {
