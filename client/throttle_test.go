@@ -167,7 +167,8 @@ func TestTransfersHoldTheStandInsLimit(t *testing.T) {
 	// data8test allowing 2, 4 or 6 requests in flight, counted over the whole exchange (an answer
 	// still being written counts) or over the handling only; the client starts at 8. At the same
 	// time, a reference client sends exactly the limit at once to a twin server. The transfer must
-	// keep at least 80% of the reference's concurrency; a window at half the limit keeps 50 to 70%.
+	// keep at least 75% of the reference's concurrency (the first eight requests meet fewer, and it
+	// is 90 to 100% after them); a window at half the limit keeps 50 to 67%.
 	t.Parallel()
 	g := &together{t: t}
 	defer g.wait()
@@ -175,7 +176,7 @@ func TestTransfersHoldTheStandInsLimit(t *testing.T) {
 		name string
 		c    data8test.InFlightCounting
 	}{{"exchange", data8test.CountExchange}, {"handling", data8test.CountHandling}} {
-		for _, tr := range []transfer{{n: 400}, {n: 400, download: true}} {
+		for _, tr := range []transfer{{n: 500}, {n: 500, download: true}} {
 			for _, limit := range []int{2, 4, 6} {
 				g.run(fmt.Sprintf("%s/%v/%d in flight", counting.name, tr, limit), func(t *testing.T) {
 					srv, c := standIn(t, data8test.WithInFlightCounting(counting.c))
@@ -202,8 +203,8 @@ func TestTransfersHoldTheStandInsLimit(t *testing.T) {
 					if throttled != int64(refused) {
 						t.Errorf("the client counted %d refusals, the server %d", throttled, refused)
 					}
-					if st.Mean() < 0.8*refSt.Mean() {
-						t.Errorf("%.2f requests in flight on average, want at least 80%% of the reference's %.2f", st.Mean(), refSt.Mean())
+					if st.Mean() < 0.75*refSt.Mean() {
+						t.Errorf("%.2f requests in flight on average, want at least 75%% of the reference's %.2f", st.Mean(), refSt.Mean())
 					}
 				})
 			}

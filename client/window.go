@@ -41,9 +41,9 @@ const (
 //     refuse (it let those through at once), but never at or below the highest limit that has run
 //     in full without a refusal (good). The window falls back to the higher of good and fallback
 //     (0.7, CUBIC's β) times the level, always below the ceiling. An event of one refusal at or
-//     below good, after probeRuns runs in full without one, is taken for chance (a server that still
-//     counts a request whose whole answer the client has read): good stands. Sooner, or with more
-//     refusals, it means the server takes fewer now, and good is forgotten.
+//     below good is taken for chance (a server that still counts a request whose whole answer the
+//     client has read): good stands. A second refusal in the event, or another such event before
+//     good has run probeRuns times in full, means the server takes fewer now: good is forgotten.
 //   - Concave: a full run (as many successes as the limit, each with the window full) takes the
 //     window halfway to one below the level refused, so it is back in a few round trips.
 //   - Plateau: it stays one below the level refused for at least probeRuns full runs and probeCost
@@ -84,6 +84,7 @@ type window struct {
 	probes  int  // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
 	clean   int  // runs in full since the last refusal at or below good
 	chance  bool // the event's one refusal, at or below good, is taken for chance
+	struck  bool // a refusal at or below good has been taken for chance
 
 	now      func() time.Time
 	pausedAt time.Time // when the pause under way began
@@ -185,7 +186,7 @@ func (w *window) release(o outcome) (from, to int) {
 		if inEvent {
 			w.refused++
 			if w.chance { // a second refusal: not chance
-				w.good, w.probes, w.chance = 0, 0, false
+				w.good, w.probes, w.chance, w.struck = 0, 0, false, false
 			}
 		} else {
 			w.chance = false
@@ -193,13 +194,14 @@ func (w *window) release(o outcome) (from, to int) {
 			case w.ceiling != 0 && level >= w.ceiling:
 				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
 			case level <= w.good:
-				// One refusal after probeRuns runs in full without such an event is taken for chance
-				// (a server still counting a request whose whole answer has come): good stands. Sooner,
-				// or with another refusal in the event, the server takes fewer than it did.
-				if w.clean < probeRuns {
-					w.good, w.probes = 0, 0
+				// One refusal at a level that went through is taken for chance (a server still
+				// counting a request whose whole answer has come): good stands. Another in the event,
+				// or another such event before probeRuns runs in full, means the server takes fewer
+				// than it did.
+				if w.struck && w.clean < probeRuns {
+					w.good, w.probes, w.struck = 0, 0, false
 				} else {
-					w.chance = true
+					w.chance, w.struck = true, true
 				}
 				w.clean = 0
 			}
