@@ -55,7 +55,7 @@ const (
 // TCP CUBIC measures the plateau in seconds (K = ∛(W_max·(1−β)/C)), as does the AWS SDKs' adaptive
 // retry mode, which drives a client-side token bucket's rate with the same cubic (β 0.7, C 0.4)
 // after each throttling error. Neither fits a transfer paused for every refusal: a probe every K
-// seconds (about 1.4 s at a limit of 4) would cost a one-second pause each time, a third of the
+// seconds (about 1.4 s at a limit of 4) would cost a one-second pause each time, some 40% of the
 // transfer. Here the plateau is measured in what a failed probe costs (the pause) and in the
 // server's answers (full runs), and a server's own count of what it let through refines the level
 // refused where TCP only sees that something was lost. The AWS limiter also limits a rate, not the
@@ -78,7 +78,7 @@ type window struct {
 	round   int  // releases still to come from requests in flight at the event's first refusal
 	level   int  // requests in flight when the event's first refusal came, the refused one included
 	refused int  // refusals in the event
-	good    int  // the highest limit that ran in full since the last refusal at or below it; 0: none
+	good    int  // the highest limit that has run in full, until the server takes fewer; 0: none
 	ceiling int  // the level the server is taken to refuse; 0: none known
 	plateau int  // full runs one below the ceiling since the event
 	probes  int  // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
