@@ -40,10 +40,11 @@ const (
 //     the server refuses (the ceiling) is taken to be one more than the event's requests it did not
 //     refuse (it let those through at once), but never at or below the highest limit that has run
 //     in full without a refusal (good). The window falls back to the higher of good and fallback
-//     (0.7, CUBIC's β) times the level, always below the ceiling. An event of one refusal at or
-//     below good is taken for chance (a server that still counts a request whose whole answer the
-//     client has read): good stands. A second refusal in the event, or another such event before
-//     good has run probeRuns times in full, means the server takes fewer now: good is forgotten.
+//     (0.7, CUBIC's β) times the level, always below the ceiling. An event of one refusal at a level
+//     the server is taken to take (good, or one below the ceiling) is taken for chance (a server
+//     that still counts a request whose whole answer the client has read): the window stands. A
+//     second refusal in the event, or another such event before probeRuns runs in full, means the
+//     server takes fewer now: good is forgotten, and the event sets the ceiling.
 //   - Concave: a full run (as many successes as the limit, each with the window full) takes the
 //     window halfway to one below the level refused, so it is back in a few round trips.
 //   - Plateau: it stays one below the level refused for at least probeRuns full runs and probeCost
@@ -82,9 +83,9 @@ type window struct {
 	ceiling int  // the level the server is taken to refuse; 0: none known
 	plateau int  // full runs one below the ceiling since the event
 	probes  int  // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
-	clean   int  // runs in full since the last refusal at or below good
-	chance  bool // the event's one refusal, at or below good, is taken for chance
-	struck  bool // a refusal at or below good has been taken for chance
+	clean   int  // runs in full since the last refusal at a level the server was taken to take
+	chance  bool // the event's one refusal is taken for chance
+	struck  bool // a refusal has been taken for chance
 
 	now      func() time.Time
 	pausedAt time.Time // when the pause under way began
@@ -190,14 +191,18 @@ func (w *window) release(o outcome) (from, to int) {
 			}
 		} else {
 			w.chance = false
+			known := w.good // the level the window takes the server to take
+			if w.ceiling != 0 {
+				known = max(known, w.ceiling-1)
+			}
 			switch {
 			case w.ceiling != 0 && level >= w.ceiling:
 				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
-			case level <= w.good:
-				// One refusal at a level that went through is taken for chance (a server still
-				// counting a request whose whole answer has come): good stands. Another in the event,
-				// or another such event before probeRuns runs in full, means the server takes fewer
-				// than it did.
+			case level <= known:
+				// One refusal at a level the server is known to take is taken for chance (a server
+				// still counting a request whose whole answer has come): the window stands. Another
+				// in the event, or another such event before probeRuns runs in full, means the
+				// server takes fewer than it did.
 				if w.struck && w.clean < probeRuns {
 					w.good, w.probes, w.struck = 0, 0, false
 				} else {
@@ -207,9 +212,11 @@ func (w *window) release(o outcome) (from, to int) {
 			}
 			w.level, w.refused, w.round = level, 1, w.inflight
 		}
-		w.ceiling = max(w.level-w.refused+1, w.good+1, 2)
-		w.limit = max(1, min(w.ceiling-1, max(w.good, int(fallback*float64(w.level)))))
-		w.smallest = min(w.smallest, w.limit)
+		if !w.chance {
+			w.ceiling = max(w.level-w.refused+1, w.good+1, 2)
+			w.limit = max(1, min(w.ceiling-1, max(w.good, int(fallback*float64(w.level)))))
+			w.smallest = min(w.smallest, w.limit)
+		}
 		if o.pause > 0 {
 			if w.holds == 0 {
 				w.pausedAt = w.now()
