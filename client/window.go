@@ -35,11 +35,12 @@ const (
 //
 // The shape is that of TCP CUBIC's window (RFC 9438), on whole numbers of requests:
 //
-//   - Refused: the requests in flight when the first refusal came (the level) are one event, as
-//     a round trip's losses are one congestion event in TCP; its later refusals refine it. The level
-//     the server refuses (the ceiling) is taken to be one more than the event's requests it did not
-//     refuse (it let those through at once), but never at or below the highest limit that has run
-//     in full without a refusal (good). The window falls back to the higher of good and fallback
+//   - Refused: the requests granted before the first refusal came back are one event, as a round
+//     trip's losses are one congestion event in TCP; its later refusals refine it. The level is the
+//     number of requests that may have been at the server with the first refusal: those in flight,
+//     and those answered since it was sent. The level the server refuses (the ceiling) is taken to
+//     be one more than those it did not refuse (it let them through at once), but never at or below
+//     the highest limit that has run in full without a refusal (good). The window falls back to the higher of good and fallback
 //     (0.7, CUBIC's β) times the level, always below the ceiling. An event of one refusal at a level
 //     the server is taken to take (good, or one below the ceiling) is taken for chance (a server
 //     that still counts a request whose whole answer the client has read): the window stands. A
@@ -69,15 +70,19 @@ const (
 // brings metrics and gRPC modules into the build; golang.org/x/sync/semaphore has a fixed size.
 type window struct {
 	mu       sync.Mutex
-	max      int             // the configured concurrency: the limit never grows past it
-	limit    int             // requests allowed in flight now, 1..max
-	inflight int             // slots held
-	holds    int             // refused requests still waiting out their delay: no slot is granted
-	queue    []chan struct{} // callers of acquire waiting for a slot, first come first served
+	max      int       // the configured concurrency: the limit never grows past it
+	limit    int       // requests allowed in flight now, 1..max
+	inflight int       // slots held
+	holds    int       // refused requests still waiting out their delay: no slot is granted
+	queue    []*waiter // callers of acquire waiting for a slot, first come first served
+
+	seq      ticket   // the last ticket granted
+	dones    []ticket // ring: for the last successes, the last ticket granted when each was released
+	doneN    int      // successes released so far
+	eventSeq ticket   // the last ticket granted when the event's first refusal came back
 
 	run     int  // successes with the window full since the limit last changed
-	round   int  // releases still to come from requests in flight at the event's first refusal
-	level   int  // requests in flight when the event's first refusal came, the refused one included
+	level   int  // requests that may have been at the server with the event's first refusal
 	refused int  // refusals in the event
 	good    int  // the highest limit that has run in full, until the server takes fewer; 0: none
 	ceiling int  // the level the server is taken to refuse; 0: none known
@@ -114,65 +119,80 @@ const (
 // newWindow returns a window of at most n requests in flight (at least 1), starting at n.
 func newWindow(n int) *window {
 	n = max(n, 1)
-	return &window{max: n, limit: n, smallest: n, now: time.Now}
+	return &window{max: n, limit: n, smallest: n, now: time.Now, dones: make([]ticket, n)}
+}
+
+// ticket identifies a slot acquire granted, for release: slots are numbered from 1 in the order
+// they are granted.
+type ticket uint64
+
+// waiter is a caller of acquire waiting for a slot.
+type waiter struct {
+	ready chan struct{} // closed when the slot is granted
+	t     ticket        // the slot's, set before ready is closed
 }
 
 // acquire blocks until a slot is free under the current limit and no refused request is waiting out
 // its delay, and takes it; slots are granted in the order acquire was called. It returns the
 // context's cause, without a slot, as soon as ctx ends.
-func (w *window) acquire(ctx context.Context) error {
+func (w *window) acquire(ctx context.Context) (ticket, error) {
 	if err := context.Cause(ctx); err != nil {
-		return err
+		return 0, err
 	}
 	w.mu.Lock()
 	if w.holds == 0 && w.inflight < w.limit && len(w.queue) == 0 {
 		w.inflight++
+		w.seq++
+		t := w.seq
 		w.mu.Unlock()
-		return nil
+		return t, nil
 	}
-	ready := make(chan struct{})
-	w.queue = append(w.queue, ready)
+	me := &waiter{ready: make(chan struct{})}
+	w.queue = append(w.queue, me)
 	w.mu.Unlock()
 	select {
-	case <-ready:
-		return nil
+	case <-me.ready:
+		return me.t, nil
 	case <-ctx.Done():
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	select {
-	case <-ready: // granted as ctx ended: hand the slot on
+	case <-me.ready: // granted as ctx ended: hand the slot on
 		w.inflight--
 		w.grant()
 	default:
-		w.queue = slices.DeleteFunc(w.queue, func(c chan struct{}) bool { return c == ready })
+		w.queue = slices.DeleteFunc(w.queue, func(q *waiter) bool { return q == me })
 	}
-	return context.Cause(ctx)
+	return 0, context.Cause(ctx)
 }
 
 // grant hands free slots to waiting callers. w.mu is held.
 func (w *window) grant() {
 	for w.holds == 0 && w.inflight < w.limit && len(w.queue) > 0 {
-		close(w.queue[0])
+		w.seq++
+		w.queue[0].t = w.seq
+		close(w.queue[0].ready)
 		w.queue = w.queue[1:]
 		w.inflight++
 	}
 }
 
-// release frees a slot taken by acquire and learns from o, returning the limit before and after.
-func (w *window) release(o outcome) (from, to int) {
+// release frees the slot of ticket t and learns from o, returning the limit before and after.
+func (w *window) release(t ticket, o outcome) (from, to int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	from = w.limit
 	full := w.inflight >= w.limit // the window was in use: a success says the server takes this many
-	level := w.inflight
+	inflight := w.inflight
 	w.inflight--
-	inEvent := w.round > 0 // sent before the event's decrease: it says nothing of the new limit
-	if inEvent {
-		w.round--
-	}
+	// A request granted before the event's first refusal came back was sent before the window
+	// learnt from it: it says nothing of the new limit.
+	inEvent := t <= w.eventSeq
 	switch o.kind {
 	case outcomeDone:
+		w.dones[w.doneN%len(w.dones)] = w.seq
+		w.doneN++
 		if full && !inEvent {
 			w.run++
 		}
@@ -184,6 +204,10 @@ func (w *window) release(o outcome) (from, to int) {
 		w.throttle++
 		w.run = 0
 		w.plateau = 0
+		// The level: the requests that may have been at the server with this one. Those still in
+		// flight, this one included, and those answered since this one was sent (the server may have
+		// counted them still when it refused this one), never more than the window allowed.
+		level := min(from, inflight+w.donesSince(t))
 		if inEvent {
 			w.refused++
 			if w.chance { // a second refusal: not chance
@@ -210,7 +234,7 @@ func (w *window) release(o outcome) (from, to int) {
 				}
 				w.clean = 0
 			}
-			w.level, w.refused, w.round = level, 1, w.inflight
+			w.level, w.refused, w.eventSeq = level, 1, w.seq
 		}
 		if !w.chance {
 			w.ceiling = max(w.level-w.refused+1, w.good+1, 2)
@@ -226,6 +250,18 @@ func (w *window) release(o outcome) (from, to int) {
 	}
 	w.grant()
 	return from, w.limit
+}
+
+// donesSince returns how many successes were released after ticket t was granted (as many as the
+// window remembers: its configured concurrency). w.mu is held.
+func (w *window) donesSince(t ticket) int {
+	n := 0
+	for i := range min(w.doneN, len(w.dones)) {
+		if w.dones[i] >= t {
+			n++
+		}
+	}
+	return n
 }
 
 // ranInFull learns from a full run at the current limit: the server took that many at once. w.mu

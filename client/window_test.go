@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -63,8 +65,40 @@ func (w *window) look() (limit, inflight, waiting, holds int) {
 	return w.limit, w.inflight, len(w.queue), w.holds
 }
 
+// tw is a window under test, with the tickets of the slots the test holds, oldest first.
+type tw struct {
+	*window
+	mu   sync.Mutex
+	held []ticket
+}
+
+func newTW(n int) *tw { return &tw{window: newWindow(n)} }
+
+func (w *tw) hold(t ticket) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.held = append(w.held, t)
+}
+
+// give releases the oldest slot the test holds with o.
+func (w *tw) give(o outcome) (from, to int) {
+	w.mu.Lock()
+	t := w.held[0]
+	w.held = w.held[1:]
+	w.mu.Unlock()
+	return w.release(t, o)
+}
+
+// giveTicket releases the slot of ticket tk, which the test holds, with o.
+func (w *tw) giveTicket(tk ticket, o outcome) {
+	w.mu.Lock()
+	w.held = slices.DeleteFunc(w.held, func(h ticket) bool { return h == tk })
+	w.mu.Unlock()
+	w.release(tk, o)
+}
+
 // want checks the window's limit, slots held and callers waiting.
-func want(t *testing.T, w *window, limit, inflight, waiting int) {
+func want(t *testing.T, w *tw, limit, inflight, waiting int) {
 	t.Helper()
 	if l, i, q, _ := w.look(); l != limit || i != inflight || q != waiting {
 		t.Fatalf("limit %d, %d in flight, %d waiting; want %d, %d, %d", l, i, q, limit, inflight, waiting)
@@ -73,7 +107,7 @@ func want(t *testing.T, w *window, limit, inflight, waiting int) {
 
 // fill takes every free slot, as a transfer with work to spare does; it fails the test if acquire
 // would block for another reason.
-func fill(t *testing.T, w *window) {
+func fill(t *testing.T, w *tw) {
 	t.Helper()
 	for {
 		limit, inflight, waiting, holds := w.look()
@@ -84,24 +118,25 @@ func fill(t *testing.T, w *window) {
 			t.Fatalf("%d callers wait with a slot free", waiting)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-		err := w.acquire(ctx)
+		tk, err := w.acquire(ctx)
 		cancel()
 		if err != nil {
 			t.Fatalf("no slot with %d of %d in flight: %v", inflight, limit, err)
 		}
+		w.hold(tk)
 	}
 }
 
 // runs releases n full runs of successes at the current limit, taking a slot back after each
 // success, and returns the limit after each run.
-func runs(t *testing.T, w *window, n int) []int {
+func runs(t *testing.T, w *tw, n int) []int {
 	t.Helper()
 	var after []int
 	for range n {
 		fill(t, w)
 		limit, _, _, _ := w.look()
 		for range limit {
-			w.release(outcome{kind: outcomeDone})
+			w.give(outcome{kind: outcomeDone})
 			fill(t, w)
 		}
 		l, _, _, _ := w.look()
@@ -110,11 +145,11 @@ func runs(t *testing.T, w *window, n int) []int {
 	return after
 }
 
-// refuse releases n of the requests in flight as refusals, each pausing the window for pause
-// and waiting it out at once.
-func refuse(w *window, n int, pause time.Duration) {
+// refuse releases n of the requests in flight, the oldest, as refusals, each pausing the window for
+// pause and waiting it out at once.
+func refuse(w *tw, n int, pause time.Duration) {
 	for range n {
-		w.release(outcome{kind: outcomeRefused, pause: pause})
+		w.give(outcome{kind: outcomeRefused, pause: pause})
 		if pause > 0 {
 			w.endPause()
 		}
@@ -122,22 +157,31 @@ func refuse(w *window, n int, pause time.Duration) {
 }
 
 // finish releases every request in flight as a success.
-func finish(w *window) {
+func finish(w *tw) {
 	_, inflight, _, _ := w.look()
 	for range inflight {
-		w.release(outcome{kind: outcomeDone})
+		w.give(outcome{kind: outcomeDone})
 	}
 }
 
+// got is what a call of acquire returned.
+type got struct {
+	t   ticket
+	err error
+}
+
 // acquireAsync calls acquire in a goroutine and waits until the call has either queued (it is
-// waiting for a slot: the result channel gets its error later) or returned (queued is false and the
-// error is in the channel). Both happen without fail, whatever the window does; the wait has a
+// waiting for a slot: the result channel gets its result later) or returned (queued is false and the
+// result is in the channel). Both happen without fail, whatever the window does; the wait has a
 // deadline all the same.
-func acquireAsync(t *testing.T, w *window, ctx context.Context) (done <-chan error, queued bool) {
+func acquireAsync(t *testing.T, w *tw, ctx context.Context) (done <-chan got, queued bool) {
 	t.Helper()
 	_, _, before, _ := w.look()
-	c := make(chan error, 1)
-	go func() { c <- w.acquire(ctx) }()
+	c := make(chan got, 1)
+	go func() {
+		tk, err := w.acquire(ctx)
+		c <- got{tk, err}
+	}()
 	deadline := time.Now().Add(waitLimit)
 	for time.Now().Before(deadline) {
 		if len(c) > 0 {
@@ -153,35 +197,37 @@ func acquireAsync(t *testing.T, w *window, ctx context.Context) (done <-chan err
 }
 
 // queue calls acquire in a goroutine and fails the test unless the call waits for a slot.
-func queue(t *testing.T, w *window, ctx context.Context) <-chan error {
+func queue(t *testing.T, w *tw, ctx context.Context) <-chan got {
 	t.Helper()
 	done, queued := acquireAsync(t, w, ctx)
 	if !queued {
-		t.Fatalf("acquire returned at once (%v), want it to wait", <-done)
+		t.Fatalf("acquire returned at once (%v), want it to wait", (<-done).err)
 	}
 	return done
 }
 
-// granted fails the test unless the acquire behind done has returned nil: a slot is handed over
-// within the release or endPause that frees it, so no wait is needed (the channel is buffered).
-func granted(t *testing.T, done <-chan error, what string) {
+// granted fails the test unless the acquire behind done has returned a slot, which the test then
+// holds: a slot is handed over within the release or endPause that frees it, so no wait is needed
+// but the goroutine's (the channel is buffered).
+func granted(t *testing.T, w *tw, done <-chan got, what string) {
 	t.Helper()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
+	case g := <-done:
+		if g.err != nil {
+			t.Fatalf("%s: %v", what, g.err)
 		}
+		w.hold(g.t)
 	case <-time.After(waitLimit):
 		t.Fatalf("%s: no slot", what)
 	}
 }
 
 // notGranted fails the test if the acquire behind done has returned.
-func notGranted(t *testing.T, done <-chan error, what string) {
+func notGranted(t *testing.T, done <-chan got, what string) {
 	t.Helper()
 	select {
-	case err := <-done:
-		t.Fatalf("%s (acquire returned %v)", what, err)
+	case g := <-done:
+		t.Fatalf("%s (acquire returned %v)", what, g.err)
 	default:
 	}
 }
@@ -189,7 +235,7 @@ func notGranted(t *testing.T, done <-chan error, what string) {
 func TestWindowFallsBackToWhatTheServerTook(t *testing.T) {
 	// Eight at once against a server that takes four: four refused, one event. The window falls
 	// to four (one below the five the server is taken to refuse), not to half of eight.
-	w := newWindow(8)
+	w := newTW(8)
 	fill(t, w)
 	refuse(w, 4, 0)
 	want(t, w, 4, 4, 0)
@@ -204,8 +250,25 @@ func TestWindowFallsBackToWhatTheServerTook(t *testing.T) {
 	}
 }
 
+func TestWindowCountsWhatTheServerHeldWithARefusal(t *testing.T) {
+	// Eight at once against a server that takes six: the first answer (a success) comes back before
+	// the refusals of the seventh and eighth. It was at the server when they were refused, so the
+	// level is still eight and the server is taken to refuse seven: the window goes back to six,
+	// not to five (which counting only what was still in flight would give).
+	w := newTW(8)
+	fill(t, w)
+	w.giveTicket(1, outcome{kind: outcomeDone})
+	w.giveTicket(7, outcome{kind: outcomeRefused})
+	w.giveTicket(8, outcome{kind: outcomeRefused})
+	want(t, w, 5, 5, 0) // 0.7×8
+	finish(w)
+	if got := runs(t, w, 3); fmt.Sprint(got) != "[6 6 6]" {
+		t.Errorf("limits %v after the event, want [6 6 6]: back to six, one below the seven refused", got)
+	}
+}
+
 func TestWindowFallsBackToTheLastGoodLevel(t *testing.T) {
-	w := newWindow(8)
+	w := newTW(8)
 	fill(t, w)
 	refuse(w, 4, 0) // 8 → 4, ceiling 5
 	finish(w)
@@ -225,7 +288,7 @@ func TestWindowFallsBackToTheLastGoodLevel(t *testing.T) {
 func TestWindowFallsBackToAFractionOfTheLevelRefused(t *testing.T) {
 	// One refusal of eight in flight, with no level yet known to be good: the server is taken to
 	// refuse 8, and the window falls to 0.7×8 = 5, then goes halfway to 7 at each run in full.
-	w := newWindow(8)
+	w := newTW(8)
 	fill(t, w)
 	refuse(w, 1, 0)
 	want(t, w, 5, 7, 0)
@@ -234,7 +297,7 @@ func TestWindowFallsBackToAFractionOfTheLevelRefused(t *testing.T) {
 		t.Errorf("limits %v after runs in full, want [6 7 7] (halfway to 7, then the plateau)", got)
 	}
 	// From 64 the way back is halfway each time too: 44, 54, 59, 61, 62, 63.
-	w = newWindow(64)
+	w = newTW(64)
 	fill(t, w)
 	refuse(w, 1, 0)
 	want(t, w, 44, 63, 0)
@@ -247,7 +310,7 @@ func TestWindowFallsBackToAFractionOfTheLevelRefused(t *testing.T) {
 func TestWindowForgetsAGoodLevelTheServerRefusesSoon(t *testing.T) {
 	// Six ran in full; then the server takes two. Four refusals at the good level in one event are
 	// not chance: the window falls to what the event let through, not back to six.
-	w := newWindow(6)
+	w := newTW(6)
 	runs(t, w, probeRuns-1)
 	want(t, w, 6, 6, 0)
 	refuse(w, 4, 0)
@@ -264,11 +327,11 @@ func TestWindowToleratesARefusalByChance(t *testing.T) {
 	// as probeRuns runs in full come between two. Refused again sooner, it falls. (The clock stands
 	// still after the first pause: no probe.)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	w := newWindow(8)
+	w := newTW(8)
 	w.now = func() time.Time { return now }
 	fill(t, w)
 	for range 4 {
-		w.release(outcome{kind: outcomeRefused, pause: time.Second})
+		w.give(outcome{kind: outcomeRefused, pause: time.Second})
 	}
 	now = now.Add(time.Second)
 	for range 4 {
@@ -295,23 +358,23 @@ func TestWindowTakesTwoRefusalsAtTheGoodLevelForAChange(t *testing.T) {
 	// Six ran in full for long; then the server takes three: three of six are refused in one event.
 	// The first alone might be chance; with the second the window falls to what the event let
 	// through, at once rather than at the next event.
-	w := newWindow(6)
+	w := newTW(6)
 	runs(t, w, 2*probeRuns)
-	w.release(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
 	want(t, w, 6, 5, 0)
-	w.release(outcome{kind: outcomeRefused})
-	w.release(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
 	want(t, w, 3, 3, 0)
 }
 
 func TestWindowProbesRarelyAndGrowsWhenAProbeRuns(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	w := newWindow(8)
+	w := newTW(8)
 	w.now = func() time.Time { return now }
 	fill(t, w)
 	// Three of eight refused, each waiting a second: the transfer is paused for one second.
 	for range 3 {
-		w.release(outcome{kind: outcomeRefused, pause: time.Second})
+		w.give(outcome{kind: outcomeRefused, pause: time.Second})
 	}
 	now = now.Add(time.Second)
 	for range 3 {
@@ -330,7 +393,7 @@ func TestWindowProbesRarelyAndGrowsWhenAProbeRuns(t *testing.T) {
 	// The probe is refused, with a pause of one second again: back to 5, and the next probe waits
 	// twice as long (twenty pauses, 2×probeRuns runs).
 	fill(t, w)
-	w.release(outcome{kind: outcomeRefused, pause: time.Second})
+	w.give(outcome{kind: outcomeRefused, pause: time.Second})
 	now = now.Add(time.Second)
 	w.endPause()
 	want(t, w, 5, 5, 0)
@@ -359,7 +422,7 @@ func TestWindowProbesRarelyAndGrowsWhenAProbeRuns(t *testing.T) {
 func TestWindowProbeWaitsForRunsWhenThePauseCostsNothing(t *testing.T) {
 	// A refused request that waits no time (Retry-After: 0) does not pause: the plateau is then
 	// probeRuns runs in full, doubled for each probe refused in a row.
-	w := newWindow(4)
+	w := newTW(4)
 	fill(t, w)
 	refuse(w, 2, 0) // ceiling 3, limit 2
 	finish(w)
@@ -378,27 +441,27 @@ func TestWindowProbeWaitsForRunsWhenThePauseCostsNothing(t *testing.T) {
 func TestWindowCountsAnEventOnce(t *testing.T) {
 	// Refusals of requests already in flight at the first one are one event: the window falls
 	// once, to what the event let through, not once per refusal.
-	w := newWindow(8)
+	w := newTW(8)
 	fill(t, w)
-	w.release(outcome{kind: outcomeRefused})
-	w.release(outcome{kind: outcomeDone}) // sent before the event
-	w.release(outcome{kind: outcomeRefused})
-	w.release(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeDone}) // sent before the event
+	w.give(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
 	want(t, w, 5, 4, 0) // the server let through at least 5 of 8 (ceiling 6): 0.7×8
 	finish(w)
 	fill(t, w)
 	// Refusals in the next round are a new event: one alone at 5 might be chance, two are not (the
 	// server let 3 through: 0.7×5).
-	w.release(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
 	want(t, w, 5, 4, 0)
-	w.release(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
 	if limit, smallest, throttled := w.state(); limit != 3 || smallest != 3 || throttled != 5 {
 		t.Errorf("state %d, %d, %d; want limit 3, smallest 3, 5 refusals", limit, smallest, throttled)
 	}
 }
 
 func TestWindowFloorIsOne(t *testing.T) {
-	w := newWindow(2)
+	w := newTW(2)
 	for range 5 {
 		fill(t, w)
 		_, inflight, _, _ := w.look()
@@ -418,15 +481,17 @@ func TestWindowFloorIsOne(t *testing.T) {
 func TestWindowGrowsOnlyWhenFull(t *testing.T) {
 	// A transfer that keeps fewer requests in flight than its window (its source is slow) learns
 	// nothing of the server's limit from its successes.
-	w := newWindow(8)
+	w := newTW(8)
 	fill(t, w)
 	refuse(w, 1, 0) // 5, ceiling 8
 	finish(w)
 	for range 10 * 5 {
-		if err := w.acquire(context.Background()); err != nil {
+		tk, err := w.acquire(context.Background())
+		if err != nil {
 			t.Fatal(err)
 		}
-		w.release(outcome{kind: outcomeDone})
+		w.hold(tk)
+		w.give(outcome{kind: outcomeDone})
 	}
 	want(t, w, 5, 0, 0)
 }
@@ -434,49 +499,49 @@ func TestWindowGrowsOnlyWhenFull(t *testing.T) {
 func TestWindowPausesEveryoneWhileARefusedRequestWaits(t *testing.T) {
 	// Every check is of the window's state right after the call that changes it: a slot granted
 	// during the pause shows at once, whatever the goroutines do.
-	w := newWindow(4)
-	fill(t, w)                                                   // a, b, c and d in flight
-	w.release(outcome{kind: outcomeRefused, pause: time.Second}) // a refused: 2 at once, paused
+	w := newTW(4)
+	fill(t, w)                                                // a, b, c and d in flight
+	w.give(outcome{kind: outcomeRefused, pause: time.Second}) // a refused: 2 at once, paused
 	want(t, w, 2, 3, 0)
-	w.release(outcome{kind: outcomeDone}) // b
-	w.release(outcome{kind: outcomeDone}) // c
+	w.give(outcome{kind: outcomeDone}) // b
+	w.give(outcome{kind: outcomeDone}) // c
 	want(t, w, 2, 1, 0)
 	// A slot is free, but a waits: callers queue.
 	first := queue(t, w, context.Background())
 	second := queue(t, w, context.Background())
 	want(t, w, 2, 1, 2)
 	// d is refused too: two slots free, and the pause lasts until both have waited.
-	w.release(outcome{kind: outcomeRefused, pause: time.Second})
+	w.give(outcome{kind: outcomeRefused, pause: time.Second})
 	want(t, w, 2, 0, 2)
 	w.endPause() // a has waited
 	want(t, w, 2, 0, 2)
 	notGranted(t, first, "a slot was granted while d still waits")
 	w.endPause() // d has waited: both callers get a slot
 	want(t, w, 2, 2, 0)
-	granted(t, first, "the first caller after the pause")
-	granted(t, second, "the second caller after the pause")
+	granted(t, w, first, "the first caller after the pause")
+	granted(t, w, second, "the second caller after the pause")
 	// A third waits for a slot at the limit, and gets the next one freed.
 	third := queue(t, w, context.Background())
 	want(t, w, 2, 2, 1)
-	w.release(outcome{kind: outcomeDone})
+	w.give(outcome{kind: outcomeDone})
 	want(t, w, 2, 2, 0)
-	granted(t, third, "the third caller")
+	granted(t, w, third, "the third caller")
 	if limit, smallest, throttled := w.state(); limit != 2 || smallest != 2 || throttled != 2 {
 		t.Errorf("state %d, %d, %d; want limit 2, smallest 2, 2 refusals", limit, smallest, throttled)
 	}
 }
 
 func TestWindowAcquireEndsWithItsContext(t *testing.T) {
-	w := newWindow(1)
+	w := newTW(1)
 	fill(t, w)
-	w.release(outcome{kind: outcomeRefused, pause: time.Hour}) // paused for an hour
+	w.give(outcome{kind: outcomeRefused, pause: time.Hour}) // paused for an hour
 	ctx, cancel := context.WithCancel(context.Background())
 	done := queue(t, w, ctx)
 	cancel()
 	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("acquire = %v, want context.Canceled", err)
+	case g := <-done:
+		if !errors.Is(g.err, context.Canceled) {
+			t.Fatalf("acquire = %v, want context.Canceled", g.err)
 		}
 	case <-time.After(waitLimit):
 		t.Fatal("acquire did not end with its context")
@@ -484,22 +549,22 @@ func TestWindowAcquireEndsWithItsContext(t *testing.T) {
 	want(t, w, 1, 0, 0)
 	// An ended context gets no slot even when one is free.
 	w.endPause()
-	if err := w.acquire(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := w.acquire(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("acquire with an ended context = %v", err)
 	}
 	want(t, w, 1, 0, 0)
 }
 
 func TestWindowGrantsInOrder(t *testing.T) {
-	w := newWindow(1)
+	w := newTW(1)
 	fill(t, w)
-	var queued []<-chan error
+	var queued []<-chan got
 	for range 3 {
 		queued = append(queued, queue(t, w, context.Background()))
 	}
 	for i, done := range queued {
-		w.release(outcome{kind: outcomeDone})
-		granted(t, done, fmt.Sprintf("waiter %d", i+1))
+		w.give(outcome{kind: outcomeDone})
+		granted(t, w, done, fmt.Sprintf("waiter %d", i+1))
 		for j, later := range queued[i+1:] {
 			notGranted(t, later, fmt.Sprintf("waiter %d served before waiter %d", i+j+2, i+1))
 		}
@@ -514,7 +579,7 @@ func TestWindowGrantsInOrder(t *testing.T) {
 func simulate(t *testing.T, conc, ticks int, limit func(tick int) int) (through []int) {
 	t.Helper()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	w := newWindow(conc)
+	w := newTW(conc)
 	w.now = func() time.Time { return now }
 	waiting, waited := 0, 0 // refused requests in their first and their second tick
 	for tick := range ticks {
@@ -527,11 +592,11 @@ func simulate(t *testing.T, conc, ticks int, limit func(tick int) int) (through 
 		_, inflight, _, _ := w.look()
 		took := min(inflight, limit(tick))
 		for range inflight - took {
-			w.release(outcome{kind: outcomeRefused, pause: 20 * time.Millisecond})
+			w.give(outcome{kind: outcomeRefused, pause: 20 * time.Millisecond})
 			waiting++
 		}
 		for range took {
-			w.release(outcome{kind: outcomeDone})
+			w.give(outcome{kind: outcomeDone})
 		}
 		through = append(through, took)
 	}
