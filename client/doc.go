@@ -112,10 +112,12 @@
 // RetryPolicy.MaxThrottleWait (10 minutes) has passed since the call's first refusal. A Retry-After
 // below RetryPolicy.BaseDelay (0, negative, a date past) or none is not followed: the call waits at
 // least BaseDelay, doubling to MaxDelay (20 s). WithThrottleNotice tells a program as a call begins
-// such a wait. An upload adapts the number of blocks in flight to the server: a refusal halves it and
-// pauses the whole upload for the Retry-After, a run of acknowledged blocks grows it back by one, up
-// to UploadOptions.Concurrency; UploadResult.Throttled and SmallestWindow report what happened. A
-// download adapts its pages in flight the same way (DownloadResult.Throttled and SmallestWindow).
+// such a wait. An upload adapts the number of blocks in flight to the server, finding its limit and
+// staying at it: a refusal pauses the whole upload for the Retry-After and brings the window down to
+// what the server let through, runs of acknowledged blocks bring it back to just below the level
+// refused, which is tried again only rarely, up to UploadOptions.Concurrency;
+// UploadResult.Throttled and SmallestWindow report what happened. A download adapts its pages in
+// flight the same way (DownloadResult.Throttled and SmallestWindow).
 //
 // # Status codes
 //

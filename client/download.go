@@ -57,7 +57,7 @@ type DownloadResult struct {
 	// was sent again after the answer's Retry-After: throttling slows a download, it does not fail it.
 	Throttled int64
 	// SmallestWindow is the fewest pages the download allowed in flight at once: the configured
-	// Concurrency unless the server refused requests for load, which halves the window.
+	// Concurrency unless the server refused requests for load, which shrinks the window.
 	SmallestWindow int
 }
 
@@ -81,8 +81,8 @@ type Page struct {
 // pages are fetched up to opts.Concurrency at once, each under the client's retry policy, and handed
 // on strictly in order; memory is bounded by the window whatever the dataset's size. Like an
 // upload's blocks, the pages in flight adapt to the server: a page refused for load (429, or 503)
-// halves the window and pauses the download for the answer's Retry-After; a run of answered pages
-// grows it back, up to opts.Concurrency. Records are
+// pauses the download for the answer's Retry-After and brings the window down to what the server
+// let through; runs of answered pages bring it back, up to opts.Concurrency. Records are
 // not decoded: CSVWriter and JSONLinesWriter write files straight from the answers' bytes, and
 // json.Unmarshal reads a record as ReadRecords would.
 //

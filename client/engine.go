@@ -162,7 +162,8 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, again bool, err error) {
 	var a answer
 	if k.window != nil {
-		if err := k.window.acquire(ctx); err != nil {
+		slot, err := k.window.acquire(ctx)
+		if err != nil {
 			return nil, false, ctxError(k.op, err, t.lastErr)
 		}
 		kind, released := outcomeFailed, false
@@ -171,7 +172,7 @@ func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, again 
 				return
 			}
 			released = true
-			if from, to := k.window.release(outcome{kind: kind, pause: pause}); to < from {
+			if from, to := k.window.release(slot, outcome{kind: kind, pause: pause}); to < from {
 				c.logger.Info("data8: fewer requests at once: the server refused one for load", "op", k.op,
 					"status", a.status, "at_once", to, "was", from, "retry_after", oneline.Trim(c.secrets.String(a.header.Get("Retry-After")), 100))
 			}

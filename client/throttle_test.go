@@ -1,13 +1,29 @@
 package client_test
 
+// Throttling servers of several kinds, and what a transfer must do against each: finish with every
+// record, never count a refusal as a failure, and keep the server's limit busy, not half of it.
+//
+// How busy is measured by the server, as the concurrency each request it let through met (itself
+// included), averaged over those requests. Two kinds of server make that figure robust to a slow,
+// loaded test machine. The throttler below, in batch mode, holds what it lets through until the
+// limit is reached (or a while has passed), so that a transfer holding the limit meets it exactly
+// however slowly the client runs, and one holding less is seen holding less. data8test, like a
+// real server, answers after a fixed latency; there a client's own time between requests lowers
+// the figure, so each transfer is measured beside a reference client sending exactly the limit at
+// once, at the same time, against a twin server, and compared with it.
+
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -19,66 +35,727 @@ import (
 	"github.com/data8-toolkit/data8/internal/opid"
 )
 
-// throttler stands in front of a data8test server as a rate-limited Data8 would: it lets at most
-// limit block uploads be in flight at once and refuses the others with 429 Too Many Requests and a
-// Retry-After, without passing them on. Until its first refusal it holds the block uploads it lets
-// through, so that the client must reach the limit and go past it whatever the timing, and it
-// records the most in flight at once: what data8test.WithMaxInFlight, which answers by timing,
-// cannot promise a test. With reads set it throttles page reads instead, and never holds page 1.
+// throttleLatency is the latency of the throttling servers that answer after a fixed time.
+const throttleLatency = 20 * time.Millisecond
+
+// testContext returns a context that ends after 30 s: a transfer stuck by a broken window fails the
+// test rather than hanging it.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// together runs subtests three at a time: they wait on servers far more than they compute, and the
+// package's -parallel (the number of CPUs) would run them two at a time; more at once would starve
+// a loaded 2-core machine. wait returns when all have run.
+type together struct {
+	t     *testing.T
+	wg    sync.WaitGroup
+	slots chan struct{}
+}
+
+func (g *together) run(name string, f func(t *testing.T)) {
+	if g.slots == nil {
+		g.slots = make(chan struct{}, 3)
+	}
+	g.wg.Go(func() {
+		g.slots <- struct{}{}
+		defer func() { <-g.slots }()
+		g.t.Run(name, f)
+	})
+}
+
+func (g *together) wait() { g.wg.Wait() }
+
+// throttledPolicy is the retry policy of these tests: one attempt and a retry budget of one, so
+// that a refusal counted as a failed attempt, or spending the budget, fails the transfer; the
+// smallest base delay, so that a refused request's wait costs little real time.
+func throttledPolicy() client.Option {
+	return client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 1, Budget: 1, BaseDelay: time.Millisecond})
+}
+
+// transfer is an upload of n test records into dataset ds (created empty), or a download of them
+// (ds holds them, complete), with the client's concurrency (8 unless set) and blocks of 10; it checks
+// that every record arrived once, in order. onProgress, when set, is called with the blocks
+// acknowledged or the pages handed on so far.
+type transfer struct {
+	download    bool
+	n           int
+	concurrency int // 8 when 0
+	onProgress  func(done int64)
+}
+
+func (tr transfer) String() string {
+	if tr.download {
+		return "download"
+	}
+	return "upload"
+}
+
+// prepare makes dataset ds on srv (through c, before any limit is set) for the transfer.
+func (tr transfer) prepare(t *testing.T, c *client.Client) {
+	t.Helper()
+	createDataset(t, c, "ds", testColumns...)
+	if !tr.download {
+		return
+	}
+	ctx := testContext(t)
+	if _, err := c.Upload(ctx, "ds", client.Records(testRecords(tr.n)), client.UploadOptions{BlockSize: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CompleteDataset(ctx, "ds", int64(tr.n)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run makes the transfer and returns the refusals and the smallest window the client reported.
+func (tr transfer) run(t *testing.T, c *client.Client, srv *data8test.Server) (throttled int64, smallest int) {
+	t.Helper()
+	ctx := testContext(t)
+	if !tr.download {
+		opts := client.UploadOptions{BlockSize: 10, Concurrency: cmp.Or(tr.concurrency, 8)}
+		if tr.onProgress != nil {
+			opts.Progress = func(p client.UploadProgress) { tr.onProgress(p.Blocks) }
+		}
+		res, err := c.Upload(ctx, "ds", client.Records(testRecords(tr.n)), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRecords(t, srv, "ds", tr.n)
+		return res.Throttled, res.SmallestWindow
+	}
+	next := 0
+	opts := client.DownloadOptions{Concurrency: cmp.Or(tr.concurrency, 8)}
+	if tr.onProgress != nil {
+		opts.Progress = func(p client.DownloadProgress) { tr.onProgress(p.Pages) }
+	}
+	res, err := c.Download(ctx, "ds", func(p *client.Page) error {
+		for _, raw := range p.Records {
+			if got, want := decodeRecord(t, raw), wantRecord(next); !equalRecords(got, want) {
+				return fmt.Errorf("record %d = %v, want %v", next, got, want)
+			}
+			next++
+		}
+		return nil
+	}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != tr.n {
+		t.Fatalf("%d records, want %d", next, tr.n)
+	}
+	return res.Throttled, res.SmallestWindow
+}
+
+func equalRecords(a, b client.Record) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+// standIn starts a data8test server whose API takes throttleLatency a request, with pages of 10
+// records and "Retry-After: 0", and a client of it with throttledPolicy.
+func standIn(t *testing.T, opts ...data8test.Option) (*data8test.Server, *client.Client) {
+	srv := newServer(t, append([]data8test.Option{
+		data8test.WithLatency(throttleLatency), data8test.WithRetryAfter(0), data8test.WithRecordPageSize(10),
+	}, opts...)...)
+	return srv, srv.Client(throttledPolicy())
+}
+
+func TestTransfersHoldTheStandInsLimit(t *testing.T) {
+	// data8test allowing 2, 4 or 6 requests in flight, counted over the whole exchange (an answer
+	// still being written counts) or over the handling only; the client starts at 8. At the same
+	// time, a reference client sends exactly the limit at once to a twin server. The transfer must
+	// keep at least 75% of the reference's concurrency (the first eight requests meet fewer, and it
+	// is 90 to 100% after them); a window at half the limit keeps 50 to 67%.
+	t.Parallel()
+	g := &together{t: t}
+	defer g.wait()
+	for _, counting := range []struct {
+		name string
+		c    data8test.InFlightCounting
+	}{{"exchange", data8test.CountExchange}, {"handling", data8test.CountHandling}} {
+		for _, tr := range []transfer{{n: 500}, {n: 500, download: true}} {
+			for _, limit := range []int{2, 4, 6} {
+				g.run(fmt.Sprintf("%s/%v/%d in flight", counting.name, tr, limit), func(t *testing.T) {
+					srv, c := standIn(t, data8test.WithInFlightCounting(counting.c))
+					refSrv, refClient := standIn(t, data8test.WithInFlightCounting(counting.c))
+					tr.prepare(t, c)
+					tr.prepare(t, refClient)
+					srv.SetMaxInFlight(limit)
+					refSrv.SetMaxInFlight(limit)
+					before, refBefore := srv.InFlightStats(), refSrv.InFlightStats()
+					ref := tr
+					ref.concurrency = limit
+					var wg sync.WaitGroup
+					var throttled, refThrottled int64
+					var smallest int
+					wg.Go(func() { throttled, smallest = tr.run(t, c, srv) })
+					wg.Go(func() { refThrottled, _ = ref.run(t, refClient, refSrv) })
+					wg.Wait()
+					st, refSt := srv.InFlightStats().Since(before), refSrv.InFlightStats().Since(refBefore)
+					refused := srv.Throttled()
+					// The reference is refused only when the machine is so slow that the server still
+					// counts a request whose whole answer the client has read.
+					t.Logf("%.2f in flight on average (the reference %.2f, refused %d times) over %d requests; %d refused; smallest window %d",
+						st.Mean(), refSt.Mean(), refThrottled, st.Admitted, refused, smallest)
+					if throttled != int64(refused) {
+						t.Errorf("the client counted %d refusals, the server %d", throttled, refused)
+					}
+					if st.Mean() < 0.75*refSt.Mean() {
+						t.Errorf("%.2f requests in flight on average, want at least 75%% of the reference's %.2f", st.Mean(), refSt.Mean())
+					}
+				})
+			}
+		}
+	}
+}
+
+// changingLimit returns a transfer's onProgress that calls set(limit) as the transfer passes each
+// step's blocks or pages, and marks, which takes a mark before each change and can be called to
+// take the last one.
+func changingLimit(set func(limit int), steps []step, mark func()) func(done int64) {
+	var mu sync.Mutex
+	next := 0
+	return func(done int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		if next < len(steps) && done >= steps[next].at {
+			mark()
+			set(steps[next].limit)
+			next++
+		}
+	}
+}
+
+// step is a change of a server's limit once a transfer has done at blocks or pages.
+type step struct {
+	at    int64
+	limit int
+}
+
+func TestTransfersFollowTheStandInsLimitAsItChanges(t *testing.T) {
+	// data8test allows 2 in flight, then 6 from the 20th block or page, then 3 from the 140th. A
+	// window held at 2 would average 2 at most while 6 are allowed; one that did not come down to 3
+	// would be refused again and again (at most 16 refusals while 3 are allowed: with Retry-After: 0
+	// a refused request is sent again at once, and may be refused again, before the window is down).
+	t.Parallel()
+	g := &together{t: t}
+	defer g.wait()
+	for _, tr := range []transfer{{n: 2000}, {n: 1000, download: true}} { // 200 blocks of 10, or pages of 5
+		g.run(tr.String(), func(t *testing.T) {
+			srv, c := standIn(t, data8test.WithRecordPageSize(5))
+			tr.prepare(t, c)
+			var mu sync.Mutex
+			var marks []data8test.InFlightStats
+			var refusals []int
+			mark := func() {
+				mu.Lock()
+				defer mu.Unlock()
+				marks = append(marks, srv.InFlightStats())
+				refusals = append(refusals, srv.Throttled())
+			}
+			tr.onProgress = changingLimit(srv.SetMaxInFlight, []step{{20, 6}, {140, 3}}, mark)
+			srv.SetMaxInFlight(2)
+			mark()
+			tr.run(t, c, srv)
+			mark()
+			mu.Lock()
+			defer mu.Unlock()
+			if len(marks) != 4 {
+				t.Fatalf("the limit changed %d times, want 2", len(marks)-2)
+			}
+			for i, ph := range []struct {
+				limit       int
+				least       float64
+				mostRefused int
+			}{{2, 1.2, 100}, {6, 2.3, 100}, {3, 1.5, 16}} {
+				st, refused := marks[i+1].Since(marks[i]), refusals[i+1]-refusals[i]
+				t.Logf("limit %d: %.2f in flight on average over %d requests, %d refused", ph.limit, st.Mean(), st.Admitted, refused)
+				if st.Mean() < ph.least {
+					t.Errorf("limit %d: %.2f in flight on average, want at least %.2f", ph.limit, st.Mean(), ph.least)
+				}
+				if refused > ph.mostRefused {
+					t.Errorf("limit %d: %d refusals, want at most %d", ph.limit, refused, ph.mostRefused)
+				}
+			}
+		})
+	}
+}
+
+// throttler is a throttling server written apart from data8test: an http.Handler in front of a
+// data8test server's handler that throttles block uploads (or, with reads, page reads but the
+// first) and passes everything else on. It lets at most limit of them be in flight at once (or,
+// with a bucket, as many a second as the bucket's rate) and refuses the others with 429 and
+// retryAfter ("0" when empty) without passing them on. A request counts until the data8test
+// handler has returned (its answer written), or, with handling, until its answer starts.
+//
+// What it lets through it holds for latency, after holding it, with batch, until limit are in
+// flight (or batch has passed), so that a client holding the limit meets it at once, or, with gate,
+// until its first refusal, so that the client must go past the limit whatever the timing.
 type throttler struct {
 	next       http.Handler
+	reads      bool
+	handling   bool
 	limit      int
+	bucket     *bucket
 	retryAfter string
-	reads      bool // throttle GET /Dataset/{name}/data rather than block uploads
+	latency    time.Duration
+	batch      time.Duration
+	gate       chan struct{} // nil: no gate
 
 	mu       sync.Mutex
 	inflight int
-	peak     int // the most block uploads in flight at once
+	peak     int
+	admitted int
+	sum      int // over the requests let through, the number in flight each met, itself included
 	refused  int
-	gate     chan struct{} // closed at the first refusal
+	full     chan struct{} // batch: closed when limit are in flight
 }
 
-func (th *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// bucket is a token bucket: rate tokens a second, at most burst held.
+type bucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func (b *bucket) take(now time.Time) bool {
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+func (f *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	throttled := r.Method == http.MethodPatch
-	if th.reads {
-		throttled = r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/data")
+	if f.reads {
+		throttled = r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/data") && r.URL.Query().Get("page") != "1"
 	}
 	if !throttled {
-		th.next.ServeHTTP(w, r)
+		f.next.ServeHTTP(w, r)
 		return
 	}
-	th.mu.Lock()
-	if th.inflight >= th.limit {
-		th.refused++
-		if th.refused == 1 {
-			close(th.gate)
+	f.mu.Lock()
+	if f.bucket != nil && !f.bucket.take(time.Now()) || f.bucket == nil && f.inflight >= f.limit {
+		f.refused++
+		if f.refused == 1 && f.gate != nil {
+			close(f.gate)
 		}
-		th.mu.Unlock()
-		w.Header().Set("Retry-After", th.retryAfter)
+		f.mu.Unlock()
+		w.Header().Set("Retry-After", cmp.Or(f.retryAfter, "0"))
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusTooManyRequests)
 		io.WriteString(w, `{"type":"about:blank","title":"Too Many Requests","status":429}`)
 		return
 	}
-	th.inflight++
-	th.peak = max(th.peak, th.inflight)
-	th.mu.Unlock()
-	defer func() {
-		th.mu.Lock()
-		th.inflight--
-		th.mu.Unlock()
-	}()
-	if !th.reads || r.URL.Query().Get("page") != "1" {
-		<-th.gate
+	f.inflight++
+	f.admitted++
+	f.peak = max(f.peak, f.inflight)
+	var full chan struct{}
+	if f.batch > 0 {
+		if f.full == nil {
+			f.full = make(chan struct{})
+		}
+		full = f.full
+		if f.inflight >= f.limit {
+			close(f.full)
+			f.full = nil
+		}
+	} else {
+		f.sum += f.inflight
 	}
-	th.next.ServeHTTP(w, r)
+	f.mu.Unlock()
+	var once sync.Once
+	leave := func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.inflight--
+			f.mu.Unlock()
+		})
+	}
+	defer leave()
+	switch {
+	case full != nil:
+		select {
+		case <-full:
+		case <-time.After(f.batch):
+		}
+		f.mu.Lock()
+		f.sum += f.inflight
+		f.mu.Unlock()
+	case f.gate != nil:
+		select {
+		case <-f.gate:
+		case <-time.After(5 * time.Second): // a client that never goes past the limit: the test fails on the peak
+		}
+	}
+	time.Sleep(f.latency)
+	if f.handling {
+		w = &startHook{ResponseWriter: w, start: leave}
+	}
+	f.next.ServeHTTP(w, r)
 }
 
-// throttled starts srv behind a throttler allowing limit block uploads at once, and returns the
-// throttler and a client of it with opts.
-func throttled(t *testing.T, srv *data8test.Server, limit int, opts ...client.Option) (*throttler, *client.Client) {
-	th := &throttler{next: srv.Handler(), limit: limit, retryAfter: "1", gate: make(chan struct{})}
-	hs := httptest.NewServer(th)
+// setLimit changes the limit.
+func (f *throttler) setLimit(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limit = n
+	if f.full != nil && f.inflight >= f.limit {
+		close(f.full)
+		f.full = nil
+	}
+}
+
+// startHook is a ResponseWriter that calls start as the answer starts.
+type startHook struct {
+	http.ResponseWriter
+	start func()
+}
+
+func (h *startHook) WriteHeader(code int)        { h.start(); h.ResponseWriter.WriteHeader(code) }
+func (h *startHook) Write(p []byte) (int, error) { h.start(); return h.ResponseWriter.Write(p) }
+func (h *startHook) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// throttlerStats is what a throttler counted.
+type throttlerStats struct{ admitted, sum, peak, refused int }
+
+func (st throttlerStats) mean() float64 { return float64(st.sum) / float64(max(st.admitted, 1)) }
+
+func (st throttlerStats) since(before throttlerStats) throttlerStats {
+	return throttlerStats{admitted: st.admitted - before.admitted, sum: st.sum - before.sum, peak: st.peak, refused: st.refused - before.refused}
+}
+
+func (f *throttler) stats() throttlerStats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return throttlerStats{f.admitted, f.sum, f.peak, f.refused}
+}
+
+// serve starts f in front of a new data8test server and returns the server and a client of f.
+func (f *throttler) serve(t *testing.T, opts ...data8test.Option) (*data8test.Server, *client.Client) {
+	srv := newServer(t, opts...)
+	f.next = srv.Handler()
+	hs := httptest.NewServer(f)
+	t.Cleanup(hs.Close)
+	c, err := client.New(client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL+"/connect/token"),
+		client.WithCredentials(srv.ClientID, srv.ClientSecret), throttledPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return srv, c
+}
+
+// batchWait is how long a batching throttler holds a request at most: the time a transfer holding
+// less than the limit pays for each batch.
+const batchWait = 200 * time.Millisecond
+
+func TestTransfersKeepABatchingServerFull(t *testing.T) {
+	// The throttler allows 1, 2, 3, 4 or 6 at once and holds what it lets through until that many
+	// are in flight: a transfer that keeps the limit busy meets it at every batch, and one that
+	// keeps half of it is seen at half of it exactly, however slowly the client runs. The client
+	// starts at 8. The most in flight must be the limit exactly, and the average at least 60% of
+	// it: on a quiet machine it is 90 to 100% (the first eight and each probe are refused in part,
+	// the last batch may be short); on a starved one, a client slow to see its answers meets a
+	// server that still counts them and keeps a little less.
+	t.Parallel()
+	g := &together{t: t}
+	defer g.wait()
+	for _, handling := range []bool{false, true} {
+		for _, tr := range []transfer{{n: 300}, {n: 300, download: true}} {
+			for _, limit := range []int{1, 2, 3, 4, 6} {
+				name := fmt.Sprintf("%v/%d in flight", tr, limit)
+				if handling {
+					name = "handling/" + name
+				}
+				g.run(name, func(t *testing.T) {
+					f := &throttler{reads: tr.download, handling: handling, limit: limit, batch: batchWait, latency: throttleLatency}
+					srv, c := f.serve(t, data8test.WithRecordPageSize(10))
+					tr.prepare(t, c)
+					throttled, smallest := tr.run(t, c, srv)
+					st := f.stats()
+					t.Logf("%.2f in flight on average over %d requests, peak %d, %d refused, smallest window %d", st.mean(), st.admitted, st.peak, st.refused, smallest)
+					if st.peak != limit {
+						t.Errorf("at most %d in flight, want the server's limit %d", st.peak, limit)
+					}
+					if throttled != int64(st.refused) || st.refused == 0 {
+						t.Errorf("the client counted %d refusals, the server %d", throttled, st.refused)
+					}
+					if st.mean() < 0.6*float64(limit) {
+						t.Errorf("%.2f in flight on average, want at least %.2f", st.mean(), 0.6*float64(limit))
+					}
+					if smallest < 1 || smallest > limit {
+						t.Errorf("smallest window %d, want 1 to %d", smallest, limit)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestTransfersFollowABatchingServersLimitAsItChanges(t *testing.T) {
+	// The batching throttler allows 2, then 6 from the 20th block or page, then 3 from the 140th,
+	// then 5 from the 200th. A lower limit is found at once: the transfer keeps 70% of it busy or
+	// more. A higher one is found at the next probe, after 8 or 16 full runs, and the window grows to
+	// it by one at each run: more than half of it is busy (a window left at the old limit keeps less).
+	t.Parallel()
+	g := &together{t: t}
+	defer g.wait()
+	for _, tr := range []transfer{{n: 3000}, {n: 1500, download: true}} { // 300 blocks of 10, or pages of 5
+		g.run(tr.String(), func(t *testing.T) {
+			f := &throttler{reads: tr.download, limit: 8, batch: batchWait, latency: throttleLatency}
+			srv, c := f.serve(t, data8test.WithRecordPageSize(5))
+			tr.prepare(t, c)
+			steps := []struct {
+				step
+				least float64
+			}{{step{0, 2}, 1.5}, {step{20, 6}, 3.5}, {step{140, 3}, 2.2}, {step{200, 5}, 3.0}}
+			var mu sync.Mutex
+			var marks []throttlerStats
+			var changes []step
+			for _, s := range steps[1:] {
+				changes = append(changes, s.step)
+			}
+			tr.onProgress = changingLimit(f.setLimit, changes, func() {
+				mu.Lock()
+				defer mu.Unlock()
+				marks = append(marks, f.stats())
+			})
+			f.setLimit(2)
+			marks = append(marks, f.stats())
+			tr.run(t, c, srv)
+			mu.Lock()
+			defer mu.Unlock()
+			marks = append(marks, f.stats())
+			if len(marks) != len(steps)+1 {
+				t.Fatalf("the limit changed %d times, want %d", len(marks)-2, len(steps)-1)
+			}
+			for i, s := range steps {
+				st := marks[i+1].since(marks[i])
+				t.Logf("limit %d: %.2f in flight on average over %d requests, %d refused", s.limit, st.mean(), st.admitted, st.refused)
+				if st.mean() < s.least {
+					t.Errorf("limit %d: %.2f in flight on average, want at least %.2f", s.limit, st.mean(), s.least)
+				}
+			}
+		})
+	}
+}
+
+func TestTransfersFindTheLimitOfAGatedServer(t *testing.T) {
+	// The throttler holds what it lets through until it first refuses, then answers after 20 ms:
+	// the client meets the limit at once. The most in flight must be the limit exactly, never more.
+	t.Parallel()
+	g := &together{t: t}
+	defer g.wait()
+	for _, tr := range []transfer{{n: 300}, {n: 300, download: true}} {
+		for _, limit := range []int{1, 2, 4} {
+			g.run(fmt.Sprintf("%v/%d in flight", tr, limit), func(t *testing.T) {
+				f := &throttler{reads: tr.download, limit: limit, latency: throttleLatency, gate: make(chan struct{})}
+				srv, c := f.serve(t, data8test.WithRecordPageSize(10))
+				tr.prepare(t, c)
+				throttled, smallest := tr.run(t, c, srv)
+				st := f.stats()
+				if st.peak != limit || throttled != int64(st.refused) || st.refused == 0 || smallest < 1 || smallest > limit {
+					t.Errorf("peak %d, %d refused (the client counted %d), smallest window %d; want the limit %d, refusals, and 1 to %d",
+						st.peak, st.refused, throttled, smallest, limit, limit)
+				}
+			})
+		}
+	}
+}
+
+func TestTransfersUnderATokenBucket(t *testing.T) {
+	// A rate limit rather than a limit in flight: 200 requests a second, a burst of 4, each taking
+	// 20 ms. At 20 ms a request, 4 in flight make that rate; a slower client needs more for it, and
+	// is refused less. The window must not fall to half of that and stay there.
+	t.Parallel()
+	g := &together{t: t}
+	defer g.wait()
+	for _, tr := range []transfer{{n: 800}, {n: 800, download: true}} {
+		g.run(tr.String(), func(t *testing.T) {
+			f := &throttler{reads: tr.download, latency: throttleLatency, bucket: &bucket{rate: 200, burst: 4, tokens: 4}}
+			srv, c := f.serve(t, data8test.WithRecordPageSize(10))
+			tr.prepare(t, c)
+			throttled, smallest := tr.run(t, c, srv)
+			st := f.stats()
+			t.Logf("%.2f in flight on average, peak %d, %d refused, smallest window %d", st.mean(), st.peak, st.refused, smallest)
+			if throttled != int64(st.refused) {
+				t.Errorf("the client counted %d refusals, the server %d", throttled, st.refused)
+			}
+			if st.mean() < 2 {
+				t.Errorf("%.2f in flight on average, want at least 2 (half of what the rate allows)", st.mean())
+			}
+		})
+	}
+}
+
+// parkedIn reports whether a goroutine of this process is blocked in function fn (as a goroutine
+// dump names it), waiting on a select.
+func parkedIn(fn string) bool {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		header, _, _ := bytes.Cut(g, []byte("\n"))
+		if bytes.Contains(header, []byte("[select")) && bytes.Contains(g, []byte(fn)) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestNoRequestLeavesDuringAPause(t *testing.T) {
+	// Two blocks at once. Block 0 is refused and waits (the test holds its wait); block 1 is held at
+	// the server until then, and answered: the window has a free slot, but block 0 still waits, so
+	// block 2 must not be sent. Either block 2 reaches the server (the pause was not kept) or the
+	// uploader's goroutine waits in the window for a slot: whichever happens, it happens for sure,
+	// so the test decides without a race.
+	hold1, arrived1 := make(chan struct{}), make(chan struct{})
+	var arrival sync.Once
+	f := &blockFront{}
+	f.onBlock = func(number, attempt int) (bool, <-chan struct{}) {
+		switch {
+		case number == 0 && attempt == 1:
+			return true, arrived1 // refused once block 1 is in flight too
+		case number == 1:
+			arrival.Do(func() { close(arrived1) })
+			return false, hold1
+		}
+		return false, nil
+	}
+	sleeping, wake := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	sleep := func(ctx context.Context, d time.Duration) error {
+		once.Do(func() { close(sleeping) })
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(10 * time.Second):
+		}
+		return nil
+	}
+	srv, c := f.serve(t, client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep, MaxAttempts: 1, Budget: 1}))
+	createDataset(t, c, "ds", testColumns...)
+	acked := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Upload(testContext(t), "ds", client.Records(testRecords(50)), client.UploadOptions{
+			BlockSize: 10, Concurrency: 2,
+			Progress: func(client.UploadProgress) { acked <- struct{}{} },
+		})
+		done <- err
+	}()
+	select {
+	case <-sleeping:
+	case <-time.After(10 * time.Second):
+		t.Fatal("block 0 was not refused")
+	}
+	close(hold1)
+	select {
+	case <-acked: // block 1
+	case <-time.After(10 * time.Second):
+		t.Fatal("block 1 was not acknowledged")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !parkedIn(".(*window).acquire(") {
+		if f.sawBlock(2) {
+			t.Fatal("block 2 was sent while block 0 waited out its Retry-After")
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("block 2 was neither sent nor waiting for a slot")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if f.sawBlock(2) {
+		t.Fatal("block 2 was sent while block 0 waited out its Retry-After")
+	}
+	close(wake)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the upload did not finish")
+	}
+	wantRecords(t, srv, "ds", 50)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// One at a time after the refusal, first come first served: block 2 was waiting for a slot
+	// before block 0 had waited.
+	if !slices.Equal(f.blocks, []int{0, 1, 2, 0, 3, 4}) && !slices.Equal(f.blocks, []int{1, 0, 2, 0, 3, 4}) {
+		t.Errorf("blocks arrived in the order %v, want 0 and 1, then 2, 0 again, 3 and 4", f.blocks)
+	}
+}
+
+// blockFront is an http.Handler in front of a data8test server's handler that reads each block
+// upload's number and asks onBlock what to do: hold it until a channel closes (if one is given), then
+// refuse it (429, Retry-After: 1) or pass it on.
+type blockFront struct {
+	next    http.Handler
+	onBlock func(number, attempt int) (refuse bool, hold <-chan struct{})
+
+	mu     sync.Mutex
+	blocks []int // block numbers uploaded, in the order they arrived
+}
+
+func (f *blockFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPatch {
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var blk struct{ BlockNumber int }
+	json.Unmarshal(body, &blk)
+	f.mu.Lock()
+	f.blocks = append(f.blocks, blk.BlockNumber)
+	attempt := 0
+	for _, n := range f.blocks {
+		if n == blk.BlockNumber {
+			attempt++
+		}
+	}
+	f.mu.Unlock()
+	refuse, hold := f.onBlock(blk.BlockNumber, attempt)
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	if refuse {
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"type":"about:blank","title":"Too Many Requests","status":429}`)
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+func (f *blockFront) serve(t *testing.T, opts ...client.Option) (*data8test.Server, *client.Client) {
+	srv := newServer(t)
+	f.next = srv.Handler()
+	hs := httptest.NewServer(f)
 	t.Cleanup(hs.Close)
 	c, err := client.New(append([]client.Option{
 		client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL + "/connect/token"),
@@ -88,97 +765,14 @@ func throttled(t *testing.T, srv *data8test.Server, limit int, opts ...client.Op
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return th, c
+	return srv, c
 }
 
-func TestUploadAdaptsToAThrottlingServer(t *testing.T) {
-	for _, limit := range []int{1, 2, 4} {
-		t.Run(fmt.Sprintf("%d in flight", limit), func(t *testing.T) {
-			srv := newServer(t)
-			rec := &recorder{}
-			// One attempt and a retry budget of one: a refusal that counted as a failed attempt, or
-			// spent the budget, would fail the upload.
-			th, c := throttled(t, srv, limit, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxAttempts: 1, Budget: 1}))
-			createDataset(t, c, "ds", testColumns...)
-			var mu sync.Mutex
-			windows := map[int]bool{}
-			res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(1005)), client.UploadOptions{
-				BlockSize: 10, Concurrency: 8,
-				Progress: func(p client.UploadProgress) {
-					mu.Lock()
-					windows[p.Window] = true
-					mu.Unlock()
-				},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantRecords(t, srv, "ds", 1005)
-			if n := srv.RequestCounts()[opid.DatasetUploadBlock]; n != 101 {
-				t.Errorf("the server stored %d block uploads, want 101 (each block once)", n)
-			}
-			th.mu.Lock()
-			peak, refused := th.peak, th.refused
-			th.mu.Unlock()
-			if peak != limit {
-				t.Errorf("at most %d blocks in flight, want the server's limit %d", peak, limit)
-			}
-			if res.Blocks != 101 || res.Records != 1005 || res.Throttled != int64(refused) || refused == 0 {
-				t.Errorf("result %+v; the server refused %d requests", *res, refused)
-			}
-			if res.SmallestWindow < 1 || res.SmallestWindow > 4 {
-				t.Errorf("smallest window %d, want 1 to 4 (halved at least once from 8)", res.SmallestWindow)
-			}
-			delays := rec.get()
-			if len(delays) != refused {
-				t.Errorf("%d waits for %d refusals", len(delays), refused)
-			}
-			for _, d := range delays {
-				if d != time.Second {
-					t.Errorf("waited %v, want the Retry-After's 1s", d)
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if windows[8] && len(windows) == 1 {
-				t.Errorf("progress reported only a window of 8: %v", windows)
-			}
-		})
-	}
-}
-
-func TestUploadUnderTheStandInsInFlightLimit(t *testing.T) {
-	// data8test's own limit, with a little latency so that blocks overlap: whether and how often it
-	// refuses depends on timing, but every block is stored once, each refusal is sent again without
-	// using up an attempt, and the client counts what the server refused.
-	for _, limit := range []int{1, 2, 4} {
-		t.Run(fmt.Sprintf("%d in flight", limit), func(t *testing.T) {
-			srv := newServer(t, data8test.WithMaxInFlight(limit), data8test.WithLatency(5*time.Millisecond))
-			rec := &recorder{}
-			c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxAttempts: 1, Budget: 1}))
-			createDataset(t, c, "ds", testColumns...)
-			before := srv.Throttled()
-			res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(1005)), client.UploadOptions{BlockSize: 10, Concurrency: 8})
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantRecords(t, srv, "ds", 1005)
-			refused := srv.Throttled() - before
-			t.Logf("%d refusals, smallest window %d", refused, res.SmallestWindow)
-			if res.Blocks != 101 || res.Throttled != int64(refused) {
-				t.Errorf("result %+v; the server refused %d requests", *res, refused)
-			}
-			if n := srv.RequestCounts()[opid.DatasetUploadBlock]; n != 101+refused {
-				t.Errorf("%d block uploads for 101 blocks and %d refusals", n, refused)
-			}
-			if refused > 0 && (res.SmallestWindow < 1 || res.SmallestWindow > 4) {
-				t.Errorf("smallest window %d after %d refusals, want 1 to 4", res.SmallestWindow, refused)
-			}
-			if n := len(rec.get()); n != refused {
-				t.Errorf("%d waits for %d refusals", n, refused)
-			}
-		})
-	}
+// sawBlock reports whether block n has reached the front.
+func (f *blockFront) sawBlock(n int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Contains(f.blocks, n)
 }
 
 func TestSustainedThrottlingIsNotFailure(t *testing.T) {
@@ -197,7 +791,7 @@ func TestSustainedThrottlingIsNotFailure(t *testing.T) {
 		rec := &recorder{}
 		c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, Budget: 1}))
 		createDataset(t, c, "ds", "a")
-		if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+		if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 			t.Fatal(err)
 		}
 		if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 13 {
@@ -216,13 +810,14 @@ func TestSustainedThrottlingIsNotFailure(t *testing.T) {
 		rec := &recorder{}
 		c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, Budget: 1}))
 		createDataset(t, c, "ds", testColumns...)
-		res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2000)), client.UploadOptions{BlockSize: 100, Concurrency: 4})
+		res, err := c.Upload(testContext(t), "ds", client.Records(testRecords(2000)), client.UploadOptions{BlockSize: 100, Concurrency: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantRecords(t, srv, "ds", 2000)
-		if res.Throttled != 12 || res.SmallestWindow != 1 {
-			t.Errorf("throttled %d, smallest window %d; want 12 and 1 (halved 4, 2, 1)", res.Throttled, res.SmallestWindow)
+		// The first refusal comes with at most 4 in flight: the window falls below 4.
+		if res.Throttled != 12 || res.SmallestWindow < 1 || res.SmallestWindow > 3 {
+			t.Errorf("throttled %d, smallest window %d; want 12 and 1 to 3", res.Throttled, res.SmallestWindow)
 		}
 		if n := len(rec.get()); n != 12 {
 			t.Errorf("%d waits, want 12", n)
@@ -234,7 +829,7 @@ func TestThrottleWaitIsBounded(t *testing.T) {
 	srv := newServer(t, data8test.WithRetryAfter(2*time.Second), alwaysFail(opid.DatasetGetByName, data8test.Fault429))
 	rec := &recorder{}
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxThrottleWait: 5 * time.Second}))
-	_, err := c.GetDataset(context.Background(), "ds")
+	_, err := c.GetDataset(testContext(t), "ds")
 	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 429 || !errors.Is(err, client.ErrRateLimited) {
 		t.Fatalf("error %v, want the 429", err)
@@ -279,7 +874,10 @@ func TestCancelDuringRetryAfterIsPrompt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		<-waiting.c
+		select {
+		case <-waiting.c:
+		case <-time.After(20 * time.Second):
+		}
 		cancel()
 	}()
 	type result struct {
@@ -299,7 +897,7 @@ func TestCancelDuringRetryAfterIsPrompt(t *testing.T) {
 		if r.res.Checkpoint > 2 || r.res.Throttled != 1 {
 			t.Errorf("result %+v, want a checkpoint at most 2 and one refusal", *r.res)
 		}
-	case <-time.After(time.Minute): // a hang guard, far from the hour a slow cancellation would take
+	case <-time.After(30 * time.Second): // a hang guard, far from the hour a slow cancellation would take
 		t.Fatal("the upload did not end when its context was cancelled during a Retry-After wait")
 	}
 }

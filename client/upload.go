@@ -85,7 +85,7 @@ type UploadResult struct {
 	// counts as a failed attempt.
 	Throttled int64
 	// SmallestWindow is the fewest blocks the uploader allowed in flight at once: the configured
-	// Concurrency unless the server refused requests for load, which halves the window.
+	// Concurrency unless the server refused requests for load, which shrinks the window.
 	SmallestWindow int
 }
 
@@ -99,13 +99,16 @@ type UploadResult struct {
 // overwrites that block, retries never duplicate records. Each block is retried under the client's
 // retry policy.
 //
-// The number of blocks in flight adapts to the server, as TCP's congestion window does: a block
-// refused for load (429, or 503) halves it, never below one, and pauses the whole upload for the
-// answer's Retry-After (or the policy's floor, when the Retry-After is below it: see RetryPolicy), so
-// that 8 blocks in flight refused with Retry-After: 0 do not make 8 times the requests of one; a run of acknowledged blocks grows it by one, up to opts.Concurrency. A
-// refused block is sent again after the pause without using up an attempt (see RetryPolicy), so a
-// server that throttles slows an upload down but does not make it fail. UploadResult reports the
-// refusals and the smallest window.
+// The number of blocks in flight adapts to the server, in the shape of TCP CUBIC's congestion
+// window: a block refused for load (429, or 503) pauses the whole upload for the answer's
+// Retry-After (or the policy's floor, when the Retry-After is below it: see RetryPolicy, so that 8
+// blocks in flight refused with Retry-After: 0 do not make 8 times the requests of one) and brings the
+// window down to what the server let through (never below the last level that ran without a refusal,
+// nor below 0.7 of the level refused, nor below one); runs of acknowledged blocks bring it back to
+// just below the level refused, which is tried again only rarely, and up to opts.Concurrency once it
+// runs. A refused block is sent again after the pause without using up an attempt (see RetryPolicy),
+// so a server that throttles slows an upload down to its limit but does not make it fail.
+// UploadResult reports the refusals and the smallest window.
 //
 // A block that fails for good (a 400, say, which is never retried) stops the upload at once: work in
 // flight is cancelled, no later block is sent, and the error is a *BlockError naming the dataset,

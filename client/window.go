@@ -7,44 +7,97 @@ import (
 	"time"
 )
 
-// probeCost bounds what probing a server's limit may cost: after a refusal that paused a transfer for
-// d, the window grows back to the level the server refused only once probeCost·d has passed, so a
-// probe that is refused again costs at most about a tenth of the transfer's time.
-const probeCost = 10
+// The window's constants (see window).
+const (
+	// fallback is the fraction of the refused level the window falls back to at least: CUBIC's β.
+	fallback = 0.7
+	// probeCost bounds what probing a server's limit may cost: after a pause of d, the window goes
+	// back to the level the server refused only once probeCost·d has passed, so that a probe that is
+	// refused again costs at most about a tenth of the transfer's time.
+	probeCost = 10
+	// probeRuns is the fewest full runs at the level below the refused one before a probe, whatever
+	// the pause cost (a refusal's wait may take no time at all).
+	probeRuns = 8
+	// maxProbeBackoff caps the doubling of the probe wait after probes refused in a row (2² = 4×):
+	// a server that raises its limit is found within 40 pauses.
+	maxProbeBackoff = 2
+)
 
 // window is the adaptive limit on how many requests of one transfer (an upload's blocks, a
-// download's pages) are in flight at once, in the manner of TCP's congestion window (AIMD).
+// download's pages) are in flight at once. It finds the server's limit and stays at it.
 //
-// It starts at the configured concurrency. A request the server refuses for load (429, or 503)
-// halves it, never below 1, once per round of requests in flight (the other refusals of that round
-// are the same event), and pauses the whole transfer: while a refused request waits out its delay
-// (the answer's Retry-After), no request of the transfer is sent. A run of successes with the window
-// in use (as many as the window holds, each with at least half of it in flight) grows it by one, up
-// to the configured concurrency. The round's refusals estimate the lowest number in flight the server
-// refuses (the ceiling), never above one more than the halved limit; growing to it again waits
-// probeCost times as long as the refusal paused the transfer.
+// A throttling server refuses requests for load (429, or 503) when it has too many in flight, or
+// when they come too fast. Whatever its rule, a refusal is costly here: it pauses the whole transfer
+// (while a refused request waits out its delay, the answer's Retry-After, no request of the transfer
+// is sent), so that the server sees the client back off as it asked. A pause of one second is the
+// time of fifty 20 ms requests. So the window learns from a refusal as much as it can, and probes
+// above the level refused only as often as it can afford.
 //
-// It is written out (about 100 lines) rather than taken from a library: the Go port of Netflix's
-// concurrency-limits (github.com/platinummonkey/go-concurrency-limits) has no maximum for its AIMD
-// limit, no notion of a refusal that carries a delay to honour, decreases on every drop rather than
-// once per round, and brings metrics and gRPC modules into the build; golang.org/x/sync/semaphore has
-// a fixed size.
+// The shape is that of TCP CUBIC's window (RFC 9438), on whole numbers of requests:
+//
+//   - Refused: the requests granted before the first refusal came back are one event, as a round
+//     trip's losses are one congestion event in TCP; its later refusals refine it. The level is the
+//     number of requests that may have been at the server with the first refusal: those in flight,
+//     and those answered since it was sent. The level the server refuses (the ceiling) is taken to
+//     be one more than those it did not refuse (it let them through at once), but never at or below
+//     the highest limit that has run in full without a refusal (good). The window falls back to the higher of good and fallback
+//     (0.7, CUBIC's β) times the level, always below the ceiling. An event of one refusal at a level
+//     the server is taken to take (good, or one below the ceiling) is taken for chance (a server
+//     that still counts a request whose whole answer the client has read): the window stands. A
+//     second refusal in the event, or another such event before probeRuns runs in full, means the
+//     server takes fewer now: good is forgotten, and the event sets the ceiling.
+//   - Concave: a full run (as many successes as the limit, each with the window full) takes the
+//     window halfway to one below the level refused, so it is back in a few round trips.
+//   - Plateau: it stays one below the level refused for at least probeRuns full runs and probeCost
+//     times as long as the last pause held the transfer, both doubled for each probe refused in a
+//     row (at most maxProbeBackoff times), then tries the refused level (a probe).
+//   - Convex: a probe that runs in full clears the level refused, and each full run grows the
+//     window by one, up to the configured concurrency, until the next refusal.
+//
+// TCP CUBIC measures the plateau in seconds (K = ∛(W_max·(1−β)/C)), as does the AWS SDKs' adaptive
+// retry mode, which drives a client-side token bucket's rate with the same cubic (β 0.7, C 0.4)
+// after each throttling error. Neither fits a transfer paused for every refusal: a probe every K
+// seconds (about 1.4 s at a limit of 4) would cost a one-second pause each time, some 40% of the
+// transfer. Here the plateau is measured in what a failed probe costs (the pause) and in the
+// server's answers (full runs), and a server's own count of what it let through refines the level
+// refused where TCP only sees that something was lost. The AWS limiter also limits a rate, not the
+// requests in flight, which is what these servers count.
+//
+// It is written out rather than taken from a library: the AWS SDK's limiter is internal to its
+// retry package and limits a rate; the Go port of Netflix's concurrency-limits
+// (github.com/platinummonkey/go-concurrency-limits) has no maximum for its AIMD limit, no notion of a
+// refusal that carries a delay to honour, decreases on every drop rather than once per round, and
+// brings metrics and gRPC modules into the build; golang.org/x/sync/semaphore has a fixed size.
 type window struct {
 	mu       sync.Mutex
-	max      int              // the configured concurrency: the limit never grows past it
-	limit    int              // requests allowed in flight now, 1..max
-	inflight int              // slots held
-	holds    int              // refused requests still waiting out their delay: no slot is granted
-	queue    []chan struct{}  // callers of acquire waiting for a slot, first come first served
-	run      int              // successes with the window full since the limit last changed
-	round    int              // releases still to come from requests sent before the last decrease
-	level    int              // requests in flight when the round's first refusal came
-	refused  int              // refusals in the round
-	ceiling  int              // the fewest requests in flight the server is known to refuse; 0: none
-	probeAt  time.Time        // growing to the ceiling waits until then
-	now      func() time.Time // the clock of probeAt
-	throttle int64            // refusals so far
-	smallest int              // the smallest limit so far
+	max      int       // the configured concurrency: the limit never grows past it
+	limit    int       // requests allowed in flight now, 1..max
+	inflight int       // slots held
+	holds    int       // refused requests still waiting out their delay: no slot is granted
+	queue    []*waiter // callers of acquire waiting for a slot, first come first served
+
+	seq      ticket   // the last ticket granted
+	dones    []ticket // ring: for the last successes, the last ticket granted when each was released
+	doneN    int      // successes released so far
+	eventSeq ticket   // the last ticket granted when the event's first refusal came back
+
+	run     int  // successes with the window full since the limit last changed
+	level   int  // requests that may have been at the server with the event's first refusal
+	refused int  // refusals in the event
+	good    int  // the highest limit that has run in full, until the server takes fewer; 0: none
+	ceiling int  // the level the server is taken to refuse; 0: none known
+	plateau int  // full runs one below the ceiling since the event
+	probes  int  // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
+	clean   int  // runs in full since the last refusal at a level the server was taken to take
+	chance  bool // the event's one refusal is taken for chance
+	struck  bool // a refusal has been taken for chance
+
+	now      func() time.Time
+	pausedAt time.Time // when the pause under way began
+	probeAt  time.Time // probing waits until then
+
+	throttle int64 // refusals so far
+	smallest int   // the smallest limit so far
 }
 
 // outcome is what became of a request sent through a window.
@@ -66,106 +119,187 @@ const (
 // newWindow returns a window of at most n requests in flight (at least 1), starting at n.
 func newWindow(n int) *window {
 	n = max(n, 1)
-	return &window{max: n, limit: n, smallest: n, now: time.Now}
+	return &window{max: n, limit: n, smallest: n, now: time.Now, dones: make([]ticket, n)}
+}
+
+// ticket identifies a slot acquire granted, for release: slots are numbered from 1 in the order
+// they are granted.
+type ticket uint64
+
+// waiter is a caller of acquire waiting for a slot.
+type waiter struct {
+	ready chan struct{} // closed when the slot is granted
+	t     ticket        // the slot's, set before ready is closed
 }
 
 // acquire blocks until a slot is free under the current limit and no refused request is waiting out
 // its delay, and takes it; slots are granted in the order acquire was called. It returns the
 // context's cause, without a slot, as soon as ctx ends.
-func (w *window) acquire(ctx context.Context) error {
+func (w *window) acquire(ctx context.Context) (ticket, error) {
 	if err := context.Cause(ctx); err != nil {
-		return err
+		return 0, err
 	}
 	w.mu.Lock()
 	if w.holds == 0 && w.inflight < w.limit && len(w.queue) == 0 {
 		w.inflight++
+		w.seq++
+		t := w.seq
 		w.mu.Unlock()
-		return nil
+		return t, nil
 	}
-	ready := make(chan struct{})
-	w.queue = append(w.queue, ready)
+	me := &waiter{ready: make(chan struct{})}
+	w.queue = append(w.queue, me)
 	w.mu.Unlock()
 	select {
-	case <-ready:
-		return nil
+	case <-me.ready:
+		return me.t, nil
 	case <-ctx.Done():
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	select {
-	case <-ready: // granted as ctx ended: hand the slot on
+	case <-me.ready: // granted as ctx ended: hand the slot on
 		w.inflight--
 		w.grant()
 	default:
-		w.queue = slices.DeleteFunc(w.queue, func(c chan struct{}) bool { return c == ready })
+		w.queue = slices.DeleteFunc(w.queue, func(q *waiter) bool { return q == me })
 	}
-	return context.Cause(ctx)
+	return 0, context.Cause(ctx)
 }
 
 // grant hands free slots to waiting callers. w.mu is held.
 func (w *window) grant() {
 	for w.holds == 0 && w.inflight < w.limit && len(w.queue) > 0 {
-		close(w.queue[0])
+		w.seq++
+		w.queue[0].t = w.seq
+		close(w.queue[0].ready)
 		w.queue = w.queue[1:]
 		w.inflight++
 	}
 }
 
-// release frees a slot taken by acquire and learns from o, returning the limit before and after.
-func (w *window) release(o outcome) (from, to int) {
+// release frees the slot of ticket t and learns from o, returning the limit before and after.
+func (w *window) release(t ticket, o outcome) (from, to int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	from = w.limit
-	busy := 2*w.inflight >= w.limit // at least half the window was in use
+	full := w.inflight >= w.limit // the window was in use: a success says the server takes this many
+	inflight := w.inflight
 	w.inflight--
-	sameRound := w.round > 0
-	if sameRound {
-		w.round--
-	}
+	// A request granted before the event's first refusal came back was sent before the window
+	// learnt from it: it says nothing of the new limit.
+	inEvent := t <= w.eventSeq
 	switch o.kind {
 	case outcomeDone:
-		if busy && !sameRound { // a request sent before the last decrease says nothing of the new limit
+		w.dones[w.doneN%len(w.dones)] = w.seq
+		w.doneN++
+		if full && !inEvent {
 			w.run++
 		}
-		if w.run < w.limit {
-			break
-		}
-		w.run = 0
-		if w.ceiling != 0 && w.limit >= w.ceiling {
-			w.ceiling = 0 // a full run at the old ceiling: the server takes more now
-		}
-		if w.limit < w.max && (w.ceiling == 0 || w.limit+1 < w.ceiling || !w.now().Before(w.probeAt)) {
-			w.limit++
+		if w.run >= w.limit {
+			w.run = 0
+			w.ranInFull()
 		}
 	case outcomeRefused:
 		w.throttle++
 		w.run = 0
-		if sameRound {
+		w.plateau = 0
+		// The level: the requests that may have been at the server with this one. Those still in
+		// flight, this one included, and those answered since this one was sent (the server may have
+		// counted them still when it refused this one), never more than the window allowed.
+		level := min(from, inflight+w.donesSince(t))
+		if inEvent {
 			w.refused++
+			if w.chance { // a second refusal: not chance
+				w.good, w.probes, w.chance, w.struck = 0, 0, false, false
+			}
 		} else {
-			w.level, w.refused = w.inflight+1, 1
-			w.limit = max(1, w.limit/2)
-			w.round = w.inflight
+			w.chance = false
+			known := w.good // the level the window takes the server to take
+			if w.ceiling != 0 {
+				known = max(known, w.ceiling-1)
+			}
+			switch {
+			case w.ceiling != 0 && level >= w.ceiling:
+				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
+			case level <= known:
+				// One refusal at a level the server is known to take is taken for chance (a server
+				// still counting a request whose whole answer has come): the window stands. Another
+				// in the event, or another such event before probeRuns runs in full, means the
+				// server takes fewer than it did.
+				if w.struck && w.clean < probeRuns {
+					w.good, w.probes, w.struck = 0, 0, false
+				} else {
+					w.chance, w.struck = true, true
+				}
+				w.clean = 0
+			}
+			w.level, w.refused, w.eventSeq = level, 1, w.seq
+		}
+		if !w.chance {
+			w.ceiling = max(w.level-w.refused+1, w.good+1, 2)
+			w.limit = max(1, min(w.ceiling-1, max(w.good, int(fallback*float64(w.level)))))
 			w.smallest = min(w.smallest, w.limit)
 		}
-		// The round's count is only an estimate of what the server takes (requests of a round do not
-		// all reach it at once), so the ceiling is never above the halved limit's next step: growing
-		// past the limit a refusal left waits probeCost pauses, like growing to the estimate.
-		w.ceiling = max(1, min(w.level-w.refused+1, w.limit+1))
 		if o.pause > 0 {
+			if w.holds == 0 {
+				w.pausedAt = w.now()
+			}
 			w.holds++
-			w.probeAt = later(w.probeAt, w.now().Add(probeCost*o.pause))
 		}
 	}
 	w.grant()
 	return from, w.limit
 }
 
-// endPause ends the pause a refusal's release began, once the refused request has waited.
+// donesSince returns how many successes were released after ticket t was granted (as many as the
+// window remembers: its configured concurrency). w.mu is held.
+func (w *window) donesSince(t ticket) int {
+	n := 0
+	for i := range min(w.doneN, len(w.dones)) {
+		if w.dones[i] >= t {
+			n++
+		}
+	}
+	return n
+}
+
+// ranInFull learns from a full run at the current limit: the server took that many at once. w.mu
+// is held.
+func (w *window) ranInFull() {
+	w.good = max(w.good, w.limit)
+	w.clean++
+	switch {
+	case w.ceiling != 0 && w.limit >= w.ceiling:
+		// A probe that ran in full: the server takes more now.
+		w.ceiling, w.probes = 0, 0
+	case w.ceiling != 0 && w.limit+1 == w.ceiling:
+		// The plateau: probe once it has lasted long enough.
+		w.plateau++
+		if w.plateau < probeRuns<<w.probes || w.now().Before(w.probeAt) {
+			return
+		}
+		w.plateau = 0
+		w.limit = w.ceiling
+		return
+	case w.ceiling != 0:
+		// Concave: halfway to the plateau.
+		w.limit += max(1, (w.ceiling-1-w.limit+1)/2)
+		return
+	}
+	w.limit = min(w.limit+1, w.max) // convex
+}
+
+// endPause ends the pause a refusal's release began, once the refused request has waited. When the
+// last refused request of the pause has waited, probing waits probeCost times the pause's length.
 func (w *window) endPause() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.holds--
+	if w.holds == 0 {
+		now := w.now()
+		w.probeAt = later(w.probeAt, now.Add(probeCost*now.Sub(w.pausedAt)<<w.probes))
+	}
 	w.grant()
 }
 

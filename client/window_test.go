@@ -1,235 +1,663 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"runtime"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
 
-// look returns the window's limit and slots held.
-func (w *window) look() (limit, inflight, waiting int) {
+// waitLimit bounds every wait of these tests: a broken window fails them in seconds.
+const waitLimit = 5 * time.Second
+
+// stuckAfter is how long a goroutine may stay parked in window.acquire before the test binary
+// gives up (see init).
+const stuckAfter = 30 * time.Second
+
+// init watches every test of the package, not only these: a goroutine parked in window.acquire for
+// stuckAfter (the same goroutine at each of that many samples a second apart) means a broken window
+// has stuck a transfer for good, since no test of the package waits that long. The binary then
+// exits with every goroutine's stack, rather than hanging until the package's timeout.
+func init() {
+	go func() {
+		seen := map[string]int{}
+		tick := time.NewTicker(time.Second)
+		for range tick.C {
+			dump := allStacks()
+			now := map[string]int{}
+			for _, g := range bytes.Split(dump, []byte("\n\n")) {
+				header, _, _ := bytes.Cut(g, []byte("\n"))
+				if !bytes.Contains(header, []byte("[select")) || !bytes.Contains(g, []byte(".(*window).acquire(")) {
+					continue
+				}
+				id := string(bytes.Fields(header)[1])
+				now[id] = seen[id] + 1
+				if now[id] >= int(stuckAfter/time.Second) {
+					fmt.Fprintf(os.Stderr, "goroutine %s has waited in window.acquire for %v: the window is stuck\n\n%s", id, stuckAfter, dump)
+					os.Exit(2)
+				}
+			}
+			seen = now
+		}
+	}()
+}
+
+func allStacks() []byte {
+	for n := 1 << 16; ; n *= 2 {
+		buf := make([]byte, n)
+		if m := runtime.Stack(buf, true); m < n {
+			return buf[:m]
+		}
+	}
+}
+
+// look returns the window's limit, slots held, callers waiting and refused requests waiting out
+// their delay.
+func (w *window) look() (limit, inflight, waiting, holds int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.limit, w.inflight, len(w.queue)
+	return w.limit, w.inflight, len(w.queue), w.holds
 }
 
-// fill takes every free slot; it fails the test if acquire would block for another reason.
-func fill(t *testing.T, w *window) {
+// tw is a window under test, with the tickets of the slots the test holds, oldest first.
+type tw struct {
+	*window
+	mu   sync.Mutex
+	held []ticket
+}
+
+func newTW(n int) *tw { return &tw{window: newWindow(n)} }
+
+func (w *tw) hold(t ticket) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.held = append(w.held, t)
+}
+
+// give releases the oldest slot the test holds with o.
+func (w *tw) give(o outcome) (from, to int) {
+	w.mu.Lock()
+	t := w.held[0]
+	w.held = w.held[1:]
+	w.mu.Unlock()
+	return w.release(t, o)
+}
+
+// giveTicket releases the slot of ticket tk, which the test holds, with o.
+func (w *tw) giveTicket(tk ticket, o outcome) {
+	w.mu.Lock()
+	w.held = slices.DeleteFunc(w.held, func(h ticket) bool { return h == tk })
+	w.mu.Unlock()
+	w.release(tk, o)
+}
+
+// want checks the window's limit, slots held and callers waiting.
+func want(t *testing.T, w *tw, limit, inflight, waiting int) {
+	t.Helper()
+	if l, i, q, _ := w.look(); l != limit || i != inflight || q != waiting {
+		t.Fatalf("limit %d, %d in flight, %d waiting; want %d, %d, %d", l, i, q, limit, inflight, waiting)
+	}
+}
+
+// fill takes every free slot, as a transfer with work to spare does; it fails the test if acquire
+// would block for another reason.
+func fill(t *testing.T, w *tw) {
 	t.Helper()
 	for {
-		limit, inflight, _ := w.look()
-		if inflight >= limit {
+		limit, inflight, waiting, holds := w.look()
+		if inflight >= limit || holds > 0 {
 			return
 		}
-		if err := w.acquire(context.Background()); err != nil {
-			t.Fatal(err)
+		if waiting > 0 {
+			t.Fatalf("%d callers wait with a slot free", waiting)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		tk, err := w.acquire(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("no slot with %d of %d in flight: %v", inflight, limit, err)
+		}
+		w.hold(tk)
+	}
+}
+
+// runs releases n full runs of successes at the current limit, taking a slot back after each
+// success, and returns the limit after each run.
+func runs(t *testing.T, w *tw, n int) []int {
+	t.Helper()
+	var after []int
+	for range n {
+		fill(t, w)
+		limit, _, _, _ := w.look()
+		for range limit {
+			w.give(outcome{kind: outcomeDone})
+			fill(t, w)
+		}
+		l, _, _, _ := w.look()
+		after = append(after, l)
+	}
+	return after
+}
+
+// refuse releases n of the requests in flight, the oldest, as refusals, each pausing the window for
+// pause and waiting it out at once.
+func refuse(w *tw, n int, pause time.Duration) {
+	for range n {
+		w.give(outcome{kind: outcomeRefused, pause: pause})
+		if pause > 0 {
+			w.endPause()
 		}
 	}
 }
 
-// steady releases n successful requests one at a time, taking a slot back after each, as an
-// uploader with work to spare does.
-func steady(t *testing.T, w *window, n int) {
-	t.Helper()
-	for range n {
-		w.release(outcome{kind: outcomeDone})
-		fill(t, w)
+// finish releases every request in flight as a success.
+func finish(w *tw) {
+	_, inflight, _, _ := w.look()
+	for range inflight {
+		w.give(outcome{kind: outcomeDone})
 	}
 }
 
-// acquireAsync starts acquire in a goroutine, waits until it is queued, and returns its result.
-func acquireAsync(t *testing.T, w *window, ctx context.Context) <-chan error {
+// got is what a call of acquire returned.
+type got struct {
+	t   ticket
+	err error
+}
+
+// acquireAsync calls acquire in a goroutine and waits until the call has either queued (it is
+// waiting for a slot: the result channel gets its result later) or returned (queued is false and the
+// result is in the channel). Both happen without fail, whatever the window does; the wait has a
+// deadline all the same.
+func acquireAsync(t *testing.T, w *tw, ctx context.Context) (done <-chan got, queued bool) {
 	t.Helper()
-	_, _, before := w.look()
-	done := make(chan error, 1)
-	go func() { done <- w.acquire(ctx) }()
-	for {
-		if _, _, waiting := w.look(); waiting > before {
-			return done
+	_, _, before, _ := w.look()
+	c := make(chan got, 1)
+	go func() {
+		tk, err := w.acquire(ctx)
+		c <- got{tk, err}
+	}()
+	deadline := time.Now().Add(waitLimit)
+	for time.Now().Before(deadline) {
+		if len(c) > 0 {
+			return c, false
+		}
+		if _, _, waiting, _ := w.look(); waiting > before {
+			return c, true
 		}
 		runtime.Gosched()
 	}
+	t.Fatal("acquire neither queued nor returned")
+	return nil, false
 }
 
-func TestWindowHalvesOncePerRound(t *testing.T) {
-	w := newWindow(8)
+// queue calls acquire in a goroutine and fails the test unless the call waits for a slot.
+func queue(t *testing.T, w *tw, ctx context.Context) <-chan got {
+	t.Helper()
+	done, queued := acquireAsync(t, w, ctx)
+	if !queued {
+		t.Fatalf("acquire returned at once (%v), want it to wait", (<-done).err)
+	}
+	return done
+}
+
+// granted fails the test unless the acquire behind done has returned a slot, which the test then
+// holds: a slot is handed over within the release or endPause that frees it, so no wait is needed
+// but the goroutine's (the channel is buffered).
+func granted(t *testing.T, w *tw, done <-chan got, what string) {
+	t.Helper()
+	select {
+	case g := <-done:
+		if g.err != nil {
+			t.Fatalf("%s: %v", what, g.err)
+		}
+		w.hold(g.t)
+	case <-time.After(waitLimit):
+		t.Fatalf("%s: no slot", what)
+	}
+}
+
+// notGranted fails the test if the acquire behind done has returned.
+func notGranted(t *testing.T, done <-chan got, what string) {
+	t.Helper()
+	select {
+	case g := <-done:
+		t.Fatalf("%s (acquire returned %v)", what, g.err)
+	default:
+	}
+}
+
+func TestWindowFallsBackToWhatTheServerTook(t *testing.T) {
+	// Eight at once against a server that takes four: four refused, one event. The window falls
+	// to four (one below the five the server is taken to refuse), not to half of eight.
+	w := newTW(8)
 	fill(t, w)
-	// Four of the eight in flight are refused: one event, one halving.
-	for range 4 {
-		w.release(outcome{kind: outcomeRefused})
+	refuse(w, 4, 0)
+	want(t, w, 4, 4, 0)
+	// The others of the event succeed: sent before the decrease, they grow nothing.
+	finish(w)
+	want(t, w, 4, 0, 0)
+	if got := runs(t, w, probeRuns-1); got[len(got)-1] != 4 {
+		t.Fatalf("limits %v after the event, want 4 until the probe", got)
 	}
-	if limit, inflight, _ := w.look(); limit != 4 || inflight != 4 {
-		t.Fatalf("limit %d with %d in flight, want 4 and 4", limit, inflight)
+	if limit, smallest, throttled := w.state(); limit != 4 || smallest != 4 || throttled != 4 {
+		t.Errorf("state %d, %d, %d; want limit 4, smallest 4, 4 refusals", limit, smallest, throttled)
 	}
-	// The others of the round succeed: they were sent before the decrease and grow nothing.
-	for range 4 {
-		w.release(outcome{kind: outcomeDone})
-	}
-	if limit, _, _ := w.look(); limit != 4 {
-		t.Fatalf("limit %d after the round, want 4", limit)
-	}
-	// A refusal of the next round halves again.
+}
+
+func TestWindowCountsWhatTheServerHeldWithARefusal(t *testing.T) {
+	// Eight at once against a server that takes six: the first answer (a success) comes back before
+	// the refusals of the seventh and eighth. It was at the server when they were refused, so the
+	// level is still eight and the server is taken to refuse seven: the window goes back to six,
+	// not to five (which counting only what was still in flight would give).
+	w := newTW(8)
 	fill(t, w)
-	w.release(outcome{kind: outcomeRefused})
-	if limit, smallest, throttled := w.state(); limit != 2 || smallest != 2 || throttled != 5 {
-		t.Errorf("state %d, %d, %d; want limit 2, smallest 2, 5 refusals", limit, smallest, throttled)
+	w.giveTicket(1, outcome{kind: outcomeDone})
+	w.giveTicket(7, outcome{kind: outcomeRefused})
+	w.giveTicket(8, outcome{kind: outcomeRefused})
+	want(t, w, 5, 5, 0) // 0.7×8
+	finish(w)
+	if got := runs(t, w, 3); fmt.Sprint(got) != "[6 6 6]" {
+		t.Errorf("limits %v after the event, want [6 6 6]: back to six, one below the seven refused", got)
+	}
+}
+
+func TestWindowFallsBackToTheLastGoodLevel(t *testing.T) {
+	w := newTW(8)
+	fill(t, w)
+	refuse(w, 4, 0) // 8 → 4, ceiling 5
+	finish(w)
+	runs(t, w, probeRuns-1) // 4 runs in full: good is 4
+	if got := runs(t, w, 1); got[0] != 5 {
+		t.Fatalf("limit %d after %d runs at the plateau, want the probe at 5", got[0], probeRuns)
+	}
+	// The probe is refused: back to 4 (the last good level), not 0.7×5 = 3 nor 5/2 = 2.
+	fill(t, w)
+	refuse(w, 1, 0)
+	want(t, w, 4, 4, 0)
+	if _, smallest, _ := w.state(); smallest != 4 {
+		t.Errorf("smallest %d, want 4", smallest)
+	}
+}
+
+func TestWindowFallsBackToAFractionOfTheLevelRefused(t *testing.T) {
+	// One refusal of eight in flight, with no level yet known to be good: the server is taken to
+	// refuse 8, and the window falls to 0.7×8 = 5, then goes halfway to 7 at each run in full.
+	w := newTW(8)
+	fill(t, w)
+	refuse(w, 1, 0)
+	want(t, w, 5, 7, 0)
+	finish(w)
+	if got := runs(t, w, 3); fmt.Sprint(got) != "[6 7 7]" {
+		t.Errorf("limits %v after runs in full, want [6 7 7] (halfway to 7, then the plateau)", got)
+	}
+	// From 64 the way back is halfway each time too: 44, 54, 59, 61, 62, 63.
+	w = newTW(64)
+	fill(t, w)
+	refuse(w, 1, 0)
+	want(t, w, 44, 63, 0)
+	finish(w)
+	if got := runs(t, w, 6); fmt.Sprint(got) != "[54 59 61 62 63 63]" {
+		t.Errorf("limits %v, want [54 59 61 62 63 63]", got)
+	}
+}
+
+func TestWindowForgetsAGoodLevelTheServerRefusesSoon(t *testing.T) {
+	// Six ran in full; then the server takes two. Four refusals at the good level in one event are
+	// not chance: the window falls to what the event let through, not back to six.
+	w := newTW(6)
+	runs(t, w, probeRuns-1)
+	want(t, w, 6, 6, 0)
+	refuse(w, 4, 0)
+	want(t, w, 2, 2, 0)
+	finish(w)
+	if got := runs(t, w, probeRuns-1); got[len(got)-1] != 2 {
+		t.Errorf("limits %v, want 2 until the probe", got)
+	}
+}
+
+func TestWindowToleratesARefusalByChance(t *testing.T) {
+	// At the server's limit of 4, a refusal now and then (the server still counted a request whose
+	// answer the client had read): the window stays at 4, the first time however soon, then as long
+	// as probeRuns runs in full come between two. Refused again sooner, it falls. (The clock stands
+	// still after the first pause: no probe.)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	w := newTW(8)
+	w.now = func() time.Time { return now }
+	fill(t, w)
+	for range 4 {
+		w.give(outcome{kind: outcomeRefused, pause: time.Second})
+	}
+	now = now.Add(time.Second)
+	for range 4 {
+		w.endPause()
+	}
+	finish(w)
+	for _, between := range []int{2, probeRuns, probeRuns, probeRuns} {
+		runs(t, w, between)
+		fill(t, w)
+		refuse(w, 1, 0) // at 4, the good level
+		want(t, w, 4, 3, 0)
+		finish(w)
+	}
+	runs(t, w, probeRuns-1)
+	fill(t, w)
+	refuse(w, 1, 0)
+	want(t, w, 2, 3, 0) // no longer chance: 0.7×4
+	if _, smallest, throttled := w.state(); smallest != 2 || throttled != 9 {
+		t.Errorf("smallest %d, %d refusals; want 2 and 9", smallest, throttled)
+	}
+}
+
+func TestWindowTakesTwoRefusalsAtTheGoodLevelForAChange(t *testing.T) {
+	// Six ran in full for long; then the server takes three: three of six are refused in one event.
+	// The first alone might be chance; with the second the window falls to what the event let
+	// through, at once rather than at the next event.
+	w := newTW(6)
+	runs(t, w, 2*probeRuns)
+	w.give(outcome{kind: outcomeRefused})
+	want(t, w, 6, 5, 0)
+	w.give(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
+	want(t, w, 3, 3, 0)
+}
+
+func TestWindowProbesRarelyAndGrowsWhenAProbeRuns(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	w := newTW(8)
+	w.now = func() time.Time { return now }
+	fill(t, w)
+	// Three of eight refused, each waiting a second: the transfer is paused for one second.
+	for range 3 {
+		w.give(outcome{kind: outcomeRefused, pause: time.Second})
+	}
+	now = now.Add(time.Second)
+	for range 3 {
+		w.endPause()
+	}
+	want(t, w, 5, 5, 0)
+	finish(w)
+	// The plateau at 5 (the ceiling is 6) lasts ten pauses, however many runs that is.
+	if got := runs(t, w, 3*probeRuns); got[len(got)-1] != 5 {
+		t.Fatalf("limits %v, want 5 until ten pauses have passed", got)
+	}
+	now = now.Add(probeCost * time.Second)
+	if got := runs(t, w, 1); got[0] != 6 {
+		t.Fatalf("limit %d once ten pauses have passed, want the probe at 6", got[0])
+	}
+	// The probe is refused, with a pause of one second again: back to 5, and the next probe waits
+	// twice as long (twenty pauses, 2×probeRuns runs).
+	fill(t, w)
+	w.give(outcome{kind: outcomeRefused, pause: time.Second})
+	now = now.Add(time.Second)
+	w.endPause()
+	want(t, w, 5, 5, 0)
+	finish(w)
+	if got := runs(t, w, 2*probeRuns); got[len(got)-1] != 5 {
+		t.Fatalf("limits %v, want 5 until twenty pauses have passed", got)
+	}
+	now = now.Add(probeCost * time.Second)
+	if got := runs(t, w, 1); got[0] != 5 {
+		t.Fatalf("limit %d after ten pauses, want 5: a second probe waits twenty", got[0])
+	}
+	now = now.Add(probeCost * time.Second)
+	if got := runs(t, w, 1); got[0] != 6 {
+		t.Fatalf("limit %d after twenty pauses, want the probe at 6", got[0])
+	}
+	// This probe runs in full: the server takes more now, and each run in full grows the window by
+	// one up to the configured 8.
+	if got := runs(t, w, 3); fmt.Sprint(got) != "[7 8 8]" {
+		t.Errorf("limits %v after the probe ran, want [7 8 8]", got)
+	}
+	if limit, smallest, throttled := w.state(); limit != 8 || smallest != 5 || throttled != 4 {
+		t.Errorf("state %d, %d, %d; want limit 8, smallest 5, 4 refusals", limit, smallest, throttled)
+	}
+}
+
+func TestWindowProbeWaitsForRunsWhenThePauseCostsNothing(t *testing.T) {
+	// A refused request that waits no time (Retry-After: 0) does not pause: the plateau is then
+	// probeRuns runs in full, doubled for each probe refused in a row.
+	w := newTW(4)
+	fill(t, w)
+	refuse(w, 2, 0) // ceiling 3, limit 2
+	finish(w)
+	for i, wantRuns := range []int{probeRuns, 2 * probeRuns, 4 * probeRuns} {
+		got := runs(t, w, wantRuns)
+		if got[wantRuns-2] != 2 || got[wantRuns-1] != 3 {
+			t.Fatalf("probe %d: limits %v, want 2 for %d runs, then 3", i+1, got, wantRuns-1)
+		}
+		fill(t, w)
+		refuse(w, 1, 0)
+		want(t, w, 2, 2, 0)
+		finish(w)
+	}
+}
+
+func TestWindowCountsAnEventOnce(t *testing.T) {
+	// Refusals of requests already in flight at the first one are one event: the window falls
+	// once, to what the event let through, not once per refusal.
+	w := newTW(8)
+	fill(t, w)
+	w.give(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeDone}) // sent before the event
+	w.give(outcome{kind: outcomeRefused})
+	w.give(outcome{kind: outcomeRefused})
+	want(t, w, 5, 4, 0) // the server let through at least 5 of 8 (ceiling 6): 0.7×8
+	finish(w)
+	fill(t, w)
+	// Refusals in the next round are a new event: one alone at 5 might be chance, two are not (the
+	// server let 3 through: 0.7×5).
+	w.give(outcome{kind: outcomeRefused})
+	want(t, w, 5, 4, 0)
+	w.give(outcome{kind: outcomeRefused})
+	if limit, smallest, throttled := w.state(); limit != 3 || smallest != 3 || throttled != 5 {
+		t.Errorf("state %d, %d, %d; want limit 3, smallest 3, 5 refusals", limit, smallest, throttled)
 	}
 }
 
 func TestWindowFloorIsOne(t *testing.T) {
-	w := newWindow(2)
+	w := newTW(2)
 	for range 5 {
 		fill(t, w)
-		_, inflight, _ := w.look()
-		for range inflight {
-			w.release(outcome{kind: outcomeRefused})
-		}
+		_, inflight, _, _ := w.look()
+		refuse(w, inflight, 0)
 	}
 	if limit, smallest, _ := w.state(); limit != 1 || smallest != 1 {
 		t.Errorf("limit %d, smallest %d; want 1 and 1", limit, smallest)
 	}
-	if err := w.acquire(context.Background()); err != nil {
-		t.Fatalf("no slot at limit 1: %v", err)
+	fill(t, w)
+	want(t, w, 1, 1, 0)
+	// At one, a run of one success is a run in full: after probeRuns of them the window tries 2.
+	if got := runs(t, w, probeRuns); got[probeRuns-2] != 1 || got[probeRuns-1] != 2 {
+		t.Errorf("limits %v, want 1, then the probe at 2", got)
 	}
 }
 
-func TestWindowGrowsByOneAfterARunUpToTheCap(t *testing.T) {
-	w := newWindow(4)
+func TestWindowGrowsOnlyWhenFull(t *testing.T) {
+	// A transfer that keeps fewer requests in flight than its window (its source is slow) learns
+	// nothing of the server's limit from its successes.
+	w := newTW(8)
 	fill(t, w)
-	w.release(outcome{kind: outcomeRefused}) // 4 → 2; the round is the three still in flight
-	steady(t, w, 3)
-	if limit, _, _ := w.look(); limit != 2 {
-		t.Fatalf("limit %d after the round, want 2", limit)
+	refuse(w, 1, 0) // 5, ceiling 8
+	finish(w)
+	for range 10 * 5 {
+		tk, err := w.acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.hold(tk)
+		w.give(outcome{kind: outcomeDone})
 	}
-	// Two successes at limit 2 make a run: 3.
-	steady(t, w, 1)
-	if limit, _, _ := w.look(); limit != 2 {
-		t.Fatalf("limit %d after one success, want 2", limit)
-	}
-	steady(t, w, 1)
-	if limit, _, _ := w.look(); limit != 3 {
-		t.Fatalf("limit %d after a run of 2, want 3", limit)
-	}
-	// Three more at 3: 4, the configured concurrency; never more.
-	steady(t, w, 3)
-	if limit, _, _ := w.look(); limit != 4 {
-		t.Fatalf("limit %d after a run of 3, want 4", limit)
-	}
-	steady(t, w, 40)
-	if limit, smallest, throttled := w.state(); limit != 4 || smallest != 2 || throttled != 1 {
-		t.Errorf("state %d, %d, %d; want limit 4, smallest 2, 1 refusal", limit, smallest, throttled)
-	}
-}
-
-func TestWindowProbesTheRefusedLevelOnlyAfterTenPauses(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	w := newWindow(8)
-	w.now = func() time.Time { return now }
-	fill(t, w)
-	// Eight in flight, three refused with a 1s Retry-After: the server seems to take five, but
-	// that is only an estimate, so the ceiling is one more than the halved limit: 5.
-	for range 3 {
-		w.release(outcome{kind: outcomeRefused, pause: time.Second})
-		w.endPause()
-	}
-	steady(t, w, 5)
-	if limit, _, _ := w.look(); limit != 4 {
-		t.Fatalf("limit %d, want 4", limit)
-	}
-	steady(t, w, 50)
-	if limit, _, _ := w.look(); limit != 4 {
-		t.Fatalf("limit %d, want 4 until ten pauses have passed", limit)
-	}
-	now = now.Add(10 * time.Second)
-	steady(t, w, 4)
-	if limit, _, _ := w.look(); limit != 5 {
-		t.Fatalf("limit %d, want 5 once ten pauses have passed", limit)
-	}
-	// A full run at the refused level clears it: growth goes on to the cap.
-	steady(t, w, 5+6+7)
-	if limit, _, _ := w.look(); limit != 8 {
-		t.Errorf("limit %d, want 8", limit)
-	}
+	want(t, w, 5, 0, 0)
 }
 
 func TestWindowPausesEveryoneWhileARefusedRequestWaits(t *testing.T) {
-	w := newWindow(4)
-	fill(t, w)                                                   // a, b, c and d in flight
-	w.release(outcome{kind: outcomeRefused, pause: time.Second}) // a refused: limit 2, paused
-	w.release(outcome{kind: outcomeDone})                        // b
-	first := acquireAsync(t, w, context.Background())
-	second := acquireAsync(t, w, context.Background())
-	select {
-	case err := <-first:
-		t.Fatalf("a slot was granted during the pause (%v)", err)
-	default:
-	}
-	// c is refused too: the pause lasts until both have waited.
-	w.release(outcome{kind: outcomeRefused, pause: time.Second})
+	// Every check is of the window's state right after the call that changes it: a slot granted
+	// during the pause shows at once, whatever the goroutines do.
+	w := newTW(4)
+	fill(t, w)                                                // a, b, c and d in flight
+	w.give(outcome{kind: outcomeRefused, pause: time.Second}) // a refused: 2 at once, paused
+	want(t, w, 2, 3, 0)
+	w.give(outcome{kind: outcomeDone}) // b
+	w.give(outcome{kind: outcomeDone}) // c
+	want(t, w, 2, 1, 0)
+	// A slot is free, but a waits: callers queue.
+	first := queue(t, w, context.Background())
+	second := queue(t, w, context.Background())
+	want(t, w, 2, 1, 2)
+	// d is refused too: two slots free, and the pause lasts until both have waited.
+	w.give(outcome{kind: outcomeRefused, pause: time.Second})
+	want(t, w, 2, 0, 2)
 	w.endPause() // a has waited
-	select {
-	case err := <-first:
-		t.Fatalf("a slot was granted while c still waits (%v)", err)
-	default:
-	}
-	w.endPause() // c has waited: d is in flight, one slot of 2 is free
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-second:
-		t.Fatalf("a third request in flight at limit 2 (%v)", err)
-	default:
-	}
-	w.release(outcome{kind: outcomeDone}) // d
-	if err := <-second; err != nil {
-		t.Fatal(err)
-	}
+	want(t, w, 2, 0, 2)
+	notGranted(t, first, "a slot was granted while d still waits")
+	w.endPause() // d has waited: both callers get a slot
+	want(t, w, 2, 2, 0)
+	granted(t, w, first, "the first caller after the pause")
+	granted(t, w, second, "the second caller after the pause")
+	// A third waits for a slot at the limit, and gets the next one freed.
+	third := queue(t, w, context.Background())
+	want(t, w, 2, 2, 1)
+	w.give(outcome{kind: outcomeDone})
+	want(t, w, 2, 2, 0)
+	granted(t, w, third, "the third caller")
 	if limit, smallest, throttled := w.state(); limit != 2 || smallest != 2 || throttled != 2 {
 		t.Errorf("state %d, %d, %d; want limit 2, smallest 2, 2 refusals", limit, smallest, throttled)
 	}
 }
 
 func TestWindowAcquireEndsWithItsContext(t *testing.T) {
-	w := newWindow(1)
+	w := newTW(1)
 	fill(t, w)
-	w.release(outcome{kind: outcomeRefused, pause: time.Hour}) // paused for an hour
+	w.give(outcome{kind: outcomeRefused, pause: time.Hour}) // paused for an hour
 	ctx, cancel := context.WithCancel(context.Background())
-	done := acquireAsync(t, w, ctx)
+	done := queue(t, w, ctx)
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("acquire = %v, want context.Canceled", err)
+	select {
+	case g := <-done:
+		if !errors.Is(g.err, context.Canceled) {
+			t.Fatalf("acquire = %v, want context.Canceled", g.err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("acquire did not end with its context")
 	}
-	if limit, inflight, waiting := w.look(); limit != 1 || inflight != 0 || waiting != 0 {
-		t.Errorf("limit %d, %d in flight, %d waiting after the cancellation; want 1, 0, 0", limit, inflight, waiting)
-	}
+	want(t, w, 1, 0, 0)
 	// An ended context gets no slot even when one is free.
 	w.endPause()
-	if err := w.acquire(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := w.acquire(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("acquire with an ended context = %v", err)
 	}
+	want(t, w, 1, 0, 0)
 }
 
 func TestWindowGrantsInOrder(t *testing.T) {
-	w := newWindow(1)
+	w := newTW(1)
 	fill(t, w)
-	var queued []<-chan error
+	var queued []<-chan got
 	for range 3 {
-		queued = append(queued, acquireAsync(t, w, context.Background()))
+		queued = append(queued, queue(t, w, context.Background()))
 	}
 	for i, done := range queued {
-		w.release(outcome{kind: outcomeDone})
-		if err := <-done; err != nil {
-			t.Fatal(err)
+		w.give(outcome{kind: outcomeDone})
+		granted(t, w, done, fmt.Sprintf("waiter %d", i+1))
+		for j, later := range queued[i+1:] {
+			notGranted(t, later, fmt.Sprintf("waiter %d served before waiter %d", i+j+2, i+1))
 		}
-		for _, later := range queued[i+1:] {
-			select {
-			case <-later:
-				t.Fatalf("waiter %d served before waiter %d", i+2, i+1)
-			default:
+	}
+}
+
+// simulate runs a transfer of ticks round trips through a fresh window of conc against a server
+// that takes limit(tick) requests at once, and returns how many it let through at each. At each
+// tick the transfer fills its window and the server lets the first requests through and refuses
+// the rest; every request ends within its tick, the refusals first. A refused request waits the next
+// tick out, pausing the window: a refusal costs a round trip of the whole transfer.
+func simulate(t *testing.T, conc, ticks int, limit func(tick int) int) (through []int) {
+	t.Helper()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	w := newTW(conc)
+	w.now = func() time.Time { return now }
+	waiting, waited := 0, 0 // refused requests in their first and their second tick
+	for tick := range ticks {
+		now = now.Add(20 * time.Millisecond)
+		for range waited {
+			w.endPause()
+		}
+		waiting, waited = 0, waiting
+		fill(t, w)
+		_, inflight, _, _ := w.look()
+		took := min(inflight, limit(tick))
+		for range inflight - took {
+			w.give(outcome{kind: outcomeRefused, pause: 20 * time.Millisecond})
+			waiting++
+		}
+		for range took {
+			w.give(outcome{kind: outcomeDone})
+		}
+		through = append(through, took)
+	}
+	return through
+}
+
+func mean(xs []int) float64 {
+	sum := 0
+	for _, x := range xs {
+		sum += x
+	}
+	return float64(sum) / float64(len(xs))
+}
+
+func TestWindowHoldsTheServersLimit(t *testing.T) {
+	// Over 1,000 round trips the window keeps the server's limit busy but for the first refusal's
+	// pause and a few probes: at least 95% of the limit on average, for every limit below the
+	// configured concurrency. Halving at each refusal, or waiting long at half the limit, would
+	// not.
+	for _, c := range []struct{ conc, limit int }{{8, 1}, {8, 2}, {8, 3}, {8, 4}, {8, 6}, {8, 7}, {64, 4}, {64, 50}, {2, 1}} {
+		through := simulate(t, c.conc, 1000, func(int) int { return c.limit })
+		t.Logf("concurrency %d, limit %d: %.3f at once", c.conc, c.limit, mean(through))
+		if m := mean(through); m < 0.95*float64(c.limit) {
+			t.Errorf("concurrency %d against a limit of %d: %.2f requests at once on average, want at least %.2f",
+				c.conc, c.limit, m, 0.95*float64(c.limit))
+		}
+	}
+	// A server that takes all the transfer sends costs nothing.
+	if m := mean(simulate(t, 8, 100, func(int) int { return 8 })); m != 8 {
+		t.Errorf("%.2f at once against a server that takes 8, want 8", m)
+	}
+}
+
+func TestWindowFollowsALimitThatChanges(t *testing.T) {
+	// The server's limit goes 2 → 6 → 3 → 8 → 1 every 500 round trips. A lower limit is found at
+	// once; a higher one at the next probe, which waits at most 4×10 pauses. After 200 round trips
+	// of each, the window holds at least 90% of the new limit.
+	limits := []int{2, 6, 3, 8, 1}
+	through := simulate(t, 8, 500*len(limits), func(tick int) int { return limits[tick/500] })
+	for i, l := range limits {
+		t.Logf("limit %d: %.3f at once from round trip %d", l, mean(through[i*500+200:(i+1)*500]), i*500+200)
+		if m := mean(through[i*500+200 : (i+1)*500]); m < 0.9*float64(l) {
+			t.Errorf("limit %d (round trips %d to %d): %.2f at once on average, want at least %.2f", l, i*500+200, (i+1)*500, m, 0.9*float64(l))
+		}
+	}
+}
+
+func TestWindowHoldsALimitRefusedByChance(t *testing.T) {
+	// Every 40th round trip the server takes one fewer than its limit, as a server still counting
+	// a request whose answer is out does now and then. Each such refusal costs its pause, but the
+	// window goes back to the limit at once: at least 90% of it on average over 2,000 round trips.
+	for _, l := range []int{2, 4, 6} {
+		through := simulate(t, 8, 2000, func(tick int) int {
+			if tick%40 == 20 {
+				return l - 1
 			}
+			return l
+		})
+		t.Logf("limit %d: %.3f at once", l, mean(through))
+		if m := mean(through); m < 0.9*float64(l) {
+			t.Errorf("limit %d, refused by chance every 40 round trips: %.2f at once on average, want at least %.2f", l, m, 0.9*float64(l))
 		}
 	}
 }

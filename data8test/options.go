@@ -45,8 +45,9 @@ type config struct {
 
 	knobs standin.Knobs // the suite-only settings: mutations
 
-	maxInFlight   int
-	ratePerSecond float64
+	maxInFlight      int
+	inFlightCounting InFlightCounting
+	ratePerSecond    float64
 
 	profiles       map[Profile]bool
 	recordPageSize int

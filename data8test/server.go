@@ -87,7 +87,7 @@ type Server struct {
 	extraSeq   int64 // ids of ProfileExtraMembers
 	throttled  int
 
-	throttle   throttle // WithMaxInFlight and WithRateLimit
+	throttle   *throttle // WithMaxInFlight and WithRateLimit
 	violations []Violation
 
 	faultMu sync.Mutex // guards the fault generator
@@ -402,7 +402,7 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 		}
 		defer s.inflight.Done()
 		n := s.countRequest(op)
-		release, ok := s.admit()
+		w, release, ok := s.admit(w)
 		if !ok {
 			s.refuse(w, r, op)
 			return

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,11 +25,12 @@ const serveEnv = "DATA8_BENCH_SERVE"
 
 // serveConfig configures a bench server.
 type serveConfig struct {
-	Latency  time.Duration `json:"latency"`  // added to every API and token request
-	Limit    int           `json:"limit"`    // API requests in flight at most (0: no limit); the rest get 429
-	Job      time.Duration `json:"job"`      // how long a job takes
-	ClientID string        `json:"clientId"` // the one client credential the token endpoint accepts
-	Secret   string        `json:"secret"`
+	Latency    time.Duration `json:"latency"`    // added to every API and token request
+	Limit      int           `json:"limit"`      // API requests in flight at most (0: no limit); the rest get 429
+	RetryAfter string        `json:"retryAfter"` // the 429's Retry-After ("": 1)
+	Job        time.Duration `json:"job"`        // how long a job takes
+	ClientID   string        `json:"clientId"`   // the one client credential the token endpoint accepts
+	Secret     string        `json:"secret"`
 }
 
 // apiServer is the benchmark's own server: the endpoints the CLI's upload, download and run use,
@@ -36,9 +38,12 @@ type serveConfig struct {
 // little work per record as a server can (uploaded blocks are scanned, not decoded; pages are cut from
 // them once and served as they are). It is independent of the project's data8test stand-in.
 //
-// With cfg.Limit > 0 it allows that many API requests in flight (receiving the body, the latency and
-// the work; not the writing of the answer) and answers the rest at once, after the latency, with 429
-// and Retry-After: 1. The token endpoint is not limited (Data8's is another host).
+// With cfg.Limit > 0 it allows that many API requests in flight and answers the rest, after the
+// latency, with 429 and Retry-After: 1 (or cfg.RetryAfter). The whole exchange counts: receiving the
+// body, the latency, the work and writing the answer out, a large page included, until it has been
+// flushed to the connection. The token endpoint is not limited (Data8's is another host). It also
+// counts, for the requests it lets through, the time each spends in flight (so the average number
+// in flight over a measurement) and the number in flight each meets.
 //
 // Paths under /_bench/ are the benchmark's own: the process's CPU time and request counts
 // (GET /_bench/stats) and dropping datasets and jobs (POST /_bench/drop?keep=a,b), with no latency,
@@ -49,7 +54,9 @@ type apiServer struct {
 	slots chan struct{} // nil without a limit
 	hold  func()        // tests: called while a request holds its slot, before it is answered
 
-	requests, throttled atomic.Int64
+	requests, throttled   atomic.Int64
+	admitted, inflightSum atomic.Int64 // requests let through by the limit; the sum of the number in flight each met
+	busy                  atomic.Int64 // the nanoseconds they spent in flight, added up
 
 	mu       sync.Mutex
 	datasets map[string]*storedDataset
@@ -113,19 +120,26 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.throttled.Add(1)
 			time.Sleep(s.cfg.Latency)
 			rep := problem(http.StatusTooManyRequests, "too many requests in flight")
-			rep.header = append(rep.header, [2]string{"Retry-After", "1"})
+			rep.header = append(rep.header, [2]string{"Retry-After", cmp.Or(s.cfg.RetryAfter, "1")})
 			rep.write(w)
 			return
 		}
+		start := time.Now()
+		s.admitted.Add(1)
+		s.inflightSum.Add(int64(len(s.slots)))
+		defer func() {
+			s.busy.Add(int64(time.Since(start)))
+			<-s.slots
+		}()
 	}
 	rep := s.api(r)
 	if s.hold != nil {
 		s.hold()
 	}
-	if s.slots != nil {
-		<-s.slots
-	}
 	rep.write(w)
+	if s.slots != nil {
+		_ = http.NewResponseController(w).Flush() // the answer is out before the slot is free
+	}
 }
 
 func (s *apiServer) tokenEndpoint(r *http.Request) reply {
@@ -266,7 +280,8 @@ func (s *apiServer) private(r *http.Request) reply {
 		if !ok {
 			cpu = -time.Second
 		}
-		return jsonReply(serverStats{CPUSeconds: cpu.Seconds(), Requests: s.requests.Load(), Throttled: s.throttled.Load()})
+		return jsonReply(serverStats{CPUSeconds: cpu.Seconds(), Requests: s.requests.Load(), Throttled: s.throttled.Load(),
+			Admitted: s.admitted.Load(), InFlightSum: s.inflightSum.Load(), BusySeconds: time.Duration(s.busy.Load()).Seconds()})
 	case "/_bench/drop":
 		keep := strings.Split(r.URL.Query().Get("keep"), ",")
 		s.mu.Lock()
@@ -284,9 +299,12 @@ func (s *apiServer) private(r *http.Request) reply {
 
 // serverStats is the answer of GET /_bench/stats.
 type serverStats struct {
-	CPUSeconds float64 `json:"cpuSeconds"` // user + system CPU time of the server's process (-1: unknown)
-	Requests   int64   `json:"requests"`   // API requests received
-	Throttled  int64   `json:"throttled"`  // of which answered with 429
+	CPUSeconds  float64 `json:"cpuSeconds"`  // user + system CPU time of the server's process (-1: unknown)
+	Requests    int64   `json:"requests"`    // API requests received
+	Throttled   int64   `json:"throttled"`   // of which answered with 429
+	Admitted    int64   `json:"admitted"`    // with a limit: of which let through
+	InFlightSum int64   `json:"inFlightSum"` // the number in flight each of those met, itself included, added up
+	BusySeconds float64 `json:"busySeconds"` // the time they spent in flight, added up
 }
 
 // storedDataset is a dataset of the bench server.

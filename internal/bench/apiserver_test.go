@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestScanBlock(t *testing.T) {
@@ -157,6 +158,67 @@ func TestServerThrottles(t *testing.T) {
 	}
 	if got := s.throttled.Load(); got != 1 {
 		t.Errorf("%d throttled, want 1", got)
+	}
+	// The create and the first GET were let through, each alone.
+	if a, sum := s.admitted.Load(), s.inflightSum.Load(); a != 2 || sum != 2 || s.busy.Load() <= 0 {
+		t.Errorf("%d let through, meeting %d in flight in all, busy %v; want 2, 2, and some time", a, sum, s.busy.Load())
+	}
+}
+
+// stuckWriter is a ResponseWriter whose Write blocks until unblock is closed: an answer the client is
+// slow to read, still being written.
+type stuckWriter struct {
+	header           http.Header
+	writing, unblock chan struct{}
+}
+
+func (w *stuckWriter) Header() http.Header { return w.header }
+func (w *stuckWriter) WriteHeader(int)     {}
+func (w *stuckWriter) Write(p []byte) (int, error) {
+	close(w.writing)
+	<-w.unblock
+	return len(p), nil
+}
+
+// TestServerCountsTheAnswer checks that a request whose answer is still being written holds its slot:
+// a second request meanwhile is refused, and let through once the answer is out.
+func TestServerCountsTheAnswer(t *testing.T) {
+	s, api := testServer(t, serveConfig{Limit: 1, RetryAfter: "2"})
+	if err := api.createDataset(context.Background(), "d"); err != nil {
+		t.Fatal(err)
+	}
+	get := func(w http.ResponseWriter) {
+		req := httptest.NewRequest(http.MethodGet, "/Dataset/d", nil)
+		req.Header.Set("Authorization", "Bearer "+api.token)
+		s.ServeHTTP(w, req)
+	}
+	slow := &stuckWriter{header: http.Header{}, writing: make(chan struct{}), unblock: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		get(slow)
+	}()
+	within := func(c <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-c:
+		case <-time.After(5 * time.Second):
+			close(slow.unblock)
+			t.Fatalf("%s: nothing after 5s", what)
+		}
+	}
+	within(slow.writing, "the first answer")
+	second := httptest.NewRecorder()
+	get(second)
+	if second.Code != http.StatusTooManyRequests || second.Header().Get("Retry-After") != "2" {
+		t.Errorf("a request while an answer is being written: %d, Retry-After %q; want 429 and 2", second.Code, second.Header().Get("Retry-After"))
+	}
+	close(slow.unblock)
+	within(done, "the first request's end")
+	third := httptest.NewRecorder()
+	get(third)
+	if third.Code != http.StatusOK {
+		t.Errorf("a request once the answer was written: %d, want 200", third.Code)
 	}
 }
 

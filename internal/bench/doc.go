@@ -1,7 +1,8 @@
 // Command bench is the project's benchmark, run by `make bench`:
 //
 //	go run ./internal/bench [-sizes 100000,1000000] [-runs 3] [-latency 20ms] [-job 1s] [-limit 4]
-//	                        [-parts upload,download,run,throttled,library] [-quick] [-check=false]
+//	                        [-retry-after 1] [-parts upload,download,run,throttled,library] [-quick]
+//	                        [-check=false]
 //
 // It builds the data8 CLI from this tree into a temporary directory, generates CSV files of six text
 // columns (one per -sizes count) and measures, in one run, each part chosen by -parts:
@@ -15,8 +16,10 @@
 //   - run: `data8 run` (upload, a job of -job, download) beside reference upload + reference download +
 //     the job's own time;
 //   - throttled: the same upload and download against a server that allows -limit requests in flight
-//     and answers the rest with 429 and Retry-After: 1, the CLI at its default settings, beside a
-//     reference that sends exactly -limit at a time;
+//     (each counted until its answer has been written out, a large page included) and answers the
+//     rest with 429 and Retry-After: -retry-after (1 s), the CLI at its default settings, beside a
+//     reference that sends exactly -limit at a time. The server reports the average number of
+//     requests in flight over each measurement;
 //   - library: the client library's figures against `data8 serve` sandboxes: encoding on one core
 //     beside a map[string]any + encoding/json baseline, the sandbox's ingest rate, and client.Upload
 //     beside the generated client alone (naive) and the latency bound, at several concurrency settings.
@@ -44,7 +47,9 @@
 //	TARGET name=download/cli_over_ref/n=1000000 value=1.08 op=<= limit=1.3 unit=x pass=true
 //
 // The targets are taken at the largest size: the CLI within 1.3× its reference (upload, download,
-// throttled upload and download; for run, (run − job) ÷ (reference upload + reference download)),
+// throttled upload and download, and every run of the throttled ones; for run, (run − job) ÷
+// (reference upload + reference download)), the throttled ones less one Retry-After pause (the one a
+// client that does not know the limit must take) within 1.15× at a limit of 4 and 1.2× at others,
 // at most 1.5 s of CLI CPU per million records for upload and download, peak RSS at most 64 MiB and
 // growing at most 1.2× from the smallest size, no failed CLI run; with the library part, the client
 // library's targets too. The command exits 1 when a target is missed (-check=false turns that off).

@@ -43,6 +43,7 @@ type config struct {
 	parts       map[string]bool
 	job         time.Duration // how long the server's jobs take
 	limit       int           // requests in flight the throttled server allows
+	retryAfter  int           // the throttled server's Retry-After, in seconds
 	settings    []int         // library: concurrency settings of client.Upload, the default among them
 	runs        int           // of every measurement but those below
 	slowRuns    int           // library: of the baseline encoding
@@ -65,6 +66,7 @@ func main() {
 	parts := fs.String("parts", strings.Join(allParts(), ","), "parts to measure, comma-separated: "+strings.Join(allParts(), ", "))
 	fs.DurationVar(&cfg.job, "job", time.Second, "`DURATION` of a job on the bench server (data8 run)")
 	fs.IntVar(&cfg.limit, "limit", 4, "requests in flight the throttled server allows")
+	fs.IntVar(&cfg.retryAfter, "retry-after", 1, "`SECONDS` of the throttled server's Retry-After")
 	conc := fs.String("concurrency", "4,8,16,32", "library: concurrency settings of client.Upload to measure besides the default (8)")
 	fs.IntVar(&cfg.runs, "runs", 3, "runs of each measurement; figures are medians")
 	fs.IntVar(&cfg.slowRuns, "slow-runs", 3, "library: runs of the baseline encoding (at most -runs)")
@@ -102,9 +104,9 @@ func main() {
 	slices.Sort(cfg.sizes)
 	cfg.sizes = slices.Compact(cfg.sizes)
 	cfg.slowRuns = min(cfg.slowRuns, cfg.runs)
-	if cfg.runs < 1 || cfg.slowRuns < 1 || cfg.naiveRuns < 0 || cfg.latency < 0 || cfg.job < 0 || cfg.limit < 1 ||
+	if cfg.runs < 1 || cfg.slowRuns < 1 || cfg.naiveRuns < 0 || cfg.latency < 0 || cfg.job < 0 || cfg.limit < 1 || cfg.retryAfter < 0 ||
 		(cfg.parts[partLibrary] && cfg.ingestN < ingestBlocks*client.MaxBlockSize) {
-		fmt.Fprintf(os.Stderr, "bench: need -runs >= 1, -slow-runs >= 1, -naive-runs >= 0, -latency >= 0, -job >= 0, -limit >= 1, -ingest-records >= %d\n", ingestBlocks*client.MaxBlockSize)
+		fmt.Fprintf(os.Stderr, "bench: need -runs >= 1, -slow-runs >= 1, -naive-runs >= 0, -latency >= 0, -job >= 0, -limit >= 1, -retry-after >= 0, -ingest-records >= %d\n", ingestBlocks*client.MaxBlockSize)
 		os.Exit(2)
 	}
 

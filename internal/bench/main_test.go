@@ -54,6 +54,9 @@ func TestRunSmall(t *testing.T) {
 		"upload/n=3500/ref/server_cpu_seconds", "upload/n=3500/cli/server_cpu_seconds", "upload/n=3500/bound_seconds", "upload/n=3500/cli_over_ref",
 		"download/n=3500/ref/seconds", "download/n=3500/cli/cpu_seconds", "run/n=3500/cli/seconds", "run/n=3500/ref/seconds",
 		"throttled/upload/n=3500/ref/seconds", "throttled/upload/n=3500/cli/failed_runs", "throttled/download/n=3500/ref/throttled_requests",
+		"throttled/upload/n=3500/cli/avg_in_flight", "throttled/download/n=3500/ref/in_flight_per_request", "throttled/download/n=3500/cli_over_ref_run",
+		"throttled/upload/n=3500/cli_at_limit/seconds", "throttled/download/n=3500/cli_at_limit/avg_in_flight", "throttled/upload/n=3500/cli_over_cli_at_limit",
+		"throttled/download/n=3500/cli_over_cli_at_limit_run",
 		"encode/n=3500/ours/records_per_s", "ingest/n=64000/raw/c=8/records_per_s", "upload/n=2000/naive/c=1/seconds",
 		"upload/n=3500/ours/c=2/records_per_s", "upload/n=3500/ours/c=8/over_bound", "wall_seconds", "loadavg_1m/end",
 	} {
@@ -81,9 +84,9 @@ func TestRunSmall(t *testing.T) {
 			}
 		}
 	}
-	// upload and download 5 each, run 4, throttled upload and download 2 each; library 6.
-	if targets != 24 {
-		t.Errorf("%d TARGET lines, want 24", targets)
+	// upload and download 5 each, run 4, throttled upload and download 4 each; library 6.
+	if targets != 28 {
+		t.Errorf("%d TARGET lines, want 28", targets)
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s\nprogress:\n%s", got, status.String())

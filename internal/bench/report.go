@@ -82,6 +82,24 @@ func (f *figures) count(name, unit string, v float64, runs int) {
 // get returns the median of figure name (NaN when it was not measured).
 func (f *figures) get(name string) float64 { return f.stats[name].median() }
 
+// worst returns the largest run of figure name (NaN when it was not measured).
+func (f *figures) worst(name string) float64 {
+	s := f.stats[name]
+	if s == nil || len(s.vals) == 0 {
+		return math.NaN()
+	}
+	return slices.Max(s.vals)
+}
+
+// last returns the last run of figure name and the number of runs so far.
+func (f *figures) last(name string) (v float64, runs int) {
+	s := f.stats[name]
+	if s == nil || len(s.vals) == 0 {
+		return math.NaN(), 0
+	}
+	return s.vals[len(s.vals)-1], len(s.vals)
+}
+
 // writeLines writes one BENCH line per figure.
 func (f *figures) writeLines(w io.Writer) {
 	for _, name := range f.order {
