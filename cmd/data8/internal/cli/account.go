@@ -147,22 +147,8 @@ func (a *app) apiKeyCreate() *cobra.Command {
 }
 
 func (a *app) apiKeyGet() *cobra.Command {
-	c := &cobra.Command{Use: "get KEY", Short: "show an API key", Args: exactly(1, "KEY"), Long: "Shows an API key and its restrictions."}
-	outputJSON := outputFormat(c)
-	c.RunE = func(_ *cobra.Command, pos []string) error {
-		asJSON, err := outputJSON()
-		if err != nil {
-			return err
-		}
-		return a.withClient(func(c *client.Client) error {
-			k, err := c.GetAPIKey(a.ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			return a.printAPIKey(k, asJSON)
-		})
-	}
-	return c
+	return getCommand(a, "get KEY", "KEY", "show an API key", "Shows an API key and its restrictions.",
+		(*client.Client).GetAPIKey, a.printAPIKey)
 }
 
 func (a *app) apiKeyUpdate() *cobra.Command {

@@ -97,23 +97,9 @@ and 1 for a number); the default is 0.`, Example: "  data8 dataset create contac
 }
 
 func (a *app) datasetGet() *cobra.Command {
-	c := &cobra.Command{Use: "get NAME", Short: "show a dataset", Args: exactly(1, "NAME"),
-		Long: "Shows a dataset: whether it is an input dataset, whether it is complete, its record count and columns."}
-	asJSON := outputFormat(c)
-	c.RunE = func(_ *cobra.Command, args []string) error {
-		j, err := asJSON()
-		if err != nil {
-			return err
-		}
-		return a.withClient(func(c *client.Client) error {
-			d, err := c.GetDataset(a.ctx, args[0])
-			if err != nil {
-				return err
-			}
-			return a.printDataset(d, j)
-		})
-	}
-	return c
+	return getCommand(a, "get NAME", "NAME", "show a dataset",
+		"Shows a dataset: whether it is an input dataset, whether it is complete, its record count and columns.",
+		(*client.Client).GetDataset, a.printDataset)
 }
 
 func (a *app) datasetList() *cobra.Command {

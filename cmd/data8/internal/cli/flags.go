@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/internal/names"
 	"github.com/data8-toolkit/data8/internal/termsafe"
 )
@@ -203,6 +205,27 @@ func outputFormat(c *cobra.Command) func() (bool, error) {
 		}
 		return false, usageErrorf("bad --output %q: want table or json", *v)
 	}
+}
+
+// getCommand is a command that reads one object by its name (or key, or id) and prints it, as a
+// table or, with --output json, as JSON: data8 dataset get, job get, apikey get.
+func getCommand[T any](a *app, use, arg, short, long string, get func(*client.Client, context.Context, string) (*T, error), print func(*T, bool) error) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: exactly(1, arg), Long: long}
+	outputJSON := outputFormat(c)
+	c.RunE = func(_ *cobra.Command, pos []string) error {
+		asJSON, err := outputJSON()
+		if err != nil {
+			return err
+		}
+		return a.withClient(func(c *client.Client) error {
+			v, err := get(c, a.ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			return print(v, asJSON)
+		})
+	}
+	return c
 }
 
 // checkDatasetName refuses a name the API would refuse, before anything is sent.

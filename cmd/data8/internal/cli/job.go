@@ -132,22 +132,8 @@ character. Follow it with data8 job wait NAME.`, Example: `  data8 job start "Co
 }
 
 func (a *app) jobGet() *cobra.Command {
-	c := &cobra.Command{Use: "get NAME", Short: "show a job", Args: exactly(1, "NAME"), Long: "Shows a job: status, progress, datasets, parameters and statistics."}
-	asJSON := outputFormat(c)
-	c.RunE = func(_ *cobra.Command, args []string) error {
-		j, err := asJSON()
-		if err != nil {
-			return err
-		}
-		return a.withClient(func(c *client.Client) error {
-			job, err := c.GetJob(a.ctx, args[0])
-			if err != nil {
-				return err
-			}
-			return a.printJob(job, j)
-		})
-	}
-	return c
+	return getCommand(a, "get NAME", "NAME", "show a job", "Shows a job: status, progress, datasets, parameters and statistics.",
+		(*client.Client).GetJob, a.printJob)
 }
 
 // parseWhen reads a --since/--until value: RFC 3339, a date (midnight UTC), or a duration meaning that
