@@ -273,18 +273,7 @@ func caseJobOutputBlocks(c *check) {
 	if _, _, err := c.client.UploadDataset(c.ctx, name, seqColumns(), recordSource(recs), client.UploadOptions{}); err != nil {
 		c.Fatalf("uploading %s: %v", name, err)
 	}
-	job, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName("blocks"), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
-	if err != nil {
-		c.Fatalf("starting a job on %s: %v", name, err)
-	}
-	done, err := c.waitJob(job.Name, nil)
-	if err != nil {
-		c.Fatalf("waiting for job %q: %v", job.Name, err)
-	}
-	out := done.OutputDatasets[c.cfg.WorkflowOutput]
-	if out == "" {
-		c.Fatalf("finished job %q has no output dataset for slot %q", job.Name, c.cfg.WorkflowOutput)
-	}
+	_, out := c.runEchoJob("blocks", name)
 	got, err := c.readAll(out)
 	if err != nil {
 		c.cannotRead(out, err)

@@ -150,18 +150,7 @@ func caseScaleClientJob(c *check) {
 	if !c.compareRecords(fmt.Sprintf("the %d records the client uploaded to %s", len(recs), name), got, recs) {
 		return
 	}
-	job, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName("scale"), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
-	if err != nil {
-		c.Fatalf("starting a job on %s: %v", name, err)
-	}
-	done, err := c.waitJob(job.Name, nil)
-	if err != nil {
-		c.Fatalf("waiting for job %q: %v", job.Name, err)
-	}
-	out := done.OutputDatasets[c.cfg.WorkflowOutput]
-	if out == "" {
-		c.Fatalf("finished job %q has no output dataset for slot %q", job.Name, c.cfg.WorkflowOutput)
-	}
+	_, out := c.runEchoJob("scale", name)
 	if r := c.raw(http.MethodGet, datasetPath(out), nil, nil, withToken); !r.is2xx() {
 		c.Errorf("GET /Dataset/{name} of output dataset %s: answered %s", out, r)
 	}

@@ -115,6 +115,25 @@ func (c *check) waitJob(name string, progress func(*client.Job)) (*client.Job, e
 	})
 }
 
+// runEchoJob starts a job labelled label of the copying workflow on the complete dataset input,
+// waits for it to finish, and returns it with the name of its output dataset; any failure ends the
+// case.
+func (c *check) runEchoJob(label, input string) (*client.Job, string) {
+	job, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName(label), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: input}})
+	if err != nil {
+		c.Fatalf("starting a job on %s: %v", input, err)
+	}
+	done, err := c.waitJob(job.Name, nil)
+	if err != nil {
+		c.Fatalf("waiting for job %q: %v", job.Name, err)
+	}
+	out := done.OutputDatasets[c.cfg.WorkflowOutput]
+	if out == "" {
+		c.Fatalf("finished job %q has no output dataset for slot %q", job.Name, c.cfg.WorkflowOutput)
+	}
+	return done, out
+}
+
 // key returns the shared API key, creating it on first use.
 func (c *check) key() *keyFixture {
 	c.mu.Lock()
