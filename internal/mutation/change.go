@@ -32,8 +32,8 @@ var replacements = map[string]map[token.Token]token.Token{
 		token.AND_ASSIGN: token.OR_ASSIGN, token.OR_ASSIGN: token.AND_ASSIGN, token.XOR_ASSIGN: token.AND_ASSIGN,
 		token.AND_NOT_ASSIGN: token.AND_ASSIGN, token.SHL_ASSIGN: token.SHR_ASSIGN, token.SHR_ASSIGN: token.SHL_ASSIGN,
 	},
-	"INVERT_LOGICAL":  {token.LAND: token.LOR, token.LOR: token.LAND},
-	"INVERT_LOOPCTRL": {token.BREAK: token.CONTINUE, token.CONTINUE: token.BREAK},
+	"INVERT_LOGICAL":   {token.LAND: token.LOR, token.LOR: token.LAND},
+	"INVERT_LOOPCTRL":  {token.BREAK: token.CONTINUE, token.CONTINUE: token.BREAK},
 	"INVERT_NEGATIVES": {token.SUB: token.ADD},
 	"REMOVE_SELF_ASSIGNMENTS": {
 		token.ADD_ASSIGN: token.ASSIGN, token.SUB_ASSIGN: token.ASSIGN, token.MUL_ASSIGN: token.ASSIGN,
