@@ -47,7 +47,9 @@ func TestZonelessTimesAreUTCInAnyLocalZone(t *testing.T) {
 // set, the process must be in that zone, and that zone must be off UTC at the times checked, or the check
 // would prove nothing.
 func checkZoneless(t *testing.T, zone string) {
-	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, mo, d, h, mi, s, ns, time.UTC) }
+	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
+	}
 	cases := []struct {
 		in   string
 		want time.Time
