@@ -54,6 +54,7 @@ type group struct {
 	Mutants  []mutant
 	Seconds  int
 	Complete bool
+	Ran      bool // at least one of its targets ran
 	Problems []string
 }
 
@@ -76,6 +77,7 @@ func (r *run) packages() []group {
 		g.Files = strings.TrimSpace(strings.TrimPrefix(g.Files+" "+files, " "))
 		g.Mutants = append(g.Mutants, t.Mutants...)
 		g.Seconds += t.Seconds
+		g.Ran = g.Ran || t.Ran
 		if !t.Complete {
 			g.Complete = false
 			g.Problems = append(g.Problems, fmt.Sprintf("%s: %s", strings.ReplaceAll(files, " ", ","), t.Problem))
@@ -92,7 +94,7 @@ func (r *run) files() []group {
 		for _, m := range t.Mutants {
 			g, ok := by[m.File]
 			if !ok {
-				g = &group{Name: m.File, Complete: t.Complete}
+				g = &group{Name: m.File, Complete: t.Complete, Ran: true}
 				by[m.File] = g
 				names = append(names, m.File)
 			}
@@ -223,7 +225,7 @@ func writeComparison(b *strings.Builder, cur, prev *run) {
 			seen[g.Name] = true
 			n := count(g.Mutants)
 			note := ""
-			if old, ok := bf[g.Name]; ok {
+			if old, ok := bf[g.Name]; ok && old.Ran && g.Ran {
 				if !old.Complete || !g.Complete {
 					note = " (a run incomplete)"
 				}
@@ -231,10 +233,14 @@ func writeComparison(b *strings.Builder, cur, prev *run) {
 				row(g.Name, &o, &n, note)
 				continue
 			}
+			if !g.Ran {
+				row(g.Name, nil, nil, " (not run in either)")
+				continue
+			}
 			row(g.Name, nil, &n, "")
 		}
 		for _, g := range before {
-			if !seen[g.Name] {
+			if !seen[g.Name] && g.Ran {
 				o := count(g.Mutants)
 				row(g.Name, &o, nil, "")
 			}

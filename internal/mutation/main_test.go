@@ -1,0 +1,112 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A log as gremlins v0.6.0 writes it, cut short by the budget.
+const sampleLog = `Starting...
+Gathering coverage... done in 35.4s
+       LIVED CONDITIONALS_BOUNDARY at window.go:28:7
+      KILLED CONDITIONALS_NEGATION at window.go:28:7
+   TIMED OUT CONDITIONALS_BOUNDARY at window.go:35:7
+ NOT COVERED INVERT_LOGICAL at window.go:37:36
+  NOT VIABLE INVERT_BITWISE at window.go:40:9
+      KILLED ARITHMETIC_BASE at window.go:43:25
+
+Shutting down gracefully...
+`
+
+var sampleSource = "package client\n" + strings.Repeat("\n", 25) +
+	"func f(i, n int) bool {\n" +
+	"\tif i < n {\n" + // line 28
+	"\t\treturn true\n\t}\n\treturn false\n}\n"
+
+func TestParseLogAndCount(t *testing.T) {
+	ms, finished, problem, err := parseLog(strings.NewReader(sampleLog), "client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if finished || problem != "budget reached" {
+		t.Errorf("finished %v, problem %q; want a run cut short by its budget", finished, problem)
+	}
+	if len(ms) != 6 || ms[0] != (mutant{File: "client/window.go", Line: 28, Col: 7, Type: "CONDITIONALS_BOUNDARY", Status: lived}) {
+		t.Fatalf("mutants %+v", ms)
+	}
+	f := count(ms)
+	if f != (figures{Killed: 2, Lived: 1, NotCovered: 1, TimedOut: 1, NotViable: 1}) {
+		t.Errorf("figures %+v", f)
+	}
+	if f.efficacy() != "66.7%" || f.coverage() != "75.0%" {
+		t.Errorf("efficacy %s, coverage %s; want 66.7%%, 75.0%%", f.efficacy(), f.coverage())
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	src := []byte("package p\n\nfunc f(i, n int) bool {\n\tif i < n && n != 0 {\n\t\ti += 2\n\t}\n\treturn -i > `x`\n}\n")
+	for _, tc := range []struct {
+		m    mutant
+		want string
+	}{
+		{mutant{Line: 4, Col: 7, Type: "CONDITIONALS_BOUNDARY"}, "`<` → `<=` in `if i < n && n != 0 {`"},
+		{mutant{Line: 4, Col: 7, Type: "CONDITIONALS_NEGATION"}, "`<` → `>=` in `if i < n && n != 0 {`"},
+		{mutant{Line: 4, Col: 11, Type: "INVERT_LOGICAL"}, "`&&` → `||` in `if i < n && n != 0 {`"},
+		{mutant{Line: 5, Col: 5, Type: "REMOVE_SELF_ASSIGNMENTS"}, "`+=` → `=` in `i += 2`"},
+		{mutant{Line: 7, Col: 9, Type: "INVERT_NEGATIVES"}, "`-` → `+` in `` return -i > `x` ``"},
+		{mutant{Line: 7, Col: 9, Type: "CONDITIONALS_BOUNDARY"}, "(no token CONDITIONALS_BOUNDARY mutates at 7:9 in the kept source)"},
+	} {
+		if got := describe(src, tc.m); got != tc.want {
+			t.Errorf("describe(%+v) = %s, want %s", tc.m, got, tc.want)
+		}
+	}
+}
+
+// TestSummarize: a run directory as run.sh leaves it becomes a report naming each survivor, with the
+// earlier run's figures beside it.
+func TestSummarize(t *testing.T) {
+	write := func(path, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, after := t.TempDir(), t.TempDir()
+	for _, dir := range []string{before, after} {
+		write(filepath.Join(dir, "targets"), "# comment\ninternal/termsafe\nclient  window.go wait.go\n")
+		write(filepath.Join(dir, "src/client/window.go"), sampleSource)
+		write(filepath.Join(dir, "raw/client-window.go-wait.go.log"), sampleLog)
+		write(filepath.Join(dir, "raw/client-window.go-wait.go.exit"), "124 900\n")
+	}
+	write(filepath.Join(after, "raw/internal_termsafe.log"), "Gathering coverage... done\n      KILLED CONDITIONALS_NEGATION at termsafe.go:3:4\nMutation testing completed in 1 minute\n")
+	write(filepath.Join(after, "raw/internal_termsafe.exit"), "0 60\n")
+	var out strings.Builder
+	if err := summarize(after, before, &out); err != nil {
+		t.Fatal(err)
+	}
+	report, err := os.ReadFile(filepath.Join(after, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| internal/termsafe | all | 1 | 0 | 0 | 0 | 0 | 100.0% | 100.0% | 1m00s | complete |",
+		"| client | window.go wait.go | 2 | 1 | 1 | 1 | 1 | 66.7% | 75.0% | 15m00s | incomplete (window.go,wait.go: budget reached) |",
+		"## Survivors (lived): 1",
+		"- `client/window.go:28:7` CONDITIONALS_BOUNDARY: `<` → `<=` in `if i < n {`",
+		"## Compared with",
+		"| internal/termsafe | – | – | – | 1 / 0 / 0 | 100.0% | 100.0% |",
+		"| client (a run incomplete) | 2 / 1 / 1 | 66.7% | 75.0% | 2 / 1 / 1 | 66.7% | 75.0% |",
+	} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("the report lacks %q:\n%s", want, report)
+		}
+	}
+	if !strings.Contains(out.String(), "client") || !strings.Contains(out.String(), "before: efficacy 66.7%") {
+		t.Errorf("the table printed lacks the comparison:\n%s", out.String())
+	}
+}
