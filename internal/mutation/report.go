@@ -128,6 +128,10 @@ func writeTable(w io.Writer, cur, prev *run) {
 		}
 	}
 	for _, g := range cur.packages() {
+		if !g.Ran {
+			fmt.Fprintf(w, "%-28s not run\n", g.Name)
+			continue
+		}
 		f := count(g.Mutants)
 		fmt.Fprintf(w, "%-28s killed %4d  lived %4d  not covered %4d  timed out %3d  not viable %3d  efficacy %6s  coverage %6s",
 			g.Name, f.Killed, f.Lived, f.NotCovered, f.TimedOut, f.NotViable, f.efficacy(), f.coverage())
