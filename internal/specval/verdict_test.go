@@ -26,6 +26,18 @@ paths:
       operationId: Created_Get
       responses:
         "201": {description: created, content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
+  /things:
+    get:
+      operationId: Thing_List
+      tags: [Thing]
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Thing"}}}}}
+  /thingmap:
+    get:
+      operationId: ListThingMaps
+      tags: [Thing]
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object, additionalProperties: {$ref: "#/components/schemas/Thing"}}}}}
   /decided:
     get:
       operationId: Decided_Get
@@ -191,6 +203,13 @@ func TestDocumentedAndDecidedRules(t *testing.T) {
 		{"a zone-less time with eight fraction digits, which .NET never writes", "/thing/a", ct, `{"name":"a","when":"2020-01-02T03:04:05.12345678"}`, failed},
 		{"a job name with a backslash", "/thing/a", ct, `{"name":"a\\b"}`, observed("D-13")},
 		{"an empty job name", "/thing/a", ct, `{"name":""}`, failed},
+		{"a documented member of a listed item", "/things", ct, `[{"name":"a"},{"name":"b","count":"x"}]`, failed},
+		{"a decided member of a listed item", "/things", ct, `[{"name":"a"},{"name":"b","decided":"x"}]`, observed("D-2")},
+		{"a job name with a backslash in a listed item", "/things", ct, `[{"name":"a\\b"}]`, observed("D-13")},
+		{"a documented member of a map's value", "/thingmap", ct, `{"k":{"name":"a","count":"x"}}`, failed},
+		{"a decided member of a map's value", "/thingmap", ct, `{"k":{"name":"a","decided":"x"}}`, observed("D-2")},
+		{"a decided member of a map's value under a numeric key", "/thingmap", ct, `{"1":{"name":"a","decided":"x"}}`, observed("D-2")},
+		{"a member of a decided schema in a map's value", "/thingmap", ct, `{"k":{"name":"a","part":{"n":"x"}}}`, observed("D-3")},
 		{"an undeclared media type", "/thing/a", "text/html", `<p>`, verdict{KindContentType, false, ""}},
 		{"an undeclared media type on a decided operation", "/decided", "text/html", `<p>`, verdict{KindContentType, true, "D-9"}},
 		{"an undeclared media type in a marked answer", "/markedanswer", "text/html", `<p>`, verdict{KindContentType, true, "D-8"}},
