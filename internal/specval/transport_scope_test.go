@@ -56,7 +56,7 @@ func TestTransportScope(t *testing.T) {
 	get(newClient(int64(len(body))), srv.URL+"/api/thing/big")
 
 	want := map[string]string{
-		"/thing/a?x=1":                "",
+		"/thing/a?x=1":                 "",
 		"/thing/c?violations=not+json": "the proxy reports: not json",
 		"/thing/d?violations=%5B%5D":   "the proxy reports: []",
 		"/thing/e":                     "",
