@@ -54,7 +54,7 @@ git -C "$root" status --porcelain >"$out/worktree-changes" 2>/dev/null || true
 
 # Mutated builds go to a cache of their own, removed at the end, not into the user's.
 export GOCACHE=$work/gocache
-export GOFLAGS=-short
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-short"
 export NO_COLOR=1
 export TMPDIR=$work
 
