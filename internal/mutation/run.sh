@@ -58,6 +58,8 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-short"
 export NO_COLOR=1
 export TMPDIR=$work
 
+# A run's directory holds that run alone.
+rm -rf "$out/raw" "$out/src" "$out/finished" "$out/summary.md"
 mkdir -p "$out/raw"
 cp "$targets" "$out/targets"
 date -u +%Y-%m-%dT%H:%M:%SZ >"$out/started"
