@@ -110,3 +110,20 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("the table printed lacks the comparison:\n%s", out.String())
 	}
 }
+
+func TestInCaseList(t *testing.T) {
+	src := []byte("package p\n\nfunc f(s int) int {\n\tswitch {\n\tcase s >= 200 && s < 300:\n\t\treturn s - 1\n\t}\n\treturn 0\n}\n")
+	for _, tc := range []struct {
+		line, col int
+		want      bool
+	}{
+		{5, 9, true},   // >=
+		{5, 16, true},  // &&
+		{5, 21, true},  // <
+		{6, 12, false}, // - in the clause's body
+	} {
+		if got := inCaseList(src, mutant{File: "p.go", Line: tc.line, Col: tc.col}); got != tc.want {
+			t.Errorf("inCaseList(%d:%d) = %v, want %v", tc.line, tc.col, got, tc.want)
+		}
+	}
+}

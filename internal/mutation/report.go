@@ -188,18 +188,35 @@ func writeReport(b *strings.Builder, cur, prev *run) {
 				}
 			}
 		}
-		fmt.Fprintf(b, "\n## %s: %d\n\n", s.title, len(list))
 		slices.SortStableFunc(list, func(x, y mutant) int {
 			return cmp.Or(cmp.Compare(x.File, y.File), cmp.Compare(x.Line, y.Line), cmp.Compare(x.Col, y.Col))
 		})
 		src := map[string][]byte{}
-		for _, m := range list {
-			text, ok := src[m.File]
+		sourceOf := func(file string) []byte {
+			text, ok := src[file]
 			if !ok {
-				text, _ = cur.source(m.File)
-				src[m.File] = text
+				text, _ = cur.source(file)
+				src[file] = text
 			}
-			fmt.Fprintf(b, "- `%s:%d:%d` %s: %s\n", m.File, m.Line, m.Col, m.Type, describe(text, m))
+			return text
+		}
+		var lines []string
+		inCase := 0
+		for _, m := range list {
+			line := fmt.Sprintf("- `%s:%d:%d` %s: %s", m.File, m.Line, m.Col, m.Type, describe(sourceOf(m.File), m))
+			if s.status == notCovered && inCaseList(sourceOf(m.File), m) {
+				line += " (in a case list)"
+				inCase++
+			}
+			lines = append(lines, line)
+		}
+		fmt.Fprintf(b, "\n## %s: %d\n\n", s.title, len(list))
+		if inCase > 0 {
+			fmt.Fprintf(b, "%d of them sit in the expression list of a `case`, where Go's coverage counts no block: "+
+				"gremlins reports those not covered whether or not a test evaluates them, and never tests them.\n\n", inCase)
+		}
+		for _, line := range lines {
+			b.WriteString(line + "\n")
 		}
 	}
 }
