@@ -38,6 +38,24 @@ paths:
       tags: [Thing]
       responses:
         "200": {description: ok, content: {application/json: {schema: {type: object, additionalProperties: {$ref: "#/components/schemas/Thing"}}}}}
+  /counted:
+    get:
+      operationId: Counted_Get
+      responses:
+        "200":
+          description: ok
+          headers: {X-Count: {required: true, schema: {type: integer}}}
+          content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}
+  /countedmarked:
+    get:
+      operationId: CountedMarked_Get
+      responses:
+        "200":
+          description: ok
+          x-data8-inferred: true
+          x-data8-assumption: "D-5: the count header is inferred."
+          headers: {X-Count: {required: true, schema: {type: integer}}}
+          content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}
   /decided:
     get:
       operationId: Decided_Get
@@ -210,6 +228,8 @@ func TestDocumentedAndDecidedRules(t *testing.T) {
 		{"a decided member of a map's value", "/thingmap", ct, `{"k":{"name":"a","decided":"x"}}`, observed("D-2")},
 		{"a decided member of a map's value under a numeric key", "/thingmap", ct, `{"1":{"name":"a","decided":"x"}}`, observed("D-2")},
 		{"a member of a decided schema in a map's value", "/thingmap", ct, `{"k":{"name":"a","part":{"n":"x"}}}`, observed("D-3")},
+		{"a documented header missing", "/counted", ct, `{"name":"a"}`, verdict{KindHeader, false, ""}},
+		{"a header of a marked answer missing", "/countedmarked", ct, `{"name":"a"}`, verdict{KindHeader, true, "D-5"}},
 		{"an undeclared media type", "/thing/a", "text/html", `<p>`, verdict{KindContentType, false, ""}},
 		{"an undeclared media type on a decided operation", "/decided", "text/html", `<p>`, verdict{KindContentType, true, "D-9"}},
 		{"an undeclared media type in a marked answer", "/markedanswer", "text/html", `<p>`, verdict{KindContentType, true, "D-8"}},
