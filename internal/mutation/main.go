@@ -4,6 +4,9 @@
 //
 //	go run ./internal/mutation -dir .mutation/latest [-before /path/to/earlier/run]
 //
+// With -widen-cover it instead adds to a coverage profile the case lists its tests evaluated (see
+// widenCover), for run.sh to hand gremlins a coverage that sees them.
+//
 // It reads DIR/raw/*.log (gremlins' own log, one line per mutant, so that a package cut short by its budget
 // still counts the mutants it tested), DIR/raw/*.exit and the mutated sources DIR/src/, and writes
 // DIR/summary.md.
@@ -21,7 +24,16 @@ import (
 func main() {
 	dir := flag.String("dir", ".mutation/latest", "the run's directory (run.sh's OUTDIR)")
 	before := flag.String("before", "", "an earlier run's directory, to compare with")
+	widen := flag.String("widen-cover", "", "instead of a report: add the case lists the tests evaluated to this coverage `profile` (run.sh's go wrapper does, for gremlins)")
+	root := flag.String("module-root", ".", "with -widen-cover: the module's root directory")
 	flag.Parse()
+	if *widen != "" {
+		if err := widenCover(*widen, *root); err != nil {
+			fmt.Fprintln(os.Stderr, "mutation:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := summarize(*dir, *before, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "mutation:", err)
 		os.Exit(1)

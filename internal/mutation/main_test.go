@@ -127,3 +127,43 @@ func TestInCaseList(t *testing.T) {
 		}
 	}
 }
+
+// TestWidenCover: a case list counts as covered when its body ran, when a later case's body ran, or when
+// the default body ran; the lists after the case taken do not.
+func TestWidenCover(t *testing.T) {
+	src := "package p\n\nfunc f(s int) int {\n\tswitch {\n\tcase s < 100:\n\t\treturn 1\n\tcase s < 200:\n\t\treturn 2\n\tcase s < 300:\n\t\treturn 3\n\t}\n\tswitch {\n\tcase s == 7:\n\t\treturn 7\n\tdefault:\n\t\treturn 0\n\t}\n}\n"
+	root := t.TempDir()
+	for name, text := range map[string]string{"go.mod": "module example.com/m\n\ngo 1.26\n", "p/p.go": src} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name), []byte(text), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Covered: the body of the second case (line 8) and the default body (line 16); not the others.
+	profile := "mode: set\n" +
+		"example.com/m/p/p.go:3.20,4.9 1 1\n" +
+		"example.com/m/p/p.go:5.15,6.11 1 0\n" +
+		"example.com/m/p/p.go:7.15,8.11 1 1\n" +
+		"example.com/m/p/p.go:9.15,10.11 1 0\n" +
+		"example.com/m/p/p.go:13.14,14.11 1 0\n" +
+		"example.com/m/p/p.go:15.10,16.11 1 1\n"
+	path := filepath.Join(root, "cover.out")
+	if err := os.WriteFile(path, []byte(profile), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := widenCover(path, root); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	added := strings.TrimPrefix(string(got), profile)
+	for _, want := range []string{"p.go:5.7,5.14 1 1", "p.go:7.7,7.14 1 1", "p.go:13.7,13.13 1 1"} {
+		if !strings.Contains(added, want) {
+			t.Errorf("the profile lacks %q; added:\n%s", want, added)
+		}
+	}
+	if strings.Contains(added, "p.go:9.") || strings.Count(added, "\n") != 3 {
+		t.Errorf("the profile gained more than the evaluated case lists:\n%s", added)
+	}
+}

@@ -14,6 +14,8 @@
 #   MUTATION_COEFF     gremlins' --timeout-coefficient: a mutant's test run may take this many times the
 #                      package's coverage run before it counts as timed out (default 3)
 #   MUTATION_TOOLS     where gremlins is installed (default .mutation/bin)
+#   MUTATION_CASES     0: leave gremlins' coverage as Go writes it, so that it never tests a mutant in a case
+#                      list (the default, 1, counts a case list the tests evaluated as covered)
 set -euo pipefail
 
 gremlins_version=v0.6.0
@@ -51,6 +53,33 @@ mkdir -p "$src"
 	done
 git -C "$root" rev-parse HEAD >"$out/commit" 2>/dev/null || true
 git -C "$root" status --porcelain >"$out/worktree-changes" 2>/dev/null || true
+
+# gremlins runs `go` from PATH. Ours runs the real one and, after gremlins' coverage run, adds to the
+# profile the case lists the tests evaluated: Go's coverage counts no block there, and gremlins would
+# otherwise never test a mutant of a switch's conditions (MUTATION_CASES=0 leaves the profile as it is).
+realgo=$(command -v "$go")
+mkdir -p "$work/bin"
+(cd "$src" && "$go" build -o "$work/bin/mutation-report" ./internal/mutation)
+cat >"$work/bin/go" <<WRAPPER
+#!/usr/bin/env bash
+case " \$* " in
+*" -coverprofile "*) ;;
+*) exec "$realgo" "\$@" ;;
+esac
+rc=0
+"$realgo" "\$@" || rc=\$?
+if [ \$rc -eq 0 ] && [ "\$1" = test ] && [ "\${MUTATION_CASES:-1}" != 0 ]; then
+	prev=
+	for a in "\$@"; do
+		if [ "\$prev" = -coverprofile ]; then
+			"$work/bin/mutation-report" -widen-cover "\$a" -module-root "\$PWD" || rc=\$?
+		fi
+		prev=\$a
+	done
+fi
+exit \$rc
+WRAPPER
+chmod +x "$work/bin/go"
 
 # Mutated builds go to a cache of their own, removed at the end, not into the user's.
 export GOCACHE=$work/gocache
@@ -99,7 +128,7 @@ while read -r dir files; do
 	echo "== $dir ($(date -u +%H:%M:%S))"
 	start=$(date +%s)
 	rc=0
-	(cd "$src" && timeout --foreground -s INT -k 10m "$budget" \
+	(cd "$src" && PATH=$work/bin:$PATH timeout --foreground -s INT -k 10m "$budget" \
 		nice -n 19 "$gremlins" unleash --workers 1 --timeout-coefficient "$coeff" \
 		--invert-assignments --invert-bitwise --invert-bwassign --invert-logical --invert-loopctrl \
 		--remove-self-assignments "${excl[@]}" -o "$out/raw/$name.json" "$dir") \
