@@ -156,7 +156,8 @@ func figureCells(f figures) string {
 func writeReport(b *strings.Builder, cur, prev *run) {
 	fmt.Fprintf(b, "# Mutation testing\n\n")
 	fmt.Fprintf(b, "Run in `%s`: commit %s, from %s to %s.\n", cur.Dir, orUnknown(cur.Commit), orUnknown(cur.Started), orUnknown(cur.Finished))
-	b.WriteString("gremlins v0.6.0 with every mutator it offers, one package at a time, one worker, `go test -short`. " +
+	fmt.Fprintf(b, "Settings: %s.\n", orUnknown(cur.Settings))
+	b.WriteString("gremlins with every mutator it offers, one package at a time, one worker, `go test -short`. " +
 		"Test efficacy is killed / (killed + lived); mutant coverage is (killed + lived) / (killed + lived + not covered); " +
 		"timed-out and not-viable mutants count in neither (gremlins' definitions).\n\n")
 
@@ -211,9 +212,13 @@ func writeReport(b *strings.Builder, cur, prev *run) {
 			lines = append(lines, line)
 		}
 		fmt.Fprintf(b, "\n## %s: %d\n\n", s.title, len(list))
-		if inCase > 0 {
+		switch {
+		case inCase > 0 && cur.casesWidened():
+			fmt.Fprintf(b, "%d of them sit in a case list that no test evaluated.\n\n", inCase)
+		case inCase > 0:
 			fmt.Fprintf(b, "%d of them sit in the expression list of a `case`, where Go's coverage counts no block: "+
-				"gremlins reports those not covered whether or not a test evaluates them, and never tests them.\n\n", inCase)
+				"this run left gremlins' coverage as it was, so it reported those not covered whether or not a test "+
+				"evaluated them, and tested none of them.\n\n", inCase)
 		}
 		for _, line := range lines {
 			b.WriteString(line + "\n")

@@ -51,8 +51,12 @@ type run struct {
 	Commit   string
 	Started  string
 	Finished string
+	Settings string // run.sh's settings line: "gremlins=v0.6.0 budget=60m coefficient=3 cases=1"
 	Targets  []target
 }
+
+// casesWidened reports whether the run counted the case lists its tests evaluated as covered.
+func (r *run) casesWidened() bool { return strings.Contains(" "+r.Settings+" ", " cases=1 ") }
 
 // source returns the mutated file as the run saw it.
 func (r *run) source(file string) ([]byte, error) {
@@ -118,6 +122,7 @@ func loadRun(dir string) (*run, error) {
 	r.Commit = firstLine(filepath.Join(dir, "commit"))
 	r.Started = firstLine(filepath.Join(dir, "started"))
 	r.Finished = firstLine(filepath.Join(dir, "finished"))
+	r.Settings = firstLine(filepath.Join(dir, "settings"))
 	tf, err := os.Open(filepath.Join(dir, "targets"))
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a mutation run (make mutation writes one): %w", dir, err)

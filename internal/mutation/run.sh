@@ -92,6 +92,7 @@ rm -rf "$out/raw" "$out/src" "$out/finished" "$out/summary.md"
 mkdir -p "$out/raw"
 cp "$targets" "$out/targets"
 date -u +%Y-%m-%dT%H:%M:%SZ >"$out/started"
+echo "gremlins=$gremlins_version budget=$budget coefficient=$coeff cases=${MUTATION_CASES:-1}" >"$out/settings"
 status=0
 while read -r dir files; do
 	case $dir in '' | '#'*) continue ;; esac
