@@ -18,6 +18,9 @@
 #                      list (the default, 1, counts a case list the tests evaluated as covered)
 set -euo pipefail
 
+# All of it in a function, read whole before it runs: editing this file during a run changes nothing.
+main() {
+
 gremlins_version=v0.6.0
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?usage: run.sh OUTDIR}
@@ -139,3 +142,6 @@ while read -r dir files; do
 done <"$targets"
 date -u +%Y-%m-%dT%H:%M:%SZ >"$out/finished"
 exit $status
+}
+
+main "$@"
