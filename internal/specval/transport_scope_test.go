@@ -1,6 +1,7 @@
 package specval
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -97,5 +98,35 @@ func TestOperationIDs(t *testing.T) {
 	}
 	if op := real.Operation("Dataset_GetList"); op == nil || op.Method != "GET" || op.Path != "/Dataset" {
 		t.Errorf("the embedded spec's DatasetGetList is %+v, want Dataset_GetList", op)
+	}
+}
+
+// roundTripFunc answers requests without a network.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestTransportScheme: an answer from the base URL's host under another scheme is not the API's.
+func TestTransportScheme(t *testing.T) {
+	base, _ := url.Parse("http://api.example/api")
+	var got []string
+	hc := &http.Client{Transport: &Transport{
+		Spec:    loadVerdictSpec(t),
+		BaseURL: base,
+		Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(`{"name":"a"}`)), Request: r}, nil
+		}),
+		Record: func(e Exchange) { got = append(got, e.Path) },
+	}}
+	for _, u := range []string{"https://api.example/api/thing/a", "HTTP://API.EXAMPLE/api/thing/b"} {
+		resp, err := hc.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if len(got) != 1 || got[0] != "/thing/b" {
+		t.Errorf("recorded %q, want only /thing/b", got)
 	}
 }

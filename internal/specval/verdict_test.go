@@ -72,6 +72,16 @@ paths:
           x-data8-inferred: true
           x-data8-assumption: "D-4: the 200 status is inferred."
           content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}
+  /twoanswers:
+    get:
+      operationId: TwoAnswers_Get
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
+        "201":
+          description: created
+          x-data8-inferred: true
+          x-data8-assumption: "D-7: the 201 answer is inferred."
+          content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}
   /markedanswer:
     get:
       operationId: MarkedAnswer_Get
@@ -159,6 +169,7 @@ func TestUndeclaredStatusVerdict(t *testing.T) {
 		{"/thing/a", 204, verdict{KindStatus, true, "D-4"}},
 		{"/thing/a", 299, verdict{KindStatus, true, "D-4"}},
 		{"/markedanswer", 202, verdict{KindStatus, true, "D-8"}},
+		{"/twoanswers", 202, verdict{KindStatus, true, "D-4"}}, // the first success answer (200) decides
 		{"/thing/a", 400, verdict{KindStatus, true, "D-4"}},
 		{"/thing/a", 404, verdict{KindStatus, true, "D-4"}},
 		{"/thing/a", 499, verdict{KindStatus, true, "D-4"}},
@@ -243,6 +254,23 @@ func TestDocumentedAndDecidedRules(t *testing.T) {
 		got := findings(t, s, tc.path, 200, tc.ct, tc.body)
 		if len(got) != 1 || got[0] != tc.want {
 			t.Errorf("%s (%s): %v, want one %v", tc.name, tc.body, got, tc.want)
+		}
+	}
+}
+
+// TestMarkedAt: an observation names the node that carries the mark, following a $ref.
+func TestMarkedAt(t *testing.T) {
+	s := loadVerdictSpec(t)
+	for _, tc := range []struct{ path, body, want string }{
+		{"/thing/a", `{"name":"a","part":{"n":"x"}}`, "#/components/schemas/Part"},
+		{"/thing/a", `{"name":"a","decided":"x"}`, "#/components/schemas/Thing/properties/decided"},
+		{"/markedanswer", `{"name":"a","count":"x"}`, "#/paths/~1markedanswer/get/responses/200"},
+	} {
+		op, params := s.Find("GET", tc.path)
+		h := http.Header{"Content-Type": {"application/json"}}
+		fs := s.Findings(context.Background(), httptest.NewRequest("GET", "http://h"+tc.path, nil), op, params, 200, h, []byte(tc.body))
+		if len(fs) != 1 || fs[0].MarkedAt != tc.want {
+			t.Errorf("%s %s: findings %+v, want one marked at %s", tc.path, tc.body, fs, tc.want)
 		}
 	}
 }
