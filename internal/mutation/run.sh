@@ -86,7 +86,9 @@ chmod +x "$work/bin/go"
 
 # Mutated builds go to a cache of their own, removed at the end, not into the user's.
 export GOCACHE=$work/gocache
-export GOFLAGS="${GOFLAGS:+$GOFLAGS }-short"
+# -count=1: gremlins times each mutant against its coverage run, which go test would otherwise answer from
+# its cache for a package met before (a second line of the same package): every mutant would time out.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-short -count=1"
 export NO_COLOR=1
 export TMPDIR=$work
 
