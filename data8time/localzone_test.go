@@ -26,7 +26,7 @@ func TestZonelessTimesAreUTCInAnyLocalZone(t *testing.T) {
 		return
 	}
 	checkZoneless(t, "")
-	for _, zone := range []string{"America/St_Johns", "Pacific/Chatham", "Asia/Kathmandu"} {
+	for _, zone := range []string{"America/St_Johns", "Pacific/Chatham"} {
 		t.Run(zone, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
