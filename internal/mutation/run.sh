@@ -12,7 +12,8 @@
 #   MUTATION_BUDGET    wall-clock budget per package, as for timeout(1) (default 60m); a package cut short is
 #                      reported as incomplete, with the mutants it did test
 #   MUTATION_COEFF     gremlins' --timeout-coefficient: a mutant's test run may take this many times the
-#                      package's coverage run before it counts as timed out (default 3)
+#                      package's coverage run before it counts as timed out (default 5: the coverage run of a
+#                      package whose tests take a second is shorter than a mutant's compile and link)
 #   MUTATION_TOOLS     where gremlins is installed (default .mutation/bin)
 #   MUTATION_CASES     0: leave gremlins' coverage as Go writes it, so that it never tests a mutant in a case
 #                      list (the default, 1, counts a case list the tests evaluated as covered)
@@ -28,7 +29,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 targets=${MUTATION_TARGETS:-$root/internal/mutation/targets}
 budget=${MUTATION_BUDGET:-60m}
-coeff=${MUTATION_COEFF:-3}
+coeff=${MUTATION_COEFF:-5}
 tools=${MUTATION_TOOLS:-$root/.mutation/bin}
 go=${GO:-go}
 
