@@ -26,9 +26,12 @@ var sampleSource = "package client\n" + strings.Repeat("\n", 25) +
 	"\t\treturn true\n\t}\n\treturn false\n}\n"
 
 func TestParseLogAndCount(t *testing.T) {
-	ms, finished, problem, err := parseLog(strings.NewReader(sampleLog), "client")
+	ms, finished, problem, coverageRun, err := parseLog(strings.NewReader(sampleLog), "client")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if coverageRun != "35.4s" {
+		t.Errorf("coverage run %q, want 35.4s", coverageRun)
 	}
 	if finished || problem != "budget reached" {
 		t.Errorf("finished %v, problem %q; want a run cut short by its budget", finished, problem)
@@ -94,8 +97,8 @@ func TestSummarize(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| internal/termsafe | all | 1 | 0 | 0 | 0 | 0 | 100.0% | 100.0% | 1m00s | complete |",
-		"| client | window.go wait.go | 2 | 1 | 1 | 1 | 1 | 66.7% | 75.0% | 15m00s | incomplete (window.go,wait.go: budget reached) |",
+		"| internal/termsafe | all | 1 | 0 | 0 | 0 | 0 | 100.0% | 100.0% | 1m00s | – | complete |",
+		"| client | window.go wait.go | 2 | 1 | 1 | 1 | 1 | 66.7% | 75.0% | 15m00s | 35.4s | incomplete (window.go,wait.go: budget reached) |",
 		"## Survivors (lived): 1",
 		"- `client/window.go:28:7` CONDITIONALS_BOUNDARY: `<` → `<=` in `if i < n {`",
 		"## Compared with",

@@ -53,6 +53,7 @@ type group struct {
 	Files    string // for a package: the files mutated, or "all"
 	Mutants  []mutant
 	Seconds  int
+	Coverage []string // the coverage run's time of each target that ran
 	Complete bool
 	Ran      bool // at least one of its targets ran
 	Problems []string
@@ -78,6 +79,9 @@ func (r *run) packages() []group {
 		g.Mutants = append(g.Mutants, t.Mutants...)
 		g.Seconds += t.Seconds
 		g.Ran = g.Ran || t.Ran
+		if t.CoverageRun != "" {
+			g.Coverage = append(g.Coverage, t.CoverageRun)
+		}
 		if !t.Complete {
 			g.Complete = false
 			g.Problems = append(g.Problems, fmt.Sprintf("%s: %s", strings.ReplaceAll(files, " ", ","), t.Problem))
@@ -161,10 +165,11 @@ func writeReport(b *strings.Builder, cur, prev *run) {
 		"Test efficacy is killed / (killed + lived); mutant coverage is (killed + lived) / (killed + lived + not covered); " +
 		"timed-out and not-viable mutants count in neither (gremlins' definitions).\n\n")
 
-	b.WriteString("## Packages\n\n| package | files |" + figureHeader[1:] + " time | state |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("## Packages\n\n| package | files |" + figureHeader[1:] + " time | coverage run | state |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, g := range cur.packages() {
-		fmt.Fprintf(b, "| %s | %s %s %s | %s |\n", g.Name, g.Files, figureCells(count(g.Mutants)), minutes(g.Seconds), state(g))
+		fmt.Fprintf(b, "| %s | %s %s %s | %s | %s |\n", g.Name, g.Files, figureCells(count(g.Mutants)), minutes(g.Seconds),
+			cmp.Or(strings.Join(g.Coverage, ", "), "–"), state(g))
 	}
 
 	b.WriteString("\n## Files\n\n| file " + figureHeader + "\n|---|---:|---:|---:|---:|---:|---:|---:|\n")

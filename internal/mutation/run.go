@@ -43,6 +43,9 @@ type target struct {
 	Exit     int // run.sh's exit status of gremlins: 124 when the budget ran out
 	Seconds  int
 	Problem  string // why it is not complete, from its log
+	// CoverageRun is how long gremlins' coverage run took, as it logs it: each mutant may take a few
+	// times that before it counts as timed out.
+	CoverageRun string
 }
 
 // A run is one directory written by run.sh.
@@ -91,7 +94,7 @@ var mutantLine = regexp.MustCompile(`^\s*(KILLED|LIVED|NOT COVERED|TIMED OUT|NOT
 
 // parseLog reads the mutants of one target from gremlins' log; positions there are relative to the package
 // directory dir. finished reports whether gremlins reached its closing figures.
-func parseLog(r io.Reader, dir string) (ms []mutant, finished bool, problem string, err error) {
+func parseLog(r io.Reader, dir string) (ms []mutant, finished bool, problem, coverageRun string, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -103,6 +106,8 @@ func parseLog(r io.Reader, dir string) (ms []mutant, finished bool, problem stri
 			continue
 		}
 		switch {
+		case strings.HasPrefix(line, "Gathering coverage... done in "):
+			coverageRun = strings.TrimPrefix(line, "Gathering coverage... done in ")
 		case strings.HasPrefix(line, "Mutation testing completed"):
 			finished = true
 		case strings.Contains(line, "Shutting down gracefully"):
@@ -113,7 +118,7 @@ func parseLog(r io.Reader, dir string) (ms []mutant, finished bool, problem stri
 			}
 		}
 	}
-	return ms, finished, problem, sc.Err()
+	return ms, finished, problem, coverageRun, sc.Err()
 }
 
 // loadRun reads a run directory.
@@ -142,7 +147,7 @@ func loadRun(dir string) (*run, error) {
 			return nil, err
 		}
 		var finished bool
-		t.Mutants, finished, t.Problem, err = parseLog(f, t.Dir)
+		t.Mutants, finished, t.Problem, t.CoverageRun, err = parseLog(f, t.Dir)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Name, err)
