@@ -239,6 +239,8 @@ func TestDocumentedAndDecidedRules(t *testing.T) {
 		{"a decided member of a map's value", "/thingmap", ct, `{"k":{"name":"a","decided":"x"}}`, observed("D-2")},
 		{"a decided member of a map's value under a numeric key", "/thingmap", ct, `{"1":{"name":"a","decided":"x"}}`, observed("D-2")},
 		{"a member of a decided schema in a map's value", "/thingmap", ct, `{"k":{"name":"a","part":{"n":"x"}}}`, observed("D-3")},
+		{"a body that is not JSON", "/thing/a", ct, `{"name":`, failed},
+		{"a body that is not JSON in a marked answer", "/markedanswer", ct, `{"name":`, observed("D-8")},
 		{"a documented header missing", "/counted", ct, `{"name":"a"}`, verdict{KindHeader, false, ""}},
 		{"a header of a marked answer missing", "/countedmarked", ct, `{"name":"a"}`, verdict{KindHeader, true, "D-5"}},
 		{"an undeclared media type", "/thing/a", "text/html", `<p>`, verdict{KindContentType, false, ""}},
