@@ -58,3 +58,16 @@ prism: tools
 .PHONY: bench
 bench:
 	$(GO) run ./internal/bench $(BENCHFLAGS)
+
+## mutation: mutation testing (gremlins, installed into .mutation/bin on first use) of the packages listed in
+## internal/mutation/targets, each alone, one worker, at the lowest CPU priority; hours on two cores, so not part
+## of make test. Writes $(MUTATION_OUT)/summary.md (figures per package and file, every survivor with its place
+## and change). MUTATION_BEFORE=DIR sets an earlier run's figures beside this one's; MUTATION_ONLY='dir ...'
+## runs only those packages; MUTATION_BUDGET (default 60m) bounds each package. Re-summarise a run without
+## re-running it: go run ./internal/mutation -dir DIR [-before DIR].
+MUTATION_OUT ?= .mutation/latest
+MUTATION_BEFORE ?=
+.PHONY: mutation
+mutation:
+	status=0; GO=$(GO) internal/mutation/run.sh $(MUTATION_OUT) || status=$$?; \
+	$(GO) run ./internal/mutation -dir $(MUTATION_OUT) $(if $(MUTATION_BEFORE),-before $(MUTATION_BEFORE)) && exit $$status
