@@ -14,8 +14,8 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/data8-toolkit/data8/internal/oneline"
 	"github.com/data8-toolkit/data8/internal/redact"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // authorizer hands out the bearer token for a request. gen identifies the token so that a 401 can
@@ -293,7 +293,7 @@ func (o *oauthTokens) tokenError(err error) error {
 			te.code = re.ErrorCode
 		}
 		if d := re.ErrorDescription; d != "" && len(d) <= 200 {
-			te.description = oneline.Trim(o.secrets.String(d), 200)
+			te.description = termsafe.Trim(o.secrets.String(d), 200)
 		}
 		return te
 	}
@@ -310,7 +310,7 @@ func (o *oauthTokens) tokenError(err error) error {
 	}
 	// x/oauth2's other errors ("server response missing access_token", "cannot parse json: ...")
 	// hold no part of the body beyond a JSON syntax position.
-	return &tokenError{cause: errors.New(oneline.Trim(o.secrets.String(err.Error()), 200))}
+	return &tokenError{cause: errors.New(termsafe.Trim(o.secrets.String(err.Error()), 200))}
 }
 
 // redactURL returns u without user info or query.

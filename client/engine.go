@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
-	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // repeat says how a call may be repeated after a failure.
@@ -174,7 +174,7 @@ func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, again 
 			released = true
 			if from, to := k.window.release(slot, outcome{kind: kind, pause: pause}); to < from {
 				c.logger.Info("data8: fewer requests at once: the server refused one for load", "op", k.op,
-					"status", a.status, "at_once", to, "was", from, "retry_after", oneline.Trim(c.secrets.String(a.header.Get("Retry-After")), 100))
+					"status", a.status, "at_once", to, "was", from, "retry_after", termsafe.Trim(c.secrets.String(a.header.Get("Retry-After")), 100))
 			}
 		}
 		defer release(0)

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/data8-toolkit/data8/gen"
-	"github.com/data8-toolkit/data8/internal/oneline"
 	"github.com/data8-toolkit/data8/internal/redact"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // Sentinel errors. An *APIError matches the one that fits its status code under errors.Is, so
@@ -71,11 +71,11 @@ func (e *APIError) Error() string {
 	fmt.Fprintf(&b, ": %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Problem.Title != "" {
 		b.WriteString(": ")
-		b.WriteString(oneline.Trim(e.Problem.Title, 200))
+		b.WriteString(termsafe.Trim(e.Problem.Title, 200))
 	}
 	if e.Problem.Detail != "" && e.Problem.Detail != e.Problem.Title {
 		b.WriteString(": ")
-		b.WriteString(oneline.Trim(e.Problem.Detail, 300))
+		b.WriteString(termsafe.Trim(e.Problem.Detail, 300))
 	}
 	if len(e.FieldErrors) > 0 {
 		keys := slices.Sorted(maps.Keys(e.FieldErrors))
@@ -89,10 +89,10 @@ func (e *APIError) Error() string {
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			b.WriteString(oneline.Trim(k, 100))
+			b.WriteString(termsafe.Trim(k, 100))
 			if msgs := e.FieldErrors[k]; len(msgs) > 0 {
 				b.WriteString(": ")
-				b.WriteString(oneline.Trim(msgs[0], 200))
+				b.WriteString(termsafe.Trim(msgs[0], 200))
 			}
 		}
 		b.WriteString("]")

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/client"
-	"github.com/data8-toolkit/data8/internal/oneline"
 	"github.com/data8-toolkit/data8/internal/redact"
 	"github.com/data8-toolkit/data8/internal/specval"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // Case is one named check of the contract.
@@ -381,7 +381,7 @@ type check struct {
 // Errorf records a failure and lets the case go on. Only a documented rule (the case's Quote) or a
 // generic one may fail a case; a decided point the server does not meet is a Differ.
 func (c *check) Errorf(format string, args ...any) {
-	c.res.Failures = append(c.res.Failures, oneline.Trim(c.secrets.String(fmt.Sprintf(format, args...)), 600))
+	c.res.Failures = append(c.res.Failures, termsafe.Trim(c.secrets.String(fmt.Sprintf(format, args...)), 600))
 }
 
 // Fatalf records a failure and ends the case.
@@ -392,7 +392,7 @@ func (c *check) Fatalf(format string, args ...any) {
 
 // Observe records what the server did, for the record.
 func (c *check) Observe(format string, args ...any) {
-	o := oneline.Trim(c.secrets.String(fmt.Sprintf(format, args...)), 600)
+	o := termsafe.Trim(c.secrets.String(fmt.Sprintf(format, args...)), 600)
 	if !slices.Contains(c.res.Observations, o) {
 		c.res.Observations = append(c.res.Observations, o)
 	}
@@ -410,8 +410,8 @@ func (c *check) deviate(d Deviation) { c.deviateN(1, d) }
 
 // deviateN records d seen n times, counting repeats of the same difference once.
 func (c *check) deviateN(n int, d Deviation) {
-	d.Observed = oneline.Trim(c.secrets.String(d.Observed), 400)
-	d.Evidence = oneline.Trim(c.secrets.String(d.Evidence), 400)
+	d.Observed = termsafe.Trim(c.secrets.String(d.Observed), 400)
+	d.Evidence = termsafe.Trim(c.secrets.String(d.Evidence), 400)
 	for i := range c.res.Deviations {
 		if c.res.Deviations[i].key() == d.key() {
 			c.res.Deviations[i].Count += n
@@ -424,7 +424,7 @@ func (c *check) deviateN(n int, d Deviation) {
 
 // evidence describes a request and its answer for a Deviation.
 func evidence(method, path string, r *response) string {
-	return fmt.Sprintf("%s %s → %s", method, oneline.Trim(path, 100), r)
+	return fmt.Sprintf("%s %s → %s", method, termsafe.Trim(path, 100), r)
 }
 
 // Skipf ends the case as skipped.
@@ -473,7 +473,7 @@ func (s *suite) runCase(ctx context.Context, c Case, others bool) CaseResult {
 		defer func() {
 			if r := recover(); r != nil {
 				if _, ok := r.(stop); !ok {
-					running.Errorf("panic: %v\n%s", r, oneline.Trim(string(debug.Stack()), 2000))
+					running.Errorf("panic: %v\n%s", r, termsafe.Trim(string(debug.Stack()), 2000))
 				}
 			}
 		}()
@@ -555,7 +555,7 @@ func (c *check) judge(e entry) {
 			if f.Pointer != "" {
 				where = " (the spec at " + f.Pointer + ", a documented rule)"
 			}
-			c.Errorf("the answer to %s %s (%d) breaks the spec%s: %s", e.Method, oneline.Trim(e.Path, 80), e.Status, where, f.Message)
+			c.Errorf("the answer to %s %s (%d) breaks the spec%s: %s", e.Method, termsafe.Trim(e.Path, 80), e.Status, where, f.Message)
 		}
 		v.Path = c.secrets.String(v.Path)
 		c.res.Violations = append(c.res.Violations, v)

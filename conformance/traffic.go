@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/data8-toolkit/data8/internal/oneline"
 	"github.com/data8-toolkit/data8/internal/specval"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // The bounds of what the suite keeps of the answers it received. A run against a working server
@@ -81,7 +81,7 @@ func (t *traffic) record(e specval.Exchange) {
 // bounded returns e with what a server controls cut to size: its content type, and its findings
 // (documented ones first, as they decide the verdict).
 func bounded(e specval.Exchange) specval.Exchange {
-	e.ContentType = oneline.Trim(e.ContentType, maxHeaderText)
+	e.ContentType = termsafe.Trim(e.ContentType, maxHeaderText)
 	if len(e.Findings) > maxFindings {
 		fs := slices.Clone(e.Findings)
 		slices.SortStableFunc(fs, func(a, b specval.Finding) int {

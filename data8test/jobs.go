@@ -14,8 +14,8 @@ import (
 	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
 	"github.com/data8-toolkit/data8/internal/names"
-	"github.com/data8-toolkit/data8/internal/oneline"
 	"github.com/data8-toolkit/data8/internal/standin"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // job is one submitted job, guarded by Server.mu.
@@ -297,7 +297,7 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	j.completedAt = &done
 	if err != nil {
 		j.status = StatusFailed
-		j.stats = map[string]any{"error": oneline.Trim(err.Error(), maxMessage)}
+		j.stats = map[string]any{"error": termsafe.Trim(err.Error(), maxMessage)}
 		return
 	}
 	for slot, name := range j.outputs {

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
-	"github.com/data8-toolkit/data8/internal/oneline"
 	"github.com/data8-toolkit/data8/internal/opid"
 	"github.com/data8-toolkit/data8/internal/standin"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // OpToken names the OAuth2 token endpoint (POST /connect/token) where an operation is named: in a
@@ -242,17 +242,17 @@ func (s *Server) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 	strict := gen.NewStrictHandlerWithOptions(&strictAPI{s: s}, nil, gen.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, badRequest(map[string][]string{"$": {oneline.Trim(err.Error(), maxMessage)}}, "The request body could not be read."))
+			writeProblem(w, badRequest(map[string][]string{"$": {termsafe.Trim(err.Error(), maxMessage)}}, "The request body could not be read."))
 		},
 		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, problem(http.StatusInternalServerError, "An error occurred while processing your request.", oneline.Trim(err.Error(), maxMessage)))
+			writeProblem(w, problem(http.StatusInternalServerError, "An error occurred while processing your request.", termsafe.Trim(err.Error(), maxMessage)))
 		},
 	})
 	rm := &routingMux{ServeMux: mux, s: s}
 	gen.HandlerWithOptions(strict, gen.StdHTTPServerOptions{
 		BaseRouter: rm,
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, badRequest(map[string][]string{paramOf(err): {oneline.Trim(err.Error(), maxMessage)}}, ""))
+			writeProblem(w, badRequest(map[string][]string{paramOf(err): {termsafe.Trim(err.Error(), maxMessage)}}, ""))
 		},
 	})
 	// A blank prefix leaves an empty last segment, which a ServeMux wildcard does not match (network is

@@ -15,9 +15,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
-	"github.com/data8-toolkit/data8/internal/oneline"
 	"github.com/data8-toolkit/data8/internal/opid"
 	"github.com/data8-toolkit/data8/internal/specval"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // TB is what WithValidation reports to: *testing.T and *testing.B satisfy it, and so can anything else with
@@ -112,7 +112,7 @@ func (s *Server) pathParams(r *http.Request, op string) map[string]string {
 
 // describe shortens a validation error to one message.
 func describe(err error) string {
-	return oneline.Trim(strings.Join(specval.Describe(err), "; "), maxMessage)
+	return termsafe.Trim(strings.Join(specval.Describe(err), "; "), maxMessage)
 }
 
 // checkRequest validates r against op in the spec. It reads the body and puts it back.
@@ -150,7 +150,7 @@ func (s *Server) checkRequest(r *http.Request, op string) error {
 // checkResponse validates a response of op to r against the spec; it returns what breaks it, or "".
 func (s *Server) checkResponse(r *http.Request, op string, status int, header http.Header, body []byte) string {
 	msgs := s.spec.CheckResponse(r.Context(), r, s.spec.ops[op], s.pathParams(r, op), status, header, body)
-	return oneline.Trim(strings.Join(msgs, "; "), maxMessage)
+	return termsafe.Trim(strings.Join(msgs, "; "), maxMessage)
 }
 
 // requestProblem is the answer to a request that breaks the spec: 400 with the offending members, or
@@ -171,7 +171,7 @@ func requestErrors(err error) (map[string][]string, bool) {
 	pathOnly := true
 	add := func(key, msg string) {
 		if len(out) < 50 {
-			out[key] = append(out[key], oneline.Trim(msg, maxMessage))
+			out[key] = append(out[key], termsafe.Trim(msg, maxMessage))
 		}
 	}
 	var walk func(err error, param string)

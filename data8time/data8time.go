@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // Time is a time read tolerantly from JSON. The zero Time means "not set": JSON null, an empty string and
@@ -51,7 +51,7 @@ func Parse(s string) (Time, error) {
 			return Time{t}, nil
 		}
 	}
-	return Time{}, fmt.Errorf("data8time: %q is not an RFC 3339 time or a .NET date-time", oneline.Trim(s, 64))
+	return Time{}, fmt.Errorf("data8time: %q is not an RFC 3339 time or a .NET date-time", termsafe.Trim(s, 64))
 }
 
 // unset reports whether t is .NET's DateTime.MinValue, 0001-01-01T00:00:00, in whatever zone it was
@@ -72,7 +72,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("data8time: a time must be a JSON string, not %s", oneline.Trim(string(b), 64))
+		return fmt.Errorf("data8time: a time must be a JSON string, not %s", termsafe.Trim(string(b), 64))
 	}
 	v, err := Parse(s)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/data8-toolkit/data8/internal/names"
-	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // The extensions with which api/openapi.yaml marks what Data8's pages leave open.
@@ -87,7 +87,7 @@ func (s *Spec) Findings(ctx context.Context, req *http.Request, op *Operation, p
 	c.walk(err)
 	for i := range c.out {
 		c.out[i].Status = status
-		c.out[i].Message = oneline.Trim(c.out[i].Message, 300)
+		c.out[i].Message = termsafe.Trim(c.out[i].Message, 300)
 		if c.out[i].Message == "status is not supported" {
 			c.out[i].Message = fmt.Sprintf("status %d is not declared for %s", status, op.ID)
 		}

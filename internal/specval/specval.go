@@ -26,7 +26,7 @@ import (
 
 	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
-	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // Spec is the parsed OpenAPI document with its operations. It is not changed after Load and is
@@ -283,7 +283,7 @@ func Describe(err error) []string {
 	}
 	walk(err, "")
 	for i := range parts {
-		parts[i] = oneline.Trim(parts[i], 300)
+		parts[i] = termsafe.Trim(parts[i], 300)
 	}
 	return parts
 }

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/data8-toolkit/data8/internal/oneline"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // tagKey keys the tag of a request in its context.
@@ -57,7 +57,7 @@ type Exchange struct {
 
 // String formats the exchange on one line.
 func (e Exchange) String() string {
-	s := fmt.Sprintf("%s %s → %d", e.Method, oneline.Trim(e.Path, 80), e.Status)
+	s := fmt.Sprintf("%s %s → %d", e.Method, termsafe.Trim(e.Path, 80), e.Status)
 	if e.ContentType != "" {
 		s += " " + e.ContentType
 	}
@@ -126,7 +126,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case int64(len(body)) > limit:
 		ex.Findings = append(ex.Findings, Finding{Kind: KindOther, Status: resp.StatusCode, Message: fmt.Sprintf("the answer is larger than %d bytes; not checked", limit)})
 	case op == nil:
-		ex.Findings = append(ex.Findings, Finding{Kind: KindOther, Status: resp.StatusCode, Message: fmt.Sprintf("no operation of the spec is %s %s (answered %d)", req.Method, oneline.Trim(escaped, 80), resp.StatusCode)})
+		ex.Findings = append(ex.Findings, Finding{Kind: KindOther, Status: resp.StatusCode, Message: fmt.Sprintf("no operation of the spec is %s %s (answered %d)", req.Method, termsafe.Trim(escaped, 80), resp.StatusCode)})
 	default:
 		ex.Op = op.ID
 		ex.Findings = append(ex.Findings, t.Spec.Findings(req.Context(), req, op, params, resp.StatusCode, resp.Header, body)...)
@@ -167,13 +167,13 @@ func proxyViolations(h string) string {
 		Message string `json:"message"`
 	}
 	if err := json.Unmarshal([]byte(h), &vs); err != nil || len(vs) == 0 {
-		return oneline.Trim(h, 300)
+		return termsafe.Trim(h, 300)
 	}
 	msgs := make([]string, 0, len(vs))
 	for _, v := range vs {
 		msgs = append(msgs, v.Message)
 	}
-	return oneline.Trim(strings.Join(msgs, "; "), 300)
+	return termsafe.Trim(strings.Join(msgs, "; "), 300)
 }
 
 // Shape says briefly what a body holds: "empty"; for JSON "object {a,b,c}" (its member names,
@@ -197,14 +197,14 @@ func Shape(contentType string, body []byte) string {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		s := "object {" + oneline.Trim(strings.Join(keys, ","), 200) + "}"
+		s := "object {" + termsafe.Trim(strings.Join(keys, ","), 200) + "}"
 		if errs, ok := x["errors"].(map[string]any); ok {
 			members := make([]string, 0, len(errs))
 			for k := range errs {
 				members = append(members, k)
 			}
 			slices.Sort(members)
-			s += " errors[" + oneline.Trim(strings.Join(members, ","), 100) + "]"
+			s += " errors[" + termsafe.Trim(strings.Join(members, ","), 100) + "]"
 		}
 		return s
 	case []any:

@@ -128,3 +128,19 @@ func JSON(b []byte) []byte {
 	}
 	return out
 }
+
+// Trim returns s on one line and at most max characters of s long. When s has more than max characters
+// (an invalid UTF-8 byte counts as one) the rest is cut and marked with "…". What is kept is escaped
+// with termsafe.String: control characters, line and paragraph separators and bidirectional controls in
+// Go's notation (\n, \x1b, \u2028, \u202e), invalid bytes as \xNN. max <= 0 keeps nothing but the mark.
+func Trim(s string, max int) string {
+	n := 0
+	for i := 0; i < len(s); n++ {
+		if n >= max {
+			return String(s[:i]) + "…"
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return String(s)
+}

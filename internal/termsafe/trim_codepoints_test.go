@@ -1,15 +1,13 @@
-package oneline
+package termsafe
 
 import (
 	"fmt"
 	"testing"
-
-	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // unsafeRunes is every character Trim must escape, with its escape: C0 controls, DEL, C1 controls,
 // bidirectional controls and the line and paragraph separators.
-func unsafeRunes() map[rune]string {
+func trimUnsafeRunes() map[rune]string {
 	m := map[rune]string{'\a': `\a`, '\b': `\b`, '\t': `\t`, '\n': `\n`, '\v': `\v`, '\f': `\f`, '\r': `\r`}
 	for r := rune(0); r < 0x20; r++ {
 		if _, ok := m[r]; !ok {
@@ -30,7 +28,7 @@ func unsafeRunes() map[rune]string {
 // TestTrimEscapesEveryUnsafeCharacter: each unsafe character is escaped wherever it stands, alone or not,
 // kept or at the cut, and counts as one character of the limit.
 func TestTrimEscapesEveryUnsafeCharacter(t *testing.T) {
-	for r, esc := range unsafeRunes() {
+	for r, esc := range trimUnsafeRunes() {
 		c := string(r)
 		for _, tc := range []struct {
 			in   string
@@ -50,7 +48,7 @@ func TestTrimEscapesEveryUnsafeCharacter(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("Trim(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 			}
-			if !termsafe.Safe(got) {
+			if !Safe(got) {
 				t.Errorf("Trim(%q, %d) = %q is not safe to print", tc.in, tc.max, got)
 			}
 		}
