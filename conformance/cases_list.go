@@ -39,9 +39,10 @@ func listCases() []Case {
 		{
 			ID: "DATASET-LIST-LOCATION", Kind: Documented,
 			Quote:   `each carries a ` + "`" + `location` + "`" + ` with the URL of ` + "`" + `GET /Dataset/{name}` + "`" + ``,
-			Rule:    "Each listed DatasetRef carries a location with the URL of GET /Dataset/{name} (documented).",
+			Rule:    "Each listed DatasetRef carries a location with the URL of GET /Dataset/{name} (documented): an incomplete input, a complete input and an output dataset's.",
 			Creates: "1 dataset",
 			Cost:    Cost{Datasets: 1},
+			fixture: true,
 			run:     caseDatasetListLocation,
 		},
 	}
@@ -250,28 +251,35 @@ func caseDatasetListFlags(c *check) {
 }
 
 func caseDatasetListLocation(c *check) {
+	// Every kind and state of dataset: an incomplete input, a complete input and an output dataset.
+	f := c.echo()
 	name := c.newDataset("location", map[string]int{"a": 0})
-	var ref *client.DatasetRef
-	for r, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{ExcludeOutput: true}) {
+	want := []string{name, f.input, f.output}
+	refs := map[string]client.DatasetRef{}
+	for r, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{}) {
 		if err != nil {
 			c.Fatalf("listing datasets: %v", err)
 		}
-		if r.Name == name {
-			ref = &r
-			break
+		if slices.Contains(want, r.Name) {
+			refs[r.Name] = r
 		}
 	}
-	if ref == nil {
-		c.Fatalf("dataset %s is not listed", name)
+	for i, n := range want {
+		what := []string{"incomplete input", "complete input", "output"}[i]
+		ref, ok := refs[n]
+		if !ok {
+			c.Errorf("%s dataset %s is not listed", what, n)
+			continue
+		}
+		if ref.Location == "" {
+			// The documentation shows a location in every entry; a serializer set to skip empty
+			// members leaves it out, which cannot be told from a server that has none: a difference
+			// at the list's members (D-6), not a failure.
+			c.Differ("D-6", "Dataset_GetList", "a listed dataset carries no location", c.last("Dataset_GetList").String())
+			return
+		}
+		c.checkLocation(ref.Location, n)
 	}
-	if ref.Location == "" {
-		// The documentation shows a location in every entry; a serializer set to skip empty
-		// members leaves it out, which cannot be told from a server that has none: a difference
-		// at the list's members (D-6), not a failure.
-		c.Differ("D-6", "Dataset_GetList", "a listed dataset carries no location", c.last("Dataset_GetList").String())
-		return
-	}
-	c.checkLocation(ref.Location, name)
 }
 
 // checkLocation checks that a listed dataset's location is the URL of GET /Dataset/{name}: absolute,
