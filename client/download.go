@@ -174,7 +174,11 @@ func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 			dl.stop()
 		})
 	}
-	if p.err == nil {
+	if p.err == nil && empty(p.body) {
+		// A 2xx without a body (a 204, say) is an empty page.
+		p.members.reset(p.body)
+		p.records = p.records[:0]
+	} else if p.err == nil {
 		p.members.maxMembers = max(dl.maxColumns, 0)
 		if p.records, p.err = splitPage(p.body, p.records[:0], &p.members); p.err != nil {
 			if _, ok := p.err.(*tooManyMembers); !ok {

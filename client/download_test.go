@@ -151,6 +151,8 @@ type readServer struct {
 	// records past the end; hold, when set, is called before a page is answered.
 	ignorePage, forever bool
 	hold                func(r *http.Request, page int)
+	// noContent answers an empty page with 204 and no body.
+	noContent bool
 
 	pages *atomic.Int32 // page requests, counted from start
 }
@@ -182,6 +184,10 @@ func (rs *readServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	to := min(from+rs.pageSize, rs.n)
 	if rs.forever {
 		to = from + rs.pageSize
+	}
+	if rs.noContent && to <= from {
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
 	var b bytes.Buffer
 	b.WriteByte('[')
@@ -267,6 +273,37 @@ func TestReadsLearnThePageSize(t *testing.T) {
 				if res.Records != int64(tc.n) {
 					t.Errorf("result %+v", res)
 				}
+			}
+		})
+	}
+}
+
+// TestReadsTakeA204AsAnEmptyPage: a server that answers an empty page with 204 and no body (the spec:
+// "a 204 without a body is an empty page") is read to the end, whole, by ReadRecords and Download.
+func TestReadsTakeA204AsAnEmptyPage(t *testing.T) {
+	for _, n := range []int{1500, 2000, 0} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			check := func(how string, recs []client.Record, err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatalf("%s: %v", how, err)
+				}
+				if len(recs) != n {
+					t.Fatalf("%s: %d records, want %d", how, len(recs), n)
+				}
+				for i, r := range recs {
+					if !reflect.DeepEqual(r, wantRecord(i)) {
+						t.Fatalf("%s: record %d = %v", how, i, r)
+					}
+				}
+			}
+			rs := &readServer{name: "out", n: n, stated: int64(n), pageSize: 1000, noContent: true}
+			c := rs.start(t)
+			recs, err := readAll(c, "out")
+			check("ReadRecords", recs, err)
+			for _, conc := range []int{1, 8} {
+				recs, _, _, err := collect(t, c, "out", conc)
+				check(fmt.Sprintf("Download, window %d", conc), recs, err)
 			}
 		})
 	}

@@ -34,6 +34,9 @@ func (c *Client) ReadRecords(ctx context.Context, dataset string) iter.Seq2[Reco
 		}
 		var raw []json.RawMessage
 		decodePage := func(body []byte) ([]Record, error) {
+			if empty(body) {
+				return nil, nil // a 2xx without a body (a 204, say) is an empty page
+			}
 			var err error
 			if raw, err = splitRecords(body, raw[:0]); err != nil {
 				return nil, fmt.Errorf("data8: %s: decoding answer: %w", opGetData, err)

@@ -18,8 +18,8 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `the key is generated when not given (form ` + "`" + `ABCD-1234-EFGH-5678` + "`" + `). Answers the ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "POST /ApiKey creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey (documented); GET /ApiKey/{key} gives it (D-5).",
-			Creates: "1 API key (deleted by APIKEY-DELETE, or at the end of the run)",
+			Rule:    "POST /ApiKey creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey (documented); GET /ApiKey/{key} gives it (D-5). A key given in the body is the key created (it is generated only when not given); it is deleted again at once.",
+			Creates: "2 API keys (one given in the body, deleted at once; the other deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyCreate,
 		},
 		{
@@ -52,7 +52,7 @@ func accountCases() []Case {
 		},
 		{
 			ID: "APIKEY-DELETE", Kind: Decided, Decision: "D-5",
-			Rule: "DELETE /ApiKey/{key} deletes the key (D-5); it is then unknown.",
+			Rule: "DELETE /ApiKey/{key} deletes the key (D-5); it is then unknown, and once GET /ApiKey/{key} says so, GET /ApiKey, all the account's keys (documented), does not list it.",
 			run:  caseAPIKeyDelete,
 		},
 		{
@@ -101,6 +101,30 @@ func caseAPIKeyCreate(c *check) {
 	}
 	if got.Key != k.key || got.Description != want {
 		c.Errorf("GET /ApiKey/{key}: key %q, description %q; want %q, %q", got.Key, got.Description, k.key, want)
+	}
+	// A key given in the body is the key created: it is generated only when not given. The key is
+	// deleted again at once.
+	given := strings.ToUpper("CONF-" + c.runID[:4] + "-" + randomID(4) + "-GIVN")
+	made, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Key: given, Description: want + " (given key)"})
+	if err != nil {
+		c.Observe("creating key %s given in the body: %s", given, outcome(err))
+		return
+	}
+	if made.Key != given {
+		c.Errorf("creating a key given in the body as %q: the answer's key is %q (the key is generated only when not given)", given, made.Key)
+		if made.Key != "" {
+			_ = c.client.DeleteAPIKey(c.ctx, made.Key)
+		}
+	}
+	if _, err := c.client.GetAPIKey(c.ctx, given); err != nil {
+		if apiStatus(err) != http.StatusNotFound {
+			c.Fatalf("GET /ApiKey/%s: %v", given, err)
+		}
+		c.Errorf("GET /ApiKey/%s of the key given in the body: %s", given, outcome(err))
+		return
+	}
+	if err := c.client.DeleteAPIKey(c.ctx, given); err != nil {
+		c.Errorf("deleting key %s, given in the body: %s (it stays on the account)", given, outcome(err))
 	}
 }
 
@@ -249,6 +273,18 @@ func caseAPIKeyDelete(c *check) {
 	c.Observe("%s", c.last("ApiKey_DeleteByKey"))
 	_, err := c.client.GetAPIKey(c.ctx, k.key)
 	c.want404("GET /ApiKey/{key} after deleting it", err, "ApiKey_GetByKey", false)
+	// Once the server itself says the key is gone, its list of all the account's keys (documented)
+	// does not hold it either.
+	if apiStatus(err) != http.StatusNotFound {
+		return
+	}
+	keys, err := c.client.ListAPIKeys(c.ctx)
+	if err != nil {
+		c.decidedCall("GET /ApiKey", "ApiKey_GetList", err)
+	}
+	if slices.ContainsFunc(keys, func(x client.APIKey) bool { return x.Key == k.key }) {
+		c.Errorf("GET /ApiKey still lists key %s after it was deleted (GET /ApiKey/{key} answers 404): the list is of all the account's keys", k.key)
+	}
 }
 
 func caseAPIKey404(c *check) {

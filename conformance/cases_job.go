@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -41,7 +42,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names; the job keeps the name as sent, and escaped in the path, GET /Job/{name} finds it.",
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names; the job keeps the name as sent, and escaped in the path, GET /Job/{name} finds it; the parameters a job is started with read back as sent, as strings.",
 			Creates: "4 jobs",
 			Cost:    Cost{Jobs: 4},
 			fixture: true,
@@ -117,7 +118,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-LIST-PAGE-100", Kind: Documented, Decision: "D-12",
 			Quote:   `Jobs already submitted, **100 per page, most recent first**; query ` + "`" + `page` + "`" + ` (first page 1)`,
-			Rule:    "GET /Job pages hold 100 jobs, numbered from 1 (documented); a bare JSON array (D-12).",
+			Rule:    "GET /Job pages hold 100 jobs, numbered from 1 (documented); a bare JSON array (D-12). With the 101 jobs started: the name of the oldest, now past the first page, is still taken (job names are unique), and an endDate just before the newest job lists every other job on pages of 100 (a filter applies before the list is cut into pages).",
 			Creates: "101 jobs when Config.ManyJobs is set (default for the in-process server), else nothing",
 			Cost:    Cost{Jobs: 101},
 			fixture: true,
@@ -227,8 +228,21 @@ func caseJobNameSpaces(c *check) {
 		c.Errorf("GET /Job/{name} of %q names %q", name, got.Name)
 	}
 	// Spaces anywhere: at the start, at the end, several in a row. The name is the name as sent.
-	for _, name := range []string{" " + c.jobName("leading space"), c.jobName("trailing space") + " ", c.jobName("two  spaces   three")} {
-		started, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	// The last of them also carries parameters, whose values are strings (documented), number-like
+	// or not: the job keeps them as sent. A workflow that takes no such parameter may refuse them;
+	// the job is then started without.
+	params := map[string]string{"Conformance": "5", "Ratio": "0.50", "Code": "007", "Flag": "true", "Text": "five"}
+	for i, name := range []string{" " + c.jobName("leading space"), c.jobName("trailing space") + " ", c.jobName("two  spaces   three")} {
+		nj := client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
+		if i == 2 {
+			nj.Parameters = params
+		}
+		started, err := c.client.StartJob(c.ctx, nj)
+		if st := apiStatus(err); nj.Parameters != nil && st >= 400 && st < 500 {
+			c.Observe("a job with parameters %v: %s; started without them", params, c.last("Job_CreateJob"))
+			nj.Parameters = nil
+			started, err = c.client.StartJob(c.ctx, nj)
+		}
 		if err != nil {
 			c.Errorf("starting job %q (spaces are fine): %v", name, err)
 			continue
@@ -236,10 +250,15 @@ func caseJobNameSpaces(c *check) {
 		if started.Name != name {
 			c.Errorf("the answer to POST /Job names the job %q; sent %q", started.Name, name)
 		}
-		if got, err := c.client.GetJob(c.ctx, name); err != nil {
+		got, err := c.client.GetJob(c.ctx, name)
+		if err != nil {
 			c.Errorf("GET /Job/{name} of %q: %v", name, err)
+			continue
 		} else if got.Name != name {
 			c.Errorf("GET /Job/{name} of %q names %q", name, got.Name)
+		}
+		if nj.Parameters != nil && !maps.Equal(got.Parameters, params) {
+			c.Errorf("GET /Job/{name} of %q: parameters %v; sent %v (parameters map names to string values)", name, got.Parameters, params)
 		}
 	}
 	if r := c.raw(http.MethodGet, jobPath(f.started.Name), nil, nil, withToken); !r.is2xx() {
@@ -504,20 +523,31 @@ func caseJobListRecent(c *check) {
 }
 
 func caseJobListPage(c *check) {
+	var first, last *client.Job
+	var input string
 	if c.cfg.ManyJobs {
 		f := c.echo()
+		input = f.input
+		start := func(i int) (*client.Job, error) {
+			return c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName(fmt.Sprintf("page %03d", i)), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+		}
+		// The first job alone, then 99 at once, then the last alone: the first is the oldest of
+		// the 101, and the last is the newest.
+		var err error
+		if first, err = start(0); err != nil {
+			c.Fatalf("starting job 0 of 101: %v", err)
+		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var errs []error
 		sem := make(chan struct{}, 4)
-		for i := range 101 {
+		for i := 1; i < 100; i++ {
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				_, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName(fmt.Sprintf("page %03d", i)), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
-				if err != nil {
+				if _, err := start(i); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -528,12 +558,80 @@ func caseJobListPage(c *check) {
 		if len(errs) > 0 {
 			c.Fatalf("starting 101 jobs: %d failed, the first: %v", len(errs), errs[0])
 		}
+		time.Sleep(10 * time.Millisecond)
+		if last, err = start(100); err != nil {
+			c.Fatalf("starting job 100 of 101: %v", err)
+		}
 	}
 	sizes := c.pageSizes("/Job", nil, 100, "D-12", "Job_GetList")
 	if len(sizes) < 2 {
 		c.Skipf("the account lists %v jobs on one page; a full page cannot be checked (set Config.ManyJobs to start 101 jobs)", sizes)
 	}
 	c.Observe("job list page sizes: %v", sizes)
+	if first == nil {
+		return
+	}
+	// Job names are unique against every job, not only those on the first page of the list: the
+	// oldest of the 101 is past it now.
+	if _, err := c.client.StartJob(c.ctx, client.NewJob{Name: first.Name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: input}}); err == nil {
+		c.Errorf("a second job named %q was started while %q is past the first page of the job list; job names are unique", first.Name, first.Name)
+	} else {
+		c.wantRefusedErr(fmt.Sprintf("a second job named %q, past the first page of the list", first.Name), "D-13", "Job_CreateJob", err)
+	}
+	c.checkFilteredPages(last)
+}
+
+// checkFilteredPages checks that a filter applies to the whole list before it is cut into pages of
+// 100: an endDate just before the newest job drops that job, and every other job is listed, most
+// recent first, on pages of 100.
+func (c *check) checkFilteredPages(newest *client.Job) {
+	if newest == nil {
+		return
+	}
+	list := func(o client.ListJobsOptions) []client.JobRef {
+		var out []client.JobRef
+		for ref, err := range c.client.ListJobs(c.ctx, o) {
+			if err != nil {
+				c.Fatalf("listing jobs with %+v: %v", o, err)
+			}
+			out = append(out, ref)
+		}
+		return out
+	}
+	all := list(client.ListJobsOptions{})
+	const margin = time.Millisecond // times may be rounded to the millisecond
+	end := newest.SubmittedAt.Add(-margin)
+	var want []string
+	for _, r := range all {
+		if r.SubmittedAt.After(newest.SubmittedAt.Time) {
+			continue // a job of another client, started since
+		}
+		if r.SubmittedAt.Before(end) {
+			want = append(want, r.Name)
+		} else if r.Name != newest.Name {
+			c.Observe("job %q was submitted within %s of the newest job: too close to filter between them", r.Name, margin)
+			return
+		}
+	}
+	if len(want) < 100 {
+		c.Observe("%d jobs before the newest: too few to fill a filtered page", len(want))
+		return
+	}
+	q := url.Values{"endDate": {end.UTC().Format(time.RFC3339Nano)}}
+	c.pageSizes("/Job", q, 100, "D-12", "Job_GetList")
+	var got []string
+	for _, r := range list(client.ListJobsOptions{EndDate: end}) {
+		if !r.SubmittedAt.After(newest.SubmittedAt.Time) {
+			got = append(got, r.Name)
+		}
+	}
+	if slices.Contains(got, newest.Name) && len(got) == len(want)+1 {
+		c.Observe("endDate changes nothing: the server does not read it (JOB-LIST-FILTERS reports it)")
+		return
+	}
+	if !slices.Equal(got, want) {
+		c.Errorf("with endDate %s (just before the newest job) the list holds %d jobs; want the %d others, most recent first, on pages of 100 (the filter applies before the list is cut into pages)", q.Get("endDate"), len(got), len(want))
+	}
 }
 
 // pageSizes reads the pages of a list from page 1 until a page shorter than per (or maxPages

@@ -59,7 +59,7 @@ func ruleCases() []Case {
 		{
 			ID: "JOB-OUTPUT-BLOCKS", Kind: Documented,
 			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
-			Rule:    "A job reads its whole input, every block in order: the copying workflow's output of an input of 2,003 records in 3 blocks (two full) holds those 2,003 records in order (documented).",
+			Rule:    "A job reads its whole input, every block in ascending number: the copying workflow's output of an input of 2,003 records in blocks 0, 2 and 7 (two full; without the gaps where the server refuses them, D-9) holds those 2,003 records in order (documented).",
 			Creates: "1 complete dataset (2,003 records), 1 job",
 			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 2003},
 			run:     caseJobOutputBlocks,
@@ -269,9 +269,25 @@ func caseJobInputUnchanged(c *check) {
 
 func caseJobOutputBlocks(c *check) {
 	recs := seqRecords(0, 2003, "job")
-	name := c.datasetName("job_blocks")
-	if _, _, err := c.client.UploadDataset(c.ctx, name, seqColumns(), recordSource(recs), client.UploadOptions{}); err != nil {
-		c.Fatalf("uploading %s: %v", name, err)
+	name := c.newDataset("job_blocks", seqColumns())
+	// Blocks 0, 2 and 7: the job processes every block in ascending number, whatever the gaps
+	// between the numbers (gaps are D-9; a server that refuses them gets blocks 0, 1 and 2).
+	chunks := [][]client.Record{recs[:1000], recs[1000:2000], recs[2000:]}
+	blocks := []int{0, 2, 7}
+	for i, b := range blocks {
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(b, chunks[i]), withToken)
+		if i > 0 && r.is4xx() && blocks[1] == 2 {
+			c.Observe("block %d after block 0 (a gap): %s; blocks numbered without gaps instead", b, r)
+			blocks = []int{0, 1, 2}
+			b = blocks[i]
+			r = c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(b, chunks[i]), withToken)
+		}
+		if !r.is2xx() {
+			c.Fatalf("block %d of %d records to %s: answered %s", b, len(chunks[i]), name, r)
+		}
+	}
+	if _, err := c.client.CompleteDataset(c.ctx, name, int64(len(recs))); err != nil {
+		c.Fatalf("completing %s with 2,003 records: %v", name, err)
 	}
 	_, out := c.runEchoJob("blocks", name)
 	got, err := c.readAll(out)
@@ -279,7 +295,7 @@ func caseJobOutputBlocks(c *check) {
 		c.cannotRead(out, err)
 		return
 	}
-	c.compareRecords(fmt.Sprintf("the output of %s over 2,003 records in blocks of 1,000, 1,000 and 3", c.cfg.Workflow), got, recs)
+	c.compareRecords(fmt.Sprintf("the output of %s over 2,003 records in blocks %v of 1,000, 1,000 and 3", c.cfg.Workflow, blocks), got, recs)
 }
 
 func caseUploadOverwriteFull(c *check) {

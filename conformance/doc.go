@@ -93,8 +93,8 @@
 // workflow with their output datasets (101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or
 // DATA8_CONFORMANCE_SCALE=1; the scale tier adds 2 datasets of 9,623 records and a job over 5,003
 // of them); the model tier's random sequences add at most a dataset or a block of 1,000 records per
-// operation and 2 jobs per sequence (usually far fewer); and one OAuth client credential; the API
-// key it creates is deleted again. The report lists what each case left. DATA8_CONFORMANCE_SKIP=ID,ID
+// operation and 2 jobs per sequence (usually far fewer); and one OAuth client credential; the two API
+// keys it creates are deleted again. The report lists what each case left. DATA8_CONFORMANCE_SKIP=ID,ID
 // skips cases (for example CLIENTCRED-CREATE).
 //
 // Behind a proxy that validates requests against the spec (Prism with --errors; see

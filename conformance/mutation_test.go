@@ -49,6 +49,13 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobListEndDateIgnored:     {"JOB-LIST-FILTERS"},
 		standin.AllowedIPPrefixIgnored:    {"APIKEY-ALLOWED-IP"},
 		standin.AllowedDomainReplaces:     {"APIKEY-ALLOWED-DOMAIN"},
+		standin.BlockDropsEqualRecords:    {"UPLOAD-ORDER"},
+		standin.JobUniqueFirstPage:        {"JOB-LIST-PAGE-100"},
+		standin.JobListFilterAfterPaging:  {"JOB-LIST-PAGE-100"},
+		standin.OutputLocationWrong:       {"DATASET-LIST-LOCATION"},
+		standin.GivenAPIKeyIgnored:        {"APIKEY-CREATE"},
+		standin.DeletedKeyListed:          {"APIKEY-DELETE"},
+		standin.JobSkipsGapBlocks:         {"JOB-OUTPUT-BLOCKS"},
 	}
 }
 

@@ -103,6 +103,9 @@ func (a *strictAPI) ApiKeyGetList(ctx context.Context, req gen.ApiKeyGetListRequ
 	for _, k := range s.keyOrder {
 		out = append(out, s.apiKeys[k].view())
 	}
+	for _, k := range s.deletedKeys {
+		out = append(out, k.view())
+	}
 	return out, nil
 }
 
@@ -132,7 +135,7 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, sent := presentMembers(ctx)["key"]; sent || b.Key != "" {
+	if _, sent := presentMembers(ctx)["key"]; (sent || b.Key != "") && !s.mutated(standin.GivenAPIKeyIgnored) {
 		k.key = b.Key
 		switch {
 		case strings.TrimSpace(k.key) == "" || strings.ContainsAny(k.key, "/?#% \t\r\n"):
@@ -207,6 +210,9 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 	defer s.mu.Unlock()
 	if s.apiKeys[req.Key] == nil {
 		return gen.ApiKeyDeleteByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
+	}
+	if s.mutated(standin.DeletedKeyListed) {
+		s.deletedKeys = append(s.deletedKeys, s.apiKeys[req.Key])
 	}
 	delete(s.apiKeys, req.Key)
 	s.keyOrder = slices.DeleteFunc(s.keyOrder, func(k string) bool { return k == req.Key })

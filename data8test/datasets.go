@@ -159,7 +159,11 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 	from, to := pageBounds(page, datasetsPerPage, len(rows))
 	out := make(gen.DatasetGetList200JSONResponse, 0, to-from)
 	for _, r := range rows[from:to] {
-		out = append(out, gen.DatasetRef{Name: r.name, Input: r.input, Completed: r.completed, Location: datasetLocation(ctx, r.name)})
+		loc := datasetLocation(ctx, r.name)
+		if !r.input && s.mutated(standin.OutputLocationWrong) {
+			loc += "/data"
+		}
+		out = append(out, gen.DatasetRef{Name: r.name, Input: r.input, Completed: r.completed, Location: loc})
 	}
 	return out, nil
 }

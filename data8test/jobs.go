@@ -105,13 +105,19 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 	}
 	p := req.Params
 	s.mu.RLock()
-	jobs := make([]*job, 0, len(s.jobs))
-	for _, j := range s.jobs {
+	keep := func(j *job) bool {
 		switch {
 		case p.Workflow != nil && *p.Workflow != "" && !strings.EqualFold(j.workflow, *p.Workflow):
 		case p.StartDate != nil && j.submitted.Before(*p.StartDate):
 		case p.EndDate != nil && j.submitted.After(*p.EndDate) && !s.mutated(standin.JobListEndDateIgnored):
 		default:
+			return true
+		}
+		return false
+	}
+	jobs := make([]*job, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		if keep(j) || s.mutated(standin.JobListFilterAfterPaging) {
 			jobs = append(jobs, j)
 		}
 	}
@@ -119,6 +125,9 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 	from, to := pageBounds(page, jobsPerPage, len(jobs))
 	out := make(gen.JobGetList200JSONResponse, 0, to-from)
 	for _, j := range jobs[from:to] {
+		if !keep(j) {
+			continue
+		}
 		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.codes.code(j.status), Location: jobLocation(ctx, j.name)})
 	}
 	s.mu.RUnlock()
@@ -183,7 +192,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 			}
 		}
 	}
-	if old, dup := s.jobs[b.Name]; dup && !(s.mutated(standin.JobUniqueAmongFinished) && old.completedAt == nil) {
+	if old, dup := s.jobs[b.Name]; dup && !(s.mutated(standin.JobUniqueAmongFinished) && old.completedAt == nil) && !(s.mutated(standin.JobUniqueFirstPage) && s.pastFirstPage(old)) {
 		msg := fmt.Sprintf("A job named %s already exists.", b.Name)
 		if len(errs) == 0 && s.has(ProfileConflict409) {
 			return conflictAnswer{msg}, nil
@@ -264,6 +273,16 @@ func (s *Server) runJob(j *job, wf Workflow) {
 			n = int(d.count / recordsPerPage * recordsPerPage)
 		}
 		raw[slot] = s.rawRecords(d, 0, n)
+		if s.mutated(standin.JobSkipsGapBlocks) {
+			raw[slot] = raw[slot][:0]
+			for b := range int32(len(d.blocks)) {
+				if blk := d.blocks[b]; blk != nil {
+					for i := range blk.len() {
+						raw[slot] = append(raw[slot], blk.record(i))
+					}
+				}
+			}
+		}
 		if s.mutated(standin.JobReopensInput) {
 			d.completed = false
 		}
@@ -414,4 +433,16 @@ func (s *Server) JobInfo(name string) (j gen.Job, ok bool) {
 		return gen.Job{}, false
 	}
 	return jb.view(time.Now()), true
+}
+
+// pastFirstPage reports whether at least 100 jobs were submitted after j, so that j is past the first
+// page of the job list (for the standin.JobUniqueFirstPage mutation). Call with s.mu held.
+func (s *Server) pastFirstPage(j *job) bool {
+	n := 0
+	for _, o := range s.jobs {
+		if o.seq > j.seq {
+			n++
+		}
+	}
+	return n >= jobsPerPage
 }

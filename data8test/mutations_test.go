@@ -240,9 +240,74 @@ func TestMutations(t *testing.T) {
 			got := do(t, s, tok, "GET", "/ApiKey/"+k.Key, nil)
 			return strings.Contains(string(got.body), "one.example.com") && strings.Contains(string(got.body), "two.example.com")
 		},
+		standin.BlockDropsEqualRecords: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "d", "v")
+			wantStatus(t, upload(t, s, tok, "d", 0, rec("v", "x"), rec("v", "x"), rec("v", "y")), 200)
+			return reflect.DeepEqual(values(t, s, "d", "v"), []any{"x", "x", "y"})
+		},
+		standin.JobUniqueFirstPage: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			for i := range 101 {
+				wantStatus(t, startJob(t, s, tok, fmt.Sprintf("job %03d", i), "Echo", "in"), 200)
+			}
+			return startJob(t, s, tok, "job 000", "Echo", "in").status == 400
+		},
+		standin.JobListFilterAfterPaging: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			for i := range 101 {
+				wantStatus(t, startJob(t, s, tok, fmt.Sprintf("job %03d", i), "Echo", "in"), 200)
+			}
+			wantStatus(t, startJob(t, s, tok, "newest", "Hold", "in"), 200)
+			var page []struct{ Name string }
+			if err := json.Unmarshal(do(t, s, tok, "GET", "/Job?workflow=Echo", nil).body, &page); err != nil {
+				t.Fatal(err)
+			}
+			return len(page) == 100 && page[0].Name == "job 100"
+		},
+		standin.OutputLocationWrong: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			out := finishedJob(t, s, "echo")
+			var refs []struct{ Name, Location string }
+			if err := json.Unmarshal(do(t, s, tok, "GET", "/Dataset", nil).body, &refs); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range refs {
+				if r.Name == out {
+					return strings.HasSuffix(r.Location, "/Dataset/"+url.PathEscape(out))
+				}
+			}
+			t.Fatalf("output dataset %s is not listed", out)
+			return false
+		},
+		standin.GivenAPIKeyIgnored: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "GIVE-1234-KEYS-5678", "description": "k"})
+			wantStatus(t, r, 200)
+			return do(t, s, tok, "GET", "/ApiKey/GIVE-1234-KEYS-5678", nil).status == 200
+		},
+		standin.DeletedKeyListed: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "POST", "/ApiKey", map[string]any{"description": "k"})
+			var k struct{ Key string }
+			_ = json.Unmarshal(r.body, &k)
+			wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/"+k.Key, nil), 200)
+			return !strings.Contains(string(do(t, s, tok, "GET", "/ApiKey", nil).body), k.Key)
+		},
+		standin.JobSkipsGapBlocks: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "in", "v")
+			wantStatus(t, upload(t, s, tok, "in", 0, rec("v", "x")), 200)
+			wantStatus(t, upload(t, s, tok, "in", 2, rec("v", "y")), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/Dataset/in", map[string]any{"recordCount": 2, "completed": true}), 200)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			return reflect.DeepEqual(values(t, s, finishedJob(t, s, "echo"), "v"), []any{"x", "y"})
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
-	wider := map[standin.Mutation][]standin.Mutation{standin.AcceptUploadToCompleted: {standin.OverwriteCompleted}}
+	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
+	// start.
+	wider := map[standin.Mutation][]standin.Mutation{
+		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted},
+		standin.JobReopensInput:         {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
+	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))
 	}

@@ -69,16 +69,18 @@ type Server struct {
 	inflight sync.WaitGroup               // requests being served and jobs running
 	serveErr chan error
 
-	mu        sync.RWMutex // guards the state below
-	datasets  map[string]*dataset
-	jobs      map[string]*job
-	jobSeq    int64
-	blockSeq  int64
-	apiKeys   map[string]*apiKey
-	keyOrder  []string
-	creds     map[string]*credential
-	credOrder []string
-	tokens    map[string]time.Time // access token → expiry
+	mu       sync.RWMutex // guards the state below
+	datasets map[string]*dataset
+	jobs     map[string]*job
+	jobSeq   int64
+	blockSeq int64
+	apiKeys  map[string]*apiKey
+	keyOrder []string
+	// deletedKeys are keys deleted under the standin.DeletedKeyListed mutation, still listed.
+	deletedKeys []*apiKey
+	creds       map[string]*credential
+	credOrder   []string
+	tokens      map[string]time.Time // access token → expiry
 
 	statsMu    sync.Mutex // guards the counters below
 	requests   map[string]int

@@ -111,10 +111,20 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	for _, sp := range sc.recs {
 		total += sp.end - sp.start
 	}
-	nb := &block{num: int32(sc.blockNumber), data: make([]byte, 0, total), ends: make([]uint32, len(sc.recs))}
-	for i, sp := range sc.recs {
+	nb := &block{num: int32(sc.blockNumber), data: make([]byte, 0, total), ends: make([]uint32, 0, len(sc.recs))}
+	var seen map[string]bool // the records of the block so far, for standin.BlockDropsEqualRecords
+	if s.mutated(standin.BlockDropsEqualRecords) {
+		seen = map[string]bool{}
+	}
+	for _, sp := range sc.recs {
+		if seen != nil {
+			if seen[string(body[sp.start:sp.end])] {
+				continue
+			}
+			seen[string(body[sp.start:sp.end])] = true
+		}
 		nb.data = append(nb.data, body[sp.start:sp.end]...)
-		nb.ends[i] = uint32(len(nb.data))
+		nb.ends = append(nb.ends, uint32(len(nb.data)))
 	}
 
 	if s.mutated(standin.ConcurrentUploadLost) {

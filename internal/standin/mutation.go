@@ -125,12 +125,45 @@ const (
 	//
 	// "Allows a domain"
 	AllowedDomainReplaces
+	// BlockDropsEqualRecords keeps one of several equal records in one block (the block as a set).
+	//
+	// "Records are **processed in ascending block number, then in the order given inside the block**."
+	BlockDropsEqualRecords
+	// JobUniqueFirstPage checks a new job's name only against the 100 most recent jobs (the first page
+	// of the job list): an older job's name is taken again.
+	//
+	// "Job names are **unique**"
+	JobUniqueFirstPage
+	// JobListFilterAfterPaging cuts the job list into pages of 100 before it applies workflow,
+	// startDate and endDate: a filtered page holds fewer than 100 while more jobs match.
+	//
+	// "Jobs already submitted, **100 per page, most recent first**; query page (first page 1),
+	// workflow, startDate, endDate"
+	JobListFilterAfterPaging
+	// OutputLocationWrong gives listed output datasets the URL of their records
+	// (/Dataset/{name}/data) as location; input datasets keep the right one.
+	//
+	// "each carries a location with the URL of GET /Dataset/{name}"
+	OutputLocationWrong
+	// GivenAPIKeyIgnored generates a key even when the body gives one.
+	//
+	// "the key is generated when not given"
+	GivenAPIKeyIgnored
+	// DeletedKeyListed keeps a deleted key in GET /ApiKey (GET /ApiKey/{key} says 404).
+	//
+	// "All API keys of the account"
+	DeletedKeyListed
+	// JobSkipsGapBlocks makes a job read its input as blocks 0 to n-1, n the number of blocks: with a
+	// gap in the block numbers, the blocks past it are not processed.
+	//
+	// "Records are **processed in ascending block number, then in the order given inside the block**."
+	JobSkipsGapBlocks
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, AllowedDomainReplaces)
-	for m := Accept1001Records; m <= AllowedDomainReplaces; m++ {
+	out := make([]Mutation, 0, JobSkipsGapBlocks)
+	for m := Accept1001Records; m <= JobSkipsGapBlocks; m++ {
 		out = append(out, m)
 	}
 	return out
