@@ -226,24 +226,34 @@ func (u *uploader) run(parent context.Context) (*UploadResult, error) {
 	}
 	skipped := index
 
-	free := make(chan *block, u.concurrency+1)
-	for range u.concurrency + 1 {
-		free <- &block{}
-	}
+	// The reader fills blocks and hands them to the dispatcher, which sends each from a goroutine of
+	// the crew: Concurrency of them, and one more for each refused block waiting out its delay. A
+	// block is allocated only when none is free: Concurrency+2 of them but while blocks are refused.
+	crew := newCrew(u.concurrency)
+	u.window.onHold = crew.held
+	free := make(chan *block, 2*u.concurrency+2)
+	allocated := 0
 	work := make(chan *block)
 	var wg sync.WaitGroup
-	for range u.concurrency {
-		wg.Go(func() {
-			for b := range work {
+	wg.Go(func() {
+		var senders sync.WaitGroup
+		defer senders.Wait()
+		for b := range work {
+			if crew.join(ctx) != nil {
+				free <- b
+				continue
+			}
+			senders.Go(func() {
+				defer crew.leave()
 				if !u.send(ctx, cancel, b) {
 					// The transport may still be writing a failed request's body (an early
 					// answer): never refill that buffer.
 					b = &block{}
 				}
 				free <- b
-			}
-		})
-	}
+			})
+		}
+	})
 
 	var (
 		blocks  int64
@@ -255,8 +265,17 @@ read:
 		var b *block
 		select {
 		case b = <-free:
-		case <-ctx.Done():
-			break read
+		default:
+			if allocated < cap(free) {
+				allocated++
+				b = &block{}
+				break
+			}
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				break read
+			}
 		}
 		if num > math.MaxInt32 {
 			readErr = invalid("upload to dataset %q: block number %d is too large", u.dataset, num)

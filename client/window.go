@@ -73,7 +73,8 @@ type window struct {
 	max      int       // the configured concurrency: the limit never grows past it
 	limit    int       // requests allowed in flight now, 1..max
 	inflight int       // slots held
-	holds    int       // refused requests still waiting out their delay: no slot is granted
+	holds    int       // refused requests still waiting out their delay
+	paused   bool      // no slot is granted: a refused request waits, and nothing has succeeded since
 	queue    []*waiter // callers of acquire waiting for a slot, first come first served
 
 	seq      ticket   // the last ticket granted
@@ -98,13 +99,76 @@ type window struct {
 
 	throttle int64 // refusals so far
 	smallest int   // the smallest limit so far
+
+	// onHold, when set, is called with the number of refused requests waiting out their delay
+	// (holds) whenever it changes, with w.mu held: it must not call the window.
+	onHold func(holds int)
+}
+
+// crew bounds the goroutines of a transfer that hold a request each (an upload's blocks, a download's
+// pages): as many as the window's configured concurrency, and one more for each refused request
+// waiting out its delay (the window's onHold), so that a refused request's wait does not leave the
+// window short of requests to send, and otherwise no request waits for a slot holding its data.
+type crew struct {
+	base int
+
+	mu      sync.Mutex
+	holds   int
+	busy    int
+	changed chan struct{} // closed, and replaced, when busy falls or holds rises
+}
+
+func newCrew(base int) *crew { return &crew{base: base, changed: make(chan struct{})} }
+
+// join waits until the crew has room for one more goroutine and counts it, or returns ctx's cause.
+func (c *crew) join(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		if c.busy < c.base+c.holds {
+			c.busy++
+			c.mu.Unlock()
+			return nil
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// leave counts a goroutine out.
+func (c *crew) leave() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy--
+	c.wake()
+}
+
+// held is the window's onHold.
+func (c *crew) held(holds int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if holds > c.holds {
+		c.wake()
+	}
+	c.holds = holds
+}
+
+func (c *crew) wake() {
+	close(c.changed)
+	c.changed = make(chan struct{})
 }
 
 // outcome is what became of a request sent through a window.
 type outcome struct {
 	kind outcomeKind
 	// pause, for a refusal, is how long the refused request waits before it is sent again. When it
-	// is positive the whole window stays paused until the caller calls endPause (after its wait).
+	// is positive the request holds the window until it has waited (the caller then calls resume
+	// to send it again, or endPause), and the window is paused, granting no slot, until either a
+	// request of the transfer succeeds or every refused request has waited.
 	pause time.Duration
 }
 
@@ -128,19 +192,21 @@ type ticket uint64
 
 // waiter is a caller of acquire waiting for a slot.
 type waiter struct {
-	ready chan struct{} // closed when the slot is granted
-	t     ticket        // the slot's, set before ready is closed
+	ready   chan struct{} // closed when the slot is granted
+	t       ticket        // the slot's, set before ready is closed
+	resumed bool          // a refused request's next attempt (see resume)
 }
 
-// acquire blocks until a slot is free under the current limit and no refused request is waiting out
-// its delay, and takes it; slots are granted in the order acquire was called. It returns the
-// context's cause, without a slot, as soon as ctx ends.
+// acquire blocks until a slot is free under the current limit and the window is not paused (see
+// outcome.pause), and takes it; slots are granted in the order acquire was called, but for refused
+// requests sent again (see resume). It returns the context's cause, without a slot, as soon as ctx
+// ends.
 func (w *window) acquire(ctx context.Context) (ticket, error) {
 	if err := context.Cause(ctx); err != nil {
 		return 0, err
 	}
 	w.mu.Lock()
-	if w.holds == 0 && w.inflight < w.limit && len(w.queue) == 0 {
+	if !w.paused && w.inflight < w.limit && len(w.queue) == 0 {
 		w.inflight++
 		w.seq++
 		t := w.seq
@@ -150,6 +216,35 @@ func (w *window) acquire(ctx context.Context) (ticket, error) {
 	me := &waiter{ready: make(chan struct{})}
 	w.queue = append(w.queue, me)
 	w.mu.Unlock()
+	return w.wait(ctx, me)
+}
+
+// resume ends the hold of a refused request that has waited out its delay (as endPause does) and
+// takes a slot for its next attempt ahead of every caller waiting, as acquire does: the request
+// refused is the oldest of the transfer's, which the transfer may need first (a download hands its
+// pages on in order). Its hold ends whether or not it gets a slot.
+func (w *window) resume(ctx context.Context) (ticket, error) {
+	w.mu.Lock()
+	w.unhold()
+	if err := context.Cause(ctx); err != nil {
+		w.grant()
+		w.mu.Unlock()
+		return 0, err
+	}
+	me := &waiter{ready: make(chan struct{}), resumed: true}
+	// After the requests resumed before it, ahead of the rest.
+	at := 0
+	for at < len(w.queue) && w.queue[at].resumed {
+		at++
+	}
+	w.queue = slices.Insert(w.queue, at, me)
+	w.grant()
+	w.mu.Unlock()
+	return w.wait(ctx, me)
+}
+
+// wait waits until me, queued, is granted a slot, or ctx ends.
+func (w *window) wait(ctx context.Context, me *waiter) (ticket, error) {
 	select {
 	case <-me.ready:
 		return me.t, nil
@@ -169,7 +264,7 @@ func (w *window) acquire(ctx context.Context) (ticket, error) {
 
 // grant hands free slots to waiting callers. w.mu is held.
 func (w *window) grant() {
-	for w.holds == 0 && w.inflight < w.limit && len(w.queue) > 0 {
+	for !w.paused && w.inflight < w.limit && len(w.queue) > 0 {
 		w.seq++
 		w.queue[0].t = w.seq
 		close(w.queue[0].ready)
@@ -193,6 +288,9 @@ func (w *window) release(t ticket, o outcome) (from, to int) {
 	case outcomeDone:
 		w.dones[w.doneN%len(w.dones)] = w.seq
 		w.doneN++
+		// The server took a request after refusing one: it takes requests again, and the window
+		// (fallen back already) says how many. The refused requests still wait out their delays.
+		w.paused = false
 		if full && !inEvent {
 			w.run++
 		}
@@ -246,6 +344,10 @@ func (w *window) release(t ticket, o outcome) (from, to int) {
 				w.pausedAt = w.now()
 			}
 			w.holds++
+			w.paused = true
+			if w.onHold != nil {
+				w.onHold(w.holds)
+			}
 		}
 	}
 	w.grant()
@@ -290,17 +392,28 @@ func (w *window) ranInFull() {
 	w.limit = min(w.limit+1, w.max) // convex
 }
 
-// endPause ends the pause a refusal's release began, once the refused request has waited. When the
-// last refused request of the pause has waited, probing waits probeCost times the pause's length.
+// endPause ends the hold a refusal's release began (see outcome.pause), once the refused request has
+// waited, for a request that is not sent again (resume ends it for one that is).
 func (w *window) endPause() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.unhold()
+	w.grant()
+}
+
+// unhold ends the hold of one refused request. When the last refused request has waited, the pause
+// ends if a success has not ended it already, and probing waits probeCost times as long as the
+// refused requests waited. w.mu is held.
+func (w *window) unhold() {
 	w.holds--
+	if w.onHold != nil {
+		w.onHold(w.holds)
+	}
 	if w.holds == 0 {
+		w.paused = false
 		now := w.now()
 		w.probeAt = later(w.probeAt, now.Add(probeCost*now.Sub(w.pausedAt)<<w.probes))
 	}
-	w.grant()
 }
 
 // state returns the current limit, the smallest so far, and the number of refusals.

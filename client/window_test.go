@@ -57,12 +57,11 @@ func allStacks() []byte {
 	}
 }
 
-// look returns the window's limit, slots held, callers waiting and refused requests waiting out
-// their delay.
-func (w *window) look() (limit, inflight, waiting, holds int) {
+// look returns the window's limit, slots held, callers waiting and whether it is paused.
+func (w *window) look() (limit, inflight, waiting int, paused bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.limit, w.inflight, len(w.queue), w.holds
+	return w.limit, w.inflight, len(w.queue), w.paused
 }
 
 // tw is a window under test, with the tickets of the slots the test holds, oldest first.
@@ -110,8 +109,8 @@ func want(t *testing.T, w *tw, limit, inflight, waiting int) {
 func fill(t *testing.T, w *tw) {
 	t.Helper()
 	for {
-		limit, inflight, waiting, holds := w.look()
-		if inflight >= limit || holds > 0 {
+		limit, inflight, waiting, paused := w.look()
+		if inflight >= limit || paused {
 			return
 		}
 		if waiting > 0 {
@@ -496,39 +495,101 @@ func TestWindowGrowsOnlyWhenFull(t *testing.T) {
 	want(t, w, 5, 0, 0)
 }
 
-func TestWindowPausesEveryoneWhileARefusedRequestWaits(t *testing.T) {
+func TestWindowPausesEveryoneWhileNothingSucceeds(t *testing.T) {
 	// Every check is of the window's state right after the call that changes it: a slot granted
 	// during the pause shows at once, whatever the goroutines do.
+	w := newTW(3)
+	fill(t, w)                                                // a, b and c in flight
+	w.give(outcome{kind: outcomeRefused, pause: time.Second}) // a refused: 2 at once, paused
+	want(t, w, 2, 2, 0)
+	w.give(outcome{kind: outcomeFailed}) // b fails, for some other reason than load: a slot is free
+	want(t, w, 2, 1, 0)
+	// A slot is free, but a waits and nothing has succeeded since: callers queue.
+	first := queue(t, w, context.Background())
+	second := queue(t, w, context.Background())
+	want(t, w, 2, 1, 2)
+	// c is refused too: two slots free, and the pause lasts until both have waited.
+	w.give(outcome{kind: outcomeRefused, pause: time.Second})
+	want(t, w, 1, 0, 2)
+	w.endPause() // a has waited, and is not sent again
+	want(t, w, 1, 0, 2)
+	notGranted(t, first, "a slot was granted while c still waits")
+	// c has waited: it is sent again first, ahead of the callers waiting.
+	resumed, _ := resumeAsync(t, w, context.Background())
+	granted(t, w, resumed, "c sent again")
+	want(t, w, 1, 1, 2)
+	notGranted(t, first, "a slot was granted past the limit")
+	// c succeeds: the callers get the slots in turn.
+	w.give(outcome{kind: outcomeDone})
+	want(t, w, 1, 1, 1)
+	granted(t, w, first, "the first caller after the pause")
+	notGranted(t, second, "the second caller was served past the limit")
+	w.give(outcome{kind: outcomeDone})
+	granted(t, w, second, "the second caller after the pause")
+	if limit, smallest, throttled := w.state(); limit != 1 || smallest != 1 || throttled != 2 {
+		t.Errorf("state %d, %d, %d; want limit 1, smallest 1, 2 refusals", limit, smallest, throttled)
+	}
+}
+
+func TestWindowPauseEndsWhenARequestSucceeds(t *testing.T) {
+	// A refusal pauses the window only until the server is seen taking requests: a success after
+	// it ends the pause for the others, while the refused request still waits out its own delay.
 	w := newTW(4)
 	fill(t, w)                                                // a, b, c and d in flight
 	w.give(outcome{kind: outcomeRefused, pause: time.Second}) // a refused: 2 at once, paused
 	want(t, w, 2, 3, 0)
-	w.give(outcome{kind: outcomeDone}) // b
-	w.give(outcome{kind: outcomeDone}) // c
-	want(t, w, 2, 1, 0)
-	// A slot is free, but a waits: callers queue.
 	first := queue(t, w, context.Background())
 	second := queue(t, w, context.Background())
-	want(t, w, 2, 1, 2)
-	// d is refused too: two slots free, and the pause lasts until both have waited.
-	w.give(outcome{kind: outcomeRefused, pause: time.Second})
-	want(t, w, 2, 0, 2)
-	w.endPause() // a has waited
-	want(t, w, 2, 0, 2)
-	notGranted(t, first, "a slot was granted while d still waits")
-	w.endPause() // d has waited: both callers get a slot
-	want(t, w, 2, 2, 0)
-	granted(t, w, first, "the first caller after the pause")
-	granted(t, w, second, "the second caller after the pause")
-	// A third waits for a slot at the limit, and gets the next one freed.
-	third := queue(t, w, context.Background())
+	w.give(outcome{kind: outcomeDone}) // b, answered after a's refusal: the pause ends
+	want(t, w, 2, 2, 2)
+	notGranted(t, first, "a slot was granted past the limit")
+	w.give(outcome{kind: outcomeDone}) // c: a slot under the limit
 	want(t, w, 2, 2, 1)
-	w.give(outcome{kind: outcomeDone})
-	want(t, w, 2, 2, 0)
-	granted(t, w, third, "the third caller")
-	if limit, smallest, throttled := w.state(); limit != 2 || smallest != 2 || throttled != 2 {
-		t.Errorf("state %d, %d, %d; want limit 2, smallest 2, 2 refusals", limit, smallest, throttled)
+	granted(t, w, first, "the first caller after the success")
+	notGranted(t, second, "the second caller was served past the limit")
+	// a has waited: it goes before the second caller, who came first.
+	resumed, queued := resumeAsync(t, w, context.Background())
+	if !queued {
+		t.Fatalf("a was sent again at once (%v), past the limit", (<-resumed).err)
 	}
+	want(t, w, 2, 2, 2)
+	w.give(outcome{kind: outcomeDone}) // d
+	granted(t, w, resumed, "a sent again")
+	notGranted(t, second, "the second caller was served before a")
+	w.give(outcome{kind: outcomeDone})
+	granted(t, w, second, "the second caller")
+	want(t, w, 2, 2, 0)
+	// a is refused again (at a level taken for chance: the window stands), pausing the window
+	// again until the next success.
+	w.give(outcome{kind: outcomeRefused, pause: time.Second})
+	want(t, w, 2, 1, 0)
+	third := queue(t, w, context.Background())
+	w.give(outcome{kind: outcomeDone}) // the second caller's
+	granted(t, w, third, "the third caller after the next success")
+	want(t, w, 2, 1, 0)
+}
+
+// resumeAsync is acquireAsync for resume.
+func resumeAsync(t *testing.T, w *tw, ctx context.Context) (done <-chan got, queued bool) {
+	t.Helper()
+	_, _, before, _ := w.look()
+	c := make(chan got, 1)
+	go func() {
+		tk, err := w.resume(ctx)
+		c <- got{tk, err}
+	}()
+	deadline := time.Now().Add(waitLimit)
+	for time.Now().Before(deadline) {
+		if len(c) > 0 {
+			return c, false
+		}
+		if _, _, waiting, _ := w.look(); waiting > before {
+			return c, true
+		}
+		runtime.Gosched()
+	}
+	t.Fatal("resume neither queued nor returned")
+	return nil, false
 }
 
 func TestWindowAcquireEndsWithItsContext(t *testing.T) {
