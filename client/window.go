@@ -86,6 +86,7 @@ type window struct {
 	level   int  // requests that may have been at the server with the event's first refusal
 	refused int  // refusals in the event
 	good    int  // the highest limit that has run in full, until the server takes fewer; 0: none
+	taken   int  // the highest limit that has run in full, until two probes at or below it are refused in a row
 	ceiling int  // the level the server is taken to refuse; 0: none known
 	plateau int  // full runs one below the ceiling since the event
 	probes  int  // probes refused in a row: the probe wait doubles with each, up to maxProbeBackoff
@@ -320,6 +321,10 @@ func (w *window) release(t ticket, o outcome) (from, to int) {
 			switch {
 			case w.ceiling != 0 && level >= w.ceiling:
 				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
+				if w.ceiling <= w.taken && w.probes >= 2 {
+					// Twice in a row at a level that ran in full before: the server takes fewer now.
+					w.taken = w.ceiling - 1
+				}
 			case level <= known:
 				// One refusal at a level the server is known to take is taken for chance (a server
 				// still counting a request whose whole answer has come): the window stands. Another
@@ -370,15 +375,27 @@ func (w *window) donesSince(t ticket) int {
 // is held.
 func (w *window) ranInFull() {
 	w.good = max(w.good, w.limit)
+	taken := w.taken
+	w.taken = max(w.taken, w.limit)
 	w.clean++
 	switch {
+	case w.ceiling != 0 && w.ceiling <= taken && w.limit >= w.ceiling:
+		// A probe back to a level that ran in full before: the server takes it again (the
+		// refusals that brought the window down were chance). The level above it is what the
+		// server refused before.
+		w.ceiling, w.probes = taken+1, 0
+		if w.ceiling > w.max {
+			w.ceiling = 0
+		}
+		return
 	case w.ceiling != 0 && w.limit >= w.ceiling:
 		// A probe that ran in full: the server takes more now.
 		w.ceiling, w.probes = 0, 0
 	case w.ceiling != 0 && w.limit+1 == w.ceiling:
-		// The plateau: probe once it has lasted long enough.
+		// The plateau: probe once it has lasted long enough. A probe back to a level that ran in
+		// full before waits for the runs only: a refusal costs the transfer little (see window).
 		w.plateau++
-		if w.plateau < probeRuns<<w.probes || w.now().Before(w.probeAt) {
+		if w.plateau < probeRuns<<w.probes || w.ceiling > w.taken && w.now().Before(w.probeAt) {
 			return
 		}
 		w.plateau = 0
