@@ -18,6 +18,10 @@ const (
 	// probeRuns is the fewest full runs at the level below the refused one before a probe, whatever
 	// the pause cost (a refusal's wait may take no time at all).
 	probeRuns = 8
+	// backRuns is the fewest full runs below a level the server took before, and refused since,
+	// before the window tries it again: a refusal there is most likely chance (a server still
+	// counting a request whose answer is out), and costs the transfer little.
+	backRuns = 2
 	// maxProbeBackoff caps the doubling of the probe wait after probes refused in a row (2² = 4×):
 	// a server that raises its limit is found within 40 pauses.
 	maxProbeBackoff = 2
@@ -341,7 +345,7 @@ func (w *window) release(t ticket, o outcome) (from, to int) {
 		}
 		if !w.chance {
 			w.ceiling = max(w.level-w.refused+1, w.good+1, 2)
-			w.limit = max(1, min(w.ceiling-1, max(w.good, int(fallback*float64(w.level)))))
+			w.limit = max(1, min(w.ceiling-1, max(w.good, w.taken-1, int(fallback*float64(w.level)))))
 			w.smallest = min(w.smallest, w.limit)
 		}
 		if o.pause > 0 {
@@ -395,7 +399,11 @@ func (w *window) ranInFull() {
 		// The plateau: probe once it has lasted long enough. A probe back to a level that ran in
 		// full before waits for the runs only: a refusal costs the transfer little (see window).
 		w.plateau++
-		if w.plateau < probeRuns<<w.probes || w.ceiling > w.taken && w.now().Before(w.probeAt) {
+		if w.ceiling <= w.taken {
+			if w.plateau < backRuns<<w.probes {
+				return
+			}
+		} else if w.plateau < probeRuns<<w.probes || w.now().Before(w.probeAt) {
 			return
 		}
 		w.plateau = 0
