@@ -189,12 +189,13 @@ type readAhead struct {
 	fetched int           // of those, fetched
 	bytes   int64         // the size of those fetched
 	largest int64         // the largest page so far
+	next    int32         // the number of the next page to hand on
 	refused bool          // the server has refused a page for load
 	changed chan struct{} // closed, and replaced, when a page is handed on or the first refusal comes
 }
 
 func newReadAhead(base int, limit int64) *readAhead {
-	return &readAhead{base: base, limit: limit, changed: make(chan struct{})}
+	return &readAhead{base: base, limit: limit, next: 1, changed: make(chan struct{})}
 }
 
 // admit takes a place for one more page and reports true, or reports false and returns a channel
@@ -221,10 +222,18 @@ func (ra *readAhead) got(size int64) {
 	ra.largest = max(ra.largest, size)
 }
 
-// handed notes a page, fetched, handed on (or dropped), of size bytes.
-func (ra *readAhead) handed(size int64) {
+// near reports whether page n is among the base pages after the next to hand on.
+func (ra *readAhead) near(n int32) bool {
 	ra.mu.Lock()
 	defer ra.mu.Unlock()
+	return int(n-ra.next) < ra.base
+}
+
+// handed notes page n, fetched, handed on (or dropped), of size bytes.
+func (ra *readAhead) handed(n int32, size int64) {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	ra.next = n + 1
 	ra.pages--
 	ra.fetched--
 	ra.bytes -= size
@@ -264,6 +273,7 @@ type fetchedPage struct {
 	err     error
 	done    chan struct{}
 	held    int64 // its size once fetched, as readAhead counted it
+	split   bool  // records holds the answer's records
 }
 
 // get fetches and splits a page. A page that cannot be fetched stops the download at once: the
@@ -281,12 +291,23 @@ func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 			dl.stop()
 		})
 	}
-	if p.err == nil {
-		p.members.maxMembers = max(dl.maxColumns, 0)
-		if p.records, p.err = splitPage(p.body, p.records[:0], &p.members); p.err != nil {
-			if _, ok := p.err.(*tooManyMembers); !ok {
-				p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
-			}
+	// A page far ahead of the writer (read ahead while a page before it waits out a refusal) is
+	// split when its turn comes: its records' places take more memory than its answer.
+	if p.err == nil && dl.ahead.near(p.number) {
+		dl.split(p)
+	}
+}
+
+// split splits the answer of p, fetched, into records, once.
+func (dl *downloader) split(p *fetchedPage) {
+	if p.split {
+		return
+	}
+	p.split = true
+	p.members.maxMembers = max(dl.maxColumns, 0)
+	if p.records, p.err = splitPage(p.body, p.records[:0], &p.members); p.err != nil {
+		if _, ok := p.err.(*tooManyMembers); !ok {
+			p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
 		}
 	}
 }
@@ -304,7 +325,7 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 	if err != nil || !more {
 		return err
 	}
-	dl.ahead.handed(first.held)
+	dl.ahead.handed(first.number, first.held)
 	dl.reuse(first)
 
 	// Then the rest, conc at a time: a producer queues pages in order on order, as readAhead admits
@@ -358,11 +379,14 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		if err := dl.failure(); p.err != nil && err != nil {
 			return err // the first page that failed, though it comes later: p was stopped for it
 		}
+		if p.err == nil {
+			dl.split(p)
+		}
 		more, err := dl.hand(p)
 		if err != nil || !more {
 			return err
 		}
-		dl.ahead.handed(p.held)
+		dl.ahead.handed(p.number, p.held)
 		dl.reuse(p)
 	}
 	// The producer stopped at the last page the count allows, and that page said "more": only a

@@ -349,8 +349,12 @@ func (w *window) release(t ticket, o outcome) (from, to int) {
 			w.smallest = min(w.smallest, w.limit)
 		}
 		if o.pause > 0 {
+			// A probe waits probeCost times the refused request's delay at least, from now: the
+			// transfer goes on while it waits, and must not probe again before then.
+			now := w.now()
+			w.probeAt = later(w.probeAt, now.Add(probeCost*o.pause<<w.probes))
 			if w.holds == 0 {
-				w.pausedAt = w.now()
+				w.pausedAt = now
 			}
 			w.holds++
 			w.paused = true

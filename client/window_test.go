@@ -794,3 +794,24 @@ func TestWindowLearnsALowerLimitForGood(t *testing.T) {
 		t.Errorf("%d refusals after the limit fell to 3, want at most 12", after)
 	}
 }
+
+func TestWindowDoesNotProbeWhileARefusedRequestWaits(t *testing.T) {
+	// The transfer goes on while refused requests wait out their delay: runs in full meanwhile do
+	// not bring a probe of the level refused before probeCost times that delay has passed.
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	w := newTW(8)
+	w.now = func() time.Time { return now }
+	fill(t, w)
+	for range 4 {
+		w.give(outcome{kind: outcomeRefused, pause: time.Second}) // still waiting: no endPause
+	}
+	finish(w) // the others succeed: the pause ends
+	now = now.Add(100 * time.Millisecond)
+	if got := runs(t, w, 4*probeRuns); got[len(got)-1] != 4 {
+		t.Fatalf("limits %v, want 4 until ten delays have passed", got)
+	}
+	now = now.Add(probeCost * time.Second)
+	if got := runs(t, w, 1); got[0] != 5 {
+		t.Fatalf("limit %d once ten delays have passed, want the probe at 5", got[0])
+	}
+}
