@@ -33,12 +33,13 @@ type DownloadOptions struct {
 	// Concurrency is the number of pages fetched at once, 1 to 64. 0 means 8. Memory holds at most
 	// about twice this many pages, whatever the dataset's size, but for ReadAhead.
 	Concurrency int
-	// ReadAhead is the most bytes of pages (their answers, and what splitting them into records
-	// takes) the download holds fetched ahead of the page it hands on next, beyond twice Concurrency
-	// pages, once the server has refused a page for load: while a refused page waits out its
-	// Retry-After, the later pages go on being fetched, up to this, so that the download does not
-	// stall behind it. 0 means DefaultReadAhead (64 MiB); negative, none beyond twice Concurrency
-	// pages. A download that is never refused holds no more than twice Concurrency pages.
+	// ReadAhead is the most bytes of pages the download holds fetched ahead of the page it hands
+	// on next, beyond twice Concurrency pages, once the server has refused a page for load: while
+	// a refused page waits out its Retry-After, the later pages go on being fetched, up to this, so
+	// that the download does not stall behind it. A page is held as its answer, and split into
+	// records (which takes about as much again) only as its turn nears. 0 means DefaultReadAhead
+	// (64 MiB); negative, none beyond twice Concurrency pages. A download that is never refused
+	// holds no more than twice Concurrency pages.
 	ReadAhead int64
 	// MaxColumns is the most columns the dataset may list, and the most members a record may hold:
 	// a server's answer with more is refused with a *TooManyColumnsError, before any page is asked
@@ -96,10 +97,12 @@ type Page struct {
 // Download reads every record of a dataset in processing order and hands them on page by page, in
 // order, to write, from the goroutine that called it. It is the read-back counterpart of Upload:
 // pages are fetched up to opts.Concurrency at once, each under the client's retry policy, and handed
-// on strictly in order; memory is bounded by the window whatever the dataset's size. Like an
-// upload's blocks, the pages in flight adapt to the server: a page refused for load (429, or 503)
-// pauses the download for the answer's Retry-After and brings the window down to what the server
-// let through; runs of answered pages bring it back, up to opts.Concurrency. Records are
+// on strictly in order; memory is bounded by the window whatever the dataset's size (and
+// opts.ReadAhead). Like an upload's blocks, the pages in flight adapt to the server: a page refused
+// for load (429, or 503) waits out the answer's Retry-After and brings the window down to what the
+// server let through, the rest pausing only until a page is answered after the refusal; the pages
+// after it go on being fetched, up to opts.ReadAhead bytes ahead, so that the download does not
+// stall behind it; runs of answered pages bring the window back, up to opts.Concurrency. Records are
 // not decoded: CSVWriter and JSONLinesWriter write files straight from the answers' bytes, and
 // json.Unmarshal reads a record as ReadRecords would.
 //

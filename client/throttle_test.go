@@ -972,3 +972,159 @@ func TestCancelDuringRetryAfterIsPrompt(t *testing.T) {
 		t.Fatal("the upload did not end when its context was cancelled during a Retry-After wait")
 	}
 }
+
+// pageFront is an http.Handler in front of a data8test server's handler that notes the page of each
+// record read and refuses page 2 the first time (429, Retry-After: 1) once page 3 has arrived, and
+// holds page 3 until hold3 is closed (so that it is answered after page 2 is refused); it passes
+// everything on.
+type pageFront struct {
+	next  http.Handler
+	hold3 <-chan struct{}
+
+	mu       sync.Mutex
+	pages    []int // page numbers read, in the order they arrived
+	arrived3 chan struct{}
+	once3    sync.Once
+}
+
+func (f *pageFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/data") {
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	var n int
+	fmt.Sscan(r.URL.Query().Get("page"), &n)
+	f.mu.Lock()
+	f.pages = append(f.pages, n)
+	first := n == 2 && !slices.Contains(f.pages[:len(f.pages)-1], 2)
+	f.mu.Unlock()
+	if n == 3 {
+		f.once3.Do(func() { close(f.arrived3) })
+		select {
+		case <-f.hold3:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	if first {
+		select {
+		case <-f.arrived3:
+		case <-time.After(10 * time.Second):
+		}
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"type":"about:blank","title":"Too Many Requests","status":429}`)
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+// highest returns the highest page number read so far.
+func (f *pageFront) highest() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Max(append([]int{0}, f.pages...))
+}
+
+// readAheadDownload downloads 500 records in pages of 10 through a pageFront, two at a time with
+// readAhead, page 2 refused once (page 3, at the server with it, answered after) and its wait held
+// until the test closes wake; during it calls during, then checks that every record came once, in
+// order.
+func readAheadDownload(t *testing.T, readAhead int64, during func(f *pageFront)) {
+	t.Helper()
+	sleep, sleeping, wake := heldSleep()
+	srv := newServer(t, data8test.WithRecordPageSize(10))
+	f := &pageFront{next: srv.Handler(), hold3: sleeping, arrived3: make(chan struct{})}
+	hs := httptest.NewServer(f)
+	t.Cleanup(hs.Close)
+	c, err := client.New(client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL+"/connect/token"),
+		client.WithCredentials(srv.ClientID, srv.ClientSecret), client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep, MaxAttempts: 1, Budget: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	transfer{n: 500, download: true}.prepare(t, c)
+	next := 0
+	done := make(chan error, 1)
+	go func() {
+		res, err := c.Download(testContext(t), "ds", func(p *client.Page) error {
+			for _, raw := range p.Records {
+				if got, want := decodeRecord(t, raw), wantRecord(next); !equalRecords(got, want) {
+					return fmt.Errorf("record %d = %v, want %v", next, got, want)
+				}
+				next++
+			}
+			return nil
+		}, client.DownloadOptions{Concurrency: 2, ReadAhead: readAhead})
+		if err == nil && (res.Throttled != 1 || next != 500) {
+			err = fmt.Errorf("%d records, %d refusals; want 500 and 1", next, res.Throttled)
+		}
+		done <- err
+	}()
+	within(t, sleeping, "page 2 was not refused")
+	during(f)
+	close(wake)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the download did not finish")
+	}
+}
+
+func TestDownloadReadsAheadOfARefusedPage(t *testing.T) {
+	// Two pages at once, so four held at most while nothing is refused. Page 2 is refused, and
+	// waits (the test holds its wait): the download goes on fetching the pages after it, well past
+	// four, while it cannot hand any on. One that waited for page 2 would fetch no further than page
+	// 5, and the test would fail in 5 s.
+	readAheadDownload(t, 0, func(f *pageFront) {
+		deadline := time.Now().Add(5 * time.Second)
+		for f.highest() < 40 {
+			if time.Now().After(deadline) {
+				t.Fatalf("page %d was the furthest read while page 2 waited, want 40 or more", f.highest())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+}
+
+func TestDownloadReadAheadIsBounded(t *testing.T) {
+	// The same with no read-ahead: the download holds four pages, page 2 among them, and goes no
+	// further while page 2 waits. Its producer waits for room: whichever it does, waiting for room
+	// or reading on, it does for sure, so the test decides without a race.
+	readAheadDownload(t, -1, func(f *pageFront) {
+		deadline := time.Now().Add(5 * time.Second)
+		for !producerWaits() {
+			if time.Now().After(deadline) {
+				t.Fatalf("the download neither read on nor waited for room (page %d the furthest)", f.highest())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if h := f.highest(); h > 5 {
+			t.Fatalf("page %d was read while page 2 waited, with no read-ahead: want 5 at most", h)
+		}
+	})
+}
+
+// producerWaits reports whether a download's producer waits for room to queue a page.
+func producerWaits() bool {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		header, _, _ := bytes.Cut(g, []byte("\n"))
+		if bytes.Contains(header, []byte("[select")) && bytes.Contains(g, []byte(".(*downloader).run.func1(")) &&
+			!bytes.Contains(g, []byte(".(*crew).join(")) {
+			return true
+		}
+	}
+	return false
+}

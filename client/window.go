@@ -11,19 +11,20 @@ import (
 const (
 	// fallback is the fraction of the refused level the window falls back to at least: CUBIC's β.
 	fallback = 0.7
-	// probeCost bounds what probing a server's limit may cost: after a pause of d, the window goes
-	// back to the level the server refused only once probeCost·d has passed, so that a probe that is
-	// refused again costs at most about a tenth of the transfer's time.
+	// probeCost bounds what probing above the highest level the server has taken may cost: after a
+	// refusal whose request waits d, the window tries the level refused again only once probeCost·d
+	// has passed, so that the refused probes' waits (which may hold up the end of a transfer) come
+	// to about a tenth of its time at most.
 	probeCost = 10
-	// probeRuns is the fewest full runs at the level below the refused one before a probe, whatever
-	// the pause cost (a refusal's wait may take no time at all).
+	// probeRuns is the fewest full runs at the level below the refused one before such a probe,
+	// whatever the delay (a refusal's wait may take no time at all).
 	probeRuns = 8
 	// backRuns is the fewest full runs below a level the server took before, and refused since,
 	// before the window tries it again: a refusal there is most likely chance (a server still
 	// counting a request whose answer is out), and costs the transfer little.
 	backRuns = 2
 	// maxProbeBackoff caps the doubling of the probe wait after probes refused in a row (2² = 4×):
-	// a server that raises its limit is found within 40 pauses.
+	// a server that raises its limit is found within 40 delays.
 	maxProbeBackoff = 2
 )
 
@@ -31,11 +32,19 @@ const (
 // download's pages) are in flight at once. It finds the server's limit and stays at it.
 //
 // A throttling server refuses requests for load (429, or 503) when it has too many in flight, or
-// when they come too fast. Whatever its rule, a refusal is costly here: it pauses the whole transfer
-// (while a refused request waits out its delay, the answer's Retry-After, no request of the transfer
-// is sent), so that the server sees the client back off as it asked. A pause of one second is the
-// time of fifty 20 ms requests. So the window learns from a refusal as much as it can, and probes
-// above the level refused only as often as it can afford.
+// when they come too fast, and names a delay (Retry-After). The refused request waits out its own
+// delay, as the server asked, floored and capped by RetryPolicy. The rest of the transfer pauses
+// only while the server is seen taking nothing: from the refusal until a request of the transfer
+// succeeds (answered after the refusal came), or until every refused request has waited. A server
+// that refuses everything, or a window of one, sees nothing but the refused requests until their
+// delays end; a server that refused one request past its limit goes on taking the others, and the
+// window, fallen back already, says how many. Pausing the whole transfer for each refusal's delay
+// would cost a second (fifty 20 ms round trips) for every refusal at a Retry-After of 1 s, and a
+// server that counts a request in flight until its whole answer is out refuses now and then a
+// request sent as the client reads the last byte of another, at a level it takes: at 4 in flight,
+// a one-second pause takes 17% of a 5.5 s transfer. The transfer keeps goroutines for the refused
+// requests apart (see crew), and a refused request goes first when sent again (see resume), so
+// that a download, which hands its pages on in order, reads ahead of it (DownloadOptions.ReadAhead).
 //
 // The shape is that of TCP CUBIC's window (RFC 9438), on whole numbers of requests:
 //
@@ -44,25 +53,34 @@ const (
 //     number of requests that may have been at the server with the first refusal: those in flight,
 //     and those answered since it was sent. The level the server refuses (the ceiling) is taken to
 //     be one more than those it did not refuse (it let them through at once), but never at or below
-//     the highest limit that has run in full without a refusal (good). The window falls back to the higher of good and fallback
-//     (0.7, CUBIC's β) times the level, always below the ceiling. An event of one refusal at a level
-//     the server is taken to take (good, or one below the ceiling) is taken for chance (a server
-//     that still counts a request whose whole answer the client has read): the window stands. A
-//     second refusal in the event, or another such event before probeRuns runs in full, means the
-//     server takes fewer now: good is forgotten, and the event sets the ceiling.
+//     the highest limit that has run in full without a refusal (good). The window falls back to the
+//     highest of good, one below the highest level that ever ran in full (taken), and fallback (0.7,
+//     CUBIC's β) times the level, always below the ceiling. An event of one refusal at a level the
+//     server is taken to take (good, or one below the ceiling) is taken for chance: the window
+//     stands. A second refusal in the event, or another such event before probeRuns runs in full,
+//     means the server takes fewer now: good is forgotten, and the event sets the ceiling.
 //   - Concave: a full run (as many successes as the limit, each with the window full) takes the
 //     window halfway to one below the level refused, so it is back in a few round trips.
-//   - Plateau: it stays one below the level refused for at least probeRuns full runs and probeCost
-//     times as long as the last pause held the transfer, both doubled for each probe refused in a
-//     row (at most maxProbeBackoff times), then tries the refused level (a probe).
-//   - Convex: a probe that runs in full clears the level refused, and each full run grows the
-//     window by one, up to the configured concurrency, until the next refusal.
+//   - Plateau: it stays one below the level refused, then tries that level (a probe). Below a
+//     level that ran in full before (taken), the probe comes after backRuns full runs: CUBIC's
+//     quick return to the level of the last loss, since a refusal there is most likely chance and
+//     costs one request its delay. A probe there that runs in full restores the ceiling above
+//     taken; two refused in a row mean the server takes fewer now, and taken falls. Above taken
+//     the probe waits at least probeRuns full runs and probeCost times the refused request's
+//     delay, from the refusal: a refused probe there is sure to cost a request its delay, which
+//     may hold up the end of the transfer. Both waits double for each probe refused in a row (at
+//     most maxProbeBackoff times).
+//   - Convex: a probe above taken that runs in full clears the level refused, and each full run
+//     grows the window by one, up to the configured concurrency, until the next refusal.
 //
 // TCP CUBIC measures the plateau in seconds (K = ∛(W_max·(1−β)/C)), as does the AWS SDKs' adaptive
 // retry mode, which drives a client-side token bucket's rate with the same cubic (β 0.7, C 0.4)
-// after each throttling error. Neither fits a transfer paused for every refusal: a probe every K
-// seconds (about 1.4 s at a limit of 4) would cost a one-second pause each time, some 40% of the
-// transfer. Here the plateau is measured in what a failed probe costs (the pause) and in the
+// after each throttling error; it never pauses the other requests (they go on at the lowered rate
+// while the throttled one waits its own backoff). Here a refusal likewise costs the refused request its delay and the rest of the
+// transfer at most the time until the server is seen taking requests again, so the window returns
+// to a level the server has taken within a few round trips, as CUBIC returns to W_max; but a probe
+// above it is measured in what a refused probe costs (its delay: a probe every K seconds, about
+// 1.4 s at a limit of 4, would leave a one-second wait near the end of most transfers) and in the
 // server's answers (full runs), and a server's own count of what it let through refines the level
 // refused where TCP only sees that something was lost. The AWS limiter also limits a rate, not the
 // requests in flight, which is what these servers count.
