@@ -34,12 +34,12 @@ type DownloadOptions struct {
 	// about twice this many pages, whatever the dataset's size, but for ReadAhead.
 	Concurrency int
 	// ReadAhead is the most bytes of pages the download holds fetched ahead of the page it hands
-	// on next, beyond twice Concurrency pages, once the server has refused a page for load: while
+	// on next, beyond Concurrency pages, once the server has refused a page for load: while
 	// a refused page waits out its Retry-After, the later pages go on being fetched, up to this, so
 	// that the download does not stall behind it. A page is held as its answer, and split into
 	// records (which takes about as much again) only as its turn nears. 0 means DefaultReadAhead
-	// (64 MiB); negative, none beyond twice Concurrency pages. A download that is never refused
-	// holds no more than twice Concurrency pages.
+	// (64 MiB); negative, none beyond Concurrency pages. A download that is never refused holds
+	// no more than Concurrency pages ahead.
 	ReadAhead int64
 	// MaxColumns is the most columns the dataset may list, and the most members a record may hold:
 	// a server's answer with more is refused with a *TooManyColumnsError, before any page is asked
@@ -138,7 +138,7 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 	dl := &downloader{
 		c: c, dataset: dataset, window: w, write: write, progress: opts.Progress, free: make(chan *fetchedPage, 2*conc+2),
 		rule: countRule{dataset: dataset, want: d.RecordCount}, res: DownloadResult{RecordCount: d.RecordCount},
-		ahead: newReadAhead(2*conc, cmp.Or(opts.ReadAhead, DefaultReadAhead)),
+		ahead: newReadAhead(conc+1, cmp.Or(opts.ReadAhead, DefaultReadAhead)),
 	}
 	dl.crew = newCrew(conc)
 	w.onHold = func(holds int) {
@@ -180,7 +180,8 @@ type downloader struct {
 	crew  *crew
 }
 
-// readAhead bounds the pages a download has queued but not handed on: twice its concurrency, and,
+// readAhead bounds the pages a download has queued but not handed on: one more than its concurrency
+// (those in flight and the one the writer waits for), and,
 // once the server has refused a page for load, as many more as fit in its read-ahead bytes (counting
 // a page not yet fetched as the largest so far), up to maxReadAheadPages.
 type readAhead struct {

@@ -168,12 +168,15 @@ func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, again 
 	if k.window != nil {
 		var slot ticket
 		var err error
-		if t.held {
+		switch {
+		case t.held:
 			// The attempt before was refused for load and has waited: its hold of the window ends,
 			// and it goes first.
 			t.held = false
 			slot, err = k.window.resume(ctx)
-		} else {
+		case t.lastErr != nil:
+			slot, err = k.window.retry(ctx) // another attempt goes first too
+		default:
 			slot, err = k.window.acquire(ctx)
 		}
 		if err != nil {

@@ -699,7 +699,7 @@ func TestNoRequestLeavesDuringAPause(t *testing.T) {
 		t.Fatal("the upload did not finish")
 	}
 	wantRecords(t, srv, "ds", 50)
-	if got := f.order(); !slices.Equal(got, []int{0, 1, 1, 0, 2, 3, 4}) {
+	if got := f.order(); !slices.Equal(got, []int{0, 1, 1, 0, 2, 3, 4}) && !slices.Equal(got, []int{1, 0, 1, 0, 2, 3, 4}) {
 		t.Errorf("blocks arrived in the order %v, want 0 and 1, then 1 and 0 again, then 2, 3 and 4", got)
 	}
 }
@@ -1075,10 +1075,10 @@ func readAheadDownload(t *testing.T, readAhead int64, during func(f *pageFront))
 }
 
 func TestDownloadReadsAheadOfARefusedPage(t *testing.T) {
-	// Two pages at once, so four held at most while nothing is refused. Page 2 is refused, and
+	// Two pages at once, so three held at most while nothing is refused. Page 2 is refused, and
 	// waits (the test holds its wait): the download goes on fetching the pages after it, well past
-	// four, while it cannot hand any on. One that waited for page 2 would fetch no further than page
-	// 5, and the test would fail in 5 s.
+	// three, while it cannot hand any on. One that waited for page 2 would fetch no further than
+	// page 4, and the test would fail in 5 s.
 	readAheadDownload(t, 0, func(f *pageFront) {
 		deadline := time.Now().Add(5 * time.Second)
 		for f.highest() < 40 {
@@ -1091,7 +1091,7 @@ func TestDownloadReadsAheadOfARefusedPage(t *testing.T) {
 }
 
 func TestDownloadReadAheadIsBounded(t *testing.T) {
-	// The same with no read-ahead: the download holds four pages, page 2 among them, and goes no
+	// The same with no read-ahead: the download holds three pages, page 2 among them, and goes no
 	// further while page 2 waits. Its producer waits for room: whichever it does, waiting for room
 	// or reading on, it does for sure, so the test decides without a race.
 	readAheadDownload(t, -1, func(f *pageFront) {
@@ -1102,8 +1102,8 @@ func TestDownloadReadAheadIsBounded(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		if h := f.highest(); h > 5 {
-			t.Fatalf("page %d was read while page 2 waited, with no read-ahead: want 5 at most", h)
+		if h := f.highest(); h > 4 {
+			t.Fatalf("page %d was read while page 2 waited, with no read-ahead: want 4 at most", h)
 		}
 	})
 }

@@ -43,8 +43,8 @@ const (
 // server that counts a request in flight until its whole answer is out refuses now and then a
 // request sent as the client reads the last byte of another, at a level it takes: at 4 in flight,
 // a one-second pause takes 17% of a 5.5 s transfer. The transfer keeps goroutines for the refused
-// requests apart (see crew), and a refused request goes first when sent again (see resume), so
-// that a download, which hands its pages on in order, reads ahead of it (DownloadOptions.ReadAhead).
+// requests apart (see crew), and a request sent again goes first (see retry), so that a download,
+// which hands its pages on in order, reads ahead of a refused page (DownloadOptions.ReadAhead).
 //
 // The shape is that of TCP CUBIC's window (RFC 9438), on whole numbers of requests:
 //
@@ -215,14 +215,14 @@ type ticket uint64
 
 // waiter is a caller of acquire waiting for a slot.
 type waiter struct {
-	ready   chan struct{} // closed when the slot is granted
-	t       ticket        // the slot's, set before ready is closed
-	resumed bool          // a refused request's next attempt (see resume)
+	ready chan struct{} // closed when the slot is granted
+	t     ticket        // the slot's, set before ready is closed
+	again bool          // a request's next attempt (see retry)
 }
 
 // acquire blocks until a slot is free under the current limit and the window is not paused (see
-// outcome.pause), and takes it; slots are granted in the order acquire was called, but for refused
-// requests sent again (see resume). It returns the context's cause, without a slot, as soon as ctx
+// outcome.pause), and takes it; slots are granted in the order acquire was called, but for requests
+// sent again (see retry). It returns the context's cause, without a slot, as soon as ctx
 // ends.
 func (w *window) acquire(ctx context.Context) (ticket, error) {
 	if err := context.Cause(ctx); err != nil {
@@ -243,21 +243,33 @@ func (w *window) acquire(ctx context.Context) (ticket, error) {
 }
 
 // resume ends the hold of a refused request that has waited out its delay (as endPause does) and
-// takes a slot for its next attempt ahead of every caller waiting, as acquire does: the request
-// refused is the oldest of the transfer's, which the transfer may need first (a download hands its
-// pages on in order). Its hold ends whether or not it gets a slot.
+// takes a slot for its next attempt as retry does. Its hold ends whether or not it gets a slot.
 func (w *window) resume(ctx context.Context) (ticket, error) {
 	w.mu.Lock()
 	w.unhold()
+	return w.first(ctx)
+}
+
+// retry takes a slot for a request's next attempt, as acquire does but ahead of every caller
+// waiting for its first (after the requests sent again that came before it): a request sent again
+// is the oldest of the transfer's, which the transfer may need first (a download hands its pages
+// on in order), and a call renewing its token is sent with it before others take the token.
+func (w *window) retry(ctx context.Context) (ticket, error) {
+	w.mu.Lock()
+	return w.first(ctx)
+}
+
+// first queues a caller ahead of those waiting for their first attempt and waits for its slot. w.mu
+// is held; first unlocks it.
+func (w *window) first(ctx context.Context) (ticket, error) {
 	if err := context.Cause(ctx); err != nil {
 		w.grant()
 		w.mu.Unlock()
 		return 0, err
 	}
-	me := &waiter{ready: make(chan struct{}), resumed: true}
-	// After the requests resumed before it, ahead of the rest.
+	me := &waiter{ready: make(chan struct{}), again: true}
 	at := 0
-	for at < len(w.queue) && w.queue[at].resumed {
+	for at < len(w.queue) && w.queue[at].again {
 		at++
 	}
 	w.queue = slices.Insert(w.queue, at, me)
@@ -345,7 +357,8 @@ func (w *window) release(t ticket, o outcome) (from, to int) {
 				w.probes = min(w.probes+1, maxProbeBackoff) // a probe, refused
 				if w.ceiling <= w.taken && w.probes >= 2 {
 					// Twice in a row at a level that ran in full before: the server takes fewer now.
-					w.taken = w.ceiling - 1
+					// Probing above it starts afresh.
+					w.taken, w.probes = w.ceiling-1, 0
 				}
 			case level <= known:
 				// One refusal at a level the server is known to take is taken for chance (a server

@@ -310,7 +310,7 @@ func TestWindowForgetsAGoodLevelTheServerRefusesSoon(t *testing.T) {
 	// Six ran in full; then the server takes two. Four refusals at the good level in one event are
 	// not chance: the window falls to what the event let through, not back to six. It tries three
 	// again soon (the server took more before), but two refusals there in a row mean the server
-	// takes fewer now: the next probe waits as a probe above a level never taken does.
+	// takes fewer now: the next probe waits as a first probe above a level never taken does.
 	w := newTW(6)
 	runs(t, w, probeRuns-1)
 	want(t, w, 6, 6, 0)
@@ -331,8 +331,8 @@ func TestWindowForgetsAGoodLevelTheServerRefusesSoon(t *testing.T) {
 	refuse(w, 1, 0) // the probe at 3, refused again
 	want(t, w, 2, 2, 0)
 	finish(w)
-	if got := runs(t, w, 4*backRuns); fmt.Sprint(got) != "[2 2 2 2 2 2 2 2]" {
-		t.Errorf("limits %v, want 2 until probeRuns runs have passed", got)
+	if got := runs(t, w, probeRuns); fmt.Sprint(got) != "[2 2 2 2 2 2 2 3]" {
+		t.Errorf("limits %v, want 2 until probeRuns runs have passed (the probe wait starting afresh)", got)
 	}
 }
 
