@@ -113,11 +113,13 @@
 // below RetryPolicy.BaseDelay (0, negative, a date past) or none is not followed: the call waits at
 // least BaseDelay, doubling to MaxDelay (20 s). WithThrottleNotice tells a program as a call begins
 // such a wait. An upload adapts the number of blocks in flight to the server, finding its limit and
-// staying at it: a refusal pauses the whole upload for the Retry-After and brings the window down to
-// what the server let through, runs of acknowledged blocks bring it back to just below the level
-// refused, which is tried again only rarely, up to UploadOptions.Concurrency;
+// staying at it: a refused block waits out the Retry-After and brings the window down to what the
+// server let through, the rest of the upload pausing only until a block is acknowledged after the
+// refusal; runs of acknowledged blocks bring it back to just below the level refused, which is tried
+// again soon if the server took it before and rarely otherwise, up to UploadOptions.Concurrency;
 // UploadResult.Throttled and SmallestWindow report what happened. A download adapts its pages in
-// flight the same way (DownloadResult.Throttled and SmallestWindow).
+// flight the same way, reading ahead of a refused page (DownloadOptions.ReadAhead;
+// DownloadResult.Throttled and SmallestWindow).
 //
 // # Status codes
 //

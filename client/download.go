@@ -1,12 +1,14 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // DefaultDownloadConcurrency is the number of pages a download fetches at once unless told
@@ -18,11 +20,27 @@ const DefaultDownloadConcurrency = 8
 // Data8's holds, and few enough that a CSV row of empty cells stays small.
 const DefaultMaxColumns = 10_000
 
+// DefaultReadAhead is the most bytes of pages a throttled download holds fetched ahead of the page it
+// hands on next, unless told otherwise (DownloadOptions.ReadAhead).
+const DefaultReadAhead = 64 << 20
+
+// maxReadAheadPages bounds the pages a download holds ahead of the one it hands on next, whatever
+// their size.
+const maxReadAheadPages = 4096
+
 // DownloadOptions tunes Download. The zero value fetches 8 pages at a time.
 type DownloadOptions struct {
 	// Concurrency is the number of pages fetched at once, 1 to 64. 0 means 8. Memory holds at most
-	// about twice this many pages, whatever the dataset's size.
+	// about twice this many pages, whatever the dataset's size, but for ReadAhead.
 	Concurrency int
+	// ReadAhead is the most bytes of pages the download holds fetched ahead of the page it hands
+	// on next, beyond Concurrency pages, once the server has refused a page for load: while
+	// a refused page waits out its Retry-After, the later pages go on being fetched, up to this, so
+	// that the download does not stall behind it. A page is held as its answer, and split into
+	// records (which takes about as much again) only as its turn nears. 0 means DefaultReadAhead
+	// (64 MiB); negative, none beyond Concurrency pages. A download that is never refused holds
+	// no more than Concurrency pages ahead.
+	ReadAhead int64
 	// MaxColumns is the most columns the dataset may list, and the most members a record may hold:
 	// a server's answer with more is refused with a *TooManyColumnsError, before any page is asked
 	// for when the dataset's listing has more. Each column costs a CSV row a cell, so this bounds what
@@ -79,10 +97,12 @@ type Page struct {
 // Download reads every record of a dataset in processing order and hands them on page by page, in
 // order, to write, from the goroutine that called it. It is the read-back counterpart of Upload:
 // pages are fetched up to opts.Concurrency at once, each under the client's retry policy, and handed
-// on strictly in order; memory is bounded by the window whatever the dataset's size. Like an
-// upload's blocks, the pages in flight adapt to the server: a page refused for load (429, or 503)
-// pauses the download for the answer's Retry-After and brings the window down to what the server
-// let through; runs of answered pages bring it back, up to opts.Concurrency. Records are
+// on strictly in order; memory is bounded by the window whatever the dataset's size (and
+// opts.ReadAhead). Like an upload's blocks, the pages in flight adapt to the server: a page refused
+// for load (429, or 503) waits out the answer's Retry-After and brings the window down to what the
+// server let through, the rest pausing only until a page is answered after the refusal; the pages
+// after it go on being fetched, up to opts.ReadAhead bytes ahead, so that the download does not
+// stall behind it; runs of answered pages bring the window back, up to opts.Concurrency. Records are
 // not decoded: CSVWriter and JSONLinesWriter write files straight from the answers' bytes, and
 // json.Unmarshal reads a record as ReadRecords would.
 //
@@ -118,6 +138,14 @@ func (c *Client) Download(ctx context.Context, dataset string, write func(*Page)
 	dl := &downloader{
 		c: c, dataset: dataset, window: w, write: write, progress: opts.Progress, free: make(chan *fetchedPage, 2*conc+2),
 		rule: countRule{dataset: dataset, want: d.RecordCount}, res: DownloadResult{RecordCount: d.RecordCount},
+		ahead: newReadAhead(conc+1, cmp.Or(opts.ReadAhead, DefaultReadAhead)),
+	}
+	dl.crew = newCrew(conc)
+	w.onHold = func(holds int) {
+		dl.crew.held(holds)
+		if holds > 0 {
+			dl.ahead.throttled()
+		}
 	}
 	dl.maxColumns = maxColumns
 	err = dl.run(ctx, conc)
@@ -147,6 +175,96 @@ type downloader struct {
 	// records are read into the buffers of one the writer is done with, so that a download
 	// allocates about as many buffers as pages it holds at once, not one per page.
 	free chan *fetchedPage
+	// ahead bounds the pages queued and fetched but not handed on; crew, the goroutines fetching.
+	ahead *readAhead
+	crew  *crew
+}
+
+// readAhead bounds the pages a download has queued but not handed on: one more than its concurrency
+// (those in flight and the one the writer waits for), and,
+// once the server has refused a page for load, as many more as fit in its read-ahead bytes (counting
+// a page not yet fetched as the largest so far), up to maxReadAheadPages.
+type readAhead struct {
+	base  int   // the pages always allowed
+	limit int64 // the bytes of read-ahead allowed once throttled; negative: none
+
+	mu      sync.Mutex
+	pages   int           // queued, not handed on
+	fetched int           // of those, fetched
+	bytes   int64         // the size of those fetched
+	largest int64         // the largest page so far
+	next    int32         // the number of the next page to hand on
+	refused bool          // the server has refused a page for load
+	changed chan struct{} // closed, and replaced, when a page is handed on or the first refusal comes
+}
+
+func newReadAhead(base int, limit int64) *readAhead {
+	return &readAhead{base: base, limit: limit, next: 1, changed: make(chan struct{})}
+}
+
+// admit takes a place for one more page and reports true, or reports false and returns a channel
+// closed when it is worth asking again.
+func (ra *readAhead) admit() (bool, <-chan struct{}) {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	ok := ra.pages < ra.base
+	if !ok && ra.refused && ra.limit >= 0 && ra.pages < ra.base+maxReadAheadPages {
+		ok = ra.bytes+int64(ra.pages-ra.fetched+1)*ra.largest <= ra.limit
+	}
+	if ok {
+		ra.pages++
+	}
+	return ok, ra.changed
+}
+
+// got notes a page fetched, of size bytes.
+func (ra *readAhead) got(size int64) {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	ra.fetched++
+	ra.bytes += size
+	ra.largest = max(ra.largest, size)
+}
+
+// near reports whether page n is among the base pages after the next to hand on.
+func (ra *readAhead) near(n int32) bool {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	return int(n-ra.next) < ra.base
+}
+
+// handed notes page n, fetched, handed on (or dropped), of size bytes.
+func (ra *readAhead) handed(n int32, size int64) {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	ra.next = n + 1
+	ra.pages--
+	ra.fetched--
+	ra.bytes -= size
+	ra.wake()
+}
+
+// throttled notes that the server has refused a page for load, and it waits out its delay. It is
+// called from the window's onHold: it takes no lock of the window's.
+func (ra *readAhead) throttled() {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	if !ra.refused {
+		ra.refused = true
+		ra.wake()
+	}
+}
+
+// wake tells admit's callers that it is worth asking again. ra.mu is held.
+func (ra *readAhead) wake() {
+	close(ra.changed)
+	ra.changed = make(chan struct{})
+}
+
+// size is what p holds in memory, for readAhead: its answer and its records' places.
+func (p *fetchedPage) size() int64 {
+	return int64(cap(p.body)) + int64(cap(p.records))*int64(unsafe.Sizeof(json.RawMessage(nil))) +
+		int64(cap(p.members.records))*int64(unsafe.Sizeof(recordSpan{})) + int64(cap(p.members.members))*int64(unsafe.Sizeof(memberSpan{}))
 }
 
 // fetchedPage is one page's answer, filled by a fetcher; done is closed when it is. body and
@@ -158,6 +276,8 @@ type fetchedPage struct {
 	members pageMembers
 	err     error
 	done    chan struct{}
+	held    int64 // its size once fetched, as readAhead counted it
+	split   bool  // records holds the answer's records
 }
 
 // get fetches and splits a page. A page that cannot be fetched stops the download at once: the
@@ -165,6 +285,7 @@ type fetchedPage struct {
 // giving up after MaxThrottleWait while others wait the same), are cancelled.
 func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 	defer close(p.done)
+	defer func() { p.held = p.size(); dl.ahead.got(p.held) }()
 	p.body, p.err = dl.c.getRecordPage(ctx, dl.dataset, p.number, dl.window, p.body)
 	if p.err != nil && ctx.Err() == nil && p.number > 1 {
 		dl.failOnce.Do(func() {
@@ -174,16 +295,29 @@ func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 			dl.stop()
 		})
 	}
-	if p.err == nil && empty(p.body) {
+	// A page far ahead of the writer (read ahead while a page before it waits out a refusal) is
+	// split when its turn comes: its records' places take more memory than its answer.
+	if p.err == nil && dl.ahead.near(p.number) {
+		dl.split(p)
+	}
+}
+
+// split splits the answer of p, fetched, into records, once.
+func (dl *downloader) split(p *fetchedPage) {
+	if p.split {
+		return
+	}
+	p.split = true
+	if empty(p.body) {
 		// A 2xx without a body (a 204, say) is an empty page.
 		p.members.reset(p.body)
 		p.records = p.records[:0]
-	} else if p.err == nil {
-		p.members.maxMembers = max(dl.maxColumns, 0)
-		if p.records, p.err = splitPage(p.body, p.records[:0], &p.members); p.err != nil {
-			if _, ok := p.err.(*tooManyMembers); !ok {
-				p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
-			}
+		return
+	}
+	p.members.maxMembers = max(dl.maxColumns, 0)
+	if p.records, p.err = splitPage(p.body, p.records[:0], &p.members); p.err != nil {
+		if _, ok := p.err.(*tooManyMembers); !ok {
+			p.err = fmt.Errorf("data8: %s: page %d: decoding answer: %w", opGetData, p.number, p.err)
 		}
 	}
 }
@@ -195,44 +329,54 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 
 	// Page 1 alone: it gives the page size, and so the last page the count allows.
 	first := dl.newPage(1)
+	dl.ahead.admit() // always, as the first
 	dl.get(ctx, first)
 	more, err := dl.hand(first)
 	if err != nil || !more {
 		return err
 	}
+	dl.ahead.handed(first.number, first.held)
 	dl.reuse(first)
 
-	// Then the rest, conc at a time: a producer queues pages in order on order (whose capacity bounds
-	// the pages fetched but not yet handed on) and on work, which conc fetchers drain.
-	order := make(chan *fetchedPage, conc)
-	work := make(chan *fetchedPage)
+	// Then the rest, conc at a time: a producer queues pages in order on order, as readAhead admits
+	// them (it bounds the pages queued but not handed on), and fetches each from a goroutine of the
+	// crew (conc of them, and one more for each refused page waiting out its delay), through the
+	// window: while a page refused for load waits, the pages after it go on being fetched.
+	order := make(chan *fetchedPage, 2*conc+maxReadAheadPages)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		defer close(work)
 		defer close(order)
+		var fetchers sync.WaitGroup
+		defer fetchers.Wait()
 		for n := int32(2); n <= dl.rule.last; n++ {
+			for {
+				ok, changed := dl.ahead.admit()
+				if ok {
+					break
+				}
+				select {
+				case <-changed:
+				case <-ctx.Done():
+					return
+				}
+			}
 			p := dl.newPage(n)
 			select {
 			case order <- p:
 			case <-ctx.Done():
 				return
 			}
-			select {
-			case work <- p:
-			case <-ctx.Done():
-				p.err = context.Cause(ctx)
+			if err := dl.crew.join(ctx); err != nil {
+				p.err = err
 				close(p.done)
 				return
 			}
+			fetchers.Go(func() {
+				defer dl.crew.leave()
+				dl.get(ctx, p)
+			})
 		}
 	})
-	for range conc {
-		wg.Go(func() {
-			for p := range work {
-				dl.get(ctx, p)
-			}
-		})
-	}
 	defer wg.Wait()
 	defer cancel() // before the wait: in-flight fetches stop at once when the download ends early
 
@@ -245,10 +389,14 @@ func (dl *downloader) run(parent context.Context, conc int) error {
 		if err := dl.failure(); p.err != nil && err != nil {
 			return err // the first page that failed, though it comes later: p was stopped for it
 		}
+		if p.err == nil {
+			dl.split(p)
+		}
 		more, err := dl.hand(p)
 		if err != nil || !more {
 			return err
 		}
+		dl.ahead.handed(p.number, p.held)
 		dl.reuse(p)
 	}
 	// The producer stopped at the last page the count allows, and that page said "more": only a

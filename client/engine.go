@@ -136,6 +136,7 @@ type tries struct {
 	throttled time.Time     // when the first refusal for load came (by RetryPolicy.Now); zero: none yet
 	waited    time.Duration // time waited after refusals for load that were not attempts
 	floored   int           // refusals for load whose wait was the floor's backoff, not the Retry-After
+	held      bool          // the last attempt was refused for load and holds the call's window (see outcome.pause)
 	renewals  int           // tokens renewed after a 401
 	refreshed bool          // the attempt was sent after a 401 renewed the token: another 401 gives up
 	maybeDone bool          // an earlier attempt may have taken effect on the server
@@ -148,6 +149,9 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 	t := tries{attempts: 1}
 	for {
 		if err := context.Cause(ctx); err != nil {
+			if t.held {
+				k.window.endPause()
+			}
 			return nil, ctxError(k.op, err, t.lastErr)
 		}
 		body, again, err := c.try(ctx, k, &t)
@@ -162,7 +166,19 @@ func (c *Client) do(ctx context.Context, k call) ([]byte, error) {
 func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, again bool, err error) {
 	var a answer
 	if k.window != nil {
-		slot, err := k.window.acquire(ctx)
+		var slot ticket
+		var err error
+		switch {
+		case t.held:
+			// The attempt before was refused for load and has waited: its hold of the window ends,
+			// and it goes first.
+			t.held = false
+			slot, err = k.window.resume(ctx)
+		case t.lastErr != nil:
+			slot, err = k.window.retry(ctx) // another attempt goes first too
+		default:
+			slot, err = k.window.acquire(ctx)
+		}
 		if err != nil {
 			return nil, false, ctxError(k.op, err, t.lastErr)
 		}
@@ -185,12 +201,9 @@ func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, again 
 		case forLoad(a.status, a.fail):
 			kind = outcomeRefused
 		}
-		return c.decide(ctx, k, t, a, func(pause time.Duration) func() {
+		return c.decide(ctx, k, t, a, func(pause time.Duration) bool {
 			release(pause)
-			if kind == outcomeRefused && pause > 0 {
-				return k.window.endPause
-			}
-			return func() {}
+			return kind == outcomeRefused && pause > 0
 		})
 	}
 	a = c.attempt(ctx, k)
@@ -198,8 +211,10 @@ func (c *Client) try(ctx context.Context, k call, t *tries) (body []byte, again 
 }
 
 // decide carries out classify's decision on attempt a. hold, when set, gives back the attempt's
-// window slot just before a wait of pause, returning the function that ends the window's pause.
-func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold func(pause time.Duration) func()) (body []byte, again bool, err error) {
+// window slot just before a wait of pause, reporting whether the attempt holds the window while it
+// waits (a refusal for load: see outcome.pause). The hold ends with the wait when the call ends
+// then, and otherwise with the next attempt's resume (t.held).
+func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold func(pause time.Duration) bool) (body []byte, again bool, err error) {
 	if a.err == nil {
 		c.budget.earn()
 		return a.body, false, nil
@@ -284,16 +299,16 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 			Throttled: throttledFor, GiveUpAfter: c.policy.MaxThrottleWait,
 		})
 	}
-	endPause := func() {}
-	if hold != nil {
-		endPause = hold(delay)
-	}
-	defer endPause()
+	held := hold != nil && hold(delay)
 	c.logger.Debug("data8: retrying", "op", k.op, "attempt", attempt, "throttled", d.throttled && !d.attempt,
 		"status", a.status, "delay", delay, "error", a.err.Error())
 	if err := c.policy.Sleep(ctx, delay); err != nil {
+		if held {
+			k.window.endPause()
+		}
 		return nil, false, ctxError(k.op, err, t.lastErr)
 	}
+	t.held = held
 	return nil, true, nil
 }
 

@@ -35,9 +35,9 @@ import (
 // duration in [max(BaseDelay, c/2), c) with c = min(MaxDelay, BaseDelay·2ⁿ) at the call's n-th such
 // refusal. With the defaults, a server that answers 429 with Retry-After: 0 forever gets at most
 // about 4 requests of one call in its first second, then fewer and fewer, down to one every 10 to
-// 20 s, about 45 requests before it gives up; a transfer pauses all its requests while one waits
-// (see Upload), so that 8 requests at a time are held to about the same pace (at most 16 in the
-// first second, under 100 in all). A 429, or a 503 with a Retry-After, does not use up MaxAttempts or the retry budget: the call
+// 20 s, about 45 requests before it gives up; a transfer sends nothing else while a refused request
+// waits and nothing has succeeded since (see Upload), so that 8 requests at a time refused
+// throughout are held to about the same pace (at most 16 in the first second, under 100 in all). A 429, or a 503 with a Retry-After, does not use up MaxAttempts or the retry budget: the call
 // waits such refusals out until MaxThrottleWait has passed since its first refusal for load (by Now,
 // and never less than the waits themselves add up to), then fails with the last refusal.
 //

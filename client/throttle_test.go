@@ -617,71 +617,77 @@ func parkedIn(fn string) bool {
 	return false
 }
 
+// heldSleep is a RetryPolicy.Sleep whose first wait lasts until wake is closed (or 20 s, longer than
+// any test waits for anything), and whose later waits return at once; sleeping is closed when the
+// first begins.
+func heldSleep() (sleep func(context.Context, time.Duration) error, sleeping, wake chan struct{}) {
+	sleeping, wake = make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	return func(ctx context.Context, d time.Duration) error {
+		held := false
+		first.Do(func() { held = true; close(sleeping) })
+		if !held {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(20 * time.Second):
+		}
+		return nil
+	}, sleeping, wake
+}
+
+// within fails the test unless ch is closed within 5 s.
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal(what)
+	}
+}
+
 func TestNoRequestLeavesDuringAPause(t *testing.T) {
-	// Two blocks at once. Block 0 is refused and waits (the test holds its wait); block 1 is held at
-	// the server until then, and answered: the window has a free slot, but block 0 still waits, so
-	// block 2 must not be sent. Either block 2 reaches the server (the pause was not kept) or the
-	// uploader's goroutine waits in the window for a slot: whichever happens, it happens for sure,
-	// so the test decides without a race.
-	hold1, arrived1 := make(chan struct{}), make(chan struct{})
+	// Two blocks at once, both refused and nothing answered since: block 0 first (the test holds
+	// its wait), then block 1, whose wait ends at once. Nothing may be sent until block 0 has
+	// waited: not block 1 again, not blocks 2 and 3 (the uploader has a goroutine for each refused
+	// block, so they wait for a slot). Block 1's next attempt either reaches the server (the pause
+	// was not kept) or waits in the window's resume: whichever happens, it happens for sure, so the
+	// test decides without a race. After the pause the refused blocks go first, block 1 (which
+	// waited first) before block 0, one at a time.
+	sleep, sleeping, wake := heldSleep()
+	arrived1 := make(chan struct{})
 	var arrival sync.Once
 	f := &blockFront{}
 	f.onBlock = func(number, attempt int) (bool, <-chan struct{}) {
 		switch {
 		case number == 0 && attempt == 1:
 			return true, arrived1 // refused once block 1 is in flight too
-		case number == 1:
+		case number == 1 && attempt == 1:
 			arrival.Do(func() { close(arrived1) })
-			return false, hold1
+			return true, sleeping // refused once block 0 waits
 		}
 		return false, nil
 	}
-	sleeping, wake := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	sleep := func(ctx context.Context, d time.Duration) error {
-		once.Do(func() { close(sleeping) })
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(10 * time.Second):
-		}
-		return nil
-	}
 	srv, c := f.serve(t, client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep, MaxAttempts: 1, Budget: 1}))
 	createDataset(t, c, "ds", testColumns...)
-	acked := make(chan struct{}, 10)
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Upload(testContext(t), "ds", client.Records(testRecords(50)), client.UploadOptions{
-			BlockSize: 10, Concurrency: 2,
-			Progress: func(client.UploadProgress) { acked <- struct{}{} },
-		})
+		_, err := c.Upload(testContext(t), "ds", client.Records(testRecords(50)), client.UploadOptions{BlockSize: 10, Concurrency: 2})
 		done <- err
 	}()
-	select {
-	case <-sleeping:
-	case <-time.After(10 * time.Second):
-		t.Fatal("block 0 was not refused")
-	}
-	close(hold1)
-	select {
-	case <-acked: // block 1
-	case <-time.After(10 * time.Second):
-		t.Fatal("block 1 was not acknowledged")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !parkedIn(".(*window).acquire(") {
-		if f.sawBlock(2) {
-			t.Fatal("block 2 was sent while block 0 waited out its Retry-After")
+	within(t, sleeping, "block 0 was not refused")
+	deadline := time.Now().Add(5 * time.Second)
+	for !parkedIn(".(*window).resume(") {
+		if f.sent(1) > 1 || f.sawBlock(2) || f.sawBlock(3) {
+			t.Fatalf("blocks %v were sent while block 0 waited out its Retry-After, and nothing had succeeded", f.order())
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("block 2 was neither sent nor waiting for a slot")
+			t.Fatalf("block 1 was neither sent again nor waiting for a slot (blocks sent: %v)", f.order())
 		}
 		time.Sleep(time.Millisecond)
-	}
-	if f.sawBlock(2) {
-		t.Fatal("block 2 was sent while block 0 waited out its Retry-After")
 	}
 	close(wake)
 	select {
@@ -689,16 +695,61 @@ func TestNoRequestLeavesDuringAPause(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("the upload did not finish")
 	}
 	wantRecords(t, srv, "ds", 50)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	// One at a time after the refusal, first come first served: block 2 was waiting for a slot
-	// before block 0 had waited.
-	if !slices.Equal(f.blocks, []int{0, 1, 2, 0, 3, 4}) && !slices.Equal(f.blocks, []int{1, 0, 2, 0, 3, 4}) {
-		t.Errorf("blocks arrived in the order %v, want 0 and 1, then 2, 0 again, 3 and 4", f.blocks)
+	if got := f.order(); !slices.Equal(got, []int{0, 1, 1, 0, 2, 3, 4}) && !slices.Equal(got, []int{1, 0, 1, 0, 2, 3, 4}) {
+		t.Errorf("blocks arrived in the order %v, want 0 and 1, then 1 and 0 again, then 2, 3 and 4", got)
+	}
+}
+
+func TestAPauseEndsWhenARequestSucceeds(t *testing.T) {
+	// Two blocks at once: block 0 is refused (the test holds its wait), then block 1, held at the
+	// server until then, is answered. The server takes requests: block 2 must be sent while block
+	// 0 still waits (a transfer paused for the whole Retry-After would send nothing; the test fails
+	// in 5 s then). Block 0 goes once it has waited.
+	sleep, sleeping, wake := heldSleep()
+	f := &blockFront{}
+	f.onBlock = func(number, attempt int) (bool, <-chan struct{}) {
+		switch {
+		case number == 0 && attempt == 1:
+			return true, nil
+		case number == 1:
+			return false, sleeping
+		}
+		return false, nil
+	}
+	srv, c := f.serve(t, client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep, MaxAttempts: 1, Budget: 1}))
+	createDataset(t, c, "ds", testColumns...)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Upload(testContext(t), "ds", client.Records(testRecords(50)), client.UploadOptions{BlockSize: 10, Concurrency: 2})
+		done <- err
+	}()
+	within(t, sleeping, "block 0 was not refused")
+	deadline := time.Now().Add(5 * time.Second)
+	for !f.sawBlock(2) {
+		if time.Now().After(deadline) {
+			t.Fatalf("block 2 was not sent after block 1 succeeded (blocks sent: %v)", f.order())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := f.sent(0); n != 1 {
+		t.Fatalf("block 0 sent %d times before its wait ended", n)
+	}
+	close(wake)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upload did not finish")
+	}
+	wantRecords(t, srv, "ds", 50)
+	if n := f.sent(0); n != 2 {
+		t.Errorf("block 0 sent %d times, want 2", n)
 	}
 }
 
@@ -766,6 +817,26 @@ func (f *blockFront) serve(t *testing.T, opts ...client.Option) (*data8test.Serv
 	}
 	t.Cleanup(func() { c.Close() })
 	return srv, c
+}
+
+// sent returns how many times block n has reached the front.
+func (f *blockFront) sent(n int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := 0
+	for _, b := range f.blocks {
+		if b == n {
+			k++
+		}
+	}
+	return k
+}
+
+// order returns the block numbers that reached the front, in order.
+func (f *blockFront) order() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.blocks)
 }
 
 // sawBlock reports whether block n has reached the front.
@@ -900,4 +971,160 @@ func TestCancelDuringRetryAfterIsPrompt(t *testing.T) {
 	case <-time.After(30 * time.Second): // a hang guard, far from the hour a slow cancellation would take
 		t.Fatal("the upload did not end when its context was cancelled during a Retry-After wait")
 	}
+}
+
+// pageFront is an http.Handler in front of a data8test server's handler that notes the page of each
+// record read and refuses page 2 the first time (429, Retry-After: 1) once page 3 has arrived, and
+// holds page 3 until hold3 is closed (so that it is answered after page 2 is refused); it passes
+// everything on.
+type pageFront struct {
+	next  http.Handler
+	hold3 <-chan struct{}
+
+	mu       sync.Mutex
+	pages    []int // page numbers read, in the order they arrived
+	arrived3 chan struct{}
+	once3    sync.Once
+}
+
+func (f *pageFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/data") {
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	var n int
+	fmt.Sscan(r.URL.Query().Get("page"), &n)
+	f.mu.Lock()
+	f.pages = append(f.pages, n)
+	first := n == 2 && !slices.Contains(f.pages[:len(f.pages)-1], 2)
+	f.mu.Unlock()
+	if n == 3 {
+		f.once3.Do(func() { close(f.arrived3) })
+		select {
+		case <-f.hold3:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	if first {
+		select {
+		case <-f.arrived3:
+		case <-time.After(10 * time.Second):
+		}
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"type":"about:blank","title":"Too Many Requests","status":429}`)
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+// highest returns the highest page number read so far.
+func (f *pageFront) highest() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Max(append([]int{0}, f.pages...))
+}
+
+// readAheadDownload downloads 500 records in pages of 10 through a pageFront, two at a time with
+// readAhead, page 2 refused once (page 3, at the server with it, answered after) and its wait held
+// until the test closes wake; during it calls during, then checks that every record came once, in
+// order.
+func readAheadDownload(t *testing.T, readAhead int64, during func(f *pageFront)) {
+	t.Helper()
+	sleep, sleeping, wake := heldSleep()
+	srv := newServer(t, data8test.WithRecordPageSize(10))
+	f := &pageFront{next: srv.Handler(), hold3: sleeping, arrived3: make(chan struct{})}
+	hs := httptest.NewServer(f)
+	t.Cleanup(hs.Close)
+	c, err := client.New(client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL+"/connect/token"),
+		client.WithCredentials(srv.ClientID, srv.ClientSecret), client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep, MaxAttempts: 1, Budget: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	transfer{n: 500, download: true}.prepare(t, c)
+	next := 0
+	done := make(chan error, 1)
+	go func() {
+		res, err := c.Download(testContext(t), "ds", func(p *client.Page) error {
+			for _, raw := range p.Records {
+				if got, want := decodeRecord(t, raw), wantRecord(next); !equalRecords(got, want) {
+					return fmt.Errorf("record %d = %v, want %v", next, got, want)
+				}
+				next++
+			}
+			return nil
+		}, client.DownloadOptions{Concurrency: 2, ReadAhead: readAhead})
+		if err == nil && (res.Throttled != 1 || next != 500) {
+			err = fmt.Errorf("%d records, %d refusals; want 500 and 1", next, res.Throttled)
+		}
+		done <- err
+	}()
+	within(t, sleeping, "page 2 was not refused")
+	during(f)
+	close(wake)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the download did not finish")
+	}
+}
+
+func TestDownloadReadsAheadOfARefusedPage(t *testing.T) {
+	// Two pages at once, so three held at most while nothing is refused. Page 2 is refused, and
+	// waits (the test holds its wait): the download goes on fetching the pages after it, well past
+	// three, while it cannot hand any on. One that waited for page 2 would fetch no further than
+	// page 4, and the test would fail in 5 s.
+	readAheadDownload(t, 0, func(f *pageFront) {
+		deadline := time.Now().Add(5 * time.Second)
+		for f.highest() < 40 {
+			if time.Now().After(deadline) {
+				t.Fatalf("page %d was the furthest read while page 2 waited, want 40 or more", f.highest())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+}
+
+func TestDownloadReadAheadIsBounded(t *testing.T) {
+	// The same with no read-ahead: the download holds three pages, page 2 among them, and goes no
+	// further while page 2 waits. Its producer waits for room: whichever it does, waiting for room
+	// or reading on, it does for sure, so the test decides without a race.
+	readAheadDownload(t, -1, func(f *pageFront) {
+		deadline := time.Now().Add(5 * time.Second)
+		for !producerWaits() {
+			if time.Now().After(deadline) {
+				t.Fatalf("the download neither read on nor waited for room (page %d the furthest)", f.highest())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if h := f.highest(); h > 4 {
+			t.Fatalf("page %d was read while page 2 waited, with no read-ahead: want 4 at most", h)
+		}
+	})
+}
+
+// producerWaits reports whether a download's producer waits for room to queue a page.
+func producerWaits() bool {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		header, _, _ := bytes.Cut(g, []byte("\n"))
+		if bytes.Contains(header, []byte("[select")) && bytes.Contains(g, []byte(".(*downloader).run.func1(")) &&
+			!bytes.Contains(g, []byte(".(*crew).join(")) {
+			return true
+		}
+	}
+	return false
 }

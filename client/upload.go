@@ -100,15 +100,17 @@ type UploadResult struct {
 // retry policy.
 //
 // The number of blocks in flight adapts to the server, in the shape of TCP CUBIC's congestion
-// window: a block refused for load (429, or 503) pauses the whole upload for the answer's
-// Retry-After (or the policy's floor, when the Retry-After is below it: see RetryPolicy, so that 8
-// blocks in flight refused with Retry-After: 0 do not make 8 times the requests of one) and brings the
-// window down to what the server let through (never below the last level that ran without a refusal,
-// nor below 0.7 of the level refused, nor below one); runs of acknowledged blocks bring it back to
-// just below the level refused, which is tried again only rarely, and up to opts.Concurrency once it
-// runs. A refused block is sent again after the pause without using up an attempt (see RetryPolicy),
-// so a server that throttles slows an upload down to its limit but does not make it fail.
-// UploadResult reports the refusals and the smallest window.
+// window: a block refused for load (429, or 503) waits out the answer's Retry-After (or the policy's
+// floor, when the Retry-After is below it: see RetryPolicy) and brings the window down to what the
+// server let through (never below the last level that ran without a refusal, nor below 0.7 of the
+// level refused, nor below one). The rest of the upload pauses until a block is acknowledged after
+// the refusal, or until the refused blocks have waited: a server refusing everything, with
+// Retry-After: 0 say, gets no more requests from 8 blocks in flight than from one. Runs of
+// acknowledged blocks bring the window back to just below the level refused, which is tried again
+// soon when the server took it before and rarely otherwise, and up to opts.Concurrency once it runs.
+// A refused block is sent again after its wait, ahead of the blocks waiting, without using up an
+// attempt (see RetryPolicy), so a server that throttles slows an upload down to its limit but does
+// not make it fail. UploadResult reports the refusals and the smallest window.
 //
 // A block that fails for good (a 400, say, which is never retried) stops the upload at once: work in
 // flight is cancelled, no later block is sent, and the error is a *BlockError naming the dataset,
@@ -226,24 +228,34 @@ func (u *uploader) run(parent context.Context) (*UploadResult, error) {
 	}
 	skipped := index
 
-	free := make(chan *block, u.concurrency+1)
-	for range u.concurrency + 1 {
-		free <- &block{}
-	}
+	// The reader fills blocks and hands them to the dispatcher, which sends each from a goroutine of
+	// the crew: Concurrency of them, and one more for each refused block waiting out its delay. A
+	// block is allocated only when none is free: Concurrency+2 of them but while blocks are refused.
+	crew := newCrew(u.concurrency)
+	u.window.onHold = crew.held
+	free := make(chan *block, 2*u.concurrency+2)
+	allocated := 0
 	work := make(chan *block)
 	var wg sync.WaitGroup
-	for range u.concurrency {
-		wg.Go(func() {
-			for b := range work {
+	wg.Go(func() {
+		var senders sync.WaitGroup
+		defer senders.Wait()
+		for b := range work {
+			if crew.join(ctx) != nil {
+				free <- b
+				continue
+			}
+			senders.Go(func() {
+				defer crew.leave()
 				if !u.send(ctx, cancel, b) {
 					// The transport may still be writing a failed request's body (an early
 					// answer): never refill that buffer.
 					b = &block{}
 				}
 				free <- b
-			}
-		})
-	}
+			})
+		}
+	})
 
 	var (
 		blocks  int64
@@ -255,8 +267,17 @@ read:
 		var b *block
 		select {
 		case b = <-free:
-		case <-ctx.Done():
-			break read
+		default:
+			if allocated < cap(free) {
+				allocated++
+				b = &block{}
+				break
+			}
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				break read
+			}
 		}
 		if num > math.MaxInt32 {
 			readErr = invalid("upload to dataset %q: block number %d is too large", u.dataset, num)

@@ -57,12 +57,11 @@ func allStacks() []byte {
 	}
 }
 
-// look returns the window's limit, slots held, callers waiting and refused requests waiting out
-// their delay.
-func (w *window) look() (limit, inflight, waiting, holds int) {
+// look returns the window's limit, slots held, callers waiting and whether it is paused.
+func (w *window) look() (limit, inflight, waiting int, paused bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.limit, w.inflight, len(w.queue), w.holds
+	return w.limit, w.inflight, len(w.queue), w.paused
 }
 
 // tw is a window under test, with the tickets of the slots the test holds, oldest first.
@@ -110,8 +109,8 @@ func want(t *testing.T, w *tw, limit, inflight, waiting int) {
 func fill(t *testing.T, w *tw) {
 	t.Helper()
 	for {
-		limit, inflight, waiting, holds := w.look()
-		if inflight >= limit || holds > 0 {
+		limit, inflight, waiting, paused := w.look()
+		if inflight >= limit || paused {
 			return
 		}
 		if waiting > 0 {
@@ -309,23 +308,39 @@ func TestWindowFallsBackToAFractionOfTheLevelRefused(t *testing.T) {
 
 func TestWindowForgetsAGoodLevelTheServerRefusesSoon(t *testing.T) {
 	// Six ran in full; then the server takes two. Four refusals at the good level in one event are
-	// not chance: the window falls to what the event let through, not back to six.
+	// not chance: the window falls to what the event let through, not back to six. It tries three
+	// again soon (the server took more before), but two refusals there in a row mean the server
+	// takes fewer now: the next probe waits as a first probe above a level never taken does.
 	w := newTW(6)
 	runs(t, w, probeRuns-1)
 	want(t, w, 6, 6, 0)
 	refuse(w, 4, 0)
 	want(t, w, 2, 2, 0)
 	finish(w)
-	if got := runs(t, w, probeRuns-1); got[len(got)-1] != 2 {
-		t.Errorf("limits %v, want 2 until the probe", got)
+	if got := runs(t, w, backRuns); fmt.Sprint(got) != "[2 3]" {
+		t.Fatalf("limits %v, want [2 3]: back to 3 after %d runs", got, backRuns)
+	}
+	fill(t, w)
+	refuse(w, 1, 0) // the probe at 3
+	want(t, w, 2, 2, 0)
+	finish(w)
+	if got := runs(t, w, 2*backRuns); fmt.Sprint(got) != "[2 2 2 3]" {
+		t.Fatalf("limits %v, want [2 2 2 3]: the probe waits twice as long after a refused one", got)
+	}
+	fill(t, w)
+	refuse(w, 1, 0) // the probe at 3, refused again
+	want(t, w, 2, 2, 0)
+	finish(w)
+	if got := runs(t, w, probeRuns); fmt.Sprint(got) != "[2 2 2 2 2 2 2 3]" {
+		t.Errorf("limits %v, want 2 until probeRuns runs have passed (the probe wait starting afresh)", got)
 	}
 }
 
 func TestWindowToleratesARefusalByChance(t *testing.T) {
 	// At the server's limit of 4, a refusal now and then (the server still counted a request whose
 	// answer the client had read): the window stays at 4, the first time however soon, then as long
-	// as probeRuns runs in full come between two. Refused again sooner, it falls. (The clock stands
-	// still after the first pause: no probe.)
+	// as probeRuns runs in full come between two. Refused again sooner, it falls, to one below the
+	// level the server took. (The clock stands still after the first pause: no probe.)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	w := newTW(8)
 	w.now = func() time.Time { return now }
@@ -348,9 +363,9 @@ func TestWindowToleratesARefusalByChance(t *testing.T) {
 	runs(t, w, probeRuns-1)
 	fill(t, w)
 	refuse(w, 1, 0)
-	want(t, w, 2, 3, 0) // no longer chance: 0.7×4
-	if _, smallest, throttled := w.state(); smallest != 2 || throttled != 9 {
-		t.Errorf("smallest %d, %d refusals; want 2 and 9", smallest, throttled)
+	want(t, w, 3, 3, 0) // no longer chance: one below the 4 that ran in full (above 0.7×4)
+	if _, smallest, throttled := w.state(); smallest != 3 || throttled != 9 {
+		t.Errorf("smallest %d, %d refusals; want 3 and 9", smallest, throttled)
 	}
 }
 
@@ -496,39 +511,101 @@ func TestWindowGrowsOnlyWhenFull(t *testing.T) {
 	want(t, w, 5, 0, 0)
 }
 
-func TestWindowPausesEveryoneWhileARefusedRequestWaits(t *testing.T) {
+func TestWindowPausesEveryoneWhileNothingSucceeds(t *testing.T) {
 	// Every check is of the window's state right after the call that changes it: a slot granted
 	// during the pause shows at once, whatever the goroutines do.
+	w := newTW(3)
+	fill(t, w)                                                // a, b and c in flight
+	w.give(outcome{kind: outcomeRefused, pause: time.Second}) // a refused: 2 at once, paused
+	want(t, w, 2, 2, 0)
+	w.give(outcome{kind: outcomeFailed}) // b fails, for some other reason than load: a slot is free
+	want(t, w, 2, 1, 0)
+	// A slot is free, but a waits and nothing has succeeded since: callers queue.
+	first := queue(t, w, context.Background())
+	second := queue(t, w, context.Background())
+	want(t, w, 2, 1, 2)
+	// c is refused too: two slots free, and the pause lasts until both have waited.
+	w.give(outcome{kind: outcomeRefused, pause: time.Second})
+	want(t, w, 1, 0, 2)
+	w.endPause() // a has waited, and is not sent again
+	want(t, w, 1, 0, 2)
+	notGranted(t, first, "a slot was granted while c still waits")
+	// c has waited: it is sent again first, ahead of the callers waiting.
+	resumed, _ := resumeAsync(t, w, context.Background())
+	granted(t, w, resumed, "c sent again")
+	want(t, w, 1, 1, 2)
+	notGranted(t, first, "a slot was granted past the limit")
+	// c succeeds: the callers get the slots in turn.
+	w.give(outcome{kind: outcomeDone})
+	want(t, w, 1, 1, 1)
+	granted(t, w, first, "the first caller after the pause")
+	notGranted(t, second, "the second caller was served past the limit")
+	w.give(outcome{kind: outcomeDone})
+	granted(t, w, second, "the second caller after the pause")
+	if limit, smallest, throttled := w.state(); limit != 1 || smallest != 1 || throttled != 2 {
+		t.Errorf("state %d, %d, %d; want limit 1, smallest 1, 2 refusals", limit, smallest, throttled)
+	}
+}
+
+func TestWindowPauseEndsWhenARequestSucceeds(t *testing.T) {
+	// A refusal pauses the window only until the server is seen taking requests: a success after
+	// it ends the pause for the others, while the refused request still waits out its own delay.
 	w := newTW(4)
 	fill(t, w)                                                // a, b, c and d in flight
 	w.give(outcome{kind: outcomeRefused, pause: time.Second}) // a refused: 2 at once, paused
 	want(t, w, 2, 3, 0)
-	w.give(outcome{kind: outcomeDone}) // b
-	w.give(outcome{kind: outcomeDone}) // c
-	want(t, w, 2, 1, 0)
-	// A slot is free, but a waits: callers queue.
 	first := queue(t, w, context.Background())
 	second := queue(t, w, context.Background())
-	want(t, w, 2, 1, 2)
-	// d is refused too: two slots free, and the pause lasts until both have waited.
-	w.give(outcome{kind: outcomeRefused, pause: time.Second})
-	want(t, w, 2, 0, 2)
-	w.endPause() // a has waited
-	want(t, w, 2, 0, 2)
-	notGranted(t, first, "a slot was granted while d still waits")
-	w.endPause() // d has waited: both callers get a slot
-	want(t, w, 2, 2, 0)
-	granted(t, w, first, "the first caller after the pause")
-	granted(t, w, second, "the second caller after the pause")
-	// A third waits for a slot at the limit, and gets the next one freed.
-	third := queue(t, w, context.Background())
+	w.give(outcome{kind: outcomeDone}) // b, answered after a's refusal: the pause ends
+	want(t, w, 2, 2, 2)
+	notGranted(t, first, "a slot was granted past the limit")
+	w.give(outcome{kind: outcomeDone}) // c: a slot under the limit
 	want(t, w, 2, 2, 1)
-	w.give(outcome{kind: outcomeDone})
-	want(t, w, 2, 2, 0)
-	granted(t, w, third, "the third caller")
-	if limit, smallest, throttled := w.state(); limit != 2 || smallest != 2 || throttled != 2 {
-		t.Errorf("state %d, %d, %d; want limit 2, smallest 2, 2 refusals", limit, smallest, throttled)
+	granted(t, w, first, "the first caller after the success")
+	notGranted(t, second, "the second caller was served past the limit")
+	// a has waited: it goes before the second caller, who came first.
+	resumed, queued := resumeAsync(t, w, context.Background())
+	if !queued {
+		t.Fatalf("a was sent again at once (%v), past the limit", (<-resumed).err)
 	}
+	want(t, w, 2, 2, 2)
+	w.give(outcome{kind: outcomeDone}) // d
+	granted(t, w, resumed, "a sent again")
+	notGranted(t, second, "the second caller was served before a")
+	w.give(outcome{kind: outcomeDone})
+	granted(t, w, second, "the second caller")
+	want(t, w, 2, 2, 0)
+	// a is refused again (at a level taken for chance: the window stands), pausing the window
+	// again until the next success.
+	w.give(outcome{kind: outcomeRefused, pause: time.Second})
+	want(t, w, 2, 1, 0)
+	third := queue(t, w, context.Background())
+	w.give(outcome{kind: outcomeDone}) // the second caller's
+	granted(t, w, third, "the third caller after the next success")
+	want(t, w, 2, 1, 0)
+}
+
+// resumeAsync is acquireAsync for resume.
+func resumeAsync(t *testing.T, w *tw, ctx context.Context) (done <-chan got, queued bool) {
+	t.Helper()
+	_, _, before, _ := w.look()
+	c := make(chan got, 1)
+	go func() {
+		tk, err := w.resume(ctx)
+		c <- got{tk, err}
+	}()
+	deadline := time.Now().Add(waitLimit)
+	for time.Now().Before(deadline) {
+		if len(c) > 0 {
+			return c, false
+		}
+		if _, _, waiting, _ := w.look(); waiting > before {
+			return c, true
+		}
+		runtime.Gosched()
+	}
+	t.Fatal("resume neither queued nor returned")
+	return nil, false
 }
 
 func TestWindowAcquireEndsWithItsContext(t *testing.T) {
@@ -575,32 +652,39 @@ func TestWindowGrantsInOrder(t *testing.T) {
 // that takes limit(tick) requests at once, and returns how many it let through at each. At each
 // tick the transfer fills its window and the server lets the first requests through and refuses
 // the rest; every request ends within its tick, the refusals first. A refused request waits the next
-// tick out, pausing the window: a refusal costs a round trip of the whole transfer.
+// tick out: the window is paused until the tick's successes.
 func simulate(t *testing.T, conc, ticks int, limit func(tick int) int) (through []int) {
+	through, _ = simulateWait(t, conc, ticks, 1, limit)
+	return through
+}
+
+// simulateWait is simulate with refused requests that wait wait ticks (at least one), and also
+// returns the refusals at each tick.
+func simulateWait(t *testing.T, conc, ticks, wait int, limit func(tick int) int) (through, refused []int) {
 	t.Helper()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	w := newTW(conc)
 	w.now = func() time.Time { return now }
-	waiting, waited := 0, 0 // refused requests in their first and their second tick
+	waiting := make([]int, ticks+wait+1) // refused requests whose wait ends at each tick
 	for tick := range ticks {
 		now = now.Add(20 * time.Millisecond)
-		for range waited {
+		for range waiting[tick] {
 			w.endPause()
 		}
-		waiting, waited = 0, waiting
 		fill(t, w)
 		_, inflight, _, _ := w.look()
 		took := min(inflight, limit(tick))
 		for range inflight - took {
-			w.give(outcome{kind: outcomeRefused, pause: 20 * time.Millisecond})
-			waiting++
+			w.give(outcome{kind: outcomeRefused, pause: time.Duration(wait) * 20 * time.Millisecond})
+			waiting[tick+wait]++
 		}
 		for range took {
 			w.give(outcome{kind: outcomeDone})
 		}
 		through = append(through, took)
+		refused = append(refused, inflight-took)
 	}
-	return through
+	return through, refused
 }
 
 func mean(xs []int) float64 {
@@ -659,5 +743,75 @@ func TestWindowHoldsALimitRefusedByChance(t *testing.T) {
 		if m := mean(through); m < 0.9*float64(l) {
 			t.Errorf("limit %d, refused by chance every 40 round trips: %.2f at once on average, want at least %.2f", l, m, 0.9*float64(l))
 		}
+	}
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
+}
+
+func TestWindowComesBackAfterChanceRefusalsAtTheLimit(t *testing.T) {
+	// A server counting each request until its whole answer is out refuses now and then a request
+	// the client sends as it reads the last answer: here, two round trips in a row every 40 take one
+	// fewer than the limit, and a refused request waits 50 round trips (a Retry-After of 1 s at
+	// 20 ms a request) without pausing the transfer once the others succeed. The window must go
+	// back to the limit within a few round trips, not wait at 0.7 of it for seconds: at least 93%
+	// of the limit on average over 2,000 round trips.
+	for _, l := range []int{2, 3, 4, 6} {
+		through, refused := simulateWait(t, 8, 2000, 50, func(tick int) int {
+			if tick%40 == 20 || tick%40 == 21 {
+				return l - 1
+			}
+			return l
+		})
+		t.Logf("limit %d: %.3f at once, %d refused", l, mean(through), sum(refused))
+		if m := mean(through); m < 0.93*float64(l) {
+			t.Errorf("limit %d, refused by chance twice every 40 round trips: %.2f at once on average, want at least %.2f", l, m, 0.93*float64(l))
+		}
+	}
+}
+
+func TestWindowLearnsALowerLimitForGood(t *testing.T) {
+	// The limit falls from 4 to 3 and stays there; a refused request waits 50 round trips. The
+	// window comes down at once and, after two probes back at 4 are refused, probes only as rarely
+	// as a probe above a level never taken: few refusals over the next 1,500 round trips.
+	through, refused := simulateWait(t, 8, 2000, 50, func(tick int) int {
+		if tick < 500 {
+			return 4
+		}
+		return 3
+	})
+	after := sum(refused[500:])
+	t.Logf("%.3f at once after the change, %d refused", mean(through[500:]), after)
+	if m := mean(through[600:]); m < 0.95*3 {
+		t.Errorf("%.2f at once on average, want at least %.2f", m, 0.95*3)
+	}
+	if after > 12 {
+		t.Errorf("%d refusals after the limit fell to 3, want at most 12", after)
+	}
+}
+
+func TestWindowDoesNotProbeWhileARefusedRequestWaits(t *testing.T) {
+	// The transfer goes on while refused requests wait out their delay: runs in full meanwhile do
+	// not bring a probe of the level refused before probeCost times that delay has passed.
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	w := newTW(8)
+	w.now = func() time.Time { return now }
+	fill(t, w)
+	for range 4 {
+		w.give(outcome{kind: outcomeRefused, pause: time.Second}) // still waiting: no endPause
+	}
+	finish(w) // the others succeed: the pause ends
+	now = now.Add(100 * time.Millisecond)
+	if got := runs(t, w, 4*probeRuns); got[len(got)-1] != 4 {
+		t.Fatalf("limits %v, want 4 until ten delays have passed", got)
+	}
+	now = now.Add(probeCost * time.Second)
+	if got := runs(t, w, 1); got[0] != 5 {
+		t.Fatalf("limit %d once ten delays have passed, want the probe at 5", got[0])
 	}
 }

@@ -47,9 +47,8 @@
 //	TARGET name=download/cli_over_ref/n=1000000 value=1.08 op=<= limit=1.3 unit=x pass=true
 //
 // The targets are taken at the largest size: the CLI within 1.3× its reference (upload, download,
-// throttled upload and download, and every run of the throttled ones; for run, (run − job) ÷
-// (reference upload + reference download)), the throttled ones less one Retry-After pause (the one a
-// client that does not know the limit must take) within 1.15× at a limit of 4 and 1.2× at others,
+// throttled upload and download; for run, (run − job) ÷ (reference upload + reference download)),
+// every run of the throttled ones within 1.15× of its reference at a limit of 4 and 1.2× at others,
 // at most 1.5 s of CLI CPU per million records for upload and download, peak RSS at most 64 MiB and
 // growing at most 1.2× from the smallest size, no failed CLI run; with the library part, the client
 // library's targets too. The command exits 1 when a target is missed (-check=false turns that off).

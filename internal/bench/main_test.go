@@ -84,9 +84,9 @@ func TestRunSmall(t *testing.T) {
 			}
 		}
 	}
-	// upload and download 5 each, run 4, throttled upload and download 4 each; library 6.
-	if targets != 28 {
-		t.Errorf("%d TARGET lines, want 28", targets)
+	// upload and download 5 each, run 4, throttled upload and download 3 each; library 6.
+	if targets != 26 {
+		t.Errorf("%d TARGET lines, want 26", targets)
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s\nprogress:\n%s", got, status.String())
