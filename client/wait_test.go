@@ -55,7 +55,7 @@ func (js *jobScript) wait(t *testing.T, opts client.WaitOptions) (*client.Job, [
 		t.Fatal(err)
 	}
 	defer c.Close()
-	j, err := c.WaitJob(context.Background(), "Job 1", opts)
+	j, err := c.WaitJob(testContext(t), "Job 1", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
