@@ -152,6 +152,9 @@ func TestResultFileModes(t *testing.T) {
 		{0o022, 0o600, 0o600},
 		{0o077, 0o644, 0o600}, // replaced under a tighter umask: no looser than either
 		{0o002, 0o640, 0o640},
+		// Each has a permission the other lacks: the new file gets only what both allow.
+		{0o027, 0o604, 0o600},
+		{0o002, 0o606, 0o604},
 	} {
 		name := fmt.Sprintf("umask%03o_existing%03o.csv", tc.umask, tc.existing)
 		out := filepath.Join(dir, name)
