@@ -209,3 +209,34 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Errorf("a state with an unknown member was read")
 	}
 }
+
+// TestResumedDownloadKeepsColumnLimits: a run resumed at its download bounds the result's columns
+// by the limits its Spec gave, not the defaults.
+func TestResumedDownloadKeepsColumnLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		maxCols, maxNew int
+		limit           int
+		unlisted        bool
+	}{
+		{"new columns", 0, 2, 2, true},
+		{"all columns", 3, 0, 3, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// One record, on the second page, brings 3 columns the dataset does not list.
+			c := wideServer(t, 1201, 1200, func(int) int { return 3 })
+			dir := t.TempDir()
+			st := batch.State{Version: batch.StateVersion, Step: batch.StepDownload, Dataset: "run_x", Job: "run_x", OutputDataset: "wide",
+				Spec: batch.Spec{Input: filepath.Join(dir, "in.csv"), Output: filepath.Join(dir, "out.csv"), Workflow: "W", Name: "run_x",
+					MaxColumns: tc.maxCols, MaxNewColumns: tc.maxNew}}
+			_, err := batch.Resume(context.Background(), c, st, batch.Options{})
+			var tm *client.TooManyColumnsError
+			if !errors.As(err, &tm) || tm.Limit != tc.limit || tm.Unlisted != tc.unlisted {
+				t.Fatalf("error %v, want a *TooManyColumnsError with limit %d", err, tc.limit)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+				t.Errorf("a refused download left %v", ents)
+			}
+		})
+	}
+}

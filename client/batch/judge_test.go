@@ -106,6 +106,8 @@ func TestBadSpecSendsNothing(t *testing.T) {
 		{batch.Spec{Input: in, Output: out, Workflow: "Echo", ColumnTypes: map[string]int{"zzz": 1}}, `ColumnTypes zzz: is not a column of`},
 		{batch.Spec{Input: in, Output: in, Workflow: "Echo"}, "it is the input file"},
 		{batch.Spec{Input: in, Output: out, Workflow: "Echo", Name: "Bad-Name"}, "Name Bad-Name"},
+		{batch.Spec{Input: in, Output: out, Workflow: "Echo", MaxColumns: -1}, "MaxColumns -1: must be 1 or more"},
+		{batch.Spec{Input: in, Output: out, Workflow: "Echo", MaxNewColumns: -1}, "MaxNewColumns -1: must be 0 or more"},
 		{batch.Spec{Input: bad, Output: out, Workflow: "Echo"}, "CSV line 2: 1 cell, but the header has 2 columns"},
 		{batch.Spec{Input: "-", Output: out, Workflow: "Echo"}, "standard input"},
 	} {
