@@ -240,3 +240,29 @@ func TestResumedDownloadKeepsColumnLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestDownloadColumnLimitsAreInclusive: a dataset whose records bring exactly MaxNewColumns new
+// columns, or exactly MaxColumns in all, is downloaded whole.
+func TestDownloadColumnLimitsAreInclusive(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra int
+		opts  batch.DownloadOptions
+	}{
+		{"new columns at a given limit", 10, batch.DownloadOptions{MaxNewColumns: 10}},
+		{"all columns at a given limit", 4, batch.DownloadOptions{MaxColumns: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := wideServer(t, 1201, 1200, func(int) int { return tc.extra })
+			out := filepath.Join(t.TempDir(), "wide.csv")
+			if _, err := batch.Download(context.Background(), c, "wide", out, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(out)
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			if len(lines) != 1202 || strings.Count(lines[0], ",") != tc.extra {
+				t.Errorf("%d lines, header %q; want 1202 lines and %d columns", len(lines), lines[0], tc.extra+1)
+			}
+		})
+	}
+}
