@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"net/netip"
 	"reflect"
@@ -17,7 +16,7 @@ import (
 func TestAPIKeysAndClientCredentials(t *testing.T) {
 	srv := newServer(t)
 	c := srv.Client()
-	ctx := context.Background()
+	ctx := testContext(t)
 
 	expires := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	limit := 100
@@ -89,7 +88,7 @@ func TestAPIKeysAndClientCredentials(t *testing.T) {
 func TestUploadUnderRandomFaults(t *testing.T) {
 	srv := newServer(t, data8test.WithFaultRate(0.3, 42, data8test.FaultKinds()...), data8test.WithRetryAfter(0))
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 10}))
-	ctx := context.Background()
+	ctx := testContext(t)
 	ds, res, err := c.UploadDataset(ctx, "faulty", map[string]int{"id": 0, "name": 0, "n": 1}, client.Records(testRecords(10001)), client.UploadOptions{BlockSize: 250, Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)

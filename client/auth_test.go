@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/data8-toolkit/data8/client"
 	"github.com/data8-toolkit/data8/data8test"
@@ -119,7 +119,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 			logs := &syncBuffer{}
 			logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			c := newClient(srv, client.WithBaseURL(apiURL), client.WithTokenURL(tokenURL), client.WithLogger(logger))
-			_, err := c.GetDataset(context.Background(), "ds")
+			_, err := c.GetDataset(testContext(t), "ds")
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -183,12 +183,12 @@ func TestTokenSentInParamsAndSharedByAllGoroutines(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Go(func() {
-			if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+			if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 				t.Error(err)
 			}
 		})
 	}
-	wg.Wait()
+	waitWithin(t, &wg, testDeadline+5*time.Second)
 	if n := srv.TokenCount(); n != 2 {
 		t.Errorf("%d tokens issued, want 2: one for the dataset's creator, one for 32 concurrent calls", n)
 	}
@@ -210,7 +210,7 @@ func TestTokenEndpointOutageIsRetried(t *testing.T) {
 	))
 	c := newClient(srv)
 	createDataset(t, c, "ds", "a")
-	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+	if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.RequestCounts()[data8test.OpToken]; n != 3 {
@@ -224,7 +224,7 @@ func TestTokenEndpointOutageIsRetried(t *testing.T) {
 func TestStaticBearerTokenIsNotRenewed(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(srv, client.WithBearerToken("fixed-token-123"))
-	_, err := c.GetDataset(context.Background(), "ds")
+	_, err := c.GetDataset(testContext(t), "ds")
 	if !errors.Is(err, client.ErrUnauthorized) {
 		t.Fatalf("error %v, want ErrUnauthorized", err)
 	}
@@ -291,7 +291,7 @@ func TestEnvironmentFallback(t *testing.T) {
 	}
 	defer c.Close()
 	createDataset(t, c, "ds", "a")
-	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+	if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -334,7 +334,7 @@ func TestUserAgentAndScopes(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(srv, client.WithHTTPClient(watch(t).httpClient()), client.WithUserAgent("etl/2.0"), client.WithScopes("BatchApi"))
 	createDataset(t, c, "ds", "a")
-	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+	if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -346,7 +346,7 @@ func TestUserAgentAndScopes(t *testing.T) {
 
 	// Several scopes are sent space-separated; data8test grants BatchApi alone, so it refuses them.
 	c = newClient(srv, client.WithHTTPClient(watch(t).httpClient()), client.WithScopes("BatchApi", "Extra"))
-	_, err := c.GetDataset(context.Background(), "ds")
+	_, err := c.GetDataset(testContext(t), "ds")
 	if want := "data8: fetching an access token: token endpoint answered 400 Bad Request: invalid_scope (The only scope is BatchApi.)"; err == nil || err.Error() != want || !errors.Is(err, client.ErrUnauthorized) {
 		t.Errorf("error %v, want %q", err, want)
 	}
@@ -383,7 +383,7 @@ func TestRenewsAgainAfterAnotherFailure(t *testing.T) {
 	})
 	c := newClient(srv, client.WithHTTPClient(&http.Client{Transport: revoking}))
 	createDataset(t, c, "ds", "a")
-	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+	if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 		t.Fatalf("GetDataset: %v", err)
 	}
 	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 4 {

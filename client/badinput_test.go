@@ -67,7 +67,7 @@ func TestBadInputClientAPI(t *testing.T) {
 	srv := data8test.NewServer(data8test.WithValidation(t))
 	defer srv.Close()
 	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{Sleep: hygNoSleep}))
-	ctx := t.Context()
+	ctx := testContext(t)
 	cols := map[string]int{"a": 0, "b": 0}
 	if _, err := c.CreateDataset(ctx, "target", cols); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"iter"
 	"reflect"
@@ -23,7 +22,7 @@ func TestUploadResumedProgressTotals(t *testing.T) {
 	createDataset(t, c, "totals", testColumns...)
 	var mu sync.Mutex
 	var last client.UploadProgress
-	res, err := c.Upload(context.Background(), "totals", client.Records(testRecords(45)), client.UploadOptions{
+	res, err := c.Upload(testContext(t), "totals", client.Records(testRecords(45)), client.UploadOptions{
 		BlockSize: 10, Resume: 2, Concurrency: 1,
 		Progress: func(p client.UploadProgress) {
 			mu.Lock()
@@ -58,7 +57,7 @@ func TestUploadReportsBothARefusedBlockAndASourceError(t *testing.T) {
 		}
 		yield(nil, errSource)
 	})
-	_, err := c.Upload(context.Background(), "both", client.Records(seq), client.UploadOptions{BlockSize: 1, Concurrency: 1})
+	_, err := c.Upload(testContext(t), "both", client.Records(seq), client.UploadOptions{BlockSize: 1, Concurrency: 1})
 	var be *client.BlockError
 	if !errors.As(err, &be) || be.Block != 0 || !errors.Is(err, errSource) {
 		t.Fatalf("error %v, want block 0's refusal and the source's error", err)

@@ -79,7 +79,7 @@ func TestDownloadRefusesTooManyColumns(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, pages := columnsServer(t, tc.key, tc.columns, 1, onePage)
 			written := 0
-			_, err := c.Download(t.Context(), "ds", func(p *client.Page) error { written += len(p.Records); return nil },
+			_, err := c.Download(testContext(t), "ds", func(p *client.Page) error { written += len(p.Records); return nil },
 				client.DownloadOptions{MaxColumns: tc.maxColumns})
 			if !tc.refused {
 				if err != nil || written != 1 {
@@ -119,7 +119,7 @@ func TestDownloadRefusesARecordWithTooManyMembers(t *testing.T) {
 		return `[]`
 	})
 	written := 0
-	_, err := c.Download(t.Context(), "ds", func(p *client.Page) error { written += len(p.Records); return nil },
+	_, err := c.Download(testContext(t), "ds", func(p *client.Page) error { written += len(p.Records); return nil },
 		client.DownloadOptions{MaxColumns: 3})
 	var tm *client.TooManyColumnsError
 	if !errors.As(err, &tm) || *tm != (client.TooManyColumnsError{Dataset: "ds", Columns: 4, Limit: 3, Record: 2}) {
@@ -140,17 +140,17 @@ func TestDownloadRefusesARecordWithTooManyMembers(t *testing.T) {
 func TestGetDatasetRefusesTooManyColumns(t *testing.T) {
 	none := func(int) string { return `[]` }
 	c, _ := columnsServer(t, "columns", 10_001, 0, none)
-	_, err := c.GetDataset(t.Context(), "ds")
+	_, err := c.GetDataset(testContext(t), "ds")
 	var tm *client.TooManyColumnsError
 	if !errors.As(err, &tm) || *tm != (client.TooManyColumnsError{Dataset: "ds", Columns: 10_001, Limit: 10_000, Record: -1}) {
 		t.Fatalf("error %#v, want a *TooManyColumnsError", err)
 	}
-	if _, err := c.Download(t.Context(), "ds", func(*client.Page) error { return nil }, client.DownloadOptions{MaxColumns: 20_000}); err != nil {
+	if _, err := c.Download(testContext(t), "ds", func(*client.Page) error { return nil }, client.DownloadOptions{MaxColumns: 20_000}); err != nil {
 		t.Errorf("a download allowing 20,000 columns: %v", err)
 	}
 	for _, n := range []int{-1, 10_001} {
 		c, _ := columnsServer(t, "columns", 10_001, 0, none, client.WithMaxColumns(n))
-		if d, err := c.GetDataset(t.Context(), "ds"); err != nil || len(d.Columns) != 10_001 {
+		if d, err := c.GetDataset(testContext(t), "ds"); err != nil || len(d.Columns) != 10_001 {
 			t.Errorf("WithMaxColumns(%d): %v", n, err)
 		}
 	}

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,7 +35,7 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetCreate, Call: 1, Kind: tc.kind}))
 			c := newClient(srv)
-			d, err := c.CreateDataset(context.Background(), "contacts", cols)
+			d, err := c.CreateDataset(testContext(t), "contacts", cols)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +59,7 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 		srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetCreate, Call: 2, Kind: data8test.Fault503}))
 		c := newClient(srv)
 		createDataset(t, c, "contacts", "other")
-		_, err := c.CreateDataset(context.Background(), "contacts", cols)
+		_, err := c.CreateDataset(testContext(t), "contacts", cols)
 		if err == nil || !errors.Is(err, client.ErrValidation) {
 			t.Fatalf("error %v, want a validation error about the existing dataset", err)
 		}
@@ -69,7 +68,7 @@ func TestCreateDatasetAfterAmbiguousFailure(t *testing.T) {
 	t.Run("500 without a dataset is not retried", func(t *testing.T) {
 		srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetCreate, Call: 1, Kind: data8test.Fault500}))
 		c := newClient(srv)
-		_, err := c.CreateDataset(context.Background(), "contacts", cols)
+		_, err := c.CreateDataset(testContext(t), "contacts", cols)
 		var ae *client.APIError
 		if !errors.As(err, &ae) || ae.StatusCode != 500 {
 			t.Fatalf("error %v, want the 500", err)
@@ -98,7 +97,7 @@ func TestCreateDatasetChecksNamesLocally(t *testing.T) {
 		{"ok", map[string]int{}},
 	}
 	for _, tc := range cases {
-		if _, err := c.CreateDataset(context.Background(), tc.name, tc.cols); !errors.Is(err, client.ErrValidation) {
+		if _, err := c.CreateDataset(testContext(t), tc.name, tc.cols); !errors.Is(err, client.ErrValidation) {
 			t.Errorf("CreateDataset(%q, %v): %v, want ErrValidation", tc.name, tc.cols, err)
 		}
 	}
@@ -113,10 +112,10 @@ func TestCompleteDatasetAfterLostAnswer(t *testing.T) {
 	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetUpdateByName, Call: 1, Kind: data8test.FaultStored503}))
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
-	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(10)), client.UploadOptions{}); err != nil {
+	if _, err := c.Upload(testContext(t), "ds", client.Records(testRecords(10)), client.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := c.CompleteDataset(context.Background(), "ds", 10)
+	d, err := c.CompleteDataset(testContext(t), "ds", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +124,7 @@ func TestCompleteDatasetAfterLostAnswer(t *testing.T) {
 	}
 	// A wrong count is refused, and not taken for success.
 	createDataset(t, c, "ds2", testColumns...)
-	if _, err := c.CompleteDataset(context.Background(), "ds2", 5); !errors.Is(err, client.ErrValidation) {
+	if _, err := c.CompleteDataset(testContext(t), "ds2", 5); !errors.Is(err, client.ErrValidation) {
 		t.Errorf("wrong count: %v, want ErrValidation", err)
 	}
 	if info, _ := srv.DatasetInfo("ds2"); info.Completed {
@@ -157,7 +156,7 @@ func TestUploadDatasetAndResume(t *testing.T) {
 	}
 	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
 	var checkpoint int
-	_, res, err := c.UploadDataset(context.Background(), "people", cols, client.Records(testRecords(2000)), client.UploadOptions{
+	_, res, err := c.UploadDataset(testContext(t), "people", cols, client.Records(testRecords(2000)), client.UploadOptions{
 		BlockSize: 100, Concurrency: 1,
 		Progress: func(p client.UploadProgress) { checkpoint = p.Checkpoint },
 	})
@@ -169,7 +168,7 @@ func TestUploadDatasetAndResume(t *testing.T) {
 		t.Fatalf("checkpoint %d, result %+v; want 5", checkpoint, res)
 	}
 
-	d, res, err := c.UploadDataset(context.Background(), "people", cols, client.Records(testRecords(2000)), client.UploadOptions{
+	d, res, err := c.UploadDataset(testContext(t), "people", cols, client.Records(testRecords(2000)), client.UploadOptions{
 		BlockSize: 100, Concurrency: 4, Resume: checkpoint,
 	})
 	if err != nil {
@@ -204,7 +203,7 @@ func TestListDatasetsPages(t *testing.T) {
 		createDataset(t, c, fmt.Sprintf("ds_%03d", i), "a")
 	}
 	var names []string
-	for ref, err := range c.ListDatasets(context.Background(), client.ListDatasetsOptions{}) {
+	for ref, err := range c.ListDatasets(testContext(t), client.ListDatasetsOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +221,7 @@ func TestListDatasetsPages(t *testing.T) {
 
 	// Breaking out of the loop stops the paging.
 	seen := 0
-	for _, err := range c.ListDatasets(context.Background(), client.ListDatasetsOptions{ExcludeOutput: true}) {
+	for _, err := range c.ListDatasets(testContext(t), client.ListDatasetsOptions{ExcludeOutput: true}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +250,7 @@ func TestListDatasetsSendsFlags(t *testing.T) {
 	}
 	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
 	for _, opts := range []client.ListDatasetsOptions{{}, {ExcludeInput: true}, {ExcludeOutput: true}} {
-		for _, err := range c.ListDatasets(context.Background(), opts) {
+		for _, err := range c.ListDatasets(testContext(t), opts) {
 			t.Fatal(err)
 		}
 	}
@@ -267,11 +266,11 @@ func TestReadRecordsPages(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
-	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 700}); err != nil {
+	if _, err := c.Upload(testContext(t), "ds", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 700}); err != nil {
 		t.Fatal(err)
 	}
 	i := 0
-	for rec, err := range c.ReadRecords(context.Background(), "ds") {
+	for rec, err := range c.ReadRecords(testContext(t), "ds") {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,7 +287,7 @@ func TestReadRecordsPages(t *testing.T) {
 		t.Errorf("%d pages read, want 3", n)
 	}
 	n := 0
-	for _, err := range c.ReadRecords(context.Background(), "missing") {
+	for _, err := range c.ReadRecords(testContext(t), "missing") {
 		n++
 		if !errors.Is(err, client.ErrNotFound) {
 			t.Errorf("error %v, want ErrNotFound", err)

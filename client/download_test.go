@@ -45,7 +45,7 @@ func collect(t *testing.T, c *client.Client, dataset string, conc int) ([]client
 	var recs []client.Record
 	var prog []client.DownloadProgress
 	next := int64(0)
-	res, err := c.Download(context.Background(), dataset, func(p *client.Page) error {
+	res, err := c.Download(testContext(t), dataset, func(p *client.Page) error {
 		if p.First != next {
 			t.Errorf("page %d starts at record %d, want %d", p.Number, p.First, next)
 		}
@@ -63,10 +63,10 @@ func TestDownloadExactRecordsInOrder(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(srv)
 	createDataset(t, c, "big", testColumns...)
-	if _, err := c.Upload(context.Background(), "big", client.Records(testRecords(n)), client.UploadOptions{BlockSize: 333}); err != nil {
+	if _, err := c.Upload(testContext(t), "big", client.Records(testRecords(n)), client.UploadOptions{BlockSize: 333}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CompleteDataset(context.Background(), "big", n); err != nil {
+	if _, err := c.CompleteDataset(testContext(t), "big", n); err != nil {
 		t.Fatal(err)
 	}
 	for _, conc := range []int{1, 8} {
@@ -98,7 +98,7 @@ func TestDownloadExactRecordsInOrder(t *testing.T) {
 	}
 	// ReadRecords reads the same records.
 	i := 0
-	for rec, err := range c.ReadRecords(context.Background(), "big") {
+	for rec, err := range c.ReadRecords(testContext(t), "big") {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +119,7 @@ func TestDownloadRetriesAPage(t *testing.T) {
 	))
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
-	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(4500)), client.UploadOptions{}); err != nil {
+	if _, err := c.Upload(testContext(t), "ds", client.Records(testRecords(4500)), client.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	recs, _, _, err := collect(t, c, "ds", 4)
@@ -376,7 +376,7 @@ func TestDownloadWriterErrorStops(t *testing.T) {
 	c := rs.start(t)
 	stop := errors.New("disk full")
 	calls := 0
-	res, err := c.Download(context.Background(), "out", func(p *client.Page) error {
+	res, err := c.Download(testContext(t), "out", func(p *client.Page) error {
 		calls++
 		if p.Number == 3 {
 			return stop
@@ -414,7 +414,7 @@ func TestDownloadCancelledPromptlyNoLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(testContext(t))
 	var pages []int
 	returned := make(chan struct{})
 	go func() {
@@ -458,7 +458,7 @@ func TestDownloadAdaptsToAThrottlingServer(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Close() })
 	createDataset(t, c, "ds", testColumns...)
-	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(n)), client.UploadOptions{}); err != nil {
+	if _, err := c.Upload(testContext(t), "ds", client.Records(testRecords(n)), client.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	recs, _, res, err := collect(t, c, "ds", 8)
@@ -503,7 +503,7 @@ func TestReadsAgainstEveryProfile(t *testing.T) {
 			srv := data8test.NewServer(data8test.WithCredentials(testClientID, testSecret), data8test.WithProfile(ps...))
 			t.Cleanup(srv.Close)
 			c := newClient(srv)
-			if _, _, err := c.UploadDataset(context.Background(), "ds2", map[string]int{"id": 0, "name": 0, "n": 0}, client.Records(testRecords(n)), client.UploadOptions{}); err != nil {
+			if _, _, err := c.UploadDataset(testContext(t), "ds2", map[string]int{"id": 0, "name": 0, "n": 0}, client.Records(testRecords(n)), client.UploadOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			check := func(how string, recs []client.Record, err error) {

@@ -154,7 +154,7 @@ func TestThrottleFloorWhateverRetryAfter(t *testing.T) {
 			srv.api = func(w http.ResponseWriter, _ *http.Request, _ int) { refuse429(w, tc.retryAfter(clock.Now())) }
 			start := clock.Now()
 			c := srv.start(t, client.RetryPolicy{})
-			_, err := c.GetDataset(t.Context(), "ds")
+			_, err := c.GetDataset(testContext(t), "ds")
 			if !errors.Is(err, client.ErrRateLimited) || !strings.Contains(err.Error(), "MaxThrottleWait is 10m0s") {
 				t.Fatalf("error %v, want the 429 and the limit", err)
 			}
@@ -191,7 +191,7 @@ func TestSensibleRetryAfterIsFollowedExactly(t *testing.T) {
 	clock := newFakeClock()
 	srv := &floorServer{clock: clock, api: func(w http.ResponseWriter, _ *http.Request, _ int) { refuse429(w, "1") }}
 	c := srv.start(t, client.RetryPolicy{})
-	if _, err := c.GetDataset(t.Context(), "ds"); !errors.Is(err, client.ErrRateLimited) {
+	if _, err := c.GetDataset(testContext(t), "ds"); !errors.Is(err, client.ErrRateLimited) {
 		t.Fatalf("error %v, want the 429", err)
 	}
 	waits := clock.waits()
@@ -217,7 +217,7 @@ func TestThrottleLimitCountsElapsedTime(t *testing.T) {
 		refuse429(w, "1")
 	}
 	c := srv.start(t, client.RetryPolicy{})
-	_, err := c.GetDataset(t.Context(), "ds")
+	_, err := c.GetDataset(testContext(t), "ds")
 	if !errors.Is(err, client.ErrRateLimited) {
 		t.Fatalf("error %v, want the 429", err)
 	}
@@ -242,7 +242,7 @@ func TestThrottleNotice(t *testing.T) {
 			c := srv.start(t, client.RetryPolicy{}, client.WithThrottleNotice(every, func(n client.ThrottleNotice) {
 				notices = append(notices, n)
 			}))
-			if _, err := c.GetDataset(t.Context(), "ds"); !errors.Is(err, client.ErrRateLimited) {
+			if _, err := c.GetDataset(testContext(t), "ds"); !errors.Is(err, client.ErrRateLimited) {
 				t.Fatalf("error %v, want the 429", err)
 			}
 			calls, _ := srv.counts()
@@ -289,7 +289,7 @@ func TestRenewalsBetweenThrottlesAreBounded(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}
 	c := srv.start(t, client.RetryPolicy{})
-	_, err := c.GetDataset(t.Context(), "ds")
+	_, err := c.GetDataset(testContext(t), "ds")
 	if !errors.Is(err, client.ErrUnauthorized) {
 		t.Fatalf("error %v, want the 401", err)
 	}
@@ -340,12 +340,12 @@ func TestRefusedTokensAcrossGoroutines(t *testing.T) {
 	var wg sync.WaitGroup
 	for range calls {
 		wg.Go(func() {
-			if _, err := c.GetDataset(t.Context(), "ds"); !errors.Is(err, client.ErrUnauthorized) {
+			if _, err := c.GetDataset(testContext(t), "ds"); !errors.Is(err, client.ErrUnauthorized) {
 				t.Errorf("error %v, want the 401", err)
 			}
 		})
 	}
-	wg.Wait()
+	waitWithin(t, &wg, testDeadline+5*time.Second)
 	requests, tokens := srv.counts()
 	if len(tokens) != 2 || len(requests) != 2*calls {
 		t.Errorf("%d token requests and %d API requests, want 2 and %d", len(tokens), len(requests), 2*calls)

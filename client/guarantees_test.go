@@ -68,7 +68,7 @@ func TestUploadCheckpointIsTheAcknowledgedPrefix(t *testing.T) {
 
 	// 6 blocks of 1 record, 6 at once: block 1 is held until blocks 0 and 2 to 5 are acknowledged,
 	// and then the upload is cancelled.
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	var mu sync.Mutex
 	var calls []client.UploadProgress
@@ -110,7 +110,7 @@ func TestUploadCheckpointIsTheAcknowledgedPrefix(t *testing.T) {
 	}
 
 	// Resuming from the checkpoint stores every record, in order.
-	if _, err := c.Upload(context.Background(), "held", client.Records(testRecords(6)), client.UploadOptions{BlockSize: 1, Resume: res.Checkpoint}); err != nil {
+	if _, err := c.Upload(testContext(t), "held", client.Records(testRecords(6)), client.UploadOptions{BlockSize: 1, Resume: res.Checkpoint}); err != nil {
 		t.Fatal(err)
 	}
 	wantRecords(t, srv, "held", 6)
@@ -124,7 +124,7 @@ func TestStartJobAfterA500WithNoJob(t *testing.T) {
 		data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 1, Kind: data8test.Fault500}))
 	c := newClient(srv)
 	inputDataset(t, c, "ds")
-	_, err := c.StartJob(context.Background(), client.NewJob{Name: "Contact check 13", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
+	_, err := c.StartJob(testContext(t), client.NewJob{Name: "Contact check 13", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
 	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusInternalServerError || ae.Operation != "Job_CreateJob" {
 		t.Fatalf("error %v, want Job_CreateJob's 500", err)

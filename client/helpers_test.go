@@ -34,6 +34,35 @@ import (
 	"github.com/data8-toolkit/data8/data8test"
 )
 
+// testDeadline bounds every call a test makes: a call stuck by a broken window, a pause that never
+// ends or a wait that never returns fails the test in well under a minute, never by the package's
+// timeout. It is far above what any call of these tests takes, even under -race on a loaded machine.
+const testDeadline = 45 * time.Second
+
+// testContext returns a context that ends after testDeadline (or with the test): every call of the
+// tests is made with one, so that a wrong implementation fails the test rather than hanging it.
+func testContext(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), testDeadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitWithin waits for wg, failing the test (and returning) if it has not finished within d: a
+// goroutine stuck by a wrong implementation fails the test in seconds.
+func waitWithin(t testing.TB, wg *sync.WaitGroup, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("goroutines still running after %v", d)
+	}
+}
+
 // The credentials of every test server: the secret has characters that form encoding changes.
 const (
 	testClientID = "test-client"
@@ -64,7 +93,7 @@ func createDataset(t *testing.T, c *client.Client, name string, columns ...strin
 	for _, col := range columns {
 		cols[col] = 0
 	}
-	if _, err := c.CreateDataset(context.Background(), name, cols); err != nil {
+	if _, err := c.CreateDataset(testContext(t), name, cols); err != nil {
 		t.Fatal(err)
 	}
 }

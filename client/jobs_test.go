@@ -26,7 +26,7 @@ import (
 // inputDataset uploads a small complete input dataset a job can read.
 func inputDataset(t *testing.T, c *client.Client, name string) {
 	t.Helper()
-	if _, _, err := c.UploadDataset(context.Background(), name, map[string]int{"id": 0, "name": 0, "n": 1}, client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
+	if _, _, err := c.UploadDataset(testContext(t), name, map[string]int{"id": 0, "name": 0, "n": 1}, client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -50,7 +50,7 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 			c := newClient(srv)
 			posts := func() int { return srv.RequestCounts()[opid.JobCreateJob] }
 			inputDataset(t, c, "ds")
-			j, err := c.StartJob(context.Background(), client.NewJob{Name: "Contact check 12", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
+			j, err := c.StartJob(testContext(t), client.NewJob{Name: "Contact check 12", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,10 +73,10 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 			data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 2, Kind: data8test.Fault503}))
 		c := newClient(srv)
 		inputDataset(t, c, "ds")
-		if _, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "CleanContacts", InputDatasets: map[string]string{"Input": "ds"}}); err != nil {
+		if _, err := c.StartJob(testContext(t), client.NewJob{Name: "J", WorkflowName: "CleanContacts", InputDatasets: map[string]string{"Input": "ds"}}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
+		_, err := c.StartJob(testContext(t), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
 		if want := `data8: starting job "J": a job of that name exists and runs workflow "CleanContacts", not "Echo"`; err == nil || err.Error() != want || !errors.Is(err, client.ErrValidation) {
 			t.Fatalf("error %v, want %q", err, want)
 		}
@@ -87,10 +87,10 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 		c := newClient(srv)
 		inputDataset(t, c, "ds")
 		inputDataset(t, c, "other")
-		if _, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "other"}}); err != nil {
+		if _, err := c.StartJob(testContext(t), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "other"}}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := c.StartJob(context.Background(), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
+		_, err := c.StartJob(testContext(t), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "ds"}})
 		if want := `data8: starting job "J": a job of that name exists with other input datasets or parameters`; err == nil || err.Error() != want || !errors.Is(err, client.ErrValidation) {
 			t.Fatalf("error %v, want %q", err, want)
 		}
@@ -108,7 +108,7 @@ func TestStartJobChecksLocally(t *testing.T) {
 		{Name: "ok name", WorkflowName: ""},
 		{Name: "ok name", WorkflowName: "Echo", InputDatasets: map[string]string{"Input": "Bad Name"}},
 	} {
-		if _, err := c.StartJob(context.Background(), j); !errors.Is(err, client.ErrValidation) {
+		if _, err := c.StartJob(testContext(t), j); !errors.Is(err, client.ErrValidation) {
 			t.Errorf("StartJob(%+v): %v, want ErrValidation", j, err)
 		}
 	}
@@ -187,7 +187,7 @@ func TestWaitJob(t *testing.T) {
 		return context.Cause(ctx)
 	}
 	c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: sleep}))
-	ctx := context.Background()
+	ctx := testContext(t)
 	inputDataset(t, c, "people")
 	if _, err := c.StartJob(ctx, client.NewJob{Name: "Long job", WorkflowName: "Gated", InputDatasets: map[string]string{"Input": "people"}}); err != nil {
 		t.Fatal(err)
@@ -283,7 +283,7 @@ func TestListJobsPagesAndFilters(t *testing.T) {
 		return nil
 	}
 	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
-	ctx := context.Background()
+	ctx := testContext(t)
 	inputDataset(t, c, "ds")
 	// 230 jobs of Echo, and among them jobs of another workflow that the filter leaves out.
 	for i := range 230 {
@@ -345,7 +345,7 @@ func TestListJobsPagesAndFilters(t *testing.T) {
 func TestFlowAgainstData8Test(t *testing.T) {
 	srv := newServer(t, data8test.WithJobDuration(20*time.Millisecond))
 	c := newClient(srv)
-	ctx := context.Background()
+	ctx := testContext(t)
 	ds, res, err := c.UploadDataset(ctx, "flow_in", map[string]int{"id": 0, "name": 0, "n": 1}, client.Records(testRecords(2345)), client.UploadOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -60,7 +59,7 @@ func TestListsEndWhenThePageIsIgnored(t *testing.T) {
 	ls := &listServer{ignorePage: true}
 	c := ls.client(t)
 	names := map[string]bool{}
-	for ref, err := range c.ListDatasets(context.Background(), client.ListDatasetsOptions{}) {
+	for ref, err := range c.ListDatasets(testContext(t), client.ListDatasetsOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +69,7 @@ func TestListsEndWhenThePageIsIgnored(t *testing.T) {
 		names[ref.Name] = true
 	}
 	n := 0
-	for ref, err := range c.ListJobs(context.Background(), client.ListJobsOptions{}) {
+	for ref, err := range c.ListJobs(testContext(t), client.ListJobsOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"reflect"
 	"testing"
@@ -33,7 +32,7 @@ func TestLifecycleAgainstEveryProfile(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, data8test.WithProfile(ps...), data8test.WithJobDuration(100*time.Millisecond))
 			c := newClient(srv)
-			ctx := context.Background()
+			ctx := testContext(t)
 			cols := map[string]int{"id": 0, "name": 0, "n": 0}
 
 			ds, res, err := c.UploadDataset(ctx, "people", cols, client.Records(testRecords(n)),

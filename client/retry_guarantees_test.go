@@ -7,7 +7,6 @@ package client_test
 // ambiguous failure only takes what the call asked for.
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -29,10 +28,10 @@ func TestCompleteDatasetAmbiguousThenThrottledThenRefused(t *testing.T) {
 	))
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
-	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(10)), client.UploadOptions{}); err != nil {
+	if _, err := c.Upload(testContext(t), "ds", client.Records(testRecords(10)), client.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := c.CompleteDataset(context.Background(), "ds", 10)
+	d, err := c.CompleteDataset(testContext(t), "ds", 10)
 	if err != nil {
 		t.Fatalf("CompleteDataset: %v, want success (the first attempt completed it)", err)
 	}
@@ -58,7 +57,7 @@ func TestRetryBudgetIsEarnedBackBySuccesses(t *testing.T) {
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, Budget: 2, BudgetRefill: 1}))
 	createDataset(t, c, "ds", "a")
 	for i := range calls {
-		if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+		if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 			t.Fatalf("call %d: %v", i+1, err)
 		}
 	}
@@ -75,7 +74,7 @@ func TestRetryBudgetCanBeSwitchedOff(t *testing.T) {
 	const calls = 30 // 4 retries each: 120 retries
 	for range calls {
 		var ae *client.APIError
-		if _, err := c.GetDataset(context.Background(), "ds"); !errors.As(err, &ae) || ae.StatusCode != 503 {
+		if _, err := c.GetDataset(testContext(t), "ds"); !errors.As(err, &ae) || ae.StatusCode != 503 {
 			t.Fatalf("error %v, want the 503", err)
 		}
 	}
@@ -92,7 +91,7 @@ func TestNegativeMaxThrottleWaitWaitsAsLongAsItTakes(t *testing.T) {
 	rec := &recorder{}
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep, MaxThrottleWait: -1}))
 	createDataset(t, c, "ds", "a")
-	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+	if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 		t.Fatalf("GetDataset: %v, want success after %d refusals", err, refusals)
 	}
 	if got, want := rec.get(), slices.Repeat([]time.Duration{time.Minute}, refusals); !slices.Equal(got, want) {
@@ -126,7 +125,7 @@ func TestRetryAfterIsHonouredOnA502(t *testing.T) {
 	rec := &recorder{}
 	c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
 	createDataset(t, c, "ds", "a")
-	if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+	if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 		t.Fatal(err)
 	}
 	if got := rec.get(); !slices.Equal(got, []time.Duration{7 * time.Second}) {
@@ -149,11 +148,11 @@ func TestCreateDatasetLookupTakesOnlyAnEmptyIncompleteDataset(t *testing.T) {
 			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetCreate, Call: 2, Kind: data8test.Fault503}))
 			c := newClient(srv)
 			createDataset(t, c, "ds", testColumns...)
-			if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
+			if _, err := c.Upload(testContext(t), "ds", client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if tc.complete {
-				if _, err := c.CompleteDataset(context.Background(), "ds", 3); err != nil {
+				if _, err := c.CompleteDataset(testContext(t), "ds", 3); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -161,7 +160,7 @@ func TestCreateDatasetLookupTakesOnlyAnEmptyIncompleteDataset(t *testing.T) {
 			for _, col := range testColumns {
 				cols[col] = 0
 			}
-			_, err := c.CreateDataset(context.Background(), "ds", cols)
+			_, err := c.CreateDataset(testContext(t), "ds", cols)
 			if !errors.Is(err, client.ErrValidation) {
 				t.Fatalf("error %v, want a validation error about the existing dataset", err)
 			}
@@ -176,14 +175,14 @@ func TestCompleteDatasetLookupChecksTheCount(t *testing.T) {
 	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetUpdateByName, Call: 2, Kind: data8test.Fault502}))
 	c := newClient(srv)
 	createDataset(t, c, "ds", testColumns...)
-	if _, err := c.Upload(context.Background(), "ds", client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
+	if _, err := c.Upload(testContext(t), "ds", client.Records(testRecords(3)), client.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CompleteDataset(context.Background(), "ds", 3); err != nil {
+	if _, err := c.CompleteDataset(testContext(t), "ds", 3); err != nil {
 		t.Fatal(err)
 	}
 	// The second PUT meets a 502, its retry is refused (already complete), and the dataset holds 3.
-	d, err := c.CompleteDataset(context.Background(), "ds", 5)
+	d, err := c.CompleteDataset(testContext(t), "ds", 5)
 	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusBadRequest {
 		t.Fatalf("CompleteDataset(5) = %+v, %v; want the 400 (the dataset holds 3 records)", d, err)
@@ -201,7 +200,7 @@ func TestUploadWindowShrinksOnA503(t *testing.T) {
 			srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetUploadBlock, Blocks: []int{2}, Attempt: 1, Kind: kind}))
 			c := newClient(srv)
 			createDataset(t, c, "ds", testColumns...)
-			res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(100)), client.UploadOptions{BlockSize: 10, Concurrency: 4})
+			res, err := c.Upload(testContext(t), "ds", client.Records(testRecords(100)), client.UploadOptions{BlockSize: 10, Concurrency: 4})
 			if err != nil {
 				t.Fatal(err)
 			}

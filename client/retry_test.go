@@ -95,7 +95,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 				}
 				c := newClient(srv, client.WithHTTPClient(sp.httpClient()), client.WithRetryPolicy(p))
 				createDataset(t, c, "ds", "a")
-				if _, err := c.GetDataset(context.Background(), "ds"); err != nil {
+				if _, err := c.GetDataset(testContext(t), "ds"); err != nil {
 					t.Fatal(err)
 				}
 				mu.Lock()
@@ -130,7 +130,7 @@ func TestRetryStopsAfterMaxAttempts(t *testing.T) {
 	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault502))
 	rec := &recorder{}
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
-	_, err := c.GetDataset(context.Background(), "ds")
+	_, err := c.GetDataset(testContext(t), "ds")
 	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 502 {
 		t.Fatalf("error %v, want the last 502", err)
@@ -156,7 +156,7 @@ func TestThrottledAttemptsHaveAFloor(t *testing.T) {
 	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault503))
 	rec := &recorder{}
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: rec.sleep}))
-	_, err := c.GetDataset(context.Background(), "ds")
+	_, err := c.GetDataset(testContext(t), "ds")
 	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 503 {
 		t.Fatalf("error %v, want the last 503", err)
@@ -177,9 +177,9 @@ func TestThrottledAttemptsHaveAFloor(t *testing.T) {
 }
 
 func TestRetryByMethod(t *testing.T) {
-	getDataset := func(c *client.Client) error { _, err := c.GetDataset(context.Background(), "ds"); return err }
+	getDataset := func(c *client.Client) error { _, err := c.GetDataset(testContext(t), "ds"); return err }
 	createKey := func(c *client.Client) error {
-		_, err := c.CreateAPIKey(context.Background(), client.NewAPIKey{Description: "x"})
+		_, err := c.CreateAPIKey(testContext(t), client.NewAPIKey{Description: "x"})
 		return err
 	}
 	cases := []struct {
@@ -191,11 +191,11 @@ func TestRetryByMethod(t *testing.T) {
 	}{
 		{"GET retries 500", opid.DatasetGetByName, data8test.Fault500, getDataset, 2},
 		{"PUT retries 500", opid.DatasetUpdateByName, data8test.Fault500, func(c *client.Client) error {
-			_, err := c.CompleteDataset(context.Background(), "ds", 0)
+			_, err := c.CompleteDataset(testContext(t), "ds", 0)
 			return err
 		}, 2},
 		{"GET does not retry 404", opid.DatasetGetByName, 0, func(c *client.Client) error {
-			_, err := c.GetDataset(context.Background(), "missing")
+			_, err := c.GetDataset(testContext(t), "missing")
 			return err
 		}, 1},
 		{"POST /ApiKey does not retry 503", opid.ApiKeyCreateApiKey, data8test.Fault503, createKey, 1},
@@ -239,7 +239,7 @@ func TestRetryByMethod(t *testing.T) {
 		}
 		defer c.Close()
 		var ae *client.APIError
-		if _, err := c.GetDataset(context.Background(), "ds"); !errors.As(err, &ae) || ae.StatusCode != 501 || ae.Problem.Title != "Not Implemented" {
+		if _, err := c.GetDataset(testContext(t), "ds"); !errors.As(err, &ae) || ae.StatusCode != 501 || ae.Problem.Title != "Not Implemented" {
 			t.Errorf("error %v, want the 501", err)
 		}
 		mu.Lock()
@@ -253,13 +253,13 @@ func TestRetryByMethod(t *testing.T) {
 func TestRetryBudgetStopsHammeringADeadServer(t *testing.T) {
 	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault503))
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, Budget: 3}))
-	if _, err := c.GetDataset(context.Background(), "ds"); err == nil {
+	if _, err := c.GetDataset(testContext(t), "ds"); err == nil {
 		t.Fatal("no error")
 	}
 	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 4 {
 		t.Errorf("first call: %d attempts, want 4 (the first and three retries the budget allows)", n)
 	}
-	if _, err := c.GetDataset(context.Background(), "ds"); err == nil {
+	if _, err := c.GetDataset(testContext(t), "ds"); err == nil {
 		t.Fatal("no error")
 	}
 	if n := srv.RequestCounts()[opid.DatasetGetByName]; n != 5 {
@@ -269,7 +269,7 @@ func TestRetryBudgetStopsHammeringADeadServer(t *testing.T) {
 
 func TestCancelStopsRetrying(t *testing.T) {
 	srv := newServer(t, alwaysFail(opid.DatasetGetByName, data8test.Fault503))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(testContext(t))
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
 		cancel()
 		return context.Cause(ctx)
@@ -291,7 +291,7 @@ func TestAPIErrorShape(t *testing.T) {
 	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.DatasetGetByName, Call: 2, Kind: data8test.Fault502}))
 	c := newClient(srv, client.WithRetryPolicy(client.RetryPolicy{Sleep: noSleep, MaxAttempts: 1}))
 
-	_, err := c.GetDataset(context.Background(), "missing")
+	_, err := c.GetDataset(testContext(t), "missing")
 	var ae *client.APIError
 	if !errors.As(err, &ae) {
 		t.Fatalf("error %T", err)
@@ -307,7 +307,7 @@ func TestAPIErrorShape(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 
-	_, err = c.GetDataset(context.Background(), "html")
+	_, err = c.GetDataset(testContext(t), "html")
 	const page = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n"
 	if !errors.As(err, &ae) || string(ae.Body) != page || ae.Problem != (client.Problem{}) || ae.FieldErrors != nil || ae.StatusCode != 502 {
 		t.Errorf("APIError for an HTML body = %+v", ae)
@@ -331,7 +331,7 @@ func TestCertificateErrorIsNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.GetDataset(context.Background(), "ds")
+	_, err = c.GetDataset(testContext(t), "ds")
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("error %v, want a certificate error", err)
 	}
@@ -350,7 +350,7 @@ func TestConnectionRefusedIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.GetDataset(context.Background(), "ds")
+	_, err = c.GetDataset(testContext(t), "ds")
 	if err == nil || !strings.Contains(err.Error(), "data8: Dataset_GetByName: Get ") {
 		t.Fatalf("error %v", err)
 	}
@@ -379,7 +379,7 @@ func TestOversizedAnswerIsNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.GetDataset(context.Background(), "ds")
+	_, err = c.GetDataset(testContext(t), "ds")
 	const want = "data8: Dataset_GetByName: 200 OK: the answer is larger than 64 MiB, the most the client reads from one answer; not retried"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %q", err, want)

@@ -201,7 +201,7 @@ func TestSecretsNeverLeakAgainstData8test(t *testing.T) {
 		client.WithHTTPClient(&http.Client{Transport: seen, Timeout: 30 * time.Second}),
 		client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 12, Sleep: hygNoSleep}),
 	)
-	ctx := t.Context()
+	ctx := testContext(t)
 	var errs []error
 	keep := func(err error) {
 		if err != nil {
@@ -293,7 +293,7 @@ func TestWrongSecretNeverLeaks(t *testing.T) {
 	enc := url.QueryEscape(wrong)
 	check := func(t *testing.T, c *client.Client, logs *hygLog, wantUnauth bool, extra ...string) {
 		t.Helper()
-		_, err := c.GetDataset(t.Context(), "anything")
+		_, err := c.GetDataset(testContext(t), "anything")
 		if err == nil {
 			t.Fatal("no error")
 		}
@@ -589,7 +589,7 @@ func TestData8testRefusesBadTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			_, err = c.GetDataset(t.Context(), "x")
+			_, err = c.GetDataset(testContext(t), "x")
 			if !errors.Is(err, client.ErrUnauthorized) {
 				t.Fatalf("client with the token: %v, want ErrUnauthorized", err)
 			}
@@ -703,7 +703,7 @@ func TestEchoedSecretsAreRedactedEverywhere(t *testing.T) {
 				defer c.Close()
 				for _, field := range fields {
 					for enc, encode := range echoEncodings {
-						_, err := c.GetDataset(t.Context(), field+"."+enc)
+						_, err := c.GetDataset(testContext(t), field+"."+enc)
 						var ae *client.APIError
 						if !errors.As(err, &ae) || ae.StatusCode != 400 {
 							t.Fatalf("%s, %s: error %v, want the 400", field, enc, err)
@@ -747,7 +747,7 @@ func TestTokenInARedirectHostIsRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.GetDataset(t.Context(), "ds")
+	_, err = c.GetDataset(testContext(t), "ds")
 	if !errors.Is(err, client.ErrRedirect) {
 		t.Fatalf("error %v, want ErrRedirect", err)
 	}
@@ -792,7 +792,7 @@ func TestTokenInARetryAfterIsNotLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Upload(t.Context(), "ds", client.Records(hygRecords(10)), client.UploadOptions{BlockSize: 5, Concurrency: 2, Columns: hygColumns}); err != nil {
+	if _, err := c.Upload(testContext(t), "ds", client.Records(hygRecords(10)), client.UploadOptions{BlockSize: 5, Concurrency: 2, Columns: hygColumns}); err != nil {
 		t.Fatal(err)
 	}
 	out := logs.String()

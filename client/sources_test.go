@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -349,7 +348,7 @@ func TestUploadChecksRecordsBeforeSending(t *testing.T) {
 			srv := newServer(t)
 			c := newClient(srv)
 			createDataset(t, c, "ds", "id", "name")
-			_, err := c.Upload(context.Background(), "ds", tc.src(), client.UploadOptions{Columns: []string{"id", "name"}})
+			_, err := c.Upload(testContext(t), "ds", tc.src(), client.UploadOptions{Columns: []string{"id", "name"}})
 			if err == nil || err.Error() != tc.want {
 				t.Fatalf("error %v\nwant %q", err, tc.want)
 			}
@@ -367,11 +366,11 @@ func TestUploadOptionsChecked(t *testing.T) {
 		{BlockSize: 1001}, {BlockSize: -1}, {Concurrency: 65}, {Concurrency: -2},
 		{StartBlock: -1}, {StartBlock: 5, Resume: 3}, {StartBlock: math.MaxInt32 + 1},
 	} {
-		if _, err := c.Upload(context.Background(), "ds", &rawSource{}, opts); !errors.Is(err, client.ErrValidation) {
+		if _, err := c.Upload(testContext(t), "ds", &rawSource{}, opts); !errors.Is(err, client.ErrValidation) {
 			t.Errorf("%+v: %v, want ErrValidation", opts, err)
 		}
 	}
-	if _, err := c.Upload(context.Background(), "Bad", &rawSource{}, client.UploadOptions{}); !errors.Is(err, client.ErrValidation) {
+	if _, err := c.Upload(testContext(t), "Bad", &rawSource{}, client.UploadOptions{}); !errors.Is(err, client.ErrValidation) {
 		t.Errorf("bad dataset name: %v", err)
 	}
 	if n := srv.RequestCounts(); len(n) != 0 {
@@ -384,11 +383,11 @@ func TestUploadEmptySourceAndStartBlock(t *testing.T) {
 	sp := newSpy(t)
 	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
 	createDataset(t, c, "ds", testColumns...)
-	res, err := c.Upload(context.Background(), "ds", &rawSource{}, client.UploadOptions{StartBlock: 3})
+	res, err := c.Upload(testContext(t), "ds", &rawSource{}, client.UploadOptions{StartBlock: 3})
 	if err != nil || res.Blocks != 0 || res.FirstBlock != 3 || res.LastBlock != 2 || res.Checkpoint != 3 {
 		t.Errorf("empty upload: %+v, %v", res, err)
 	}
-	res, err = c.Upload(context.Background(), "ds", client.Records(testRecords(25)), client.UploadOptions{StartBlock: 40, BlockSize: 10})
+	res, err = c.Upload(testContext(t), "ds", client.Records(testRecords(25)), client.UploadOptions{StartBlock: 40, BlockSize: 10})
 	if err != nil || res.FirstBlock != 40 || res.LastBlock != 42 || res.Checkpoint != 43 {
 		t.Errorf("upload from block 40: %+v, %v", res, err)
 	}
@@ -400,7 +399,7 @@ func TestUploadEmptySourceAndStartBlock(t *testing.T) {
 	}
 	wantRecords(t, srv, "ds", 25)
 	// Resuming past the end of the source is an error, not a silent success.
-	_, err = c.Upload(context.Background(), "ds", client.Records(testRecords(25)), client.UploadOptions{BlockSize: 10, Resume: 5})
+	_, err = c.Upload(testContext(t), "ds", client.Records(testRecords(25)), client.UploadOptions{BlockSize: 10, Resume: 5})
 	if !errors.Is(err, client.ErrValidation) || !strings.Contains(err.Error(), "has only 25") {
 		t.Errorf("resume past the end: %v", err)
 	}

@@ -38,14 +38,6 @@ import (
 // throttleLatency is the latency of the throttling servers that answer after a fixed time.
 const throttleLatency = 20 * time.Millisecond
 
-// testContext returns a context that ends after 30 s: a transfer stuck by a broken window fails the
-// test rather than hanging it.
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // together runs subtests three at a time: they wait on servers far more than they compute, and the
 // package's -parallel (the number of CPUs) would run them two at a time; more at once would starve
 // a loaded 2-core machine. wait returns when all have run.
@@ -193,7 +185,7 @@ func TestTransfersHoldTheStandInsLimit(t *testing.T) {
 					var smallest int
 					wg.Go(func() { throttled, smallest = tr.run(t, c, srv) })
 					wg.Go(func() { refThrottled, _ = ref.run(t, refClient, refSrv) })
-					wg.Wait()
+					waitWithin(t, &wg, testDeadline+5*time.Second)
 					st, refSt := srv.InFlightStats().Since(before), refSrv.InFlightStats().Since(refBefore)
 					refused := srv.Throttled()
 					// The reference is refused only when the machine is so slow that the server still
@@ -942,7 +934,7 @@ func TestCancelDuringRetryAfterIsPrompt(t *testing.T) {
 	waiting := &signal{msg: "data8: retrying", c: make(chan struct{})}
 	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{MaxRetryAfter: 2 * time.Hour, MaxThrottleWait: 3 * time.Hour}), client.WithLogger(slog.New(waiting)))
 	createDataset(t, c, "ds", testColumns...)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	go func() {
 		select {

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -87,7 +86,7 @@ func newTolerantServer(t *testing.T, answers map[string]canned) (*tolerantServer
 // the client reads each one through the generated models: another 2xx, an empty body, .NET's zone-less and
 // unset times, nulls, unknown members, an output dataset named Output_1, a list entry without a location.
 func TestClientAcceptsPlausibleAnswers(t *testing.T) {
-	ctx := context.Background()
+	ctx := testContext(t)
 	dataset := `{"name":"contacts","columns":{"firstname":0,"score":7},"input":true,"recordCount":0,"completed":false,"createdAt":"2020-01-02T03:04:05"}`
 	complete := `{"name":"contacts","columns":{"firstname":0,"score":7},"input":true,"recordCount":2,"completed":true}`
 	job := `{"name":"Clean 1","workflowName":"Clean","submittedAt":"2020-01-02T03:04:05.1234567","completedAt":"0001-01-01T00:00:00",` +
@@ -188,7 +187,7 @@ func TestClientAcceptsPlausibleAnswers(t *testing.T) {
 // TestClientCreatesWithoutAnswerBody: a create answered without a body where the server generated the key
 // returns what was sent, and a read answered without a body is an error, not an invented result.
 func TestClientCreatesWithoutAnswerBody(t *testing.T) {
-	ctx := context.Background()
+	ctx := testContext(t)
 	_, c := newTolerantServer(t, map[string]canned{
 		"POST /ApiKey":       {http.StatusNoContent, "", ""},
 		"GET /Job/Clean%201": {http.StatusNoContent, "", ""},
@@ -205,7 +204,7 @@ func TestClientCreatesWithoutAnswerBody(t *testing.T) {
 
 // TestConflictIsValidation: a 409 for a duplicate name means what the documented 400 means, whatever its body.
 func TestConflictIsValidation(t *testing.T) {
-	ctx := context.Background()
+	ctx := testContext(t)
 	for _, a := range []canned{
 		{http.StatusConflict, "application/problem+json", `{"title":"Conflict","status":409,"detail":"A dataset named contacts already exists."}`},
 		{http.StatusConflict, "", ""},

@@ -42,7 +42,7 @@ func TestUploadConcurrentKeepsOrder(t *testing.T) {
 	createDataset(t, c, "big", testColumns...)
 
 	var progress []client.UploadProgress
-	res, err := c.Upload(context.Background(), "big", client.Records(testRecords(10001)), client.UploadOptions{
+	res, err := c.Upload(testContext(t), "big", client.Records(testRecords(10001)), client.UploadOptions{
 		Concurrency: 8,
 		Columns:     testColumns,
 		Progress:    func(p client.UploadProgress) { progress = append(progress, p) },
@@ -103,7 +103,7 @@ func faultsOf(block int) int {
 func uploadThroughFaults(t *testing.T, srv *data8test.Server, c *client.Client, rec *recorder, concurrency int, wantDelay time.Duration, floored bool, attempts func() map[int]int) {
 	t.Helper()
 	createDataset(t, c, "ds", testColumns...)
-	res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 250, Concurrency: concurrency})
+	res, err := c.Upload(testContext(t), "ds", client.Records(testRecords(2500)), client.UploadOptions{BlockSize: 250, Concurrency: concurrency})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestUpload400StopsAtBlock(t *testing.T) {
 					}
 				}
 			}
-			res, err := c.Upload(context.Background(), "ds", client.Records(recs), client.UploadOptions{BlockSize: 100, Concurrency: concurrency})
+			res, err := c.Upload(testContext(t), "ds", client.Records(recs), client.UploadOptions{BlockSize: 100, Concurrency: concurrency})
 			var be *client.BlockError
 			if !errors.As(err, &be) {
 				t.Fatalf("error %v (%T), want *client.BlockError", err, err)
@@ -398,7 +398,7 @@ func TestUpload401RenewsTokenOnceForAllWorkers(t *testing.T) {
 	}
 	c := newClient(srv, client.WithHTTPClient(sp.httpClient()))
 	createDataset(t, c, "ds", testColumns...)
-	res, err := c.Upload(context.Background(), "ds", client.Records(testRecords(6000)), client.UploadOptions{BlockSize: 100, Concurrency: 8})
+	res, err := c.Upload(testContext(t), "ds", client.Records(testRecords(6000)), client.UploadOptions{BlockSize: 100, Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func TestUploadCancelStopsEverythingAndLeaksNothing(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
 	srv := newServer(t)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(testContext(t))
 	// Blocks from 4 on are held in the transport; once all four workers are held, the upload's
 	// context is cancelled.
 	sp := newSpy(t)
@@ -472,7 +472,7 @@ func TestBadRecordLetsBlocksInFlightFinish(t *testing.T) {
 		}
 	}
 	var last client.UploadProgress
-	res, err := c.Upload(context.Background(), "ds", client.Records(recs), client.UploadOptions{
+	res, err := c.Upload(testContext(t), "ds", client.Records(recs), client.UploadOptions{
 		BlockSize: 100, Concurrency: 4, Columns: testColumns,
 		Progress: func(p client.UploadProgress) { last = p },
 	})

@@ -55,7 +55,7 @@ func (js *jobScript) wait(t *testing.T, opts client.WaitOptions) (*client.Job, [
 		t.Fatal(err)
 	}
 	defer c.Close()
-	j, err := c.WaitJob(context.Background(), "Job 1", opts)
+	j, err := c.WaitJob(testContext(t), "Job 1", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,5 +250,33 @@ func TestWaitJobJudgesFailureOnlyWhenFinished(t *testing.T) {
 	j, d := js.wait(t, client.WaitOptions{Interval: time.Second, Finished: codes.IsFinished, Failed: codes.IsFailed})
 	if j.Status != 2 || len(d) != 3 {
 		t.Fatalf("job status %d after %d polls; want 2 after 4", j.Status, len(d)+1)
+	}
+}
+
+// TestWaitJobStalledProgressBacksOff: a job whose percentComplete stalls (or goes back) shows no
+// rate to follow: polls back off from Interval, doubling, as for a job that says nothing, rather
+// than take a rate of zero for an end infinitely far off.
+func TestWaitJobStalledProgressBacksOff(t *testing.T) {
+	for name, pct := range map[string][]float64{
+		"stalled":    {40, 40, 40, 40, 40},
+		"going back": {40, 30, 20, 10, 5},
+	} {
+		t.Run(name, func(t *testing.T) {
+			js := &jobScript{now: submitted}
+			js.step = func(poll int, now time.Time) map[string]any {
+				if poll > len(pct) {
+					return jobAt(100, nil, &now)
+				}
+				return jobAt(pct[poll-1], nil, nil)
+			}
+			_, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 30 * time.Second})
+			want := []time.Duration{1, 2, 4, 8, 16}
+			if len(d) != len(want) {
+				t.Fatalf("delays %v, want %d", d, len(want))
+			}
+			for i, w := range want {
+				inJitter(t, i, d[i], w*time.Second)
+			}
+		})
 	}
 }

@@ -281,6 +281,40 @@ func TestCheckedNothing(t *testing.T) {
 	}
 }
 
+// TestFinalCaseJudgesTheTrafficOfSkippedCases: a case that sent requests and then skipped itself
+// leaves traffic: the final case judges it (it passes here, or fails on a 5xx), rather than skip
+// itself as though no case had run.
+func TestFinalCaseJudgesTheTrafficOfSkippedCases(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		want   string
+	}{
+		{"a 200", http.StatusOK, "SKIPPER=skipped FINAL=passed"},
+		{"a 500", http.StatusInternalServerError, "SKIPPER=skipped FINAL=failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+				if tc.status != http.StatusOK {
+					w.Header().Set("Content-Type", "application/problem+json")
+					w.WriteHeader(tc.status)
+					fmt.Fprintf(w, `{"title":"x","status":%d}`, tc.status)
+					return
+				}
+				emptyList(w, r)
+			})
+			skipper := Case{ID: "SKIPPER", Kind: Generic, Rule: "lists, then has nothing to check", run: func(c *check) {
+				c.raw(http.MethodGet, "/Dataset", nil, nil, withToken)
+				c.Skipf("nothing to check")
+			}}
+			rep := runTest(t, context.Background(), testConfig(srv), skipper, finalCase())
+			if got := statuses(rep); got != tc.want {
+				t.Errorf("%s; want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestTrafficBounded: what the suite keeps of the answers is bounded whatever their number: past
 // keepExact, alike answers are kept once with a count, and past keepGrouped unlike ones only
 // counted; the counts stay exact, and a case whose answers were not kept fails.

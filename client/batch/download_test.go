@@ -152,6 +152,9 @@ func TestResultFileModes(t *testing.T) {
 		{0o022, 0o600, 0o600},
 		{0o077, 0o644, 0o600}, // replaced under a tighter umask: no looser than either
 		{0o002, 0o640, 0o640},
+		// Each has a permission the other lacks: the new file gets only what both allow.
+		{0o027, 0o604, 0o600},
+		{0o002, 0o606, 0o604},
 	} {
 		name := fmt.Sprintf("umask%03o_existing%03o.csv", tc.umask, tc.existing)
 		out := filepath.Join(dir, name)
@@ -204,5 +207,62 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	if _, err := batch.ParseState([]byte(`{"version":1,"step":"wait","secret":"x"}`)); err == nil {
 		t.Errorf("a state with an unknown member was read")
+	}
+}
+
+// TestResumedDownloadKeepsColumnLimits: a run resumed at its download bounds the result's columns
+// by the limits its Spec gave, not the defaults.
+func TestResumedDownloadKeepsColumnLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		maxCols, maxNew int
+		limit           int
+		unlisted        bool
+	}{
+		{"new columns", 0, 2, 2, true},
+		{"all columns", 3, 0, 3, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// One record, on the second page, brings 3 columns the dataset does not list.
+			c := wideServer(t, 1201, 1200, func(int) int { return 3 })
+			dir := t.TempDir()
+			st := batch.State{Version: batch.StateVersion, Step: batch.StepDownload, Dataset: "run_x", Job: "run_x", OutputDataset: "wide",
+				Spec: batch.Spec{Input: filepath.Join(dir, "in.csv"), Output: filepath.Join(dir, "out.csv"), Workflow: "W", Name: "run_x",
+					MaxColumns: tc.maxCols, MaxNewColumns: tc.maxNew}}
+			_, err := batch.Resume(context.Background(), c, st, batch.Options{})
+			var tm *client.TooManyColumnsError
+			if !errors.As(err, &tm) || tm.Limit != tc.limit || tm.Unlisted != tc.unlisted {
+				t.Fatalf("error %v, want a *TooManyColumnsError with limit %d", err, tc.limit)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+				t.Errorf("a refused download left %v", ents)
+			}
+		})
+	}
+}
+
+// TestDownloadColumnLimitsAreInclusive: a dataset whose records bring exactly MaxNewColumns new
+// columns, or exactly MaxColumns in all, is downloaded whole.
+func TestDownloadColumnLimitsAreInclusive(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra int
+		opts  batch.DownloadOptions
+	}{
+		{"new columns at a given limit", 10, batch.DownloadOptions{MaxNewColumns: 10}},
+		{"all columns at a given limit", 4, batch.DownloadOptions{MaxColumns: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := wideServer(t, 1201, 1200, func(int) int { return tc.extra })
+			out := filepath.Join(t.TempDir(), "wide.csv")
+			if _, err := batch.Download(context.Background(), c, "wide", out, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(out)
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			if len(lines) != 1202 || strings.Count(lines[0], ",") != tc.extra {
+				t.Errorf("%d lines, header %q; want 1202 lines and %d columns", len(lines), lines[0], tc.extra+1)
+			}
+		})
 	}
 }

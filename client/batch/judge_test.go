@@ -2,7 +2,10 @@ package batch_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,6 +106,8 @@ func TestBadSpecSendsNothing(t *testing.T) {
 		{batch.Spec{Input: in, Output: out, Workflow: "Echo", ColumnTypes: map[string]int{"zzz": 1}}, `ColumnTypes zzz: is not a column of`},
 		{batch.Spec{Input: in, Output: in, Workflow: "Echo"}, "it is the input file"},
 		{batch.Spec{Input: in, Output: out, Workflow: "Echo", Name: "Bad-Name"}, "Name Bad-Name"},
+		{batch.Spec{Input: in, Output: out, Workflow: "Echo", MaxColumns: -1}, "MaxColumns -1: must be 1 or more"},
+		{batch.Spec{Input: in, Output: out, Workflow: "Echo", MaxNewColumns: -1}, "MaxNewColumns -1: must be 0 or more"},
 		{batch.Spec{Input: bad, Output: out, Workflow: "Echo"}, "CSV line 2: 1 cell, but the header has 2 columns"},
 		{batch.Spec{Input: "-", Output: out, Workflow: "Echo"}, "standard input"},
 	} {
@@ -115,5 +120,71 @@ func TestBadSpecSendsNothing(t *testing.T) {
 		if n := f.count(k); n != 0 {
 			t.Errorf("%s sent %d times", k, n)
 		}
+	}
+}
+
+// TestDoneCodesAloneJudgeByOutput: given the workflow's done codes but no failure code, a finished
+// job is still judged by its output: a job that ended (with a done code) with an incomplete output
+// is an *OutputError, the run ends failed, and no result file is written.
+func TestDoneCodesAloneJudgeByOutput(t *testing.T) {
+	f := newFront(t, data8test.WithJobStatuses(otherCodes))
+	in, out := writeInput(t)
+	res, err := batch.Run(context.Background(), f.client(t), batch.Spec{Input: in, Output: out, Workflow: "CleanContacts",
+		Parameters: map[string]string{"Bogus": "1"}, PollInterval: poll, Statuses: client.JobStatuses{Done: []int{3, 9}}}, batch.Options{})
+	var oe *batch.OutputError
+	if !errors.As(err, &oe) || oe.Job.Status != 9 || !strings.Contains(oe.Problem, "incomplete") {
+		t.Fatalf("done codes without a failure code, a job whose output is incomplete: %v, want an *OutputError", err)
+	}
+	if res.State.Step != batch.StepFailed {
+		t.Errorf("state %s, want %s", res.State.Step, batch.StepFailed)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a failed job left a result file")
+	}
+}
+
+// TestIncompleteOutputWithRecordsFails: an output dataset that holds records but is not complete
+// is an incomplete output, whatever it holds: the job is judged failed, naming the records it held.
+func TestIncompleteOutputWithRecordsFails(t *testing.T) {
+	srv := data8test.NewServer(data8test.WithJobDuration(20 * time.Millisecond))
+	inner := srv.Handler()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		inner.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/Dataset/") && !strings.HasSuffix(r.URL.Path, "/data") {
+			var d map[string]any
+			if json.Unmarshal(body, &d) == nil && d["input"] == false {
+				d["completed"] = false // an output the workflow is still writing, or left half written
+				body, _ = json.Marshal(d)
+			}
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	}))
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+	})
+	c, err := client.New(client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL+"/connect/token"), client.WithCredentials(srv.ClientID, srv.ClientSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	in, out := writeInput(t)
+	res, err := batch.Run(context.Background(), c, batch.Spec{Input: in, Output: out, Workflow: "Echo", PollInterval: poll}, batch.Options{})
+	var oe *batch.OutputError
+	if !errors.As(err, &oe) || oe.Problem != "is incomplete (1 records)" {
+		t.Fatalf("an incomplete output of 1 record: %v, want an *OutputError", err)
+	}
+	if res.State.Step != batch.StepFailed {
+		t.Errorf("state %s, want %s", res.State.Step, batch.StepFailed)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a failed job left a result file")
 	}
 }

@@ -117,8 +117,11 @@ func (s Spec) resolved(now time.Time) (Spec, error) {
 	}
 	s.MaxColumns = cmp.Or(s.MaxColumns, DefaultMaxColumns)
 	s.MaxNewColumns = cmp.Or(s.MaxNewColumns, DefaultMaxNewColumns)
-	if s.MaxColumns < 1 || s.MaxNewColumns < 0 {
+	if s.MaxColumns < 1 {
 		return s, specErr("MaxColumns", s.MaxColumns, "must be 1 or more")
+	}
+	if s.MaxNewColumns < 0 {
+		return s, specErr("MaxNewColumns", s.MaxNewColumns, "must be 0 or more")
 	}
 	for _, col := range sortedKeys(s.ColumnTypes) {
 		if !names.Valid(col) {

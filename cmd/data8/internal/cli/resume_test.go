@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -178,6 +179,26 @@ func TestResumeRefusesAnotherServer(t *testing.T) {
 		r := runCLI(t, context.Background(), tc.e, hooks{}, tc.args...)
 		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%q: want exit 2 saying %q: %v", tc.args, tc.want, r)
+		}
+	}
+	// Every setting the run keeps is refused on a resume, each with a value it accepts on a new run.
+	values := map[string]string{"workflow": "CleanContacts", "out": "x.csv", "out-format": "jsonl", "input-slot": "In",
+		"output-slot": "Out", "param": "a=b", "columns": "a:1", "block-size": "5", "concurrency": "2", "format": "csv",
+		"failed-status": "9", "done-status": "3", "poll": "2s", "max-columns": "10", "max-new-columns": "5"}
+	for _, name := range runSettings {
+		v, ok := values[name]
+		if !ok {
+			t.Errorf("no value to try for --%s", name)
+			continue
+		}
+		r := runCLI(t, context.Background(), tg.env, hooks{}, append(resume, "--"+name, v)...)
+		if want := "--" + name + " cannot be changed"; r.code != ExitUsage || !strings.Contains(r.stderr, want) {
+			t.Errorf("resume with --%s %s: want exit 2 saying %q: %v", name, v, want, r)
+		}
+	}
+	for name := range values {
+		if !slices.Contains(runSettings, name) {
+			t.Errorf("--%s changes a run's result but is not kept in its state", name)
 		}
 	}
 	var st struct {
