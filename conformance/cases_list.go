@@ -101,8 +101,9 @@ func caseDatasetListAlpha(c *check) {
 	// finishing makes its output dataset, which shifts every later name by one place): a listing
 	// that holds one of ours twice or leaves one out is read again, up to 3 times; a server whose
 	// pages overlap or skip does so every time.
-	// Every dataset the run has seen exist before the listing (a 2xx answer about it: details,
-	// records, a block, a completion; no operation deletes a dataset) must be listed exactly once.
+	// Every dataset the run has seen exist before the listing (created, or a 2xx answer about it:
+	// details, records, a block, a completion; no operation deletes a dataset) must be listed
+	// exactly once.
 	known := c.knownDatasets()
 	for _, n := range names {
 		known[n] = true
@@ -326,10 +327,25 @@ func (c *check) checkLocation(location, name string) {
 	}
 }
 
-// knownDatasets returns the datasets the run has seen exist so far: those named in the path of a
-// 2xx answer to a dataset's details, records, block upload or completion.
+// knownDatasets returns the datasets the run has seen exist so far: those a POST /Dataset created,
+// the output datasets of the run's finished jobs, and those named in the path of a 2xx answer to a dataset's details, records, block upload or
+// completion (output datasets among them).
 func (c *check) knownDatasets() map[string]bool {
 	known := map[string]bool{}
+	for _, n := range c.traffic.createdDatasets() {
+		known[n] = true
+	}
+	// A finished job's output datasets exist: the run's jobs are read once more for them (a job
+	// that cannot be read is other cases' to judge).
+	for _, name := range c.traffic.createdJobs() {
+		if j, err := c.client.GetJob(c.ctx, name); err == nil && client.JobFinished(j) {
+			for _, out := range j.OutputDatasets {
+				if out != "" {
+					known[out] = true
+				}
+			}
+		}
+	}
 	for _, e := range c.traffic.of("") {
 		switch e.Op {
 		case "Dataset_GetByName", "Dataset_GetData", "Dataset_UploadBlock", "Dataset_UpdateByName":
