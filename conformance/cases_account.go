@@ -68,9 +68,10 @@ func accountCases() []Case {
 		},
 		{
 			ID: "CLIENTCRED-LIST-NO-SECRETS", Kind: Documented, Decision: "D-5",
-			Quote: `The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
-			Rule:  "GET /ClientCredential lists the account's OAuth clients; secrets is always null in the list (documented).",
-			run:   caseClientCredList,
+			Quote:   `The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
+			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (one here, one in CLIENTCRED-CREATE), once; secrets is always null in the list (documented).",
+			Creates: "1 OAuth client credential (the API cannot delete it)",
+			run:     caseClientCredList,
 		},
 		{
 			ID: "CLIENTCRED-404", Kind: Decided, Decision: "D-4",
@@ -313,30 +314,43 @@ func (c *check) want404(what string, err error, op string, documented bool) {
 }
 
 func caseClientCredCreate(c *check) {
-	desc := c.cfg.Prefix + c.runID + " conformance client"
-	cc, err := c.client.CreateClientCredential(c.ctx, desc)
-	if err != nil {
-		c.decidedCall("POST /ClientCredential", "ClientCredential_Create", err)
+	for _, desc := range []string{c.cfg.Prefix + c.runID + " conformance client"} {
+		cc, err := c.client.CreateClientCredential(c.ctx, desc)
+		if err != nil {
+			c.decidedCall("POST /ClientCredential", "ClientCredential_Create", err)
+		}
+		c.Observe("%s", c.last("ClientCredential_Create"))
+		if cc.ClientID == "" {
+			c.Errorf("the answer to POST /ClientCredential has no clientId; the documentation says it is generated")
+			return
+		}
+		c.mu.Lock()
+		c.clients = append(c.clients, cc.ClientID)
+		c.mu.Unlock()
+		if cc.Description != desc {
+			c.Differ("D-5", "ClientCredential_Create", fmt.Sprintf("the answer's description is %q; sent %q", cc.Description, desc), c.last("ClientCredential_Create").String())
+		}
+		got, err := c.client.GetClientCredential(c.ctx, cc.ClientID)
+		if err != nil {
+			c.decidedCall("GET /ClientCredential/{id}", "ClientCredential_GetById", err)
+		}
+		if got.ClientID != cc.ClientID || got.Description != desc {
+			c.Differ("D-5", "ClientCredential_GetById", fmt.Sprintf("GET /ClientCredential/{id}: clientId %q, description %q; want %q, %q", got.ClientID, got.Description, cc.ClientID, desc), c.last("ClientCredential_GetById").String())
+		}
+		c.Observe("secrets in the answer to POST: %v; in GET by id: %v", cc.Secrets != nil, got.Secrets != nil)
 	}
-	c.Observe("%s", c.last("ClientCredential_Create"))
-	if cc.ClientID == "" {
-		c.Errorf("the answer to POST /ClientCredential has no clientId; the documentation says it is generated")
-		return
-	}
-	if cc.Description != desc {
-		c.Differ("D-5", "ClientCredential_Create", fmt.Sprintf("the answer's description is %q; sent %q", cc.Description, desc), c.last("ClientCredential_Create").String())
-	}
-	got, err := c.client.GetClientCredential(c.ctx, cc.ClientID)
-	if err != nil {
-		c.decidedCall("GET /ClientCredential/{id}", "ClientCredential_GetById", err)
-	}
-	if got.ClientID != cc.ClientID || got.Description != desc {
-		c.Differ("D-5", "ClientCredential_GetById", fmt.Sprintf("GET /ClientCredential/{id}: clientId %q, description %q; want %q, %q", got.ClientID, got.Description, cc.ClientID, desc), c.last("ClientCredential_GetById").String())
-	}
-	c.Observe("secrets in the answer to POST: %v; in GET by id: %v", cc.Secrets != nil, got.Secrets != nil)
 }
 
 func caseClientCredList(c *check) {
+	// One more client of the run's, so that the list has at least one (two with CLIENTCRED-CREATE)
+	// it must hold. Creating one is decided (D-5): a refusal is CLIENTCRED-CREATE's to judge.
+	if cc, err := c.client.CreateClientCredential(c.ctx, c.cfg.Prefix+c.runID+" conformance list client"); err == nil && cc.ClientID != "" {
+		c.mu.Lock()
+		c.clients = append(c.clients, cc.ClientID)
+		c.mu.Unlock()
+	} else {
+		c.Observe("POST /ClientCredential: %s; the list is checked without a client of this case's", c.last("ClientCredential_Create"))
+	}
 	list, err := c.client.ListClientCredentials(c.ctx)
 	if err != nil {
 		c.Fatalf("GET /ClientCredential: %v", err)
@@ -346,6 +360,22 @@ func caseClientCredList(c *check) {
 	}
 	if !slices.ContainsFunc(list, func(x client.ClientCredential) bool { return x.ClientID == c.cfg.ClientID }) {
 		c.Observe("the list does not name this run's own client %s", c.cfg.ClientID)
+	}
+	// Every client the run created is the account's: listed, once.
+	c.mu.Lock()
+	created := slices.Clone(c.clients)
+	c.mu.Unlock()
+	seen := map[string]int{}
+	for _, x := range list {
+		seen[x.ClientID]++
+	}
+	for _, id := range created {
+		switch n := seen[id]; {
+		case n == 0:
+			c.Errorf("GET /ClientCredential (%d clients) leaves out client %s, which this run created", len(list), id)
+		case n > 1:
+			c.Errorf("GET /ClientCredential lists client %s %d times", id, n)
+		}
 	}
 	// The raw body, since the client keeps secrets only when the answer carries them.
 	r := c.raw(http.MethodGet, "/ClientCredential", nil, nil, withToken)

@@ -40,9 +40,9 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-UNIQUE", Kind: Documented, Decision: "D-7",
 			Quote:   `Name is **unique**`,
-			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient).",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient); of 4 creates of one new name sent at once, exactly one succeeds.",
+			Creates: "2 datasets",
+			Cost:    Cost{Datasets: 2},
 			run:     caseDatasetUnique,
 		},
 		{
@@ -237,6 +237,8 @@ func caseDatasetUnique(c *check) {
 		return
 	}
 	c.wantRefusedErr("a second POST /Dataset named "+name, "D-7", "Dataset_Create", err)
+	at := c.datasetName("unique_at_once")
+	c.onlyOneCreated("POST /Dataset named "+at, c.sendAtOnce(http.MethodPost, "/Dataset", []byte(jsonText(map[string]any{"name": at, "columns": map[string]int{"a": 0}})), 4))
 }
 
 func caseColumnsRequired(c *check) {

@@ -42,9 +42,9 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names; the job keeps the name as sent, and escaped in the path, GET /Job/{name} finds it; the parameters a job is started with read back as sent, as strings.",
-			Creates: "4 jobs",
-			Cost:    Cost{Jobs: 4},
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names; the job keeps the name as sent, and escaped in the path, GET /Job/{name} finds it; letters and signs beyond ASCII (Café, 検査, ✓) are valid too; GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings, and inputFilename (a server refusing a file it does not have is observed).",
+			Creates: "7 jobs",
+			Cost:    Cost{Jobs: 7},
 			fixture: true,
 			run:     caseJobNameSpaces,
 		},
@@ -66,7 +66,9 @@ func jobCases() []Case {
 		{
 			ID: "JOB-UNIQUE", Kind: Documented, Decision: "D-13",
 			Quote:   `Job names are **unique**`,
-			Rule:    "Job names are unique (documented): a second job of the same name is refused, 400 or 409 (D-13, lenient).",
+			Rule:    "Job names are unique (documented): a second job of the same name is refused, 400 or 409 (D-13, lenient); of 3 starts of one new name sent at once, exactly one succeeds.",
+			Creates: "1 job",
+			Cost:    Cost{Jobs: 1},
 			fixture: true,
 			run:     caseJobUnique,
 		},
@@ -231,8 +233,9 @@ func caseJobNameSpaces(c *check) {
 	// The last of them also carries parameters, whose values are strings (documented), number-like
 	// or not: the job keeps them as sent. A workflow that takes no such parameter may refuse them;
 	// the job is then started without.
+	// Letters and signs beyond ASCII are valid in file names too: only / : * ? " < > | are not.
 	params := map[string]string{"Conformance": "5", "Ratio": "0.50", "Code": "007", "Flag": "true", "Text": "five"}
-	for i, name := range []string{" " + c.jobName("leading space"), c.jobName("trailing space") + " ", c.jobName("two  spaces   three")} {
+	for i, name := range []string{" " + c.jobName("leading space"), c.jobName("trailing space") + " ", c.jobName("two  spaces   three"), c.jobName("Café Prüfung Ærø"), c.jobName("検査 проверка ✓ €")} {
 		nj := client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
 		if i == 2 {
 			nj.Parameters = params
@@ -260,6 +263,21 @@ func caseJobNameSpaces(c *check) {
 		if nj.Parameters != nil && !maps.Equal(got.Parameters, params) {
 			c.Errorf("GET /Job/{name} of %q: parameters %v; sent %v (parameters map names to string values)", name, got.Parameters, params)
 		}
+		c.jobCarries(got, nj)
+	}
+	// inputFilename names a file in the customer's Data8 file area: a server may refuse a file it
+	// does not have (not documented: observed); a job it starts carries the name as sent.
+	nj := client.NewJob{Name: c.jobName("input file"), WorkflowName: c.cfg.Workflow, InputFilename: "/ToData8/" + c.cfg.Prefix + c.runID + " input.csv", InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
+	if _, err := c.client.StartJob(c.ctx, nj); err != nil {
+		if st := apiStatus(err); st >= 400 && st < 500 {
+			c.Observe("a job with inputFilename %q: %s; not checked", nj.InputFilename, c.last("Job_CreateJob"))
+		} else {
+			c.Errorf("starting job %q with inputFilename %q: %v", nj.Name, nj.InputFilename, err)
+		}
+	} else if got, err := c.client.GetJob(c.ctx, nj.Name); err != nil {
+		c.Errorf("GET /Job/{name} of %q: %v", nj.Name, err)
+	} else {
+		c.jobCarries(got, nj)
 	}
 	if r := c.raw(http.MethodGet, jobPath(f.started.Name), nil, nil, withToken); !r.is2xx() {
 		c.Errorf("GET %s (spaces escaped as %%20): answered %s", jobPath(f.started.Name), r)
@@ -366,6 +384,9 @@ func caseJobUnique(c *check) {
 		return
 	}
 	c.wantRefusedErr(fmt.Sprintf("a second job named %q", f.started.Name), "D-13", "Job_CreateJob", err)
+	at := c.jobName("at once")
+	body := jsonText(map[string]any{"name": at, "workflowName": c.cfg.Workflow, "inputDatasets": map[string]string{c.cfg.WorkflowInput: f.input}})
+	c.onlyOneCreated(fmt.Sprintf("POST /Job named %q", at), c.sendAtOnce(http.MethodPost, "/Job", []byte(body), 3))
 }
 
 func caseJobUnknownWorkflow(c *check) {
@@ -764,5 +785,20 @@ func caseJobListFilters(c *check) {
 	}
 	if len(none) > 0 {
 		c.Errorf("workflow=<a workflow that does not exist> lists %d jobs (the first %q of %q)", len(none), none[0].Name, none[0].WorkflowName)
+	}
+}
+
+// jobCarries checks that a job's full details carry what it was started with: workflowName,
+// inputDatasets and, when sent, inputFilename (GET /Job/{name}: "Full details ... inputDatasets{},
+// ... inputFilename").
+func (c *check) jobCarries(got *client.Job, sent client.NewJob) {
+	if got.WorkflowName != sent.WorkflowName {
+		c.Errorf("GET /Job/{name} of %q: workflowName %q; started with %q", sent.Name, got.WorkflowName, sent.WorkflowName)
+	}
+	if !maps.Equal(got.InputDatasets, sent.InputDatasets) {
+		c.Errorf("GET /Job/{name} of %q: inputDatasets %v; started with %v", sent.Name, got.InputDatasets, sent.InputDatasets)
+	}
+	if sent.InputFilename != "" && got.InputFilename != sent.InputFilename {
+		c.Errorf("GET /Job/{name} of %q: inputFilename %q; started with %q", sent.Name, got.InputFilename, sent.InputFilename)
 	}
 }

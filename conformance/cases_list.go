@@ -17,7 +17,7 @@ func listCases() []Case {
 		{
 			ID: "DATASET-LIST-ALPHA-100", Kind: Documented,
 			Quote:   `Paged list of datasets, **100 per page, alphabetical**, page numbers start at **1**`,
-			Rule:    "GET /Dataset lists datasets 100 per page, alphabetically, pages from 1 (documented): with 101 new datasets, every page but the last holds 100 and the names run in order.",
+			Rule:    "GET /Dataset lists datasets 100 per page, alphabetically, pages from 1 (documented): with 101 new datasets, every page but the last holds 100 and the names run in order; read to the end, the pages hold every dataset the run has seen exist exactly once.",
 			Creates: "101 datasets (empty, incomplete) named <prefix><run>_alpha_000 to _100",
 			Cost:    Cost{Datasets: 101},
 			run:     caseDatasetListAlpha,
@@ -101,7 +101,14 @@ func caseDatasetListAlpha(c *check) {
 	// finishing makes its output dataset, which shifts every later name by one place): a listing
 	// that holds one of ours twice or leaves one out is read again, up to 3 times; a server whose
 	// pages overlap or skip does so every time.
-	var all, ours []string
+	// Every dataset the run has seen exist before the listing (created, or a 2xx answer about it:
+	// details, records, a block, a completion; no operation deletes a dataset) must be listed
+	// exactly once.
+	known := c.knownDatasets()
+	for _, n := range names {
+		known[n] = true
+	}
+	var all, ours, missing, twice []string
 	for try := 1; try <= 3; try++ {
 		all, ours = nil, nil
 		for ref, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{}) {
@@ -115,15 +122,22 @@ func caseDatasetListAlpha(c *check) {
 				ours = append(ours, n)
 			}
 		}
-		if len(ours) == len(names) {
+		missing, twice = listedOnce(all, known)
+		if len(ours) == len(names) && len(missing) == 0 && len(twice) == 0 {
 			break
 		}
 		if try < 3 {
-			c.Observe("listing %d: it holds %d of the 101 datasets just created; read again (the account may have changed between pages)", try, len(ours))
+			c.Observe("listing %d: it holds %d of the 101 datasets just created, leaves out %d and lists %d twice of the %d the run knows exist; read again (the account may have changed between pages)", try, len(ours), len(missing), len(twice), len(known))
 		}
 	}
 	if len(ours) != len(names) {
 		c.Errorf("the list holds %d of the 101 datasets just created", len(ours))
+	}
+	if len(missing) > 0 {
+		c.Errorf("the list (%d datasets, pages of %v) leaves out %d of the %d datasets the run knows exist, e.g. %q", len(all), sizes, len(missing), len(known), missing[0])
+	}
+	if len(twice) > 0 {
+		c.Errorf("the list (%d datasets, pages of %v) holds %d names more than once, e.g. %q", len(all), sizes, len(twice), twice[0])
 	}
 	if !slices.Equal(ours, names) {
 		c.Errorf("the 101 datasets _alpha_000.._100 are listed out of order: first %v", ours[:min(5, len(ours))])
@@ -311,4 +325,64 @@ func (c *check) checkLocation(location, name string) {
 	if !r.is2xx() || r.decode(&ds) != nil || ds.Name != name {
 		c.Errorf("GET on location %q of dataset %s: answered %s; want the dataset", location, name, r)
 	}
+}
+
+// knownDatasets returns the datasets the run has seen exist so far: those a POST /Dataset created,
+// the output datasets of the run's finished jobs, and those named in the path of a 2xx answer to a dataset's details, records, block upload or
+// completion (output datasets among them).
+func (c *check) knownDatasets() map[string]bool {
+	known := map[string]bool{}
+	for _, n := range c.traffic.createdDatasets() {
+		known[n] = true
+	}
+	// A finished job's output datasets exist: the run's jobs are read once more for them (a job
+	// that cannot be read is other cases' to judge).
+	for _, name := range c.traffic.createdJobs() {
+		if j, err := c.client.GetJob(c.ctx, name); err == nil && client.JobFinished(j) {
+			for _, out := range j.OutputDatasets {
+				if out != "" {
+					known[out] = true
+				}
+			}
+		}
+	}
+	for _, e := range c.traffic.of("") {
+		switch e.Op {
+		case "Dataset_GetByName", "Dataset_GetData", "Dataset_UploadBlock", "Dataset_UpdateByName":
+		default:
+			continue
+		}
+		if e.Status < 200 || e.Status >= 300 {
+			continue
+		}
+		rest, ok := strings.CutPrefix(e.Path, "/Dataset/")
+		if !ok {
+			continue
+		}
+		rest, _, _ = strings.Cut(rest, "?")
+		rest = strings.TrimSuffix(rest, "/data")
+		if name, err := url.PathUnescape(rest); err == nil && name != "" && !strings.Contains(name, "/") {
+			known[name] = true
+		}
+	}
+	return known
+}
+
+// listedOnce returns, sorted, the known names the listing all leaves out, and the names it holds
+// more than once.
+func listedOnce(all []string, known map[string]bool) (missing, twice []string) {
+	seen := map[string]int{}
+	for _, n := range all {
+		seen[n]++
+		if seen[n] == 2 {
+			twice = append(twice, n)
+		}
+	}
+	for n := range known {
+		if seen[n] == 0 {
+			missing = append(missing, n)
+		}
+	}
+	slices.Sort(missing)
+	return missing, twice
 }

@@ -56,6 +56,12 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.GivenAPIKeyIgnored:        {"APIKEY-CREATE"},
 		standin.DeletedKeyListed:          {"APIKEY-DELETE"},
 		standin.JobSkipsGapBlocks:         {"JOB-OUTPUT-BLOCKS"},
+		standin.BlockNumberInt16:          {"UPLOAD-ORDER"},
+		standin.DatasetCreateRace:         {"DATASET-UNIQUE"},
+		standin.JobNameASCIIOnly:          {"JOB-NAME-SPACES"},
+		standin.JobInputFilenameLost:      {"JOB-NAME-SPACES"},
+		standin.DatasetListPageSkipsOne:   {"DATASET-LIST-ALPHA-100"},
+		standin.ClientListSkipsOldest:     {"CLIENTCRED-LIST-NO-SECRETS"},
 	}
 }
 

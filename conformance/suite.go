@@ -81,6 +81,7 @@ type suite struct {
 	names   map[string]int // label → uses, for unique names
 	echoFix *echoFixture
 	apiKey  *keyFixture
+	clients []string // the OAuth clients this run created (CLIENTCRED-CREATE), oldest first
 }
 
 // Why a run ends before its last case.

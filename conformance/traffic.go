@@ -2,8 +2,11 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,6 +45,11 @@ type traffic struct {
 	// answers counts every answer per tag, the token endpoint's (which the spec check does not
 	// see) included.
 	answers map[string]int
+	// created holds the names of the datasets POST /Dataset answered with a 2xx (no operation
+	// deletes a dataset).
+	created map[string]bool
+	// jobs holds the names of the jobs POST /Job answered with a 2xx.
+	jobs map[string]bool
 }
 
 // entry is one exchange kept, and the number of answers it stands for.
@@ -51,7 +59,7 @@ type entry struct {
 }
 
 func newTraffic() *traffic {
-	return &traffic{groups: map[string]int{}, byTag: map[string]int{}, dropped: map[string]int{}, answers: map[string]int{}}
+	return &traffic{groups: map[string]int{}, byTag: map[string]int{}, dropped: map[string]int{}, answers: map[string]int{}, created: map[string]bool{}, jobs: map[string]bool{}}
 }
 
 // record keeps one exchange, bounded.
@@ -206,8 +214,50 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		return resp, err
 	}
 	t.silence.answer()
+	created, isJob := createdName(req, resp)
 	t.traffic.mu.Lock()
 	t.traffic.answers[specval.Tag(req.Context())]++
+	switch {
+	case created != "" && isJob:
+		t.traffic.jobs[created] = true
+	case created != "":
+		t.traffic.created[created] = true
+	}
 	t.traffic.mu.Unlock()
 	return resp, nil
+}
+
+// createdName returns the name of the dataset or job (isJob) a POST /Dataset or POST /Job answered
+// with a 2xx created (the name its body sent), or "".
+func createdName(req *http.Request, resp *http.Response) (name string, isJob bool) {
+	isJob = strings.HasSuffix(req.URL.Path, "/Job")
+	if req.Method != http.MethodPost || !(isJob || strings.HasSuffix(req.URL.Path, "/Dataset")) || resp.StatusCode < 200 || resp.StatusCode >= 300 || req.GetBody == nil {
+		return "", false
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return "", false
+	}
+	defer body.Close()
+	var b struct {
+		Name string `json:"name"`
+	}
+	if json.NewDecoder(io.LimitReader(body, 1<<20)).Decode(&b) != nil {
+		return "", false
+	}
+	return b.Name, isJob
+}
+
+// createdDatasets returns the names of the datasets the run's POST /Dataset requests created.
+func (t *traffic) createdDatasets() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Collect(maps.Keys(t.created))
+}
+
+// createdJobs returns the names of the jobs the run's POST /Job requests started.
+func (t *traffic) createdJobs() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Sorted(maps.Keys(t.jobs))
 }

@@ -292,7 +292,10 @@ func (a *strictAPI) ClientCredentialGetList(ctx context.Context, req gen.ClientC
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make(gen.ClientCredentialGetList200JSONResponse, 0, len(s.credOrder))
-	for _, id := range s.credOrder {
+	for i, id := range s.credOrder {
+		if i == 1 && s.mutated(standin.ClientListSkipsOldest) {
+			continue // the first client created through the API; credOrder[0] is the server's own
+		}
 		out = append(out, s.creds[id].view())
 	}
 	return out, nil

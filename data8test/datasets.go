@@ -72,6 +72,8 @@ func (s *Server) ordered(d *dataset) []*block {
 	switch {
 	case s.mutated(standin.IgnoreBlockOrder):
 		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.seq, b.seq) })
+	case s.mutated(standin.BlockNumberInt16):
+		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(int16(a.num), int16(b.num)) })
 	case s.mutated(standin.BlockOrderAsText):
 		slices.SortFunc(out, func(a, b *block) int {
 			return strings.Compare(strconv.Itoa(int(a.num)), strconv.Itoa(int(b.num)))
@@ -157,6 +159,9 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 		slices.Reverse(rows)
 	}
 	from, to := pageBounds(page, datasetsPerPage, len(rows))
+	if page > 1 && s.mutated(standin.DatasetListPageSkipsOne) {
+		from, to = min(from+1, len(rows)), min(to+1, len(rows))
+	}
 	out := make(gen.DatasetGetList200JSONResponse, 0, to-from)
 	for _, r := range rows[from:to] {
 		loc := datasetLocation(ctx, r.name)
@@ -207,6 +212,19 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		}
 	}
 	s.mu.Lock()
+	if s.mutated(standin.DatasetCreateRace) {
+		if _, dup := s.datasets[name]; !dup {
+			// The name is free: let go of the lock, and store the dataset only once another
+			// create of the name has come (or 100 ms have passed).
+			s.mu.Unlock()
+			s.racingCreate(name)
+			s.mu.Lock()
+			s.datasets[name] = d
+			view := d.view()
+			s.mu.Unlock()
+			return gen.DatasetCreate200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(view)}, nil
+		}
+	}
 	if old, dup := s.datasets[name]; dup && !(s.mutated(standin.DatasetUniqueAmongInputs) && !old.input) {
 		s.mu.Unlock()
 		if s.has(ProfileConflict409) {
@@ -388,4 +406,33 @@ func unicodeName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// racingCreate waits, for the standin.DatasetCreateRace mutation, until a second create of name
+// has come while the first waits, or 100 ms have passed.
+func (s *Server) racingCreate(name string) {
+	s.raceMu.Lock()
+	if s.racing == nil {
+		s.racing = map[string]chan struct{}{}
+	}
+	ch, waiting := s.racing[name]
+	if waiting {
+		// The second create: release the first, and go on at once.
+		delete(s.racing, name)
+		close(ch)
+		s.raceMu.Unlock()
+		return
+	}
+	ch = make(chan struct{})
+	s.racing[name] = ch
+	s.raceMu.Unlock()
+	select {
+	case <-ch:
+	case <-time.After(100 * time.Millisecond):
+		s.raceMu.Lock()
+		if s.racing[name] == ch {
+			delete(s.racing, name)
+		}
+		s.raceMu.Unlock()
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/data8-toolkit/data8/data8time"
 	"github.com/data8-toolkit/data8/gen"
@@ -154,6 +155,8 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	}
 	if msg := badJobName(checked); msg != "" {
 		errs["name"] = append(errs["name"], msg)
+	} else if s.mutated(standin.JobNameASCIIOnly) && strings.ContainsFunc(checked, func(r rune) bool { return r > unicode.MaxASCII }) {
+		errs["name"] = append(errs["name"], "A job name may hold ASCII characters only.")
 	}
 	var wf Workflow
 	for _, w := range s.cfg.workflows {
@@ -166,7 +169,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	}
 	inputs := b.InputDatasets
 	var inputFilename *string
-	if b.InputFilename != "" {
+	if b.InputFilename != "" && !s.mutated(standin.JobInputFilenameLost) {
 		inputFilename = &b.InputFilename
 	}
 

@@ -300,6 +300,57 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
 			return reflect.DeepEqual(values(t, s, finishedJob(t, s, "echo"), "v"), []any{"x", "y"})
 		},
+		standin.BlockNumberInt16: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "d", "v")
+			upload(t, s, tok, "d", 0, rec("v", "0"))
+			upload(t, s, tok, "d", 40000, rec("v", "big"))
+			return reflect.DeepEqual(values(t, s, "d", "v"), []any{"0", "big"})
+		},
+		standin.DatasetCreateRace: func(t *testing.T, s *Server, tok string) bool {
+			var wg sync.WaitGroup
+			statuses := make([]int, 2)
+			for i := range statuses {
+				wg.Go(func() {
+					statuses[i] = do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "same", "columns": map[string]int{"v": 0}}).status
+				})
+			}
+			wg.Wait()
+			return slices.Contains(statuses, 200) && slices.Contains(statuses, 400)
+		},
+		standin.JobNameASCIIOnly: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			return startJob(t, s, tok, "Café check", "Echo", "in").status == 200
+		},
+		standin.JobInputFilenameLost: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, do(t, s, tok, "POST", "/Job", map[string]any{"name": "file", "workflowName": "Echo", "inputFilename": "/ToData8/in.csv", "inputDatasets": map[string]string{"Input": "in"}}), 200)
+			j, ok := s.JobInfo("file")
+			return ok && j.InputFilename == "/ToData8/in.csv"
+		},
+		standin.DatasetListPageSkipsOne: func(t *testing.T, s *Server, tok string) bool {
+			var want []string
+			for i := range 101 {
+				n := fmt.Sprintf("d%03d", i)
+				createDataset(t, s, tok, n, "v")
+				want = append(want, n)
+			}
+			return slices.Equal(slices.Sorted(slices.Values(append(listNames(t, s, tok, "page=1"), listNames(t, s, tok, "page=2")...))), want)
+		},
+		standin.ClientListSkipsOldest: func(t *testing.T, s *Server, tok string) bool {
+			var ids []string
+			for _, d := range []string{"one", "two"} {
+				var cc struct{ ClientID string }
+				_ = json.Unmarshal(do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": d}).body, &cc)
+				ids = append(ids, cc.ClientID)
+			}
+			var list []struct{ ClientID string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ClientCredential", nil).body, &list)
+			var got []string
+			for _, c := range list {
+				got = append(got, c.ClientID)
+			}
+			return slices.Contains(got, ids[0]) && slices.Contains(got, ids[1])
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs

@@ -80,7 +80,10 @@ type Server struct {
 	deletedKeys []*apiKey
 	creds       map[string]*credential
 	credOrder   []string
-	tokens      map[string]time.Time // access token → expiry
+
+	raceMu sync.Mutex               // guards racing
+	racing map[string]chan struct{} // dataset creates waiting, for the standin.DatasetCreateRace mutation
+	tokens map[string]time.Time     // access token → expiry
 
 	statsMu    sync.Mutex // guards the counters below
 	requests   map[string]int

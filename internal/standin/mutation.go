@@ -158,12 +158,43 @@ const (
 	//
 	// "Records are **processed in ascending block number, then in the order given inside the block**."
 	JobSkipsGapBlocks
+	// BlockNumberInt16 orders blocks by their numbers cut to a signed 16-bit integer: 32,768 and above
+	// wrap to negative numbers, and such a block comes before block 0.
+	//
+	// "Records are **processed in ascending block number, then in the order given inside the block**."
+	BlockNumberInt16
+	// DatasetCreateRace checks a new dataset's name, then lets go of the lock before it stores the
+	// dataset, waiting (up to 100 ms) for another create of the same name: two creates of one name
+	// sent at once both succeed, and the later replaces the earlier.
+	//
+	// "Name is **unique**"
+	DatasetCreateRace
+	// JobNameASCIIOnly refuses job names that hold any character beyond ASCII ("Café check").
+	//
+	// "Job names are unique and may not contain characters invalid in file names: / : * ? " < > |
+	// (spaces are fine)"
+	JobNameASCIIOnly
+	// JobInputFilenameLost takes inputFilename at job start but does not keep it: the job reads it
+	// back as null.
+	//
+	// "Full details ... inputFilename"
+	JobInputFilenameLost
+	// DatasetListPageSkipsOne starts every page of the dataset list after the first one item late:
+	// the first dataset that belongs on page 2 is on no page.
+	//
+	// "Paged list of datasets, **100 per page, alphabetical**"
+	DatasetListPageSkipsOne
+	// ClientListSkipsOldest leaves the oldest OAuth client created through POST /ClientCredential out
+	// of GET /ClientCredential (the loop over them starts one late).
+	//
+	// "The account's OAuth clients"
+	ClientListSkipsOldest
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobSkipsGapBlocks)
-	for m := Accept1001Records; m <= JobSkipsGapBlocks; m++ {
+	out := make([]Mutation, 0, ClientListSkipsOldest)
+	for m := Accept1001Records; m <= ClientListSkipsOldest; m++ {
 		out = append(out, m)
 	}
 	return out
