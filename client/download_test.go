@@ -479,7 +479,10 @@ func TestDownloadAdaptsToAThrottlingServer(t *testing.T) {
 	if peak != 2 || refused == 0 {
 		t.Errorf("at most %d pages in flight, %d refused; want the server's limit 2, and refusals", peak, refused)
 	}
-	if res.Pages != 51 || res.Throttled != int64(refused) || res.SmallestWindow < 1 || res.SmallestWindow > 4 {
+	// The first round of refusals brings the window of 8 down to at most 0.7 of it; how far below
+	// depends on how many of the round's refusals arrive before the first success, a race this
+	// server (instant once its gate opens) leaves open.
+	if res.Pages != 51 || res.Throttled != int64(refused) || res.SmallestWindow < 1 || res.SmallestWindow > 5 {
 		t.Errorf("result %+v; the server refused %d requests", *res, refused)
 	}
 }
