@@ -22,9 +22,9 @@ const DefaultMaxColumns = 10_000
 
 // DefaultReadAhead is the most bytes of pages a throttled download holds fetched ahead of the page it
 // hands on next, unless told otherwise (DownloadOptions.ReadAhead): the pages fetched during a
-// one-second Retry-After from a server taking 4 requests of 20 ms at once (200 pages of 1,000
+// one-second Retry-After from a server taking 8 requests of 20 ms at once (400 pages of 1,000
 // records of about 160 bytes).
-const DefaultReadAhead = 32 << 20
+const DefaultReadAhead = 64 << 20
 
 // maxReadAheadPages bounds the pages a download holds ahead of the one it hands on next, whatever
 // their size.
@@ -40,7 +40,7 @@ type DownloadOptions struct {
 	// a refused page waits out its Retry-After, the later pages go on being fetched, up to this, so
 	// that the download does not stall behind it. A page is held as its answer, and split into
 	// records (which takes about as much again) only as its turn nears. 0 means DefaultReadAhead
-	// (32 MiB); negative, none beyond Concurrency pages. A download that is never refused holds
+	// (64 MiB); negative, none beyond Concurrency pages. A download that is never refused holds
 	// no more than Concurrency pages ahead.
 	ReadAhead int64
 	// MaxColumns is the most columns the dataset may list, and the most members a record may hold:
