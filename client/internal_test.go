@@ -156,10 +156,36 @@ func TestFullJitter(t *testing.T) {
 	}
 }
 
+// TestThrottleBackoffRange: after the n-th refusal for load, the wait is uniform in
+// [max(base, c/2), c) with c = min(max, base·2ⁿ): r=0 gives the bottom, r=0.5 the middle, r→1 just
+// under c; c capped at max; base itself when max is below base.
+func TestThrottleBackoffRange(t *testing.T) {
+	base, max := 100*time.Millisecond, 5*time.Second
+	for n, c := range map[int]time.Duration{1: 200 * time.Millisecond, 2: 400 * time.Millisecond, 3: 800 * time.Millisecond, 5: 3200 * time.Millisecond, 6: 5 * time.Second, 40: 5 * time.Second} {
+		lo := c / 2
+		if got := throttleBackoff(base, max, n, 0); got != lo {
+			t.Errorf("refusal %d, r=0: %v, want %v", n, got, lo)
+		}
+		if got := throttleBackoff(base, max, n, 0.5); got != lo+(c-lo)/2 {
+			t.Errorf("refusal %d, r=0.5: %v, want %v", n, got, lo+(c-lo)/2)
+		}
+		if got := throttleBackoff(base, max, n, 0.999999); got >= c || got < c*99/100 {
+			t.Errorf("refusal %d, r→1: %v, want just under %v", n, got, c)
+		}
+	}
+	if got := throttleBackoff(base, 150*time.Millisecond, 1, 0.5); got != 125*time.Millisecond {
+		t.Errorf("max 150ms, r=0.5: %v, want 125ms, in [base, max)", got)
+	}
+	if got := throttleBackoff(base, 50*time.Millisecond, 3, 0.5); got != base {
+		t.Errorf("max below base: %v, want base %v", got, base)
+	}
+}
+
 func TestRetryAfterParsing(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for v, want := range map[string]time.Duration{
 		"5": 5 * time.Second, " 5 ": 5 * time.Second, "-3": 0, "999999999999": time.Minute,
+		"-99999999999999999999": 0, "99999999999999999999": time.Minute, // beyond int64: 0 (the floor applies) and the limit
 		now.Add(30 * time.Second).Format(http.TimeFormat): 30 * time.Second,
 		"Wed, 01 Jan 2025 00:00:10 GMT":                   10 * time.Second, // RFC 1123
 		"Wednesday, 01-Jan-25 00:00:20 GMT":               20 * time.Second, // RFC 850

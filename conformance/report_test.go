@@ -362,3 +362,37 @@ func TestJUnit(t *testing.T) {
 		t.Errorf("<testsuites skipped>: the Jenkins schema has no such attribute")
 	}
 }
+
+// TestJUnitCountsEachStatus gives each status its own number of cases, so the suite's failures,
+// errors and skipped attributes (and the observed property) can only come out right if each counts
+// its own status.
+func TestJUnitCountsEachStatus(t *testing.T) {
+	rep := &conformance.Report{Target: "t", RunID: "r", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for status, n := range map[conformance.Status]int{conformance.Passed: 1, conformance.Failed: 2, conformance.NotRun: 3, conformance.Skipped: 4, conformance.Observed: 5} {
+		for i := range n {
+			c := conformance.CaseResult{ID: fmt.Sprintf("%s-%d", status, i), Kind: conformance.Generic, Status: status}
+			switch status {
+			case conformance.Failed:
+				c.Failures = []string{"failed"}
+			case conformance.NotRun, conformance.Skipped:
+				c.SkipReason = "reason"
+			case conformance.Observed:
+				c.Deviations = []conformance.Deviation{{Point: "D-4", Observed: "other"}}
+			}
+			rep.Cases = append(rep.Cases, c)
+		}
+	}
+	data, err := rep.JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, counts := checkJUnit(t, data)
+	for k, v := range map[string]string{"testsuites.tests": "15", "testsuites.failures": "2", "testsuites.errors": "3", "testsuite.tests": "15", "testsuite.failures": "2", "testsuite.errors": "3", "testsuite.skipped": "4"} {
+		if counts[k] != v {
+			t.Errorf("%s = %q; want %s", k, counts[k], v)
+		}
+	}
+	if !bytes.Contains(data, []byte(`<property name="observed" value="5">`)) {
+		t.Errorf("the observed property is not 5:\n%s", data)
+	}
+}

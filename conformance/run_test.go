@@ -382,3 +382,19 @@ func TestDroppedAnswersFailTheCase(t *testing.T) {
 		t.Errorf("FLOOD is %s %q; want failed for its 7 answers not kept", c.Status, c.Failures)
 	}
 }
+
+// TestFinalCaseSkippedWhenEveryOtherCaseIsSkippedByTheConfiguration: a run whose other cases were
+// all picked but skipped by Config.Skip sent nothing, so its final case has no traffic to look at
+// and is skipped, not failed as having checked nothing.
+func TestFinalCaseSkippedWhenEveryOtherCaseIsSkippedByTheConfiguration(t *testing.T) {
+	srv := fakeAPI(t, emptyList)
+	cfg := testConfig(srv)
+	cfg.Skip = []string{"LIST", "list2"}
+	rep := runTest(t, context.Background(), cfg, listDatasets("LIST"), listDatasets("LIST2"), finalCase())
+	if got, want := statuses(rep), "LIST=skipped LIST2=skipped FINAL=skipped"; got != want {
+		t.Errorf("%s; want %s", got, want)
+	}
+	if c := rep.Case("FINAL"); len(c.Failures) != 0 {
+		t.Errorf("FINAL has failures %q", c.Failures)
+	}
+}

@@ -266,3 +266,23 @@ func TestDownloadColumnLimitsAreInclusive(t *testing.T) {
 		})
 	}
 }
+
+// TestDownloadToColumnLimitIsInclusive: DownloadTo writes a dataset that lists exactly MaxColumns
+// columns, and refuses one listing one more than the limit before reading any record.
+func TestDownloadToColumnLimitIsInclusive(t *testing.T) {
+	c := wideServerListing(t, 4, 3, 3, func(int) int { return 0 })
+	var b bytes.Buffer
+	if _, err := batch.DownloadTo(context.Background(), c, "wide", &b, batch.DownloadOptions{MaxColumns: 5}); err != nil {
+		t.Fatalf("5 columns listed, limit 5: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 4 || strings.Count(lines[0], ",") != 4 || lines[1] != "r0,,,," {
+		t.Errorf("wrote %q; want a header of 5 columns and 3 records", b.String())
+	}
+	b.Reset()
+	_, err := batch.DownloadTo(context.Background(), c, "wide", &b, batch.DownloadOptions{MaxColumns: 4})
+	var tm *client.TooManyColumnsError
+	if !errors.As(err, &tm) || tm.Columns != 5 || tm.Limit != 4 || tm.Record != -1 || b.Len() != 0 {
+		t.Errorf("5 columns listed, limit 4: %v, wrote %q; want a *client.TooManyColumnsError and nothing written", err, b.String())
+	}
+}

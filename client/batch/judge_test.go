@@ -188,3 +188,35 @@ func TestIncompleteOutputWithRecordsFails(t *testing.T) {
 		t.Errorf("a failed job left a result file")
 	}
 }
+
+// TestFinishedJobWithoutTheOutputSlot: a job that finished without the output slot asked for is,
+// with no failure codes given, a failed run (an *OutputError, the output missing, not resumable);
+// given the failure codes, the job did not fail, so the run is not marked failed: it is a plain
+// error naming the slots the job has, and the state can still be resumed.
+func TestFinishedJobWithoutTheOutputSlot(t *testing.T) {
+	f := newFront(t)
+	c := f.client(t)
+
+	in, out := writeInput(t)
+	res, err := batch.Run(context.Background(), c, batch.Spec{Input: in, Output: out, Workflow: "Echo", OutputSlot: "Elsewhere", PollInterval: poll}, batch.Options{})
+	var oe *batch.OutputError
+	if !errors.As(err, &oe) || oe.Slot != "Elsewhere" || oe.Dataset != "" || !strings.Contains(oe.Problem, "is missing (its output slots: Output)") {
+		t.Fatalf("no failure codes: %v; want an *OutputError, slot Elsewhere missing", err)
+	}
+	if res.State.Step != batch.StepFailed || res.State.Resumable() {
+		t.Errorf("no failure codes: state %s, resumable %v; want failed, not resumable", res.State.Step, res.State.Resumable())
+	}
+
+	in, out = writeInput(t)
+	res, err = batch.Run(context.Background(), c, batch.Spec{Input: in, Output: out, Workflow: "Echo", OutputSlot: "Elsewhere", PollInterval: poll,
+		Statuses: client.JobStatuses{Failed: []int{data8test.StatusFailed}}}, batch.Options{})
+	if err == nil || errors.As(err, &oe) || !strings.Contains(err.Error(), `has no output slot "Elsewhere" (its output slots: Output)`) {
+		t.Fatalf("with failure codes: %v; want a plain error naming the job's slots", err)
+	}
+	if res.State.Step == batch.StepFailed || !res.State.Resumable() {
+		t.Errorf("with failure codes: state %s, resumable %v; want not failed, resumable", res.State.Step, res.State.Resumable())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a run without its output left a result file")
+	}
+}

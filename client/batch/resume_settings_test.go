@@ -168,3 +168,92 @@ func TestResumeRefusesAnotherWorkflowsJob(t *testing.T) {
 		t.Fatalf("resume onto a job of another workflow: %v, want it refused", err)
 	}
 }
+
+// TestResumeAdoptsOnlyTheRunsOwnDataset: resumed before its dataset was known to exist, a run
+// refuses a dataset of its name that is not the one it would have made: one with other columns,
+// and a completed one holding more records than the file (as it refuses one holding fewer).
+func TestResumeAdoptsOnlyTheRunsOwnDataset(t *testing.T) {
+	f := newFront(t)
+	c := f.client(t)
+	in, out := writeInput(t)
+	st := stopAt(t, f, c, batch.Spec{Input: in, Output: out, Workflow: "Echo", PollInterval: poll}, "POST /Dataset")
+	if st.Step != batch.StepCreate {
+		t.Fatalf("stopped at %s, want %s", st.Step, batch.StepCreate)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	own, err := c.GetDataset(ctx, st.Spec.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload := func(name string, cols client.Columns, lines string) {
+		t.Helper()
+		if _, _, err := c.UploadDataset(ctx, name, cols, client.NewJSONLinesSource(strings.NewReader(lines)), client.UploadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resume := func(name string) error {
+		other := *st
+		other.Spec.Name = name
+		_, err := batch.Resume(ctx, c, other, batch.Options{})
+		return err
+	}
+
+	wider := maps.Clone(own.Columns)
+	wider["extra"] = 0
+	if _, err := c.CreateDataset(ctx, st.Spec.Name+"_cols", wider); err != nil {
+		t.Fatal(err)
+	}
+	if err := resume(st.Spec.Name + "_cols"); err == nil || !strings.Contains(err.Error(), "exists, and is not this run's") {
+		t.Errorf("a dataset of the name with other columns: %v; want it refused", err)
+	}
+
+	upload(st.Spec.Name+"_more", own.Columns, "{\"email\":\"a@b.com\"}\n{\"email\":\"c@d.com\"}\n")
+	err = resume(st.Spec.Name + "_more")
+	var iu *batch.IncompleteUploadError
+	var cm *client.CountMismatchError
+	if !errors.As(err, &iu) || !errors.As(err, &cm) || cm.Want != 1 || cm.Got != 2 {
+		t.Errorf("a completed dataset of the name holding 2 records for a file of 1: %v; want an *IncompleteUploadError, count 2 for 1", err)
+	}
+	if n := f.count("POST /Job"); n != 0 {
+		t.Errorf("%d jobs started on a dataset that is not the run's", n)
+	}
+}
+
+// TestIncompleteUploadStartsAgainFromBlockZero: when the dataset holds another record count at
+// complete (here block 0 was overwritten with two records after the upload), the run fails with an
+// *IncompleteUploadError and its state goes back to the upload at block 0, so that the resumed run
+// uploads every block again and completes.
+func TestIncompleteUploadStartsAgainFromBlockZero(t *testing.T) {
+	f := newFront(t)
+	c := f.client(t)
+	in, out := writeInput(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var tampered atomic.Bool
+	res, err := batch.Run(ctx, c, batch.Spec{Input: in, Output: out, Workflow: "Echo", PollInterval: poll}, batch.Options{Progress: func(e batch.Event) {
+		if e.Kind == batch.StepEnds && e.Step == batch.StepUpload && e.State != nil && !tampered.Swap(true) {
+			src := client.NewJSONLinesSource(strings.NewReader("{\"email\":\"x@y.com\"}\n{\"email\":\"z@y.com\"}\n"))
+			if _, err := c.Upload(ctx, e.State.Dataset, src, client.UploadOptions{}); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	var iu *batch.IncompleteUploadError
+	if !errors.As(err, &iu) || iu.Err.Got != 2 || iu.Err.Want != 1 {
+		t.Fatalf("run: %v; want an *IncompleteUploadError, 2 records for 1", err)
+	}
+	if res.State.Step != batch.StepUpload || res.State.Checkpoint != 0 || !res.State.Resumable() {
+		t.Fatalf("state at %s, checkpoint %d; want the upload, from block 0", res.State.Step, res.State.Checkpoint)
+	}
+	puts := f.count("PATCH /Dataset/{name}/data")
+	if _, err := batch.Resume(ctx, c, res.State, batch.Options{}); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if n := f.count("PATCH /Dataset/{name}/data") - puts; n != 1 {
+		t.Errorf("the resumed run uploaded %d blocks; want 1, block 0 again", n)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "email\nA@B.COM\n" {
+		t.Errorf("result %q", b)
+	}
+}

@@ -152,3 +152,49 @@ func TestASCIIOnlyJSONEscapesAreRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestBase64CoreAtEveryOffsetOfALongerBlob: a secret whose length is a multiple of 3 sits inside a
+// longer base64 text at each offset (0, 1 and 2 mod 3) with bytes after it; the part of the text
+// that holds its bytes alone is redacted whatever the alignment. The byte after it, '~' (0x7E), has
+// bits set in its top 2 and top 4, so a core that wrongly keeps the last character fails at both
+// unaligned offsets.
+func TestBase64CoreAtEveryOffsetOfALongerBlob(t *testing.T) {
+	for _, secret := range []string{"abcdefghijkl", "0123456789abcdefgh", "Ab+/=Ab+/=xyZ?!"} {
+		if len(secret)%3 != 0 {
+			t.Fatalf("%q: the test wants a length that is a multiple of 3", secret)
+		}
+		var s Set
+		s.Add(secret)
+		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+			for _, prefix := range []string{"{x", "{xy", "{xyz", "{xyzw", "{xyzwv"} {
+				blob := enc.EncodeToString([]byte(prefix + secret + `~","n":1}`))
+				text := "before " + blob + " after"
+				got := s.String(text)
+				if !strings.Contains(got, Placeholder) || !strings.HasPrefix(got, "before ") || !strings.HasSuffix(got, " after") {
+					t.Errorf("secret %q at offset %d (%d mod 3): %q redacted as %q", secret, len(prefix), len(prefix)%3, text, got)
+				}
+			}
+		}
+	}
+}
+
+// TestEscapeOfTheLastCharacterInLowerCase: the lower-case hex forms (\u00xx in JSON, %xx in a
+// form or path) are redacted when the secret's last character is the one escaped, so that the
+// escape ends the form.
+func TestEscapeOfTheLastCharacterInLowerCase(t *testing.T) {
+	for _, tc := range []struct{ secret, form string }{
+		{"abcdefgh\u00e9", `abcdefgh\u00e9`},
+		{"abcdefgh<", `abcdefgh\u003c`},
+		{"abcdefgh'", `abcdefgh\u0027`},
+		{"abcdefgh/", "abcdefgh%2f"},
+		{"abcdefgh?", "abcdefgh%3f"},
+		{"abcdefgh\u00e9", "abcdefgh%c3%a9"},
+	} {
+		var s Set
+		s.Add(tc.secret)
+		text := "before " + tc.form + " after"
+		if got, want := s.String(text), "before "+Placeholder+" after"; got != want {
+			t.Errorf("secret %q, form %q: %q; want %q", tc.secret, tc.form, got, want)
+		}
+	}
+}
