@@ -702,12 +702,15 @@ func TestAPauseEndsWhenARequestSucceeds(t *testing.T) {
 	// 0 still waits (a transfer paused for the whole Retry-After would send nothing; the test fails
 	// in 5 s then). Block 0 goes once it has waited.
 	sleep, sleeping, wake := heldSleep()
+	arrived1 := make(chan struct{})
+	var arrival sync.Once
 	f := &blockFront{}
 	f.onBlock = func(number, attempt int) (bool, <-chan struct{}) {
 		switch {
 		case number == 0 && attempt == 1:
-			return true, nil
+			return true, arrived1 // refused once block 1 is at the server too
 		case number == 1:
+			arrival.Do(func() { close(arrived1) })
 			return false, sleeping
 		}
 		return false, nil
