@@ -24,7 +24,7 @@ func (c *check) patchAtOnce(dataset string, bodies [][]byte, limit int) []string
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			status, err := c.patchOnce(dataset, token, body)
+			status, err := c.sendOnce(http.MethodPatch, uploadPath(dataset), token, body)
 			if err != nil || status < 200 || status >= 300 {
 				mu.Lock()
 				bad = append(bad, fmt.Sprintf("body %d: status %d, %v", i, status, err))
@@ -36,10 +36,10 @@ func (c *check) patchAtOnce(dataset string, bodies [][]byte, limit int) []string
 	return bad
 }
 
-// patchOnce sends one block body with token and returns the answer's status; it never ends the case
-// (it runs in a goroutine of its own).
-func (c *check) patchOnce(dataset, token string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(c.ctx, http.MethodPatch, c.cfg.BaseURL+uploadPath(dataset), bytes.NewReader(body))
+// sendOnce sends one JSON body with method to path and token, and returns the answer's status; it
+// never ends the case (it runs in a goroutine of its own).
+func (c *check) sendOnce(method, path, token string, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(c.ctx, method, c.cfg.BaseURL+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
@@ -67,21 +67,7 @@ func (c *check) sendAtOnce(method, path string, body []byte, n int) []int {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			req, err := http.NewRequestWithContext(c.ctx, method, c.cfg.BaseURL+path, bytes.NewReader(body))
-			if err != nil {
-				return
-			}
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, application/problem+json")
-			req.Header.Set("User-Agent", "data8-conformance/1")
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := c.hc.Do(req)
-			if err != nil {
-				return
-			}
-			defer resp.Body.Close()
-			_, _ = io.Copy(io.Discard, resp.Body)
-			statuses[i] = resp.StatusCode
+			statuses[i], _ = c.sendOnce(method, path, token, body)
 		})
 	}
 	close(start)
