@@ -27,6 +27,23 @@ func wantRecord(i int) client.Record {
 	return client.Record{"id": strconv.Itoa(i), "name": fmt.Sprintf("name %d", i), "n": json.Number(strconv.Itoa(i))}
 }
 
+// checkRead fails the test unless a read, named how, gave exactly the n records testRecords(n)
+// uploads, in order, and no error.
+func checkRead(t *testing.T, how string, recs []client.Record, err error, n int) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", how, err)
+	}
+	if len(recs) != n {
+		t.Fatalf("%s: %d records, want %d", how, len(recs), n)
+	}
+	for i, r := range recs {
+		if !reflect.DeepEqual(r, wantRecord(i)) {
+			t.Fatalf("%s: record %d = %v", how, i, r)
+		}
+	}
+}
+
 // decodeRecord reads a raw record as ReadRecords does.
 func decodeRecord(t *testing.T, raw []byte) client.Record {
 	t.Helper()
@@ -248,17 +265,7 @@ func TestReadsLearnThePageSize(t *testing.T) {
 		t.Run(strconv.Itoa(tc.n), func(t *testing.T) {
 			check := func(how string, recs []client.Record, err error, rs *readServer) {
 				t.Helper()
-				if err != nil {
-					t.Fatalf("%s: %v", how, err)
-				}
-				if len(recs) != tc.n {
-					t.Fatalf("%s: %d records, want %d", how, len(recs), tc.n)
-				}
-				for i, r := range recs {
-					if !reflect.DeepEqual(r, wantRecord(i)) {
-						t.Fatalf("%s: record %d = %v", how, i, r)
-					}
-				}
+				checkRead(t, how, recs, err, tc.n)
 				if got := int(rs.pages.Swap(0)); got != tc.pages {
 					t.Errorf("%s: %d page requests, want %d", how, got, tc.pages)
 				}
@@ -285,17 +292,7 @@ func TestReadsTakeA204AsAnEmptyPage(t *testing.T) {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			check := func(how string, recs []client.Record, err error) {
 				t.Helper()
-				if err != nil {
-					t.Fatalf("%s: %v", how, err)
-				}
-				if len(recs) != n {
-					t.Fatalf("%s: %d records, want %d", how, len(recs), n)
-				}
-				for i, r := range recs {
-					if !reflect.DeepEqual(r, wantRecord(i)) {
-						t.Fatalf("%s: record %d = %v", how, i, r)
-					}
-				}
+				checkRead(t, how, recs, err, n)
 			}
 			rs := &readServer{name: "out", n: n, stated: int64(n), pageSize: 1000, noContent: true}
 			c := rs.start(t)
@@ -511,17 +508,7 @@ func TestReadsAgainstEveryProfile(t *testing.T) {
 			}
 			check := func(how string, recs []client.Record, err error) {
 				t.Helper()
-				if err != nil {
-					t.Fatalf("%s: %v", how, err)
-				}
-				if len(recs) != n {
-					t.Fatalf("%s: %d records, want %d", how, len(recs), n)
-				}
-				for i, r := range recs {
-					if !reflect.DeepEqual(r, wantRecord(i)) {
-						t.Fatalf("%s: record %d = %v", how, i, r)
-					}
-				}
+				checkRead(t, how, recs, err, n)
 			}
 			recs, err := readAll(c, "ds2")
 			check("ReadRecords", recs, err)

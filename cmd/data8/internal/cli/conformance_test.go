@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -219,22 +218,10 @@ func TestConformanceDriftAndObserved(t *testing.T) {
 // create and reads records back 500 to a page.
 func checkAnswersLikeFirst(t *testing.T, vars map[string]string) {
 	t.Helper()
-	resp, err := http.PostForm(vars["DATA8_TOKEN_URL"], url.Values{"grant_type": {"client_credentials"},
-		"client_id": {vars["DATA8_CLIENT_ID"]}, "client_secret": {vars["DATA8_CLIENT_SECRET"]}, "scope": {"BatchApi"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := serveToken(t, vars)
 	do := func(method, path, body string) (int, []byte) {
 		req, _ := http.NewRequest(method, vars["DATA8_BASE_URL"]+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

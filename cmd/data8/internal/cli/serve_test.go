@@ -45,22 +45,10 @@ func startServeCLI(t *testing.T, args ...string) (map[string]string, func() resu
 
 func TestServeProfile(t *testing.T) {
 	vars, stop := startServeCLI(t, "--addr", "127.0.0.1:0", "--profile", "created-201, trace-id")
-	resp, err := http.PostForm(vars["DATA8_TOKEN_URL"], url.Values{"grant_type": {"client_credentials"},
-		"client_id": {vars["DATA8_CLIENT_ID"]}, "client_secret": {vars["DATA8_CLIENT_SECRET"]}, "scope": {"BatchApi"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := serveToken(t, vars)
 	post := func(body string) *http.Response {
 		req, _ := http.NewRequest("POST", vars["DATA8_BASE_URL"]+"/Dataset", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -139,4 +127,24 @@ func TestServeWarnsOffLoopback(t *testing.T) {
 	if r := stop(); strings.Contains(r.stderr, "warning") {
 		t.Errorf("warned on loopback: %s", r)
 	}
+}
+
+// serveToken fetches an access token from the data8 serve whose export lines are vars, with the
+// client credentials they name.
+func serveToken(t *testing.T, vars map[string]string) string {
+	t.Helper()
+	resp, err := http.PostForm(vars["DATA8_TOKEN_URL"], url.Values{"grant_type": {"client_credentials"},
+		"client_id": {vars["DATA8_CLIENT_ID"]}, "client_secret": {vars["DATA8_CLIENT_SECRET"]}, "scope": {"BatchApi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
 }
