@@ -641,6 +641,20 @@ func within(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
+// wantFinished fails the test unless the transfer reporting to done, named what, ends within 10 s
+// with no error.
+func wantFinished(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not finish", what)
+	}
+}
+
 func TestNoRequestLeavesDuringAPause(t *testing.T) {
 	// Two blocks at once, both refused and nothing answered since: block 0 first (the test holds
 	// its wait), then block 1, whose wait ends at once. Nothing may be sent until block 0 has
@@ -682,14 +696,7 @@ func TestNoRequestLeavesDuringAPause(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	close(wake)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the upload did not finish")
-	}
+	wantFinished(t, done, "the upload")
 	wantRecords(t, srv, "ds", 50)
 	if got := f.order(); !slices.Equal(got, []int{0, 1, 1, 0, 2, 3, 4}) && !slices.Equal(got, []int{1, 0, 1, 0, 2, 3, 4}) {
 		t.Errorf("blocks arrived in the order %v, want 0 and 1, then 1 and 0 again, then 2, 3 and 4", got)
@@ -734,14 +741,7 @@ func TestAPauseEndsWhenARequestSucceeds(t *testing.T) {
 		t.Fatalf("block 0 sent %d times before its wait ended", n)
 	}
 	close(wake)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the upload did not finish")
-	}
+	wantFinished(t, done, "the upload")
 	wantRecords(t, srv, "ds", 50)
 	if n := f.sent(0); n != 2 {
 		t.Errorf("block 0 sent %d times, want 2", n)
@@ -1059,14 +1059,7 @@ func readAheadDownload(t *testing.T, readAhead int64, during func(f *pageFront))
 	within(t, sleeping, "page 2 was not refused")
 	during(f)
 	close(wake)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the download did not finish")
-	}
+	wantFinished(t, done, "the download")
 }
 
 func TestDownloadReadsAheadOfARefusedPage(t *testing.T) {
