@@ -169,11 +169,12 @@ func TestServerThrottles(t *testing.T) {
 // slow to read, still being written.
 type stuckWriter struct {
 	header           http.Header
+	status           int
 	writing, unblock chan struct{}
 }
 
-func (w *stuckWriter) Header() http.Header { return w.header }
-func (w *stuckWriter) WriteHeader(int)     {}
+func (w *stuckWriter) Header() http.Header    { return w.header }
+func (w *stuckWriter) WriteHeader(status int) { w.status = status }
 func (w *stuckWriter) Write(p []byte) (int, error) {
 	close(w.writing)
 	<-w.unblock
@@ -186,6 +187,12 @@ func TestServerCountsTheAnswer(t *testing.T) {
 	s, api := testServer(t, serveConfig{Limit: 1, RetryAfter: "2"})
 	if err := api.createDataset(context.Background(), "d"); err != nil {
 		t.Fatal(err)
+	}
+	// The create's handler frees its slot only after its answer has reached the client.
+	for deadline := time.Now().Add(5 * time.Second); len(s.slots) > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the create's slot still held after 5s")
+		}
 	}
 	get := func(w http.ResponseWriter) {
 		req := httptest.NewRequest(http.MethodGet, "/Dataset/d", nil)
@@ -208,6 +215,10 @@ func TestServerCountsTheAnswer(t *testing.T) {
 		}
 	}
 	within(slow.writing, "the first answer")
+	if slow.status != http.StatusOK {
+		close(slow.unblock)
+		t.Fatalf("the first request: %d, want 200", slow.status)
+	}
 	second := httptest.NewRecorder()
 	get(second)
 	if second.Code != http.StatusTooManyRequests || second.Header().Get("Retry-After") != "2" {
