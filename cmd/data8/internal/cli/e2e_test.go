@@ -127,12 +127,16 @@ func readJSONLines(t *testing.T, path string) []map[string]any {
 	}
 	var out []map[string]any
 	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, len(b)+1)
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("%s: %q: %v", path, sc.Text(), err)
 		}
 		out = append(out, m)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return out
 }

@@ -213,3 +213,37 @@ func TestResumeRefusesAnotherServer(t *testing.T) {
 		t.Errorf("result %q", got)
 	}
 }
+
+// TestResumeKeepsTheColumnLimit: a run allowed more columns than the default keeps that allowance
+// when resumed, for the client's reading of the result's listing as well as for the download: a
+// result of 10,003 columns is written whole by the resumed run.
+func TestResumeKeepsTheColumnLimit(t *testing.T) {
+	const columns = 10_003
+	wide := data8test.NewWorkflow("Wide", []string{"Input"}, []string{"Output"}, func(_ context.Context, in map[string][]data8test.Record, _ map[string]string) (map[string][]data8test.Record, map[string]any, error) {
+		var out []data8test.Record
+		for i := range in["Input"] {
+			r := data8test.Record{}
+			for c := range columns {
+				r[fmt.Sprintf("c%05d", c)] = fmt.Sprint(i)
+			}
+			out = append(out, r)
+		}
+		return map[string][]data8test.Record{"Output": out}, nil, nil
+	})
+	tg := newTarget(t, data8test.WithWorkflow(wide))
+	in := writeFile(t, t.TempDir(), "in.csv", "email\na@b.com\nc@d.com\n")
+	out := filepath.Join(t.TempDir(), "o.jsonl")
+	r := tg.interruptAt(t, tg.env, http.MethodGet, "/Job/", 1, "run", in, "--workflow", "Wide", "--out", out,
+		"--max-columns", "10010", "--poll", "10ms")
+	r = tg.run(t, resumeCommand(t, r)...)
+	if r.code != 0 {
+		t.Fatalf("resume: %v", r)
+	}
+	got := readJSONLines(t, out)
+	if len(got) != 2 {
+		t.Fatalf("result: %d records, want 2: %v", len(got), r)
+	}
+	if len(got[0]) != columns || len(got[1]) != columns || got[1]["c10002"] != "1" {
+		t.Fatalf("result: records of %d and %d columns, want %d", len(got[0]), len(got[1]), columns)
+	}
+}
