@@ -286,3 +286,32 @@ func TestDownloadToColumnLimitIsInclusive(t *testing.T) {
 		t.Errorf("5 columns listed, limit 4: %v, wrote %q; want a *client.TooManyColumnsError and nothing written", err, b.String())
 	}
 }
+
+// TestFailedCommitLeavesNoTemporaryFile: when the finished file cannot take its final name (a
+// directory appeared there during the download), Download fails naming the file and leaves nothing
+// of its own in the directory.
+func TestFailedCommitLeavesNoTemporaryFile(t *testing.T) {
+	c := wideServer(t, 1500, 1500, func(int) int { return 0 })
+	dir := t.TempDir()
+	out := filepath.Join(dir, "wide.csv")
+	var made bool
+	_, err := batch.Download(context.Background(), c, "wide", out, batch.DownloadOptions{Progress: func(batch.Event) {
+		if !made {
+			made = true
+			if err := os.MkdirAll(filepath.Join(out, "kept"), 0o755); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	if err == nil || !strings.HasPrefix(err.Error(), "writing "+out+": ") {
+		t.Fatalf("err = %v, want writing %s: ...", err, out)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "wide.csv" || !entries[0].IsDir() {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the directory holds %q, want only the directory wide.csv", names)
+	}
+}
