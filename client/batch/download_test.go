@@ -208,6 +208,12 @@ func TestStateRoundTrip(t *testing.T) {
 	if _, err := batch.ParseState([]byte(`{"version":1,"step":"wait","secret":"x"}`)); err == nil {
 		t.Errorf("a state with an unknown member was read")
 	}
+	for _, v := range []string{`"version":0,`, ``, `"version":2,`} {
+		_, err := batch.ParseState([]byte(`{` + v + `"step":"wait"}`))
+		if err == nil || !strings.HasSuffix(err.Error(), "; this program reads version 1") {
+			t.Errorf("a state with %q: err = %v, want one naming version 1", v, err)
+		}
+	}
 }
 
 // TestResumedDownloadKeepsColumnLimits: a run resumed at its download bounds the result's columns

@@ -230,3 +230,52 @@ func TestResumeAfterKillAtEachStep(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeWithEveryBlockSent: a run stopped once its state held every block as sent, but before
+// it moved on to completing the dataset, resumes without sending a block again.
+func TestResumeWithEveryBlockSent(t *testing.T) {
+	const rows, blockSize = 120, 50
+	f := newFront(t)
+	c := f.client(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	input := tricky(rows)
+	if err := os.WriteFile(in, input, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.csv")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var last atomic.Pointer[batch.State]
+	f.set(func(r *http.Request) {
+		if kind(r) == "PUT /Dataset/{name}" {
+			cancel()
+		}
+	})
+	spec := batch.Spec{Input: in, Output: out, Workflow: "Echo", BlockSize: blockSize, PollInterval: 10 * time.Millisecond}
+	_, err := batch.Run(ctx, c, spec, batch.Options{Progress: func(e batch.Event) {
+		if e.State != nil && e.State.Step == batch.StepUpload {
+			st := *e.State
+			last.Store(&st)
+		}
+	}})
+	f.set(nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run: %v, want it stopped by the cancellation", err)
+	}
+	st := last.Load()
+	if st == nil || st.Checkpoint != 3 {
+		t.Fatalf("the last state of the upload step: %+v, want checkpoint 3", st)
+	}
+	patches := f.count("PATCH /Dataset/{name}/data")
+	res, err := batch.Resume(context.Background(), c, *st, batch.Options{})
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if sent := f.count("PATCH /Dataset/{name}/data") - patches; sent != 0 {
+		t.Errorf("the resumed run sent %d blocks, want none", sent)
+	}
+	if got, err := os.ReadFile(out); err != nil || !bytes.Equal(got, input) || res.State.Step != batch.StepDone {
+		t.Errorf("result differs from the input or the run is not done (%d bytes, want %d; %v; step %s)", len(got), len(input), err, res.State.Step)
+	}
+}
