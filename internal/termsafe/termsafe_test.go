@@ -16,6 +16,7 @@ func TestString(t *testing.T) {
 		{"iso\u2066x\u2069 lrm\u200e alm\u061c", `iso\u2066x\u2069 lrm\u200e alm\u061c`},
 		{"line\u2028para\u2029", `line\u2028para\u2029`},
 		{"bad\xffutf8\xc3", `bad\xffutf8\xc3`},
+		{"kept \ufffd beside \x1b and \xff\ufffd", "kept \ufffd beside \\x1b and \\xff\ufffd"},
 	} {
 		if got := String(tc.in); got != tc.want {
 			t.Errorf("String(%q) = %q, want %q", tc.in, got, tc.want)
