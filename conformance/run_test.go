@@ -47,6 +47,10 @@ func TestVerdict(t *testing.T) {
 	if rep.OK() {
 		t.Error("OK() with a failed case")
 	}
+	rep.Responses, rep.Violations, rep.Differing = 7, 1, 2
+	if got, want := rep.Summary(), "4 cases: 1 passed, 1 failed, 1 observed, 0 skipped, 1 not run; 7 answers checked against the spec, 1 broke a documented rule, 2 differed from a decided point"; got != want {
+		t.Errorf("Summary() = %q\nwant %q", got, want)
+	}
 	if (&Report{Cases: []CaseResult{{Status: Passed}, {Status: Observed}, {Status: Skipped}}}).OK() != true {
 		t.Error("OK() is false with only passed, observed and skipped cases")
 	}
@@ -273,6 +277,17 @@ func TestCheckedNothing(t *testing.T) {
 	}
 	if c := rep.Case("FINAL"); c.Status != Failed || !strings.Contains(strings.Join(c.Failures, " "), "checked nothing") {
 		t.Errorf("FINAL is %s %q; want failed, having checked nothing", c.Status, c.Failures)
+	}
+	// A case whose only finding is a difference at a decided point, with no answer behind it
+	// (what a broken case could report), checked nothing either.
+	deviant := Case{ID: "DEVIANT", Kind: Generic, run: func(c *check) {
+		if _, err := c.client.GetDataset(c.ctx, "some_dataset"); err != nil {
+			c.Differ("D-4", "Dataset_GetByName", "no answer", err.Error())
+		}
+	}}
+	rep = runTest(t, context.Background(), cfg, deviant)
+	if c := rep.Case("DEVIANT"); c.Status != Failed || !strings.Contains(strings.Join(c.Failures, " "), "checked nothing") {
+		t.Errorf("DEVIANT is %s %q; want failed, having checked nothing", c.Status, c.Failures)
 	}
 	cfg.Cases = "FINAL"
 	rep = runTest(t, context.Background(), cfg, listDatasets("LIST"), finalCase())
