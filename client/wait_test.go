@@ -187,6 +187,61 @@ func TestWaitJobRestartsBackoffWhenTheEstimatePasses(t *testing.T) {
 	}
 }
 
+// TestWaitJobIgnoresAnEstimateBeforeSubmission: an estimated finish earlier than the job's
+// submission says nothing: the backoff goes on growing, rather than restart as for an estimate that
+// passed.
+func TestWaitJobIgnoresAnEstimateBeforeSubmission(t *testing.T) {
+	js := &jobScript{now: submitted}
+	js.step = func(poll int, now time.Time) map[string]any {
+		switch {
+		case poll <= 3:
+			return jobAt(0, nil, nil)
+		case poll <= 5:
+			eta := submitted.Add(-time.Hour)
+			return jobAt(0, &eta, nil)
+		}
+		return jobAt(100, nil, &now)
+	}
+	_, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 30 * time.Second})
+	want := []time.Duration{1, 2, 4, 8, 16}
+	if len(d) != len(want) {
+		t.Fatalf("delays %v, want %d", d, len(want))
+	}
+	for i, w := range want {
+		inJitter(t, i, d[i], w*time.Second)
+	}
+}
+
+// TestWaitJobProgressWithAStillClock: progress seen with no time passed on the clock (a coarse
+// clock) gives no rate: the delays back off rather than fall to Interval on an infinite rate.
+func TestWaitJobProgressWithAStillClock(t *testing.T) {
+	js := &jobScript{now: submitted}
+	js.step = func(poll int, now time.Time) map[string]any {
+		if poll == 5 {
+			return jobAt(100, nil, &now)
+		}
+		return jobAt(float64(10*poll), nil, nil)
+	}
+	hs := httptest.NewServer(js)
+	t.Cleanup(hs.Close)
+	c, err := client.New(client.WithBaseURL(hs.URL), client.WithBearerToken("test-token-0123456789"),
+		client.WithRetryPolicy(client.RetryPolicy{Sleep: js.sleep, Now: func() time.Time { return submitted }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.WaitJob(testContext(t), "Job 1", client.WaitOptions{Interval: time.Second, MaxInterval: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{1, 2, 4, 8}
+	if len(js.delays) != len(want) {
+		t.Fatalf("delays %v, want %d", js.delays, len(want))
+	}
+	for i, w := range want {
+		inJitter(t, i, js.delays[i], w*time.Second)
+	}
+}
+
 // TestJobStatuses: the status codes a customer gives are judged only once the job is finished: a
 // failed code on a running job is not a failure, and with Done codes given, a completion time alone
 // does not finish a job.
