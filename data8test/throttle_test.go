@@ -54,6 +54,7 @@ func TestMaxInFlight(t *testing.T) {
 	}
 	close(hold)
 	wg.Wait()
+	idle(t, s) // a request leaves the count only after its answer has reached the client
 	createDataset(t, s, tok, "d", "a")
 	if n := s.Throttled(); n != 1 {
 		t.Errorf("Throttled() = %d after the slots were freed, want 1", n)
@@ -136,6 +137,22 @@ func within(t *testing.T, c <-chan struct{}, what string) {
 	case <-c:
 	case <-time.After(5 * time.Second):
 		t.Fatalf("%s: nothing after 5s", what)
+	}
+}
+
+// idle waits until no request is counted in flight, for at most 5 seconds.
+func idle(t *testing.T, s *Server) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.throttle.mu.Lock()
+		n := s.throttle.inflight
+		s.throttle.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests still counted in flight after 5s", n)
+		}
 	}
 }
 
