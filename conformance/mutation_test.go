@@ -62,6 +62,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobInputFilenameLost:      {"JOB-NAME-SPACES"},
 		standin.DatasetListPageSkipsOne:   {"DATASET-LIST-ALPHA-100"},
 		standin.ClientListSkipsOldest:     {"CLIENTCRED-LIST-NO-SECRETS"},
+		standin.JobCreateRace:             {"JOB-UNIQUE"},
 	}
 }
 

@@ -408,8 +408,8 @@ func unicodeName(s string) bool {
 	return s != ""
 }
 
-// racingCreate waits, for the standin.DatasetCreateRace mutation, until a second create of name
-// has come while the first waits, or 100 ms have passed.
+// racingCreate waits, for the standin.DatasetCreateRace and standin.JobCreateRace mutations, until a
+// second create of name has come while the first waits, or 100 ms have passed.
 func (s *Server) racingCreate(name string) {
 	s.raceMu.Lock()
 	if s.racing == nil {

@@ -205,6 +205,12 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if len(errs) > 0 {
 		return bad(errs)
 	}
+	if s.mutated(standin.JobCreateRace) {
+		// The name is free: let go of the lock until another start of the name has come.
+		s.mu.Unlock()
+		s.racingCreate("job " + b.Name)
+		s.mu.Lock()
+	}
 	if !s.enter() {
 		return nil, fmt.Errorf("the server is closing")
 	}

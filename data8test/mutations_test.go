@@ -317,6 +317,16 @@ func TestMutations(t *testing.T) {
 			wg.Wait()
 			return slices.Contains(statuses, 200) && slices.Contains(statuses, 400)
 		},
+		standin.JobCreateRace: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			var wg sync.WaitGroup
+			statuses := make([]int, 2)
+			for i := range statuses {
+				wg.Go(func() { statuses[i] = startJob(t, s, tok, "same", "Echo", "in").status })
+			}
+			wg.Wait()
+			return slices.Contains(statuses, 200) && slices.Contains(statuses, 400)
+		},
 		standin.JobNameASCIIOnly: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			return startJob(t, s, tok, "Café check", "Echo", "in").status == 200
@@ -354,9 +364,11 @@ func TestMutations(t *testing.T) {
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
-	// start.
+	// start. JobUniqueAmongFinished lets a second start of an unfinished job's name through, as
+	// JobCreateRace does for two starts at once.
 	wider := map[standin.Mutation][]standin.Mutation{
 		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted},
+		standin.JobUniqueAmongFinished:  {standin.JobCreateRace},
 		standin.JobReopensInput:         {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
 	}
 	if len(cases) != len(standin.Mutations()) {

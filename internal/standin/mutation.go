@@ -189,12 +189,18 @@ const (
 	//
 	// "The account's OAuth clients"
 	ClientListSkipsOldest
+	// JobCreateRace checks a new job's name, then lets go of the lock before it stores the job,
+	// waiting (up to 100 ms) for another start of the same name: two jobs of one name started at
+	// once both succeed, and the later replaces the earlier.
+	//
+	// "Job names are unique"
+	JobCreateRace
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, ClientListSkipsOldest)
-	for m := Accept1001Records; m <= ClientListSkipsOldest; m++ {
+	out := make([]Mutation, 0, JobCreateRace)
+	for m := Accept1001Records; m <= JobCreateRace; m++ {
 		out = append(out, m)
 	}
 	return out
