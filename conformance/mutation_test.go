@@ -63,6 +63,13 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DatasetListPageSkipsOne:   {"DATASET-LIST-ALPHA-100"},
 		standin.ClientListSkipsOldest:     {"CLIENTCRED-LIST-NO-SECRETS"},
 		standin.JobCreateRace:             {"JOB-UNIQUE"},
+		standin.APIKeyListFirst100:        {"SCALE-APIKEY-LIST"},
+		standin.KeyUpdateClearsAllowed:    {"APIKEY-UPDATE"},
+		standin.KeyUpdateIgnoresLimit:     {"APIKEY-UPDATE"},
+		standin.DomainLeaksToPreviousKey:  {"APIKEY-ALLOWED-DOMAIN"},
+		standin.AllowedIPv6Refused:        {"APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR"},
+		standin.ClientDescriptionLost:     {"CLIENTCRED-CREATE", "CLIENTCRED-LIST-NO-SECRETS"},
+		standin.KeyUsernameLost:           {"APIKEY-CREATE"},
 	}
 }
 
@@ -80,6 +87,7 @@ func mutationOptions(m standin.Mutation) []data8test.Option {
 // seconds); the other runs skip it, and the SCALE cases are not expected to catch them.
 var scaleMutations = []standin.Mutation{
 	standin.BlockOrderAsText, standin.ConcurrentUploadLost, standin.OverwriteCountsOldRecords, standin.JobInputWholeThousands,
+	standin.APIKeyListFirst100,
 }
 
 // profiledMutations are the mutations also run under every profile at once (each costs a run of
@@ -208,7 +216,7 @@ func TestFindingsAttributed(t *testing.T) {
 	defer front.Close()
 
 	rep := runConfig(t, fastConfig(front.URL, front.URL+"/connect/token", srv.ClientID, srv.ClientSecret))
-	want := []string{"APIKEY-CREATE", "APIKEY-UPDATE", "APIKEY-ALLOWED-DOMAIN", "APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR"} // in run order
+	want := []string{"APIKEY-CREATE", "APIKEY-ALLOWED-DOMAIN", "APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR", "APIKEY-UPDATE"} // in run order
 	if got := rep.Failed(); !slices.Equal(got, want) {
 		for _, id := range got {
 			t.Logf("%s: %s", id, strings.Join(rep.Case(id).Failures, "; "))
