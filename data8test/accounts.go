@@ -195,6 +195,7 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	if k == nil {
 		return gen.ApiKeyUpdateByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
+	oldDescription := k.description
 	if b.Description != nil {
 		k.description = ptr(*b.Description)
 	}
@@ -210,7 +211,11 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	if s.mutated(standin.KeyUpdateClearsAllowed) {
 		k.domains, k.ips = nil, nil // rebuilt from the body
 	}
-	return gen.ApiKeyUpdateByKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(k.view())}, nil
+	answer := k.view()
+	if s.mutated(standin.KeyUpdateDescriptionNotStored) {
+		k.description = oldDescription // answered, not stored
+	}
+	return gen.ApiKeyUpdateByKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(answer)}, nil
 }
 
 // ApiKeyDeleteByKey deletes a key.

@@ -417,6 +417,11 @@ func TestMutations(t *testing.T) {
 			_ = json.Unmarshal(do(t, s, tok, "GET", "/ClientCredential/"+cc.ClientID, nil).body, &got)
 			return cc.Description == "nightly" && got.Description == "nightly"
 		},
+		standin.KeyUpdateDescriptionNotStored: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"description": "k2"}), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"description":"k2"`)
+		},
 		standin.KeyUsernameLost: func(t *testing.T, s *Server, tok string) bool {
 			k := newKey(t, s, tok, map[string]any{"description": "k", "username": "ops"})
 			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"username":"ops"`)

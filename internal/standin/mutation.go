@@ -232,12 +232,17 @@ const (
 	// "Body {key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?} [...]
 	// Answers the ApiKey." / "One key."
 	KeyUsernameLost
+	// KeyUpdateDescriptionNotStored answers PUT /ApiKey/{key} with the key as updated but keeps the
+	// old description: GET /ApiKey/{key} reads it.
+	//
+	// "Updates description, username, expiry, daily limit."
+	KeyUpdateDescriptionNotStored
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, KeyUsernameLost)
-	for m := Accept1001Records; m <= KeyUsernameLost; m++ {
+	out := make([]Mutation, 0, KeyUpdateDescriptionNotStored)
+	for m := Accept1001Records; m <= KeyUpdateDescriptionNotStored; m++ {
 		out = append(out, m)
 	}
 	return out
