@@ -195,17 +195,16 @@ func (c *check) checkKeyList(what string) []client.APIKey {
 	for _, k := range keys {
 		listed[k.Key] = append(listed[k.Key], k)
 	}
-	missing := 0
+	// At most 3 keys of each kind are named; the rest are counted.
+	var missing, stale []string
 	for _, r := range c.allKeys() {
 		got := listed[r.key]
 		switch {
 		case r.deleted && r.gone && len(got) > 0:
-			c.Errorf("%s: GET /ApiKey still lists key %s, deleted (GET /ApiKey/%s answers 404): the list is of all the account's keys", what, r.key, r.key)
+			stale = append(stale, r.key)
 		case r.deleted:
 		case len(got) == 0:
-			if missing++; missing <= 3 {
-				c.Errorf("%s: GET /ApiKey (%d keys) leaves out key %s, which this run created and has not deleted", what, len(keys), r.key)
-			}
+			missing = append(missing, r.key)
 		case len(got) > 1:
 			c.Errorf("%s: GET /ApiKey lists key %s %d times", what, r.key, len(got))
 		default:
@@ -214,8 +213,19 @@ func (c *check) checkKeyList(what string) []client.APIKey {
 			}
 		}
 	}
-	if missing > 3 {
-		c.Errorf("%s: GET /ApiKey (%d keys) leaves out %d keys in all that this run created and has not deleted", what, len(keys), missing)
+	if len(stale) > 0 {
+		c.Errorf("%s: GET /ApiKey still lists %d keys this run deleted and GET /ApiKey/{key} answers 404 for (%s): the list is of all the account's keys", what, len(stale), firstKeys(stale))
+	}
+	if len(missing) > 0 {
+		c.Errorf("%s: GET /ApiKey (%d keys) leaves out %d keys this run created and has not deleted (%s)", what, len(keys), len(missing), firstKeys(missing))
 	}
 	return keys
+}
+
+// firstKeys names the first 3 keys of list, and says how many more there are.
+func firstKeys(list []string) string {
+	if len(list) <= 3 {
+		return strings.Join(list, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(list[:3], ", "), len(list)-3)
 }
