@@ -30,8 +30,19 @@ func scaleCases() []Case {
 			spend:   onlyIf(scaleTier),
 			run:     caseScaleClientJob,
 		},
+		{
+			ID: "SCALE-APIKEY-LIST", Kind: Documented, Decision: "D-5",
+			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
+			Rule:    fmt.Sprintf("%d API keys created one after the other take the account past 100 keys: GET /ApiKey lists every one of them exactly once, as its create's answer gave it, with the run's other keys (documented); they are deleted again, and a key GET /ApiKey/{key} then says is gone is no longer listed. (A refusal to create more keys, a quota no page states, is observed and the list checked with the keys made.)", scaleKeys),
+			Creates: fmt.Sprintf("%d API keys, deleted again by the case (or at the end of the run)", scaleKeys),
+			run:     caseScaleKeyList,
+		},
 	}
 }
+
+// scaleKeys is the number of API keys SCALE-APIKEY-LIST creates: past the 100 of a page of the
+// dataset and job lists, whatever the account held before.
+const scaleKeys = 101
 
 // scaleSizes are the record counts of SCALE-UPLOAD-ORDER's 24 blocks: every sixth block full, the
 // others of 1 to 60 records.
@@ -131,6 +142,52 @@ func (c *check) checkScale(name string, blocks [][]client.Record, what string) i
 	}
 	c.compareRecords(what, got, want)
 	return len(want)
+}
+
+func caseScaleKeyList(c *check) {
+	c.scaleOn()
+	var made []*keyRecord
+	for i := range scaleKeys {
+		k, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: fmt.Sprintf("%s%s scale key %d", c.cfg.Prefix, c.runID, i+1)})
+		if st := apiStatus(err); st >= 400 && st < 500 && st != http.StatusUnauthorized && i > 0 {
+			c.Observe("creating key %d of %d: %v; the list is checked with the %d made", i+1, scaleKeys, err, i)
+			break
+		}
+		if err != nil {
+			c.Fatalf("creating key %d of %d: %v", i+1, scaleKeys, err)
+		}
+		if c.last("ApiKey_CreateApiKey").BodyLen == 0 && k.Key != "" {
+			if k, err = c.client.GetAPIKey(c.ctx, k.Key); err != nil {
+				c.Fatalf("GET /ApiKey/{key} of key %d of %d: %v", i+1, scaleKeys, err)
+			}
+		}
+		if k.Key == "" {
+			c.Fatalf("creating key %d of %d: the answer names no key", i+1, scaleKeys)
+		}
+		made = append(made, c.trackKey(*k))
+	}
+	listed := c.checkKeyList(fmt.Sprintf("with %d keys made by this case", len(made)))
+	c.Observe("GET /ApiKey with %d keys of this case: %d keys listed", len(made), len(listed))
+	for _, r := range made {
+		c.deleteTracked(r, "made by this case")
+	}
+	// A deleted key still listed must be gone for GET /ApiKey/{key} too before the list is wrong.
+	after, err := c.client.ListAPIKeys(c.ctx)
+	if err != nil {
+		c.decidedCall("GET /ApiKey", "ApiKey_GetList", err)
+	}
+	for _, k := range after {
+		for _, r := range made {
+			if r.key == k.Key && r.deleted {
+				if _, err := c.client.GetAPIKey(c.ctx, r.key); apiStatus(err) == http.StatusNotFound {
+					c.mu.Lock()
+					r.gone = true
+					c.mu.Unlock()
+				}
+			}
+		}
+	}
+	c.checkKeyList(fmt.Sprintf("after deleting the %d keys made by this case", len(made)))
 }
 
 func caseScaleClientJob(c *check) {

@@ -81,7 +81,10 @@ type suite struct {
 	names   map[string]int // label → uses, for unique names
 	echoFix *echoFixture
 	apiKey  *keyFixture
-	clients []string // the OAuth clients this run created (CLIENTCRED-CREATE), oldest first
+	apiKey2 *keyRecord      // the second key (secondKey)
+	runKeys []*keyRecord    // every API key the run created, oldest first
+	keyTook map[string]bool // the members of the create body the server took (its answer showed them)
+	clients []clientRecord  // the OAuth clients this run created, oldest first
 }
 
 // Why a run ends before its last case.
@@ -123,7 +126,7 @@ func run(ctx context.Context, cfg Config, all []Case, grace time.Duration) (*Rep
 		return nil, err
 	}
 	s := &suite{cfg: cfg, spec: spec, base: base, runID: randomID(6), names: map[string]int{},
-		secrets: &redact.Set{}, traffic: newTraffic(), grace: grace}
+		secrets: &redact.Set{}, traffic: newTraffic(), grace: grace, keyTook: map[string]bool{}}
 	s.secrets.Add(cfg.ClientSecret)
 
 	runCtx, cancelRun := context.WithCancelCause(ctx)
@@ -614,15 +617,18 @@ func (s *suite) jobName(label string) string {
 	return name
 }
 
-// cleanup removes what can be removed: the API key, if a case left it.
+// cleanup removes what can be removed: the API keys the run created and no case deleted.
 func (s *suite) cleanup(ctx context.Context) {
-	s.mu.Lock()
-	k := s.apiKey
-	s.mu.Unlock()
-	if k != nil && k.key != "" && !k.deleted {
-		cctx, cancel := context.WithTimeout(specval.WithTag(ctx, "cleanup"), time.Minute)
-		defer cancel()
-		_ = s.client.DeleteAPIKey(cctx, k.key)
+	keys := s.liveKeys()
+	if len(keys) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(specval.WithTag(ctx, "cleanup"), time.Minute)
+	defer cancel()
+	for _, r := range keys {
+		if r.key != "" {
+			_ = s.client.DeleteAPIKey(cctx, r.key)
+		}
 	}
 }
 

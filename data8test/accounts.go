@@ -100,7 +100,10 @@ func (a *strictAPI) ApiKeyGetList(ctx context.Context, req gen.ApiKeyGetListRequ
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make(gen.ApiKeyGetList200JSONResponse, 0, len(s.keyOrder))
-	for _, k := range s.keyOrder {
+	for i, k := range s.keyOrder {
+		if i == 100 && s.mutated(standin.APIKeyListFirst100) {
+			break
+		}
 		out = append(out, s.apiKeys[k].view())
 	}
 	for _, k := range s.deletedKeys {
@@ -151,7 +154,11 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 	}
 	s.apiKeys[k.key] = k
 	s.keyOrder = append(s.keyOrder, k.key)
-	return gen.ApiKeyCreateApiKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(k.view())}, nil
+	answer := k.view()
+	if s.mutated(standin.KeyUsernameLost) {
+		k.username = nil // answered, not stored
+	}
+	return gen.ApiKeyCreateApiKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(answer)}, nil
 }
 
 // ApiKeyGetByKey returns one API key.
@@ -188,6 +195,7 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	if k == nil {
 		return gen.ApiKeyUpdateByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
+	oldDescription := k.description
 	if b.Description != nil {
 		k.description = ptr(*b.Description)
 	}
@@ -197,10 +205,17 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	if _, sent := present["expiresOn"]; sent || b.ExpiresOn != nil {
 		k.expiresOn = b.ExpiresOn
 	}
-	if _, sent := present["maxRequestsPerIPPerDay"]; sent || b.MaxRequestsPerIPPerDay != nil {
+	if _, sent := present["maxRequestsPerIPPerDay"]; (sent || b.MaxRequestsPerIPPerDay != nil) && !s.mutated(standin.KeyUpdateIgnoresLimit) {
 		k.maxPerDay = b.MaxRequestsPerIPPerDay
 	}
-	return gen.ApiKeyUpdateByKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(k.view())}, nil
+	if s.mutated(standin.KeyUpdateClearsAllowed) {
+		k.domains, k.ips = nil, nil // rebuilt from the body
+	}
+	answer := k.view()
+	if s.mutated(standin.KeyUpdateDescriptionNotStored) {
+		k.description = oldDescription // answered, not stored
+	}
+	return gen.ApiKeyUpdateByKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(answer)}, nil
 }
 
 // ApiKeyDeleteByKey deletes a key.
@@ -237,6 +252,11 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 		k.domains = []string{d}
 	case !slices.Contains(k.domains, d):
 		k.domains = append(k.domains, d)
+	}
+	if i := slices.Index(s.keyOrder, req.Key); i > 0 && s.mutated(standin.DomainLeaksToPreviousKey) {
+		if prev := s.apiKeys[s.keyOrder[i-1]]; !slices.Contains(prev.domains, d) {
+			prev.domains = append(prev.domains, d) // a list shared with the key made before
+		}
 	}
 	return gen.ApiKeyAddAllowedDomain200Response{}, nil
 }
@@ -279,6 +299,9 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 		}
 		pfx = netip.PrefixFrom(addr, bits)
 	}
+	if pfx.Addr().Is6() && s.mutated(standin.AllowedIPv6Refused) {
+		return bad("network", fmt.Sprintf("%q is not an IPv4 address.", pfx.Addr()))
+	}
 	cidr := pfx.Masked().String()
 	if !slices.Contains(k.ips, cidr) {
 		k.ips = append(k.ips, cidr)
@@ -312,8 +335,11 @@ func (a *strictAPI) ClientCredentialCreate(ctx context.Context, req gen.ClientCr
 	s.mu.Lock()
 	s.creds[c.id] = c
 	s.credOrder = append(s.credOrder, c.id)
-	s.mu.Unlock()
 	v := c.view()
+	if s.mutated(standin.ClientDescriptionLost) {
+		c.description = "" // answered, not stored
+	}
+	s.mu.Unlock()
 	v.Secrets = []any{map[string]any{"type": "SharedSecret", "value": c.secret, "description": nil, "expiration": nil}}
 	return gen.ClientCredentialCreate200JSONResponse{ClientCredentialOKJSONResponse: gen.ClientCredentialOKJSONResponse(v)}, nil
 }

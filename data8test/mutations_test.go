@@ -85,6 +85,16 @@ func listNames(t *testing.T, s *Server, tok, q string) []string {
 	return out
 }
 
+// newKey creates an API key with body and returns the key.
+func newKey(t *testing.T, s *Server, tok string, body map[string]any) string {
+	t.Helper()
+	r := do(t, s, tok, "POST", "/ApiKey", body)
+	wantStatus(t, r, 200)
+	var k struct{ Key string }
+	_ = json.Unmarshal(r.body, &k)
+	return k.Key
+}
+
 // Each mutation breaks its one rule, and the same scenario passes on an unmutated server.
 func TestMutations(t *testing.T) {
 	type check func(t *testing.T, s *Server, tok string) bool // reports whether the rule held
@@ -360,6 +370,61 @@ func TestMutations(t *testing.T) {
 				got = append(got, c.ClientID)
 			}
 			return slices.Contains(got, ids[0]) && slices.Contains(got, ids[1])
+		},
+		standin.APIKeyListFirst100: func(t *testing.T, s *Server, tok string) bool {
+			var made []string
+			for i := range 101 {
+				made = append(made, newKey(t, s, tok, map[string]any{"description": fmt.Sprint("k", i)}))
+			}
+			var list []struct{ Key string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey", nil).body, &list)
+			var got []string
+			for _, k := range list {
+				got = append(got, k.Key)
+			}
+			return slices.Equal(got, made)
+		},
+		standin.KeyUpdateClearsAllowed: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/www.example.com", nil), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedIPs/10.1.2.0/24", nil), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"description": "k2"}), 200)
+			got := string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body)
+			return strings.Contains(got, `"www.example.com"`) && strings.Contains(got, `"10.1.2.0/24"`)
+		},
+		standin.KeyUpdateIgnoresLimit: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k", "maxRequestsPerIPPerDay": 100})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"description": "k2", "maxRequestsPerIPPerDay": 250}), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"maxRequestsPerIPPerDay":250`)
+		},
+		standin.DomainLeaksToPreviousKey: func(t *testing.T, s *Server, tok string) bool {
+			a := newKey(t, s, tok, map[string]any{"description": "a"})
+			b := newKey(t, s, tok, map[string]any{"description": "b"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+b+"/allowedDomains/www.example.com", nil), 200)
+			return !strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+a, nil).body), "www.example.com")
+		},
+		standin.AllowedIPv6Refused: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			if do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedIPs/2001:db8::/32", nil).status != 200 {
+				return false
+			}
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"2001:db8::/32"`)
+		},
+		standin.ClientDescriptionLost: func(t *testing.T, s *Server, tok string) bool {
+			var cc struct{ ClientID, Description string }
+			_ = json.Unmarshal(do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": "nightly"}).body, &cc)
+			var got struct{ Description string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ClientCredential/"+cc.ClientID, nil).body, &got)
+			return cc.Description == "nightly" && got.Description == "nightly"
+		},
+		standin.KeyUpdateDescriptionNotStored: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"description": "k2"}), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"description":"k2"`)
+		},
+		standin.KeyUsernameLost: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k", "username": "ops"})
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"username":"ops"`)
 		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.

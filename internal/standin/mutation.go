@@ -195,12 +195,54 @@ const (
 	//
 	// "Job names are unique"
 	JobCreateRace
+	// APIKeyListFirst100 answers GET /ApiKey with the first 100 keys of the account (oldest first):
+	// the keys made after the 100th are on no list (GET /ApiKey/{key} still finds them).
+	//
+	// "All API keys of the account: array of ApiKey."
+	APIKeyListFirst100
+	// KeyUpdateClearsAllowed rebuilds a key from the body of PUT /ApiKey/{key}: description, username,
+	// expiry and daily limit are updated, and the allowed domains and IPs are emptied.
+	//
+	// "Updates description, username, expiry, daily limit."
+	KeyUpdateClearsAllowed
+	// KeyUpdateIgnoresLimit updates description, username and expiry but keeps the old daily limit
+	// (maxRequestsPerIPPerDay, the name the create takes it by).
+	//
+	// "Updates description, username, expiry, daily limit."
+	KeyUpdateIgnoresLimit
+	// DomainLeaksToPreviousKey adds an allowed domain to the key named and also to the key created
+	// just before it (a shared list).
+	//
+	// "Allows a domain; a key with at least one domain becomes a client-side key"
+	DomainLeaksToPreviousKey
+	// AllowedIPv6Refused refuses every IPv6 subnet with 400 (an IPv4-only parser); IPv4 subnets are
+	// allowed as before.
+	//
+	// "Allows a subnet: network plus prefix bits; with prefix blank, network is read as CIDR"
+	AllowedIPv6Refused
+	// ClientDescriptionLost answers a new OAuth client with the description sent but stores none: GET
+	// /ClientCredential/{id} and the list show "".
+	//
+	// "Creates one; clientId is generated (do not send it), secrets are not sent. Body and answer
+	// {clientId, description, secrets}." / "One client credential."
+	ClientDescriptionLost
+	// KeyUsernameLost answers a new API key with the username sent but stores none: GET
+	// /ApiKey/{key} shows the key without it.
+	//
+	// "Body {key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?} [...]
+	// Answers the ApiKey." / "One key."
+	KeyUsernameLost
+	// KeyUpdateDescriptionNotStored answers PUT /ApiKey/{key} with the key as updated but keeps the
+	// old description: GET /ApiKey/{key} reads it.
+	//
+	// "Updates description, username, expiry, daily limit."
+	KeyUpdateDescriptionNotStored
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobCreateRace)
-	for m := Accept1001Records; m <= JobCreateRace; m++ {
+	out := make([]Mutation, 0, KeyUpdateDescriptionNotStored)
+	for m := Accept1001Records; m <= KeyUpdateDescriptionNotStored; m++ {
 		out = append(out, m)
 	}
 	return out
