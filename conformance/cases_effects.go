@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/data8-toolkit/data8/client"
 )
@@ -242,15 +243,35 @@ func caseUploadManyBlocks(c *check) {
 	const blocks = 300
 	name := c.newDataset("many_blocks", seqColumns())
 	held := make([][]client.Record, blocks)
-	bodies := make([][]byte, blocks)
+	order := make(chan int, blocks)
 	for j := range blocks {
 		i := (j*7 + 3) % blocks // every block once, scrambled
-		n := manyBlockNumber(i)
-		held[i] = seqRecords(n*10, 1+i%3, "many")
-		bodies[j] = []byte(jsonText(blockBody(n, held[i])))
+		held[i] = seqRecords(manyBlockNumber(i)*10, 1+i%3, "many")
+		order <- i
 	}
-	if bad := c.patchAtOnce(name, bodies, client.DefaultConcurrency); len(bad) > 0 {
-		c.Fatalf("%d blocks sent %d at once: %d refused, the first %s", blocks, client.DefaultConcurrency, len(bad), bad[0])
+	close(order)
+	// Each block by the project's client (which waits out a server that says it is busy), as many
+	// at once as the client sends by default.
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []string
+	)
+	for range client.DefaultConcurrency {
+		wg.Go(func() {
+			for i := range order {
+				n := manyBlockNumber(i)
+				if _, err := c.client.Upload(c.ctx, name, recordSource(held[i]), client.UploadOptions{StartBlock: n, BlockSize: 3, Concurrency: 1}); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Sprintf("block %d: %v", n, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		c.Fatalf("%d blocks sent %d at once: %d refused, the first %s", blocks, client.DefaultConcurrency, len(errs), errs[0])
 	}
 	var want []client.Record
 	for _, h := range held {
