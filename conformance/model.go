@@ -22,7 +22,7 @@ func modelCases() []Case {
 	return []Case{{
 		ID: "MODEL-SEQUENCES", Kind: Documented,
 		Quote:   `Creates an **input** dataset [...]. Name is **unique** [...]. The new dataset is **incomplete**. [...] Dataset must be an **incomplete input** dataset, else **400**. **At most 1,000 records per block.** [...] **re-using a block number overwrites** that block's earlier records [...]. Records are **processed in ascending block number, then in the order given inside the block**. [...] Output dataset, or already complete: **400**. [...] Job names are **unique** [...]. Input datasets **must be complete** first. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from. [...] Paged list of datasets, **100 per page, alphabetical**`,
-		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, the name of a refused create then created; blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, one block number several times at once in different versions; completions, one at a time and several at once; jobs of the copying workflow on every kind of dataset, under taken names and under names whose start was refused; reads, lists) keep every documented rule of a reference model: each answer is the one the model allows (of completions sent at once exactly one succeeds; of one block sent at once exactly one version is kept, whole; a refused create or job start leaves its name free), every read-back (details, records in order, the list) matches it, a refused block changes nothing read back, and each finished job's output is a dataset of its own. A failing sequence is shrunk to the shortest that fails.",
+		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, the name of a refused create then created; blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, one block number several times at once in different versions, blocks holding a bad record; completions, one at a time and several at once; jobs of the copying workflow on every kind of dataset, under taken names and under names whose start was refused; reads, lists) keep every documented rule of a reference model: each answer is the one the model allows (of completions sent at once exactly one succeeds; of one block sent at once exactly one version is kept, whole; a refused create or job start leaves its name free), every read-back (details, records in order, the list) matches it, a refused block changes nothing read back, and each finished job's output is a dataset of its own. A failing sequence is shrunk to the shortest that fails.",
 		Creates: "per sequence a few datasets (at most about 10,000 records) and at most 2 jobs; Config.ModelSequences sequences (default 5)",
 		run:     caseModelSequences,
 		Cost:    modelCostAtDefaults(),
@@ -50,6 +50,7 @@ const (
 	stepWait                // wait for every job
 	stepCompleteMany        // complete a dataset with its true count, several times at once
 	stepSameBlock           // one block number several times at once, each copy another version
+	stepUploadBad           // a block with a bad record (badModelRecords), which the contract refuses
 )
 
 // step is one generated operation. Datasets and jobs are named by their index in the model (taken
@@ -64,7 +65,18 @@ type step struct {
 	Bad     int   // stepCreate: 0 a new good name, 1.. a bad name (badModelNames), -1 a taken name
 	Extra   bool  // stepCreate: the body also says completed, recordCount and input
 	Taken   bool  // stepJob: re-use a job's name
-	Version int   // which records the block holds; stepSameBlock: how many copies
+	Version int   // which records the block holds; stepSameBlock: how many copies; stepUploadBad: which bad record
+}
+
+// badModelRecords are the bad records of stepUploadBad, each after a good one: D-9 and D-11 refuse
+// a block holding one with 400.
+var badModelRecords = []struct {
+	what   string
+	record any
+}{
+	{"a record naming unknown column nosuch", map[string]any{"tag": "bad", "nosuch": "x"}},
+	{"a record that is a number", 5},
+	{"a record with an object value", map[string]any{"tag": map[string]any{"x": 1}}},
 }
 
 // badModelNames are the bad-name variants of stepCreate (appended to a good name, or replacing it).
@@ -86,7 +98,11 @@ func stepGen(valid bool) *rapid.Generator[step] {
 
 // drawStep draws one step (see stepGen).
 func drawStep(t *rapid.T, valid bool) step {
-	s := step{Kind: rapid.SampledFrom([]int{stepCreate, stepCreate, stepUpload, stepUpload, stepUpload, stepUploadMany, stepSameBlock, stepComplete, stepComplete, stepCompleteMany, stepJob, stepRead, stepRead, stepList, stepWait}).Draw(t, "kind")}
+	kinds := []int{stepCreate, stepCreate, stepUpload, stepUpload, stepUpload, stepUploadMany, stepSameBlock, stepComplete, stepComplete, stepCompleteMany, stepJob, stepRead, stepRead, stepList, stepWait}
+	if !valid {
+		kinds = append(kinds, stepUploadBad) // a validating proxy would refuse it itself
+	}
+	s := step{Kind: rapid.SampledFrom(kinds).Draw(t, "kind")}
 	s.DS = rapid.IntRange(0, 7).Draw(t, "ds")
 	switch s.Kind {
 	case stepCreate:
@@ -108,6 +124,9 @@ func drawStep(t *rapid.T, valid bool) step {
 		s.Version = rapid.IntRange(0, 3).Draw(t, "version")
 	case stepCompleteMany:
 		s.N = rapid.IntRange(2, 4).Draw(t, "n")
+	case stepUploadBad:
+		s.Block = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "block")
+		s.Version = rapid.IntRange(0, len(badModelRecords)-1).Draw(t, "bad")
 	case stepSameBlock:
 		s.Block = rapid.SampledFrom([]int{0, 1, 2, 3, 9, 10}).Draw(t, "block")
 		s.N = rapid.SampledFrom([]int{1, 3, 50, 200}).Draw(t, "n")
@@ -334,6 +353,8 @@ func (r *sequenceRun) do(s step) string {
 		return r.completeMany(d, s.N)
 	case s.Kind == stepSameBlock:
 		return r.sameBlock(d, s)
+	case s.Kind == stepUploadBad:
+		return r.uploadBad(d, s)
 	case s.Kind == stepJob:
 		return r.job(d, s)
 	case s.Kind == stepRead:
@@ -556,6 +577,27 @@ func (r *sequenceRun) sameBlock(d *mDataset, s step) string {
 	}
 	d.blocks[s.Block] = old
 	return fmt.Sprintf("block %d of %s sent %d times at once, each copy %d records of another version: %d records read back; want the other blocks and exactly one version of block %d, whole", s.Block, d.sym, copies, s.N, len(got), s.Block)
+}
+
+// uploadBad sends a block holding a bad record: it is refused and changes nothing read back. A
+// server that takes it differs from D-9 or D-11; what it stored is its own, so the model forgets
+// the dataset from then on.
+func (r *sequenceRun) uploadBad(d *mDataset, s step) string {
+	if d.name == "" {
+		return ""
+	}
+	bad := badModelRecords[s.Version%len(badModelRecords)]
+	good := modelRecords(d.sym, s.Block, 9, 1)[0]
+	resp := r.send(http.MethodPatch, uploadPath(d.name), blockBody(s.Block, []any{good, bad.record}), fmt.Sprintf(`{"blockNumber":%d,"records":[a good record, %s]}`, s.Block, bad.what))
+	switch {
+	case resp.is2xx() && d.takes():
+		r.c.Differ("D-9", "Dataset_UploadBlock", fmt.Sprintf("block %d with %s is accepted", s.Block, bad.what), resp.String())
+		d.name = "" // no longer followed
+		return ""
+	case !resp.is4xx():
+		return fmt.Sprintf("block %d with %s for %s, %s: answered %d; want 400", s.Block, bad.what, d.sym, d.kind(), resp.Status)
+	}
+	return r.read(d) // a refused block changes nothing
 }
 
 func (r *sequenceRun) job(d *mDataset, s step) string {
