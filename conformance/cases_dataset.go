@@ -32,9 +32,9 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-COLUMN-NAME-PATTERN", Kind: Documented, Decision: "D-7",
 			Quote:   `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
-			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts) gets 400 (D-7) and no dataset; names that match are taken and read back as sent. Our client refuses bad names before sending.",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts) gets 400 (D-7) and no dataset, and the name stays free (a correct create of the first and the last name refused succeeds); names that match are taken and read back as sent. Our client refuses bad names before sending.",
+			Creates: "3 datasets",
+			Cost:    Cost{Datasets: 3},
 			run:     caseColumnNamePattern,
 		},
 		{
@@ -47,9 +47,11 @@ func datasetCases() []Case {
 		},
 		{
 			ID: "DATASET-COLUMNS-REQUIRED", Kind: Documented, Decision: "D-7", SendsInvalid: true,
-			Quote: `` + "`" + `columns` + "`" + ` is required`,
-			Rule:  "`columns` is required (documented): no columns, or an empty map, gets 400 (D-7).",
-			run:   caseColumnsRequired,
+			Quote:   `` + "`" + `columns` + "`" + ` is required`,
+			Rule:    "`columns` is required (documented): no columns, or an empty map, gets 400 (D-7); the name stays free (a correct create of it then succeeds).",
+			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
+			run:     caseColumnsRequired,
 		},
 		{
 			ID: "DATASET-COLUMN-CODES", Kind: Decided, Decision: "D-11",
@@ -75,9 +77,9 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-COMPLETE-TWICE-400", Kind: Documented,
 			Quote:   `Output dataset, or already complete: **400**.`,
-			Rule:    "Completing a dataset that is already complete gets 400 (documented).",
-			Creates: "1 dataset (1 record)",
-			Cost:    Cost{Datasets: 1, Records: 1},
+			Rule:    "Completing a dataset that is already complete gets 400 (documented): a second completion after the first, and of 4 completions of one incomplete dataset sent at once exactly one succeeds and every other gets 400; the dataset is then complete with its count.",
+			Creates: "2 datasets (1 record each)",
+			Cost:    Cost{Datasets: 2, Records: 2},
 			run:     caseCompleteTwice,
 		},
 		{
@@ -203,6 +205,7 @@ func nameOf(ds *client.Dataset) string {
 }
 
 func caseColumnNamePattern(c *check) {
+	var refused []struct{ name, col string }
 	for _, col := range []string{"Upper", "1digit", "_under", "has-dash", "has space", "", "nl\n", "tab\t", "caf\u00e9", "x\u0663", "\u212a", "k\u0430", "nul\x00"} {
 		name := c.datasetName("badcol")
 		before := len(c.exchangesOf(c.res.ID))
@@ -214,6 +217,14 @@ func caseColumnNamePattern(c *check) {
 		c.wantRefused400(fmt.Sprintf("POST /Dataset column %q", col), "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r)
 		if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); g.is2xx() {
 			c.Errorf("dataset %s exists after its creation was refused (%s)", name, r)
+		} else if r.is4xx() {
+			refused = append(refused, struct{ name, col string }{name, col})
+		}
+	}
+	// A refused create leaves its name free: the first and the last name refused for a column.
+	if n := len(refused); n > 0 {
+		for _, x := range []struct{ name, col string }{refused[0], refused[n-1]}[:min(n, 2)] {
+			c.datasetNameFree(x.name, fmt.Sprintf("column %q", x.col))
 		}
 	}
 	cols := map[string]int{"a": 0, "a_": 1, "z9": 0, "q_1_": 1, "b__c": 0}
@@ -260,6 +271,8 @@ func caseColumnsRequired(c *check) {
 	}
 	if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); g.is2xx() && !accepted {
 		c.Errorf("dataset %s exists after its creation without columns was refused", name)
+	} else if !accepted {
+		c.datasetNameFree(name, "no columns")
 	}
 }
 
@@ -324,6 +337,31 @@ func caseCompleteTwice(c *check) {
 		return
 	}
 	c.Observe("second completion: %s", c.last("Dataset_UpdateByName"))
+	c.completeAtOnce(4)
+}
+
+// completeAtOnce sends n completions of a new incomplete input dataset of 1 record at once:
+// exactly one succeeds, every other gets 400 (already complete), and the dataset is then complete
+// with its count.
+func (c *check) completeAtOnce(n int) {
+	name := c.newDataset("twice_at_once", seqColumns())
+	c.upload(name, seqRecords(0, 1, "t"), 0, 1000)
+	statuses := c.sendAtOnce(http.MethodPut, datasetPath(name), []byte(jsonText(map[string]any{"recordCount": 1, "completed": true})), n)
+	ok, refused := 0, 0
+	for _, st := range statuses {
+		switch {
+		case st >= 200 && st < 300:
+			ok++
+		case st == http.StatusBadRequest:
+			refused++
+		}
+	}
+	if ok != 1 || refused != n-1 {
+		c.Errorf("%d completions of incomplete dataset %s (1 record) sent at once: answered %v; want exactly one 2xx and 400 for every other (already complete)", n, name, statuses)
+	}
+	if st := c.state(name); !st.completed || st.count != 1 {
+		c.Errorf("after %d completions of %s sent at once: completed %v, recordCount %d; want true, 1", n, name, st.completed, st.count)
+	}
 }
 
 func caseCompleteCount(c *check) {

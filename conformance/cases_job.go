@@ -51,9 +51,10 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NEEDS-COMPLETE-INPUT", Kind: Documented, Decision: "D-13",
 			Quote:   `Input datasets **must be complete** first.`,
-			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset, with records or empty, is refused, 400 (D-13), and no job of its name exists.",
-			Creates: "2 incomplete datasets (1 record, none)",
-			Cost:    Cost{Datasets: 2, Records: 1},
+			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset, with records or empty, is refused, 400 (D-13), and no job of its name exists; the name stays free (a correct start of it then succeeds).",
+			Creates: "2 incomplete datasets (1 record, none), 2 jobs",
+			Cost:    Cost{Datasets: 2, Jobs: 2, Records: 1},
+			fixture: true,
 			run:     caseJobNeedsComplete,
 		},
 		{
@@ -74,19 +75,30 @@ func jobCases() []Case {
 		},
 		{
 			ID: "JOB-UNKNOWN-WORKFLOW", Kind: Decided, Decision: "D-13",
-			Rule:    "A job on an unknown workflow is refused with 400 (D-13).",
+			Quote:   `Job names are **unique**`,
+			Rule:    "A job on an unknown workflow is refused with 400 (D-13); the name stays free: a correct start of it then succeeds (job names are unique, documented: no job of the name exists).",
+			Creates: "1 job",
+			Cost:    Cost{Jobs: 1},
 			fixture: true,
 			run:     caseJobUnknownWorkflow,
 		},
 		{
 			ID: "JOB-UNKNOWN-INPUT", Kind: Decided, Decision: "D-13",
-			Rule: "A job whose input dataset does not exist is refused with 400 (D-13).",
-			run:  caseJobUnknownInput,
+			Quote:   `Job names are **unique**`,
+			Rule:    "A job whose input dataset does not exist is refused with 400 (D-13); the name stays free: a correct start of it then succeeds (job names are unique, documented: no job of the name exists).",
+			Creates: "1 job",
+			Cost:    Cost{Jobs: 1},
+			fixture: true,
+			run:     caseJobUnknownInput,
 		},
 		{
 			ID: "JOB-REQUIRED-MEMBERS", Kind: Decided, Decision: "D-13", SendsInvalid: true,
-			Rule: "name and workflowName are required (D-13): a job without either gets a 4xx.",
-			run:  caseJobRequired,
+			Quote:   "`parameters` maps names to **string** values [...] Job names are **unique**",
+			Rule:    "name and workflowName are required (D-13): a job without either gets a 4xx; so does a parameter whose value is not a string (documented: parameters map names to string values). A name refused with a job for another reason stays free: a correct start of it then succeeds.",
+			Creates: "2 jobs",
+			Cost:    Cost{Jobs: 2},
+			fixture: true,
+			run:     caseJobRequired,
 		},
 		{
 			ID: "JOB-404", Kind: Documented, Decision: "D-4",
@@ -298,7 +310,9 @@ func caseJobNeedsComplete(c *check) {
 		}
 		if _, gerr := c.client.GetJob(c.ctx, job); gerr == nil {
 			c.Errorf("job %q exists after its start on incomplete dataset %s was refused", job, name)
+			continue
 		}
+		c.jobNameFree(job, "its input dataset "+name+" is incomplete")
 	}
 	if ds, err := c.dataset(empty); err == nil && (ds.Completed || ds.RecordCount != 0) {
 		c.Errorf("incomplete dataset %s: completed %v, recordCount %d after a job was refused on it; want false, 0", empty, ds.Completed, ds.RecordCount)
@@ -392,14 +406,22 @@ func caseJobUnique(c *check) {
 func caseJobUnknownWorkflow(c *check) {
 	f := c.echo()
 	wf := c.cfg.Prefix + c.runID + "_no_such_workflow"
-	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName("unknown workflow"), WorkflowName: wf, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	name := c.jobName("unknown workflow")
+	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: wf, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
 	c.decidedRefusal("a job on unknown workflow "+wf, "D-13", "Job_CreateJob", err)
+	if st := apiStatus(err); st >= 400 && st < 500 {
+		c.jobNameFree(name, "unknown workflow "+wf)
+	}
 }
 
 func caseJobUnknownInput(c *check) {
 	ds := c.datasetName("nosuch")
-	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName("unknown input"), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: ds}})
+	name := c.jobName("unknown input")
+	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: ds}})
 	c.decidedRefusal("a job on unknown dataset "+ds, "D-13", "Job_CreateJob", err)
+	if st := apiStatus(err); st >= 400 && st < 500 {
+		c.jobNameFree(name, "unknown input dataset "+ds)
+	}
 }
 
 // decidedRefusal checks the answer to a request that only the contract (point) refuses with 400:
@@ -433,7 +455,9 @@ func (c *check) decidedRefusalRaw(what, point, op, method, path string, r *respo
 }
 
 func caseJobRequired(c *check) {
+	f := c.echo()
 	in := map[string]string{c.cfg.WorkflowInput: c.datasetName("nosuch")}
+	good := map[string]string{c.cfg.WorkflowInput: f.input}
 	for _, b := range []struct {
 		what string
 		body map[string]any
@@ -441,9 +465,13 @@ func caseJobRequired(c *check) {
 		{"no name", map[string]any{"workflowName": c.cfg.Workflow, "inputDatasets": in}},
 		{"no workflowName", map[string]any{"name": c.jobName("no workflow"), "inputDatasets": in}},
 		{"empty name", map[string]any{"name": "", "workflowName": c.cfg.Workflow, "inputDatasets": in}},
+		{"a parameter value that is a number", map[string]any{"name": c.jobName("number parameter"), "workflowName": c.cfg.Workflow, "inputDatasets": good, "parameters": map[string]any{"MaxContactAge": 5}}},
 	} {
 		r := c.raw(http.MethodPost, "/Job", nil, b.body, withToken)
 		c.decidedRefusalRaw(b.what, "D-13", "Job_CreateJob", http.MethodPost, "/Job", r)
+		if name, _ := b.body["name"].(string); name != "" && r.is4xx() {
+			c.jobNameFree(name, b.what)
+		}
 	}
 }
 

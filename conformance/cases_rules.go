@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/data8-toolkit/data8/client"
 )
@@ -75,9 +76,9 @@ func ruleCases() []Case {
 		{
 			ID: "UPLOAD-CONCURRENT", Kind: Documented,
 			Quote:   `Many uploads per dataset; each block has a unique number; **re-using a block number overwrites** that block's earlier records. Records are **processed in ascending block number, then in the order given inside the block**.`,
-			Rule:    "Blocks uploaded to one dataset at the same time, 8 at once in a scrambled order with one block sent twice at once, are all kept, once each, in ascending block number (documented).",
-			Creates: "1 dataset (120 records)",
-			Cost:    Cost{Datasets: 1, Records: 120},
+			Rule:    "Blocks uploaded to one dataset at the same time, 8 at once in a scrambled order with one block sent twice, are all kept, once each, in ascending block number; then, in 3 rounds, one stored block sent 4 times at once with 4 versions of 150 records each (a retry racing the original): the block holds exactly one version, whole, never two or a mix, and the other blocks are unchanged (documented).",
+			Creates: "1 dataset (555 records)",
+			Cost:    Cost{Datasets: 1, Records: 555},
 			run:     caseUploadConcurrent,
 		},
 	}
@@ -346,5 +347,63 @@ func caseUploadConcurrent(c *check) {
 		c.cannotRead(name, err)
 		return
 	}
-	c.compareRecords(fmt.Sprintf("%d blocks sent 8 at once", blocks), got, seqRecords(0, blocks*per, "c"))
+	if !c.compareRecords(fmt.Sprintf("%d blocks sent 8 at once", blocks), got, seqRecords(0, blocks*per, "c")) {
+		return
+	}
+	held := make([][]client.Record, blocks)
+	for b := range blocks {
+		held[b] = seqRecords(b*per, per, "c")
+	}
+	for round, b := range []int{3, 11, 17} {
+		if !c.sameBlockAtOnce(name, held, b, round+1) {
+			return
+		}
+	}
+}
+
+// sameBlockAtOnce sends block b of dataset name (whose blocks 0 .. are held) 4 times at once, each
+// copy another version of 150 records, and checks that the block then holds exactly one version,
+// whole, and the other blocks are unchanged; it records the version kept in held and reports
+// whether the check held.
+func (c *check) sameBlockAtOnce(name string, held [][]client.Record, b, round int) bool {
+	const copies, size = 4, 150
+	versions := make([][]client.Record, copies)
+	reqs := make([]atOnce, copies)
+	for v := range copies {
+		versions[v] = seqRecords(100000*(v+1)+1000*b, size, fmt.Sprintf("v%d", v+1))
+		reqs[v] = atOnce{method: http.MethodPatch, path: uploadPath(name), body: []byte(jsonText(blockBody(b, versions[v])))}
+	}
+	what := fmt.Sprintf("round %d: block %d sent %d times at once, versions v1 to v%d of %d records each", round, b, copies, copies, size)
+	if statuses := c.allAtOnce(reqs); slices.ContainsFunc(statuses, func(st int) bool { return st < 200 || st >= 300 }) {
+		c.Errorf("%s: answered %v; want 2xx for each (re-using a block number overwrites)", what, statuses)
+		return false
+	}
+	got, err := c.readAll(name)
+	if err != nil {
+		c.cannotRead(name, err)
+		return false
+	}
+	for _, v := range versions {
+		want := slices.Concat(slices.Concat(held[:b]...), v, slices.Concat(held[b+1:]...))
+		if ok, _, _ := sameRecords(got, want); ok {
+			held[b] = v
+			if n := c.recordCount(name); n != int64(len(want)) {
+				c.Errorf("%s: recordCount %d, want %d", what, n, len(want))
+				return false
+			}
+			return true
+		}
+	}
+	tags := map[string]int{}
+	for _, r := range got {
+		tags[fmt.Sprint(plainValue(r["tag"]))]++
+	}
+	var held2 []string
+	for _, t := range slices.Sorted(maps.Keys(tags)) {
+		if strings.HasPrefix(t, "v") {
+			held2 = append(held2, fmt.Sprintf("%d records of %s", tags[t], t))
+		}
+	}
+	c.Errorf("%s: %d records read back (want %d), the versions' records among them: %s; want exactly one version, whole", what, len(got), len(slices.Concat(held...))-len(held[b])+size, strings.Join(held2, ", "))
+	return false
 }

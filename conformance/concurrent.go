@@ -2,10 +2,14 @@ package conformance
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
+
+	"github.com/data8-toolkit/data8/client"
 )
 
 // patchAtOnce sends the block bodies to a dataset's PATCH /Dataset/{name}/data, at most limit at
@@ -39,35 +43,100 @@ func (c *check) patchAtOnce(dataset string, bodies [][]byte, limit int) []string
 // sendOnce sends one JSON body with method to path and token, and returns the answer's status; it
 // never ends the case (it runs in a goroutine of its own).
 func (c *check) sendOnce(method, path, token string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(c.ctx, method, c.cfg.BaseURL+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
+	status, _, err := c.fetchOnce(method, path, token, body)
+	return status, err
+}
+
+// fetchOnce sends one request with method to path (below the base URL, escaped, with its query)
+// and token, with body as JSON when it is not nil, and returns the answer's status and body; it
+// never ends the case, so it may run in a goroutine of its own.
+func (c *check) fetchOnce(method, path, token string, body []byte) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req, err := http.NewRequestWithContext(c.ctx, method, c.cfg.BaseURL+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
 	req.Header.Set("User-Agent", "data8-conformance/1")
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// recordsOnce reads a dataset's records page by page from page 1 until an empty page (at most
+// 1,000 pages), as readRaw does, but never ends the case: it may run in a goroutine of its own.
+func (c *check) recordsOnce(dataset, token string) ([]client.Record, error) {
+	var got []client.Record
+	for page := 1; page <= 1000; page++ {
+		status, body, err := c.fetchOnce(http.MethodGet, uploadPath(dataset)+"?page="+strconv.Itoa(page), token, nil)
+		if err != nil {
+			return got, err
+		}
+		if status < 200 || status >= 300 {
+			return got, &client.APIError{StatusCode: status}
+		}
+		if status == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
+			break // a page past the end without a body
+		}
+		var recs []client.Record
+		if err := json.Unmarshal(body, &recs); err != nil {
+			return got, fmt.Errorf("page %d is not a JSON array of records", page)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		got = append(got, recs...)
+	}
+	return got, nil
 }
 
 // sendAtOnce sends n copies of one JSON body with method to path, all released together, and
 // returns the status of each answer (0 when no answer came). It may be called from the case's
 // goroutine only; the requests go out from goroutines of their own.
 func (c *check) sendAtOnce(method, path string, body []byte, n int) []int {
+	reqs := make([]atOnce, n)
+	for i := range reqs {
+		reqs[i] = atOnce{method: method, path: path, body: body}
+	}
+	return c.allAtOnce(reqs)
+}
+
+// atOnce is one request of allAtOnce.
+type atOnce struct {
+	method, path string
+	body         []byte
+	// then, when set, runs in the request's goroutine as soon as its answer has come, with its
+	// status (0 when no answer came): a read that must follow the answer at once, while the other
+	// requests may still be in flight. It must not end the case.
+	then func(status int)
+}
+
+// allAtOnce sends the requests, each with a JSON body, all released together, and returns the
+// status of each answer (0 when no answer came) once every one has been answered. It may be called
+// from the case's goroutine only; the requests go out from goroutines of their own.
+func (c *check) allAtOnce(reqs []atOnce) []int {
 	token := c.accessToken()
-	statuses := make([]int, n)
+	statuses := make([]int, len(reqs))
 	var wg sync.WaitGroup
 	start := make(chan struct{})
-	for i := range n {
+	for i, r := range reqs {
 		wg.Go(func() {
 			<-start
-			statuses[i], _ = c.sendOnce(method, path, token, body)
+			statuses[i], _ = c.sendOnce(r.method, r.path, token, r.body)
+			if r.then != nil {
+				r.then(statuses[i])
+			}
 		})
 	}
 	close(start)

@@ -22,7 +22,7 @@ func modelCases() []Case {
 	return []Case{{
 		ID: "MODEL-SEQUENCES", Kind: Documented,
 		Quote:   `Creates an **input** dataset [...]. Name is **unique** [...]. The new dataset is **incomplete**. [...] Dataset must be an **incomplete input** dataset, else **400**. **At most 1,000 records per block.** [...] **re-using a block number overwrites** that block's earlier records [...]. Records are **processed in ascending block number, then in the order given inside the block**. [...] Output dataset, or already complete: **400**. [...] Job names are **unique** [...]. Input datasets **must be complete** first. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from. [...] Paged list of datasets, **100 per page, alphabetical**`,
-		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, completions, jobs of the copying workflow on every kind of dataset, reads, lists) keep every documented rule of a reference model: each answer is the one the model allows, and every read-back (details, records in order, the list) matches it. A failing sequence is shrunk to the shortest that fails.",
+		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, the name of a refused create then created; blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, one block number several times at once in different versions, blocks holding a bad record; completions, one at a time and several at once; jobs of the copying workflow on every kind of dataset, under taken names and under names whose start was refused; reads, lists) keep every documented rule of a reference model: each answer is the one the model allows (of completions sent at once exactly one succeeds; of one block sent at once exactly one version is kept, whole; a refused create or job start leaves its name free), every read-back (details, records in order, the list) matches it, a refused block changes nothing read back, and each finished job's output is a dataset of its own. A failing sequence is shrunk to the shortest that fails.",
 		Creates: "per sequence a few datasets (at most about 10,000 records) and at most 2 jobs; Config.ModelSequences sequences (default 5)",
 		run:     caseModelSequences,
 		Cost:    modelCostAtDefaults(),
@@ -40,14 +40,17 @@ func modelCostAtDefaults() Cost {
 
 // Kinds of step.
 const (
-	stepCreate     = iota // create a dataset: a new name, a bad one, or a taken one
-	stepUpload            // one block to a dataset
-	stepUploadMany        // several blocks at once to one dataset
-	stepComplete          // complete a dataset with its true count
-	stepJob               // start a job of the copying workflow on a dataset (or under a taken name)
-	stepRead              // read a dataset's details and records
-	stepList              // list the datasets
-	stepWait              // wait for every job
+	stepCreate       = iota // create a dataset: a new name, a bad one, or a taken one
+	stepUpload              // one block to a dataset
+	stepUploadMany          // several blocks at once to one dataset
+	stepComplete            // complete a dataset with its true count
+	stepJob                 // start a job of the copying workflow on a dataset (or under a taken name)
+	stepRead                // read a dataset's details and records
+	stepList                // list the datasets
+	stepWait                // wait for every job
+	stepCompleteMany        // complete a dataset with its true count, several times at once
+	stepSameBlock           // one block number several times at once, each copy another version
+	stepUploadBad           // a block with a bad record (badModelRecords), which the contract refuses
 )
 
 // step is one generated operation. Datasets and jobs are named by their index in the model (taken
@@ -62,7 +65,18 @@ type step struct {
 	Bad     int   // stepCreate: 0 a new good name, 1.. a bad name (badModelNames), -1 a taken name
 	Extra   bool  // stepCreate: the body also says completed, recordCount and input
 	Taken   bool  // stepJob: re-use a job's name
-	Version int   // which records the block holds
+	Version int   // which records the block holds; stepSameBlock: how many copies; stepUploadBad: which bad record
+}
+
+// badModelRecords are the bad records of stepUploadBad, each after a good one: D-9 and D-11 refuse
+// a block holding one with 400.
+var badModelRecords = []struct {
+	what   string
+	record any
+}{
+	{"a record naming unknown column nosuch", map[string]any{"tag": "bad", "nosuch": "x"}},
+	{"a record that is a number", 5},
+	{"a record with an object value", map[string]any{"tag": map[string]any{"x": 1}}},
 }
 
 // badModelNames are the bad-name variants of stepCreate (appended to a good name, or replacing it).
@@ -84,7 +98,11 @@ func stepGen(valid bool) *rapid.Generator[step] {
 
 // drawStep draws one step (see stepGen).
 func drawStep(t *rapid.T, valid bool) step {
-	s := step{Kind: rapid.SampledFrom([]int{stepCreate, stepCreate, stepUpload, stepUpload, stepUpload, stepUploadMany, stepComplete, stepComplete, stepJob, stepRead, stepRead, stepList, stepWait}).Draw(t, "kind")}
+	kinds := []int{stepCreate, stepCreate, stepUpload, stepUpload, stepUpload, stepUploadMany, stepSameBlock, stepComplete, stepComplete, stepCompleteMany, stepJob, stepRead, stepRead, stepList, stepWait}
+	if !valid {
+		kinds = append(kinds, stepUploadBad) // a validating proxy would refuse it itself
+	}
+	s := step{Kind: rapid.SampledFrom(kinds).Draw(t, "kind")}
 	s.DS = rapid.IntRange(0, 7).Draw(t, "ds")
 	switch s.Kind {
 	case stepCreate:
@@ -104,6 +122,15 @@ func drawStep(t *rapid.T, valid bool) step {
 		s.Blocks = rapid.SliceOfNDistinct(rapid.IntRange(0, 15), 2, 10, func(b int) int { return b }).Draw(t, "blocks")
 		s.N = rapid.IntRange(1, 3).Draw(t, "n")
 		s.Version = rapid.IntRange(0, 3).Draw(t, "version")
+	case stepCompleteMany:
+		s.N = rapid.IntRange(2, 4).Draw(t, "n")
+	case stepUploadBad:
+		s.Block = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "block")
+		s.Version = rapid.IntRange(0, len(badModelRecords)-1).Draw(t, "bad")
+	case stepSameBlock:
+		s.Block = rapid.SampledFrom([]int{0, 1, 2, 3, 9, 10}).Draw(t, "block")
+		s.N = rapid.SampledFrom([]int{1, 3, 50, 200}).Draw(t, "n")
+		s.Version = rapid.IntRange(2, 4).Draw(t, "copies")
 	case stepJob:
 		s.Taken = rapid.IntRange(0, 3).Draw(t, "taken") == 0
 		s.Job = rapid.IntRange(0, 3).Draw(t, "job")
@@ -115,6 +142,7 @@ func drawStep(t *rapid.T, valid bool) step {
 type model struct {
 	datasets []*mDataset
 	jobs     []*mJob
+	free     []string // names of job starts refused for another reason than the name: still free
 }
 
 // mDataset is a dataset as the model knows it.
@@ -321,6 +349,12 @@ func (r *sequenceRun) do(s step) string {
 		return r.uploadMany(d, s)
 	case s.Kind == stepComplete:
 		return r.complete(d)
+	case s.Kind == stepCompleteMany:
+		return r.completeMany(d, s.N)
+	case s.Kind == stepSameBlock:
+		return r.sameBlock(d, s)
+	case s.Kind == stepUploadBad:
+		return r.uploadBad(d, s)
 	case s.Kind == stepJob:
 		return r.job(d, s)
 	case s.Kind == stepRead:
@@ -361,10 +395,15 @@ func (r *sequenceRun) create(s step) string {
 		return ""
 	}
 	resp := r.send(http.MethodPost, "/Dataset", body, "")
-	if !resp.is2xx() {
-		if s.Extra && resp.is4xx() && resp.Status != http.StatusNotFound {
-			return "" // members the request does not take may be refused
+	if !resp.is2xx() && s.Extra && resp.is4xx() && resp.Status != http.StatusNotFound {
+		// Members the request does not take may be refused; the refused create leaves the name
+		// free, so the same create without them succeeds.
+		resp = r.send(http.MethodPost, "/Dataset", map[string]any{"name": name, "columns": modelColumns()}, "")
+		if !resp.is2xx() {
+			return fmt.Sprintf("creating %s without the members the request does not take, after a create of its name with them was refused: answered %d; want 2xx (a refused create leaves the name free)", sym, resp.Status)
 		}
+	}
+	if !resp.is2xx() {
 		return fmt.Sprintf("creating %s (a new name matching the rule): answered %d; want 2xx", sym, resp.Status)
 	}
 	d := &mDataset{sym: sym, name: name, input: true, blocks: map[int][]client.Record{}}
@@ -399,10 +438,12 @@ func (r *sequenceRun) upload(d *mDataset, block int, recs []client.Record) strin
 		if resp.Status != http.StatusBadRequest {
 			return fmt.Sprintf("block %d of %d records for %s, %s: answered %d; want 400", block, len(recs), d.sym, d.kind(), resp.Status)
 		}
+		return r.read(d) // a refused block changes nothing
 	case len(recs) > 1000:
 		if !resp.is4xx() {
 			return fmt.Sprintf("block %d of %d records for %s: answered %d; at most 1,000 records per block", block, len(recs), d.sym, resp.Status)
 		}
+		return r.read(d) // a refused block changes nothing
 	case largeBlock(block) && resp.is4xx():
 		// D-9 sets no upper bound on block numbers; a server refusing a large one differs from
 		// it, and the model follows: the block is not stored.
@@ -468,6 +509,97 @@ func (r *sequenceRun) complete(d *mDataset) string {
 	return r.details(d)
 }
 
+// completeMany sends n completions of a dataset with its true count at once: exactly one
+// succeeds when the dataset takes completion, and every other gets 400 (already complete); none
+// does when it does not.
+func (r *sequenceRun) completeMany(d *mDataset, n int) string {
+	if d.name == "" {
+		return ""
+	}
+	statuses := r.c.sendAtOnce(http.MethodPut, datasetPath(d.name), []byte(jsonText(map[string]any{"recordCount": d.count(), "completed": true})), n)
+	r.logf("PUT %s {\"recordCount\":%d,\"completed\":true}, %d times at once → %v", datasetPath(d.name), d.count(), n, statuses)
+	ok, refused := 0, 0
+	for _, st := range statuses {
+		switch {
+		case st >= 200 && st < 300:
+			ok++
+		case st == http.StatusBadRequest:
+			refused++
+		}
+	}
+	want := 1
+	if !d.takes() {
+		want = 0
+	}
+	if ok != want || refused != n-want {
+		return fmt.Sprintf("%d completions of %s, %s, with its true count %d, sent at once: answered %v; want %d 2xx and 400 for every other", n, d.sym, d.kind(), d.count(), statuses, want)
+	}
+	d.complete = d.complete || d.takes()
+	return r.details(d)
+}
+
+// sameBlock sends one block number several times at once, each copy another version of the same
+// size: a dataset that takes blocks then holds exactly one of the versions (which is the server's
+// choice), whole; one that does not refuses each with 400 and is unchanged.
+func (r *sequenceRun) sameBlock(d *mDataset, s step) string {
+	if d.name == "" {
+		return ""
+	}
+	copies := max(s.Version, 2)
+	versions := make([][]client.Record, copies)
+	bodies := make([][]byte, copies)
+	for v := range copies {
+		versions[v] = modelRecords(d.sym, s.Block, 10+v, s.N)
+		bodies[v] = []byte(jsonText(blockBody(s.Block, versions[v])))
+	}
+	bad := r.c.patchAtOnce(d.name, bodies, copies)
+	r.logf("PATCH %s, block %d %d times at once, versions v10 to v%d of %d records {\"tag\":\"%sb%dv<version>r<i>\",\"n\":<i>} → %d refused", uploadPath(d.name), s.Block, copies, 9+copies, s.N, d.sym, s.Block, len(bad))
+	if !d.takes() {
+		if len(bad) != copies {
+			return fmt.Sprintf("block %d sent %d times at once to %s, %s: %d accepted; want every one refused", s.Block, copies, d.sym, d.kind(), copies-len(bad))
+		}
+		return r.read(d)
+	}
+	if len(bad) > 0 {
+		return fmt.Sprintf("block %d sent %d times at once to %s, %s: %d refused (%s); want every one stored", s.Block, copies, d.sym, d.kind(), len(bad), bad[0])
+	}
+	got, err := r.c.readAll(d.name)
+	r.logf("GET %s/data?page=1.. → %d records", datasetPath(d.name), len(got))
+	if err != nil {
+		return fmt.Sprintf("reading %s back: %v", d.sym, err)
+	}
+	old := d.blocks[s.Block]
+	for _, v := range versions {
+		d.blocks[s.Block] = v
+		if ok, _, _ := sameRecords(got, d.all()); ok {
+			return r.details(d)
+		}
+	}
+	d.blocks[s.Block] = old
+	return fmt.Sprintf("block %d of %s sent %d times at once, each copy %d records of another version: %d records read back; want the other blocks and exactly one version of block %d, whole", s.Block, d.sym, copies, s.N, len(got), s.Block)
+}
+
+// uploadBad sends a block holding a bad record: it is refused and changes nothing read back. A
+// server that takes it differs from D-9 or D-11; what it stored is its own, so the model forgets
+// the dataset from then on.
+func (r *sequenceRun) uploadBad(d *mDataset, s step) string {
+	if d.name == "" {
+		return ""
+	}
+	bad := badModelRecords[s.Version%len(badModelRecords)]
+	good := modelRecords(d.sym, s.Block, 9, 1)[0]
+	resp := r.send(http.MethodPatch, uploadPath(d.name), blockBody(s.Block, []any{good, bad.record}), fmt.Sprintf(`{"blockNumber":%d,"records":[a good record, %s]}`, s.Block, bad.what))
+	switch {
+	case resp.is2xx() && d.takes():
+		r.c.Differ("D-9", "Dataset_UploadBlock", fmt.Sprintf("block %d with %s is accepted", s.Block, bad.what), resp.String())
+		d.name = "" // no longer followed
+		return ""
+	case !resp.is4xx():
+		return fmt.Sprintf("block %d with %s for %s, %s: answered %d; want 400", s.Block, bad.what, d.sym, d.kind(), resp.Status)
+	}
+	return r.read(d) // a refused block changes nothing
+}
+
 func (r *sequenceRun) job(d *mDataset, s step) string {
 	if d.name == "" || !d.input {
 		return "" // output datasets as inputs: the documentation does not say
@@ -481,6 +613,10 @@ func (r *sequenceRun) job(d *mDataset, s step) string {
 	if taken == nil && len(r.m.jobs) >= 2 {
 		return "" // at most two jobs a sequence
 	}
+	reused := taken == nil && len(r.m.free) > 0 && d.complete
+	if reused {
+		name, r.m.free = r.m.free[0], r.m.free[1:] // a name whose start was refused is free
+	}
 	resp := r.send(http.MethodPost, "/Job", map[string]any{"name": name, "workflowName": r.c.cfg.Workflow, "inputDatasets": map[string]string{r.c.cfg.WorkflowInput: d.name}}, "")
 	switch {
 	case taken != nil:
@@ -492,7 +628,10 @@ func (r *sequenceRun) job(d *mDataset, s step) string {
 		if !resp.is4xx() {
 			return fmt.Sprintf("a job on %s, %s: answered %d; input datasets must be complete first", d.sym, d.kind(), resp.Status)
 		}
+		r.m.free = append(r.m.free, name)
 		return ""
+	case !resp.is2xx() && reused:
+		return fmt.Sprintf("a job on %s, %s, named like a job whose start was refused before: answered %d; want 2xx (a refused start leaves the name free)", d.sym, d.kind(), resp.Status)
 	case !resp.is2xx():
 		return fmt.Sprintf("a job on %s, %s: answered %d; want 2xx", d.sym, d.kind(), resp.Status)
 	}
@@ -525,6 +664,11 @@ func (r *sequenceRun) waitJobs() string {
 		}
 		if j.output.name != "" && j.output.name != out {
 			return fmt.Sprintf("job %s names output dataset %s when started and another when finished", j.sym, j.output.sym)
+		}
+		for _, other := range r.m.datasets {
+			if other != j.output && other.name == out {
+				return fmt.Sprintf("finished job %s names %s (%s) as its output dataset; each job's results are read from a dataset of its own", j.sym, other.sym, other.kind())
+			}
 		}
 		j.output.name, j.output.records, j.output.complete = out, j.records, true
 	}

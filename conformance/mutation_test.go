@@ -24,10 +24,10 @@ import (
 // random sequences may or may not meet the mutation, is not among them.
 func caughtBy() map[standin.Mutation][]string {
 	return map[standin.Mutation][]string{
-		standin.Accept1001Records:            {"UPLOAD-MAX-1000"},
-		standin.AppendInsteadOfOverwrite:     {"UPLOAD-OVERWRITE", "UPLOAD-OVERWRITE-FULL", "UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER"},
+		standin.Accept1001Records:            {"UPLOAD-MAX-1000", "UPLOAD-REFUSED-KEEPS-DATA"},
+		standin.AppendInsteadOfOverwrite:     {"UPLOAD-OVERWRITE", "UPLOAD-OVERWRITE-FULL", "UPLOAD-CONCURRENT", "UPLOAD-COMPLETE-RACE", "SCALE-UPLOAD-ORDER"},
 		standin.IgnoreBlockOrder:             {"UPLOAD-ORDER"},
-		standin.AcceptUploadToCompleted:      {"UPLOAD-COMPLETED-400", "DATASET-STATE-RULES", "JOB-INPUT-UNCHANGED"},
+		standin.AcceptUploadToCompleted:      {"UPLOAD-COMPLETED-400", "DATASET-STATE-RULES", "JOB-INPUT-UNCHANGED", "UPLOAD-COMPLETE-RACE"},
 		standin.SkipAuth:                     {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 		standin.UnsortedDatasetList:          {"DATASET-LIST-ALPHA-100"},
 		standin.DatasetNameTrailingNewline:   {"DATASET-NAME-PATTERN"},
@@ -72,6 +72,14 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.ClientDescriptionLost:         {"CLIENTCRED-CREATE", "CLIENTCRED-LIST-NO-SECRETS"},
 		standin.KeyUsernameLost:               {"APIKEY-CREATE"},
 		standin.KeyUpdateDescriptionNotStored: {"APIKEY-UPDATE"},
+		standin.CompleteRace:                  {"DATASET-COMPLETE-TWICE-400"},
+		standin.UploadStoredAfterComplete:     {"UPLOAD-COMPLETE-RACE"},
+		standin.SameBlockRaceAppends:          {"UPLOAD-CONCURRENT"},
+		standin.JobsShareOutput:               {"JOB-OUTPUTS-DISTINCT"},
+		standin.FailedJobReservesName:         {"JOB-NEEDS-COMPLETE-INPUT", "JOB-UNKNOWN-WORKFLOW", "JOB-UNKNOWN-INPUT"},
+		standin.FailedUploadClearsBlock:       {"UPLOAD-REFUSED-KEEPS-DATA"},
+		standin.BlockTableCap128:              {"UPLOAD-MANY-BLOCKS"},
+		standin.FailedCreateReservesName:      {"DATASET-COLUMN-NAME-PATTERN"},
 	}
 }
 

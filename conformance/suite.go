@@ -56,7 +56,7 @@ type Case struct {
 // Cases returns every case of the suite, in run order.
 func Cases() []Case {
 	var all []Case
-	for _, group := range [][]Case{authCases(), datasetCases(), uploadCases(), jobCases(), listCases(), ruleCases(), modelCases(), scaleCases(), accountCases(), genericCases(), finalCases()} {
+	for _, group := range [][]Case{authCases(), datasetCases(), uploadCases(), jobCases(), listCases(), ruleCases(), effectCases(), modelCases(), scaleCases(), accountCases(), genericCases(), finalCases()} {
 		all = append(all, group...)
 	}
 	return all

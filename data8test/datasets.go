@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -30,6 +31,9 @@ type dataset struct {
 	blocks    map[int32]*block
 	count     int64
 	created   time.Time
+	// readAfterComplete is set when the dataset's records are read once it is complete, for the
+	// standin.UploadStoredAfterComplete mutation.
+	readAfterComplete atomic.Bool
 }
 
 // block is one uploaded block: its records as raw JSON objects, back to back in data, each ending at the
@@ -196,6 +200,11 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		}
 	}
 	if len(errs) > 0 {
+		if s.mutated(standin.FailedCreateReservesName) && errs["name"] == nil {
+			s.mu.Lock()
+			s.reserved["dataset "+name] = true
+			s.mu.Unlock()
+		}
 		return bad(errs)
 	}
 	cols := make(map[string]int32, len(req.Body.Columns))
@@ -225,7 +234,9 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 			return gen.DatasetCreate200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(view)}, nil
 		}
 	}
-	if old, dup := s.datasets[name]; dup && !(s.mutated(standin.DatasetUniqueAmongInputs) && !old.input) {
+	_, dup := s.datasets[name]
+	dup = dup || s.mutated(standin.FailedCreateReservesName) && s.reserved["dataset "+name]
+	if old := s.datasets[name]; dup && !(s.mutated(standin.DatasetUniqueAmongInputs) && old != nil && !old.input) {
 		s.mu.Unlock()
 		if s.has(ProfileConflict409) {
 			return conflictAnswer{fmt.Sprintf("A dataset named %s already exists.", name)}, nil
@@ -280,6 +291,12 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 	case req.Body.RecordCount != d.count:
 		return bad("recordCount", fmt.Sprintf("The dataset holds %d records, not %d.", d.count, req.Body.RecordCount))
 	}
+	if s.mutated(standin.CompleteRace) {
+		// Not complete: let go of the lock until another completion of the dataset has come.
+		s.mu.Unlock()
+		s.racingCreate("complete " + d.name)
+		s.mu.Lock()
+	}
 	d.completed = true
 	return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
 }
@@ -295,6 +312,9 @@ func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRe
 	d, found := s.datasets[req.Name]
 	var raw []json.RawMessage
 	if found {
+		if d.completed {
+			d.readAfterComplete.Store(true)
+		}
 		per := s.recordsPerPage()
 		raw = s.rawRecords(d, (page-1)*per, per)
 	}
@@ -408,31 +428,39 @@ func unicodeName(s string) bool {
 	return s != ""
 }
 
-// racingCreate waits, for the standin.DatasetCreateRace and standin.JobCreateRace mutations, until a
-// second create of name has come while the first waits, or 100 ms have passed.
-func (s *Server) racingCreate(name string) {
+// racingCreate waits, for the standin.DatasetCreateRace, standin.JobCreateRace and
+// standin.CompleteRace mutations, until a second request of key has come while the first waits, or
+// 100 ms have passed.
+func (s *Server) racingCreate(key string) { s.racing2(key, 100*time.Millisecond) }
+
+// racing2 waits until a second request of key has come while the first waits, or wait has passed,
+// and reports whether two met: the second request goes on at once, and releases the first.
+func (s *Server) racing2(key string, wait time.Duration) bool {
 	s.raceMu.Lock()
 	if s.racing == nil {
 		s.racing = map[string]chan struct{}{}
 	}
-	ch, waiting := s.racing[name]
+	ch, waiting := s.racing[key]
 	if waiting {
-		// The second create: release the first, and go on at once.
-		delete(s.racing, name)
+		// The second request: release the first, and go on at once.
+		delete(s.racing, key)
 		close(ch)
 		s.raceMu.Unlock()
-		return
+		return true
 	}
 	ch = make(chan struct{})
-	s.racing[name] = ch
+	s.racing[key] = ch
 	s.raceMu.Unlock()
 	select {
 	case <-ch:
-	case <-time.After(100 * time.Millisecond):
+		return true
+	case <-time.After(wait):
 		s.raceMu.Lock()
-		if s.racing[name] == ch {
-			delete(s.racing, name)
+		defer s.raceMu.Unlock()
+		if s.racing[key] == ch {
+			delete(s.racing, key)
+			return false
 		}
-		s.raceMu.Unlock()
+		return true // released as the wait ended
 	}
 }

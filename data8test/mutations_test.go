@@ -426,15 +426,106 @@ func TestMutations(t *testing.T) {
 			k := newKey(t, s, tok, map[string]any{"description": "k", "username": "ops"})
 			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"username":"ops"`)
 		},
+		standin.CompleteRace: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "d", "v")
+			wantStatus(t, upload(t, s, tok, "d", 0, rec("v", "x")), 200)
+			statuses := make([]int, 2)
+			var wg sync.WaitGroup
+			for i := range statuses {
+				wg.Go(func() { statuses[i] = complete(t, s, tok, "d", 1).status })
+			}
+			wg.Wait()
+			return slices.Contains(statuses, 200) && slices.Contains(statuses, 400)
+		},
+		standin.UploadStoredAfterComplete: func(t *testing.T, s *Server, tok string) bool {
+			// A block sent just before the completion: once the completion is answered, the
+			// dataset holds what it will always hold, and the block is there only if it was
+			// answered 200. Five tries, each block counted as arrived before its completion.
+			for i := range 5 {
+				name := fmt.Sprintf("d%d", i)
+				createDataset(t, s, tok, name, "v")
+				wantStatus(t, upload(t, s, tok, name, 0, rec("v", "old")), 200)
+				arrived := s.RequestCounts()["Dataset_UploadBlock"] + 1
+				var up rawResp
+				var wg sync.WaitGroup
+				wg.Go(func() { up = upload(t, s, tok, name, 0, rec("v", "new")) })
+				for deadline := time.Now().Add(5 * time.Second); s.RequestCounts()["Dataset_UploadBlock"] < arrived; time.Sleep(100 * time.Microsecond) {
+					if time.Now().After(deadline) {
+						t.Fatal("the upload did not arrive in 5 s")
+					}
+				}
+				wantStatus(t, complete(t, s, tok, name, 1), 200)
+				first := values(t, s, name, "v")
+				wg.Wait()
+				last := values(t, s, name, "v")
+				want := []any{"old"}
+				if up.status == 200 {
+					want = []any{"new"}
+				}
+				if !reflect.DeepEqual(first, last) || !reflect.DeepEqual(last, want) {
+					return false
+				}
+			}
+			return true
+		},
+		standin.SameBlockRaceAppends: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "d", "v")
+			var wg sync.WaitGroup
+			for _, v := range []string{"a", "b"} {
+				wg.Go(func() { wantStatus(t, upload(t, s, tok, "d", 0, rec("v", v)), 200) })
+			}
+			wg.Wait()
+			got := values(t, s, "d", "v")
+			return reflect.DeepEqual(got, []any{"a"}) || reflect.DeepEqual(got, []any{"b"})
+		},
+		standin.JobsShareOutput: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "one", 1)
+			completeInput(t, s, tok, "two", 2)
+			wantStatus(t, startJob(t, s, tok, "job one", "Echo", "one"), 200)
+			wantStatus(t, startJob(t, s, tok, "job two", "Echo", "two"), 200)
+			a, b := finishedJob(t, s, "job one"), finishedJob(t, s, "job two")
+			ra, _ := s.Records(a)
+			rb, _ := s.Records(b)
+			return a != b && len(ra) == 1 && len(rb) == 2
+		},
+		standin.FailedJobReservesName: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "open", "v")
+			wantStatus(t, upload(t, s, tok, "open", 0, rec("v", "x")), 200)
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "named", "Echo", "open"), 400)
+			return startJob(t, s, tok, "named", "Echo", "in").status == 200
+		},
+		standin.FailedUploadClearsBlock: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "d", "v")
+			wantStatus(t, upload(t, s, tok, "d", 0, rec("v", "kept")), 200)
+			wantStatus(t, upload(t, s, tok, "d", 0, rec("nosuch", "x")), 400)
+			return reflect.DeepEqual(values(t, s, "d", "v"), []any{"kept"})
+		},
+		standin.BlockTableCap128: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "d", "v")
+			for b := range 130 {
+				wantStatus(t, upload(t, s, tok, "d", b, rec("v", fmt.Sprint(b))), 200)
+			}
+			return len(values(t, s, "d", "v")) == 130
+		},
+		standin.FailedCreateReservesName: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"Bad": 0}}), 400)
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"v": 0}}).status == 200
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
-	// start. JobUniqueAmongFinished lets a second start of an unfinished job's name through, as
+	// start. AppendInsteadOfOverwrite appends every re-sent block, the two sent at once of
+	// SameBlockRaceAppends' scenario too, and makes the block that UploadStoredAfterComplete's
+	// scenario overwrites as the dataset is completed two records, so that its completion is
+	// refused. JobUniqueAmongFinished lets a second start of an unfinished job's name through, as
 	// JobCreateRace does for two starts at once.
 	wider := map[standin.Mutation][]standin.Mutation{
 		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted},
-		standin.JobUniqueAmongFinished:  {standin.JobCreateRace},
-		standin.JobReopensInput:         {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
+		// UploadStoredAfterComplete's scenario overwrites a block as the dataset is completed.
+		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends},
+		standin.JobUniqueAmongFinished:   {standin.JobCreateRace},
+		standin.JobReopensInput:          {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))

@@ -81,6 +81,12 @@ type Server struct {
 	creds       map[string]*credential
 	credOrder   []string
 
+	// reserved are the names that refused creates keep, for the standin.FailedJobReservesName and
+	// standin.FailedCreateReservesName mutations ("job <name>", "dataset <name>").
+	reserved map[string]bool
+	// lastJob is the job started last, for the standin.JobsShareOutput mutation.
+	lastJob *job
+
 	raceMu sync.Mutex               // guards racing
 	racing map[string]chan struct{} // dataset creates waiting, for the standin.DatasetCreateRace mutation
 	tokens map[string]time.Time     // access token → expiry
@@ -137,6 +143,7 @@ func newServer(opts ...Option) (*Server, error) {
 		jobs:     map[string]*job{},
 		apiKeys:  map[string]*apiKey{},
 		creds:    map[string]*credential{},
+		reserved: map[string]bool{},
 		tokens:   map[string]time.Time{},
 		requests: map[string]int{},
 		faults:   map[FaultKind]int{},

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/data8-toolkit/data8/internal/opid"
@@ -103,6 +104,9 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 		}
 	}
 	if len(sc.errs) > 0 {
+		if s.mutated(standin.FailedUploadClearsBlock) && sc.hasBlock && badRecord(sc.errs) {
+			s.clearBlock(d, int32(sc.blockNumber))
+		}
 		return badRequest(sc.errs, "The block was not stored.")
 	}
 
@@ -130,22 +134,27 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	if s.mutated(standin.ConcurrentUploadLost) {
 		return s.storeRacily(d, nb)
 	}
+	// late: the state read on arrival is trusted at the store (standin.UploadStoredAfterComplete).
+	late := s.mutated(standin.UploadStoredAfterComplete) && s.storeLate(d)
+	raced := s.mutated(standin.SameBlockRaceAppends) && s.racing2(fmt.Sprintf("block %s %d", name, nb.num), 50*time.Millisecond)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := d.blocks[nb.num]
 	switch {
 	case s.datasets[name] != d:
 		return problem(http.StatusNotFound, "Not Found", datasetMissing(name))
-	case d.completed && !s.mutated(standin.AcceptUploadToCompleted) && !(s.mutated(standin.OverwriteCompleted) && old != nil):
+	case d.completed && !late && !s.mutated(standin.AcceptUploadToCompleted) && !(s.mutated(standin.OverwriteCompleted) && old != nil):
 		return stateProblem(fmt.Sprintf("The dataset %s is complete; a complete dataset cannot be changed.", name))
 	case old != nil && s.mutated(standin.OverwriteCountsOldRecords) && old.len()+nb.len() > maxBlockRecords:
 		return badRequest(map[string][]string{"records": {fmt.Sprintf("A block holds at most %d records; this one would have %d.", maxBlockRecords, old.len()+nb.len())}}, "The block was not stored.")
+	case old == nil && s.mutated(standin.BlockTableCap128) && len(d.blocks) >= 128:
+		return problemBody{Status: http.StatusOK} // the block table is full: dropped
 	}
 	switch {
 	case old == nil:
 		s.blockSeq++
 		nb.seq = s.blockSeq
-	case s.mutated(standin.AppendInsteadOfOverwrite):
+	case s.mutated(standin.AppendInsteadOfOverwrite) || raced:
 		merged := &block{num: old.num, seq: old.seq, data: append(old.data[:len(old.data):len(old.data)], nb.data...), ends: append([]uint32(nil), old.ends...)}
 		base := uint32(len(old.data))
 		for _, e := range nb.ends {
@@ -161,6 +170,60 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	d.count += int64(nb.len())
 	d.blocks[nb.num] = nb
 	return problemBody{Status: http.StatusOK}
+}
+
+// badRecord reports whether a refused block's errors name a record (records[i] or records[i].column).
+func badRecord(errs map[string][]string) bool {
+	for k := range errs {
+		if strings.HasPrefix(k, "records[") {
+			return true
+		}
+	}
+	return false
+}
+
+// clearBlock empties block num of an incomplete input dataset, as the standin.FailedUploadClearsBlock
+// mutation does before it checks the records.
+func (s *Server) clearBlock(d *dataset, num int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := d.blocks[num]; old != nil && d.input && !d.completed {
+		d.count -= int64(old.len())
+		d.blocks[num] = &block{num: num, seq: old.seq}
+	}
+}
+
+// storeLate holds an upload, for the standin.UploadStoredAfterComplete mutation, that arrived while its
+// dataset was incomplete: when the dataset is completed within 50 ms, the upload waits until its
+// records have been read since (at most 200 ms more), and reports true: the block is then stored
+// without a second look at the state.
+func (s *Server) storeLate(d *dataset) bool {
+	s.mu.RLock()
+	completed := d.completed
+	s.mu.RUnlock()
+	if completed {
+		return false
+	}
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+		if !sleep(s.ctx, time.Millisecond) {
+			return false
+		}
+		s.mu.RLock()
+		completed = d.completed
+		s.mu.RUnlock()
+		if completed {
+			break
+		}
+	}
+	if !completed {
+		return false
+	}
+	for start := time.Now(); time.Since(start) < 200*time.Millisecond && !d.readAfterComplete.Load(); {
+		if !sleep(s.ctx, time.Millisecond) {
+			break
+		}
+	}
+	return true
 }
 
 // stateProblem is the 400 for an upload to a dataset that takes none.
@@ -191,6 +254,9 @@ func (s *Server) storeRacily(d *dataset, nb *block) problemBody {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if d.completed && !s.mutated(standin.AcceptUploadToCompleted) {
+		return stateProblem(fmt.Sprintf("The dataset %s is complete; a complete dataset cannot be changed.", d.name))
+	}
 	d.blocks, d.count = blocks, count
 	return problemBody{Status: http.StatusOK}
 }

@@ -237,12 +237,58 @@ const (
 	//
 	// "Updates description, username, expiry, daily limit."
 	KeyUpdateDescriptionNotStored
+	// CompleteRace checks that a dataset is not complete, then lets go of the lock before it marks it
+	// complete, waiting (up to 100 ms) for another completion of the same dataset: two completions
+	// sent at once both succeed.
+	//
+	// "Marks an **incomplete input** dataset complete [...] Output dataset, or already complete: **400**."
+	CompleteRace
+	// UploadStoredAfterComplete reads a dataset's state when a block arrives and stores the block
+	// later without looking again (here: once the dataset has been completed and then read, or after
+	// 200 ms): a block sent as the dataset is completed is answered 200 and changes the complete
+	// dataset after its completion was answered.
+	//
+	// "Dataset must be an **incomplete input** dataset, else **400**. [...] it cannot be changed afterwards"
+	UploadStoredAfterComplete
+	// SameBlockRaceAppends appends, when two uploads of one block number are in flight at once, the
+	// later one's records to the block instead of replacing it (the first waits up to 100 ms for the
+	// second).
+	//
+	// "**re-using a block number overwrites** that block's earlier records"
+	SameBlockRaceAppends
+	// JobsShareOutput gives a job started within 100 ms of the previous one that job's output dataset:
+	// both name the same outputDatasets entry, which holds the records of the one that finished last.
+	//
+	// "`outputDatasets` maps output slot → dataset name, where the results are read from."
+	JobsShareOutput
+	// FailedJobReservesName keeps the name of a job start refused for another reason than its name
+	// (an incomplete or unknown input, an unknown workflow): a later correct start of that name is
+	// refused as a duplicate, though no job of the name exists.
+	//
+	// "Job names are **unique**" (a free name is refused)
+	FailedJobReservesName
+	// FailedUploadClearsBlock empties the block of the number given before it checks the records: an
+	// upload refused for a bad record (an unknown column, a record that is not an object, a value that
+	// is an object or array) leaves its block number empty.
+	//
+	// "**re-using a block number overwrites** that block's earlier records" (a refused upload is no upload)
+	FailedUploadClearsBlock
+	// BlockTableCap128 keeps at most 128 block numbers per dataset: the upload of a 129th new block
+	// number is answered 200 and dropped.
+	//
+	// "Many uploads per dataset; each block has a unique number"
+	BlockTableCap128
+	// FailedCreateReservesName keeps the name of a dataset create refused for its columns: a later
+	// correct create of that name is refused as a duplicate, though no dataset of the name exists.
+	//
+	// "Name is **unique**" (a free name is refused)
+	FailedCreateReservesName
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, KeyUpdateDescriptionNotStored)
-	for m := Accept1001Records; m <= KeyUpdateDescriptionNotStored; m++ {
+	out := make([]Mutation, 0, FailedCreateReservesName)
+	for m := Accept1001Records; m <= FailedCreateReservesName; m++ {
 		out = append(out, m)
 	}
 	return out

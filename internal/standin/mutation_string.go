@@ -55,11 +55,19 @@ func _() {
 	_ = x[ClientDescriptionLost-45]
 	_ = x[KeyUsernameLost-46]
 	_ = x[KeyUpdateDescriptionNotStored-47]
+	_ = x[CompleteRace-48]
+	_ = x[UploadStoredAfterComplete-49]
+	_ = x[SameBlockRaceAppends-50]
+	_ = x[JobsShareOutput-51]
+	_ = x[FailedJobReservesName-52]
+	_ = x[FailedUploadClearsBlock-53]
+	_ = x[BlockTableCap128-54]
+	_ = x[FailedCreateReservesName-55]
 }
 
-const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStored"
+const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesName"
 
-var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941}
+var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097}
 
 func (i Mutation) String() string {
 	idx := int(i) - 1
