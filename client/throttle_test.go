@@ -698,7 +698,11 @@ func TestNoRequestLeavesDuringAPause(t *testing.T) {
 	close(wake)
 	wantFinished(t, done, "the upload")
 	wantRecords(t, srv, "ds", 50)
-	if got := f.order(); !slices.Equal(got, []int{0, 1, 1, 0, 2, 3, 4}) && !slices.Equal(got, []int{1, 0, 1, 0, 2, 3, 4}) {
+	// Once the refused blocks are through, the window may grow: blocks 2, 3 and 4 may be in flight
+	// together and arrive in any order.
+	got := f.order()
+	first := got[:min(4, len(got))]
+	if !slices.Equal(first, []int{0, 1, 1, 0}) && !slices.Equal(first, []int{1, 0, 1, 0}) || len(got) != 7 || !slices.Equal(slices.Sorted(slices.Values(got[4:])), []int{2, 3, 4}) {
 		t.Errorf("blocks arrived in the order %v, want 0 and 1, then 1 and 0 again, then 2, 3 and 4", got)
 	}
 }
