@@ -184,7 +184,8 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	}
 	errs := map[string][]string{}
 	name := req.Body.Name
-	if !names.Valid(name) && !(s.mutated(standin.DatasetNameTrailingNewline) && names.Valid(strings.TrimSuffix(name, "\n"))) {
+	if !names.Valid(name) && !(s.mutated(standin.DatasetNameTrailingNewline) && names.Valid(strings.TrimSuffix(name, "\n"))) ||
+		s.mutated(standin.DatasetNameOneCharRefused) && len(name) < 2 {
 		errs["name"] = append(errs["name"], fmt.Sprintf("The name %q %s.", name, namePatternMsg))
 	}
 	if len(req.Body.Columns) == 0 {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -149,14 +150,22 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if s.mutated(standin.JobNameTrimmed) {
 		b.Name = strings.TrimSpace(b.Name)
 	}
+	if r := []rune(b.Name); len(r) > 100 && s.mutated(standin.JobNameCut100) {
+		b.Name = string(r[:100])
+	}
 	checked := b.Name
 	if n := len(checked); n > 1 && s.mutated(standin.JobNameLastCharUnchecked) {
 		checked = checked[:n-1]
+	}
+	if r := []rune(checked); len(r) > 64 && s.mutated(standin.JobNameCheckFirst64) {
+		checked = string(r[:64])
 	}
 	if msg := badJobName(checked); msg != "" {
 		errs["name"] = append(errs["name"], msg)
 	} else if s.mutated(standin.JobNameASCIIOnly) && strings.ContainsFunc(checked, func(r rune) bool { return r > unicode.MaxASCII }) {
 		errs["name"] = append(errs["name"], "A job name may hold ASCII characters only.")
+	} else if s.mutated(standin.JobNameBMPOnly) && strings.ContainsFunc(checked, func(r rune) bool { return r > 0xFFFF }) {
+		errs["name"] = append(errs["name"], "A job name may not hold characters outside the Basic Multilingual Plane.")
 	}
 	var wf Workflow
 	for _, w := range s.cfg.workflows {
@@ -282,6 +291,16 @@ func (s *Server) runJob(j *job, wf Workflow) {
 			n = int(d.count / recordsPerPage * recordsPerPage)
 		}
 		raw[slot] = s.rawRecords(d, 0, n)
+		if s.mutated(standin.JobBlockOrderAsText) {
+			raw[slot] = raw[slot][:0]
+			for _, b := range slices.SortedFunc(maps.Values(d.blocks), func(x, y *block) int {
+				return strings.Compare(strconv.Itoa(int(x.num)), strconv.Itoa(int(y.num)))
+			}) {
+				for i := range b.len() {
+					raw[slot] = append(raw[slot], b.record(i))
+				}
+			}
+		}
 		if s.mutated(standin.JobSkipsGapBlocks) {
 			raw[slot] = raw[slot][:0]
 			for b := range int32(len(d.blocks)) {

@@ -1,12 +1,15 @@
 package data8test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/data8-toolkit/data8/internal/opid"
 	"github.com/data8-toolkit/data8/internal/standin"
@@ -123,7 +126,11 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 			}
 			seen[string(body[sp.start:sp.end])] = true
 		}
-		nb.data = append(nb.data, body[sp.start:sp.end]...)
+		rec := body[sp.start:sp.end]
+		if s.mutated(standin.RecordTextBMPOnly) || s.mutated(standin.RecordLineBreaksToSpace) {
+			rec = s.mangleTexts(rec)
+		}
+		nb.data = append(nb.data, rec...)
 		nb.ends = append(nb.ends, uint32(len(nb.data)))
 	}
 
@@ -202,7 +209,40 @@ func (s *Server) mutationTakes(op string) bool {
 	case opid.DatasetCreate:
 		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters)
 	case opid.JobCreateJob:
-		return s.mutated(standin.JobNameLastCharUnchecked)
+		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64)
 	}
 	return false
+}
+
+// mangleTexts rewrites the string values of one raw record as the mutations standin.RecordTextBMPOnly
+// (a character outside the Basic Multilingual Plane becomes U+FFFD) and standin.RecordLineBreaksToSpace
+// (CR LF, LF and CR become a space) store them. A record that is not an object is kept as sent.
+func (s *Server) mangleTexts(raw []byte) []byte {
+	var rec map[string]any
+	if json.Unmarshal(raw, &rec) != nil {
+		return raw
+	}
+	for k, v := range rec {
+		t, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if s.mutated(standin.RecordTextBMPOnly) {
+			t = strings.Map(func(r rune) rune {
+				if r > 0xFFFF {
+					return utf8.RuneError
+				}
+				return r
+			}, t)
+		}
+		if s.mutated(standin.RecordLineBreaksToSpace) {
+			t = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(t)
+		}
+		rec[k] = t
+	}
+	out, err := json.Marshal(rec)
+	if err != nil {
+		return raw
+	}
+	return out
 }
