@@ -25,7 +25,7 @@ func caughtBy() map[standin.Mutation][]string {
 	return map[standin.Mutation][]string{
 		standin.Accept1001Records:            {"UPLOAD-MAX-1000"},
 		standin.AppendInsteadOfOverwrite:     {"UPLOAD-OVERWRITE", "UPLOAD-OVERWRITE-FULL", "UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER"},
-		standin.IgnoreBlockOrder:             {"UPLOAD-ORDER"},
+		standin.IgnoreBlockOrder:             {"UPLOAD-ORDER", "JOB-OUTPUT-BLOCKS", "RECORDS-TEXT"},
 		standin.AcceptUploadToCompleted:      {"UPLOAD-COMPLETED-400", "DATASET-STATE-RULES", "JOB-INPUT-UNCHANGED"},
 		standin.SkipAuth:                     {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 		standin.UnsortedDatasetList:          {"DATASET-LIST-ALPHA-100"},
@@ -41,7 +41,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobTakesEmptyIncompleteInput: {"JOB-NEEDS-COMPLETE-INPUT"},
 		standin.JobReopensInput: {"JOB-NAME-SPACES", "JOB-LIST-RECENT-FIRST", "JOB-LIST-PAGE-100", "JOB-LIST-FILTERS",
 			"DATASET-UNIQUE-EVERY-KIND", "JOB-UNIQUE-UNFINISHED", "DATASET-STATE-RULES", "JOB-INPUT-UNCHANGED"},
-		standin.BlockOrderAsText:          {"UPLOAD-ORDER", "UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER"},
+		standin.BlockOrderAsText:          {"UPLOAD-ORDER", "UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER", "JOB-OUTPUT-BLOCKS", "RECORDS-TEXT", "SCALE-CLIENT-JOB"},
 		standin.ConcurrentUploadLost:      {"UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER"},
 		standin.OverwriteCountsOldRecords: {"UPLOAD-OVERWRITE-FULL", "SCALE-UPLOAD-ORDER"},
 		standin.JobInputWholeThousands:    {"JOB-OUTPUT-BLOCKS", "SCALE-CLIENT-JOB"},
@@ -55,7 +55,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.OutputLocationWrong:       {"DATASET-LIST-LOCATION"},
 		standin.GivenAPIKeyIgnored:        {"APIKEY-CREATE"},
 		standin.DeletedKeyListed:          {"APIKEY-DELETE"},
-		standin.JobSkipsGapBlocks:         {"JOB-OUTPUT-BLOCKS"},
+		standin.JobSkipsGapBlocks:         {"JOB-OUTPUT-BLOCKS", "RECORDS-TEXT"},
 		standin.BlockNumberInt16:          {"UPLOAD-ORDER"},
 		standin.DatasetCreateRace:         {"DATASET-UNIQUE"},
 		standin.JobNameASCIIOnly:          {"JOB-NAME-SPACES"},
@@ -63,6 +63,14 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DatasetListPageSkipsOne:   {"DATASET-LIST-ALPHA-100"},
 		standin.ClientListSkipsOldest:     {"CLIENTCRED-LIST-NO-SECRETS"},
 		standin.JobCreateRace:             {"JOB-UNIQUE"},
+		standin.JobBlockOrderAsText:       {"JOB-OUTPUT-BLOCKS", "RECORDS-TEXT", "SCALE-CLIENT-JOB"},
+		standin.JobPathPlusAsSpace:        {"JOB-NAME-SPACES", "JOB-NAME-LONG"},
+		standin.JobNameBMPOnly:            {"JOB-NAME-SPACES"},
+		standin.JobNameCheckFirst64:       {"JOB-NAME-CHARS"},
+		standin.JobNameCut100:             {"JOB-NAME-LONG"},
+		standin.DatasetNameOneCharRefused: {"SCALE-SHORT-NAMES"},
+		standin.RecordTextBMPOnly:         {"RECORDS-TEXT"},
+		standin.RecordLineBreaksToSpace:   {"RECORDS-TEXT"},
 	}
 }
 
@@ -80,6 +88,7 @@ func mutationOptions(m standin.Mutation) []data8test.Option {
 // seconds); the other runs skip it, and the SCALE cases are not expected to catch them.
 var scaleMutations = []standin.Mutation{
 	standin.BlockOrderAsText, standin.ConcurrentUploadLost, standin.OverwriteCountsOldRecords, standin.JobInputWholeThousands,
+	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused,
 }
 
 // profiledMutations are the mutations also run under every profile at once (each costs a run of
