@@ -43,7 +43,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename (a server refusing a file it does not have is observed).",
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed).",
 			Creates: "11 jobs",
 			Cost:    Cost{Jobs: 11},
 			fixture: true,
@@ -288,7 +288,8 @@ func caseJobNameSpaces(c *check) {
 	c.jobsListed(kept)
 	// inputFilename names a file in the customer's Data8 file area: a server may refuse a file it
 	// does not have (not documented: observed); a job it starts carries the name as sent.
-	nj := client.NewJob{Name: c.jobName("input file"), WorkflowName: c.cfg.Workflow, InputFilename: "/ToData8/" + c.cfg.Prefix + c.runID + " input.csv", InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
+	// The file name holds hard characters too: a '+', a '%', a character outside the BMP.
+	nj := client.NewJob{Name: c.jobName("input file"), WorkflowName: c.cfg.Workflow, InputFilename: "/ToData8/" + c.cfg.Prefix + c.runID + " input C++ 50% 😀.csv", InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
 	if _, err := c.client.StartJob(c.ctx, nj); err != nil {
 		if st := apiStatus(err); st >= 400 && st < 500 {
 			c.Observe("a job with inputFilename %q: %s; not checked", nj.InputFilename, c.last("Job_CreateJob"))
