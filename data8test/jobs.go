@@ -130,7 +130,11 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		if !keep(j) {
 			continue
 		}
-		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.codes.code(j.status), Location: jobLocation(ctx, j.name)})
+		name := j.name
+		if r := []rune(name); len(r) > 64 && s.mutated(standin.JobListNameCut64) {
+			name = string(r[:64])
+		}
+		out = append(out, gen.JobRef{Name: name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.codes.code(j.status), Location: jobLocation(ctx, j.name)})
 	}
 	s.mu.RUnlock()
 	return out, nil
@@ -240,6 +244,11 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	}
 	if b.Parameters != nil {
 		j.params = cloneMap(b.Parameters)
+		if s.mutated(standin.JobParametersBMPOnly) {
+			for k, v := range j.params {
+				j.params[k] = bmpOnly(v)
+			}
+		}
 	}
 	for _, slot := range wf.Outputs() {
 		name := s.outputName(b.Name, slot)

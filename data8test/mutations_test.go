@@ -406,6 +406,32 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "a\r\nb\nc\rd")), 200)
 			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"a\r\nb\nc\rd"})
 		},
+		standin.JobListNameCut64: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			name := strings.Repeat("long ", 16) + "end"
+			wantStatus(t, startJob(t, s, tok, name, "Echo", "in"), 200)
+			var list []struct{ Name string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/Job", nil).body, &list)
+			return len(list) == 1 && list[0].Name == name
+		},
+		standin.DatasetNameCheckFirst64: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": strings.Repeat("x", 70) + "-y", "columns": map[string]int{"v": 0}}).status == 400
+		},
+		standin.ColumnNameCheckFirst64: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "dc", "columns": map[string]int{strings.Repeat("x", 70) + "-y": 0}}).status == 400
+		},
+		standin.DatasetNameCut100: func(t *testing.T, s *Server, tok string) bool {
+			name := strings.Repeat("x", 150)
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": name, "columns": map[string]int{"v": 0}}), 200)
+			_, ok := s.DatasetInfo(name)
+			return ok
+		},
+		standin.JobParametersBMPOnly: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, do(t, s, tok, "POST", "/Job", map[string]any{"name": "params", "workflowName": "Echo", "inputDatasets": map[string]string{"Input": "in"}, "parameters": map[string]string{"p": "smile 😀 𝔘"}}), 200)
+			j, ok := s.JobInfo("params")
+			return ok && j.Parameters["p"] == "smile 😀 𝔘"
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// BlockOrderAsText orders a job's input as text too (the job reads the dataset in its order), and

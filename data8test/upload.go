@@ -207,7 +207,7 @@ func (s *Server) storeRacily(d *dataset, nb *block) problemBody {
 func (s *Server) mutationTakes(op string) bool {
 	switch op {
 	case opid.DatasetCreate:
-		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters)
+		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters) || s.mutated(standin.DatasetNameCheckFirst64)
 	case opid.JobCreateJob:
 		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64)
 	}
@@ -228,12 +228,7 @@ func (s *Server) mangleTexts(raw []byte) []byte {
 			continue
 		}
 		if s.mutated(standin.RecordTextBMPOnly) {
-			t = strings.Map(func(r rune) rune {
-				if r > 0xFFFF {
-					return utf8.RuneError
-				}
-				return r
-			}, t)
+			t = bmpOnly(t)
 		}
 		if s.mutated(standin.RecordLineBreaksToSpace) {
 			t = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(t)
@@ -245,4 +240,15 @@ func (s *Server) mangleTexts(raw []byte) []byte {
 		return raw
 	}
 	return out
+}
+
+// bmpOnly replaces each character of t outside the Basic Multilingual Plane with U+FFFD, as a 3-byte
+// UTF-8 store does (the mutations standin.RecordTextBMPOnly and standin.JobParametersBMPOnly).
+func bmpOnly(t string) string {
+	return strings.Map(func(r rune) rune {
+		if r > 0xFFFF {
+			return utf8.RuneError
+		}
+		return r
+	}, t)
 }

@@ -239,12 +239,36 @@ const (
 	// "Records are processed in ascending block number, then in the order given inside the block."
 	// (the records processed are not those submitted)
 	RecordLineBreaksToSpace
+	// JobListNameCut64 lists each job under the first 64 characters of its name (a list view with a
+	// shorter column); GET /Job/{name} still has the whole name.
+	//
+	// "Jobs already submitted, 100 per page, most recent first [...] JobRef = {name, ...}"
+	JobListNameCut64
+	// DatasetNameCheckFirst64 checks the naming rule on the first 64 characters of a dataset name only:
+	// a long name with a dash past the 64th character is taken.
+	//
+	// "Name is unique, matches ^[a-z][a-z0-9_]*$."
+	DatasetNameCheckFirst64
+	// ColumnNameCheckFirst64 checks the naming rule on the first 64 characters of a column name only.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnNameCheckFirst64
+	// DatasetNameCut100 stores a dataset under the first 100 characters of its name: it answers and
+	// lists under the cut name, and GET /Dataset/{full name} is 404.
+	//
+	// "Name is unique, matches ^[a-z][a-z0-9_]*$." / "GET /Dataset/{name}: Full details"
+	DatasetNameCut100
+	// JobParametersBMPOnly keeps a job's parameter values with each character outside the Basic
+	// Multilingual Plane stored as U+FFFD.
+	//
+	// "parameters maps names to string values" / "Full details ... parameters{}"
+	JobParametersBMPOnly
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, RecordLineBreaksToSpace)
-	for m := Accept1001Records; m <= RecordLineBreaksToSpace; m++ {
+	out := make([]Mutation, 0, JobParametersBMPOnly)
+	for m := Accept1001Records; m <= JobParametersBMPOnly; m++ {
 		out = append(out, m)
 	}
 	return out

@@ -55,11 +55,16 @@ func _() {
 	_ = x[DatasetNameOneCharRefused-45]
 	_ = x[RecordTextBMPOnly-46]
 	_ = x[RecordLineBreaksToSpace-47]
+	_ = x[JobListNameCut64-48]
+	_ = x[DatasetNameCheckFirst64-49]
+	_ = x[ColumnNameCheckFirst64-50]
+	_ = x[DatasetNameCut100-51]
+	_ = x[JobParametersBMPOnly-52]
 }
 
-const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpace"
+const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnly"
 
-var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 792, 810, 824, 843, 856, 881, 898, 921}
+var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 792, 810, 824, 843, 856, 881, 898, 921, 937, 960, 982, 999, 1019}
 
 func (i Mutation) String() string {
 	idx := int(i) - 1
