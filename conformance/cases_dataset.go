@@ -219,10 +219,10 @@ func (c *check) longNameKept(name string) {
 	}
 	var ans client.Dataset
 	if r.decode(&ans) == nil && ans.Name != "" && ans.Name != name {
-		c.Errorf("the answer to POST /Dataset names the dataset %s; sent %s (%d characters)", describeLen(ans.Name), describeLen(name), n)
+		c.Errorf("the answer to POST /Dataset names the dataset %s; sent %s", describeLen(ans.Name), describeLen(name))
 	}
 	if got, err := c.dataset(name); err != nil || got.Name != name {
-		c.Errorf("GET /Dataset/{name} of new dataset %s (%d characters): %v (named %s)", describeLen(name), n, err, describeLen(nameOf(got)))
+		c.Errorf("GET /Dataset/{name} of new dataset %s: %v (named %s)", describeLen(name), err, describeLen(nameOf(got)))
 	}
 	found := 0
 	for ref, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{}) {

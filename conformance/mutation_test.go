@@ -71,6 +71,11 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DatasetNameOneCharRefused: {"SCALE-SHORT-NAMES"},
 		standin.RecordTextBMPOnly:         {"RECORDS-TEXT"},
 		standin.RecordLineBreaksToSpace:   {"RECORDS-TEXT"},
+		standin.JobListNameCut64:          {"JOB-NAME-SPACES", "JOB-NAME-LONG"},
+		standin.DatasetNameCheckFirst64:   {"DATASET-NAME-PATTERN"},
+		standin.ColumnNameCheckFirst64:    {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.DatasetNameCut100:         {"DATASET-NAME-PATTERN"},
+		standin.JobParametersBMPOnly:      {"JOB-NAME-SPACES"},
 	}
 }
 
