@@ -33,9 +33,10 @@ func scaleCases() []Case {
 		{
 			ID: "SCALE-SHORT-NAMES", Kind: Documented, Decision: "D-7",
 			Quote:   `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
-			Rule:    "Short names that match ^[a-z][a-z0-9_]*$ are taken (documented): a one-letter dataset name, a letter and an underscore, and a letter and a digit, each the first such name the dataset list does not hold, are created, and GET /Dataset/{name} reads each back as sent; a refusal is \"taken\" only when the list then holds the name. Datasets cannot be deleted, and these names carry no run prefix: each run leaves 3 datasets of short names on the account (26 one-letter names exist; when every one is listed, that name is not tried).",
-			Creates: "3 datasets of short names (a, a_, a0, or the first ones the account does not hold)",
-			Cost:    Cost{Datasets: 3},
+			Rule:    "Short names that match ^[a-z][a-z0-9_]*$ are taken (documented): a one-letter dataset name, a letter and an underscore, and a letter and a digit, each the first such name the dataset list does not hold, are created, and GET /Dataset/{name} reads each back as sent; a refusal is \"taken\" only when the list then holds the name. A job name of one character ('+' first, then a letter: the first that GET /Job/{name} does not find) is valid too: the job starts, and GET /Job/{name} finds it in every path form. Datasets and jobs cannot be deleted, and these names carry no run prefix: each run leaves 3 datasets and 1 job of short names on the account (26 one-letter names exist; when every one is taken, that kind is not tried).",
+			Creates: "3 datasets of short names (a, a_, a0, or the first ones the account does not hold), 1 job of a one-character name",
+			Cost:    Cost{Datasets: 3, Jobs: 1},
+			fixture: true,
 			spend:   onlyIf(scaleTier),
 			run:     caseScaleShortNames,
 		},
@@ -96,6 +97,33 @@ func caseScaleShortNames(c *check) {
 			c.Errorf("POST /Dataset named %q, which matches ^[a-z][a-z0-9_]*$ and which the dataset list does not hold: answered %s; want 2xx", name, r)
 		}
 	}
+	// A job name of one character: the first that no job has.
+	f := c.echo()
+	name := ""
+	for _, n := range append([]string{"+"}, shortNames()[0]...) {
+		r := c.raw(http.MethodGet, jobPath(n), nil, nil, withToken)
+		if r.Status == http.StatusNotFound {
+			name = n
+			break
+		}
+		if !r.is2xx() {
+			c.Errorf("GET %s: answered %s; want the job or 404", jobPath(n), r)
+			return
+		}
+	}
+	if name == "" {
+		c.Observe("every one-character job name tried is taken: none started")
+		return
+	}
+	j, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	if err != nil {
+		c.Errorf("starting a job named %q, a name of one character that GET /Job/{name} did not find: %v", name, err)
+		return
+	}
+	if j.Name != name {
+		c.Errorf("the answer to POST /Job names the job %q; sent %q", j.Name, name)
+	}
+	c.checkJobFound(name)
 }
 
 // scaleSizes are the record counts of SCALE-UPLOAD-ORDER's 24 blocks: every sixth block full, the

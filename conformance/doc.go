@@ -58,7 +58,8 @@
 // The scale tier (SCALE-*, Config.Scale, DATA8_CONFORMANCE_SCALE=1) runs the upload and job rules
 // at real size and concurrency: more than 10 blocks sent 8 at once out of order, full blocks
 // overwritten by full blocks, and a job over 5,003 records read back whole; and it creates datasets
-// of the shortest names the rule allows (a, a_, a0), which cannot carry the run's prefix.
+// of the shortest names the rule allows (a, a_, a0) and a job of a one-character name, which cannot
+// carry the run's prefix.
 //
 // Names and texts that a server can get wrong (characters outside the Basic Multilingual Plane,
 // line breaks, characters special in URLs such as '+', long names) come from one table
@@ -98,7 +99,7 @@
 // input datasets (101 empty ones for the paging case) holding 6,690 records, and 27 jobs of the
 // workflow with their output datasets (101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or
 // DATA8_CONFORMANCE_SCALE=1; the scale tier adds 2 datasets of 9,623 records and a job over 5,003
-// of them, and 3 empty datasets of short names without the prefix); the model tier's random sequences add at most a dataset or a block of 1,000 records per
+// of them, and 3 empty datasets and a job of short names without the prefix); the model tier's random sequences add at most a dataset or a block of 1,000 records per
 // operation and 2 jobs per sequence (usually far fewer); and one OAuth client credential; the two API
 // keys it creates are deleted again. The report lists what each case left. DATA8_CONFORMANCE_SKIP=ID,ID
 // skips cases (for example CLIENTCRED-CREATE).

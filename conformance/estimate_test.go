@@ -152,9 +152,9 @@ func TestEstimateDeclarations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The scale tier: 2 datasets of 4,620 and 5,003 records and a job, 3 empty datasets of short
-	// names, and the 101 jobs of JOB-LIST-PAGE-100 (whose fixture other cases use anyway).
-	if d := (conformance.Cost{Datasets: full.Datasets - without.Datasets, Jobs: full.Jobs - without.Jobs, Records: full.Records - without.Records}); d != (conformance.Cost{Datasets: 5, Jobs: 102, Records: 9623}) {
+	// The scale tier: 2 datasets of 4,620 and 5,003 records and a job, 3 empty datasets and a job
+	// of short names, and the 101 jobs of JOB-LIST-PAGE-100 (whose fixture other cases use anyway).
+	if d := (conformance.Cost{Datasets: full.Datasets - without.Datasets, Jobs: full.Jobs - without.Jobs, Records: full.Records - without.Records}); d != (conformance.Cost{Datasets: 5, Jobs: 103, Records: 9623}) {
 		t.Errorf("the scale tier adds %s", d)
 	}
 	model, err := conformance.Estimate(conformance.Config{Cases: "MODEL-SEQUENCES", ModelSequences: 2, ModelSteps: 4})

@@ -64,7 +64,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.ClientListSkipsOldest:     {"CLIENTCRED-LIST-NO-SECRETS"},
 		standin.JobCreateRace:             {"JOB-UNIQUE"},
 		standin.JobBlockOrderAsText:       {"JOB-OUTPUT-BLOCKS", "RECORDS-TEXT", "SCALE-CLIENT-JOB"},
-		standin.JobPathPlusAsSpace:        {"JOB-NAME-SPACES", "JOB-NAME-LONG"},
+		standin.JobPathPlusAsSpace:        {"JOB-NAME-SPACES", "JOB-NAME-LONG", "SCALE-SHORT-NAMES"},
 		standin.JobNameBMPOnly:            {"JOB-NAME-SPACES"},
 		standin.JobNameCheckFirst64:       {"JOB-NAME-CHARS"},
 		standin.JobNameCut100:             {"JOB-NAME-LONG"},
@@ -93,7 +93,7 @@ func mutationOptions(m standin.Mutation) []data8test.Option {
 // seconds); the other runs skip it, and the SCALE cases are not expected to catch them.
 var scaleMutations = []standin.Mutation{
 	standin.BlockOrderAsText, standin.ConcurrentUploadLost, standin.OverwriteCountsOldRecords, standin.JobInputWholeThousands,
-	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused,
+	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused, standin.JobPathPlusAsSpace,
 }
 
 // profiledMutations are the mutations also run under every profile at once (each costs a run of
