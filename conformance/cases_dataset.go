@@ -24,17 +24,17 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-NAME-PATTERN", Kind: Documented, Decision: "D-7", SendsInvalid: true,
 			Quote:   `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
-			Rule:    "Dataset names match ^[a-z][a-z0-9_]*$ (documented): a bad name (upper case, a digit, underscore or other character first, a dash, a space, a control character, a trailing line feed, a letter or digit of another script) gets 400 (D-7) and no dataset; names that match (a trailing underscore, digits) are taken. Our client refuses bad names before sending.",
-			Creates: "4 datasets",
-			Cost:    Cost{Datasets: 4},
+			Rule:    "Dataset names match ^[a-z][a-z0-9_]*$ (documented): a bad name (upper case, a digit, underscore or other character first, a dash, a space, a control character, a trailing line feed, a letter or digit of another script, and a dash, capital or space at the 65th, 101st, 256th or 300th character of a long name) gets 400 (D-7) and no dataset; names that match (a trailing underscore, digits) are taken. No length limit is documented: a valid name of 300 characters is refused with a 4xx (observed) or kept whole (the answer, GET by the full name, the list). Our client refuses bad names before sending. (One-letter names: SCALE-SHORT-NAMES.)",
+			Creates: "5 datasets",
+			Cost:    Cost{Datasets: 5},
 			run:     caseDatasetNamePattern,
 		},
 		{
 			ID: "DATASET-COLUMN-NAME-PATTERN", Kind: Documented, Decision: "D-7",
 			Quote:   `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
-			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts) gets 400 (D-7) and no dataset, and the name stays free (a correct create of the first and the last name refused succeeds); names that match are taken and read back as sent. Our client refuses bad names before sending.",
-			Creates: "3 datasets",
-			Cost:    Cost{Datasets: 3},
+			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts, a bad character past the 64th, 100th or 255th character of a long name) gets 400 (D-7) and no dataset, and the name stays free (a correct create of the first and the last name refused succeeds); names that match (one letter among them) are taken and read back as sent; a valid column name of 300 characters is refused with a 4xx (observed: no length limit is documented) or kept whole. Our client refuses bad names before sending.",
+			Creates: "4 datasets",
+			Cost:    Cost{Datasets: 4},
 			run:     caseColumnNamePattern,
 		},
 		{
@@ -135,7 +135,7 @@ func (c *check) checkNewDataset(what string, ds *client.Dataset, name string, co
 // badDatasetNames are names that break ^[a-z][a-z0-9_]*$, unique to the run.
 func (c *check) badDatasetNames() []string {
 	base := c.cfg.Prefix + c.runID
-	return []string{
+	out := []string{
 		strings.ToUpper(base[:1]) + base[1:] + "_upper",
 		"9" + base + "_digit_first",
 		"_" + base + "_underscore_first",
@@ -166,6 +166,14 @@ func (c *check) badDatasetNames() []string {
 		base + "_\u2170",    // small roman numeral one
 		"\u0430" + base[1:], // starting with a Cyrillic a
 	}
+	// Long names with a bad character far in: past the 64th, 100th and 255th character, where a
+	// check of the first characters, or a cut, would stop.
+	for _, pos := range forbiddenPositions {
+		for _, ch := range []rune{'-', 'A', ' '} {
+			out = append(out, withCharAt(base+"_long_", pos, pos, ch, 'x'), withCharAt(base+"_long_", pos, pos+3, ch, 'y'))
+		}
+	}
+	return out
 }
 
 func caseDatasetNamePattern(c *check) {
@@ -173,15 +181,16 @@ func caseDatasetNamePattern(c *check) {
 		before := len(c.exchangesOf(c.res.ID))
 		_, err := c.client.CreateDataset(c.ctx, name, map[string]int{"a": 0})
 		if !errors.Is(err, client.ErrValidation) || len(c.exchangesOf(c.res.ID)) != before {
-			c.Errorf("client: CreateDataset(%q) = %v and sent %d requests; want ErrValidation without sending", name, err, len(c.exchangesOf(c.res.ID))-before)
+			c.Errorf("client: CreateDataset(%s) = %v and sent %d requests; want ErrValidation without sending", describeLen(name), err, len(c.exchangesOf(c.res.ID))-before)
 		}
 		r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": name, "columns": map[string]int{"a": 0}}, withToken)
-		if c.wantRefused400(fmt.Sprintf("POST /Dataset name %q", name), "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r) && name != "" {
+		if c.wantRefused400(fmt.Sprintf("POST /Dataset name %s", describeLen(name)), "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r) && name != "" {
 			if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); g.is2xx() {
-				c.Errorf("dataset %q exists after its creation was refused", name)
+				c.Errorf("dataset %s exists after its creation was refused", describeLen(name))
 			}
 		}
 	}
+	c.longNameKept(padTo(c.datasetName("long")+"_", 300, 'x'))
 	// And names that keep the rule are taken, each exactly as sent.
 	base := c.cfg.Prefix + c.runID
 	for _, name := range []string{base + "_", base + "__9", base + "_z9_x", base + "0"} {
@@ -196,6 +205,42 @@ func caseDatasetNamePattern(c *check) {
 	}
 }
 
+// longNameKept creates a dataset of a long valid name: no length limit is documented, so a
+// refusal with a 4xx is observed; a dataset created must be kept under the whole name (the answer,
+// GET /Dataset/{name} of the full name, the list).
+func (c *check) longNameKept(name string) {
+	n := len(name)
+	r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": name, "columns": map[string]int{"a": 0}}, withToken)
+	switch {
+	case r.is4xx():
+		c.Observe("a dataset name of %d characters is refused: %s", n, r)
+		return
+	case !r.is2xx():
+		c.Errorf("POST /Dataset named %s: answered %s", describeLen(name), r)
+		return
+	}
+	var ans client.Dataset
+	if r.decode(&ans) == nil && ans.Name != "" && ans.Name != name {
+		c.Errorf("the answer to POST /Dataset names the dataset %s; sent %s", describeLen(ans.Name), describeLen(name))
+	}
+	if got, err := c.dataset(name); err != nil || got.Name != name {
+		c.Errorf("GET /Dataset/{name} of new dataset %s: %v (named %s)", describeLen(name), err, describeLen(nameOf(got)))
+	}
+	found := 0
+	for ref, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{}) {
+		if err != nil {
+			c.Errorf("listing datasets: %v", err)
+			return
+		}
+		if ref.Name == name {
+			found++
+		}
+	}
+	if found != 1 {
+		c.Errorf("the dataset list holds dataset %s %d times; want once, named as sent", describeLen(name), found)
+	}
+}
+
 // nameOf is a dataset's name, or "" for none.
 func nameOf(ds *client.Dataset) string {
 	if ds == nil {
@@ -206,15 +251,19 @@ func nameOf(ds *client.Dataset) string {
 
 func caseColumnNamePattern(c *check) {
 	var refused []struct{ name, col string }
-	for _, col := range []string{"Upper", "1digit", "_under", "has-dash", "has space", "", "nl\n", "tab\t", "caf\u00e9", "x\u0663", "\u212a", "k\u0430", "nul\x00"} {
+	bad := []string{"Upper", "1digit", "_under", "has-dash", "has space", "", "nl\n", "tab\t", "caf\u00e9", "x\u0663", "\u212a", "k\u0430", "nul\x00"}
+	for _, pos := range forbiddenPositions {
+		bad = append(bad, withCharAt("long_", pos, pos, '-', 'x'), withCharAt("long_", pos, pos+3, 'A', 'y'))
+	}
+	for _, col := range bad {
 		name := c.datasetName("badcol")
 		before := len(c.exchangesOf(c.res.ID))
 		_, err := c.client.CreateDataset(c.ctx, name, map[string]int{"ok": 0, col: 0})
 		if !errors.Is(err, client.ErrValidation) || len(c.exchangesOf(c.res.ID)) != before {
-			c.Errorf("client: CreateDataset with column %q = %v and sent %d requests; want ErrValidation without sending", col, err, len(c.exchangesOf(c.res.ID))-before)
+			c.Errorf("client: CreateDataset with column %s = %v and sent %d requests; want ErrValidation without sending", describeLen(col), err, len(c.exchangesOf(c.res.ID))-before)
 		}
 		r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": name, "columns": map[string]int{"ok": 0, col: 0}}, withToken)
-		c.wantRefused400(fmt.Sprintf("POST /Dataset column %q", col), "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r)
+		c.wantRefused400(fmt.Sprintf("POST /Dataset column %s", describeLen(col)), "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r)
 		if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); g.is2xx() {
 			c.Errorf("dataset %s exists after its creation was refused (%s)", name, r)
 		} else if r.is4xx() {
@@ -224,7 +273,7 @@ func caseColumnNamePattern(c *check) {
 	// A refused create leaves its name free: the first and the last name refused for a column.
 	if n := len(refused); n > 0 {
 		for _, x := range []struct{ name, col string }{refused[0], refused[n-1]}[:min(n, 2)] {
-			c.datasetNameFree(x.name, fmt.Sprintf("column %q", x.col))
+			c.datasetNameFree(x.name, "column "+describeLen(x.col))
 		}
 	}
 	cols := map[string]int{"a": 0, "a_": 1, "z9": 0, "q_1_": 1, "b__c": 0}
@@ -232,6 +281,26 @@ func caseColumnNamePattern(c *check) {
 	if _, err := c.client.CreateDataset(c.ctx, name, cols); err != nil {
 		c.Errorf("creating %s with columns %v, names that match the rule: %v", name, cols, err)
 		return
+	}
+	// A long column name: no length limit is documented; refused (observed) or kept whole.
+	long := padTo("long_", 300, 'x')
+	longName := c.datasetName("longcol")
+	r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": longName, "columns": map[string]int{"a": 0, long: 0}}, withToken)
+	switch {
+	case r.is4xx():
+		c.Observe("a column name of 300 characters is refused: %s", r)
+	case !r.is2xx():
+		c.Errorf("POST /Dataset with a column name of 300 characters: answered %s", r)
+	default:
+		if got, err := c.dataset(longName); err != nil {
+			c.Errorf("GET /Dataset/%s: %v", longName, err)
+		} else if _, ok := got.Columns[long]; !ok || len(got.Columns) != 2 {
+			var names []string
+			for k := range got.Columns {
+				names = append(names, describeLen(k))
+			}
+			c.Errorf("dataset %s was created with columns a and %s; GET gives %v", longName, describeLen(long), names)
+		}
 	}
 	if got, err := c.dataset(name); err != nil {
 		c.Errorf("GET /Dataset/%s: %v", name, err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/data8-toolkit/data8/client"
 )
@@ -42,9 +43,9 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names; the job keeps the name as sent, and escaped in the path, GET /Job/{name} finds it; letters and signs beyond ASCII (Café, 検査, ✓) are valid too; GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings, and inputFilename (a server refusing a file it does not have is observed).",
-			Creates: "7 jobs",
-			Cost:    Cost{Jobs: 7},
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed).",
+			Creates: "11 jobs",
+			Cost:    Cost{Jobs: 11},
 			fixture: true,
 			run:     caseJobNameSpaces,
 		},
@@ -59,10 +60,19 @@ func jobCases() []Case {
 		},
 		{
 			ID: "JOB-NAME-CHARS", Kind: Documented, Decision: "D-13", SendsInvalid: true,
-			Rule:    `Job names may not contain characters invalid in file names: / : * ? " < > | (documented), anywhere in the name (start, middle, end); refused with 400 (D-13), and no job of the name exists. The spec also forbids backslash (inferred): a server accepting it differs from D-13. Our client refuses all of them before sending.`,
+			Rule:    `Job names may not contain characters invalid in file names: / : * ? " < > | (documented), anywhere in the name (start, middle, end, and in long names at the 65th, 101st, 256th and 300th character, past where a check of the first characters or a cut would stop); refused with 400 (D-13), and no job of the name exists. The spec also forbids backslash (inferred): a server accepting it differs from D-13. Our client refuses all of them before sending.`,
 			Quote:   `Job names are unique and may not contain characters invalid in file names: / : * ? " < > |`,
 			fixture: true,
 			run:     caseJobNameChars,
+		},
+		{
+			ID: "JOB-NAME-LONG", Kind: Documented, Decision: "D-13",
+			Quote:   `Job names are **unique** and may not contain characters invalid in file names [...] Monitor by polling ` + "`" + `GET /Job/{name}` + "`" + `.`,
+			Rule:    "No length limit of job names is documented: a long valid name (101 and 300 characters) is either refused with a 4xx (observed) or kept whole: the answer names it, GET /Job/{name} of the full name finds it, named exactly, and the job list holds it; two names of 300 characters that differ only in their last character are two names (if the first is taken, so is the second: job names are unique, not their first characters).",
+			Creates: "3 jobs",
+			Cost:    Cost{Jobs: 3},
+			fixture: true,
+			run:     caseJobNameLong,
 		},
 		{
 			ID: "JOB-UNIQUE", Kind: Documented, Decision: "D-13",
@@ -234,20 +244,25 @@ func caseJobNameSpaces(c *check) {
 	if started.Name != name {
 		c.Errorf("the answer names the job %q; want %q", started.Name, name)
 	}
-	got, err := c.client.GetJob(c.ctx, name)
-	if err != nil {
-		c.Fatalf("GET /Job/{name} of %q: %v", name, err)
-	}
-	if got.Name != name {
-		c.Errorf("GET /Job/{name} of %q names %q", name, got.Name)
-	}
+	c.checkJobFound(name)
+	kept := []string{name}
 	// Spaces anywhere: at the start, at the end, several in a row. The name is the name as sent.
 	// The last of them also carries parameters, whose values are strings (documented), number-like
-	// or not: the job keeps them as sent. A workflow that takes no such parameter may refuse them;
-	// the job is then started without.
-	// Letters and signs beyond ASCII are valid in file names too: only / : * ? " < > | are not.
+	// or not, and the hard texts of the suite's table: the job keeps them as sent. A workflow that
+	// takes no such parameter may refuse them; the job is then started without.
+	// Letters and signs beyond ASCII are valid in file names too: only / : * ? " < > | are not; so
+	// are the characters of the suite's table of hard names (a '+', characters special in URLs,
+	// characters outside the Basic Multilingual Plane).
 	params := map[string]string{"Conformance": "5", "Ratio": "0.50", "Code": "007", "Flag": "true", "Text": "five"}
-	for i, name := range []string{" " + c.jobName("leading space"), c.jobName("trailing space") + " ", c.jobName("two  spaces   three"), c.jobName("Café Prüfung Ærø"), c.jobName("検査 проверка ✓ €")} {
+	for i, h := range plainHardTexts() {
+		params[fmt.Sprintf("Hard%02d", i)] = h.text
+	}
+	names := []string{" " + c.jobName("leading space"), c.jobName("trailing space") + " ", c.jobName("two  spaces   three"), c.jobName("Café Prüfung Ærø"), c.jobName("検査 проверка ✓ €")}
+	for _, h := range hardJobNameParts() {
+		names = append(names, c.jobName(h.part))
+	}
+	names = append(names, "+"+c.jobName("plus first"))
+	for i, name := range names {
 		nj := client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
 		if i == 2 {
 			nj.Parameters = params
@@ -259,27 +274,34 @@ func caseJobNameSpaces(c *check) {
 			started, err = c.client.StartJob(c.ctx, nj)
 		}
 		if err != nil {
-			c.Errorf("starting job %q (spaces are fine): %v", name, err)
+			c.Errorf("starting job %q (a valid name: spaces are fine, only / : * ? \" < > | are not): %v", name, err)
 			continue
 		}
+		kept = append(kept, name)
 		if started.Name != name {
 			c.Errorf("the answer to POST /Job names the job %q; sent %q", started.Name, name)
 		}
-		got, err := c.client.GetJob(c.ctx, name)
-		if err != nil {
-			c.Errorf("GET /Job/{name} of %q: %v", name, err)
+		got := c.checkJobFound(name)
+		if got == nil {
 			continue
-		} else if got.Name != name {
-			c.Errorf("GET /Job/{name} of %q names %q", name, got.Name)
 		}
 		if nj.Parameters != nil && !maps.Equal(got.Parameters, params) {
-			c.Errorf("GET /Job/{name} of %q: parameters %v; sent %v (parameters map names to string values)", name, got.Parameters, params)
+			for k, v := range params {
+				if got.Parameters[k] != v {
+					c.Errorf("GET /Job/{name} of %q: parameter %s is %q; sent %q (parameters map names to string values)", name, k, got.Parameters[k], v)
+				}
+			}
+			if len(got.Parameters) != len(params) {
+				c.Errorf("GET /Job/{name} of %q: %d parameters; sent %d", name, len(got.Parameters), len(params))
+			}
 		}
 		c.jobCarries(got, nj)
 	}
+	c.jobsListed(kept)
 	// inputFilename names a file in the customer's Data8 file area: a server may refuse a file it
 	// does not have (not documented: observed); a job it starts carries the name as sent.
-	nj := client.NewJob{Name: c.jobName("input file"), WorkflowName: c.cfg.Workflow, InputFilename: "/ToData8/" + c.cfg.Prefix + c.runID + " input.csv", InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
+	// The file name holds hard characters too: a '+', a '%', a character outside the BMP.
+	nj := client.NewJob{Name: c.jobName("input file"), WorkflowName: c.cfg.Workflow, InputFilename: "/ToData8/" + c.cfg.Prefix + c.runID + " input C++ 50% 😀.csv", InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
 	if _, err := c.client.StartJob(c.ctx, nj); err != nil {
 		if st := apiStatus(err); st >= 400 && st < 500 {
 			c.Observe("a job with inputFilename %q: %s; not checked", nj.InputFilename, c.last("Job_CreateJob"))
@@ -294,6 +316,90 @@ func caseJobNameSpaces(c *check) {
 	if r := c.raw(http.MethodGet, jobPath(f.started.Name), nil, nil, withToken); !r.is2xx() {
 		c.Errorf("GET %s (spaces escaped as %%20): answered %s", jobPath(f.started.Name), r)
 	}
+}
+
+// checkJobFound checks that GET /Job/{name} finds the job named name, and names it exactly, in
+// every form a client may send the name in: as the project's client sends it; with the characters
+// a path segment allows left raw (url.PathEscape: a '+' stays a '+', which in a path is a plus,
+// not a space); and with every byte but the unreserved ones percent-encoded ('+' as %2B, a space
+// as %20). It returns the job as the client read it, or nil.
+func (c *check) checkJobFound(name string) *client.Job {
+	got, err := c.client.GetJob(c.ctx, name)
+	sent := c.last("Job_GetByName").Path
+	switch {
+	case err != nil:
+		c.Errorf("GET /Job/{name} of %s, as the project's client sends it (%s): %v", describeLen(name), termsafeShort(sent), err)
+		got = nil
+	case got.Name != name:
+		c.Errorf("GET /Job/{name} of %s (%s) names %s", describeLen(name), termsafeShort(sent), describeLen(got.Name))
+	}
+	if strings.Contains(name, "+") {
+		c.Observe("the project's client sends the name %q as %s", name, sent)
+	}
+	for _, path := range []string{jobPath(name), "/Job/" + fullyEscaped(name)} {
+		r := c.raw(http.MethodGet, path, nil, nil, withToken)
+		var j client.Job
+		switch {
+		case !r.is2xx():
+			c.Errorf("GET %s (job %s): answered %s; the job exists", termsafeShort(path), describeLen(name), r)
+		case r.decode(&j) != nil:
+			c.Errorf("GET %s: the answer is not a Job: %s", termsafeShort(path), r)
+		case j.Name != name:
+			c.Errorf("GET %s names the job %s; want %s", termsafeShort(path), describeLen(j.Name), describeLen(name))
+		}
+	}
+	return got
+}
+
+// jobsListed checks that the job list holds each of the jobs named, once, and named exactly. It
+// reads the list of the configured workflow (a filter that changes nothing is JOB-LIST-FILTERS'
+// concern), at most 2,000 entries.
+func (c *check) jobsListed(names []string) {
+	want := map[string]int{}
+	for _, n := range names {
+		want[n] = 0
+	}
+	read := 0
+	for ref, err := range c.client.ListJobs(c.ctx, client.ListJobsOptions{Workflow: c.cfg.Workflow}) {
+		if err != nil {
+			c.Errorf("listing jobs: %v", err)
+			return
+		}
+		if _, ok := want[ref.Name]; ok {
+			want[ref.Name]++
+		}
+		if read++; read >= 2000 {
+			break
+		}
+	}
+	for _, n := range names {
+		if want[n] != 1 {
+			c.Errorf("the job list (%d entries read) holds job %s %d times; want once, named as sent", read, describeLen(n), want[n])
+		}
+	}
+}
+
+// fullyEscaped percent-encodes every byte of s but the unreserved characters of RFC 3986
+// (A-Z a-z 0-9 - . _ ~).
+func fullyEscaped(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '.' || ch == '_' || ch == '~' {
+			b.WriteByte(ch)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", ch)
+	}
+	return b.String()
+}
+
+// termsafeShort shortens a path for a message.
+func termsafeShort(p string) string {
+	if len(p) <= 120 {
+		return p
+	}
+	return p[:80] + "…" + p[len(p)-30:]
 }
 
 func caseJobNeedsComplete(c *check) {
@@ -327,6 +433,15 @@ func caseJobNameChars(c *check) {
 		names = append(names, struct{ ch, name string }{ch, c.jobName("bad " + ch + " char")},
 			struct{ ch, name string }{ch, c.jobName("bad char at the end") + ch},
 			struct{ ch, name string }{ch, ch + c.jobName("bad char at the start")})
+		if ch == `\` {
+			continue
+		}
+		// And far into a long name: last, and a few characters before the end.
+		for _, pos := range forbiddenPositions {
+			r := []rune(ch)[0]
+			names = append(names, struct{ ch, name string }{ch, withCharAt(c.jobName("long bad"), pos, pos, r, 'x')},
+				struct{ ch, name string }{ch, withCharAt(c.jobName("long bad"), pos, pos+3, r, 'y')})
+		}
 	}
 	for _, x := range names {
 		ch, name := x.ch, x.name
@@ -336,14 +451,14 @@ func caseJobNameChars(c *check) {
 		}
 		before := len(c.exchangesOf(c.res.ID))
 		if _, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}); !errors.Is(err, client.ErrValidation) || len(c.exchangesOf(c.res.ID)) != before {
-			c.Errorf("client: StartJob named %q = %s; want ErrValidation without sending", name, outcome(err))
+			c.Errorf("client: StartJob named %s = %s; want ErrValidation without sending", describeLen(name), outcome(err))
 		}
 		r := c.raw(http.MethodPost, "/Job", nil, map[string]any{"name": name, "workflowName": c.cfg.Workflow, "inputDatasets": map[string]string{c.cfg.WorkflowInput: f.input}}, withToken)
 		switch {
 		case documented:
-			if c.wantRefused400(fmt.Sprintf("job name %q", name), "D-13", "Job_CreateJob", http.MethodPost, "/Job", r) {
+			if c.wantRefused400(fmt.Sprintf("job name %s (%q at character %d)", describeLen(name), ch, runePos(name, ch)), "D-13", "Job_CreateJob", http.MethodPost, "/Job", r) {
 				if g := c.raw(http.MethodGet, jobPath(name), nil, nil, withToken); g.is2xx() {
-					c.Errorf("job %q exists after its start was refused", name)
+					c.Errorf("job %s exists after its start was refused", describeLen(name))
 				}
 			}
 		case r.is2xx():
@@ -354,6 +469,70 @@ func caseJobNameChars(c *check) {
 		default:
 			c.Observe("%q: %s", ch, r)
 		}
+	}
+}
+
+// runePos is the position (1-based, in characters) of the first sub in s, or 0.
+func runePos(s, sub string) int {
+	i := strings.Index(s, sub)
+	if i < 0 {
+		return 0
+	}
+	return utf8.RuneCountInString(s[:i]) + 1
+}
+
+func caseJobNameLong(c *check) {
+	f := c.echo()
+	start := func(name string) (*client.Job, bool) {
+		j, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+		switch st := apiStatus(err); {
+		case err == nil:
+			return j, true
+		case st >= 400 && st < 500:
+			// No length limit is documented, and none is tested: a refusal is observed.
+			c.Observe("a job name of %d characters is refused: %s", utf8.RuneCountInString(name), c.last("Job_CreateJob"))
+		default:
+			c.Errorf("starting a job named %s: %v", describeLen(name), err)
+		}
+		return nil, false
+	}
+	var kept []string
+	var longest string
+	for _, n := range longJobNameLengths {
+		// ASCII only, so that a refusal can be put down to the length; a '+' near the end, sent raw
+		// in the path.
+		name := padTo(c.jobName(fmt.Sprintf("long %d", n))+" ", n-3, 'n') + " +x"
+		name = padTo(name, n, 'n')
+		j, ok := start(name)
+		if !ok {
+			continue
+		}
+		kept = append(kept, name)
+		longest = name
+		if j.Name != name {
+			c.Errorf("the answer to POST /Job names the job %s; sent %s", describeLen(j.Name), describeLen(name))
+		}
+		c.checkJobFound(name)
+	}
+	if longest != "" {
+		// A name that differs from the longest only in its last character is another name.
+		r := []rune(longest)
+		r[len(r)-1] = 'y'
+		other := string(r)
+		j, err := c.client.StartJob(c.ctx, client.NewJob{Name: other, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+		if err != nil {
+			c.Errorf("a job named %s, which differs from the job %s only in its last character, was refused (%v): job names are unique, and a name of this length was taken", describeLen(other), describeLen(longest), err)
+		} else {
+			kept = append(kept, other)
+			if j.Name != other {
+				c.Errorf("the answer to POST /Job names the job %s; sent %s", describeLen(j.Name), describeLen(other))
+			}
+			c.checkJobFound(other)
+			c.checkJobFound(longest)
+		}
+	}
+	if len(kept) > 0 {
+		c.jobsListed(kept)
 	}
 }
 

@@ -60,7 +60,7 @@ func ruleCases() []Case {
 		{
 			ID: "JOB-OUTPUT-BLOCKS", Kind: Documented,
 			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
-			Rule:    "A job reads its whole input, every block in ascending number: the copying workflow's output of an input of 2,003 records in blocks 0, 2 and 7 (two full; without the gaps where the server refuses them, D-9) holds those 2,003 records in order (documented).",
+			Rule:    "A job reads its whole input, every block in ascending number: the copying workflow's output of an input of 2,003 records in blocks 0, 2, 9, 10 and 100 (two full), sent in the order 100, 2, 10, 9, 0 (so that ascending order differs from arrival order and from the order of the numbers' decimal text; without the gaps where the server refuses them, D-9), holds those 2,003 records in ascending block order (documented).",
 			Creates: "1 complete dataset (2,003 records), 1 job",
 			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 2003},
 			run:     caseJobOutputBlocks,
@@ -271,20 +271,27 @@ func caseJobInputUnchanged(c *check) {
 func caseJobOutputBlocks(c *check) {
 	recs := seqRecords(0, 2003, "job")
 	name := c.newDataset("job_blocks", seqColumns())
-	// Blocks 0, 2 and 7: the job processes every block in ascending number, whatever the gaps
-	// between the numbers (gaps are D-9; a server that refuses them gets blocks 0, 1 and 2).
-	chunks := [][]client.Record{recs[:1000], recs[1000:2000], recs[2000:]}
-	blocks := []int{0, 2, 7}
-	for i, b := range blocks {
-		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(b, chunks[i]), withToken)
-		if i > 0 && r.is4xx() && blocks[1] == 2 {
-			c.Observe("block %d after block 0 (a gap): %s; blocks numbered without gaps instead", b, r)
-			blocks = []int{0, 1, 2}
-			b = blocks[i]
-			r = c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(b, chunks[i]), withToken)
+	// Blocks 0, 2, 9, 10 and 100, of 1, 1,000, 1, 1,000 and 1 records, sent in the order 100, 2,
+	// 10, 9, 0: the job processes every block in ascending number, not in the order the blocks
+	// arrived, nor in the order of their decimal text ("10" and "100" before "2" and "9"), whatever
+	// the gaps between the numbers (gaps are D-9; a server that refuses them gets blocks 0 to 4).
+	nums := []int{0, 2, 9, 10, 100}
+	sizes := []int{1, 1000, 1, 1000, 1}
+	chunks := make([][]client.Record, len(sizes))
+	from := 0
+	for i, n := range sizes {
+		chunks[i] = recs[from : from+n]
+		from += n
+	}
+	for i, k := range []int{4, 1, 3, 2, 0} {
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(nums[k], chunks[k]), withToken)
+		if i == 0 && r.is4xx() {
+			c.Observe("block %d as the first block (a gap): %s; blocks numbered 0 to 4 instead", nums[k], r)
+			nums = []int{0, 1, 2, 3, 4}
+			r = c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(nums[k], chunks[k]), withToken)
 		}
 		if !r.is2xx() {
-			c.Fatalf("block %d of %d records to %s: answered %s", b, len(chunks[i]), name, r)
+			c.Fatalf("block %d of %d records to %s: answered %s", nums[k], len(chunks[k]), name, r)
 		}
 	}
 	if _, err := c.client.CompleteDataset(c.ctx, name, int64(len(recs))); err != nil {
@@ -296,7 +303,7 @@ func caseJobOutputBlocks(c *check) {
 		c.cannotRead(out, err)
 		return
 	}
-	c.compareRecords(fmt.Sprintf("the output of %s over 2,003 records in blocks %v of 1,000, 1,000 and 3", c.cfg.Workflow, blocks), got, recs)
+	c.compareRecords(fmt.Sprintf("the output of %s over 2,003 records in blocks %v of %v records, sent in the order %d, %d, %d, %d, %d", c.cfg.Workflow, nums, sizes, nums[4], nums[1], nums[3], nums[2], nums[0]), got, recs)
 }
 
 func caseUploadOverwriteFull(c *check) {

@@ -24,7 +24,7 @@ func scaleCases() []Case {
 		{
 			ID: "SCALE-CLIENT-JOB", Kind: Documented,
 			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] Input datasets **must be complete** first. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
-			Rule:    "5,003 records uploaded by the project's client at its defaults (blocks of 1,000, 8 at once) and completed, and a job of the copying workflow on them: the input and the job's output both read back whole, in order, the last partial thousand included (documented).",
+			Rule:    "5,003 records uploaded by the project's client at its defaults (blocks of 1,000, 8 at once), numbered from block 5 (blocks 5 to 10: \"10\" sorts before \"5\" as text), and completed, and a job of the copying workflow on them: the input and the job's output both read back whole, in ascending block order, the last partial thousand included (documented).",
 			Creates: "1 complete dataset (5,003 records), 1 job and its output",
 			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 5003},
 			spend:   onlyIf(scaleTier),
@@ -37,12 +37,105 @@ func scaleCases() []Case {
 			Creates: fmt.Sprintf("%d API keys, deleted again by the case (or at the end of the run)", scaleKeys),
 			run:     caseScaleKeyList,
 		},
+		{
+			ID: "SCALE-SHORT-NAMES", Kind: Documented, Decision: "D-7",
+			Quote:   `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
+			Rule:    "Short names that match ^[a-z][a-z0-9_]*$ are taken (documented): a one-letter dataset name, a letter and an underscore, and a letter and a digit, each the first such name the dataset list does not hold, are created, and GET /Dataset/{name} reads each back as sent; a refusal is \"taken\" only when the list then holds the name. A job name of one character ('+' first, then a letter: the first that GET /Job/{name} does not find) is valid too: the job starts, and GET /Job/{name} finds it in every path form. Datasets and jobs cannot be deleted, and these names carry no run prefix: each run leaves 3 datasets and 1 job of short names on the account (26 one-letter names exist; when every one is taken, that kind is not tried).",
+			Creates: "3 datasets of short names (a, a_, a0, or the first ones the account does not hold), 1 job of a one-character name",
+			Cost:    Cost{Datasets: 3, Jobs: 1},
+			fixture: true,
+			spend:   onlyIf(scaleTier),
+			run:     caseScaleShortNames,
+		},
 	}
 }
 
 // scaleKeys is the number of API keys SCALE-APIKEY-LIST creates: past the 100 of a page of the
 // dataset and job lists, whatever the account held before.
 const scaleKeys = 101
+
+// shortNames are the short valid dataset names SCALE-SHORT-NAMES chooses from, by kind, in order.
+func shortNames() [][]string {
+	var one, under, digit []string
+	for l := 'a'; l <= 'z'; l++ {
+		one = append(one, string(l))
+		under = append(under, string(l)+"_")
+		for d := '0'; d <= '9'; d++ {
+			digit = append(digit, string(l)+string(d))
+		}
+	}
+	return [][]string{one, under, digit}
+}
+
+func caseScaleShortNames(c *check) {
+	c.scaleOn()
+	listed := func() map[string]bool {
+		out := map[string]bool{}
+		for ref, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{}) {
+			if err != nil {
+				c.Fatalf("listing datasets: %v", err)
+			}
+			out[ref.Name] = true
+		}
+		return out
+	}
+	have := listed()
+	for _, kind := range shortNames() {
+		name := ""
+		for _, n := range kind {
+			if !have[n] {
+				name = n
+				break
+			}
+		}
+		if name == "" {
+			c.Observe("every name from %q to %q is listed on the account: none of this kind tried", kind[0], kind[len(kind)-1])
+			continue
+		}
+		r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": name, "columns": map[string]int{"a": 0}}, withToken)
+		switch {
+		case r.is2xx():
+			var ds client.Dataset
+			if g := c.raw(http.MethodGet, datasetPath(name), nil, nil, withToken); !g.is2xx() {
+				c.Errorf("GET /Dataset/%s of the dataset just created: answered %s", name, g)
+			} else if g.decode(&ds) != nil || ds.Name != name {
+				c.Errorf("GET /Dataset/%s names the dataset %q; want %q (%s)", name, ds.Name, name, g)
+			}
+			c.Observe("dataset %q created: %s", name, r)
+		case r.is4xx() && listed()[name]:
+			c.Observe("dataset name %q refused (%s), and the list now holds it: taken meanwhile", name, r)
+		default:
+			c.Errorf("POST /Dataset named %q, which matches ^[a-z][a-z0-9_]*$ and which the dataset list does not hold: answered %s; want 2xx", name, r)
+		}
+	}
+	// A job name of one character: the first that no job has.
+	f := c.echo()
+	name := ""
+	for _, n := range append([]string{"+"}, shortNames()[0]...) {
+		r := c.raw(http.MethodGet, jobPath(n), nil, nil, withToken)
+		if r.Status == http.StatusNotFound {
+			name = n
+			break
+		}
+		if !r.is2xx() {
+			c.Errorf("GET %s: answered %s; want the job or 404", jobPath(n), r)
+			return
+		}
+	}
+	if name == "" {
+		c.Observe("every one-character job name tried is taken: none started")
+		return
+	}
+	j, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	if err != nil {
+		c.Errorf("starting a job named %q, a name of one character that GET /Job/{name} did not find: %v", name, err)
+		return
+	}
+	if j.Name != name {
+		c.Errorf("the answer to POST /Job names the job %q; sent %q", j.Name, name)
+	}
+	c.checkJobFound(name)
+}
 
 // scaleSizes are the record counts of SCALE-UPLOAD-ORDER's 24 blocks: every sixth block full, the
 // others of 1 to 60 records.
@@ -194,7 +287,9 @@ func caseScaleClientJob(c *check) {
 	c.scaleOn()
 	recs := seqRecords(0, 5003, "j")
 	name := c.datasetName("scale_job")
-	_, res, err := c.client.UploadDataset(c.ctx, name, seqColumns(), recordSource(recs), client.UploadOptions{})
+	// Blocks 5 to 10: their ascending order differs from the order of their decimal text ("10"
+	// before "5"), through the job as well as on read-back.
+	_, res, err := c.client.UploadDataset(c.ctx, name, seqColumns(), recordSource(recs), client.UploadOptions{StartBlock: 5})
 	if err != nil {
 		c.Fatalf("uploading %d records to %s with the client's defaults: %v", len(recs), name, err)
 	}

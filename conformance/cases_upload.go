@@ -95,6 +95,14 @@ func uploadCases() []Case {
 			run:     caseRecordScalars,
 		},
 		{
+			ID: "RECORDS-TEXT", Kind: Documented, Decision: "D-11",
+			Quote:   `Uploads one block [...]. Records are **processed in ascending block number, then in the order given inside the block**. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
+			Rule:    "The records processed are the records submitted: text values from the suite's table of hard texts (characters outside the Basic Multilingual Plane, emoji sequences, combining marks, right-to-left text, line feeds, CR LF, carriage returns, tabs, leading and trailing spaces, backslashes, quotes, HTML and JSON specials; one sent with its characters as \\u escapes, surrogate pairs included), one a block, in blocks numbered so that their text order and arrival order differ from ascending order, read back exactly and in ascending block order from the input and, after a job of the copying workflow, from its output (documented). A NUL and a text of 5,000 characters are edges: a refusal with a 4xx differs from D-11; taken, they are kept exactly.",
+			Creates: "1 complete dataset (17 records), 1 job",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 17},
+			run:     caseRecordsText,
+		},
+		{
 			ID: "DATA-READ", Kind: Decided, Decision: "D-10",
 			Rule:    "GET /Dataset/{name}/data reads records back, 1,000 per page from page 1, in processing order; a page past the end is [] (D-10, inferred: no page documents it).",
 			Creates: "1 dataset (1,500 records)",
@@ -449,4 +457,74 @@ func caseDataRead(c *check) {
 	} else if ok, why, _ := sameRecords(viaClient, sent); !ok {
 		c.Observe("the project's client read the records back wrong: %s", why)
 	}
+}
+
+// textBlocks are block numbers whose ascending order differs from their text order ("10" before
+// "2") and from the order they are sent in (the order of this list).
+var textBlocks = []int{100, 2, 10, 9, 0, 11, 20, 1, 3, 12, 101, 19, 4, 200, 5, 1000, 21, 6, 30}
+
+func caseRecordsText(c *check) {
+	cols := map[string]int{"seq": 1, "text": 0}
+	name := c.newDataset("text", cols)
+	type sent struct {
+		block int
+		rec   client.Record
+	}
+	var kept []sent
+	// One hard text a block, so that a text a server refuses leaves the others.
+	for i, h := range hardTexts() {
+		b := textBlocks[i%len(textBlocks)]
+		rec := client.Record{"seq": i, "text": h.text}
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(b, []client.Record{rec}), withToken)
+		switch {
+		case r.is2xx():
+			kept = append(kept, sent{b, rec})
+		case r.is4xx() && h.edge:
+			c.Differ("D-11", "Dataset_UploadBlock", fmt.Sprintf("a text value holding %s is refused", h.label), evidence(http.MethodPatch, uploadPath(name), r))
+		default:
+			c.Errorf("block %d, a record whose text holds %s (%s): answered %s; want 2xx", b, h.label, describeLen(h.text), r)
+		}
+	}
+	// The same kind of text with its characters sent as JSON \u escapes: an emoji as a surrogate
+	// pair, a line feed, a NUL-free control (tab), a quote and a backslash.
+	i := len(hardTexts())
+	b := textBlocks[i%len(textBlocks)]
+	escaped := fmt.Sprintf(`{"blockNumber":%d,"records":[{"seq":%d,"text":"\ud83d\ude00 \ud835\udd18 \u00e9\u0301 \n\r\n\t \" \\ \u05e9"}]}`, b, i)
+	want := "😀 𝔘 \u00e9\u0301 \n\r\n\t \" \\ ש"
+	if r := c.raw(http.MethodPatch, uploadPath(name), nil, escaped, withToken); r.is2xx() {
+		kept = append(kept, sent{b, client.Record{"seq": i, "text": want}})
+	} else {
+		c.Errorf("block %d %s (text as \\u escapes): answered %s; want 2xx", b, escaped, r)
+	}
+	slices.SortStableFunc(kept, func(x, y sent) int { return x.block - y.block })
+	var wantRecs []client.Record
+	for _, k := range kept {
+		wantRecs = append(wantRecs, k.rec)
+	}
+	got, err := c.readAll(name)
+	if err != nil {
+		c.cannotRead(name, err)
+		return
+	}
+	if !c.compareRecords("hard text values, one a block, read back in ascending block number", got, wantRecs) {
+		return
+	}
+	if _, err := c.client.CompleteDataset(c.ctx, name, int64(len(wantRecs))); err != nil {
+		c.Fatalf("completing %s with its %d records: %v", name, len(wantRecs), err)
+	}
+	_, out := c.runEchoJob("hard texts", name)
+	if got, err = c.readAll(out); err != nil {
+		c.cannotRead(out, err)
+		return
+	}
+	c.compareRecords(fmt.Sprintf("the output of %s over hard text values in blocks %v", c.cfg.Workflow, blockList(kept, func(k sent) int { return k.block })), got, wantRecs)
+}
+
+// blockList maps xs to block numbers, for messages.
+func blockList[T any](xs []T, f func(T) int) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
 }

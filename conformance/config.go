@@ -43,8 +43,9 @@ type Config struct {
 	// Skip lists case ids not to run.
 	Skip []string
 
-	// Scale runs the scale tier (the SCALE-* cases): about 26,000 records in 4 datasets, uploaded 8
-	// blocks at once, and 2 jobs; it also sets ManyJobs. Off, those cases are skipped.
+	// Scale runs the scale tier (the SCALE-* cases): 9,623 records in 2 datasets, uploaded 8 blocks
+	// at once, a job, and 3 empty datasets and a job of the shortest names the account does not hold
+	// (a, a_, a0, + ..., without Prefix); it also sets ManyJobs. Off, those cases are skipped.
 	Scale bool
 
 	// ModelSequences is how many random operation sequences MODEL-SEQUENCES runs; default 5.

@@ -57,7 +57,14 @@
 //
 // The scale tier (SCALE-*, Config.Scale, DATA8_CONFORMANCE_SCALE=1) runs the upload and job rules
 // at real size and concurrency: more than 10 blocks sent 8 at once out of order, full blocks
-// overwritten by full blocks, and a job over 5,003 records read back whole.
+// overwritten by full blocks, and a job over 5,003 records read back whole; and it creates datasets
+// of the shortest names the rule allows (a, a_, a0) and a job of a one-character name, which cannot
+// carry the run's prefix.
+//
+// Names and texts that a server can get wrong (characters outside the Basic Multilingual Plane,
+// line breaks, characters special in URLs such as '+', long names) come from one table
+// (hardtext.go), used at every place a name or a text is kept: record values, job parameters, job,
+// dataset and column names, and the model tier's records and jobs.
 //
 // Record values are compared as the contract guarantees them: a value read back in another form
 // (0 as "0") is a difference from D-11, not a failure; a record lost, changed or out of order fails.
@@ -88,13 +95,15 @@
 //
 // Against a live account the suite is safe to run again and again: every dataset and job it
 // creates is named with a prefix (DATA8_CONFORMANCE_PREFIX, default conf_) and a random run id. It
-// does leave things behind, since the API has no way to delete them, and Estimate says what: 138
-// input datasets (101 empty ones for the paging case) holding 6,669 records, and 15 jobs of the
+// does leave things behind, since the API has no way to delete them, and Estimate says what: 154
+// input datasets (101 empty ones for the paging case) holding 7,816 records, and 36 jobs of the
 // workflow with their output datasets (101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or
 // DATA8_CONFORMANCE_SCALE=1; the scale tier adds 2 datasets of 9,623 records and a job over 5,003
-// of them); the model tier's random sequences add at most a dataset or a block of 1,000 records per
-// operation and 2 jobs per sequence (usually far fewer); and one OAuth client credential; the two API
-// keys it creates are deleted again. The report lists what each case left. DATA8_CONFORMANCE_SKIP=ID,ID
+// of them, and 3 empty datasets and a job of short names without the prefix); the model tier's
+// random sequences add at most a dataset or a block of 1,000 records per operation and 2 jobs per
+// sequence (usually far fewer); and two OAuth client credentials; the three API keys it creates
+// (and the 101 of the scale tier) are deleted again. The report lists what each case left.
+// DATA8_CONFORMANCE_SKIP=ID,ID
 // skips cases (for example CLIENTCRED-CREATE).
 //
 // Behind a proxy that validates requests against the spec (Prism with --errors; see

@@ -405,13 +405,20 @@ func sameRecord(got, want client.Record) (same, exact bool) {
 // sameValue compares a value read back (got) with the value sent (want). D-11 decides that values
 // are JSON strings, numbers, booleans or null; the documentation says nothing of their form, so a
 // value that reads back as its text (0 as "0", true as "true" or "True", null as "") is the same
-// value in another form: same, but not exact. Numbers compare by value (1e-3 is 0.001).
+// value in another form: same, but not exact. Numbers compare by value (1e-3 is 0.001). A string
+// sent that reads back as a string must be the same string, character for character: no other form
+// of a text is a text.
 func sameValue(got, want any) (same, exact bool) {
 	gt, wt := jsonText(got), jsonText(want)
 	if gt == wt {
 		return true, true
 	}
 	gv, wv := plainValue(got), plainValue(want)
+	if gs, ok := gv.(string); ok {
+		if ws, ok := wv.(string); ok {
+			return gs == ws, gs == ws
+		}
+	}
 	if gv == nil || wv == nil {
 		if gv == nil && wv == nil {
 			return true, true

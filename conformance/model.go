@@ -22,7 +22,7 @@ func modelCases() []Case {
 	return []Case{{
 		ID: "MODEL-SEQUENCES", Kind: Documented,
 		Quote:   `Creates an **input** dataset [...]. Name is **unique** [...]. The new dataset is **incomplete**. [...] Dataset must be an **incomplete input** dataset, else **400**. **At most 1,000 records per block.** [...] **re-using a block number overwrites** that block's earlier records [...]. Records are **processed in ascending block number, then in the order given inside the block**. [...] Output dataset, or already complete: **400**. [...] Job names are **unique** [...]. Input datasets **must be complete** first. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from. [...] Paged list of datasets, **100 per page, alphabetical**`,
-		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, the name of a refused create then created; blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, one block number several times at once in different versions, blocks holding a bad record; completions, one at a time and several at once; jobs of the copying workflow on every kind of dataset, under taken names and under names whose start was refused; reads, lists) keep every documented rule of a reference model: each answer is the one the model allows (of completions sent at once exactly one succeeds; of one block sent at once exactly one version is kept, whole; a refused create or job start leaves its name free), every read-back (details, records in order, the list) matches it, a refused block changes nothing read back, and each finished job's output is a dataset of its own. A failing sequence is shrunk to the shortest that fails.",
+		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, the name of a refused create then created; blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, one block number several times at once in different versions, blocks holding a bad record, some blocks with the suite's hard texts in their values; completions, one at a time and several at once; jobs of the copying workflow on every kind of dataset, named with the suite's hard job names, under taken names and under names whose start was refused; reads, lists) keep every documented rule of a reference model: each answer is the one the model allows (of completions sent at once exactly one succeeds; of one block sent at once exactly one version is kept, whole; a refused create or job start leaves its name free), every read-back (details, records in order, the list) matches it, a refused block changes nothing read back, and each finished job's output is a dataset of its own. A failing sequence is shrunk to the shortest that fails.",
 		Creates: "per sequence a few datasets (at most about 10,000 records) and at most 2 jobs; Config.ModelSequences sequences (default 5)",
 		run:     caseModelSequences,
 		Cost:    modelCostAtDefaults(),
@@ -65,7 +65,8 @@ type step struct {
 	Bad     int   // stepCreate: 0 a new good name, 1.. a bad name (badModelNames), -1 a taken name
 	Extra   bool  // stepCreate: the body also says completed, recordCount and input
 	Taken   bool  // stepJob: re-use a job's name
-	Version int   // which records the block holds; stepSameBlock: how many copies; stepUploadBad: which bad record
+	Name    int   // stepJob: which of the hard job names (hardJobNameParts) the new name holds; past them, none
+	Version int   // which records the block holds (3: with hard texts); stepSameBlock: how many copies; stepUploadBad: which bad record
 }
 
 // badModelRecords are the bad records of stepUploadBad, each after a good one: D-9 and D-11 refuse
@@ -86,6 +87,9 @@ var badModelNames = []func(string) string{
 	func(n string) string { return n + "\u0430" },
 	func(n string) string { return n + "-x" },
 	func(n string) string { return "9" + n },
+	func(n string) string {
+		return withCharAt(n+"_", forbiddenPositions[0], forbiddenPositions[0]+2, '-', 'x')
+	},
 }
 
 // stepGen generates one step; with valid, only requests the spec allows (behind a validating proxy,
@@ -134,6 +138,7 @@ func drawStep(t *rapid.T, valid bool) step {
 	case stepJob:
 		s.Taken = rapid.IntRange(0, 3).Draw(t, "taken") == 0
 		s.Job = rapid.IntRange(0, 3).Draw(t, "job")
+		s.Name = rapid.IntRange(0, len(hardJobNameParts())).Draw(t, "name")
 	}
 	return s
 }
@@ -201,11 +206,21 @@ func mapsKeys[V any](m map[int]V) func(func(int) bool) {
 	}
 }
 
-// modelRecords are the records of a block: n records {"tag": "<sym>b<block>v<version>r<i>", "n": i}.
+// modelRecords are the records of a block: n records {"tag": "<sym>b<block>v<version>r<i>", "n": i};
+// in version 3 the tag ends with a text from the suite's table of hard texts (plainHardTexts: line
+// breaks, characters outside the Basic Multilingual Plane, ...), which must be kept exactly too.
 func modelRecords(sym string, block, version, n int) []client.Record {
 	out := make([]client.Record, n)
+	var hard []hardText
+	if version == 3 {
+		hard = plainHardTexts()
+	}
 	for i := range out {
-		out[i] = client.Record{"tag": fmt.Sprintf("%sb%dv%dr%d", sym, block, version, i), "n": i}
+		tag := fmt.Sprintf("%sb%dv%dr%d", sym, block, version, i)
+		if hard != nil {
+			tag += " " + hard[(block+i)%len(hard)].text
+		}
+		out[i] = client.Record{"tag": tag, "n": i}
 	}
 	return out
 }
@@ -604,7 +619,11 @@ func (r *sequenceRun) job(d *mDataset, s step) string {
 	if d.name == "" || !d.input {
 		return "" // output datasets as inputs: the documentation does not say
 	}
-	name := r.c.jobName("model")
+	label := "model"
+	if parts := hardJobNameParts(); s.Name < len(parts) {
+		label += " " + parts[s.Name].part
+	}
+	name := r.c.jobName(label)
 	var taken *mJob
 	if s.Taken && len(r.m.jobs) > 0 {
 		taken = r.m.jobs[s.Job%len(r.m.jobs)]

@@ -26,7 +26,7 @@ func caughtBy() map[standin.Mutation][]string {
 	return map[standin.Mutation][]string{
 		standin.Accept1001Records:            {"UPLOAD-MAX-1000", "UPLOAD-REFUSED-KEEPS-DATA"},
 		standin.AppendInsteadOfOverwrite:     {"UPLOAD-OVERWRITE", "UPLOAD-OVERWRITE-FULL", "UPLOAD-CONCURRENT", "UPLOAD-COMPLETE-RACE", "SCALE-UPLOAD-ORDER"},
-		standin.IgnoreBlockOrder:             {"UPLOAD-ORDER"},
+		standin.IgnoreBlockOrder:             {"UPLOAD-ORDER", "JOB-OUTPUT-BLOCKS", "RECORDS-TEXT"},
 		standin.AcceptUploadToCompleted:      {"UPLOAD-COMPLETED-400", "DATASET-STATE-RULES", "JOB-INPUT-UNCHANGED", "UPLOAD-COMPLETE-RACE"},
 		standin.SkipAuth:                     {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 		standin.UnsortedDatasetList:          {"DATASET-LIST-ALPHA-100"},
@@ -42,7 +42,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobTakesEmptyIncompleteInput: {"JOB-NEEDS-COMPLETE-INPUT"},
 		standin.JobReopensInput: {"JOB-NAME-SPACES", "JOB-LIST-RECENT-FIRST", "JOB-LIST-PAGE-100", "JOB-LIST-FILTERS",
 			"DATASET-UNIQUE-EVERY-KIND", "JOB-UNIQUE-UNFINISHED", "DATASET-STATE-RULES", "JOB-INPUT-UNCHANGED"},
-		standin.BlockOrderAsText:              {"UPLOAD-ORDER", "UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER"},
+		standin.BlockOrderAsText:              {"UPLOAD-ORDER", "UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER", "JOB-OUTPUT-BLOCKS", "RECORDS-TEXT", "SCALE-CLIENT-JOB"},
 		standin.ConcurrentUploadLost:          {"UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER"},
 		standin.OverwriteCountsOldRecords:     {"UPLOAD-OVERWRITE-FULL", "SCALE-UPLOAD-ORDER"},
 		standin.JobInputWholeThousands:        {"JOB-OUTPUT-BLOCKS", "SCALE-CLIENT-JOB"},
@@ -56,7 +56,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.OutputLocationWrong:           {"DATASET-LIST-LOCATION"},
 		standin.GivenAPIKeyIgnored:            {"APIKEY-CREATE"},
 		standin.DeletedKeyListed:              {"APIKEY-DELETE"},
-		standin.JobSkipsGapBlocks:             {"JOB-OUTPUT-BLOCKS"},
+		standin.JobSkipsGapBlocks:             {"JOB-OUTPUT-BLOCKS", "RECORDS-TEXT"},
 		standin.BlockNumberInt16:              {"UPLOAD-ORDER"},
 		standin.DatasetCreateRace:             {"DATASET-UNIQUE"},
 		standin.JobNameASCIIOnly:              {"JOB-NAME-SPACES"},
@@ -80,6 +80,19 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.FailedUploadClearsBlock:       {"UPLOAD-REFUSED-KEEPS-DATA"},
 		standin.BlockTableCap128:              {"UPLOAD-MANY-BLOCKS"},
 		standin.FailedCreateReservesName:      {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.JobBlockOrderAsText:           {"JOB-OUTPUT-BLOCKS", "RECORDS-TEXT", "SCALE-CLIENT-JOB"},
+		standin.JobPathPlusAsSpace:            {"JOB-NAME-SPACES", "JOB-NAME-LONG", "SCALE-SHORT-NAMES"},
+		standin.JobNameBMPOnly:                {"JOB-NAME-SPACES"},
+		standin.JobNameCheckFirst64:           {"JOB-NAME-CHARS"},
+		standin.JobNameCut100:                 {"JOB-NAME-LONG"},
+		standin.DatasetNameOneCharRefused:     {"SCALE-SHORT-NAMES"},
+		standin.RecordTextBMPOnly:             {"RECORDS-TEXT"},
+		standin.RecordLineBreaksToSpace:       {"RECORDS-TEXT"},
+		standin.JobListNameCut64:              {"JOB-NAME-SPACES", "JOB-NAME-LONG"},
+		standin.DatasetNameCheckFirst64:       {"DATASET-NAME-PATTERN"},
+		standin.ColumnNameCheckFirst64:        {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.DatasetNameCut100:             {"DATASET-NAME-PATTERN"},
+		standin.JobParametersBMPOnly:          {"JOB-NAME-SPACES"},
 	}
 }
 
@@ -98,6 +111,7 @@ func mutationOptions(m standin.Mutation) []data8test.Option {
 var scaleMutations = []standin.Mutation{
 	standin.BlockOrderAsText, standin.ConcurrentUploadLost, standin.OverwriteCountsOldRecords, standin.JobInputWholeThousands,
 	standin.APIKeyListFirst100,
+	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused, standin.JobPathPlusAsSpace,
 }
 
 // profiledMutations are the mutations also run under every profile at once (each costs a run of

@@ -188,14 +188,26 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	}
 	errs := map[string][]string{}
 	name := req.Body.Name
-	if !names.Valid(name) && !(s.mutated(standin.DatasetNameTrailingNewline) && names.Valid(strings.TrimSuffix(name, "\n"))) {
+	if r := []rune(name); len(r) > 100 && s.mutated(standin.DatasetNameCut100) {
+		name = string(r[:100])
+	}
+	checked := name
+	if r := []rune(checked); len(r) > 64 && s.mutated(standin.DatasetNameCheckFirst64) {
+		checked = string(r[:64])
+	}
+	if !names.Valid(checked) && !(s.mutated(standin.DatasetNameTrailingNewline) && names.Valid(strings.TrimSuffix(checked, "\n"))) ||
+		s.mutated(standin.DatasetNameOneCharRefused) && len(name) < 2 {
 		errs["name"] = append(errs["name"], fmt.Sprintf("The name %q %s.", name, namePatternMsg))
 	}
 	if len(req.Body.Columns) == 0 {
 		errs["columns"] = append(errs["columns"], "A dataset needs at least one column.")
 	}
 	for _, c := range slices.Sorted(maps.Keys(req.Body.Columns)) {
-		if !names.Valid(c) && !(s.mutated(standin.ColumnNameUnicodeLetters) && unicodeName(c)) {
+		checked := c
+		if r := []rune(checked); len(r) > 64 && s.mutated(standin.ColumnNameCheckFirst64) {
+			checked = string(r[:64])
+		}
+		if !names.Valid(checked) && !(s.mutated(standin.ColumnNameUnicodeLetters) && unicodeName(checked)) {
 			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column name %q %s.", c, namePatternMsg))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -129,7 +130,11 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		if !keep(j) {
 			continue
 		}
-		out = append(out, gen.JobRef{Name: j.name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.codes.code(j.status), Location: jobLocation(ctx, j.name)})
+		name := j.name
+		if r := []rune(name); len(r) > 64 && s.mutated(standin.JobListNameCut64) {
+			name = string(r[:64])
+		}
+		out = append(out, gen.JobRef{Name: name, WorkflowName: j.workflow, SubmittedAt: data8time.Time{Time: j.submitted}, Status: j.codes.code(j.status), Location: jobLocation(ctx, j.name)})
 	}
 	s.mu.RUnlock()
 	return out, nil
@@ -149,14 +154,22 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if s.mutated(standin.JobNameTrimmed) {
 		b.Name = strings.TrimSpace(b.Name)
 	}
+	if r := []rune(b.Name); len(r) > 100 && s.mutated(standin.JobNameCut100) {
+		b.Name = string(r[:100])
+	}
 	checked := b.Name
 	if n := len(checked); n > 1 && s.mutated(standin.JobNameLastCharUnchecked) {
 		checked = checked[:n-1]
+	}
+	if r := []rune(checked); len(r) > 64 && s.mutated(standin.JobNameCheckFirst64) {
+		checked = string(r[:64])
 	}
 	if msg := badJobName(checked); msg != "" {
 		errs["name"] = append(errs["name"], msg)
 	} else if s.mutated(standin.JobNameASCIIOnly) && strings.ContainsFunc(checked, func(r rune) bool { return r > unicode.MaxASCII }) {
 		errs["name"] = append(errs["name"], "A job name may hold ASCII characters only.")
+	} else if s.mutated(standin.JobNameBMPOnly) && strings.ContainsFunc(checked, func(r rune) bool { return r > 0xFFFF }) {
+		errs["name"] = append(errs["name"], "A job name may not hold characters outside the Basic Multilingual Plane.")
 	}
 	var wf Workflow
 	for _, w := range s.cfg.workflows {
@@ -237,6 +250,11 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	}
 	if b.Parameters != nil {
 		j.params = cloneMap(b.Parameters)
+		if s.mutated(standin.JobParametersBMPOnly) {
+			for k, v := range j.params {
+				j.params[k] = bmpOnly(v)
+			}
+		}
 	}
 	if prev := s.lastJob; s.mutated(standin.JobsShareOutput) && prev != nil && prev.workflow == j.workflow && j.submitted.Sub(prev.submitted) < 100*time.Millisecond {
 		j.outputs = cloneMap(prev.outputs) // one output dataset for the jobs of one moment
@@ -293,6 +311,16 @@ func (s *Server) runJob(j *job, wf Workflow) {
 			n = int(d.count / recordsPerPage * recordsPerPage)
 		}
 		raw[slot] = s.rawRecords(d, 0, n)
+		if s.mutated(standin.JobBlockOrderAsText) {
+			raw[slot] = raw[slot][:0]
+			for _, b := range slices.SortedFunc(maps.Values(d.blocks), func(x, y *block) int {
+				return strings.Compare(strconv.Itoa(int(x.num)), strconv.Itoa(int(y.num)))
+			}) {
+				for i := range b.len() {
+					raw[slot] = append(raw[slot], b.record(i))
+				}
+			}
+		}
 		if s.mutated(standin.JobSkipsGapBlocks) {
 			raw[slot] = raw[slot][:0]
 			for b := range int32(len(d.blocks)) {

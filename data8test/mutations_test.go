@@ -100,41 +100,41 @@ func TestMutations(t *testing.T) {
 	type check func(t *testing.T, s *Server, tok string) bool // reports whether the rule held
 	cases := map[standin.Mutation]check{
 		standin.Accept1001Records: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "n")
+			createDataset(t, s, tok, "ds", "n")
 			recs := make([]map[string]any, 1001)
 			for i := range recs {
 				recs[i] = map[string]any{"n": i}
 			}
-			return upload(t, s, tok, "d", 0, recs...).status == 400
+			return upload(t, s, tok, "ds", 0, recs...).status == 400
 		},
 		standin.AppendInsteadOfOverwrite: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
-			upload(t, s, tok, "d", 0, rec("v", "a"))
-			upload(t, s, tok, "d", 0, rec("v", "b"))
-			return reflect.DeepEqual(values(t, s, "d", "v"), []any{"b"})
+			createDataset(t, s, tok, "ds", "v")
+			upload(t, s, tok, "ds", 0, rec("v", "a"))
+			upload(t, s, tok, "ds", 0, rec("v", "b"))
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"b"})
 		},
 		standin.IgnoreBlockOrder: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
-			upload(t, s, tok, "d", 1, rec("v", "1"))
-			upload(t, s, tok, "d", 0, rec("v", "0"))
-			r := do(t, s, tok, "GET", "/Dataset/d/data", nil)
+			createDataset(t, s, tok, "ds", "v")
+			upload(t, s, tok, "ds", 1, rec("v", "1"))
+			upload(t, s, tok, "ds", 0, rec("v", "0"))
+			r := do(t, s, tok, "GET", "/Dataset/ds/data", nil)
 			var got []map[string]any
 			_ = json.Unmarshal(r.body, &got)
 			return len(got) == 2 && got[0]["v"] == "0"
 		},
 		standin.AcceptUploadToCompleted: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
-			complete(t, s, tok, "d", 0)
-			return upload(t, s, tok, "d", 0, rec("v", "x")).status == 400
+			createDataset(t, s, tok, "ds", "v")
+			complete(t, s, tok, "ds", 0)
+			return upload(t, s, tok, "ds", 0, rec("v", "x")).status == 400
 		},
 		standin.SkipAuth: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, "", "GET", "/Dataset", nil).status == 401
 		},
 		standin.UnsortedDatasetList: func(t *testing.T, s *Server, tok string) bool {
-			for _, n := range []string{"b", "a", "c"} {
+			for _, n := range []string{"bb", "aa", "cc"} {
 				createDataset(t, s, tok, n, "v")
 			}
-			return slices.Equal(listNames(t, s, tok, ""), []string{"a", "b", "c"})
+			return slices.Equal(listNames(t, s, tok, ""), []string{"aa", "bb", "cc"})
 		},
 		standin.DatasetNameTrailingNewline: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "nl\n", "columns": map[string]int{"v": 0}}).status == 400
@@ -164,13 +164,13 @@ func TestMutations(t *testing.T) {
 			return startJob(t, s, tok, "held", "Hold", "in").status == 400
 		},
 		standin.CreateTakesCompleted: func(t *testing.T, s *Server, tok string) bool {
-			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "d", "columns": map[string]int{"v": 0}, "completed": true, "recordCount": 5}), 200)
-			d, _ := s.DatasetInfo("d")
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ds", "columns": map[string]int{"v": 0}, "completed": true, "recordCount": 5}), 200)
+			d, _ := s.DatasetInfo("ds")
 			return !d.Completed && d.RecordCount == 0
 		},
 		standin.OverwriteCompleted: func(t *testing.T, s *Server, tok string) bool {
-			completeInput(t, s, tok, "d", 2)
-			return upload(t, s, tok, "d", 0, rec("v", "changed")).status == 400 && len(values(t, s, "d", "v")) == 2
+			completeInput(t, s, tok, "ds", 2)
+			return upload(t, s, tok, "ds", 0, rec("v", "changed")).status == 400 && len(values(t, s, "ds", "v")) == 2
 		},
 		standin.UploadToIncompleteOutput: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
@@ -191,26 +191,26 @@ func TestMutations(t *testing.T) {
 			return d.Completed
 		},
 		standin.BlockOrderAsText: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
+			createDataset(t, s, tok, "ds", "v")
 			for _, b := range []int{2, 10} {
-				wantStatus(t, upload(t, s, tok, "d", b, rec("v", fmt.Sprint(b))), 200)
+				wantStatus(t, upload(t, s, tok, "ds", b, rec("v", fmt.Sprint(b))), 200)
 			}
-			return reflect.DeepEqual(values(t, s, "d", "v"), []any{"2", "10"})
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"2", "10"})
 		},
 		standin.ConcurrentUploadLost: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
+			createDataset(t, s, tok, "ds", "v")
 			var wg sync.WaitGroup
 			for b := range 16 {
-				wg.Go(func() { upload(t, s, tok, "d", b, rec("v", fmt.Sprint(b))) })
+				wg.Go(func() { upload(t, s, tok, "ds", b, rec("v", fmt.Sprint(b))) })
 			}
 			wg.Wait()
-			d, _ := s.DatasetInfo("d")
+			d, _ := s.DatasetInfo("ds")
 			return d.RecordCount == 16
 		},
 		standin.OverwriteCountsOldRecords: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
-			wantStatus(t, upload(t, s, tok, "d", 0, seqBlock("a", 1000)...), 200)
-			return upload(t, s, tok, "d", 0, seqBlock("b", 1000)...).status == 200
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, seqBlock("a", 1000)...), 200)
+			return upload(t, s, tok, "ds", 0, seqBlock("b", 1000)...).status == 200
 		},
 		standin.JobInputWholeThousands: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1000, 3)
@@ -251,9 +251,9 @@ func TestMutations(t *testing.T) {
 			return strings.Contains(string(got.body), "one.example.com") && strings.Contains(string(got.body), "two.example.com")
 		},
 		standin.BlockDropsEqualRecords: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
-			wantStatus(t, upload(t, s, tok, "d", 0, rec("v", "x"), rec("v", "x"), rec("v", "y")), 200)
-			return reflect.DeepEqual(values(t, s, "d", "v"), []any{"x", "x", "y"})
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "x"), rec("v", "x"), rec("v", "y")), 200)
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"x", "x", "y"})
 		},
 		standin.JobUniqueFirstPage: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
@@ -311,10 +311,10 @@ func TestMutations(t *testing.T) {
 			return reflect.DeepEqual(values(t, s, finishedJob(t, s, "echo"), "v"), []any{"x", "y"})
 		},
 		standin.BlockNumberInt16: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
-			upload(t, s, tok, "d", 0, rec("v", "0"))
-			upload(t, s, tok, "d", 40000, rec("v", "big"))
-			return reflect.DeepEqual(values(t, s, "d", "v"), []any{"0", "big"})
+			createDataset(t, s, tok, "ds", "v")
+			upload(t, s, tok, "ds", 0, rec("v", "0"))
+			upload(t, s, tok, "ds", 40000, rec("v", "big"))
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"0", "big"})
 		},
 		standin.DatasetCreateRace: func(t *testing.T, s *Server, tok string) bool {
 			var wg sync.WaitGroup
@@ -512,6 +512,77 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"Bad": 0}}), 400)
 			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"v": 0}}).status == 200
 		},
+		standin.JobBlockOrderAsText: func(t *testing.T, s *Server, tok string) bool {
+			// Blocks 0 to 10, sent in ascending order, without gaps: only their text order differs.
+			createDataset(t, s, tok, "ds", "v")
+			var want []any
+			for b := range 11 {
+				wantStatus(t, upload(t, s, tok, "ds", b, rec("v", fmt.Sprint(b))), 200)
+				want = append(want, fmt.Sprint(b))
+			}
+			wantStatus(t, complete(t, s, tok, "ds", 11), 200)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "ds"), 200)
+			return reflect.DeepEqual(values(t, s, finishedJob(t, s, "echo"), "v"), want)
+		},
+		standin.JobPathPlusAsSpace: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "C++ check", "Echo", "in"), 200)
+			return do(t, s, tok, "GET", "/Job/C++%20check", nil).status == 200
+		},
+		standin.JobNameBMPOnly: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			return startJob(t, s, tok, "check 😀 𝔘 1", "Echo", "in").status == 200
+		},
+		standin.JobNameCheckFirst64: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			return startJob(t, s, tok, strings.Repeat("x", 70)+"/y", "Echo", "in").status == 400
+		},
+		standin.JobNameCut100: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			name := strings.Repeat("long ", 30) + "end"
+			wantStatus(t, startJob(t, s, tok, name, "Echo", "in"), 200)
+			_, ok := s.JobInfo(name)
+			return ok
+		},
+		standin.DatasetNameOneCharRefused: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "a", "columns": map[string]int{"v": 0}}).status == 200
+		},
+		standin.RecordTextBMPOnly: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "smile 😀 𝔘")), 200)
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"smile 😀 𝔘"})
+		},
+		standin.RecordLineBreaksToSpace: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "a\r\nb\nc\rd")), 200)
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"a\r\nb\nc\rd"})
+		},
+		standin.JobListNameCut64: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			name := strings.Repeat("long ", 16) + "end"
+			wantStatus(t, startJob(t, s, tok, name, "Echo", "in"), 200)
+			var list []struct{ Name string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/Job", nil).body, &list)
+			return len(list) == 1 && list[0].Name == name
+		},
+		standin.DatasetNameCheckFirst64: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": strings.Repeat("x", 70) + "-y", "columns": map[string]int{"v": 0}}).status == 400
+		},
+		standin.ColumnNameCheckFirst64: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "dc", "columns": map[string]int{strings.Repeat("x", 70) + "-y": 0}}).status == 400
+		},
+		standin.DatasetNameCut100: func(t *testing.T, s *Server, tok string) bool {
+			name := strings.Repeat("x", 150)
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": name, "columns": map[string]int{"v": 0}}), 200)
+			_, ok := s.DatasetInfo(name)
+			return ok
+		},
+		standin.JobParametersBMPOnly: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, do(t, s, tok, "POST", "/Job", map[string]any{"name": "params", "workflowName": "Echo", "inputDatasets": map[string]string{"Input": "in"}, "parameters": map[string]string{"p": "smile 😀 𝔘"}}), 200)
+			j, ok := s.JobInfo("params")
+			return ok && j.Parameters["p"] == "smile 😀 𝔘"
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -519,13 +590,17 @@ func TestMutations(t *testing.T) {
 	// SameBlockRaceAppends' scenario too, and makes the block that UploadStoredAfterComplete's
 	// scenario overwrites as the dataset is completed two records, so that its completion is
 	// refused. JobUniqueAmongFinished lets a second start of an unfinished job's name through, as
-	// JobCreateRace does for two starts at once.
+	// JobCreateRace does for two starts at once. BlockOrderAsText orders a job's input as text too
+	// (the job reads the dataset in its order), and JobNameASCIIOnly refuses every name
+	// JobNameBMPOnly does.
 	wider := map[standin.Mutation][]standin.Mutation{
 		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted},
 		// UploadStoredAfterComplete's scenario overwrites a block as the dataset is completed.
 		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends},
 		standin.JobUniqueAmongFinished:   {standin.JobCreateRace},
 		standin.JobReopensInput:          {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
+		standin.BlockOrderAsText:         {standin.JobBlockOrderAsText},
+		standin.JobNameASCIIOnly:         {standin.JobNameBMPOnly},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -312,6 +313,17 @@ func (m *routingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *htt
 	var next http.Handler = http.HandlerFunc(h)
 	if op == opid.DatasetUploadBlock && !m.s.cfg.strictUpload {
 		next = http.HandlerFunc(m.s.serveUploadBlock)
+	}
+	if op == opid.JobGetByName {
+		next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if m.s.mutated(standin.JobPathPlusAsSpace) {
+				// The name decoded with query rules: a raw '+' reads as a space.
+				if u, err := url.QueryUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/Job/")); err == nil {
+					r.SetPathValue("name", u)
+				}
+			}
+			h(w, r)
+		})
 	}
 	m.ServeMux.Handle(pattern, m.s.api(op, next))
 }

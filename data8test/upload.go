@@ -1,6 +1,7 @@
 package data8test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/data8-toolkit/data8/internal/opid"
 	"github.com/data8-toolkit/data8/internal/standin"
@@ -127,7 +129,11 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 			}
 			seen[string(body[sp.start:sp.end])] = true
 		}
-		nb.data = append(nb.data, body[sp.start:sp.end]...)
+		rec := body[sp.start:sp.end]
+		if s.mutated(standin.RecordTextBMPOnly) || s.mutated(standin.RecordLineBreaksToSpace) {
+			rec = s.mangleTexts(rec)
+		}
+		nb.data = append(nb.data, rec...)
 		nb.ends = append(nb.ends, uint32(len(nb.data)))
 	}
 
@@ -266,9 +272,48 @@ func (s *Server) storeRacily(d *dataset, nb *block) problemBody {
 func (s *Server) mutationTakes(op string) bool {
 	switch op {
 	case opid.DatasetCreate:
-		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters)
+		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters) || s.mutated(standin.DatasetNameCheckFirst64)
 	case opid.JobCreateJob:
-		return s.mutated(standin.JobNameLastCharUnchecked)
+		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64)
 	}
 	return false
+}
+
+// mangleTexts rewrites the string values of one raw record as the mutations standin.RecordTextBMPOnly
+// (a character outside the Basic Multilingual Plane becomes U+FFFD) and standin.RecordLineBreaksToSpace
+// (CR LF, LF and CR become a space) store them. A record that is not an object is kept as sent.
+func (s *Server) mangleTexts(raw []byte) []byte {
+	var rec map[string]any
+	if json.Unmarshal(raw, &rec) != nil {
+		return raw
+	}
+	for k, v := range rec {
+		t, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if s.mutated(standin.RecordTextBMPOnly) {
+			t = bmpOnly(t)
+		}
+		if s.mutated(standin.RecordLineBreaksToSpace) {
+			t = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(t)
+		}
+		rec[k] = t
+	}
+	out, err := json.Marshal(rec)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// bmpOnly replaces each character of t outside the Basic Multilingual Plane with U+FFFD, as a 3-byte
+// UTF-8 store does (the mutations standin.RecordTextBMPOnly and standin.JobParametersBMPOnly).
+func bmpOnly(t string) string {
+	return strings.Map(func(r rune) rune {
+		if r > 0xFFFF {
+			return utf8.RuneError
+		}
+		return r
+	}, t)
 }

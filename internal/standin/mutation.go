@@ -283,12 +283,80 @@ const (
 	//
 	// "Name is **unique**" (a free name is refused)
 	FailedCreateReservesName
+	// JobBlockOrderAsText makes a job read its input's blocks in the order of the decimal text of
+	// their numbers ("10" before "2"); reading the input dataset itself keeps ascending order.
+	//
+	// "Records are **processed in ascending block number, then in the order given inside the block**."
+	JobBlockOrderAsText
+	// JobPathPlusAsSpace decodes the name in GET /Job/{name} with query rules: a '+' left unescaped
+	// in the path (legal there) reads as a space, so a job named "C++ check" is not found unless its
+	// '+' is sent as %2B.
+	//
+	// "Job names contain spaces: escape them in the path." / "Monitor by polling GET /Job/{name}"
+	JobPathPlusAsSpace
+	// JobNameBMPOnly refuses job names that hold a character outside the Basic Multilingual Plane
+	// (an emoji, 𝔘), as a 3-byte UTF-8 column would; other characters beyond ASCII are taken.
+	//
+	// "Job names are unique and may not contain characters invalid in file names: / : * ? " < > |
+	// (spaces are fine)"
+	JobNameBMPOnly
+	// JobNameCheckFirst64 looks for the characters a job name may not contain in its first 64
+	// characters only: a long name with a '/' past the 64th character is taken.
+	//
+	// "Job names are unique and may not contain characters invalid in file names: / : * ? " < > |"
+	JobNameCheckFirst64
+	// JobNameCut100 stores a job under the first 100 characters of its name: the job answers and
+	// lists under the cut name, and GET /Job/{full name} is 404.
+	//
+	// "Monitor by polling GET /Job/{name}"
+	JobNameCut100
+	// DatasetNameOneCharRefused checks dataset names as ^[a-z][a-z0-9_]+$: a one-letter name is
+	// refused.
+	//
+	// "Name is unique, matches ^[a-z][a-z0-9_]*$."
+	DatasetNameOneCharRefused
+	// RecordTextBMPOnly stores each character outside the Basic Multilingual Plane in a record's
+	// string values as U+FFFD, as a 3-byte UTF-8 store would.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordTextBMPOnly
+	// RecordLineBreaksToSpace stores each line break (CR LF, LF, CR) in a record's string values as
+	// a space, as a CSV staging step would.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordLineBreaksToSpace
+	// JobListNameCut64 lists each job under the first 64 characters of its name (a list view with a
+	// shorter column); GET /Job/{name} still has the whole name.
+	//
+	// "Jobs already submitted, 100 per page, most recent first [...] JobRef = {name, ...}"
+	JobListNameCut64
+	// DatasetNameCheckFirst64 checks the naming rule on the first 64 characters of a dataset name only:
+	// a long name with a dash past the 64th character is taken.
+	//
+	// "Name is unique, matches ^[a-z][a-z0-9_]*$."
+	DatasetNameCheckFirst64
+	// ColumnNameCheckFirst64 checks the naming rule on the first 64 characters of a column name only.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnNameCheckFirst64
+	// DatasetNameCut100 stores a dataset under the first 100 characters of its name: it answers and
+	// lists under the cut name, and GET /Dataset/{full name} is 404.
+	//
+	// "Name is unique, matches ^[a-z][a-z0-9_]*$." / "GET /Dataset/{name}: Full details"
+	DatasetNameCut100
+	// JobParametersBMPOnly keeps a job's parameter values with each character outside the Basic
+	// Multilingual Plane stored as U+FFFD.
+	//
+	// "parameters maps names to string values" / "Full details ... parameters{}"
+	JobParametersBMPOnly
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, FailedCreateReservesName)
-	for m := Accept1001Records; m <= FailedCreateReservesName; m++ {
+	out := make([]Mutation, 0, JobParametersBMPOnly)
+	for m := Accept1001Records; m <= JobParametersBMPOnly; m++ {
 		out = append(out, m)
 	}
 	return out

@@ -40,8 +40,10 @@ The suite needs a workflow of the account that copies its input dataset to its o
 (--workflow, --input-slot, --output-slot); ask Data8 for one. It leaves on the account what the API
 cannot delete: datasets, jobs and an OAuth client, every name starting with --prefix and a random run id;
 the cost is printed before the run starts. The scale tier (--scale) adds 2 datasets of 9,623 records in
-all, a job over 5,003 of them, and 101 jobs that fill a page of the job list: when it adds anything to the
-cases selected, it asks first, and needs --yes when standard input is not a terminal.
+all, a job over 5,003 of them, 3 empty datasets and a job of the shortest names the account does not
+hold (a, a_, a0, +: without the prefix, they use up the account's one-character names), and 101 jobs that fill
+a page of the job list: when it adds anything to the cases selected, it asks first, and needs --yes when
+standard input is not a terminal.
 
 Exit codes of this command:
   0    no documented rule failed and every case ran (observed differences do not count)

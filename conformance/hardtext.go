@@ -1,0 +1,125 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// The suite's one table of hard strings: texts and names whose characters or lengths a server can
+// get wrong (characters outside the Basic Multilingual Plane kept by a 3-byte UTF-8 store, line
+// breaks turned into spaces by a CSV step, characters special in URLs read with query rules, names
+// cut or checked only in part by a fixed-width column). Every place a free text or a name is kept
+// takes its hard cases from here: record values (RECORDS-TEXT, JOB-OUTPUT-BLOCKS through a job, the
+// model tier's records), job parameters, job names (JOB-NAME-SPACES, JOB-NAME-LONG, JOB-NAME-CHARS,
+// the model tier's jobs), dataset and column names (DATASET-NAME-PATTERN,
+// DATASET-COLUMN-NAME-PATTERN, SCALE-SHORT-NAMES).
+
+// hardText is a free text a server must keep exactly as sent.
+type hardText struct {
+	label string // what is hard about it, for messages
+	text  string
+	// edge: no page says a server takes it (a NUL, a long text: length limits are not documented),
+	// so a refusal with a 4xx is a difference from D-11; what is taken must still be kept exactly.
+	edge bool
+}
+
+// hardTexts are the hard record values and parameter values, each JSON-legal.
+func hardTexts() []hardText {
+	return []hardText{
+		{label: "an emoji (outside the Basic Multilingual Plane)", text: "smile 😀 end"},
+		{label: "mathematical letters outside the BMP", text: "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟘𝟙"},
+		{label: "an emoji sequence with a zero-width joiner", text: "👩\u200d💻 and 🇬🇧"},
+		{label: "combining marks (decomposed letters)", text: "e\u0301 a\u0308 n\u0303 \u0301first"},
+		{label: "right-to-left text", text: "שלום עולם مرحبا بالعالم"},
+		{label: "a line feed", text: "line one\nline two"},
+		{label: "CR LF", text: "line one\r\nline two\r\n"},
+		{label: "a carriage return", text: "line one\rline two"},
+		{label: "tabs", text: "\tcol\tcol\t"},
+		{label: "leading and trailing spaces", text: "  padded  "},
+		{label: "only spaces", text: "   "},
+		{label: "backslashes", text: `C:\path\to\file \\ \n \u0041 (literal)`},
+		{label: "quotes", text: `"double" 'single' “curly” ‘curly’`},
+		{label: "HTML and JSON specials", text: `<b>&amp;</b> {"x":[1]} +%20#?`},
+		{label: "a NUL character", text: "nul\x00inside", edge: true},
+		{label: "a text of 5,000 characters", text: longText(5000), edge: true},
+	}
+}
+
+// plainHardTexts are the hard texts that are not edges: a server must take them.
+func plainHardTexts() []hardText {
+	var out []hardText
+	for _, h := range hardTexts() {
+		if !h.edge {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// longText returns a text of n characters (runes) mixing ASCII, accented letters, a character
+// outside the BMP and a line break.
+func longText(n int) string {
+	const unit = "long text é 𝔘 ✓\n"
+	var b strings.Builder
+	for utf8.RuneCountInString(b.String()) < n {
+		b.WriteString(unit)
+	}
+	r := []rune(b.String())
+	return string(r[:n])
+}
+
+// hardName is a valid job name part and what is hard about it.
+type hardName struct {
+	label string
+	part  string
+}
+
+// hardJobNameParts are characters valid in job names (the documentation forbids only
+// / : * ? " < > |) that a server can get wrong: characters special in URLs, paths and queries
+// (sent raw where a path allows them: a '+' in a path is a plus, not a space), characters outside
+// the BMP, combining marks, right-to-left text. Each goes into a name after the run's prefix, so
+// it is unique to the run.
+func hardJobNameParts() []hardName {
+	return []hardName{
+		{"plus signs (a query reads + as a space)", "C++ check +1 a+b"},
+		{"characters special in URLs", "50% off #1 & a=b; ~x 'q' (p) [s] {c} @ ! $ , ^ ` %2B %20 %"},
+		{"characters outside the BMP, combining marks, right-to-left text", "😀 𝔘 e\u0301 שלום مرحبا 👩\u200d💻"},
+	}
+}
+
+// forbiddenPositions are the character positions (1-based) at which JOB-NAME-CHARS and
+// DATASET-NAME-PATTERN put a forbidden character in a long name: past the 64th, the 100th and the
+// 255th character, where a check of a name's first characters, or a cut, would miss it.
+var forbiddenPositions = []int{65, 101, 256, 300}
+
+// padTo pads name with a valid filler character until it holds n characters (runes): a name of a
+// given length, for checks at a position. A name already that long is cut to n.
+func padTo(name string, n int, filler rune) string {
+	r := []rune(name)
+	for len(r) < n {
+		r = append(r, filler)
+	}
+	return string(r[:n])
+}
+
+// withCharAt returns a name of total characters whose character at position pos (1-based) is ch,
+// the rest base padded with filler.
+func withCharAt(base string, pos, total int, ch rune, filler rune) string {
+	r := []rune(padTo(base, total, filler))
+	r[pos-1] = ch
+	return string(r)
+}
+
+// longJobNameLengths are the lengths (characters) of the long valid job names JOB-NAME-LONG starts:
+// past the 64th and 100th character, and past 255.
+var longJobNameLengths = []int{101, 300}
+
+// describeLen describes a text by its length and an excerpt, for messages about long names.
+func describeLen(s string) string {
+	r := []rune(s)
+	if len(r) <= 80 {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q…%q (%d characters)", string(r[:40]), string(r[len(r)-20:]), len(r))
+}
