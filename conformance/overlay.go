@@ -111,7 +111,11 @@ func (s *suite) actionsFor(e specval.Exchange, f specval.Finding) []action {
 			return []action{note(strings.TrimSuffix(f.Pointer, "/content"), text)}
 		}
 		acts := []action{note(f.Pointer, text)}
-		switch f.Keyword {
+		keyword := f.Keyword
+		if f.ValueKind == "null" && (keyword == "allOf" || keyword == "anyOf" || keyword == "oneOf") {
+			keyword = "nullable" // a null refused by a schema that wraps another: the member was sent as null
+		}
+		switch keyword {
 		case "format", "maxItems", "maxLength", "minimum", "maximum", "minLength", "minItems":
 			acts = append(acts, action{target: jsonPath(f.Pointer) + "." + f.Keyword, description: text, remove: true})
 		case "pattern":

@@ -1,0 +1,37 @@
+package conformance
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/data8-toolkit/data8/internal/specval"
+)
+
+// TestNullRefusedByAWrapperIsNullable: a member sent as null where its schema wraps another (allOf,
+// anyOf, oneOf), such as a dataset's columns, makes the observed overlay say the member is
+// nullable, as it does for a plain schema; a value of another kind refused by allOf does not.
+func TestNullRefusedByAWrapperIsNullable(t *testing.T) {
+	spec, err := specval.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &suite{spec: spec}
+	e := specval.Exchange{Op: "Dataset_GetByName", Status: 200, Shape: "object {columns}"}
+	const ptr = "#/components/schemas/Dataset/properties/columns"
+	nullable := func(acts []action) bool {
+		for _, a := range acts {
+			if a.target == "$.components.schemas.Dataset.properties.columns" && reflect.DeepEqual(a.update, map[string]any{"nullable": true}) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, kw := range []string{"allOf", "anyOf", "oneOf", "nullable"} {
+		if acts := s.actionsFor(e, specval.Finding{Kind: specval.KindBody, Keyword: kw, ValueKind: "null", Pointer: ptr}); !nullable(acts) {
+			t.Errorf("null refused by %s: actions %+v; want columns made nullable", kw, acts)
+		}
+	}
+	if acts := s.actionsFor(e, specval.Finding{Kind: specval.KindBody, Keyword: "allOf", ValueKind: "string", Pointer: ptr}); nullable(acts) {
+		t.Errorf("a string refused by allOf made columns nullable: %+v", acts)
+	}
+}
