@@ -427,12 +427,12 @@ func TestMutations(t *testing.T) {
 			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"username":"ops"`)
 		},
 		standin.CompleteRace: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
-			wantStatus(t, upload(t, s, tok, "d", 0, rec("v", "x")), 200)
+			createDataset(t, s, tok, "dd", "v")
+			wantStatus(t, upload(t, s, tok, "dd", 0, rec("v", "x")), 200)
 			statuses := make([]int, 2)
 			var wg sync.WaitGroup
 			for i := range statuses {
-				wg.Go(func() { statuses[i] = complete(t, s, tok, "d", 1).status })
+				wg.Go(func() { statuses[i] = complete(t, s, tok, "dd", 1).status })
 			}
 			wg.Wait()
 			return slices.Contains(statuses, 200) && slices.Contains(statuses, 400)
@@ -469,13 +469,13 @@ func TestMutations(t *testing.T) {
 			return true
 		},
 		standin.SameBlockRaceAppends: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
+			createDataset(t, s, tok, "dd", "v")
 			var wg sync.WaitGroup
 			for _, v := range []string{"a", "b"} {
-				wg.Go(func() { wantStatus(t, upload(t, s, tok, "d", 0, rec("v", v)), 200) })
+				wg.Go(func() { wantStatus(t, upload(t, s, tok, "dd", 0, rec("v", v)), 200) })
 			}
 			wg.Wait()
-			got := values(t, s, "d", "v")
+			got := values(t, s, "dd", "v")
 			return reflect.DeepEqual(got, []any{"a"}) || reflect.DeepEqual(got, []any{"b"})
 		},
 		standin.JobsShareOutput: func(t *testing.T, s *Server, tok string) bool {
@@ -496,17 +496,17 @@ func TestMutations(t *testing.T) {
 			return startJob(t, s, tok, "named", "Echo", "in").status == 200
 		},
 		standin.FailedUploadClearsBlock: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
-			wantStatus(t, upload(t, s, tok, "d", 0, rec("v", "kept")), 200)
-			wantStatus(t, upload(t, s, tok, "d", 0, rec("nosuch", "x")), 400)
-			return reflect.DeepEqual(values(t, s, "d", "v"), []any{"kept"})
+			createDataset(t, s, tok, "dd", "v")
+			wantStatus(t, upload(t, s, tok, "dd", 0, rec("v", "kept")), 200)
+			wantStatus(t, upload(t, s, tok, "dd", 0, rec("nosuch", "x")), 400)
+			return reflect.DeepEqual(values(t, s, "dd", "v"), []any{"kept"})
 		},
 		standin.BlockTableCap128: func(t *testing.T, s *Server, tok string) bool {
-			createDataset(t, s, tok, "d", "v")
+			createDataset(t, s, tok, "dd", "v")
 			for b := range 130 {
-				wantStatus(t, upload(t, s, tok, "d", b, rec("v", fmt.Sprint(b))), 200)
+				wantStatus(t, upload(t, s, tok, "dd", b, rec("v", fmt.Sprint(b))), 200)
 			}
-			return len(values(t, s, "d", "v")) == 130
+			return len(values(t, s, "dd", "v")) == 130
 		},
 		standin.FailedCreateReservesName: func(t *testing.T, s *Server, tok string) bool {
 			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"Bad": 0}}), 400)
