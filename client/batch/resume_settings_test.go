@@ -260,3 +260,46 @@ func TestIncompleteUploadStartsAgainFromBlockZero(t *testing.T) {
 		t.Errorf("result %q", b)
 	}
 }
+
+// TestResumeRefusesAChangedInput: a run stopped before its upload ended is resumed only on the file
+// it began with. A file that differs in its content alone (one byte, same size, records and header),
+// in its record count, its header or its size is refused, naming what differs, before anything is
+// sent; the unchanged file resumes and gives the result.
+func TestResumeRefusesAChangedInput(t *testing.T) {
+	f := newFront(t)
+	c := f.client(t)
+	in, out := writeInput(t) // "email\nA@B.COM\n"
+	st := stopAt(t, f, c, batch.Spec{Input: in, Output: out, Workflow: "Echo", PollInterval: poll}, "POST /Dataset")
+	if st.Step != batch.StepCreate || st.Input == nil {
+		t.Fatalf("stopped at %s with input %v, want %s with the file's summary", st.Step, st.Input, batch.StepCreate)
+	}
+	before := f.count("GET /Dataset/{name}") + f.count("POST /Dataset") + f.count("PATCH /Dataset/{name}/data") + f.count("POST /Job")
+	for _, tc := range []struct{ content, differs string }{
+		{"email\nA@B.CON\n", "its content differs"},
+		{"email\nA@B\nCOM\n", "1 records then, 2 now"},
+		{"EMAIL\nA@B.COM\n", "its header differs"},
+		{"email\nA@B.COMM\n", "14 bytes then, 15 now"},
+	} {
+		if err := os.WriteFile(in, []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := batch.Resume(context.Background(), c, *st, batch.Options{})
+		var ic *batch.InputChangedError
+		want := in + " has changed since the run began (" + tc.differs + "): resuming would mix records; start a new run"
+		if !errors.As(err, &ic) || ic.Different != tc.differs || err.Error() != want {
+			t.Errorf("resume on %q: %v; want %q", tc.content, err, want)
+		}
+	}
+	if after := f.count("GET /Dataset/{name}") + f.count("POST /Dataset") + f.count("PATCH /Dataset/{name}/data") + f.count("POST /Job"); after != before {
+		t.Errorf("the refused resumes sent %d dataset or job requests; want none", after-before)
+	}
+	if err := os.WriteFile(in, []byte("email\nA@B.COM\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := batch.Resume(context.Background(), c, *st, batch.Options{}); err != nil {
+		t.Fatalf("resume on the file the run began with: %v", err)
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "email\nA@B.COM\n" {
+		t.Errorf("result %q (%v)", b, err)
+	}
+}
