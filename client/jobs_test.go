@@ -95,6 +95,20 @@ func TestStartJobAfterAmbiguousFailure(t *testing.T) {
 			t.Fatalf("error %v, want %q", err, want)
 		}
 	})
+	t.Run("a job of that name runs other parameters", func(t *testing.T) {
+		srv := newServer(t, data8test.WithJobDuration(time.Hour),
+			data8test.WithFaultScript(data8test.Fault{Op: opid.JobCreateJob, Call: 2, Kind: data8test.Fault503}))
+		c := newClient(srv)
+		inputDataset(t, c, "ds")
+		in := map[string]string{"Input": "ds"}
+		if _, err := c.StartJob(testContext(t), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: in, Parameters: map[string]string{"Region": "GB"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.StartJob(testContext(t), client.NewJob{Name: "J", WorkflowName: "Echo", InputDatasets: in, Parameters: map[string]string{"Region": "IE"}})
+		if want := `data8: starting job "J": a job of that name exists with other input datasets or parameters`; err == nil || err.Error() != want || !errors.Is(err, client.ErrValidation) {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	})
 }
 
 func TestStartJobChecksLocally(t *testing.T) {
