@@ -461,3 +461,42 @@ func TestViolationsCountAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretCutAtTheEndOfAText: a secret that a text (a difference's evidence or what the server
+// did, a failure, an observation) carries where the text is cut to its length leaves no part of
+// itself in the report: texts are redacted before they are cut.
+func TestSecretCutAtTheEndOfAText(t *testing.T) {
+	srv := fakeAPI(t, emptyList)
+	cfg := testConfig(srv)
+	secret := cfg.ClientSecret
+	head := secret[:len(secret)/2]
+	// pad puts the secret across the cut at max characters.
+	pad := func(max int) string { return strings.Repeat("e", max-len(head)) + secret + " and more" }
+	leaky := Case{ID: "LEAKY", Kind: Generic, run: func(c *check) {
+		c.raw(http.MethodGet, "/Dataset", nil, nil, withToken)
+		c.Differ("D-4", "Dataset_GetList", pad(400), pad(400))
+		c.Observe("%s", pad(600))
+		c.Errorf("%s", pad(600))
+	}}
+	var progressed []string
+	cfg.Progress = func(p Progress) { progressed = append(progressed, p.String()) }
+	rep := runTest(t, context.Background(), cfg, leaky)
+	c := rep.Case("LEAKY")
+	if len(c.Deviations) != 1 || len(c.Observations) != 1 || len(c.Failures) != 1 {
+		t.Fatalf("LEAKY recorded %+v", c)
+	}
+	js, err := rep.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"JSON": string(js), "Markdown": rep.Markdown(), "progress": strings.Join(progressed, "\n")} {
+		if strings.Contains(text, head) {
+			t.Errorf("the %s holds the first half of the secret, %q", where, head)
+		}
+	}
+	for _, text := range []string{c.Deviations[0].Observed, c.Deviations[0].Evidence} {
+		if want := strings.Repeat("e", 400-len(head)) + redactPlaceholder[:len(head)] + "…"; text != want {
+			t.Errorf("a difference reads %q; want %q", text, want)
+		}
+	}
+}
