@@ -396,3 +396,84 @@ func TestJUnitCountsEachStatus(t *testing.T) {
 		t.Errorf("the observed property is not 5:\n%s", data)
 	}
 }
+
+// TestMarkdownLeftOnTheServer: the "Left on the server" section lists what the cases that ran
+// created, and not what a skipped case would have created.
+func TestMarkdownLeftOnTheServer(t *testing.T) {
+	rep := &conformance.Report{RunID: "abc123", Prefix: "conf_", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Cases: []conformance.CaseResult{
+		{ID: "UPLOAD-ORDER", Kind: conformance.Documented, Status: conformance.Passed, Creates: "1 input dataset"},
+		{ID: "JOB-LIST-PAGE-100", Kind: conformance.Decided, Status: conformance.Skipped, SkipReason: "not selected (Config.Cases)", Creates: "101 jobs"},
+		{ID: "DATASET-404", Kind: conformance.Documented, Status: conformance.Failed, Failures: []string{"x"}},
+	}}
+	md := rep.Markdown()
+	want := "\n## Left on the server\n\nNames start with conf\\_abc123.\n\n- UPLOAD\\-ORDER: 1 input dataset\n\n## "
+	if !strings.Contains(md, want) {
+		t.Errorf("the Markdown's Left on the server section is not\n%s\nin\n%s", want, md)
+	}
+}
+
+// tableRows returns the rows of every table of md as GitHub shows them (GFM, rendered to HTML),
+// header rows included, each as the text of its cells.
+func tableRows(md string) [][]string {
+	var out bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert([]byte(md), &out); err != nil {
+		return [][]string{{err.Error()}}
+	}
+	var rows [][]string
+	for _, tr := range trRE.FindAllStringSubmatch(out.String(), -1) {
+		var cells []string
+		for _, td := range tdRE.FindAllStringSubmatch(tr[1], -1) {
+			cells = append(cells, html.UnescapeString(tagRE.ReplaceAllString(td[1], "")))
+		}
+		rows = append(rows, cells)
+	}
+	return rows
+}
+
+var (
+	trRE = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
+	tdRE = regexp.MustCompile(`(?s)<t[hd][^>]*>(.*?)</t[hd]>`)
+)
+
+// TestMarkdownTableCellsKeepTheirBars: a | in a text a server (or the configuration) controls stays
+// in its cell: every row of every table keeps its cells, and each cell reads as the whole text.
+func TestMarkdownTableCellsKeepTheirBars(t *testing.T) {
+	const bar = "a | b | c"
+	rep := &conformance.Report{RunID: "abc123", Prefix: "conf_", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Cases: []conformance.CaseResult{{ID: "CASE|1", Kind: conformance.Decided, Decision: "D-4", Rule: "rule " + bar, Status: conformance.Observed,
+			Deviations: []conformance.Deviation{{Point: "D-4", Op: "Dataset_Create", Observed: "observed " + bar, Count: 1}}}},
+		Discovery: []conformance.PointResult{{Point: "D-4", Op: "Dataset_Create", Decided: "decided " + bar, Result: "differs", Observed: "observed " + bar, Evidence: []string{"evidence " + bar}}},
+		Drift: &conformance.Drift{Baseline: conformance.DriftRun{RunID: "old"},
+			Cases:  []conformance.CaseDrift{{ID: "CASE|1", Before: conformance.Passed, After: conformance.Failed, Failures: []string{"failure " + bar}}},
+			Points: []conformance.PointDrift{{Point: "D-4", Where: "where " + bar, Before: []string{"before " + bar}, After: []string{"after " + bar}}}},
+	}
+	want := [][]string{
+		{"case", "kind", "result", "rule"},
+		{"CASE|1", "decided D-4", "observed", "rule " + bar},
+		{"point", "our decision", "what this server did", "evidence"},
+		{"D-4 Dataset_Create", "decided " + bar, "observed " + bar, "evidence " + bar},
+		{"case", "before", "now"},
+		{"CASE|1", "passed", "FAILED: failure " + bar},
+		{"point", "where", "before", "now"},
+		{"D-4", "where " + bar, "before " + bar, "after " + bar},
+	}
+	if got := tableRows(rep.Markdown()); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("the Markdown's tables read\n%q\nwant\n%q\n%s", got, want, rep.Markdown())
+	}
+}
+
+// TestJUnitTimestampIsUTC: the JUnit timestamp, which carries no zone, is the run's start in UTC
+// whatever the zone of Report.Started.
+func TestJUnitTimestampIsUTC(t *testing.T) {
+	zone := time.FixedZone("UTC+05:30", 5*3600+1800)
+	rep := &conformance.Report{Target: "t", RunID: "r", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, zone),
+		Cases: []conformance.CaseResult{{ID: "A", Kind: conformance.Generic, Status: conformance.Passed}}}
+	data, err := rep.JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkJUnit(t, data)
+	if !bytes.Contains(data, []byte(` timestamp="2026-01-01T21:34:05"`)) {
+		t.Errorf("the timestamp is not 2026-01-01T21:34:05, the start in UTC:\n%s", data)
+	}
+}

@@ -413,3 +413,90 @@ func TestFinalCaseSkippedWhenEveryOtherCaseIsSkippedByTheConfiguration(t *testin
 		t.Errorf("FINAL has failures %q", c.Failures)
 	}
 }
+
+// TestViolationsCountAnswers: Report.Violations and Report.Differing count the answers that broke
+// a documented rule or differed from a decided point, each answer once, also when alike answers are
+// kept as one (past keepExact, as in a long run).
+func TestViolationsCountAnswers(t *testing.T) {
+	srv := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/ApiKey/"):
+			w.Write([]byte(`{"description":"no key"}`)) // the documented ApiKey has its key
+		case r.URL.Query().Get("object") != "":
+			w.Write([]byte(`{"not":"a list"}`)) // the decided answer is a bare array (D-4)
+		default:
+			w.Write([]byte("[]"))
+		}
+	})
+	const violating, differing = 3, 2
+	for _, long := range []bool{false, true} {
+		t.Run(fmt.Sprintf("long run %v", long), func(t *testing.T) {
+			broken := Case{ID: "BROKEN", Kind: Generic, run: func(c *check) {
+				if long {
+					// What a long run leaves: keepExact answers kept one by one, none breaking a rule.
+					for range keepExact {
+						c.traffic.record(specval.Exchange{Tag: "EARLIER", Op: "Dataset_GetList", Method: "GET", Path: "/Dataset", Status: 200})
+					}
+				}
+				for range violating {
+					c.raw(http.MethodGet, "/ApiKey/K", nil, nil, withToken)
+				}
+				for range differing {
+					c.raw(http.MethodGet, "/Dataset", map[string][]string{"object": {"1"}}, nil, withToken)
+				}
+				c.raw(http.MethodGet, "/Dataset", nil, nil, withToken)
+			}}
+			rep := runTest(t, context.Background(), testConfig(srv), broken)
+			if rep.Violations != violating || rep.Differing != differing {
+				t.Errorf("Violations = %d, Differing = %d; want %d and %d, one per answer (%s)", rep.Violations, rep.Differing, violating, differing, statuses(rep))
+			}
+			if c := rep.Case("BROKEN"); c.Status != Failed || c.Requests != violating+differing+1 {
+				t.Errorf("BROKEN is %s after %d requests; want failed after %d", c.Status, c.Requests, violating+differing+1)
+			}
+			want := fmt.Sprintf("1 cases: 0 passed, 1 failed, 0 observed, 0 skipped; %d answers checked against the spec, %d broke a documented rule, %d differed from a decided point", rep.Responses, violating, differing)
+			if got := rep.Summary(); got != want {
+				t.Errorf("Summary() = %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+// TestSecretCutAtTheEndOfAText: a secret that a text (a difference's evidence or what the server
+// did, a failure, an observation) carries where the text is cut to its length leaves no part of
+// itself in the report: texts are redacted before they are cut.
+func TestSecretCutAtTheEndOfAText(t *testing.T) {
+	srv := fakeAPI(t, emptyList)
+	cfg := testConfig(srv)
+	secret := cfg.ClientSecret
+	head := secret[:len(secret)/2]
+	// pad puts the secret across the cut at max characters.
+	pad := func(max int) string { return strings.Repeat("e", max-len(head)) + secret + " and more" }
+	leaky := Case{ID: "LEAKY", Kind: Generic, run: func(c *check) {
+		c.raw(http.MethodGet, "/Dataset", nil, nil, withToken)
+		c.Differ("D-4", "Dataset_GetList", pad(400), pad(400))
+		c.Observe("%s", pad(600))
+		c.Errorf("%s", pad(600))
+	}}
+	var progressed []string
+	cfg.Progress = func(p Progress) { progressed = append(progressed, p.String()) }
+	rep := runTest(t, context.Background(), cfg, leaky)
+	c := rep.Case("LEAKY")
+	if len(c.Deviations) != 1 || len(c.Observations) != 1 || len(c.Failures) != 1 {
+		t.Fatalf("LEAKY recorded %+v", c)
+	}
+	js, err := rep.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"JSON": string(js), "Markdown": rep.Markdown(), "progress": strings.Join(progressed, "\n")} {
+		if strings.Contains(text, head) {
+			t.Errorf("the %s holds the first half of the secret, %q", where, head)
+		}
+	}
+	for _, text := range []string{c.Deviations[0].Observed, c.Deviations[0].Evidence} {
+		if want := strings.Repeat("e", 400-len(head)) + redactPlaceholder[:len(head)] + "…"; text != want {
+			t.Errorf("a difference reads %q; want %q", text, want)
+		}
+	}
+}

@@ -271,11 +271,11 @@ func TestServeObservedUnreproduced(t *testing.T) {
 	}
 	for _, content := range []string{"{}", "not json", `{"runId":"x","cases":[]}`} {
 		bad := writeFile(t, t.TempDir(), "conformance.json", content)
-		if r := runCLI(t, context.Background(), env{}, hooks{}, "serve", "--addr", "127.0.0.1:0", "--observed", bad); r.code != 2 || !strings.Contains(r.stderr, "bad --observed") {
+		if r := runServe(t, "--addr", "127.0.0.1:0", "--observed", bad); r.code != 2 || !strings.Contains(r.stderr, "bad --observed") {
 			t.Errorf("--observed %q: %s", content, r)
 		}
 	}
-	if r := runCLI(t, context.Background(), env{}, hooks{}, "serve", "--addr", "127.0.0.1:0", "--observed", filepath.Join(t.TempDir(), "none.json")); r.code != 2 {
+	if r := runServe(t, "--addr", "127.0.0.1:0", "--observed", filepath.Join(t.TempDir(), "none.json")); r.code != 2 {
 		t.Errorf("--observed of a missing file: %s", r)
 	}
 }

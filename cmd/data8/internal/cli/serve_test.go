@@ -4,13 +4,20 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
+
+// serveDeadline bounds every wait on data8 serve in these tests (its export lines, its end once
+// stopped, its refusal of bad flags): a serve that never gets there fails the test instead of
+// holding the package until the test binary's timeout.
+const serveDeadline = time.Minute
 
 // startServeCLI runs data8 serve in process with args until the test ends, and returns the export
 // lines it printed, by variable, and what it wrote to standard error once it has stopped.
@@ -24,23 +31,57 @@ func startServeCLI(t *testing.T, args ...string) (map[string]string, func() resu
 		done <- mainWith(ctx, append([]string{"serve"}, args...), strings.NewReader(""), pw, &stderr, env{}.get, hooks{})
 		pw.Close()
 	}()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for len(vars) < 4 && sc.Scan() {
-		k, v, _ := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "=")
-		vars[k] = strings.Trim(v, "'")
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	printed := make(chan map[string]string, 1)
+	go func() {
+		vars := map[string]string{}
+		sc := bufio.NewScanner(pr)
+		for len(vars) < 4 && sc.Scan() {
+			k, v, _ := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "=")
+			vars[k] = strings.Trim(v, "'")
+		}
+		printed <- vars
+		_, _ = io.Copy(io.Discard, pr)
+	}()
 	stop := sync.OnceValue(func() result {
 		cancel()
-		return result{code: <-done, stderr: stderr.String()}
+		select {
+		case code := <-done:
+			return result{code: code, stderr: stderr.String()}
+		case <-time.After(serveDeadline):
+			t.Errorf("data8 serve %s did not end within %s of being stopped", strings.Join(args, " "), serveDeadline)
+			return result{code: -1, stderr: stderr.String()}
+		}
 	})
+	t.Cleanup(func() { stop() })
+	var vars map[string]string
+	select {
+	case vars = <-printed:
+	case <-time.After(serveDeadline):
+		pr.CloseWithError(errors.New("no export lines in time"))
+		t.Fatalf("data8 serve %s printed no export lines within %s\n%s", strings.Join(args, " "), serveDeadline, stop())
+	}
 	if len(vars) < 4 {
 		r := stop()
 		t.Fatalf("serve printed %v\n%s", vars, r)
 	}
-	t.Cleanup(func() { stop() })
 	return vars, stop
+}
+
+// runServe runs data8 serve with args, which must end on its own (refusing them), and fails the
+// test if it has not ended within serveDeadline.
+func runServe(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ended := make(chan result, 1)
+	go func() { ended <- runCLI(t, ctx, env{}, hooks{}, append([]string{"serve"}, args...)...) }()
+	select {
+	case r := <-ended:
+		return r
+	case <-time.After(serveDeadline):
+		t.Fatalf("data8 serve %s did not end within %s: it should have refused its flags", strings.Join(args, " "), serveDeadline)
+		return result{}
+	}
 }
 
 func TestServeProfile(t *testing.T) {
@@ -72,7 +113,7 @@ func TestServeProfileAll(t *testing.T) {
 }
 
 func TestServeUnknownProfile(t *testing.T) {
-	r := runCLI(t, context.Background(), env{}, hooks{}, "serve", "--addr", "127.0.0.1:0", "--profile", "created-201,bogus")
+	r := runServe(t, "--addr", "127.0.0.1:0", "--profile", "created-201,bogus")
 	if r.code != 2 || !strings.Contains(r.stderr, `unknown profile "bogus"`) || !strings.Contains(r.stderr, "all, created-201, ") || !strings.Contains(r.stderr, "trace-id") {
 		t.Errorf("got %s", r)
 	}
