@@ -815,3 +815,35 @@ func TestWindowDoesNotProbeWhileARefusedRequestWaits(t *testing.T) {
 		t.Fatalf("limit %d once ten delays have passed, want the probe at 5", got[0])
 	}
 }
+
+// TestCrewGrowsByTheRequestsHeld: a transfer's crew takes as many goroutines as its base, and one
+// more for each refused request waiting out its delay, so that a held request does not leave the
+// window one request short; it takes no more once the holds end.
+func TestCrewGrowsByTheRequestsHeld(t *testing.T) {
+	c := newCrew(2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i := range 2 {
+		if err := c.join(ctx); err != nil {
+			t.Fatalf("join %d of a crew of 2: %v", i+1, err)
+		}
+	}
+	joined := make(chan error, 1)
+	go func() { joined <- c.join(ctx) }()
+	select {
+	case err := <-joined:
+		t.Fatalf("a third goroutine joined a crew of 2 with nothing held (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.held(1)
+	if err := <-joined; err != nil {
+		t.Fatalf("with one request held, a third goroutine could not join: %v", err)
+	}
+	c.held(0)
+	c.leave()
+	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer stop()
+	if err := c.join(short); err == nil {
+		t.Fatal("once the hold ended, a crew of 2 with 2 busy took a third goroutine")
+	}
+}
