@@ -69,9 +69,9 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-COMPLETE", Kind: Documented, Decision: "D-8",
 			Quote:   `Marks an **incomplete input** dataset complete: body ` + "`" + `{"recordCount": N, "completed": true}` + "`" + `.`,
-			Rule:    `PUT /Dataset/{name} {"recordCount": N, "completed": true} marks an incomplete input dataset complete (documented); the answer is the Dataset (D-8).`,
-			Creates: "1 dataset (3 records)",
-			Cost:    Cost{Datasets: 1, Records: 3},
+			Rule:    `PUT /Dataset/{name} {"recordCount": N, "completed": true} marks an incomplete input dataset complete (documented), whatever it holds: one of 3 records, and one that holds none (recordCount 0); the answer is the Dataset (D-8).`,
+			Creates: "2 datasets (3 records)",
+			Cost:    Cost{Datasets: 2, Records: 3},
 			run:     caseDatasetComplete,
 		},
 		{
@@ -391,6 +391,17 @@ func caseDatasetComplete(c *check) {
 	}
 	if !got.Completed || got.RecordCount != 3 || !got.Input {
 		c.Errorf("after completing: completed %v, recordCount %d, input %v; want true, 3, true", got.Completed, got.RecordCount, got.Input)
+	}
+	// An incomplete input dataset that holds no record is one too.
+	empty := c.newDataset("complete_empty", seqColumns())
+	if _, err := c.client.CompleteDataset(c.ctx, empty, 0); err != nil {
+		c.Errorf("completing %s, an incomplete input dataset holding no record, with recordCount 0: %v; want it complete", empty, err)
+		return
+	}
+	if got, err := c.client.GetDataset(c.ctx, empty); err != nil {
+		c.Errorf("GET /Dataset/%s: %v", empty, err)
+	} else if !got.Completed || got.RecordCount != 0 || !got.Input {
+		c.Errorf("after completing %s with no record: completed %v, recordCount %d, input %v; want true, 0, true", empty, got.Completed, got.RecordCount, got.Input)
 	}
 }
 

@@ -93,6 +93,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.ColumnNameCheckFirst64:        {"DATASET-COLUMN-NAME-PATTERN"},
 		standin.DatasetNameCut100:             {"DATASET-NAME-PATTERN"},
 		standin.JobParametersBMPOnly:          {"JOB-NAME-SPACES"},
+		standin.CompleteEmptyRefused:          {"DATASET-COMPLETE"},
 	}
 }
 

@@ -302,6 +302,8 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 		return bad("completed", "completed must be true: a dataset can only be marked complete.")
 	case req.Body.RecordCount != d.count:
 		return bad("recordCount", fmt.Sprintf("The dataset holds %d records, not %d.", d.count, req.Body.RecordCount))
+	case d.count == 0 && s.mutated(standin.CompleteEmptyRefused):
+		return bad("recordCount", fmt.Sprintf("The dataset %s holds no records: there is nothing to complete.", d.name))
 	}
 	if s.mutated(standin.CompleteRace) {
 		// Not complete: let go of the lock until another completion of the dataset has come.

@@ -124,8 +124,9 @@ func TestMutations(t *testing.T) {
 		},
 		standin.AcceptUploadToCompleted: func(t *testing.T, s *Server, tok string) bool {
 			createDataset(t, s, tok, "ds", "v")
-			complete(t, s, tok, "ds", 0)
-			return upload(t, s, tok, "ds", 0, rec("v", "x")).status == 400
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "x")), 200)
+			wantStatus(t, complete(t, s, tok, "ds", 1), 200)
+			return upload(t, s, tok, "ds", 1, rec("v", "y")).status == 400
 		},
 		standin.SkipAuth: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, "", "GET", "/Dataset", nil).status == 401
@@ -511,6 +512,10 @@ func TestMutations(t *testing.T) {
 		standin.FailedCreateReservesName: func(t *testing.T, s *Server, tok string) bool {
 			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"Bad": 0}}), 400)
 			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"v": 0}}).status == 200
+		},
+		standin.CompleteEmptyRefused: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "empty", "v")
+			return complete(t, s, tok, "empty", 0).status == 200
 		},
 		standin.JobBlockOrderAsText: func(t *testing.T, s *Server, tok string) bool {
 			// Blocks 0 to 10, sent in ascending order, without gaps: only their text order differs.

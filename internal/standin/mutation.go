@@ -351,12 +351,17 @@ const (
 	//
 	// "parameters maps names to string values" / "Full details ... parameters{}"
 	JobParametersBMPOnly
+	// CompleteEmptyRefused refuses with 400 the completion of an incomplete input dataset that holds
+	// no record ("nothing to complete").
+	//
+	// "Marks an **incomplete input** dataset complete"
+	CompleteEmptyRefused
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobParametersBMPOnly)
-	for m := Accept1001Records; m <= JobParametersBMPOnly; m++ {
+	out := make([]Mutation, 0, CompleteEmptyRefused)
+	for m := Accept1001Records; m <= CompleteEmptyRefused; m++ {
 		out = append(out, m)
 	}
 	return out
