@@ -20,6 +20,9 @@ type jobScript struct {
 	polls  int
 	delays []time.Duration
 	step   func(poll int, now time.Time) map[string]any
+	// stillAt, when set, is what the client's clock says throughout (a coarse clock), while the
+	// job's own time (now) moves on with each sleep.
+	stillAt time.Time
 }
 
 func (js *jobScript) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,6 +45,9 @@ func (js *jobScript) sleep(ctx context.Context, d time.Duration) error {
 func (js *jobScript) clock() time.Time {
 	js.mu.Lock()
 	defer js.mu.Unlock()
+	if !js.stillAt.IsZero() {
+		return js.stillAt
+	}
 	return js.now
 }
 
@@ -215,30 +221,20 @@ func TestWaitJobIgnoresAnEstimateBeforeSubmission(t *testing.T) {
 // TestWaitJobProgressWithAStillClock: progress seen with no time passed on the clock (a coarse
 // clock) gives no rate: the delays back off rather than fall to Interval on an infinite rate.
 func TestWaitJobProgressWithAStillClock(t *testing.T) {
-	js := &jobScript{now: submitted}
+	js := &jobScript{now: submitted, stillAt: submitted}
 	js.step = func(poll int, now time.Time) map[string]any {
 		if poll == 5 {
 			return jobAt(100, nil, &now)
 		}
 		return jobAt(float64(10*poll), nil, nil)
 	}
-	hs := httptest.NewServer(js)
-	t.Cleanup(hs.Close)
-	c, err := client.New(client.WithBaseURL(hs.URL), client.WithBearerToken("test-token-0123456789"),
-		client.WithRetryPolicy(client.RetryPolicy{Sleep: js.sleep, Now: func() time.Time { return submitted }}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.WaitJob(testContext(t), "Job 1", client.WaitOptions{Interval: time.Second, MaxInterval: 30 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	_, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 30 * time.Second})
 	want := []time.Duration{1, 2, 4, 8}
-	if len(js.delays) != len(want) {
-		t.Fatalf("delays %v, want %d", js.delays, len(want))
+	if len(d) != len(want) {
+		t.Fatalf("delays %v, want %d", d, len(want))
 	}
 	for i, w := range want {
-		inJitter(t, i, js.delays[i], w*time.Second)
+		inJitter(t, i, d[i], w*time.Second)
 	}
 }
 

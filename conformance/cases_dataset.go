@@ -427,15 +427,7 @@ func (c *check) completeAtOnce(n int) {
 	name := c.newDataset("twice_at_once", seqColumns())
 	c.upload(name, seqRecords(0, 1, "t"), 0, 1000)
 	statuses := c.sendAtOnce(http.MethodPut, datasetPath(name), []byte(jsonText(map[string]any{"recordCount": 1, "completed": true})), n)
-	ok, refused := 0, 0
-	for _, st := range statuses {
-		switch {
-		case st >= 200 && st < 300:
-			ok++
-		case st == http.StatusBadRequest:
-			refused++
-		}
-	}
+	ok, refused := tally(statuses, is400)
 	if ok != 1 || refused != n-1 {
 		c.Errorf("%d completions of incomplete dataset %s (1 record) sent at once: answered %v; want exactly one 2xx and 400 for every other (already complete)", n, name, statuses)
 	}

@@ -147,16 +147,24 @@ func (c *check) allAtOnce(reqs []atOnce) []int {
 // onlyOneCreated checks the statuses of n creates of one name sent at once: exactly one is a 2xx,
 // and every other is a 4xx (which one is D-7 and D-13's lenient 400 or 409).
 func (c *check) onlyOneCreated(what string, statuses []int) {
-	ok, refused := 0, 0
-	for _, st := range statuses {
-		switch {
-		case st >= 200 && st < 300:
-			ok++
-		case st >= 400 && st < 500:
-			refused++
-		}
-	}
+	ok, refused := tally(statuses, func(st int) bool { return st >= 400 && st < 500 })
 	if ok != 1 || refused != len(statuses)-1 {
 		c.Errorf("%d %s sent at once: answered %v; want exactly one 2xx and a refusal (4xx) for each other: names are unique", len(statuses), what, statuses)
 	}
 }
+
+// tally counts the 2xx answers among statuses, and those that refused says are refusals.
+func tally(statuses []int, refused func(int) bool) (ok, refusals int) {
+	for _, st := range statuses {
+		switch {
+		case st >= 200 && st < 300:
+			ok++
+		case refused(st):
+			refusals++
+		}
+	}
+	return ok, refusals
+}
+
+// is400 says whether a status is 400, the documented refusal of a completion of a complete dataset.
+func is400(st int) bool { return st == http.StatusBadRequest }

@@ -533,15 +533,7 @@ func (r *sequenceRun) completeMany(d *mDataset, n int) string {
 	}
 	statuses := r.c.sendAtOnce(http.MethodPut, datasetPath(d.name), []byte(jsonText(map[string]any{"recordCount": d.count(), "completed": true})), n)
 	r.logf("PUT %s {\"recordCount\":%d,\"completed\":true}, %d times at once → %v", datasetPath(d.name), d.count(), n, statuses)
-	ok, refused := 0, 0
-	for _, st := range statuses {
-		switch {
-		case st >= 200 && st < 300:
-			ok++
-		case st == http.StatusBadRequest:
-			refused++
-		}
-	}
+	ok, refused := tally(statuses, is400)
 	want := 1
 	if !d.takes() {
 		want = 0

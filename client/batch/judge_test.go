@@ -2,10 +2,8 @@ package batch_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,35 +144,13 @@ func TestDoneCodesAloneJudgeByOutput(t *testing.T) {
 // TestIncompleteOutputWithRecordsFails: an output dataset that holds records but is not complete
 // is an incomplete output, whatever it holds: the job is judged failed, naming the records it held.
 func TestIncompleteOutputWithRecordsFails(t *testing.T) {
-	srv := data8test.NewServer(data8test.WithJobDuration(20 * time.Millisecond))
-	inner := srv.Handler()
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		inner.ServeHTTP(rec, r)
-		body := rec.Body.Bytes()
-		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/Dataset/") && !strings.HasSuffix(r.URL.Path, "/data") {
-			var d map[string]any
-			if json.Unmarshal(body, &d) == nil && d["input"] == false {
-				d["completed"] = false // an output the workflow is still writing, or left half written
-				body, _ = json.Marshal(d)
-			}
+	_, c := newReshaped(t, func(r *http.Request, d map[string]any) bool {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/Dataset/") || strings.HasSuffix(r.URL.Path, "/data") || d["input"] != false {
+			return false
 		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.Header().Del("Content-Length")
-		w.WriteHeader(rec.Code)
-		w.Write(body)
-	}))
-	t.Cleanup(func() {
-		hs.Close()
-		srv.Close()
+		d["completed"] = false // an output the workflow is still writing, or left half written
+		return true
 	})
-	c, err := client.New(client.WithBaseURL(hs.URL), client.WithTokenURL(hs.URL+"/connect/token"), client.WithCredentials(srv.ClientID, srv.ClientSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
 	in, out := writeInput(t)
 	res, err := batch.Run(context.Background(), c, batch.Spec{Input: in, Output: out, Workflow: "Echo", PollInterval: poll}, batch.Options{})
 	var oe *batch.OutputError

@@ -196,11 +196,7 @@ func TestDownloadFileModes(t *testing.T) {
 
 func TestDownloadChecksOutFirst(t *testing.T) {
 	tg := newTarget(t)
-	var requests atomic.Int32
-	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
-		requests.Add(1)
-		return false
-	})
+	requests := tg.countRequests()
 	dir := t.TempDir()
 	asDir := filepath.Join(dir, "res.csv")
 	if err := os.Mkdir(asDir, 0o755); err != nil {

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"net/http"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/data8-toolkit/data8/data8test"
@@ -36,11 +34,7 @@ func TestEnvironmentValuesAreTrimmed(t *testing.T) {
 // is a usage error, exit 2, and nothing is sent.
 func TestParameterWithABlankName(t *testing.T) {
 	tg := newTarget(t)
-	var requests atomic.Int32
-	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
-		requests.Add(1)
-		return false
-	})
+	requests := tg.countRequests()
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.csv", "email\nA@B.COM\n")
 	for _, tc := range []struct {

@@ -218,12 +218,22 @@ func checkRecords(t *testing.T, srv *data8test.Server, dataset string, want []ma
 // countUploads counts the block uploads (PATCH requests) the server receives from now on, until the
 // hook is set again.
 func (tg *target) countUploads() *atomic.Int32 {
+	return tg.countWhere(func(r *http.Request) bool { return r.Method == http.MethodPatch })
+}
+
+// countWhere counts, from now on, the requests tg receives that match says match.
+func (tg *target) countWhere(match func(r *http.Request) bool) *atomic.Int32 {
 	n := new(atomic.Int32)
 	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPatch {
+		if match(r) {
 			n.Add(1)
 		}
 		return false
 	})
 	return n
+}
+
+// countRequests counts, from now on, every request tg receives.
+func (tg *target) countRequests() *atomic.Int32 {
+	return tg.countWhere(func(*http.Request) bool { return true })
 }

@@ -4,13 +4,11 @@ package cli
 
 import (
 	"errors"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,11 +22,7 @@ import (
 // and reads nothing).
 func TestKilledWhileCheckingTheFile(t *testing.T) {
 	tg := newTarget(t)
-	var requests atomic.Int32
-	tg.hook.set(func(w http.ResponseWriter, r *http.Request) bool {
-		requests.Add(1)
-		return false
-	})
+	requests := tg.countRequests()
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.csv"), filepath.Join(dir, "out.csv")
 	if err := syscall.Mkfifo(in, 0o644); err != nil {
