@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -23,8 +24,8 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `Body ` + "`" + `{key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?}` + "`" + `; the key is generated when not given (form ` + "`" + `ABCD-1234-EFGH-5678` + "`" + `). Answers the ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body is the key created (it is generated only when not given); it is deleted again at once.",
-			Creates: "2 API keys (one given in the body, deleted at once; the other deleted by APIKEY-DELETE, or at the end of the run)",
+			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); deleted, its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description; it is deleted again.",
+			Creates: "3 API keys (one given in the body, deleted at once, given again and deleted again; the other deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyCreate,
 		},
 		{
@@ -36,7 +37,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-ALLOWED-DOMAIN", Kind: Documented, Decision: "D-5",
 			Quote:   `PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain; a key with at least one domain becomes a **client-side** key`,
-			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before.",
+			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			Creates: "1 API key (the second key, deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyDomain,
 		},
@@ -55,7 +56,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-UPDATE", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}: Updates description, username, expiry, daily limit.`,
-			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes.",
+			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant.",
 			run:   caseAPIKeyUpdate,
 		},
 		{
@@ -64,9 +65,10 @@ func accountCases() []Case {
 			run:  caseAPIKeyDelete,
 		},
 		{
-			ID: "APIKEY-404", Kind: Decided, Decision: "D-4",
-			Rule: "GET /ApiKey/{key} of an unknown key gets 404 with a problem body (D-4).",
-			run:  caseAPIKey404,
+			ID: "APIKEY-404", Kind: Documented, Decision: "D-4",
+			Quote: `Unknown name in a path: documented text ("does not exist").`,
+			Rule:  `Every operation naming an unknown key is an error ("does not exist", documented), 404 with a problem body (D-4): GET, PUT (an update), DELETE, PUT allowedDomains/{domain} and PUT allowedIPs/{network}/{prefix} of a key that does not exist; and none of them makes it: GET /ApiKey/{key} after them still does not find it.`,
+			run:   caseAPIKey404,
 		},
 		{
 			ID: "CLIENTCRED-CREATE", Kind: Documented, Decision: "D-5",
@@ -78,7 +80,7 @@ func accountCases() []Case {
 		{
 			ID: "CLIENTCRED-LIST-NO-SECRETS", Kind: Documented, Decision: "D-5",
 			Quote:   `The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
-			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (one here, one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented).",
+			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (one here, one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented). GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
 			Creates: "1 OAuth client credential (the API cannot delete it)",
 			run:     caseClientCredList,
 		},
@@ -127,48 +129,116 @@ func caseAPIKeyCreate(c *check) {
 		c.Errorf("GET /ApiKey/%s after its create reads %s: not the key the create's answer gave", k.key, strings.Join(d, "; "))
 	}
 	k.state = cloneKey(*got)
-	// A key given in the body is the key created: it is generated only when not given. The key is
-	// deleted again at once.
-	given := strings.ToUpper("CONF-" + c.runID[:4] + "-" + randomID(4) + "-GIVN")
-	made, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Key: given, Description: k.sent.Description + " (given key)"})
-	if err != nil {
-		c.Observe("creating key %s given in the body: %s", given, outcome(err))
+	c.givenKey(k.sent.Description)
+}
+
+// givenKey creates a key given in the body, spelt in mixed case (ABCD-1234-EFGH-5678 is the form of
+// a generated key; nothing says a given key must be upper case): it is the key created, exactly as
+// given, or the create is refused (the key is generated only when not given). A refusal is
+// observed, and the key is given in upper case instead. The key is then deleted ("Deletes the
+// key"), and its value given again by three creates sent at once: a deleted key holds nothing
+// back, and a key names one key, so exactly one create succeeds and the others are refused; the
+// key then reads back with that create's description, and is deleted again.
+func (c *check) givenKey(desc string) {
+	given := "Conf-" + strings.ToUpper(c.runID[:2]) + c.runID[2:4] + "-" + randomID(2) + strings.ToUpper(randomID(2)) + "-gIvN"
+	mine, ok := c.createGiven(given, desc+" (given key)")
+	if !ok {
+		given = strings.ToUpper(given)
+		if mine, ok = c.createGiven(given, desc+" (given key)"); !ok {
+			return
+		}
+	}
+	if mine == nil || !c.deleteTracked(mine, "given in the body") {
 		return
+	}
+	descs := make([]string, 3)
+	reqs := make([]atOnce, len(descs))
+	for i := range reqs {
+		descs[i] = fmt.Sprintf("%s (given key again, create %d of %d at once)", desc, i+1, len(reqs))
+		body, _ := json.Marshal(map[string]any{"key": given, "description": descs[i]})
+		reqs[i] = atOnce{method: http.MethodPost, path: "/ApiKey", body: body}
+	}
+	statuses := c.allAtOnce(reqs)
+	got, err := c.client.GetAPIKey(c.ctx, given)
+	if err == nil {
+		state := *got
+		state.Key = given // an answer that leaves the key out is the spec check's to judge
+		again := c.trackKey(state)
+		defer c.deleteTracked(again, "given again after its deletion")
+	}
+	ok2, refused := tally(statuses, func(st int) bool { return st >= 400 && st < 500 })
+	switch {
+	case ok2 == 0 && refused == len(statuses):
+		c.Errorf("key %s, deleted (DELETE answered 2xx), given again by %d creates sent at once: answered %v, every one refused; a deleted key is gone and holds its value back from no new key", given, len(statuses), statuses)
+		return
+	case ok2 != 1 || refused != len(statuses)-1:
+		c.Errorf("key %s given by %d creates sent at once (after its deletion): answered %v; want exactly one 2xx and a refusal (4xx) for each other: a key names one key", given, len(statuses), statuses)
+	}
+	if err != nil {
+		c.Errorf("GET /ApiKey/%s after %d creates of it sent at once answered %v: %s", given, len(statuses), statuses, outcome(err))
+		return
+	}
+	if got.Key != "" && got.Key != given {
+		c.Errorf("GET /ApiKey/%s answers key %q; given %q", given, got.Key, given)
+	}
+	if !slices.Contains(descs, got.Description) {
+		c.Errorf("GET /ApiKey/%s after %d creates of it sent at once reads description %q, none of those sent (%q)", given, len(statuses), got.Description, descs)
+	}
+}
+
+// createGiven creates key given (description desc) with a POST /ApiKey body naming it, and checks
+// the key created is the one given, exactly: the answer names it, and GET /ApiKey/{given} finds
+// it. A refusal (4xx) is observed and reported as not ok; a key made under another name is deleted
+// again.
+func (c *check) createGiven(given, desc string) (*keyRecord, bool) {
+	made, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Key: given, Description: desc})
+	if st := apiStatus(err); st >= 400 && st < 500 {
+		c.Observe("creating key %s given in the body: %s", given, outcome(err))
+		return nil, false
+	}
+	if err != nil {
+		c.Fatalf("creating key %s given in the body: %v", given, err)
 	}
 	var mine *keyRecord
 	if made.Key != "" {
 		mine = c.trackKey(*made)
 	}
 	if made.Key != given {
-		c.Errorf("creating a key given in the body as %q: the answer's key is %q (the key is generated only when not given)", given, made.Key)
+		c.Errorf("creating a key given in the body as %q: the answer's key is %q (the key is generated only when not given: a given key is the key, exactly)", given, made.Key)
 		if mine != nil {
 			c.deleteTracked(mine, "made when one was given in the body")
 		}
 		mine = nil
 	}
-	if _, err := c.client.GetAPIKey(c.ctx, given); err != nil {
+	got, err := c.client.GetAPIKey(c.ctx, given)
+	if err != nil {
 		if apiStatus(err) != http.StatusNotFound {
 			c.Fatalf("GET /ApiKey/%s: %v", given, err)
 		}
 		c.Errorf("GET /ApiKey/%s of the key given in the body: %s", given, outcome(err))
-		return
+		return nil, true
+	}
+	if got.Key != "" && got.Key != given {
+		c.Errorf("GET /ApiKey/%s of the key given in the body answers key %q", given, got.Key)
 	}
 	if mine == nil {
 		mine = c.trackKey(client.APIKey{Key: given})
 	}
-	c.deleteTracked(mine, "given in the body")
+	return mine, true
 }
 
 // deleteTracked deletes key r of the run right after a case made it (what says how), and records it
 // deleted.
-func (c *check) deleteTracked(r *keyRecord, what string) {
+// It reports whether the delete succeeded.
+func (c *check) deleteTracked(r *keyRecord, what string) bool {
 	if err := c.client.DeleteAPIKey(c.ctx, r.key); err != nil {
 		c.Errorf("deleting key %s, %s: %s (the run deletes it again at its end)", r.key, what, outcome(err))
-		return
+		return false
 	}
 	c.mu.Lock()
 	r.deleted = true
 	c.mu.Unlock()
+	return true
 }
 
 func caseAPIKeyList(c *check) {
@@ -184,6 +254,9 @@ var allowedDomains = []struct {
 	domain string
 }{{0, "www.example.com"}, {1, "shop.example.net"}, {0, "api.example.org"}, {1, "www.example.com"}}
 
+// atOnceDomains are the domains APIKEY-ALLOWED-DOMAIN then allows on the second key all at once.
+var atOnceDomains = []string{"a.example.net", "b.example.net", "c.example.net", "d.example.net"}
+
 func caseAPIKeyDomain(c *check) {
 	keys := []*keyRecord{c.key().keyRecord, c.secondKey()}
 	c.rereadKeys("the cases before", nil, nil)
@@ -195,6 +268,25 @@ func caseAPIKeyDomain(c *check) {
 		c.rereadKeys(fmt.Sprintf("PUT /ApiKey/%s/allowedDomains/%s", r.key, a.domain), r, withDomain(a.domain))
 	}
 	c.Observe("%s", c.last("ApiKey_AddAllowedDomain"))
+	// Domains allowed at once on one key are all allowed: each add allows its domain, whatever
+	// else is in flight.
+	r := keys[1]
+	reqs := make([]atOnce, len(atOnceDomains))
+	for i, d := range atOnceDomains {
+		reqs[i] = atOnce{method: http.MethodPut, path: "/ApiKey/" + url.PathEscape(r.key) + "/allowedDomains/" + url.PathEscape(d)}
+	}
+	statuses := c.allAtOnce(reqs)
+	var added []string
+	for i, st := range statuses {
+		if st >= 200 && st < 300 {
+			added = append(added, atOnceDomains[i])
+		} else {
+			c.Errorf("allowing domain %s on key %s, one of %d domains allowed at once: answered %d (all: %v); want 2xx", atOnceDomains[i], r.key, len(statuses), st, statuses)
+		}
+	}
+	c.rereadKeys(fmt.Sprintf("allowing domains %q on key %s at once (answered %v)", atOnceDomains, r.key, statuses), r, func(k *client.APIKey) {
+		k.AllowedDomains = append(k.AllowedDomains, added...)
+	})
 	c.Observe("allowedDomains read back as %q and %q", keys[0].state.AllowedDomains, keys[1].state.AllowedDomains)
 }
 
@@ -302,6 +394,11 @@ func caseAPIKeyUpdate(c *check) {
 	if !c.updateKey(r, "an update of the description alone", client.APIKeyUpdate{Description: &again}) {
 		c.Skipf("PUT /ApiKey/{key} is refused")
 	}
+	// Times are written in .NET round-trip form but any RFC 3339 time is read (documented): an
+	// expiry sent with an offset other than Z is that instant.
+	third := desc + " with an offset"
+	offset := time.Date(2036, 7, 1, 12, 0, 0, 0, time.FixedZone("UTC+2", 2*3600)) // 10:00 UTC
+	c.updateKey(r, "an update of the description and the expiry, sent as 2036-07-01T12:00:00+02:00", client.APIKeyUpdate{Description: &third, ExpiresOn: &offset})
 }
 
 // updateKey sends u to PUT /ApiKey/{key} of key r (what describes it) and checks the answer and a
@@ -408,7 +505,24 @@ func caseAPIKeyDelete(c *check) {
 func caseAPIKey404(c *check) {
 	key := "CONF-" + strings.ToUpper(c.runID[:4]) + "-NONE-0000"
 	_, err := c.client.GetAPIKey(c.ctx, key)
-	c.want404("GET /ApiKey/"+key, err, "ApiKey_GetByKey", false)
+	c.want404("GET /ApiKey/"+key, err, "ApiKey_GetByKey", true)
+	desc := c.cfg.Prefix + c.runID + " update of an unknown key"
+	_, err = c.client.UpdateAPIKey(c.ctx, key, client.APIKeyUpdate{Description: &desc})
+	c.want404("PUT /ApiKey/"+key+` {"description":...}`, err, "ApiKey_UpdateByKey", true)
+	err = c.client.DeleteAPIKey(c.ctx, key)
+	c.want404("DELETE /ApiKey/"+key, err, "ApiKey_DeleteByKey", true)
+	err = c.client.AddAPIKeyAllowedDomain(c.ctx, key, "unknown.example.com")
+	c.want404("PUT /ApiKey/"+key+"/allowedDomains/unknown.example.com", err, "ApiKey_AddAllowedDomain", true)
+	err = c.client.AddAPIKeyAllowedIP(c.ctx, key, netip.MustParsePrefix("192.0.2.0/24"))
+	c.want404("PUT /ApiKey/"+key+"/allowedIPs/192.0.2.0/24", err, "ApiKey_AddAllowedIPPUT", true)
+	// None of them made the key.
+	got, err := c.client.GetAPIKey(c.ctx, key)
+	if err == nil {
+		c.trackKey(*got) // deleted at the end of the run
+		c.Errorf("GET /ApiKey/%s after an update, a delete and allowing a domain and a subnet on it, when it did not exist: found, %s: an operation on a key that does not exist made it", key, c.last("ApiKey_GetByKey"))
+		return
+	}
+	c.want404("GET /ApiKey/"+key+" after the operations on it", err, "ApiKey_GetByKey", true)
 }
 
 // want404 checks the answer to a request naming something unknown. D-4 decides 404. When the
@@ -534,6 +648,19 @@ func caseClientCredList(c *check) {
 		}
 	}
 	c.Observe("GET /ClientCredential: %s", r)
+	// API keys are keys for the validation services, client credentials the OAuth clients of this
+	// API: GET /ApiKey, read now that the run's clients exist, holds the run's keys as ever and no
+	// client as a key.
+	keys := c.checkKeyList("after the run's client credentials were created")
+	clients := map[string]bool{c.cfg.ClientID: true}
+	for _, cr := range created {
+		clients[cr.id] = true
+	}
+	for _, k := range keys {
+		if clients[k.Key] {
+			c.Errorf("GET /ApiKey, read after the run's client credentials were created, lists key %q: the clientId of an OAuth client (description %q), not an API key", k.Key, k.Description)
+		}
+	}
 }
 
 func caseClientCred404(c *check) {

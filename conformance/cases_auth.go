@@ -29,12 +29,12 @@ func authCases() []Case {
 		},
 		{
 			ID: "AUTH-NO-TOKEN-401", Kind: Generic, Decision: "D-2", SendsInvalid: true,
-			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec.",
+			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served.",
 			run:  func(c *check) { c.authSweep(noToken) },
 		},
 		{
 			ID: "AUTH-BAD-TOKEN-401", Kind: Generic, Decision: "D-2",
-			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec.",
+			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end) are refused on every GET route.",
 			run:  func(c *check) { c.authSweep(badToken) },
 		},
 	}
@@ -159,6 +159,9 @@ func (c *check) authSweep(a auth) {
 			c.Errorf("%s: answered %s; want 401", what, r)
 			continue
 		}
+		if smp.method == http.MethodGet {
+			c.headRefused(op.ID, smp.path, a)
+		}
 		ch := r.Header.Values("WWW-Authenticate")
 		if !hasBearerChallenge(ch) {
 			c.Differ("D-2", op.ID, fmt.Sprintf("401 without a Bearer challenge (WWW-Authenticate %q)", ch), evidence(smp.method, smp.path, r))
@@ -168,6 +171,84 @@ func (c *check) authSweep(a auth) {
 		}
 	}
 	c.Observe("WWW-Authenticate seen: %q", challenges)
+	if a == badToken {
+		c.forgedTokens(samples)
+	}
+}
+
+// headRefused sends HEAD to the path of a GET operation with the Authorization a says: every
+// request carries a bearer token (documented), HEAD included, so the server may refuse it in any
+// way (401, or 404/405 for a method it does not answer) but never serve it.
+func (c *check) headRefused(op, path string, a auth) {
+	r := c.raw(http.MethodHead, path, nil, nil, a)
+	if !r.is4xx() {
+		c.Errorf("HEAD %s (the route of %s) %s: answered %s; want it refused (401): every request carries a bearer token", path, op, authText(a), r)
+	}
+}
+
+// authText says what Authorization header a sends, for a message.
+func authText(a auth) string {
+	switch a {
+	case noToken:
+		return "without a token"
+	case badToken:
+		return "with an invalid token"
+	}
+	return "with the run's token"
+}
+
+// forgeries are tokens made from the run's own token, each with what it is for messages (never the
+// token itself, which is a secret).
+func forgeries(tok string) []struct{ token, what string } {
+	flip := func(b byte) byte {
+		if b == 'A' {
+			return 'B'
+		}
+		return 'A'
+	}
+	at := func(i int) string {
+		b := []byte(tok)
+		b[i] = flip(b[i])
+		return string(b)
+	}
+	n := len(tok)
+	out := []struct{ token, what string }{
+		{at(n - 1), "its last character changed"},
+		{at(0), "its first character changed"},
+		{tok + "A", "a character added at the end"},
+		{tok[:n-1], "its last character dropped"},
+		{at(n / 2), fmt.Sprintf("its character %d of %d changed", n/2+1, n)},
+	}
+	if n > 33 {
+		out = append(out, struct{ token, what string }{at(32), fmt.Sprintf("its character 33 of %d changed", n)})
+	}
+	return out
+}
+
+// forgedTokens sends every GET operation's sample with each token forgeries makes of the run's own
+// token, and wants each refused with 401: the bearer token is the one the token server issued
+// (documented), not one like it.
+func (c *check) forgedTokens(samples map[string]sample) {
+	tok := c.accessToken()
+	if len(tok) < 2 {
+		c.Observe("the run's token has %d characters: no token is made from it", len(tok))
+		return
+	}
+	for _, f := range forgeries(tok) {
+		for _, op := range c.spec.Operations() {
+			smp, ok := samples[op.ID]
+			if !ok || smp.method != http.MethodGet {
+				continue
+			}
+			status, _, err := c.fetchOnce(smp.method, smp.path, f.token, nil)
+			if err != nil {
+				c.Fatalf("GET %s with the run's token with %s: %v", smp.path, f.what, err)
+			}
+			if status != http.StatusUnauthorized {
+				c.Errorf("%s (GET %s) with the run's token with %s (%d characters; the run's has %d): answered %d; want 401: the bearer token is the one the token server issued", op.ID, smp.path, f.what, len(f.token), len(tok), status)
+			}
+		}
+	}
 }
 
 // hasBearerChallenge reports whether some WWW-Authenticate value holds a Bearer challenge.

@@ -94,6 +94,15 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DatasetNameCut100:             {"DATASET-NAME-PATTERN"},
 		standin.JobParametersBMPOnly:          {"JOB-NAME-SPACES"},
 		standin.CompleteEmptyRefused:          {"DATASET-COMPLETE"},
+		standin.HeadSkipsAuth:                 {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
+		standin.TokenMatchedButLast:           {"AUTH-BAD-TOKEN-401"},
+		standin.GivenAPIKeyUppercased:         {"APIKEY-CREATE"},
+		standin.DeletedKeyReserved:            {"APIKEY-CREATE"},
+		standin.KeyUpdateUpserts:              {"APIKEY-404"},
+		standin.ConcurrentKeyCreateDup:        {"APIKEY-CREATE"},
+		standin.ConcurrentDomainLost:          {"APIKEY-ALLOWED-DOMAIN"},
+		standin.ClientCredListedAsKey:         {"CLIENTCRED-LIST-NO-SECRETS"},
+		standin.KeyExpiryOffsetDropped:        {"APIKEY-UPDATE"},
 	}
 }
 

@@ -109,6 +109,11 @@ func (a *strictAPI) ApiKeyGetList(ctx context.Context, req gen.ApiKeyGetListRequ
 	for _, k := range s.deletedKeys {
 		out = append(out, k.view())
 	}
+	if s.mutated(standin.ClientCredListedAsKey) {
+		for _, id := range s.credOrder[1:] { // credOrder[0] is the server's own client
+			out = append(out, (&apiKey{key: id, description: ptr(s.creds[id].description)}).view())
+		}
+	}
 	return out, nil
 }
 
@@ -136,11 +141,21 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 	if !b.ExpiresOn.IsZero() {
 		k.expiresOn = ptr(b.ExpiresOn)
 	}
+	if b.Key != "" && s.mutated(standin.ConcurrentKeyCreateDup) {
+		if answer, ok := s.createKeyRacily(k, b.Key); ok {
+			return gen.ApiKeyCreateApiKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(answer)}, nil
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, sent := presentMembers(ctx)["key"]; (sent || b.Key != "") && !s.mutated(standin.GivenAPIKeyIgnored) {
 		k.key = b.Key
+		if s.mutated(standin.GivenAPIKeyUppercased) {
+			k.key = strings.ToUpper(k.key)
+		}
 		switch {
+		case s.mutated(standin.DeletedKeyReserved) && slices.Contains(s.reservedKeys, k.key):
+			return bad("key", fmt.Sprintf("The API key %s already exists.", k.key))
 		case strings.TrimSpace(k.key) == "" || strings.ContainsAny(k.key, "/?#% \t\r\n"):
 			return bad("key", "A key may not be blank or contain white space, /, ?, # or %.")
 		case s.apiKeys[k.key] != nil && s.has(ProfileConflict409):
@@ -159,6 +174,27 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		k.username = nil // answered, not stored
 	}
 	return gen.ApiKeyCreateApiKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(answer)}, nil
+}
+
+// createKeyRacily creates key given as the standin.ConcurrentKeyCreateDup mutation does: it checks
+// the key is free, releases the lock while a second create of the key may arrive, and then stores
+// it, replacing whatever was stored meanwhile. It reports false when the key was taken at the check.
+func (s *Server) createKeyRacily(k *apiKey, given string) (gen.ApiKey, bool) {
+	s.mu.RLock()
+	taken := s.apiKeys[given] != nil
+	s.mu.RUnlock()
+	if taken {
+		return gen.ApiKey{}, false
+	}
+	s.racing2("key "+given, 50*time.Millisecond)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k.key = given
+	if s.apiKeys[given] == nil {
+		s.keyOrder = append(s.keyOrder, given)
+	}
+	s.apiKeys[given] = k
+	return k.view(), true
 }
 
 // ApiKeyGetByKey returns one API key.
@@ -192,6 +228,11 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.apiKeys[req.Key]
+	if k == nil && s.mutated(standin.KeyUpdateUpserts) {
+		k = &apiKey{key: req.Key}
+		s.apiKeys[req.Key] = k
+		s.keyOrder = append(s.keyOrder, req.Key)
+	}
 	if k == nil {
 		return gen.ApiKeyUpdateByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
@@ -204,6 +245,9 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	}
 	if _, sent := present["expiresOn"]; sent || b.ExpiresOn != nil {
 		k.expiresOn = b.ExpiresOn
+		if e := b.ExpiresOn; e != nil && s.mutated(standin.KeyExpiryOffsetDropped) {
+			k.expiresOn = ptr(time.Date(e.Year(), e.Month(), e.Day(), e.Hour(), e.Minute(), e.Second(), e.Nanosecond(), time.UTC))
+		}
 	}
 	if _, sent := present["maxRequestsPerIPPerDay"]; (sent || b.MaxRequestsPerIPPerDay != nil) && !s.mutated(standin.KeyUpdateIgnoresLimit) {
 		k.maxPerDay = b.MaxRequestsPerIPPerDay
@@ -230,6 +274,9 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 		s.deletedKeys = append(s.deletedKeys, s.apiKeys[req.Key])
 	}
 	delete(s.apiKeys, req.Key)
+	if s.mutated(standin.DeletedKeyReserved) {
+		s.reservedKeys = append(s.reservedKeys, req.Key)
+	}
 	s.keyOrder = slices.DeleteFunc(s.keyOrder, func(k string) bool { return k == req.Key })
 	return gen.ApiKeyDeleteByKey200Response{}, nil
 }
@@ -246,6 +293,17 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 	d := strings.ToLower(strings.TrimSpace(req.Domain))
 	if d == "" || len(d) > 253 || strings.ContainsAny(d, " \t\r\n/\\?#@:") {
 		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
+	}
+	if s.mutated(standin.ConcurrentDomainLost) {
+		domains := slices.Clone(k.domains)
+		s.mu.Unlock()
+		s.racing2("domains "+req.Key, 50*time.Millisecond)
+		s.mu.Lock()
+		if !slices.Contains(domains, d) {
+			domains = append(domains, d)
+		}
+		k.domains = domains
+		return gen.ApiKeyAddAllowedDomain200Response{}, nil
 	}
 	switch {
 	case s.mutated(standin.AllowedDomainReplaces):

@@ -161,7 +161,7 @@ func (s *Server) ExpireTokens() {
 // authenticate checks the bearer token of an API request. It writes a 401 problem with
 // WWW-Authenticate: Bearer and returns false when the token is missing, unknown or expired.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
-	if s.mutated(standin.SkipAuth) {
+	if s.mutated(standin.SkipAuth) || (r.Method == http.MethodHead && s.mutated(standin.HeadSkipsAuth)) {
 		return true
 	}
 	h := r.Header.Get("Authorization")
@@ -173,6 +173,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	}
 	s.mu.RLock()
 	exp, ok := s.tokens[tok]
+	if !ok && s.mutated(standin.TokenMatchedButLast) {
+		for t, e := range s.tokens {
+			if n := len(t) - 1; n > 0 && len(tok) >= n && tok[:n] == t[:n] {
+				exp, ok = e, true
+			}
+		}
+	}
 	s.mu.RUnlock()
 	switch {
 	case !ok:

@@ -509,6 +509,68 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"Bad": 0}}), 400)
 			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "named", "columns": map[string]int{"v": 0}}).status == 200
 		},
+		standin.HeadSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "HEAD", "/Dataset", nil).status == 401
+		},
+		standin.TokenMatchedButLast: func(t *testing.T, s *Server, tok string) bool {
+			last := byte('A')
+			if tok[len(tok)-1] == 'A' {
+				last = 'B'
+			}
+			return do(t, s, tok[:len(tok)-1]+string(last), "GET", "/Dataset", nil).status == 401
+		},
+		standin.GivenAPIKeyUppercased: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "Abcd-1234-efgh-5678", "description": "k"}), 200)
+			return do(t, s, tok, "GET", "/ApiKey/Abcd-1234-efgh-5678", nil).status == 200
+		},
+		standin.DeletedKeyReserved: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "ABCD-1234-EFGH-5678", "description": "k"}), 200)
+			wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/ABCD-1234-EFGH-5678", nil), 200)
+			return do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "ABCD-1234-EFGH-5678", "description": "k2"}).status == 200
+		},
+		standin.KeyUpdateUpserts: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "PUT", "/ApiKey/NONE-0000-NONE-0000", map[string]any{"description": "u"}).status == 404 &&
+				do(t, s, tok, "GET", "/ApiKey/NONE-0000-NONE-0000", nil).status == 404
+		},
+		standin.ConcurrentKeyCreateDup: func(t *testing.T, s *Server, tok string) bool {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			ok := 0
+			for i := range 2 {
+				wg.Go(func() {
+					r := do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "DUPE-0000-DUPE-0000", "description": fmt.Sprint(i)})
+					mu.Lock()
+					defer mu.Unlock()
+					if r.status == 200 {
+						ok++
+					}
+				})
+			}
+			wg.Wait()
+			return ok == 1
+		},
+		standin.ConcurrentDomainLost: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "DOMS-0000-DOMS-0000", "description": "k"}), 200)
+			var wg sync.WaitGroup
+			for _, d := range []string{"a.example.net", "b.example.net"} {
+				wg.Go(func() { wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/DOMS-0000-DOMS-0000/allowedDomains/"+d, nil), 200) })
+			}
+			wg.Wait()
+			got := do(t, s, tok, "GET", "/ApiKey/DOMS-0000-DOMS-0000", nil)
+			return strings.Contains(string(got.body), "a.example.net") && strings.Contains(string(got.body), "b.example.net")
+		},
+		standin.ClientCredListedAsKey: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": "c"}), 200)
+			var keys []any
+			return json.Unmarshal(do(t, s, tok, "GET", "/ApiKey", nil).body, &keys) == nil && len(keys) == 0
+		},
+		standin.KeyExpiryOffsetDropped: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "EXPY-0000-EXPY-0000", "description": "k"}), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/EXPY-0000-EXPY-0000", map[string]any{"expiresOn": "2036-07-01T12:00:00+02:00"}), 200)
+			var k struct{ ExpiresOn time.Time }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey/EXPY-0000-EXPY-0000", nil).body, &k)
+			return k.ExpiresOn.Equal(time.Date(2036, 7, 1, 10, 0, 0, 0, time.UTC))
+		},
 		standin.CompleteEmptyRefused: func(t *testing.T, s *Server, tok string) bool {
 			createDataset(t, s, tok, "empty", "v")
 			return complete(t, s, tok, "empty", 0).status == 200
@@ -602,6 +664,10 @@ func TestMutations(t *testing.T) {
 		standin.JobReopensInput:          {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
 		standin.BlockOrderAsText:         {standin.JobBlockOrderAsText},
 		standin.JobNameASCIIOnly:         {standin.JobNameBMPOnly},
+		// A given key ignored is no given key at all; a domain add that replaces the list loses one
+		// added at once too.
+		standin.GivenAPIKeyIgnored:    {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost},
+		standin.AllowedDomainReplaces: {standin.ConcurrentDomainLost},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))

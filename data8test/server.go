@@ -77,6 +77,8 @@ type Server struct {
 	blockSeq int64
 	apiKeys  map[string]*apiKey
 	keyOrder []string
+	// reservedKeys are the values of keys deleted under the standin.DeletedKeyReserved mutation.
+	reservedKeys []string
 	// deletedKeys are keys deleted under the standin.DeletedKeyListed mutation, still listed.
 	deletedKeys []*apiKey
 	creds       map[string]*credential

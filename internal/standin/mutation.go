@@ -356,12 +356,57 @@ const (
 	//
 	// "Marks an **incomplete input** dataset complete"
 	CompleteEmptyRefused
+	// HeadSkipsAuth serves HEAD requests without checking the bearer token (as for a preflight).
+	//
+	// "Auth: every request carries Authorization: Bearer <token>"
+	HeadSkipsAuth
+	// TokenMatchedButLast matches a bearer token on all but its last character: an issued token with
+	// its last character changed, or with characters added, is accepted.
+	//
+	// "with the bearer token being obtained from the Data8 OAuth token server"
+	TokenMatchedButLast
+	// GivenAPIKeyUppercased stores a key given in the create body in upper case: it answers, lists
+	// and reads back under the upper-case key.
+	//
+	// "Body {key?, ...}; the key is generated when not given"
+	GivenAPIKeyUppercased
+	// DeletedKeyReserved keeps a deleted key's value reserved: gone from GET and the list, but a new
+	// key given that value is refused as a duplicate.
+	//
+	// "DELETE /ApiKey/{key}: Deletes the key."
+	DeletedKeyReserved
+	// KeyUpdateUpserts makes PUT /ApiKey/{key} of an unknown key create it from the body.
+	//
+	// "Unknown name in a path: 404 with a problem body" (documented text "does not exist")
+	KeyUpdateUpserts
+	// ConcurrentKeyCreateDup checks a given key's uniqueness, then releases the lock before storing it:
+	// two creates of one given key at once both succeed, the second replacing the first.
+	//
+	// "Body {key?, ...}" / "GET /ApiKey: All API keys of the account"
+	ConcurrentKeyCreateDup
+	// ConcurrentDomainLost adds an allowed domain by reading the key's domains and writing them back
+	// later with the new one: of domains added at once, some are lost.
+	//
+	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
+	ConcurrentDomainLost
+	// ClientCredListedAsKey lists each OAuth client the API created in GET /ApiKey as a key whose
+	// value is its clientId.
+	//
+	// "API keys here are keys for Data8's validation web services; client credentials are the OAuth
+	// clients for this API." / "GET /ApiKey: All API keys of the account"
+	ClientCredListedAsKey
+	// KeyExpiryOffsetDropped stores an API key's expiry sent in an update as its wall time in UTC,
+	// the offset dropped: 2036-07-01T12:00:00+02:00 reads back as 12:00Z.
+	//
+	// "times in .NET round-trip form 2020-01-02T03:04:05.0000000Z (parse any RFC 3339)" / "Updates
+	// description, username, expiry, daily limit."
+	KeyExpiryOffsetDropped
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, CompleteEmptyRefused)
-	for m := Accept1001Records; m <= CompleteEmptyRefused; m++ {
+	out := make([]Mutation, 0, KeyExpiryOffsetDropped)
+	for m := Accept1001Records; m <= KeyExpiryOffsetDropped; m++ {
 		out = append(out, m)
 	}
 	return out

@@ -77,11 +77,20 @@ func _() {
 	_ = x[DatasetNameCut100-67]
 	_ = x[JobParametersBMPOnly-68]
 	_ = x[CompleteEmptyRefused-69]
+	_ = x[HeadSkipsAuth-70]
+	_ = x[TokenMatchedButLast-71]
+	_ = x[GivenAPIKeyUppercased-72]
+	_ = x[DeletedKeyReserved-73]
+	_ = x[KeyUpdateUpserts-74]
+	_ = x[ConcurrentKeyCreateDup-75]
+	_ = x[ConcurrentDomainLost-76]
+	_ = x[ClientCredListedAsKey-77]
+	_ = x[KeyExpiryOffsetDropped-78]
 }
 
-const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefused"
+const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDropped"
 
-var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363}
+var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535}
 
 func (i Mutation) String() string {
 	idx := int(i) - 1
