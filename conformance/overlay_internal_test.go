@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"net/url"
 	"reflect"
 	"testing"
 
@@ -33,5 +34,29 @@ func TestNullRefusedByAWrapperIsNullable(t *testing.T) {
 	}
 	if acts := s.actionsFor(e, specval.Finding{Kind: specval.KindBody, Keyword: "allOf", ValueKind: "string", Pointer: ptr}); nullable(acts) {
 		t.Errorf("a string refused by allOf made columns nullable: %+v", acts)
+	}
+}
+
+// TestBelowTheBase: a URL is below the base URL only under its path as a whole segment: a sibling
+// path that merely starts with the same letters is not.
+func TestBelowTheBase(t *testing.T) {
+	base, _ := url.Parse("http://h/api")
+	for _, tc := range []struct {
+		u, path string
+		ok      bool
+	}{
+		{"http://h/api/ClientCredential", "/ClientCredential", true},
+		{"http://H/api/Dataset?page=2", "/Dataset", true},
+		{"http://h/apix/ClientCredential", "", false},
+		{"http://h/apiClientCredential/x", "", false},
+		{"http://h/api", "", false},
+		{"https://h/api/Dataset", "", false},
+		{"http://other/api/Dataset", "", false},
+	} {
+		u, _ := url.Parse(tc.u)
+		p, ok := below(base, u)
+		if ok != tc.ok || p != tc.path {
+			t.Errorf("below(%s, %s) = %q, %v; want %q, %v", base, tc.u, p, ok, tc.path, tc.ok)
+		}
 	}
 }

@@ -347,6 +347,13 @@ func TestJUnit(t *testing.T) {
 	if c := byName["CASE-OBSERVED"]; !strings.Contains(c.Out, "differs from D-4: observed3") {
 		t.Errorf("the observed case's output %q does not say where it differed", c.Out)
 	}
+	// An observed case's output is headed as observations; a passed or failed case's differences
+	// and observations are what the server did, not a reason it passed or failed.
+	for name, head := range map[string]string{"CASE-OBSERVED": "observed:\n", "CASE-PASSED": "what the server did:\n", "CASE-FAILED": "what the server did:\n"} {
+		if c := byName[name]; !strings.HasPrefix(c.Out, head) {
+			t.Errorf("%s's output starts %q; want %q", name, c.Out[:min(len(c.Out), 30)], head)
+		}
+	}
 	if c := byName["CASE-SKIPPED"]; !strings.HasPrefix(c.Message, "skip4") {
 		t.Errorf("the skipped case's message %q does not give the reason", c.Message)
 	}
