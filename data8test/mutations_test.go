@@ -327,9 +327,10 @@ func TestMutations(t *testing.T) {
 			})
 		},
 		standin.JobCreateRace: func(t *testing.T, s *Server, tok string) bool {
-			completeInput(t, s, tok, "in", 1)
 			return holdsAtOnce(func(round int) bool {
-				statuses := twoAtOnce(func() int { return startJob(t, s, tok, fmt.Sprintf("same %d", round), "Echo", "in").status })
+				in := fmt.Sprintf("in%d", round)
+				completeInput(t, s, tok, in, 1)
+				statuses := twoAtOnce(func() int { return startJob(t, s, tok, fmt.Sprintf("same %d", round), "Echo", in).status })
 				return slices.Contains(statuses, 200) && slices.Contains(statuses, 400)
 			})
 		},
