@@ -94,6 +94,13 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DatasetNameCut100:             {"DATASET-NAME-PATTERN"},
 		standin.JobParametersBMPOnly:          {"JOB-NAME-SPACES"},
 		standin.CompleteEmptyRefused:          {"DATASET-COMPLETE"},
+		standin.RecordEmptyStringNull:         {"RECORDS-TEXT"},
+		standin.RecordNumbersAsDouble:         {"RECORDS-TEXT"},
+		standin.JobInputDistinct:              {"RECORDS-TEXT"},
+		standin.ColumnsCap64:                  {"DATASET-MANY-COLUMNS"},
+		standin.EmptyBlockKeepsOld:            {"UPLOAD-GAPS-EMPTY"},
+		standin.JobListEndDateExclusive:       {"JOB-LIST-FILTERS"},
+		standin.ColumnCodeClamped:             {"DATASET-COLUMN-CODES", "DATASET-MANY-COLUMNS"},
 	}
 }
 

@@ -222,6 +222,14 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	cols := make(map[string]int32, len(req.Body.Columns))
 	for k, v := range req.Body.Columns {
 		cols[k] = int32(v)
+		if v != 0 && s.mutated(standin.ColumnCodeClamped) {
+			cols[k] = 1
+		}
+	}
+	if s.mutated(standin.ColumnsCap64) && len(cols) > 64 {
+		for _, k := range slices.Sorted(maps.Keys(cols))[64:] {
+			delete(cols, k)
+		}
 	}
 	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now()}
 	if s.mutated(standin.CreateTakesCompleted) {

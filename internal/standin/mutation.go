@@ -356,12 +356,47 @@ const (
 	//
 	// "Marks an **incomplete input** dataset complete"
 	CompleteEmptyRefused
+	// RecordEmptyStringNull stores an empty string value in a record as null (an Oracle-style store).
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordEmptyStringNull
+	// RecordNumbersAsDouble keeps the numbers of a record as 64-bit floating point: an integer
+	// beyond 2^53 loses its last digits.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordNumbersAsDouble
+	// JobInputDistinct makes a job read its input as a set: of records equal to each other, the job
+	// processes one (reading the input dataset itself gives them all).
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	JobInputDistinct
+	// ColumnsCap64 keeps the first 64 columns of a dataset (by name) and drops the others silently.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code." /
+	// "Full details: Dataset = {name, columns, ...}"
+	ColumnsCap64
+	// EmptyBlockKeepsOld answers 200 to an empty re-send of a stored block number and keeps the
+	// block's earlier records ("nothing to write").
+	//
+	// "re-using a block number overwrites that block's earlier records"
+	EmptyBlockKeepsOld
+	// JobListEndDateExclusive leaves out of a date-filtered job list a job submitted exactly at
+	// endDate.
+	//
+	// "endDate: Only jobs submitted at or before this time."
+	JobListEndDateExclusive
+	// ColumnCodeClamped stores every column type code other than 0 as 1 (an "is numeric" flag).
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnCodeClamped
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, CompleteEmptyRefused)
-	for m := Accept1001Records; m <= CompleteEmptyRefused; m++ {
+	out := make([]Mutation, 0, ColumnCodeClamped)
+	for m := Accept1001Records; m <= ColumnCodeClamped; m++ {
 		out = append(out, m)
 	}
 	return out
