@@ -862,11 +862,13 @@ func (c *check) checkFilteredPages(newest *client.Job) {
 	}
 }
 
-// pageSizes reads the pages of a list from page 1 until a page shorter than per (or maxPages
-// pages), checks that every page but the last holds exactly per entries and that the page past the
-// end is empty, and returns the sizes.
+// pageSizes reads the pages of a list from page 1 until a page shorter than per (or 1,000 pages),
+// checks that every page but the last holds exactly per entries and that no page repeats the page
+// before it (each entry is on one page: a server that serves a page past the end as the last page
+// would otherwise never end a list of exactly 100, 200... entries), and returns the sizes.
 func (c *check) pageSizes(path string, query url.Values, per int, point, op string) []int {
 	var sizes []int
+	var prev string
 	for page := 1; page <= 1000; page++ {
 		q := url.Values{}
 		for k, v := range query {
@@ -882,6 +884,11 @@ func (c *check) pageSizes(path string, query url.Values, per int, point, op stri
 			c.Differ(point, op, "the page is not a bare JSON array", evidence(http.MethodGet, path+"?"+q.Encode(), r))
 			c.Skipf("the pages are not bare JSON arrays (%s): their sizes cannot be read", r)
 		}
+		if text := jsonText(items); len(items) > 0 && text == prev {
+			c.Errorf("GET %s?%s repeats page %d entry for entry (%d entries, the first %s): each entry is on one page of %d; a page past the end is not the last page again", path, q.Encode(), page-1, len(items), jsonText(items[0]), per)
+			break
+		}
+		prev = jsonText(items)
 		sizes = append(sizes, len(items))
 		if len(items) > per {
 			c.Errorf("GET %s page %d holds %d entries; pages hold %d", path, page, len(items), per)

@@ -101,6 +101,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.EmptyBlockKeepsOld:            {"UPLOAD-GAPS-EMPTY"},
 		standin.JobListEndDateExclusive:       {"JOB-LIST-FILTERS"},
 		standin.ColumnCodeClamped:             {"DATASET-COLUMN-CODES", "DATASET-MANY-COLUMNS"},
+		standin.DatasetListClampLastPage:      {"DATASET-LIST-PAGING"},
 	}
 }
 

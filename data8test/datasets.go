@@ -163,6 +163,9 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 		slices.Reverse(rows)
 	}
 	from, to := pageBounds(page, datasetsPerPage, len(rows))
+	if from == to && from > 0 && s.mutated(standin.DatasetListClampLastPage) {
+		from, to = pageBounds((len(rows)-1)/datasetsPerPage+1, datasetsPerPage, len(rows)) // the last page again
+	}
 	if page > 1 && s.mutated(standin.DatasetListPageSkipsOne) {
 		from, to = min(from+1, len(rows)), min(to+1, len(rows))
 	}

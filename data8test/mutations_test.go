@@ -625,6 +625,12 @@ func TestMutations(t *testing.T) {
 			info, _ := s.DatasetInfo("codes")
 			return info.Columns["a"] == 0 && info.Columns["b"] == 1 && info.Columns["c"] == 7
 		},
+		standin.DatasetListClampLastPage: func(t *testing.T, s *Server, tok string) bool {
+			for i := range 100 {
+				createDataset(t, s, tok, fmt.Sprintf("d%03d", i), "v")
+			}
+			return len(listNames(t, s, tok, "page=2")) == 0
+		},
 		standin.JobListEndDateExclusive: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)

@@ -391,12 +391,17 @@ const (
 	//
 	// "columns is required and maps column name (same naming rule) to an integer type code."
 	ColumnCodeClamped
+	// DatasetListClampLastPage serves a dataset-list page past the end as the last page: the datasets
+	// of the last page are listed again.
+	//
+	// "Paged list of datasets, 100 per page, alphabetical, page numbers start at 1"
+	DatasetListClampLastPage
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, ColumnCodeClamped)
-	for m := Accept1001Records; m <= ColumnCodeClamped; m++ {
+	out := make([]Mutation, 0, DatasetListClampLastPage)
+	for m := Accept1001Records; m <= DatasetListClampLastPage; m++ {
 		out = append(out, m)
 	}
 	return out
