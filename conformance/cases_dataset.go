@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/data8-toolkit/data8/client"
@@ -54,11 +55,20 @@ func datasetCases() []Case {
 			run:     caseColumnsRequired,
 		},
 		{
-			ID: "DATASET-COLUMN-CODES", Kind: Decided, Decision: "D-11",
-			Rule:    "Column type codes are opaque integers; a client must not reject codes it does not know (D-11). Observes whether the server keeps an unusual code (42).",
+			ID: "DATASET-COLUMN-CODES", Kind: Documented, Decision: "D-11",
+			Quote:   "`columns` is required and maps column name (same naming rule) to an integer type code. [...] Full details: `Dataset = {name, columns, ...}`",
+			Rule:    "Column type codes are opaque integers; a client must not reject codes it does not know (D-11): a server may refuse a code it does not know (a difference), but the dataset it creates maps each column to the code sent, and GET /Dataset/{name} reads back every code as sent (0, 1, 2, 7 and 42; documented).",
 			Creates: "1 dataset",
 			Cost:    Cost{Datasets: 1},
 			run:     caseColumnCodes,
+		},
+		{
+			ID: "DATASET-MANY-COLUMNS", Kind: Documented, Decision: "D-7",
+			Quote:   "`columns` is required and maps column name (same naming rule) to an integer type code. [...] Full details: `Dataset = {name, columns, ...}`",
+			Rule:    "Datasets of 100 and of 300 columns (codes 0, 1, 2 and 7 in turn): GET /Dataset/{name} reads back every column with its code, and a record with a value in every column reads back whole (documented). No page says how many columns a dataset may have: a refused create differs from D-7.",
+			Creates: "2 datasets (1 record each)",
+			Cost:    Cost{Datasets: 2, Records: 2},
+			run:     caseManyColumns,
 		},
 		{
 			ID: "DATASET-404", Kind: Documented, Decision: "D-4",
@@ -347,24 +357,79 @@ func caseColumnsRequired(c *check) {
 
 func caseColumnCodes(c *check) {
 	name := c.datasetName("codes")
-	cols := map[string]int{"text": 0, "number": 1, "unusual": 42}
+	cols := map[string]int{"text": 0, "number": 1, "two": 2, "seven": 7, "unusual": 42}
 	_, err := c.client.CreateDataset(c.ctx, name, cols)
 	if err != nil {
 		if apiStatus(err) >= 500 || apiStatus(err) == 0 {
 			c.Errorf("creating a dataset with column codes %v: %v", cols, err)
 			return
 		}
-		c.Observe("codes %v refused: %s", cols, c.last("Dataset_Create"))
+		c.Differ("D-11", "Dataset_Create", fmt.Sprintf("column codes %v are refused", cols), c.last("Dataset_Create").String())
 		return
 	}
 	got, err := c.client.GetDataset(c.ctx, name)
 	if err != nil {
 		c.Fatalf("GET /Dataset/%s: %v", name, err)
 	}
-	if maps.Equal(got.Columns, cols) {
-		c.Observe("codes %v accepted and kept as sent", cols)
-	} else {
-		c.Observe("codes %v accepted; the server reports %v", cols, got.Columns)
+	if !maps.Equal(got.Columns, cols) {
+		c.Errorf("dataset %s created with columns %v reads back with columns %v: the codes taken are not the codes kept", name, cols, got.Columns)
+		return
+	}
+	c.Observe("codes %v accepted and kept as sent", cols)
+}
+
+// caseManyColumns creates datasets of 100 and 300 columns and reads every column and a value in
+// each back.
+func caseManyColumns(c *check) {
+	codes := []int{0, 1, 2, 7}
+	for _, n := range []int{100, 300} {
+		name := c.datasetName(fmt.Sprintf("cols%d", n))
+		cols := make(map[string]int, n)
+		rec := client.Record{}
+		for i := range n {
+			col := fmt.Sprintf("c%03d", i)
+			cols[col] = codes[i%len(codes)]
+			if cols[col] == 1 {
+				rec[col] = i
+			} else {
+				rec[col] = fmt.Sprintf("v%03d", i)
+			}
+		}
+		if _, err := c.client.CreateDataset(c.ctx, name, cols); err != nil {
+			if st := apiStatus(err); st >= 400 && st < 500 {
+				c.Differ("D-7", "Dataset_Create", fmt.Sprintf("a dataset of %d columns is refused", n), c.last("Dataset_Create").String())
+				continue
+			}
+			c.Errorf("creating a dataset of %d columns: %v", n, err)
+			continue
+		}
+		got, err := c.client.GetDataset(c.ctx, name)
+		if err != nil {
+			c.Fatalf("GET /Dataset/%s: %v", name, err)
+		}
+		if !maps.Equal(got.Columns, cols) {
+			var missing, changed []string
+			for _, k := range slices.Sorted(maps.Keys(cols)) {
+				if v, ok := got.Columns[k]; !ok {
+					missing = append(missing, k)
+				} else if v != cols[k] {
+					changed = append(changed, fmt.Sprintf("%s:%d (sent %d)", k, v, cols[k]))
+				}
+			}
+			c.Errorf("dataset %s created with %d columns (c000..c%03d) reads back with %d columns; missing %v; codes changed %v", name, n, n-1, len(got.Columns), missing, changed)
+			continue
+		}
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, []client.Record{rec}), withToken)
+		if !r.is2xx() {
+			c.Errorf("a record with a value in each of the %d columns of %s: answered %s; want 2xx", n, name, r)
+			continue
+		}
+		back, err := c.readAll(name)
+		if err != nil {
+			c.cannotRead(name, err)
+			continue
+		}
+		c.compareRecords(fmt.Sprintf("a record with a value in each of %d columns", n), back, []client.Record{rec})
 	}
 }
 

@@ -152,7 +152,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-LIST-FILTERS", Kind: Documented, Decision: "D-12",
 			Quote:   `Jobs already submitted [...]; query ` + "`" + `page` + "`" + ` (first page 1), ` + "`" + `workflow` + "`" + `, ` + "`" + `startDate` + "`" + `, ` + "`" + `endDate` + "`" + ``,
-			Rule:    "GET /Job keeps only the jobs of workflow, and only those submitted from startDate and until endDate (documented): of three jobs, a startDate between the first two drops the first, an endDate between the last two drops the last, both keep the middle one; workflow keeps every job of the workflow and no other. The query names and the RFC 3339 form are decided (D-12): a filter that changes nothing differs; one that changes the list must do what it says.",
+			Rule:    "GET /Job keeps only the jobs of workflow, and only those submitted from startDate and until endDate (documented): of three jobs, a startDate between the first two drops the first, an endDate between the last two drops the last, both keep the middle one; a startDate, an endDate, or both, equal to the middle job's submittedAt (as the server gives it) keep that job, both ends being inclusive (\"at or before this time\"); workflow keeps every job of the workflow and no other. The query names and the RFC 3339 form are decided (D-12): a filter that changes nothing differs; one that changes the list must do what it says.",
 			Creates: "3 jobs",
 			Cost:    Cost{Jobs: 3},
 			fixture: true,
@@ -862,11 +862,13 @@ func (c *check) checkFilteredPages(newest *client.Job) {
 	}
 }
 
-// pageSizes reads the pages of a list from page 1 until a page shorter than per (or maxPages
-// pages), checks that every page but the last holds exactly per entries and that the page past the
-// end is empty, and returns the sizes.
+// pageSizes reads the pages of a list from page 1 until a page shorter than per (or 1,000 pages),
+// checks that every page but the last holds exactly per entries and that no page repeats the page
+// before it (each entry is on one page: a server that serves a page past the end as the last page
+// would otherwise never end a list of exactly 100, 200... entries), and returns the sizes.
 func (c *check) pageSizes(path string, query url.Values, per int, point, op string) []int {
 	var sizes []int
+	var prev string
 	for page := 1; page <= 1000; page++ {
 		q := url.Values{}
 		for k, v := range query {
@@ -882,6 +884,11 @@ func (c *check) pageSizes(path string, query url.Values, per int, point, op stri
 			c.Differ(point, op, "the page is not a bare JSON array", evidence(http.MethodGet, path+"?"+q.Encode(), r))
 			c.Skipf("the pages are not bare JSON arrays (%s): their sizes cannot be read", r)
 		}
+		if text := jsonText(items); len(items) > 0 && text == prev {
+			c.Errorf("GET %s?%s repeats page %d entry for entry (%d entries, the first %s): each entry is on one page of %d; a page past the end is not the last page again", path, q.Encode(), page-1, len(items), jsonText(items[0]), per)
+			break
+		}
+		prev = jsonText(items)
 		sizes = append(sizes, len(items))
 		if len(items) > per {
 			c.Errorf("GET %s page %d holds %d entries; pages hold %d", path, page, len(items), per)
@@ -971,6 +978,7 @@ func caseJobListFilters(c *check) {
 					}
 				}
 			}
+			c.checkDateBoundaries(refs, has, a, b, cc)
 		}
 	}
 	wf := refs(client.ListJobsOptions{Workflow: c.cfg.Workflow})
@@ -992,6 +1000,33 @@ func caseJobListFilters(c *check) {
 	}
 	if len(none) > 0 {
 		c.Errorf("workflow=<a workflow that does not exist> lists %d jobs (the first %q of %q)", len(none), none[0].Name, none[0].WorkflowName)
+	}
+}
+
+// checkDateBoundaries checks the date filters at their boundaries, once they are known to be read:
+// startDate and endDate equal to job b's submittedAt, as the server gives it, keep b ("submitted at
+// or after" / "at or before this time": both ends are inclusive, documented), and still drop the
+// job on the other side.
+func (c *check) checkDateBoundaries(refs func(client.ListJobsOptions) []client.JobRef, has func([]client.JobRef, *client.Job) bool, a, b, cc *client.Job) {
+	at := b.SubmittedAt.Time
+	for _, x := range []struct {
+		what  string
+		o     client.ListJobsOptions
+		notIn []*client.Job
+	}{
+		{"startDate equal to job 2's submittedAt", client.ListJobsOptions{StartDate: at}, []*client.Job{a}},
+		{"endDate equal to job 2's submittedAt", client.ListJobsOptions{EndDate: at}, []*client.Job{cc}},
+		{"startDate and endDate both equal to job 2's submittedAt", client.ListJobsOptions{StartDate: at, EndDate: at}, []*client.Job{a, cc}},
+	} {
+		list := refs(x.o)
+		if !has(list, b) {
+			c.Errorf("%s (%s): job %q is not listed; the filters keep jobs submitted at or after startDate and at or before endDate (both ends inclusive). the list holds %d jobs (%s)", x.what, at.UTC().Format(time.RFC3339Nano), b.Name, len(list), c.last("Job_GetList").String())
+		}
+		for _, j := range x.notIn {
+			if has(list, j) {
+				c.Errorf("%s: job %q (submitted %s) is listed", x.what, j.Name, j.SubmittedAt)
+			}
+		}
 	}
 }
 

@@ -23,9 +23,12 @@ func listCases() []Case {
 			run:     caseDatasetListAlpha,
 		},
 		{
-			ID: "DATASET-LIST-PAGING", Kind: Decided, Decision: "D-6",
-			Rule: "Query names page (default 1), includeInput and includeOutput (default true); a bare JSON array; a page past the end is [] (D-6).",
-			run:  caseDatasetListPaging,
+			ID: "DATASET-LIST-PAGING", Kind: Documented, Decision: "D-6",
+			Quote:   `Paged list of datasets, **100 per page, alphabetical**, page numbers start at **1**`,
+			Rule:    "Query names page (default 1), includeInput and includeOutput (default true); a bare JSON array; a page past the end is [] (D-6): other entries there differ. Each dataset is on one page (documented): with at least one dataset (the case creates one), the page past the end does not list the last page's datasets again, and no page repeats the page before it.",
+			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
+			run:     caseDatasetListPaging,
 		},
 		{
 			ID: "DATASET-LIST-FLAGS", Kind: Documented, Decision: "D-6",
@@ -158,6 +161,7 @@ func caseDatasetListAlpha(c *check) {
 }
 
 func caseDatasetListPaging(c *check) {
+	c.newDataset("paging", map[string]int{"a": 0}) // the list is not empty: it has a last page
 	get := func(q url.Values) ([]map[string]any, *response) {
 		r := c.raw(http.MethodGet, "/Dataset", q, nil, withToken)
 		var items []map[string]any
@@ -181,10 +185,18 @@ func caseDatasetListPaging(c *check) {
 		c.Differ("D-6", "Dataset_GetList", "the list without page differs from page=1: the default page is not 1", evidence(http.MethodGet, "/Dataset?page=1", r1))
 	}
 	sizes := c.pageSizes("/Dataset", nil, 100, "D-6", "Dataset_GetList")
+	lastPage := fmt.Sprint(len(sizes))
+	last, _ := get(url.Values{"page": {lastPage}})
 	past := fmt.Sprint(len(sizes) + 1)
 	items, r := get(url.Values{"page": {past}})
 	c.Observe("page %s, past the end: %s (%d entries)", past, r, len(items))
-	if r.is2xx() && len(items) > 0 {
+	onLast := map[any]bool{}
+	for _, it := range last {
+		onLast[it["name"]] = true
+	}
+	if r.is2xx() && len(items) > 0 && !slices.ContainsFunc(items, func(it map[string]any) bool { return !onLast[it["name"]] }) {
+		c.Errorf("page %s, past the end of %d pages of sizes %v, lists %d datasets of page %s again (the first %v): each dataset is on one page", past, len(sizes), sizes, len(items), lastPage, items[0]["name"])
+	} else if r.is2xx() && len(items) > 0 {
 		c.Differ("D-6", "Dataset_GetList", fmt.Sprintf("page %s, past the end, holds %d entries, not []", past, len(items)), evidence(http.MethodGet, "/Dataset?page="+past, r))
 	}
 	both, rb := get(url.Values{"includeInput": {"true"}, "includeOutput": {"true"}})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -323,7 +324,7 @@ func (c *check) readRaw(dataset string, max int) ([]client.Record, *response, []
 			return got, first, pages, &client.APIError{StatusCode: r.Status}
 		}
 		var recs []client.Record
-		if err := r.decode(&recs); err != nil {
+		if err := r.decodeExact(&recs); err != nil {
 			return got, first, pages, fmt.Errorf("page %d is not a JSON array of records (%s)", page, r)
 		}
 		pages = append(pages, len(recs))
@@ -428,8 +429,8 @@ func sameValue(got, want any) (same, exact bool) {
 		}
 		return false, false
 	}
-	if gf, ok := number(gv); ok {
-		if wf, ok := number(wv); ok && gf == wf {
+	if gn, ok := exactNumber(gv); ok {
+		if wn, ok := exactNumber(wv); ok && gn.Cmp(wn) == 0 {
 			_, gIsStr := gv.(string)
 			_, wIsStr := wv.(string)
 			return true, gIsStr == wIsStr
@@ -443,25 +444,55 @@ func sameValue(got, want any) (same, exact bool) {
 	return false, false
 }
 
-// plainValue decodes v's JSON text: nil, string, float64 or bool (an object or array stays one).
+// plainValue decodes v's JSON text: nil, string, json.Number or bool (an object or array stays
+// one). Numbers keep their digits: 9007199254740993 is not 9007199254740992.
 func plainValue(v any) any {
 	var x any
-	if json.Unmarshal([]byte(jsonText(v)), &x) != nil {
+	dec := json.NewDecoder(strings.NewReader(jsonText(v)))
+	dec.UseNumber()
+	if dec.Decode(&x) != nil {
 		return v
 	}
 	return x
 }
 
-// number reads v as a number: a JSON number, or a string holding one.
+// number reads v as a float64: a JSON number, or a string holding one.
 func number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
 	case string:
 		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// exactNumber reads v as an exact rational value: a JSON number (its digits, not the nearest
+// float64), or a string holding a decimal number. 1e3 and 1000 are the same value.
+func exactNumber(v any) (*big.Rat, bool) {
+	var text string
+	switch x := v.(type) {
+	case json.Number:
+		text = string(x)
+	case float64:
+		r := new(big.Rat)
+		if r.SetFloat64(x) == nil {
+			return nil, false
+		}
+		return r, true
+	case string:
+		text = strings.TrimSpace(x)
+	default:
+		return nil, false
+	}
+	if text == "" || strings.ContainsAny(text, "/xXoObB_") {
+		return nil, false
+	}
+	return new(big.Rat).SetString(text)
 }
 
 // boolean reads v as a boolean: a JSON boolean, or a string "true" or "false" in any case.

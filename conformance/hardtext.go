@@ -38,6 +38,7 @@ func hardTexts() []hardText {
 		{label: "tabs", text: "\tcol\tcol\t"},
 		{label: "leading and trailing spaces", text: "  padded  "},
 		{label: "only spaces", text: "   "},
+		{label: "an empty string (not null)", text: ""},
 		{label: "backslashes", text: `C:\path\to\file \\ \n \u0041 (literal)`},
 		{label: "quotes", text: `"double" 'single' “curly” ‘curly’`},
 		{label: "HTML and JSON specials", text: `<b>&amp;</b> {"x":[1]} +%20#?`},
@@ -55,6 +56,38 @@ func plainHardTexts() []hardText {
 		}
 	}
 	return out
+}
+
+// hardNumber is a JSON number a server must keep as the same value (its JSON text as sent).
+type hardNumber struct {
+	label string
+	text  string
+	// edge: an integer of 19 digits or more, or a decimal of more than 15 significant digits; no
+	// page says what a server keeps of them, so a refusal or another value read back differs from
+	// D-11. The others (integers of up to 18 digits, past 2^53 included) keep their exact value.
+	edge bool
+}
+
+// hardNumbers are the hard record numbers: integers past 2^53 (a float64 store loses their last
+// digits), negative numbers, decimals and exponents, and, as edges, integers of 19 digits or more
+// and decimals with more significant digits than a float64 keeps.
+func hardNumbers() []hardNumber {
+	return []hardNumber{
+		{label: "2^53+1", text: "9007199254740993"},
+		{label: "-(2^53+1)", text: "-9007199254740993"},
+		{label: "an 18-digit integer", text: "123456789012345678"},
+		{label: "a negative integer", text: "-42"},
+		{label: "zero", text: "0"},
+		{label: "a decimal", text: "0.1"},
+		{label: "a negative decimal", text: "-2.5"},
+		{label: "a 15-digit decimal", text: "3.14159265358979"},
+		{label: "an exponent", text: "1e3"},
+		{label: "a negative exponent", text: "-1.5E-7"},
+		{label: "a large exponent", text: "6.02214076e23"},
+		{label: "the largest 64-bit integer", text: "9223372036854775807", edge: true},
+		{label: "an integer past 64 bits", text: "123456789012345678901234567890", edge: true},
+		{label: "a decimal of 30 digits", text: "0.123456789012345678901234567891", edge: true},
+	}
 }
 
 // longText returns a text of n characters (runes) mixing ASCII, accented letters, a character

@@ -103,6 +103,14 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.ConcurrentDomainLost:          {"APIKEY-ALLOWED-DOMAIN"},
 		standin.ClientCredListedAsKey:         {"CLIENTCRED-LIST-NO-SECRETS"},
 		standin.KeyExpiryOffsetDropped:        {"APIKEY-UPDATE"},
+		standin.RecordEmptyStringNull:         {"RECORDS-TEXT"},
+		standin.RecordNumbersAsDouble:         {"RECORDS-TEXT"},
+		standin.JobInputDistinct:              {"RECORDS-TEXT"},
+		standin.ColumnsCap64:                  {"DATASET-MANY-COLUMNS"},
+		standin.EmptyBlockKeepsOld:            {"UPLOAD-GAPS-EMPTY"},
+		standin.JobListEndDateExclusive:       {"JOB-LIST-FILTERS"},
+		standin.ColumnCodeClamped:             {"DATASET-COLUMN-CODES", "DATASET-MANY-COLUMNS"},
+		standin.DatasetListClampLastPage:      {"DATASET-LIST-PAGING"},
 	}
 }
 

@@ -58,6 +58,20 @@ func (r *response) is2xx() bool { return r.Status >= 200 && r.Status < 300 }
 // decode decodes the JSON body into v.
 func (r *response) decode(v any) error { return json.Unmarshal(r.Body, v) }
 
+// decodeExact decodes the body into v keeping each number's digits (json.Number in an any), as the
+// project's client reads records: 9007199254740993 is not 9007199254740992.
+func (r *response) decodeExact(v any) error {
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("more than one JSON value in the body")
+	}
+	return nil
+}
+
 // errorMembers returns the members named by a validation problem's errors, or nil.
 func (r *response) errorMembers() []string {
 	var p struct {

@@ -163,6 +163,9 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 		slices.Reverse(rows)
 	}
 	from, to := pageBounds(page, datasetsPerPage, len(rows))
+	if from == to && from > 0 && s.mutated(standin.DatasetListClampLastPage) {
+		from, to = pageBounds((len(rows)-1)/datasetsPerPage+1, datasetsPerPage, len(rows)) // the last page again
+	}
 	if page > 1 && s.mutated(standin.DatasetListPageSkipsOne) {
 		from, to = min(from+1, len(rows)), min(to+1, len(rows))
 	}
@@ -222,6 +225,14 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	cols := make(map[string]int32, len(req.Body.Columns))
 	for k, v := range req.Body.Columns {
 		cols[k] = int32(v)
+		if v != 0 && s.mutated(standin.ColumnCodeClamped) {
+			cols[k] = 1
+		}
+	}
+	if s.mutated(standin.ColumnsCap64) && len(cols) > 64 {
+		for _, k := range slices.Sorted(maps.Keys(cols))[64:] {
+			delete(cols, k)
+		}
 	}
 	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now()}
 	if s.mutated(standin.CreateTakesCompleted) {

@@ -1,6 +1,7 @@
 package data8test
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -112,6 +113,7 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		case p.Workflow != nil && *p.Workflow != "" && !strings.EqualFold(j.workflow, *p.Workflow):
 		case p.StartDate != nil && j.submitted.Before(*p.StartDate):
 		case p.EndDate != nil && j.submitted.After(*p.EndDate) && !s.mutated(standin.JobListEndDateIgnored):
+		case p.EndDate != nil && j.submitted.Equal(*p.EndDate) && s.mutated(standin.JobListEndDateExclusive):
 		default:
 			return true
 		}
@@ -334,6 +336,17 @@ func (s *Server) runJob(j *job, wf Workflow) {
 		if s.mutated(standin.JobReopensInput) {
 			d.completed = false
 		}
+		if s.mutated(standin.JobInputDistinct) {
+			seen := map[string]bool{}
+			kept := raw[slot][:0:0]
+			for _, r := range raw[slot] {
+				if !seen[string(r)] {
+					seen[string(r)] = true
+					kept = append(kept, r)
+				}
+			}
+			raw[slot] = kept
+		}
 		for _, c := range slices.Sorted(maps.Keys(d.columns)) {
 			if _, ok := cols[c]; !ok {
 				cols[c] = d.columns[c]
@@ -393,7 +406,9 @@ func runWorkflow(ctx context.Context, wf Workflow, raw map[string][]json.RawMess
 	for slot, recs := range raw {
 		rs := make([]Record, len(recs))
 		for i, r := range recs {
-			if err := json.Unmarshal(r, &rs[i]); err != nil {
+			dec := json.NewDecoder(bytes.NewReader(r))
+			dec.UseNumber() // numbers keep their digits: 9007199254740993 is not 9007199254740992
+			if err := dec.Decode(&rs[i]); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -647,6 +647,58 @@ func TestMutations(t *testing.T) {
 			j, ok := s.JobInfo("params")
 			return ok && j.Parameters["p"] == "smile 😀 𝔘"
 		},
+		standin.RecordEmptyStringNull: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "")), 200)
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{""})
+		},
+		standin.RecordNumbersAsDouble: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, map[string]any{"v": json.Number("9007199254740993")}), 200)
+			return strings.TrimSpace(string(do(t, s, tok, "GET", "/Dataset/ds/data", nil).body)) == `[{"v":9007199254740993}]`
+		},
+		standin.JobInputDistinct: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "same"), rec("v", "same")), 200)
+			wantStatus(t, complete(t, s, tok, "ds", 2), 200)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "ds"), 200)
+			return reflect.DeepEqual(values(t, s, finishedJob(t, s, "echo"), "v"), []any{"same", "same"})
+		},
+		standin.ColumnsCap64: func(t *testing.T, s *Server, tok string) bool {
+			cols := make([]string, 65)
+			for i := range cols {
+				cols[i] = fmt.Sprintf("c%03d", i)
+			}
+			createDataset(t, s, tok, "wide", cols...)
+			info, _ := s.DatasetInfo("wide")
+			return len(info.Columns) == 65
+		},
+		standin.EmptyBlockKeepsOld: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "old")), 200)
+			wantStatus(t, upload(t, s, tok, "ds", 0), 200)
+			return len(values(t, s, "ds", "v")) == 0
+		},
+		standin.ColumnCodeClamped: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "codes", "columns": map[string]int{"a": 0, "b": 1, "c": 7}}), 200)
+			info, _ := s.DatasetInfo("codes")
+			return info.Columns["a"] == 0 && info.Columns["b"] == 1 && info.Columns["c"] == 7
+		},
+		standin.DatasetListClampLastPage: func(t *testing.T, s *Server, tok string) bool {
+			for i := range 100 {
+				createDataset(t, s, tok, fmt.Sprintf("d%03d", i), "v")
+			}
+			return len(listNames(t, s, tok, "page=2")) == 0
+		},
+		standin.JobListEndDateExclusive: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			j, _ := s.JobInfo("echo")
+			r := do(t, s, tok, "GET", "/Job?endDate="+url.QueryEscape(j.SubmittedAt.Format(time.RFC3339Nano)), nil)
+			var list []struct{ Name string }
+			_ = json.Unmarshal(r.body, &list)
+			return len(list) == 1
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -656,15 +708,18 @@ func TestMutations(t *testing.T) {
 	// refused. JobUniqueAmongFinished lets a second start of an unfinished job's name through, as
 	// JobCreateRace does for two starts at once. BlockOrderAsText orders a job's input as text too
 	// (the job reads the dataset in its order), and JobNameASCIIOnly refuses every name
-	// JobNameBMPOnly does.
+	// JobNameBMPOnly does. AppendInsteadOfOverwrite keeps an emptied block's records too, and
+	// BlockDropsEqualRecords drops the equal records JobInputDistinct's scenario sends in one block.
 	wider := map[standin.Mutation][]standin.Mutation{
 		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted},
 		// UploadStoredAfterComplete's scenario overwrites a block as the dataset is completed.
-		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends},
-		standin.JobUniqueAmongFinished:   {standin.JobCreateRace},
-		standin.JobReopensInput:          {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
-		standin.BlockOrderAsText:         {standin.JobBlockOrderAsText},
-		standin.JobNameASCIIOnly:         {standin.JobNameBMPOnly},
+		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends, standin.EmptyBlockKeepsOld},
+		// The two equal records of JobInputDistinct's scenario are in one block.
+		standin.BlockDropsEqualRecords: {standin.JobInputDistinct},
+		standin.JobUniqueAmongFinished: {standin.JobCreateRace},
+		standin.JobReopensInput:        {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
+		standin.BlockOrderAsText:       {standin.JobBlockOrderAsText},
+		standin.JobNameASCIIOnly:       {standin.JobNameBMPOnly},
 		// A given key ignored is no given key at all; a domain add that replaces the list loses one
 		// added at once too.
 		standin.GivenAPIKeyIgnored:    {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost},

@@ -1,6 +1,7 @@
 package data8test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -130,7 +131,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 			seen[string(body[sp.start:sp.end])] = true
 		}
 		rec := body[sp.start:sp.end]
-		if s.mutated(standin.RecordTextBMPOnly) || s.mutated(standin.RecordLineBreaksToSpace) {
+		if s.mutated(standin.RecordTextBMPOnly) || s.mutated(standin.RecordLineBreaksToSpace) || s.mutated(standin.RecordEmptyStringNull) || s.mutated(standin.RecordNumbersAsDouble) {
 			rec = s.mangleTexts(rec)
 		}
 		nb.data = append(nb.data, rec...)
@@ -155,6 +156,8 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 		return badRequest(map[string][]string{"records": {fmt.Sprintf("A block holds at most %d records; this one would have %d.", maxBlockRecords, old.len()+nb.len())}}, "The block was not stored.")
 	case old == nil && s.mutated(standin.BlockTableCap128) && len(d.blocks) >= 128:
 		return problemBody{Status: http.StatusOK} // the block table is full: dropped
+	case old != nil && nb.len() == 0 && s.mutated(standin.EmptyBlockKeepsOld):
+		return problemBody{Status: http.StatusOK} // nothing to write
 	}
 	switch {
 	case old == nil:
@@ -279,15 +282,25 @@ func (s *Server) mutationTakes(op string) bool {
 	return false
 }
 
-// mangleTexts rewrites the string values of one raw record as the mutations standin.RecordTextBMPOnly
-// (a character outside the Basic Multilingual Plane becomes U+FFFD) and standin.RecordLineBreaksToSpace
-// (CR LF, LF and CR become a space) store them. A record that is not an object is kept as sent.
+// mangleTexts rewrites the values of one raw record as the mutations standin.RecordTextBMPOnly
+// (a character outside the Basic Multilingual Plane becomes U+FFFD), standin.RecordLineBreaksToSpace
+// (CR LF, LF and CR become a space), standin.RecordEmptyStringNull (an empty string becomes null)
+// and standin.RecordNumbersAsDouble (a number becomes the nearest 64-bit float) store them. A record
+// that is not an object is kept as sent.
 func (s *Server) mangleTexts(raw []byte) []byte {
 	var rec map[string]any
-	if json.Unmarshal(raw, &rec) != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&rec) != nil {
 		return raw
 	}
 	for k, v := range rec {
+		if n, ok := v.(json.Number); ok && s.mutated(standin.RecordNumbersAsDouble) {
+			if f, err := n.Float64(); err == nil {
+				rec[k] = f
+			}
+			continue
+		}
 		t, ok := v.(string)
 		if !ok {
 			continue
@@ -297,6 +310,10 @@ func (s *Server) mangleTexts(raw []byte) []byte {
 		}
 		if s.mutated(standin.RecordLineBreaksToSpace) {
 			t = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(t)
+		}
+		if t == "" && s.mutated(standin.RecordEmptyStringNull) {
+			rec[k] = nil
+			continue
 		}
 		rec[k] = t
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/data8-toolkit/data8/internal/names"
 )
 
-// Record is one record as a workflow sees it: column name → value (string, float64, bool or nil, as
-// encoding/json decodes into map[string]any).
+// Record is one record as a workflow sees it: column name → value (string, json.Number, bool or nil,
+// as encoding/json decodes into map[string]any with UseNumber: a number keeps the digits sent).
 type Record = map[string]any
 
 // Workflow is a batch process jobs can run, as Data8's production team builds one for a customer. A job

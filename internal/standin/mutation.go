@@ -401,12 +401,52 @@ const (
 	// "times in .NET round-trip form 2020-01-02T03:04:05.0000000Z (parse any RFC 3339)" / "Updates
 	// description, username, expiry, daily limit."
 	KeyExpiryOffsetDropped
+	// RecordEmptyStringNull stores an empty string value in a record as null (an Oracle-style store).
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordEmptyStringNull
+	// RecordNumbersAsDouble keeps the numbers of a record as 64-bit floating point: an integer
+	// beyond 2^53 loses its last digits.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordNumbersAsDouble
+	// JobInputDistinct makes a job read its input as a set: of records equal to each other, the job
+	// processes one (reading the input dataset itself gives them all).
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	JobInputDistinct
+	// ColumnsCap64 keeps the first 64 columns of a dataset (by name) and drops the others silently.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code." /
+	// "Full details: Dataset = {name, columns, ...}"
+	ColumnsCap64
+	// EmptyBlockKeepsOld answers 200 to an empty re-send of a stored block number and keeps the
+	// block's earlier records ("nothing to write").
+	//
+	// "re-using a block number overwrites that block's earlier records"
+	EmptyBlockKeepsOld
+	// JobListEndDateExclusive leaves out of a date-filtered job list a job submitted exactly at
+	// endDate.
+	//
+	// "endDate: Only jobs submitted at or before this time."
+	JobListEndDateExclusive
+	// ColumnCodeClamped stores every column type code other than 0 as 1 (an "is numeric" flag).
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnCodeClamped
+	// DatasetListClampLastPage serves a dataset-list page past the end as the last page: the datasets
+	// of the last page are listed again.
+	//
+	// "Paged list of datasets, 100 per page, alphabetical, page numbers start at 1"
+	DatasetListClampLastPage
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, KeyExpiryOffsetDropped)
-	for m := Accept1001Records; m <= KeyExpiryOffsetDropped; m++ {
+	out := make([]Mutation, 0, DatasetListClampLastPage)
+	for m := Accept1001Records; m <= DatasetListClampLastPage; m++ {
 		out = append(out, m)
 	}
 	return out
