@@ -24,7 +24,7 @@ func effectCases() []Case {
 			run:     caseUploadCompleteRace,
 		},
 		{
-			ID: "UPLOAD-REFUSED-KEEPS-DATA", Kind: Documented, Decision: "D-9",
+			ID: "UPLOAD-REFUSED-KEEPS-DATA", Kind: Documented, Decision: "D-9", SendsInvalid: true,
 			Quote:   `**At most 1,000 records per block.** [...] **re-using a block number overwrites** that block's earlier records`,
 			Rule:    "A refused upload is no upload: each block refused (1,001 records, documented; a record naming an unknown column, a record that is not an object, an object or array value, a bad blockNumber, records not an array, a body that is not JSON: 400 by D-9 and D-11), sent over stored block 1 of a dataset holding blocks 0 to 2, leaves the records read back and recordCount exactly as before; a completion refused for a wrong count (D-8) leaves the dataset incomplete: it still takes a block and completes with its true count.",
 			Creates: "1 complete dataset (12 records)",

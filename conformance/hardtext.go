@@ -62,20 +62,21 @@ func plainHardTexts() []hardText {
 type hardNumber struct {
 	label string
 	text  string
-	// edge: an integer of 19 digits or more, or a decimal of more than 15 significant digits; no
-	// page says what a server keeps of them, so a refusal or another value read back differs from
-	// D-11. The others (integers of up to 18 digits, past 2^53 included) keep their exact value.
+	// edge: an integer past ±(2^53−1), or a decimal of more than 15 significant digits. No page
+	// says what a server keeps of them, and JSON does not promise more than a float64 holds (RFC
+	// 8259, section 6): a JSON layer in front of a server (a gateway, a validating proxy) may well
+	// read them as float64. A refusal or another value read back differs from D-11. The others
+	// keep their exact value.
 	edge bool
 }
 
-// hardNumbers are the hard record numbers: integers past 2^53 (a float64 store loses their last
-// digits), negative numbers, decimals and exponents, and, as edges, integers of 19 digits or more
-// and decimals with more significant digits than a float64 keeps.
+// hardNumbers are the hard record numbers: the largest integers a float64 holds exactly, negative
+// numbers, decimals and exponents, and, as edges, integers past 2^53 (a float64 store loses their
+// last digits) and decimals with more significant digits than a float64 keeps.
 func hardNumbers() []hardNumber {
 	return []hardNumber{
-		{label: "2^53+1", text: "9007199254740993"},
-		{label: "-(2^53+1)", text: "-9007199254740993"},
-		{label: "an 18-digit integer", text: "123456789012345678"},
+		{label: "2^53-1", text: "9007199254740991"},
+		{label: "-(2^53-1)", text: "-9007199254740991"},
 		{label: "a negative integer", text: "-42"},
 		{label: "zero", text: "0"},
 		{label: "a decimal", text: "0.1"},
@@ -84,6 +85,8 @@ func hardNumbers() []hardNumber {
 		{label: "an exponent", text: "1e3"},
 		{label: "a negative exponent", text: "-1.5E-7"},
 		{label: "a large exponent", text: "6.02214076e23"},
+		{label: "2^53+1", text: "9007199254740993", edge: true},
+		{label: "an 18-digit integer", text: "123456789012345678", edge: true},
 		{label: "the largest 64-bit integer", text: "9223372036854775807", edge: true},
 		{label: "an integer past 64 bits", text: "123456789012345678901234567890", edge: true},
 		{label: "a decimal of 30 digits", text: "0.123456789012345678901234567891", edge: true},

@@ -104,7 +104,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.ClientCredListedAsKey:         {"CLIENTCRED-LIST-NO-SECRETS"},
 		standin.KeyExpiryOffsetDropped:        {"APIKEY-UPDATE"},
 		standin.RecordEmptyStringNull:         {"RECORDS-TEXT"},
-		standin.RecordNumbersAsDouble:         {"RECORDS-TEXT"},
+		standin.RecordNumbersAsFloat32:        {"RECORDS-TEXT"},
 		standin.JobInputDistinct:              {"RECORDS-TEXT"},
 		standin.ColumnsCap64:                  {"DATASET-MANY-COLUMNS"},
 		standin.EmptyBlockKeepsOld:            {"UPLOAD-GAPS-EMPTY"},

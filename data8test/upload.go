@@ -131,7 +131,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 			seen[string(body[sp.start:sp.end])] = true
 		}
 		rec := body[sp.start:sp.end]
-		if s.mutated(standin.RecordTextBMPOnly) || s.mutated(standin.RecordLineBreaksToSpace) || s.mutated(standin.RecordEmptyStringNull) || s.mutated(standin.RecordNumbersAsDouble) {
+		if s.mutated(standin.RecordTextBMPOnly) || s.mutated(standin.RecordLineBreaksToSpace) || s.mutated(standin.RecordEmptyStringNull) || s.mutated(standin.RecordNumbersAsFloat32) {
 			rec = s.mangleTexts(rec)
 		}
 		nb.data = append(nb.data, rec...)
@@ -285,7 +285,7 @@ func (s *Server) mutationTakes(op string) bool {
 // mangleTexts rewrites the values of one raw record as the mutations standin.RecordTextBMPOnly
 // (a character outside the Basic Multilingual Plane becomes U+FFFD), standin.RecordLineBreaksToSpace
 // (CR LF, LF and CR become a space), standin.RecordEmptyStringNull (an empty string becomes null)
-// and standin.RecordNumbersAsDouble (a number becomes the nearest 64-bit float) store them. A record
+// and standin.RecordNumbersAsFloat32 (a number becomes the nearest 32-bit float) store them. A record
 // that is not an object is kept as sent.
 func (s *Server) mangleTexts(raw []byte) []byte {
 	var rec map[string]any
@@ -295,9 +295,9 @@ func (s *Server) mangleTexts(raw []byte) []byte {
 		return raw
 	}
 	for k, v := range rec {
-		if n, ok := v.(json.Number); ok && s.mutated(standin.RecordNumbersAsDouble) {
+		if n, ok := v.(json.Number); ok && s.mutated(standin.RecordNumbersAsFloat32) {
 			if f, err := n.Float64(); err == nil {
-				rec[k] = f
+				rec[k] = float64(float32(f))
 			}
 			continue
 		}

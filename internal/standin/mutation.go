@@ -406,12 +406,13 @@ const (
 	// "Records are processed in ascending block number, then in the order given inside the block."
 	// (the records processed are not those submitted)
 	RecordEmptyStringNull
-	// RecordNumbersAsDouble keeps the numbers of a record as 64-bit floating point: an integer
-	// beyond 2^53 loses its last digits.
+	// RecordNumbersAsFloat32 keeps the numbers of a record as 32-bit floating point (a single
+	// precision column): 0.1 reads back as 0.10000000149011612, and an integer past 2^24 loses its
+	// last digits.
 	//
 	// "Records are processed in ascending block number, then in the order given inside the block."
 	// (the records processed are not those submitted)
-	RecordNumbersAsDouble
+	RecordNumbersAsFloat32
 	// JobInputDistinct makes a job read its input as a set: of records equal to each other, the job
 	// processes one (reading the input dataset itself gives them all).
 	//
