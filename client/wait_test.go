@@ -82,6 +82,17 @@ func jobAt(pct float64, eta, completed *time.Time) map[string]any {
 	return j
 }
 
+// wantDelays checks that the delays d are the jittered delays want, in seconds, one for one.
+func wantDelays(t *testing.T, d, want []time.Duration) {
+	t.Helper()
+	if len(d) != len(want) {
+		t.Fatalf("delays %v, want %d", d, len(want))
+	}
+	for i, w := range want {
+		inJitter(t, i, d[i], w*time.Second)
+	}
+}
+
 // inJitter checks that d is a jittered d0: between half and all of it (give or take a microsecond of
 // floating-point rounding).
 func inJitter(t *testing.T, i int, d, d0 time.Duration) {
@@ -185,12 +196,7 @@ func TestWaitJobRestartsBackoffWhenTheEstimatePasses(t *testing.T) {
 	// No progress: 1s, 2s, 4s; an estimate 4s ahead: half of it; the estimate passed: 1s, 2s
 	// (not 8s, 16s).
 	want := []time.Duration{1, 2, 4, 2, 1, 2}
-	if len(d) != len(want) {
-		t.Fatalf("delays %v, want %d", d, len(want))
-	}
-	for i, w := range want {
-		inJitter(t, i, d[i], w*time.Second)
-	}
+	wantDelays(t, d, want)
 }
 
 // TestWaitJobIgnoresAnEstimateBeforeSubmission: an estimated finish earlier than the job's
@@ -210,12 +216,7 @@ func TestWaitJobIgnoresAnEstimateBeforeSubmission(t *testing.T) {
 	}
 	_, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 30 * time.Second})
 	want := []time.Duration{1, 2, 4, 8, 16}
-	if len(d) != len(want) {
-		t.Fatalf("delays %v, want %d", d, len(want))
-	}
-	for i, w := range want {
-		inJitter(t, i, d[i], w*time.Second)
-	}
+	wantDelays(t, d, want)
 }
 
 // TestWaitJobProgressWithAStillClock: progress seen with no time passed on the clock (a coarse
@@ -230,12 +231,7 @@ func TestWaitJobProgressWithAStillClock(t *testing.T) {
 	}
 	_, d := js.wait(t, client.WaitOptions{Interval: time.Second, MaxInterval: 30 * time.Second})
 	want := []time.Duration{1, 2, 4, 8}
-	if len(d) != len(want) {
-		t.Fatalf("delays %v, want %d", d, len(want))
-	}
-	for i, w := range want {
-		inJitter(t, i, d[i], w*time.Second)
-	}
+	wantDelays(t, d, want)
 }
 
 // TestJobStatuses: the status codes a customer gives are judged only once the job is finished: a
