@@ -321,8 +321,9 @@ func (r *runner) adopt(d *client.Dataset) error {
 // upload uploads the records from the checkpoint on.
 func (r *runner) upload(ctx context.Context) error {
 	st := r.st()
-	if r.resumed && st.Checkpoint == 0 {
-		// The dataset may be complete already (the run stopped before it could say so).
+	if r.resumed {
+		// The dataset may be complete already (the run stopped before it could say so: its
+		// completion may have reached the server after the last state was kept).
 		if d, err := r.c.GetDataset(ctx, st.Dataset); err != nil {
 			return err
 		} else if d.Completed {
