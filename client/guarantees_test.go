@@ -50,7 +50,10 @@ func frontServer(t *testing.T, srv *data8test.Server, hold func(r *http.Request,
 func TestUploadCheckpointIsTheAcknowledgedPrefix(t *testing.T) {
 	srv := newServer(t)
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
+	// Block 1 is held while the first upload runs: its request may reach the server only after
+	// the cancellation (a goroutine scheduled late), and the resumed upload's must never be held.
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseOnce)
 	var once sync.Once
 	c := frontServer(t, srv, func(r *http.Request, block int) {
 		held := false
@@ -85,6 +88,7 @@ func TestUploadCheckpointIsTheAcknowledgedPrefix(t *testing.T) {
 			}
 		},
 	})
+	releaseOnce()
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want the cancellation", err)
 	}
