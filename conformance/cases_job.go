@@ -42,6 +42,14 @@ func jobCases() []Case {
 			run:     caseJobOutput,
 		},
 		{
+			ID: "JOB-OUTPUT-SPARSE", Kind: Documented, Decision: "D-9",
+			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
+			Rule:    "A job processes every record of its input, sparse ones too (documented): an input of 3 blocks, block 1 emptied by an empty re-send (D-9; where that is refused, its record stays), with records whose values are all null (an empty object, explicit nulls), records with a column left out, and an empty string and zero; the copying workflow's output holds exactly the input's records as read back, in order (a column left out equal to null, D-11), those after the emptied block included.",
+			Creates: "1 complete dataset (7 records), 1 job",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 7},
+			run:     caseJobOutputSparse,
+		},
+		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
 			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, when the server takes it (a refusal is observed). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed).",
@@ -154,7 +162,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-LIST-FILTERS", Kind: Documented, Decision: "D-12",
 			Quote:   `Jobs already submitted [...]; query ` + "`" + `page` + "`" + ` (first page 1), ` + "`" + `workflow` + "`" + `, ` + "`" + `startDate` + "`" + `, ` + "`" + `endDate` + "`" + ``,
-			Rule:    "GET /Job keeps only the jobs of workflow, and only those submitted from startDate and until endDate (documented): of three jobs, a startDate between the first two drops the first, an endDate between the last two drops the last, both keep the middle one; a startDate, an endDate, or both, equal to the middle job's submittedAt (as the server gives it) keep that job, both ends being inclusive (\"at or before this time\"); workflow keeps every job of the workflow and no other, and not the jobs of a workflow whose name merely starts with the value; combined (workflow with both dates; an unknown workflow with startDate), every filter still applies; the dates, written with offsets (+05:30, -07:00), mean the same instants. With Config.OtherWorkflow set, a job of that second workflow is started too: each workflow's filter lists its own jobs only (without it, that check is skipped and the case says so). The query names and the RFC 3339 form are decided (D-12): a filter that changes nothing differs; one that changes the list must do what it says.",
+			Rule:    "GET /Job keeps only the jobs of workflow, and only those submitted from startDate and until endDate (documented): of three jobs, a startDate between the first two drops the first, an endDate between the last two drops the last, both keep the middle one; a startDate, an endDate, or both, equal to the middle job's submittedAt (as the server gives it) keep that job, both ends being inclusive (\"at or before this time\"); workflow keeps every job of the workflow and no other, and not the jobs of a workflow whose name merely starts with the value; combined (workflow with both dates; an unknown workflow with startDate), every filter still applies; the dates, written with offsets (+05:30, -07:00), mean the same instants. With Config.OtherWorkflow set, a job of that second workflow is started too: its name is taken for a job of the first workflow (job names are unique), and each workflow's filter lists its own jobs only (without it, that check is skipped and the case says so). The query names and the RFC 3339 form are decided (D-12): a filter that changes nothing differs; one that changes the list must do what it says.",
 			Creates: "3 jobs (4 with Config.OtherWorkflow)",
 			Cost:    Cost{Jobs: 4},
 			fixture: true,
@@ -235,6 +243,41 @@ func caseJobOutput(c *check) {
 		return
 	}
 	c.compareRecords(fmt.Sprintf("the output of %s over %s", c.cfg.Workflow, f.input), got, f.records)
+}
+
+func caseJobOutputSparse(c *check) {
+	name := c.newDataset("sparse", seqColumns())
+	blocks := [][]client.Record{
+		{{"seq": 1, "tag": "first"}, {}, {"seq": nil, "tag": nil}},
+		{{"seq": 2, "tag": "cleared"}},
+		{{"seq": 3}, {"tag": "no seq"}, {"seq": 0, "tag": ""}, {"seq": 4, "tag": "last"}},
+	}
+	for b, recs := range blocks {
+		if r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(b, recs), withToken); !r.is2xx() {
+			c.Fatalf("block %d of %s (%s): answered %s; want 2xx", b, name, jsonText(recs), r)
+		}
+	}
+	if r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(1, []client.Record{}), withToken); !r.is2xx() {
+		c.Observe("block 1 re-sent empty: %s; the block keeps its record", r)
+	}
+	// The job is held to the input as the server reads it back: what the input keeps of these
+	// records is other cases' to judge.
+	n := c.recordCount(name)
+	if _, err := c.client.CompleteDataset(c.ctx, name, n); err != nil {
+		c.Fatalf("completing %s with its recordCount %d: %v", name, n, err)
+	}
+	in, err := c.readAll(name)
+	if err != nil {
+		c.cannotRead(name, err)
+		return
+	}
+	_, out := c.runEchoJob("sparse", name)
+	got, err := c.readAll(out)
+	if err != nil {
+		c.cannotRead(out, err)
+		return
+	}
+	c.compareRecords(fmt.Sprintf("the output of %s over %s (blocks 0 and 2 of records with null values and columns left out, block 1 emptied), against the input read back %s", c.cfg.Workflow, name, jsonText(in)), got, in)
 }
 
 func caseJobNameSpaces(c *check) {
@@ -1245,7 +1288,7 @@ func caseJobListFilters(c *check) {
 			c.Errorf("workflow=<a workflow that does not exist> with startDate between jobs 1 and 2 lists %d jobs (the first %q of %q); want none (every filter applies)", len(noneDated), noneDated[0].Name, noneDated[0].WorkflowName)
 		}
 	}
-	c.checkOtherWorkflow(other, refs(client.ListJobsOptions{Workflow: c.cfg.Workflow}), jobs)
+	c.checkOtherWorkflow(other, refs(client.ListJobsOptions{Workflow: c.cfg.Workflow}), jobs, f.input)
 }
 
 // otherWorkflowJob starts a job of Config.OtherWorkflow on input, when one is configured, and
@@ -1263,12 +1306,20 @@ func (c *check) otherWorkflowJob(input string) *client.Job {
 	return j
 }
 
-// checkOtherWorkflow checks, with jobs of two workflows on the account, that workflow=<the
-// configured workflow> (mine, as listed) leaves out the job of the other workflow (other), and that
-// workflow=<the other> lists it and none of the configured workflow's jobs (jobs).
-func (c *check) checkOtherWorkflow(other *client.Job, mine []client.JobRef, jobs []*client.Job) {
+// checkOtherWorkflow checks, with jobs of two workflows on the account, that a job of the configured
+// workflow on input named like the other workflow's job (other) is refused (job names are unique,
+// whatever the workflow), that workflow=<the configured workflow> (mine, as listed) leaves out the
+// other job, and that workflow=<the other> lists it and none of the configured workflow's jobs.
+func (c *check) checkOtherWorkflow(other *client.Job, mine []client.JobRef, jobs []*client.Job, input string) {
 	if other == nil {
 		return
+	}
+	// Job names are unique across workflows.
+	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: other.Name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: input}})
+	if err == nil {
+		c.Errorf("a job of workflow %s named %q, the name of a job of workflow %s, was started; job names are unique", c.cfg.Workflow, other.Name, c.cfg.OtherWorkflow)
+	} else {
+		c.wantRefusedErr(fmt.Sprintf("a job of workflow %s named like a job of workflow %s", c.cfg.Workflow, c.cfg.OtherWorkflow), "D-13", "Job_CreateJob", err)
 	}
 	if slices.ContainsFunc(mine, func(r client.JobRef) bool { return r.Name == other.Name }) {
 		c.Errorf("workflow=%s lists job %q of workflow %s", c.cfg.Workflow, other.Name, c.cfg.OtherWorkflow)

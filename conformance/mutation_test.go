@@ -128,6 +128,9 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobNameTakenByDataset:           {"JOB-UNIQUE"},
 		standin.JobListWorkflowExistsOnly:       {"JOB-LIST-FILTERS"},
 		standin.JobGetPrefixMatch:               {"JOB-404"},
+		standin.JobUniquePerWorkflow:            {"JOB-LIST-FILTERS"},
+		standin.JobDropsNullRecords:             {"JOB-OUTPUT-SPARSE"},
+		standin.JobStopsAtEmptyBlock:            {"JOB-OUTPUT-SPARSE"},
 	}
 }
 

@@ -262,7 +262,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
 	}
 	if old, dup := s.sameJobName(b.Name); dup && !(s.mutated(standin.JobUniqueAmongFinished) && old.completedAt == nil) && !(s.mutated(standin.JobUniqueFirstPage) && s.pastFirstPage(old)) &&
-		!(s.mutated(standin.JobUniqueIgnoresRunning) && old.status == StatusRunning) {
+		!(s.mutated(standin.JobUniqueIgnoresRunning) && old.status == StatusRunning) && !(s.mutated(standin.JobUniquePerWorkflow) && old.workflow != b.WorkflowName) {
 		msg := fmt.Sprintf("A job named %s already exists.", b.Name)
 		if len(errs) == 0 && s.has(ProfileConflict409) {
 			return conflictAnswer{msg}, nil
@@ -388,6 +388,29 @@ func (s *Server) runJob(j *job, wf Workflow) {
 					}
 				}
 			}
+		}
+		if s.mutated(standin.JobStopsAtEmptyBlock) {
+			raw[slot] = raw[slot][:0]
+			for _, b := range s.ordered(d) {
+				if b.len() == 0 {
+					break
+				}
+				for i := range b.len() {
+					raw[slot] = append(raw[slot], b.record(i))
+				}
+			}
+		}
+		if s.mutated(standin.JobDropsNullRecords) {
+			raw[slot] = slices.DeleteFunc(slices.Clone(raw[slot]), func(r json.RawMessage) bool {
+				var rec map[string]any
+				_ = json.Unmarshal(r, &rec)
+				for _, v := range rec {
+					if v != nil {
+						return false
+					}
+				}
+				return true
+			})
 		}
 		if s.mutated(standin.JobReopensInput) {
 			d.completed = false

@@ -812,6 +812,25 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, startJob(t, s, tok, "abcdef", "Echo", "in"), 200)
 			return do(t, s, tok, "GET", "/Job/abc", nil).status == 404
 		},
+		standin.JobUniquePerWorkflow: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in1", 1)
+			completeInput(t, s, tok, "in2", 1)
+			wantStatus(t, startJob(t, s, tok, "same", "Echo", "in1"), 200)
+			return startJob(t, s, tok, "same", "Hold", "in2").status == 400
+		},
+		standin.JobDropsNullRecords: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, map[string]any{}, rec("v", "a")), 200)
+			return jobCopies(t, s, tok, "ds")
+		},
+		standin.JobStopsAtEmptyBlock: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			for b, v := range []string{"a", "b", "c"} {
+				wantStatus(t, upload(t, s, tok, "ds", b, rec("v", v)), 200)
+			}
+			wantStatus(t, upload(t, s, tok, "ds", 1), 200)
+			return jobCopies(t, s, tok, "ds")
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -927,4 +946,16 @@ func jobNames(t *testing.T, s *Server, tok, q string) []string {
 		names = append(names, x.Name)
 	}
 	return names
+}
+
+// jobCopies completes dataset ds with the count it holds, runs an Echo job on it and reports whether
+// the job's output holds the records ds reads back, in order.
+func jobCopies(t *testing.T, s *Server, tok, ds string) bool {
+	t.Helper()
+	d, _ := s.DatasetInfo(ds)
+	wantStatus(t, complete(t, s, tok, ds, int(d.RecordCount)), 200)
+	in, _ := s.Records(ds)
+	wantStatus(t, startJob(t, s, tok, "copy", "Echo", ds), 200)
+	out, _ := s.Records(finishedJob(t, s, "copy"))
+	return reflect.DeepEqual(out, in)
 }

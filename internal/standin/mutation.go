@@ -528,12 +528,27 @@ const (
 	//
 	// "GET /Job/{name}: [...] Unknown name → 404."
 	JobGetPrefixMatch
+	// JobUniquePerWorkflow checks a new job's name against the jobs of its own workflow only: a job
+	// named like a job of another workflow is started.
+	//
+	// "Job names are unique"
+	JobUniquePerWorkflow
+	// JobDropsNullRecords makes a job skip the input records whose values are all null (an empty
+	// object included), as a CSV step skips blank lines; reading the input itself gives them all.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	JobDropsNullRecords
+	// JobStopsAtEmptyBlock makes a job read its input's blocks in ascending number up to the first
+	// block that holds no record (an emptied block): the blocks after it are not processed.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	JobStopsAtEmptyBlock
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobGetPrefixMatch)
-	for m := Accept1001Records; m <= JobGetPrefixMatch; m++ {
+	out := make([]Mutation, 0, JobStopsAtEmptyBlock)
+	for m := Accept1001Records; m <= JobStopsAtEmptyBlock; m++ {
 		out = append(out, m)
 	}
 	return out
