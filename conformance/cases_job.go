@@ -457,7 +457,7 @@ func caseJobNeedsComplete(c *check) {
 	c.upload(withRecords, seqRecords(0, 1, "i"), 0, 1000)
 	empty := c.newDataset("incomplete_empty", seqColumns())
 	outputsBefore := c.outputDatasets()
-	targets := []struct{ what, name string }{{"incomplete input dataset", withRecords}, {"empty incomplete input dataset", empty}}
+	targets := []struct{ what, name string }{{"incomplete input dataset " + withRecords, withRecords}, {"empty incomplete input dataset " + empty, empty}}
 	running := c.jobName("incomplete output")
 	started, err := c.client.StartJob(c.ctx, client.NewJob{Name: running, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
 	if err != nil {
@@ -465,7 +465,8 @@ func caseJobNeedsComplete(c *check) {
 	}
 	out := started.OutputDatasets[c.cfg.WorkflowOutput]
 	if ds, err := c.dataset(out); out != "" && err == nil && !ds.Completed {
-		targets = append(targets, struct{ what, name string }{"output dataset (completed false) of unfinished job " + running, out})
+		// The output's name is the server's, and may differ from run to run: it stays out of the text.
+		targets = append(targets, struct{ what, name string }{"the output dataset (completed false) of unfinished job " + running, out})
 	} else {
 		c.Observe("the answer to POST /Job names no incomplete output dataset of an unfinished job (%s): a job on one is not tried", c.last("Job_CreateJob"))
 	}
@@ -480,11 +481,11 @@ func caseJobNeedsComplete(c *check) {
 				continue
 			}
 		}
-		if !c.wantRefused400("a job on "+t.what+" "+t.name, "D-13", "Job_CreateJob", http.MethodPost, "/Job", r) {
+		if !c.wantRefused400("a job on "+t.what, "D-13", "Job_CreateJob", http.MethodPost, "/Job", r) {
 			continue
 		}
 		if _, gerr := c.client.GetJob(c.ctx, job); gerr == nil {
-			c.Errorf("job %q exists after its start on %s %s was refused", job, t.what, t.name)
+			c.Errorf("job %q exists after its start on %s (%s) was refused", job, t.what, t.name)
 			continue
 		}
 		refused = append(refused, job)

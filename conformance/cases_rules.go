@@ -167,7 +167,9 @@ func caseJobUniqueUnfinished(c *check) {
 			c.Errorf("a second job named %q, sent %s, was started: %s; job names are unique", name, when, r)
 			return false
 		}
-		c.wantRefused400(fmt.Sprintf("a second job named %q, sent %s", name, when), "D-13", "Job_CreateJob", http.MethodPost, "/Job", r)
+		// One text for every try, whenever it was sent: a difference from D-13 reads the same
+		// whichever statuses the job was seen in.
+		c.wantRefused400(fmt.Sprintf("a second job named %q while the first was unfinished", name), "D-13", "Job_CreateJob", http.MethodPost, "/Job", r)
 		return true
 	}
 	tried := map[int]bool{first.Status: true}
