@@ -816,6 +816,7 @@ func TestMutations(t *testing.T) {
 			completeInput(t, s, tok, "in1", 1)
 			completeInput(t, s, tok, "in2", 1)
 			wantStatus(t, startJob(t, s, tok, "same", "Echo", "in1"), 200)
+			finishedJob(t, s, "same")
 			return startJob(t, s, tok, "same", "Hold", "in2").status == 400
 		},
 		standin.JobDropsNullRecords: func(t *testing.T, s *Server, tok string) bool {
@@ -859,6 +860,7 @@ func TestMutations(t *testing.T) {
 		standin.JobListWorkflowExistsOnly:    {standin.JobListFilterAfterPaging},
 		standin.JobNameTrimmed:               {standin.JobNameTrailingSpacesEqual},
 		standin.JobTakesEmptyIncompleteInput: {standin.JobTakesIncompleteOutput},
+		standin.CompleteEmptyRefused:         {standin.JobEmptyInputNoOutput},
 		standin.BlockOrderAsText:             {standin.JobBlockOrderAsText},
 		standin.JobNameASCIIOnly:             {standin.JobNameBMPOnly},
 		// A given key ignored is no given key at all; a domain add that replaces the list loses one
