@@ -26,6 +26,13 @@ type Config struct {
 	// unchanged; WorkflowInput and WorkflowOutput are its slots. Defaults: Echo, Input, Output.
 	Workflow, WorkflowInput, WorkflowOutput string
 
+	// OtherWorkflow is optional: a second workflow of the account (any, not necessarily a copying
+	// one), and OtherWorkflowInput its input slot (default WorkflowInput). When set, JOB-LIST-FILTERS
+	// starts one job of it on the suite's input and checks that a workflow filter keeps only the
+	// jobs of the workflow it names when the account has jobs of two; when not set, that check is
+	// skipped and the case says so.
+	OtherWorkflow, OtherWorkflowInput string
+
 	// Prefix starts the name of every dataset and job the suite creates; a random run id follows, so
 	// the suite can run again and again against one account. It must match ^[a-z][a-z0-9_]*$.
 	// Default "conf_".
@@ -99,6 +106,8 @@ const (
 	EnvWorkflow     = "DATA8_WORKFLOW"
 	EnvWorkflowIn   = "DATA8_WORKFLOW_INPUT"
 	EnvWorkflowOut  = "DATA8_WORKFLOW_OUTPUT"
+	EnvOtherWF      = "DATA8_OTHER_WORKFLOW"
+	EnvOtherWFIn    = "DATA8_OTHER_WORKFLOW_INPUT"
 	EnvPrefix       = "DATA8_CONFORMANCE_PREFIX"
 	EnvProxy        = "DATA8_CONFORMANCE_PROXY"
 	EnvManyJobs     = "DATA8_CONFORMANCE_MANY_JOBS"
@@ -137,6 +146,8 @@ func ConfigFromEnv() (cfg Config, ok bool, err error) {
 	cfg.Workflow = os.Getenv(EnvWorkflow)
 	cfg.WorkflowInput = os.Getenv(EnvWorkflowIn)
 	cfg.WorkflowOutput = os.Getenv(EnvWorkflowOut)
+	cfg.OtherWorkflow = os.Getenv(EnvOtherWF)
+	cfg.OtherWorkflowInput = os.Getenv(EnvOtherWFIn)
 	cfg.Prefix = os.Getenv(EnvPrefix)
 	cfg.BehindValidatingProxy = envBool(EnvProxy)
 	cfg.ManyJobs = envBool(EnvManyJobs)
@@ -179,6 +190,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.Workflow = cmp.Or(c.Workflow, "Echo")
 	c.WorkflowInput = cmp.Or(c.WorkflowInput, "Input")
 	c.WorkflowOutput = cmp.Or(c.WorkflowOutput, "Output")
+	c.OtherWorkflowInput = cmp.Or(c.OtherWorkflowInput, c.WorkflowInput)
 	c.Prefix = cmp.Or(c.Prefix, "conf_")
 	if client.ValidateDatasetName(c.Prefix) != nil {
 		errs = append(errs, fmt.Errorf("Prefix %q must match ^[a-z][a-z0-9_]*$", c.Prefix))

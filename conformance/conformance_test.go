@@ -33,6 +33,7 @@ func fastConfig(baseURL, tokenURL, id, secret string) conformance.Config {
 		ClientID:        id,
 		ClientSecret:    secret,
 		ManyJobs:        true,
+		OtherWorkflow:   "CleanContacts",
 		ModelSequences:  3,
 		ModelShrinkRuns: 40,
 		JobPollInterval: 5 * time.Millisecond,

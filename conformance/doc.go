@@ -88,16 +88,20 @@
 //	DATA8_WORKFLOW=...  DATA8_WORKFLOW_INPUT=...  DATA8_WORKFLOW_OUTPUT=...
 //
 // where the workflow is one Data8 built for the account that copies its input dataset to its output
-// dataset unchanged (default Echo, slots Input and Output, as data8test has). The report is written
+// dataset unchanged (default Echo, slots Input and Output, as data8test has). Optionally,
+// DATA8_OTHER_WORKFLOW (and DATA8_OTHER_WORKFLOW_INPUT, default the workflow's input slot) names a
+// second workflow of the account: JOB-LIST-FILTERS then starts one job of it and checks that each
+// workflow filter keeps its own workflow's jobs; without it that check is skipped, and the case
+// says so (the in-process test sets it to data8test's CleanContacts). The report is written
 // to the directory DATA8_CONFORMANCE_REPORT names (default: the test's artifact directory, kept
 // with `go test -artifacts`) as conformance.md, conformance.json, observed.overlay.yaml and junit.xml, and its
 // Markdown is printed to the test log.
 //
 // Against a live account the suite is safe to run again and again: every dataset and job it
 // creates is named with a prefix (DATA8_CONFORMANCE_PREFIX, default conf_) and a random run id. It
-// does leave things behind, since the API has no way to delete them, and Estimate says what: 158
-// input datasets (101 empty ones for the paging case) holding 7,837 records, and 36 jobs of the
-// workflow with their output datasets (101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or
+// does leave things behind, since the API has no way to delete them, and Estimate says what: 159
+// input datasets (101 empty ones for the paging case) holding 7,844 records, and 45 jobs of the
+// workflow with their output datasets (46 with DATA8_OTHER_WORKFLOW; 101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or
 // DATA8_CONFORMANCE_SCALE=1; the scale tier adds 2 datasets of 9,623 records and a job over 5,003
 // of them, and 3 empty datasets and a job of short names without the prefix); the model tier's
 // random sequences add at most a dataset or a block of 1,000 records per operation and 2 jobs per

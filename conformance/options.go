@@ -176,6 +176,16 @@ func onlyIf(cond func(Config) bool) func(Config, Case) (Cost, bool) {
 	}
 }
 
+// otherWorkflowJob is the spend of JOB-LIST-FILTERS: its Cost, which counts the job of
+// Config.OtherWorkflow, less that job when no second workflow is configured.
+func otherWorkflowJob(cfg Config, c Case) (Cost, bool) {
+	cost := c.Cost
+	if cfg.OtherWorkflow == "" {
+		cost.Jobs--
+	}
+	return cost, c.fixture
+}
+
 // scaleTier and manyJobs are the conditions of onlyIf for the scale tier and JOB-LIST-PAGE-100.
 func scaleTier(cfg Config) bool { return cfg.Scale }
 func manyJobs(cfg Config) bool  { return cfg.ManyJobs }

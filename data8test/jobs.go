@@ -36,6 +36,9 @@ type job struct {
 	params        map[string]string
 	inputFilename *string
 	codes         *JobStatuses // the codes reported for status (WithJobStatuses); nil: the Status constants
+	// unlisted is set on a job started while another start was served, for the
+	// standin.JobListLosesConcurrent mutation.
+	unlisted bool
 }
 
 // view is the job's full details as of t: percentComplete grows with the time since submission while the
@@ -108,12 +111,34 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 	}
 	p := req.Params
 	s.mu.RLock()
+	wfFilter := p.Workflow != nil && *p.Workflow != ""
+	start, end := p.StartDate, p.EndDate
+	if s.mutated(standin.JobListDateOffsetDropped) {
+		start, end = wallUTC(start), wallUTC(end)
+	}
+	dates := start != nil || end != nil
+	if wfFilter && dates && s.mutated(standin.JobListWorkflowIgnoredWithDates) {
+		wfFilter = false
+	}
+	if wfFilter && dates && s.mutated(standin.JobListDatesIgnoredWithWorkflow) {
+		start, end = nil, nil
+	}
+	wfMatch := func(j *job) bool {
+		switch {
+		case s.mutated(standin.JobListWorkflowPrefix):
+			return strings.HasPrefix(strings.ToLower(j.workflow), strings.ToLower(*p.Workflow))
+		case s.mutated(standin.JobListWorkflowExistsOnly):
+			return slices.ContainsFunc(s.cfg.workflows, func(w Workflow) bool { return strings.EqualFold(w.Name(), *p.Workflow) })
+		}
+		return strings.EqualFold(j.workflow, *p.Workflow)
+	}
 	keep := func(j *job) bool {
 		switch {
-		case p.Workflow != nil && *p.Workflow != "" && !strings.EqualFold(j.workflow, *p.Workflow):
-		case p.StartDate != nil && j.submitted.Before(*p.StartDate):
-		case p.EndDate != nil && j.submitted.After(*p.EndDate) && !s.mutated(standin.JobListEndDateIgnored):
-		case p.EndDate != nil && j.submitted.Equal(*p.EndDate) && s.mutated(standin.JobListEndDateExclusive):
+		case j.unlisted:
+		case wfFilter && !wfMatch(j):
+		case start != nil && j.submitted.Before(*start):
+		case end != nil && j.submitted.After(*end) && !s.mutated(standin.JobListEndDateIgnored):
+		case end != nil && j.submitted.Equal(*end) && s.mutated(standin.JobListEndDateExclusive):
 		default:
 			return true
 		}
@@ -126,9 +151,19 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		}
 	}
 	slices.SortFunc(jobs, func(x, y *job) int { return cmp.Compare(y.seq, x.seq) })
+	if s.mutated(standin.JobListPagesFromOldest) {
+		slices.Reverse(jobs)
+	}
 	from, to := pageBounds(page, jobsPerPage, len(jobs))
+	if from == to && from > 0 && s.mutated(standin.JobListClampLastPage) {
+		from, to = pageBounds((len(jobs)-1)/jobsPerPage+1, jobsPerPage, len(jobs)) // the last page again
+	}
+	pageJobs := slices.Clone(jobs[from:to])
+	if s.mutated(standin.JobListPagesFromOldest) {
+		slices.Reverse(pageJobs) // each page most recent first
+	}
 	out := make(gen.JobGetList200JSONResponse, 0, to-from)
-	for _, j := range jobs[from:to] {
+	for _, j := range pageJobs {
 		if !keep(j) {
 			continue
 		}
@@ -151,6 +186,13 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if req.Body == nil {
 		return bad(map[string][]string{"$": {"A request body is required."}})
 	}
+	overlapped := false
+	if s.mutated(standin.JobListLosesConcurrent) {
+		// The list index takes a while to update: a start that meets another in it is lost from it.
+		overlapped = s.starting.Add(1) > 1
+		defer s.starting.Add(-1)
+		time.Sleep(2 * time.Millisecond)
+	}
 	b := req.Body
 	errs := map[string][]string{}
 	if s.mutated(standin.JobNameTrimmed) {
@@ -165,6 +207,9 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	}
 	if r := []rune(checked); len(r) > 64 && s.mutated(standin.JobNameCheckFirst64) {
 		checked = string(r[:64])
+	}
+	if i := strings.IndexByte(checked, 0); i > 0 && s.mutated(standin.JobNameCheckToNUL) {
+		checked = checked[:i]
 	}
 	if msg := badJobName(checked); msg != "" {
 		errs["name"] = append(errs["name"], msg)
@@ -199,7 +244,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 				errs[key] = append(errs[key], fmt.Sprintf("The workflow %s has no input %s.", wf.Name(), slot))
 			case !ok:
 				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s does not exist.", inputs[slot]))
-			case !d.completed && !(s.mutated(standin.JobTakesEmptyIncompleteInput) && d.count == 0):
+			case !d.completed && !(s.mutated(standin.JobTakesEmptyIncompleteInput) && d.count == 0) && !(s.mutated(standin.JobTakesIncompleteOutput) && !d.input):
 				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s is not complete.", inputs[slot]))
 			}
 		}
@@ -213,7 +258,11 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if len(errs) == 0 && s.mutated(standin.FailedJobReservesName) && s.reserved["job "+b.Name] {
 		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
 	}
-	if old, dup := s.jobs[b.Name]; dup && !(s.mutated(standin.JobUniqueAmongFinished) && old.completedAt == nil) && !(s.mutated(standin.JobUniqueFirstPage) && s.pastFirstPage(old)) {
+	if _, taken := s.datasets[b.Name]; taken && s.mutated(standin.JobNameTakenByDataset) {
+		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
+	}
+	if old, dup := s.sameJobName(b.Name); dup && !(s.mutated(standin.JobUniqueAmongFinished) && old.completedAt == nil) && !(s.mutated(standin.JobUniqueFirstPage) && s.pastFirstPage(old)) &&
+		!(s.mutated(standin.JobUniqueIgnoresRunning) && old.status == StatusRunning) && !(s.mutated(standin.JobUniquePerWorkflow) && old.workflow != b.WorkflowName) {
 		msg := fmt.Sprintf("A job named %s already exists.", b.Name)
 		if len(errs) == 0 && s.has(ProfileConflict409) {
 			return conflictAnswer{msg}, nil
@@ -223,6 +272,12 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if len(errs) > 0 {
 		if s.mutated(standin.FailedJobReservesName) && errs["name"] == nil {
 			s.reserved["job "+b.Name] = true
+		}
+		if s.mutated(standin.FailedJobLeavesOutput) && wf != nil && errs["name"] == nil {
+			for _, slot := range wf.Outputs() {
+				name := s.outputName(b.Name, slot)
+				s.datasets[name] = &dataset{name: name, columns: map[string]int32{}, blocks: map[int32]*block{}, created: now()}
+			}
 		}
 		return bad(errs)
 	}
@@ -268,6 +323,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		}
 	}
 	s.lastJob = j
+	j.unlisted = s.mutated(standin.JobListLosesConcurrent) && (overlapped || s.starting.Load() > 1)
 	s.jobs[j.name] = j
 	go s.runJob(j, wf)
 	return gen.JobCreateJob200JSONResponse{JobOKJSONResponse: gen.JobOKJSONResponse(j.view(time.Now()))}, nil
@@ -333,6 +389,29 @@ func (s *Server) runJob(j *job, wf Workflow) {
 				}
 			}
 		}
+		if s.mutated(standin.JobStopsAtEmptyBlock) {
+			raw[slot] = raw[slot][:0]
+			for _, b := range s.ordered(d) {
+				if b.len() == 0 {
+					break
+				}
+				for i := range b.len() {
+					raw[slot] = append(raw[slot], b.record(i))
+				}
+			}
+		}
+		if s.mutated(standin.JobDropsNullRecords) {
+			raw[slot] = slices.DeleteFunc(slices.Clone(raw[slot]), func(r json.RawMessage) bool {
+				var rec map[string]any
+				_ = json.Unmarshal(r, &rec)
+				for _, v := range rec {
+					if v != nil {
+						return false
+					}
+				}
+				return true
+			})
+		}
 		if s.mutated(standin.JobReopensInput) {
 			d.completed = false
 		}
@@ -379,6 +458,12 @@ func (s *Server) runJob(j *job, wf Workflow) {
 		j.status = StatusFailed
 		j.stats = map[string]any{"error": termsafe.Trim(err.Error(), maxMessage)}
 		return
+	}
+	if s.mutated(standin.JobEmptyInputNoOutput) && slices.IndexFunc(slices.Collect(maps.Values(raw)), func(r []json.RawMessage) bool { return len(r) > 0 }) < 0 {
+		for _, name := range j.outputs {
+			delete(s.datasets, name) // nothing to write
+		}
+		j.outputs = map[string]string{}
 	}
 	for slot, name := range j.outputs {
 		d := s.datasets[name]
@@ -479,7 +564,7 @@ func (a *strictAPI) JobGetByName(ctx context.Context, req gen.JobGetByNameReques
 	s := a.s
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	j, ok := s.jobs[req.Name]
+	j, ok := s.lookupJob(req.Name)
 	if !ok {
 		return gen.JobGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested job %s does not exist.", req.Name))}, nil
 	}
@@ -508,4 +593,51 @@ func (s *Server) pastFirstPage(j *job) bool {
 		}
 	}
 	return n >= jobsPerPage
+}
+
+// wallUTC is t's wall time read as UTC, its offset dropped (for the standin.JobListDateOffsetDropped
+// mutation); nil stays nil.
+func wallUTC(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	return &u
+}
+
+// sameJobName returns the job whose name is name, for the uniqueness check of a new job: with the
+// standin.JobNameTrailingSpacesEqual mutation, a job whose name differs only in trailing spaces.
+// Call with s.mu held.
+func (s *Server) sameJobName(name string) (*job, bool) {
+	if j, ok := s.jobs[name]; ok || !s.mutated(standin.JobNameTrailingSpacesEqual) {
+		return j, ok
+	}
+	return s.oldestJob(func(j *job) bool { return strings.TrimRight(j.name, " ") == strings.TrimRight(name, " ") })
+}
+
+// lookupJob returns the job GET /Job/{name} answers with: the job named name, or under the
+// standin.JobNameTrailingSpacesEqual, JobLookupIgnoresCase and JobGetPrefixMatch mutations the
+// oldest job they match. Call with s.mu held.
+func (s *Server) lookupJob(name string) (*job, bool) {
+	switch {
+	case s.mutated(standin.JobNameTrailingSpacesEqual):
+		return s.oldestJob(func(j *job) bool { return strings.TrimRight(j.name, " ") == strings.TrimRight(name, " ") })
+	case s.mutated(standin.JobLookupIgnoresCase):
+		return s.oldestJob(func(j *job) bool { return strings.EqualFold(j.name, name) })
+	}
+	if j, ok := s.jobs[name]; ok || !s.mutated(standin.JobGetPrefixMatch) {
+		return j, ok
+	}
+	return s.oldestJob(func(j *job) bool { return strings.HasPrefix(j.name, name) })
+}
+
+// oldestJob returns the oldest job that match reports true for. Call with s.mu held.
+func (s *Server) oldestJob(match func(*job) bool) (*job, bool) {
+	var found *job
+	for _, j := range s.jobs {
+		if match(j) && (found == nil || j.seq < found.seq) {
+			found = j
+		}
+	}
+	return found, found != nil
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -699,6 +700,138 @@ func TestMutations(t *testing.T) {
 			_ = json.Unmarshal(r.body, &list)
 			return len(list) == 1
 		},
+		standin.JobNameCheckToNUL: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			return startJob(t, s, tok, "abc\x00/x", "Echo", "in").status == 400
+		},
+		standin.JobNameTrailingSpacesEqual: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in1", 1)
+			completeInput(t, s, tok, "in2", 1)
+			wantStatus(t, startJob(t, s, tok, "check ", "Echo", "in1"), 200)
+			return startJob(t, s, tok, "check", "Echo", "in2").status == 200 && jobNamed(t, s, tok, "check") == "check"
+		},
+		standin.JobLookupIgnoresCase: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in1", 1)
+			completeInput(t, s, tok, "in2", 1)
+			wantStatus(t, startJob(t, s, tok, "Check", "Echo", "in1"), 200)
+			wantStatus(t, startJob(t, s, tok, "check", "Echo", "in2"), 200)
+			return jobNamed(t, s, tok, "check") == "check"
+		},
+		standin.JobUniqueIgnoresRunning: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "held", "Hold", "in"), 200)
+			deadline := time.Now().Add(10 * time.Second)
+			for j, _ := s.JobInfo("held"); j.Status != StatusRunning; j, _ = s.JobInfo("held") {
+				if time.Now().After(deadline) {
+					t.Fatal("job held did not run in 10 s")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			return startJob(t, s, tok, "held", "Hold", "in").status == 400
+		},
+		standin.JobTakesIncompleteOutput: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			var j struct{ OutputDatasets map[string]string }
+			_ = json.Unmarshal(startJob(t, s, tok, "held", "Hold", "in").body, &j)
+			return startJob(t, s, tok, "on output", "Echo", j.OutputDatasets["Output"]).status == 400
+		},
+		standin.FailedJobLeavesOutput: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "inc", "v")
+			wantStatus(t, upload(t, s, tok, "inc", 0, rec("v", "x")), 200)
+			return startJob(t, s, tok, "refused", "Echo", "inc").status == 400 && len(listNames(t, s, tok, "includeInput=false")) == 0
+		},
+		standin.JobEmptyInputNoOutput: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "empty")
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "empty"), 200)
+			out := finishedJob(t, s, "echo")
+			_, ok := s.DatasetInfo(out)
+			return out != "" && ok
+		},
+		standin.JobListPagesFromOldest: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			for i := range 101 {
+				wantStatus(t, startJob(t, s, tok, fmt.Sprintf("job %03d", i), "Echo", "in"), 200)
+			}
+			return slices.Equal(jobNames(t, s, tok, "page=1")[:1], []string{"job 100"})
+		},
+		standin.JobListClampLastPage: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			return len(jobNames(t, s, tok, "page=2")) == 0
+		},
+		standin.JobListWorkflowIgnoredWithDates: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			return len(jobNames(t, s, tok, "workflow=Nope&startDate=2000-01-01T00:00:00Z")) == 0
+		},
+		standin.JobListDatesIgnoredWithWorkflow: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			return len(jobNames(t, s, tok, "workflow=Echo&startDate=2100-01-01T00:00:00Z")) == 0
+		},
+		standin.JobListWorkflowPrefix: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			return len(jobNames(t, s, tok, "workflow=Ech")) == 0
+		},
+		standin.JobListDateOffsetDropped: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			j, _ := s.JobInfo("echo")
+			start := j.SubmittedAt.Add(-time.Hour).In(time.FixedZone("", 5*3600+1800)).Format(time.RFC3339Nano)
+			return slices.Equal(jobNames(t, s, tok, "startDate="+url.QueryEscape(start)), []string{"echo"})
+		},
+		standin.JobListLosesConcurrent: func(t *testing.T, s *Server, tok string) bool {
+			return holdsAtOnce(func(round int) bool {
+				names := []string{fmt.Sprintf("a %d", round), fmt.Sprintf("b %d", round)}
+				for _, n := range names {
+					completeInput(t, s, tok, strings.ReplaceAll(n, " ", "_"), 1)
+				}
+				i := atomic.Int32{}
+				twoAtOnce(func() int {
+					n := names[i.Add(1)-1]
+					return startJob(t, s, tok, n, "Echo", strings.ReplaceAll(n, " ", "_")).status
+				})
+				listed := jobNames(t, s, tok, "")
+				return slices.Contains(listed, names[0]) && slices.Contains(listed, names[1])
+			})
+		},
+		standin.JobNameTakenByDataset: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			return startJob(t, s, tok, "in", "Echo", "in").status == 200
+		},
+		standin.JobListWorkflowExistsOnly: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in1", 1)
+			completeInput(t, s, tok, "in2", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in1"), 200)
+			wantStatus(t, startJob(t, s, tok, "held", "Hold", "in2"), 200)
+			return slices.Equal(jobNames(t, s, tok, "workflow=Echo"), []string{"echo"})
+		},
+		standin.JobGetPrefixMatch: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "abcdef", "Echo", "in"), 200)
+			return do(t, s, tok, "GET", "/Job/abc", nil).status == 404
+		},
+		standin.JobUniquePerWorkflow: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in1", 1)
+			completeInput(t, s, tok, "in2", 1)
+			wantStatus(t, startJob(t, s, tok, "same", "Echo", "in1"), 200)
+			finishedJob(t, s, "same")
+			return startJob(t, s, tok, "same", "Hold", "in2").status == 400
+		},
+		standin.JobDropsNullRecords: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, map[string]any{}, rec("v", "a")), 200)
+			return jobCopies(t, s, tok, "ds")
+		},
+		standin.JobStopsAtEmptyBlock: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			for b, v := range []string{"a", "b", "c"} {
+				wantStatus(t, upload(t, s, tok, "ds", b, rec("v", v)), 200)
+			}
+			wantStatus(t, upload(t, s, tok, "ds", 1), 200)
+			return jobCopies(t, s, tok, "ds")
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -716,10 +849,20 @@ func TestMutations(t *testing.T) {
 		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends, standin.EmptyBlockKeepsOld},
 		// The two equal records of JobInputDistinct's scenario are in one block.
 		standin.BlockDropsEqualRecords: {standin.JobInputDistinct},
-		standin.JobUniqueAmongFinished: {standin.JobCreateRace},
-		standin.JobReopensInput:        {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging},
-		standin.BlockOrderAsText:       {standin.JobBlockOrderAsText},
-		standin.JobNameASCIIOnly:       {standin.JobNameBMPOnly},
+		standin.JobUniqueAmongFinished: {standin.JobCreateRace, standin.JobUniqueIgnoresRunning},
+		standin.JobReopensInput:        {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging, standin.JobListPagesFromOldest},
+		// A running job is an unfinished one; pages cut from the oldest, and a workflow filter that
+		// lists every workflow, break the first filtered page of JobListFilterAfterPaging's scenario;
+		// a trimmed name is the name without its trailing space; an empty incomplete dataset is what
+		// a new job's output is.
+		standin.JobUniqueIgnoresRunning:      {standin.JobUniqueAmongFinished, standin.JobCreateRace},
+		standin.JobListPagesFromOldest:       {standin.JobListFilterAfterPaging},
+		standin.JobListWorkflowExistsOnly:    {standin.JobListFilterAfterPaging},
+		standin.JobNameTrimmed:               {standin.JobNameTrailingSpacesEqual},
+		standin.JobTakesEmptyIncompleteInput: {standin.JobTakesIncompleteOutput},
+		standin.CompleteEmptyRefused:         {standin.JobEmptyInputNoOutput},
+		standin.BlockOrderAsText:             {standin.JobBlockOrderAsText},
+		standin.JobNameASCIIOnly:             {standin.JobNameBMPOnly},
 		// A given key ignored is no given key at all; a domain add that replaces the list loses one
 		// added at once too.
 		standin.GivenAPIKeyIgnored:    {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost},
@@ -792,4 +935,42 @@ func twoAtOnce(send func() int) []int {
 	}
 	wg.Wait()
 	return statuses
+}
+
+// jobNamed returns the name of the job GET /Job/{name} answers with, or "" when it answers no job.
+func jobNamed(t *testing.T, s *Server, tok, name string) string {
+	t.Helper()
+	r := do(t, s, tok, "GET", "/Job/"+url.PathEscape(name), nil)
+	var j struct{ Name string }
+	if r.status != 200 || json.Unmarshal(r.body, &j) != nil {
+		return ""
+	}
+	return j.Name
+}
+
+// jobNames lists the jobs with the query q and returns their names in list order.
+func jobNames(t *testing.T, s *Server, tok, q string) []string {
+	t.Helper()
+	r := do(t, s, tok, "GET", "/Job?"+q, nil)
+	var refs []struct{ Name string }
+	if err := json.Unmarshal(r.body, &refs); err != nil {
+		t.Fatalf("GET /Job?%s: %d %s", q, r.status, r.body)
+	}
+	names := []string{}
+	for _, x := range refs {
+		names = append(names, x.Name)
+	}
+	return names
+}
+
+// jobCopies completes dataset ds with the count it holds, runs an Echo job on it and reports whether
+// the job's output holds the records ds reads back, in order.
+func jobCopies(t *testing.T, s *Server, tok, ds string) bool {
+	t.Helper()
+	d, _ := s.DatasetInfo(ds)
+	wantStatus(t, complete(t, s, tok, ds, int(d.RecordCount)), 200)
+	in, _ := s.Records(ds)
+	wantStatus(t, startJob(t, s, tok, "copy", "Echo", ds), 200)
+	out, _ := s.Records(finishedJob(t, s, "copy"))
+	return reflect.DeepEqual(out, in)
 }

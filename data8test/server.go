@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
@@ -89,6 +90,8 @@ type Server struct {
 	reserved map[string]bool
 	// lastJob is the job started last, for the standin.JobsShareOutput mutation.
 	lastJob *job
+	// starting counts the job starts being served, for the standin.JobListLosesConcurrent mutation.
+	starting atomic.Int32
 
 	raceMu sync.Mutex               // guards racing
 	racing map[string]chan struct{} // dataset creates waiting, for the standin.DatasetCreateRace mutation

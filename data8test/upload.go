@@ -277,7 +277,7 @@ func (s *Server) mutationTakes(op string) bool {
 	case opid.DatasetCreate:
 		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters) || s.mutated(standin.DatasetNameCheckFirst64)
 	case opid.JobCreateJob:
-		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64)
+		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64) || s.mutated(standin.JobNameCheckToNUL)
 	}
 	return false
 }

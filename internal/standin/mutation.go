@@ -442,12 +442,113 @@ const (
 	//
 	// "Paged list of datasets, 100 per page, alphabetical, page numbers start at 1"
 	DatasetListClampLastPage
+	// JobNameCheckToNUL looks for the characters a job name may not contain up to its first NUL
+	// only (a C string): "report\x00/x" is taken.
+	//
+	// "Job names are unique and may not contain characters invalid in file names: / : * ? " < > |"
+	JobNameCheckToNUL
+	// JobNameTrailingSpacesEqual compares job names with their trailing spaces ignored (SQL's padded
+	// comparison), in the uniqueness check and in GET /Job/{name}: "Check 1" is refused while
+	// "Check 1 " exists, and GET /Job/{"Check 1 "} finds the older of the two.
+	//
+	// "Job names are unique [...] (spaces are fine)" / "Monitor by polling GET /Job/{name}"
+	JobNameTrailingSpacesEqual
+	// JobLookupIgnoresCase finds GET /Job/{name} by a comparison that ignores case (a case-insensitive
+	// collation): of jobs "Case Check" and "case check", both started, GET of either gives the older.
+	//
+	// "GET /Job/{name}: Full details" / "Job names are unique"
+	JobLookupIgnoresCase
+	// JobUniqueIgnoresRunning checks a new job's name against queued and finished jobs, not running
+	// ones: a second job named like a running job is started, and replaces it.
+	//
+	// "Job names are unique"
+	JobUniqueIgnoresRunning
+	// JobTakesIncompleteOutput checks that a job's input datasets are complete only when they are
+	// input datasets: a job on the output dataset of an unfinished job (incomplete) is started.
+	//
+	// "Input datasets must be complete first."
+	JobTakesIncompleteOutput
+	// FailedJobLeavesOutput makes the output datasets of a job start before it checks the inputs: a
+	// start refused for an incomplete or unknown input leaves an output dataset behind.
+	//
+	// "Creates an input dataset (output datasets are only made by jobs)" / "unknown or incomplete input
+	// dataset [...] → 400" (a refused start is no job)
+	FailedJobLeavesOutput
+	// JobEmptyInputNoOutput finishes a job whose input holds no records without an output dataset:
+	// outputDatasets is empty and the dataset it named is gone.
+	//
+	// "outputDatasets maps output slot → dataset name, where the results are read from."
+	JobEmptyInputNoOutput
+	// JobListPagesFromOldest cuts the job list into pages of 100 from the oldest job and lists each
+	// page most recent first: page 1 holds the oldest 100 jobs.
+	//
+	// "Jobs already submitted, 100 per page, most recent first"
+	JobListPagesFromOldest
+	// JobListClampLastPage serves a job-list page past the end as the last page: the jobs of the last
+	// page are listed again.
+	//
+	// "Jobs already submitted, 100 per page, most recent first; query page (first page 1)"
+	JobListClampLastPage
+	// JobListWorkflowIgnoredWithDates applies the workflow filter only when neither startDate nor
+	// endDate is given.
+	//
+	// "query page (first page 1), workflow, startDate, endDate"
+	JobListWorkflowIgnoredWithDates
+	// JobListDatesIgnoredWithWorkflow applies startDate and endDate only when no workflow is given.
+	//
+	// "query page (first page 1), workflow, startDate, endDate"
+	JobListDatesIgnoredWithWorkflow
+	// JobListWorkflowPrefix keeps the jobs whose workflow name starts with the workflow filter
+	// (a LIKE 'x%'): workflow=Ech lists the jobs of Echo.
+	//
+	// "query page (first page 1), workflow, startDate, endDate"
+	JobListWorkflowPrefix
+	// JobListDateOffsetDropped reads startDate and endDate as wall times in UTC, their offset dropped:
+	// 12:00+02:00 is taken for 12:00Z.
+	//
+	// "times in .NET round-trip form [...] (parse any RFC 3339)" / "query [...] startDate, endDate"
+	JobListDateOffsetDropped
+	// JobListLosesConcurrent leaves out of the job list a job started while another start was being
+	// served (a list index updated without a lock); GET /Job/{name} finds it.
+	//
+	// "Jobs already submitted, 100 per page, most recent first"
+	JobListLosesConcurrent
+	// JobNameTakenByDataset checks a new job's name against dataset names too (one table of names):
+	// a job named like an existing dataset is refused as a duplicate.
+	//
+	// "Job names are unique" (among jobs; a free job name is refused)
+	JobNameTakenByDataset
+	// JobListWorkflowExistsOnly checks that the workflow filter names a workflow of the account and
+	// then lists the jobs of every workflow: an unknown workflow lists nothing, a known one lists all.
+	//
+	// "query page (first page 1), workflow, startDate, endDate"
+	JobListWorkflowExistsOnly
+	// JobGetPrefixMatch answers GET /Job/{name} of a name no job has with the oldest job whose name
+	// starts with it (a LIKE 'name%').
+	//
+	// "GET /Job/{name}: [...] Unknown name → 404."
+	JobGetPrefixMatch
+	// JobUniquePerWorkflow checks a new job's name against the jobs of its own workflow only: a job
+	// named like a job of another workflow is started.
+	//
+	// "Job names are unique"
+	JobUniquePerWorkflow
+	// JobDropsNullRecords makes a job skip the input records whose values are all null (an empty
+	// object included), as a CSV step skips blank lines; reading the input itself gives them all.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	JobDropsNullRecords
+	// JobStopsAtEmptyBlock makes a job read its input's blocks in ascending number up to the first
+	// block that holds no record (an emptied block): the blocks after it are not processed.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	JobStopsAtEmptyBlock
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, DatasetListClampLastPage)
-	for m := Accept1001Records; m <= DatasetListClampLastPage; m++ {
+	out := make([]Mutation, 0, JobStopsAtEmptyBlock)
+	for m := Accept1001Records; m <= JobStopsAtEmptyBlock; m++ {
 		out = append(out, m)
 	}
 	return out

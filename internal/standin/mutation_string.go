@@ -94,11 +94,31 @@ func _() {
 	_ = x[JobListEndDateExclusive-84]
 	_ = x[ColumnCodeClamped-85]
 	_ = x[DatasetListClampLastPage-86]
+	_ = x[JobNameCheckToNUL-87]
+	_ = x[JobNameTrailingSpacesEqual-88]
+	_ = x[JobLookupIgnoresCase-89]
+	_ = x[JobUniqueIgnoresRunning-90]
+	_ = x[JobTakesIncompleteOutput-91]
+	_ = x[FailedJobLeavesOutput-92]
+	_ = x[JobEmptyInputNoOutput-93]
+	_ = x[JobListPagesFromOldest-94]
+	_ = x[JobListClampLastPage-95]
+	_ = x[JobListWorkflowIgnoredWithDates-96]
+	_ = x[JobListDatesIgnoredWithWorkflow-97]
+	_ = x[JobListWorkflowPrefix-98]
+	_ = x[JobListDateOffsetDropped-99]
+	_ = x[JobListLosesConcurrent-100]
+	_ = x[JobNameTakenByDataset-101]
+	_ = x[JobListWorkflowExistsOnly-102]
+	_ = x[JobGetPrefixMatch-103]
+	_ = x[JobUniquePerWorkflow-104]
+	_ = x[JobDropsNullRecords-105]
+	_ = x[JobStopsAtEmptyBlock-106]
 }
 
-const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDroppedRecordEmptyStringNullRecordNumbersAsFloat32JobInputDistinctColumnsCap64EmptyBlockKeepsOldJobListEndDateExclusiveColumnCodeClampedDatasetListClampLastPage"
+const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDroppedRecordEmptyStringNullRecordNumbersAsFloat32JobInputDistinctColumnsCap64EmptyBlockKeepsOldJobListEndDateExclusiveColumnCodeClampedDatasetListClampLastPageJobNameCheckToNULJobNameTrailingSpacesEqualJobLookupIgnoresCaseJobUniqueIgnoresRunningJobTakesIncompleteOutputFailedJobLeavesOutputJobEmptyInputNoOutputJobListPagesFromOldestJobListClampLastPageJobListWorkflowIgnoredWithDatesJobListDatesIgnoredWithWorkflowJobListWorkflowPrefixJobListDateOffsetDroppedJobListLosesConcurrentJobNameTakenByDatasetJobListWorkflowExistsOnlyJobGetPrefixMatchJobUniquePerWorkflowJobDropsNullRecordsJobStopsAtEmptyBlock"
 
-var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535, 1556, 1578, 1594, 1606, 1624, 1647, 1664, 1688}
+var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535, 1556, 1578, 1594, 1606, 1624, 1647, 1664, 1688, 1705, 1731, 1751, 1774, 1798, 1819, 1840, 1862, 1882, 1913, 1944, 1965, 1989, 2011, 2032, 2057, 2074, 2094, 2113, 2133}
 
 func (i Mutation) String() string {
 	idx := int(i) - 1

@@ -58,6 +58,7 @@ type conformanceFlags struct {
 	list, scale, manyJobs, yes, failOnDrift bool
 	proxy                                   bool
 	workflow, inputSlot, outputSlot, prefix string
+	otherWorkflow, otherInputSlot           string
 	skip                                    []string
 	timeout, jobTimeout, poll               time.Duration
 }
@@ -85,6 +86,10 @@ func (a *app) conformanceCommand() *cobra.Command {
 	withEnv(fs, "input-slot", conformance.EnvWorkflowIn)
 	fs.StringVar(&f.outputSlot, "output-slot", "Output", "the workflow's output `SLOT`")
 	withEnv(fs, "output-slot", conformance.EnvWorkflowOut)
+	fs.StringVar(&f.otherWorkflow, "other-workflow", "", "optional: a second `WORKFLOW` of the account; JOB-LIST-FILTERS then starts one job of it and checks that a workflow filter keeps only the workflow named (skipped without)")
+	withEnv(fs, "other-workflow", conformance.EnvOtherWF)
+	fs.StringVar(&f.otherInputSlot, "other-input-slot", "", "the input `SLOT` of --other-workflow (default: --input-slot)")
+	withEnv(fs, "other-input-slot", conformance.EnvOtherWFIn)
 	fs.BoolVar(&f.scale, "scale", false, "run the scale tier too (records and jobs at real size and concurrency; see above): asks first")
 	withEnv(fs, "scale", conformance.EnvScale)
 	fs.BoolVar(&f.yes, "yes", false, "run the scale tier without asking (needed when standard input is not a terminal)")
@@ -145,6 +150,7 @@ func (f *conformanceFlags) config() (conformance.Config, []conformance.Case, err
 	}
 	cfg := conformance.Config{
 		Workflow: f.workflow, WorkflowInput: f.inputSlot, WorkflowOutput: f.outputSlot,
+		OtherWorkflow: f.otherWorkflow, OtherWorkflowInput: f.otherInputSlot,
 		Prefix: f.prefix, BehindValidatingProxy: f.proxy, ManyJobs: f.manyJobs, Scale: f.scale,
 		Skip: skip, Cases: f.cases,
 		JobPollInterval: f.poll, JobTimeout: f.jobTimeout, RunTimeout: f.timeout,
