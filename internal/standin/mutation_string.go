@@ -94,11 +94,35 @@ func _() {
 	_ = x[JobListEndDateExclusive-84]
 	_ = x[ColumnCodeClamped-85]
 	_ = x[DatasetListClampLastPage-86]
+	_ = x[TrailingSlashSkipsAuth-87]
+	_ = x[PathCaseSkipsAuth-88]
+	_ = x[QueryTokenAccepted-89]
+	_ = x[AuthSchemeIgnored-90]
+	_ = x[TokenCaseFolded-91]
+	_ = x[CIDRRouteSkipsAuth-92]
+	_ = x[AuthAfterValidation-93]
+	_ = x[OptionsServesGet-94]
+	_ = x[ClientSecretMatchedButLast-95]
+	_ = x[BasicSecretUnchecked-96]
+	_ = x[OtherScopeAccepted-97]
+	_ = x[DeletedKeyWritable-98]
+	_ = x[RecreatedKeyKeepsOld-99]
+	_ = x[FailedKeyCreateOverwrites-100]
+	_ = x[DomainAddToggles-101]
+	_ = x[ConcurrentIPLost-102]
+	_ = x[KeyListedAsClientCred-103]
+	_ = x[KeyLookupFindsClient-104]
+	_ = x[ConcurrentGeneratedKeyDup-105]
+	_ = x[ConcurrentClientIDDup-106]
+	_ = x[KeyDescriptionBMPOnly-107]
+	_ = x[ClientDescriptionHTMLEscaped-108]
+	_ = x[CreateExpiryOffsetDropped-109]
+	_ = x[CIDRUnknownKeyOK-110]
 }
 
-const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDroppedRecordEmptyStringNullRecordNumbersAsFloat32JobInputDistinctColumnsCap64EmptyBlockKeepsOldJobListEndDateExclusiveColumnCodeClampedDatasetListClampLastPage"
+const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDroppedRecordEmptyStringNullRecordNumbersAsFloat32JobInputDistinctColumnsCap64EmptyBlockKeepsOldJobListEndDateExclusiveColumnCodeClampedDatasetListClampLastPageTrailingSlashSkipsAuthPathCaseSkipsAuthQueryTokenAcceptedAuthSchemeIgnoredTokenCaseFoldedCIDRRouteSkipsAuthAuthAfterValidationOptionsServesGetClientSecretMatchedButLastBasicSecretUncheckedOtherScopeAcceptedDeletedKeyWritableRecreatedKeyKeepsOldFailedKeyCreateOverwritesDomainAddTogglesConcurrentIPLostKeyListedAsClientCredKeyLookupFindsClientConcurrentGeneratedKeyDupConcurrentClientIDDupKeyDescriptionBMPOnlyClientDescriptionHTMLEscapedCreateExpiryOffsetDroppedCIDRUnknownKeyOK"
 
-var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535, 1556, 1578, 1594, 1606, 1624, 1647, 1664, 1688}
+var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535, 1556, 1578, 1594, 1606, 1624, 1647, 1664, 1688, 1710, 1727, 1745, 1762, 1777, 1795, 1814, 1830, 1856, 1876, 1894, 1912, 1932, 1957, 1973, 1989, 2010, 2030, 2055, 2076, 2097, 2125, 2150, 2166}
 
 func (i Mutation) String() string {
 	idx := int(i) - 1
