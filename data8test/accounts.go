@@ -203,7 +203,7 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 	} else if s.mutated(standin.ConcurrentGeneratedKeyDup) {
 		seq := s.keySeq
 		s.mu.Unlock()
-		s.racing2("generated key", 50*time.Millisecond)
+		s.racing2("generated key", 250*time.Millisecond)
 		s.mu.Lock()
 		k.key = fmt.Sprintf("GENK-%04d-GENK-%04d", seq/10000%10000, seq%10000)
 		s.keySeq = seq + 1
@@ -425,7 +425,7 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 	if s.mutated(standin.ConcurrentIPLost) {
 		ips := slices.Clone(k.ips)
 		s.mu.Unlock()
-		s.racing2("ips "+req.Key, 50*time.Millisecond)
+		s.racing2("ips "+req.Key, 250*time.Millisecond)
 		s.mu.Lock()
 		if !slices.Contains(ips, cidr) {
 			ips = append(ips, cidr)
@@ -474,7 +474,7 @@ func (a *strictAPI) ClientCredentialCreate(ctx context.Context, req gen.ClientCr
 	if s.mutated(standin.ConcurrentClientIDDup) {
 		seq := s.credSeq
 		s.mu.Unlock()
-		s.racing2("generated clientId", 50*time.Millisecond)
+		s.racing2("generated clientId", 250*time.Millisecond)
 		s.mu.Lock()
 		c.id, s.credSeq = fmt.Sprintf("data8test-seq-%d", seq), seq+1
 		if s.creds[c.id] != nil {

@@ -520,7 +520,8 @@ const (
 	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
 	DomainAddToggles
 	// ConcurrentIPLost adds an allowed subnet by reading the key's subnets and writing them back
-	// later with the new one: of subnets added at once, some are lost.
+	// later with the new one (waiting up to 250 ms for another add to the key): of subnets added at
+	// once, some are lost.
 	//
 	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet"
 	ConcurrentIPLost
@@ -536,13 +537,15 @@ const (
 	// "API keys here are keys for Data8's validation web services; client credentials are the OAuth
 	// clients for this API." / "Unknown name in a path: 404"
 	KeyLookupFindsClient
-	// ConcurrentGeneratedKeyDup generates a key from a sequence read before the lock is let go:
-	// two creates without a key sent at once get the same key, the second replacing the first.
+	// ConcurrentGeneratedKeyDup generates a key from a sequence read before the lock is let go
+	// (waiting up to 250 ms for another create): two creates without a key sent at once get the
+	// same key, the second replacing the first.
 	//
 	// "the key is generated when not given" / "GET /ApiKey: All API keys of the account"
 	ConcurrentGeneratedKeyDup
-	// ConcurrentClientIDDup generates a clientId from a sequence read before the lock is let go:
-	// two creates sent at once get the same clientId, the second replacing the first.
+	// ConcurrentClientIDDup generates a clientId from a sequence read before the lock is let go
+	// (waiting up to 250 ms for another create): two creates sent at once get the same clientId, the
+	// second replacing the first.
 	//
 	// "clientId is generated" / "GET /ClientCredential: The account's OAuth clients"
 	ConcurrentClientIDDup
