@@ -24,27 +24,28 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `Body ` + "`" + `{key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?}` + "`" + `; the key is generated when not given (form ` + "`" + `ABCD-1234-EFGH-5678` + "`" + `). Answers the ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); deleted, its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description; it is deleted again.",
+			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; a domain and a subnet are allowed on it; deleted, its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it; it is deleted again.",
 			Creates: "3 API keys (one given in the body, deleted at once, given again and deleted again; the other deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyCreate,
 		},
 		{
 			ID: "APIKEY-LIST", Kind: Documented, Decision: "D-5",
-			Quote: `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:  "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it.",
-			run:   caseAPIKeyList,
+			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
+			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key each get a key of their own (generated, documented), and both are listed.",
+			Creates: "2 API keys (created at once, deleted at the end of the run)",
+			run:     caseAPIKeyList,
 		},
 		{
 			ID: "APIKEY-ALLOWED-DOMAIN", Kind: Documented, Decision: "D-5",
 			Quote:   `PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain; a key with at least one domain becomes a **client-side** key`,
-			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			Creates: "1 API key (the second key, deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyDomain,
 		},
 		{
 			ID: "APIKEY-ALLOWED-IP", Kind: Documented,
 			Quote: `PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: ` + "`" + `network` + "`" + ` plus ` + "`" + `prefix` + "`" + ` bits`,
-			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before.",
+			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			run:   caseAPIKeyIP,
 		},
 		{
@@ -61,27 +62,27 @@ func accountCases() []Case {
 		},
 		{
 			ID: "APIKEY-DELETE", Kind: Decided, Decision: "D-5",
-			Rule: "DELETE /ApiKey/{key} deletes the key (D-5); it is then unknown, and once GET /ApiKey/{key} says so, GET /ApiKey, all the account's keys (documented), does not list it, and still lists the run's other key as it was.",
+			Rule: "DELETE /ApiKey/{key} deletes the key (D-5); it is then unknown, and once GET /ApiKey/{key} says so, an update of it, a domain or a subnet (with a prefix, and in the CIDR form) allowed on it are errors (\"does not exist\", documented; 404, D-4), a second DELETE of it is 404 (D-4), GET still does not find it, and GET /ApiKey, all the account's keys (documented), does not list it, and still lists the run's other key as it was.",
 			run:  caseAPIKeyDelete,
 		},
 		{
 			ID: "APIKEY-404", Kind: Documented, Decision: "D-4",
 			Quote: `Unknown name in a path: documented text ("does not exist").`,
-			Rule:  `Every operation naming an unknown key is an error ("does not exist", documented), 404 with a problem body (D-4): GET, PUT (an update), DELETE, PUT allowedDomains/{domain} and PUT allowedIPs/{network}/{prefix} of a key that does not exist; and none of them makes it: GET /ApiKey/{key} after them still does not find it.`,
+			Rule:  `Every operation naming an unknown key is an error ("does not exist", documented), 404 with a problem body (D-4): GET, PUT (an update), DELETE, PUT allowedDomains/{domain} and PUT allowedIPs/{network}/{prefix}, with a prefix and in the CIDR form (prefix blank), of a key that does not exist; and none of them makes it: GET /ApiKey/{key} after them still does not find it. API keys and client credentials are two kinds: GET /ApiKey/{key} of the run's own clientId is an error too.`,
 			run:   caseAPIKey404,
 		},
 		{
 			ID: "CLIENTCRED-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `POST /ClientCredential: Creates one; ` + "`" + `clientId` + "`" + ` is generated (do not send it), secrets are not sent. Body and answer ` + "`" + `{clientId, description, secrets}` + "`" + `. [...] GET /ClientCredential/{id}: One client credential.`,
-			Rule:    "POST /ClientCredential with a description creates an OAuth client; clientId is generated (documented); the answer gives the description sent (a difference from D-5 if not); GET /ClientCredential/{id} reads back the clientId, and the description the answer gave (documented).",
+			Rule:    "POST /ClientCredential with a description (letters beyond ASCII, an emoji, HTML specials, quotes) creates an OAuth client; clientId is generated (documented); the answer gives the description sent (a difference from D-5 if it gives none; a failure if it gives another); GET /ClientCredential/{id} reads back the clientId, and the description the answer gave (documented).",
 			Creates: "1 OAuth client credential (the API cannot delete it)",
 			run:     caseClientCredCreate,
 		},
 		{
 			ID: "CLIENTCRED-LIST-NO-SECRETS", Kind: Documented, Decision: "D-5",
 			Quote:   `The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
-			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (one here, one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented). GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
-			Creates: "1 OAuth client credential (the API cannot delete it)",
+			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (two here, created at once, each with a clientId of its own, generated; one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented), and no client whose clientId is an API key of the run. GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
+			Creates: "2 OAuth client credentials (the API cannot delete them)",
 			run:     caseClientCredList,
 		},
 		{
@@ -148,7 +149,21 @@ func (c *check) givenKey(desc string) {
 			return
 		}
 	}
-	if mine == nil || !c.deleteTracked(mine, "given in the body") {
+	if mine == nil {
+		return
+	}
+	// What the deleted key held, which a key made again of its value must not have.
+	if err := c.client.AddAPIKeyAllowedDomain(c.ctx, given, "given.example.com"); err != nil {
+		c.Errorf("allowing domain given.example.com on key %s: %s", given, outcome(err))
+	}
+	if err := c.client.AddAPIKeyAllowedIP(c.ctx, given, netip.MustParsePrefix("192.0.2.64/26")); err != nil {
+		c.Errorf("allowing subnet 192.0.2.64/26 on key %s: %s", given, outcome(err))
+	}
+	old, err := c.client.GetAPIKey(c.ctx, given)
+	if err != nil {
+		c.Fatalf("GET /ApiKey/%s: %v", given, err)
+	}
+	if !c.deleteTracked(mine, "given in the body") {
 		return
 	}
 	descs := make([]string, 3)
@@ -184,14 +199,43 @@ func (c *check) givenKey(desc string) {
 	if !slices.Contains(descs, got.Description) {
 		c.Errorf("GET /ApiKey/%s after %d creates of it sent at once reads description %q, none of those sent (%q)", given, len(statuses), got.Description, descs)
 	}
+	// The key made again is a new key: nothing of the deleted one is left on it.
+	for _, m := range []string{"allowedDomains", "allowedIPs", "username", "expiresOn", "maxRequestsPerIPPerDay"} {
+		oldShow, oldCanon := keyMember(*old, m)
+		gotShow, gotCanon := keyMember(*got, m)
+		if gotCanon != "" && gotCanon != "null" && gotCanon == oldCanon {
+			c.Errorf("key %s, deleted and created again with a key and a description alone, reads %s %s: what the deleted key had (%s), not a new key's", given, m, gotShow, oldShow)
+		}
+	}
+	// A create of a key that exists is refused, and refused, it changes nothing.
+	fourth, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Key: given, Description: desc + " (given key, a fourth create)", Username: "conformance-fourth"})
+	if err == nil {
+		c.Errorf("a fourth create of key %s, which exists: succeeded (%q); a key names one key", given, fourth.Description)
+	} else if st := apiStatus(err); st < 400 || st >= 500 {
+		c.Errorf("a fourth create of key %s, which exists: %s; want a refusal (4xx)", given, outcome(err))
+	}
+	after, err := c.client.GetAPIKey(c.ctx, given)
+	if err != nil {
+		c.Errorf("GET /ApiKey/%s after a refused create of it: %s", given, outcome(err))
+		return
+	}
+	if d := keyDiffs(*got, *after); len(d) > 0 {
+		c.Errorf("key %s, after a create of it refused (%s): reads %s", given, outcome(err), strings.Join(d, "; "))
+	}
 }
+
+// givenExpiry is the expiry of the key given in the body, sent with a +02:00 offset: midnight UTC,
+// so a server keeping dates only keeps it.
+var givenExpiry = time.Date(2036, 1, 1, 2, 0, 0, 0, time.FixedZone("UTC+2", 2*3600))
 
 // createGiven creates key given (description desc) with a POST /ApiKey body naming it, and checks
 // the key created is the one given, exactly: the answer names it, and GET /ApiKey/{given} finds
 // it. A refusal (4xx) is observed and reported as not ok; a key made under another name is deleted
 // again.
 func (c *check) createGiven(given, desc string) (*keyRecord, bool) {
-	made, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Key: given, Description: desc})
+	limit := 77
+	sent := client.NewAPIKey{Key: given, Description: desc, Username: "conformance-given", ExpiresOn: givenExpiry, MaxRequestsPerIPPerDay: &limit}
+	made, err := c.client.CreateAPIKey(c.ctx, sent)
 	if st := apiStatus(err); st >= 400 && st < 500 {
 		c.Observe("creating key %s given in the body: %s", given, outcome(err))
 		return nil, false
@@ -221,6 +265,21 @@ func (c *check) createGiven(given, desc string) (*keyRecord, bool) {
 	if got.Key != "" && got.Key != given {
 		c.Errorf("GET /ApiKey/%s of the key given in the body answers key %q", given, got.Key)
 	}
+	// Every member the server takes by its name (the shared key's create showed it) reads back as
+	// sent; the expiry as the instant sent with its offset.
+	c.mu.Lock()
+	took := maps.Clone(c.keyTook)
+	c.mu.Unlock()
+	want := client.APIKey{Description: desc, Username: sent.Username, ExpiresOn: &data8time.Time{Time: givenExpiry}, MaxRequestsPerIPPerDay: &limit}
+	members := []string{"description"}
+	for _, m := range updatable[1:] {
+		if took[m] {
+			members = append(members, m)
+		}
+	}
+	if d := keyDiffs(want, *got, members...); len(d) > 0 {
+		c.Errorf("GET /ApiKey/%s of the key given in the body (expiresOn sent as %s) reads %s", given, givenExpiry.Format(time.RFC3339), strings.Join(d, "; "))
+	}
 	if mine == nil {
 		mine = c.trackKey(client.APIKey{Key: given})
 	}
@@ -243,16 +302,49 @@ func (c *check) deleteTracked(r *keyRecord, what string) bool {
 
 func caseAPIKeyList(c *check) {
 	c.secondKey()
+	// Two keys generated at once: each its own.
+	answers := make([][]byte, 2)
+	reqs := make([]atOnce, len(answers))
+	for i := range reqs {
+		body, _ := json.Marshal(map[string]any{"description": fmt.Sprintf("%s%s generated key %d of %d at once", c.cfg.Prefix, c.runID, i+1, len(reqs))})
+		reqs[i] = atOnce{method: http.MethodPost, path: "/ApiKey", body: body, answer: &answers[i]}
+	}
+	statuses := c.allAtOnce(reqs)
+	var made []string
+	for i, st := range statuses {
+		var k client.APIKey
+		switch {
+		case st < 200 || st >= 300:
+			c.Errorf("POST /ApiKey without a key, one of %d sent at once: answered %d (all: %v); want 2xx", len(statuses), st, statuses)
+		case json.Unmarshal(answers[i], &k) != nil || k.Key == "":
+			c.Observe("POST /ApiKey without a key, sent at once: answered %d without a key in its body", st)
+		default:
+			if slices.Contains(made, k.Key) {
+				c.Errorf("%d keys created at once without a key were given the same key %s: a generated key names one key", len(statuses), k.Key)
+				continue
+			}
+			made = append(made, k.Key)
+			got, err := c.client.GetAPIKey(c.ctx, k.Key)
+			if err != nil {
+				c.Errorf("GET /ApiKey/%s of a key generated at once with another: %s", k.Key, outcome(err))
+				got = &k
+			}
+			state := *got
+			state.Key = k.Key // an answer that leaves the key out is the spec check's to judge
+			c.trackKey(state)
+		}
+	}
 	keys := c.checkKeyList("with the run's keys made")
 	c.Observe("%d keys listed; %s", len(keys), c.last("ApiKey_GetList"))
 }
 
 // allowedDomains are the domains APIKEY-ALLOWED-DOMAIN allows, in turn on the shared key (0) and
-// the second key (1); the second key's last domain is one the shared key already has.
+// the second key (1); the second key's last domain is one the shared key already has, and the
+// shared key's last is one it has itself (allowed again, it stays allowed).
 var allowedDomains = []struct {
 	on     int
 	domain string
-}{{0, "www.example.com"}, {1, "shop.example.net"}, {0, "api.example.org"}, {1, "www.example.com"}}
+}{{0, "www.example.com"}, {1, "shop.example.net"}, {0, "api.example.org"}, {1, "www.example.com"}, {0, "www.example.com"}}
 
 // atOnceDomains are the domains APIKEY-ALLOWED-DOMAIN then allows on the second key all at once.
 var atOnceDomains = []string{"a.example.net", "b.example.net", "c.example.net", "d.example.net"}
@@ -323,15 +415,18 @@ func subnetOf(s string) (netip.Prefix, bool) {
 
 // allowedSubnets are the subnets APIKEY-ALLOWED-IP allows, in turn on the shared key (0) and the
 // second key (1): documentation and benchmark ranges, IPv4 with prefixes of 24, 16, 15, 25 and 32
-// bits, IPv6 with 48, 128, 34 and 64.
+// bits, IPv6 with 48, 128, 34 and 64; the last is the shared key's first again.
 var allowedSubnets = []struct {
 	on     int
 	subnet string
 }{
 	{0, "198.51.100.0/24"}, {1, "2001:db8:4000::/34"}, {0, "198.18.0.0/15"}, {0, "2001:db8:1::/48"},
 	{1, "198.51.100.128/25"}, {0, "192.0.2.128/25"}, {0, "203.0.113.7/32"}, {1, "2001:db8:2:3::/64"},
-	{0, "2001:db8:ffff::7/128"}, {0, "100.64.0.0/16"},
+	{0, "2001:db8:ffff::7/128"}, {0, "100.64.0.0/16"}, {0, "198.51.100.0/24"},
 }
+
+// atOnceSubnets are the subnets APIKEY-ALLOWED-IP then allows on the second key all at once.
+var atOnceSubnets = []string{"198.18.10.0/24", "198.18.11.0/24", "2001:db8:a::/48", "2001:db8:b::/48"}
 
 func caseAPIKeyIP(c *check) {
 	keys := []*keyRecord{c.key().keyRecord, c.secondKey()}
@@ -344,6 +439,25 @@ func caseAPIKeyIP(c *check) {
 		c.rereadKeys(fmt.Sprintf("PUT /ApiKey/%s/allowedIPs/%s/%d", r.key, p.Addr(), p.Bits()), r, withSubnet(a.subnet))
 	}
 	c.Observe("%s", c.last("ApiKey_AddAllowedIPPUT"))
+	// Subnets allowed at once on one key are all allowed.
+	r := keys[1]
+	reqs := make([]atOnce, len(atOnceSubnets))
+	for i, sn := range atOnceSubnets {
+		p := netip.MustParsePrefix(sn)
+		reqs[i] = atOnce{method: http.MethodPut, path: fmt.Sprintf("/ApiKey/%s/allowedIPs/%s/%d", url.PathEscape(r.key), url.PathEscape(p.Addr().String()), p.Bits())}
+	}
+	statuses := c.allAtOnce(reqs)
+	var added []string
+	for i, st := range statuses {
+		if st >= 200 && st < 300 {
+			added = append(added, atOnceSubnets[i])
+		} else {
+			c.Errorf("allowing subnet %s on key %s, one of %d subnets allowed at once: answered %d (all: %v); want 2xx", atOnceSubnets[i], r.key, len(statuses), st, statuses)
+		}
+	}
+	c.rereadKeys(fmt.Sprintf("allowing subnets %q on key %s at once (answered %v)", atOnceSubnets, r.key, statuses), r, func(k *client.APIKey) {
+		k.AllowedIPs = append(k.AllowedIPs, added...)
+	})
 	c.Observe("allowedIPs read back as %q and %q", keys[0].state.AllowedIPs, keys[1].state.AllowedIPs)
 }
 
@@ -390,7 +504,7 @@ func caseAPIKeyUpdate(c *check) {
 	desc, user, limit := c.cfg.Prefix+c.runID+" updated", "conformance-updated", 250
 	expiry := time.Date(2037, 1, 15, 0, 0, 0, 0, time.UTC) // midnight in winter: the same date in UTC and in London
 	c.updateKey(r, "an update of description, username, expiry and daily limit", client.APIKeyUpdate{Description: &desc, Username: &user, ExpiresOn: &expiry, MaxRequestsPerIPPerDay: &limit})
-	again := desc + " again"
+	again := desc + " again" + hardDescription
 	if !c.updateKey(r, "an update of the description alone", client.APIKeyUpdate{Description: &again}) {
 		c.Skipf("PUT /ApiKey/{key} is refused")
 	}
@@ -498,6 +612,19 @@ func caseAPIKeyDelete(c *check) {
 		c.mu.Lock()
 		k.gone = true
 		c.mu.Unlock()
+		// Deleted, the key does not exist for any operation either.
+		desc := c.cfg.Prefix + c.runID + " update of a deleted key"
+		_, err = c.client.UpdateAPIKey(c.ctx, k.key, client.APIKeyUpdate{Description: &desc})
+		c.want404("PUT /ApiKey/"+k.key+` {"description":...} after deleting it`, err, "ApiKey_UpdateByKey", true)
+		err = c.client.AddAPIKeyAllowedDomain(c.ctx, k.key, "deleted.example.com")
+		c.want404("PUT /ApiKey/"+k.key+"/allowedDomains/deleted.example.com after deleting it", err, "ApiKey_AddAllowedDomain", true)
+		err = c.client.AddAPIKeyAllowedIP(c.ctx, k.key, netip.MustParsePrefix("192.0.2.0/28"))
+		c.want404("PUT /ApiKey/"+k.key+"/allowedIPs/192.0.2.0/28 after deleting it", err, "ApiKey_AddAllowedIPPUT", true)
+		c.cidrUnknown(k.key, "after deleting it")
+		err = c.client.DeleteAPIKey(c.ctx, k.key)
+		c.want404("DELETE /ApiKey/"+k.key+" a second time", err, "ApiKey_DeleteByKey", false)
+		_, err = c.client.GetAPIKey(c.ctx, k.key)
+		c.want404("GET /ApiKey/"+k.key+" after the operations on the deleted key", err, "ApiKey_GetByKey", true)
 	}
 	c.checkKeyList("after deleting key " + k.key)
 }
@@ -515,6 +642,10 @@ func caseAPIKey404(c *check) {
 	c.want404("PUT /ApiKey/"+key+"/allowedDomains/unknown.example.com", err, "ApiKey_AddAllowedDomain", true)
 	err = c.client.AddAPIKeyAllowedIP(c.ctx, key, netip.MustParsePrefix("192.0.2.0/24"))
 	c.want404("PUT /ApiKey/"+key+"/allowedIPs/192.0.2.0/24", err, "ApiKey_AddAllowedIPPUT", true)
+	c.cidrUnknown(key, "which does not exist")
+	// An OAuth client is no API key: the run's own clientId names no key.
+	_, err = c.client.GetAPIKey(c.ctx, c.cfg.ClientID)
+	c.want404("GET /ApiKey/{the run's own clientId} (an OAuth client, not an API key)", err, "ApiKey_GetByKey", true)
 	// None of them made the key.
 	got, err := c.client.GetAPIKey(c.ctx, key)
 	if err == nil {
@@ -523,6 +654,28 @@ func caseAPIKey404(c *check) {
 		return
 	}
 	c.want404("GET /ApiKey/"+key+" after the operations on it", err, "ApiKey_GetByKey", true)
+}
+
+// cidrUnknown allows subnet 192.0.2.0/24 in the CIDR form (prefix blank) on key, which does not
+// exist (what says why), and wants the error the other routes give ("does not exist", documented;
+// 404, D-4). OpenAPI requires path parameters to be non-empty: behind a validating proxy, which
+// refuses the blank prefix itself, it is not sent.
+func (c *check) cidrUnknown(key, what string) {
+	if c.cfg.BehindValidatingProxy {
+		return
+	}
+	path := "/ApiKey/" + url.PathEscape(key) + "/allowedIPs/" + url.PathEscape("192.0.2.0/24") + "/"
+	r := c.raw(http.MethodPut, path, nil, nil, withToken)
+	switch {
+	case r.is2xx():
+		c.Errorf("PUT %s (the CIDR form, prefix blank) of key %s, %s: answered %s; the documentation says it does not exist", path, key, what, r)
+	case !r.is4xx():
+		c.Errorf("PUT %s (the CIDR form, prefix blank) of key %s, %s: answered %s; want a 4xx", path, key, what, r)
+	case r.Status != http.StatusNotFound:
+		c.Differ("D-4", "ApiKey_AddAllowedIPPUT", fmt.Sprintf("PUT %s (the CIDR form) of a key %s: %d, not 404", path, what, r.Status), evidence(http.MethodPut, path, r))
+	default:
+		c.Observe("CIDR form on a key %s: %s", what, r)
+	}
 }
 
 // want404 checks the answer to a request naming something unknown. D-4 decides 404. When the
@@ -560,18 +713,30 @@ func (c *check) createClient(desc string) (*clientRecord, error) {
 	if err != nil || cc.ClientID == "" {
 		return nil, err
 	}
+	return c.recordClient(*cc, desc, c.last("ClientCredential_Create").String()), nil
+}
+
+// recordClient records OAuth client cc of the run, created with description desc (ev: its
+// exchange, for a difference). An answer without the description is a difference from D-5 (the
+// server may take it by another name), and nothing later is held to it; an answer with another
+// description than the one sent fails: the server took the member, and changed it.
+func (c *check) recordClient(cc client.ClientCredential, desc, ev string) *clientRecord {
 	rec := &clientRecord{id: cc.ClientID, description: desc, shown: cc.Description == desc}
-	if !rec.shown {
-		c.Differ("D-5", "ClientCredential_Create", fmt.Sprintf("the answer's description is %q; sent %q", cc.Description, desc), c.last("ClientCredential_Create").String())
+	switch {
+	case rec.shown:
+	case cc.Description != "":
+		c.Errorf("POST /ClientCredential with description %q: the answer gives description %q (client %s)", desc, cc.Description, cc.ClientID)
+	default:
+		c.Differ("D-5", "ClientCredential_Create", fmt.Sprintf("the answer's description is %q; sent %q", cc.Description, desc), ev)
 	}
 	c.mu.Lock()
 	c.clients = append(c.clients, *rec)
 	c.mu.Unlock()
-	return rec, nil
+	return rec
 }
 
 func caseClientCredCreate(c *check) {
-	desc := c.cfg.Prefix + c.runID + " conformance client"
+	desc := c.cfg.Prefix + c.runID + " conformance client" + hardDescription
 	cc, err := c.createClient(desc)
 	if err != nil {
 		c.decidedCall("POST /ClientCredential", "ClientCredential_Create", err)
@@ -590,6 +755,8 @@ func caseClientCredCreate(c *check) {
 		c.Errorf("GET /ClientCredential/%s gives clientId %q: not the client asked for", cc.id, got.ClientID)
 	case cc.shown && got.Description != desc:
 		c.Errorf("the answer to POST /ClientCredential gave description %q, as sent; GET /ClientCredential/%s reads %q", desc, cc.id, got.Description)
+	case got.Description != desc && got.Description != "":
+		c.Errorf("POST /ClientCredential with description %q: GET /ClientCredential/%s reads %q", desc, cc.id, got.Description)
 	case !cc.shown && got.Description != desc:
 		c.Differ("D-5", "ClientCredential_GetById", fmt.Sprintf("GET /ClientCredential/{id}: description %q; sent %q", got.Description, desc), c.last("ClientCredential_GetById").String())
 	}
@@ -597,10 +764,34 @@ func caseClientCredCreate(c *check) {
 }
 
 func caseClientCredList(c *check) {
-	// One more client of the run's, so that the list has at least one (two with CLIENTCRED-CREATE)
-	// it must hold. Creating one is decided (D-5): a refusal is CLIENTCRED-CREATE's to judge.
-	if cc, err := c.createClient(c.cfg.Prefix + c.runID + " conformance list client"); err != nil || cc == nil {
-		c.Observe("POST /ClientCredential: %s; the list is checked without a client of this case's", c.last("ClientCredential_Create"))
+	// Two more clients of the run's, created at once, so that the list has at least two (three
+	// with CLIENTCRED-CREATE) it must hold, each with a clientId of its own (generated,
+	// documented). Creating one is decided (D-5): a refusal is CLIENTCRED-CREATE's to judge.
+	answers := make([][]byte, 2)
+	descs := make([]string, len(answers))
+	reqs := make([]atOnce, len(answers))
+	for i := range reqs {
+		descs[i] = fmt.Sprintf("%s%s conformance list client %d of %d at once", c.cfg.Prefix, c.runID, i+1, len(reqs))
+		body, _ := json.Marshal(map[string]any{"description": descs[i]})
+		reqs[i] = atOnce{method: http.MethodPost, path: "/ClientCredential", body: body, answer: &answers[i]}
+	}
+	statuses := c.allAtOnce(reqs)
+	var ids []string
+	for i, st := range statuses {
+		var cc client.ClientCredential
+		switch {
+		case st < 200 || st >= 300 || json.Unmarshal(answers[i], &cc) != nil || cc.ClientID == "":
+			c.Observe("POST /ClientCredential, one of %d sent at once: answered %d (all: %v) without a clientId; the list is checked without it", len(statuses), st, statuses)
+		case slices.Contains(ids, cc.ClientID):
+			c.Errorf("%d OAuth clients created at once were given the same clientId %s: a generated clientId names one client", len(statuses), cc.ClientID)
+		default:
+			ids = append(ids, cc.ClientID)
+			// The secrets of the answer are redacted by the transport, as for every create.
+			c.recordClient(cc, descs[i], fmt.Sprintf("POST /ClientCredential → %d", st))
+		}
+	}
+	if len(c.liveKeys()) == 0 {
+		c.key() // an API key of the run, which must not be listed as a client
 	}
 	list, err := c.client.ListClientCredentials(c.ctx)
 	if err != nil {
@@ -637,7 +828,14 @@ func caseClientCredList(c *check) {
 	if err := r.decode(&raw); err != nil {
 		c.Fatalf("GET /ClientCredential: %s is not an array: %v", r, err)
 	}
+	runKeys := map[string]bool{}
+	for _, r := range c.allKeys() {
+		runKeys[r.key] = true
+	}
 	for _, x := range raw {
+		if id, _ := x["clientId"].(string); runKeys[id] {
+			c.Errorf("GET /ClientCredential lists client %q (description %v): an API key of this run, not an OAuth client", id, x["description"])
+		}
 		if s, ok := x["secrets"]; ok && s != nil {
 			// Never the secrets themselves: they are redacted everywhere, and a count says enough.
 			n := 1

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -29,14 +30,125 @@ func authCases() []Case {
 		},
 		{
 			ID: "AUTH-NO-TOKEN-401", Kind: Generic, Decision: "D-2", SendsInvalid: true,
-			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served.",
+			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token) and no Authorization header is refused (any 4xx).",
 			run:  func(c *check) { c.authSweep(noToken) },
 		},
 		{
 			ID: "AUTH-BAD-TOKEN-401", Kind: Generic, Decision: "D-2",
-			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end) are refused on every GET route.",
+			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case) are refused on every GET route, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all.",
 			run:  func(c *check) { c.authSweep(badToken) },
 		},
+		{
+			ID: "AUTH-TOKEN-WRONG-CLIENT", Kind: Documented, Decision: "D-1",
+			Quote: `Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
+			Rule:  "The client credentials grant authenticates the client (documented): a token request with the run's client secret altered (its last character changed, a character added, its last character dropped, its letters in the other case, empty) or with the run's client id altered (its last character changed) gets no token (a 4xx, RFC 6749's invalid_client); so does HTTP Basic with a wrong secret, when the server takes Basic at all (D-1).",
+			run:   caseAuthWrongClient,
+		},
+		{
+			ID: "AUTH-TOKEN-SCOPE", Kind: Documented, Decision: "D-1",
+			Quote: `Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
+			Rule:  "The API's scope is BatchApi (documented): a token request for another scope (Other) is refused, or the token it gives, when its answer names a scope without BatchApi, does not open the API (GET /ApiKey refused with a 4xx).",
+			run:   caseAuthScope,
+		},
+	}
+}
+
+// alterations are texts made from a credential s (a token or a client secret), each with what it
+// is for messages (never the text itself, a secret): its last character changed, a character
+// added, its last character dropped and, when it has letters, its letters in the other case.
+func alterations(s string) []struct{ text, what string } {
+	flip := func(b byte) byte {
+		if b == 'A' {
+			return 'B'
+		}
+		return 'A'
+	}
+	n := len(s)
+	last := []byte(s)
+	last[n-1] = flip(last[n-1])
+	out := []struct{ text, what string }{
+		{string(last), "its last character changed"},
+		{s + "A", "a character added at the end"},
+		{s[:n-1], "its last character dropped"},
+	}
+	if sw := swapCase(s); sw != s {
+		out = append(out, struct{ text, what string }{sw, "its letters in the other case"})
+	}
+	return out
+}
+
+// swapCase returns s with its ASCII letters in the other case.
+func swapCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return r
+	}, s)
+}
+
+func caseAuthWrongClient(c *check) {
+	secret, id := c.cfg.ClientSecret, c.cfg.ClientID
+	if len(secret) < 2 || len(id) < 2 {
+		c.Skipf("the client id or secret has fewer than 2 characters: nothing is made from them")
+	}
+	type attempt struct {
+		id, secret, what string
+		basic            bool
+	}
+	var attempts []attempt
+	for _, a := range alterations(secret) {
+		attempts = append(attempts, attempt{id, a.text, "the client secret with " + a.what, false})
+	}
+	attempts = append(attempts, attempt{id, "", "an empty client secret", false},
+		attempt{alterations(id)[0].text, secret, "the client id with its last character changed", false})
+	// HTTP Basic is optional (D-1): a wrong secret is sent that way only to a server that takes it.
+	if r, err := c.tokenRequest(true); err == nil && r.is2xx() {
+		attempts = append(attempts, attempt{id, alterations(secret)[0].text, "HTTP Basic with the client secret with its last character changed", true})
+	}
+	for _, a := range attempts {
+		c.secrets.Add(a.secret) // a near-secret is a secret too
+		r, err := c.tokenRequestAs(a.id, a.secret, a.basic, "BatchApi")
+		if err != nil {
+			c.Fatalf("token request with %s: %v", a.what, err)
+		}
+		var tb tokenBody
+		switch {
+		case r.is2xx() && r.decode(&tb) == nil && tb.AccessToken != "":
+			c.Errorf("token request with %s: answered %d with an access_token; want a refusal (4xx, invalid_client): the grant authenticates the client", a.what, r.Status)
+		case !r.is4xx():
+			c.Errorf("token request with %s: answered %s; want a refusal (4xx, invalid_client)", a.what, r)
+		default:
+			c.Observe("token request with %s: %s", a.what, r)
+		}
+	}
+}
+
+func caseAuthScope(c *check) {
+	const other = "Other"
+	r, err := c.tokenRequestAs(c.cfg.ClientID, c.cfg.ClientSecret, false, other)
+	if err != nil {
+		c.Fatalf("token request for scope %s: %v", other, err)
+	}
+	var tb tokenBody
+	if !r.is2xx() || r.decode(&tb) != nil || tb.AccessToken == "" {
+		c.Observe("token request for scope %s: %s (refused)", other, r)
+		return
+	}
+	c.secrets.Add(tb.AccessToken)
+	if slices.Contains(strings.Fields(tb.Scope), "BatchApi") || tb.Scope == "" {
+		c.Observe("token request for scope %s: granted scope %q", other, tb.Scope)
+		return
+	}
+	status, _, err := c.fetchAuth(http.MethodGet, "/ApiKey", "Bearer "+tb.AccessToken, nil)
+	if err != nil {
+		c.Fatalf("GET /ApiKey with a token of scope %q: %v", tb.Scope, err)
+	}
+	if status < 400 || status >= 500 {
+		c.Errorf("token request for scope %s: granted a token of scope %q (not BatchApi), and GET /ApiKey with it answered %d; want a refusal (4xx): the API's scope is BatchApi", other, tb.Scope, status)
 	}
 }
 
@@ -173,6 +285,8 @@ func (c *check) authSweep(a auth) {
 	c.Observe("WWW-Authenticate seen: %q", challenges)
 	if a == badToken {
 		c.forgedTokens(samples)
+	} else {
+		c.openRoutes(samples)
 	}
 }
 
@@ -226,7 +340,20 @@ func forgeries(tok string) []struct{ token, what string } {
 	if n > 33 {
 		out = append(out, struct{ token, what string }{at(32), fmt.Sprintf("its character 33 of %d changed", n)})
 	}
+	if sw := swapCase(tok); sw != tok {
+		out = append(out, struct{ token, what string }{sw, "its letters in the other case"})
+	}
 	return out
+}
+
+// otherSchemes are Authorization headers that carry the run's own token tok under another scheme
+// than Bearer, or none, each with what it is for messages.
+func otherSchemes(tok string) []struct{ header, what string } {
+	return []struct{ header, what string }{
+		{"Token " + tok, "the scheme Token"},
+		{"Basic " + tok, "the scheme Basic"},
+		{tok, "no scheme"},
+	}
 }
 
 // forgedTokens sends every GET operation's sample with each token forgeries makes of the run's own
@@ -252,6 +379,84 @@ func (c *check) forgedTokens(samples map[string]sample) {
 				c.Errorf("%s (GET %s) with the run's token with %s (%d characters; the run's has %d): answered %d; want 401: the bearer token is the one the token server issued", op.ID, smp.path, f.what, len(f.token), len(tok), status)
 			}
 		}
+	}
+	for _, h := range otherSchemes(tok) {
+		for _, op := range c.spec.Operations() {
+			smp, ok := samples[op.ID]
+			if !ok || smp.method != http.MethodGet {
+				continue
+			}
+			status, _, err := c.fetchAuth(smp.method, smp.path, h.header, nil)
+			if err != nil {
+				c.Fatalf("GET %s with the run's token under %s: %v", smp.path, h.what, err)
+			}
+			if status != http.StatusUnauthorized {
+				c.Errorf("%s (GET %s) with the run's token under %s (Authorization: <scheme> <token>, not Bearer): answered %d; want 401: every request carries Authorization: Bearer <token>", op.ID, smp.path, h.what, status)
+			}
+		}
+	}
+}
+
+// openRoutes sends, without a token, every route as a router may also match it: with a trailing
+// slash and with its first segment in lower and upper case (ASP.NET routes match both), the CIDR
+// form of PUT allowedIPs (prefix blank, a route of its own), OPTIONS on every GET route, every GET
+// route with the run's token in the query string (access_token) instead of the header, and every
+// operation that takes a body or a page with one it would refuse. Every request carries a bearer
+// token (documented): none may be served. None of these is a request of the spec: behind a
+// validating proxy, which answers them itself, they are not sent (the case is skipped there).
+func (c *check) openRoutes(samples map[string]sample) {
+	first := func(path string, f func(string) string) string {
+		seg, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+		if rest != "" {
+			rest = "/" + rest
+		}
+		return "/" + f(seg) + rest
+	}
+	refused := func(op, method, path, what string, body any) {
+		r := c.offSpecRaw(method, path, nil, body, noToken)
+		if !r.is4xx() {
+			c.Errorf("%s %s (%s, %s) without a token: answered %s; want it refused (401, or 404/405 for a path the API does not have): every request carries a bearer token", method, path, op, what, r)
+		}
+	}
+	tok := c.accessToken()
+	for _, op := range c.spec.Operations() {
+		smp, ok := samples[op.ID]
+		if !ok {
+			continue
+		}
+		refused(op.ID, smp.method, smp.path+"/", "with a trailing slash", smp.body)
+		refused(op.ID, smp.method, first(smp.path, strings.ToLower), "its first segment in lower case", smp.body)
+		refused(op.ID, smp.method, first(smp.path, strings.ToUpper), "its first segment in upper case", smp.body)
+		switch {
+		case smp.method == http.MethodGet:
+			r := c.offSpecRaw(http.MethodOptions, smp.path, nil, nil, noToken)
+			if r.is2xx() && len(bytes.TrimSpace(r.Body)) > 0 {
+				c.Errorf("OPTIONS %s (the route of %s) without a token: answered %s; want it refused, or a preflight's answer without a body: every request carries a bearer token", smp.path, op.ID, r)
+			}
+			path, query, _ := strings.Cut(smp.path, "?")
+			q, _ := url.ParseQuery(query)
+			q.Set("access_token", tok)
+			if r := c.raw(http.MethodGet, path, q, nil, noToken); !r.is4xx() {
+				c.Errorf("GET %s?access_token=<the run's token> (%s) without an Authorization header: answered %s; want it refused (401): every request carries Authorization: Bearer <token>", path, op.ID, r)
+			}
+		case smp.body != nil:
+			// A body that is no object: a server that reads it before the token answers 400.
+			if r := c.raw(smp.method, smp.path, nil, `"not an object"`, noToken); r.Status != http.StatusUnauthorized {
+				c.Errorf("%s %s (%s) without a token and with the body \"not an object\": answered %s; want 401: the token is checked before the request is (every request carries a bearer token)", smp.method, smp.path, op.ID, r)
+			}
+		}
+		if op.ID == "Dataset_GetList" || op.ID == "Job_GetList" {
+			if r := c.raw(http.MethodGet, smp.path, url.Values{"page": {"x"}}, nil, noToken); r.Status != http.StatusUnauthorized {
+				c.Errorf("GET %s?page=x (%s) without a token: answered %s; want 401: the token is checked before the request is", smp.path, op.ID, r)
+			}
+		}
+	}
+	// The CIDR form, prefix blank: PUT /ApiKey/{key}/allowedIPs/{network}/, an operation of the
+	// spec (OpenAPI cannot say its blank prefix), so 401 like the others (D-2).
+	smp := samples["ApiKey_AddAllowedIPPUT"]
+	cidr := strings.TrimSuffix(smp.path, "/192.0.2.0/24") + "/" + url.PathEscape("192.0.2.0/24") + "/"
+	if r := c.offSpecRaw(http.MethodPut, cidr, nil, nil, noToken); r.Status != http.StatusUnauthorized {
+		c.Errorf("PUT %s (ApiKey_AddAllowedIPPUT in the CIDR form, prefix blank) without a token: answered %s; want 401: every request carries a bearer token", cidr, r)
 	}
 }
 

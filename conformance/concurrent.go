@@ -51,6 +51,11 @@ func (c *check) sendOnce(method, path, token string, body []byte) (int, error) {
 // and token, with body as JSON when it is not nil, and returns the answer's status and body; it
 // never ends the case, so it may run in a goroutine of its own.
 func (c *check) fetchOnce(method, path, token string, body []byte) (int, []byte, error) {
+	return c.fetchAuth(method, path, "Bearer "+token, body)
+}
+
+// fetchAuth is fetchOnce with the whole Authorization header given.
+func (c *check) fetchAuth(method, path, authorization string, body []byte) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -64,7 +69,7 @@ func (c *check) fetchOnce(method, path, token string, body []byte) (int, []byte,
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
 	req.Header.Set("User-Agent", "data8-conformance/1")
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Authorization", authorization)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -116,6 +121,8 @@ func (c *check) sendAtOnce(method, path string, body []byte, n int) []int {
 type atOnce struct {
 	method, path string
 	body         []byte
+	// answer, when set, is where the answer's body is kept.
+	answer *[]byte
 	// then, when set, runs in the request's goroutine as soon as its answer has come, with its
 	// status (0 when no answer came): a read that must follow the answer at once, while the other
 	// requests may still be in flight. It must not end the case.
@@ -133,7 +140,11 @@ func (c *check) allAtOnce(reqs []atOnce) []int {
 	for i, r := range reqs {
 		wg.Go(func() {
 			<-start
-			statuses[i], _ = c.sendOnce(r.method, r.path, token, r.body)
+			var body []byte
+			statuses[i], body, _ = c.fetchOnce(r.method, r.path, token, r.body)
+			if r.answer != nil {
+				*r.answer = body
+			}
 			if r.then != nil {
 				r.then(statuses[i])
 			}

@@ -147,7 +147,7 @@ func (c *check) key() *keyFixture {
 	if k == nil {
 		limit := 1000
 		k = &keyFixture{sent: client.NewAPIKey{
-			Description:            c.cfg.Prefix + c.runID + " conformance key",
+			Description:            c.cfg.Prefix + c.runID + " conformance key" + hardDescription,
 			Username:               "conformance",
 			ExpiresOn:              fixtureExpiry,
 			MaxRequestsPerIPPerDay: &limit,
@@ -197,6 +197,11 @@ func (c *check) key() *keyFixture {
 	}
 	return k
 }
+
+// hardDescription ends the descriptions of the run's shared key and OAuth clients, which read back
+// exactly as sent: letters beyond ASCII, characters outside the Basic Multilingual Plane, HTML and
+// JSON specials, quotes and a backslash.
+const hardDescription = ` «ünï» 😀 𝔘 <b>&amp;</b> "q" \`
 
 // fixtureExpiry is the shared key's expiry: midnight, so that a server keeping dates only keeps it.
 var fixtureExpiry = time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -131,6 +131,30 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobUniquePerWorkflow:            {"JOB-LIST-FILTERS"},
 		standin.JobDropsNullRecords:             {"JOB-OUTPUT-SPARSE"},
 		standin.JobStopsAtEmptyBlock:            {"JOB-OUTPUT-SPARSE"},
+		standin.TrailingSlashSkipsAuth:          {"AUTH-NO-TOKEN-401"},
+		standin.PathCaseSkipsAuth:               {"AUTH-NO-TOKEN-401"},
+		standin.QueryTokenAccepted:              {"AUTH-NO-TOKEN-401"},
+		standin.AuthSchemeIgnored:               {"AUTH-BAD-TOKEN-401"},
+		standin.TokenCaseFolded:                 {"AUTH-BAD-TOKEN-401"},
+		standin.CIDRRouteSkipsAuth:              {"AUTH-NO-TOKEN-401"},
+		standin.AuthAfterValidation:             {"AUTH-NO-TOKEN-401"},
+		standin.OptionsServesGet:                {"AUTH-NO-TOKEN-401"},
+		standin.ClientSecretMatchedButLast:      {"AUTH-TOKEN-WRONG-CLIENT"},
+		standin.BasicSecretUnchecked:            {"AUTH-TOKEN-WRONG-CLIENT"},
+		standin.OtherScopeAccepted:              {"AUTH-TOKEN-SCOPE"},
+		standin.DeletedKeyWritable:              {"APIKEY-DELETE"},
+		standin.RecreatedKeyKeepsOld:            {"APIKEY-CREATE"},
+		standin.FailedKeyCreateOverwrites:       {"APIKEY-CREATE"},
+		standin.DomainAddToggles:                {"APIKEY-ALLOWED-DOMAIN"},
+		standin.ConcurrentIPLost:                {"APIKEY-ALLOWED-IP"},
+		standin.KeyListedAsClientCred:           {"CLIENTCRED-LIST-NO-SECRETS"},
+		standin.KeyLookupFindsClient:            {"APIKEY-404"},
+		standin.ConcurrentGeneratedKeyDup:       {"APIKEY-LIST"},
+		standin.ConcurrentClientIDDup:           {"CLIENTCRED-LIST-NO-SECRETS"},
+		standin.KeyDescriptionBMPOnly:           {"APIKEY-CREATE"},
+		standin.ClientDescriptionHTMLEscaped:    {"CLIENTCRED-CREATE"},
+		standin.CreateExpiryOffsetDropped:       {"APIKEY-CREATE"},
+		standin.CIDRUnknownKeyOK:                {"APIKEY-DELETE", "APIKEY-404"},
 	}
 }
 
@@ -278,7 +302,7 @@ func TestFindingsAttributed(t *testing.T) {
 	defer front.Close()
 
 	rep := runConfig(t, fastConfig(front.URL, front.URL+"/connect/token", srv.ClientID, srv.ClientSecret))
-	want := []string{"APIKEY-CREATE", "APIKEY-ALLOWED-DOMAIN", "APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR", "APIKEY-UPDATE"} // in run order
+	want := []string{"APIKEY-CREATE", "APIKEY-LIST", "APIKEY-ALLOWED-DOMAIN", "APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR", "APIKEY-UPDATE"} // in run order
 	if got := rep.Failed(); !slices.Equal(got, want) {
 		for _, id := range got {
 			t.Logf("%s: %s", id, strings.Join(rep.Case(id).Failures, "; "))

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -110,10 +111,16 @@ func (c *check) accessToken() string {
 // tokenRequest asks the token endpoint for a token with the client credentials grant and scope
 // BatchApi, the client authenticated in the form body (client_secret_post) or with HTTP Basic.
 func (c *check) tokenRequest(basic bool) (*response, error) {
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"BatchApi"}}
+	return c.tokenRequestAs(c.cfg.ClientID, c.cfg.ClientSecret, basic, "BatchApi")
+}
+
+// tokenRequestAs asks the token endpoint for a token of scope with the client credentials grant,
+// client id and secret given in the form body (client_secret_post) or with HTTP Basic.
+func (c *check) tokenRequestAs(id, secret string, basic bool, scope string) (*response, error) {
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
 	if !basic {
-		form.Set("client_id", c.cfg.ClientID)
-		form.Set("client_secret", c.cfg.ClientSecret)
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
 	}
 	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.cfg.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -122,7 +129,7 @@ func (c *check) tokenRequest(basic bool) (*response, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	if basic {
-		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(c.cfg.ClientSecret))
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -140,6 +147,25 @@ func (c *check) tokenRequest(basic bool) (*response, error) {
 // the answer; a transport error ends the case. path is below the base URL and already escaped;
 // body is nil (no body), []byte or string (sent as is) or a value (sent as JSON).
 func (c *check) raw(method, path string, query url.Values, body any, a auth) *response {
+	return c.rawIn(c.ctx, method, path, query, body, a)
+}
+
+// offSpecKey marks the context of a request that is no request of the spec (another method, a
+// path the API does not have): the checking transport leaves it unchecked and unrecorded, and the
+// case judges the answer itself.
+type offSpecKey struct{}
+
+// offSpec reports whether r was sent by offSpecRaw.
+func offSpec(r *http.Request) bool { return r.Context().Value(offSpecKey{}) != nil }
+
+// offSpecRaw is raw for a request that is no request of the spec: a path the API does not have, or
+// a method it does not answer there. The checking transport neither checks nor records it.
+func (c *check) offSpecRaw(method, path string, query url.Values, body any, a auth) *response {
+	return c.rawIn(context.WithValue(c.ctx, offSpecKey{}, true), method, path, query, body, a)
+}
+
+// rawIn is raw with the request's context given.
+func (c *check) rawIn(ctx context.Context, method, path string, query url.Values, body any, a auth) *response {
 	var payload []byte
 	switch b := body.(type) {
 	case nil:
@@ -154,19 +180,19 @@ func (c *check) raw(method, path string, query url.Values, body any, a auth) *re
 		}
 		payload = js
 	}
-	r := c.send(method, path, query, body != nil, payload, a)
+	r := c.send(ctx, method, path, query, body != nil, payload, a)
 	if r.Status == http.StatusUnauthorized && a == withToken {
 		// The token may have expired during a long run: fetch a new one, once.
 		c.mu.Lock()
 		c.token = ""
 		c.mu.Unlock()
-		r = c.send(method, path, query, body != nil, payload, a)
+		r = c.send(ctx, method, path, query, body != nil, payload, a)
 	}
 	return r
 }
 
 // send makes one attempt of a raw request.
-func (c *check) send(method, path string, query url.Values, hasBody bool, payload []byte, a auth) *response {
+func (c *check) send(ctx context.Context, method, path string, query url.Values, hasBody bool, payload []byte, a auth) *response {
 	u := c.cfg.BaseURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -175,7 +201,7 @@ func (c *check) send(method, path string, query url.Values, hasBody bool, payloa
 	if hasBody {
 		rd = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(c.ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		c.Fatalf("building %s %s: %v", method, path, err)
 	}

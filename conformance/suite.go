@@ -166,8 +166,8 @@ func run(ctx context.Context, cfg Config, all []Case, grace time.Duration) (*Rep
 			Spec:    spec,
 			BaseURL: base,
 			// HEAD is no operation of the spec: the auth sweep sends it to see it refused, and judges
-			// the answer itself.
-			Skip:   func(r *http.Request) bool { return isToken(r) || r.Method == http.MethodHead },
+			// the answer itself; so are the requests it sends to paths the API does not have.
+			Skip:   func(r *http.Request) bool { return isToken(r) || r.Method == http.MethodHead || offSpec(r) },
 			Record: s.traffic.record,
 		},
 	}

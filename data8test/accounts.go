@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"html"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -75,6 +76,32 @@ func presentMembers(ctx context.Context) map[string]json.RawMessage {
 	return present
 }
 
+// writableKey returns the key an update, a delete or an allowed domain or subnet names: a stored key,
+// or under the standin.DeletedKeyWritable mutation a deleted one. Server.mu must be held.
+func (s *Server) writableKey(key string) *apiKey {
+	if k := s.apiKeys[key]; k != nil {
+		return k
+	}
+	if s.mutated(standin.DeletedKeyWritable) {
+		return s.tombstones[key]
+	}
+	return nil
+}
+
+// mangleDescription stores an API key's description as the standin.KeyDescriptionBMPOnly mutation
+// does: each character outside the Basic Multilingual Plane becomes U+FFFD.
+func (s *Server) mangleDescription(d string) string {
+	if !s.mutated(standin.KeyDescriptionBMPOnly) {
+		return d
+	}
+	return strings.Map(func(r rune) rune {
+		if r > 0xFFFF {
+			return '\uFFFD'
+		}
+		return r
+	}, d)
+}
+
 // keyMissing is the detail of a 404 for an API key.
 func keyMissing(key string) string {
 	return fmt.Sprintf("The requested API key %s does not exist.", key)
@@ -131,15 +158,18 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		return bad("maxRequestsPerIPPerDay", "The limit must be 0 or more.")
 	}
 	k := &apiKey{
-		description: ptr(b.Description),
+		description: ptr(s.mangleDescription(b.Description)),
 		maxPerDay:   b.MaxRequestsPerIPPerDay,
 		clientKey:   b.IsClientKey,
 	}
 	if b.Username != "" {
 		k.username = ptr(b.Username)
 	}
-	if !b.ExpiresOn.IsZero() {
-		k.expiresOn = ptr(b.ExpiresOn)
+	if e := b.ExpiresOn; !e.IsZero() {
+		k.expiresOn = ptr(e)
+		if s.mutated(standin.CreateExpiryOffsetDropped) {
+			k.expiresOn = ptr(time.Date(e.Year(), e.Month(), e.Day(), e.Hour(), e.Minute(), e.Second(), e.Nanosecond(), time.UTC))
+		}
 	}
 	if b.Key != "" && s.mutated(standin.ConcurrentKeyCreateDup) {
 		if answer, ok := s.createKeyRacily(k, b.Key); ok {
@@ -161,7 +191,24 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		case s.apiKeys[k.key] != nil && s.has(ProfileConflict409):
 			return conflictAnswer{fmt.Sprintf("The API key %s already exists.", k.key)}, nil
 		case s.apiKeys[k.key] != nil:
+			if s.mutated(standin.FailedKeyCreateOverwrites) {
+				s.apiKeys[k.key].description = k.description
+			}
 			return bad("key", fmt.Sprintf("The API key %s already exists.", k.key))
+		}
+		if old := s.tombstones[k.key]; old != nil && s.mutated(standin.RecreatedKeyKeepsOld) {
+			old.description = k.description
+			k = old // the deleted key revived
+		}
+	} else if s.mutated(standin.ConcurrentGeneratedKeyDup) {
+		seq := s.keySeq
+		s.mu.Unlock()
+		s.racing2("generated key", 250*time.Millisecond)
+		s.mu.Lock()
+		k.key = fmt.Sprintf("GENK-%04d-GENK-%04d", seq/10000%10000, seq%10000)
+		s.keySeq = seq + 1
+		if s.apiKeys[k.key] != nil {
+			s.keyOrder = slices.DeleteFunc(s.keyOrder, func(x string) bool { return x == k.key })
 		}
 	} else {
 		for k.key = newAPIKey(); s.apiKeys[k.key] != nil; k.key = newAPIKey() {
@@ -203,6 +250,9 @@ func (a *strictAPI) ApiKeyGetByKey(ctx context.Context, req gen.ApiKeyGetByKeyRe
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	k := s.apiKeys[req.Key]
+	if c := s.creds[req.Key]; k == nil && c != nil && s.mutated(standin.KeyLookupFindsClient) {
+		k = &apiKey{key: c.id, description: ptr(c.description)} // one table of both kinds
+	}
 	if k == nil {
 		return gen.ApiKeyGetByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
@@ -227,7 +277,7 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.apiKeys[req.Key]
+	k := s.writableKey(req.Key)
 	if k == nil && s.mutated(standin.KeyUpdateUpserts) {
 		k = &apiKey{key: req.Key}
 		s.apiKeys[req.Key] = k
@@ -238,7 +288,7 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	}
 	oldDescription := k.description
 	if b.Description != nil {
-		k.description = ptr(*b.Description)
+		k.description = ptr(s.mangleDescription(*b.Description))
 	}
 	if b.Username != nil {
 		k.username = ptr(*b.Username)
@@ -267,11 +317,17 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if t := s.tombstones[req.Key]; s.apiKeys[req.Key] == nil && t != nil && s.mutated(standin.DeletedKeyWritable) {
+		return gen.ApiKeyDeleteByKey200Response{}, nil
+	}
 	if s.apiKeys[req.Key] == nil {
 		return gen.ApiKeyDeleteByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
 	if s.mutated(standin.DeletedKeyListed) {
 		s.deletedKeys = append(s.deletedKeys, s.apiKeys[req.Key])
+	}
+	if s.mutated(standin.DeletedKeyWritable) || s.mutated(standin.RecreatedKeyKeepsOld) {
+		s.tombstones[req.Key] = s.apiKeys[req.Key]
 	}
 	delete(s.apiKeys, req.Key)
 	if s.mutated(standin.DeletedKeyReserved) {
@@ -286,7 +342,7 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.apiKeys[req.Key]
+	k := s.writableKey(req.Key)
 	if k == nil {
 		return gen.ApiKeyAddAllowedDomain404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
@@ -308,6 +364,8 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 	switch {
 	case s.mutated(standin.AllowedDomainReplaces):
 		k.domains = []string{d}
+	case slices.Contains(k.domains, d) && s.mutated(standin.DomainAddToggles):
+		k.domains = slices.DeleteFunc(k.domains, func(x string) bool { return x == d })
 	case !slices.Contains(k.domains, d):
 		k.domains = append(k.domains, d)
 	}
@@ -329,7 +387,10 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := s.apiKeys[req.Key]
+	k := s.writableKey(req.Key)
+	if k == nil && req.Prefix == "" && s.mutated(standin.CIDRUnknownKeyOK) {
+		return gen.ApiKeyAddAllowedIPPUT200Response{}, nil
+	}
 	if k == nil {
 		return gen.ApiKeyAddAllowedIPPUT404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
@@ -361,6 +422,17 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 		return bad("network", fmt.Sprintf("%q is not an IPv4 address.", pfx.Addr()))
 	}
 	cidr := pfx.Masked().String()
+	if s.mutated(standin.ConcurrentIPLost) {
+		ips := slices.Clone(k.ips)
+		s.mu.Unlock()
+		s.racing2("ips "+req.Key, 250*time.Millisecond)
+		s.mu.Lock()
+		if !slices.Contains(ips, cidr) {
+			ips = append(ips, cidr)
+		}
+		k.ips = ips
+		return gen.ApiKeyAddAllowedIPPUT200Response{}, nil
+	}
 	if !slices.Contains(k.ips, cidr) {
 		k.ips = append(k.ips, cidr)
 	}
@@ -379,6 +451,11 @@ func (a *strictAPI) ClientCredentialGetList(ctx context.Context, req gen.ClientC
 		}
 		out = append(out, s.creds[id].view())
 	}
+	if s.mutated(standin.KeyListedAsClientCred) {
+		for _, k := range s.keyOrder {
+			out = append(out, (&credential{id: k, description: s.apiKeys[k].view().Description}).view())
+		}
+	}
 	return out, nil
 }
 
@@ -390,7 +467,20 @@ func (a *strictAPI) ClientCredentialCreate(ctx context.Context, req gen.ClientCr
 		return gen.ClientCredentialCreate400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("$", "A request body is required.")}, nil
 	}
 	c := &credential{id: "data8test-" + randomHex(8), description: req.Body.Description, secret: randomHex(24)}
+	if s.mutated(standin.ClientDescriptionHTMLEscaped) {
+		c.description = html.EscapeString(c.description)
+	}
 	s.mu.Lock()
+	if s.mutated(standin.ConcurrentClientIDDup) {
+		seq := s.credSeq
+		s.mu.Unlock()
+		s.racing2("generated clientId", 250*time.Millisecond)
+		s.mu.Lock()
+		c.id, s.credSeq = fmt.Sprintf("data8test-seq-%d", seq), seq+1
+		if s.creds[c.id] != nil {
+			s.credOrder = slices.DeleteFunc(s.credOrder, func(x string) bool { return x == c.id })
+		}
+	}
 	s.creds[c.id] = c
 	s.credOrder = append(s.credOrder, c.id)
 	v := c.view()

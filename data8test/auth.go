@@ -78,7 +78,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials grant is supported.")
 		return
 	}
-	if !s.clientValid(id, secret) {
+	if !s.clientValid(id, secret) && !(basic && s.mutated(standin.BasicSecretUnchecked) && s.clientKnown(id)) {
 		if basic {
 			w.Header().Set("WWW-Authenticate", `Basic realm="data8test"`)
 			oauthError(w, http.StatusUnauthorized, "invalid_client", "The client could not be authenticated.")
@@ -87,8 +87,11 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_client", "The client could not be authenticated.")
 		return
 	}
-	if scope := form.Get("scope"); scope != "" {
-		for _, sc := range strings.Fields(scope) {
+	scope := scopeBatchAPI
+	if asked := form.Get("scope"); asked != "" && s.mutated(standin.OtherScopeAccepted) {
+		scope = asked // any scope granted, and the API takes it
+	} else if asked != "" {
+		for _, sc := range strings.Fields(asked) {
 			if sc != scopeBatchAPI {
 				oauthError(w, http.StatusBadRequest, "invalid_scope", "The only scope is "+scopeBatchAPI+".")
 				return
@@ -119,7 +122,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		"access_token": tok,
 		"token_type":   "Bearer",
 		"expires_in":   max(1, int64(math.Ceil(life.Seconds()))),
-		"scope":        scopeBatchAPI,
+		"scope":        scope,
 	})
 }
 
@@ -131,7 +134,19 @@ func (s *Server) clientValid(id, secret string) bool {
 	s.mu.RLock()
 	c, ok := s.creds[id]
 	s.mu.RUnlock()
+	if ok && c.secret != "" && s.mutated(standin.ClientSecretMatchedButLast) {
+		n := len(c.secret) - 1
+		return len(secret) >= n && secret[:n] == c.secret[:n]
+	}
 	return ok && c.secret != "" && subtle.ConstantTimeCompare([]byte(c.secret), []byte(secret)) == 1
+}
+
+// clientKnown reports whether id names a client credential of the account, for the
+// standin.BasicSecretUnchecked mutation.
+func (s *Server) clientKnown(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.creds[id] != nil
 }
 
 // newToken makes an opaque access token.
@@ -161,12 +176,18 @@ func (s *Server) ExpireTokens() {
 // authenticate checks the bearer token of an API request. It writes a 401 problem with
 // WWW-Authenticate: Bearer and returns false when the token is missing, unknown or expired.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
-	if s.mutated(standin.SkipAuth) || (r.Method == http.MethodHead && s.mutated(standin.HeadSkipsAuth)) {
+	if s.mutated(standin.SkipAuth) || (r.Method == http.MethodHead && s.mutated(standin.HeadSkipsAuth)) || r.Context().Value(ctxSkipAuth) != nil {
 		return true
 	}
 	h := r.Header.Get("Authorization")
+	if q := r.URL.Query().Get("access_token"); h == "" && q != "" && s.mutated(standin.QueryTokenAccepted) {
+		h = "Bearer " + q
+	}
 	scheme, tok, _ := strings.Cut(h, " ")
 	tok = strings.TrimSpace(tok)
+	if f := strings.Fields(h); len(f) > 0 && s.mutated(standin.AuthSchemeIgnored) {
+		scheme, tok = "Bearer", f[len(f)-1]
+	}
 	if h == "" || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		unauthorized(w, "Bearer", "The request has no bearer token.")
 		return false
@@ -176,6 +197,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	if !ok && s.mutated(standin.TokenMatchedButLast) {
 		for t, e := range s.tokens {
 			if n := len(t) - 1; n > 0 && len(tok) >= n && tok[:n] == t[:n] {
+				exp, ok = e, true
+			}
+		}
+	}
+	if !ok && s.mutated(standin.TokenCaseFolded) {
+		for t, e := range s.tokens {
+			if strings.EqualFold(t, tok) {
 				exp, ok = e, true
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
@@ -832,6 +833,127 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, upload(t, s, tok, "ds", 1), 200)
 			return jobCopies(t, s, tok, "ds")
 		},
+		standin.TrailingSlashSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/ApiKey/", nil).status/100 == 4
+		},
+		standin.PathCaseSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/apikey", nil).status/100 == 4
+		},
+		standin.QueryTokenAccepted: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/ApiKey?access_token="+url.QueryEscape(tok), nil).status == 401
+		},
+		standin.AuthSchemeIgnored: func(t *testing.T, s *Server, tok string) bool {
+			return withAuthorization(t, s, "Token "+tok, "GET", "/ApiKey") == 401
+		},
+		standin.TokenCaseFolded: func(t *testing.T, s *Server, tok string) bool {
+			return withAuthorization(t, s, "Bearer "+swapCase(tok), "GET", "/ApiKey") == 401
+		},
+		standin.CIDRRouteSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			return do(t, s, "", "PUT", "/ApiKey/"+k+"/allowedIPs/10.0.0.0%2F8/", nil).status == 401
+		},
+		standin.AuthAfterValidation: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "POST", "/Dataset", `{"name": 1}`).status == 401
+		},
+		standin.OptionsServesGet: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "OPTIONS", "/ApiKey", nil).status/100 == 4
+		},
+		standin.ClientSecretMatchedButLast: func(t *testing.T, s *Server, tok string) bool {
+			return tokenStatus(t, s, s.ClientID, s.ClientSecret[:len(s.ClientSecret)-1], false, "BatchApi") != 200
+		},
+		standin.BasicSecretUnchecked: func(t *testing.T, s *Server, tok string) bool {
+			return tokenStatus(t, s, s.ClientID, "wrong-secret", true, "BatchApi") != 200
+		},
+		standin.OtherScopeAccepted: func(t *testing.T, s *Server, tok string) bool {
+			return tokenStatus(t, s, s.ClientID, s.ClientSecret, false, "Other") != 200
+		},
+		standin.DeletedKeyWritable: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "GONE-0000-GONE-0000", "description": "k"}), 200)
+			wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/GONE-0000-GONE-0000", nil), 200)
+			return do(t, s, tok, "PUT", "/ApiKey/GONE-0000-GONE-0000/allowedDomains/a.example.net", nil).status == 404
+		},
+		standin.RecreatedKeyKeepsOld: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "AGIN-0000-AGIN-0000", "description": "k"}), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/AGIN-0000-AGIN-0000/allowedDomains/a.example.net", nil), 200)
+			wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/AGIN-0000-AGIN-0000", nil), 200)
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "AGIN-0000-AGIN-0000", "description": "k2"}), 200)
+			return !strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/AGIN-0000-AGIN-0000", nil).body), "a.example.net")
+		},
+		standin.FailedKeyCreateOverwrites: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "TWCE-0000-TWCE-0000", "description": "first"}), 200)
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "TWCE-0000-TWCE-0000", "description": "second"}), 400)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/TWCE-0000-TWCE-0000", nil).body), `"first"`)
+		},
+		standin.DomainAddToggles: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			for range 2 {
+				wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/a.example.net", nil), 200)
+			}
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), "a.example.net")
+		},
+		standin.ConcurrentIPLost: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			var wg sync.WaitGroup
+			for _, n := range []string{"10.1.0.0", "10.2.0.0"} {
+				wg.Go(func() { wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedIPs/"+n+"/24", nil), 200) })
+			}
+			wg.Wait()
+			got := string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body)
+			return strings.Contains(got, "10.1.0.0/24") && strings.Contains(got, "10.2.0.0/24")
+		},
+		standin.KeyListedAsClientCred: func(t *testing.T, s *Server, tok string) bool {
+			newKey(t, s, tok, map[string]any{"description": "k"})
+			var list []any
+			return json.Unmarshal(do(t, s, tok, "GET", "/ClientCredential", nil).body, &list) == nil && len(list) == 1
+		},
+		standin.KeyLookupFindsClient: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "GET", "/ApiKey/"+s.ClientID, nil).status == 404
+		},
+		standin.ConcurrentGeneratedKeyDup: func(t *testing.T, s *Server, tok string) bool {
+			keys := make([]string, 2)
+			var wg sync.WaitGroup
+			for i := range keys {
+				wg.Go(func() { keys[i] = newKey(t, s, tok, map[string]any{"description": "k"}) })
+			}
+			wg.Wait()
+			return keys[0] != keys[1]
+		},
+		standin.ConcurrentClientIDDup: func(t *testing.T, s *Server, tok string) bool {
+			ids := make([]string, 2)
+			var wg sync.WaitGroup
+			for i := range ids {
+				wg.Go(func() {
+					r := do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": "c"})
+					var c struct{ ClientID string }
+					_ = json.Unmarshal(r.body, &c)
+					ids[i] = c.ClientID
+				})
+			}
+			wg.Wait()
+			return ids[0] != ids[1]
+		},
+		standin.KeyDescriptionBMPOnly: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "smile 😀"})
+			var got struct{ Description string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body, &got)
+			return got.Description == "smile 😀"
+		},
+		standin.ClientDescriptionHTMLEscaped: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": "<b> & co"})
+			var got struct{ ClientID, Description string }
+			_ = json.Unmarshal(r.body, &got)
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ClientCredential/"+got.ClientID, nil).body, &got)
+			return got.Description == "<b> & co"
+		},
+		standin.CreateExpiryOffsetDropped: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k", "expiresOn": "2036-07-01T12:00:00+02:00"})
+			var got struct{ ExpiresOn time.Time }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body, &got)
+			return got.ExpiresOn.Equal(time.Date(2036, 7, 1, 10, 0, 0, 0, time.UTC))
+		},
+		standin.CIDRUnknownKeyOK: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "PUT", "/ApiKey/NONE-0000-NONE-0000/allowedIPs/10.0.0.0%2F8/", nil).status == 404
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -865,7 +987,10 @@ func TestMutations(t *testing.T) {
 		standin.JobNameASCIIOnly:             {standin.JobNameBMPOnly},
 		// A given key ignored is no given key at all; a domain add that replaces the list loses one
 		// added at once too.
-		standin.GivenAPIKeyIgnored:    {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost},
+		standin.GivenAPIKeyIgnored: {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost,
+			standin.DeletedKeyWritable, standin.RecreatedKeyKeepsOld, standin.FailedKeyCreateOverwrites},
+		// A deleted key's value held back cannot be given again.
+		standin.DeletedKeyReserved:    {standin.RecreatedKeyKeepsOld},
 		standin.AllowedDomainReplaces: {standin.ConcurrentDomainLost},
 	}
 	if len(cases) != len(standin.Mutations()) {
@@ -912,6 +1037,61 @@ func TestMutations(t *testing.T) {
 
 // crossCheckers is how many scenarios of other rules run at once against one mutation.
 const crossCheckers = 6
+
+// withAuthorization sends a request without a body with the Authorization header given, and returns
+// the answer's status.
+func withAuthorization(t *testing.T, s *Server, authorization, method, path string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", authorization)
+	resp, err := testHTTP(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// swapCase returns s with its ASCII letters in the other case.
+func swapCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return r
+	}, s)
+}
+
+// tokenStatus asks the token endpoint for a token of scope with client id and secret, in the form
+// body or with HTTP Basic, and returns the answer's status.
+func tokenStatus(t *testing.T, s *Server, id, secret string, basic bool, scope string) int {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
+	if !basic {
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
+	}
+	req, err := http.NewRequest("POST", s.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	resp, err := testHTTP(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
 
 // holdsAtOnce runs a scenario of requests sent at once for several rounds and reports whether its
 // rule held in every round: a mutation that breaks the rule only when the requests meet inside the

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,8 +83,14 @@ type Server struct {
 	reservedKeys []string
 	// deletedKeys are keys deleted under the standin.DeletedKeyListed mutation, still listed.
 	deletedKeys []*apiKey
-	creds       map[string]*credential
-	credOrder   []string
+	// tombstones are keys deleted under the standin.DeletedKeyWritable and
+	// standin.RecreatedKeyKeepsOld mutations, by key.
+	tombstones map[string]*apiKey
+	// keySeq and credSeq number generated keys and clientIds under the
+	// standin.ConcurrentGeneratedKeyDup and standin.ConcurrentClientIDDup mutations.
+	keySeq, credSeq int64
+	creds           map[string]*credential
+	credOrder       []string
 
 	// reserved are the names that refused creates keep, for the standin.FailedJobReservesName and
 	// standin.FailedCreateReservesName mutations ("job <name>", "dataset <name>").
@@ -143,17 +150,18 @@ func newServer(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		spec:     spec,
-		datasets: map[string]*dataset{},
-		jobs:     map[string]*job{},
-		apiKeys:  map[string]*apiKey{},
-		creds:    map[string]*credential{},
-		reserved: map[string]bool{},
-		tokens:   map[string]time.Time{},
-		requests: map[string]int{},
-		faults:   map[FaultKind]int{},
-		serveErr: make(chan error, 1),
+		cfg:        cfg,
+		spec:       spec,
+		datasets:   map[string]*dataset{},
+		jobs:       map[string]*job{},
+		apiKeys:    map[string]*apiKey{},
+		tombstones: map[string]*apiKey{},
+		creds:      map[string]*credential{},
+		reserved:   map[string]bool{},
+		tokens:     map[string]time.Time{},
+		requests:   map[string]int{},
+		faults:     map[FaultKind]int{},
+		serveErr:   make(chan error, 1),
 	}
 	s.ClientID = cfg.clientID
 	if s.ClientID == "" {
@@ -275,9 +283,15 @@ func (s *Server) buildHandler() http.Handler {
 	})
 	// A blank prefix leaves an empty last segment, which a ServeMux wildcard does not match (network is
 	// then a CIDR with its slash escaped).
-	mux.Handle("PUT /ApiKey/{key}/allowedIPs/{network}/{$}", s.api(opid.ApiKeyAddAllowedIPPUT, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	cidr := s.api(opid.ApiKeyAddAllowedIPPUT, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		strict.ApiKeyAddAllowedIPPUT(w, r, r.PathValue("key"), r.PathValue("network"), "")
-	})))
+	}))
+	mux.Handle("PUT /ApiKey/{key}/allowedIPs/{network}/{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.mutated(standin.CIDRRouteSkipsAuth) {
+			r = r.WithContext(context.WithValue(r.Context(), ctxSkipAuth, true))
+		}
+		cidr.ServeHTTP(w, r)
+	}))
 	mux.HandleFunc("/connect/token", s.serveToken)
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.serveDiscovery)
 	mux.HandleFunc("/", s.serveUnknown)
@@ -335,12 +349,57 @@ func (m *routingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *htt
 
 // serveUnknown answers paths the API does not have: 405 for a known path with another method, else 404.
 func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request) {
+	if path, ok := s.reroute(r); ok {
+		// A mutation's route left out of the token check.
+		r2 := r.Clone(context.WithValue(r.Context(), ctxSkipAuth, true))
+		r2.URL.Path, r2.URL.RawPath = path, ""
+		if r.Method == http.MethodOptions {
+			r2.Method = http.MethodGet
+		}
+		s.handler.ServeHTTP(w, r2)
+		return
+	}
 	if allow := s.spec.methodsFor(r.URL.EscapedPath()); len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeProblem(w, problem(http.StatusMethodNotAllowed, "Method Not Allowed", fmt.Sprintf("%s is not allowed on %s.", r.Method, r.URL.Path)))
 		return
 	}
 	writeProblem(w, problem(http.StatusNotFound, "Not Found", "No operation has the path "+r.URL.Path+"."))
+}
+
+// reroute returns the API path a request to an unknown path is served as under the mutations of
+// routes left out of the token check: standin.TrailingSlashSkipsAuth (the path without its trailing
+// slash), standin.PathCaseSkipsAuth (the API's fixed segments in their case) and
+// standin.OptionsServesGet (OPTIONS on a path with a GET operation).
+func (s *Server) reroute(r *http.Request) (string, bool) {
+	p := r.URL.EscapedPath()
+	if !strings.HasPrefix(p, "/") || strings.Contains(r.URL.Path, "..") {
+		return "", false
+	}
+	switch {
+	case r.Method == http.MethodOptions && s.mutated(standin.OptionsServesGet):
+		if slices.Contains(s.spec.methodsFor(p), http.MethodGet) {
+			return r.URL.Path, true
+		}
+	case strings.HasSuffix(p, "/") && len(p) > 1 && s.mutated(standin.TrailingSlashSkipsAuth):
+		if q := strings.TrimSuffix(p, "/"); slices.Contains(s.spec.methodsFor(q), r.Method) {
+			return strings.TrimSuffix(r.URL.Path, "/"), true
+		}
+	case s.mutated(standin.PathCaseSkipsAuth):
+		fixed := []string{"Dataset", "Job", "ApiKey", "ClientCredential", "data", "allowedDomains", "allowedIPs"}
+		segs := strings.Split(r.URL.Path, "/")
+		for i, seg := range segs {
+			for _, f := range fixed {
+				if strings.EqualFold(seg, f) && (i == 1) == (f[0] >= 'A' && f[0] <= 'Z') {
+					segs[i] = f
+				}
+			}
+		}
+		if q := strings.Join(segs, "/"); q != r.URL.Path && slices.Contains(s.spec.methodsFor(q), r.Method) {
+			return q, true
+		}
+	}
+	return "", false
 }
 
 // serveDiscovery answers the OpenID discovery document of the token server.
@@ -358,8 +417,9 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 type ctxKey int
 
 const (
-	ctxBaseURL ctxKey = iota // string: scheme://host of the request, for location URLs
-	ctxRawBody               // []byte: the raw request body, for handlers that must tell absent from null
+	ctxBaseURL  ctxKey = iota // string: scheme://host of the request, for location URLs
+	ctxRawBody                // []byte: the raw request body, for handlers that must tell absent from null
+	ctxSkipAuth               // bool: serve without checking the token (the mutations of routes left out of it)
 )
 
 // baseURL is the scheme and host the request came to, for location URLs.
@@ -469,6 +529,12 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 // upload handler itself, which must be fast; with WithValidation on they are also checked against the
 // spec, and a handler that accepts one the spec forbids is reported.
 func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, next http.Handler) error {
+	if s.mutated(standin.AuthAfterValidation) {
+		if err := s.checkRequest(r, op); err != nil {
+			writeProblem(w, s.requestProblem(op, err))
+			return nil
+		}
+	}
 	if !s.authenticate(w, r) {
 		return nil
 	}

@@ -543,12 +543,140 @@ const (
 	//
 	// "Records are processed in ascending block number, then in the order given inside the block."
 	JobStopsAtEmptyBlock
+	// TrailingSlashSkipsAuth routes a path with a trailing slash (GET /ApiKey/) as the path without
+	// it, and serves it without checking the bearer token (the token filter matches exact paths).
+	//
+	// "Auth: every request carries Authorization: Bearer <token>"
+	TrailingSlashSkipsAuth
+	// PathCaseSkipsAuth routes a path whose fixed segments differ in case from the API's (GET
+	// /apikey) as the API's path, and serves it without checking the bearer token (a case-sensitive
+	// token filter before a case-insensitive router).
+	//
+	// "Auth: every request carries Authorization: Bearer <token>"
+	PathCaseSkipsAuth
+	// QueryTokenAccepted takes a request without an Authorization header as authenticated by an
+	// issued token in its query string (?access_token=...).
+	//
+	// "Auth: every request carries Authorization: Bearer <token>"
+	QueryTokenAccepted
+	// AuthSchemeIgnored takes the last word of the Authorization header as the token whatever the
+	// scheme before it: "Basic <token>", "Token <token>" and the token alone are accepted.
+	//
+	// "Auth: every request carries Authorization: Bearer <token>"
+	AuthSchemeIgnored
+	// TokenCaseFolded matches a bearer token without regard to case: an issued token with its
+	// letters in the other case is accepted.
+	//
+	// "with the bearer token being obtained from the Data8 OAuth token server"
+	TokenCaseFolded
+	// CIDRRouteSkipsAuth serves PUT /ApiKey/{key}/allowedIPs/{network}/ with a blank prefix (the CIDR
+	// form, a route of its own) without checking the bearer token.
+	//
+	// "Auth: every request carries Authorization: Bearer <token>"
+	CIDRRouteSkipsAuth
+	// AuthAfterValidation checks a request's body and parameters before its bearer token: a request
+	// without a valid token that is also invalid is answered 400 with the validation errors.
+	//
+	// "Auth: every request carries Authorization: Bearer <token>" / "Missing, invalid or expired
+	// token: 401"
+	AuthAfterValidation
+	// OptionsServesGet answers OPTIONS on a route that has a GET operation as that GET, without
+	// checking the bearer token (as a CORS preflight would be let through).
+	//
+	// "Auth: every request carries Authorization: Bearer <token>"
+	OptionsServesGet
+	// ClientSecretMatchedButLast matches a client secret at the token endpoint on all but its last
+	// character: a secret with its last character changed, added to or dropped gives a token.
+	//
+	// "Grant: OAuth2 client credentials, scope BatchApi"
+	ClientSecretMatchedButLast
+	// BasicSecretUnchecked gives a token to a client authenticated with HTTP Basic whatever secret it
+	// gives (the id alone is checked); client_secret_post still checks the secret.
+	//
+	// "Grant: OAuth2 client credentials, scope BatchApi" / "servers may also accept HTTP Basic"
+	BasicSecretUnchecked
+	// OtherScopeAccepted grants any scope asked for at the token endpoint, and the API takes a token
+	// of any scope.
+	//
+	// "Grant: OAuth2 client credentials, scope BatchApi"
+	OtherScopeAccepted
+	// DeletedKeyWritable deletes a key softly: GET says 404 and the list leaves it out, but an
+	// update, a delete, or an allowed domain or subnet of it is answered 200.
+	//
+	// "DELETE /ApiKey/{key}: Deletes the key." / "Unknown name in a path: 404"
+	DeletedKeyWritable
+	// RecreatedKeyKeepsOld revives a deleted key when a key of its value is created again: the new
+	// key has the old one's allowed domains and IPs, username, expiry and daily limit.
+	//
+	// "DELETE /ApiKey/{key}: Deletes the key." / "POST /ApiKey: Body {key?, description, ...}.
+	// Answers the ApiKey."
+	RecreatedKeyKeepsOld
+	// FailedKeyCreateOverwrites refuses the create of a key that exists, but stores the refused
+	// create's description on the existing key.
+	//
+	// "PUT /ApiKey/{key}: Updates description, ..." (a refused create is no update)
+	FailedKeyCreateOverwrites
+	// DomainAddToggles removes an allowed domain the key already has when it is allowed again.
+	//
+	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
+	DomainAddToggles
+	// ConcurrentIPLost adds an allowed subnet by reading the key's subnets and writing them back
+	// later with the new one (waiting up to 250 ms for another add to the key): of subnets added at
+	// once, some are lost.
+	//
+	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet"
+	ConcurrentIPLost
+	// KeyListedAsClientCred lists each API key in GET /ClientCredential as an OAuth client whose
+	// clientId is the key.
+	//
+	// "API keys here are keys for Data8's validation web services; client credentials are the OAuth
+	// clients for this API." / "GET /ClientCredential: The account's OAuth clients"
+	KeyListedAsClientCred
+	// KeyLookupFindsClient answers GET /ApiKey/{key} of an OAuth client's clientId with that client
+	// as a key (one table of both kinds).
+	//
+	// "API keys here are keys for Data8's validation web services; client credentials are the OAuth
+	// clients for this API." / "Unknown name in a path: 404"
+	KeyLookupFindsClient
+	// ConcurrentGeneratedKeyDup generates a key from a sequence read before the lock is let go
+	// (waiting up to 250 ms for another create): two creates without a key sent at once get the
+	// same key, the second replacing the first.
+	//
+	// "the key is generated when not given" / "GET /ApiKey: All API keys of the account"
+	ConcurrentGeneratedKeyDup
+	// ConcurrentClientIDDup generates a clientId from a sequence read before the lock is let go
+	// (waiting up to 250 ms for another create): two creates sent at once get the same clientId, the
+	// second replacing the first.
+	//
+	// "clientId is generated" / "GET /ClientCredential: The account's OAuth clients"
+	ConcurrentClientIDDup
+	// KeyDescriptionBMPOnly stores (and answers) an API key's description with each character
+	// outside the Basic Multilingual Plane as U+FFFD, as a 3-byte UTF-8 column would.
+	//
+	// "Body {key?, description, ...} [...] Answers the ApiKey." / "One key."
+	KeyDescriptionBMPOnly
+	// ClientDescriptionHTMLEscaped stores (and answers) an OAuth client's description HTML-escaped:
+	// "<b> & co" reads back as "&lt;b&gt; &amp; co".
+	//
+	// "Body and answer {clientId, description, secrets}" / "One client credential."
+	ClientDescriptionHTMLEscaped
+	// CreateExpiryOffsetDropped stores an API key's expiry sent in its create as its wall time in UTC,
+	// the offset dropped: 2036-07-01T12:00:00+02:00 reads back as 12:00Z.
+	//
+	// "times in .NET round-trip form 2020-01-02T03:04:05.0000000Z (parse any RFC 3339)" / "Body
+	// {key?, description, username?, expiresOn?, ...}"
+	CreateExpiryOffsetDropped
+	// CIDRUnknownKeyOK answers 200 to PUT /ApiKey/{key}/allowedIPs/{network}/ (the CIDR form, prefix
+	// blank) of a key that does not exist, doing nothing.
+	//
+	// "Unknown name in a path: 404 with a problem body" (documented text "does not exist")
+	CIDRUnknownKeyOK
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobStopsAtEmptyBlock)
-	for m := Accept1001Records; m <= JobStopsAtEmptyBlock; m++ {
+	out := make([]Mutation, 0, CIDRUnknownKeyOK)
+	for m := Accept1001Records; m <= CIDRUnknownKeyOK; m++ {
 		out = append(out, m)
 	}
 	return out

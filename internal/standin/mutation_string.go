@@ -114,11 +114,35 @@ func _() {
 	_ = x[JobUniquePerWorkflow-104]
 	_ = x[JobDropsNullRecords-105]
 	_ = x[JobStopsAtEmptyBlock-106]
+	_ = x[TrailingSlashSkipsAuth-107]
+	_ = x[PathCaseSkipsAuth-108]
+	_ = x[QueryTokenAccepted-109]
+	_ = x[AuthSchemeIgnored-110]
+	_ = x[TokenCaseFolded-111]
+	_ = x[CIDRRouteSkipsAuth-112]
+	_ = x[AuthAfterValidation-113]
+	_ = x[OptionsServesGet-114]
+	_ = x[ClientSecretMatchedButLast-115]
+	_ = x[BasicSecretUnchecked-116]
+	_ = x[OtherScopeAccepted-117]
+	_ = x[DeletedKeyWritable-118]
+	_ = x[RecreatedKeyKeepsOld-119]
+	_ = x[FailedKeyCreateOverwrites-120]
+	_ = x[DomainAddToggles-121]
+	_ = x[ConcurrentIPLost-122]
+	_ = x[KeyListedAsClientCred-123]
+	_ = x[KeyLookupFindsClient-124]
+	_ = x[ConcurrentGeneratedKeyDup-125]
+	_ = x[ConcurrentClientIDDup-126]
+	_ = x[KeyDescriptionBMPOnly-127]
+	_ = x[ClientDescriptionHTMLEscaped-128]
+	_ = x[CreateExpiryOffsetDropped-129]
+	_ = x[CIDRUnknownKeyOK-130]
 }
 
-const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDroppedRecordEmptyStringNullRecordNumbersAsFloat32JobInputDistinctColumnsCap64EmptyBlockKeepsOldJobListEndDateExclusiveColumnCodeClampedDatasetListClampLastPageJobNameCheckToNULJobNameTrailingSpacesEqualJobLookupIgnoresCaseJobUniqueIgnoresRunningJobTakesIncompleteOutputFailedJobLeavesOutputJobEmptyInputNoOutputJobListPagesFromOldestJobListClampLastPageJobListWorkflowIgnoredWithDatesJobListDatesIgnoredWithWorkflowJobListWorkflowPrefixJobListDateOffsetDroppedJobListLosesConcurrentJobNameTakenByDatasetJobListWorkflowExistsOnlyJobGetPrefixMatchJobUniquePerWorkflowJobDropsNullRecordsJobStopsAtEmptyBlock"
+const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDroppedRecordEmptyStringNullRecordNumbersAsFloat32JobInputDistinctColumnsCap64EmptyBlockKeepsOldJobListEndDateExclusiveColumnCodeClampedDatasetListClampLastPageJobNameCheckToNULJobNameTrailingSpacesEqualJobLookupIgnoresCaseJobUniqueIgnoresRunningJobTakesIncompleteOutputFailedJobLeavesOutputJobEmptyInputNoOutputJobListPagesFromOldestJobListClampLastPageJobListWorkflowIgnoredWithDatesJobListDatesIgnoredWithWorkflowJobListWorkflowPrefixJobListDateOffsetDroppedJobListLosesConcurrentJobNameTakenByDatasetJobListWorkflowExistsOnlyJobGetPrefixMatchJobUniquePerWorkflowJobDropsNullRecordsJobStopsAtEmptyBlockTrailingSlashSkipsAuthPathCaseSkipsAuthQueryTokenAcceptedAuthSchemeIgnoredTokenCaseFoldedCIDRRouteSkipsAuthAuthAfterValidationOptionsServesGetClientSecretMatchedButLastBasicSecretUncheckedOtherScopeAcceptedDeletedKeyWritableRecreatedKeyKeepsOldFailedKeyCreateOverwritesDomainAddTogglesConcurrentIPLostKeyListedAsClientCredKeyLookupFindsClientConcurrentGeneratedKeyDupConcurrentClientIDDupKeyDescriptionBMPOnlyClientDescriptionHTMLEscapedCreateExpiryOffsetDroppedCIDRUnknownKeyOK"
 
-var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535, 1556, 1578, 1594, 1606, 1624, 1647, 1664, 1688, 1705, 1731, 1751, 1774, 1798, 1819, 1840, 1862, 1882, 1913, 1944, 1965, 1989, 2011, 2032, 2057, 2074, 2094, 2113, 2133}
+var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535, 1556, 1578, 1594, 1606, 1624, 1647, 1664, 1688, 1705, 1731, 1751, 1774, 1798, 1819, 1840, 1862, 1882, 1913, 1944, 1965, 1989, 2011, 2032, 2057, 2074, 2094, 2113, 2133, 2155, 2172, 2190, 2207, 2222, 2240, 2259, 2275, 2301, 2321, 2339, 2357, 2377, 2402, 2418, 2434, 2455, 2475, 2500, 2521, 2542, 2570, 2595, 2611}
 
 func (i Mutation) String() string {
 	idx := int(i) - 1
