@@ -44,7 +44,7 @@ func ruleCases() []Case {
 		{
 			ID: "DATASET-STATE-RULES", Kind: Documented,
 			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] Output dataset, or already complete: **400**. [...] it cannot be changed afterwards`,
-			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block and a second completion, and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged.",
+			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block and a second completion (with its count, another count, 0), and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged (recordCount too). The unfinished job's output dataset is an output dataset while the job runs: GET says input false, includeOutput=false leaves it out, includeInput=false lists it (documented).",
 			Creates: "2 datasets, 1 job",
 			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 4},
 			fixture: true,
@@ -212,6 +212,8 @@ func caseStateRules(c *check) {
 		{"block 0 again (an overwrite)", http.MethodPatch, uploadPath(done), blockBody(0, recs)},
 		{"an empty block 0", http.MethodPatch, uploadPath(done), blockBody(0, []map[string]any{})},
 		{"a second completion with its count", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count, "completed": true}},
+		{"a second completion with another count", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count + 5, "completed": true}},
+		{"a second completion with recordCount 0", http.MethodPut, datasetPath(done), map[string]any{"recordCount": 0, "completed": true}},
 	} {
 		r := c.raw(try.method, try.path, nil, try.body, withToken)
 		if r.Status != http.StatusBadRequest {
@@ -234,6 +236,8 @@ func caseStateRules(c *check) {
 		c.Observe("the answer to POST /Job names no output dataset of an unfinished job (%s): the state rule is not checked on one", c.last("Job_CreateJob"))
 		return
 	}
+	// Its kind, read while the job runs: an output dataset (GET, and the list's flags).
+	c.outputKind(job, out, f)
 	up := c.raw(http.MethodPatch, uploadPath(out), nil, blockBody(0, []map[string]any{}), withToken)
 	comp := c.raw(http.MethodPut, datasetPath(out), nil, map[string]any{"recordCount": 0, "completed": true}, withToken)
 	j, err := c.client.GetJob(c.ctx, job)
@@ -413,4 +417,49 @@ func (c *check) sameBlockAtOnce(name string, held [][]client.Record, b, round in
 	}
 	c.Errorf("%s: %d records read back (want %d), the versions' records among them: %s; want exactly one version, whole", what, len(got), len(slices.Concat(held...))-len(held[b])+size, strings.Join(held2, ", "))
 	return false
+}
+
+// outputKind checks that the output dataset out of job, read while the job may still run, is an
+// output dataset: GET /Dataset/{name} says input false, and the list leaves it out with
+// includeOutput=false and holds it with includeInput=false (documented: output datasets are only
+// made by jobs; two flags choose whether input and whether output datasets are listed). An output
+// dataset not there yet (404) is observed. The flags' names are decided (D-6): a flag that does not
+// change the list for the fixture f's finished output and complete input is not judged here
+// (DATASET-LIST-FLAGS notes it).
+func (c *check) outputKind(job, out string, f *echoFixture) {
+	r := c.raw(http.MethodGet, datasetPath(out), nil, nil, withToken)
+	var ds client.Dataset
+	switch {
+	case r.Status == http.StatusNotFound:
+		c.Observe("GET /Dataset/%s, the output dataset of job %q just started: 404 (not made yet)", out, job)
+		return
+	case !r.is2xx() || r.decode(&ds) != nil:
+		c.Errorf("GET /Dataset/%s, the output dataset of job %q just started: answered %s; want the dataset or 404", out, job, r)
+		return
+	}
+	if ds.Input {
+		c.Errorf("GET /Dataset/%s, the output dataset of job %q just started, says input true (%s); output datasets are made by jobs, never input", out, job, r)
+	}
+	// listed lists with o and reports whether it holds out, and whether it holds ref.
+	listed := func(o client.ListDatasetsOptions, ref string) (hasOut, hasRef bool) {
+		for r, err := range c.client.ListDatasets(c.ctx, o) {
+			if err != nil {
+				c.Fatalf("listing datasets with %+v: %v", o, err)
+			}
+			hasOut = hasOut || r.Name == out
+			hasRef = hasRef || r.Name == ref
+		}
+		return hasOut, hasRef
+	}
+	if has, ignored := listed(client.ListDatasetsOptions{ExcludeOutput: true}, f.output); has && !ignored {
+		c.Errorf("includeOutput=false lists %s, the output dataset of job %q just started", out, job)
+	}
+	if j, err := c.client.GetJob(c.ctx, job); err == nil && client.JobFinished(j) {
+		return // finished meanwhile: the list with includeInput=false is DATASET-LIST-FLAGS' to judge
+	}
+	if has, ignored := listed(client.ListDatasetsOptions{ExcludeInput: true}, f.input); !has && !ignored {
+		if j, err := c.client.GetJob(c.ctx, job); err == nil && !client.JobFinished(j) {
+			c.Errorf("includeInput=false does not list %s, the output dataset of job %q, unfinished", out, job)
+		}
+	}
 }

@@ -111,6 +111,22 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobListEndDateExclusive:       {"JOB-LIST-FILTERS"},
 		standin.ColumnCodeClamped:             {"DATASET-COLUMN-CODES", "DATASET-MANY-COLUMNS"},
 		standin.DatasetListClampLastPage:      {"DATASET-LIST-PAGING"},
+		standin.DatasetNameUnderscoreWildcard: {"DATASET-UNIQUE"},
+		standin.ColumnNameCompatFolded:        {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.ColumnCodeByte:                {"DATASET-COLUMN-CODES"},
+		standin.RefusedCompleteStoresCount:    {"DATASET-STATE-RULES", "DATASET-COMPLETE-OUTPUT-400"},
+		standin.OutputInputUntilFinished:      {"DATASET-STATE-RULES"},
+		standin.CompletedEmptyTakesBlocks:     {"DATASET-COMPLETE"},
+		standin.RecordBooleansAsNumbers:       {"RECORDS-TEXT"},
+		standin.RecordNullAsText:              {"RECORDS-TEXT"},
+		standin.RecordNumericTextAsNumber:     {"RECORDS-TEXT"},
+		standin.CompleteLeavesStaleDetails:    {"DATASET-COMPLETE"},
+		standin.ColumnIDOverwritten:           {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.DatasetUniqueFirstPage:        {"DATASET-LIST-ALPHA-100"},
+		standin.ListFlagsFirstPageOnly:        {"DATASET-LIST-ALPHA-100"},
+		standin.CompleteInfersColumnCodes:     {"DATASET-COMPLETE"},
+		standin.FirstBlockUncapped:            {"UPLOAD-MAX-1000"},
+		standin.UniqueCollapsesUnderscores:    {"DATASET-UNIQUE"},
 	}
 }
 
@@ -118,7 +134,7 @@ func caughtBy() map[standin.Mutation][]string {
 // that concern unfinished jobs need jobs that stay unfinished for a while.
 func mutationOptions(m standin.Mutation) []data8test.Option {
 	switch m {
-	case standin.JobUniqueAmongFinished, standin.UploadToIncompleteOutput:
+	case standin.JobUniqueAmongFinished, standin.UploadToIncompleteOutput, standin.OutputInputUntilFinished:
 		return []data8test.Option{data8test.WithJobDuration(400 * time.Millisecond)}
 	}
 	return nil

@@ -34,6 +34,11 @@ type dataset struct {
 	// readAfterComplete is set when the dataset's records are read once it is complete, for the
 	// standin.UploadStoredAfterComplete mutation.
 	readAfterComplete atomic.Bool
+	// cached is the details GET /Dataset/{name} last answered, for the
+	// standin.CompleteLeavesStaleDetails mutation; inferred is the column codes the
+	// standin.CompleteInfersColumnCodes mutation sets at completion.
+	cached   *gen.Dataset
+	inferred map[string]int32
 }
 
 // block is one uploaded block: its records as raw JSON objects, back to back in data, each ending at the
@@ -57,13 +62,23 @@ func (b *block) record(i int) []byte {
 	return b.data[start:b.ends[i]:b.ends[i]]
 }
 
-// view is the dataset's full details.
+// view is the dataset's full details. Call with s.mu held.
 func (d *dataset) view() gen.Dataset {
-	cols := make(gen.Columns, len(d.columns))
-	for k, v := range d.columns {
+	codes := d.columns
+	if d.inferred != nil {
+		codes = d.inferred
+	}
+	cols := make(gen.Columns, len(codes))
+	for k, v := range codes {
 		cols[k] = int(v)
 	}
 	return gen.Dataset{Name: d.name, Columns: cols, Input: d.input, RecordCount: d.count, Completed: d.completed}
+}
+
+// shownInput is the input flag the server shows of d: with the standin.OutputInputUntilFinished
+// mutation an output dataset shows as input until its job has finished. Call with s.mu held.
+func (s *Server) shownInput(d *dataset) bool {
+	return d.input || s.mutated(standin.OutputInputUntilFinished) && !d.completed
 }
 
 // ordered returns the dataset's blocks in processing order: ascending block number (or, with the
@@ -144,9 +159,12 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 	}
 	s.mu.RLock()
 	rows := make([]row, 0, len(s.datasets))
+	// With standin.ListFlagsFirstPageOnly the flags choose the datasets of the first page only.
+	filter := page == 1 || !s.mutated(standin.ListFlagsFirstPageOnly)
 	for _, d := range s.datasets {
-		if d.input && incIn || !d.input && incOut {
-			rows = append(rows, row{d.name, d.input, d.completed})
+		input := s.shownInput(d)
+		if !filter || input && incIn || !input && incOut {
+			rows = append(rows, row{d.name, input, d.completed})
 		}
 	}
 	s.mu.RUnlock()
@@ -210,7 +228,8 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		if r := []rune(checked); len(r) > 64 && s.mutated(standin.ColumnNameCheckFirst64) {
 			checked = string(r[:64])
 		}
-		if !names.Valid(checked) && !(s.mutated(standin.ColumnNameUnicodeLetters) && unicodeName(checked)) {
+		if !names.Valid(checked) && !(s.mutated(standin.ColumnNameUnicodeLetters) && unicodeName(checked)) &&
+			!(s.mutated(standin.ColumnNameCompatFolded) && names.Valid(compatFold(checked))) {
 			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column name %q %s.", c, namePatternMsg))
 		}
 	}
@@ -227,6 +246,9 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		cols[k] = int32(v)
 		if v != 0 && s.mutated(standin.ColumnCodeClamped) {
 			cols[k] = 1
+		}
+		if s.mutated(standin.ColumnCodeByte) {
+			cols[k] = int32(uint8(v))
 		}
 	}
 	if s.mutated(standin.ColumnsCap64) && len(cols) > 64 {
@@ -259,6 +281,14 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	}
 	_, dup := s.datasets[name]
 	dup = dup || s.mutated(standin.FailedCreateReservesName) && s.reserved["dataset "+name]
+	for other := range s.datasets {
+		dup = dup || s.mutated(standin.DatasetNameUnderscoreWildcard) && likeMatch(name, other) ||
+			s.mutated(standin.UniqueCollapsesUnderscores) && slug(name) == slug(other)
+	}
+	if dup && s.mutated(standin.DatasetUniqueFirstPage) {
+		all := slices.Sorted(maps.Keys(s.datasets))
+		dup = slices.Contains(all[:min(len(all), datasetsPerPage)], name)
+	}
 	if old := s.datasets[name]; dup && !(s.mutated(standin.DatasetUniqueAmongInputs) && old != nil && !old.input) {
 		s.mu.Unlock()
 		if s.has(ProfileConflict409) {
@@ -275,13 +305,21 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 // DatasetGetByName returns a dataset's full details.
 func (a *strictAPI) DatasetGetByName(ctx context.Context, req gen.DatasetGetByNameRequestObject) (gen.DatasetGetByNameResponseObject, error) {
 	s := a.s
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	d, ok := s.datasets[req.Name]
 	if !ok {
 		return gen.DatasetGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
 	}
-	return gen.DatasetGetByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
+	view := d.view()
+	view.Input = s.shownInput(d)
+	if s.mutated(standin.CompleteLeavesStaleDetails) {
+		if d.cached == nil {
+			d.cached = &view
+		}
+		view = *d.cached
+	}
+	return gen.DatasetGetByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(view)}, nil
 }
 
 // datasetMissing is the detail of a 404 for a dataset.
@@ -301,6 +339,9 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 	d, ok := s.datasets[req.Name]
 	if !ok {
 		return gen.DatasetUpdateByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
+	}
+	if req.Body != nil && (!d.input || d.completed) && s.mutated(standin.RefusedCompleteStoresCount) {
+		d.count = req.Body.RecordCount
 	}
 	switch {
 	case req.Body == nil:
@@ -323,6 +364,9 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 		s.mu.Lock()
 	}
 	d.completed = true
+	if s.mutated(standin.CompleteInfersColumnCodes) {
+		d.inferred = s.inferCodes(d)
+	}
 	return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
 }
 
@@ -488,4 +532,95 @@ func (s *Server) racing2(key string, wait time.Duration) bool {
 		}
 		return true // released as the wait ended
 	}
+}
+
+// likeMatch reports whether name, read as a SQL LIKE pattern whose '_' matches any one character,
+// matches other (the standin.DatasetNameUnderscoreWildcard mutation).
+func likeMatch(pattern, other string) bool {
+	if len(pattern) != len(other) {
+		return false
+	}
+	for i := range len(pattern) {
+		if pattern[i] != '_' && pattern[i] != other[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// compatFold folds the compatibility characters an NFKC normalisation maps onto ASCII letters and
+// digits (fullwidth forms, superscript digits, the long s, the fi ligature, small roman numerals),
+// for the standin.ColumnNameCompatFolded mutation.
+func compatFold(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 0xFF41 && r <= 0xFF5A:
+			b.WriteRune('a' + r - 0xFF41)
+		case r >= 0xFF10 && r <= 0xFF19:
+			b.WriteRune('0' + r - 0xFF10)
+		case r == 0xFF3F:
+			b.WriteByte('_')
+		case r == 0x00B9:
+			b.WriteByte('1')
+		case r == 0x00B2 || r == 0x00B3:
+			b.WriteRune('2' + r - 0x00B2)
+		case r == 0x2070:
+			b.WriteByte('0')
+		case r == 0x017F:
+			b.WriteByte('s')
+		case r == 0xFB01:
+			b.WriteString("fi")
+		case r == 0x2170:
+			b.WriteByte('i')
+		case r == 0x2174:
+			b.WriteByte('v')
+		case r == 0x2179:
+			b.WriteByte('x')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// inferCodes returns the column codes the standin.CompleteInfersColumnCodes mutation sets at
+// completion: 1 for a column whose values in d's records are all numbers (and at least one), else 0.
+// Call with s.mu held.
+func (s *Server) inferCodes(d *dataset) map[string]int32 {
+	numbers := map[string]int{}
+	others := map[string]bool{}
+	for _, raw := range s.rawRecords(d, 0, -1) {
+		var rec map[string]any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if dec.Decode(&rec) != nil {
+			continue
+		}
+		for k, v := range rec {
+			if _, ok := v.(json.Number); ok {
+				numbers[k]++
+			} else {
+				others[k] = true
+			}
+		}
+	}
+	out := make(map[string]int32, len(d.columns))
+	for k := range d.columns {
+		if numbers[k] > 0 && !others[k] {
+			out[k] = 1
+		} else {
+			out[k] = 0
+		}
+	}
+	return out
+}
+
+// slug is a name with its runs of underscores collapsed and trailing ones dropped, as the
+// standin.UniqueCollapsesUnderscores mutation compares names.
+func slug(name string) string {
+	for strings.Contains(name, "__") {
+		name = strings.ReplaceAll(name, "__", "_")
+	}
+	return strings.TrimRight(name, "_")
 }

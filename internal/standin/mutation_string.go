@@ -94,11 +94,27 @@ func _() {
 	_ = x[JobListEndDateExclusive-84]
 	_ = x[ColumnCodeClamped-85]
 	_ = x[DatasetListClampLastPage-86]
+	_ = x[DatasetNameUnderscoreWildcard-87]
+	_ = x[ColumnNameCompatFolded-88]
+	_ = x[ColumnCodeByte-89]
+	_ = x[RefusedCompleteStoresCount-90]
+	_ = x[OutputInputUntilFinished-91]
+	_ = x[CompletedEmptyTakesBlocks-92]
+	_ = x[RecordBooleansAsNumbers-93]
+	_ = x[RecordNullAsText-94]
+	_ = x[RecordNumericTextAsNumber-95]
+	_ = x[CompleteLeavesStaleDetails-96]
+	_ = x[ColumnIDOverwritten-97]
+	_ = x[DatasetUniqueFirstPage-98]
+	_ = x[ListFlagsFirstPageOnly-99]
+	_ = x[CompleteInfersColumnCodes-100]
+	_ = x[FirstBlockUncapped-101]
+	_ = x[UniqueCollapsesUnderscores-102]
 }
 
-const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDroppedRecordEmptyStringNullRecordNumbersAsFloat32JobInputDistinctColumnsCap64EmptyBlockKeepsOldJobListEndDateExclusiveColumnCodeClampedDatasetListClampLastPage"
+const _Mutation_name = "Accept1001RecordsAppendInsteadOfOverwriteIgnoreBlockOrderAcceptUploadToCompletedSkipAuthUnsortedDatasetListDatasetNameTrailingNewlineColumnNameUnicodeLettersJobNameLastCharUncheckedJobNameTrimmedDatasetUniqueAmongInputsJobUniqueAmongFinishedCreateTakesCompletedOverwriteCompletedUploadToIncompleteOutputJobTakesEmptyIncompleteInputJobReopensInputBlockOrderAsTextConcurrentUploadLostOverwriteCountsOldRecordsJobInputWholeThousandsIncludeOutputIgnoredJobListEndDateIgnoredAllowedIPPrefixIgnoredAllowedDomainReplacesBlockDropsEqualRecordsJobUniqueFirstPageJobListFilterAfterPagingOutputLocationWrongGivenAPIKeyIgnoredDeletedKeyListedJobSkipsGapBlocksBlockNumberInt16DatasetCreateRaceJobNameASCIIOnlyJobInputFilenameLostDatasetListPageSkipsOneClientListSkipsOldestJobCreateRaceAPIKeyListFirst100KeyUpdateClearsAllowedKeyUpdateIgnoresLimitDomainLeaksToPreviousKeyAllowedIPv6RefusedClientDescriptionLostKeyUsernameLostKeyUpdateDescriptionNotStoredCompleteRaceUploadStoredAfterCompleteSameBlockRaceAppendsJobsShareOutputFailedJobReservesNameFailedUploadClearsBlockBlockTableCap128FailedCreateReservesNameJobBlockOrderAsTextJobPathPlusAsSpaceJobNameBMPOnlyJobNameCheckFirst64JobNameCut100DatasetNameOneCharRefusedRecordTextBMPOnlyRecordLineBreaksToSpaceJobListNameCut64DatasetNameCheckFirst64ColumnNameCheckFirst64DatasetNameCut100JobParametersBMPOnlyCompleteEmptyRefusedHeadSkipsAuthTokenMatchedButLastGivenAPIKeyUppercasedDeletedKeyReservedKeyUpdateUpsertsConcurrentKeyCreateDupConcurrentDomainLostClientCredListedAsKeyKeyExpiryOffsetDroppedRecordEmptyStringNullRecordNumbersAsFloat32JobInputDistinctColumnsCap64EmptyBlockKeepsOldJobListEndDateExclusiveColumnCodeClampedDatasetListClampLastPageDatasetNameUnderscoreWildcardColumnNameCompatFoldedColumnCodeByteRefusedCompleteStoresCountOutputInputUntilFinishedCompletedEmptyTakesBlocksRecordBooleansAsNumbersRecordNullAsTextRecordNumericTextAsNumberCompleteLeavesStaleDetailsColumnIDOverwrittenDatasetUniqueFirstPageListFlagsFirstPageOnlyCompleteInfersColumnCodesFirstBlockUncappedUniqueCollapsesUnderscores"
 
-var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535, 1556, 1578, 1594, 1606, 1624, 1647, 1664, 1688}
+var _Mutation_index = [...]uint16{0, 17, 41, 57, 80, 88, 107, 133, 157, 181, 195, 219, 241, 261, 279, 303, 331, 346, 362, 382, 407, 429, 449, 470, 492, 513, 535, 553, 577, 596, 614, 630, 647, 663, 680, 696, 716, 739, 760, 773, 791, 813, 834, 858, 876, 897, 912, 941, 953, 978, 998, 1013, 1034, 1057, 1073, 1097, 1116, 1134, 1148, 1167, 1180, 1205, 1222, 1245, 1261, 1284, 1306, 1323, 1343, 1363, 1376, 1395, 1416, 1434, 1450, 1472, 1492, 1513, 1535, 1556, 1578, 1594, 1606, 1624, 1647, 1664, 1688, 1717, 1739, 1753, 1779, 1803, 1828, 1851, 1867, 1892, 1918, 1937, 1959, 1981, 2006, 2024, 2050}
 
 func (i Mutation) String() string {
 	idx := int(i) - 1
