@@ -72,9 +72,11 @@ func datasetCases() []Case {
 		},
 		{
 			ID: "DATASET-404", Kind: Documented, Decision: "D-4",
-			Quote: `Unknown name in a path: documented text ("does not exist").`,
-			Rule:  `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4).`,
-			run:   caseDataset404,
+			Quote:   `Unknown name in a path: documented text ("does not exist").`,
+			Rule:    `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4); so is a name that differs from an existing dataset's only in case or in a space before or after it (no answer with the dataset).`,
+			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
+			run:     caseDataset404,
 		},
 		{
 			ID: "DATASET-COMPLETE", Kind: Documented, Decision: "D-8",
@@ -507,6 +509,20 @@ func caseDataset404(c *check) {
 	name := c.datasetName("nosuch")
 	_, err := c.client.GetDataset(c.ctx, name)
 	c.want404("GET /Dataset/{name} of an unknown name", err, "Dataset_GetByName", true)
+	// Names that differ from a dataset's only in case or in spaces around it are unknown names (no
+	// dataset can be named so): a lookup that folds case or trims the path must not find it.
+	known := c.newDataset("known", map[string]int{"a": 0})
+	for _, other := range []string{strings.ToUpper(known), strings.ToUpper(known[:1]) + known[1:], " " + known, known + " "} {
+		r := c.raw(http.MethodGet, datasetPath(other), nil, nil, withToken)
+		switch {
+		case r.is2xx():
+			c.Errorf("GET /Dataset/{name} of %q, which differs from dataset %s in case or spaces and names no dataset: answered %s; want \"does not exist\" (404, D-4)", other, known, r)
+		case r.Status >= 500:
+			c.Errorf("GET /Dataset/{name} of %q: answered %s; want 404 (or a 4xx)", other, r)
+		default:
+			c.Observe("GET /Dataset/{name} of %q (dataset %s exists): %s", other, known, r)
+		}
+	}
 }
 
 func caseDatasetComplete(c *check) {

@@ -127,6 +127,8 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.CompleteInfersColumnCodes:     {"DATASET-COMPLETE"},
 		standin.FirstBlockUncapped:            {"UPLOAD-MAX-1000"},
 		standin.UniqueCollapsesUnderscores:    {"DATASET-UNIQUE"},
+		standin.DatasetLookupCaseInsensitive:  {"DATASET-404"},
+		standin.DatasetPathTrimmed:            {"DATASET-404"},
 	}
 }
 

@@ -307,7 +307,7 @@ func (a *strictAPI) DatasetGetByName(ctx context.Context, req gen.DatasetGetByNa
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.datasets[req.Name]
+	d, ok := s.lookup(req.Name)
 	if !ok {
 		return gen.DatasetGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
 	}
@@ -336,7 +336,7 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.datasets[req.Name]
+	d, ok := s.lookup(req.Name)
 	if !ok {
 		return gen.DatasetUpdateByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
 	}
@@ -378,7 +378,7 @@ func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRe
 		return gen.DatasetGetData400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("page", "The page must be 1 or more.")}, nil
 	}
 	s.mu.RLock()
-	d, found := s.datasets[req.Name]
+	d, found := s.lookup(req.Name)
 	var raw []json.RawMessage
 	if found {
 		if d.completed {
@@ -623,4 +623,25 @@ func slug(name string) string {
 		name = strings.ReplaceAll(name, "__", "_")
 	}
 	return strings.TrimRight(name, "_")
+}
+
+// lookup finds the dataset a path names: by its exact name, or, with the mutations
+// standin.DatasetLookupCaseInsensitive and standin.DatasetPathTrimmed, by the name in any case or
+// without leading and trailing spaces. Call with s.mu held.
+func (s *Server) lookup(name string) (*dataset, bool) {
+	if d, ok := s.datasets[name]; ok {
+		return d, true
+	}
+	if s.mutated(standin.DatasetPathTrimmed) {
+		d, ok := s.datasets[strings.TrimSpace(name)]
+		return d, ok
+	}
+	if s.mutated(standin.DatasetLookupCaseInsensitive) {
+		for n, d := range s.datasets {
+			if strings.EqualFold(n, name) {
+				return d, true
+			}
+		}
+	}
+	return nil, false
 }

@@ -780,6 +780,14 @@ func TestMutations(t *testing.T) {
 			createDataset(t, s, tok, "ab_c", "v")
 			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ab__c", "columns": map[string]int{"v": 0}}).status == 200
 		},
+		standin.DatasetLookupCaseInsensitive: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "lower", "v")
+			return do(t, s, tok, "GET", "/Dataset/LOWER", nil).status == 404
+		},
+		standin.DatasetPathTrimmed: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "plain", "v")
+			return do(t, s, tok, "GET", "/Dataset/%20plain", nil).status == 404
+		},
 		standin.JobListEndDateExclusive: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)

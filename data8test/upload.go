@@ -70,7 +70,7 @@ func (s *Server) readBody(r *http.Request) ([]byte, func(), error) {
 // ingest applies one block upload to the named dataset and returns the answer: status 200, or a problem.
 func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	s.mu.RLock()
-	d, ok := s.datasets[name]
+	d, ok := s.lookup(name)
 	var input, completed, empty bool
 	if ok {
 		empty = len(d.blocks) == 0
@@ -154,7 +154,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	defer s.mu.Unlock()
 	old := d.blocks[nb.num]
 	switch {
-	case s.datasets[name] != d:
+	case s.datasets[d.name] != d:
 		return problem(http.StatusNotFound, "Not Found", datasetMissing(name))
 	case d.completed && !late && !s.mutated(standin.AcceptUploadToCompleted) && !(s.mutated(standin.OverwriteCompleted) && old != nil) &&
 		!(s.mutated(standin.CompletedEmptyTakesBlocks) && d.count == 0):

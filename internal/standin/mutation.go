@@ -530,12 +530,22 @@ const (
 	//
 	// "Name is **unique**" (a free name is refused)
 	UniqueCollapsesUnderscores
+	// DatasetLookupCaseInsensitive finds datasets by name whatever its case (a case-insensitive
+	// collation): GET /Dataset/{NAME} answers the dataset name.
+	//
+	// "Unknown name in a path: documented text ("does not exist")" / "Name [...] matches ^[a-z][a-z0-9_]*$"
+	DatasetLookupCaseInsensitive
+	// DatasetPathTrimmed finds datasets by the name in the path with leading and trailing spaces
+	// removed: GET /Dataset/%20name answers the dataset name.
+	//
+	// "Unknown name in a path: documented text ("does not exist")"
+	DatasetPathTrimmed
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, UniqueCollapsesUnderscores)
-	for m := Accept1001Records; m <= UniqueCollapsesUnderscores; m++ {
+	out := make([]Mutation, 0, DatasetPathTrimmed)
+	for m := Accept1001Records; m <= DatasetPathTrimmed; m++ {
 		out = append(out, m)
 	}
 	return out
