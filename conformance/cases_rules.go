@@ -44,7 +44,7 @@ func ruleCases() []Case {
 		{
 			ID: "DATASET-STATE-RULES", Kind: Documented,
 			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] Output dataset, or already complete: **400**. [...] it cannot be changed afterwards`,
-			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block and a second completion (with its count, another count, 0), and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged (recordCount too). The unfinished job's output dataset is an output dataset while the job runs: GET says input false, includeOutput=false leaves it out, includeInput=false lists it (documented).",
+			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block a second completion (with its count, another count, 0) and a PUT with completed false (no reopening), and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged (recordCount too). The unfinished job's output dataset is an output dataset while the job runs: GET says input false, includeOutput=false leaves it out, includeInput=false lists it (documented).",
 			Creates: "2 datasets, 1 job",
 			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 4},
 			fixture: true,
@@ -214,6 +214,7 @@ func caseStateRules(c *check) {
 		{"a second completion with its count", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count, "completed": true}},
 		{"a second completion with another count", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count + 5, "completed": true}},
 		{"a second completion with recordCount 0", http.MethodPut, datasetPath(done), map[string]any{"recordCount": 0, "completed": true}},
+		{"completed false (a reopening)", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count, "completed": false}},
 	} {
 		r := c.raw(try.method, try.path, nil, try.body, withToken)
 		if r.Status != http.StatusBadRequest {

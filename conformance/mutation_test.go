@@ -129,6 +129,8 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.UniqueCollapsesUnderscores:    {"DATASET-UNIQUE"},
 		standin.DatasetLookupCaseInsensitive:  {"DATASET-404"},
 		standin.DatasetPathTrimmed:            {"DATASET-404"},
+		standin.ColumnSQLKeywordRefused:       {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.CompleteFalseReopens:          {"DATASET-STATE-RULES"},
 	}
 }
 

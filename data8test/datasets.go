@@ -229,7 +229,8 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 			checked = string(r[:64])
 		}
 		if !names.Valid(checked) && !(s.mutated(standin.ColumnNameUnicodeLetters) && unicodeName(checked)) &&
-			!(s.mutated(standin.ColumnNameCompatFolded) && names.Valid(compatFold(checked))) {
+			!(s.mutated(standin.ColumnNameCompatFolded) && names.Valid(compatFold(checked))) ||
+			s.mutated(standin.ColumnSQLKeywordRefused) && slices.Contains(sqlKeywords, c) {
 			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column name %q %s.", c, namePatternMsg))
 		}
 	}
@@ -342,6 +343,10 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 	}
 	if req.Body != nil && (!d.input || d.completed) && s.mutated(standin.RefusedCompleteStoresCount) {
 		d.count = req.Body.RecordCount
+	}
+	if req.Body != nil && d.input && d.completed && !req.Body.Completed && s.mutated(standin.CompleteFalseReopens) {
+		d.completed = false
+		return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
 	}
 	switch {
 	case req.Body == nil:
@@ -645,3 +650,6 @@ func (s *Server) lookup(name string) (*dataset, bool) {
 	}
 	return nil, false
 }
+
+// sqlKeywords are the column names the standin.ColumnSQLKeywordRefused mutation refuses.
+var sqlKeywords = []string{"order", "select", "from", "where", "group", "table", "index", "null", "true", "key"}

@@ -788,6 +788,15 @@ func TestMutations(t *testing.T) {
 			createDataset(t, s, tok, "plain", "v")
 			return do(t, s, tok, "GET", "/Dataset/%20plain", nil).status == 404
 		},
+		standin.ColumnSQLKeywordRefused: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "kw", "columns": map[string]int{"order": 0, "select": 1}}).status == 200
+		},
+		standin.CompleteFalseReopens: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "ds", 1)
+			r := do(t, s, tok, "PUT", "/Dataset/ds", map[string]any{"recordCount": 1, "completed": false})
+			info, _ := s.DatasetInfo("ds")
+			return r.status == 400 && info.Completed
+		},
 		standin.JobListEndDateExclusive: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)

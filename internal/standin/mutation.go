@@ -540,12 +540,24 @@ const (
 	//
 	// "Unknown name in a path: documented text ("does not exist")"
 	DatasetPathTrimmed
+	// ColumnSQLKeywordRefused refuses with 400 column names that are SQL keywords (order, select,
+	// from, ...), as a store that makes each column a table column unquoted would.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code." (a
+	// name that keeps the rule is refused)
+	ColumnSQLKeywordRefused
+	// CompleteFalseReopens takes PUT /Dataset/{name} with completed false on a complete input dataset
+	// as a reopening: it answers 200 and the dataset is incomplete again (the "already complete" check
+	// is made only when completed is true).
+	//
+	// "Output dataset, or already complete: **400**." / "it cannot be changed afterwards"
+	CompleteFalseReopens
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, DatasetPathTrimmed)
-	for m := Accept1001Records; m <= DatasetPathTrimmed; m++ {
+	out := make([]Mutation, 0, CompleteFalseReopens)
+	for m := Accept1001Records; m <= CompleteFalseReopens; m++ {
 		out = append(out, m)
 	}
 	return out
