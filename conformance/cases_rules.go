@@ -76,9 +76,9 @@ func ruleCases() []Case {
 		{
 			ID: "UPLOAD-CONCURRENT", Kind: Documented,
 			Quote:   `Many uploads per dataset; each block has a unique number; **re-using a block number overwrites** that block's earlier records. Records are **processed in ascending block number, then in the order given inside the block**.`,
-			Rule:    "Blocks uploaded to one dataset at the same time, 8 at once in a scrambled order with one block sent twice, are all kept, once each, in ascending block number; then, in 3 rounds, one stored block sent 4 times at once with 4 versions of 150 records each (a retry racing the original): the block holds exactly one version, whole, never two or a mix, and the other blocks are unchanged (documented).",
-			Creates: "1 dataset (555 records)",
-			Cost:    Cost{Datasets: 1, Records: 555},
+			Rule:    "Blocks uploaded to one dataset at the same time, 8 at once in a scrambled order with one block sent twice, are all kept, once each, in ascending block number; blocks for a second dataset sent at the same moment as blocks for the first land in their own dataset only; then, in 3 rounds, one stored block sent 4 times at once with 4 versions of 150 records each (a retry racing the original): the block holds exactly one version, whole, never two or a mix, and the other blocks are unchanged (documented).",
+			Creates: "2 datasets (635 records)",
+			Cost:    Cost{Datasets: 2, Records: 635},
 			run:     caseUploadConcurrent,
 		},
 	}
@@ -220,8 +220,8 @@ func caseStateRules(c *check) {
 		if r.Status != http.StatusBadRequest {
 			c.Errorf("complete input dataset %s, %s: answered %s; want 400", done, try.what, r)
 		}
+		c.unchanged(fmt.Sprintf("after %s (%s)", try.what, r), done, before)
 	}
-	c.unchanged("after the refused requests", done, before)
 	if got, err := c.readAll(done); err == nil {
 		c.compareRecords("complete dataset "+done+" after the refused requests", got, seqRecords(0, 4, "s"))
 	}
@@ -362,9 +362,36 @@ func caseUploadConcurrent(c *check) {
 	if !c.compareRecords(fmt.Sprintf("%d blocks sent 8 at once", blocks), got, seqRecords(0, blocks*per, "c")) {
 		return
 	}
-	held := make([][]client.Record, blocks)
+	// Blocks for another dataset (0 to 7) at the same moment as new blocks for this one (100 to 107):
+	// each dataset holds its own blocks only.
+	other := c.newDataset("concurrent_other", seqColumns())
+	held := make([][]client.Record, blocks, blocks+8)
 	for b := range blocks {
 		held[b] = seqRecords(b*per, per, "c")
+	}
+	var reqs []atOnce
+	for b := range 8 {
+		more := seqRecords((blocks+b)*per, per, "c")
+		held = append(held, more)
+		reqs = append(reqs,
+			atOnce{method: http.MethodPatch, path: uploadPath(other), body: []byte(jsonText(blockBody(b, seqRecords(9000+b*per, per, "other"))))},
+			atOnce{method: http.MethodPatch, path: uploadPath(name), body: []byte(jsonText(blockBody(100+b, more)))})
+	}
+	if statuses := c.allAtOnce(reqs); slices.ContainsFunc(statuses, func(st int) bool { return st < 200 || st >= 300 }) {
+		c.Fatalf("blocks 0 to 7 for %s and blocks 100 to 107 for %s, all at once: answered %v; want 2xx for each", other, name, statuses)
+	}
+	for _, x := range []struct {
+		name string
+		want []client.Record
+	}{{other, seqRecords(9000, 8*per, "other")}, {name, seqRecords(0, (blocks+8)*per, "c")}} {
+		got, err := c.readAll(x.name)
+		if err != nil {
+			c.cannotRead(x.name, err)
+			return
+		}
+		if !c.compareRecords(fmt.Sprintf("blocks 0 to 7 sent to %s and blocks 100 to 107 to %s, all at once: the records of %s", other, name, x.name), got, x.want) {
+			return
+		}
 	}
 	for round, b := range []int{3, 11, 17} {
 		if !c.sameBlockAtOnce(name, held, b, round+1) {

@@ -131,6 +131,8 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DatasetPathTrimmed:            {"DATASET-404"},
 		standin.ColumnSQLKeywordRefused:       {"DATASET-COLUMN-NAME-PATTERN"},
 		standin.CompleteFalseReopens:          {"DATASET-STATE-RULES"},
+		standin.ColumnCodeUnsigned:            {"DATASET-COLUMN-CODES"},
+		standin.UploadsShareTarget:            {"UPLOAD-CONCURRENT"},
 	}
 }
 

@@ -39,6 +39,8 @@ type dataset struct {
 	// standin.CompleteInfersColumnCodes mutation sets at completion.
 	cached   *gen.Dataset
 	inferred map[string]int32
+	// unsigned: the codes read back as unsigned 32-bit integers (standin.ColumnCodeUnsigned).
+	unsigned bool
 }
 
 // block is one uploaded block: its records as raw JSON objects, back to back in data, each ending at the
@@ -71,6 +73,9 @@ func (d *dataset) view() gen.Dataset {
 	cols := make(gen.Columns, len(codes))
 	for k, v := range codes {
 		cols[k] = int(v)
+		if d.unsigned {
+			cols[k] = int(uint32(v))
+		}
 	}
 	return gen.Dataset{Name: d.name, Columns: cols, Input: d.input, RecordCount: d.count, Completed: d.completed}
 }
@@ -257,7 +262,7 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 			delete(cols, k)
 		}
 	}
-	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now()}
+	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now(), unsigned: s.mutated(standin.ColumnCodeUnsigned)}
 	if s.mutated(standin.CreateTakesCompleted) {
 		var asked struct {
 			Completed bool `json:"completed"`

@@ -797,6 +797,23 @@ func TestMutations(t *testing.T) {
 			info, _ := s.DatasetInfo("ds")
 			return r.status == 400 && info.Completed
 		},
+		standin.ColumnCodeUnsigned: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "neg", "columns": map[string]int{"a": -1}})
+			return r.status == 200 && strings.Contains(string(do(t, s, tok, "GET", "/Dataset/neg", nil).body), `"a":-1`)
+		},
+		standin.UploadsShareTarget: func(t *testing.T, s *Server, tok string) bool {
+			return holdsAtOnce(func(round int) bool {
+				a, b := fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)
+				createDataset(t, s, tok, a, "v")
+				createDataset(t, s, tok, b, "v")
+				var wg sync.WaitGroup
+				for _, n := range []string{a, b} {
+					wg.Go(func() { upload(t, s, tok, n, 0, rec("v", n)) })
+				}
+				wg.Wait()
+				return reflect.DeepEqual(values(t, s, a, "v"), []any{a}) && reflect.DeepEqual(values(t, s, b, "v"), []any{b})
+			})
+		},
 		standin.JobListEndDateExclusive: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)

@@ -150,6 +150,9 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	// late: the state read on arrival is trusted at the store (standin.UploadStoredAfterComplete).
 	late := s.mutated(standin.UploadStoredAfterComplete) && s.storeLate(d)
 	raced := s.mutated(standin.SameBlockRaceAppends) && s.racing2(fmt.Sprintf("block %s %d", name, nb.num), 50*time.Millisecond)
+	if s.mutated(standin.UploadsShareTarget) {
+		d = s.sharedTarget(d)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := d.blocks[nb.num]
@@ -403,4 +406,24 @@ func withID(raw []byte, i int) []byte {
 		return raw
 	}
 	return out
+}
+
+// sharedTarget returns the dataset an upload to d is stored into under the standin.UploadsShareTarget
+// mutation: the dataset of another upload being stored at the same moment, if any (the first of two
+// waits up to 20 ms for a second), else d.
+func (s *Server) sharedTarget(d *dataset) *dataset {
+	s.raceMu.Lock()
+	if other := s.uploading; other != nil && other != d {
+		s.raceMu.Unlock()
+		return other
+	}
+	s.uploading = d
+	s.raceMu.Unlock()
+	sleep(s.ctx, 20*time.Millisecond)
+	s.raceMu.Lock()
+	if s.uploading == d {
+		s.uploading = nil
+	}
+	s.raceMu.Unlock()
+	return d
 }

@@ -552,12 +552,25 @@ const (
 	//
 	// "Output dataset, or already complete: **400**." / "it cannot be changed afterwards"
 	CompleteFalseReopens
+	// ColumnCodeUnsigned keeps column type codes as unsigned 32-bit integers: -1 reads back as
+	// 4294967295.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnCodeUnsigned
+	// UploadsShareTarget stores a block that arrives while an upload to another dataset is being
+	// stored into that other dataset (a shared "current dataset" in the upload handler; the first
+	// upload waits up to 20 ms for another).
+	//
+	// "Many uploads per dataset; each block has a unique number" / "Records are processed in
+	// ascending block number, then in the order given inside the block." (a block lands in another
+	// dataset)
+	UploadsShareTarget
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, CompleteFalseReopens)
-	for m := Accept1001Records; m <= CompleteFalseReopens; m++ {
+	out := make([]Mutation, 0, UploadsShareTarget)
+	for m := Accept1001Records; m <= UploadsShareTarget; m++ {
 		out = append(out, m)
 	}
 	return out
