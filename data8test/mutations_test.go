@@ -758,8 +758,8 @@ func TestMutations(t *testing.T) {
 			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "d100", "columns": map[string]int{"v": 0}}).status == 400
 		},
 		standin.ListFlagsFirstPageOnly: func(t *testing.T, s *Server, tok string) bool {
-			completeInput(t, s, tok, "a", 1)
-			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "a"), 200)
+			completeInput(t, s, tok, "aa_in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "aa_in"), 200)
 			out := finishedJob(t, s, "echo")
 			for i := range 100 {
 				createDataset(t, s, tok, fmt.Sprintf("z%03d", i), "v")
@@ -768,7 +768,8 @@ func TestMutations(t *testing.T) {
 		},
 		standin.CompleteInfersColumnCodes: func(t *testing.T, s *Server, tok string) bool {
 			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ds", "columns": map[string]int{"v": 7}}), 200)
-			wantStatus(t, complete(t, s, tok, "ds", 0), 200)
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "x")), 200)
+			wantStatus(t, complete(t, s, tok, "ds", 1), 200)
 			info, _ := s.DatasetInfo("ds")
 			return info.Columns["v"] == 7
 		},
@@ -835,7 +836,7 @@ func TestMutations(t *testing.T) {
 	// JobNameBMPOnly does. AppendInsteadOfOverwrite keeps an emptied block's records too, and
 	// BlockDropsEqualRecords drops the equal records JobInputDistinct's scenario sends in one block.
 	wider := map[standin.Mutation][]standin.Mutation{
-		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted},
+		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted, standin.CompletedEmptyTakesBlocks},
 		// UploadStoredAfterComplete's scenario overwrites a block as the dataset is completed.
 		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends, standin.EmptyBlockKeepsOld},
 		// The two equal records of JobInputDistinct's scenario are in one block.
@@ -848,6 +849,12 @@ func TestMutations(t *testing.T) {
 		// added at once too.
 		standin.GivenAPIKeyIgnored:    {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost},
 		standin.AllowedDomainReplaces: {standin.ConcurrentDomainLost},
+		// Codes clamped to 1 or kept in a byte are not kept, whatever the code; fullwidth letters are
+		// lower-case letters of Unicode; a dataset that holds no record cannot be completed.
+		standin.ColumnCodeClamped:        {standin.ColumnCodeByte, standin.ColumnCodeUnsigned, standin.CompleteInfersColumnCodes},
+		standin.ColumnCodeByte:           {standin.ColumnCodeUnsigned},
+		standin.ColumnNameUnicodeLetters: {standin.ColumnNameCompatFolded},
+		standin.CompleteEmptyRefused:     {standin.CompletedEmptyTakesBlocks},
 		// A block of 1,001 is taken whatever blocks came before it.
 		standin.Accept1001Records: {standin.FirstBlockUncapped},
 		// The block-order scenarios tell blocks apart by texts of digits, which this stores as numbers.
