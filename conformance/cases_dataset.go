@@ -33,17 +33,17 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-COLUMN-NAME-PATTERN", Kind: Documented, Decision: "D-7",
 			Quote:   `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
-			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed, other scripts, a bad character past the 64th, 100th or 255th character of a long name) gets 400 (D-7) and no dataset, and the name stays free (a correct create of the first and the last name refused succeeds); names that match (one letter among them) are taken and read back as sent; a valid column name of 300 characters is refused with a 4xx (observed: no length limit is documented) or kept whole. Our client refuses bad names before sending.",
-			Creates: "4 datasets",
-			Cost:    Cost{Datasets: 4},
+			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed or CR LF, a leading line feed, DEL, the suite's look-alikes of other scripts and of compatibility forms that NFKC maps onto a-z and 0-9, alone and after a letter, a bad character past the 64th, 100th or 255th character of a long name) gets 400 (D-7) and no dataset, and the name stays free (a correct create of the first and the last name refused succeeds); names that match (one letter among them, and words a store may keep for itself: id, key, value, order, select, null, ...) are taken and read back as sent, and a record with a value in each reads back whole; a valid column name of 300 characters is refused with a 4xx (observed: no length limit is documented) or kept whole. Our client refuses bad names before sending.",
+			Creates: "4 datasets (1 record)",
+			Cost:    Cost{Datasets: 4, Records: 1},
 			run:     caseColumnNamePattern,
 		},
 		{
 			ID: "DATASET-UNIQUE", Kind: Documented, Decision: "D-7",
 			Quote:   `Name is **unique**`,
-			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient); of 4 creates of one new name sent at once, exactly one succeeds.",
-			Creates: "2 datasets",
-			Cost:    Cost{Datasets: 2},
+			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient); of 4 creates of one new name sent at once, exactly one succeeds; names alike only as a pattern ('_' as a SQL LIKE wildcard: x__b after x_ab) or as a slug (x__c and x_c_ after x_c) are other names, each created and read back as itself.",
+			Creates: "7 datasets",
+			Cost:    Cost{Datasets: 7},
 			run:     caseDatasetUnique,
 		},
 		{
@@ -57,9 +57,9 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-COLUMN-CODES", Kind: Documented, Decision: "D-11",
 			Quote:   "`columns` is required and maps column name (same naming rule) to an integer type code. [...] Full details: `Dataset = {name, columns, ...}`",
-			Rule:    "Column type codes are opaque integers; a client must not reject codes it does not know (D-11): a server may refuse a code it does not know (a difference), but the dataset it creates maps each column to the code sent, and GET /Dataset/{name} reads back every code as sent (0, 1, 2, 7 and 42; documented).",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "Column type codes are opaque integers; a client must not reject codes it does not know (D-11): a server may refuse a code it does not know (a difference), but the dataset it creates maps each column to the code sent, and GET /Dataset/{name} reads back every code as sent (0, 1, 2, 7 and 42; and, in a second dataset, 255, 256, 1,000 and 70,000, past what a byte or 16 bits hold, and in a third -1 and -7; documented).",
+			Creates: "3 datasets",
+			Cost:    Cost{Datasets: 3},
 			run:     caseColumnCodes,
 		},
 		{
@@ -72,14 +72,16 @@ func datasetCases() []Case {
 		},
 		{
 			ID: "DATASET-404", Kind: Documented, Decision: "D-4",
-			Quote: `Unknown name in a path: documented text ("does not exist").`,
-			Rule:  `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4).`,
-			run:   caseDataset404,
+			Quote:   `Unknown name in a path: documented text ("does not exist").`,
+			Rule:    `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4); so is a name that differs from an existing dataset's only in case or in a space before or after it (no answer with the dataset).`,
+			Creates: "1 dataset",
+			Cost:    Cost{Datasets: 1},
+			run:     caseDataset404,
 		},
 		{
 			ID: "DATASET-COMPLETE", Kind: Documented, Decision: "D-8",
 			Quote:   `Marks an **incomplete input** dataset complete: body ` + "`" + `{"recordCount": N, "completed": true}` + "`" + `.`,
-			Rule:    `PUT /Dataset/{name} {"recordCount": N, "completed": true} marks an incomplete input dataset complete (documented), whatever it holds: one of 3 records, and one that holds none (recordCount 0); the answer is the Dataset (D-8).`,
+			Rule:    `PUT /Dataset/{name} {"recordCount": N, "completed": true} marks an incomplete input dataset complete (documented), whatever it holds: one of 3 records (read just before: incomplete; right after: complete), and one that holds none (recordCount 0), which then refuses a block with 400; both keep the column codes given (a code 7 no record tells); the answer is the Dataset (D-8).`,
 			Creates: "2 datasets (3 records)",
 			Cost:    Cost{Datasets: 2, Records: 3},
 			run:     caseDatasetComplete,
@@ -142,6 +144,30 @@ func (c *check) checkNewDataset(what string, ds *client.Dataset, name string, co
 	}
 }
 
+// lookAlikes are characters that look like, fold onto or normalise to the letters, digits and
+// underscore of ^[a-z][a-z0-9_]*$ without being them: letters and digits of other scripts, the
+// characters case-insensitive matching folds onto a-z (the Kelvin sign onto k, the long s onto s, the
+// dotless i), and those an NFKC normalisation maps onto ASCII (fullwidth forms, superscript digits,
+// ligatures, small roman numerals). Every naming rule (dataset and column names) is tried with each.
+var lookAlikes = []string{
+	"\u0430",                   // Cyrillic a
+	"\u212a",                   // Kelvin sign
+	"\u017f",                   // long s
+	"\u0131",                   // dotless i
+	"\uff41",                   // fullwidth a
+	"\uff46\uff55\uff4c\uff4c", // fullwidth "full"
+	"\uff10",                   // fullwidth digit zero
+	"\uff3f",                   // fullwidth low line
+	"\u0663",                   // Arabic-Indic digit three
+	"\u00b2",                   // superscript two
+	"\u2170",                   // small roman numeral one
+	"\ufb01",                   // the ligature fi
+}
+
+// storeWords are valid column names that a store may use for names of its own (a document key, SQL
+// words, literals): a column of each name must hold the values sent like any other.
+var storeWords = []string{"id", "key", "value", "name", "order", "select", "from", "null", "true", "index", "rowid", "type", "count"}
+
 // badDatasetNames are names that break ^[a-z][a-z0-9_]*$, unique to the run.
 func (c *check) badDatasetNames() []string {
 	base := c.cfg.Prefix + c.runID
@@ -164,17 +190,10 @@ func (c *check) badDatasetNames() []string {
 		base + "_\x7f",
 		base + "_\x01x",
 		base + " ",
-		// Look-alikes: letters and digits of other scripts, and the characters that case-insensitive
-		// matching folds onto a-z (the Kelvin sign onto k, the long s onto s, the dotless i).
-		base + "_\u0430",    // Cyrillic a
-		base + "_\u212a",    // Kelvin sign
-		base + "_\u017f",    // long s
-		base + "_\u0131",    // dotless i
-		base + "_\uff41",    // fullwidth a
-		base + "_\u0663",    // Arabic-Indic digit three
-		base + "_\u00b2",    // superscript two
-		base + "_\u2170",    // small roman numeral one
 		"\u0430" + base[1:], // starting with a Cyrillic a
+	}
+	for _, x := range lookAlikes {
+		out = append(out, base+"_"+x)
 	}
 	// Long names with a bad character far in: past the 64th, 100th and 255th character, where a
 	// check of the first characters, or a cut, would stop.
@@ -261,7 +280,10 @@ func nameOf(ds *client.Dataset) string {
 
 func caseColumnNamePattern(c *check) {
 	var refused []struct{ name, col string }
-	bad := []string{"Upper", "1digit", "_under", "has-dash", "has space", "", "nl\n", "tab\t", "caf\u00e9", "x\u0663", "\u212a", "k\u0430", "nul\x00"}
+	bad := []string{"Upper", "1digit", "_under", "has-dash", "has space", "", "nl\n", "cr_lf\r\n", "\nlead", "tab\t", "del\x7f", "caf\u00e9", "nul\x00"}
+	for _, x := range lookAlikes {
+		bad = append(bad, "k"+x, x)
+	}
 	for _, pos := range forbiddenPositions {
 		bad = append(bad, withCharAt("long_", pos, pos, '-', 'x'), withCharAt("long_", pos, pos+3, 'A', 'y'))
 	}
@@ -286,11 +308,31 @@ func caseColumnNamePattern(c *check) {
 			c.datasetNameFree(x.name, "column "+describeLen(x.col))
 		}
 	}
+	// Names that match the rule, words a store may keep for itself among them; a record with a value
+	// in each reads back whole.
 	cols := map[string]int{"a": 0, "a_": 1, "z9": 0, "q_1_": 1, "b__c": 0}
+	for i, w := range storeWords {
+		cols[w] = i % 2
+	}
 	name := c.datasetName("goodcols")
 	if _, err := c.client.CreateDataset(c.ctx, name, cols); err != nil {
 		c.Errorf("creating %s with columns %v, names that match the rule: %v", name, cols, err)
 		return
+	}
+	rec := client.Record{}
+	for col, code := range cols {
+		if code == 1 {
+			rec[col] = len(rec) + 100
+		} else {
+			rec[col] = "value of " + col
+		}
+	}
+	if r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, []client.Record{rec}), withToken); !r.is2xx() {
+		c.Errorf("a record with a value in each column of %s (%s): answered %s; want 2xx", name, jsonText(rec), r)
+	} else if back, err := c.readAll(name); err != nil {
+		c.cannotRead(name, err)
+	} else {
+		c.compareRecords(fmt.Sprintf("a record with a value in each of columns %v", slices.Sorted(maps.Keys(cols))), back, []client.Record{rec})
 	}
 	// A long column name: no length limit is documented; refused (observed) or kept whole.
 	long := padTo("long_", 300, 'x')
@@ -329,6 +371,19 @@ func caseDatasetUnique(c *check) {
 	c.wantRefusedErr("a second POST /Dataset named "+name, "D-7", "Dataset_Create", err)
 	at := c.datasetName("unique_at_once")
 	c.onlyOneCreated("POST /Dataset named "+at, c.sendAtOnce(http.MethodPost, "/Dataset", []byte(jsonText(map[string]any{"name": at, "columns": map[string]int{"a": 0}})), 4))
+	// Names equal to another only as a pattern ('_' as a SQL LIKE wildcard) or as a slug (runs of
+	// underscores collapsed, trailing ones dropped) are other names: each is created, and each
+	// reads back as itself.
+	base := c.datasetName("distinct")
+	for _, n := range []string{base + "_ab", base + "_c", base + "__b", base + "__c", base + "_c_"} {
+		if _, err := c.client.CreateDataset(c.ctx, n, map[string]int{"a": 0}); err != nil {
+			c.Errorf("creating dataset %s, a free name (the others of %s_ab, _c, __b, __c, _c_ created before it differ from it in a character or in their underscores): %s; names are unique, not alike", n, base, outcome(err))
+			continue
+		}
+		if got, err := c.dataset(n); err != nil || got.Name != n {
+			c.Errorf("GET /Dataset/{name} of new dataset %s: %v (named %q)", n, err, nameOf(got))
+		}
+	}
 }
 
 func caseColumnsRequired(c *check) {
@@ -376,6 +431,29 @@ func caseColumnCodes(c *check) {
 		return
 	}
 	c.Observe("codes %v accepted and kept as sent", cols)
+	// Codes past what one byte or 16 bits hold: a server may refuse them (D-11), but codes taken are
+	// kept as sent.
+	c.codesKept("codes_large", map[string]int{"c255": 255, "c256": 256, "c1000": 1000, "c70000": 70000})
+	c.codesKept("codes_negative", map[string]int{"minus1": -1, "minus7": -7})
+}
+
+// codesKept creates a dataset labelled label with columns cols: a refusal differs from D-11 (a
+// server may refuse codes it does not know), but codes taken read back as sent (documented).
+func (c *check) codesKept(label string, cols map[string]int) {
+	name := c.datasetName(label)
+	if _, err := c.client.CreateDataset(c.ctx, name, cols); err != nil {
+		if st := apiStatus(err); st >= 400 && st < 500 {
+			c.Differ("D-11", "Dataset_Create", fmt.Sprintf("column codes %v are refused", cols), c.last("Dataset_Create").String())
+			return
+		}
+		c.Errorf("creating a dataset with column codes %v: %v", cols, err)
+		return
+	}
+	if got, err := c.client.GetDataset(c.ctx, name); err != nil {
+		c.Errorf("GET /Dataset/%s: %v", name, err)
+	} else if !maps.Equal(got.Columns, cols) {
+		c.Errorf("dataset %s created with columns %v reads back with columns %v: the codes taken are not the codes kept", name, cols, got.Columns)
+	}
 }
 
 // caseManyColumns creates datasets of 100 and 300 columns and reads every column and a value in
@@ -437,11 +515,31 @@ func caseDataset404(c *check) {
 	name := c.datasetName("nosuch")
 	_, err := c.client.GetDataset(c.ctx, name)
 	c.want404("GET /Dataset/{name} of an unknown name", err, "Dataset_GetByName", true)
+	// Names that differ from a dataset's only in case or in spaces around it are unknown names (no
+	// dataset can be named so): a lookup that folds case or trims the path must not find it.
+	known := c.newDataset("known", map[string]int{"a": 0})
+	for _, other := range []string{strings.ToUpper(known), strings.ToUpper(known[:1]) + known[1:], " " + known, known + " "} {
+		r := c.raw(http.MethodGet, datasetPath(other), nil, nil, withToken)
+		switch {
+		case r.is2xx():
+			c.Errorf("GET /Dataset/{name} of %q, which differs from dataset %s in case or spaces and names no dataset: answered %s; want \"does not exist\" (404, D-4)", other, known, r)
+		case r.Status >= 500:
+			c.Errorf("GET /Dataset/{name} of %q: answered %s; want 404 (or a 4xx)", other, r)
+		default:
+			c.Observe("GET /Dataset/{name} of %q (dataset %s exists): %s", other, known, r)
+		}
+	}
 }
 
 func caseDatasetComplete(c *check) {
-	name := c.newDataset("complete", seqColumns())
+	// A column of a code no record tells (7) and details read just before the completion: the
+	// completion keeps the codes given, and a read right after it sees it.
+	cols := map[string]int{"seq": 1, "tag": 0, "note": 7}
+	name := c.newDataset("complete", cols)
 	c.upload(name, seqRecords(0, 3, "c"), 0, 1000)
+	if st := c.state(name); st.completed {
+		c.Errorf("dataset %s reads complete before its completion", name)
+	}
 	ds, err := c.client.CompleteDataset(c.ctx, name, 3)
 	if err != nil {
 		c.Fatalf("completing %s with 3 records: %v", name, err)
@@ -455,18 +553,27 @@ func caseDatasetComplete(c *check) {
 		c.Fatalf("GET /Dataset/%s: %v", name, err)
 	}
 	if !got.Completed || got.RecordCount != 3 || !got.Input {
-		c.Errorf("after completing: completed %v, recordCount %d, input %v; want true, 3, true", got.Completed, got.RecordCount, got.Input)
+		c.Errorf("after completing (GET just before it said incomplete): completed %v, recordCount %d, input %v; want true, 3, true", got.Completed, got.RecordCount, got.Input)
 	}
-	// An incomplete input dataset that holds no record is one too.
-	empty := c.newDataset("complete_empty", seqColumns())
+	if !maps.Equal(got.Columns, cols) {
+		c.Errorf("dataset %s created with columns %v reads back with columns %v after its completion", name, cols, got.Columns)
+	}
+	// An incomplete input dataset that holds no record is one too; once complete it takes no block.
+	empty := c.newDataset("complete_empty", cols)
 	if _, err := c.client.CompleteDataset(c.ctx, empty, 0); err != nil {
 		c.Errorf("completing %s, an incomplete input dataset holding no record, with recordCount 0: %v; want it complete", empty, err)
 		return
 	}
 	if got, err := c.client.GetDataset(c.ctx, empty); err != nil {
 		c.Errorf("GET /Dataset/%s: %v", empty, err)
-	} else if !got.Completed || got.RecordCount != 0 || !got.Input {
-		c.Errorf("after completing %s with no record: completed %v, recordCount %d, input %v; want true, 0, true", empty, got.Completed, got.RecordCount, got.Input)
+	} else if !got.Completed || got.RecordCount != 0 || !got.Input || !maps.Equal(got.Columns, cols) {
+		c.Errorf("after completing %s with no record: completed %v, recordCount %d, input %v, columns %v; want true, 0, true, %v", empty, got.Completed, got.RecordCount, got.Input, got.Columns, cols)
+	}
+	if r := c.raw(http.MethodPatch, uploadPath(empty), nil, blockBody(0, seqRecords(0, 1, "late")), withToken); r.Status != http.StatusBadRequest {
+		c.Errorf("a block for %s, complete with no record: answered %s; want 400 (a complete dataset cannot be changed)", empty, r)
+	}
+	if n := c.recordCount(empty); n != 0 {
+		c.Errorf("complete dataset %s, completed with no record: recordCount %d after a block sent to it; want 0", empty, n)
 	}
 }
 

@@ -129,7 +129,7 @@ func jobCases() []Case {
 		{
 			ID: "DATASET-COMPLETE-OUTPUT-400", Kind: Documented,
 			Quote:   `Output dataset, or already complete: **400**.`,
-			Rule:    "Completing an output dataset gets 400 (documented).",
+			Rule:    "Completing an output dataset gets 400 (documented), with its count and with another; the refused completions leave it as it was (recordCount included).",
 			fixture: true,
 			run:     caseCompleteOutput,
 		},
@@ -855,20 +855,26 @@ func caseCompleteOutput(c *check) {
 	if err != nil {
 		c.Fatalf("GET /Dataset/%s: %v", f.output, err)
 	}
+	before := c.state(f.output)
 	_, err = c.client.CompleteDataset(c.ctx, f.output, ds.RecordCount)
-	if errors.Is(err, client.ErrValidation) {
+	switch {
+	case errors.Is(err, client.ErrValidation):
 		c.clientRefused(f.output, err)
 		r := c.raw(http.MethodPut, datasetPath(f.output), nil, map[string]any{"recordCount": ds.RecordCount, "completed": true}, withToken)
 		if r.Status != http.StatusBadRequest {
 			c.Errorf("completing output dataset %s: answered %s; want 400", f.output, r)
 		}
-		return
-	}
-	if st := apiStatus(err); st != http.StatusBadRequest {
+	case apiStatus(err) != http.StatusBadRequest:
 		c.Errorf("completing output dataset %s: %s; want 400", f.output, outcome(err))
 		return
+	default:
+		c.Observe("completing an output dataset: %s", c.last("Dataset_UpdateByName"))
 	}
-	c.Observe("completing an output dataset: %s", c.last("Dataset_UpdateByName"))
+	// Refused with another count too, and a refused completion changes nothing.
+	if r := c.raw(http.MethodPut, datasetPath(f.output), nil, map[string]any{"recordCount": ds.RecordCount + 7, "completed": true}, withToken); r.Status != http.StatusBadRequest {
+		c.Errorf("completing output dataset %s with recordCount %d: answered %s; want 400", f.output, ds.RecordCount+7, r)
+	}
+	c.unchanged("after refused completions of output dataset "+f.output, f.output, before)
 }
 
 func caseUploadOutput(c *check) {

@@ -17,9 +17,10 @@ func listCases() []Case {
 		{
 			ID: "DATASET-LIST-ALPHA-100", Kind: Documented,
 			Quote:   `Paged list of datasets, **100 per page, alphabetical**, page numbers start at **1**`,
-			Rule:    "GET /Dataset lists datasets 100 per page, alphabetically, pages from 1 (documented): with 101 new datasets, every page but the last holds 100 and the names run in order; read to the end, the pages hold every dataset the run has seen exist exactly once.",
+			Rule:    "GET /Dataset lists datasets 100 per page, alphabetically, pages from 1 (documented): with 101 new datasets (every seventh name longer, so that alphabetical order is not the order of lengths), every page but the last holds 100 and the names run in order; read to the end, the pages hold every dataset the run has seen exist exactly once; read with includeOutput=false, every page holds input datasets only (the 101 once each, in order; no output dataset); the name of the 101st, past the first page, is taken (a create of it is refused, 400 or 409, and changes nothing).",
 			Creates: "101 datasets (empty, incomplete) named <prefix><run>_alpha_000 to _100",
 			Cost:    Cost{Datasets: 101},
+			fixture: true,
 			run:     caseDatasetListAlpha,
 		},
 		{
@@ -63,10 +64,16 @@ func cultureSorted(names []string) bool {
 }
 
 func caseDatasetListAlpha(c *check) {
-	// 101 datasets, created in a scrambled order so that insertion order is not alphabetical.
+	// An output dataset on the account, for the flags read past the first page.
+	f := c.echo()
+	// 101 datasets, created in a scrambled order so that insertion order is not alphabetical; every
+	// seventh name is longer ("_x"), so that alphabetical order is not the order of lengths.
 	names := make([]string, 101)
 	for i := range names {
 		names[i] = fmt.Sprintf("%s%s_alpha_%03d", c.cfg.Prefix, c.runID, i)
+		if i%7 == 0 {
+			names[i] += "_x"
+		}
 	}
 	order := make([]int, len(names))
 	for i := range order {
@@ -144,6 +151,17 @@ func caseDatasetListAlpha(c *check) {
 	}
 	if !slices.Equal(ours, names) {
 		c.Errorf("the 101 datasets _alpha_000.._100 are listed out of order: first %v", ours[:min(5, len(ours))])
+	}
+	c.listedWithoutOutputs(names, f)
+	// The last of them, past the first page of the list: its name is taken.
+	last := names[len(names)-1]
+	before := c.state(last)
+	r := c.raw(http.MethodPost, "/Dataset", nil, map[string]any{"name": last, "columns": map[string]int{"other": 0}}, withToken)
+	if r.is2xx() {
+		c.Errorf("creating a dataset named %s, the 101st of the datasets just created (past the first page of the list), succeeded: %s; names are unique", last, r)
+	} else {
+		c.wantRefused400("creating a dataset named like the 101st of the datasets just created", "D-7", "Dataset_Create", http.MethodPost, "/Dataset", r)
+		c.unchanged("after the refused create", last, before)
 	}
 	switch {
 	case ordinalSorted(all):
@@ -397,4 +415,52 @@ func listedOnce(all []string, known map[string]bool) (missing, twice []string) {
 	}
 	slices.Sort(missing)
 	return missing, twice
+}
+
+// listedWithoutOutputs reads the list with includeOutput=false to its end (pages past the first
+// among them) and checks that it holds each of names exactly once, in order, and not the fixture's
+// output dataset: the flags choose the datasets of every page (documented). Read again up to 3 times
+// when one of names is missing or twice (the account may change between pages). The flags' names are
+// decided (D-6): a server whose first page with includeInput=false still lists input datasets does
+// not read them, which DATASET-LIST-FLAGS notes, and is not judged here.
+func (c *check) listedWithoutOutputs(names []string, f *echoFixture) {
+	output := f.output
+	r := c.raw(http.MethodGet, "/Dataset", url.Values{"includeInput": {"false"}}, nil, withToken)
+	var first []client.DatasetRef
+	if !r.is2xx() || r.decode(&first) != nil || slices.ContainsFunc(first, func(ref client.DatasetRef) bool {
+		return ref.Name == f.input || slices.Contains(names, ref.Name)
+	}) {
+		c.Observe("the first page with includeInput=false (%s) lists input datasets: the flags are not read; the pages past the first are not judged", r)
+		return
+	}
+	var ours []string
+	var outputListed bool
+	var pages int
+	for try := 1; try <= 3; try++ {
+		ours, outputListed, pages = nil, false, 0
+		n := 0
+		for ref, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{ExcludeOutput: true}) {
+			if err != nil {
+				c.Fatalf("listing datasets with includeOutput=false: %v", err)
+			}
+			if n%100 == 0 {
+				pages++
+			}
+			n++
+			outputListed = outputListed || ref.Name == output
+			if slices.Contains(names, ref.Name) {
+				ours = append(ours, ref.Name)
+			}
+		}
+		if slices.Equal(ours, names) {
+			break
+		}
+	}
+	if outputListed {
+		c.Errorf("the list with includeOutput=false (%d pages) holds output dataset %s", pages, output)
+	}
+	if !slices.Equal(ours, names) {
+		_, twice := listedOnce(ours, nil)
+		c.Errorf("the list with includeOutput=false (%d pages) holds %d of the 101 input datasets just created (%d of them more than once); want each once, in order", pages, len(ours), len(twice))
+	}
 }

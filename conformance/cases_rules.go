@@ -46,7 +46,7 @@ func ruleCases() []Case {
 		{
 			ID: "DATASET-STATE-RULES", Kind: Documented,
 			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] Output dataset, or already complete: **400**. [...] it cannot be changed afterwards`,
-			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block and a second completion, and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged.",
+			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block a second completion (with its count, another count, 0) and a PUT with completed false (no reopening), and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged (recordCount too). The unfinished job's output dataset is an output dataset while the job runs: GET says input false, includeOutput=false leaves it out, includeInput=false lists it (documented).",
 			Creates: "2 datasets, 1 job",
 			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 4},
 			fixture: true,
@@ -78,9 +78,9 @@ func ruleCases() []Case {
 		{
 			ID: "UPLOAD-CONCURRENT", Kind: Documented,
 			Quote:   `Many uploads per dataset; each block has a unique number; **re-using a block number overwrites** that block's earlier records. Records are **processed in ascending block number, then in the order given inside the block**.`,
-			Rule:    "Blocks uploaded to one dataset at the same time, 8 at once in a scrambled order with one block sent twice, are all kept, once each, in ascending block number; then, in 3 rounds, one stored block sent 4 times at once with 4 versions of 150 records each (a retry racing the original): the block holds exactly one version, whole, never two or a mix, and the other blocks are unchanged (documented).",
-			Creates: "1 dataset (555 records)",
-			Cost:    Cost{Datasets: 1, Records: 555},
+			Rule:    "Blocks uploaded to one dataset at the same time, 8 at once in a scrambled order with one block sent twice, are all kept, once each, in ascending block number; blocks for a second dataset sent at the same moment as blocks for the first land in their own dataset only; then, in 3 rounds, one stored block sent 4 times at once with 4 versions of 150 records each (a retry racing the original): the block holds exactly one version, whole, never two or a mix, and the other blocks are unchanged (documented).",
+			Creates: "2 datasets (635 records)",
+			Cost:    Cost{Datasets: 2, Records: 635},
 			run:     caseUploadConcurrent,
 		},
 	}
@@ -240,13 +240,16 @@ func caseStateRules(c *check) {
 		{"block 0 again (an overwrite)", http.MethodPatch, uploadPath(done), blockBody(0, recs)},
 		{"an empty block 0", http.MethodPatch, uploadPath(done), blockBody(0, []map[string]any{})},
 		{"a second completion with its count", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count, "completed": true}},
+		{"a second completion with another count", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count + 5, "completed": true}},
+		{"a second completion with recordCount 0", http.MethodPut, datasetPath(done), map[string]any{"recordCount": 0, "completed": true}},
+		{"completed false (a reopening)", http.MethodPut, datasetPath(done), map[string]any{"recordCount": before.count, "completed": false}},
 	} {
 		r := c.raw(try.method, try.path, nil, try.body, withToken)
 		if r.Status != http.StatusBadRequest {
 			c.Errorf("complete input dataset %s, %s: answered %s; want 400", done, try.what, r)
 		}
+		c.unchanged(fmt.Sprintf("after %s (%s)", try.what, r), done, before)
 	}
-	c.unchanged("after the refused requests", done, before)
 	if got, err := c.readAll(done); err == nil {
 		c.compareRecords("complete dataset "+done+" after the refused requests", got, seqRecords(0, 4, "s"))
 	}
@@ -262,6 +265,8 @@ func caseStateRules(c *check) {
 		c.Observe("the answer to POST /Job names no output dataset of an unfinished job (%s): the state rule is not checked on one", c.last("Job_CreateJob"))
 		return
 	}
+	// Its kind, read while the job runs: an output dataset (GET, and the list's flags).
+	c.outputKind(job, out, f)
 	up := c.raw(http.MethodPatch, uploadPath(out), nil, blockBody(0, []map[string]any{}), withToken)
 	comp := c.raw(http.MethodPut, datasetPath(out), nil, map[string]any{"recordCount": 0, "completed": true}, withToken)
 	j, err := c.client.GetJob(c.ctx, job)
@@ -385,9 +390,36 @@ func caseUploadConcurrent(c *check) {
 	if !c.compareRecords(fmt.Sprintf("%d blocks sent 8 at once", blocks), got, seqRecords(0, blocks*per, "c")) {
 		return
 	}
-	held := make([][]client.Record, blocks)
+	// Blocks for another dataset (0 to 7) at the same moment as new blocks for this one (100 to 107):
+	// each dataset holds its own blocks only.
+	other := c.newDataset("concurrent_other", seqColumns())
+	held := make([][]client.Record, blocks, blocks+8)
 	for b := range blocks {
 		held[b] = seqRecords(b*per, per, "c")
+	}
+	var reqs []atOnce
+	for b := range 8 {
+		more := seqRecords((blocks+b)*per, per, "c")
+		held = append(held, more)
+		reqs = append(reqs,
+			atOnce{method: http.MethodPatch, path: uploadPath(other), body: []byte(jsonText(blockBody(b, seqRecords(9000+b*per, per, "other"))))},
+			atOnce{method: http.MethodPatch, path: uploadPath(name), body: []byte(jsonText(blockBody(100+b, more)))})
+	}
+	if statuses := c.allAtOnce(reqs); slices.ContainsFunc(statuses, func(st int) bool { return st < 200 || st >= 300 }) {
+		c.Fatalf("blocks 0 to 7 for %s and blocks 100 to 107 for %s, all at once: answered %v; want 2xx for each", other, name, statuses)
+	}
+	for _, x := range []struct {
+		name string
+		want []client.Record
+	}{{other, seqRecords(9000, 8*per, "other")}, {name, seqRecords(0, (blocks+8)*per, "c")}} {
+		got, err := c.readAll(x.name)
+		if err != nil {
+			c.cannotRead(x.name, err)
+			return
+		}
+		if !c.compareRecords(fmt.Sprintf("blocks 0 to 7 sent to %s and blocks 100 to 107 to %s, all at once: the records of %s", other, name, x.name), got, x.want) {
+			return
+		}
 	}
 	for round, b := range []int{3, 11, 17} {
 		if !c.sameBlockAtOnce(name, held, b, round+1) {
@@ -441,4 +473,49 @@ func (c *check) sameBlockAtOnce(name string, held [][]client.Record, b, round in
 	}
 	c.Errorf("%s: %d records read back (want %d), the versions' records among them: %s; want exactly one version, whole", what, len(got), len(slices.Concat(held...))-len(held[b])+size, strings.Join(held2, ", "))
 	return false
+}
+
+// outputKind checks that the output dataset out of job, read while the job may still run, is an
+// output dataset: GET /Dataset/{name} says input false, and the list leaves it out with
+// includeOutput=false and holds it with includeInput=false (documented: output datasets are only
+// made by jobs; two flags choose whether input and whether output datasets are listed). An output
+// dataset not there yet (404) is observed. The flags' names are decided (D-6): a flag that does not
+// change the list for the fixture f's finished output and complete input is not judged here
+// (DATASET-LIST-FLAGS notes it).
+func (c *check) outputKind(job, out string, f *echoFixture) {
+	r := c.raw(http.MethodGet, datasetPath(out), nil, nil, withToken)
+	var ds client.Dataset
+	switch {
+	case r.Status == http.StatusNotFound:
+		c.Observe("GET /Dataset/%s, the output dataset of job %q just started: 404 (not made yet)", out, job)
+		return
+	case !r.is2xx() || r.decode(&ds) != nil:
+		c.Errorf("GET /Dataset/%s, the output dataset of job %q just started: answered %s; want the dataset or 404", out, job, r)
+		return
+	}
+	if ds.Input {
+		c.Errorf("GET /Dataset/%s, the output dataset of job %q just started, says input true (%s); output datasets are made by jobs, never input", out, job, r)
+	}
+	// listed lists with o and reports whether it holds out, and whether it holds ref.
+	listed := func(o client.ListDatasetsOptions, ref string) (hasOut, hasRef bool) {
+		for r, err := range c.client.ListDatasets(c.ctx, o) {
+			if err != nil {
+				c.Fatalf("listing datasets with %+v: %v", o, err)
+			}
+			hasOut = hasOut || r.Name == out
+			hasRef = hasRef || r.Name == ref
+		}
+		return hasOut, hasRef
+	}
+	if has, ignored := listed(client.ListDatasetsOptions{ExcludeOutput: true}, f.output); has && !ignored {
+		c.Errorf("includeOutput=false lists %s, the output dataset of job %q just started", out, job)
+	}
+	if j, err := c.client.GetJob(c.ctx, job); err == nil && client.JobFinished(j) {
+		return // finished meanwhile: the list with includeInput=false is DATASET-LIST-FLAGS' to judge
+	}
+	if has, ignored := listed(client.ListDatasetsOptions{ExcludeInput: true}, f.input); !has && !ignored {
+		if j, err := c.client.GetJob(c.ctx, job); err == nil && !client.JobFinished(j) {
+			c.Errorf("includeInput=false does not list %s, the output dataset of job %q, unfinished", out, job)
+		}
+	}
 }

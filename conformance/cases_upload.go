@@ -18,7 +18,7 @@ func uploadCases() []Case {
 		{
 			ID: "UPLOAD-MAX-1000", Kind: Documented, SendsInvalid: true,
 			Quote:   `**At most 1,000 records per block.**`,
-			Rule:    "At most 1,000 records per block (documented): a block of 1,000 is stored, a block of 1,001 is refused with a 4xx and not stored.",
+			Rule:    "At most 1,000 records per block (documented): a block of 1,000 is stored, a block of 1,001 is refused with a 4xx and not stored, both as the first block of a new dataset and after a full block.",
 			Creates: "1 dataset (1,000 records)",
 			Cost:    Cost{Datasets: 1, Records: 1000},
 			run:     caseUploadMax,
@@ -99,9 +99,9 @@ func uploadCases() []Case {
 		{
 			ID: "RECORDS-TEXT", Kind: Documented, Decision: "D-11",
 			Quote:   `Uploads one block [...]. Records are **processed in ascending block number, then in the order given inside the block**. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
-			Rule:    "The records processed are the records submitted: text values from the suite's table of hard texts (characters outside the Basic Multilingual Plane, emoji sequences, combining marks, right-to-left text, line feeds, CR LF, carriage returns, tabs, leading and trailing spaces, an empty string, which is not null, backslashes, quotes, HTML and JSON specials; one sent with its characters as \\u escapes, surrogate pairs included), one a block, in blocks numbered so that their text order and arrival order differ from ascending order; numbers from the suite's table of hard numbers (2^53−1 and its negative, the largest integers a float64 holds exactly, negative numbers, decimals, exponents), kept as the same value; and three records equal to each other (two in one block, one in the next), each processed; read back exactly and in ascending block order from the input and, after a job of the copying workflow, from its output (documented). A NUL, a text of 5,000 characters, integers past 2^53 and decimals of more than 15 significant digits are edges (JSON promises no more than a float64 holds): a refusal with a 4xx, or a long number read back as another value, differs from D-11; taken, the texts are kept exactly.",
-			Creates: "1 complete dataset (36 records), 1 job",
-			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 36},
+			Rule:    "The records processed are the records submitted: text values from the suite's table of hard texts (characters outside the Basic Multilingual Plane, emoji sequences, combining marks, right-to-left text, line feeds, CR LF, carriage returns, tabs, leading and trailing spaces, an empty string, which is not null, backslashes, quotes, HTML and JSON specials; one sent with its characters as \\u escapes, surrogate pairs included), one a block, in blocks numbered so that their text order and arrival order differ from ascending order; numbers from the suite's table of hard numbers (2^53−1 and its negative, the largest integers a float64 holds exactly, negative numbers, decimals, exponents), kept as the same value; true, false and null, kept as sent (D-11: refused, they differ); and three records equal to each other (two in one block, one in the next), each processed; read back exactly and in ascending block order from the input and, after a job of the copying workflow, from its output (documented). A NUL, a text of 5,000 characters, integers past 2^53 and decimals of more than 15 significant digits are edges (JSON promises no more than a float64 holds): a refusal with a 4xx, or a long number read back as another value, differs from D-11; taken, the texts are kept exactly.",
+			Creates: "1 complete dataset (44 records), 1 job",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 44},
 			run:     caseRecordsText,
 		},
 		{
@@ -150,15 +150,25 @@ func (c *check) recordCount(name string) int64 {
 
 func caseUploadMax(c *check) {
 	name := c.newDataset("max", seqColumns())
+	over := func(from int) []map[string]any {
+		recs := make([]map[string]any, 1001)
+		for i := range recs {
+			recs[i] = map[string]any{"seq": from + i, "tag": "over"}
+		}
+		return recs
+	}
+	// 1,001 records as the first block the dataset receives, then a full block, then 1,001 again.
+	if r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, over(5000)), withToken); !c.want4xx("a block of 1,001 records, the first block of a new dataset", r) {
+		return
+	}
+	if n := c.recordCount(name); n != 0 {
+		c.Errorf("after a refused first block of 1,001 records: recordCount %d, want 0 (the block must not be stored)", n)
+	}
 	c.upload(name, seqRecords(0, 1000, "m"), 0, 1000)
 	if n := c.recordCount(name); n != 1000 {
 		c.Errorf("after a block of 1,000 records: recordCount %d, want 1000", n)
 	}
-	recs := make([]map[string]any, 1001)
-	for i := range recs {
-		recs[i] = map[string]any{"seq": 1000 + i, "tag": "over"}
-	}
-	r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(1, recs), withToken)
+	r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(1, over(1000)), withToken)
 	if !c.want4xx("a block of 1,001 records", r) {
 		return
 	}
@@ -471,10 +481,10 @@ func caseDataRead(c *check) {
 
 // textBlocks are block numbers whose ascending order differs from their text order ("10" before
 // "2") and from the order they are sent in (the order of this list).
-var textBlocks = []int{100, 2, 10, 9, 0, 11, 20, 1, 3, 12, 101, 19, 4, 200, 5, 1000, 21, 6, 30}
+var textBlocks = []int{100, 2, 10, 9, 0, 11, 20, 1, 3, 12, 101, 19, 4, 200, 5, 1000, 21, 6, 30, 40, 16, 300, 17, 18}
 
 func caseRecordsText(c *check) {
-	cols := map[string]int{"seq": 1, "text": 0, "num": 1}
+	cols := map[string]int{"seq": 1, "text": 0, "num": 1, "flag": 0}
 	name := c.newDataset("text", cols)
 	type sent struct {
 		block int
@@ -522,6 +532,18 @@ func caseRecordsText(c *check) {
 		c.Differ("D-11", "Dataset_UploadBlock", "records of integers past 2^53 or decimals past 15 significant digits are refused", evidence(http.MethodPatch, uploadPath(name), r))
 	} else {
 		c.Errorf("block 8, records of long numbers %s: answered %s; want 2xx (or a 4xx)", jsonText(edges), r)
+	}
+	// Booleans and null (D-11: a server may refuse them, a difference), in block 15: taken, they
+	// are kept as sent (not 1 and 0, not the text "null").
+	scalars := []client.Record{{"seq": 300, "flag": true}, {"seq": 301, "flag": false}, {"seq": 302, "flag": nil, "text": nil}}
+	if r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(15, scalars), withToken); r.is2xx() {
+		for _, rec := range scalars {
+			kept = append(kept, sent{15, rec})
+		}
+	} else if r.is4xx() {
+		c.Differ("D-11", "Dataset_UploadBlock", "records of boolean and null values are refused", evidence(http.MethodPatch, uploadPath(name), r))
+	} else {
+		c.Errorf("block 15, records of boolean and null values %s: answered %s; want 2xx (or a 4xx)", jsonText(scalars), r)
 	}
 	twin := client.Record{"seq": 200, "text": "a record sent three times", "num": 3}
 	for _, b := range []struct {

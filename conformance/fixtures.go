@@ -413,7 +413,8 @@ func sameRecord(got, want client.Record) (same, exact bool) {
 // value that reads back as its text (0 as "0", true as "true" or "True", null as "") is the same
 // value in another form: same, but not exact. Numbers compare by value (1e-3 is 0.001). A string
 // sent that reads back as a string must be the same string, character for character: no other form
-// of a text is a text.
+// of a text is a text; a string that reads back as a number or boolean must have been its JSON text
+// ("7", not "007" or "1e3": a store that infers types from texts changes them).
 func sameValue(got, want any) (same, exact bool) {
 	gt, wt := jsonText(got), jsonText(want)
 	if gt == wt {
@@ -433,6 +434,11 @@ func sameValue(got, want any) (same, exact bool) {
 			return true, false
 		}
 		return false, false
+	}
+	if ws, ok := wv.(string); ok {
+		// A text read back as a number or a boolean is the same value only when the text was that
+		// value's own JSON text ("7" as 7): "007" read back as 7, or "1e3" as 1000, is another text.
+		return gt == ws, false
 	}
 	if gn, ok := exactNumber(gv); ok {
 		if wn, ok := exactNumber(wv); ok && gn.Cmp(wn) == 0 {

@@ -42,6 +42,11 @@ func hardTexts() []hardText {
 		{label: "backslashes", text: `C:\path\to\file \\ \n \u0041 (literal)`},
 		{label: "quotes", text: `"double" 'single' “curly” ‘curly’`},
 		{label: "HTML and JSON specials", text: `<b>&amp;</b> {"x":[1]} +%20#?`},
+		{label: "a number written as text, with a leading zero", text: "007"},
+		{label: "an exponent written as text", text: "1e3"},
+		{label: "minus zero written as text", text: "-0"},
+		{label: "the word true as text", text: "true"},
+		{label: "the word null as text", text: "null"},
 		{label: "a NUL character", text: "nul\x00inside", edge: true},
 		{label: "a text of 5,000 characters", text: longText(5000), edge: true},
 	}

@@ -155,6 +155,28 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.ClientDescriptionHTMLEscaped:    {"CLIENTCRED-CREATE"},
 		standin.CreateExpiryOffsetDropped:       {"APIKEY-CREATE"},
 		standin.CIDRUnknownKeyOK:                {"APIKEY-DELETE", "APIKEY-404"},
+		standin.DatasetNameUnderscoreWildcard:   {"DATASET-UNIQUE"},
+		standin.ColumnNameCompatFolded:          {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.ColumnCodeByte:                  {"DATASET-COLUMN-CODES"},
+		standin.RefusedCompleteStoresCount:      {"DATASET-STATE-RULES", "DATASET-COMPLETE-OUTPUT-400"},
+		standin.OutputInputUntilFinished:        {"DATASET-STATE-RULES"},
+		standin.CompletedEmptyTakesBlocks:       {"DATASET-COMPLETE"},
+		standin.RecordBooleansAsNumbers:         {"RECORDS-TEXT"},
+		standin.RecordNullAsText:                {"RECORDS-TEXT"},
+		standin.RecordNumericTextAsNumber:       {"RECORDS-TEXT"},
+		standin.CompleteLeavesStaleDetails:      {"DATASET-COMPLETE"},
+		standin.ColumnIDOverwritten:             {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.DatasetUniqueFirstPage:          {"DATASET-LIST-ALPHA-100"},
+		standin.ListFlagsFirstPageOnly:          {"DATASET-LIST-ALPHA-100"},
+		standin.CompleteInfersColumnCodes:       {"DATASET-COMPLETE"},
+		standin.FirstBlockUncapped:              {"UPLOAD-MAX-1000"},
+		standin.UniqueCollapsesUnderscores:      {"DATASET-UNIQUE"},
+		standin.DatasetLookupCaseInsensitive:    {"DATASET-404"},
+		standin.DatasetPathTrimmed:              {"DATASET-404"},
+		standin.ColumnSQLKeywordRefused:         {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.CompleteFalseReopens:            {"DATASET-STATE-RULES"},
+		standin.ColumnCodeUnsigned:              {"DATASET-COLUMN-CODES"},
+		standin.UploadsShareTarget:              {"UPLOAD-CONCURRENT"},
 	}
 }
 
@@ -162,7 +184,8 @@ func caughtBy() map[standin.Mutation][]string {
 // that concern unfinished jobs (queued, then running) need jobs that stay unfinished for a while.
 func mutationOptions(m standin.Mutation) []data8test.Option {
 	switch m {
-	case standin.JobUniqueAmongFinished, standin.UploadToIncompleteOutput, standin.JobUniqueIgnoresRunning, standin.JobTakesIncompleteOutput:
+	case standin.JobUniqueAmongFinished, standin.UploadToIncompleteOutput, standin.JobUniqueIgnoresRunning, standin.JobTakesIncompleteOutput,
+		standin.OutputInputUntilFinished:
 		return []data8test.Option{data8test.WithJobDuration(400 * time.Millisecond)}
 	}
 	return nil

@@ -34,6 +34,13 @@ type dataset struct {
 	// readAfterComplete is set when the dataset's records are read once it is complete, for the
 	// standin.UploadStoredAfterComplete mutation.
 	readAfterComplete atomic.Bool
+	// cached is the details GET /Dataset/{name} last answered, for the
+	// standin.CompleteLeavesStaleDetails mutation; inferred is the column codes the
+	// standin.CompleteInfersColumnCodes mutation sets at completion.
+	cached   *gen.Dataset
+	inferred map[string]int32
+	// unsigned: the codes read back as unsigned 32-bit integers (standin.ColumnCodeUnsigned).
+	unsigned bool
 }
 
 // block is one uploaded block: its records as raw JSON objects, back to back in data, each ending at the
@@ -57,13 +64,26 @@ func (b *block) record(i int) []byte {
 	return b.data[start:b.ends[i]:b.ends[i]]
 }
 
-// view is the dataset's full details.
+// view is the dataset's full details. Call with s.mu held.
 func (d *dataset) view() gen.Dataset {
-	cols := make(gen.Columns, len(d.columns))
-	for k, v := range d.columns {
+	codes := d.columns
+	if d.inferred != nil {
+		codes = d.inferred
+	}
+	cols := make(gen.Columns, len(codes))
+	for k, v := range codes {
 		cols[k] = int(v)
+		if d.unsigned {
+			cols[k] = int(uint32(v))
+		}
 	}
 	return gen.Dataset{Name: d.name, Columns: cols, Input: d.input, RecordCount: d.count, Completed: d.completed}
+}
+
+// shownInput is the input flag the server shows of d: with the standin.OutputInputUntilFinished
+// mutation an output dataset shows as input until its job has finished. Call with s.mu held.
+func (s *Server) shownInput(d *dataset) bool {
+	return d.input || s.mutated(standin.OutputInputUntilFinished) && !d.completed
 }
 
 // ordered returns the dataset's blocks in processing order: ascending block number (or, with the
@@ -144,9 +164,12 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 	}
 	s.mu.RLock()
 	rows := make([]row, 0, len(s.datasets))
+	// With standin.ListFlagsFirstPageOnly the flags choose the datasets of the first page only.
+	filter := page == 1 || !s.mutated(standin.ListFlagsFirstPageOnly)
 	for _, d := range s.datasets {
-		if d.input && incIn || !d.input && incOut {
-			rows = append(rows, row{d.name, d.input, d.completed})
+		input := s.shownInput(d)
+		if !filter || input && incIn || !input && incOut {
+			rows = append(rows, row{d.name, input, d.completed})
 		}
 	}
 	s.mu.RUnlock()
@@ -210,7 +233,9 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		if r := []rune(checked); len(r) > 64 && s.mutated(standin.ColumnNameCheckFirst64) {
 			checked = string(r[:64])
 		}
-		if !names.Valid(checked) && !(s.mutated(standin.ColumnNameUnicodeLetters) && unicodeName(checked)) {
+		if !names.Valid(checked) && !(s.mutated(standin.ColumnNameUnicodeLetters) && unicodeName(checked)) &&
+			!(s.mutated(standin.ColumnNameCompatFolded) && names.Valid(compatFold(checked))) ||
+			s.mutated(standin.ColumnSQLKeywordRefused) && slices.Contains(sqlKeywords, c) {
 			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column name %q %s.", c, namePatternMsg))
 		}
 	}
@@ -228,13 +253,16 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		if v != 0 && s.mutated(standin.ColumnCodeClamped) {
 			cols[k] = 1
 		}
+		if s.mutated(standin.ColumnCodeByte) {
+			cols[k] = int32(uint8(v))
+		}
 	}
 	if s.mutated(standin.ColumnsCap64) && len(cols) > 64 {
 		for _, k := range slices.Sorted(maps.Keys(cols))[64:] {
 			delete(cols, k)
 		}
 	}
-	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now()}
+	d := &dataset{name: name, columns: cols, input: true, blocks: map[int32]*block{}, created: now(), unsigned: s.mutated(standin.ColumnCodeUnsigned)}
 	if s.mutated(standin.CreateTakesCompleted) {
 		var asked struct {
 			Completed bool `json:"completed"`
@@ -259,6 +287,14 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	}
 	_, dup := s.datasets[name]
 	dup = dup || s.mutated(standin.FailedCreateReservesName) && s.reserved["dataset "+name]
+	for other := range s.datasets {
+		dup = dup || s.mutated(standin.DatasetNameUnderscoreWildcard) && likeMatch(name, other) ||
+			s.mutated(standin.UniqueCollapsesUnderscores) && slug(name) == slug(other)
+	}
+	if dup && s.mutated(standin.DatasetUniqueFirstPage) {
+		all := slices.Sorted(maps.Keys(s.datasets))
+		dup = slices.Contains(all[:min(len(all), datasetsPerPage)], name)
+	}
 	if old := s.datasets[name]; dup && !(s.mutated(standin.DatasetUniqueAmongInputs) && old != nil && !old.input) {
 		s.mu.Unlock()
 		if s.has(ProfileConflict409) {
@@ -275,13 +311,21 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 // DatasetGetByName returns a dataset's full details.
 func (a *strictAPI) DatasetGetByName(ctx context.Context, req gen.DatasetGetByNameRequestObject) (gen.DatasetGetByNameResponseObject, error) {
 	s := a.s
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	d, ok := s.datasets[req.Name]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.lookup(req.Name)
 	if !ok {
 		return gen.DatasetGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
 	}
-	return gen.DatasetGetByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
+	view := d.view()
+	view.Input = s.shownInput(d)
+	if s.mutated(standin.CompleteLeavesStaleDetails) {
+		if d.cached == nil {
+			d.cached = &view
+		}
+		view = *d.cached
+	}
+	return gen.DatasetGetByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(view)}, nil
 }
 
 // datasetMissing is the detail of a 404 for a dataset.
@@ -298,9 +342,16 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.datasets[req.Name]
+	d, ok := s.lookup(req.Name)
 	if !ok {
 		return gen.DatasetUpdateByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
+	}
+	if req.Body != nil && (!d.input || d.completed) && s.mutated(standin.RefusedCompleteStoresCount) {
+		d.count = req.Body.RecordCount
+	}
+	if req.Body != nil && d.input && d.completed && !req.Body.Completed && s.mutated(standin.CompleteFalseReopens) {
+		d.completed = false
+		return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
 	}
 	switch {
 	case req.Body == nil:
@@ -323,6 +374,9 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 		s.mu.Lock()
 	}
 	d.completed = true
+	if s.mutated(standin.CompleteInfersColumnCodes) {
+		d.inferred = s.inferCodes(d)
+	}
 	return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
 }
 
@@ -334,7 +388,7 @@ func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRe
 		return gen.DatasetGetData400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("page", "The page must be 1 or more.")}, nil
 	}
 	s.mu.RLock()
-	d, found := s.datasets[req.Name]
+	d, found := s.lookup(req.Name)
 	var raw []json.RawMessage
 	if found {
 		if d.completed {
@@ -489,3 +543,118 @@ func (s *Server) racing2(key string, wait time.Duration) bool {
 		return true // released as the wait ended
 	}
 }
+
+// likeMatch reports whether name, read as a SQL LIKE pattern whose '_' matches any one character,
+// matches other (the standin.DatasetNameUnderscoreWildcard mutation).
+func likeMatch(pattern, other string) bool {
+	if len(pattern) != len(other) {
+		return false
+	}
+	for i := range len(pattern) {
+		if pattern[i] != '_' && pattern[i] != other[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// compatFold folds the compatibility characters an NFKC normalisation maps onto ASCII letters and
+// digits (fullwidth forms, superscript digits, the long s, the fi ligature, small roman numerals),
+// for the standin.ColumnNameCompatFolded mutation.
+func compatFold(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 0xFF41 && r <= 0xFF5A:
+			b.WriteRune('a' + r - 0xFF41)
+		case r >= 0xFF10 && r <= 0xFF19:
+			b.WriteRune('0' + r - 0xFF10)
+		case r == 0xFF3F:
+			b.WriteByte('_')
+		case r == 0x00B9:
+			b.WriteByte('1')
+		case r == 0x00B2 || r == 0x00B3:
+			b.WriteRune('2' + r - 0x00B2)
+		case r == 0x2070:
+			b.WriteByte('0')
+		case r == 0x017F:
+			b.WriteByte('s')
+		case r == 0xFB01:
+			b.WriteString("fi")
+		case r == 0x2170:
+			b.WriteByte('i')
+		case r == 0x2174:
+			b.WriteByte('v')
+		case r == 0x2179:
+			b.WriteByte('x')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// inferCodes returns the column codes the standin.CompleteInfersColumnCodes mutation sets at
+// completion: 1 for a column whose values in d's records are all numbers (and at least one), else 0.
+// Call with s.mu held.
+func (s *Server) inferCodes(d *dataset) map[string]int32 {
+	numbers := map[string]int{}
+	others := map[string]bool{}
+	for _, raw := range s.rawRecords(d, 0, -1) {
+		var rec map[string]any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if dec.Decode(&rec) != nil {
+			continue
+		}
+		for k, v := range rec {
+			if _, ok := v.(json.Number); ok {
+				numbers[k]++
+			} else {
+				others[k] = true
+			}
+		}
+	}
+	out := make(map[string]int32, len(d.columns))
+	for k := range d.columns {
+		if numbers[k] > 0 && !others[k] {
+			out[k] = 1
+		} else {
+			out[k] = 0
+		}
+	}
+	return out
+}
+
+// slug is a name with its runs of underscores collapsed and trailing ones dropped, as the
+// standin.UniqueCollapsesUnderscores mutation compares names.
+func slug(name string) string {
+	for strings.Contains(name, "__") {
+		name = strings.ReplaceAll(name, "__", "_")
+	}
+	return strings.TrimRight(name, "_")
+}
+
+// lookup finds the dataset a path names: by its exact name, or, with the mutations
+// standin.DatasetLookupCaseInsensitive and standin.DatasetPathTrimmed, by the name in any case or
+// without leading and trailing spaces. Call with s.mu held.
+func (s *Server) lookup(name string) (*dataset, bool) {
+	if d, ok := s.datasets[name]; ok {
+		return d, true
+	}
+	if s.mutated(standin.DatasetPathTrimmed) {
+		d, ok := s.datasets[strings.TrimSpace(name)]
+		return d, ok
+	}
+	if s.mutated(standin.DatasetLookupCaseInsensitive) {
+		for n, d := range s.datasets {
+			if strings.EqualFold(n, name) {
+				return d, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// sqlKeywords are the column names the standin.ColumnSQLKeywordRefused mutation refuses.
+var sqlKeywords = []string{"order", "select", "from", "where", "group", "table", "index", "null", "true", "key"}

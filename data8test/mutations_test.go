@@ -103,11 +103,12 @@ func TestMutations(t *testing.T) {
 	cases := map[standin.Mutation]check{
 		standin.Accept1001Records: func(t *testing.T, s *Server, tok string) bool {
 			createDataset(t, s, tok, "ds", "n")
+			wantStatus(t, upload(t, s, tok, "ds", 0, map[string]any{"n": -1}), 200)
 			recs := make([]map[string]any, 1001)
 			for i := range recs {
 				recs[i] = map[string]any{"n": i}
 			}
-			return upload(t, s, tok, "ds", 0, recs...).status == 400
+			return upload(t, s, tok, "ds", 1, recs...).status == 400
 		},
 		standin.AppendInsteadOfOverwrite: func(t *testing.T, s *Server, tok string) bool {
 			createDataset(t, s, tok, "ds", "v")
@@ -692,6 +693,130 @@ func TestMutations(t *testing.T) {
 			}
 			return len(listNames(t, s, tok, "page=2")) == 0
 		},
+		standin.DatasetNameUnderscoreWildcard: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "like_ab", "v")
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "like__b", "columns": map[string]int{"v": 0}}).status == 200
+		},
+		standin.ColumnNameCompatFolded: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "fw", "columns": map[string]int{"\uff46\uff55\uff4c\uff4c": 0}}).status == 400
+		},
+		standin.ColumnCodeByte: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "codes", "columns": map[string]int{"a": 300}}), 200)
+			info, _ := s.DatasetInfo("codes")
+			return info.Columns["a"] == 300
+		},
+		standin.RefusedCompleteStoresCount: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "ds", 1)
+			wantStatus(t, complete(t, s, tok, "ds", 5), 400)
+			info, _ := s.DatasetInfo("ds")
+			return info.RecordCount == 1
+		},
+		standin.OutputInputUntilFinished: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			var j struct{ OutputDatasets map[string]string }
+			_ = json.Unmarshal(startJob(t, s, tok, "held", "Hold", "in").body, &j)
+			var ds struct{ Input bool }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/Dataset/"+url.PathEscape(j.OutputDatasets["Output"]), nil).body, &ds)
+			return !ds.Input
+		},
+		standin.CompletedEmptyTakesBlocks: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "empty", "v")
+			wantStatus(t, complete(t, s, tok, "empty", 0), 200)
+			return upload(t, s, tok, "empty", 0, rec("v", "late")).status == 400
+		},
+		standin.RecordBooleansAsNumbers: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, map[string]any{"v": true}, map[string]any{"v": false}), 200)
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{true, false})
+		},
+		standin.RecordNullAsText: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, map[string]any{"v": nil}), 200)
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{nil})
+		},
+		standin.RecordNumericTextAsNumber: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "007")), 200)
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"007"})
+		},
+		standin.CompleteLeavesStaleDetails: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "x")), 200)
+			wantStatus(t, do(t, s, tok, "GET", "/Dataset/ds", nil), 200)
+			wantStatus(t, complete(t, s, tok, "ds", 1), 200)
+			var ds struct{ Completed bool }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/Dataset/ds", nil).body, &ds)
+			return ds.Completed
+		},
+		standin.ColumnIDOverwritten: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "id")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("id", "A7")), 200)
+			return reflect.DeepEqual(values(t, s, "ds", "id"), []any{"A7"})
+		},
+		standin.DatasetUniqueFirstPage: func(t *testing.T, s *Server, tok string) bool {
+			for i := range 101 {
+				createDataset(t, s, tok, fmt.Sprintf("d%03d", i), "v")
+			}
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "d100", "columns": map[string]int{"v": 0}}).status == 400
+		},
+		standin.ListFlagsFirstPageOnly: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "aa_in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "aa_in"), 200)
+			out := finishedJob(t, s, "echo")
+			for i := range 100 {
+				createDataset(t, s, tok, fmt.Sprintf("z%03d", i), "v")
+			}
+			return !slices.Contains(listNames(t, s, tok, "includeInput=false&page=2"), "z099") && !slices.Contains(listNames(t, s, tok, "includeOutput=false&page=2"), out)
+		},
+		standin.CompleteInfersColumnCodes: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ds", "columns": map[string]int{"v": 7}}), 200)
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "x")), 200)
+			wantStatus(t, complete(t, s, tok, "ds", 1), 200)
+			info, _ := s.DatasetInfo("ds")
+			return info.Columns["v"] == 7
+		},
+		standin.FirstBlockUncapped: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			return upload(t, s, tok, "ds", 0, seqBlock("x", 1001)...).status == 400
+		},
+		standin.UniqueCollapsesUnderscores: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ab_c", "v")
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ab__c", "columns": map[string]int{"v": 0}}).status == 200
+		},
+		standin.DatasetLookupCaseInsensitive: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "lower", "v")
+			return do(t, s, tok, "GET", "/Dataset/LOWER", nil).status == 404
+		},
+		standin.DatasetPathTrimmed: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "plain", "v")
+			return do(t, s, tok, "GET", "/Dataset/%20plain", nil).status == 404
+		},
+		standin.ColumnSQLKeywordRefused: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "kw", "columns": map[string]int{"order": 0, "select": 1}}).status == 200
+		},
+		standin.CompleteFalseReopens: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "ds", 1)
+			r := do(t, s, tok, "PUT", "/Dataset/ds", map[string]any{"recordCount": 1, "completed": false})
+			info, _ := s.DatasetInfo("ds")
+			return r.status == 400 && info.Completed
+		},
+		standin.ColumnCodeUnsigned: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "neg", "columns": map[string]int{"a": -1}})
+			return r.status == 200 && strings.Contains(string(do(t, s, tok, "GET", "/Dataset/neg", nil).body), `"a":-1`)
+		},
+		standin.UploadsShareTarget: func(t *testing.T, s *Server, tok string) bool {
+			return holdsAtOnce(func(round int) bool {
+				a, b := fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)
+				createDataset(t, s, tok, a, "v")
+				createDataset(t, s, tok, b, "v")
+				var wg sync.WaitGroup
+				for _, n := range []string{a, b} {
+					wg.Go(func() { upload(t, s, tok, n, 0, rec("v", n)) })
+				}
+				wg.Wait()
+				return reflect.DeepEqual(values(t, s, a, "v"), []any{a}) && reflect.DeepEqual(values(t, s, b, "v"), []any{b})
+			})
+		},
 		standin.JobListEndDateExclusive: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
@@ -966,7 +1091,7 @@ func TestMutations(t *testing.T) {
 	// JobNameBMPOnly does. AppendInsteadOfOverwrite keeps an emptied block's records too, and
 	// BlockDropsEqualRecords drops the equal records JobInputDistinct's scenario sends in one block.
 	wider := map[standin.Mutation][]standin.Mutation{
-		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted},
+		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted, standin.CompletedEmptyTakesBlocks},
 		// UploadStoredAfterComplete's scenario overwrites a block as the dataset is completed.
 		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends, standin.EmptyBlockKeepsOld},
 		// The two equal records of JobInputDistinct's scenario are in one block.
@@ -982,7 +1107,7 @@ func TestMutations(t *testing.T) {
 		standin.JobListWorkflowExistsOnly:    {standin.JobListFilterAfterPaging},
 		standin.JobNameTrimmed:               {standin.JobNameTrailingSpacesEqual},
 		standin.JobTakesEmptyIncompleteInput: {standin.JobTakesIncompleteOutput},
-		standin.CompleteEmptyRefused:         {standin.JobEmptyInputNoOutput},
+		standin.CompleteEmptyRefused:         {standin.JobEmptyInputNoOutput, standin.CompletedEmptyTakesBlocks},
 		standin.BlockOrderAsText:             {standin.JobBlockOrderAsText},
 		standin.JobNameASCIIOnly:             {standin.JobNameBMPOnly},
 		// A given key ignored is no given key at all; a domain add that replaces the list loses one
@@ -992,6 +1117,15 @@ func TestMutations(t *testing.T) {
 		// A deleted key's value held back cannot be given again.
 		standin.DeletedKeyReserved:    {standin.RecreatedKeyKeepsOld},
 		standin.AllowedDomainReplaces: {standin.ConcurrentDomainLost},
+		// Codes clamped to 1 or kept in a byte are not kept, whatever the code; fullwidth letters are
+		// lower-case letters of Unicode; a dataset that holds no record cannot be completed.
+		standin.ColumnCodeClamped:        {standin.ColumnCodeByte, standin.ColumnCodeUnsigned, standin.CompleteInfersColumnCodes},
+		standin.ColumnCodeByte:           {standin.ColumnCodeUnsigned},
+		standin.ColumnNameUnicodeLetters: {standin.ColumnNameCompatFolded},
+		// A block of 1,001 is taken whatever blocks came before it.
+		standin.Accept1001Records: {standin.FirstBlockUncapped},
+		// The block-order scenarios tell blocks apart by texts of digits, which this stores as numbers.
+		standin.RecordNumericTextAsNumber: {standin.IgnoreBlockOrder, standin.BlockNumberInt16, standin.BlockOrderAsText, standin.JobBlockOrderAsText},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))

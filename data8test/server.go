@@ -102,7 +102,10 @@ type Server struct {
 
 	raceMu sync.Mutex               // guards racing
 	racing map[string]chan struct{} // dataset creates waiting, for the standin.DatasetCreateRace mutation
-	tokens map[string]time.Time     // access token → expiry
+	// uploading is the dataset an upload is being stored into, for the standin.UploadsShareTarget
+	// mutation; guarded by raceMu.
+	uploading *dataset
+	tokens    map[string]time.Time // access token → expiry
 
 	statsMu    sync.Mutex // guards the counters below
 	requests   map[string]int

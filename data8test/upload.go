@@ -8,6 +8,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,10 +70,12 @@ func (s *Server) readBody(r *http.Request) ([]byte, func(), error) {
 // ingest applies one block upload to the named dataset and returns the answer: status 200, or a problem.
 func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	s.mu.RLock()
-	d, ok := s.datasets[name]
-	var input, completed bool
+	d, ok := s.lookup(name)
+	var input, completed, empty bool
 	if ok {
-		input, completed = d.input, d.completed
+		empty = len(d.blocks) == 0
+		// standin.CompletedEmptyTakesBlocks: a complete dataset that holds no records counts as open.
+		input, completed = d.input, d.completed && !(s.mutated(standin.CompletedEmptyTakesBlocks) && d.count == 0)
 	}
 	s.mu.RUnlock()
 	switch {
@@ -88,7 +91,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	}
 
 	limit := maxBlockRecords
-	if s.mutated(standin.Accept1001Records) {
+	if s.mutated(standin.Accept1001Records) || s.mutated(standin.FirstBlockUncapped) && empty {
 		limit = -1
 	}
 	sc := blockScan{b: body, cols: d.columns}
@@ -123,7 +126,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	if s.mutated(standin.BlockDropsEqualRecords) {
 		seen = map[string]bool{}
 	}
-	for _, sp := range sc.recs {
+	for i, sp := range sc.recs {
 		if seen != nil {
 			if seen[string(body[sp.start:sp.end])] {
 				continue
@@ -131,8 +134,11 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 			seen[string(body[sp.start:sp.end])] = true
 		}
 		rec := body[sp.start:sp.end]
-		if s.mutated(standin.RecordTextBMPOnly) || s.mutated(standin.RecordLineBreaksToSpace) || s.mutated(standin.RecordEmptyStringNull) || s.mutated(standin.RecordNumbersAsFloat32) {
+		if s.mangles() {
 			rec = s.mangleTexts(rec)
+		}
+		if s.mutated(standin.ColumnIDOverwritten) {
+			rec = withID(rec, i)
 		}
 		nb.data = append(nb.data, rec...)
 		nb.ends = append(nb.ends, uint32(len(nb.data)))
@@ -144,13 +150,17 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	// late: the state read on arrival is trusted at the store (standin.UploadStoredAfterComplete).
 	late := s.mutated(standin.UploadStoredAfterComplete) && s.storeLate(d)
 	raced := s.mutated(standin.SameBlockRaceAppends) && s.racing2(fmt.Sprintf("block %s %d", name, nb.num), 50*time.Millisecond)
+	if s.mutated(standin.UploadsShareTarget) {
+		d = s.sharedTarget(d)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := d.blocks[nb.num]
 	switch {
-	case s.datasets[name] != d:
+	case s.datasets[d.name] != d:
 		return problem(http.StatusNotFound, "Not Found", datasetMissing(name))
-	case d.completed && !late && !s.mutated(standin.AcceptUploadToCompleted) && !(s.mutated(standin.OverwriteCompleted) && old != nil):
+	case d.completed && !late && !s.mutated(standin.AcceptUploadToCompleted) && !(s.mutated(standin.OverwriteCompleted) && old != nil) &&
+		!(s.mutated(standin.CompletedEmptyTakesBlocks) && d.count == 0):
 		return stateProblem(fmt.Sprintf("The dataset %s is complete; a complete dataset cannot be changed.", name))
 	case old != nil && s.mutated(standin.OverwriteCountsOldRecords) && old.len()+nb.len() > maxBlockRecords:
 		return badRequest(map[string][]string{"records": {fmt.Sprintf("A block holds at most %d records; this one would have %d.", maxBlockRecords, old.len()+nb.len())}}, "The block was not stored.")
@@ -178,6 +188,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	}
 	d.count += int64(nb.len())
 	d.blocks[nb.num] = nb
+	d.cached = nil // a block refreshes the details standin.CompleteLeavesStaleDetails keeps
 	return problemBody{Status: http.StatusOK}
 }
 
@@ -275,7 +286,8 @@ func (s *Server) storeRacily(d *dataset, nb *block) problemBody {
 func (s *Server) mutationTakes(op string) bool {
 	switch op {
 	case opid.DatasetCreate:
-		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters) || s.mutated(standin.DatasetNameCheckFirst64)
+		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters) || s.mutated(standin.DatasetNameCheckFirst64) ||
+			s.mutated(standin.ColumnNameCompatFolded)
 	case opid.JobCreateJob:
 		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64) || s.mutated(standin.JobNameCheckToNUL)
 	}
@@ -288,6 +300,9 @@ func (s *Server) mutationTakes(op string) bool {
 // and standin.RecordNumbersAsFloat32 (a number becomes the nearest 32-bit float) store them. A record
 // that is not an object is kept as sent.
 func (s *Server) mangleTexts(raw []byte) []byte {
+	// The mutations standin.RecordBooleansAsNumbers (true and false become 1 and 0),
+	// standin.RecordNullAsText (null becomes "null") and standin.RecordNumericTextAsNumber (a
+	// text that reads as a decimal number becomes that number) too.
 	var rec map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -295,6 +310,14 @@ func (s *Server) mangleTexts(raw []byte) []byte {
 		return raw
 	}
 	for k, v := range rec {
+		if b, ok := v.(bool); ok && s.mutated(standin.RecordBooleansAsNumbers) {
+			rec[k] = map[bool]int{false: 0, true: 1}[b]
+			continue
+		}
+		if v == nil && s.mutated(standin.RecordNullAsText) {
+			rec[k] = "null"
+			continue
+		}
 		if n, ok := v.(json.Number); ok && s.mutated(standin.RecordNumbersAsFloat32) {
 			if f, err := n.Float64(); err == nil {
 				rec[k] = float64(float32(f))
@@ -310,6 +333,10 @@ func (s *Server) mangleTexts(raw []byte) []byte {
 		}
 		if s.mutated(standin.RecordLineBreaksToSpace) {
 			t = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(t)
+		}
+		if f, err := strconv.ParseFloat(t, 64); err == nil && numericText(t) && s.mutated(standin.RecordNumericTextAsNumber) {
+			rec[k] = f
+			continue
 		}
 		if t == "" && s.mutated(standin.RecordEmptyStringNull) {
 			rec[k] = nil
@@ -333,4 +360,70 @@ func bmpOnly(t string) string {
 		}
 		return r
 	}, t)
+}
+
+// mangles reports whether a mutation rewrites the values of stored records (see mangleTexts).
+func (s *Server) mangles() bool {
+	for _, m := range []standin.Mutation{standin.RecordTextBMPOnly, standin.RecordLineBreaksToSpace, standin.RecordEmptyStringNull,
+		standin.RecordNumbersAsFloat32, standin.RecordBooleansAsNumbers, standin.RecordNullAsText, standin.RecordNumericTextAsNumber} {
+		if s.mutated(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// numericText reports whether t is written as a decimal number: digits with an optional sign, point
+// and exponent, as a type-inferring store reads it (standin.RecordNumericTextAsNumber).
+func numericText(t string) bool {
+	digits := false
+	for _, r := range t {
+		switch {
+		case r >= '0' && r <= '9':
+			digits = true
+		case strings.ContainsRune("+-.eE", r):
+		default:
+			return false
+		}
+	}
+	return digits
+}
+
+// withID returns raw, a record, with its member id set to i, its place in the block, as the
+// standin.ColumnIDOverwritten mutation stores it. A record that is not an object, or has no id, is
+// kept as sent.
+func withID(raw []byte, i int) []byte {
+	var rec map[string]json.RawMessage
+	if json.Unmarshal(raw, &rec) != nil {
+		return raw
+	}
+	if _, ok := rec["id"]; !ok {
+		return raw
+	}
+	rec["id"] = json.RawMessage(strconv.Itoa(i))
+	out, err := json.Marshal(rec)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// sharedTarget returns the dataset an upload to d is stored into under the standin.UploadsShareTarget
+// mutation: the dataset of another upload being stored at the same moment, if any (the first of two
+// waits up to 20 ms for a second), else d.
+func (s *Server) sharedTarget(d *dataset) *dataset {
+	s.raceMu.Lock()
+	if other := s.uploading; other != nil && other != d {
+		s.raceMu.Unlock()
+		return other
+	}
+	s.uploading = d
+	s.raceMu.Unlock()
+	sleep(s.ctx, 20*time.Millisecond)
+	s.raceMu.Lock()
+	if s.uploading == d {
+		s.uploading = nil
+	}
+	s.raceMu.Unlock()
+	return d
 }

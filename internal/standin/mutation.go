@@ -671,12 +671,135 @@ const (
 	//
 	// "Unknown name in a path: 404 with a problem body" (documented text "does not exist")
 	CIDRUnknownKeyOK
+	// DatasetNameUnderscoreWildcard checks a new dataset's name for uniqueness as a SQL LIKE pattern,
+	// '_' matching any one character: a create named "ab_c" is refused while "abxc" exists.
+	//
+	// "Name is **unique**" (a free name is refused)
+	DatasetNameUnderscoreWildcard
+	// ColumnNameCompatFolded checks column names after folding compatibility characters onto ASCII
+	// (fullwidth letters and digits, superscript digits, the long s, ligatures, small roman
+	// numerals), as an NFKC normalisation before the check would: "ｆｕｌｌ" is taken.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnNameCompatFolded
+	// ColumnCodeByte keeps each column type code in one byte (a tinyint column): 256 reads back as 0,
+	// 1000 as 232.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnCodeByte
+	// RefusedCompleteStoresCount stores the recordCount of a completion it refuses because the
+	// dataset is complete already or is an output dataset: GET /Dataset/{name} then shows that count.
+	//
+	// "Output dataset, or already complete: **400**." (a refused call changed the dataset)
+	RefusedCompleteStoresCount
+	// OutputInputUntilFinished shows an output dataset as an input dataset (GET /Dataset/{name}, the
+	// list and its flags) until its job has finished.
+	//
+	// "Creates an **input** dataset (output datasets are only made by jobs)" / "Two flags choose
+	// whether input and whether output datasets are included."
+	OutputInputUntilFinished
+	// CompletedEmptyTakesBlocks lets a dataset completed with no records take blocks (the state check
+	// looks for a complete dataset that holds records).
+	//
+	// "Dataset must be an **incomplete input** dataset, else **400**. [...] it cannot be changed afterwards"
+	CompletedEmptyTakesBlocks
+	// RecordBooleansAsNumbers stores boolean record values as the numbers 1 and 0 (a tinyint column).
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordBooleansAsNumbers
+	// RecordNullAsText stores a null record value as the text "null".
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordNullAsText
+	// RecordNumericTextAsNumber stores a text value that reads as a decimal number as that number
+	// (type inference): "007" reads back as 7, "1e3" as 1000.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// (the records processed are not those submitted)
+	RecordNumericTextAsNumber
+	// CompleteLeavesStaleDetails answers GET /Dataset/{name} from a cache that block uploads refresh
+	// and a completion does not: read before its completion, a dataset still reads incomplete after it.
+	//
+	// "Marks an **incomplete input** dataset complete" / "Full details: Dataset = {name, columns,
+	// input, recordCount, completed}"
+	CompleteLeavesStaleDetails
+	// ColumnIDOverwritten stores each record under an internal key named id: a column named id reads
+	// back holding the record's place in its block, not the value sent.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code." /
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	ColumnIDOverwritten
+	// DatasetUniqueFirstPage checks a new dataset's name only against the first 100 datasets in
+	// alphabetical order (the first page of the list): a later one's name is taken again.
+	//
+	// "Name is **unique**"
+	DatasetUniqueFirstPage
+	// ListFlagsFirstPageOnly applies includeInput and includeOutput to the first page of the dataset
+	// list only: later pages are cut from the unfiltered list.
+	//
+	// "Paged list of datasets, **100 per page, alphabetical** [...] Two flags choose whether input and
+	// whether output datasets are included."
+	ListFlagsFirstPageOnly
+	// CompleteInfersColumnCodes sets, at completion, each column's type code from the records it
+	// holds (1 for a column holding only numbers, else 0) instead of keeping the codes given.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code." /
+	// "Full details: Dataset = {name, columns, ...}"
+	CompleteInfersColumnCodes
+	// FirstBlockUncapped does not hold the first block a dataset receives (while it holds no block)
+	// to the cap of 1,000 records; later blocks are held to it.
+	//
+	// "**At most 1,000 records per block.**"
+	FirstBlockUncapped
+	// UniqueCollapsesUnderscores compares a new dataset's name with the others after collapsing runs
+	// of underscores and dropping trailing ones (a slug): "ab__c" and "ab_c_" are refused while "ab_c"
+	// exists.
+	//
+	// "Name is **unique**" (a free name is refused)
+	UniqueCollapsesUnderscores
+	// DatasetLookupCaseInsensitive finds datasets by name whatever its case (a case-insensitive
+	// collation): GET /Dataset/{NAME} answers the dataset name.
+	//
+	// "Unknown name in a path: documented text ("does not exist")" / "Name [...] matches ^[a-z][a-z0-9_]*$"
+	DatasetLookupCaseInsensitive
+	// DatasetPathTrimmed finds datasets by the name in the path with leading and trailing spaces
+	// removed: GET /Dataset/%20name answers the dataset name.
+	//
+	// "Unknown name in a path: documented text ("does not exist")"
+	DatasetPathTrimmed
+	// ColumnSQLKeywordRefused refuses with 400 column names that are SQL keywords (order, select,
+	// from, ...), as a store that makes each column a table column unquoted would.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code." (a
+	// name that keeps the rule is refused)
+	ColumnSQLKeywordRefused
+	// CompleteFalseReopens takes PUT /Dataset/{name} with completed false on a complete input dataset
+	// as a reopening: it answers 200 and the dataset is incomplete again (the "already complete" check
+	// is made only when completed is true).
+	//
+	// "Output dataset, or already complete: **400**." / "it cannot be changed afterwards"
+	CompleteFalseReopens
+	// ColumnCodeUnsigned keeps column type codes as unsigned 32-bit integers: -1 reads back as
+	// 4294967295.
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnCodeUnsigned
+	// UploadsShareTarget stores a block that arrives while an upload to another dataset is being
+	// stored into that other dataset (a shared "current dataset" in the upload handler; the first
+	// upload waits up to 20 ms for another).
+	//
+	// "Many uploads per dataset; each block has a unique number" / "Records are processed in
+	// ascending block number, then in the order given inside the block." (a block lands in another
+	// dataset)
+	UploadsShareTarget
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, CIDRUnknownKeyOK)
-	for m := Accept1001Records; m <= CIDRUnknownKeyOK; m++ {
+	out := make([]Mutation, 0, UploadsShareTarget)
+	for m := Accept1001Records; m <= UploadsShareTarget; m++ {
 		out = append(out, m)
 	}
 	return out
