@@ -36,12 +36,14 @@ node_modules/.installed: package.json package-lock.json
 lint: tools
 	$(SPECTRAL) lint --fail-severity=error api/openapi.yaml
 
-## test: vet, generated-code check, spec lint and every Go test under the race detector.
+## test: vet, generated-code check, spec lint, every Go test under the race detector, and the stand-in's
+## mutation cross-check (each mutation against every other rule's scenario) without it.
 test: tools
 	$(GO) vet ./...
 	$(MAKE) check-generated
 	$(MAKE) lint
 	$(GO) test -race ./...
+	$(GO) test -count=1 -run '^TestMutations$$' ./data8test
 	$(MAKE) prism
 
 ## prism: run the conformance suite through Prism's validation proxy (prism proxy --errors) in front of a
