@@ -1,8 +1,6 @@
 package data8test
 
 import (
-	"github.com/data8-toolkit/data8/internal/opid"
-
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -14,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/data8-toolkit/data8/internal/opid"
 )
 
 //go:generate go tool stringer -type FaultKind -linecomment
@@ -167,10 +167,16 @@ func uploadBlock(r *http.Request) (block int64, ok bool) {
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxUploadBody+1))
 	rest := r.Body
+	var tail io.Reader = rest
+	if err != nil {
+		// A body cut off (the client gave the request up) reads as cut off again, not as a short
+		// body that ended: net/http's body answers io.EOF after its first error.
+		tail = failedReader{err}
+	}
 	r.Body = struct {
 		io.Reader
 		io.Closer
-	}{io.MultiReader(bytes.NewReader(raw), rest), rest}
+	}{io.MultiReader(bytes.NewReader(raw), tail), rest}
 	if err != nil || len(raw) > maxUploadBody {
 		return 0, false
 	}
@@ -184,6 +190,11 @@ func uploadBlock(r *http.Request) (block int64, ok bool) {
 	}
 	return v, true
 }
+
+// failedReader is a reader that fails with err.
+type failedReader struct{ err error }
+
+func (f failedReader) Read([]byte) (int, error) { return 0, f.err }
 
 // pickFault decides the fault, if any, of r, the n-th request of op.
 func (s *Server) pickFault(r *http.Request, op string, n int) FaultKind {
