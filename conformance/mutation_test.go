@@ -177,6 +177,10 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.CompleteFalseReopens:            {"DATASET-STATE-RULES"},
 		standin.ColumnCodeUnsigned:              {"DATASET-COLUMN-CODES"},
 		standin.UploadsShareTarget:              {"UPLOAD-CONCURRENT"},
+		standin.ColumnCodesSortedMismatch:       {"DATASET-COMPLETE", "DATASET-COMPLETE-TWICE-400", "DATASET-COMPLETE-COUNT", "UPLOAD-MAX-1000", "UPLOAD-OVERWRITE", "UPLOAD-ORDER", "UPLOAD-GAPS-EMPTY", "UPLOAD-BAD-BLOCKNUMBER", "UPLOAD-NON-OBJECT-RECORD", "UPLOAD-UNKNOWN-COLUMN", "UPLOAD-BAD-VALUE", "RECORDS-SCALARS", "DATA-READ", "JOB-OUTPUT-SPARSE", "JOB-NEEDS-COMPLETE-INPUT", "DATASET-UNIQUE-EVERY-KIND", "JOB-OUTPUT-BLOCKS", "UPLOAD-OVERWRITE-FULL", "UPLOAD-CONCURRENT", "UPLOAD-COMPLETE-RACE", "UPLOAD-REFUSED-KEEPS-DATA", "UPLOAD-MANY-BLOCKS"},
+		standin.BlockOrderKeyInt32:              {"UPLOAD-MANY-BLOCKS"},
+		standin.UploadSchemaLastCreated:         {"UPLOAD-MANY-BLOCKS"},
+		standin.JobReads100Blocks:               {"UPLOAD-MANY-BLOCKS"},
 	}
 }
 
