@@ -259,12 +259,19 @@ func seqOf(recs []client.Record) iter.Seq2[client.Record, error] {
 // code sent for it (documented: columns "maps column name ... to an integer type code").
 func (c *check) newDataset(label string, cols map[string]int) string {
 	name := c.datasetName(label)
-	body := fmt.Sprintf(`{"name":%s,"columns":%s}`, jsonText(name), columnsJSON(cols))
-	if r := c.raw(http.MethodPost, "/Dataset", nil, body, withToken); !r.is2xx() {
+	r, body := c.createWithColumns(name, cols)
+	if !r.is2xx() {
 		c.Fatalf("creating dataset %s (%s): answered %s; want 2xx", name, body, r)
 	}
 	c.checkColumnsKept(name, body, cols)
 	return name
+}
+
+// createWithColumns sends POST /Dataset for name with cols, their members in reverse alphabetical
+// order (columnsJSON), and returns the answer and the body sent.
+func (c *check) createWithColumns(name string, cols map[string]int) (*response, string) {
+	body := fmt.Sprintf(`{"name":%s,"columns":%s}`, jsonText(name), columnsJSON(cols))
+	return c.raw(http.MethodPost, "/Dataset", nil, body, withToken), body
 }
 
 // columnsJSON writes cols as a JSON object whose members are in reverse alphabetical order, so that
