@@ -44,9 +44,9 @@ func jobCases() []Case {
 		{
 			ID: "JOB-OUTPUT-SPARSE", Kind: Documented, Decision: "D-9",
 			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
-			Rule:    "A job processes every record of its input, sparse ones too (documented): an input of 3 blocks, block 1 emptied by an empty re-send (D-9; where that is refused, its record stays), with records whose values are all null (an empty object, explicit nulls), records with a column left out, and an empty string and zero; the copying workflow's output holds exactly the input's records as read back, in order (a column left out equal to null, D-11), those after the emptied block included.",
-			Creates: "1 complete dataset (7 records), 1 job",
-			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 7},
+			Rule:    "A job processes every record of its input, sparse ones too (documented): an input of 3 blocks, block 1 emptied by an empty re-send (D-9; where that is refused, its record stays), with records whose values are all null (an empty object, explicit nulls), records with a column left out, and an empty string and zero, then block 3 of one record overwritten by one of two (a fraction and a text with spaces at both ends), and block 2,147,484 (where blockNumber*1000 leaves an int32; a refusal is observed); the copying workflow's output holds exactly the input's records as read back, in order (a column left out equal to null, D-11), those after the emptied block included.",
+			Creates: "1 complete dataset (10 records), 1 job",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 10},
 			run:     caseJobOutputSparse,
 		},
 		{
@@ -260,6 +260,25 @@ func caseJobOutputSparse(c *check) {
 	if r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(1, []client.Record{}), withToken); !r.is2xx() {
 		c.Observe("block 1 re-sent empty: %s; the block keeps its record", r)
 	}
+	wideTaken := false
+	// Block 3 overwritten by a longer block, and a block numbered past where blockNumber*1000 leaves
+	// an int32 (a refusal of that number is observed: D-9 sets no upper bound).
+	for _, b := range []struct {
+		n    int
+		recs []client.Record
+	}{
+		{3, []client.Record{{"seq": 5, "tag": "overwritten"}}},
+		{3, []client.Record{{"seq": -1.5, "tag": "  new  "}, {"seq": 6, "tag": "newer"}}},
+		{2147484, []client.Record{{"seq": 7, "tag": "wide"}}},
+	} {
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(b.n, b.recs), withToken)
+		wideTaken = wideTaken || b.n > 3 && r.is2xx()
+		if b.n > 3 && r.Status == http.StatusBadRequest {
+			c.Observe("block %d refused: %s", b.n, r)
+		} else if !r.is2xx() {
+			c.Fatalf("block %d of %s (%s): answered %s; want 2xx", b.n, name, jsonText(b.recs), r)
+		}
+	}
 	// The job is held to the input as the server reads it back: what the input keeps of these
 	// records is other cases' to judge.
 	n := c.recordCount(name)
@@ -271,13 +290,16 @@ func caseJobOutputSparse(c *check) {
 		c.cannotRead(name, err)
 		return
 	}
+	if wideTaken && (len(in) == 0 || in[len(in)-1]["tag"] != "wide") {
+		c.Errorf("the records of %s read back %s: the record of block 2,147,484, the highest number, is not the last (records are processed in ascending block number)", name, jsonText(in))
+	}
 	_, out := c.runEchoJob("sparse", name)
 	got, err := c.readAll(out)
 	if err != nil {
 		c.cannotRead(out, err)
 		return
 	}
-	c.compareRecords(fmt.Sprintf("the output of %s over %s (blocks 0 and 2 of records with null values and columns left out, block 1 emptied), against the input read back %s", c.cfg.Workflow, name, jsonText(in)), got, in)
+	c.compareRecords(fmt.Sprintf("the output of %s over %s (blocks 0 and 2 of records with null values and columns left out, block 1 emptied, block 3 overwritten by a longer block, block 2,147,484), against the input read back %s", c.cfg.Workflow, name, jsonText(in)), got, in)
 }
 
 func caseJobNameSpaces(c *check) {

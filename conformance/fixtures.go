@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -251,13 +253,53 @@ func seqOf(recs []client.Record) iter.Seq2[client.Record, error] {
 	}
 }
 
-// newDataset creates an input dataset, ending the case on failure.
+// newDataset creates an input dataset, ending the case on failure. The columns are sent with their
+// members in reverse alphabetical order (JSON member order carries no meaning, and a Go map would
+// send them sorted), and the dataset's details are read back: each column must keep exactly the
+// code sent for it (documented: columns "maps column name ... to an integer type code").
 func (c *check) newDataset(label string, cols map[string]int) string {
 	name := c.datasetName(label)
-	if _, err := c.client.CreateDataset(c.ctx, name, cols); err != nil {
-		c.Fatalf("creating dataset %s: %v", name, err)
+	r, body := c.createWithColumns(name, cols)
+	if !r.is2xx() {
+		c.Fatalf("creating dataset %s (%s): answered %s; want 2xx", name, body, r)
 	}
+	c.checkColumnsKept(name, body, cols)
 	return name
+}
+
+// createWithColumns sends POST /Dataset for name with cols, their members in reverse alphabetical
+// order (columnsJSON), and returns the answer and the body sent.
+func (c *check) createWithColumns(name string, cols map[string]int) (*response, string) {
+	body := fmt.Sprintf(`{"name":%s,"columns":%s}`, jsonText(name), columnsJSON(cols))
+	return c.raw(http.MethodPost, "/Dataset", nil, body, withToken), body
+}
+
+// columnsJSON writes cols as a JSON object whose members are in reverse alphabetical order, so that
+// a server which pairs codes with names by position in a sorted list gets them wrong.
+func columnsJSON(cols map[string]int) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, n := range slices.Backward(slices.Sorted(maps.Keys(cols))) {
+		if i < len(cols)-1 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s:%d", jsonText(n), cols[n])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// checkColumnsKept reads dataset name's details and reports, with the create body sent, any column
+// whose code is not exactly the one sent, and any column added or lost.
+func (c *check) checkColumnsKept(name, sent string, cols map[string]int) {
+	got, err := c.dataset(name)
+	if err != nil {
+		c.Errorf("GET /Dataset/%s after creating it with %s: %v", name, sent, err)
+		return
+	}
+	if !maps.Equal(got.Columns, cols) {
+		c.Errorf("dataset %s created with %s (members not in alphabetical order): GET /Dataset/{name} gives columns %s; want each column with exactly the code sent for it", name, sent, jsonText(got.Columns))
+	}
 }
 
 // upload uploads recs into dataset in blocks of blockSize numbered from startBlock, one block at a

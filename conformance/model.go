@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,7 +24,7 @@ func modelCases() []Case {
 	return []Case{{
 		ID: "MODEL-SEQUENCES", Kind: Documented,
 		Quote:   `Creates an **input** dataset [...]. Name is **unique** [...]. The new dataset is **incomplete**. [...] Dataset must be an **incomplete input** dataset, else **400**. **At most 1,000 records per block.** [...] **re-using a block number overwrites** that block's earlier records [...]. Records are **processed in ascending block number, then in the order given inside the block**. [...] Output dataset, or already complete: **400**. [...] Job names are **unique** [...]. Input datasets **must be complete** first. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from. [...] Paged list of datasets, **100 per page, alphabetical**`,
-		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, the name of a refused create then created; blocks of 0 to 1,001 records at random block numbers, re-sent and sent at once, one block number several times at once in different versions, blocks holding a bad record, some blocks with the suite's hard texts in their values; completions, one at a time and several at once; jobs of the copying workflow on every kind of dataset, named with the suite's hard job names, under taken names and under names whose start was refused; reads, lists) keep every documented rule of a reference model: each answer is the one the model allows (of completions sent at once exactly one succeeds; of one block sent at once exactly one version is kept, whole; a refused create or job start leaves its name free), every read-back (details, records in order, the list) matches it, a refused block changes nothing read back, and each finished job's output is a dataset of its own. A failing sequence is shrunk to the shortest that fails.",
+		Rule:    "Random sequences of operations (creates with good, bad and taken names and with members the request does not take, the name of a refused create then created, each dataset with columns of its own, a distinct code each, sent out of alphabetical order; blocks of 0 to 1,001 records at random block numbers up to 2^24, to older datasets after newer ones are created, re-sent and sent at once, one block number several times at once in different versions, blocks holding a bad record, some blocks with the suite's hard texts in their values; completions, one at a time and several at once; jobs of the copying workflow on every kind of dataset, named with the suite's hard job names, under taken names and under names whose start was refused; reads, lists) keep every documented rule of a reference model: each answer is the one the model allows (of completions sent at once exactly one succeeds; of one block sent at once exactly one version is kept, whole; a refused create or job start leaves its name free), every read-back (details with each column's code exactly as sent, records in order, the list) matches it, a refused block changes nothing read back, and each finished job's output is a dataset of its own. A failing sequence is shrunk to the shortest that fails.",
 		Creates: "per sequence a few datasets (at most about 10,000 records) and at most 2 jobs; Config.ModelSequences sequences (default 5)",
 		run:     caseModelSequences,
 		Cost:    modelCostAtDefaults(),
@@ -116,7 +118,7 @@ func drawStep(t *rapid.T, valid bool) step {
 		}
 		s.Extra = rapid.Bool().Draw(t, "extra")
 	case stepUpload:
-		s.Block = rapid.SampledFrom([]int{0, 0, 1, 1, 2, 3, 9, 10, 11, 12, 20, 100, 40000, 70000}).Draw(t, "block")
+		s.Block = rapid.SampledFrom([]int{0, 0, 1, 1, 2, 3, 9, 10, 11, 12, 20, 100, 40000, 70000, 2147484, 16777216}).Draw(t, "block")
 		s.N = rapid.SampledFrom([]int{0, 1, 1, 2, 3, 5, 1000, 1001}).Draw(t, "n")
 		if valid && s.N > 1000 {
 			s.N = 1000
@@ -156,6 +158,7 @@ type mDataset struct {
 	name     string
 	input    bool
 	complete bool
+	cols     map[string]int          // input datasets: the columns created (modelColumns)
 	blocks   map[int][]client.Record // input datasets: block number → records
 	records  []client.Record         // output datasets of finished jobs: the records
 	job      *mJob                   // output datasets: the job that makes them
@@ -206,7 +209,8 @@ func mapsKeys[V any](m map[int]V) func(func(int) bool) {
 	}
 }
 
-// modelRecords are the records of a block: n records {"tag": "<sym>b<block>v<version>r<i>", "n": i};
+// modelRecords are the records of a block: n records {"tag": "<sym>b<block>v<version>r<i>", "n_<sym>": i}
+// (the number column is the dataset's own, see modelColumns);
 // in version 3 the tag ends with a text from the suite's table of hard texts (plainHardTexts: line
 // breaks, characters outside the Basic Multilingual Plane, ...), which must be kept exactly too.
 func modelRecords(sym string, block, version, n int) []client.Record {
@@ -220,13 +224,22 @@ func modelRecords(sym string, block, version, n int) []client.Record {
 		if hard != nil {
 			tag += " " + hard[(block+i)%len(hard)].text
 		}
-		out[i] = client.Record{"tag": tag, "n": i}
+		out[i] = client.Record{"tag": tag, modelNumber(sym): i}
 	}
 	return out
 }
 
-// modelColumns are the columns of the model's datasets.
-func modelColumns() map[string]int { return map[string]int{"tag": 0, "n": 1} }
+// modelColumns are the columns of the model's dataset sym: tag (code 0), its own number column
+// n_<sym> (code 1) and an unused column a_<sym> (code 2), so that every dataset has columns no
+// other has (a block uploaded to an older dataset after a newer one is created names columns the
+// newer one lacks) and each column a code of its own. They are sent in reverse alphabetical order
+// (columnsJSON).
+func modelColumns(sym string) map[string]int {
+	return map[string]int{"tag": 0, modelNumber(sym): 1, "a_" + strings.ToLower(sym): 2}
+}
+
+// modelNumber is the number column of the model's dataset sym.
+func modelNumber(sym string) string { return "n_" + strings.ToLower(sym) }
 
 // sequenceRun is one execution of a sequence against the server.
 type sequenceRun struct {
@@ -397,7 +410,8 @@ func (r *sequenceRun) create(s step) string {
 	}
 	sym := fmt.Sprintf("D%d", len(r.m.datasets))
 	name := r.c.datasetName("m")
-	body := map[string]any{"name": name, "columns": modelColumns()}
+	cols := modelColumns(sym)
+	body := map[string]any{"name": name, "columns": json.RawMessage(columnsJSON(cols))}
 	if s.Extra {
 		body["completed"], body["recordCount"], body["input"] = true, 7, false
 	}
@@ -413,7 +427,7 @@ func (r *sequenceRun) create(s step) string {
 	if !resp.is2xx() && s.Extra && resp.is4xx() && resp.Status != http.StatusNotFound {
 		// Members the request does not take may be refused; the refused create leaves the name
 		// free, so the same create without them succeeds.
-		resp = r.send(http.MethodPost, "/Dataset", map[string]any{"name": name, "columns": modelColumns()}, "")
+		resp = r.send(http.MethodPost, "/Dataset", map[string]any{"name": name, "columns": json.RawMessage(columnsJSON(cols))}, "")
 		if !resp.is2xx() {
 			return fmt.Sprintf("creating %s without the members the request does not take, after a create of its name with them was refused: answered %d; want 2xx (a refused create leaves the name free)", sym, resp.Status)
 		}
@@ -421,7 +435,7 @@ func (r *sequenceRun) create(s step) string {
 	if !resp.is2xx() {
 		return fmt.Sprintf("creating %s (a new name matching the rule): answered %d; want 2xx", sym, resp.Status)
 	}
-	d := &mDataset{sym: sym, name: name, input: true, blocks: map[int][]client.Record{}}
+	d := &mDataset{sym: sym, name: name, input: true, cols: cols, blocks: map[int][]client.Record{}}
 	r.m.datasets = append(r.m.datasets, d)
 	return r.details(d)
 }
@@ -446,7 +460,7 @@ func (r *sequenceRun) upload(d *mDataset, block int, recs []client.Record) strin
 	if d.name == "" {
 		return ""
 	}
-	describe := fmt.Sprintf(`{"blockNumber":%d,"records":[%d records {"tag":"%sb%dv…r<i>","n":<i>}]}`, block, len(recs), d.sym, block)
+	describe := fmt.Sprintf(`{"blockNumber":%d,"records":[%d records {"tag":"%sb%dv…r<i>","%s":<i>}]}`, block, len(recs), d.sym, block, modelNumber(d.sym))
 	resp := r.send(http.MethodPatch, uploadPath(d.name), blockBody(block, recs), describe)
 	switch {
 	case !d.takes():
@@ -703,6 +717,9 @@ func (r *sequenceRun) details(d *mDataset) string {
 	countOK := ds.RecordCount == int64(d.count()) || d.input && !d.complete && ds.RecordCount == 0
 	if ds.Input != d.input || !countOK || d.input && ds.Completed != d.complete {
 		return fmt.Sprintf("GET %s (%s with %d records): input %v, completed %v, recordCount %d", d.sym, d.kind(), d.count(), ds.Input, ds.Completed, ds.RecordCount)
+	}
+	if d.input && !maps.Equal(ds.Columns, d.cols) {
+		return fmt.Sprintf("GET %s: columns %s; want exactly the codes it was created with, %s", d.sym, jsonText(ds.Columns), columnsJSON(d.cols))
 	}
 	return ""
 }

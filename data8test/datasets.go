@@ -98,6 +98,8 @@ func (s *Server) ordered(d *dataset) []*block {
 		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.seq, b.seq) })
 	case s.mutated(standin.BlockNumberInt16):
 		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(int16(a.num), int16(b.num)) })
+	case s.mutated(standin.BlockOrderKeyInt32):
+		slices.SortFunc(out, func(a, b *block) int { return cmp.Compare(a.num*1000, b.num*1000) })
 	case s.mutated(standin.BlockOrderAsText):
 		slices.SortFunc(out, func(a, b *block) int {
 			return strings.Compare(strconv.Itoa(int(a.num)), strconv.Itoa(int(b.num)))
@@ -255,6 +257,15 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		}
 		if s.mutated(standin.ColumnCodeByte) {
 			cols[k] = int32(uint8(v))
+		}
+	}
+	if s.mutated(standin.ColumnCodesSortedMismatch) {
+		if raw, ok := ctx.Value(ctxRawBody).([]byte); ok {
+			if codes := columnCodesAsGiven(raw); len(codes) == len(cols) {
+				for i, k := range slices.Sorted(maps.Keys(cols)) {
+					cols[k] = codes[i]
+				}
+			}
 		}
 	}
 	if s.mutated(standin.ColumnsCap64) && len(cols) > 64 {
@@ -658,3 +669,30 @@ func (s *Server) lookup(name string) (*dataset, bool) {
 
 // sqlKeywords are the column names the standin.ColumnSQLKeywordRefused mutation refuses.
 var sqlKeywords = []string{"order", "select", "from", "where", "group", "table", "index", "null", "true", "key"}
+
+// columnCodesAsGiven returns the codes of the create body's columns member in the order the body
+// gives them, for the standin.ColumnCodesSortedMismatch mutation; nil if the body cannot be read so.
+func columnCodesAsGiven(raw []byte) []int32 {
+	var body struct {
+		Columns json.RawMessage `json:"columns"`
+	}
+	if json.Unmarshal(raw, &body) != nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body.Columns))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var codes []int32
+	for dec.More() {
+		if _, err := dec.Token(); err != nil {
+			return nil
+		}
+		var v int32
+		if dec.Decode(&v) != nil {
+			return nil
+		}
+		codes = append(codes, v)
+	}
+	return codes
+}

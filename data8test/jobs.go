@@ -379,6 +379,14 @@ func (s *Server) runJob(j *job, wf Workflow) {
 				}
 			}
 		}
+		if s.mutated(standin.JobReads100Blocks) {
+			raw[slot] = raw[slot][:0]
+			for _, b := range s.ordered(d)[:min(100, len(d.blocks))] {
+				for i := range b.len() {
+					raw[slot] = append(raw[slot], b.record(i))
+				}
+			}
+		}
 		if s.mutated(standin.JobSkipsGapBlocks) {
 			raw[slot] = raw[slot][:0]
 			for b := range int32(len(d.blocks)) {

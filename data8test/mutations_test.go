@@ -817,6 +817,32 @@ func TestMutations(t *testing.T) {
 				return reflect.DeepEqual(values(t, s, a, "v"), []any{a}) && reflect.DeepEqual(values(t, s, b, "v"), []any{b})
 			})
 		},
+		standin.ColumnCodesSortedMismatch: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", `{"name":"cols","columns":{"zeta":1,"alpha":0}}`), 200)
+			var ds struct{ Columns map[string]int }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/Dataset/cols", nil).body, &ds)
+			return reflect.DeepEqual(ds.Columns, map[string]int{"zeta": 1, "alpha": 0})
+		},
+		standin.BlockOrderKeyInt32: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			upload(t, s, tok, "ds", 0, rec("v", "zero"))
+			upload(t, s, tok, "ds", 2147484, rec("v", "wide"))
+			return reflect.DeepEqual(values(t, s, "ds", "v"), []any{"zero", "wide"})
+		},
+		standin.UploadSchemaLastCreated: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "old", "v")
+			createDataset(t, s, tok, "new", "w")
+			return upload(t, s, tok, "old", 0, rec("v", "x")).status == 200 && reflect.DeepEqual(values(t, s, "old", "v"), []any{"x"})
+		},
+		standin.JobReads100Blocks: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "in", "v")
+			for b := range 101 {
+				wantStatus(t, upload(t, s, tok, "in", b, rec("v", fmt.Sprint(b))), 200)
+			}
+			wantStatus(t, complete(t, s, tok, "in", 101), 200)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			return len(values(t, s, finishedJob(t, s, "echo"), "v")) == 101
+		},
 		standin.JobListEndDateExclusive: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
@@ -1109,7 +1135,9 @@ func TestMutations(t *testing.T) {
 		standin.JobTakesEmptyIncompleteInput: {standin.JobTakesIncompleteOutput},
 		standin.CompleteEmptyRefused:         {standin.JobEmptyInputNoOutput, standin.CompletedEmptyTakesBlocks},
 		standin.BlockOrderAsText:             {standin.JobBlockOrderAsText},
-		standin.JobNameASCIIOnly:             {standin.JobNameBMPOnly},
+		// Block 2,147,484 kept in 16 bits is negative too.
+		standin.BlockNumberInt16: {standin.BlockOrderKeyInt32},
+		standin.JobNameASCIIOnly: {standin.JobNameBMPOnly},
 		// A given key ignored is no given key at all; a domain add that replaces the list loses one
 		// added at once too.
 		standin.GivenAPIKeyIgnored: {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost,

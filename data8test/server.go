@@ -567,7 +567,7 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 			}
 		}
 	}
-	if (op == opid.ApiKeyUpdateByKey || op == opid.DatasetUploadBlock && !fastUpload || op == opid.DatasetCreate && s.mutated(standin.CreateTakesCompleted)) && r.Body != nil {
+	if (op == opid.ApiKeyUpdateByKey || op == opid.DatasetUploadBlock && !fastUpload || op == opid.DatasetCreate && (s.mutated(standin.CreateTakesCompleted) || s.mutated(standin.ColumnCodesSortedMismatch))) && r.Body != nil {
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
 			writeProblem(w, badRequest(map[string][]string{"$": {"The request body could not be read."}}, ""))

@@ -94,7 +94,21 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	if s.mutated(standin.Accept1001Records) || s.mutated(standin.FirstBlockUncapped) && empty {
 		limit = -1
 	}
-	sc := blockScan{b: body, cols: d.columns}
+	cols := d.columns
+	if s.mutated(standin.UploadSchemaLastCreated) {
+		s.mu.RLock()
+		var last *dataset
+		for _, o := range s.datasets {
+			if o.input && (last == nil || o.created.After(last.created) || o.created.Equal(last.created) && o.name > last.name) {
+				last = o
+			}
+		}
+		if last != nil {
+			cols = last.columns
+		}
+		s.mu.RUnlock()
+	}
+	sc := blockScan{b: body, cols: cols}
 	if err := sc.parse(); err != nil {
 		// Malformed JSON: the member errors found before it say little.
 		sc.errs = map[string][]string{"$": {err.Error()}}

@@ -794,12 +794,36 @@ const (
 	// ascending block number, then in the order given inside the block." (a block lands in another
 	// dataset)
 	UploadsShareTarget
+	// ColumnCodesSortedMismatch reads the column type codes in the order the columns are given in
+	// the create body but pairs them with the column names sorted by name: {"zeta":5,"alpha":0} is
+	// stored as alpha:5, zeta:0 (right whenever the columns are given in alphabetical order).
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code."
+	ColumnCodesSortedMismatch
+	// BlockOrderKeyInt32 orders blocks by the key blockNumber*1000 held in a 32-bit integer: from
+	// block 2,147,484 on the key wraps negative, and those blocks come before block 0.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	BlockOrderKeyInt32
+	// UploadSchemaLastCreated checks an upload's record columns against the columns of the input
+	// dataset created last, not of the dataset uploaded to: a record naming the target's own columns
+	// is refused with 400 when the newest dataset lacks them.
+	//
+	// "Multiple uploads can be made to the same dataset." / "columns is required and maps column
+	// name ... to an integer type code" (a valid upload is refused)
+	UploadSchemaLastCreated
+	// JobReads100Blocks has a job read only the first 100 blocks of its input (in block order): the
+	// records of the 101st and later blocks are not processed. Reading the input itself is right.
+	//
+	// "Records are processed in ascending block number, then in the order given inside the block."
+	// / "outputDatasets maps output slot → dataset name, where the results are read from."
+	JobReads100Blocks
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, UploadsShareTarget)
-	for m := Accept1001Records; m <= UploadsShareTarget; m++ {
+	out := make([]Mutation, 0, JobReads100Blocks)
+	for m := Accept1001Records; m <= JobReads100Blocks; m++ {
 		out = append(out, m)
 	}
 	return out
