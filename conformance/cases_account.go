@@ -38,14 +38,14 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-ALLOWED-DOMAIN", Kind: Documented, Decision: "D-5",
 			Quote:   `PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain; a key with at least one domain becomes a **client-side** key`,
-			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed; domains related to ones the key has (its parent example.com, endings ww.example.com and w.example.com of www.example.com, a child shop.www.example.com, a beginning www.example.co, and api.example.org.uk, which begins with api.example.org) are each another domain, allowed and read back. Values that are no domain (with a space, an @, a colon) may be refused; refused, every key of the run reads back exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			Creates: "1 API key (the second key, deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyDomain,
 		},
 		{
 			ID: "APIKEY-ALLOWED-IP", Kind: Documented,
 			Quote: `PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: ` + "`" + `network` + "`" + ` plus ` + "`" + `prefix` + "`" + ` bits`,
-			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed; the shortest prefixes that are plainly subnets (IPv4 /1 and /8, IPv6 /1) are allowed and read back. A prefix of 0 (the whole address space) is observed: a server may refuse it; taken, it reads back. Subnets that are none (192.0.2.300/24, 192.0.2.0/33, not-an-address/24) may be refused; refused, every key of the run reads back exactly as before. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			run:   caseAPIKeyIP,
 		},
 		{
@@ -57,7 +57,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-UPDATE", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}: Updates description, username, expiry, daily limit.`,
-			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant.",
+			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each.",
 			run:   caseAPIKeyUpdate,
 		},
 		{
@@ -68,7 +68,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-404", Kind: Documented, Decision: "D-4",
 			Quote: `Unknown name in a path: documented text ("does not exist").`,
-			Rule:  `Every operation naming an unknown key is an error ("does not exist", documented), 404 with a problem body (D-4): GET, PUT (an update), DELETE, PUT allowedDomains/{domain} and PUT allowedIPs/{network}/{prefix}, with a prefix and in the CIDR form (prefix blank), of a key that does not exist; and none of them makes it: GET /ApiKey/{key} after them still does not find it. API keys and client credentials are two kinds: GET /ApiKey/{key} of the run's own clientId is an error too.`,
+			Rule:  `Every operation naming an unknown key is an error ("does not exist", documented), 404 with a problem body (D-4): GET, PUT (an update), DELETE, PUT allowedDomains/{domain} and PUT allowedIPs/{network}/{prefix}, with a prefix and in the CIDR form (prefix blank), of a key that does not exist; and none of them makes it: GET /ApiKey/{key} after them still does not find it. API keys and client credentials are two kinds: GET /ApiKey/{key} of the run's own clientId is an error too. Keys near each live key of the run (without its last character, with a character added, with its last character changed) are unknown keys too: GET (no answer with another key), an update, a domain, a subnet and DELETE of each are errors, and every key of the run reads back unchanged after them (with no live key of the run left, one is made for this).`,
 			run:   caseAPIKey404,
 		},
 		{
@@ -87,7 +87,7 @@ func accountCases() []Case {
 		},
 		{
 			ID: "CLIENTCRED-404", Kind: Decided, Decision: "D-4",
-			Rule: "GET /ClientCredential/{id} of an unknown id gets 404 (D-4).",
+			Rule: "GET /ClientCredential/{id} of an unknown id gets 404 (D-4); so do ids near the run's own clientId and near every client the run created (without the last character, with a character added, with the last character changed). A success answering another client than the id asked for fails: GET /ClientCredential/{id} gives one client credential (documented), the one named.",
 			run:  caseClientCred404,
 		},
 	}
@@ -340,11 +340,15 @@ func caseAPIKeyList(c *check) {
 
 // allowedDomains are the domains APIKEY-ALLOWED-DOMAIN allows, in turn on the shared key (0) and
 // the second key (1); the second key's last domain is one the shared key already has, and the
-// shared key's last is one it has itself (allowed again, it stays allowed).
+// shared key's fifth is one it has itself (allowed again, it stays allowed). The shared key's
+// last six are related to domains it has, each another domain kept on its own: the parent of one
+// (example.com), endings of one (ww.example.com, w.example.com), a child (shop.www.example.com), a
+// beginning (www.example.co) and one that begins with another (api.example.org.uk).
 var allowedDomains = []struct {
 	on     int
 	domain string
-}{{0, "www.example.com"}, {1, "shop.example.net"}, {0, "api.example.org"}, {1, "www.example.com"}, {0, "www.example.com"}}
+}{{0, "www.example.com"}, {1, "shop.example.net"}, {0, "api.example.org"}, {1, "www.example.com"}, {0, "www.example.com"},
+	{0, "example.com"}, {0, "ww.example.com"}, {0, "w.example.com"}, {0, "shop.www.example.com"}, {0, "www.example.co"}, {0, "api.example.org.uk"}}
 
 // atOnceDomains are the domains APIKEY-ALLOWED-DOMAIN then allows on the second key all at once.
 var atOnceDomains = []string{"a.example.net", "b.example.net", "c.example.net", "d.example.net"}
@@ -379,7 +383,40 @@ func caseAPIKeyDomain(c *check) {
 	c.rereadKeys(fmt.Sprintf("allowing domains %q on key %s at once (answered %v)", atOnceDomains, r.key, statuses), r, func(k *client.APIKey) {
 		k.AllowedDomains = append(k.AllowedDomains, added...)
 	})
+	for _, bad := range []string{"bad domain", "bad@example.com", "bad:domain"} {
+		c.refusedLeavesKeys(keys[0], http.MethodPut, "/ApiKey/"+url.PathEscape(keys[0].key)+"/allowedDomains/"+url.PathEscape(bad), nil, false)
+	}
 	c.Observe("allowedDomains read back as %q and %q", keys[0].state.AllowedDomains, keys[1].state.AllowedDomains)
+}
+
+// refusedLeavesKeys sends method path with body on key r of the run, a call a server may refuse
+// (a value that is no domain, subnet or date): refused (4xx), it changes nothing, so every key of
+// the run, r included, reads back exactly as before it (documented errors are validation
+// problems: a refused call is not partly made). Taken (2xx), it fails when mustRefuse (the body
+// breaks a documented type), and is observed otherwise, r then read again. A server error fails.
+func (c *check) refusedLeavesKeys(r *keyRecord, method, path string, body any, mustRefuse bool) {
+	what := method + " " + path
+	if body != nil {
+		b, _ := json.Marshal(body)
+		what += " " + string(b)
+	}
+	resp := c.raw(method, path, nil, body, withToken)
+	switch {
+	case resp.is4xx():
+		c.Observe("%s: %s", what, resp)
+		c.rereadKeys(fmt.Sprintf("%s, refused with %d", what, resp.Status), r, nil)
+		return
+	case resp.is2xx() && mustRefuse:
+		c.Errorf("%s: answered %s; want a 4xx", what, resp)
+	case resp.is2xx():
+		c.Observe("%s taken: %s", what, resp)
+	default:
+		c.Errorf("%s: answered %s; want a 4xx", what, resp)
+	}
+	if got, err := c.client.GetAPIKey(c.ctx, r.key); err == nil {
+		r.state = cloneKey(*got)
+	}
+	c.rereadKeys(what, nil, nil)
 }
 
 // subnetOf reads one allowedIPs entry as a subnet: CIDR ("10.0.0.0/8"), a network and a dotted
@@ -415,7 +452,8 @@ func subnetOf(s string) (netip.Prefix, bool) {
 
 // allowedSubnets are the subnets APIKEY-ALLOWED-IP allows, in turn on the shared key (0) and the
 // second key (1): documentation and benchmark ranges, IPv4 with prefixes of 24, 16, 15, 25 and 32
-// bits, IPv6 with 48, 128, 34 and 64; the last is the shared key's first again.
+// bits, IPv6 with 48, 128, 34 and 64; then the shared key's first again; then the shortest
+// prefixes that are plainly subnets: IPv4 /1 and /8, IPv6 /1.
 var allowedSubnets = []struct {
 	on     int
 	subnet string
@@ -423,6 +461,7 @@ var allowedSubnets = []struct {
 	{0, "198.51.100.0/24"}, {1, "2001:db8:4000::/34"}, {0, "198.18.0.0/15"}, {0, "2001:db8:1::/48"},
 	{1, "198.51.100.128/25"}, {0, "192.0.2.128/25"}, {0, "203.0.113.7/32"}, {1, "2001:db8:2:3::/64"},
 	{0, "2001:db8:ffff::7/128"}, {0, "100.64.0.0/16"}, {0, "198.51.100.0/24"},
+	{1, "128.0.0.0/1"}, {1, "10.0.0.0/8"}, {1, "8000::/1"},
 }
 
 // atOnceSubnets are the subnets APIKEY-ALLOWED-IP then allows on the second key all at once.
@@ -439,8 +478,25 @@ func caseAPIKeyIP(c *check) {
 		c.rereadKeys(fmt.Sprintf("PUT /ApiKey/%s/allowedIPs/%s/%d", r.key, p.Addr(), p.Bits()), r, withSubnet(a.subnet))
 	}
 	c.Observe("%s", c.last("ApiKey_AddAllowedIPPUT"))
-	// Subnets allowed at once on one key are all allowed.
+	// A prefix of 0 bits is the whole address space: a server may refuse it as policy (observed;
+	// the refusal changes no key); taken, the key reads back with it.
 	r := keys[1]
+	zero := "/ApiKey/" + url.PathEscape(r.key) + "/allowedIPs/0.0.0.0/0"
+	switch resp := c.raw(http.MethodPut, zero, nil, nil, withToken); {
+	case resp.is2xx():
+		c.Observe("PUT %s (prefix 0): %s", zero, resp)
+		c.rereadKeys("PUT "+zero, r, withSubnet("0.0.0.0/0"))
+	case resp.is4xx():
+		c.Observe("PUT %s (prefix 0) refused: %s", zero, resp)
+		c.rereadKeys("PUT "+zero+", refused", nil, nil)
+	default:
+		c.Errorf("PUT %s (prefix 0): answered %s; want 2xx (or a refusal)", zero, resp)
+	}
+	for _, bad := range []string{"192.0.2.300/24", "192.0.2.0/33", "not-an-address/24"} {
+		network, prefix, _ := strings.Cut(bad, "/")
+		c.refusedLeavesKeys(r, http.MethodPut, "/ApiKey/"+url.PathEscape(r.key)+"/allowedIPs/"+url.PathEscape(network)+"/"+prefix, nil, false)
+	}
+	// Subnets allowed at once on one key are all allowed.
 	reqs := make([]atOnce, len(atOnceSubnets))
 	for i, sn := range atOnceSubnets {
 		p := netip.MustParsePrefix(sn)
@@ -513,6 +569,26 @@ func caseAPIKeyUpdate(c *check) {
 	third := desc + " with an offset"
 	offset := time.Date(2036, 7, 1, 12, 0, 0, 0, time.FixedZone("UTC+2", 2*3600)) // 10:00 UTC
 	c.updateKey(r, "an update of the description and the expiry, sent as 2036-07-01T12:00:00+02:00", client.APIKeyUpdate{Description: &third, ExpiresOn: &offset})
+	// An update refused for one bad member changes nothing, the good members sent with it
+	// included: every key of the run reads back as before it. A bad value of a member must be
+	// refused when the server took that member by its name (keyTook; a server that takes it by
+	// another name reads this one as an unknown member, D-5).
+	c.mu.Lock()
+	took := maps.Clone(c.keyTook)
+	c.mu.Unlock()
+	path := "/ApiKey/" + url.PathEscape(r.key)
+	refused := desc + " of a refused update"
+	for _, b := range []struct {
+		body       map[string]any
+		mustRefuse bool
+	}{
+		{map[string]any{"description": refused, "username": "refused", "expiresOn": "tomorrow"}, took["expiresOn"]},
+		{map[string]any{"description": refused, "maxRequestsPerIPPerDay": "many"}, took["maxRequestsPerIPPerDay"]},
+		{map[string]any{"description": refused, "expiresOn": "2037-02-30T00:00:00Z"}, took["expiresOn"]},
+		{map[string]any{"description": refused, "maxRequestsPerIPPerDay": -1}, false},
+	} {
+		c.refusedLeavesKeys(r, http.MethodPut, path, b.body, b.mustRefuse)
+	}
 }
 
 // updateKey sends u to PUT /ApiKey/{key} of key r (what describes it) and checks the answer and a
@@ -654,6 +730,51 @@ func caseAPIKey404(c *check) {
 		return
 	}
 	c.want404("GET /ApiKey/"+key+" after the operations on it", err, "ApiKey_GetByKey", true)
+	c.nearMissKeys()
+}
+
+// nearMissKeys names, on every operation of a key, keys near the run's live keys that do not exist
+// (nearMisses: a prefix of a key, a key with a character added or its last character changed):
+// each is an error ("does not exist", documented; 404, D-4), and none of them changes a key of the
+// run: every key of the run reads back as it was after each.
+func (c *check) nearMissKeys() {
+	live := c.liveKeys()
+	if len(live) == 0 {
+		// No key of the run is left (the case runs alone, or after the others deleted theirs):
+		// one is made, deleted at the end of the run.
+		created, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: c.cfg.Prefix + c.runID + " near names"})
+		if err != nil || created.Key == "" {
+			c.Observe("no key of the run is left and none could be made (%v): no near name is sent", err)
+			return
+		}
+		if got, err := c.client.GetAPIKey(c.ctx, created.Key); err == nil {
+			created = got // as the server reads it back
+		}
+		c.trackKey(*created)
+		live = c.liveKeys()
+	}
+	c.rereadKeys("the cases before", nil, nil)
+	for _, r := range live {
+		for _, m := range nearMisses(r.key) {
+			what := fmt.Sprintf("key %q (key %s of the run %s, which does not exist)", m.name, r.key, m.what)
+			got, err := c.client.GetAPIKey(c.ctx, m.name)
+			if err == nil {
+				c.Errorf("GET /ApiKey/%s, %s: answered key %q, %s; the documentation says it does not exist", m.name, what, got.Key, c.last("ApiKey_GetByKey"))
+			} else {
+				c.want404("GET /ApiKey/"+m.name+", "+what, err, "ApiKey_GetByKey", true)
+			}
+			desc := c.cfg.Prefix + c.runID + " update of a near key"
+			_, err = c.client.UpdateAPIKey(c.ctx, m.name, client.APIKeyUpdate{Description: &desc})
+			c.want404("PUT /ApiKey/"+m.name+` {"description":...}, `+what, err, "ApiKey_UpdateByKey", true)
+			err = c.client.AddAPIKeyAllowedDomain(c.ctx, m.name, "near.example.com")
+			c.want404("PUT /ApiKey/"+m.name+"/allowedDomains/near.example.com, "+what, err, "ApiKey_AddAllowedDomain", true)
+			err = c.client.AddAPIKeyAllowedIP(c.ctx, m.name, netip.MustParsePrefix("192.0.2.64/26"))
+			c.want404("PUT /ApiKey/"+m.name+"/allowedIPs/192.0.2.64/26, "+what, err, "ApiKey_AddAllowedIPPUT", true)
+			err = c.client.DeleteAPIKey(c.ctx, m.name)
+			c.want404("DELETE /ApiKey/"+m.name+", "+what, err, "ApiKey_DeleteByKey", true)
+			c.rereadKeys("an update, a domain, a subnet and a delete of "+what, nil, nil)
+		}
+	}
 }
 
 // cidrUnknown allows subnet 192.0.2.0/24 in the CIDR form (prefix blank) on key, which does not
@@ -862,9 +983,38 @@ func caseClientCredList(c *check) {
 }
 
 func caseClientCred404(c *check) {
+	// An id that names no client is unknown: GET of it answers no other client (documented: one
+	// client credential, the one named); a 404 is decided (D-4).
+	unknown := func(id, what string) {
+		got, err := c.client.GetClientCredential(c.ctx, id)
+		if err == nil && got.ClientID != id {
+			c.Errorf("%s: answered client %q, %s; want the client named or \"does not exist\": one client credential (documented) is the one asked for", what, got.ClientID, c.last("ClientCredential_GetById"))
+			return
+		}
+		c.want404(what, err, "ClientCredential_GetById", false)
+	}
 	id := c.cfg.Prefix + c.runID + "-no-such-client"
-	_, err := c.client.GetClientCredential(c.ctx, id)
-	c.want404("GET /ClientCredential/"+id, err, "ClientCredential_GetById", false)
+	unknown(id, "GET /ClientCredential/"+id)
+	// Ids near the run's own clientId and near the run's clients' (a prefix, one longer, the last
+	// character changed) name no client either.
+	ids := []string{c.cfg.ClientID}
+	c.mu.Lock()
+	for _, cl := range c.clients {
+		ids = append(ids, cl.id)
+	}
+	c.mu.Unlock()
+	known := map[string]bool{}
+	for _, id := range ids {
+		known[id] = true
+	}
+	for _, near := range ids {
+		for _, m := range nearMisses(near) {
+			if known[m.name] {
+				continue
+			}
+			unknown(m.name, fmt.Sprintf("GET /ClientCredential/%s (client %s %s, which names no client of the run)", m.name, near, m.what))
+		}
+	}
 }
 
 // decidedCall ends the case after a call of a decided operation (D-5) failed: a 4xx means the

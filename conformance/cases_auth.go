@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -35,7 +36,7 @@ func authCases() []Case {
 		},
 		{
 			ID: "AUTH-BAD-TOKEN-401", Kind: Generic, Decision: "D-2",
-			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case) are refused on every GET route, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all.",
+			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case) are refused on every GET route, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all, and so are the run's own credentials in every form a server might take in place of the token: HTTP Basic with the client id and secret (as sent to the token endpoint, raw and form-encoded), the client secret as a bearer token, HTTP Basic with the token as password or as user name, and base64(id:secret) as a bearer token.",
 			run:  func(c *check) { c.authSweep(badToken) },
 		},
 		{
@@ -356,6 +357,25 @@ func otherSchemes(tok string) []struct{ header, what string } {
 	}
 }
 
+// credentialForms are Authorization headers that carry the run's own credentials in a form a
+// server might wrongly take in place of the bearer token: HTTP Basic with the client id and secret
+// (the token endpoint's form), the client secret as a bearer token, the token under Basic with the
+// client id as user name or as password, and the id and secret as a bearer token. Each comes with
+// what it is for messages (never a secret itself).
+func credentialForms(id, secret, tok string) []struct{ header, what string } {
+	basic := func(user, pass string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	}
+	return []struct{ header, what string }{
+		{basic(id, secret), "HTTP Basic with the run's client id and secret"},
+		{basic(url.QueryEscape(id), url.QueryEscape(secret)), "HTTP Basic with the run's client id and secret form-encoded (RFC 6749)"},
+		{"Bearer " + secret, "the run's client secret as a bearer token"},
+		{basic(id, tok), "HTTP Basic with the run's client id and its token as password"},
+		{basic(tok, ""), "HTTP Basic with the run's token as user name"},
+		{"Bearer " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret)), "the run's client id and secret (base64) as a bearer token"},
+	}
+}
+
 // forgedTokens sends every GET operation's sample with each token forgeries makes of the run's own
 // token, and wants each refused with 401: the bearer token is the one the token server issued
 // (documented), not one like it.
@@ -380,7 +400,7 @@ func (c *check) forgedTokens(samples map[string]sample) {
 			}
 		}
 	}
-	for _, h := range otherSchemes(tok) {
+	for _, h := range append(otherSchemes(tok), credentialForms(c.cfg.ClientID, c.cfg.ClientSecret, tok)...) {
 		for _, op := range c.spec.Operations() {
 			smp, ok := samples[op.ID]
 			if !ok || smp.method != http.MethodGet {
@@ -391,7 +411,7 @@ func (c *check) forgedTokens(samples map[string]sample) {
 				c.Fatalf("GET %s with the run's token under %s: %v", smp.path, h.what, err)
 			}
 			if status != http.StatusUnauthorized {
-				c.Errorf("%s (GET %s) with the run's token under %s (Authorization: <scheme> <token>, not Bearer): answered %d; want 401: every request carries Authorization: Bearer <token>", op.ID, smp.path, h.what, status)
+				c.Errorf("%s (GET %s) with %s (not the bearer token the token server issued): answered %d; want 401: every request carries Authorization: Bearer <token>, the token from the token server", op.ID, smp.path, h.what, status)
 			}
 		}
 	}

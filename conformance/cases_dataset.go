@@ -73,7 +73,7 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-404", Kind: Documented, Decision: "D-4",
 			Quote:   `Unknown name in a path: documented text ("does not exist").`,
-			Rule:    `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4); so is a name that differs from an existing dataset's only in case or in a space before or after it (no answer with the dataset).`,
+			Rule:    `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4); so is a name that differs from an existing dataset's only in case or in a space before or after it (no answer with the dataset), and so are names near it (without its last character, with a character added, with its last character changed) on every route naming a dataset: GET, GET data, an upload and a completion of each is an error, and the dataset reads back empty and incomplete after them.`,
 			Creates: "1 dataset",
 			Cost:    Cost{Datasets: 1},
 			run:     caseDataset404,
@@ -525,6 +525,35 @@ func caseDataset404(c *check) {
 		default:
 			c.Observe("GET /Dataset/{name} of %q (dataset %s exists): %s", other, known, r)
 		}
+	}
+	// Names near the dataset's (a prefix of it, one longer, its last character changed) are
+	// unknown names on every route that names a dataset: GET, GET data, an upload and a completion
+	// of each is an error ("does not exist", documented), and the dataset itself stays as it was:
+	// empty and incomplete.
+	for _, m := range nearMisses(known) {
+		what := fmt.Sprintf("%q (dataset %s %s, which names no dataset)", m.name, known, m.what)
+		for _, q := range []struct {
+			method, path string
+			body         any
+		}{
+			{http.MethodGet, datasetPath(m.name), nil},
+			{http.MethodGet, uploadPath(m.name), nil},
+			{http.MethodPatch, uploadPath(m.name), blockBody(0, []client.Record{{"a": "near"}})},
+			{http.MethodPut, datasetPath(m.name), map[string]any{"recordCount": 1, "completed": true}},
+		} {
+			r := c.raw(q.method, q.path, nil, q.body, withToken)
+			if !r.is4xx() {
+				c.Errorf("%s %s, %s: answered %s; want \"does not exist\" (404, D-4)", q.method, q.path, what, r)
+			}
+		}
+	}
+	if d, err := c.client.GetDataset(c.ctx, known); err != nil {
+		c.Errorf("GET /Dataset/%s after the calls on names near it: %v", known, err)
+	} else if d.Completed || d.RecordCount != 0 {
+		c.Errorf("GET /Dataset/%s after uploads to and completions of names near it (each refused or not): completed %v, recordCount %d; want it incomplete and empty, as made", known, d.Completed, d.RecordCount)
+	}
+	if recs, err := c.readAll(known); err == nil && len(recs) > 0 {
+		c.Errorf("dataset %s reads back %d records after uploads to names near it; want none (nothing was uploaded to it): %v", known, len(recs), recs)
 	}
 }
 

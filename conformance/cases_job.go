@@ -122,7 +122,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-404", Kind: Documented, Decision: "D-4",
 			Quote:   `GET /Job/{name}: Unknown name → ` + "`" + `404` + "`" + `.`,
-			Rule:    "GET /Job/{name} of an unknown name gets 404 (documented for jobs), also when it is an existing job's name without its last character (a lookup by prefix would find that job).",
+			Rule:    "GET /Job/{name} of an unknown name gets 404 (documented for jobs), also when it is a name near an existing job's: without its last character, with a character added, with its last character changed (a lookup by prefix or by pattern would find that job).",
 			fixture: true,
 			run:     caseJob404,
 		},
@@ -817,7 +817,11 @@ func caseJobRequired(c *check) {
 func caseJob404(c *check) {
 	f := c.echo()
 	r := []rune(f.started.Name)
-	for _, name := range []string{c.jobName("no such job"), string(r[:len(r)-1])} {
+	names := []string{c.jobName("no such job")}
+	for _, m := range nearMisses(string(r)) {
+		names = append(names, m.name)
+	}
+	for _, name := range names {
 		got, err := c.client.GetJob(c.ctx, name)
 		if st := apiStatus(err); st != http.StatusNotFound {
 			found := ""

@@ -599,3 +599,28 @@ func seqRecords(from, n int, tag string) []client.Record {
 
 // seqColumns are the columns of seqRecords.
 func seqColumns() map[string]int { return map[string]int{"seq": 1, "tag": 0} }
+
+// nearMiss is a name near an existing one that names nothing, with what it is for messages.
+type nearMiss struct{ name, what string }
+
+// nearMisses returns names near name (an existing dataset, job, key or client) that are other
+// names: name without its last character (a prefix of it), with a character added (it a prefix
+// of them), and with its last character changed. A server that finds an object by a prefix, by a
+// LIKE pattern, by its first characters or by anything but the exact name answers one of them with
+// the object name names, or with the first it comes to.
+func nearMisses(name string) []nearMiss {
+	r := []rune(name)
+	if len(r) == 0 {
+		return nil
+	}
+	last := 'x'
+	if r[len(r)-1] == 'x' || r[len(r)-1] == 'X' {
+		last = 'y'
+	}
+	changed := string(r[:len(r)-1]) + string(last)
+	out := []nearMiss{{name + "x", "it with a character added"}, {changed, "it with its last character changed"}}
+	if len(r) > 1 {
+		out = append([]nearMiss{{string(r[:len(r)-1]), "it without its last character"}}, out...)
+	}
+	return out
+}

@@ -173,6 +173,13 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.UniqueCollapsesUnderscores:      {"DATASET-UNIQUE"},
 		standin.DatasetLookupCaseInsensitive:    {"DATASET-404"},
 		standin.DatasetPathTrimmed:              {"DATASET-404"},
+		standin.BasicClientCredentialsAccepted:  {"AUTH-BAD-TOKEN-401"},
+		standin.DatasetLookupPrefix:             {"DATASET-404"},
+		standin.ClientCredentialUnknownFirst:    {"CLIENTCRED-404"},
+		standin.DomainSuffixDeduplicated:        {"APIKEY-ALLOWED-DOMAIN"},
+		standin.IPShortPrefixRefused:            {"APIKEY-ALLOWED-IP"},
+		standin.KeyUpdatePartialOnRefusal:       {"APIKEY-UPDATE"},
+		standin.KeyLookupPrefix:                 {"APIKEY-404"},
 		standin.ColumnSQLKeywordRefused:         {"DATASET-COLUMN-NAME-PATTERN"},
 		standin.CompleteFalseReopens:            {"DATASET-STATE-RULES"},
 		standin.ColumnCodeUnsigned:              {"DATASET-COLUMN-CODES"},
@@ -329,7 +336,7 @@ func TestFindingsAttributed(t *testing.T) {
 	defer front.Close()
 
 	rep := runConfig(t, fastConfig(front.URL, front.URL+"/connect/token", srv.ClientID, srv.ClientSecret))
-	want := []string{"APIKEY-CREATE", "APIKEY-LIST", "APIKEY-ALLOWED-DOMAIN", "APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR", "APIKEY-UPDATE"} // in run order
+	want := []string{"APIKEY-CREATE", "APIKEY-LIST", "APIKEY-ALLOWED-DOMAIN", "APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR", "APIKEY-UPDATE", "APIKEY-404"} // in run order
 	if got := rep.Failed(); !slices.Equal(got, want) {
 		for _, id := range got {
 			t.Logf("%s: %s", id, strings.Join(rep.Case(id).Failures, "; "))

@@ -82,8 +82,25 @@ func (s *Server) writableKey(key string) *apiKey {
 	if k := s.apiKeys[key]; k != nil {
 		return k
 	}
+	if k := s.keyByPrefix(key); k != nil {
+		return k
+	}
 	if s.mutated(standin.DeletedKeyWritable) {
 		return s.tombstones[key]
+	}
+	return nil
+}
+
+// keyByPrefix returns, under the standin.KeyLookupPrefix mutation, the first key (in creation order)
+// whose value begins with key, and nil otherwise. Server.mu must be held.
+func (s *Server) keyByPrefix(key string) *apiKey {
+	if !s.mutated(standin.KeyLookupPrefix) {
+		return nil
+	}
+	for _, k := range s.keyOrder {
+		if strings.HasPrefix(k, key) {
+			return s.apiKeys[k]
+		}
 	}
 	return nil
 }
@@ -250,6 +267,9 @@ func (a *strictAPI) ApiKeyGetByKey(ctx context.Context, req gen.ApiKeyGetByKeyRe
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	k := s.apiKeys[req.Key]
+	if k == nil {
+		k = s.keyByPrefix(req.Key)
+	}
 	if c := s.creds[req.Key]; k == nil && c != nil && s.mutated(standin.KeyLookupFindsClient) {
 		k = &apiKey{key: c.id, description: ptr(c.description)} // one table of both kinds
 	}
@@ -272,12 +292,18 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	// Tell a member sent as null from one left out: the generated type cannot.
 	present := presentMembers(ctx)
 	b := req.Body
-	if b.MaxRequestsPerIPPerDay != nil && *b.MaxRequestsPerIPPerDay < 0 {
+	if b.MaxRequestsPerIPPerDay != nil && *b.MaxRequestsPerIPPerDay < 0 && !s.mutated(standin.KeyUpdatePartialOnRefusal) {
 		return bad("maxRequestsPerIPPerDay", "The limit must be 0 or more.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.writableKey(req.Key)
+	if k != nil && b.MaxRequestsPerIPPerDay != nil && *b.MaxRequestsPerIPPerDay < 0 {
+		if b.Description != nil {
+			k.description = ptr(s.mangleDescription(*b.Description)) // written before the limit is checked
+		}
+		return bad("maxRequestsPerIPPerDay", "The limit must be 0 or more.")
+	}
 	if k == nil && s.mutated(standin.KeyUpdateUpserts) {
 		k = &apiKey{key: req.Key}
 		s.apiKeys[req.Key] = k
@@ -364,6 +390,8 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 	switch {
 	case s.mutated(standin.AllowedDomainReplaces):
 		k.domains = []string{d}
+	case s.mutated(standin.DomainSuffixDeduplicated) && slices.ContainsFunc(k.domains, func(x string) bool { return strings.HasSuffix(x, d) }):
+		// taken as allowed already: a domain the key has ends with it
 	case slices.Contains(k.domains, d) && s.mutated(standin.DomainAddToggles):
 		k.domains = slices.DeleteFunc(k.domains, func(x string) bool { return x == d })
 	case !slices.Contains(k.domains, d):
@@ -410,6 +438,9 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 			return bad("network", fmt.Sprintf("%q is not an IP address.", req.Network))
 		}
 		bits, err := strconv.Atoi(req.Prefix)
+		if err == nil && bits < 8 && s.mutated(standin.IPShortPrefixRefused) {
+			return bad("prefix", "The prefix is too short.")
+		}
 		if err != nil || bits < 0 || bits > addr.BitLen() {
 			return bad("prefix", fmt.Sprintf("The prefix must be a number of bits from 0 to %d.", addr.BitLen()))
 		}
@@ -498,6 +529,9 @@ func (a *strictAPI) ClientCredentialGetById(ctx context.Context, req gen.ClientC
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c := s.creds[req.Id]
+	if c == nil && s.mutated(standin.ClientCredentialUnknownFirst) && len(s.credOrder) > 0 {
+		c = s.creds[s.credOrder[0]] // FirstOrDefault without the id test
+	}
 	if c == nil {
 		return gen.ClientCredentialGetById404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested client credential %s does not exist.", req.Id))}, nil
 	}

@@ -179,6 +179,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	if s.mutated(standin.SkipAuth) || (r.Method == http.MethodHead && s.mutated(standin.HeadSkipsAuth)) || r.Context().Value(ctxSkipAuth) != nil {
 		return true
 	}
+	if id, secret, basic := r.BasicAuth(); basic && s.mutated(standin.BasicClientCredentialsAccepted) && s.clientValid(id, secret) {
+		return true // the token endpoint's client authentication taken in place of a token
+	}
 	h := r.Header.Get("Authorization")
 	if q := r.URL.Query().Get("access_token"); h == "" && q != "" && s.mutated(standin.QueryTokenAccepted) {
 		h = "Bearer " + q

@@ -647,8 +647,9 @@ func slug(name string) string {
 }
 
 // lookup finds the dataset a path names: by its exact name, or, with the mutations
-// standin.DatasetLookupCaseInsensitive and standin.DatasetPathTrimmed, by the name in any case or
-// without leading and trailing spaces. Call with s.mu held.
+// standin.DatasetLookupCaseInsensitive, standin.DatasetPathTrimmed and standin.DatasetLookupPrefix,
+// by the name in any case, without leading and trailing spaces, or as the beginning of a name. Call
+// with s.mu held.
 func (s *Server) lookup(name string) (*dataset, bool) {
 	if d, ok := s.datasets[name]; ok {
 		return d, true
@@ -656,6 +657,17 @@ func (s *Server) lookup(name string) (*dataset, bool) {
 	if s.mutated(standin.DatasetPathTrimmed) {
 		d, ok := s.datasets[strings.TrimSpace(name)]
 		return d, ok
+	}
+	if s.mutated(standin.DatasetLookupPrefix) {
+		first := ""
+		for n := range s.datasets {
+			if strings.HasPrefix(n, name) && (first == "" || n < first) {
+				first = n
+			}
+		}
+		if first != "" {
+			return s.datasets[first], true
+		}
 	}
 	if s.mutated(standin.DatasetLookupCaseInsensitive) {
 		for n, d := range s.datasets {

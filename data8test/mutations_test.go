@@ -2,6 +2,7 @@ package data8test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -1056,6 +1057,39 @@ func TestMutations(t *testing.T) {
 			newKey(t, s, tok, map[string]any{"description": "k"})
 			var list []any
 			return json.Unmarshal(do(t, s, tok, "GET", "/ClientCredential", nil).body, &list) == nil && len(list) == 1
+		},
+		standin.BasicClientCredentialsAccepted: func(t *testing.T, s *Server, tok string) bool {
+			basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(s.ClientID+":"+s.ClientSecret))
+			return withAuthorization(t, s, basic, "GET", "/ApiKey") == 401
+		},
+		standin.DatasetLookupPrefix: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "prefixed", "v")
+			return do(t, s, tok, "GET", "/Dataset/prefix", nil).status == 404
+		},
+		standin.ClientCredentialUnknownFirst: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, tok, "GET", "/ClientCredential/no-such-client", nil).status == 404
+		},
+		standin.DomainSuffixDeduplicated: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			for _, d := range []string{"www.example.com", "example.com"} {
+				wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/"+d, nil), 200)
+			}
+			got := do(t, s, tok, "GET", "/ApiKey/"+k, nil)
+			return strings.Contains(string(got.body), `"example.com"`)
+		},
+		standin.IPShortPrefixRefused: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			return do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedIPs/128.0.0.0/1", nil).status == 200
+		},
+		standin.KeyUpdatePartialOnRefusal: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "before"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"description": "after", "maxRequestsPerIPPerDay": -1}), 400)
+			got := do(t, s, tok, "GET", "/ApiKey/"+k, nil)
+			return strings.Contains(string(got.body), `"before"`)
+		},
+		standin.KeyLookupPrefix: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			return do(t, s, tok, "GET", "/ApiKey/"+k[:len(k)-1], nil).status == 404
 		},
 		standin.KeyLookupFindsClient: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, tok, "GET", "/ApiKey/"+s.ClientID, nil).status == 404

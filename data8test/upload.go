@@ -304,6 +304,8 @@ func (s *Server) mutationTakes(op string) bool {
 			s.mutated(standin.ColumnNameCompatFolded)
 	case opid.JobCreateJob:
 		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64) || s.mutated(standin.JobNameCheckToNUL)
+	case opid.ApiKeyUpdateByKey:
+		return s.mutated(standin.KeyUpdatePartialOnRefusal) // the handler checks the limit itself, after the description is written
 	}
 	return false
 }

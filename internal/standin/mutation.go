@@ -818,12 +818,49 @@ const (
 	// "Records are processed in ascending block number, then in the order given inside the block."
 	// / "outputDatasets maps output slot → dataset name, where the results are read from."
 	JobReads100Blocks
+	// BasicClientCredentialsAccepted takes an API request with Authorization: Basic and the
+	// account's client id and secret (the token endpoint's form) as authenticated, in place of a
+	// bearer token.
+	//
+	// "Auth: every request carries Authorization: Bearer <token>."
+	BasicClientCredentialsAccepted
+	// DatasetLookupPrefix finds, for a dataset name in a path that names no dataset, the first
+	// dataset (alphabetically) whose name begins with it (LIKE name + '%'), on every route that names
+	// a dataset.
+	//
+	// "Unknown name in a path: documented text ("does not exist")."
+	DatasetLookupPrefix
+	// ClientCredentialUnknownFirst answers GET /ClientCredential/{id} of an id that names no client
+	// with the account's first client (FirstOrDefault without the id test).
+	//
+	// "GET /ClientCredential/{id}: One client credential."
+	ClientCredentialUnknownFirst
+	// DomainSuffixDeduplicated takes a domain as already allowed on a key when a domain the key has
+	// ends with it: after www.example.com, allowing example.com answers 200 and adds nothing.
+	//
+	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
+	DomainSuffixDeduplicated
+	// IPShortPrefixRefused refuses with 400 a subnet of fewer than 8 prefix bits (128.0.0.0/1).
+	//
+	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: network plus prefix bits"
+	IPShortPrefixRefused
+	// KeyUpdatePartialOnRefusal writes the description of PUT /ApiKey/{key} before it checks the
+	// daily limit: an update refused with 400 for a limit of -1 has already changed the description.
+	//
+	// Errors: "validation problem" (a refused call changes nothing) / "PUT /ApiKey/{key}: Updates
+	// description, username, expiry, daily limit."
+	KeyUpdatePartialOnRefusal
+	// KeyLookupPrefix finds, for a key in a path that names no key, the first key whose value
+	// begins with it, on every route that names a key.
+	//
+	// "Unknown name in a path: documented text ("does not exist")."
+	KeyLookupPrefix
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobReads100Blocks)
-	for m := Accept1001Records; m <= JobReads100Blocks; m++ {
+	out := make([]Mutation, 0, KeyLookupPrefix)
+	for m := Accept1001Records; m <= KeyLookupPrefix; m++ {
 		out = append(out, m)
 	}
 	return out
