@@ -57,7 +57,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-UPDATE", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}: Updates description, username, expiry, daily limit.`,
-			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each.",
+			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy).",
 			run:   caseAPIKeyUpdate,
 		},
 		{
@@ -572,7 +572,11 @@ func caseAPIKeyUpdate(c *check) {
 	// An update refused for one bad member changes nothing, the good members sent with it
 	// included: every key of the run reads back as before it. A bad value of a member must be
 	// refused when the server took that member by its name (keyTook; a server that takes it by
-	// another name reads this one as an unknown member, D-5).
+	// another name reads this one as an unknown member, D-5). These bodies break the spec: behind a
+	// validating proxy, which refuses them itself, they are not sent.
+	if c.cfg.BehindValidatingProxy {
+		return
+	}
 	c.mu.Lock()
 	took := maps.Clone(c.keyTook)
 	c.mu.Unlock()

@@ -96,7 +96,7 @@ forwarded=$(grep -c 'Forwarding' "$out/prism.log" || true)
 violations=$(grep -E -c 'Violation:|VIOLATIONS|UNPROCESSABLE_ENTITY|errors#' "$out/prism.log" || true)
 echo "prism: $forwarded requests forwarded to the sandbox; $violations violation lines in Prism's log"
 if [ "$violations" -gt 0 ]; then
-	grep -E 'Violation:|VIOLATIONS|UNPROCESSABLE_ENTITY|errors#' "$out/prism.log" | head -40 >&2
+	grep -E 'Violation:|VIOLATIONS|UNPROCESSABLE_ENTITY|errors#' "$out/prism.log" | sort | uniq -c | sort -rn | head -40 >&2 || true
 fi
 grep -m1 -h 'cases: ' "$out/conformance.md" 2>/dev/null | sed 's/^- //; s/\*\*//g' || true
 echo "prism: report and logs in $out"
