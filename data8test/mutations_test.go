@@ -998,7 +998,7 @@ func TestMutations(t *testing.T) {
 			return withAuthorization(t, s, "Token "+tok, "GET", "/ApiKey") == 401
 		},
 		standin.TokenCaseFolded: func(t *testing.T, s *Server, tok string) bool {
-			return withAuthorization(t, s, "Bearer "+swapCase(tok), "GET", "/ApiKey") == 401
+			return withAuthorization(t, s, "Bearer "+strings.ToUpper(tok), "GET", "/ApiKey") == 401
 		},
 		standin.CIDRRouteSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
 			k := newKey(t, s, tok, map[string]any{"description": "k"})
@@ -1254,19 +1254,6 @@ func withAuthorization(t *testing.T, s *Server, authorization, method, path stri
 	}
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-// swapCase returns s with its ASCII letters in the other case.
-func swapCase(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z':
-			return r - 'a' + 'A'
-		case r >= 'A' && r <= 'Z':
-			return r - 'A' + 'a'
-		}
-		return r
-	}, s)
 }
 
 // tokenStatus asks the token endpoint for a token of scope with client id and secret, in the form
