@@ -367,22 +367,9 @@ func caseAPIKeyDomain(c *check) {
 	// Domains allowed at once on one key are all allowed: each add allows its domain, whatever
 	// else is in flight.
 	r := keys[1]
-	reqs := make([]atOnce, len(atOnceDomains))
-	for i, d := range atOnceDomains {
-		reqs[i] = atOnce{method: http.MethodPut, path: "/ApiKey/" + url.PathEscape(r.key) + "/allowedDomains/" + url.PathEscape(d)}
-	}
-	statuses := c.allAtOnce(reqs)
-	var added []string
-	for i, st := range statuses {
-		if st >= 200 && st < 300 {
-			added = append(added, atOnceDomains[i])
-		} else {
-			c.Errorf("allowing domain %s on key %s, one of %d domains allowed at once: answered %d (all: %v); want 2xx", atOnceDomains[i], r.key, len(statuses), st, statuses)
-		}
-	}
-	c.rereadKeys(fmt.Sprintf("allowing domains %q on key %s at once (answered %v)", atOnceDomains, r.key, statuses), r, func(k *client.APIKey) {
-		k.AllowedDomains = append(k.AllowedDomains, added...)
-	})
+	c.allowAtOnce(r, "domain", atOnceDomains, func(d string) string {
+		return "/ApiKey/" + url.PathEscape(r.key) + "/allowedDomains/" + url.PathEscape(d)
+	}, func(k *client.APIKey, added []string) { k.AllowedDomains = append(k.AllowedDomains, added...) })
 	for _, bad := range []string{"bad domain", "bad@example.com", "bad:domain"} {
 		c.refusedLeavesKeys(keys[0], http.MethodPut, "/ApiKey/"+url.PathEscape(keys[0].key)+"/allowedDomains/"+url.PathEscape(bad), nil, false)
 	}
@@ -497,23 +484,10 @@ func caseAPIKeyIP(c *check) {
 		c.refusedLeavesKeys(r, http.MethodPut, "/ApiKey/"+url.PathEscape(r.key)+"/allowedIPs/"+url.PathEscape(network)+"/"+prefix, nil, false)
 	}
 	// Subnets allowed at once on one key are all allowed.
-	reqs := make([]atOnce, len(atOnceSubnets))
-	for i, sn := range atOnceSubnets {
+	c.allowAtOnce(r, "subnet", atOnceSubnets, func(sn string) string {
 		p := netip.MustParsePrefix(sn)
-		reqs[i] = atOnce{method: http.MethodPut, path: fmt.Sprintf("/ApiKey/%s/allowedIPs/%s/%d", url.PathEscape(r.key), url.PathEscape(p.Addr().String()), p.Bits())}
-	}
-	statuses := c.allAtOnce(reqs)
-	var added []string
-	for i, st := range statuses {
-		if st >= 200 && st < 300 {
-			added = append(added, atOnceSubnets[i])
-		} else {
-			c.Errorf("allowing subnet %s on key %s, one of %d subnets allowed at once: answered %d (all: %v); want 2xx", atOnceSubnets[i], r.key, len(statuses), st, statuses)
-		}
-	}
-	c.rereadKeys(fmt.Sprintf("allowing subnets %q on key %s at once (answered %v)", atOnceSubnets, r.key, statuses), r, func(k *client.APIKey) {
-		k.AllowedIPs = append(k.AllowedIPs, added...)
-	})
+		return fmt.Sprintf("/ApiKey/%s/allowedIPs/%s/%d", url.PathEscape(r.key), url.PathEscape(p.Addr().String()), p.Bits())
+	}, func(k *client.APIKey, added []string) { k.AllowedIPs = append(k.AllowedIPs, added...) })
 	c.Observe("allowedIPs read back as %q and %q", keys[0].state.AllowedIPs, keys[1].state.AllowedIPs)
 }
 
@@ -1029,4 +1003,24 @@ func (c *check) decidedCall(what, op string, err error) {
 		c.Skipf("%s is refused: %v", what, err)
 	}
 	c.Fatalf("%s: %v", what, err)
+}
+
+// allowAtOnce sends the PUTs that allow each of values (a kind: domain or subnet) on key r at once,
+// at the paths pathOf gives: each must succeed, and then every key of the run reads back as it was,
+// with r holding the values allowed (add puts them in what r is expected to hold).
+func (c *check) allowAtOnce(r *keyRecord, kind string, values []string, pathOf func(string) string, add func(k *client.APIKey, added []string)) {
+	reqs := make([]atOnce, len(values))
+	for i, v := range values {
+		reqs[i] = atOnce{method: http.MethodPut, path: pathOf(v)}
+	}
+	statuses := c.allAtOnce(reqs)
+	var added []string
+	for i, st := range statuses {
+		if st >= 200 && st < 300 {
+			added = append(added, values[i])
+		} else {
+			c.Errorf("allowing %s %s on key %s, one of %d %ss allowed at once: answered %d (all: %v); want 2xx", kind, values[i], r.key, len(statuses), kind, st, statuses)
+		}
+	}
+	c.rereadKeys(fmt.Sprintf("allowing %ss %q on key %s at once (answered %v)", kind, values, r.key, statuses), r, func(k *client.APIKey) { add(k, added) })
 }

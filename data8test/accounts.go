@@ -377,14 +377,7 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
 	}
 	if s.mutated(standin.ConcurrentDomainLost) {
-		domains := slices.Clone(k.domains)
-		s.mu.Unlock()
-		s.racing2("domains "+req.Key, 50*time.Millisecond)
-		s.mu.Lock()
-		if !slices.Contains(domains, d) {
-			domains = append(domains, d)
-		}
-		k.domains = domains
+		k.domains = s.lostUpdate(k.domains, d, "domains "+req.Key, 50*time.Millisecond)
 		return gen.ApiKeyAddAllowedDomain200Response{}, nil
 	}
 	switch {
@@ -454,14 +447,7 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 	}
 	cidr := pfx.Masked().String()
 	if s.mutated(standin.ConcurrentIPLost) {
-		ips := slices.Clone(k.ips)
-		s.mu.Unlock()
-		s.racing2("ips "+req.Key, 250*time.Millisecond)
-		s.mu.Lock()
-		if !slices.Contains(ips, cidr) {
-			ips = append(ips, cidr)
-		}
-		k.ips = ips
+		k.ips = s.lostUpdate(k.ips, cidr, "ips "+req.Key, 250*time.Millisecond)
 		return gen.ApiKeyAddAllowedIPPUT200Response{}, nil
 	}
 	if !slices.Contains(k.ips, cidr) {
@@ -536,4 +522,19 @@ func (a *strictAPI) ClientCredentialGetById(ctx context.Context, req gen.ClientC
 		return gen.ClientCredentialGetById404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested client credential %s does not exist.", req.Id))}, nil
 	}
 	return gen.ClientCredentialGetById200JSONResponse{ClientCredentialOKJSONResponse: gen.ClientCredentialOKJSONResponse(c.view())}, nil
+}
+
+// lostUpdate is the read-modify-write of the standin.ConcurrentDomainLost and
+// standin.ConcurrentIPLost mutations: it copies list, lets go of s.mu (held by the caller) while it
+// waits up to wait for a second request of key, and returns the copy with v added, so that of two
+// adds at once the later write drops the other's value.
+func (s *Server) lostUpdate(list []string, v, key string, wait time.Duration) []string {
+	list = slices.Clone(list)
+	s.mu.Unlock()
+	s.racing2(key, wait)
+	s.mu.Lock()
+	if !slices.Contains(list, v) {
+		list = append(list, v)
+	}
+	return list
 }
