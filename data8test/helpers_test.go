@@ -133,7 +133,7 @@ func do(t *testing.T, s *Server, tok, method, path string, body any) rawResp {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := testHTTP(t).Do(req)
+	resp, err := httpFor(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,35 @@ func holdWorkflow() Workflow {
 }
 
 // mutationServer starts a server for the mutation scenarios: short Echo jobs, and the Hold workflow.
+// Its requests sent by do share kept-alive connections (keptConns): the cross-check sends a few million.
 func mutationServer(opts ...Option) *Server {
-	return NewServer(append([]Option{WithJobDuration(10 * time.Millisecond), WithWorkflow(holdWorkflow())}, opts...)...)
+	s := NewServer(append([]Option{WithJobDuration(10 * time.Millisecond), WithWorkflow(holdWorkflow())}, opts...)...)
+	s.lifeMu.Lock()
+	s.clients = append(s.clients, keptConns{&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}})
+	s.lifeMu.Unlock()
+	return s
+}
+
+// keptConns is an HTTP client whose idle connections Server.Close closes.
+type keptConns struct{ *http.Client }
+
+// Close closes the client's idle connections.
+func (k keptConns) Close() error {
+	k.CloseIdleConnections()
+	return nil
+}
+
+// httpFor returns the kept-alive client of a mutation server, or for any other server a client whose
+// connections are closed when t ends.
+func httpFor(t *testing.T, s *Server) *http.Client {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	for _, c := range s.clients {
+		if k, ok := c.(keptConns); ok {
+			return k.Client
+		}
+	}
+	return testHTTP(t)
 }
 
 // startJob starts a job of workflow on one input dataset and returns the answer.
