@@ -39,14 +39,14 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-ALLOWED-DOMAIN", Kind: Documented, Decision: "D-5",
 			Quote:   `PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain; a key with at least one domain becomes a **client-side** key`,
-			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed; domains related to ones the key has (its parent example.com, endings ww.example.com and w.example.com of www.example.com, a child shop.www.example.com, a beginning www.example.co, and api.example.org.uk, which begins with api.example.org) are each another domain, allowed and read back; so are domains with hyphens (my-shop.example-site.com, the IDN form xn--bcher-kva.example) and one whose label begins with a digit (1st.example.net). A domain of 253 characters (the most DNS allows) may be refused (no length limit is documented); taken, it reads back whole. Values that are no domain (with a space, an @, a colon) may be refused; refused, every key of the run reads back exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed; domains related to ones the key has (its parent example.com, endings ww.example.com and w.example.com of www.example.com, a child shop.www.example.com, a beginning www.example.co, and api.example.org.uk, which begins with api.example.org) are each another domain, allowed and read back; so are domains with hyphens (my-shop.example-site.com, the IDN form xn--bcher-kva.example) one whose label begins with a digit (1st.example.net), and one in mixed case (Shop.Example.ORG; domains have no case, it may read back lower-cased). A domain of 253 characters (the most DNS allows) may be refused (no length limit is documented); taken, it reads back whole. Values that are no domain (with a space, an @, a colon) may be refused; refused, every key of the run reads back exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			Creates: "1 API key (the second key, deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyDomain,
 		},
 		{
 			ID: "APIKEY-ALLOWED-IP", Kind: Documented,
 			Quote: `PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: ` + "`" + `network` + "`" + ` plus ` + "`" + `prefix` + "`" + ` bits`,
-			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed; the shortest prefixes that are plainly subnets (IPv4 /1 and /8, IPv6 /1) are allowed and read back. A prefix of 0 (the whole address space) is observed: a server may refuse it; taken, it reads back. A network with host bits set under its prefix (192.0.2.77 with 24 bits, 2001:db8:5::1 with 48) may be refused; taken, it is the subnet (192.0.2.0/24), not the single address. An IPv6 network written in upper-case hex (2001:DB8:C:: with 48 bits; hex digits have no case) is allowed and reads back as 2001:db8:c::/48. Subnets that are none (192.0.2.300/24, 192.0.2.0/33, not-an-address/24) may be refused; refused, every key of the run reads back exactly as before. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed; the shortest prefixes that are plainly subnets (IPv4 /1 and /8, IPv6 /1) are allowed and read back. A prefix of 0 (the whole address space) is observed: a server may refuse it; taken, it reads back. A network with host bits set under its prefix (192.0.2.77 with 24 bits, 2001:db8:5::1 with 48) may be refused; taken, it is the subnet (192.0.2.0/24), not the single address. An IPv6 network written in upper-case hex (2001:DB8:C:: with 48 bits; hex digits have no case) is allowed and reads back as 2001:db8:c::/48. An IPv4-mapped network (::ffff:198.18.20.0 with 120 bits) may be refused; taken, it is the IPv4 subnet 198.18.20.0/24 (or the mapped one), not one address. Subnets that are none (192.0.2.300/24, 192.0.2.0/33, not-an-address/24) may be refused; refused, every key of the run reads back exactly as before. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			run:   caseAPIKeyIP,
 		},
 		{
@@ -58,7 +58,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-UPDATE", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}: Updates description, username, expiry, daily limit.`,
-			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format), 40000 (past 16 bits) and 0 (a limit, not null); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second, which a store of whole seconds loses) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy).",
+			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format), 40000 (past 16 bits) and 0 (a limit, not null); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second, which a store of whole seconds loses) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out); a description of over 1,000 characters (no length limit is documented: refused, it differs from D-5; taken, it reads back whole). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy).",
 			run:   caseAPIKeyUpdate,
 		},
 		{
@@ -351,7 +351,7 @@ var allowedDomains = []struct {
 	domain string
 }{{0, "www.example.com"}, {1, "shop.example.net"}, {0, "api.example.org"}, {1, "www.example.com"}, {0, "www.example.com"},
 	{0, "example.com"}, {0, "ww.example.com"}, {0, "w.example.com"}, {0, "shop.www.example.com"}, {0, "www.example.co"}, {0, "api.example.org.uk"},
-	{1, "my-shop.example-site.com"}, {0, "xn--bcher-kva.example"}, {1, "1st.example.net"}}
+	{1, "my-shop.example-site.com"}, {0, "xn--bcher-kva.example"}, {1, "1st.example.net"}, {1, "Shop.Example.ORG"}}
 
 // longDomain is a domain of 253 characters, the most DNS allows (labels of 63, the most a label
 // holds): no page says a server must take it, but one taken reads back whole.
@@ -503,6 +503,9 @@ func caseAPIKeyIP(c *check) {
 	c.takenReadsBack(r, ipPath("192.0.2.77", "24"), false, withSubnet("192.0.2.0/24"))
 	c.takenReadsBack(r, ipPath("2001:db8:5::1", "48"), false, withSubnet("2001:db8:5::/48"))
 	c.takenReadsBack(r, ipPath("2001:DB8:C::", "48"), true, withSubnet("2001:db8:c::/48"))
+	// An IPv4-mapped IPv6 network is the IPv4 subnet of 96 bits fewer (::ffff:192.0.2.0 with 120
+	// bits is 192.0.2.0/24), not one address: a server may refuse it; taken, it reads back so.
+	c.takenReadsBack(r, ipPath("::ffff:198.18.20.0", "120"), false, withSubnet("::ffff:198.18.20.0/120"))
 	for _, bad := range []string{"192.0.2.300/24", "192.0.2.0/33", "not-an-address/24"} {
 		network, prefix, _ := strings.Cut(bad, "/")
 		c.refusedLeavesKeys(r, http.MethodPut, "/ApiKey/"+url.PathEscape(r.key)+"/allowedIPs/"+url.PathEscape(network)+"/"+prefix, nil, false)
@@ -602,7 +605,8 @@ func caseAPIKeyUpdate(c *check) {
 // since 1970 end) on a leap day with half a second (a store of whole seconds loses it); an expiry
 // in the hour the UK clocks repeat at the end of summer time (01:30Z on 2036-10-26: a store of UK
 // wall time reads it back an hour early); a username of the empty string (sent, it is the username;
-// not a member left out).
+// not a member left out); a description of over 1,000 characters (no limit is documented: taken, it
+// is kept whole).
 func (c *check) valueEdges(r *keyRecord, desc string) {
 	limits := []int{math.MaxInt32, 40000, 0}
 	expiries := []time.Time{
@@ -623,6 +627,11 @@ func (c *check) valueEdges(r *keyRecord, desc string) {
 	}
 	empty := ""
 	c.updateKey(r, `an update of the description and the username "" (empty)`, client.APIKeyUpdate{Description: next(), Username: &empty})
+	// A description of 1,000 characters: no length limit is documented (a refusal differs from
+	// D-5), but one taken reads back whole, not cut (a daily limit is sent with it, so a
+	// description not kept fails).
+	long, l := *next()+" "+longText(1000), 300
+	c.updateKey(r, "an update of a description of 1,000+ characters and a daily limit", client.APIKeyUpdate{Description: &long, MaxRequestsPerIPPerDay: &l})
 }
 
 // updateKey sends u to PUT /ApiKey/{key} of key r (what describes it) and checks the answer and a

@@ -106,8 +106,12 @@ func (s *Server) keyByPrefix(key string) *apiKey {
 }
 
 // mangleDescription stores an API key's description as the standin.KeyDescriptionBMPOnly mutation
-// does: each character outside the Basic Multilingual Plane becomes U+FFFD.
+// does (each character outside the Basic Multilingual Plane becomes U+FFFD) and the
+// standin.KeyDescriptionCut255 mutation does (cut to 255 characters).
 func (s *Server) mangleDescription(d string) string {
+	if r := []rune(d); len(r) > 255 && s.mutated(standin.KeyDescriptionCut255) {
+		d = string(r[:255])
+	}
 	if !s.mutated(standin.KeyDescriptionBMPOnly) {
 		return d
 	}
@@ -423,6 +427,9 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 	if k == nil {
 		return gen.ApiKeyAddAllowedDomain404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
+	if strings.ToLower(req.Domain) != req.Domain && s.mutated(standin.DomainUpperCaseRefused) {
+		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
+	}
 	d := strings.ToLower(strings.TrimSpace(req.Domain))
 	if d == "" || len(d) > 253 || strings.ContainsAny(d, " \t\r\n/\\?#@:") {
 		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
@@ -501,6 +508,9 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 			bits = 24
 		}
 		pfx = netip.PrefixFrom(addr, bits)
+	}
+	if a := pfx.Addr(); a.Is4In6() && s.mutated(standin.IPMappedPrefixClamped) {
+		pfx = netip.PrefixFrom(a.Unmap(), min(pfx.Bits(), 32))
 	}
 	if pfx.Masked().Addr() != pfx.Addr() && s.mutated(standin.IPHostBitsAsHost) {
 		pfx = netip.PrefixFrom(pfx.Addr(), pfx.Addr().BitLen())

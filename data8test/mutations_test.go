@@ -1211,6 +1211,24 @@ func TestMutations(t *testing.T) {
 		standin.RecordLineSeparatorsToSpace: func(t *testing.T, s *Server, tok string) bool {
 			return recordKept(t, s, tok, "a\u2028b\u2029c\u0085d")
 		},
+		standin.KeyDescriptionCut255: func(t *testing.T, s *Server, tok string) bool {
+			long := strings.Repeat("d", 300)
+			return keyReads(t, s, tok, map[string]any{"description": long}, "description", `"`+long+`"`)
+		},
+		standin.ColumnCodeFloat32: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "codes", "columns": map[string]int{"a": 16777217}}), 200)
+			info, _ := s.DatasetInfo("codes")
+			return info.Columns["a"] == 16777217
+		},
+		standin.IPMappedPrefixClamped: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedIPs/::ffff:192.0.2.0/120", nil), 200)
+			return !strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `/32"`)
+		},
+		standin.DomainUpperCaseRefused: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			return do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/Shop.Example.ORG", nil).status == 200
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs

@@ -934,12 +934,34 @@ const (
 	// page: "Records will be processed in ... the order in which they were submitted" (the records
 	// kept are not those submitted)
 	RecordLineSeparatorsToSpace
+	// KeyDescriptionCut255 stores an API key's description cut to its first 255 characters (an
+	// nvarchar(255) column that truncates), in the create and the update.
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit."
+	KeyDescriptionCut255
+	// ColumnCodeFloat32 keeps column type codes as 32-bit floats (a REAL column): codes past 2^24
+	// lose their low bits (16,777,217 reads back as 16,777,216).
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code." / Records:
+	// "a client must carry the code as an opaque integer"
+	ColumnCodeFloat32
+	// IPMappedPrefixClamped turns an IPv4-mapped IPv6 network (::ffff:192.0.2.0 with 120 bits) into
+	// the IPv4 address and clamps the prefix to 32 bits instead of taking 96 off it: the subnet
+	// becomes the single address.
+	//
+	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: network plus prefix bits"
+	IPMappedPrefixClamped
+	// DomainUpperCaseRefused refuses with 400 an allowed domain holding an upper-case letter (a
+	// check written as [a-z0-9.-]+ before the domain is lower-cased): Shop.Example.ORG is refused.
+	//
+	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
+	DomainUpperCaseRefused
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, RecordLineSeparatorsToSpace)
-	for m := Accept1001Records; m <= RecordLineSeparatorsToSpace; m++ {
+	out := make([]Mutation, 0, DomainUpperCaseRefused)
+	for m := Accept1001Records; m <= DomainUpperCaseRefused; m++ {
 		out = append(out, m)
 	}
 	return out
