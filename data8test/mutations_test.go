@@ -1271,15 +1271,15 @@ func TestMutations(t *testing.T) {
 		standin.AllowedDomainReplaces: {standin.ConcurrentDomainLost},
 		// Codes clamped to 1 or kept in a byte are not kept, whatever the code; fullwidth letters are
 		// lower-case letters of Unicode; a dataset that holds no record cannot be completed.
-		standin.ColumnCodeClamped:        {standin.ColumnCodeByte, standin.ColumnCodeUnsigned, standin.CompleteInfersColumnCodes},
-		standin.ColumnCodeByte:           {standin.ColumnCodeUnsigned},
+		standin.ColumnCodeClamped:        {standin.ColumnCodeByte, standin.ColumnCodeUnsigned, standin.CompleteInfersColumnCodes, standin.ColumnCodeFloat32},
+		standin.ColumnCodeByte:           {standin.ColumnCodeUnsigned, standin.ColumnCodeFloat32},
 		standin.ColumnNameUnicodeLetters: {standin.ColumnNameCompatFolded},
 		// A block of 1,001 is taken whatever blocks came before it.
 		standin.Accept1001Records: {standin.FirstBlockUncapped},
 		// A username not stored is not stored in its case either; an IPv6 network refused in any
-		// case is refused in upper case too.
+		// form is refused in upper case and IPv4-mapped too.
 		standin.KeyUsernameLost:    {standin.KeyUsernameLowercased},
-		standin.AllowedIPv6Refused: {standin.IPv6UpperHexRefused},
+		standin.AllowedIPv6Refused: {standin.IPv6UpperHexRefused, standin.IPMappedPrefixClamped},
 		// The block-order scenarios tell blocks apart by texts of digits, which this stores as numbers.
 		standin.RecordNumericTextAsNumber: {standin.IgnoreBlockOrder, standin.BlockNumberInt16, standin.BlockOrderAsText, standin.JobBlockOrderAsText},
 	}
