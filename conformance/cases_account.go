@@ -58,7 +58,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-UPDATE", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}: Updates description, username, expiry, daily limit.`,
-			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format), 40000 (past 16 bits) and 0 (a limit, not null); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second, which a store of whole seconds loses) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out); a description of over 1,000 characters (no length limit is documented: refused, it differs from D-5; taken, it reads back whole). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy).",
+			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format) and 40000 (past 16 bits); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second, which a store of whole seconds loses) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out); a description of over 1,000 characters (no length limit is documented: refused, it differs from D-5; taken, it reads back whole). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy).",
 			run:   caseAPIKeyUpdate,
 		},
 		{
@@ -600,15 +600,15 @@ func caseAPIKeyUpdate(c *check) {
 
 // valueEdges updates key r with values at the edges of their representations, each with a new
 // description (desc and a number), so that a member the update does not keep fails (updateKey): the
-// largest daily limit an int32 (the documented format) holds, 40,000 (past a 16-bit store) and 0
-// (the least allowed, a limit, not null); an expiry past 2038-01-19T03:14:07Z (where 32-bit seconds
+// largest daily limit an int32 (the documented format) holds and 40,000 (past a 16-bit store; a
+// limit of 0 is not sent: a serializer that skips defaults leaves it out, as it does null); an expiry past 2038-01-19T03:14:07Z (where 32-bit seconds
 // since 1970 end) on a leap day with half a second (a store of whole seconds loses it); an expiry
 // in the hour the UK clocks repeat at the end of summer time (01:30Z on 2036-10-26: a store of UK
 // wall time reads it back an hour early); a username of the empty string (sent, it is the username;
 // not a member left out); a description of over 1,000 characters (no limit is documented: taken, it
 // is kept whole).
 func (c *check) valueEdges(r *keyRecord, desc string) {
-	limits := []int{math.MaxInt32, 40000, 0}
+	limits := []int{math.MaxInt32, 40000}
 	expiries := []time.Time{
 		time.Date(2040, 2, 29, 23, 59, 59, 500_000_000, time.UTC),
 		time.Date(2036, 10, 26, 1, 30, 0, 0, time.UTC),

@@ -181,7 +181,6 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.KeyUpdatePartialOnRefusal:       {"APIKEY-UPDATE"},
 		standin.KeyLookupPrefix:                 {"APIKEY-404"},
 		standin.KeyLimitInt16:                   {"APIKEY-UPDATE"},
-		standin.KeyLimitZeroNull:                {"APIKEY-UPDATE"},
 		standin.KeyExpiryUnix32:                 {"APIKEY-UPDATE"},
 		standin.KeyExpiryWholeSeconds:           {"APIKEY-UPDATE"},
 		standin.KeyExpiryUKLocal:                {"APIKEY-UPDATE"},

@@ -123,13 +123,11 @@ func (s *Server) mangleDescription(d string) string {
 	}, d)
 }
 
-// storeLimit returns a daily limit as the server stores it: as sent, or as the mutations
-// standin.KeyLimitInt16 (kept in 16 bits) and standin.KeyLimitZeroNull (0 taken as no limit) do.
+// storeLimit returns a daily limit as the server stores it: as sent, or kept in 16 bits under the
+// standin.KeyLimitInt16 mutation.
 func (s *Server) storeLimit(n *int) *int {
 	switch {
 	case n == nil:
-		return nil
-	case *n == 0 && s.mutated(standin.KeyLimitZeroNull):
 		return nil
 	case s.mutated(standin.KeyLimitInt16):
 		return ptr(int(int16(*n)))

@@ -1161,9 +1161,6 @@ func TestMutations(t *testing.T) {
 		standin.KeyLimitInt16: func(t *testing.T, s *Server, tok string) bool {
 			return keyReads(t, s, tok, map[string]any{"description": "k", "maxRequestsPerIPPerDay": 40000}, "maxRequestsPerIPPerDay", `40000`)
 		},
-		standin.KeyLimitZeroNull: func(t *testing.T, s *Server, tok string) bool {
-			return keyReads(t, s, tok, map[string]any{"description": "k", "maxRequestsPerIPPerDay": 0}, "maxRequestsPerIPPerDay", `0`)
-		},
 		standin.KeyExpiryUnix32: func(t *testing.T, s *Server, tok string) bool {
 			return keyReads(t, s, tok, map[string]any{"description": "k", "expiresOn": "2040-02-29T23:59:59Z"}, "expiresOn", `"2040-02-29T23:59:59Z"`)
 		},

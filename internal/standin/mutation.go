@@ -861,12 +861,6 @@ const (
 	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." (maxRequestsPerIPPerDay
 	// is an int32)
 	KeyLimitInt16
-	// KeyLimitZeroNull stores a daily limit of 0 as no limit (null): an "if limit > 0" test where
-	// "if limit given" was meant, in the create and the update.
-	//
-	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." (0 is a limit, the
-	// least the spec allows; null is none)
-	KeyLimitZeroNull
 	// KeyExpiryUnix32 keeps an API key's expiry as signed 32-bit seconds since 1970: an expiry past
 	// 2038-01-19T03:14:07Z wraps to 1901 (its fraction of a second is kept).
 	//
