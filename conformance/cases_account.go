@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -24,7 +25,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `Body ` + "`" + `{key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?}` + "`" + `; the key is generated when not given (form ` + "`" + `ABCD-1234-EFGH-5678` + "`" + `). Answers the ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; a domain and a subnet are allowed on it; deleted, its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it; it is deleted again.",
+			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; a domain and a subnet are allowed on it; deleted, its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it; it is deleted again.",
 			Creates: "3 API keys (one given in the body, deleted at once, given again and deleted again; the other deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyCreate,
 		},
@@ -38,14 +39,14 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-ALLOWED-DOMAIN", Kind: Documented, Decision: "D-5",
 			Quote:   `PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain; a key with at least one domain becomes a **client-side** key`,
-			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed; domains related to ones the key has (its parent example.com, endings ww.example.com and w.example.com of www.example.com, a child shop.www.example.com, a beginning www.example.co, and api.example.org.uk, which begins with api.example.org) are each another domain, allowed and read back. Values that are no domain (with a space, an @, a colon) may be refused; refused, every key of the run reads back exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed; domains related to ones the key has (its parent example.com, endings ww.example.com and w.example.com of www.example.com, a child shop.www.example.com, a beginning www.example.co, and api.example.org.uk, which begins with api.example.org) are each another domain, allowed and read back; so are domains with hyphens (my-shop.example-site.com, the IDN form xn--bcher-kva.example) one whose label begins with a digit (1st.example.net), and one in mixed case (Shop.Example.ORG; domains have no case, it may read back lower-cased). A domain of 253 characters (the most DNS allows) may be refused (no length limit is documented); taken, it reads back whole. Values that are no domain (with a space, an @, a colon) may be refused; refused, every key of the run reads back exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			Creates: "1 API key (the second key, deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyDomain,
 		},
 		{
 			ID: "APIKEY-ALLOWED-IP", Kind: Documented,
 			Quote: `PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: ` + "`" + `network` + "`" + ` plus ` + "`" + `prefix` + "`" + ` bits`,
-			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed; the shortest prefixes that are plainly subnets (IPv4 /1 and /8, IPv6 /1) are allowed and read back. A prefix of 0 (the whole address space) is observed: a server may refuse it; taken, it reads back. Subnets that are none (192.0.2.300/24, 192.0.2.0/33, not-an-address/24) may be refused; refused, every key of the run reads back exactly as before. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed; the shortest prefixes that are plainly subnets (IPv4 /1 and /8, IPv6 /1) are allowed and read back. A prefix of 0 (the whole address space) is observed: a server may refuse it; taken, it reads back. A network with host bits set under its prefix (192.0.2.77 with 24 bits, 2001:db8:5::1 with 48) may be refused; taken, it is the subnet (192.0.2.0/24), not the single address. An IPv6 network written in upper-case hex (2001:DB8:C:: with 48 bits; hex digits have no case) is allowed and reads back as 2001:db8:c::/48. An IPv4-mapped network (::ffff:198.18.20.0 with 120 bits) may be refused; taken, it is the IPv4 subnet 198.18.20.0/24 (or the mapped one), not one address. Subnets that are none (192.0.2.300/24, 192.0.2.0/33, not-an-address/24) may be refused; refused, every key of the run reads back exactly as before. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			run:   caseAPIKeyIP,
 		},
 		{
@@ -57,7 +58,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-UPDATE", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}: Updates description, username, expiry, daily limit.`,
-			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy).",
+			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format) and 40000 (past 16 bits); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second, which a store of whole seconds loses) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out); a description of over 1,000 characters (no length limit is documented: refused, it differs from D-5; taken, it reads back whole). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy).",
 			run:   caseAPIKeyUpdate,
 		},
 		{
@@ -234,7 +235,7 @@ var givenExpiry = time.Date(2036, 1, 1, 2, 0, 0, 0, time.FixedZone("UTC+2", 2*36
 // again.
 func (c *check) createGiven(given, desc string) (*keyRecord, bool) {
 	limit := 77
-	sent := client.NewAPIKey{Key: given, Description: desc, Username: "conformance-given", ExpiresOn: givenExpiry, MaxRequestsPerIPPerDay: &limit}
+	sent := client.NewAPIKey{Key: given, Description: desc, Username: "Conformance-Given", ExpiresOn: givenExpiry, MaxRequestsPerIPPerDay: &limit}
 	made, err := c.client.CreateAPIKey(c.ctx, sent)
 	if st := apiStatus(err); st >= 400 && st < 500 {
 		c.Observe("creating key %s given in the body: %s", given, outcome(err))
@@ -343,12 +344,18 @@ func caseAPIKeyList(c *check) {
 // shared key's fifth is one it has itself (allowed again, it stays allowed). The shared key's
 // last six are related to domains it has, each another domain kept on its own: the parent of one
 // (example.com), endings of one (ww.example.com, w.example.com), a child (shop.www.example.com), a
-// beginning (www.example.co) and one that begins with another (api.example.org.uk).
+// beginning (www.example.co) and one that begins with another (api.example.org.uk). The last three
+// are written with hyphens (one an IDN in its ASCII form, xn--) and a label beginning with a digit.
 var allowedDomains = []struct {
 	on     int
 	domain string
 }{{0, "www.example.com"}, {1, "shop.example.net"}, {0, "api.example.org"}, {1, "www.example.com"}, {0, "www.example.com"},
-	{0, "example.com"}, {0, "ww.example.com"}, {0, "w.example.com"}, {0, "shop.www.example.com"}, {0, "www.example.co"}, {0, "api.example.org.uk"}}
+	{0, "example.com"}, {0, "ww.example.com"}, {0, "w.example.com"}, {0, "shop.www.example.com"}, {0, "www.example.co"}, {0, "api.example.org.uk"},
+	{1, "my-shop.example-site.com"}, {0, "xn--bcher-kva.example"}, {1, "1st.example.net"}, {1, "Shop.Example.ORG"}}
+
+// longDomain is a domain of 253 characters, the most DNS allows (labels of 63, the most a label
+// holds): no page says a server must take it, but one taken reads back whole.
+var longDomain = strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 49) + ".example.com"
 
 // atOnceDomains are the domains APIKEY-ALLOWED-DOMAIN then allows on the second key all at once.
 var atOnceDomains = []string{"a.example.net", "b.example.net", "c.example.net", "d.example.net"}
@@ -370,6 +377,7 @@ func caseAPIKeyDomain(c *check) {
 	c.allowAtOnce(r, "domain", atOnceDomains, func(d string) string {
 		return "/ApiKey/" + url.PathEscape(r.key) + "/allowedDomains/" + url.PathEscape(d)
 	}, func(k *client.APIKey, added []string) { k.AllowedDomains = append(k.AllowedDomains, added...) })
+	c.takenReadsBack(keys[0], "/ApiKey/"+url.PathEscape(keys[0].key)+"/allowedDomains/"+longDomain, false, withDomain(longDomain))
 	for _, bad := range []string{"bad domain", "bad@example.com", "bad:domain"} {
 		c.refusedLeavesKeys(keys[0], http.MethodPut, "/ApiKey/"+url.PathEscape(keys[0].key)+"/allowedDomains/"+url.PathEscape(bad), nil, false)
 	}
@@ -404,6 +412,23 @@ func (c *check) refusedLeavesKeys(r *keyRecord, method, path string, body any, m
 		r.state = cloneKey(*got)
 	}
 	c.rereadKeys(what, nil, nil)
+}
+
+// takenReadsBack sends PUT path, no body, on key r of the run: a value a server may refuse (4xx,
+// observed; every key of the run then reads back as before) unless mustTake; taken (2xx), r reads
+// back as expect makes of what the server last said of it, every other key as before.
+func (c *check) takenReadsBack(r *keyRecord, path string, mustTake bool, expect func(*client.APIKey)) {
+	switch resp := c.raw(http.MethodPut, path, nil, nil, withToken); {
+	case resp.is2xx():
+		c.Observe("PUT %s: %s", path, resp)
+		c.rereadKeys("PUT "+path, r, expect)
+	case resp.is4xx() && !mustTake:
+		c.Observe("PUT %s refused: %s", path, resp)
+		c.rereadKeys("PUT "+path+", refused", nil, nil)
+	default:
+		c.Errorf("PUT %s: answered %s; want 2xx", path, resp)
+		c.rereadKeys("PUT "+path+", not taken", nil, nil)
+	}
 }
 
 // subnetOf reads one allowedIPs entry as a subnet: CIDR ("10.0.0.0/8"), a network and a dotted
@@ -468,17 +493,19 @@ func caseAPIKeyIP(c *check) {
 	// A prefix of 0 bits is the whole address space: a server may refuse it as policy (observed;
 	// the refusal changes no key); taken, the key reads back with it.
 	r := keys[1]
-	zero := "/ApiKey/" + url.PathEscape(r.key) + "/allowedIPs/0.0.0.0/0"
-	switch resp := c.raw(http.MethodPut, zero, nil, nil, withToken); {
-	case resp.is2xx():
-		c.Observe("PUT %s (prefix 0): %s", zero, resp)
-		c.rereadKeys("PUT "+zero, r, withSubnet("0.0.0.0/0"))
-	case resp.is4xx():
-		c.Observe("PUT %s (prefix 0) refused: %s", zero, resp)
-		c.rereadKeys("PUT "+zero+", refused", nil, nil)
-	default:
-		c.Errorf("PUT %s (prefix 0): answered %s; want 2xx (or a refusal)", zero, resp)
+	ipPath := func(network, prefix string) string {
+		return "/ApiKey/" + url.PathEscape(r.key) + "/allowedIPs/" + url.PathEscape(network) + "/" + prefix
 	}
+	c.takenReadsBack(r, ipPath("0.0.0.0", "0"), false, withSubnet("0.0.0.0/0"))
+	// A network with host bits set under its prefix may be refused; taken, it is the subnet (the
+	// prefix's bits of the network), not the single address. An IPv6 network in upper-case hex is
+	// the same address (hex digits have no case) and is taken.
+	c.takenReadsBack(r, ipPath("192.0.2.77", "24"), false, withSubnet("192.0.2.0/24"))
+	c.takenReadsBack(r, ipPath("2001:db8:5::1", "48"), false, withSubnet("2001:db8:5::/48"))
+	c.takenReadsBack(r, ipPath("2001:DB8:C::", "48"), true, withSubnet("2001:db8:c::/48"))
+	// An IPv4-mapped IPv6 network is the IPv4 subnet of 96 bits fewer (::ffff:192.0.2.0 with 120
+	// bits is 192.0.2.0/24), not one address: a server may refuse it; taken, it reads back so.
+	c.takenReadsBack(r, ipPath("::ffff:198.18.20.0", "120"), false, withSubnet("::ffff:198.18.20.0/120"))
 	for _, bad := range []string{"192.0.2.300/24", "192.0.2.0/33", "not-an-address/24"} {
 		network, prefix, _ := strings.Cut(bad, "/")
 		c.refusedLeavesKeys(r, http.MethodPut, "/ApiKey/"+url.PathEscape(r.key)+"/allowedIPs/"+url.PathEscape(network)+"/"+prefix, nil, false)
@@ -531,7 +558,8 @@ func caseAPIKeyUpdate(c *check) {
 		}
 		c.rereadKeys("allowing subnet 192.0.2.0/24 on key "+r.key, r, withSubnet("192.0.2.0/24"))
 	}
-	desc, user, limit := c.cfg.Prefix+c.runID+" updated", "conformance-updated", 250
+	// A username in mixed case reads back so.
+	desc, user, limit := c.cfg.Prefix+c.runID+" updated", "Conformance-Updated", 250
 	expiry := time.Date(2037, 1, 15, 0, 0, 0, 0, time.UTC) // midnight in winter: the same date in UTC and in London
 	c.updateKey(r, "an update of description, username, expiry and daily limit", client.APIKeyUpdate{Description: &desc, Username: &user, ExpiresOn: &expiry, MaxRequestsPerIPPerDay: &limit})
 	again := desc + " again" + hardDescription
@@ -543,6 +571,7 @@ func caseAPIKeyUpdate(c *check) {
 	third := desc + " with an offset"
 	offset := time.Date(2036, 7, 1, 12, 0, 0, 0, time.FixedZone("UTC+2", 2*3600)) // 10:00 UTC
 	c.updateKey(r, "an update of the description and the expiry, sent as 2036-07-01T12:00:00+02:00", client.APIKeyUpdate{Description: &third, ExpiresOn: &offset})
+	c.valueEdges(r, desc)
 	// An update refused for one bad member changes nothing, the good members sent with it
 	// included: every key of the run reads back as before it. A bad value of a member must be
 	// refused when the server took that member by its name (keyTook; a server that takes it by
@@ -567,6 +596,42 @@ func caseAPIKeyUpdate(c *check) {
 	} {
 		c.refusedLeavesKeys(r, http.MethodPut, path, b.body, b.mustRefuse)
 	}
+}
+
+// valueEdges updates key r with values at the edges of their representations, each with a new
+// description (desc and a number), so that a member the update does not keep fails (updateKey): the
+// largest daily limit an int32 (the documented format) holds and 40,000 (past a 16-bit store; a
+// limit of 0 is not sent: a serializer that skips defaults leaves it out, as it does null); an expiry past 2038-01-19T03:14:07Z (where 32-bit seconds
+// since 1970 end) on a leap day with half a second (a store of whole seconds loses it); an expiry
+// in the hour the UK clocks repeat at the end of summer time (01:30Z on 2036-10-26: a store of UK
+// wall time reads it back an hour early); a username of the empty string (sent, it is the username;
+// not a member left out); a description of over 1,000 characters (no limit is documented: taken, it
+// is kept whole).
+func (c *check) valueEdges(r *keyRecord, desc string) {
+	limits := []int{math.MaxInt32, 40000}
+	expiries := []time.Time{
+		time.Date(2040, 2, 29, 23, 59, 59, 500_000_000, time.UTC),
+		time.Date(2036, 10, 26, 1, 30, 0, 0, time.UTC),
+	}
+	n := 0
+	next := func() *string {
+		n++
+		d := fmt.Sprintf("%s, edge %d", desc, n)
+		return &d
+	}
+	for _, l := range limits {
+		c.updateKey(r, fmt.Sprintf("an update of the description and a daily limit of %d", l), client.APIKeyUpdate{Description: next(), MaxRequestsPerIPPerDay: &l})
+	}
+	for _, e := range expiries {
+		c.updateKey(r, "an update of the description and the expiry "+e.Format(time.RFC3339Nano), client.APIKeyUpdate{Description: next(), ExpiresOn: &e})
+	}
+	empty := ""
+	c.updateKey(r, `an update of the description and the username "" (empty)`, client.APIKeyUpdate{Description: next(), Username: &empty})
+	// A description of 1,000 characters: no length limit is documented (a refusal differs from
+	// D-5), but one taken reads back whole, not cut (a daily limit is sent with it, so a
+	// description not kept fails).
+	long, l := *next()+" "+longText(1000), 300
+	c.updateKey(r, "an update of a description of 1,000+ characters and a daily limit", client.APIKeyUpdate{Description: &long, MaxRequestsPerIPPerDay: &l})
 }
 
 // updateKey sends u to PUT /ApiKey/{key} of key r (what describes it) and checks the answer and a

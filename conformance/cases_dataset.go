@@ -57,7 +57,7 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-COLUMN-CODES", Kind: Documented, Decision: "D-11",
 			Quote:   "`columns` is required and maps column name (same naming rule) to an integer type code. [...] Full details: `Dataset = {name, columns, ...}`",
-			Rule:    "Column type codes are opaque integers; a client must not reject codes it does not know (D-11): a server may refuse a code it does not know (a difference), but the dataset it creates maps each column to the code sent, and GET /Dataset/{name} reads back every code as sent, each with its own column, the columns sent in reverse alphabetical order (0, 1, 2, 7 and 42; and, in a second dataset, 255, 256, 1,000 and 70,000, past what a byte or 16 bits hold, and in a third -1 and -7; documented).",
+			Rule:    "Column type codes are opaque integers; a client must not reject codes it does not know (D-11): a server may refuse a code it does not know (a difference), but the dataset it creates maps each column to the code sent, and GET /Dataset/{name} reads back every code as sent, each with its own column, the columns sent in reverse alphabetical order (0, 1, 2, 7 and 42; and, in a second dataset, 255, 256, 1,000, 70,000, 16,777,217 and 2,147,483,647, past what a byte, 16 bits or a float32 hold and the largest int32, and in a third -1 and -7; documented).",
 			Creates: "3 datasets",
 			Cost:    Cost{Datasets: 3},
 			run:     caseColumnCodes,
@@ -420,9 +420,9 @@ func caseColumnCodes(c *check) {
 		return
 	}
 	c.Observe("codes %v accepted and kept as sent", cols)
-	// Codes past what one byte or 16 bits hold: a server may refuse them (D-11), but codes taken are
-	// kept as sent.
-	c.codesKept("codes_large", map[string]int{"c255": 255, "c256": 256, "c1000": 1000, "c70000": 70000})
+	// Codes past what one byte or 16 bits hold, past what a float32 holds exactly (2^24+1) and the
+	// largest int32: a server may refuse them (D-11), but codes taken are kept as sent.
+	c.codesKept("codes_large", map[string]int{"c255": 255, "c256": 256, "c1000": 1000, "c70000": 70000, "c2pow24plus1": 1<<24 + 1, "cmaxint32": 1<<31 - 1})
 	c.codesKept("codes_negative", map[string]int{"minus1": -1, "minus7": -7})
 }
 

@@ -8,7 +8,8 @@ import (
 
 // The suite's one table of hard strings: texts and names whose characters or lengths a server can
 // get wrong (characters outside the Basic Multilingual Plane kept by a 3-byte UTF-8 store, line
-// breaks turned into spaces by a CSV step, characters special in URLs read with query rules, names
+// breaks turned into spaces by a CSV step or a JavaScript-style line split, control characters
+// dropped by an XML step, a leading byte order mark dropped by a text reader, characters special in URLs read with query rules, names
 // cut or checked only in part by a fixed-width column). Every place a free text or a name is kept
 // takes its hard cases from here: record values (RECORDS-TEXT, JOB-OUTPUT-BLOCKS through a job, the
 // model tier's records), job parameters, job names (JOB-NAME-SPACES, JOB-NAME-LONG, JOB-NAME-CHARS,
@@ -36,6 +37,9 @@ func hardTexts() []hardText {
 		{label: "CR LF", text: "line one\r\nline two\r\n"},
 		{label: "a carriage return", text: "line one\rline two"},
 		{label: "tabs", text: "\tcol\tcol\t"},
+		{label: "Unicode line breaks (U+2028, U+2029, NEL)", text: "line\u2028sep\u2029para\u0085nel"},
+		{label: "control characters XML 1.0 cannot hold (escaped in JSON)", text: "bell\x07 bs\x08 vt\x0b ff\x0c esc\x1b us\x1f del\x7f"},
+		{label: "a byte order mark at the start", text: "\ufeffBOM first"},
 		{label: "leading and trailing spaces", text: "  padded  "},
 		{label: "only spaces", text: "   "},
 		{label: "an empty string (not null)", text: ""},

@@ -106,8 +106,12 @@ func (s *Server) keyByPrefix(key string) *apiKey {
 }
 
 // mangleDescription stores an API key's description as the standin.KeyDescriptionBMPOnly mutation
-// does: each character outside the Basic Multilingual Plane becomes U+FFFD.
+// does (each character outside the Basic Multilingual Plane becomes U+FFFD) and the
+// standin.KeyDescriptionCut255 mutation does (cut to 255 characters).
 func (s *Server) mangleDescription(d string) string {
+	if r := []rune(d); len(r) > 255 && s.mutated(standin.KeyDescriptionCut255) {
+		d = string(r[:255])
+	}
 	if !s.mutated(standin.KeyDescriptionBMPOnly) {
 		return d
 	}
@@ -117,6 +121,51 @@ func (s *Server) mangleDescription(d string) string {
 		}
 		return r
 	}, d)
+}
+
+// storeLimit returns a daily limit as the server stores it: as sent, or kept in 16 bits under the
+// standin.KeyLimitInt16 mutation.
+func (s *Server) storeLimit(n *int) *int {
+	switch {
+	case n == nil:
+		return nil
+	case s.mutated(standin.KeyLimitInt16):
+		return ptr(int(int16(*n)))
+	}
+	return ptr(*n)
+}
+
+// storeExpiry returns an expiry as the server stores it: as sent, or as the mutations
+// standin.KeyExpiryUnix32 (32-bit seconds since 1970), standin.KeyExpiryWholeSeconds (no fraction of
+// a second) and standin.KeyExpiryUKLocal (UK wall time, the repeated October hour read as summer
+// time) do.
+func (s *Server) storeExpiry(t time.Time) time.Time {
+	if s.mutated(standin.KeyExpiryUnix32) {
+		t = time.Unix(int64(int32(t.Unix())), int64(t.Nanosecond())).UTC()
+	}
+	if s.mutated(standin.KeyExpiryWholeSeconds) {
+		t = t.Truncate(time.Second)
+	}
+	if s.mutated(standin.KeyExpiryUKLocal) {
+		// Summer time ends at 01:00Z on the last Sunday of October: the wall times of the hour after
+		// it were also those of the hour before, which is what a read of them as summer time gives.
+		t = t.UTC()
+		end := time.Date(t.Year(), time.October, 31, 1, 0, 0, 0, time.UTC)
+		end = end.AddDate(0, 0, -int(end.Weekday()))
+		if !t.Before(end) && t.Before(end.Add(time.Hour)) {
+			t = t.Add(-time.Hour)
+		}
+	}
+	return t
+}
+
+// storeUsername returns a username as the server stores it: as sent, or lower-cased under the
+// standin.KeyUsernameLowercased mutation.
+func (s *Server) storeUsername(u string) string {
+	if s.mutated(standin.KeyUsernameLowercased) {
+		return strings.ToLower(u)
+	}
+	return u
 }
 
 // keyMissing is the detail of a 404 for an API key.
@@ -176,14 +225,14 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 	}
 	k := &apiKey{
 		description: ptr(s.mangleDescription(b.Description)),
-		maxPerDay:   b.MaxRequestsPerIPPerDay,
+		maxPerDay:   s.storeLimit(b.MaxRequestsPerIPPerDay),
 		clientKey:   b.IsClientKey,
 	}
 	if b.Username != "" {
-		k.username = ptr(b.Username)
+		k.username = ptr(s.storeUsername(b.Username))
 	}
 	if e := b.ExpiresOn; !e.IsZero() {
-		k.expiresOn = ptr(e)
+		k.expiresOn = ptr(s.storeExpiry(e))
 		if s.mutated(standin.CreateExpiryOffsetDropped) {
 			k.expiresOn = ptr(time.Date(e.Year(), e.Month(), e.Day(), e.Hour(), e.Minute(), e.Second(), e.Nanosecond(), time.UTC))
 		}
@@ -313,20 +362,24 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 		return gen.ApiKeyUpdateByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
 	oldDescription := k.description
-	if b.Description != nil {
+	keepEmpty := s.mutated(standin.KeyUpdateEmptyKeepsOld) // "" taken as not sent
+	if b.Description != nil && !(keepEmpty && *b.Description == "") {
 		k.description = ptr(s.mangleDescription(*b.Description))
 	}
-	if b.Username != nil {
-		k.username = ptr(*b.Username)
+	if b.Username != nil && !(keepEmpty && *b.Username == "") {
+		k.username = ptr(s.storeUsername(*b.Username))
 	}
 	if _, sent := present["expiresOn"]; sent || b.ExpiresOn != nil {
 		k.expiresOn = b.ExpiresOn
+		if e := b.ExpiresOn; e != nil {
+			k.expiresOn = ptr(s.storeExpiry(*e))
+		}
 		if e := b.ExpiresOn; e != nil && s.mutated(standin.KeyExpiryOffsetDropped) {
 			k.expiresOn = ptr(time.Date(e.Year(), e.Month(), e.Day(), e.Hour(), e.Minute(), e.Second(), e.Nanosecond(), time.UTC))
 		}
 	}
 	if _, sent := present["maxRequestsPerIPPerDay"]; (sent || b.MaxRequestsPerIPPerDay != nil) && !s.mutated(standin.KeyUpdateIgnoresLimit) {
-		k.maxPerDay = b.MaxRequestsPerIPPerDay
+		k.maxPerDay = s.storeLimit(b.MaxRequestsPerIPPerDay)
 	}
 	if s.mutated(standin.KeyUpdateClearsAllowed) {
 		k.domains, k.ips = nil, nil // rebuilt from the body
@@ -372,9 +425,18 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 	if k == nil {
 		return gen.ApiKeyAddAllowedDomain404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
+	if strings.ToLower(req.Domain) != req.Domain && s.mutated(standin.DomainUpperCaseRefused) {
+		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
+	}
 	d := strings.ToLower(strings.TrimSpace(req.Domain))
 	if d == "" || len(d) > 253 || strings.ContainsAny(d, " \t\r\n/\\?#@:") {
 		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
+	}
+	if strings.Contains(d, "-") && s.mutated(standin.DomainHyphenRefused) {
+		return gen.ApiKeyAddAllowedDomain400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("domain", fmt.Sprintf("%q is not a domain name.", req.Domain))}, nil
+	}
+	if len(d) > 100 && s.mutated(standin.DomainCut100) {
+		d = d[:100]
 	}
 	if s.mutated(standin.ConcurrentDomainLost) {
 		k.domains = s.lostUpdate(k.domains, d, "domains "+req.Key, 50*time.Millisecond)
@@ -415,6 +477,9 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 	if k == nil {
 		return gen.ApiKeyAddAllowedIPPUT404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
+	if s.mutated(standin.IPv6UpperHexRefused) && strings.Contains(req.Network, ":") && strings.ContainsAny(req.Network, "ABCDEF") {
+		return bad("network", fmt.Sprintf("%q is not an IP address.", req.Network))
+	}
 	var pfx netip.Prefix
 	if req.Prefix == "" {
 		var err error
@@ -441,6 +506,12 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 			bits = 24
 		}
 		pfx = netip.PrefixFrom(addr, bits)
+	}
+	if a := pfx.Addr(); a.Is4In6() && s.mutated(standin.IPMappedPrefixClamped) {
+		pfx = netip.PrefixFrom(a.Unmap(), min(pfx.Bits(), 32))
+	}
+	if pfx.Masked().Addr() != pfx.Addr() && s.mutated(standin.IPHostBitsAsHost) {
+		pfx = netip.PrefixFrom(pfx.Addr(), pfx.Addr().BitLen())
 	}
 	if pfx.Addr().Is6() && s.mutated(standin.AllowedIPv6Refused) {
 		return bad("network", fmt.Sprintf("%q is not an IPv4 address.", pfx.Addr()))

@@ -258,6 +258,10 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		if s.mutated(standin.ColumnCodeByte) {
 			cols[k] = int32(uint8(v))
 		}
+		if s.mutated(standin.ColumnCodeFloat32) {
+			// Kept as a float32, read back into 32 bits: 16,777,217 reads back as 16,777,216.
+			cols[k] = int32(max(min(float64(float32(v)), 1<<31-1), -1<<31))
+		}
 	}
 	if s.mutated(standin.ColumnCodesSortedMismatch) {
 		if raw, ok := ctx.Value(ctxRawBody).([]byte); ok {

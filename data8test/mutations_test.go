@@ -115,6 +115,25 @@ func listNames(t *testing.T, s *Server, tok, q string) []string {
 	return out
 }
 
+// keyReads creates an API key with body and reports whether GET /ApiKey/{key} reads member back as
+// the JSON text want.
+func keyReads(t *testing.T, s *Server, tok string, body map[string]any, member, want string) bool {
+	t.Helper()
+	k := newKey(t, s, tok, body)
+	var got map[string]json.RawMessage
+	_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body, &got)
+	return string(got[member]) == want
+}
+
+// recordKept uploads one record {"v": text} to a new dataset and reports whether it reads back as
+// sent.
+func recordKept(t *testing.T, s *Server, tok, text string) bool {
+	t.Helper()
+	createDataset(t, s, tok, "ds", "v")
+	wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", text)), 200)
+	return reflect.DeepEqual(values(t, s, "ds", "v"), []any{text})
+}
+
 // newKey creates an API key with body and returns the key.
 func newKey(t *testing.T, s *Server, tok string, body map[string]any) string {
 	t.Helper()
@@ -1166,6 +1185,74 @@ func TestMutations(t *testing.T) {
 		standin.CIDRUnknownKeyOK: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, tok, "PUT", "/ApiKey/NONE-0000-NONE-0000/allowedIPs/10.0.0.0%2F8/", nil).status == 404
 		},
+		standin.KeyLimitInt16: func(t *testing.T, s *Server, tok string) bool {
+			return keyReads(t, s, tok, map[string]any{"description": "k", "maxRequestsPerIPPerDay": 40000}, "maxRequestsPerIPPerDay", `40000`)
+		},
+		standin.KeyExpiryUnix32: func(t *testing.T, s *Server, tok string) bool {
+			return keyReads(t, s, tok, map[string]any{"description": "k", "expiresOn": "2040-02-29T23:59:59Z"}, "expiresOn", `"2040-02-29T23:59:59Z"`)
+		},
+		standin.KeyExpiryWholeSeconds: func(t *testing.T, s *Server, tok string) bool {
+			return keyReads(t, s, tok, map[string]any{"description": "k", "expiresOn": "2036-01-01T00:00:00.5Z"}, "expiresOn", `"2036-01-01T00:00:00.5Z"`)
+		},
+		standin.KeyExpiryUKLocal: func(t *testing.T, s *Server, tok string) bool {
+			return keyReads(t, s, tok, map[string]any{"description": "k", "expiresOn": "2036-10-26T01:30:00Z"}, "expiresOn", `"2036-10-26T01:30:00Z"`)
+		},
+		standin.KeyUsernameLowercased: func(t *testing.T, s *Server, tok string) bool {
+			return keyReads(t, s, tok, map[string]any{"description": "k", "username": "Ann"}, "username", `"Ann"`)
+		},
+		standin.KeyUpdateEmptyKeepsOld: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k", "username": "ann"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"username": ""}), 200)
+			var got struct{ Username string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body, &got)
+			return got.Username == ""
+		},
+		standin.DomainHyphenRefused: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			return do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/my-shop.example.com", nil).status == 200
+		},
+		standin.DomainCut100: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			long := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + ".example.com"
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/"+long, nil), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"`+long+`"`)
+		},
+		standin.IPHostBitsAsHost: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedIPs/192.0.2.77/24", nil), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `"192.0.2.0/24"`)
+		},
+		standin.IPv6UpperHexRefused: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			return do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedIPs/2001:DB8:C::/48", nil).status == 200
+		},
+		standin.RecordControlCharsStripped: func(t *testing.T, s *Server, tok string) bool {
+			return recordKept(t, s, tok, "bell\x07 esc\x1b")
+		},
+		standin.RecordBOMStripped: func(t *testing.T, s *Server, tok string) bool {
+			return recordKept(t, s, tok, "\ufeffBOM")
+		},
+		standin.RecordLineSeparatorsToSpace: func(t *testing.T, s *Server, tok string) bool {
+			return recordKept(t, s, tok, "a\u2028b\u2029c\u0085d")
+		},
+		standin.KeyDescriptionCut255: func(t *testing.T, s *Server, tok string) bool {
+			long := strings.Repeat("d", 300)
+			return keyReads(t, s, tok, map[string]any{"description": long}, "description", `"`+long+`"`)
+		},
+		standin.ColumnCodeFloat32: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "codes", "columns": map[string]int{"a": 16777217}}), 200)
+			info, _ := s.DatasetInfo("codes")
+			return info.Columns["a"] == 16777217
+		},
+		standin.IPMappedPrefixClamped: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedIPs/::ffff:192.0.2.0/120", nil), 200)
+			return !strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body), `/32"`)
+		},
+		standin.DomainUpperCaseRefused: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			return do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/Shop.Example.ORG", nil).status == 200
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -1208,11 +1295,15 @@ func TestMutations(t *testing.T) {
 		standin.AllowedDomainReplaces: {standin.ConcurrentDomainLost},
 		// Codes clamped to 1 or kept in a byte are not kept, whatever the code; fullwidth letters are
 		// lower-case letters of Unicode; a dataset that holds no record cannot be completed.
-		standin.ColumnCodeClamped:        {standin.ColumnCodeByte, standin.ColumnCodeUnsigned, standin.CompleteInfersColumnCodes},
-		standin.ColumnCodeByte:           {standin.ColumnCodeUnsigned},
+		standin.ColumnCodeClamped:        {standin.ColumnCodeByte, standin.ColumnCodeUnsigned, standin.CompleteInfersColumnCodes, standin.ColumnCodeFloat32},
+		standin.ColumnCodeByte:           {standin.ColumnCodeUnsigned, standin.ColumnCodeFloat32},
 		standin.ColumnNameUnicodeLetters: {standin.ColumnNameCompatFolded},
 		// A block of 1,001 is taken whatever blocks came before it.
 		standin.Accept1001Records: {standin.FirstBlockUncapped},
+		// A username not stored is not stored in its case either; an IPv6 network refused in any
+		// form is refused in upper case and IPv4-mapped too.
+		standin.KeyUsernameLost:    {standin.KeyUsernameLowercased},
+		standin.AllowedIPv6Refused: {standin.IPv6UpperHexRefused, standin.IPMappedPrefixClamped},
 		// The block-order scenarios tell blocks apart by texts of digits, which this stores as numbers.
 		standin.RecordNumericTextAsNumber: {standin.IgnoreBlockOrder, standin.BlockNumberInt16, standin.BlockOrderAsText, standin.JobBlockOrderAsText},
 	}

@@ -313,7 +313,10 @@ func (s *Server) mutationTakes(op string) bool {
 // mangleTexts rewrites the values of one raw record as the mutations standin.RecordTextBMPOnly
 // (a character outside the Basic Multilingual Plane becomes U+FFFD), standin.RecordLineBreaksToSpace
 // (CR LF, LF and CR become a space), standin.RecordEmptyStringNull (an empty string becomes null)
-// and standin.RecordNumbersAsFloat32 (a number becomes the nearest 32-bit float) store them. A record
+// and standin.RecordNumbersAsFloat32 (a number becomes the nearest 32-bit float) store them, as do
+// standin.RecordLineSeparatorsToSpace (U+2028, U+2029 and NEL become a space),
+// standin.RecordControlCharsStripped (control characters XML 1.0 cannot hold are removed) and
+// standin.RecordBOMStripped (a leading U+FEFF is removed). A record
 // that is not an object is kept as sent.
 func (s *Server) mangleTexts(raw []byte) []byte {
 	// The mutations standin.RecordBooleansAsNumbers (true and false become 1 and 0),
@@ -350,6 +353,20 @@ func (s *Server) mangleTexts(raw []byte) []byte {
 		if s.mutated(standin.RecordLineBreaksToSpace) {
 			t = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(t)
 		}
+		if s.mutated(standin.RecordLineSeparatorsToSpace) {
+			t = strings.NewReplacer("\u2028", " ", "\u2029", " ", "\u0085", " ").Replace(t)
+		}
+		if s.mutated(standin.RecordControlCharsStripped) {
+			t = strings.Map(func(r rune) rune {
+				if r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != 0 {
+					return -1
+				}
+				return r
+			}, t)
+		}
+		if s.mutated(standin.RecordBOMStripped) {
+			t = strings.TrimPrefix(t, "\ufeff")
+		}
 		if f, err := strconv.ParseFloat(t, 64); err == nil && numericText(t) && s.mutated(standin.RecordNumericTextAsNumber) {
 			rec[k] = f
 			continue
@@ -381,7 +398,8 @@ func bmpOnly(t string) string {
 // mangles reports whether a mutation rewrites the values of stored records (see mangleTexts).
 func (s *Server) mangles() bool {
 	for _, m := range []standin.Mutation{standin.RecordTextBMPOnly, standin.RecordLineBreaksToSpace, standin.RecordEmptyStringNull,
-		standin.RecordNumbersAsFloat32, standin.RecordBooleansAsNumbers, standin.RecordNullAsText, standin.RecordNumericTextAsNumber} {
+		standin.RecordNumbersAsFloat32, standin.RecordBooleansAsNumbers, standin.RecordNullAsText, standin.RecordNumericTextAsNumber,
+		standin.RecordControlCharsStripped, standin.RecordBOMStripped, standin.RecordLineSeparatorsToSpace} {
 		if s.mutated(m) {
 			return true
 		}

@@ -855,12 +855,107 @@ const (
 	//
 	// "Unknown name in a path: documented text ("does not exist")."
 	KeyLookupPrefix
+	// KeyLimitInt16 keeps an API key's daily limit in a signed 16-bit integer (a smallint column):
+	// limits past 32,767 wrap (40,000 reads back as -25,536), in the create and the update.
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." (maxRequestsPerIPPerDay
+	// is an int32)
+	KeyLimitInt16
+	// KeyExpiryUnix32 keeps an API key's expiry as signed 32-bit seconds since 1970: an expiry past
+	// 2038-01-19T03:14:07Z wraps to 1901 (its fraction of a second is kept).
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." / Bodies: "times in
+	// .NET round-trip form"
+	KeyExpiryUnix32
+	// KeyExpiryWholeSeconds stores an API key's expiry without its fraction of a second.
+	//
+	// Bodies: "times in .NET round-trip form 2020-01-02T03:04:05.0000000Z" / "PUT /ApiKey/{key}:
+	// Updates ... expiry"
+	KeyExpiryWholeSeconds
+	// KeyExpiryUKLocal stores an API key's expiry as UK wall time and reads it back taking the hour
+	// the clocks repeat in October as summer time: an expiry from 01:00Z to 02:00Z on the last
+	// Sunday of October reads back an hour early.
+	//
+	// Bodies: "times in .NET round-trip form ... (parse any RFC 3339)" / "PUT /ApiKey/{key}: Updates
+	// ... expiry"
+	KeyExpiryUKLocal
+	// KeyUsernameLowercased stores an API key's username lower-cased (a login-name habit), in the
+	// create and the update.
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit."
+	KeyUsernameLowercased
+	// KeyUpdateEmptyKeepsOld takes a description or username sent as "" in PUT /ApiKey/{key} as not
+	// sent: the old value is kept.
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit."
+	KeyUpdateEmptyKeepsOld
+	// DomainHyphenRefused refuses with 400 an allowed domain holding a hyphen (a check written as
+	// [a-z0-9.]+): my-shop.example.com and xn--bcher-kva.example are refused.
+	//
+	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
+	DomainHyphenRefused
+	// DomainCut100 stores an allowed domain cut to its first 100 characters (a varchar(100) column):
+	// a longer domain (DNS allows 253) answers 200 and reads back cut.
+	//
+	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
+	DomainCut100
+	// IPHostBitsAsHost allows, for a network with host bits set under its prefix (192.0.2.77 with 24
+	// bits), the single address instead of the subnet.
+	//
+	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: network plus prefix bits"
+	IPHostBitsAsHost
+	// IPv6UpperHexRefused refuses with 400 an IPv6 network written with upper-case hex digits
+	// (2001:DB8:C::), which are the same address (a lower-case-only pattern).
+	//
+	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: network plus prefix bits"
+	IPv6UpperHexRefused
+	// RecordControlCharsStripped removes from record string values the control characters XML 1.0
+	// cannot hold (U+0001 to U+0008, U+000B, U+000C, U+000E to U+001F; an XML staging step); tab,
+	// line feed and carriage return are kept.
+	//
+	// page: "Records will be processed in ascending block number order, then the order in which
+	// they were submitted within that block." (the records kept are not those submitted)
+	RecordControlCharsStripped
+	// RecordBOMStripped removes a byte order mark (U+FEFF) at the start of a record string value (a
+	// text reader's habit).
+	//
+	// page: "Records will be processed in ... the order in which they were submitted" (the records
+	// kept are not those submitted)
+	RecordBOMStripped
+	// RecordLineSeparatorsToSpace stores the Unicode line breaks U+2028, U+2029 and U+0085 (NEL)
+	// inside record string values as a space (a JavaScript-style line split); CR and LF are kept.
+	//
+	// page: "Records will be processed in ... the order in which they were submitted" (the records
+	// kept are not those submitted)
+	RecordLineSeparatorsToSpace
+	// KeyDescriptionCut255 stores an API key's description cut to its first 255 characters (an
+	// nvarchar(255) column that truncates), in the create and the update.
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit."
+	KeyDescriptionCut255
+	// ColumnCodeFloat32 keeps column type codes as 32-bit floats (a REAL column): codes past 2^24
+	// lose their low bits (16,777,217 reads back as 16,777,216).
+	//
+	// "columns is required and maps column name (same naming rule) to an integer type code." / Records:
+	// "a client must carry the code as an opaque integer"
+	ColumnCodeFloat32
+	// IPMappedPrefixClamped turns an IPv4-mapped IPv6 network (::ffff:192.0.2.0 with 120 bits) into
+	// the IPv4 address and clamps the prefix to 32 bits instead of taking 96 off it: the subnet
+	// becomes the single address.
+	//
+	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: network plus prefix bits"
+	IPMappedPrefixClamped
+	// DomainUpperCaseRefused refuses with 400 an allowed domain holding an upper-case letter (a
+	// check written as [a-z0-9.-]+ before the domain is lower-cased): Shop.Example.ORG is refused.
+	//
+	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
+	DomainUpperCaseRefused
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, KeyLookupPrefix)
-	for m := Accept1001Records; m <= KeyLookupPrefix; m++ {
+	out := make([]Mutation, 0, DomainUpperCaseRefused)
+	for m := Accept1001Records; m <= DomainUpperCaseRefused; m++ {
 		out = append(out, m)
 	}
 	return out
