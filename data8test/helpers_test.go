@@ -28,10 +28,11 @@ func start(t *testing.T, opts ...Option) *Server {
 	return s
 }
 
-// fetchToken gets an access token from s with the form-body client authentication.
+// fetchToken gets an access token from s with the form-body client authentication. Its connection is
+// never one kept from an earlier server: a closed server's port may be given to the next one.
 func fetchToken(t *testing.T, s *Server) string {
 	t.Helper()
-	resp, err := http.PostForm(s.TokenURL, url.Values{
+	resp, err := httpFor(t, s).PostForm(s.TokenURL, url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {s.ClientID}, "client_secret": {s.ClientSecret}, "scope": {"BatchApi"},
 	})
 	if err != nil {
