@@ -25,8 +25,8 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `Body ` + "`" + `{key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?}` + "`" + `; the key is generated when not given (form ` + "`" + `ABCD-1234-EFGH-5678` + "`" + `). Answers the ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; a domain and a subnet are allowed on it; deleted, its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it; it is deleted again.",
-			Creates: "3 API keys (one given in the body, deleted at once, given again and deleted again; the other deleted by APIKEY-DELETE, or at the end of the run)",
+			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; so are two keys alike to it, given beside it (its value in the other case, and its value followed by -2: other values, other keys; a refusal is observed), each found by its own value; a domain and a subnet are allowed on it and its description is updated, and neither key alike changes; deleted, with both keys alike still there as they were (then deleted too), its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it; it is deleted again.",
+			Creates: "5 API keys (one given in the body, deleted at once, given again and deleted again; two alike to it deleted with it; the generated one deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyCreate,
 		},
 		{
@@ -69,7 +69,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-404", Kind: Documented, Decision: "D-4",
 			Quote: `Unknown name in a path: documented text ("does not exist").`,
-			Rule:  `Every operation naming an unknown key is an error ("does not exist", documented), 404 with a problem body (D-4): GET, PUT (an update), DELETE, PUT allowedDomains/{domain} and PUT allowedIPs/{network}/{prefix}, with a prefix and in the CIDR form (prefix blank), of a key that does not exist; and none of them makes it: GET /ApiKey/{key} after them still does not find it. API keys and client credentials are two kinds: GET /ApiKey/{key} of the run's own clientId is an error too. Keys near each live key of the run (without its last character, with a character added, with its last character changed) are unknown keys too: GET (no answer with another key), an update, a domain, a subnet and DELETE of each are errors, and every key of the run reads back unchanged after them (with no live key of the run left, one is made for this).`,
+			Rule:  `Every operation naming an unknown key is an error ("does not exist", documented), 404 with a problem body (D-4): GET, PUT (an update), DELETE, PUT allowedDomains/{domain} and PUT allowedIPs/{network}/{prefix}, with a prefix and in the CIDR form (prefix blank), of a key that does not exist; and none of them makes it: GET /ApiKey/{key} after them still does not find it. API keys and client credentials are two kinds: GET /ApiKey/{key} of the run's own clientId is an error too. Keys near each live key of the run (without its last character, with a character added, with its last character changed, with a character replaced by '_' or its end by '%', LIKE patterns that match it) are unknown keys too: GET (no answer with another key), an update, a domain, a subnet and DELETE of each are errors, and every key of the run reads back unchanged after them (with no live key of the run left, one is made for this).`,
 			run:   caseAPIKey404,
 		},
 		{
@@ -88,7 +88,7 @@ func accountCases() []Case {
 		},
 		{
 			ID: "CLIENTCRED-404", Kind: Decided, Decision: "D-4",
-			Rule: "GET /ClientCredential/{id} of an unknown id gets 404 (D-4); so do ids near the run's own clientId and near every client the run created (without the last character, with a character added, with the last character changed). A success answering another client than the id asked for fails: GET /ClientCredential/{id} gives one client credential (documented), the one named.",
+			Rule: "GET /ClientCredential/{id} of an unknown id gets 404 (D-4); so do ids near the run's own clientId and near every client the run created (without the last character, with a character added, with the last character changed, LIKE patterns that match it), and the value of each live API key of the run (two kinds: an API key is no OAuth client; a client answered for one must at least be listed by GET /ClientCredential, the account's OAuth clients, documented). A success answering another client than the id asked for fails: GET /ClientCredential/{id} gives one client credential (documented), the one named.",
 			run:  caseClientCred404,
 		},
 	}
@@ -153,6 +153,8 @@ func (c *check) givenKey(desc string) {
 	if mine == nil {
 		return
 	}
+	// Keys alike to it, each a key of its own: the operations on it below change none of them.
+	alike := c.keysAlike(given, desc)
 	// What the deleted key held, which a key made again of its value must not have.
 	if err := c.client.AddAPIKeyAllowedDomain(c.ctx, given, "given.example.com"); err != nil {
 		c.Errorf("allowing domain given.example.com on key %s: %s", given, outcome(err))
@@ -164,8 +166,19 @@ func (c *check) givenKey(desc string) {
 	if err != nil {
 		c.Fatalf("GET /ApiKey/%s: %v", given, err)
 	}
+	mine.state = cloneKey(*old)
+	if len(alike) > 0 {
+		c.rereadKeys(fmt.Sprintf("allowing a domain and a subnet on key %s (keys alike to it: %q)", given, alike), mine, nil)
+		// An update of its description updates it alone (updateKey rereads every key of the run).
+		upd := desc + " (given key, updated)"
+		c.updateKey(mine, fmt.Sprintf("an update of the description of key %s (keys alike to it: %q)", given, alike), client.APIKeyUpdate{Description: &upd})
+	}
 	if !c.deleteTracked(mine, "given in the body") {
 		return
+	}
+	if len(alike) > 0 {
+		c.rereadKeys(fmt.Sprintf("DELETE /ApiKey/%s (keys alike to it, which it does not name: %q)", given, alike), nil, nil)
+		defer c.dropKeys(alike)
 	}
 	descs := make([]string, 3)
 	reqs := make([]atOnce, len(descs))
@@ -222,6 +235,48 @@ func (c *check) givenKey(desc string) {
 	}
 	if d := keyDiffs(*got, *after); len(d) > 0 {
 		c.Errorf("key %s, after a create of it refused (%s): reads %s", given, outcome(err), strings.Join(d, "; "))
+	}
+}
+
+// keysAlike creates, beside key given (a live key of the run), keys given in the body whose values
+// differ from it only in case and that begin with it (given-2): other values, so other keys (a key
+// names one key, exactly as given); a refusal of either is observed. Each must be found by its own
+// value (createGiven), and an operation on given must change neither (a lookup that folds case, or
+// a delete or update by prefix, would). It returns the keys made, which the run deletes at its end.
+func (c *check) keysAlike(given, desc string) []string {
+	other := strings.ToUpper(given)
+	if other == given {
+		other = strings.ToLower(given)
+	}
+	var made []string
+	for _, k := range []struct{ key, what string }{{other, "differing from it only in case"}, {given + "-2", "beginning with it"}} {
+		r, ok := c.createGiven(k.key, fmt.Sprintf("%s (a key %s)", desc, k.what))
+		if !ok || r == nil {
+			continue
+		}
+		made = append(made, k.key)
+		if got, err := c.client.GetAPIKey(c.ctx, k.key); err == nil {
+			r.state = cloneKey(*got)
+		}
+	}
+	return made
+}
+
+// dropKeys deletes the run's keys named, which a case made for itself; a key already gone (404)
+// was a failure where it was found missing, and is recorded deleted too.
+func (c *check) dropKeys(keys []string) {
+	for _, r := range c.liveKeys() {
+		if !slices.Contains(keys, r.key) {
+			continue
+		}
+		err := c.client.DeleteAPIKey(c.ctx, r.key)
+		if err != nil && apiStatus(err) != http.StatusNotFound {
+			c.Errorf("deleting key %s, made by this case: %s (the run deletes it again at its end)", r.key, outcome(err))
+			continue
+		}
+		c.mu.Lock()
+		r.deleted, r.gone = true, err != nil
+		c.mu.Unlock()
 	}
 }
 
@@ -776,25 +831,33 @@ func caseAPIKey404(c *check) {
 	c.nearMissKeys()
 }
 
+// liveKeysOrOne returns the run's live keys; when no key of the run is left (the case runs alone,
+// or after the others deleted theirs), one is made for use (deleted at the end of the run). It
+// returns none, and says so, when none could be made.
+func (c *check) liveKeysOrOne(use string) []*keyRecord {
+	if live := c.liveKeys(); len(live) > 0 {
+		return live
+	}
+	created, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: c.cfg.Prefix + c.runID + " " + use})
+	if err != nil || created.Key == "" {
+		c.Observe("no key of the run is left and none could be made (%v): no %s are sent", err, use)
+		return nil
+	}
+	if got, err := c.client.GetAPIKey(c.ctx, created.Key); err == nil {
+		created = got // as the server reads it back
+	}
+	c.trackKey(*created)
+	return c.liveKeys()
+}
+
 // nearMissKeys names, on every operation of a key, keys near the run's live keys that do not exist
 // (nearMisses: a prefix of a key, a key with a character added or its last character changed):
 // each is an error ("does not exist", documented; 404, D-4), and none of them changes a key of the
 // run: every key of the run reads back as it was after each.
 func (c *check) nearMissKeys() {
-	live := c.liveKeys()
+	live := c.liveKeysOrOne("near names")
 	if len(live) == 0 {
-		// No key of the run is left (the case runs alone, or after the others deleted theirs):
-		// one is made, deleted at the end of the run.
-		created, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: c.cfg.Prefix + c.runID + " near names"})
-		if err != nil || created.Key == "" {
-			c.Observe("no key of the run is left and none could be made (%v): no near name is sent", err)
-			return
-		}
-		if got, err := c.client.GetAPIKey(c.ctx, created.Key); err == nil {
-			created = got // as the server reads it back
-		}
-		c.trackKey(*created)
-		live = c.liveKeys()
+		return
 	}
 	c.rereadKeys("the cases before", nil, nil)
 	for _, r := range live {
@@ -1057,6 +1120,30 @@ func caseClientCred404(c *check) {
 			}
 			unknown(m.name, fmt.Sprintf("GET /ClientCredential/%s (client %s %s, which names no client of the run)", m.name, near, m.what))
 		}
+	}
+	// API keys and client credentials are two kinds: the value of each live API key of the run
+	// names no client. A client answered for it must at least be one of the account's OAuth
+	// clients, which GET /ClientCredential lists (documented).
+	var listed []client.ClientCredential
+	for _, r := range c.liveKeysOrOne("API key values as client ids") {
+		if known[r.key] {
+			continue
+		}
+		what := fmt.Sprintf("GET /ClientCredential/%s (an API key of the run, not an OAuth client)", r.key)
+		if got, err := c.client.GetClientCredential(c.ctx, r.key); err == nil && got.ClientID == r.key {
+			answer := c.last("ClientCredential_GetById")
+			if listed == nil {
+				if listed, err = c.client.ListClientCredentials(c.ctx); err != nil {
+					c.Errorf("GET /ClientCredential: %v", err)
+					return
+				}
+			}
+			if !slices.ContainsFunc(listed, func(x client.ClientCredential) bool { return x.ClientID == r.key }) {
+				c.Errorf("%s: answered a client, %s, which GET /ClientCredential, the account's OAuth clients (documented), does not list: an API key is no OAuth client", what, answer)
+				continue
+			}
+		}
+		unknown(r.key, what)
 	}
 }
 

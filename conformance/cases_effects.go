@@ -43,7 +43,7 @@ func effectCases() []Case {
 		{
 			ID: "JOB-OUTPUTS-DISTINCT", Kind: Documented,
 			Quote:   "`outputDatasets` maps output slot → dataset name, where the results are read from.",
-			Rule:    "Jobs started at once, each on an input of its own with distinct records (1, 2 and 3 records), and finishing together: each job's outputDatasets names a dataset of its own, and each output holds exactly its own input's records (documented).",
+			Rule:    "Jobs started at once, each on an input of its own with distinct records (1, 2 and 3 records), and finishing together, named alike but for the character between two words (a space, '_', '-': three names, documented unique, the same once made a dataset or file name): each starts, each job's outputDatasets names a dataset of its own, and each output holds exactly its own input's records (documented).",
 			Creates: "3 complete datasets (6 records), 3 jobs and their outputs",
 			Cost:    Cost{Datasets: 3, Jobs: 3, Records: 6},
 			run:     caseJobOutputsDistinct,
@@ -370,16 +370,20 @@ func caseJobOutputsDistinct(c *check) {
 		recs[i] = seqRecords(100*i, i+1, fmt.Sprintf("input %d", i+1))
 		inputs[i] = c.completeInput("distinct_in", seqColumns(), recs[i])
 	}
+	// Names that differ only in the character between two words (a space, '_', '-'): three names
+	// (job names are unique, spaces are fine), alike once turned into a dataset or file name, which
+	// must not make the jobs share an output dataset or take one name.
+	seps := []string{" ", "_", "-"}
 	names := make([]string, jobs)
 	reqs := make([]atOnce, jobs)
 	for i := range jobs {
-		names[i] = c.jobName(fmt.Sprintf("distinct %d", i+1))
+		names[i] = c.jobName("distinct" + seps[i] + "x")
 		reqs[i] = atOnce{method: http.MethodPost, path: "/Job", body: []byte(jsonText(map[string]any{"name": names[i], "workflowName": c.cfg.Workflow, "inputDatasets": map[string]string{c.cfg.WorkflowInput: inputs[i]}}))}
 	}
 	statuses := c.allAtOnce(reqs)
 	for i, st := range statuses {
 		if st < 200 || st >= 300 {
-			c.Fatalf("%d jobs started at once on inputs of their own: job %q answered %d; want 2xx (statuses %v)", jobs, names[i], st, statuses)
+			c.Fatalf("%d jobs started at once on inputs of their own, named %q: job %q answered %d; want 2xx (statuses %v): the names differ, and job names are unique", jobs, names, names[i], st, statuses)
 		}
 	}
 	outs := make([]string, jobs)

@@ -52,9 +52,9 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, when the server takes it (a refusal is observed). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed).",
-			Creates: "15 jobs",
-			Cost:    Cost{Jobs: 15},
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, or only in Unicode normalisation (é as one character or as e and a combining acute), when the server takes it (a refusal is observed). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed).",
+			Creates: "17 jobs",
+			Cost:    Cost{Jobs: 17},
 			fixture: true,
 			run:     caseJobNameSpaces,
 		},
@@ -86,9 +86,9 @@ func jobCases() []Case {
 		{
 			ID: "JOB-UNIQUE", Kind: Documented, Decision: "D-13",
 			Quote:   `Job names are **unique**`,
-			Rule:    "Job names are unique (documented): a second job of the same name is refused, 400 or 409 (D-13, lenient); a job named like a dataset (and no job) starts and is found; of 3 starts of one new name sent at once, exactly one succeeds.",
-			Creates: "2 jobs",
-			Cost:    Cost{Jobs: 2},
+			Rule:    "Job names are unique (documented): a second job of the same name is refused, 400 or 409 (D-13, lenient); a job named like a dataset (and no job) starts and is found, and a dataset named like a job (and no dataset) is created (dataset names are unique among datasets, documented); of 3 starts of one new name sent at once, exactly one succeeds.",
+			Creates: "3 jobs, 1 dataset",
+			Cost:    Cost{Jobs: 3, Datasets: 1},
 			fixture: true,
 			run:     caseJobUnique,
 		},
@@ -122,7 +122,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-404", Kind: Documented, Decision: "D-4",
 			Quote:   `GET /Job/{name}: Unknown name → ` + "`" + `404` + "`" + `.`,
-			Rule:    "GET /Job/{name} of an unknown name gets 404 (documented for jobs), also when it is a name near an existing job's: without its last character, with a character added, with its last character changed (a lookup by prefix or by pattern would find that job).",
+			Rule:    "GET /Job/{name} of an unknown name gets 404 (documented for jobs), also when it is a name near an existing job's: without its last character, with a character added, with its last character changed, with a character replaced by '_' or its end by '%' (a lookup by prefix or by a LIKE pattern would find that job).",
 			fixture: true,
 			run:     caseJob404,
 		},
@@ -162,7 +162,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-LIST-FILTERS", Kind: Documented, Decision: "D-12",
 			Quote:   `Jobs already submitted [...]; query ` + "`" + `page` + "`" + ` (first page 1), ` + "`" + `workflow` + "`" + `, ` + "`" + `startDate` + "`" + `, ` + "`" + `endDate` + "`" + ``,
-			Rule:    "GET /Job keeps only the jobs of workflow, and only those submitted from startDate and until endDate (documented): of three jobs, a startDate between the first two drops the first, an endDate between the last two drops the last, both keep the middle one; a startDate, an endDate, or both, equal to the middle job's submittedAt (as the server gives it) keep that job, both ends being inclusive (\"at or before this time\"); workflow keeps every job of the workflow and no other, and not the jobs of a workflow whose name merely starts with the value; combined (workflow with both dates; an unknown workflow with startDate), every filter still applies; the dates, written with offsets (+05:30, -07:00), mean the same instants. With Config.OtherWorkflow set, a job of that second workflow is started too: its name is taken for a job of the first workflow (job names are unique), and each workflow's filter lists its own jobs only (without it, that check is skipped and the case says so). The query names and the RFC 3339 form are decided (D-12): a filter that changes nothing differs; one that changes the list must do what it says.",
+			Rule:    "GET /Job keeps only the jobs of workflow, and only those submitted from startDate and until endDate (documented): of three jobs, a startDate between the first two drops the first, an endDate between the last two drops the last, both keep the middle one; a startDate, an endDate, or both, equal to the middle job's submittedAt (as the server gives it) keep that job, both ends being inclusive (\"at or before this time\"); workflow keeps every job of the workflow and no other, and not the jobs of a workflow whose name merely starts with the value or matches it as a LIKE pattern (its last character replaced by '_'); combined (workflow with both dates; an unknown workflow with startDate), every filter still applies; the dates, written with offsets (+05:30, -07:00), mean the same instants. With Config.OtherWorkflow set, a job of that second workflow is started too: its name is taken for a job of the first workflow (job names are unique), and each workflow's filter lists its own jobs only (without it, that check is skipped and the case says so). The query names and the RFC 3339 form are decided (D-12): a filter that changes nothing differs; one that changes the list must do what it says.",
 			Creates: "3 jobs (4 with Config.OtherWorkflow)",
 			Cost:    Cost{Jobs: 4},
 			fixture: true,
@@ -735,6 +735,19 @@ func caseJobUnique(c *check) {
 	} else {
 		c.checkJobFound(f.input)
 	}
+	// And a job's name is a free dataset name: a dataset named like a job (and no dataset) is
+	// created, and the job is still found.
+	both := c.datasetName("named_like_a_job")
+	if _, err := c.client.StartJob(c.ctx, client.NewJob{Name: both, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}); err != nil {
+		c.Errorf("starting a job named %q: %s", both, outcome(err))
+	} else if _, err := c.client.CreateDataset(c.ctx, both, map[string]int{"a": 0}); err != nil {
+		c.Errorf("creating dataset %s, the name of a job and of no dataset: %s; want 2xx (dataset names are unique among datasets)", both, outcome(err))
+	} else {
+		if ds, err := c.dataset(both); err != nil || ds.Name != both || !ds.Input || ds.Completed {
+			c.Errorf("GET /Dataset/%s of the dataset named like a job: %v (read %+v); want the new incomplete input dataset", both, err, ds)
+		}
+		c.checkJobFound(both)
+	}
 	at := c.jobName("at once")
 	body := jsonText(map[string]any{"name": at, "workflowName": c.cfg.Workflow, "inputDatasets": map[string]string{c.cfg.WorkflowInput: f.input}})
 	c.onlyOneCreated(fmt.Sprintf("POST /Job named %q", at), c.sendAtOnce(http.MethodPost, "/Job", []byte(body), 3))
@@ -836,9 +849,10 @@ func caseJob404(c *check) {
 }
 
 // twinJobNames starts, on input, jobs whose names differ from another's only in a trailing space
-// (documented: spaces are fine, and names are unique: these are two names) and only in case (a
-// server may compare names ignoring case: a refusal is observed), checks that GET /Job/{name}
-// finds each as itself, and returns the names started.
+// (documented: spaces are fine, and names are unique: these are two names), only in case and only
+// in Unicode normalisation (a server may compare names ignoring case or normalised, as some file
+// systems do: a refusal is observed), checks that GET /Job/{name} finds each as itself, and
+// returns the names started.
 func (c *check) twinJobNames(input string) []string {
 	var kept []string
 	trailing := c.jobName("twin trailing")
@@ -849,6 +863,7 @@ func (c *check) twinJobNames(input string) []string {
 	}{
 		{"only in a trailing space", [2]string{trailing + " ", trailing}, true},
 		{"only in case", [2]string{c.jobName("Twin Case"), c.jobName("twin case")}, false},
+		{"only in Unicode normalisation (é as one character, and as e and a combining acute)", [2]string{c.jobName("Twin Caf\u00e9"), c.jobName("Twin Cafe\u0301")}, false},
 	} {
 		ok := true
 		for i, name := range pair.names {
@@ -1306,6 +1321,16 @@ func caseJobListFilters(c *check) {
 		for _, x := range refs(client.ListJobsOptions{Workflow: cut}) {
 			if !strings.EqualFold(x.WorkflowName, cut) {
 				c.Errorf("workflow=%s (workflow %s without its last character) lists job %q of workflow %q", cut, c.cfg.Workflow, x.Name, x.WorkflowName)
+				break
+			}
+		}
+	}
+	// Nor every workflow the name matches as a LIKE pattern: its last character replaced by '_'.
+	if r := []rune(c.cfg.Workflow); len(r) > 1 && r[len(r)-1] != '_' {
+		like := string(r[:len(r)-1]) + "_"
+		for _, x := range refs(client.ListJobsOptions{Workflow: like}) {
+			if !strings.EqualFold(x.WorkflowName, like) {
+				c.Errorf("workflow=%s (workflow %s with its last character replaced by '_', a LIKE pattern's any one character) lists job %q of workflow %q", like, c.cfg.Workflow, x.Name, x.WorkflowName)
 				break
 			}
 		}

@@ -605,9 +605,11 @@ type nearMiss struct{ name, what string }
 
 // nearMisses returns names near name (an existing dataset, job, key or client) that are other
 // names: name without its last character (a prefix of it), with a character added (it a prefix
-// of them), and with its last character changed. A server that finds an object by a prefix, by a
-// LIKE pattern, by its first characters or by anything but the exact name answers one of them with
-// the object name names, or with the first it comes to.
+// of them), with its last character changed, with its last character other than '_' replaced by
+// '_' (a SQL LIKE pattern's any one character), and with its last two characters replaced by '%'
+// (a LIKE pattern's any run of characters). A server that finds an object by a prefix, by a LIKE
+// pattern, by its first characters or by anything but the exact name answers one of them with the
+// object name names, or with the first it comes to.
 func nearMisses(name string) []nearMiss {
 	r := []rune(name)
 	if len(r) == 0 {
@@ -621,6 +623,17 @@ func nearMisses(name string) []nearMiss {
 	out := []nearMiss{{name + "x", "it with a character added"}, {changed, "it with its last character changed"}}
 	if len(r) > 1 {
 		out = append([]nearMiss{{string(r[:len(r)-1]), "it without its last character"}}, out...)
+	}
+	for i := len(r) - 1; i >= 0; i-- {
+		if r[i] != '_' {
+			w := slices.Clone(r)
+			w[i] = '_'
+			out = append(out, nearMiss{string(w), fmt.Sprintf("it with its character %d (%q) replaced by '_', a LIKE pattern's any one character", i+1, r[i])})
+			break
+		}
+	}
+	if len(r) > 2 {
+		out = append(out, nearMiss{string(r[:len(r)-2]) + "%", "it with its last two characters replaced by '%', a LIKE pattern's any run of characters"})
 	}
 	return out
 }

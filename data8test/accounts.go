@@ -79,6 +79,9 @@ func presentMembers(ctx context.Context) map[string]json.RawMessage {
 // writableKey returns the key an update, a delete or an allowed domain or subnet names: a stored key,
 // or under the standin.DeletedKeyWritable mutation a deleted one. Server.mu must be held.
 func (s *Server) writableKey(key string) *apiKey {
+	if k := s.keyFolded(key); k != nil {
+		return k
+	}
 	if k := s.apiKeys[key]; k != nil {
 		return k
 	}
@@ -93,12 +96,29 @@ func (s *Server) writableKey(key string) *apiKey {
 
 // keyByPrefix returns, under the standin.KeyLookupPrefix mutation, the first key (in creation order)
 // whose value begins with key, and nil otherwise. Server.mu must be held.
+//
+// Under the standin.KeyLookupLike mutation it is the first key the value matches as a SQL LIKE
+// pattern.
 func (s *Server) keyByPrefix(key string) *apiKey {
-	if !s.mutated(standin.KeyLookupPrefix) {
+	if !s.mutated(standin.KeyLookupPrefix) && !s.mutated(standin.KeyLookupLike) {
 		return nil
 	}
 	for _, k := range s.keyOrder {
-		if strings.HasPrefix(k, key) {
+		if s.mutated(standin.KeyLookupPrefix) && strings.HasPrefix(k, key) || s.mutated(standin.KeyLookupLike) && sqlLike(key, k) {
+			return s.apiKeys[k]
+		}
+	}
+	return nil
+}
+
+// keyFolded returns, under the standin.KeyLookupIgnoresCase mutation, the first key (in creation
+// order) whose value equals key ignoring case, and nil otherwise. Server.mu must be held.
+func (s *Server) keyFolded(key string) *apiKey {
+	if !s.mutated(standin.KeyLookupIgnoresCase) {
+		return nil
+	}
+	for _, k := range s.keyOrder {
+		if strings.EqualFold(k, key) {
 			return s.apiKeys[k]
 		}
 	}
@@ -315,7 +335,10 @@ func (a *strictAPI) ApiKeyGetByKey(ctx context.Context, req gen.ApiKeyGetByKeyRe
 	s := a.s
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	k := s.apiKeys[req.Key]
+	k := s.keyFolded(req.Key)
+	if k == nil {
+		k = s.apiKeys[req.Key]
+	}
 	if k == nil {
 		k = s.keyByPrefix(req.Key)
 	}
@@ -365,6 +388,13 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	keepEmpty := s.mutated(standin.KeyUpdateEmptyKeepsOld) // "" taken as not sent
 	if b.Description != nil && !(keepEmpty && *b.Description == "") {
 		k.description = ptr(s.mangleDescription(*b.Description))
+		if s.mutated(standin.KeyUpdateByPrefix) {
+			for v, other := range s.apiKeys {
+				if strings.HasPrefix(v, req.Key) {
+					other.description = k.description
+				}
+			}
+		}
 	}
 	if b.Username != nil && !(keepEmpty && *b.Username == "") {
 		k.username = ptr(s.storeUsername(*b.Username))
@@ -413,6 +443,14 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 		s.reservedKeys = append(s.reservedKeys, req.Key)
 	}
 	s.keyOrder = slices.DeleteFunc(s.keyOrder, func(k string) bool { return k == req.Key })
+	if s.mutated(standin.KeyDeleteByPrefix) {
+		for _, k := range slices.Clone(s.keyOrder) {
+			if strings.HasPrefix(k, req.Key) {
+				delete(s.apiKeys, k)
+				s.keyOrder = slices.DeleteFunc(s.keyOrder, func(x string) bool { return x == k })
+			}
+		}
+	}
 	return gen.ApiKeyDeleteByKey200Response{}, nil
 }
 
@@ -588,6 +626,12 @@ func (a *strictAPI) ClientCredentialGetById(ctx context.Context, req gen.ClientC
 	c := s.creds[req.Id]
 	if c == nil && s.mutated(standin.ClientCredentialUnknownFirst) && len(s.credOrder) > 0 {
 		c = s.creds[s.credOrder[0]] // FirstOrDefault without the id test
+	}
+	if k := s.apiKeys[req.Id]; c == nil && k != nil && s.mutated(standin.ClientLookupFindsKey) {
+		c = &credential{id: k.key} // one table of both kinds
+		if k.description != nil {
+			c.description = *k.description
+		}
 	}
 	if c == nil {
 		return gen.ClientCredentialGetById404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested client credential %s does not exist.", req.Id))}, nil

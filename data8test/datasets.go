@@ -304,7 +304,11 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	dup = dup || s.mutated(standin.FailedCreateReservesName) && s.reserved["dataset "+name]
 	for other := range s.datasets {
 		dup = dup || s.mutated(standin.DatasetNameUnderscoreWildcard) && likeMatch(name, other) ||
-			s.mutated(standin.UniqueCollapsesUnderscores) && slug(name) == slug(other)
+			s.mutated(standin.UniqueCollapsesUnderscores) && slug(name) == slug(other) ||
+			s.mutated(standin.DatasetUniqueFirst64) && len(name) > 64 && len(other) > 64 && name[:64] == other[:64]
+	}
+	if _, job := s.jobs[name]; job && s.mutated(standin.DatasetNameTakenByJob) {
+		dup = true
 	}
 	if dup && s.mutated(standin.DatasetUniqueFirstPage) {
 		all := slices.Sorted(maps.Keys(s.datasets))
@@ -403,7 +407,7 @@ func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRe
 		return gen.DatasetGetData400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("page", "The page must be 1 or more.")}, nil
 	}
 	s.mu.RLock()
-	d, found := s.lookup(req.Name)
+	d, found := s.dataLookup(req.Name)
 	var raw []json.RawMessage
 	if found {
 		if d.completed {
@@ -680,7 +684,58 @@ func (s *Server) lookup(name string) (*dataset, bool) {
 			}
 		}
 	}
+	if s.mutated(standin.DatasetLookupCompatFolded) {
+		d, ok := s.datasets[compatFold(name)]
+		return d, ok
+	}
 	return nil, false
+}
+
+// dataLookup finds the dataset GET /Dataset/{name}/data reads: as lookup does, or under the
+// standin.DataReadIgnoresCase mutation the dataset whose name equals name ignoring case. Call with
+// s.mu held.
+func (s *Server) dataLookup(name string) (*dataset, bool) {
+	if d, ok := s.lookup(name); ok || !s.mutated(standin.DataReadIgnoresCase) {
+		return d, ok
+	}
+	for n, d := range s.datasets {
+		if strings.EqualFold(n, name) {
+			return d, true
+		}
+	}
+	return nil, false
+}
+
+// sqlLike reports whether s matches pattern read as a SQL LIKE pattern: '_' matches any one
+// character, '%' any run of characters (for the standin.JobLookupLike, standin.KeyLookupLike and
+// standin.JobListWorkflowLike mutations).
+func sqlLike(pattern, s string) bool {
+	p, r := []rune(pattern), []rune(s)
+	var match func(i, j int) bool
+	match = func(i, j int) bool {
+		for ; i < len(p); i++ {
+			switch p[i] {
+			case '%':
+				for k := j; k <= len(r); k++ {
+					if match(i+1, k) {
+						return true
+					}
+				}
+				return false
+			case '_':
+				if j >= len(r) {
+					return false
+				}
+			default:
+				if j >= len(r) || r[j] != p[i] {
+					return false
+				}
+			}
+			j++
+		}
+		return j == len(r)
+	}
+	return match(0, 0)
 }
 
 // sqlKeywords are the column names the standin.ColumnSQLKeywordRefused mutation refuses.

@@ -127,6 +127,8 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		switch {
 		case s.mutated(standin.JobListWorkflowPrefix):
 			return strings.HasPrefix(strings.ToLower(j.workflow), strings.ToLower(*p.Workflow))
+		case s.mutated(standin.JobListWorkflowLike):
+			return sqlLike(strings.ToLower(*p.Workflow), strings.ToLower(j.workflow))
 		case s.mutated(standin.JobListWorkflowExistsOnly):
 			return slices.ContainsFunc(s.cfg.workflows, func(w Workflow) bool { return strings.EqualFold(w.Name(), *p.Workflow) })
 		}
@@ -617,10 +619,31 @@ func wallUTC(t *time.Time) *time.Time {
 // standin.JobNameTrailingSpacesEqual mutation, a job whose name differs only in trailing spaces.
 // Call with s.mu held.
 func (s *Server) sameJobName(name string) (*job, bool) {
-	if j, ok := s.jobs[name]; ok || !s.mutated(standin.JobNameTrailingSpacesEqual) {
+	if j, ok := s.jobs[name]; ok || !s.mutated(standin.JobNameTrailingSpacesEqual) && !s.mutated(standin.JobUniqueBySlug) {
 		return j, ok
 	}
+	if s.mutated(standin.JobUniqueBySlug) {
+		return s.oldestJob(func(j *job) bool { return charSlug(j.name) == charSlug(name) })
+	}
 	return s.oldestJob(func(j *job) bool { return strings.TrimRight(j.name, " ") == strings.TrimRight(name, " ") })
+}
+
+// charSlug is name with every character but a letter or digit of ASCII read as '_', one for one
+// (the standin.JobUniqueBySlug mutation).
+func charSlug(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, name)
+}
+
+// composed is s with the decomposed letters the suite names jobs with (e, a, n, E followed by a
+// combining acute, diaeresis or tilde) composed into one character each, as an NFC normalisation
+// composes them (the standin.JobLookupNormalized mutation).
+func composed(s string) string {
+	return strings.NewReplacer("e\u0301", "é", "E\u0301", "É", "a\u0308", "ä", "n\u0303", "ñ").Replace(s)
 }
 
 // lookupJob returns the job GET /Job/{name} answers with: the job named name, or under the
@@ -632,9 +655,14 @@ func (s *Server) lookupJob(name string) (*job, bool) {
 		return s.oldestJob(func(j *job) bool { return strings.TrimRight(j.name, " ") == strings.TrimRight(name, " ") })
 	case s.mutated(standin.JobLookupIgnoresCase):
 		return s.oldestJob(func(j *job) bool { return strings.EqualFold(j.name, name) })
+	case s.mutated(standin.JobLookupNormalized):
+		return s.oldestJob(func(j *job) bool { return composed(j.name) == composed(name) })
 	}
-	if j, ok := s.jobs[name]; ok || !s.mutated(standin.JobGetPrefixMatch) {
+	if j, ok := s.jobs[name]; ok || !s.mutated(standin.JobGetPrefixMatch) && !s.mutated(standin.JobLookupLike) {
 		return j, ok
+	}
+	if s.mutated(standin.JobLookupLike) {
+		return s.oldestJob(func(j *job) bool { return sqlLike(name, j.name) })
 	}
 	return s.oldestJob(func(j *job) bool { return strings.HasPrefix(j.name, name) })
 }

@@ -1253,6 +1253,93 @@ func TestMutations(t *testing.T) {
 			k := newKey(t, s, tok, map[string]any{"description": "k"})
 			return do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/Shop.Example.ORG", nil).status == 200
 		},
+		standin.JobLookupLike: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "abc def", "Echo", "in"), 200)
+			return do(t, s, tok, "GET", "/Job/abc_def", nil).status == 404
+		},
+		standin.KeyLookupLike: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			return do(t, s, tok, "GET", "/ApiKey/"+k[:len(k)-1]+"_", nil).status == 404
+		},
+		standin.DataReadIgnoresCase: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "cased", "v")
+			return do(t, s, tok, "GET", "/Dataset/CASED/data", nil).status == 404
+		},
+		standin.DatasetLookupCompatFolded: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "abc", "v")
+			return do(t, s, tok, "GET", "/Dataset/"+url.PathEscape("\uff41bc"), nil).status == 404
+		},
+		standin.ClientLookupFindsKey: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			r := do(t, s, tok, "GET", "/ClientCredential/"+k, nil)
+			var got struct{ ClientID string }
+			_ = json.Unmarshal(r.body, &got)
+			return r.status == 404 || got.ClientID != k // another client answered is another rule's
+		},
+		standin.JobOutputNameReused: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in1", 1)
+			completeInput(t, s, tok, "in2", 2)
+			// Two names that are one dataset name ("job_x") once made one.
+			wantStatus(t, startJob(t, s, tok, "job x", "Echo", "in1"), 200)
+			a := finishedJob(t, s, "job x")
+			wantStatus(t, startJob(t, s, tok, "job  x", "Echo", "in2"), 200)
+			b := finishedJob(t, s, "job  x")
+			ra, _ := s.Records(a)
+			return a != b && len(ra) == 1
+		},
+		standin.JobUniqueBySlug: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in1", 1)
+			completeInput(t, s, tok, "in2", 1)
+			wantStatus(t, startJob(t, s, tok, "a b", "Echo", "in1"), 200)
+			return startJob(t, s, tok, "a_b", "Echo", "in2").status == 200
+		},
+		standin.JobLookupNormalized: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in1", 1)
+			completeInput(t, s, tok, "in2", 1)
+			wantStatus(t, startJob(t, s, tok, "Caf\u00e9 1", "Echo", "in1"), 200)
+			wantStatus(t, startJob(t, s, tok, "Cafe\u0301 1", "Echo", "in2"), 200)
+			return jobNamed(t, s, tok, "Cafe\u0301 1") == "Cafe\u0301 1"
+		},
+		standin.KeyLookupIgnoresCase: func(t *testing.T, s *Server, tok string) bool {
+			newKey(t, s, tok, map[string]any{"key": "Twin-1", "description": "mixed"})
+			r := do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "TWIN-1", "description": "upper"})
+			var k struct{ Key, Description string }
+			if r.status != 200 || json.Unmarshal(r.body, &k) != nil {
+				return true // refused as the same key: nothing to look up
+			}
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey/"+k.Key, nil).body, &k)
+			return k.Description == "upper"
+		},
+		standin.KeyDeleteByPrefix: func(t *testing.T, s *Server, tok string) bool {
+			short := newKey(t, s, tok, map[string]any{"key": "PFX-1", "description": "short"})
+			long := newKey(t, s, tok, map[string]any{"key": "PFX-12", "description": "long"})
+			wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/"+short, nil), 200)
+			return do(t, s, tok, "GET", "/ApiKey/"+long, nil).status == 200
+		},
+		standin.DatasetNameTakenByJob: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "later_dataset", "Echo", "in"), 200)
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "later_dataset", "columns": map[string]int{"v": 0}}).status == 200
+		},
+		standin.DatasetUniqueFirst64: func(t *testing.T, s *Server, tok string) bool {
+			long := strings.Repeat("a", 70)
+			createDataset(t, s, tok, long, "v")
+			return do(t, s, tok, "POST", "/Dataset", map[string]any{"name": long[:69] + "b", "columns": map[string]int{"v": 0}}).status == 200
+		},
+		standin.JobListWorkflowLike: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			return len(jobNames(t, s, tok, "workflow=Ech_")) == 0
+		},
+		standin.KeyUpdateByPrefix: func(t *testing.T, s *Server, tok string) bool {
+			short := newKey(t, s, tok, map[string]any{"key": "PFX-1", "description": "short"})
+			long := newKey(t, s, tok, map[string]any{"key": "PFX-12", "description": "long"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+short, map[string]any{"description": "updated"}), 200)
+			var got struct{ Description string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey/"+long, nil).body, &got)
+			return got.Description == "long"
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -1262,7 +1349,8 @@ func TestMutations(t *testing.T) {
 	// refused. JobUniqueAmongFinished lets a second start of an unfinished job's name through, as
 	// JobCreateRace does for two starts at once. BlockOrderAsText orders a job's input as text too
 	// (the job reads the dataset in its order), and JobNameASCIIOnly refuses every name
-	// JobNameBMPOnly does. AppendInsteadOfOverwrite keeps an emptied block's records too, and
+	// JobNameBMPOnly does (and the accented ones of JobLookupNormalized's scenario).
+	// AppendInsteadOfOverwrite keeps an emptied block's records too, and
 	// BlockDropsEqualRecords drops the equal records JobInputDistinct's scenario sends in one block.
 	wider := map[standin.Mutation][]standin.Mutation{
 		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted, standin.CompletedEmptyTakesBlocks},
@@ -1285,7 +1373,7 @@ func TestMutations(t *testing.T) {
 		standin.BlockOrderAsText:             {standin.JobBlockOrderAsText},
 		// Block 2,147,484 kept in 16 bits is negative too.
 		standin.BlockNumberInt16: {standin.BlockOrderKeyInt32},
-		standin.JobNameASCIIOnly: {standin.JobNameBMPOnly},
+		standin.JobNameASCIIOnly: {standin.JobNameBMPOnly, standin.JobLookupNormalized},
 		// A given key ignored is no given key at all; a domain add that replaces the list loses one
 		// added at once too.
 		standin.GivenAPIKeyIgnored: {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost,
@@ -1306,6 +1394,11 @@ func TestMutations(t *testing.T) {
 		standin.AllowedIPv6Refused: {standin.IPv6UpperHexRefused, standin.IPMappedPrefixClamped},
 		// The block-order scenarios tell blocks apart by texts of digits, which this stores as numbers.
 		standin.RecordNumericTextAsNumber: {standin.IgnoreBlockOrder, standin.BlockNumberInt16, standin.BlockOrderAsText, standin.JobBlockOrderAsText},
+
+		// A lookup that folds case on every route folds it on GET data too; jobs started together
+		// share an output whatever their names.
+		standin.DatasetLookupCaseInsensitive: {standin.DataReadIgnoresCase},
+		standin.JobsShareOutput:              {standin.JobOutputNameReused},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))

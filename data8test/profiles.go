@@ -17,6 +17,7 @@ import (
 
 	"github.com/data8-toolkit/data8/gen"
 	"github.com/data8-toolkit/data8/internal/opid"
+	"github.com/data8-toolkit/data8/internal/standin"
 )
 
 // Profile names a different but valid choice at the points where Data8's documentation is silent.
@@ -478,6 +479,9 @@ func (c conflictAnswer) VisitApiKeyCreateApiKeyResponse(w http.ResponseWriter) e
 // outputName is the name of a job's output dataset for slot: "<job in snake case>_<slot>", or
 // Output_<n> under ProfileOutputNames. Call with s.mu held.
 func (s *Server) outputName(job, slot string) string {
+	if !s.has(ProfileOutputNames) && s.mutated(standin.JobOutputNameReused) {
+		return snakeName(job) + "_" + snakeName(slot) // the dataset of that name, if any, is replaced
+	}
 	if !s.has(ProfileOutputNames) {
 		return s.freeDatasetName(snakeName(job) + "_" + snakeName(slot))
 	}

@@ -950,12 +950,87 @@ const (
 	//
 	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
 	DomainUpperCaseRefused
+	// JobLookupLike finds, for a name in GET /Job/{name} that names no job, the oldest job the name
+	// matches as a SQL LIKE pattern ('_' any one character, '%' any run of characters).
+	//
+	// "GET /Job/{name}: Unknown name → 404."
+	JobLookupLike
+	// KeyLookupLike finds, for a key in a path that names no key, the first key (in creation order)
+	// the key matches as a SQL LIKE pattern, on every route that names a key.
+	//
+	// "Unknown name in a path: documented text ("does not exist")."
+	KeyLookupLike
+	// DataReadIgnoresCase finds the dataset GET /Dataset/{name}/data reads by its name in any case;
+	// the other routes that name a dataset find it by its exact name.
+	//
+	// "Unknown name in a path: documented text ("does not exist")."
+	DataReadIgnoresCase
+	// DatasetLookupCompatFolded finds, for a name in a path that names no dataset, the dataset named
+	// by its compatibility folding (NFKC: a fullwidth ｃ is c), on every route that names a dataset.
+	//
+	// "Unknown name in a path: documented text ("does not exist")."
+	DatasetLookupCompatFolded
+	// ClientLookupFindsKey answers GET /ClientCredential/{id} of an API key's value with a client
+	// credential made of that key (one table of both kinds).
+	//
+	// "GET /ClientCredential/{id}: One client credential." / "API keys here are keys for Data8's
+	// validation web services ...; client credentials are the OAuth clients for this API."
+	ClientLookupFindsKey
+	// JobOutputNameReused names a job's output dataset after the job's name turned into a dataset
+	// name, without making it unique: a later job whose name turns into the same dataset name
+	// (Report 1, report_1) is given the earlier job's output dataset, which it replaces.
+	//
+	// "outputDatasets maps output slot → dataset name, where the results are read from."
+	JobOutputNameReused
+	// JobUniqueBySlug compares job names for uniqueness with every character but a letter or digit
+	// read as '_': a job named "a b" is refused while a job "a_b" or "a-b" exists.
+	//
+	// "Job names are unique and may not contain characters invalid in file names: / : * ? " < > |
+	// (spaces are fine)."
+	JobUniqueBySlug
+	// JobLookupNormalized finds the job GET /Job/{name} names by the name's composed form (NFC): the
+	// oldest job whose name composes to the same text, so that of jobs "Café" (é one character) and
+	// "Café" (e and a combining accent) both lookups find the first.
+	//
+	// "GET /Job/{name}: Full details" / "Job names are unique"
+	JobLookupNormalized
+	// KeyLookupIgnoresCase finds the key a path names by its value in any case: the first key (in
+	// creation order) equal to it ignoring case, on every route that names a key; keys that differ
+	// only in case are still created as two keys.
+	//
+	// "GET /ApiKey/{key}: One key." / "Body {key?, ...}; the key is generated when not given"
+	KeyLookupIgnoresCase
+	// KeyDeleteByPrefix deletes, with the key DELETE /ApiKey/{key} names, every key whose value
+	// begins with it.
+	//
+	// "DELETE /ApiKey/{key}: Deletes the key."
+	KeyDeleteByPrefix
+	// DatasetNameTakenByJob refuses with 400 a dataset named like a job (dataset and job names are
+	// checked against one table of names).
+	//
+	// "Creates an input dataset ... Name is unique"
+	DatasetNameTakenByJob
+	// DatasetUniqueFirst64 compares dataset names for uniqueness by their first 64 characters (a
+	// unique index on a prefix of the name): a long name is refused when another shares its first 64.
+	//
+	// "Name is unique, matches ^[a-z][a-z0-9_]*$."
+	DatasetUniqueFirst64
+	// JobListWorkflowLike reads the workflow query of GET /Job as a SQL LIKE pattern: workflow=Ech_
+	// lists the jobs of Echo.
+	//
+	// "GET /Job: ... query page, workflow, startDate, endDate"
+	JobListWorkflowLike
+	// KeyUpdateByPrefix writes the description PUT /ApiKey/{key} sends to every key whose value
+	// begins with the key named, not to that key alone.
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." (of the key named)
+	KeyUpdateByPrefix
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, DomainUpperCaseRefused)
-	for m := Accept1001Records; m <= DomainUpperCaseRefused; m++ {
+	out := make([]Mutation, 0, KeyUpdateByPrefix)
+	for m := Accept1001Records; m <= KeyUpdateByPrefix; m++ {
 		out = append(out, m)
 	}
 	return out
