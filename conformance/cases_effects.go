@@ -42,8 +42,8 @@ func effectCases() []Case {
 		},
 		{
 			ID: "JOB-OUTPUTS-DISTINCT", Kind: Documented,
-			Quote:   "`outputDatasets` maps output slot → dataset name, where the results are read from.",
-			Rule:    "Jobs started at once, each on an input of its own with distinct records (1, 2 and 3 records), and finishing together: each job's outputDatasets names a dataset of its own, and each output holds exactly its own input's records (documented).",
+			Quote:   "`outputDatasets` maps output slot → dataset name, where the results are read from. [...] Two flags choose whether input and whether output datasets are included.",
+			Rule:    "Jobs started at once, each on an input of its own with distinct records (1, 2 and 3 records), and finishing together: each job's outputDatasets names a dataset of its own, and each output holds exactly its own input's records (documented); GET /Dataset?includeInput=false, read before the jobs started and again once they finished, lists each output the second time.",
 			Creates: "3 complete datasets (6 records), 3 jobs and their outputs",
 			Cost:    Cost{Datasets: 3, Jobs: 3, Records: 6},
 			run:     caseJobOutputsDistinct,
@@ -370,6 +370,9 @@ func caseJobOutputsDistinct(c *check) {
 		recs[i] = seqRecords(100*i, i+1, fmt.Sprintf("input %d", i+1))
 		inputs[i] = c.completeInput("distinct_in", seqColumns(), recs[i])
 	}
+	// The output datasets listed before the jobs start: the list read once they have finished
+	// holds their outputs (includeInput=false lists output datasets, documented).
+	c.outputDatasets()
 	names := make([]string, jobs)
 	reqs := make([]atOnce, jobs)
 	for i := range jobs {
@@ -403,6 +406,12 @@ func caseJobOutputsDistinct(c *check) {
 		if slices.Contains(inputs, outs[i]) {
 			c.Errorf("%s: job %q names input dataset %s as its output", what, names[i], outs[i])
 			return
+		}
+	}
+	listed := c.outputDatasets()
+	for i := range jobs {
+		if !listed[outs[i]] {
+			c.Errorf("%s: GET /Dataset?includeInput=false, read after the jobs finished (and once before they started), does not list output dataset %s of job %q", what, outs[i], names[i])
 		}
 	}
 	for i := range jobs {
