@@ -200,6 +200,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobParametersLastStarted:        {"JOB-NAME-SPACES"},
 		standin.RefusedJobListed:                {"JOB-NEEDS-COMPLETE-INPUT"},
 		standin.DatasetListCacheIgnoresFlags:    {"DATASET-LIST-FLAGS"},
+		standin.OutputNamedByInput:              {"JOB-OUTPUTS-DISTINCT"},
 	}
 }
 

@@ -331,6 +331,13 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	} else {
 		for _, slot := range wf.Outputs() {
 			name := s.outputName(b.Name, slot)
+			if s.mutated(standin.OutputNamedByInput) && len(inputs) > 0 {
+				name = snakeName(inputs[slices.Sorted(maps.Keys(inputs))[0]]) + "_" + snakeName(slot) + "_out"
+				if old := s.datasets[name]; old != nil && !old.input {
+					j.outputs[slot] = name // the earlier job's output, written over
+					continue
+				}
+			}
 			s.datasets[name] = &dataset{name: name, columns: map[string]int32{}, blocks: map[int32]*block{}, created: j.submitted}
 			j.outputs[slot] = name
 		}

@@ -1214,6 +1214,12 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, startJob(t, s, tok, "refused", "Echo", "open"), 400)
 			return !strings.Contains(string(do(t, s, tok, "GET", "/Job", nil).body), `"refused"`)
 		},
+		standin.OutputNamedByInput: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "one", "Echo", "in"), 200)
+			wantStatus(t, startJob(t, s, tok, "two", "Echo", "in"), 200)
+			return finishedJob(t, s, "one") != finishedJob(t, s, "two")
+		},
 		standin.DatasetListCacheIgnoresFlags: func(t *testing.T, s *Server, tok string) bool {
 			createDataset(t, s, tok, "in", "v")
 			listNames(t, s, tok, "includeInput=false")

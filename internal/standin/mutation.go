@@ -925,12 +925,18 @@ const (
 	//
 	// "Two flags choose whether input and whether output datasets are included."
 	DatasetListCacheIgnoresFlags
+	// OutputNamedByInput names a job's output dataset after its input dataset and slot: a later job
+	// on the same input is given the earlier job's output dataset, and writes its results over it.
+	//
+	// "outputDatasets maps output slot → dataset name, where the results are read from." (one job's
+	// results are read from another's)
+	OutputNamedByInput
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, DatasetListCacheIgnoresFlags)
-	for m := Accept1001Records; m <= DatasetListCacheIgnoresFlags; m++ {
+	out := make([]Mutation, 0, OutputNamedByInput)
+	for m := Accept1001Records; m <= OutputNamedByInput; m++ {
 		out = append(out, m)
 	}
 	return out
