@@ -448,6 +448,23 @@ func (c *check) jobNameFree(name, refusal string) {
 	}
 }
 
+// datasetsNotListed checks that the list of input datasets (includeOutput=false) holds none of
+// names, datasets whose creates were refused (why): a refused create makes no dataset.
+func (c *check) datasetsNotListed(names []string, why string) {
+	if len(names) == 0 {
+		return
+	}
+	for ref, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{ExcludeOutput: true}) {
+		if err != nil {
+			c.Errorf("listing datasets: %v", err)
+			return
+		}
+		if slices.Contains(names, ref.Name) {
+			c.Errorf("GET /Dataset lists dataset %s (%s); %s: a refused create makes no dataset", ref.Name, jsonText(ref), why)
+		}
+	}
+}
+
 // datasetNameFree checks that a dataset name whose create was refused for another reason
 // (refusal) is still free: a correct create of it succeeds and the dataset is a new, empty,
 // incomplete input dataset with the columns given.

@@ -201,6 +201,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.RefusedJobListed:                {"JOB-NEEDS-COMPLETE-INPUT"},
 		standin.DatasetListCacheIgnoresFlags:    {"DATASET-LIST-FLAGS"},
 		standin.OutputNamedByInput:              {"JOB-OUTPUTS-DISTINCT"},
+		standin.RefusedCreateListed:             {"DATASET-COLUMN-NAME-PATTERN"},
 	}
 }
 

@@ -191,6 +191,11 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 			rows = append(rows, row{d.name, input, d.completed})
 		}
 	}
+	for _, name := range s.ghostDatasets {
+		if _, made := s.datasets[name]; !made && incIn {
+			rows = append(rows, row{name, true, false})
+		}
+	}
 	s.mu.RUnlock()
 	slices.SortFunc(rows, func(x, y row) int {
 		switch {
@@ -262,6 +267,11 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		if s.mutated(standin.FailedCreateReservesName) && errs["name"] == nil {
 			s.mu.Lock()
 			s.reserved["dataset "+name] = true
+			s.mu.Unlock()
+		}
+		if s.mutated(standin.RefusedCreateListed) && errs["name"] == nil {
+			s.mu.Lock()
+			s.ghostDatasets = append(s.ghostDatasets, name) // the row written before the columns were checked
 			s.mu.Unlock()
 		}
 		return bad(errs)
@@ -729,11 +739,14 @@ func columnCodesAsGiven(raw []byte) []int32 {
 
 // forgetDatasetLists empties the cached answers of GET /Dataset (the standin.DatasetListCached and
 // standin.DatasetListCacheIgnoresFlags mutations).
-func (s *Server) forgetDatasetLists() {
+func (s *Server) forgetDatasetLists() { s.forgetLists("datasets ") }
+
+// forgetLists empties the cached list answers whose key begins with prefix.
+func (s *Server) forgetLists(prefix string) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	for k := range s.lists {
-		if strings.HasPrefix(k, "datasets ") {
+		if strings.HasPrefix(k, prefix) {
 			delete(s.lists, k)
 		}
 	}

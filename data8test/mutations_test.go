@@ -1220,6 +1220,10 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, startJob(t, s, tok, "two", "Echo", "in"), 200)
 			return finishedJob(t, s, "one") != finishedJob(t, s, "two")
 		},
+		standin.RefusedCreateListed: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "refused", "columns": map[string]int{"Bad": 0}}), 400)
+			return !slices.Contains(listNames(t, s, tok, ""), "refused")
+		},
 		standin.DatasetListCacheIgnoresFlags: func(t *testing.T, s *Server, tok string) bool {
 			createDataset(t, s, tok, "in", "v")
 			listNames(t, s, tok, "includeInput=false")

@@ -111,6 +111,9 @@ type Server struct {
 	// ghosts are the job starts refused under the standin.RefusedJobListed mutation, listed by
 	// GET /Job; guarded by mu.
 	ghosts []*job
+	// ghostDatasets are the names of dataset creates refused under the standin.RefusedCreateListed
+	// mutation, listed by GET /Dataset; guarded by mu.
+	ghostDatasets []string
 
 	raceMu sync.Mutex               // guards racing
 	racing map[string]chan struct{} // dataset creates waiting, for the standin.DatasetCreateRace mutation

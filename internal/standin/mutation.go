@@ -931,12 +931,18 @@ const (
 	// "outputDatasets maps output slot → dataset name, where the results are read from." (one job's
 	// results are read from another's)
 	OutputNamedByInput
+	// RefusedCreateListed lists in GET /Dataset a dataset whose create was refused with 400 for a
+	// bad column name (the row written before the columns are checked); GET /Dataset/{name} does
+	// not find it, and its name stays free.
+	//
+	// "Paged list of datasets" / Errors: "validation problem" (a refused call changes nothing)
+	RefusedCreateListed
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, OutputNamedByInput)
-	for m := Accept1001Records; m <= OutputNamedByInput; m++ {
+	out := make([]Mutation, 0, RefusedCreateListed)
+	for m := Accept1001Records; m <= RefusedCreateListed; m++ {
 		out = append(out, m)
 	}
 	return out
