@@ -31,8 +31,8 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-LIST", Kind: Documented, Decision: "D-5",
 			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key each get a key of their own (generated, documented), and both are listed.",
-			Creates: "2 API keys (created at once, deleted at the end of the run)",
+			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key each get a key of their own (generated, documented), and both are listed; a third key of the run, deleted at the same moment, is not (once GET /ApiKey/{key} says 404).",
+			Creates: "3 API keys (2 created at once, deleted at the end of the run; 1 deleted as they are created)",
 			run:     caseAPIKeyList,
 		},
 		{
@@ -305,6 +305,13 @@ func (c *check) deleteTracked(r *keyRecord, what string) bool {
 
 func caseAPIKeyList(c *check) {
 	c.secondKey()
+	// A key of the run deleted at the same moment as the two below are created: the delete
+	// removes that key alone.
+	gone, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: c.cfg.Prefix + c.runID + " key deleted as others are created"})
+	if err != nil || gone.Key == "" {
+		c.Fatalf("creating a key: %s", outcome(err))
+	}
+	goneRec := c.trackKey(*gone)
 	// Two keys generated at once: each its own.
 	answers := make([][]byte, 2)
 	reqs := make([]atOnce, len(answers))
@@ -312,7 +319,16 @@ func caseAPIKeyList(c *check) {
 		body, _ := json.Marshal(map[string]any{"description": fmt.Sprintf("%s%s generated key %d of %d at once", c.cfg.Prefix, c.runID, i+1, len(reqs))})
 		reqs[i] = atOnce{method: http.MethodPost, path: "/ApiKey", body: body, answer: &answers[i]}
 	}
-	statuses := c.allAtOnce(reqs)
+	statuses := c.allAtOnce(append(reqs, atOnce{method: http.MethodDelete, path: "/ApiKey/" + url.PathEscape(gone.Key)}))
+	if st := statuses[len(reqs)]; st >= 200 && st < 300 {
+		_, gerr := c.client.GetAPIKey(c.ctx, gone.Key)
+		c.mu.Lock()
+		goneRec.deleted, goneRec.gone = true, apiStatus(gerr) == http.StatusNotFound
+		c.mu.Unlock()
+	} else {
+		c.Observe("DELETE /ApiKey/%s, sent with two creates at once: answered %d; the key is deleted at the end of the run", gone.Key, st)
+	}
+	statuses = statuses[:len(reqs)]
 	var made []string
 	for i, st := range statuses {
 		var k client.APIKey

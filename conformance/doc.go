@@ -105,7 +105,7 @@
 // DATA8_CONFORMANCE_SCALE=1; the scale tier adds 2 datasets of 9,623 records and a job over 5,003
 // of them, and 3 empty datasets and a job of short names without the prefix); the model tier's
 // random sequences add at most a dataset or a block of 1,000 records per operation and 2 jobs per
-// sequence (usually far fewer); and three OAuth client credentials; the seven API keys it creates
+// sequence (usually far fewer); and three OAuth client credentials; the eight API keys it creates
 // (and the 101 of the scale tier) are deleted again. The report lists what each case left.
 // DATA8_CONFORMANCE_SKIP=ID,ID
 // skips cases (for example CLIENTCRED-CREATE).

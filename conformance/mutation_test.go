@@ -202,6 +202,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DatasetListCacheIgnoresFlags:    {"DATASET-LIST-FLAGS"},
 		standin.OutputNamedByInput:              {"JOB-OUTPUTS-DISTINCT"},
 		standin.RefusedCreateListed:             {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.ConcurrentDeleteLosesCreate:     {"APIKEY-LIST"},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -194,6 +195,9 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		if s.mutated(standin.CreateExpiryOffsetDropped) {
 			k.expiresOn = ptr(time.Date(e.Year(), e.Month(), e.Day(), e.Hour(), e.Minute(), e.Second(), e.Nanosecond(), time.UTC))
 		}
+	}
+	if s.mutated(standin.ConcurrentDeleteLosesCreate) {
+		sleep(s.ctx, 30*time.Millisecond) // the slower path: a delete sent at the same moment reads the table first
 	}
 	if b.Key != "" && s.mutated(standin.ConcurrentKeyCreateDup) {
 		if answer, ok := s.createKeyRacily(k, b.Key); ok {
@@ -390,6 +394,14 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 	}
 	if s.apiKeys[req.Key] == nil {
 		return gen.ApiKeyDeleteByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
+	}
+	if s.mutated(standin.ConcurrentDeleteLosesCreate) {
+		// The key table read whole, and written back whole without the key.
+		table, order := maps.Clone(s.apiKeys), slices.Clone(s.keyOrder)
+		s.mu.Unlock()
+		sleep(s.ctx, 150*time.Millisecond) // a create sent at the same moment is stored meanwhile
+		s.mu.Lock()
+		s.apiKeys, s.keyOrder = table, order
 	}
 	if s.mutated(standin.DeletedKeyListed) {
 		s.deletedKeys = append(s.deletedKeys, s.apiKeys[req.Key])

@@ -1220,6 +1220,15 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, startJob(t, s, tok, "two", "Echo", "in"), 200)
 			return finishedJob(t, s, "one") != finishedJob(t, s, "two")
 		},
+		standin.ConcurrentDeleteLosesCreate: func(t *testing.T, s *Server, tok string) bool {
+			old := newKey(t, s, tok, map[string]any{"description": "old"})
+			var made string
+			var wg sync.WaitGroup
+			wg.Go(func() { do(t, s, tok, "DELETE", "/ApiKey/"+old, nil) })
+			wg.Go(func() { made = newKey(t, s, tok, map[string]any{"description": "new"}) })
+			wg.Wait()
+			return do(t, s, tok, "GET", "/ApiKey/"+made, nil).status == 200
+		},
 		standin.RefusedCreateListed: func(t *testing.T, s *Server, tok string) bool {
 			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "refused", "columns": map[string]int{"Bad": 0}}), 400)
 			return !slices.Contains(listNames(t, s, tok, ""), "refused")

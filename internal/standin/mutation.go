@@ -937,12 +937,19 @@ const (
 	//
 	// "Paged list of datasets" / Errors: "validation problem" (a refused call changes nothing)
 	RefusedCreateListed
+	// ConcurrentDeleteLosesCreate writes a key delete as the account's key table read before it: a
+	// key created at the same moment (a create takes 30 ms, the delete's write comes 150 ms after its
+	// read) is lost.
+	//
+	// "POST /ApiKey ... Answers the ApiKey" / "GET /ApiKey: All API keys of the account" (a key
+	// created with 200 is gone)
+	ConcurrentDeleteLosesCreate
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, RefusedCreateListed)
-	for m := Accept1001Records; m <= RefusedCreateListed; m++ {
+	out := make([]Mutation, 0, ConcurrentDeleteLosesCreate)
+	for m := Accept1001Records; m <= ConcurrentDeleteLosesCreate; m++ {
 		out = append(out, m)
 	}
 	return out
