@@ -25,15 +25,15 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `Body ` + "`" + `{key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?}` + "`" + `; the key is generated when not given (form ` + "`" + `ABCD-1234-EFGH-5678` + "`" + `). Answers the ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; so are two keys alike to it, given beside it (its value in the other case, and its value followed by -2: other values, other keys; a refusal is observed), each found by its own value; a domain and a subnet are allowed on it and its description is updated, and neither key alike changes; deleted, with both keys alike still there as they were (then deleted too), its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it; it is deleted again.",
-			Creates: "5 API keys (one given in the body, deleted at once, given again and deleted again; two alike to it deleted with it; the generated one deleted by APIKEY-DELETE, or at the end of the run)",
+			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; so are two keys alike to it, given beside it (its value in the other case, and its value followed by -2: other values, other keys; a refusal is observed), each found by its own value; a domain and a subnet are allowed on it and its description is updated, and neither key alike changes; deleted, with both keys alike still there as they were (then deleted too), a key created right after with a description alone holds nothing of it (no domain, no subnet, in the answer or read back; deleted again), and its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it and makes no key (GET /ApiKey lists no key with the refused body's description); it is deleted again.",
+			Creates: "6 API keys (one given in the body, deleted at once, given again and deleted again; two alike to it deleted with it; one generated right after its delete, deleted again; the generated one deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyCreate,
 		},
 		{
 			ID: "APIKEY-LIST", Kind: Documented, Decision: "D-5",
 			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key each get a key of their own (generated, documented), and both are listed.",
-			Creates: "2 API keys (created at once, deleted at the end of the run)",
+			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key each get a key of their own (generated, documented), and both are listed; a third key of the run, deleted at the same moment, is not (once GET /ApiKey/{key} says 404).",
+			Creates: "3 API keys (2 created at once, deleted at the end of the run; 1 deleted as they are created)",
 			run:     caseAPIKeyList,
 		},
 		{
@@ -58,7 +58,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-UPDATE", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}: Updates description, username, expiry, daily limit.`,
-			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format) and 40000 (past 16 bits); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second, which a store of whole seconds loses) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out); a description of over 1,000 characters (no length limit is documented: refused, it differs from D-5; taken, it reads back whole). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy).",
+			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format) and 40000 (past 16 bits); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second, which a store of whole seconds loses) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out); a description of over 1,000 characters (no length limit is documented: refused, it differs from D-5; taken, it reads back whole). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy). Writes sent at once are each kept (each answered 200): updates of the key and of the run's second key at once each read back, and neither changes the other key; an update, a domain and a subnet on the key at once each read back. GET /ApiKey, read before the updates and after them, lists every key of the run as it then reads (all the account's keys, documented).",
 			run:   caseAPIKeyUpdate,
 		},
 		{
@@ -82,7 +82,7 @@ func accountCases() []Case {
 		{
 			ID: "CLIENTCRED-LIST-NO-SECRETS", Kind: Documented, Decision: "D-5",
 			Quote:   `The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
-			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (two here, created at once, each with a clientId of its own, generated; one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented), and no client whose clientId is an API key of the run. GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
+			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (two here, created at once after the list was read once, each with a clientId of its own, generated; one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented), and no client whose clientId is an API key of the run. GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
 			Creates: "2 OAuth client credentials (the API cannot delete them)",
 			run:     caseClientCredList,
 		},
@@ -180,6 +180,7 @@ func (c *check) givenKey(desc string) {
 		c.rereadKeys(fmt.Sprintf("DELETE /ApiKey/%s (keys alike to it, which it does not name: %q)", given, alike), nil, nil)
 		defer c.dropKeys(alike)
 	}
+	c.newKeyAfterDelete(given, desc)
 	descs := make([]string, 3)
 	reqs := make([]atOnce, len(descs))
 	for i := range reqs {
@@ -227,6 +228,8 @@ func (c *check) givenKey(desc string) {
 		c.Errorf("a fourth create of key %s, which exists: succeeded (%q); a key names one key", given, fourth.Description)
 	} else if st := apiStatus(err); st < 400 || st >= 500 {
 		c.Errorf("a fourth create of key %s, which exists: %s; want a refusal (4xx)", given, outcome(err))
+	} else {
+		c.refusedCreateMadeNoKey(desc+" (given key, a fourth create)", given, outcome(err))
 	}
 	after, err := c.client.GetAPIKey(c.ctx, given)
 	if err != nil {
@@ -358,6 +361,13 @@ func (c *check) deleteTracked(r *keyRecord, what string) bool {
 
 func caseAPIKeyList(c *check) {
 	c.secondKey()
+	// A key of the run deleted at the same moment as the two below are created: the delete
+	// removes that key alone.
+	gone, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: c.cfg.Prefix + c.runID + " key deleted as others are created"})
+	if err != nil || gone.Key == "" {
+		c.Fatalf("creating a key: %s", outcome(err))
+	}
+	goneRec := c.trackKey(*gone)
 	// Two keys generated at once: each its own.
 	answers := make([][]byte, 2)
 	reqs := make([]atOnce, len(answers))
@@ -365,7 +375,16 @@ func caseAPIKeyList(c *check) {
 		body, _ := json.Marshal(map[string]any{"description": fmt.Sprintf("%s%s generated key %d of %d at once", c.cfg.Prefix, c.runID, i+1, len(reqs))})
 		reqs[i] = atOnce{method: http.MethodPost, path: "/ApiKey", body: body, answer: &answers[i]}
 	}
-	statuses := c.allAtOnce(reqs)
+	statuses := c.allAtOnce(append(reqs, atOnce{method: http.MethodDelete, path: "/ApiKey/" + url.PathEscape(gone.Key)}))
+	if st := statuses[len(reqs)]; st >= 200 && st < 300 {
+		_, gerr := c.client.GetAPIKey(c.ctx, gone.Key)
+		c.mu.Lock()
+		goneRec.deleted, goneRec.gone = true, apiStatus(gerr) == http.StatusNotFound
+		c.mu.Unlock()
+	} else {
+		c.Observe("DELETE /ApiKey/%s, sent with two creates at once: answered %d; the key is deleted at the end of the run", gone.Key, st)
+	}
+	statuses = statuses[:len(reqs)]
 	var made []string
 	for i, st := range statuses {
 		var k client.APIKey
@@ -598,7 +617,11 @@ func caseAPIKeyIPCIDR(c *check) {
 func caseAPIKeyUpdate(c *check) {
 	k := c.key()
 	r := k.keyRecord
+	c.secondKey() // made now: keyWritesAtOnce updates it too
 	c.rereadKeys("the cases before", nil, nil)
+	// The list read before the updates and after them: each list shows the keys as they are then.
+	c.checkKeyList("before the updates")
+	defer c.checkKeyList("after the updates")
 	// The key is updated with allowed domains and IPs (the cases before allow them; without them,
 	// one of each is allowed here).
 	if len(r.state.AllowedDomains) == 0 {
@@ -627,6 +650,7 @@ func caseAPIKeyUpdate(c *check) {
 	offset := time.Date(2036, 7, 1, 12, 0, 0, 0, time.FixedZone("UTC+2", 2*3600)) // 10:00 UTC
 	c.updateKey(r, "an update of the description and the expiry, sent as 2036-07-01T12:00:00+02:00", client.APIKeyUpdate{Description: &third, ExpiresOn: &offset})
 	c.valueEdges(r, desc)
+	c.keyWritesAtOnce(r, desc)
 	// An update refused for one bad member changes nothing, the good members sent with it
 	// included: every key of the run reads back as before it. A bad value of a member must be
 	// refused when the server took that member by its name (keyTook; a server that takes it by
@@ -991,6 +1015,10 @@ func caseClientCredCreate(c *check) {
 }
 
 func caseClientCredList(c *check) {
+	// The list is read once before the creates too: the list read after them holds them.
+	if _, err := c.client.ListClientCredentials(c.ctx); err != nil {
+		c.Fatalf("GET /ClientCredential: %v", err)
+	}
 	// Two more clients of the run's, created at once, so that the list has at least two (three
 	// with CLIENTCRED-CREATE) it must hold, each with a clientId of its own (generated,
 	// documented). Creating one is decided (D-5): a refusal is CLIENTCRED-CREATE's to judge.
@@ -1175,4 +1203,93 @@ func (c *check) allowAtOnce(r *keyRecord, kind string, values []string, pathOf f
 		}
 	}
 	c.rereadKeys(fmt.Sprintf("allowing %ss %q on key %s at once (answered %v)", kind, values, r.key, statuses), r, func(k *client.APIKey) { add(k, added) })
+}
+
+// keyWritesAtOnce sends writes that name different things at once, and checks that each one
+// answered 2xx reads back (an update, a domain and a subnet each answered 200 are each kept; one
+// key's update changes no other key): an update of key r and one of the run's second key; then an
+// update of r, a domain and a subnet allowed on r. desc starts the descriptions sent.
+func (c *check) keyWritesAtOnce(r *keyRecord, desc string) {
+	r2 := c.secondKey()
+	c.rereadKeys("the updates before", nil, nil)
+	update := func(key, d string) atOnce {
+		return atOnce{method: http.MethodPut, path: "/ApiKey/" + url.PathEscape(key), body: []byte(jsonText(map[string]any{"description": d}))}
+	}
+	d1, d2 := desc+" (one of two keys updated at once)", desc+" (the other of two keys updated at once)"
+	st := c.allAtOnce([]atOnce{update(r.key, d1), update(r2.key, d2)})
+	what := fmt.Sprintf("updates of keys %s and %s sent at once (answered %v)", r.key, r2.key, st)
+	for i, x := range []struct {
+		r *keyRecord
+		d string
+	}{{r, d1}, {r2, d2}} {
+		if st[i] >= 200 && st[i] < 300 {
+			x.r.state.Description = x.d // each update names one key, and is kept
+		}
+	}
+	c.rereadKeys(what, nil, nil)
+	d3 := desc + " (sent with a domain and a subnet at once)"
+	domain, subnet := "at-once.example.com", netip.MustParsePrefix("198.51.100.208/28") // neither allowed on it before
+	st = c.allAtOnce([]atOnce{
+		update(r.key, d3),
+		{method: http.MethodPut, path: "/ApiKey/" + url.PathEscape(r.key) + "/allowedDomains/" + url.PathEscape(domain)},
+		{method: http.MethodPut, path: "/ApiKey/" + url.PathEscape(r.key) + "/allowedIPs/" + subnet.Addr().String() + "/" + fmt.Sprint(subnet.Bits())},
+	})
+	c.rereadKeys(fmt.Sprintf("an update (description %q), domain %s and subnet %s on key %s sent at once (answered %v)", d3, domain, subnet, r.key, st), r, func(k *client.APIKey) {
+		if st[0] >= 200 && st[0] < 300 {
+			k.Description = d3
+		}
+		if st[1] >= 200 && st[1] < 300 && !slices.Contains(k.AllowedDomains, domain) {
+			k.AllowedDomains = append(k.AllowedDomains, domain)
+		}
+		if st[2] >= 200 && st[2] < 300 {
+			k.AllowedIPs = append(k.AllowedIPs, subnet.String())
+		}
+	})
+}
+
+// newKeyAfterDelete creates a key without a key in the body right after key deleted (which had a
+// domain and a subnet allowed) was deleted: the new key holds nothing of the deleted one (no domain,
+// no subnet: nothing was allowed on it), in the create's answer or read back. It is deleted again.
+func (c *check) newKeyAfterDelete(deleted, desc string) {
+	made, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: desc + " (created after a delete)"})
+	if err != nil {
+		c.Errorf("creating a key (description alone) after deleting key %s: %s", deleted, outcome(err))
+		return
+	}
+	if made.Key == "" {
+		return // the answer names no key: APIKEY-CREATE's first check judges that
+	}
+	r := c.trackKey(*made)
+	defer c.deleteTracked(r, "created after a delete")
+	got, err := c.client.GetAPIKey(c.ctx, made.Key)
+	if err != nil {
+		c.Errorf("GET /ApiKey/%s of a key just created: %s", made.Key, outcome(err))
+		return
+	}
+	for _, x := range []struct {
+		what string
+		k    *client.APIKey
+	}{{"the create's answer", made}, {"GET /ApiKey/{key}", got}} {
+		if len(x.k.AllowedDomains) > 0 || len(x.k.AllowedIPs) > 0 {
+			c.Errorf("key %s, created with a description alone right after key %s was deleted: %s gives allowedDomains %q and allowedIPs %q; nothing was allowed on it (a new key holds nothing of a deleted one)", made.Key, deleted, x.what, x.k.AllowedDomains, x.k.AllowedIPs)
+		}
+	}
+	r.state = cloneKey(*got)
+}
+
+// refusedCreateMadeNoKey checks, after a key create with description desc was refused (refusal),
+// that GET /ApiKey lists no key with that description but the one given (given): a refused create
+// makes no key. A key it made is deleted at the end of the run.
+func (c *check) refusedCreateMadeNoKey(desc, given, refusal string) {
+	keys, err := c.client.ListAPIKeys(c.ctx)
+	if err != nil {
+		c.decidedCall("GET /ApiKey", "ApiKey_GetList", err)
+		return
+	}
+	for _, k := range keys {
+		if k.Description == desc && k.Key != given {
+			c.trackKey(k)
+			c.Errorf("a create of key %s refused (%s) made key %s with the refused body's description %q: GET /ApiKey lists it; a refused call makes nothing", given, refusal, k.Key, desc)
+		}
+	}
 }

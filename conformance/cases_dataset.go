@@ -33,7 +33,7 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-COLUMN-NAME-PATTERN", Kind: Documented, Decision: "D-7",
 			Quote:   `` + "`" + `columns` + "`" + ` is required and maps column name (same naming rule) to an integer type code.`,
-			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed or CR LF, a leading line feed, DEL, the suite's look-alikes of other scripts and of compatibility forms that NFKC maps onto a-z and 0-9, alone and after a letter, a bad character past the 64th, 100th or 255th character of a long name) gets 400 (D-7) and no dataset, and the name stays free (a correct create of the first and the last name refused succeeds); names that match (one letter among them, and words a store may keep for itself: id, key, value, order, select, null, ...) are taken and read back as sent, each with a code of its own sent out of alphabetical order and read back exactly, and a record with a value in each reads back whole; a valid column name of 300 characters is refused with a 4xx (observed: no length limit is documented) or kept whole. Our client refuses bad names before sending.",
+			Rule:    "Column names follow the dataset naming rule ^[a-z][a-z0-9_]*$ (documented): a bad column name (as for datasets: control characters, a trailing line feed or CR LF, a leading line feed, DEL, the suite's look-alikes of other scripts and of compatibility forms that NFKC maps onto a-z and 0-9, alone and after a letter, a bad character past the 64th, 100th or 255th character of a long name) gets 400 (D-7) and no dataset (GET finds none, and the list of input datasets lists none of them), and the name stays free (a correct create of the first and the last name refused succeeds); names that match (one letter among them, and words a store may keep for itself: id, key, value, order, select, null, ...) are taken and read back as sent, each with a code of its own sent out of alphabetical order and read back exactly, and a record with a value in each reads back whole; a valid column name of 300 characters is refused with a 4xx (observed: no length limit is documented) or kept whole. Our client refuses bad names before sending.",
 			Creates: "4 datasets (1 record)",
 			Cost:    Cost{Datasets: 4, Records: 1},
 			run:     caseColumnNamePattern,
@@ -321,6 +321,12 @@ func caseColumnNamePattern(c *check) {
 			refused = append(refused, struct{ name, col string }{name, col})
 		}
 	}
+	// A refused create makes no dataset: the list holds none of them either.
+	var names []string
+	for _, x := range refused {
+		names = append(names, x.name)
+	}
+	c.datasetsNotListed(names, "their creates were refused for a column name")
 	// A refused create leaves its name free: the first and the last name refused for a column.
 	if n := len(refused); n > 0 {
 		for _, x := range []struct{ name, col string }{refused[0], refused[n-1]}[:min(n, 2)] {

@@ -42,10 +42,11 @@ func effectCases() []Case {
 		},
 		{
 			ID: "JOB-OUTPUTS-DISTINCT", Kind: Documented,
-			Quote:   "`outputDatasets` maps output slot → dataset name, where the results are read from.",
-			Rule:    "Jobs started at once, each on an input of its own with distinct records (1, 2 and 3 records), and finishing together, named alike but for the character between two words (a space, '_', '-': three names, documented unique, the same once made a dataset or file name): each starts, each job's outputDatasets names a dataset of its own, and each output holds exactly its own input's records (documented).",
-			Creates: "3 complete datasets (6 records), 3 jobs and their outputs",
-			Cost:    Cost{Datasets: 3, Jobs: 3, Records: 6},
+			Quote:   "`outputDatasets` maps output slot → dataset name, where the results are read from. [...] Two flags choose whether input and whether output datasets are included.",
+			Rule:    "Jobs started at once, each on an input of its own with distinct records (the shared 3-record input, which the shared job ran on before, and inputs of 2 and 3 records), and finishing together, named alike but for the character between two words (a space, '_', '-': three names, documented unique, the same once made a dataset or file name): each starts, each job's outputDatasets names a dataset of its own (not the shared job's output either), and each output holds exactly its own input's records (documented); GET /Dataset?includeInput=false, read before the jobs started and again once they finished, lists each output the second time.",
+			Creates: "2 complete datasets (5 records), 3 jobs and their outputs",
+			Cost:    Cost{Datasets: 2, Jobs: 3, Records: 5},
+			fixture: true,
 			run:     caseJobOutputsDistinct,
 		},
 	}
@@ -366,10 +367,17 @@ func caseJobOutputsDistinct(c *check) {
 	const jobs = 3
 	inputs := make([]string, jobs)
 	recs := make([][]client.Record, jobs)
-	for i := range jobs {
+	// The first job runs on the shared input, which the shared job ran on before: a job on an
+	// input another job has read gets an output of its own too.
+	f := c.echo()
+	inputs[0], recs[0] = f.input, f.records
+	for i := 1; i < jobs; i++ {
 		recs[i] = seqRecords(100*i, i+1, fmt.Sprintf("input %d", i+1))
 		inputs[i] = c.completeInput("distinct_in", seqColumns(), recs[i])
 	}
+	// The output datasets listed before the jobs start: the list read once they have finished
+	// holds their outputs (includeInput=false lists output datasets, documented).
+	c.outputDatasets()
 	// Names that differ only in the character between two words (a space, '_', '-'): three names
 	// (job names are unique, spaces are fine), alike once turned into a dataset or file name, which
 	// must not make the jobs share an output dataset or take one name.
@@ -396,7 +404,7 @@ func caseJobOutputsDistinct(c *check) {
 			c.Fatalf("finished job %q has no output dataset for slot %q (outputDatasets %v)", n, c.cfg.WorkflowOutput, done.OutputDatasets)
 		}
 	}
-	what := fmt.Sprintf("%d jobs started at once on inputs of 1, 2 and 3 records: outputDatasets %q", jobs, outs)
+	what := fmt.Sprintf("%d jobs started at once on inputs of %d (the shared input), 2 and 3 records: outputDatasets %q", jobs, len(f.records), outs)
 	for i := range jobs {
 		for k := range i {
 			if outs[i] == outs[k] {
@@ -407,6 +415,16 @@ func caseJobOutputsDistinct(c *check) {
 		if slices.Contains(inputs, outs[i]) {
 			c.Errorf("%s: job %q names input dataset %s as its output", what, names[i], outs[i])
 			return
+		}
+		if outs[i] == f.output {
+			c.Errorf("%s: job %q names output dataset %s of job %q (which ran on the same input before); each job's results are read from its own", what, names[i], outs[i], f.job.Name)
+			return
+		}
+	}
+	listed := c.outputDatasets()
+	for i := range jobs {
+		if !listed[outs[i]] {
+			c.Errorf("%s: GET /Dataset?includeInput=false, read after the jobs finished (and once before they started), does not list output dataset %s of job %q", what, outs[i], names[i])
 		}
 	}
 	for i := range jobs {
@@ -431,6 +449,23 @@ func (c *check) jobNameFree(name, refusal string) {
 	}
 	if got, err := c.client.GetJob(c.ctx, name); err != nil || got.Name != name {
 		c.Errorf("GET /Job/{name} of %q after its correct start: %s", name, outcome(err))
+	}
+}
+
+// datasetsNotListed checks that the list of input datasets (includeOutput=false) holds none of
+// names, datasets whose creates were refused (why): a refused create makes no dataset.
+func (c *check) datasetsNotListed(names []string, why string) {
+	if len(names) == 0 {
+		return
+	}
+	for ref, err := range c.client.ListDatasets(c.ctx, client.ListDatasetsOptions{ExcludeOutput: true}) {
+		if err != nil {
+			c.Errorf("listing datasets: %v", err)
+			return
+		}
+		if slices.Contains(names, ref.Name) {
+			c.Errorf("GET /Dataset lists dataset %s (%s); %s: a refused create makes no dataset", ref.Name, jsonText(ref), why)
+		}
 	}
 }
 

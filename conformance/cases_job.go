@@ -52,7 +52,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, or only in Unicode normalisation (é as one character or as e and a combining acute), when the server takes it (a refusal is observed). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed).",
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, or only in Unicode normalisation (é as one character or as e and a combining acute), when the server takes it (a refusal is observed). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed); the job with parameters, read again once newer jobs (without parameters) have started, still carries its own.",
 			Creates: "17 jobs",
 			Cost:    Cost{Jobs: 17},
 			fixture: true,
@@ -61,7 +61,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NEEDS-COMPLETE-INPUT", Kind: Documented, Decision: "D-13",
 			Quote:   `Input datasets **must be complete** first.`,
-			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset, with records or empty, or on the output dataset of an unfinished job while it shows completed false, is refused, 400 (D-13), no job of its name exists and no output dataset was made (output datasets are made by jobs); the name stays free (a correct start of it then succeeds). Once the empty dataset is complete, a job on it finishes with an output dataset for its slot that holds no record (documented: outputDatasets names where the results are read from).",
+			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset, with records or empty, or on the output dataset of an unfinished job while it shows completed false, is refused, 400 (D-13), no job of its name exists, the job list (its 100 most recent entries) does not list it (jobs already submitted, documented) and no output dataset was made (output datasets are made by jobs); the name stays free (a correct start of it then succeeds). Once the empty dataset is complete, a job on it finishes with an output dataset for its slot that holds no record (documented: outputDatasets names where the results are read from).",
 			Creates: "2 datasets (1 record, none; the empty one completed), 5 jobs",
 			Cost:    Cost{Datasets: 2, Jobs: 5, Records: 1},
 			fixture: true,
@@ -86,7 +86,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-UNIQUE", Kind: Documented, Decision: "D-13",
 			Quote:   `Job names are **unique**`,
-			Rule:    "Job names are unique (documented): a second job of the same name is refused, 400 or 409 (D-13, lenient); a job named like a dataset (and no job) starts and is found, and a dataset named like a job (and no dataset) is created (dataset names are unique among datasets, documented); of 3 starts of one new name sent at once, exactly one succeeds.",
+			Rule:    "Job names are unique (documented): a second job of the same name is refused, 400 or 409 (D-13, lenient); another start under the name, with parameters and an inputFilename of its own, refused too, changes nothing of the job of that name (GET /Job/{name} reads workflowName, submittedAt, inputDatasets, parameters and inputFilename as before it); a job named like a dataset (and no job) starts and is found, and a dataset named like a job (and no dataset) is created (dataset names are unique among datasets, documented); of 3 starts of one new name sent at once, exactly one succeeds.",
 			Creates: "3 jobs, 1 dataset",
 			Cost:    Cost{Jobs: 3, Datasets: 1},
 			fixture: true,
@@ -330,6 +330,7 @@ func caseJobNameSpaces(c *check) {
 		names = append(names, c.jobName(h.part))
 	}
 	names = append(names, "+"+c.jobName("plus first"))
+	var withParams *client.NewJob // the job started with parameters
 	for i, name := range names {
 		nj := client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}
 		if i == 2 {
@@ -353,17 +354,11 @@ func caseJobNameSpaces(c *check) {
 		if got == nil {
 			continue
 		}
-		if nj.Parameters != nil && !maps.Equal(got.Parameters, params) {
-			for k, v := range params {
-				if got.Parameters[k] != v {
-					c.Errorf("GET /Job/{name} of %q: parameter %s is %q; sent %q (parameters map names to string values)", name, k, got.Parameters[k], v)
-				}
-			}
-			if len(got.Parameters) != len(params) {
-				c.Errorf("GET /Job/{name} of %q: %d parameters; sent %d", name, len(got.Parameters), len(params))
-			}
-		}
+		c.jobParameters("GET /Job/{name}", got, nj)
 		c.jobCarries(got, nj)
+		if nj.Parameters != nil {
+			withParams = &nj
+		}
 	}
 	kept = append(kept, c.twinJobNames(f.input)...)
 	c.jobsListed(kept)
@@ -384,6 +379,32 @@ func caseJobNameSpaces(c *check) {
 	}
 	if r := c.raw(http.MethodGet, jobPath(f.started.Name), nil, nil, withToken); !r.is2xx() {
 		c.Errorf("GET %s (spaces escaped as %%20): answered %s", jobPath(f.started.Name), r)
+	}
+	// Read again once newer jobs (without parameters, one with an inputFilename) have started, the
+	// job with parameters still carries its own.
+	if withParams != nil {
+		if got, err := c.client.GetJob(c.ctx, withParams.Name); err != nil {
+			c.Errorf("GET /Job/{name} of %q: %v", withParams.Name, err)
+		} else {
+			c.jobParameters("GET /Job/{name}, read again after newer jobs started,", got, *withParams)
+			c.jobCarries(got, *withParams)
+		}
+	}
+}
+
+// jobParameters checks that a job read by what carries the parameters it was started with, each
+// value the string sent (parameters map names to string values), and no other.
+func (c *check) jobParameters(what string, got *client.Job, sent client.NewJob) {
+	if sent.Parameters == nil || maps.Equal(got.Parameters, sent.Parameters) {
+		return
+	}
+	for _, k := range slices.Sorted(maps.Keys(sent.Parameters)) {
+		if v := sent.Parameters[k]; got.Parameters[k] != v {
+			c.Errorf("%s of %q: parameter %s is %q; sent %q (parameters map names to string values)", what, sent.Name, k, got.Parameters[k], v)
+		}
+	}
+	if len(got.Parameters) != len(sent.Parameters) {
+		c.Errorf("%s of %q: %d parameters; sent %d", what, sent.Name, len(got.Parameters), len(sent.Parameters))
 	}
 }
 
@@ -423,7 +444,11 @@ func (c *check) checkJobFound(name string) *client.Job {
 // jobsListed checks that the job list holds each of the jobs named, once, and named exactly. It
 // reads the list of the configured workflow (a filter that changes nothing is JOB-LIST-FILTERS'
 // concern), at most 2,000 entries.
-func (c *check) jobsListed(names []string) {
+func (c *check) jobsListed(names []string) { c.jobsListedTimes(names, 1, 2000) }
+
+// jobsListedTimes checks that the job list of the configured workflow, read up to max entries
+// (most recent first), holds each job of names exactly times times.
+func (c *check) jobsListedTimes(names []string, times, max int) {
 	want := map[string]int{}
 	for _, n := range names {
 		want[n] = 0
@@ -437,12 +462,16 @@ func (c *check) jobsListed(names []string) {
 		if _, ok := want[ref.Name]; ok {
 			want[ref.Name]++
 		}
-		if read++; read >= 2000 {
+		if read++; read >= max {
 			break
 		}
 	}
 	for _, n := range names {
-		if want[n] != 1 {
+		switch {
+		case want[n] == times:
+		case times == 0:
+			c.Errorf("the job list (%d most recent entries read) holds job %s %d times, whose start was refused: a refused start is no job", read, describeLen(n), want[n])
+		default:
 			c.Errorf("the job list (%d entries read) holds job %s %d times; want once, named as sent", read, describeLen(n), want[n])
 		}
 	}
@@ -513,6 +542,7 @@ func caseJobNeedsComplete(c *check) {
 		refused = append(refused, job)
 	}
 	c.noOrphanOutputs(outputsBefore, fmt.Sprintf("%d job starts refused for an incomplete input", len(refused)))
+	c.jobsListedTimes(refused, 0, 100) // a refused start is no job: not among the most recent
 	for _, job := range refused {
 		c.jobNameFree(job, "its input dataset was incomplete")
 	}
@@ -729,6 +759,7 @@ func caseJobUnique(c *check) {
 		return
 	}
 	c.wantRefusedErr(fmt.Sprintf("a second job named %q", f.started.Name), "D-13", "Job_CreateJob", err)
+	c.refusedJobChangesNothing(f.started.Name, f.input)
 	// Job names are unique among jobs: a dataset's name is a free job name.
 	if _, err := c.client.StartJob(c.ctx, client.NewJob{Name: f.input, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}}); err != nil {
 		c.Errorf("a job named %q, the name of a dataset and of no job: %s; want 2xx (job names are unique among jobs)", f.input, outcome(err))
@@ -1461,5 +1492,36 @@ func (c *check) jobCarries(got *client.Job, sent client.NewJob) {
 	}
 	if sent.InputFilename != "" && got.InputFilename != sent.InputFilename {
 		c.Errorf("GET /Job/{name} of %q: inputFilename %q; started with %q", sent.Name, got.InputFilename, sent.InputFilename)
+	}
+}
+
+// refusedJobChangesNothing sends another start under the name of existing job name, with parameters
+// and an inputFilename of its own, on input: it must be refused (job names are unique), and a
+// refused start changes nothing of the job of that name: GET /Job/{name} reads the same
+// workflowName, submittedAt, inputDatasets, parameters and inputFilename before and after it.
+func (c *check) refusedJobChangesNothing(name, input string) {
+	before, err := c.client.GetJob(c.ctx, name)
+	if err != nil {
+		c.Errorf("GET /Job/{name} of %q: %v", name, err)
+		return
+	}
+	dup := client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: input},
+		InputFilename: "/ToData8/" + c.cfg.Prefix + c.runID + " refused start.csv", Parameters: map[string]string{"Conformance": "refused start"}}
+	_, refusal := c.client.StartJob(c.ctx, dup)
+	if refusal == nil {
+		c.Errorf("a second job named %q (with parameters and an inputFilename) was started; job names are unique", name)
+		return
+	}
+	after, err := c.client.GetJob(c.ctx, name)
+	if err != nil {
+		c.Errorf("GET /Job/{name} of %q after a start under its name was refused: %v", name, err)
+		return
+	}
+	show := func(j *client.Job) string {
+		return jsonText(map[string]any{"workflowName": j.WorkflowName, "submittedAt": j.SubmittedAt.UTC().Format(time.RFC3339Nano),
+			"inputDatasets": j.InputDatasets, "parameters": j.Parameters, "inputFilename": j.InputFilename})
+	}
+	if b, a := show(before), show(after); b != a {
+		c.Errorf("job %q, after a second start under its name was refused (%s): GET /Job/{name} reads %s; before it, %s (a refused start changes nothing)", name, outcome(refusal), a, b)
 	}
 }

@@ -34,7 +34,7 @@ func listCases() []Case {
 		{
 			ID: "DATASET-LIST-FLAGS", Kind: Documented, Decision: "D-6",
 			Quote:   `Two flags choose whether input and whether output datasets are included.`,
-			Rule:    "Two flags choose whether input and whether output datasets are listed (documented): includeInput=false lists no input dataset, complete or not, and every output dataset; includeOutput=false the reverse; both false neither. The names includeInput and includeOutput are decided (D-6): a server that reads neither differs; one that reads either must apply both.",
+			Rule:    "Two flags choose whether input and whether output datasets are listed (documented): includeInput=false lists no input dataset, complete or not, and every output dataset; includeOutput=false the reverse; both false neither; the full list, read right after includeInput=false, lists every dataset. The names includeInput and includeOutput are decided (D-6): a server that reads neither differs; one that reads either must apply both.",
 			Creates: "1 dataset",
 			Cost:    Cost{Datasets: 1},
 			fixture: true,
@@ -249,6 +249,8 @@ func caseDatasetListFlags(c *check) {
 		return slices.ContainsFunc(refs, func(r client.DatasetRef) bool { return r.Name == name })
 	}
 	inputs := []string{f.input, incomplete} // a complete and an incomplete input dataset
+	// The flagged list first: each query's answer is its own, whatever query came just before it.
+	noIn := list(client.ListDatasetsOptions{ExcludeInput: true})
 	all := list(client.ListDatasetsOptions{})
 	for _, n := range append(slices.Clone(inputs), f.output) {
 		if !has(all, n) {
@@ -258,7 +260,6 @@ func caseDatasetListFlags(c *check) {
 	if ref := all[slices.IndexFunc(all, func(r client.DatasetRef) bool { return r.Name == f.output })]; ref.Input {
 		c.Differ("D-6", "Dataset_GetList", fmt.Sprintf("output dataset %s is listed with input true", f.output), c.last("Dataset_GetList").String())
 	}
-	noIn := list(client.ListDatasetsOptions{ExcludeInput: true})
 	noOut := list(client.ListDatasetsOptions{ExcludeOutput: true})
 	neither := list(client.ListDatasetsOptions{ExcludeInput: true, ExcludeOutput: true})
 	c.Observe("lists: all %d, includeInput=false %d, includeOutput=false %d, both false %d", len(all), len(noIn), len(noOut), len(neither))

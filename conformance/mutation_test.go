@@ -219,6 +219,21 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.BlockOrderKeyInt32:              {"UPLOAD-MANY-BLOCKS", "JOB-OUTPUT-SPARSE"},
 		standin.UploadSchemaLastCreated:         {"UPLOAD-MANY-BLOCKS"},
 		standin.JobReads100Blocks:               {"UPLOAD-MANY-BLOCKS"},
+		standin.DatasetListCached:               {"JOB-OUTPUTS-DISTINCT"},
+		standin.ClientListCached:                {"CLIENTCRED-LIST-NO-SECRETS"},
+		standin.DuplicateJobReplacesParameters:  {"JOB-UNIQUE"},
+		standin.ConcurrentKeyUpdateLost:         {"APIKEY-UPDATE"},
+		standin.NewKeyTakesDeletedSlot:          {"APIKEY-CREATE"},
+		standin.KeyListStaleAfterUpdate:         {"APIKEY-UPDATE"},
+		standin.RefusedKeyCreateStored:          {"APIKEY-CREATE"},
+		standin.DomainAddDropsConcurrentIP:      {"APIKEY-UPDATE"},
+		standin.UpdateDropsConcurrentDomain:     {"APIKEY-UPDATE"},
+		standin.JobParametersLastStarted:        {"JOB-NAME-SPACES"},
+		standin.RefusedJobListed:                {"JOB-NEEDS-COMPLETE-INPUT"},
+		standin.DatasetListCacheIgnoresFlags:    {"DATASET-LIST-FLAGS"},
+		standin.OutputNamedByInput:              {"JOB-OUTPUTS-DISTINCT"},
+		standin.RefusedCreateListed:             {"DATASET-COLUMN-NAME-PATTERN"},
+		standin.ConcurrentDeleteLosesCreate:     {"APIKEY-LIST"},
 	}
 }
 

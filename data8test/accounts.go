@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -210,9 +211,16 @@ func newAPIKey() string {
 // ApiKeyGetList returns every API key of the account, oldest first.
 func (a *strictAPI) ApiKeyGetList(ctx context.Context, req gen.ApiKeyGetListRequestObject) (gen.ApiKeyGetListResponseObject, error) {
 	s := a.s
+	var out gen.ApiKeyGetList200JSONResponse
+	if s.mutated(standin.KeyListStaleAfterUpdate) {
+		if kept, ok := s.cachedList("keys").(gen.ApiKeyGetList200JSONResponse); ok {
+			return kept, nil
+		}
+		defer func() { s.keepList("keys", out) }()
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make(gen.ApiKeyGetList200JSONResponse, 0, len(s.keyOrder))
+	out = make(gen.ApiKeyGetList200JSONResponse, 0, len(s.keyOrder))
 	for i, k := range s.keyOrder {
 		if i == 100 && s.mutated(standin.APIKeyListFirst100) {
 			break
@@ -257,6 +265,9 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 			k.expiresOn = ptr(time.Date(e.Year(), e.Month(), e.Day(), e.Hour(), e.Minute(), e.Second(), e.Nanosecond(), time.UTC))
 		}
 	}
+	if s.mutated(standin.ConcurrentDeleteLosesCreate) {
+		sleep(s.ctx, 30*time.Millisecond) // the slower path: a delete sent at the same moment reads the table first
+	}
 	if b.Key != "" && s.mutated(standin.ConcurrentKeyCreateDup) {
 		if answer, ok := s.createKeyRacily(k, b.Key); ok {
 			return gen.ApiKeyCreateApiKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(answer)}, nil
@@ -280,6 +291,14 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 			if s.mutated(standin.FailedKeyCreateOverwrites) {
 				s.apiKeys[k.key].description = k.description
 			}
+			if s.mutated(standin.RefusedKeyCreateStored) {
+				// Stored under a generated key before the given one is found taken.
+				made := &apiKey{description: k.description, username: k.username, expiresOn: k.expiresOn, maxPerDay: k.maxPerDay}
+				for made.key = newAPIKey(); s.apiKeys[made.key] != nil; made.key = newAPIKey() {
+				}
+				s.apiKeys[made.key] = made
+				s.keyOrder = append(s.keyOrder, made.key)
+			}
 			return bad("key", fmt.Sprintf("The API key %s already exists.", k.key))
 		}
 		if old := s.tombstones[k.key]; old != nil && s.mutated(standin.RecreatedKeyKeepsOld) {
@@ -300,8 +319,13 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		for k.key = newAPIKey(); s.apiKeys[k.key] != nil; k.key = newAPIKey() {
 		}
 	}
+	if f := s.freedAllowed; f != nil && s.mutated(standin.NewKeyTakesDeletedSlot) && k.key != b.Key {
+		k.domains, k.ips = f.domains, f.ips // the deleted key's row, reused
+		s.freedAllowed = nil
+	}
 	s.apiKeys[k.key] = k
 	s.keyOrder = append(s.keyOrder, k.key)
+	s.forgetList("keys")
 	answer := k.view()
 	if s.mutated(standin.KeyUsernameLost) {
 		k.username = nil // answered, not stored
@@ -384,6 +408,28 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	if k == nil {
 		return gen.ApiKeyUpdateByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
+	if s.mutated(standin.UpdateDropsConcurrentDomain) {
+		domains, ips := slices.Clone(k.domains), slices.Clone(k.ips) // the key as read; saved whole below
+		s.mu.Unlock()
+		s.readWholeKey(req.Key)
+		s.mu.Lock()
+		defer func() { k.domains, k.ips = domains, ips }()
+	}
+	if s.mutated(standin.ConcurrentKeyUpdateLost) {
+		// The account's keys read whole, and written back whole once the change is made.
+		before := map[*apiKey]apiKey{}
+		for _, o := range s.apiKeys {
+			before[o] = *o
+		}
+		s.mu.Unlock()
+		s.racing2("key update", 50*time.Millisecond)
+		s.mu.Lock()
+		for o, was := range before {
+			if o != k {
+				*o = was
+			}
+		}
+	}
 	oldDescription := k.description
 	keepEmpty := s.mutated(standin.KeyUpdateEmptyKeepsOld) // "" taken as not sent
 	if b.Description != nil && !(keepEmpty && *b.Description == "") {
@@ -432,11 +478,22 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 	if s.apiKeys[req.Key] == nil {
 		return gen.ApiKeyDeleteByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
+	if s.mutated(standin.ConcurrentDeleteLosesCreate) {
+		// The key table read whole, and written back whole without the key.
+		table, order := maps.Clone(s.apiKeys), slices.Clone(s.keyOrder)
+		s.mu.Unlock()
+		sleep(s.ctx, 150*time.Millisecond) // a create sent at the same moment is stored meanwhile
+		s.mu.Lock()
+		s.apiKeys, s.keyOrder = table, order
+	}
 	if s.mutated(standin.DeletedKeyListed) {
 		s.deletedKeys = append(s.deletedKeys, s.apiKeys[req.Key])
 	}
 	if s.mutated(standin.DeletedKeyWritable) || s.mutated(standin.RecreatedKeyKeepsOld) {
 		s.tombstones[req.Key] = s.apiKeys[req.Key]
+	}
+	if s.mutated(standin.NewKeyTakesDeletedSlot) {
+		s.freedAllowed = s.apiKeys[req.Key]
 	}
 	delete(s.apiKeys, req.Key)
 	if s.mutated(standin.DeletedKeyReserved) {
@@ -451,12 +508,14 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 			}
 		}
 	}
+	s.forgetList("keys")
 	return gen.ApiKeyDeleteByKey200Response{}, nil
 }
 
 // ApiKeyAddAllowedDomain allows a domain to use a key (lower-cased; adding one twice keeps one).
 func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAddAllowedDomainRequestObject) (gen.ApiKeyAddAllowedDomainResponseObject, error) {
 	s := a.s
+	s.slowerWrite(req.Key, false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.writableKey(req.Key)
@@ -479,6 +538,13 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 	if s.mutated(standin.ConcurrentDomainLost) {
 		k.domains = s.lostUpdate(k.domains, d, "domains "+req.Key, 50*time.Millisecond)
 		return gen.ApiKeyAddAllowedDomain200Response{}, nil
+	}
+	if s.mutated(standin.DomainAddDropsConcurrentIP) {
+		ips := slices.Clone(k.ips) // the key as read; saved whole below
+		s.mu.Unlock()
+		s.readWholeKey(req.Key)
+		s.mu.Lock()
+		defer func() { k.ips = ips }()
 	}
 	switch {
 	case s.mutated(standin.AllowedDomainReplaces):
@@ -506,6 +572,7 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 	bad := func(member, msg string) (gen.ApiKeyAddAllowedIPPUTResponseObject, error) {
 		return gen.ApiKeyAddAllowedIPPUT400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError(member, msg)}, nil
 	}
+	s.slowerWrite(req.Key, true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.writableKey(req.Key)
@@ -566,11 +633,18 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 }
 
 // ClientCredentialGetList returns the account's OAuth clients, oldest first, without secrets.
-func (a *strictAPI) ClientCredentialGetList(ctx context.Context, req gen.ClientCredentialGetListRequestObject) (gen.ClientCredentialGetListResponseObject, error) {
+func (a *strictAPI) ClientCredentialGetList(ctx context.Context, req gen.ClientCredentialGetListRequestObject) (_ gen.ClientCredentialGetListResponseObject, err error) {
+	var out gen.ClientCredentialGetList200JSONResponse
 	s := a.s
+	if s.mutated(standin.ClientListCached) {
+		if kept, ok := s.cachedList("clients").(gen.ClientCredentialGetList200JSONResponse); ok {
+			return kept, nil
+		}
+		defer func() { s.keepList("clients", out) }()
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make(gen.ClientCredentialGetList200JSONResponse, 0, len(s.credOrder))
+	out = make(gen.ClientCredentialGetList200JSONResponse, 0, len(s.credOrder))
 	for i, id := range s.credOrder {
 		if i == 1 && s.mutated(standin.ClientListSkipsOldest) {
 			continue // the first client created through the API; credOrder[0] is the server's own
@@ -652,4 +726,48 @@ func (s *Server) lostUpdate(list []string, v, key string, wait time.Duration) []
 		list = append(list, v)
 	}
 	return list
+}
+
+// forgetList empties the cached answer of list key (the standin.*Cached mutations).
+func (s *Server) forgetList(key string) {
+	s.cacheMu.Lock()
+	delete(s.lists, key)
+	s.cacheMu.Unlock()
+}
+
+// cachedList is the cached answer of list key (the standin.*Cached mutations), or nil.
+func (s *Server) cachedList(key string) any {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	return s.lists[key]
+}
+
+// keepList caches v as the answer of list key (the standin.*Cached mutations).
+func (s *Server) keepList(key string, v any) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.lists == nil {
+		s.lists = map[string]any{}
+	}
+	s.lists[key] = v
+}
+
+// slowerWrite holds a domain add (subnet false) or a subnet add to key under the
+// standin.UpdateDropsConcurrentDomain mutation, and a subnet add under the
+// standin.DomainAddDropsConcurrentIP mutation, until another write to the key meets it (or 100 ms
+// have passed): a write that reads the whole key (readWholeKey) and meets it has read the key first.
+func (s *Server) slowerWrite(key string, subnet bool) {
+	if s.mutated(standin.UpdateDropsConcurrentDomain) || subnet && s.mutated(standin.DomainAddDropsConcurrentIP) {
+		s.racing2("row "+key, 100*time.Millisecond)
+	}
+}
+
+// readWholeKey is the wait of a write that has read the whole of key, under the
+// standin.UpdateDropsConcurrentDomain and standin.DomainAddDropsConcurrentIP mutations: until a
+// write to the key meets it (or 100 ms have passed), and 20 ms more, so that the write met is
+// stored before this one saves the key as read.
+func (s *Server) readWholeKey(key string) {
+	if s.racing2("row "+key, 100*time.Millisecond) {
+		sleep(s.ctx, 20*time.Millisecond)
+	}
 }

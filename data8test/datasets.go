@@ -152,11 +152,28 @@ func pageBounds(page, per, n int) (int, int) {
 }
 
 // DatasetGetList lists datasets, 100 per page in alphabetical order.
-func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRequestObject) (gen.DatasetGetListResponseObject, error) {
+func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRequestObject) (res gen.DatasetGetListResponseObject, err error) {
 	s := a.s
 	page, ok := pageOf(req.Params.Page)
 	if !ok {
 		return gen.DatasetGetList400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("page", "The page must be 1 or more.")}, nil
+	}
+	if s.mutated(standin.DatasetListCached) || s.mutated(standin.DatasetListCacheIgnoresFlags) {
+		key := fmt.Sprintf("datasets %d", page)
+		if req.Params.IncludeInput != nil && s.mutated(standin.DatasetListCached) {
+			key += fmt.Sprint(" in ", *req.Params.IncludeInput)
+		}
+		if req.Params.IncludeOutput != nil && s.mutated(standin.DatasetListCached) {
+			key += fmt.Sprint(" out ", *req.Params.IncludeOutput)
+		}
+		if kept, ok := s.cachedList(key).(gen.DatasetGetList200JSONResponse); ok {
+			return kept, nil
+		}
+		defer func() {
+			if out, ok := res.(gen.DatasetGetList200JSONResponse); ok {
+				s.keepList(key, out)
+			}
+		}()
 	}
 	incIn := req.Params.IncludeInput == nil || *req.Params.IncludeInput
 	incOut := req.Params.IncludeOutput == nil || *req.Params.IncludeOutput || s.mutated(standin.IncludeOutputIgnored)
@@ -172,6 +189,11 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 		input := s.shownInput(d)
 		if !filter || input && incIn || !input && incOut {
 			rows = append(rows, row{d.name, input, d.completed})
+		}
+	}
+	for _, name := range s.ghostDatasets {
+		if _, made := s.datasets[name]; !made && incIn {
+			rows = append(rows, row{name, true, false})
 		}
 	}
 	s.mu.RUnlock()
@@ -245,6 +267,11 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 		if s.mutated(standin.FailedCreateReservesName) && errs["name"] == nil {
 			s.mu.Lock()
 			s.reserved["dataset "+name] = true
+			s.mu.Unlock()
+		}
+		if s.mutated(standin.RefusedCreateListed) && errs["name"] == nil {
+			s.mu.Lock()
+			s.ghostDatasets = append(s.ghostDatasets, name) // the row written before the columns were checked
 			s.mu.Unlock()
 		}
 		return bad(errs)
@@ -324,6 +351,7 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	s.datasets[name] = d
 	view := d.view()
 	s.mu.Unlock()
+	s.forgetDatasetLists() // a create refreshes the cached lists
 	return gen.DatasetCreate200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(view)}, nil
 }
 
@@ -766,4 +794,19 @@ func columnCodesAsGiven(raw []byte) []int32 {
 		codes = append(codes, v)
 	}
 	return codes
+}
+
+// forgetDatasetLists empties the cached answers of GET /Dataset (the standin.DatasetListCached and
+// standin.DatasetListCacheIgnoresFlags mutations).
+func (s *Server) forgetDatasetLists() { s.forgetLists("datasets ") }
+
+// forgetLists empties the cached list answers whose key begins with prefix.
+func (s *Server) forgetLists(prefix string) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	for k := range s.lists {
+		if strings.HasPrefix(k, prefix) {
+			delete(s.lists, k)
+		}
+	}
 }

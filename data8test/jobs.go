@@ -147,7 +147,7 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 		return false
 	}
 	jobs := make([]*job, 0, len(s.jobs))
-	for _, j := range s.jobs {
+	for _, j := range append(slices.Collect(maps.Values(s.jobs)), s.ghosts...) {
 		if keep(j) || s.mutated(standin.JobListFilterAfterPaging) {
 			jobs = append(jobs, j)
 		}
@@ -270,6 +270,19 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 			return conflictAnswer{msg}, nil
 		}
 		errs["name"] = append(errs["name"], msg)
+		if s.mutated(standin.DuplicateJobReplacesParameters) {
+			old.params = cloneMap(b.Parameters) // written before the name is found taken
+			if old.params == nil {
+				old.params = map[string]string{}
+			}
+			old.inputFilename = inputFilename
+		}
+	}
+	if len(errs) > 0 && s.mutated(standin.RefusedJobListed) && wf != nil && errs["name"] == nil && slices.ContainsFunc(slices.Collect(maps.Values(errs)), func(m []string) bool {
+		return slices.ContainsFunc(m, func(x string) bool { return strings.HasSuffix(x, "is not complete.") })
+	}) {
+		s.jobSeq++ // the row written before the inputs were checked
+		s.ghosts = append(s.ghosts, &job{seq: s.jobSeq, name: b.Name, workflow: wf.Name(), submitted: now(), status: StatusFailed, codes: s.cfg.jobStatuses})
 	}
 	if len(errs) > 0 {
 		if s.mutated(standin.FailedJobReservesName) && errs["name"] == nil {
@@ -320,11 +333,21 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	} else {
 		for _, slot := range wf.Outputs() {
 			name := s.outputName(b.Name, slot)
+			if s.mutated(standin.OutputNamedByInput) && len(inputs) > 0 {
+				name = snakeName(inputs[slices.Sorted(maps.Keys(inputs))[0]]) + "_" + snakeName(slot) + "_out"
+				if old := s.datasets[name]; old != nil && !old.input {
+					j.outputs[slot] = name // the earlier job's output, written over
+					continue
+				}
+			}
 			s.datasets[name] = &dataset{name: name, columns: map[string]int32{}, blocks: map[int32]*block{}, created: j.submitted}
 			j.outputs[slot] = name
 		}
 	}
 	s.lastJob = j
+	if s.mutated(standin.DatasetListCacheIgnoresFlags) {
+		s.forgetDatasetLists() // a job start refreshes the cached lists, as a create does
+	}
 	j.unlisted = s.mutated(standin.JobListLosesConcurrent) && (overlapped || s.starting.Load() > 1)
 	s.jobs[j.name] = j
 	go s.runJob(j, wf)
@@ -578,7 +601,14 @@ func (a *strictAPI) JobGetByName(ctx context.Context, req gen.JobGetByNameReques
 	if !ok {
 		return gen.JobGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested job %s does not exist.", req.Name))}, nil
 	}
-	return gen.JobGetByName200JSONResponse{JobOKJSONResponse: gen.JobOKJSONResponse(j.view(time.Now()))}, nil
+	v := j.view(time.Now())
+	if last := s.lastJob; last != nil && s.mutated(standin.JobParametersLastStarted) {
+		v.Parameters, v.InputFilename = cloneMap(last.params), "" // one dictionary for the jobs
+		if last.inputFilename != nil {
+			v.InputFilename = *last.inputFilename
+		}
+	}
+	return gen.JobGetByName200JSONResponse{JobOKJSONResponse: gen.JobOKJSONResponse(v)}, nil
 }
 
 // JobInfo returns the full details of the named job, as Job_GetByName would. ok is false when there is no

@@ -1340,6 +1340,105 @@ func TestMutations(t *testing.T) {
 			_ = json.Unmarshal(do(t, s, tok, "GET", "/ApiKey/"+long, nil).body, &got)
 			return got.Description == "long"
 		},
+		standin.DatasetListCached: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			listNames(t, s, tok, "includeInput=false")
+			wantStatus(t, startJob(t, s, tok, "job", "Echo", "in"), 200)
+			return slices.Contains(listNames(t, s, tok, "includeInput=false"), finishedJob(t, s, "job"))
+		},
+		standin.ClientListCached: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "GET", "/ClientCredential", nil), 200)
+			wantStatus(t, do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": "new client"}), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ClientCredential", nil).body), `"new client"`)
+		},
+		standin.DuplicateJobReplacesParameters: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "job", "Echo", "in"), 200)
+			wantStatus(t, do(t, s, tok, "POST", "/Job", map[string]any{"name": "job", "workflowName": "Echo", "inputDatasets": map[string]string{"Input": "in"}, "parameters": map[string]string{"P": "refused"}}), 400)
+			return !strings.Contains(string(do(t, s, tok, "GET", "/Job/job", nil).body), "refused")
+		},
+		standin.ConcurrentKeyUpdateLost: func(t *testing.T, s *Server, tok string) bool {
+			keys := []string{newKey(t, s, tok, map[string]any{"description": "a"}), newKey(t, s, tok, map[string]any{"description": "b"})}
+			var wg sync.WaitGroup
+			for _, k := range keys {
+				wg.Go(func() { do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"description": "updated"}) })
+			}
+			wg.Wait()
+			return !strings.Contains(string(do(t, s, tok, "GET", "/ApiKey", nil).body), `"description":"a"`) &&
+				!strings.Contains(string(do(t, s, tok, "GET", "/ApiKey", nil).body), `"description":"b"`)
+		},
+		standin.NewKeyTakesDeletedSlot: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "old"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/old.example.com", nil), 200)
+			wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/"+k, nil), 200)
+			n := newKey(t, s, tok, map[string]any{"description": "new"})
+			return !strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+n, nil).body), "old.example.com")
+		},
+		standin.KeyListStaleAfterUpdate: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "before"})
+			wantStatus(t, do(t, s, tok, "GET", "/ApiKey", nil), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"description": "after"}), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey", nil).body), `"after"`)
+		},
+		standin.RefusedKeyCreateStored: func(t *testing.T, s *Server, tok string) bool {
+			newKey(t, s, tok, map[string]any{"key": "GIVN-0001-GIVN-0001", "description": "first"})
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "GIVN-0001-GIVN-0001", "description": "refused"}), 400)
+			return !strings.Contains(string(do(t, s, tok, "GET", "/ApiKey", nil).body), `"refused"`)
+		},
+		standin.DomainAddDropsConcurrentIP: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			var wg sync.WaitGroup
+			for _, p := range []string{"/allowedDomains/at.example.com", "/allowedIPs/192.0.2.0/24"} {
+				wg.Go(func() { do(t, s, tok, "PUT", "/ApiKey/"+k+p, nil) })
+			}
+			wg.Wait()
+			body := string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body)
+			return strings.Contains(body, "at.example.com") && strings.Contains(body, "192.0.2.0/24")
+		},
+		standin.UpdateDropsConcurrentDomain: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "k"})
+			var wg sync.WaitGroup
+			wg.Go(func() { do(t, s, tok, "PUT", "/ApiKey/"+k, map[string]any{"description": "updated"}) })
+			wg.Go(func() { do(t, s, tok, "PUT", "/ApiKey/"+k+"/allowedDomains/at.example.com", nil) })
+			wg.Wait()
+			body := string(do(t, s, tok, "GET", "/ApiKey/"+k, nil).body)
+			return strings.Contains(body, "at.example.com") && strings.Contains(body, `"updated"`)
+		},
+		standin.JobParametersLastStarted: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, do(t, s, tok, "POST", "/Job", map[string]any{"name": "first", "workflowName": "Echo", "inputDatasets": map[string]string{"Input": "in"}, "parameters": map[string]string{"P": "first"}}), 200)
+			wantStatus(t, startJob(t, s, tok, "second", "Echo", "in"), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/Job/first", nil).body), `"P":"first"`)
+		},
+		standin.RefusedJobListed: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "open", "v")
+			wantStatus(t, startJob(t, s, tok, "refused", "Echo", "open"), 400)
+			return !strings.Contains(string(do(t, s, tok, "GET", "/Job", nil).body), `"refused"`)
+		},
+		standin.OutputNamedByInput: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "one", "Echo", "in"), 200)
+			wantStatus(t, startJob(t, s, tok, "two", "Echo", "in"), 200)
+			return finishedJob(t, s, "one") != finishedJob(t, s, "two")
+		},
+		standin.ConcurrentDeleteLosesCreate: func(t *testing.T, s *Server, tok string) bool {
+			old := newKey(t, s, tok, map[string]any{"description": "old"})
+			var made string
+			var wg sync.WaitGroup
+			wg.Go(func() { do(t, s, tok, "DELETE", "/ApiKey/"+old, nil) })
+			wg.Go(func() { made = newKey(t, s, tok, map[string]any{"description": "new"}) })
+			wg.Wait()
+			return do(t, s, tok, "GET", "/ApiKey/"+made, nil).status == 200
+		},
+		standin.RefusedCreateListed: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "refused", "columns": map[string]int{"Bad": 0}}), 400)
+			return !slices.Contains(listNames(t, s, tok, ""), "refused")
+		},
+		standin.DatasetListCacheIgnoresFlags: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "in", "v")
+			listNames(t, s, tok, "includeInput=false")
+			return slices.Contains(listNames(t, s, tok, ""), "in")
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs

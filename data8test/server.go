@@ -100,6 +100,21 @@ type Server struct {
 	// starting counts the job starts being served, for the standin.JobListLosesConcurrent mutation.
 	starting atomic.Int32
 
+	// cacheMu guards lists, the answers of GET /Dataset (by query) and GET /ClientCredential
+	// (under "clients") kept by the standin.DatasetListCached and standin.ClientListCached
+	// mutations.
+	cacheMu sync.Mutex
+	lists   map[string]any
+	// freedAllowed are the allowed domains and subnets of the key deleted last, for the
+	// standin.NewKeyTakesDeletedSlot mutation; guarded by mu.
+	freedAllowed *apiKey
+	// ghosts are the job starts refused under the standin.RefusedJobListed mutation, listed by
+	// GET /Job; guarded by mu.
+	ghosts []*job
+	// ghostDatasets are the names of dataset creates refused under the standin.RefusedCreateListed
+	// mutation, listed by GET /Dataset; guarded by mu.
+	ghostDatasets []string
+
 	raceMu sync.Mutex               // guards racing
 	racing map[string]chan struct{} // dataset creates waiting, for the standin.DatasetCreateRace mutation
 	// uploading is the dataset an upload is being stored into, for the standin.UploadsShareTarget

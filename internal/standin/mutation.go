@@ -1025,12 +1025,101 @@ const (
 	//
 	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." (of the key named)
 	KeyUpdateByPrefix
+	// DatasetListCached answers GET /Dataset from a cache of each query (page and flags), emptied
+	// only by POST /Dataset: the output datasets a job makes after a list was read are not listed.
+	//
+	// "Two flags choose whether input and whether output datasets are included."
+	DatasetListCached
+	// ClientListCached answers GET /ClientCredential from a cache filled at its first read and
+	// never emptied: a client created after the list was read is not listed.
+	//
+	// "GET /ClientCredential: The account's OAuth clients"
+	ClientListCached
+	// DuplicateJobReplacesParameters refuses a job start under a taken name with 400, but has
+	// already given the existing job the parameters and inputFilename of the refused body.
+	//
+	// "Job names are unique" / Errors: "validation problem" (a refused call changes nothing)
+	DuplicateJobReplacesParameters
+	// ConcurrentKeyUpdateLost writes an API key update as a read-modify-write of every key of the
+	// account: of two updates of two different keys at once, the later write puts the other key
+	// back as it was before its update.
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." (an update that
+	// answered 200 is lost)
+	ConcurrentKeyUpdateLost
+	// NewKeyTakesDeletedSlot gives the next generated key (one created without a key in the body)
+	// after a delete the allowed domains and subnets of the deleted key (its row reused).
+	//
+	// "DELETE /ApiKey/{key}: Deletes the key." / "POST /ApiKey ... Answers the ApiKey" (a new key
+	// holds nothing of another)
+	NewKeyTakesDeletedSlot
+	// KeyListStaleAfterUpdate answers GET /ApiKey from a cache emptied only by key creates and
+	// deletes: an update, a domain or a subnet is not in the list read after it.
+	//
+	// "GET /ApiKey: All API keys of the account: array of ApiKey." / "PUT /ApiKey/{key}: Updates
+	// description, username, expiry, daily limit."
+	KeyListStaleAfterUpdate
+	// RefusedKeyCreateStored refuses a create whose given key exists with 400, but has already
+	// stored a key with a generated value and the refused body's description.
+	//
+	// Errors: "validation problem" (a refused call changes nothing) / "GET /ApiKey: All API keys of
+	// the account"
+	RefusedKeyCreateStored
+	// DomainAddDropsConcurrentIP saves a domain add as the whole key as read when the add began: a
+	// subnet allowed on the key meanwhile (while the add waits up to 50 ms for another request) is
+	// lost. Domains added at once are merged.
+	//
+	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet" (a subnet that answered
+	// 200 is lost)
+	DomainAddDropsConcurrentIP
+	// UpdateDropsConcurrentDomain saves a key update as the whole key as read when the update began:
+	// a domain or subnet allowed on the key meanwhile (while the update waits up to 50 ms for
+	// another request) is lost.
+	//
+	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." (and nothing else: a
+	// domain that answered 200 is lost)
+	UpdateDropsConcurrentDomain
+	// JobParametersLastStarted answers GET /Job/{name} with the parameters and inputFilename of the
+	// job started last (one dictionary shared by the jobs).
+	//
+	// "GET /Job/{name}: Full details ... parameters{}, inputFilename"
+	JobParametersLastStarted
+	// RefusedJobListed lists in GET /Job a job whose start was refused with 400 for an incomplete
+	// input (the row written before the inputs are checked); GET /Job/{name} does not find it.
+	//
+	// "GET /Job: Jobs already submitted" / Errors: "validation problem" (a refused call changes
+	// nothing)
+	RefusedJobListed
+	// DatasetListCacheIgnoresFlags answers GET /Dataset from a cache of each page, filled by the
+	// page's first read whatever the flags, and emptied by each dataset create and job start.
+	//
+	// "Two flags choose whether input and whether output datasets are included."
+	DatasetListCacheIgnoresFlags
+	// OutputNamedByInput names a job's output dataset after its input dataset and slot: a later job
+	// on the same input is given the earlier job's output dataset, and writes its results over it.
+	//
+	// "outputDatasets maps output slot → dataset name, where the results are read from." (one job's
+	// results are read from another's)
+	OutputNamedByInput
+	// RefusedCreateListed lists in GET /Dataset a dataset whose create was refused with 400 for a
+	// bad column name (the row written before the columns are checked); GET /Dataset/{name} does
+	// not find it, and its name stays free.
+	//
+	// "Paged list of datasets" / Errors: "validation problem" (a refused call changes nothing)
+	RefusedCreateListed
+	// ConcurrentDeleteLosesCreate writes a key delete as the account's key table read before it: a
+	// key created at the same moment (a create takes 30 ms, the delete's write comes 150 ms after its
+	// read) is lost.
+	//
+	// "POST /ApiKey ... Answers the ApiKey" / "GET /ApiKey: All API keys of the account" (a key
+	// created with 200 is gone)
+	ConcurrentDeleteLosesCreate
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, KeyUpdateByPrefix)
-	for m := Accept1001Records; m <= KeyUpdateByPrefix; m++ {
+	out := make([]Mutation, 0, ConcurrentDeleteLosesCreate)
+	for m := Accept1001Records; m <= ConcurrentDeleteLosesCreate; m++ {
 		out = append(out, m)
 	}
 	return out
