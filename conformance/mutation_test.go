@@ -188,6 +188,21 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.BlockOrderKeyInt32:              {"UPLOAD-MANY-BLOCKS", "JOB-OUTPUT-SPARSE"},
 		standin.UploadSchemaLastCreated:         {"UPLOAD-MANY-BLOCKS"},
 		standin.JobReads100Blocks:               {"UPLOAD-MANY-BLOCKS"},
+		standin.CookieTokenAccepted:             {"AUTH-NO-TOKEN-401"},
+		standin.HeaderTokenAccepted:             {"AUTH-NO-TOKEN-401"},
+		standin.QueryTokenOtherName:             {"AUTH-NO-TOKEN-401"},
+		standin.BearerExtraWordsIgnored:         {"AUTH-BAD-TOKEN-401"},
+		standin.GrantTypeUnchecked:              {"AUTH-TOKEN-GRANT-TYPE"},
+		standin.ScopeCaseFolded:                 {"AUTH-TOKEN-SCOPE"},
+		standin.SecretMissingAccepted:           {"AUTH-TOKEN-WRONG-CLIENT"},
+		standin.ClientFoundBySecret:             {"AUTH-TOKEN-WRONG-CLIENT"},
+		standin.EncodedPathSkipsAuth:            {"AUTH-NO-TOKEN-401"},
+		standin.DotSegmentSkipsAuth:             {"AUTH-NO-TOKEN-401"},
+		standin.OtherVerbServesGet:              {"AUTH-NO-TOKEN-401"},
+		standin.ProblemStatusFixed:              {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401", "CLIENTCRED-404"},
+		standin.JSONCharsetRefused:              {"BODY-JSON-CHARSET"},
+		standin.WriteTokenMatchedButLast:        {"AUTH-BAD-TOKEN-401"},
+		standin.CachedReadSkipsAuth:             {"AUTH-NO-TOKEN-401"},
 	}
 }
 

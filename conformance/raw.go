@@ -121,15 +121,22 @@ func (c *check) tokenRequestAs(id, secret string, basic bool, scope string) (*re
 	if !basic {
 		form.Set("client_id", id)
 		form.Set("client_secret", secret)
+		return c.tokenPost(form, nil)
 	}
+	return c.tokenPost(form, func(req *http.Request) { req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) })
+}
+
+// tokenPost posts form to the token endpoint as it is; auth, when not nil, authenticates the
+// request (HTTP Basic).
+func (c *check) tokenPost(form url.Values, auth func(*http.Request)) (*response, error) {
 	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.cfg.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if basic {
-		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	if auth != nil {
+		auth(req)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -162,6 +169,15 @@ func offSpec(r *http.Request) bool { return r.Context().Value(offSpecKey{}) != n
 // a method it does not answer there. The checking transport neither checks nor records it.
 func (c *check) offSpecRaw(method, path string, query url.Values, body any, a auth) *response {
 	return c.rawIn(context.WithValue(c.ctx, offSpecKey{}, true), method, path, query, body, a)
+}
+
+// contentTypeKey marks the context of a raw request whose body goes with another Content-Type
+// than application/json (the value, a string).
+type contentTypeKey struct{}
+
+// rawAs is raw for a request whose body goes with Content-Type ct.
+func (c *check) rawAs(ct, method, path string, body any, a auth) *response {
+	return c.rawIn(context.WithValue(c.ctx, contentTypeKey{}, ct), method, path, nil, body, a)
 }
 
 // rawIn is raw with the request's context given.
@@ -207,6 +223,9 @@ func (c *check) send(ctx context.Context, method, path string, query url.Values,
 	}
 	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
+		if ct, ok := ctx.Value(contentTypeKey{}).(string); ok {
+			req.Header.Set("Content-Type", ct)
+		}
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
 	req.Header.Set("User-Agent", "data8-conformance/1")
