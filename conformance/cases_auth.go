@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -31,7 +32,7 @@ func authCases() []Case {
 		},
 		{
 			ID: "AUTH-NO-TOKEN-401", Kind: Generic, Decision: "D-2", SendsInvalid: true,
-			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token; and token, bearer, api_key, apikey, jwt), in cookies (access_token, token, Authorization, .AspNetCore.Token) or in other headers (X-Access-Token, X-Auth-Token, X-Api-Key, X-Authorization, Token) and no Authorization header is refused (any 4xx); GET /Dataset, /Job, /ApiKey, /ClientCredential and /ClientCredential/{the run's client id} are sent without a token right after they were answered with it, and refused (a cache does not serve them); every route is sent without a token with the first letter of its first segment percent-escaped (refused: any 4xx), with a dot segment or an empty segment before it (refused, or redirected to the clean path), and with every method of GET, POST, PUT, PATCH and DELETE it does not have (refused: any 4xx).",
+			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), after which the dataset, job and key those refused requests named do not exist and no key or OAuth client has their description (a refused request changes nothing), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token; and token, bearer, api_key, apikey, jwt), in cookies (access_token, token, Authorization, .AspNetCore.Token) or in other headers (X-Access-Token, X-Auth-Token, X-Api-Key, X-Authorization, Token) and no Authorization header is refused (any 4xx); GET /Dataset, /Job, /ApiKey, /ClientCredential and /ClientCredential/{the run's client id} are sent without a token right after they were answered with it, and refused (a cache does not serve them); a path the API does not have with each GET route in X-Original-URL and X-Rewrite-URL is refused; every route is sent without a token with the first letter of its first segment percent-escaped (refused: any 4xx), with a dot segment or an empty segment before it (refused, or redirected to the clean path), and with every method of GET, POST, PUT, PATCH and DELETE it does not have (refused: any 4xx).",
 			run:  func(c *check) { c.authSweep(noToken) },
 		},
 		{
@@ -330,10 +331,37 @@ func (c *check) authSweep(a auth) {
 		}
 	}
 	c.Observe("WWW-Authenticate seen: %q", challenges)
+	c.refusedLeftNothing(samples, a)
 	if a == badToken {
 		c.forgedTokens(samples)
 	} else {
 		c.openRoutes(samples)
+	}
+}
+
+// refusedLeftNothing reads back, with the run's token, what the sweep's refused requests (sent
+// with the Authorization a says) asked to make: the dataset, the job and the key of the samples do
+// not exist, and no key or OAuth client has the samples' description. A request without a valid
+// token is refused (documented), so it changes nothing.
+func (c *check) refusedLeftNothing(samples map[string]sample, a auth) {
+	for _, op := range []string{"Dataset_GetByName", "Job_GetByName", "ApiKey_GetByKey"} {
+		smp := samples[op]
+		if r := c.raw(http.MethodGet, smp.path, nil, nil, withToken); r.is2xx() {
+			c.Errorf("GET %s with the run's token after every operation was sent %s and refused: answered %s; want it not found: a refused request changes nothing (the create or update it asked for was made)", smp.path, authText(a), r)
+		}
+	}
+	desc := samples["ApiKey_CreateApiKey"].body.(map[string]any)["description"]
+	for _, list := range []string{"/ApiKey", "/ClientCredential"} {
+		r := c.raw(http.MethodGet, list, nil, nil, withToken)
+		var items []map[string]any
+		if !r.is2xx() || r.decode(&items) != nil {
+			continue // the list cases judge the list itself
+		}
+		for _, it := range items {
+			if it["description"] == desc {
+				c.Errorf("GET %s with the run's token after POST %s was sent %s and refused: lists %v with the description %q the refused create sent; a refused request changes nothing", list, list, authText(a), cmp.Or(it["key"], it["clientId"]), desc)
+			}
+		}
 	}
 }
 
@@ -517,6 +545,12 @@ func (c *check) openRoutes(samples map[string]sample) {
 				}
 			}
 			c.tokenElsewhere(op.ID, smp.path, tok)
+			// A path the API does not have, with the route in the headers IIS's URL rewriting and
+			// some proxies route by: served, it would be served without a token.
+			other := "/conformance-" + c.runID + "-no-such-path"
+			if r := c.offSpecWith(http.Header{"X-Original-URL": {smp.path}, "X-Rewrite-URL": {smp.path}}, http.MethodGet, other, noToken); !r.is4xx() {
+				c.Errorf("GET %s with X-Original-URL and X-Rewrite-URL %s (the route of %s) without a token: answered %s; want it refused (404 for a path the API does not have, or 401): every request carries a bearer token", other, smp.path, op.ID, r)
+			}
 		case smp.body != nil:
 			// A body that is no object: a server that reads it before the token answers 400.
 			if r := c.raw(smp.method, smp.path, nil, `"not an object"`, noToken); r.Status != http.StatusUnauthorized {

@@ -203,6 +203,8 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JSONCharsetRefused:              {"BODY-JSON-CHARSET"},
 		standin.WriteTokenMatchedButLast:        {"AUTH-BAD-TOKEN-401"},
 		standin.CachedReadSkipsAuth:             {"AUTH-NO-TOKEN-401"},
+		standin.RefusedCreateApplied:            {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
+		standin.OriginalURLRouted:               {"AUTH-NO-TOKEN-401"},
 	}
 }
 

@@ -171,13 +171,19 @@ func (c *check) offSpecRaw(method, path string, query url.Values, body any, a au
 	return c.rawIn(context.WithValue(c.ctx, offSpecKey{}, true), method, path, query, body, a)
 }
 
-// contentTypeKey marks the context of a raw request whose body goes with another Content-Type
-// than application/json (the value, a string).
-type contentTypeKey struct{}
+// headersKey marks the context of a raw request that carries headers of its own (the value, an
+// http.Header), set over the ones send sets (a Content-Type other than application/json, say).
+type headersKey struct{}
 
 // rawAs is raw for a request whose body goes with Content-Type ct.
 func (c *check) rawAs(ct, method, path string, body any, a auth) *response {
-	return c.rawIn(context.WithValue(c.ctx, contentTypeKey{}, ct), method, path, nil, body, a)
+	return c.rawIn(context.WithValue(c.ctx, headersKey{}, http.Header{"Content-Type": {ct}}), method, path, nil, body, a)
+}
+
+// offSpecWith is offSpecRaw for a request that carries the headers h besides its own.
+func (c *check) offSpecWith(h http.Header, method, path string, a auth) *response {
+	ctx := context.WithValue(context.WithValue(c.ctx, offSpecKey{}, true), headersKey{}, h)
+	return c.rawIn(ctx, method, path, nil, nil, a)
 }
 
 // rawIn is raw with the request's context given.
@@ -223,9 +229,6 @@ func (c *check) send(ctx context.Context, method, path string, query url.Values,
 	}
 	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
-		if ct, ok := ctx.Value(contentTypeKey{}).(string); ok {
-			req.Header.Set("Content-Type", ct)
-		}
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
 	req.Header.Set("User-Agent", "data8-conformance/1")
@@ -234,6 +237,11 @@ func (c *check) send(ctx context.Context, method, path string, query url.Values,
 		req.Header.Set("Authorization", "Bearer "+c.accessToken())
 	case badToken:
 		req.Header.Set("Authorization", "Bearer "+invalidToken)
+	}
+	if h, ok := ctx.Value(headersKey{}).(http.Header); ok {
+		for k, v := range h {
+			req.Header[http.CanonicalHeaderKey(k)] = v
+		}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -1142,6 +1142,13 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, do(t, s, tok, "GET", "/ApiKey", nil), 200)
 			return do(t, s, "", "GET", "/ApiKey", nil).status == 401
 		},
+		standin.RefusedCreateApplied: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, "", "POST", "/Dataset", map[string]any{"name": "anon", "columns": map[string]int{"v": 0}}), 401)
+			return do(t, s, tok, "GET", "/Dataset/anon", nil).status == 404
+		},
+		standin.OriginalURLRouted: func(t *testing.T, s *Server, tok string) bool {
+			return withHeaders(t, s, "GET", "/nowhere", map[string]string{"X-Original-URL": "/ApiKey"}, "")/100 == 4
+		},
 		standin.KeyLookupFindsClient: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, tok, "GET", "/ApiKey/"+s.ClientID, nil).status == 404
 		},

@@ -305,12 +305,13 @@ func (s *Server) buildHandler() http.Handler {
 
 // protocolMutations wraps the server's handler with the mutations that act before routing:
 // standin.DotSegmentSkipsAuth (a path with a dot or empty segment served as its clean form,
-// unchecked), standin.CachedReadSkipsAuth (a GET answer cached and served to a request without a
+// unchecked), standin.OriginalURLRouted (a request routed by its X-Original-URL header, unchecked),
+// standin.CachedReadSkipsAuth (a GET answer cached and served to a request without a
 // token) and standin.ProblemStatusFixed (every problem body of GET /ClientCredential/{id}
 // says status 400).
 func (s *Server) protocolMutations(next http.Handler) http.Handler {
-	dots, fixed, cache := s.mutated(standin.DotSegmentSkipsAuth), s.mutated(standin.ProblemStatusFixed), s.mutated(standin.CachedReadSkipsAuth)
-	if !dots && !fixed && !cache {
+	dots, fixed, cache, orig := s.mutated(standin.DotSegmentSkipsAuth), s.mutated(standin.ProblemStatusFixed), s.mutated(standin.CachedReadSkipsAuth), s.mutated(standin.OriginalURLRouted)
+	if !dots && !fixed && !cache && !orig {
 		return next
 	}
 	var (
@@ -318,6 +319,12 @@ func (s *Server) protocolMutations(next http.Handler) http.Handler {
 		cached = map[string][]byte{} // the last 200 answer of each GET URL, for CachedReadSkipsAuth
 	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, err := url.Parse(r.Header.Get("X-Original-URL")); orig && err == nil && u.Path != "" && len(s.spec.methodsFor(r.URL.EscapedPath())) == 0 {
+			r2 := r.Clone(context.WithValue(r.Context(), ctxSkipAuth, true))
+			r2.URL.Path, r2.URL.RawPath, r2.URL.RawQuery = u.Path, u.RawPath, u.RawQuery
+			next.ServeHTTP(w, r2)
+			return
+		}
 		if cache && r.Method == http.MethodGet && r.URL.Path != "/connect/token" {
 			mu.Lock()
 			body, ok := cached[r.URL.RequestURI()]
@@ -350,6 +357,19 @@ func (s *Server) protocolMutations(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// discardWriter is a ResponseWriter that keeps nothing, for the standin.RefusedCreateApplied
+// mutation.
+type discardWriter struct{ header http.Header }
+
+// Header returns the writer's headers, which go nowhere.
+func (d discardWriter) Header() http.Header { return d.header }
+
+// Write discards b.
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// WriteHeader discards the status.
+func (d discardWriter) WriteHeader(int) {}
 
 // bodyRecorder keeps a copy of the status and body written through it, for the
 // standin.CachedReadSkipsAuth mutation.
@@ -634,6 +654,10 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 		}
 	}
 	if !s.authenticate(w, r) {
+		if op == opid.DatasetCreate && s.mutated(standin.RefusedCreateApplied) {
+			// The handler runs all the same; its answer goes nowhere, the 401 is written.
+			next.ServeHTTP(discardWriter{header: http.Header{}}, r.WithContext(context.WithValue(r.Context(), ctxBaseURL, requestBase(r))))
+		}
 		return nil
 	}
 	if ct := r.Header.Get("Content-Type"); op == opid.DatasetUploadBlock && ct != "application/json" && s.mutated(standin.JSONCharsetRefused) {

@@ -934,12 +934,23 @@ const (
 	//
 	// "every request carries Authorization: Bearer <token>"
 	CachedReadSkipsAuth
+	// RefusedCreateApplied checks the bearer token of POST /Dataset after the handler ran: a create
+	// without a valid token is answered 401, and the dataset is created all the same.
+	//
+	// "every request carries Authorization: Bearer <token>" (a refused request changes nothing)
+	RefusedCreateApplied
+	// OriginalURLRouted routes a request by its X-Original-URL header (IIS's URL rewriting), and
+	// checks the token of the path it came to: a path the API does not have, with an API route in
+	// the header, is served as that route without a token.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	OriginalURLRouted
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, CachedReadSkipsAuth)
-	for m := Accept1001Records; m <= CachedReadSkipsAuth; m++ {
+	out := make([]Mutation, 0, OriginalURLRouted)
+	for m := Accept1001Records; m <= OriginalURLRouted; m++ {
 		out = append(out, m)
 	}
 	return out
