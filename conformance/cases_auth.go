@@ -17,7 +17,7 @@ func authCases() []Case {
 		{
 			ID: "AUTH-TOKEN", Kind: Documented, Decision: "D-1",
 			Quote: `Auth: every request carries ` + "`" + `Authorization: Bearer <token>` + "`" + `. Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
-			Rule:  "Auth: OAuth2 client credentials, scope BatchApi, at the token endpoint give a bearer token (documented, C# sample); client_id and client_secret in the form body (D-1).",
+			Rule:  "Auth: OAuth2 client credentials, scope BatchApi, at the token endpoint give a bearer token (documented, C# sample); client_id and client_secret in the form body (D-1). Whether the API takes the token under the scheme in lower or upper case (bearer, BEARER) is observed, not judged.",
 			run:   caseAuthToken,
 		},
 		{
@@ -226,6 +226,17 @@ func caseAuthToken(c *check) {
 	// The token works: the same token opens an API call.
 	if got := c.raw(http.MethodGet, "/ApiKey", nil, nil, withToken); !got.is2xx() {
 		c.Errorf("GET /ApiKey with a fresh token: answered %s; want 2xx", got)
+	}
+	// The scheme's case: RFC 9110 makes it case-insensitive, the contract names Bearer only. Seen,
+	// not judged (not sent behind a validating proxy, which answers it itself).
+	if !c.cfg.BehindValidatingProxy {
+		for _, scheme := range []string{"bearer", "BEARER"} {
+			status, _, err := c.fetchAuth(http.MethodGet, "/ApiKey", scheme+" "+c.accessToken(), nil)
+			if err != nil {
+				c.Fatalf("GET /ApiKey with the scheme %s: %v", scheme, err)
+			}
+			c.Observe("GET /ApiKey with the run's token under the scheme %q: %d", scheme, status)
+		}
 	}
 }
 
