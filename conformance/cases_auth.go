@@ -32,7 +32,7 @@ func authCases() []Case {
 		},
 		{
 			ID: "AUTH-NO-TOKEN-401", Kind: Generic, Decision: "D-2", SendsInvalid: true,
-			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), after which the dataset, job and key those refused requests named do not exist and no key or OAuth client has their description (a refused request changes nothing), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token; and token, bearer, api_key, apikey, jwt), in cookies (access_token, token, Authorization, .AspNetCore.Token) or in other headers (X-Access-Token, X-Auth-Token, X-Api-Key, X-Authorization, Token) and no Authorization header is refused (any 4xx); GET /Dataset, /Job, /ApiKey, /ClientCredential and /ClientCredential/{the run's client id} are sent without a token right after they were answered with it, and refused (a cache does not serve them); a path the API does not have with each GET route in X-Original-URL and X-Rewrite-URL is refused; every route is sent without a token with the first letter of its first segment percent-escaped (refused: any 4xx), with a dot segment or an empty segment before it (refused, or redirected to the clean path), and with every method of GET, POST, PUT, PATCH and DELETE it does not have (refused: any 4xx).",
+			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), after which the dataset, job and key those refused requests named do not exist and no key or OAuth client has their description (a refused request changes nothing), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token; and token, bearer, api_key, apikey, jwt), in cookies (access_token, token, Authorization, .AspNetCore.Token) or in other headers (X-Access-Token, X-Auth-Token, X-Api-Key, X-Authorization, Token) and no Authorization header is refused (any 4xx); GET /Dataset, /Job, /ApiKey, /ClientCredential and /ClientCredential/{the run's client id} are sent without a token right after they were answered with it, and refused (a cache does not serve them); a path the API does not have with each GET route in X-Original-URL and X-Rewrite-URL is refused; pages 2 and 3 of GET /Dataset, /Job and /Dataset/{name}/data get 401 without a token; every route is sent without a token with the first letter of its first segment percent-escaped (refused: any 4xx), with a dot segment or an empty segment before it (refused, or redirected to the clean path), and with every method of GET, POST, PUT, PATCH and DELETE it does not have (refused: any 4xx).",
 			run:  func(c *check) { c.authSweep(noToken) },
 		},
 		{
@@ -571,6 +571,14 @@ func (c *check) openRoutes(samples map[string]sample) {
 		if op.ID == "Dataset_GetList" || op.ID == "Job_GetList" {
 			if r := c.raw(http.MethodGet, smp.path, url.Values{"page": {"x"}}, nil, noToken); r.Status != http.StatusUnauthorized {
 				c.Errorf("GET %s?page=x (%s) without a token: answered %s; want 401: the token is checked before the request is", smp.path, op.ID, r)
+			}
+		}
+		if op.ID == "Dataset_GetList" || op.ID == "Job_GetList" || op.ID == "Dataset_GetData" {
+			// Every page, not the first alone.
+			for _, page := range []string{"2", "3"} {
+				if r := c.raw(http.MethodGet, smp.path, url.Values{"page": {page}}, nil, noToken); r.Status != http.StatusUnauthorized {
+					c.Errorf("GET %s?page=%s (%s) without a token: answered %s; want 401: every request carries a bearer token, on every page", smp.path, page, op.ID, r)
+				}
 			}
 		}
 	}

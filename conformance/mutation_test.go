@@ -205,6 +205,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.CachedReadSkipsAuth:             {"AUTH-NO-TOKEN-401"},
 		standin.RefusedCreateApplied:            {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 		standin.OriginalURLRouted:               {"AUTH-NO-TOKEN-401"},
+		standin.LaterPageSkipsAuth:              {"AUTH-NO-TOKEN-401"},
 	}
 }
 

@@ -1149,6 +1149,9 @@ func TestMutations(t *testing.T) {
 		standin.OriginalURLRouted: func(t *testing.T, s *Server, tok string) bool {
 			return withHeaders(t, s, "GET", "/nowhere", map[string]string{"X-Original-URL": "/ApiKey"}, "")/100 == 4
 		},
+		standin.LaterPageSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/Dataset?page=2", nil).status == 401
+		},
 		standin.KeyLookupFindsClient: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, tok, "GET", "/ApiKey/"+s.ClientID, nil).status == 404
 		},

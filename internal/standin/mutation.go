@@ -945,12 +945,18 @@ const (
 	//
 	// "every request carries Authorization: Bearer <token>"
 	OriginalURLRouted
+	// LaterPageSkipsAuth serves the pages after the first of GET /Dataset, GET /Job and GET
+	// /Dataset/{name}/data (page 2 and on) without checking the token, as a continuation path of
+	// the paging code would.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	LaterPageSkipsAuth
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, OriginalURLRouted)
-	for m := Accept1001Records; m <= OriginalURLRouted; m++ {
+	out := make([]Mutation, 0, LaterPageSkipsAuth)
+	for m := Accept1001Records; m <= LaterPageSkipsAuth; m++ {
 		out = append(out, m)
 	}
 	return out
