@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -16,7 +17,7 @@ func authCases() []Case {
 		{
 			ID: "AUTH-TOKEN", Kind: Documented, Decision: "D-1",
 			Quote: `Auth: every request carries ` + "`" + `Authorization: Bearer <token>` + "`" + `. Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
-			Rule:  "Auth: OAuth2 client credentials, scope BatchApi, at the token endpoint give a bearer token (documented, C# sample); client_id and client_secret in the form body (D-1).",
+			Rule:  "Auth: OAuth2 client credentials, scope BatchApi, at the token endpoint give a bearer token (documented, C# sample); client_id and client_secret in the form body (D-1). Whether the API takes the token under the scheme in lower or upper case (bearer, BEARER) is observed, not judged.",
 			run:   caseAuthToken,
 		},
 		{
@@ -31,24 +32,30 @@ func authCases() []Case {
 		},
 		{
 			ID: "AUTH-NO-TOKEN-401", Kind: Generic, Decision: "D-2", SendsInvalid: true,
-			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token) and no Authorization header is refused (any 4xx).",
+			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), after which the dataset, job and key those refused requests named do not exist and no key or OAuth client has their description (a refused request changes nothing), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token; and token, bearer, api_key, apikey, jwt), in cookies (access_token, token, Authorization, .AspNetCore.Token) or in other headers (X-Access-Token, X-Auth-Token, X-Api-Key, X-Authorization, Token) and no Authorization header is refused (any 4xx); GET /Dataset, /Job, /ApiKey, /ClientCredential and /ClientCredential/{the run's client id} are sent without a token right after they were answered with it, and refused (a cache does not serve them); a path the API does not have with each GET route in X-Original-URL and X-Rewrite-URL is refused; pages 2 and 3 of GET /Dataset, /Job and /Dataset/{name}/data get 401 without a token; every route is sent without a token with the first letter of its first segment percent-escaped (refused: any 4xx), with a dot segment or an empty segment before it (refused, or redirected to the clean path), and with every method of GET, POST, PUT, PATCH and DELETE it does not have (refused: any 4xx).",
 			run:  func(c *check) { c.authSweep(noToken) },
 		},
 		{
 			ID: "AUTH-BAD-TOKEN-401", Kind: Generic, Decision: "D-2",
-			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case) are refused on every GET route, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all, and so are the run's own credentials in every form a server might take in place of the token: HTTP Basic with the client id and secret (as sent to the token endpoint, raw and form-encoded), the client secret as a bearer token, HTTP Basic with the token as password or as user name, and base64(id:secret) as a bearer token (these other schemes are not sent behind a validating proxy, which answers them itself).",
+			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case, a second word after it) are refused on every operation, with its body, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all, and so are the run's own credentials in every form a server might take in place of the token: HTTP Basic with the client id and secret (as sent to the token endpoint, raw and form-encoded), the client secret as a bearer token, HTTP Basic with the token as password or as user name, and base64(id:secret) as a bearer token, each on every operation (these other schemes are not sent behind a validating proxy, which answers them itself).",
 			run:  func(c *check) { c.authSweep(badToken) },
 		},
 		{
 			ID: "AUTH-TOKEN-WRONG-CLIENT", Kind: Documented, Decision: "D-1",
 			Quote: `Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
-			Rule:  "The client credentials grant authenticates the client (documented): a token request with the run's client secret altered (its last character changed, a character added, its last character dropped, its letters in the other case, empty) or with the run's client id altered (its last character changed) gets no token (a 4xx, RFC 6749's invalid_client); so does HTTP Basic with a wrong secret, when the server takes Basic at all (D-1).",
+			Rule:  "The client credentials grant authenticates the client (documented): a token request with the run's client secret altered (its last character changed, a character added, its last character dropped, its letters in the other case, empty) or with the run's client id altered (its last character changed), or with the client id and no client_secret member, or the client secret and no client_id member, gets no token (a 4xx, RFC 6749's invalid_client); so does HTTP Basic with a wrong secret, when the server takes Basic at all (D-1).",
 			run:   caseAuthWrongClient,
+		},
+		{
+			ID: "AUTH-TOKEN-GRANT-TYPE", Kind: Documented, Decision: "D-1",
+			Quote: `Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
+			Rule:  "The grant is OAuth2 client credentials (documented): a token request with the run's own client id and secret that asks for another grant (password, authorization_code, refresh_token) or names none gets no token (a 4xx, RFC 6749's unsupported_grant_type or invalid_request).",
+			run:   caseAuthGrantType,
 		},
 		{
 			ID: "AUTH-TOKEN-SCOPE", Kind: Documented, Decision: "D-1",
 			Quote: `Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
-			Rule:  "The API's scope is BatchApi (documented): a token request for another scope (Other) is refused, or the token it gives, when its answer names a scope without BatchApi, does not open the API (GET /ApiKey refused with a 4xx).",
+			Rule:  "The API's scope is BatchApi (documented): a token request for another scope (Other; and, scopes being case-sensitive, batchapi and BATCHAPI; and BatchApi2 and Batch, which begin like it or it like them) is refused, or the token it gives, when its answer names a scope without BatchApi, does not open the API (GET /ApiKey refused with a 4xx).",
 			run:   caseAuthScope,
 		},
 	}
@@ -99,20 +106,26 @@ func caseAuthWrongClient(c *check) {
 	type attempt struct {
 		id, secret, what string
 		basic            bool
+		form             url.Values // when set, the form sent as it is (a member left out)
 	}
 	var attempts []attempt
 	for _, a := range alterations(secret) {
-		attempts = append(attempts, attempt{id, a.text, "the client secret with " + a.what, false})
+		attempts = append(attempts, attempt{id, a.text, "the client secret with " + a.what, false, nil})
 	}
-	attempts = append(attempts, attempt{id, "", "an empty client secret", false},
-		attempt{alterations(id)[0].text, secret, "the client id with its last character changed", false})
+	attempts = append(attempts, attempt{id, "", "an empty client secret", false, nil},
+		attempt{alterations(id)[0].text, secret, "the client id with its last character changed", false, nil},
+		attempt{id, "", "the client id and no client_secret member", false, url.Values{"grant_type": {"client_credentials"}, "scope": {"BatchApi"}, "client_id": {id}}},
+		attempt{"", secret, "the client secret and no client_id member", false, url.Values{"grant_type": {"client_credentials"}, "scope": {"BatchApi"}, "client_secret": {secret}}})
 	// HTTP Basic is optional (D-1): a wrong secret is sent that way only to a server that takes it.
 	if r, err := c.tokenRequest(true); err == nil && r.is2xx() {
-		attempts = append(attempts, attempt{id, alterations(secret)[0].text, "HTTP Basic with the client secret with its last character changed", true})
+		attempts = append(attempts, attempt{id, alterations(secret)[0].text, "HTTP Basic with the client secret with its last character changed", true, nil})
 	}
 	for _, a := range attempts {
 		c.secrets.Add(a.secret) // a near-secret is a secret too
 		r, err := c.tokenRequestAs(a.id, a.secret, a.basic, "BatchApi")
+		if a.form != nil {
+			r, err = c.tokenPost(a.form, nil)
+		}
 		if err != nil {
 			c.Fatalf("token request with %s: %v", a.what, err)
 		}
@@ -129,7 +142,15 @@ func caseAuthWrongClient(c *check) {
 }
 
 func caseAuthScope(c *check) {
-	const other = "Other"
+	// Another scope, and scopes like BatchApi (scopes are case-sensitive, RFC 6749 3.3).
+	for _, other := range []string{"Other", "batchapi", "BATCHAPI", "BatchApi2", "Batch"} {
+		c.otherScope(other)
+	}
+}
+
+// otherScope asks for a token of scope other (not BatchApi) and wants it refused, or the token
+// it gives, when its answer names a scope without BatchApi, refused by the API.
+func (c *check) otherScope(other string) {
 	r, err := c.tokenRequestAs(c.cfg.ClientID, c.cfg.ClientSecret, false, other)
 	if err != nil {
 		c.Fatalf("token request for scope %s: %v", other, err)
@@ -150,6 +171,32 @@ func caseAuthScope(c *check) {
 	}
 	if status < 400 || status >= 500 {
 		c.Errorf("token request for scope %s: granted a token of scope %q (not BatchApi), and GET /ApiKey with it answered %d; want a refusal (4xx): the API's scope is BatchApi", other, tb.Scope, status)
+	}
+}
+
+func caseAuthGrantType(c *check) {
+	for _, gt := range []string{"password", "authorization_code", "refresh_token", ""} {
+		form := url.Values{"scope": {"BatchApi"}, "client_id": {c.cfg.ClientID}, "client_secret": {c.cfg.ClientSecret}}
+		what := "grant_type " + gt
+		if gt == "" {
+			what = "no grant_type"
+		} else {
+			form.Set("grant_type", gt)
+		}
+		r, err := c.tokenPost(form, nil)
+		if err != nil {
+			c.Fatalf("token request with %s: %v", what, err)
+		}
+		var tb tokenBody
+		switch {
+		case r.is2xx() && r.decode(&tb) == nil && tb.AccessToken != "":
+			c.secrets.Add(tb.AccessToken)
+			c.Errorf("token request with the run's client id and secret and %s: answered %d with an access_token; want a refusal (4xx): the grant is client credentials", what, r.Status)
+		case !r.is4xx():
+			c.Errorf("token request with the run's client id and secret and %s: answered %s; want a refusal (4xx)", what, r)
+		default:
+			c.Observe("token request with %s: %s", what, r)
+		}
 	}
 }
 
@@ -179,6 +226,17 @@ func caseAuthToken(c *check) {
 	// The token works: the same token opens an API call.
 	if got := c.raw(http.MethodGet, "/ApiKey", nil, nil, withToken); !got.is2xx() {
 		c.Errorf("GET /ApiKey with a fresh token: answered %s; want 2xx", got)
+	}
+	// The scheme's case: RFC 9110 makes it case-insensitive, the contract names Bearer only. Seen,
+	// not judged (not sent behind a validating proxy, which answers it itself).
+	if !c.cfg.BehindValidatingProxy {
+		for _, scheme := range []string{"bearer", "BEARER"} {
+			status, _, err := c.fetchAuth(http.MethodGet, "/ApiKey", scheme+" "+c.accessToken(), nil)
+			if err != nil {
+				c.Fatalf("GET /ApiKey with the scheme %s: %v", scheme, err)
+			}
+			c.Observe("GET /ApiKey with the run's token under the scheme %q: %d", scheme, status)
+		}
 	}
 }
 
@@ -284,10 +342,37 @@ func (c *check) authSweep(a auth) {
 		}
 	}
 	c.Observe("WWW-Authenticate seen: %q", challenges)
+	c.refusedLeftNothing(samples, a)
 	if a == badToken {
 		c.forgedTokens(samples)
 	} else {
 		c.openRoutes(samples)
+	}
+}
+
+// refusedLeftNothing reads back, with the run's token, what the sweep's refused requests (sent
+// with the Authorization a says) asked to make: the dataset, the job and the key of the samples do
+// not exist, and no key or OAuth client has the samples' description. A request without a valid
+// token is refused (documented), so it changes nothing.
+func (c *check) refusedLeftNothing(samples map[string]sample, a auth) {
+	for _, op := range []string{"Dataset_GetByName", "Job_GetByName", "ApiKey_GetByKey"} {
+		smp := samples[op]
+		if r := c.raw(http.MethodGet, smp.path, nil, nil, withToken); r.is2xx() {
+			c.Errorf("GET %s with the run's token after every operation was sent %s and refused: answered %s; want it not found: a refused request changes nothing (the create or update it asked for was made)", smp.path, authText(a), r)
+		}
+	}
+	desc := samples["ApiKey_CreateApiKey"].body.(map[string]any)["description"]
+	for _, list := range []string{"/ApiKey", "/ClientCredential"} {
+		r := c.raw(http.MethodGet, list, nil, nil, withToken)
+		var items []map[string]any
+		if !r.is2xx() || r.decode(&items) != nil {
+			continue // the list cases judge the list itself
+		}
+		for _, it := range items {
+			if it["description"] == desc {
+				c.Errorf("GET %s with the run's token after POST %s was sent %s and refused: lists %v with the description %q the refused create sent; a refused request changes nothing", list, list, authText(a), cmp.Or(it["key"], it["clientId"]), desc)
+			}
+		}
 	}
 }
 
@@ -337,6 +422,7 @@ func forgeries(tok string) []struct{ token, what string } {
 		{tok + "A", "a character added at the end"},
 		{tok[:n-1], "its last character dropped"},
 		{at(n / 2), fmt.Sprintf("its character %d of %d changed", n/2+1, n)},
+		{tok + " x", "a second word after it (Bearer <token> x)"},
 	}
 	if n > 33 {
 		out = append(out, struct{ token, what string }{at(32), fmt.Sprintf("its character 33 of %d changed", n)})
@@ -351,9 +437,9 @@ func forgeries(tok string) []struct{ token, what string } {
 // than Bearer, or none, each with what it is for messages.
 func otherSchemes(tok string) []struct{ header, what string } {
 	return []struct{ header, what string }{
-		{"Token " + tok, "the scheme Token"},
-		{"Basic " + tok, "the scheme Basic"},
-		{tok, "no scheme"},
+		{"Token " + tok, "the run's token under the scheme Token"},
+		{"Basic " + tok, "the run's token under the scheme Basic"},
+		{tok, "the run's token with no scheme"},
 	}
 }
 
@@ -376,47 +462,41 @@ func credentialForms(id, secret, tok string) []struct{ header, what string } {
 	}
 }
 
-// forgedTokens sends every GET operation's sample with each token forgeries makes of the run's own
-// token, and wants each refused with 401: the bearer token is the one the token server issued
-// (documented), not one like it.
+// forgedTokens sends every operation's sample (with its body) with each token forgeries makes of
+// the run's own token, and wants each refused with 401: the bearer token is the one the token
+// server issued (documented), not one like it. So does every header of otherSchemes and
+// credentialForms, but behind a validating proxy, which answers another scheme itself.
 func (c *check) forgedTokens(samples map[string]sample) {
 	tok := c.accessToken()
 	if len(tok) < 2 {
 		c.Observe("the run's token has %d characters: no token is made from it", len(tok))
 		return
 	}
+	var headers []struct{ header, what string }
 	for _, f := range forgeries(tok) {
-		for _, op := range c.spec.Operations() {
-			smp, ok := samples[op.ID]
-			if !ok || smp.method != http.MethodGet {
-				continue
-			}
-			status, _, err := c.fetchOnce(smp.method, smp.path, f.token, nil)
-			if err != nil {
-				c.Fatalf("GET %s with the run's token with %s: %v", smp.path, f.what, err)
-			}
-			if status != http.StatusUnauthorized {
-				c.Errorf("%s (GET %s) with the run's token with %s (%d characters; the run's has %d): answered %d; want 401: the bearer token is the one the token server issued", op.ID, smp.path, f.what, len(f.token), len(tok), status)
-			}
-		}
+		headers = append(headers, struct{ header, what string }{"Bearer " + f.token, fmt.Sprintf("the run's token with %s (%d characters; the run's has %d)", f.what, len(f.token), len(tok))})
 	}
 	// Another scheme breaks the spec's security requirement: a validating proxy answers it itself.
-	var forms []struct{ header, what string }
 	if !c.cfg.BehindValidatingProxy {
-		forms = append(otherSchemes(tok), credentialForms(c.cfg.ClientID, c.cfg.ClientSecret, tok)...)
+		headers = append(headers, otherSchemes(tok)...)
+		headers = append(headers, credentialForms(c.cfg.ClientID, c.cfg.ClientSecret, tok)...)
 	}
-	for _, h := range forms {
+	for _, h := range headers {
 		for _, op := range c.spec.Operations() {
 			smp, ok := samples[op.ID]
-			if !ok || smp.method != http.MethodGet {
+			if !ok {
 				continue
 			}
-			status, _, err := c.fetchAuth(smp.method, smp.path, h.header, nil)
+			var body []byte
+			if smp.body != nil {
+				body = []byte(jsonText(smp.body))
+			}
+			status, _, err := c.fetchAuth(smp.method, smp.path, h.header, body)
 			if err != nil {
-				c.Fatalf("GET %s with the run's token under %s: %v", smp.path, h.what, err)
+				c.Fatalf("%s %s with %s: %v", smp.method, smp.path, h.what, err)
 			}
 			if status != http.StatusUnauthorized {
-				c.Errorf("%s (GET %s) with %s (not the bearer token the token server issued): answered %d; want 401: every request carries Authorization: Bearer <token>, the token from the token server", op.ID, smp.path, h.what, status)
+				c.Errorf("%s (%s %s) with %s (not the bearer token the token server issued): answered %d; want 401: every request carries Authorization: Bearer <token>, the token from the token server", op.ID, smp.method, smp.path, h.what, status)
 			}
 		}
 	}
@@ -452,6 +532,13 @@ func (c *check) openRoutes(samples map[string]sample) {
 		refused(op.ID, smp.method, smp.path+"/", "with a trailing slash", smp.body)
 		refused(op.ID, smp.method, first(smp.path, strings.ToLower), "its first segment in lower case", smp.body)
 		refused(op.ID, smp.method, first(smp.path, strings.ToUpper), "its first segment in upper case", smp.body)
+		refused(op.ID, smp.method, first(smp.path, func(seg string) string { return fmt.Sprintf("%%%02X", seg[0]) + seg[1:] }), "its first letter percent-escaped", smp.body)
+		for _, p := range []struct{ path, what string }{{"/." + smp.path, "a dot segment before it"}, {"/" + smp.path, "an empty segment before it"}} {
+			// A server may redirect to the clean path (Go's ServeMux does): a redirect serves nothing.
+			if r := c.offSpecRaw(smp.method, p.path, nil, smp.body, noToken); !r.is4xx() && r.Status/100 != 3 {
+				c.Errorf("%s %s (%s, %s) without a token: answered %s; want it refused (401, a 404, or a redirect to the clean path): every request carries a bearer token", smp.method, p.path, op.ID, p.what, r)
+			}
+		}
 		switch {
 		case smp.method == http.MethodGet:
 			r := c.offSpecRaw(http.MethodOptions, smp.path, nil, nil, noToken)
@@ -459,10 +546,21 @@ func (c *check) openRoutes(samples map[string]sample) {
 				c.Errorf("OPTIONS %s (the route of %s) without a token: answered %s; want it refused, or a preflight's answer without a body: every request carries a bearer token", smp.path, op.ID, r)
 			}
 			path, query, _ := strings.Cut(smp.path, "?")
-			q, _ := url.ParseQuery(query)
-			q.Set("access_token", tok)
-			if r := c.raw(http.MethodGet, path, q, nil, noToken); !r.is4xx() {
-				c.Errorf("GET %s?access_token=<the run's token> (%s) without an Authorization header: answered %s; want it refused (401): every request carries Authorization: Bearer <token>", path, op.ID, r)
+			for _, names := range [][]string{{"access_token"}, tokenQueryNames} {
+				q, _ := url.ParseQuery(query)
+				for _, n := range names {
+					q.Set(n, tok)
+				}
+				if r := c.raw(http.MethodGet, path, q, nil, noToken); !r.is4xx() {
+					c.Errorf("GET %s with the run's token in the query (%s) (%s) without an Authorization header: answered %s; want it refused (401): every request carries Authorization: Bearer <token>", path, strings.Join(names, ", "), op.ID, r)
+				}
+			}
+			c.tokenElsewhere(op.ID, smp.path, tok)
+			// A path the API does not have, with the route in the headers IIS's URL rewriting and
+			// some proxies route by: served, it would be served without a token.
+			other := "/conformance-" + c.runID + "-no-such-path"
+			if r := c.offSpecWith(http.Header{"X-Original-URL": {smp.path}, "X-Rewrite-URL": {smp.path}}, http.MethodGet, other, noToken); !r.is4xx() {
+				c.Errorf("GET %s with X-Original-URL and X-Rewrite-URL %s (the route of %s) without a token: answered %s; want it refused (404 for a path the API does not have, or 401): every request carries a bearer token", other, smp.path, op.ID, r)
 			}
 		case smp.body != nil:
 			// A body that is no object: a server that reads it before the token answers 400.
@@ -475,13 +573,94 @@ func (c *check) openRoutes(samples map[string]sample) {
 				c.Errorf("GET %s?page=x (%s) without a token: answered %s; want 401: the token is checked before the request is", smp.path, op.ID, r)
 			}
 		}
+		if op.ID == "Dataset_GetList" || op.ID == "Job_GetList" || op.ID == "Dataset_GetData" {
+			// Every page, not the first alone.
+			for _, page := range []string{"2", "3"} {
+				if r := c.raw(http.MethodGet, smp.path, url.Values{"page": {page}}, nil, noToken); r.Status != http.StatusUnauthorized {
+					c.Errorf("GET %s?page=%s (%s) without a token: answered %s; want 401: every request carries a bearer token, on every page", smp.path, page, op.ID, r)
+				}
+			}
+		}
 	}
+	c.otherVerbs(samples)
+	c.cachedReads()
 	// The CIDR form, prefix blank: PUT /ApiKey/{key}/allowedIPs/{network}/, an operation of the
 	// spec (OpenAPI cannot say its blank prefix), so 401 like the others (D-2).
 	smp := samples["ApiKey_AddAllowedIPPUT"]
 	cidr := strings.TrimSuffix(smp.path, "/192.0.2.0/24") + "/" + url.PathEscape("192.0.2.0/24") + "/"
 	if r := c.offSpecRaw(http.MethodPut, cidr, nil, nil, noToken); r.Status != http.StatusUnauthorized {
 		c.Errorf("PUT %s (ApiKey_AddAllowedIPPUT in the CIDR form, prefix blank) without a token: answered %s; want 401: every request carries a bearer token", cidr, r)
+	}
+}
+
+// cachedReads reads, with the run's token, routes whose GET answers 2xx (the lists, and the run's
+// own OAuth client), and at once the same URL without a token: every request carries a bearer
+// token (documented), so the second is refused (401) even right after the first was served, as a
+// response cache in front of the API that does not key on the caller would not.
+func (c *check) cachedReads() {
+	for _, path := range []string{"/Dataset", "/Job", "/ApiKey", "/ClientCredential", "/ClientCredential/" + url.PathEscape(c.cfg.ClientID)} {
+		if r := c.raw(http.MethodGet, path, nil, nil, withToken); !r.is2xx() {
+			c.Observe("GET %s with the run's token: %s (not a served read: the read without a token after it is not sent)", path, r)
+			continue
+		}
+		if r := c.raw(http.MethodGet, path, nil, nil, noToken); !r.is4xx() {
+			c.Errorf("GET %s without a token, right after the same GET with the run's token was answered: answered %s; want it refused (401): every request carries a bearer token (a cached answer is served to anyone)", path, r)
+		}
+	}
+}
+
+// tokenQueryNames are query parameters other than access_token under which a server might take a
+// token (sent together in one request).
+var tokenQueryNames = []string{"token", "bearer", "api_key", "apikey", "jwt"}
+
+// tokenElsewhere sends GET path (the route of op) without an Authorization header and with the
+// run's token tok in the other places a server might take it from: cookies (access_token, token,
+// Authorization, .AspNetCore.Token, all at once) and headers (X-Access-Token, X-Auth-Token,
+// X-Api-Key, X-Authorization, Token, all at once). Every request carries Authorization: Bearer
+// <token> (documented): each is refused.
+func (c *check) tokenElsewhere(op, path, tok string) {
+	for _, h := range []struct {
+		header http.Header
+		what   string
+	}{
+		{http.Header{"Cookie": {"access_token=" + tok + "; token=" + tok + "; Authorization=Bearer%20" + tok + "; .AspNetCore.Token=" + tok}}, "cookies (access_token, token, Authorization, .AspNetCore.Token)"},
+		{http.Header{"X-Access-Token": {tok}, "X-Auth-Token": {tok}, "X-Api-Key": {tok}, "X-Authorization": {"Bearer " + tok}, "Token": {tok}}, "headers (X-Access-Token, X-Auth-Token, X-Api-Key, X-Authorization, Token)"},
+	} {
+		status, _, err := c.fetchHeaders(http.MethodGet, path, h.header, nil)
+		if err != nil {
+			c.Fatalf("GET %s with the run's token in %s: %v", path, h.what, err)
+		}
+		if status < 400 || status >= 500 {
+			c.Errorf("GET %s (%s) without an Authorization header and with the run's token in %s: answered %d; want it refused (401): every request carries Authorization: Bearer <token>", path, op, h.what, status)
+		}
+	}
+}
+
+// otherVerbs sends, without a token, every method of GET, POST, PUT, PATCH and DELETE that a route
+// of the spec does not have to that route (the routes of samples): every request carries a bearer
+// token (documented), so none may be served (401, or 404/405 for a method the route does not have).
+func (c *check) otherVerbs(samples map[string]sample) {
+	has := map[string][]string{}
+	var paths []string
+	for _, op := range c.spec.Operations() {
+		smp, ok := samples[op.ID]
+		if !ok {
+			continue
+		}
+		if _, seen := has[smp.path]; !seen {
+			paths = append(paths, smp.path)
+		}
+		has[smp.path] = append(has[smp.path], smp.method)
+	}
+	for _, path := range paths {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if slices.Contains(has[path], m) {
+				continue
+			}
+			if r := c.offSpecRaw(m, path, nil, nil, noToken); !r.is4xx() {
+				c.Errorf("%s %s (a method the route does not have; it has %s) without a token: answered %s; want it refused (401, or 404/405): every request carries a bearer token", m, path, strings.Join(has[path], ", "), r)
+			}
+		}
 	}
 }
 

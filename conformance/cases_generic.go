@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/data8-toolkit/data8/client"
 )
 
 // genericCases are checks in the manner of Schemathesis: negative input of every kind gets a 4xx,
@@ -19,6 +21,14 @@ func genericCases() []Case {
 			Creates: "1 dataset",
 			Cost:    Cost{Datasets: 1},
 			run:     caseProblemJSON,
+		},
+		{
+			ID: "BODY-JSON-CHARSET", Kind: Documented,
+			Quote:   "Bodies: JSON, camelCase members",
+			Rule:    "Request bodies are JSON (documented); application/json with a charset parameter (application/json; charset=utf-8, the form many HTTP stacks send) is JSON still (a parameter of the media type, which RFC 8259 says has no effect): a dataset created, a block uploaded, the dataset completed, and a key created and updated (then deleted) with it are each accepted and take effect. POST /Job and POST /ClientCredential are not sent this way: each leaves a job or an OAuth client in the account that nothing deletes.",
+			Creates: "1 dataset (1 record), 1 API key (deleted)",
+			Cost:    Cost{Datasets: 1, Records: 1},
+			run:     caseBodyJSONCharset,
 		},
 		{
 			ID: "NEGATIVE-PARAMS", Kind: Generic, SendsInvalid: true,
@@ -72,6 +82,42 @@ func caseProblemJSON(c *check) {
 	} else {
 		c.Observe("the refusal of a duplicate has no errors member")
 	}
+}
+
+func caseBodyJSONCharset(c *check) {
+	const ct = "application/json; charset=utf-8"
+	accepted := func(op, method, path string, body any) *response {
+		r := c.rawAs(ct, method, path, body, withToken)
+		if !r.is2xx() {
+			c.Errorf("%s %s (%s) with Content-Type %q: answered %s; want 2xx: the body is JSON, and a charset parameter does not change that", method, path, op, ct, r)
+		}
+		return r
+	}
+	name := c.datasetName("charset")
+	if r := accepted("Dataset_Create", http.MethodPost, "/Dataset", map[string]any{"name": name, "columns": map[string]int{"a": 0}}); !r.is2xx() {
+		return
+	}
+	accepted("Dataset_UploadBlock", http.MethodPatch, uploadPath(name), map[string]any{"blockNumber": 0, "records": []map[string]any{{"a": "x"}}})
+	accepted("Dataset_UpdateByName", http.MethodPut, datasetPath(name), map[string]any{"recordCount": 1, "completed": true})
+	if ds, err := c.dataset(name); err != nil {
+		c.Errorf("GET /Dataset/%s after its create, upload and complete with Content-Type %q: %s", name, ct, outcome(err))
+	} else if !ds.Completed || ds.RecordCount != 1 {
+		c.Errorf("dataset %s after its create, upload of 1 record and complete with Content-Type %q: completed %v, recordCount %d; want complete with 1 record", name, ct, ds.Completed, ds.RecordCount)
+	}
+	desc := c.cfg.Prefix + c.runID + " charset key"
+	r := accepted("ApiKey_CreateApiKey", http.MethodPost, "/ApiKey", map[string]any{"description": desc})
+	var k client.APIKey
+	if !r.is2xx() || r.decode(&k) != nil || k.Key == "" {
+		return
+	}
+	mine := c.trackKey(k)
+	accepted("ApiKey_UpdateByKey", http.MethodPut, "/ApiKey/"+url.PathEscape(k.Key), map[string]any{"description": desc})
+	if got, err := c.client.GetAPIKey(c.ctx, k.Key); err != nil {
+		c.Errorf("GET /ApiKey/%s after its create with Content-Type %q: %s", k.Key, ct, outcome(err))
+	} else if got.Description != desc {
+		c.Errorf("key %s created and updated with Content-Type %q and description %q: reads back description %q", k.Key, ct, desc, got.Description)
+	}
+	c.deleteTracked(mine, "created with a charset parameter")
 }
 
 func caseNegativeParams(c *check) {

@@ -56,6 +56,12 @@ func (c *check) fetchOnce(method, path, token string, body []byte) (int, []byte,
 
 // fetchAuth is fetchOnce with the whole Authorization header given.
 func (c *check) fetchAuth(method, path, authorization string, body []byte) (int, []byte, error) {
+	return c.fetchHeaders(method, path, http.Header{"Authorization": {authorization}}, body)
+}
+
+// fetchHeaders is fetchOnce with the request's headers given (an Authorization header among them,
+// or none at all).
+func (c *check) fetchHeaders(method, path string, header http.Header, body []byte) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -69,7 +75,9 @@ func (c *check) fetchAuth(method, path, authorization string, body []byte) (int,
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
 	req.Header.Set("User-Agent", "data8-conformance/1")
-	req.Header.Set("Authorization", authorization)
+	for k, v := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = v
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil, err

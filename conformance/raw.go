@@ -121,15 +121,22 @@ func (c *check) tokenRequestAs(id, secret string, basic bool, scope string) (*re
 	if !basic {
 		form.Set("client_id", id)
 		form.Set("client_secret", secret)
+		return c.tokenPost(form, nil)
 	}
+	return c.tokenPost(form, func(req *http.Request) { req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) })
+}
+
+// tokenPost posts form to the token endpoint as it is; auth, when not nil, authenticates the
+// request (HTTP Basic).
+func (c *check) tokenPost(form url.Values, auth func(*http.Request)) (*response, error) {
 	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.cfg.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if basic {
-		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	if auth != nil {
+		auth(req)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -162,6 +169,21 @@ func offSpec(r *http.Request) bool { return r.Context().Value(offSpecKey{}) != n
 // a method it does not answer there. The checking transport neither checks nor records it.
 func (c *check) offSpecRaw(method, path string, query url.Values, body any, a auth) *response {
 	return c.rawIn(context.WithValue(c.ctx, offSpecKey{}, true), method, path, query, body, a)
+}
+
+// headersKey marks the context of a raw request that carries headers of its own (the value, an
+// http.Header), set over the ones send sets (a Content-Type other than application/json, say).
+type headersKey struct{}
+
+// rawAs is raw for a request whose body goes with Content-Type ct.
+func (c *check) rawAs(ct, method, path string, body any, a auth) *response {
+	return c.rawIn(context.WithValue(c.ctx, headersKey{}, http.Header{"Content-Type": {ct}}), method, path, nil, body, a)
+}
+
+// offSpecWith is offSpecRaw for a request that carries the headers h besides its own.
+func (c *check) offSpecWith(h http.Header, method, path string, a auth) *response {
+	ctx := context.WithValue(context.WithValue(c.ctx, offSpecKey{}, true), headersKey{}, h)
+	return c.rawIn(ctx, method, path, nil, nil, a)
 }
 
 // rawIn is raw with the request's context given.
@@ -215,6 +237,11 @@ func (c *check) send(ctx context.Context, method, path string, query url.Values,
 		req.Header.Set("Authorization", "Bearer "+c.accessToken())
 	case badToken:
 		req.Header.Set("Authorization", "Bearer "+invalidToken)
+	}
+	if h, ok := ctx.Value(headersKey{}).(http.Header); ok {
+		for k, v := range h {
+			req.Header[http.CanonicalHeaderKey(k)] = v
+		}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,16 +70,20 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	} else {
 		id, secret = form.Get("client_id"), form.Get("client_secret")
 	}
-	switch gt := form.Get("grant_type"); gt {
-	case "client_credentials":
-	case "":
+	switch gt := form.Get("grant_type"); {
+	case gt == "client_credentials" || s.mutated(standin.GrantTypeUnchecked):
+	case gt == "":
 		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing.")
 		return
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials grant is supported.")
 		return
 	}
-	if !s.clientValid(id, secret) && !(basic && s.mutated(standin.BasicSecretUnchecked) && s.clientKnown(id)) {
+	if !basic && id == "" && s.mutated(standin.ClientFoundBySecret) {
+		id = s.clientBySecret(secret)
+	}
+	missing := !basic && !form.Has("client_secret") && s.mutated(standin.SecretMissingAccepted)
+	if !s.clientValid(id, secret) && !((basic && s.mutated(standin.BasicSecretUnchecked) || missing) && s.clientKnown(id)) {
 		if basic {
 			w.Header().Set("WWW-Authenticate", `Basic realm="data8test"`)
 			oauthError(w, http.StatusUnauthorized, "invalid_client", "The client could not be authenticated.")
@@ -88,8 +93,8 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := scopeBatchAPI
-	if asked := form.Get("scope"); asked != "" && s.mutated(standin.OtherScopeAccepted) {
-		scope = asked // any scope granted, and the API takes it
+	if asked := form.Get("scope"); asked != "" && (s.mutated(standin.OtherScopeAccepted) || s.mutated(standin.ScopeCaseFolded) && strings.EqualFold(asked, scopeBatchAPI)) {
+		scope = asked // the scope asked for granted, and the API takes it
 	} else if asked != "" {
 		for _, sc := range strings.Fields(asked) {
 			if sc != scopeBatchAPI {
@@ -149,6 +154,19 @@ func (s *Server) clientKnown(id string) bool {
 	return s.creds[id] != nil
 }
 
+// clientBySecret returns the id of the client credential whose secret is secret, or "", for the
+// standin.ClientFoundBySecret mutation.
+func (s *Server) clientBySecret(secret string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for id, c := range s.creds {
+		if secret != "" && c.secret == secret {
+			return id
+		}
+	}
+	return ""
+}
+
 // newToken makes an opaque access token.
 func newToken() string {
 	b := make([]byte, 32)
@@ -179,6 +197,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	if s.mutated(standin.SkipAuth) || (r.Method == http.MethodHead && s.mutated(standin.HeadSkipsAuth)) || r.Context().Value(ctxSkipAuth) != nil {
 		return true
 	}
+	if p, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && p >= 2 && r.Method == http.MethodGet && s.mutated(standin.LaterPageSkipsAuth) {
+		return true
+	}
+	if first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/"); strings.Contains(first, "%") && s.mutated(standin.EncodedPathSkipsAuth) {
+		return true
+	}
 	if id, secret, basic := r.BasicAuth(); basic && s.mutated(standin.BasicClientCredentialsAccepted) && s.clientValid(id, secret) {
 		return true // the token endpoint's client authentication taken in place of a token
 	}
@@ -186,8 +210,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	if q := r.URL.Query().Get("access_token"); h == "" && q != "" && s.mutated(standin.QueryTokenAccepted) {
 		h = "Bearer " + q
 	}
+	if h == "" {
+		h = s.tokenElsewhere(r)
+	}
 	scheme, tok, _ := strings.Cut(h, " ")
 	tok = strings.TrimSpace(tok)
+	if f := strings.Fields(h); len(f) > 2 && s.mutated(standin.BearerExtraWordsIgnored) {
+		scheme, tok = f[0], f[1]
+	}
 	if f := strings.Fields(h); len(f) > 0 && s.mutated(standin.AuthSchemeIgnored) {
 		scheme, tok = "Bearer", f[len(f)-1]
 	}
@@ -197,7 +227,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	}
 	s.mu.RLock()
 	exp, ok := s.tokens[tok]
-	if !ok && s.mutated(standin.TokenMatchedButLast) {
+	if !ok && (s.mutated(standin.TokenMatchedButLast) || r.Method != http.MethodGet && r.Method != http.MethodHead && s.mutated(standin.WriteTokenMatchedButLast)) {
 		for t, e := range s.tokens {
 			if n := len(t) - 1; n > 0 && len(tok) >= n && tok[:n] == t[:n] {
 				exp, ok = e, true
@@ -221,6 +251,23 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// tokenElsewhere returns, for a request without an Authorization header, the header a mutation
+// makes of a token found elsewhere: standin.CookieTokenAccepted (the cookie access_token),
+// standin.HeaderTokenAccepted (the header X-Access-Token), standin.QueryTokenOtherName (the query
+// parameter token); "" without one.
+func (s *Server) tokenElsewhere(r *http.Request) string {
+	if c, err := r.Cookie("access_token"); err == nil && c.Value != "" && s.mutated(standin.CookieTokenAccepted) {
+		return "Bearer " + c.Value
+	}
+	if v := r.Header.Get("X-Access-Token"); v != "" && s.mutated(standin.HeaderTokenAccepted) {
+		return "Bearer " + v
+	}
+	if v := r.URL.Query().Get("token"); v != "" && s.mutated(standin.QueryTokenOtherName) {
+		return "Bearer " + v
+	}
+	return ""
 }
 
 // unauthorized writes a 401 problem with the given WWW-Authenticate challenge.

@@ -1,10 +1,12 @@
 package data8test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -1137,6 +1139,69 @@ func TestMutations(t *testing.T) {
 			k := newKey(t, s, tok, map[string]any{"description": "k"})
 			return do(t, s, tok, "GET", "/ApiKey/"+k[:len(k)-1], nil).status == 404
 		},
+		standin.CookieTokenAccepted: func(t *testing.T, s *Server, tok string) bool {
+			return withHeaders(t, s, "GET", "/ApiKey", map[string]string{"Cookie": "access_token=" + tok}, "") == 401
+		},
+		standin.HeaderTokenAccepted: func(t *testing.T, s *Server, tok string) bool {
+			return withHeaders(t, s, "GET", "/ApiKey", map[string]string{"X-Access-Token": tok}, "") == 401
+		},
+		standin.QueryTokenOtherName: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/ApiKey?token="+url.QueryEscape(tok), nil).status == 401
+		},
+		standin.BearerExtraWordsIgnored: func(t *testing.T, s *Server, tok string) bool {
+			return withAuthorization(t, s, "Bearer "+tok+" x", "GET", "/ApiKey") == 401
+		},
+		standin.GrantTypeUnchecked: func(t *testing.T, s *Server, tok string) bool {
+			return tokenForm(t, s, url.Values{"grant_type": {"password"}, "client_id": {s.ClientID}, "client_secret": {s.ClientSecret}}) != 200
+		},
+		standin.ScopeCaseFolded: func(t *testing.T, s *Server, tok string) bool {
+			return tokenStatus(t, s, s.ClientID, s.ClientSecret, false, "batchapi") != 200
+		},
+		standin.SecretMissingAccepted: func(t *testing.T, s *Server, tok string) bool {
+			return tokenForm(t, s, url.Values{"grant_type": {"client_credentials"}, "client_id": {s.ClientID}}) != 200
+		},
+		standin.ClientFoundBySecret: func(t *testing.T, s *Server, tok string) bool {
+			return tokenForm(t, s, url.Values{"grant_type": {"client_credentials"}, "client_secret": {s.ClientSecret}}) != 200
+		},
+		standin.EncodedPathSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/%41piKey", nil).status == 401
+		},
+		standin.DotSegmentSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/./ApiKey", nil).status/100 != 2
+		},
+		standin.OtherVerbServesGet: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "DELETE", "/ClientCredential", nil).status/100 == 4
+		},
+		standin.ProblemStatusFixed: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "GET", "/ClientCredential/none", nil)
+			if !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+				return true // no problem body: nothing to hold to its status
+			}
+			return bytes.Contains(r.body, []byte(fmt.Sprintf(`"status":%d`, r.status)))
+		},
+		standin.JSONCharsetRefused: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			return withHeaders(t, s, "PATCH", "/Dataset/ds/data", map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json; charset=utf-8"},
+				`{"blockNumber":0,"records":[{"v":"a"}]}`) == 200
+		},
+		standin.WriteTokenMatchedButLast: func(t *testing.T, s *Server, tok string) bool {
+			near := tok[:len(tok)-1] + string("AB"[btoi(tok[len(tok)-1] == 'A')])
+			return withAuthorization(t, s, "Bearer "+near, "DELETE", "/ApiKey/NONE-0000-NONE-0000") == 401
+		},
+		standin.CachedReadSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, tok, "GET", "/ApiKey", nil), 200)
+			return do(t, s, "", "GET", "/ApiKey", nil).status == 401
+		},
+		standin.RefusedCreateApplied: func(t *testing.T, s *Server, tok string) bool {
+			wantStatus(t, do(t, s, "", "POST", "/Dataset", map[string]any{"name": "anon", "columns": map[string]int{"v": 0}}), 401)
+			return do(t, s, tok, "GET", "/Dataset/anon", nil).status == 404
+		},
+		standin.OriginalURLRouted: func(t *testing.T, s *Server, tok string) bool {
+			return withHeaders(t, s, "GET", "/nowhere", map[string]string{"X-Original-URL": "/ApiKey"}, "")/100 == 4
+		},
+		standin.LaterPageSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/Dataset?page=2", nil).status == 401
+		},
 		standin.KeyLookupFindsClient: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, tok, "GET", "/ApiKey/"+s.ClientID, nil).status == 404
 		},
@@ -1452,6 +1517,10 @@ func TestMutations(t *testing.T) {
 	// AppendInsteadOfOverwrite keeps an emptied block's records too, and
 	// BlockDropsEqualRecords drops the equal records JobInputDistinct's scenario sends in one block.
 	wider := map[standin.Mutation][]standin.Mutation{
+		// A token matched on all but its last character is one matched so on writes too, and one
+		// followed by a second word; any scope granted is one of another case too.
+		standin.TokenMatchedButLast:     {standin.WriteTokenMatchedButLast, standin.BearerExtraWordsIgnored},
+		standin.OtherScopeAccepted:      {standin.ScopeCaseFolded},
 		standin.AcceptUploadToCompleted: {standin.OverwriteCompleted, standin.CompletedEmptyTakesBlocks},
 		// UploadStoredAfterComplete's scenario overwrites a block as the dataset is completed.
 		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends, standin.EmptyBlockKeepsOld},
@@ -1558,6 +1627,53 @@ func withAuthorization(t *testing.T, s *Server, authorization, method, path stri
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", authorization)
+	resp, err := testHTTP(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// withHeaders sends a request with the given headers (and body, when not empty) and returns the
+// answer's status.
+func withHeaders(t *testing.T, s *Server, method, path string, headers map[string]string, body string) int {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := testHTTP(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// tokenForm posts form to the token endpoint as is and returns the answer's status.
+func tokenForm(t *testing.T, s *Server, form url.Values) int {
+	t.Helper()
+	req, err := http.NewRequest("POST", s.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := testHTTP(t).Do(req)
 	if err != nil {
 		t.Fatal(err)

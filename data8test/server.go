@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -313,7 +315,115 @@ func (s *Server) buildHandler() http.Handler {
 	mux.HandleFunc("/connect/token", s.serveToken)
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.serveDiscovery)
 	mux.HandleFunc("/", s.serveUnknown)
-	return mux
+	return s.protocolMutations(mux)
+}
+
+// protocolMutations wraps the server's handler with the mutations that act before routing:
+// standin.DotSegmentSkipsAuth (a path with a dot or empty segment served as its clean form,
+// unchecked), standin.OriginalURLRouted (a request routed by its X-Original-URL header, unchecked),
+// standin.CachedReadSkipsAuth (a GET answer cached and served to a request without a
+// token) and standin.ProblemStatusFixed (every problem body of GET /ClientCredential/{id}
+// says status 400).
+func (s *Server) protocolMutations(next http.Handler) http.Handler {
+	dots, fixed, cache, orig := s.mutated(standin.DotSegmentSkipsAuth), s.mutated(standin.ProblemStatusFixed), s.mutated(standin.CachedReadSkipsAuth), s.mutated(standin.OriginalURLRouted)
+	if !dots && !fixed && !cache && !orig {
+		return next
+	}
+	var (
+		mu     sync.Mutex
+		cached = map[string][]byte{} // the last 200 answer of each GET URL, for CachedReadSkipsAuth
+	)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, err := url.Parse(r.Header.Get("X-Original-URL")); orig && err == nil && u.Path != "" && len(s.spec.methodsFor(r.URL.EscapedPath())) == 0 {
+			r2 := r.Clone(context.WithValue(r.Context(), ctxSkipAuth, true))
+			r2.URL.Path, r2.URL.RawPath, r2.URL.RawQuery = u.Path, u.RawPath, u.RawQuery
+			next.ServeHTTP(w, r2)
+			return
+		}
+		if cache && r.Method == http.MethodGet && r.URL.Path != "/connect/token" {
+			mu.Lock()
+			body, ok := cached[r.URL.RequestURI()]
+			mu.Unlock()
+			if ok && r.Header.Get("Authorization") == "" {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(body)
+				return
+			}
+			rec := &bodyRecorder{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(rec, r)
+			if rec.status == http.StatusOK {
+				mu.Lock()
+				cached[r.URL.RequestURI()] = rec.body.Bytes()
+				mu.Unlock()
+			}
+			return
+		}
+		if fixed && strings.HasPrefix(r.URL.Path, "/ClientCredential/") {
+			w = &problemStatusWriter{ResponseWriter: w}
+		}
+		if p := r.URL.Path; dots && strings.HasPrefix(p, "/") && p != "/" {
+			if clean := path.Clean(p); clean != p && !strings.HasSuffix(p, "/") {
+				r2 := r.Clone(context.WithValue(r.Context(), ctxSkipAuth, true))
+				r2.URL.Path, r2.URL.RawPath = clean, ""
+				next.ServeHTTP(w, r2)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// discardWriter is a ResponseWriter that keeps nothing, for the standin.RefusedCreateApplied
+// mutation.
+type discardWriter struct{ header http.Header }
+
+// Header returns the writer's headers, which go nowhere.
+func (d discardWriter) Header() http.Header { return d.header }
+
+// Write discards b.
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// WriteHeader discards the status.
+func (d discardWriter) WriteHeader(int) {}
+
+// bodyRecorder keeps a copy of the status and body written through it, for the
+// standin.CachedReadSkipsAuth mutation.
+type bodyRecorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+// WriteHeader keeps the status.
+func (b *bodyRecorder) WriteHeader(code int) {
+	b.status = code
+	b.ResponseWriter.WriteHeader(code)
+}
+
+// Write keeps a copy of the body.
+func (b *bodyRecorder) Write(p []byte) (int, error) {
+	b.body.Write(p)
+	return b.ResponseWriter.Write(p)
+}
+
+// problemStatusWriter writes 400 as the status member of every problem body it writes, for the
+// standin.ProblemStatusFixed mutation.
+type problemStatusWriter struct {
+	http.ResponseWriter
+}
+
+// problemStatusRE matches the status member of a problem body as this server writes it.
+var problemStatusRE = regexp.MustCompile(`"status":\s*[0-9]{3}`)
+
+// Write rewrites the status member of a problem body.
+func (p *problemStatusWriter) Write(b []byte) (int, error) {
+	if strings.HasPrefix(p.Header().Get("Content-Type"), "application/problem+json") {
+		if _, err := p.ResponseWriter.Write(problemStatusRE.ReplaceAll(b, []byte(`"status":400`))); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return p.ResponseWriter.Write(b)
 }
 
 // paramOf names the parameter of a parameter binding error from the generated router.
@@ -371,8 +481,9 @@ func (s *Server) serveUnknown(w http.ResponseWriter, r *http.Request) {
 		// A mutation's route left out of the token check.
 		r2 := r.Clone(context.WithValue(r.Context(), ctxSkipAuth, true))
 		r2.URL.Path, r2.URL.RawPath = path, ""
-		if r.Method == http.MethodOptions {
+		if r.Method == http.MethodOptions || s.mutated(standin.OtherVerbServesGet) {
 			r2.Method = http.MethodGet
+			r2.Body, r2.ContentLength = http.NoBody, 0
 		}
 		s.handler.ServeHTTP(w, r2)
 		return
@@ -397,6 +508,10 @@ func (s *Server) reroute(r *http.Request) (string, bool) {
 	switch {
 	case r.Method == http.MethodOptions && s.mutated(standin.OptionsServesGet):
 		if slices.Contains(s.spec.methodsFor(p), http.MethodGet) {
+			return r.URL.Path, true
+		}
+	case r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions && s.mutated(standin.OtherVerbServesGet):
+		if m := s.spec.methodsFor(p); slices.Contains(m, http.MethodGet) && !slices.Contains(m, r.Method) {
 			return r.URL.Path, true
 		}
 	case strings.HasSuffix(p, "/") && len(p) > 1 && s.mutated(standin.TrailingSlashSkipsAuth):
@@ -554,6 +669,14 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 		}
 	}
 	if !s.authenticate(w, r) {
+		if op == opid.DatasetCreate && s.mutated(standin.RefusedCreateApplied) {
+			// The handler runs all the same; its answer goes nowhere, the 401 is written.
+			next.ServeHTTP(discardWriter{header: http.Header{}}, r.WithContext(context.WithValue(r.Context(), ctxBaseURL, requestBase(r))))
+		}
+		return nil
+	}
+	if ct := r.Header.Get("Content-Type"); op == opid.DatasetUploadBlock && ct != "application/json" && s.mutated(standin.JSONCharsetRefused) {
+		writeProblem(w, problem(http.StatusUnsupportedMediaType, "Unsupported Media Type", "The body must be application/json."))
 		return nil
 	}
 	var body *bodyReader

@@ -79,9 +79,10 @@ type Finding struct {
 // Findings checks one answer of op to req against the spec, as CheckResponse does, and returns each
 // rule broken as a Finding that says where the rule sits and whether it is documented or decided.
 func (s *Spec) Findings(ctx context.Context, req *http.Request, op *Operation, params map[string]string, status int, header http.Header, body []byte) []Finding {
+	extra := problemStatus(status, header, body)
 	err := validateResponse(ctx, req, op, params, status, header, body)
 	if err == nil {
-		return nil
+		return extra
 	}
 	c := classifier{op: op, status: status, mediaType: header.Get("Content-Type")}
 	c.walk(err)
@@ -92,7 +93,41 @@ func (s *Spec) Findings(ctx context.Context, req *http.Request, op *Operation, p
 			c.out[i].Message = fmt.Sprintf("status %d is not declared for %s", status, op.ID)
 		}
 	}
-	return c.out
+	return append(c.out, extra...)
+}
+
+// problemStatus returns the finding of an error answer whose body is a JSON object (a problem
+// details object) with a numeric status member other than the answer's status: RFC 9457, whose
+// members the spec's ProblemDetails documents, has the status member carry the answer's status
+// code ("generators MUST use the same status code in the actual HTTP response").
+func problemStatus(status int, header http.Header, body []byte) []Finding {
+	if status < 400 {
+		return nil
+	}
+	mt := strings.ToLower(strings.TrimSpace(strings.Split(header.Get("Content-Type"), ";")[0]))
+	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return nil
+	}
+	var p map[string]json.RawMessage
+	if json.Unmarshal(body, &p) != nil {
+		return nil
+	}
+	var n json.Number
+	if raw, ok := p["status"]; !ok || json.Unmarshal(raw, &n) != nil || n == "" {
+		return nil // no status member, or a null one (the schema judges its type)
+	}
+	if got, err := n.Int64(); err == nil && got == int64(status) {
+		return nil
+	}
+	return []Finding{{
+		Message:   termsafe.Trim(fmt.Sprintf("the problem's status member is %s, the answer's status is %d: RFC 9457 has them the same", n, status), 300),
+		Kind:      KindBody,
+		Status:    status,
+		Pointer:   "#/components/schemas/ProblemDetails/properties/status",
+		ValuePath: "/status",
+		Keyword:   "status",
+		ValueKind: "number",
+	}}
 }
 
 // classifier turns one validation error into findings.

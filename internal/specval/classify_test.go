@@ -39,6 +39,9 @@ func TestFindings(t *testing.T) {
 		{"a time that is no time sits in Job, marked D-13/D-14", "GET", "/Job/j", 200, "application/json", strings.Replace(job, "2020-01-02T03:04:05.0000000Z", "yesterday", 1), KindBody, true, "D-14", "#/components/schemas/Job/properties/submittedAt"},
 		{"a Dataset answer's member is D-6/D-8", "GET", "/Dataset/a", 200, "application/json", `{"name":"a","columns":{},"input":"yes","recordCount":0,"completed":false}`, KindBody, true, "D-6/D-8", "#/components/schemas/Dataset/properties/input"},
 		{"101 datasets on a page: the list answer is marked D-4/D-6", "GET", "/Dataset", 200, "application/json", "[" + strings.TrimSuffix(strings.Repeat(`{"name":"a","input":true,"completed":false,"location":"http://h/Dataset/a"},`, 101), ",") + "]", KindBody, true, "D-4/D-6", "#/paths/~1Dataset/get/responses/200/content/application~1json/schema"},
+		{"a 404 problem whose status member says 400 breaks the documented ProblemDetails (RFC 9457: the same code)", "GET", "/Dataset/a", 404, "application/problem+json", `{"title":"Not Found","status":400}`, KindBody, false, "", "#/components/schemas/ProblemDetails/properties/status"},
+		{"a 404 problem whose status member is 404, or null, or absent: no finding", "GET", "/Job/x", 404, "application/problem+json; charset=utf-8", `{"title":"Not Found","status":404}`, "", false, "", ""},
+		{"a 400 problem with a null status member", "POST", "/Job", 400, "application/problem+json", `{"title":"x","status":null}`, "", false, "", ""},
 		{"an API key without its key breaks the documented ApiKey (ApiKeyOK's mark is about its status only)", "GET", "/ApiKey/K", 200, "application/json", `{"description":"x"}`, KindBody, false, "", "#/components/schemas/ApiKey"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1114,12 +1114,108 @@ const (
 	// "POST /ApiKey ... Answers the ApiKey" / "GET /ApiKey: All API keys of the account" (a key
 	// created with 200 is gone)
 	ConcurrentDeleteLosesCreate
+	// CookieTokenAccepted takes a request without an Authorization header as authenticated by an
+	// issued token in a cookie (access_token), as a browser session would carry it.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	CookieTokenAccepted
+	// HeaderTokenAccepted takes a request without an Authorization header as authenticated by an
+	// issued token in an X-Access-Token header.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	HeaderTokenAccepted
+	// QueryTokenOtherName takes a request without an Authorization header as authenticated by an
+	// issued token in the query parameter token (not access_token).
+	//
+	// "every request carries Authorization: Bearer <token>"
+	QueryTokenOtherName
+	// BearerExtraWordsIgnored takes the second word of the Authorization header as the token: a
+	// header "Bearer <token> x", whose token is "<token> x", is taken.
+	//
+	// "every request carries Authorization: Bearer <token>" (the token the token server issued)
+	BearerExtraWordsIgnored
+	// GrantTypeUnchecked gives a token to an authenticated client whatever grant_type it asks for
+	// (password, none).
+	//
+	// "Grant: OAuth2 client credentials, scope BatchApi"
+	GrantTypeUnchecked
+	// ScopeCaseFolded compares the scope asked for at the token endpoint without regard to case: a
+	// token of scope batchapi is granted, and the API takes it.
+	//
+	// "Grant: OAuth2 client credentials, scope BatchApi"
+	ScopeCaseFolded
+	// SecretMissingAccepted checks the client secret at the token endpoint only when the request
+	// has one: a request with the client id and no client_secret member gets a token.
+	//
+	// "Grant: OAuth2 client credentials" (the grant authenticates the client)
+	SecretMissingAccepted
+	// ClientFoundBySecret finds the client at the token endpoint by its secret when the request
+	// names no client id: a request with the secret alone gets a token.
+	//
+	// "Grant: OAuth2 client credentials" (the grant authenticates the client)
+	ClientFoundBySecret
+	// EncodedPathSkipsAuth checks the token on the raw path of the request: a path whose fixed
+	// segment has a percent-escaped letter (/%41piKey) is routed as the API's path, unchecked.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	EncodedPathSkipsAuth
+	// DotSegmentSkipsAuth serves a path with a dot segment or an empty segment (/./ApiKey,
+	// //ApiKey) as its clean form, without checking the token.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	DotSegmentSkipsAuth
+	// OtherVerbServesGet answers a method a route does not have (DELETE /Job/{name}, PUT /Dataset)
+	// as the route's GET, without checking the token.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	OtherVerbServesGet
+	// ProblemStatusFixed writes 400 as the status member of every problem body of the routes under
+	// /ClientCredential/{id}, whatever the status of the answer (a 404's problem says 400), as one
+	// handler that builds its problems by hand would.
+	//
+	// "Errors: RFC 9457 problem details ... type, title, status, detail, instance" (RFC 9457: the
+	// status member is the answer's status code)
+	ProblemStatusFixed
+	// JSONCharsetRefused refuses with 415 a block upload whose Content-Type is application/json with
+	// a parameter (application/json; charset=utf-8): the media type is compared as a whole string.
+	//
+	// "Bodies: JSON, camelCase members"
+	JSONCharsetRefused
+	// WriteTokenMatchedButLast matches the bearer token of a request that is no GET on all but its
+	// last character (the write routes have a check of their own): an issued token with its last
+	// character changed opens PUT, POST, PATCH and DELETE.
+	//
+	// "every request carries Authorization: Bearer <token>" (the token the token server issued)
+	WriteTokenMatchedButLast
+	// CachedReadSkipsAuth keeps the last 200 answer of every GET URL and serves it, before the
+	// token check, to a request of the same URL without an Authorization header (a response cache
+	// in front of the API that does not key on the caller).
+	//
+	// "every request carries Authorization: Bearer <token>"
+	CachedReadSkipsAuth
+	// RefusedCreateApplied checks the bearer token of POST /Dataset after the handler ran: a create
+	// without a valid token is answered 401, and the dataset is created all the same.
+	//
+	// "every request carries Authorization: Bearer <token>" (a refused request changes nothing)
+	RefusedCreateApplied
+	// OriginalURLRouted routes a request by its X-Original-URL header (IIS's URL rewriting), and
+	// checks the token of the path it came to: a path the API does not have, with an API route in
+	// the header, is served as that route without a token.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	OriginalURLRouted
+	// LaterPageSkipsAuth serves the pages after the first of GET /Dataset, GET /Job and GET
+	// /Dataset/{name}/data (page 2 and on) without checking the token, as a continuation path of
+	// the paging code would.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	LaterPageSkipsAuth
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, ConcurrentDeleteLosesCreate)
-	for m := Accept1001Records; m <= ConcurrentDeleteLosesCreate; m++ {
+	out := make([]Mutation, 0, LaterPageSkipsAuth)
+	for m := Accept1001Records; m <= LaterPageSkipsAuth; m++ {
 		out = append(out, m)
 	}
 	return out
