@@ -400,7 +400,7 @@ func TestFindingsAttributed(t *testing.T) {
 	defer front.Close()
 
 	rep := runConfig(t, fastConfig(front.URL, front.URL+"/connect/token", srv.ClientID, srv.ClientSecret))
-	want := []string{"APIKEY-CREATE", "APIKEY-LIST", "APIKEY-ALLOWED-DOMAIN", "APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR", "APIKEY-UPDATE", "APIKEY-404"} // in run order
+	want := []string{"APIKEY-CREATE", "APIKEY-LIST", "APIKEY-ALLOWED-DOMAIN", "APIKEY-ALLOWED-IP", "APIKEY-ALLOWED-IP-CIDR", "APIKEY-UPDATE", "APIKEY-404", "BODY-JSON-CHARSET"} // in run order
 	if got := rep.Failed(); !slices.Equal(got, want) {
 		for _, id := range got {
 			t.Logf("%s: %s", id, strings.Join(rep.Case(id).Failures, "; "))
