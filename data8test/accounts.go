@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/data8-toolkit/data8/data8time"
@@ -266,7 +267,8 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		}
 	}
 	if s.mutated(standin.ConcurrentDeleteLosesCreate) {
-		sleep(s.ctx, 30*time.Millisecond) // the slower path: a delete sent at the same moment reads the table first
+		// The slower path: a delete sent at the same moment reads the table first.
+		defer s.heldWrite("key table")()
 	}
 	if b.Key != "" && s.mutated(standin.ConcurrentKeyCreateDup) {
 		if answer, ok := s.createKeyRacily(k, b.Key); ok {
@@ -422,7 +424,7 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 			before[o] = *o
 		}
 		s.mu.Unlock()
-		s.racing2("key update", 50*time.Millisecond)
+		s.racing2("key update", raceWait)
 		s.mu.Lock()
 		for o, was := range before {
 			if o != k {
@@ -482,7 +484,7 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 		// The key table read whole, and written back whole without the key.
 		table, order := maps.Clone(s.apiKeys), slices.Clone(s.keyOrder)
 		s.mu.Unlock()
-		sleep(s.ctx, 150*time.Millisecond) // a create sent at the same moment is stored meanwhile
+		s.meetWrites("key table") // a create sent at the same moment is stored meanwhile
 		s.mu.Lock()
 		s.apiKeys, s.keyOrder = table, order
 	}
@@ -515,7 +517,7 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 // ApiKeyAddAllowedDomain allows a domain to use a key (lower-cased; adding one twice keeps one).
 func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAddAllowedDomainRequestObject) (gen.ApiKeyAddAllowedDomainResponseObject, error) {
 	s := a.s
-	s.slowerWrite(req.Key, false)
+	defer s.slowerWrite(req.Key, false)()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.writableKey(req.Key)
@@ -572,7 +574,7 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 	bad := func(member, msg string) (gen.ApiKeyAddAllowedIPPUTResponseObject, error) {
 		return gen.ApiKeyAddAllowedIPPUT400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError(member, msg)}, nil
 	}
-	s.slowerWrite(req.Key, true)
+	defer s.slowerWrite(req.Key, true)()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.writableKey(req.Key)
@@ -754,20 +756,94 @@ func (s *Server) keepList(key string, v any) {
 
 // slowerWrite holds a domain add (subnet false) or a subnet add to key under the
 // standin.UpdateDropsConcurrentDomain mutation, and a subnet add under the
-// standin.DomainAddDropsConcurrentIP mutation, until another write to the key meets it (or 100 ms
-// have passed): a write that reads the whole key (readWholeKey) and meets it has read the key first.
-func (s *Server) slowerWrite(key string, subnet bool) {
+// standin.DomainAddDropsConcurrentIP mutation, until a write that reads the whole key has read it
+// (readWholeKey). The handler calls the function returned once its write is stored.
+func (s *Server) slowerWrite(key string, subnet bool) (stored func()) {
 	if s.mutated(standin.UpdateDropsConcurrentDomain) || subnet && s.mutated(standin.DomainAddDropsConcurrentIP) {
-		s.racing2("row "+key, 100*time.Millisecond)
+		return s.heldWrite("row " + key)
 	}
+	return func() {}
 }
 
 // readWholeKey is the wait of a write that has read the whole of key, under the
-// standin.UpdateDropsConcurrentDomain and standin.DomainAddDropsConcurrentIP mutations: until a
-// write to the key meets it (or 100 ms have passed), and 20 ms more, so that the write met is
-// stored before this one saves the key as read.
-func (s *Server) readWholeKey(key string) {
-	if s.racing2("row "+key, 100*time.Millisecond) {
-		sleep(s.ctx, 20*time.Millisecond)
+// standin.UpdateDropsConcurrentDomain and standin.DomainAddDropsConcurrentIP mutations: it lets the
+// writes to the key sent at the same moment be stored before it saves the key as it read it.
+func (s *Server) readWholeKey(key string) { s.meetWrites("row " + key) }
+
+// raceWait bounds every wait of a write race (heldWrite, meetWrites): long enough for requests sent
+// at once to meet on a loaded machine, and paid in full only by a request that meets none.
+const raceWait = 300 * time.Millisecond
+
+// writeRace is where, under a lost-update mutation, a write that saves a whole thing as it read it
+// (the reader) meets the writes to that thing sent at the same moment: they wait until it has read,
+// and it saves once they are stored, so that it loses them whatever order they came in.
+type writeRace struct {
+	arrived, read         chan struct{} // closed by the first write to come, and by the reader
+	arrivedOnce, readOnce sync.Once
+	stored                sync.WaitGroup // the writes that wait for the read, until stored
+}
+
+// race returns the write race on name, started by the first request to come; guarded by raceMu.
+func (s *Server) race(name string) *writeRace {
+	if s.writeRaces == nil {
+		s.writeRaces = map[string]*writeRace{}
 	}
+	r := s.writeRaces[name]
+	if r == nil {
+		r = &writeRace{arrived: make(chan struct{}), read: make(chan struct{})}
+		s.writeRaces[name] = r
+	}
+	return r
+}
+
+// heldWrite holds a write to name until a reader has read it (or raceWait has passed), and returns
+// the function the write calls once stored.
+func (s *Server) heldWrite(name string) (stored func()) {
+	s.raceMu.Lock()
+	r := s.race(name)
+	r.stored.Add(1)
+	s.raceMu.Unlock()
+	r.arrivedOnce.Do(func() { close(r.arrived) })
+	if !s.within(r.read) {
+		// No reader came: the next one meets the writes that come with it, not this one.
+		s.raceMu.Lock()
+		if s.writeRaces[name] == r {
+			delete(s.writeRaces, name)
+		}
+		s.raceMu.Unlock()
+	}
+	return r.stored.Done
+}
+
+// meetWrites is the reader's side: it waits for a write to name to come (or raceWait), releases
+// the writes waiting, and waits until they are stored (or raceWait). A write that comes later meets
+// the next reader.
+func (s *Server) meetWrites(name string) {
+	s.raceMu.Lock()
+	r := s.race(name)
+	s.raceMu.Unlock()
+	s.within(r.arrived)
+	s.raceMu.Lock()
+	if s.writeRaces[name] == r {
+		delete(s.writeRaces, name)
+	}
+	s.raceMu.Unlock()
+	r.readOnce.Do(func() { close(r.read) })
+	stored := make(chan struct{})
+	go func() { r.stored.Wait(); close(stored) }()
+	s.within(stored)
+}
+
+// within waits until ch is closed, raceWait has passed or the server is closing, and reports
+// whether ch was closed.
+func (s *Server) within(ch <-chan struct{}) bool {
+	t := time.NewTimer(raceWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	case <-s.ctx.Done():
+	}
+	return false
 }

@@ -117,8 +117,10 @@ type Server struct {
 	// mutation, listed by GET /Dataset; guarded by mu.
 	ghostDatasets []string
 
-	raceMu sync.Mutex               // guards racing
+	raceMu sync.Mutex               // guards racing and writeRaces
 	racing map[string]chan struct{} // dataset creates waiting, for the standin.DatasetCreateRace mutation
+	// writeRaces are the lost-update mutations' meetings of a write and the writes sent with it.
+	writeRaces map[string]*writeRace
 	// uploading is the dataset an upload is being stored into, for the standin.UploadsShareTarget
 	// mutation; guarded by raceMu.
 	uploading *dataset
