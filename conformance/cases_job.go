@@ -282,7 +282,7 @@ func caseJobOutputSparse(c *check) {
 	// The job is held to the input as the server reads it back: what the input keeps of these
 	// records is other cases' to judge.
 	n := c.recordCount(name)
-	if _, err := c.client.CompleteDataset(c.ctx, name, n); err != nil {
+	if _, err := c.completeDataset(name, n); err != nil {
 		c.Fatalf("completing %s with its recordCount %d: %v", name, n, err)
 	}
 	in, err := c.readAll(name)
@@ -550,7 +550,7 @@ func caseJobNeedsComplete(c *check) {
 		c.Errorf("incomplete dataset %s: completed %v, recordCount %d after a job was refused on it; want false, 0", empty, ds.Completed, ds.RecordCount)
 	}
 	// Once complete, the empty dataset may be used: the job's output holds no record.
-	if _, err := c.client.CompleteDataset(c.ctx, empty, 0); err != nil {
+	if _, err := c.completeDataset(empty, 0); err != nil {
 		c.Observe("completing empty dataset %s: %s; a job on a complete empty input is not tried", empty, outcome(err))
 		return
 	}
