@@ -535,7 +535,6 @@ func (r *sequenceRun) complete(d *mDataset) string {
 	if !resp.is2xx() {
 		return fmt.Sprintf("completing %s, %s, with its true count %d: answered %d; want 2xx", d.sym, d.kind(), d.count(), resp.Status)
 	}
-	d.complete = true
 	// "Answers the updated Dataset": a body the completion answers is the dataset after it,
 	// complete with the count it then holds (the model's: a complete dataset's recordCount is its
 	// records).
@@ -545,6 +544,7 @@ func (r *sequenceRun) complete(d *mDataset) string {
 			return fmt.Sprintf("completing %s, %s, with its true count %d: answered %s (name %q, completed %v, recordCount %d); want the updated Dataset (complete, recordCount %d)", d.sym, d.kind(), d.count(), resp, ds.Name, ds.Completed, ds.RecordCount, d.count())
 		}
 	}
+	d.complete = true
 	return r.details(d)
 }
 
