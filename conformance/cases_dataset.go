@@ -80,8 +80,8 @@ func datasetCases() []Case {
 		},
 		{
 			ID: "DATASET-COMPLETE", Kind: Documented, Decision: "D-8",
-			Quote:   `Marks an **incomplete input** dataset complete: body ` + "`" + `{"recordCount": N, "completed": true}` + "`" + `.`,
-			Rule:    `PUT /Dataset/{name} {"recordCount": N, "completed": true} marks an incomplete input dataset complete (documented), whatever it holds: one of 3 records (read just before: incomplete; right after: complete), and one that holds none (recordCount 0), which then refuses a block with 400; both keep the column codes given (a code 7 no record tells); the answer is the Dataset (D-8).`,
+			Quote:   `Marks an **incomplete input** dataset complete: body ` + "`" + `{"recordCount": N, "completed": true}` + "`" + `. [...] Answers the updated ` + "`" + `Dataset` + "`" + `.`,
+			Rule:    `PUT /Dataset/{name} {"recordCount": N, "completed": true} marks an incomplete input dataset complete (documented), whatever it holds: one of 3 records (read just before: incomplete; right after: complete), and one that holds none (recordCount 0), which then refuses a block with 400; both keep the column codes given (a code 7 no record tells). The answer is the updated Dataset (documented): completed true, and name, input, recordCount and columns as the GET right after it reads them, not the dataset as it was before the update (what recordCount means before completion is decided, D-8; after it, it is what is read back). Every completion of the suite that succeeds, in every case and in the model tier, is held to the same.`,
 			Creates: "2 datasets (3 records)",
 			Cost:    Cost{Datasets: 2, Records: 3},
 			run:     caseDatasetComplete,
