@@ -232,7 +232,7 @@ func caseUploadRefusedKeepsData(c *check) {
 		return
 	}
 	want = append(want, more...)
-	if _, err := c.client.CompleteDataset(c.ctx, name, int64(len(want))); err != nil {
+	if _, err := c.completeDataset(name, int64(len(want))); err != nil {
 		c.Errorf("completing %s with its true count %d after a completion with a wrong count was refused: %s", name, len(want), outcome(err))
 	}
 }
@@ -351,7 +351,7 @@ func caseUploadManyBlocks(c *check) {
 // order (documented: records are processed in ascending block number, then as sent in the block;
 // outputDatasets names where the results are read from). what describes the input.
 func (c *check) echoMatchesInput(label, name string, in []client.Record, what string) {
-	if _, err := c.client.CompleteDataset(c.ctx, name, int64(len(in))); err != nil {
+	if _, err := c.completeDataset(name, int64(len(in))); err != nil {
 		c.Fatalf("completing %s (%s) with its %d records: %v", name, what, len(in), err)
 	}
 	_, out := c.runEchoJob(label, name)

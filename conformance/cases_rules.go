@@ -327,7 +327,7 @@ func caseJobOutputBlocks(c *check) {
 			c.Fatalf("block %d of %d records to %s: answered %s", nums[k], len(chunks[k]), name, r)
 		}
 	}
-	if _, err := c.client.CompleteDataset(c.ctx, name, int64(len(recs))); err != nil {
+	if _, err := c.completeDataset(name, int64(len(recs))); err != nil {
 		c.Fatalf("completing %s with 2,003 records: %v", name, err)
 	}
 	_, out := c.runEchoJob("blocks", name)

@@ -210,7 +210,7 @@ func caseScaleUploadOrder(c *check) {
 		c.Fatalf("full blocks overwritten by full blocks and a block re-sent, at once: %d refused, the first %s", len(bad), bad[0])
 	}
 	total := c.checkScale(name, held, "full blocks 0, 6 and 12 overwritten by full blocks and block 5 re-sent twice, at once")
-	ds, err := c.client.CompleteDataset(c.ctx, name, int64(total))
+	ds, err := c.completeDataset(name, int64(total))
 	if err != nil {
 		c.Fatalf("completing %s with its %d records: %v", name, total, err)
 	}

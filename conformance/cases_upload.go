@@ -601,7 +601,7 @@ func caseRecordsText(c *check) {
 	if !c.compareRecords("hard text and number values and equal records, read back in ascending block number", got, edgeValues("the input", got)) {
 		return
 	}
-	if _, err := c.client.CompleteDataset(c.ctx, name, int64(len(wantRecs))); err != nil {
+	if _, err := c.completeDataset(name, int64(len(wantRecs))); err != nil {
 		c.Fatalf("completing %s with its %d records: %v", name, len(wantRecs), err)
 	}
 	_, out := c.runEchoJob("hard texts", name)

@@ -130,6 +130,10 @@ func hardJobNameParts() []hardName {
 		{"plus signs (a query reads + as a space)", "C++ check +1 a+b"},
 		{"characters special in URLs", "50% off #1 & a=b; ~x 'q' (p) [s] {c} @ ! $ , ^ ` %2B %20 %"},
 		{"characters outside the BMP, combining marks, right-to-left text", "😀 𝔘 e\u0301 שלום مرحبا 👩\u200d💻"},
+		// Every '%' here is followed by two hex digits, so a path decoded twice (a proxy, then the
+		// application) reads another name: a name that also holds a lone '%' fails the second
+		// decoding as a whole and hides it.
+		{"percent escapes as text (a letter %41, a space %20, a slash %2F, a percent %25, a plus %2B; decoded twice they change the name)", "Rate %41 %20 %2F %25 %2B %e9"},
 	}
 }
 

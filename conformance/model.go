@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -533,6 +534,15 @@ func (r *sequenceRun) complete(d *mDataset) string {
 	}
 	if !resp.is2xx() {
 		return fmt.Sprintf("completing %s, %s, with its true count %d: answered %d; want 2xx", d.sym, d.kind(), d.count(), resp.Status)
+	}
+	// "Answers the updated Dataset": a body the completion answers is the dataset after it,
+	// complete with the count it then holds (the model's: a complete dataset's recordCount is its
+	// records).
+	if len(bytes.TrimSpace(resp.Body)) > 0 {
+		var ds client.Dataset
+		if err := resp.decode(&ds); err != nil || !ds.Completed || ds.RecordCount != int64(d.count()) || ds.Name != d.name {
+			return fmt.Sprintf("completing %s, %s, with its true count %d: answered %s (name %q, completed %v, recordCount %d); want the updated Dataset (complete, recordCount %d)", d.sym, d.kind(), d.count(), resp, ds.Name, ds.Completed, ds.RecordCount, d.count())
+		}
 	}
 	d.complete = true
 	return r.details(d)

@@ -252,6 +252,10 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.RefusedCreateApplied:            {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 		standin.OriginalURLRouted:               {"AUTH-NO-TOKEN-401"},
 		standin.LaterPageSkipsAuth:              {"AUTH-NO-TOKEN-401"},
+		standin.CompleteAnswersOld: {"DATASET-COMPLETE", "DATASET-COMPLETE-TWICE-400", "UPLOAD-COMPLETED-400", "RECORDS-TEXT", "JOB-OUTPUT-SPARSE",
+			"JOB-NEEDS-COMPLETE-INPUT", "DATASET-UNIQUE-EVERY-KIND", "DATASET-STATE-RULES", "JOB-OUTPUT-BLOCKS", "UPLOAD-REFUSED-KEEPS-DATA",
+			"UPLOAD-MANY-BLOCKS", "JOB-OUTPUTS-DISTINCT", "SCALE-UPLOAD-ORDER"},
+		standin.JobPathDoubleDecode: {"JOB-NAME-SPACES"},
 	}
 }
 

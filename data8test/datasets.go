@@ -420,9 +420,13 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 		s.racingCreate("complete " + d.name)
 		s.mu.Lock()
 	}
+	before := d.view()
 	d.completed = true
 	if s.mutated(standin.CompleteInfersColumnCodes) {
 		d.inferred = s.inferCodes(d)
+	}
+	if s.mutated(standin.CompleteAnswersOld) {
+		return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(before)}, nil
 	}
 	return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
 }

@@ -597,7 +597,13 @@ func (a *strictAPI) JobGetByName(ctx context.Context, req gen.JobGetByNameReques
 	s := a.s
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	j, ok := s.lookupJob(req.Name)
+	name := req.Name
+	if s.mutated(standin.JobPathDoubleDecode) {
+		if u, err := url.PathUnescape(name); err == nil {
+			name = u // decoded a second time
+		}
+	}
+	j, ok := s.lookupJob(name)
 	if !ok {
 		return gen.JobGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested job %s does not exist.", req.Name))}, nil
 	}

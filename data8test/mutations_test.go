@@ -1202,6 +1202,22 @@ func TestMutations(t *testing.T) {
 		standin.LaterPageSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, "", "GET", "/Dataset?page=2", nil).status == 401
 		},
+		standin.CompleteAnswersOld: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "a")), 200)
+			r := complete(t, s, tok, "ds", 1)
+			var got struct {
+				Completed   bool
+				RecordCount int
+			}
+			_ = json.Unmarshal(r.body, &got)
+			return r.status == 200 && got.Completed && got.RecordCount == 1
+		},
+		standin.JobPathDoubleDecode: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "Rate %41", "Echo", "in"), 200)
+			return do(t, s, tok, "GET", "/Job/"+url.PathEscape("Rate %41"), nil).status == 200
+		},
 		standin.KeyLookupFindsClient: func(t *testing.T, s *Server, tok string) bool {
 			return do(t, s, tok, "GET", "/ApiKey/"+s.ClientID, nil).status == 404
 		},

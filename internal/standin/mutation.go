@@ -1210,12 +1210,24 @@ const (
 	//
 	// "every request carries Authorization: Bearer <token>"
 	LaterPageSkipsAuth
+	// CompleteAnswersOld completes the dataset of PUT /Dataset/{name} but answers the dataset as it
+	// was read before the update (completed false): the entity loaded before the change is
+	// serialised.
+	//
+	// "Marks an incomplete input dataset complete ... Answers the updated Dataset."
+	CompleteAnswersOld
+	// JobPathDoubleDecode percent-decodes the name of GET /Job/{name} a second time (a proxy decodes
+	// the path, the application decodes it again): a job whose name holds '%' followed by two hex
+	// digits ("Rate %41") is not found, or another job is answered.
+	//
+	// "Job names contain spaces: escape them in the path." / "Monitor by polling GET /Job/{name}"
+	JobPathDoubleDecode
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, LaterPageSkipsAuth)
-	for m := Accept1001Records; m <= LaterPageSkipsAuth; m++ {
+	out := make([]Mutation, 0, JobPathDoubleDecode)
+	for m := Accept1001Records; m <= JobPathDoubleDecode; m++ {
 		out = append(out, m)
 	}
 	return out
