@@ -252,6 +252,11 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.RefusedCreateApplied:            {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 		standin.OriginalURLRouted:               {"AUTH-NO-TOKEN-401"},
 		standin.LaterPageSkipsAuth:              {"AUTH-NO-TOKEN-401"},
+		standin.SubnetUniqueAcrossKeys:          {"APIKEY-ALLOWED-IP"},
+		standin.DomainUniqueAcrossKeys:          {"APIKEY-ALLOWED-DOMAIN"},
+		standin.KeyFoundByDescription:           {"APIKEY-LIST"},
+		standin.ClientFoundByDescription:        {"CLIENTCRED-LIST-NO-SECRETS"},
+		standin.ClientListFirst25:               {"SCALE-CLIENTCRED-LIST"},
 	}
 }
 
@@ -270,7 +275,7 @@ func mutationOptions(m standin.Mutation) []data8test.Option {
 // seconds); the other runs skip it, and the SCALE cases are not expected to catch them.
 var scaleMutations = []standin.Mutation{
 	standin.BlockOrderAsText, standin.ConcurrentUploadLost, standin.OverwriteCountsOldRecords, standin.JobInputWholeThousands,
-	standin.APIKeyListFirst100,
+	standin.APIKeyListFirst100, standin.ClientListFirst25,
 	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused, standin.JobPathPlusAsSpace,
 }
 
