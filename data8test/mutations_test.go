@@ -1613,6 +1613,8 @@ func TestMutations(t *testing.T) {
 		// which a find-or-create by description answers with one key or client.
 		standin.KeyFoundByDescription:    {standin.ConcurrentGeneratedKeyDup},
 		standin.ClientFoundByDescription: {standin.ConcurrentClientIDDup},
+		// A list that leaves out the oldest client leaves one of 25 out too.
+		standin.ClientListSkipsOldest: {standin.ClientListFirst25},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))
