@@ -32,21 +32,21 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-LIST", Kind: Documented, Decision: "D-5",
 			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key each get a key of their own (generated, documented), and both are listed; a third key of the run, deleted at the same moment, is not (once GET /ApiKey/{key} says 404).",
+			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key and with one description each get a key of their own (generated, documented: equal descriptions make two keys, not one), and both are listed; a third key of the run, deleted at the same moment, is not (once GET /ApiKey/{key} says 404).",
 			Creates: "3 API keys (2 created at once, deleted at the end of the run; 1 deleted as they are created)",
 			run:     caseAPIKeyList,
 		},
 		{
 			ID: "APIKEY-ALLOWED-DOMAIN", Kind: Documented, Decision: "D-5",
 			Quote:   `PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain; a key with at least one domain becomes a **client-side** key`,
-			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed; domains related to ones the key has (its parent example.com, endings ww.example.com and w.example.com of www.example.com, a child shop.www.example.com, a beginning www.example.co, and api.example.org.uk, which begins with api.example.org) are each another domain, allowed and read back; so are domains with hyphens (my-shop.example-site.com, the IDN form xn--bcher-kva.example) one whose label begins with a digit (1st.example.net), and one in mixed case (Shop.Example.ORG; domains have no case, it may read back lower-cased). A domain of 253 characters (the most DNS allows) may be refused (no length limit is documented); taken, it reads back whole. Values that are no domain (with a space, an @, a colon) may be refused; refused, every key of the run reads back exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:    "PUT /ApiKey/{key}/allowedDomains/{domain}, no body, allows a domain on the key it names (documented): domains allowed one after the other on two keys of the run, in turn; after each, the key named reads back with its earlier domains and the new one and every other member as before, and the other key exactly as before. A domain the key has, allowed again, stays allowed; a domain the other key allows is allowed on this one too (one each way, and each key reads back with it); domains related to ones the key has (its parent example.com, endings ww.example.com and w.example.com of www.example.com, a child shop.www.example.com, a beginning www.example.co, and api.example.org.uk, which begins with api.example.org) are each another domain, allowed and read back; so are domains with hyphens (my-shop.example-site.com, the IDN form xn--bcher-kva.example) one whose label begins with a digit (1st.example.net), and one in mixed case (Shop.Example.ORG; domains have no case, it may read back lower-cased). A domain of 253 characters (the most DNS allows) may be refused (no length limit is documented); taken, it reads back whole. Values that are no domain (with a space, an @, a colon) may be refused; refused, every key of the run reads back exactly as before. Then 4 domains allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			Creates: "1 API key (the second key, deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyDomain,
 		},
 		{
 			ID: "APIKEY-ALLOWED-IP", Kind: Documented,
 			Quote: `PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: ` + "`" + `network` + "`" + ` plus ` + "`" + `prefix` + "`" + ` bits`,
-			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn; after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed; the shortest prefixes that are plainly subnets (IPv4 /1 and /8, IPv6 /1) are allowed and read back. A prefix of 0 (the whole address space) is observed: a server may refuse it; taken, it reads back. A network with host bits set under its prefix (192.0.2.77 with 24 bits, 2001:db8:5::1 with 48) may be refused; taken, it is the subnet (192.0.2.0/24), not the single address. An IPv6 network written in upper-case hex (2001:DB8:C:: with 48 bits; hex digits have no case) is allowed and reads back as 2001:db8:c::/48. An IPv4-mapped network (::ffff:198.18.20.0 with 120 bits) may be refused; taken, it is the IPv4 subnet 198.18.20.0/24 (or the mapped one), not one address. Subnets that are none (192.0.2.300/24, 192.0.2.0/33, not-an-address/24) may be refused; refused, every key of the run reads back exactly as before. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
+			Rule:  "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix} allows a subnet, the network with that many prefix bits (documented; nothing limits it to IPv4): IPv4 subnets of 24, 16, 15, 25 and 32 bits and IPv6 subnets of 48, 128, 34 and 64 bits allowed on two keys of the run, in turn, then two subnets of each key (an IPv4 and an IPv6 one) allowed on the other key too (a subnet one key allows is allowed on another all the same); after each, the key named reads back with its earlier subnets and the new one with its own prefix (as CIDR, a dotted mask, or an address alone for a single host; compared as addresses, 2001:0db8::/32 is 2001:db8::/32), every other member as before, and the other key exactly as before; a subnet the key has, allowed again, stays allowed; the shortest prefixes that are plainly subnets (IPv4 /1 and /8, IPv6 /1) are allowed and read back. A prefix of 0 (the whole address space) is observed: a server may refuse it; taken, it reads back. A network with host bits set under its prefix (192.0.2.77 with 24 bits, 2001:db8:5::1 with 48) may be refused; taken, it is the subnet (192.0.2.0/24), not the single address. An IPv6 network written in upper-case hex (2001:DB8:C:: with 48 bits; hex digits have no case) is allowed and reads back as 2001:db8:c::/48. An IPv4-mapped network (::ffff:198.18.20.0 with 120 bits) may be refused; taken, it is the IPv4 subnet 198.18.20.0/24 (or the mapped one), not one address. Subnets that are none (192.0.2.300/24, 192.0.2.0/33, not-an-address/24) may be refused; refused, every key of the run reads back exactly as before. Then 4 subnets allowed at once on the second key: each answers 2xx, and the key reads back with every one of them (none lost).",
 			run:   caseAPIKeyIP,
 		},
 		{
@@ -77,13 +77,15 @@ func accountCases() []Case {
 			Quote:   `POST /ClientCredential: Creates one; ` + "`" + `clientId` + "`" + ` is generated (do not send it), secrets are not sent. Body and answer ` + "`" + `{clientId, description, secrets}` + "`" + `. [...] GET /ClientCredential/{id}: One client credential.`,
 			Rule:    "POST /ClientCredential with a description (letters beyond ASCII, an emoji, HTML specials, quotes) creates an OAuth client; clientId is generated (documented); the answer gives the description sent (a difference from D-5 if it gives none; a failure if it gives another); GET /ClientCredential/{id} reads back the clientId, and the description the answer gave (documented).",
 			Creates: "1 OAuth client credential (the API cannot delete it)",
+			Cost:    Cost{Clients: 1},
 			run:     caseClientCredCreate,
 		},
 		{
 			ID: "CLIENTCRED-LIST-NO-SECRETS", Kind: Documented, Decision: "D-5",
 			Quote:   `The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
-			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (two here, created at once after the list was read once, each with a clientId of its own, generated; one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented), and no client whose clientId is an API key of the run. GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
+			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (two here, created at once with one description after the list was read once, each with a clientId of its own, generated: equal descriptions make two clients, not one; one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented), and no client whose clientId is an API key of the run. GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
 			Creates: "2 OAuth client credentials (the API cannot delete them)",
+			Cost:    Cost{Clients: 2},
 			run:     caseClientCredList,
 		},
 		{
@@ -368,11 +370,12 @@ func caseAPIKeyList(c *check) {
 		c.Fatalf("creating a key: %s", outcome(err))
 	}
 	goneRec := c.trackKey(*gone)
-	// Two keys generated at once: each its own.
+	// Two keys generated at once, with one description: each its own (a description names no key).
 	answers := make([][]byte, 2)
 	reqs := make([]atOnce, len(answers))
+	sameDesc := fmt.Sprintf("%s%s generated key, one of %d at once with this description", c.cfg.Prefix, c.runID, len(reqs))
 	for i := range reqs {
-		body, _ := json.Marshal(map[string]any{"description": fmt.Sprintf("%s%s generated key %d of %d at once", c.cfg.Prefix, c.runID, i+1, len(reqs))})
+		body, _ := json.Marshal(map[string]any{"description": sameDesc})
 		reqs[i] = atOnce{method: http.MethodPost, path: "/ApiKey", body: body, answer: &answers[i]}
 	}
 	statuses := c.allAtOnce(append(reqs, atOnce{method: http.MethodDelete, path: "/ApiKey/" + url.PathEscape(gone.Key)}))
@@ -395,7 +398,7 @@ func caseAPIKeyList(c *check) {
 			c.Observe("POST /ApiKey without a key, sent at once: answered %d without a key in its body", st)
 		default:
 			if slices.Contains(made, k.Key) {
-				c.Errorf("%d keys created at once without a key were given the same key %s: a generated key names one key", len(statuses), k.Key)
+				c.Errorf("%d keys created at once without a key, each with description %q, were given the same key %s: a generated key names one key, and two creates make two keys whatever their description", len(statuses), sameDesc, k.Key)
 				continue
 			}
 			made = append(made, k.Key)
@@ -420,12 +423,15 @@ func caseAPIKeyList(c *check) {
 // (example.com), endings of one (ww.example.com, w.example.com), a child (shop.www.example.com), a
 // beginning (www.example.co) and one that begins with another (api.example.org.uk). The last three
 // are written with hyphens (one an IDN in its ASCII form, xn--) and a label beginning with a digit.
+// The last two are domains the other key already allows, each taken by the second key too (one
+// each way, as the second key's fourth is): a domain one key allows is allowed on another too.
 var allowedDomains = []struct {
 	on     int
 	domain string
 }{{0, "www.example.com"}, {1, "shop.example.net"}, {0, "api.example.org"}, {1, "www.example.com"}, {0, "www.example.com"},
 	{0, "example.com"}, {0, "ww.example.com"}, {0, "w.example.com"}, {0, "shop.www.example.com"}, {0, "www.example.co"}, {0, "api.example.org.uk"},
-	{1, "my-shop.example-site.com"}, {0, "xn--bcher-kva.example"}, {1, "1st.example.net"}, {1, "Shop.Example.ORG"}}
+	{1, "my-shop.example-site.com"}, {0, "xn--bcher-kva.example"}, {1, "1st.example.net"}, {1, "Shop.Example.ORG"},
+	{0, "shop.example.net"}, {1, "api.example.org"}}
 
 // longDomain is a domain of 253 characters, the most DNS allows (labels of 63, the most a label
 // holds): no page says a server must take it, but one taken reads back whole.
@@ -538,8 +544,10 @@ func subnetOf(s string) (netip.Prefix, bool) {
 
 // allowedSubnets are the subnets APIKEY-ALLOWED-IP allows, in turn on the shared key (0) and the
 // second key (1): documentation and benchmark ranges, IPv4 with prefixes of 24, 16, 15, 25 and 32
-// bits, IPv6 with 48, 128, 34 and 64; then the shared key's first again; then the shortest
-// prefixes that are plainly subnets: IPv4 /1 and /8, IPv6 /1.
+// bits, IPv6 with 48, 128, 34 and 64; then the shared key's first again; then subnets the other
+// key already allows, each taken by the second key too (an IPv4 and an IPv6 subnet each way: a
+// subnet one key allows is no reason not to allow it on another); then the shortest prefixes that
+// are plainly subnets: IPv4 /1 and /8, IPv6 /1.
 var allowedSubnets = []struct {
 	on     int
 	subnet string
@@ -547,6 +555,7 @@ var allowedSubnets = []struct {
 	{0, "198.51.100.0/24"}, {1, "2001:db8:4000::/34"}, {0, "198.18.0.0/15"}, {0, "2001:db8:1::/48"},
 	{1, "198.51.100.128/25"}, {0, "192.0.2.128/25"}, {0, "203.0.113.7/32"}, {1, "2001:db8:2:3::/64"},
 	{0, "2001:db8:ffff::7/128"}, {0, "100.64.0.0/16"}, {0, "198.51.100.0/24"},
+	{1, "198.51.100.0/24"}, {1, "2001:db8:1::/48"}, {0, "2001:db8:4000::/34"}, {0, "198.51.100.128/25"},
 	{1, "128.0.0.0/1"}, {1, "10.0.0.0/8"}, {1, "8000::/1"},
 }
 
@@ -1019,14 +1028,15 @@ func caseClientCredList(c *check) {
 	if _, err := c.client.ListClientCredentials(c.ctx); err != nil {
 		c.Fatalf("GET /ClientCredential: %v", err)
 	}
-	// Two more clients of the run's, created at once, so that the list has at least two (three
-	// with CLIENTCRED-CREATE) it must hold, each with a clientId of its own (generated,
-	// documented). Creating one is decided (D-5): a refusal is CLIENTCRED-CREATE's to judge.
+	// Two more clients of the run's, created at once with one description, so that the list has
+	// at least two (three with CLIENTCRED-CREATE) it must hold, each with a clientId of its own
+	// (generated, documented: each create makes one, whatever its description). Creating one is
+	// decided (D-5): a refusal is CLIENTCRED-CREATE's to judge.
 	answers := make([][]byte, 2)
 	descs := make([]string, len(answers))
 	reqs := make([]atOnce, len(answers))
 	for i := range reqs {
-		descs[i] = fmt.Sprintf("%s%s conformance list client %d of %d at once", c.cfg.Prefix, c.runID, i+1, len(reqs))
+		descs[i] = fmt.Sprintf("%s%s conformance list client, one of %d at once with this description", c.cfg.Prefix, c.runID, len(reqs))
 		body, _ := json.Marshal(map[string]any{"description": descs[i]})
 		reqs[i] = atOnce{method: http.MethodPost, path: "/ClientCredential", body: body, answer: &answers[i]}
 	}
@@ -1038,7 +1048,7 @@ func caseClientCredList(c *check) {
 		case st < 200 || st >= 300 || json.Unmarshal(answers[i], &cc) != nil || cc.ClientID == "":
 			c.Observe("POST /ClientCredential, one of %d sent at once: answered %d (all: %v) without a clientId; the list is checked without it", len(statuses), st, statuses)
 		case slices.Contains(ids, cc.ClientID):
-			c.Errorf("%d OAuth clients created at once were given the same clientId %s: a generated clientId names one client", len(statuses), cc.ClientID)
+			c.Errorf("%d OAuth clients created at once, each with description %q, were given the same clientId %s: a generated clientId names one client, and two creates make two clients whatever their description", len(statuses), descs[i], cc.ClientID)
 		default:
 			ids = append(ids, cc.ClientID)
 			// The secrets of the answer are redacted by the transport, as for every create.
@@ -1048,34 +1058,9 @@ func caseClientCredList(c *check) {
 	if len(c.liveKeys()) == 0 {
 		c.key() // an API key of the run, which must not be listed as a client
 	}
-	list, err := c.client.ListClientCredentials(c.ctx)
-	if err != nil {
-		c.Fatalf("GET /ClientCredential: %v", err)
-	}
-	if len(list) == 0 {
-		c.Errorf("GET /ClientCredential lists no client, not even the one this run authenticates as")
-	}
+	list, created := c.checkClientList("")
 	if !slices.ContainsFunc(list, func(x client.ClientCredential) bool { return x.ClientID == c.cfg.ClientID }) {
 		c.Observe("the list does not name this run's own client %s", c.cfg.ClientID)
-	}
-	// Every client the run created is the account's: listed, once, with the description its
-	// create's answer gave.
-	c.mu.Lock()
-	created := slices.Clone(c.clients)
-	c.mu.Unlock()
-	seen := map[string][]client.ClientCredential{}
-	for _, x := range list {
-		seen[x.ClientID] = append(seen[x.ClientID], x)
-	}
-	for _, cr := range created {
-		switch got := seen[cr.id]; {
-		case len(got) == 0:
-			c.Errorf("GET /ClientCredential (%d clients) leaves out client %s, which this run created", len(list), cr.id)
-		case len(got) > 1:
-			c.Errorf("GET /ClientCredential lists client %s %d times", cr.id, len(got))
-		case cr.shown && got[0].Description != cr.description:
-			c.Errorf("GET /ClientCredential lists client %s with description %q; the answer to its create gave %q, as sent", cr.id, got[0].Description, cr.description)
-		}
 	}
 	// The raw body, since the client keeps secrets only when the answer carries them.
 	r := c.raw(http.MethodGet, "/ClientCredential", nil, nil, withToken)
@@ -1114,6 +1099,47 @@ func caseClientCredList(c *check) {
 			c.Errorf("GET /ApiKey, read after the run's client credentials were created, lists key %q: the clientId of an OAuth client (description %q), not an API key", k.Key, k.Description)
 		}
 	}
+}
+
+// checkClientList reads GET /ClientCredential, the account's OAuth clients (documented), and fails
+// the case unless it lists every client the run created exactly once, with the description its
+// create's answer gave when that was the description sent; what says when it is read (empty: after
+// the case's creates). It returns the list and the run's clients.
+func (c *check) checkClientList(what string) ([]client.ClientCredential, []clientRecord) {
+	list, err := c.client.ListClientCredentials(c.ctx)
+	if err != nil {
+		c.Fatalf("GET /ClientCredential: %v", err)
+	}
+	if len(list) == 0 {
+		c.Errorf("GET /ClientCredential lists no client, not even the one this run authenticates as")
+	}
+	if what != "" {
+		what = " " + what
+	}
+	c.mu.Lock()
+	created := slices.Clone(c.clients)
+	c.mu.Unlock()
+	seen := map[string][]client.ClientCredential{}
+	for _, x := range list {
+		seen[x.ClientID] = append(seen[x.ClientID], x)
+	}
+	missing := 0
+	for _, cr := range created {
+		switch got := seen[cr.id]; {
+		case len(got) == 0:
+			if missing++; missing <= 3 { // the first few; the count follows
+				c.Errorf("GET /ClientCredential%s (%d clients listed; this run created %d) leaves out client %s (description %q), which this run created", what, len(list), len(created), cr.id, cr.description)
+			}
+		case len(got) > 1:
+			c.Errorf("GET /ClientCredential%s lists client %s %d times", what, cr.id, len(got))
+		case cr.shown && got[0].Description != cr.description:
+			c.Errorf("GET /ClientCredential%s lists client %s with description %q; the answer to its create gave %q, as sent", what, cr.id, got[0].Description, cr.description)
+		}
+	}
+	if missing > 3 {
+		c.Errorf("GET /ClientCredential%s: %d clients listed; %d of the %d clients this run created are missing (the account's OAuth clients, documented, are all of them)", what, len(list), missing, len(created))
+	}
+	return list, created
 }
 
 func caseClientCred404(c *check) {

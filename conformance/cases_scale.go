@@ -38,6 +38,15 @@ func scaleCases() []Case {
 			run:     caseScaleKeyList,
 		},
 		{
+			ID: "SCALE-CLIENTCRED-LIST", Kind: Documented, Decision: "D-5",
+			Quote:   `GET /ClientCredential: The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
+			Rule:    fmt.Sprintf("%d OAuth clients created one after the other (POST /ClientCredential, each with a description of its own) take the run's clients to at least %d, past lists cut at 10, 20 or 25: GET /ClientCredential, the account's OAuth clients (documented), lists every client the run created exactly once, with the description its create's answer gave. (A refusal to create more clients, a quota no page states, is observed and the list checked with the clients made.)", scaleClients, scaleClients),
+			Creates: fmt.Sprintf("%d OAuth client credentials (the API cannot delete them)", scaleClients),
+			Cost:    Cost{Clients: scaleClients},
+			spend:   onlyIf(scaleTier),
+			run:     caseScaleClientList,
+		},
+		{
 			ID: "SCALE-SHORT-NAMES", Kind: Documented, Decision: "D-7",
 			Quote:   `Name is **unique**, matches ` + "`" + `^[a-z][a-z0-9_]*$` + "`" + `.`,
 			Rule:    "Short names that match ^[a-z][a-z0-9_]*$ are taken (documented): a one-letter dataset name, a letter and an underscore, and a letter and a digit, each the first such name the dataset list does not hold, are created, and GET /Dataset/{name} reads each back as sent; a refusal is \"taken\" only when the list then holds the name. A job name of one character ('+' first, then a letter: the first that GET /Job/{name} does not find) is valid too: the job starts, and GET /Job/{name} finds it in every path form. Datasets and jobs cannot be deleted, and these names carry no run prefix: each run leaves 3 datasets and 1 job of short names on the account (26 one-letter names exist; when every one is taken, that kind is not tried).",
@@ -53,6 +62,10 @@ func scaleCases() []Case {
 // scaleKeys is the number of API keys SCALE-APIKEY-LIST creates: past the 100 of a page of the
 // dataset and job lists, whatever the account held before.
 const scaleKeys = 101
+
+// scaleClients is the number of OAuth clients SCALE-CLIENTCRED-LIST creates: past lists cut at
+// 10, 20 or 25, whatever the account held before. The API cannot delete them.
+const scaleClients = 26
 
 // shortNames are the short valid dataset names SCALE-SHORT-NAMES chooses from, by kind, in order.
 func shortNames() [][]string {
@@ -311,4 +324,26 @@ func caseScaleClientJob(c *check) {
 		return
 	}
 	c.compareRecords(fmt.Sprintf("the output of %s over %d records", c.cfg.Workflow, len(recs)), got, recs)
+}
+
+func caseScaleClientList(c *check) {
+	c.scaleOn()
+	made := 0
+	for i := range scaleClients {
+		desc := fmt.Sprintf("%s%s scale client %d of %d", c.cfg.Prefix, c.runID, i+1, scaleClients)
+		cc, err := c.createClient(desc)
+		if st := apiStatus(err); st >= 400 && st < 500 && st != http.StatusUnauthorized && i > 0 {
+			c.Observe("creating OAuth client %d of %d: %v; the list is checked with the %d made", i+1, scaleClients, err, made)
+			break
+		}
+		if err != nil {
+			c.Fatalf("creating OAuth client %d of %d: %v", i+1, scaleClients, err)
+		}
+		if cc == nil {
+			c.Fatalf("creating OAuth client %d of %d: the answer names no clientId (%s)", i+1, scaleClients, c.last("ClientCredential_Create"))
+		}
+		made++
+	}
+	list, created := c.checkClientList(fmt.Sprintf("with %d clients made by this case", made))
+	c.Observe("GET /ClientCredential with %d clients of the run (%d made by this case): %d clients listed", len(created), made, len(list))
 }

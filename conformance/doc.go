@@ -57,7 +57,8 @@
 //
 // The scale tier (SCALE-*, Config.Scale, DATA8_CONFORMANCE_SCALE=1) runs the upload and job rules
 // at real size and concurrency: more than 10 blocks sent 8 at once out of order, full blocks
-// overwritten by full blocks, and a job over 5,003 records read back whole; and it creates datasets
+// overwritten by full blocks, and a job over 5,003 records read back whole; 101 API keys and 26
+// OAuth clients, each listed once (the keys are deleted again, the clients cannot be); and it creates datasets
 // of the shortest names the rule allows (a, a_, a0) and a job of a one-character name, which cannot
 // carry the run's prefix.
 //
@@ -105,8 +106,8 @@
 // DATA8_CONFORMANCE_SCALE=1; the scale tier adds 2 datasets of 9,623 records and a job over 5,003
 // of them, and 3 empty datasets and a job of short names without the prefix); the model tier's
 // random sequences add at most a dataset or a block of 1,000 records per operation and 2 jobs per
-// sequence (usually far fewer); and three OAuth client credentials; the eleven API keys it creates
-// (and the 101 of the scale tier) are deleted again. The report lists what each case left.
+// sequence (usually far fewer); and three OAuth client credentials (26 more with the scale tier);
+// the eleven API keys it creates (and the 101 of the scale tier) are deleted again. The report lists what each case left.
 // DATA8_CONFORMANCE_SKIP=ID,ID
 // skips cases (for example CLIENTCRED-CREATE).
 //

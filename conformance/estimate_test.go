@@ -12,7 +12,8 @@ import (
 	"github.com/data8-toolkit/data8/data8test"
 )
 
-// spent is what a run left on a stand-in that held nothing before it, counted on the server:
+// spent is what a run left on a stand-in that held nothing before it (but its own OAuth client),
+// counted on the server:
 // the model tier's datasets and jobs (named <prefix><run>_m…, "<prefix><run> model…", the job names
 // with one of the suite's hard name parts after "model") apart from
 // the rest, whose count Estimate gives exactly.
@@ -46,6 +47,15 @@ func countSpent(t *testing.T, srv *data8test.Server, rep *conformance.Report) sp
 		}
 		to.Datasets++
 		to.Records += int(ds.RecordCount)
+	}
+	clients, err := c.ListClientCredentials(ctx)
+	if err != nil {
+		t.Fatalf("listing the OAuth clients: %v", err)
+	}
+	for _, cc := range clients {
+		if cc.ClientID != srv.ClientID { // the stand-in's own client, there before the run
+			s.rest.Clients++
+		}
 	}
 	for ref, err := range c.ListJobs(ctx, client.ListJobsOptions{}) {
 		if err != nil {
@@ -139,7 +149,7 @@ func TestEstimateDeclarations(t *testing.T) {
 		if strings.Contains(c.Creates, "shared with") {
 			continue // what it creates is the shared job fixture's
 		}
-		creates := strings.Contains(c.Creates, "dataset") || strings.Contains(c.Creates, "job")
+		creates := strings.Contains(c.Creates, "dataset") || strings.Contains(c.Creates, "job") || strings.Contains(c.Creates, "OAuth client")
 		if creates != (c.Cost != conformance.Cost{}) {
 			t.Errorf("%s: creates %q, declares Cost %s", c.ID, c.Creates, c.Cost)
 		}
@@ -153,8 +163,9 @@ func TestEstimateDeclarations(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The scale tier: 2 datasets of 4,620 and 5,003 records and a job, 3 empty datasets and a job
-	// of short names, and the 101 jobs of JOB-LIST-PAGE-100 (whose fixture other cases use anyway).
-	if d := (conformance.Cost{Datasets: full.Datasets - without.Datasets, Jobs: full.Jobs - without.Jobs, Records: full.Records - without.Records}); d != (conformance.Cost{Datasets: 5, Jobs: 103, Records: 9623}) {
+	// of short names, the 101 jobs of JOB-LIST-PAGE-100 (whose fixture other cases use anyway), and
+	// the 26 OAuth clients of SCALE-CLIENTCRED-LIST.
+	if d := full.Sub(without); d != (conformance.Cost{Datasets: 5, Jobs: 103, Records: 9623, Clients: 26}) {
 		t.Errorf("the scale tier adds %s", d)
 	}
 	model, err := conformance.Estimate(conformance.Config{Cases: "MODEL-SEQUENCES", ModelSequences: 2, ModelSteps: 4})

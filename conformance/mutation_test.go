@@ -255,7 +255,12 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.CompleteAnswersOld: {"DATASET-COMPLETE", "DATASET-COMPLETE-TWICE-400", "UPLOAD-COMPLETED-400", "RECORDS-TEXT", "JOB-OUTPUT-SPARSE",
 			"JOB-NEEDS-COMPLETE-INPUT", "DATASET-UNIQUE-EVERY-KIND", "DATASET-STATE-RULES", "JOB-OUTPUT-BLOCKS", "UPLOAD-REFUSED-KEEPS-DATA",
 			"UPLOAD-MANY-BLOCKS", "JOB-OUTPUTS-DISTINCT", "SCALE-UPLOAD-ORDER"},
-		standin.JobPathDoubleDecode: {"JOB-NAME-SPACES"},
+		standin.JobPathDoubleDecode:      {"JOB-NAME-SPACES"},
+		standin.SubnetUniqueAcrossKeys:   {"APIKEY-ALLOWED-IP"},
+		standin.DomainUniqueAcrossKeys:   {"APIKEY-ALLOWED-DOMAIN"},
+		standin.KeyFoundByDescription:    {"APIKEY-LIST"},
+		standin.ClientFoundByDescription: {"CLIENTCRED-LIST-NO-SECRETS"},
+		standin.ClientListFirst25:        {"SCALE-CLIENTCRED-LIST"},
 	}
 }
 
@@ -274,7 +279,7 @@ func mutationOptions(m standin.Mutation) []data8test.Option {
 // seconds); the other runs skip it, and the SCALE cases are not expected to catch them.
 var scaleMutations = []standin.Mutation{
 	standin.BlockOrderAsText, standin.ConcurrentUploadLost, standin.OverwriteCountsOldRecords, standin.JobInputWholeThousands,
-	standin.APIKeyListFirst100,
+	standin.APIKeyListFirst100, standin.ClientListFirst25,
 	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused, standin.JobPathPlusAsSpace,
 }
 

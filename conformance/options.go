@@ -84,14 +84,23 @@ type Cost struct {
 	// records the input datasets hold once the run is over (an overwritten block counts once; jobs'
 	// output datasets are not counted).
 	Datasets, Jobs, Records int
+	// Clients is the number of OAuth clients (client credentials) created: the API cannot delete
+	// them either. API keys are not counted: the run deletes every key it creates.
+	Clients int
 }
 
 // Add returns the sum of c and d.
 func (c Cost) Add(d Cost) Cost {
-	return Cost{Datasets: c.Datasets + d.Datasets, Jobs: c.Jobs + d.Jobs, Records: c.Records + d.Records}
+	return Cost{Datasets: c.Datasets + d.Datasets, Jobs: c.Jobs + d.Jobs, Records: c.Records + d.Records, Clients: c.Clients + d.Clients}
 }
 
-// String says the cost in words: "3 datasets, 1 job, 1,500 records".
+// Sub returns c less d.
+func (c Cost) Sub(d Cost) Cost {
+	return Cost{Datasets: c.Datasets - d.Datasets, Jobs: c.Jobs - d.Jobs, Records: c.Records - d.Records, Clients: c.Clients - d.Clients}
+}
+
+// String says the cost in words: "3 datasets, 1 job, 1,500 records", and ", 2 OAuth clients" after
+// them when it creates any.
 func (c Cost) String() string {
 	plural := func(n int, one string) string {
 		s := fmt.Sprintf("%s %s", thousands(n), one)
@@ -100,7 +109,11 @@ func (c Cost) String() string {
 		}
 		return s
 	}
-	return plural(c.Datasets, "dataset") + ", " + plural(c.Jobs, "job") + ", " + plural(c.Records, "record")
+	s := plural(c.Datasets, "dataset") + ", " + plural(c.Jobs, "job") + ", " + plural(c.Records, "record")
+	if c.Clients != 0 {
+		s += ", " + plural(c.Clients, "OAuth client")
+	}
+	return s
 }
 
 // thousands writes n with commas between thousands.

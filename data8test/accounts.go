@@ -190,6 +190,18 @@ func (s *Server) storeUsername(u string) string {
 	return u
 }
 
+// otherKeyHas reports whether a live key other than k holds v in the list of(key) gives (its
+// domains or its subnets): the check of the standin.DomainUniqueAcrossKeys and
+// standin.SubnetUniqueAcrossKeys mutations. The caller holds s.mu.
+func (s *Server) otherKeyHas(k *apiKey, of func(*apiKey) []string, v string) bool {
+	for _, o := range s.apiKeys {
+		if o != k && slices.Contains(of(o), v) {
+			return true
+		}
+	}
+	return false
+}
+
 // keyMissing is the detail of a 404 for an API key.
 func keyMissing(key string) string {
 	return fmt.Sprintf("The requested API key %s does not exist.", key)
@@ -318,6 +330,14 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 			s.keyOrder = slices.DeleteFunc(s.keyOrder, func(x string) bool { return x == k.key })
 		}
 	} else {
+		if s.mutated(standin.KeyFoundByDescription) {
+			for _, o := range s.keyOrder {
+				if x := s.apiKeys[o]; x.description != nil && *x.description == *k.description {
+					// find-or-create keyed by the description
+					return gen.ApiKeyCreateApiKey200JSONResponse{ApiKeyOKJSONResponse: gen.ApiKeyOKJSONResponse(x.view())}, nil
+				}
+			}
+		}
 		for k.key = newAPIKey(); s.apiKeys[k.key] != nil; k.key = newAPIKey() {
 		}
 	}
@@ -549,6 +569,8 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 		defer func() { k.ips = ips }()
 	}
 	switch {
+	case s.mutated(standin.DomainUniqueAcrossKeys) && s.otherKeyHas(k, func(o *apiKey) []string { return o.domains }, d):
+		// "already there": a unique index on the domain
 	case s.mutated(standin.AllowedDomainReplaces):
 		k.domains = []string{d}
 	case s.mutated(standin.DomainSuffixDeduplicated) && slices.ContainsFunc(k.domains, func(x string) bool { return strings.HasSuffix(x, d) }):
@@ -628,6 +650,9 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 		k.ips = s.lostUpdate(k.ips, cidr, "ips "+req.Key, 250*time.Millisecond)
 		return gen.ApiKeyAddAllowedIPPUT200Response{}, nil
 	}
+	if s.mutated(standin.SubnetUniqueAcrossKeys) && s.otherKeyHas(k, func(o *apiKey) []string { return o.ips }, cidr) {
+		return gen.ApiKeyAddAllowedIPPUT200Response{}, nil // "already there": a unique index on the subnet
+	}
 	if !slices.Contains(k.ips, cidr) {
 		k.ips = append(k.ips, cidr)
 	}
@@ -651,6 +676,9 @@ func (a *strictAPI) ClientCredentialGetList(ctx context.Context, req gen.ClientC
 		if i == 1 && s.mutated(standin.ClientListSkipsOldest) {
 			continue // the first client created through the API; credOrder[0] is the server's own
 		}
+		if i == 25 && s.mutated(standin.ClientListFirst25) {
+			break // one page of 25, no paging
+		}
 		out = append(out, s.creds[id].view())
 	}
 	if s.mutated(standin.KeyListedAsClientCred) {
@@ -673,6 +701,15 @@ func (a *strictAPI) ClientCredentialCreate(ctx context.Context, req gen.ClientCr
 		c.description = html.EscapeString(c.description)
 	}
 	s.mu.Lock()
+	if s.mutated(standin.ClientFoundByDescription) {
+		for _, id := range s.credOrder {
+			if o := s.creds[id]; o.description == c.description {
+				v := o.view() // find-or-create keyed by the description
+				s.mu.Unlock()
+				return gen.ClientCredentialCreate200JSONResponse{ClientCredentialOKJSONResponse: gen.ClientCredentialOKJSONResponse(v)}, nil
+			}
+		}
+	}
 	if s.mutated(standin.ConcurrentClientIDDup) {
 		seq := s.credSeq
 		s.mu.Unlock()

@@ -1520,6 +1520,48 @@ func TestMutations(t *testing.T) {
 			listNames(t, s, tok, "includeInput=false")
 			return slices.Contains(listNames(t, s, tok, ""), "in")
 		},
+		standin.SubnetUniqueAcrossKeys: func(t *testing.T, s *Server, tok string) bool {
+			a := newKey(t, s, tok, map[string]any{"description": "a"})
+			b := newKey(t, s, tok, map[string]any{"description": "b"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+a+"/allowedIPs/10.1.2.0/24", nil), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+b+"/allowedIPs/10.1.2.0/24", nil), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+b, nil).body), `"10.1.2.0/24"`)
+		},
+		standin.DomainUniqueAcrossKeys: func(t *testing.T, s *Server, tok string) bool {
+			a := newKey(t, s, tok, map[string]any{"description": "a"})
+			b := newKey(t, s, tok, map[string]any{"description": "b"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+a+"/allowedDomains/www.example.com", nil), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+b+"/allowedDomains/www.example.com", nil), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+b, nil).body), `"www.example.com"`)
+		},
+		standin.KeyFoundByDescription: func(t *testing.T, s *Server, tok string) bool {
+			a := newKey(t, s, tok, map[string]any{"description": "same"})
+			return newKey(t, s, tok, map[string]any{"description": "same"}) != a
+		},
+		standin.ClientFoundByDescription: func(t *testing.T, s *Server, tok string) bool {
+			var ids []string
+			for range 2 {
+				var cc struct{ ClientID string }
+				_ = json.Unmarshal(do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": "same"}).body, &cc)
+				ids = append(ids, cc.ClientID)
+			}
+			return ids[0] != ids[1]
+		},
+		standin.ClientListFirst25: func(t *testing.T, s *Server, tok string) bool {
+			var made []string
+			for i := range 25 { // with the server's own client, 26
+				var cc struct{ ClientID string }
+				_ = json.Unmarshal(do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": fmt.Sprint("c", i)}).body, &cc)
+				made = append(made, cc.ClientID)
+			}
+			var list []struct{ ClientID string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ClientCredential", nil).body, &list)
+			got := map[string]bool{}
+			for _, c := range list {
+				got[c.ClientID] = true
+			}
+			return !slices.ContainsFunc(made, func(id string) bool { return !got[id] })
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -1583,6 +1625,12 @@ func TestMutations(t *testing.T) {
 		// share an output whatever their names.
 		standin.DatasetLookupCaseInsensitive: {standin.DataReadIgnoresCase},
 		standin.JobsShareOutput:              {standin.JobOutputNameReused},
+		// The scenarios of generated keys and clientIds sent at once send one description twice,
+		// which a find-or-create by description answers with one key or client.
+		standin.KeyFoundByDescription:    {standin.ConcurrentGeneratedKeyDup},
+		standin.ClientFoundByDescription: {standin.ConcurrentClientIDDup},
+		// A list that leaves out the oldest client leaves one of 25 out too.
+		standin.ClientListSkipsOldest: {standin.ClientListFirst25},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))

@@ -1222,12 +1222,39 @@ const (
 	//
 	// "Job names contain spaces: escape them in the path." / "Monitor by polling GET /Job/{name}"
 	JobPathDoubleDecode
+	// SubnetUniqueAcrossKeys keeps the allowed subnets of the account under a unique index: allowing
+	// a subnet that another key already allows answers 200 and does not add it to the key named.
+	//
+	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet: network plus prefix bits"
+	SubnetUniqueAcrossKeys
+	// DomainUniqueAcrossKeys keeps the allowed domains of the account under a unique index: allowing
+	// a domain that another key already allows answers 200 and does not add it to the key named.
+	//
+	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
+	DomainUniqueAcrossKeys
+	// KeyFoundByDescription creates a key without a key in the body as find-or-create by
+	// description: a create whose description a live key already has answers that key, and makes
+	// none.
+	//
+	// "Body {key?, description, ...}; the key is generated when not given" / "GET /ApiKey: All API
+	// keys of the account"
+	KeyFoundByDescription
+	// ClientFoundByDescription creates an OAuth client as find-or-create by description: a create
+	// whose description a client already has answers that client, and makes none.
+	//
+	// "POST /ClientCredential: Creates one; clientId is generated"
+	ClientFoundByDescription
+	// ClientListFirst25 answers GET /ClientCredential with the first 25 clients of the account
+	// (oldest first): one page, without paging.
+	//
+	// "GET /ClientCredential: The account's OAuth clients"
+	ClientListFirst25
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobPathDoubleDecode)
-	for m := Accept1001Records; m <= JobPathDoubleDecode; m++ {
+	out := make([]Mutation, 0, ClientListFirst25)
+	for m := Accept1001Records; m <= ClientListFirst25; m++ {
 		out = append(out, m)
 	}
 	return out

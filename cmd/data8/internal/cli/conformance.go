@@ -288,7 +288,7 @@ func splitEstimate(cfg conformance.Config) (rest, model conformance.Cost, err er
 	if err != nil {
 		return rest, model, err
 	}
-	model = conformance.Cost{Datasets: all.Datasets - rest.Datasets, Jobs: all.Jobs - rest.Jobs, Records: all.Records - rest.Records}
+	model = all.Sub(rest)
 	return rest, model, nil
 }
 
@@ -334,7 +334,7 @@ func (a *app) printCost(cfg conformance.Config, cases int) (scale conformance.Co
 	if err != nil {
 		return scale, usageErrorf("%s", strings.TrimPrefix(err.Error(), "conformance: "))
 	}
-	scale = conformance.Cost{Datasets: all.Datasets - without.Datasets, Jobs: all.Jobs - without.Jobs, Records: all.Records - without.Records}
+	scale = all.Sub(without)
 	if scale == (conformance.Cost{}) {
 		fmt.Fprintln(a.stderr, "data8 conformance: the scale tier (--scale) adds nothing to the cases selected")
 	} else {
@@ -343,11 +343,11 @@ func (a *app) printCost(cfg conformance.Config, cases int) (scale conformance.Co
 	return scale, nil
 }
 
-// consent asks whether to run the scale tier, which spends the account's records and jobs, when
+// consent asks whether to run the scale tier, which spends the account's records, jobs and OAuth clients, when
 // standard input is a terminal, and is a usage error when it is not (--yes says yes).
 func (a *app) consent() error {
 	if !a.hooks.interactive && !isTerminalReader(a.stdin) {
-		return usageErrorf("--scale spends the account's records and jobs (above): pass --yes to run it (standard input is not a terminal, so data8 cannot ask)")
+		return usageErrorf("--scale spends the account's records, jobs and OAuth clients (above): pass --yes to run it (standard input is not a terminal, so data8 cannot ask)")
 	}
 	fmt.Fprint(a.stderr, "Run the scale tier, creating this on the account? [y/N] ")
 	answer := make(chan string, 1)
