@@ -1584,7 +1584,7 @@ func TestMutations(t *testing.T) {
 		standin.AppendInsteadOfOverwrite: {standin.UploadStoredAfterComplete, standin.SameBlockRaceAppends, standin.EmptyBlockKeepsOld},
 		// The two equal records of JobInputDistinct's scenario are in one block.
 		standin.BlockDropsEqualRecords: {standin.JobInputDistinct},
-		standin.JobUniqueAmongFinished: {standin.JobCreateRace, standin.JobUniqueIgnoresRunning},
+		standin.JobUniqueAmongFinished: {standin.JobCreateRace, standin.JobUniqueIgnoresRunning, standin.DuplicateJobReplacesParameters},
 		standin.JobReopensInput:        {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging, standin.JobListPagesFromOldest},
 		// A running job is an unfinished one; pages cut from the oldest, and a workflow filter that
 		// lists every workflow, break the first filtered page of JobListFilterAfterPaging's scenario;
@@ -1594,7 +1594,7 @@ func TestMutations(t *testing.T) {
 		standin.JobListPagesFromOldest:       {standin.JobListFilterAfterPaging},
 		standin.JobListWorkflowExistsOnly:    {standin.JobListFilterAfterPaging},
 		standin.JobNameTrimmed:               {standin.JobNameTrailingSpacesEqual},
-		standin.JobTakesEmptyIncompleteInput: {standin.JobTakesIncompleteOutput},
+		standin.JobTakesEmptyIncompleteInput: {standin.JobTakesIncompleteOutput, standin.RefusedJobListed},
 		standin.CompleteEmptyRefused:         {standin.JobEmptyInputNoOutput, standin.CompletedEmptyTakesBlocks},
 		standin.BlockOrderAsText:             {standin.JobBlockOrderAsText},
 		// Block 2,147,484 kept in 16 bits is negative too.
@@ -1603,7 +1603,7 @@ func TestMutations(t *testing.T) {
 		// A given key ignored is no given key at all; a domain add that replaces the list loses one
 		// added at once too.
 		standin.GivenAPIKeyIgnored: {standin.GivenAPIKeyUppercased, standin.ConcurrentKeyCreateDup, standin.DeletedKeyReserved, standin.KeyExpiryOffsetDropped, standin.ConcurrentDomainLost,
-			standin.DeletedKeyWritable, standin.RecreatedKeyKeepsOld, standin.FailedKeyCreateOverwrites},
+			standin.DeletedKeyWritable, standin.RecreatedKeyKeepsOld, standin.FailedKeyCreateOverwrites, standin.RefusedKeyCreateStored},
 		// A deleted key's value held back cannot be given again.
 		standin.DeletedKeyReserved:    {standin.RecreatedKeyKeepsOld},
 		standin.AllowedDomainReplaces: {standin.ConcurrentDomainLost},
@@ -1624,13 +1624,21 @@ func TestMutations(t *testing.T) {
 		// A lookup that folds case on every route folds it on GET data too; jobs started together
 		// share an output whatever their names.
 		standin.DatasetLookupCaseInsensitive: {standin.DataReadIgnoresCase},
-		standin.JobsShareOutput:              {standin.JobOutputNameReused},
+		standin.JobsShareOutput:              {standin.JobOutputNameReused, standin.OutputNamedByInput},
 		// The scenarios of generated keys and clientIds sent at once send one description twice,
 		// which a find-or-create by description answers with one key or client.
 		standin.KeyFoundByDescription:    {standin.ConcurrentGeneratedKeyDup},
 		standin.ClientFoundByDescription: {standin.ConcurrentClientIDDup},
 		// A list that leaves out the oldest client leaves one of 25 out too.
-		standin.ClientListSkipsOldest: {standin.ClientListFirst25},
+		standin.ClientListSkipsOldest: {standin.ClientListFirst25, standin.ClientListCached},
+		// The sixth round's narrower mutations (a refused call that leaves something, a list cached, a
+		// write lost at once) are broken too by the wider ones that refuse nothing, store no description
+		// or update, share an output, or list an output dataset as input.
+		standin.OutputInputUntilFinished:      {standin.DatasetListCached},
+		standin.FailedKeyCreateOverwrites:     {standin.RefusedKeyCreateStored},
+		standin.KeyUpdateDescriptionNotStored: {standin.UpdateDropsConcurrentDomain, standin.KeyListStaleAfterUpdate, standin.ConcurrentKeyUpdateLost},
+		standin.ClientDescriptionLost:         {standin.ClientListCached},
+		standin.KeyUpdateClearsAllowed:        {standin.UpdateDropsConcurrentDomain},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))
