@@ -36,14 +36,16 @@ node_modules/.installed: package.json package-lock.json
 lint: tools
 	$(SPECTRAL) lint --fail-severity=error api/openapi.yaml
 
-## test: vet, generated-code check, spec lint, every Go test under the race detector, and the stand-in's
-## mutation cross-check (each mutation against every other rule's scenario) without it.
+## test: vet, generated-code check, spec lint, every Go test under the race detector, then the mutation
+## tests without it: the stand-in's cross-check (each mutation against every other rule's scenario), the
+## suite against each mutation and under each profile alone (under the race detector those tests run
+## only the unmutated server and every profile at once).
 test: tools
 	$(GO) vet ./...
 	$(MAKE) check-generated
 	$(MAKE) lint
 	$(GO) test -race -timeout 20m ./...
-	$(GO) test -count=1 -run '^TestMutations$$' ./data8test
+	$(GO) test -count=1 -run '^(TestMutations|TestProfiles)$$' ./data8test ./conformance
 	$(MAKE) prism
 
 ## prism: run the conformance suite through Prism's validation proxy (prism proxy --errors) in front of a
