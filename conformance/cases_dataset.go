@@ -562,6 +562,11 @@ func caseDataset404(c *check) {
 			// recordCount 0, the dataset's own: a lookup that finds the dataset completes it.
 			{http.MethodPut, datasetPath(m.name), map[string]any{"recordCount": 0, "completed": true}},
 		} {
+			if q.method != http.MethodGet && c.cfg.BehindValidatingProxy && client.ValidateDatasetName(m.name) != nil {
+				// The upload and the completion name an input dataset by the documented name rule
+				// (the spec's DatasetName): a validating proxy refuses other names itself.
+				continue
+			}
 			r := c.raw(q.method, q.path, nil, q.body, withToken)
 			if !r.is4xx() {
 				c.Errorf("%s %s, %s: answered %s; want \"does not exist\" (404, D-4)", q.method, q.path, what, r)
