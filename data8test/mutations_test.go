@@ -1585,12 +1585,12 @@ func TestMutations(t *testing.T) {
 		// The two equal records of JobInputDistinct's scenario are in one block.
 		standin.BlockDropsEqualRecords: {standin.JobInputDistinct},
 		standin.JobUniqueAmongFinished: {standin.JobCreateRace, standin.JobUniqueIgnoresRunning, standin.DuplicateJobReplacesParameters},
-		standin.JobReopensInput:        {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging, standin.JobListPagesFromOldest, standin.OutputNamedByInput},
+		standin.JobReopensInput:        {standin.JobUniqueFirstPage, standin.JobListFilterAfterPaging, standin.JobListPagesFromOldest, standin.OutputNamedByInput, standin.JobParametersLastStarted, standin.DuplicateJobReplacesParameters},
 		// A running job is an unfinished one; pages cut from the oldest, and a workflow filter that
 		// lists every workflow, break the first filtered page of JobListFilterAfterPaging's scenario;
 		// a trimmed name is the name without its trailing space; an empty incomplete dataset is what
 		// a new job's output is.
-		standin.JobUniqueIgnoresRunning:      {standin.JobUniqueAmongFinished, standin.JobCreateRace},
+		standin.JobUniqueIgnoresRunning:      {standin.JobUniqueAmongFinished, standin.JobCreateRace, standin.DuplicateJobReplacesParameters},
 		standin.JobListPagesFromOldest:       {standin.JobListFilterAfterPaging},
 		standin.JobListWorkflowExistsOnly:    {standin.JobListFilterAfterPaging},
 		standin.JobNameTrimmed:               {standin.JobNameTrailingSpacesEqual},
