@@ -663,7 +663,7 @@ func caseCompleteCount(c *check) {
 	ds, err := c.client.CompleteDataset(c.ctx, name, 3)
 	switch st := apiStatus(err); {
 	case err == nil:
-		c.checkDatasetAnswer(fmt.Sprintf(`PUT /Dataset/%s {"recordCount":3,"completed":true} (2 records uploaded)`, name), c.last("Dataset_UpdateByName").String(), ds, true)
+		c.checkCompletionAnswer(fmt.Sprintf(`PUT /Dataset/%s {"recordCount":3,"completed":true} (2 records uploaded)`, name), ds)
 		got, gerr := c.client.GetDataset(c.ctx, name)
 		if gerr != nil {
 			c.Fatalf("GET /Dataset/%s: %v", name, gerr)

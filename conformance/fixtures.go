@@ -317,7 +317,7 @@ func (c *check) completeInput(label string, cols map[string]int, recs []client.R
 	if err != nil {
 		c.Fatalf("uploading complete dataset %s: %v", name, err)
 	}
-	c.checkDatasetAnswer(fmt.Sprintf(`PUT /Dataset/%s {"recordCount":%d,"completed":true}`, name, len(recs)), c.last("Dataset_UpdateByName").String(), ds, true)
+	c.checkCompletionAnswer(fmt.Sprintf(`PUT /Dataset/%s {"recordCount":%d,"completed":true}`, name, len(recs)), ds)
 	return name
 }
 
@@ -641,7 +641,7 @@ func nearMisses(name string) []nearMiss {
 }
 
 // completeDataset completes dataset name with recordCount n through the client and, when it
-// succeeds, checks its answer against the dataset read right after it (checkDatasetAnswer):
+// succeeds, checks its answer against the dataset read right after it (checkCompletionAnswer):
 // PUT /Dataset/{name} "Answers the updated Dataset". Every completion the suite expects to succeed
 // goes through here.
 func (c *check) completeDataset(name string, n int64) (*client.Dataset, error) {
@@ -649,21 +649,22 @@ func (c *check) completeDataset(name string, n int64) (*client.Dataset, error) {
 	if err != nil {
 		return ds, err
 	}
-	c.checkDatasetAnswer(fmt.Sprintf(`PUT /Dataset/%s {"recordCount":%d,"completed":true}`, name, n), c.last("Dataset_UpdateByName").String(), ds, true)
+	c.checkCompletionAnswer(fmt.Sprintf(`PUT /Dataset/%s {"recordCount":%d,"completed":true}`, name, n), ds)
 	return ds, nil
 }
 
-// checkDatasetAnswer checks the dataset a write answered (ds; answer is the exchange, for the
-// message) against the dataset read right after it: a write documented to answer its object
-// answers it as it is after the write, not as it was read before (completed must be wantCompleted,
-// and name, input, completed, recordCount and columns those of the read-back; what recordCount
+// checkCompletionAnswer checks the dataset a completion (sent, for the message) answered against the
+// dataset read right after it: PUT /Dataset/{name} answers the dataset as it is after the write, not
+// as it was read before (completed must be true, and name, input, recordCount and columns those of
+// the read-back; what recordCount
 // means before completion is decided, D-8, so it is compared with what the server reads back, not
 // with a number of the suite's). An answer without a body (a 204, read by the client with a GET)
 // is the read-back itself.
-func (c *check) checkDatasetAnswer(sent, answer string, ds *client.Dataset, wantCompleted bool) {
+func (c *check) checkCompletionAnswer(sent string, ds *client.Dataset) {
 	if ds == nil {
 		return
 	}
+	answer := c.last("Dataset_UpdateByName").String()
 	name := ds.Name
 	if name == "" {
 		c.Errorf("%s answered %s: a Dataset without a name; want the dataset written", sent, answer)
@@ -674,8 +675,8 @@ func (c *check) checkDatasetAnswer(sent, answer string, ds *client.Dataset, want
 		c.Errorf("GET /Dataset/%s right after %s (answered %s): %v", name, sent, answer, err)
 		return
 	}
-	if ds.Completed != wantCompleted || ds.Completed != got.Completed || ds.RecordCount != got.RecordCount || ds.Input != got.Input || !maps.Equal(ds.Columns, got.Columns) {
-		c.Errorf("%s answered %s: completed %v, recordCount %d, input %v, columns %s; the GET /Dataset/%s right after it reads completed %v, recordCount %d, input %v, columns %s; want the answer to be the dataset after the write (completed %v, as read back; \"Answers the updated Dataset\")",
-			sent, answer, ds.Completed, ds.RecordCount, ds.Input, jsonText(ds.Columns), name, got.Completed, got.RecordCount, got.Input, jsonText(got.Columns), wantCompleted)
+	if !ds.Completed || !got.Completed || ds.RecordCount != got.RecordCount || ds.Input != got.Input || !maps.Equal(ds.Columns, got.Columns) {
+		c.Errorf("%s answered %s: completed %v, recordCount %d, input %v, columns %s; the GET /Dataset/%s right after it reads completed %v, recordCount %d, input %v, columns %s; want the answer to be the dataset after the write (completed true, as read back; \"Answers the updated Dataset\")",
+			sent, answer, ds.Completed, ds.RecordCount, ds.Input, jsonText(ds.Columns), name, got.Completed, got.RecordCount, got.Input, jsonText(got.Columns))
 	}
 }
