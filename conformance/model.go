@@ -244,11 +244,10 @@ func modelNumber(sym string) string { return "n_" + strings.ToLower(sym) }
 
 // sequenceRun is one execution of a sequence against the server.
 type sequenceRun struct {
-	c     *check
-	t     *rapid.T
-	m     model
-	log   []string // the requests sent, as runnable steps
-	steps int
+	c   *check
+	t   *rapid.T
+	m   model
+	log []string // the requests sent, as runnable steps
 }
 
 // logf records a request of the sequence.

@@ -292,12 +292,6 @@ var profiledMutations = []standin.Mutation{
 	standin.JobListEndDateIgnored,
 }
 
-// runAgainst runs the suite against a new in-process server with opts and returns the report.
-func runAgainst(t *testing.T, opts ...data8test.Option) *conformance.Report {
-	t.Helper()
-	return runConfig(t, inProcess(t, opts...))
-}
-
 // TestMutations runs the cases that state a documented rule against a data8test server that breaks
 // that rule on purpose, for every mutation data8test has, and checks that each of them fails. It
 // also runs the whole suite, scale tier included, against the unmutated server, which must pass.

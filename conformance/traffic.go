@@ -172,9 +172,8 @@ type silence struct {
 	limit int
 	stop  func(error)
 
-	mu   sync.Mutex
-	n    int
-	last error
+	mu sync.Mutex
+	n  int
 }
 
 // answer notes an answer: the server speaks.
