@@ -22,7 +22,7 @@ func postToken(t *testing.T, s *Server, form url.Values, basicID, basicSecret st
 	if basicID != "" {
 		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
 	}
-	resp, err := testHTTP(t).Do(req)
+	resp, err := httpFor(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestAPIRejectsBadTokens(t *testing.T) {
 	t.Run("wrong scheme", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", s.URL+"/Job", nil)
 		req.SetBasicAuth(s.ClientID, s.ClientSecret)
-		resp, err := testHTTP(t).Do(req)
+		resp, err := httpFor(t, s).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

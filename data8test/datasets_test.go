@@ -71,7 +71,7 @@ func TestDatasetCreateRules(t *testing.T) {
 	req, _ := http.NewRequest("POST", s.URL+"/Dataset", strings.NewReader("name=x"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := testHTTP(t).Do(req)
+	resp, err := httpFor(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func bearer(tok string) gen.RequestEditorFn {
 // connections so that goleak sees no idle ones.
 func apiClient(t *testing.T, s *Server) *gen.ClientWithResponses {
 	t.Helper()
-	c, err := gen.NewClientWithResponses(s.URL, gen.WithRequestEditorFn(bearer(fetchToken(t, s))), gen.WithHTTPClient(testHTTP(t)))
+	c, err := gen.NewClientWithResponses(s.URL, gen.WithRequestEditorFn(bearer(fetchToken(t, s))), gen.WithHTTPClient(httpFor(t, s)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,11 +30,14 @@ func holdWorkflow() Workflow {
 }
 
 // mutationServer starts a server for the mutation scenarios: short Echo jobs, and the Hold workflow.
-// Its requests sent by do share kept-alive connections (keptConns): the cross-check sends a few million.
+// It serves on in-memory pipes (pipeListener), and the requests the tests send it share kept-alive
+// connections (keptConns, through httpFor): the cross-check starts tens of thousands of servers and sends
+// a few million requests.
 func mutationServer(opts ...Option) *Server {
-	s := NewServer(append([]Option{WithJobDuration(10 * time.Millisecond), WithWorkflow(holdWorkflow())}, opts...)...)
+	ln := newPipeListener()
+	s := NewServer(append([]Option{WithJobDuration(10 * time.Millisecond), WithWorkflow(holdWorkflow()), WithListener(ln)}, opts...)...)
 	s.lifeMu.Lock()
-	s.clients = append(s.clients, keptConns{&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}})
+	s.clients = append(s.clients, keptConns{&http.Client{Transport: &http.Transport{DialContext: ln.dial, MaxIdleConnsPerHost: 8}}})
 	s.lifeMu.Unlock()
 	return s
 }
@@ -1699,10 +1702,11 @@ func withAuthorization(t *testing.T, s *Server, authorization, method, path stri
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", authorization)
-	resp, err := testHTTP(t).Do(req)
+	resp, err := httpFor(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
 }
@@ -1730,10 +1734,11 @@ func withHeaders(t *testing.T, s *Server, method, path string, headers map[strin
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := testHTTP(t).Do(req)
+	resp, err := httpFor(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
 }
@@ -1746,10 +1751,11 @@ func tokenForm(t *testing.T, s *Server, form url.Values) int {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := testHTTP(t).Do(req)
+	resp, err := httpFor(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
 }
@@ -1771,10 +1777,11 @@ func tokenStatus(t *testing.T, s *Server, id, secret string, basic bool, scope s
 	if basic {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
-	resp, err := testHTTP(t).Do(req)
+	resp, err := httpFor(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
 }

@@ -160,7 +160,7 @@ func TestUploadBadBlocks(t *testing.T) {
 		req, _ := http.NewRequest("PATCH", s.URL+"/Dataset/d/data", strings.NewReader(`{"blockNumber":0,"records":[]}`))
 		req.Header.Set("Content-Type", "text/plain")
 		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := testHTTP(t).Do(req)
+		resp, err := httpFor(t, s).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
