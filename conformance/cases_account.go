@@ -25,14 +25,14 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `Body ` + "`" + `{key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?}` + "`" + `; the key is generated when not given (form ` + "`" + `ABCD-1234-EFGH-5678` + "`" + `). Answers the ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given, and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; so are two keys alike to it, given beside it (its value in the other case, and its value followed by -2: other values, other keys; a refusal is observed), each found by its own value; a domain and a subnet are allowed on it and its description is updated, and neither key alike changes; deleted, with both keys alike still there as they were (then deleted too), a key created right after with a description alone holds nothing of it (no domain, no subnet, in the answer or read back; deleted again), and its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it and makes no key (GET /ApiKey lists no key with the refused body's description); it is deleted again.",
+			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given (four groups of four upper-case letters or digits; every key the run has the server generate, in any case, is held to it where it is created, and read back or listed by that value), and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; so are two keys alike to it, given beside it (its value in the other case, and its value followed by -2: other values, other keys; a refusal is observed), each found by its own value; a domain and a subnet are allowed on it and its description is updated, and neither key alike changes; deleted, with both keys alike still there as they were (then deleted too), a key created right after with a description alone holds nothing of it (no domain, no subnet, in the answer or read back; deleted again), and its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it and makes no key (GET /ApiKey lists no key with the refused body's description); it is deleted again.",
 			Creates: "6 API keys (one given in the body, deleted at once, given again and deleted again; two alike to it deleted with it; one generated right after its delete, deleted again; the generated one deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyCreate,
 		},
 		{
 			ID: "APIKEY-LIST", Kind: Documented, Decision: "D-5",
 			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key and with one description each get a key of their own (generated, documented: equal descriptions make two keys, not one), and both are listed; a third key of the run, deleted at the same moment, is not (once GET /ApiKey/{key} says 404).",
+			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key and with one description each get a key of their own (generated, documented: equal descriptions make two keys, not one), and both are listed; a third key of the run, deleted at the same moment, is not (once GET /ApiKey/{key} says 404). Then every older key of the run is read by its key (GET /ApiKey/{key}, D-5), now that newer ones exist: each reads back as the server last gave it, not as another key.",
 			Creates: "3 API keys (2 created at once, deleted at the end of the run; 1 deleted as they are created)",
 			run:     caseAPIKeyList,
 		},
@@ -83,7 +83,7 @@ func accountCases() []Case {
 		{
 			ID: "CLIENTCRED-LIST-NO-SECRETS", Kind: Documented, Decision: "D-5",
 			Quote:   `The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
-			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (two here, created at once with one description after the list was read once, each with a clientId of its own, generated: equal descriptions make two clients, not one; one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented), and no client whose clientId is an API key of the run. GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
+			Rule:    "GET /ClientCredential lists the account's OAuth clients (documented): each client the run created (two here, created at once with one description after the list was read once, each with a clientId of its own, generated: equal descriptions make two clients, not one; one in CLIENTCRED-CREATE), once, with the description its create's answer gave; secrets is always null in the list (documented), and no client whose clientId is an API key of the run. Every client the run created, and the run's own client, is then read by its id (GET /ClientCredential/{id}: one client credential, documented), now that newer clients exist: each gives its own clientId and its own description (as its create's answer gave it; the run's own, as the list gives it), not another client's. GET /ApiKey read then (all the account's API keys, documented; API keys and client credentials are two kinds) lists the run's keys as APIKEY-LIST does, and no key whose value is a client's clientId.",
 			Creates: "2 OAuth client credentials (the API cannot delete them)",
 			Cost:    Cost{Clients: 2},
 			run:     caseClientCredList,
@@ -96,17 +96,29 @@ func accountCases() []Case {
 	}
 }
 
-// keyForm is the documented form of a generated key, ABCD-1234-EFGH-5678.
+// keyForm reports whether key has the documented form of a generated key, ABCD-1234-EFGH-5678: four
+// groups of four upper-case letters or digits, joined by hyphens. (Which group holds letters and
+// which digits is read from the example loosely; the case is not: the form is upper case.)
 func keyForm(key string) bool {
-	return regexp.MustCompile(`^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4}){3}$`).MatchString(key)
+	return keyFormRE.MatchString(key)
+}
+
+// keyFormRE is the form keyForm checks.
+var keyFormRE = regexp.MustCompile(`^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$`)
+
+// generatedKey records a key the server generated (the create sent no key) as trackKey does, and
+// checks its form: every key the run has generated, whichever create made it, not the first alone.
+// (A read or list that gives the key otherwise fails where it is read: a key is found by its value.)
+func (c *check) generatedKey(what string, state client.APIKey) *keyRecord {
+	if !keyForm(state.Key) {
+		c.Errorf("%s: the server generated key %q, which is not of the form ABCD-1234-EFGH-5678: the key is generated when not given (form `ABCD-1234-EFGH-5678`), documented", what, state.Key)
+	}
+	return c.trackKey(state)
 }
 
 func caseAPIKeyCreate(c *check) {
-	k := c.key()
+	k := c.key() // its form is checked where it is created (generatedKey)
 	c.Observe("%s", c.last("ApiKey_CreateApiKey"))
-	if !keyForm(k.key) {
-		c.Errorf("generated key %q is not of the form ABCD-1234-EFGH-5678", k.key)
-	}
 	if k.created.Description != k.sent.Description {
 		c.Errorf("the answer's description is %q; want %q", k.created.Description, k.sent.Description)
 	}
@@ -369,7 +381,7 @@ func caseAPIKeyList(c *check) {
 	if err != nil || gone.Key == "" {
 		c.Fatalf("creating a key: %s", outcome(err))
 	}
-	goneRec := c.trackKey(*gone)
+	goneRec := c.generatedKey("POST /ApiKey without a key (a key deleted as others are created)", *gone)
 	// Two keys generated at once, with one description: each its own (a description names no key).
 	answers := make([][]byte, 2)
 	reqs := make([]atOnce, len(answers))
@@ -409,11 +421,13 @@ func caseAPIKeyList(c *check) {
 			}
 			state := *got
 			state.Key = k.Key // an answer that leaves the key out is the spec check's to judge
-			c.trackKey(state)
+			c.generatedKey(fmt.Sprintf("POST /ApiKey without a key, one of %d sent at once", len(statuses)), state)
 		}
 	}
 	keys := c.checkKeyList("with the run's keys made")
 	c.Observe("%d keys listed; %s", len(keys), c.last("ApiKey_GetList"))
+	// Each older key of the run, read by its key now that newer ones exist: as the server last gave it.
+	c.rereadKeys("the run's newest keys were created", nil, nil)
 }
 
 // allowedDomains are the domains APIKEY-ALLOWED-DOMAIN allows, in turn on the shared key (0) and
@@ -879,7 +893,7 @@ func (c *check) liveKeysOrOne(use string) []*keyRecord {
 	if got, err := c.client.GetAPIKey(c.ctx, created.Key); err == nil {
 		created = got // as the server reads it back
 	}
-	c.trackKey(*created)
+	c.generatedKey("POST /ApiKey without a key ("+use+")", *created)
 	return c.liveKeys()
 }
 
@@ -1062,6 +1076,7 @@ func caseClientCredList(c *check) {
 	if !slices.ContainsFunc(list, func(x client.ClientCredential) bool { return x.ClientID == c.cfg.ClientID }) {
 		c.Observe("the list does not name this run's own client %s", c.cfg.ClientID)
 	}
+	c.rereadClients("two newer clients were created", list)
 	// The raw body, since the client keeps secrets only when the answer carries them.
 	r := c.raw(http.MethodGet, "/ClientCredential", nil, nil, withToken)
 	var raw []map[string]any
@@ -1140,6 +1155,42 @@ func (c *check) checkClientList(what string) ([]client.ClientCredential, []clien
 		c.Errorf("GET /ClientCredential%s: %d clients listed; %d of the %d clients this run created are missing (the account's OAuth clients, documented, are all of them)", what, len(list), missing, len(created))
 	}
 	return list, created
+}
+
+// rereadClients reads, by its id, every OAuth client the run created and the run's own client, now
+// that newer clients exist (what says which): GET /ClientCredential/{id} gives one client credential
+// (documented), the one named, with its own clientId and its own description: the one its create's
+// answer gave (when that was the description sent; else the one sent, or none, as CLIENTCRED-CREATE
+// judges), and for the run's own client the one list (GET /ClientCredential, read before) gives it.
+func (c *check) rereadClients(what string, list []client.ClientCredential) {
+	c.mu.Lock()
+	created := slices.Clone(c.clients)
+	c.mu.Unlock()
+	quote := "GET /ClientCredential/{id}: One client credential (documented)"
+	for _, cr := range created {
+		got, err := c.client.GetClientCredential(c.ctx, cr.id)
+		switch {
+		case err != nil:
+			c.Errorf("after %s: GET /ClientCredential/%s of a client this run created: %s", what, cr.id, outcome(err))
+		case got.ClientID != cr.id:
+			c.Errorf("after %s: GET /ClientCredential/%s gives clientId %q: not the client asked for (%s)", what, cr.id, got.ClientID, quote)
+		case cr.shown && got.Description != cr.description, !cr.shown && got.Description != "" && got.Description != cr.description:
+			c.Errorf("after %s: GET /ClientCredential/%s reads description %q; it was created with %q (%s, the one named, not another)", what, cr.id, got.Description, cr.description, quote)
+		}
+	}
+	i := slices.IndexFunc(list, func(x client.ClientCredential) bool { return x.ClientID == c.cfg.ClientID })
+	if i < 0 {
+		return
+	}
+	got, err := c.client.GetClientCredential(c.ctx, c.cfg.ClientID)
+	switch {
+	case err != nil:
+		c.Observe("GET /ClientCredential/{the run's own clientId}: %s; not read back", outcome(err))
+	case got.ClientID != c.cfg.ClientID:
+		c.Errorf("after %s: GET /ClientCredential/%s (the run's own client) gives clientId %q: not the client asked for (%s)", what, c.cfg.ClientID, got.ClientID, quote)
+	case got.Description != list[i].Description:
+		c.Errorf("after %s: GET /ClientCredential/%s (the run's own client) reads description %q; GET /ClientCredential lists it with %q (%s, the one named, not another)", what, c.cfg.ClientID, got.Description, list[i].Description, quote)
+	}
 }
 
 func caseClientCred404(c *check) {
@@ -1285,7 +1336,7 @@ func (c *check) newKeyAfterDelete(deleted, desc string) {
 	if made.Key == "" {
 		return // the answer names no key: APIKEY-CREATE's first check judges that
 	}
-	r := c.trackKey(*made)
+	r := c.generatedKey("POST /ApiKey without a key, right after key "+deleted+" was deleted", *made)
 	defer c.deleteTracked(r, "created after a delete")
 	got, err := c.client.GetAPIKey(c.ctx, made.Key)
 	if err != nil {

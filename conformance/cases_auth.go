@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -32,12 +33,12 @@ func authCases() []Case {
 		},
 		{
 			ID: "AUTH-NO-TOKEN-401", Kind: Generic, Decision: "D-2", SendsInvalid: true,
-			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), after which the dataset, job and key those refused requests named do not exist and no key or OAuth client has their description (a refused request changes nothing), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token; and token, bearer, api_key, apikey, jwt), in cookies (access_token, token, Authorization, .AspNetCore.Token) or in other headers (X-Access-Token, X-Auth-Token, X-Api-Key, X-Authorization, Token) and no Authorization header is refused (any 4xx); GET /Dataset, /Job, /ApiKey, /ClientCredential and /ClientCredential/{the run's client id} are sent without a token right after they were answered with it, and refused (a cache does not serve them); a path the API does not have with each GET route in X-Original-URL and X-Rewrite-URL is refused; pages 2 and 3 of GET /Dataset, /Job and /Dataset/{name}/data get 401 without a token; every route is sent without a token with the first letter of its first segment percent-escaped (refused: any 4xx), with a dot segment or an empty segment before it (refused, or redirected to the clean path), and with every method of GET, POST, PUT, PATCH and DELETE it does not have (refused: any 4xx).",
+			Rule: "Every request carries Authorization: Bearer (documented); a request without one gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, also with a body or query the operation would refuse (the token is checked first: 401, not 400), after which the dataset, job and key those refused requests named do not exist and no key or OAuth client has their description (a refused request changes nothing), and with HEAD on every GET route: a HEAD answered without a token must be refused too (any 4xx), never served. Every route is also sent without a token with a trailing slash, with its first segment in lower and in upper case (a router may match them), each refused (any 4xx); the CIDR form of PUT allowedIPs (prefix blank) gets 401 like every operation; OPTIONS on every GET route is not served (a 4xx, or a 2xx without a body, as for a preflight); every GET route with the run's own token in the query string (access_token; and token, bearer, api_key, apikey, jwt), in cookies (access_token, token, Authorization, .AspNetCore.Token) or in other headers (X-Access-Token, X-Auth-Token, X-Api-Key, X-Authorization, Token) and no Authorization header is refused (any 4xx); GET /Dataset, /Job, /ApiKey, /ClientCredential and /ClientCredential/{the run's client id} are sent without a token right after they were answered with it, and refused (a cache does not serve them); a path the API does not have with each GET route in X-Original-URL and X-Rewrite-URL is refused; pages 2 and 3 of GET /Dataset, /Job and /Dataset/{name}/data get 401 without a token; every route that takes query parameters (GET /Dataset: page, includeInput, includeOutput; GET /Job: page, workflow, startDate, endDate; GET /Dataset/{name}/data: page) is sent without a token with each parameter alone and with all together, each 401 with a body that shows nothing of the account (no list, no name of the run's datasets, jobs or keys); every route is sent without a token with the first letter of its first segment percent-escaped (refused: any 4xx), with a dot segment or an empty segment before it (refused, or redirected to the clean path), and with every method of GET, POST, PUT, PATCH and DELETE it does not have (refused: any 4xx).",
 			run:  func(c *check) { c.authSweep(noToken) },
 		},
 		{
 			ID: "AUTH-BAD-TOKEN-401", Kind: Generic, Decision: "D-2",
-			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case, a second word after it) are refused on every operation, with its body, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all, and so are the run's own credentials in every form a server might take in place of the token: HTTP Basic with the client id and secret (as sent to the token endpoint, raw and form-encoded), the client secret as a bearer token, HTTP Basic with the token as password or as user name, and base64(id:secret) as a bearer token, each on every operation (these other schemes are not sent behind a validating proxy, which answers them itself).",
+			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); every route that takes query parameters is sent with an invalid token with each parameter alone and with all together (as AUTH-NO-TOKEN-401 does without one), each 401 with a body that shows nothing of the account; the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case, a second word after it) are refused on every operation, with its body, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all, and so are the run's own credentials in every form a server might take in place of the token: HTTP Basic with the client id and secret (as sent to the token endpoint, raw and form-encoded), the client secret as a bearer token, HTTP Basic with the token as password or as user name, and base64(id:secret) as a bearer token, each on every operation (these other schemes are not sent behind a validating proxy, which answers them itself).",
 			run:  func(c *check) { c.authSweep(badToken) },
 		},
 		{
@@ -342,11 +343,64 @@ func (c *check) authSweep(a auth) {
 		}
 	}
 	c.Observe("WWW-Authenticate seen: %q", challenges)
+	c.queriesRefused(samples, a)
 	c.refusedLeftNothing(samples, a)
 	if a == badToken {
 		c.forgedTokens(samples)
 	} else {
 		c.openRoutes(samples)
+	}
+}
+
+// queryParams are, for each operation that takes query parameters, each of them with a value the
+// operation takes (pages past the first, the flags off, a filter that matches, dates around now).
+func (c *check) queryParams() map[string]url.Values {
+	return map[string]url.Values{
+		"Dataset_GetList": {"page": {"2"}, "includeInput": {"false"}, "includeOutput": {"false"}},
+		"Job_GetList":     {"page": {"2"}, "workflow": {c.cfg.Workflow}, "startDate": {"2000-01-01T00:00:00Z"}, "endDate": {"2100-01-01T00:00:00Z"}},
+		"Dataset_GetData": {"page": {"2"}},
+	}
+}
+
+// queriesRefused sends every operation that takes query parameters (the dataset list, the job
+// list, the record reads) with the Authorization a says, with each of its parameters alone and with
+// all of them together: every request carries a bearer token (documented), whatever its query, so
+// each gets 401, and its body holds nothing of the account (no list, no name of the run's
+// datasets, jobs or keys).
+func (c *check) queriesRefused(samples map[string]sample, a auth) {
+	var account []string // what of the account an answer served would show
+	for _, r := range c.liveKeys() {
+		account = append(account, r.key)
+	}
+	account = append(account, c.cfg.Prefix+c.runID+"_", c.cfg.Prefix+c.runID+" ")
+	params := c.queryParams()
+	for _, op := range []string{"Dataset_GetList", "Job_GetList", "Dataset_GetData"} {
+		smp, all := samples[op], params[op]
+		queries := []url.Values{all}
+		if len(all) > 1 {
+			queries = nil
+			for _, n := range slices.Sorted(maps.Keys(all)) {
+				queries = append(queries, url.Values{n: all[n]})
+			}
+			queries = append(queries, all)
+		}
+		for _, q := range queries {
+			r := c.raw(http.MethodGet, smp.path, q, nil, a)
+			what := fmt.Sprintf("GET %s?%s (%s) %s", smp.path, q.Encode(), op, authText(a))
+			if r.Status != http.StatusUnauthorized {
+				c.Errorf("%s: answered %s; want 401: every request carries Authorization: Bearer <token>, whatever its query parameters", what, r)
+				continue
+			}
+			// The path's own name may be echoed (a problem's instance): it names nothing that exists.
+			body := string(r.Body)
+			if own, ok := strings.CutPrefix(smp.path, "/Dataset/"); ok {
+				own, _ = url.PathUnescape(strings.TrimSuffix(own, "/data"))
+				body = strings.ReplaceAll(body, own, "")
+			}
+			if t := strings.TrimSpace(body); strings.HasPrefix(t, "[") || slices.ContainsFunc(account, func(s string) bool { return strings.Contains(body, s) }) {
+				c.Errorf("%s: answered 401 with a body that shows the account (%s): a refused request shows nothing", what, r)
+			}
+		}
 	}
 }
 

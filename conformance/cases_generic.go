@@ -110,7 +110,7 @@ func caseBodyJSONCharset(c *check) {
 	if !r.is2xx() || r.decode(&k) != nil || k.Key == "" {
 		return
 	}
-	mine := c.trackKey(k)
+	mine := c.generatedKey(fmt.Sprintf("POST /ApiKey without a key, with Content-Type %q", ct), k)
 	accepted("ApiKey_UpdateByKey", http.MethodPut, "/ApiKey/"+url.PathEscape(k.Key), map[string]any{"description": desc})
 	if got, err := c.client.GetAPIKey(c.ctx, k.Key); err != nil {
 		c.Errorf("GET /ApiKey/%s after its create with Content-Type %q: %s", k.Key, ct, outcome(err))

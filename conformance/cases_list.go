@@ -43,7 +43,7 @@ func listCases() []Case {
 		{
 			ID: "DATASET-LIST-LOCATION", Kind: Documented,
 			Quote:   `each carries a ` + "`" + `location` + "`" + ` with the URL of ` + "`" + `GET /Dataset/{name}` + "`" + ``,
-			Rule:    "Each listed DatasetRef carries a location with the URL of GET /Dataset/{name} (documented): an incomplete input, a complete input and an output dataset's.",
+			Rule:    "Each listed DatasetRef carries a location with the URL of GET /Dataset/{name} (documented): an incomplete input, a complete input and an output dataset's, followed. Every entry of every page of GET /Dataset any case reads (any page, any flags, through the client or raw) is held to it too: a location that, resolved against the base URL, does not end in /Dataset/{the entry's name} fails the case that read it; so for GET /Job a location that does not address GET /Job/{name} differs from D-12 (JobRef's members are decided).",
 			Creates: "1 dataset",
 			Cost:    Cost{Datasets: 1},
 			fixture: true,

@@ -33,14 +33,14 @@ func scaleCases() []Case {
 		{
 			ID: "SCALE-APIKEY-LIST", Kind: Documented, Decision: "D-5",
 			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    fmt.Sprintf("%d API keys created one after the other take the account past 100 keys: GET /ApiKey lists every one of them exactly once, as its create's answer gave it, with the run's other keys (documented); they are deleted again, and a key GET /ApiKey/{key} then says is gone is no longer listed. (A refusal to create more keys, a quota no page states, is observed and the list checked with the keys made.)", scaleKeys),
+			Rule:    fmt.Sprintf("%d API keys created one after the other take the account past 100 keys: each is generated in the form ABCD-1234-EFGH-5678 (documented), and every key of the run, read by its key once the newest exists (GET /ApiKey/{key}, D-5), reads back as the server last gave it; GET /ApiKey lists every one of them exactly once, as its create's answer gave it, with the run's other keys (documented); they are deleted again, and a key GET /ApiKey/{key} then says is gone is no longer listed. (A refusal to create more keys, a quota no page states, is observed and the list checked with the keys made.)", scaleKeys),
 			Creates: fmt.Sprintf("%d API keys, deleted again by the case (or at the end of the run)", scaleKeys),
 			run:     caseScaleKeyList,
 		},
 		{
 			ID: "SCALE-CLIENTCRED-LIST", Kind: Documented, Decision: "D-5",
 			Quote:   `GET /ClientCredential: The account's OAuth clients; ` + "`" + `secrets` + "`" + ` is always null in the list.`,
-			Rule:    fmt.Sprintf("%d OAuth clients created one after the other (POST /ClientCredential, each with a description of its own) take the run's clients to at least %d, past lists cut at 10, 20 or 25: GET /ClientCredential, the account's OAuth clients (documented), lists every client the run created exactly once, with the description its create's answer gave. (A refusal to create more clients, a quota no page states, is observed and the list checked with the clients made.)", scaleClients, scaleClients),
+			Rule:    fmt.Sprintf("%d OAuth clients created one after the other (POST /ClientCredential, each with a description of its own) take the run's clients to at least %d, past lists cut at 10, 20 or 25: GET /ClientCredential, the account's OAuth clients (documented), lists every client the run created exactly once, with the description its create's answer gave; and each of them, and the run's own client, read by its id once the newest exists (GET /ClientCredential/{id}: one client credential, documented), gives its own clientId and description, not another client's. (A refusal to create more clients, a quota no page states, is observed and the list checked with the clients made.)", scaleClients, scaleClients),
 			Creates: fmt.Sprintf("%d OAuth client credentials (the API cannot delete them)", scaleClients),
 			Cost:    Cost{Clients: scaleClients},
 			spend:   onlyIf(scaleTier),
@@ -270,8 +270,10 @@ func caseScaleKeyList(c *check) {
 		if k.Key == "" {
 			c.Fatalf("creating key %d of %d: the answer names no key", i+1, scaleKeys)
 		}
-		made = append(made, c.trackKey(*k))
+		made = append(made, c.generatedKey(fmt.Sprintf("POST /ApiKey without a key (key %d of %d)", i+1, scaleKeys), *k))
 	}
+	// Every key of the run, read by its key once the newest exists: as the server last gave it.
+	c.rereadKeys(fmt.Sprintf("%d keys made by this case", len(made)), nil, nil)
 	listed := c.checkKeyList(fmt.Sprintf("with %d keys made by this case", len(made)))
 	c.Observe("GET /ApiKey with %d keys of this case: %d keys listed", len(made), len(listed))
 	for _, r := range made {
@@ -346,4 +348,5 @@ func caseScaleClientList(c *check) {
 	}
 	list, created := c.checkClientList(fmt.Sprintf("with %d clients made by this case", made))
 	c.Observe("GET /ClientCredential with %d clients of the run (%d made by this case): %d clients listed", len(created), made, len(list))
+	c.rereadClients(fmt.Sprintf("%d clients were made by this case", made), list)
 }

@@ -175,7 +175,7 @@ func (c *check) key() *keyFixture {
 			fallthrough
 		default:
 			k.created = created
-			k.keyRecord = c.trackKey(*created)
+			k.keyRecord = c.generatedKey("POST /ApiKey without a key (the run's shared key)", *created)
 			// The members the server took by their documented names: the answer shows what was sent.
 			sentKey := client.APIKey{Description: k.sent.Description, Username: k.sent.Username,
 				ExpiresOn: &data8time.Time{Time: k.sent.ExpiresOn}, MaxRequestsPerIPPerDay: k.sent.MaxRequestsPerIPPerDay}
@@ -230,7 +230,7 @@ func (c *check) secondKey() *keyRecord {
 	if created.Key == "" {
 		c.Fatalf("creating a second API key: the answer names no key")
 	}
-	r = c.trackKey(*created)
+	r = c.generatedKey("POST /ApiKey without a key (the run's second key)", *created)
 	c.mu.Lock()
 	c.apiKey2 = r
 	c.mu.Unlock()

@@ -53,7 +53,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.BlockDropsEqualRecords:          {"UPLOAD-ORDER"},
 		standin.JobUniqueFirstPage:              {"JOB-LIST-PAGE-100"},
 		standin.JobListFilterAfterPaging:        {"JOB-LIST-PAGE-100"},
-		standin.OutputLocationWrong:             {"DATASET-LIST-LOCATION"},
+		standin.OutputLocationWrong:             {"DATASET-LIST-LOCATION", "DATASET-LIST-ALPHA-100", "DATASET-LIST-FLAGS", "DATASET-LIST-PAGING", "JOB-NEEDS-COMPLETE-INPUT", "JOB-OUTPUTS-DISTINCT", "JOB-UNKNOWN-INPUT"}, // each reads a list page with an output dataset (a whole run: DATASET-STATE-RULES too)
 		standin.GivenAPIKeyIgnored:              {"APIKEY-CREATE"},
 		standin.DeletedKeyListed:                {"APIKEY-DELETE"},
 		standin.JobSkipsGapBlocks:               {"JOB-OUTPUT-BLOCKS", "RECORDS-TEXT"},
@@ -152,7 +152,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.ConcurrentGeneratedKeyDup:       {"APIKEY-LIST"},
 		standin.ConcurrentClientIDDup:           {"CLIENTCRED-LIST-NO-SECRETS"},
 		standin.KeyDescriptionBMPOnly:           {"APIKEY-CREATE"},
-		standin.ClientDescriptionHTMLEscaped:    {"CLIENTCRED-CREATE"},
+		standin.ClientDescriptionHTMLEscaped:    {"CLIENTCRED-CREATE", "CLIENTCRED-LIST-NO-SECRETS"},
 		standin.CreateExpiryOffsetDropped:       {"APIKEY-CREATE"},
 		standin.CIDRUnknownKeyOK:                {"APIKEY-DELETE", "APIKEY-404"},
 		standin.DatasetNameUnderscoreWildcard:   {"DATASET-UNIQUE"},
@@ -251,7 +251,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.CachedReadSkipsAuth:             {"AUTH-NO-TOKEN-401"},
 		standin.RefusedCreateApplied:            {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 		standin.OriginalURLRouted:               {"AUTH-NO-TOKEN-401"},
-		standin.LaterPageSkipsAuth:              {"AUTH-NO-TOKEN-401"},
+		standin.LaterPageSkipsAuth:              {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 		standin.CompleteAnswersOld: {"DATASET-COMPLETE", "DATASET-COMPLETE-TWICE-400", "UPLOAD-COMPLETED-400", "RECORDS-TEXT", "JOB-OUTPUT-SPARSE",
 			"JOB-NEEDS-COMPLETE-INPUT", "DATASET-UNIQUE-EVERY-KIND", "DATASET-STATE-RULES", "JOB-OUTPUT-BLOCKS", "UPLOAD-REFUSED-KEEPS-DATA",
 			"UPLOAD-MANY-BLOCKS", "JOB-OUTPUTS-DISTINCT", "SCALE-UPLOAD-ORDER"},
@@ -261,6 +261,14 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.KeyFoundByDescription:    {"APIKEY-LIST"},
 		standin.ClientFoundByDescription: {"CLIENTCRED-LIST-NO-SECRETS"},
 		standin.ClientListFirst25:        {"SCALE-CLIENTCRED-LIST"},
+		// APIKEY-LIST makes the third key generated: in a whole run the second key (after the shared
+		// key and the one generated after a delete), alone the key it deletes as others are created.
+		standin.ThirdGeneratedKeyLowerCase:  {"APIKEY-LIST"},
+		standin.ClientReadNewestDescription: {"CLIENTCRED-LIST-NO-SECRETS", "SCALE-CLIENTCRED-LIST"},
+		// Every case that reads page 2 of the dataset list once DATASET-LIST-ALPHA-100's 101 datasets
+		// exist (in a whole run, with more datasets, JOB-OUTPUTS-DISTINCT's lists reach page 2 too).
+		standin.LaterPageLocationWrong: {"DATASET-LIST-ALPHA-100", "DATASET-LIST-PAGING", "DATASET-LIST-FLAGS", "DATASET-LIST-LOCATION", "DATASET-STATE-RULES"},
+		standin.JobListFilterSkipsAuth: {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
 	}
 }
 
@@ -281,6 +289,7 @@ var scaleMutations = []standin.Mutation{
 	standin.BlockOrderAsText, standin.ConcurrentUploadLost, standin.OverwriteCountsOldRecords, standin.JobInputWholeThousands,
 	standin.APIKeyListFirst100, standin.ClientListFirst25,
 	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused, standin.JobPathPlusAsSpace,
+	standin.ClientReadNewestDescription,
 }
 
 // profiledMutations are the mutations also run under every profile at once (each costs a run of

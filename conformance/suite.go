@@ -162,6 +162,7 @@ func run(ctx context.Context, cfg Config, all []Case, grace time.Duration) (*Rep
 				base:    &secretTransport{base: inner, secrets: s.secrets, maxBody: 64 << 20, token: isToken, credential: isCredential},
 				traffic: s.traffic,
 				silence: s.silence,
+				api:     base,
 			},
 			Spec:    spec,
 			BaseURL: base,
@@ -509,6 +510,7 @@ func (s *suite) conclude(ctx context.Context, c Case, ch *check, others bool, to
 		res.Requests += e.n
 		ch.judge(e)
 	}
+	ch.judgeLocations(s.traffic.locationsOf(c.ID))
 	if _, dropped := s.traffic.counts(c.ID); dropped > 0 {
 		ch.Errorf("%d answers to this case were not kept (the run received more than %d unlike answers), so no one judged them", dropped, keepExact+keepGrouped)
 	}
@@ -576,6 +578,22 @@ func (c *check) judge(e entry) {
 			SpecPointer: f.Pointer,
 			actions:     c.actionsFor(e.Exchange, f),
 		})
+	}
+}
+
+// judgeLocations turns the wrong locations of the list pages the case read (every entry of every
+// page, whichever case and query read it) into findings: a dataset's fails (documented: each
+// DatasetRef carries a location with the URL of GET /Dataset/{name}); a job's differs from D-12,
+// which decides JobRef's members.
+func (c *check) judgeLocations(b *badLocations) {
+	if b == nil {
+		return
+	}
+	if b.nDatasets > 0 {
+		c.Errorf("%d entries of the pages of GET /Dataset this case read carry a location that does not address their own dataset (%s): each carries a `location` with the URL of `GET /Dataset/{name}`, documented, on every page", b.nDatasets, strings.Join(b.datasets, "; "))
+	}
+	if b.nJobs > 0 {
+		c.Differ("D-12", "Job_GetList", fmt.Sprintf("%d entries of the pages of GET /Job carry a location that does not address their own job", b.nJobs), strings.Join(b.jobs, "; "))
 	}
 }
 

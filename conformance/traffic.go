@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -50,7 +52,21 @@ type traffic struct {
 	created map[string]bool
 	// jobs holds the names of the jobs POST /Job answered with a 2xx.
 	jobs map[string]bool
+	// locations holds, per tag, the entries of list pages (GET /Dataset, GET /Job) whose location
+	// does not address their own dataset or job: the first few, and how many there were.
+	locations map[string]*badLocations
 }
+
+// badLocations are the entries of list pages a case read whose location addresses another
+// dataset or job than their own: the first maxBadLocations of each list, and their counts.
+type badLocations struct {
+	datasets, jobs []string
+	nDatasets      int
+	nJobs          int
+}
+
+// maxBadLocations is how many wrong locations of each list a case keeps, to name in its result.
+const maxBadLocations = 3
 
 // entry is one exchange kept, and the number of answers it stands for.
 type entry struct {
@@ -59,7 +75,8 @@ type entry struct {
 }
 
 func newTraffic() *traffic {
-	return &traffic{groups: map[string]int{}, byTag: map[string]int{}, dropped: map[string]int{}, answers: map[string]int{}, created: map[string]bool{}, jobs: map[string]bool{}}
+	return &traffic{groups: map[string]int{}, byTag: map[string]int{}, dropped: map[string]int{}, answers: map[string]int{}, created: map[string]bool{}, jobs: map[string]bool{},
+		locations: map[string]*badLocations{}}
 }
 
 // record keeps one exchange, bounded.
@@ -195,11 +212,14 @@ func (s *silence) none(err error) {
 }
 
 // countingTransport counts every answer per case (the context's tag), and every request that got
-// none.
+// none. It also reads every page of GET /Dataset and GET /Job a case receives, however the case asked
+// for it (the client's pager or a raw request, any page, any query), and notes each entry whose
+// location does not address its own dataset or job (listLocations).
 type countingTransport struct {
 	base    http.RoundTripper
 	traffic *traffic
 	silence *silence
+	api     *url.URL // the API's base URL
 }
 
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -213,6 +233,15 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		return resp, err
 	}
 	t.silence.answer()
+	if list := listOf(t.api, req); list != "" && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		_ = resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		if rerr != nil {
+			return nil, fmt.Errorf("conformance: reading the answer to GET %s: %w", req.URL.Redacted(), rerr)
+		}
+		t.traffic.listLocations(specval.Tag(req.Context()), t.api, list, body)
+	}
 	created, isJob := createdName(req, resp)
 	t.traffic.mu.Lock()
 	t.traffic.answers[specval.Tag(req.Context())]++
@@ -224,6 +253,70 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	}
 	t.traffic.mu.Unlock()
 	return resp, nil
+}
+
+// listOf returns "Dataset" or "Job" when req is GET /Dataset or GET /Job below the API's base URL
+// (any query), else "".
+func listOf(api *url.URL, req *http.Request) string {
+	if api == nil || req.Method != http.MethodGet || !strings.EqualFold(req.URL.Host, api.Host) {
+		return ""
+	}
+	switch strings.TrimPrefix(req.URL.EscapedPath(), strings.TrimSuffix(api.EscapedPath(), "/")) {
+	case "/Dataset":
+		return "Dataset"
+	case "/Job":
+		return "Job"
+	}
+	return ""
+}
+
+// listLocations notes, for the case tag, the entries of a page of list ("Dataset" or "Job") whose
+// location is there and does not address GET /{list}/{name} of the entry's own name: resolved
+// against the API's base URL (absolute or relative, as the spec allows), its path must end in the
+// entry's. A page that is no JSON array of objects is the spec check's to judge; an entry without a
+// location, DATASET-LIST-LOCATION's (D-6).
+func (t *traffic) listLocations(tag string, api *url.URL, list string, body []byte) {
+	var refs []struct {
+		Name     string  `json:"name"`
+		Location *string `json:"location"`
+	}
+	if json.Unmarshal(body, &refs) != nil {
+		return
+	}
+	var bad []string
+	for _, r := range refs {
+		if r.Location == nil || *r.Location == "" || r.Name == "" {
+			continue
+		}
+		u, err := api.Parse(*r.Location)
+		if err == nil && strings.HasSuffix(u.Path, "/"+list+"/"+r.Name) {
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%s %q with location %q", strings.ToLower(list), r.Name, termsafe.Trim(*r.Location, 200)))
+	}
+	if len(bad) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.locations[tag]
+	if b == nil {
+		b = &badLocations{}
+		t.locations[tag] = b
+	}
+	kept, n := &b.datasets, &b.nDatasets
+	if list == "Job" {
+		kept, n = &b.jobs, &b.nJobs
+	}
+	*n += len(bad)
+	*kept = append(*kept, bad[:min(len(bad), maxBadLocations-len(*kept))]...)
+}
+
+// locationsOf returns the wrong locations the case tag received, or nil.
+func (t *traffic) locationsOf(tag string) *badLocations {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.locations[tag]
 }
 
 // createdName returns the name of the dataset or job (isJob) a POST /Dataset or POST /Job answered

@@ -340,6 +340,9 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		}
 		for k.key = newAPIKey(); s.apiKeys[k.key] != nil; k.key = newAPIKey() {
 		}
+		if s.keysGenerated++; s.keysGenerated == 3 && s.mutated(standin.ThirdGeneratedKeyLowerCase) {
+			k.key = strings.ToLower(k.key)
+		}
 	}
 	if f := s.freedAllowed; f != nil && s.mutated(standin.NewKeyTakesDeletedSlot) && k.key != b.Key {
 		k.domains, k.ips = f.domains, f.ips // the deleted key's row, reused
@@ -745,6 +748,11 @@ func (a *strictAPI) ClientCredentialGetById(ctx context.Context, req gen.ClientC
 		if k.description != nil {
 			c.description = *k.description
 		}
+	}
+	if c != nil && s.mutated(standin.ClientReadNewestDescription) {
+		newest := *c
+		newest.description = s.creds[s.credOrder[len(s.credOrder)-1]].description // the last row's column
+		c = &newest
 	}
 	if c == nil {
 		return gen.ClientCredentialGetById404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested client credential %s does not exist.", req.Id))}, nil

@@ -217,8 +217,11 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 		from, to = min(from+1, len(rows)), min(to+1, len(rows))
 	}
 	out := make(gen.DatasetGetList200JSONResponse, 0, to-from)
-	for _, r := range rows[from:to] {
+	for i, r := range rows[from:to] {
 		loc := datasetLocation(ctx, r.name)
+		if page == 2 && s.mutated(standin.LaterPageLocationWrong) {
+			loc = datasetLocation(ctx, rows[i].name) // the entry at this place on the first page
+		}
 		if !r.input && s.mutated(standin.OutputLocationWrong) {
 			loc += "/data"
 		}

@@ -1565,6 +1565,38 @@ func TestMutations(t *testing.T) {
 			}
 			return !slices.ContainsFunc(made, func(id string) bool { return !got[id] })
 		},
+		standin.ThirdGeneratedKeyLowerCase: func(t *testing.T, s *Server, tok string) bool {
+			for range 2 {
+				newKey(t, s, tok, map[string]any{"description": "k"})
+			}
+			k := newKey(t, s, tok, map[string]any{"description": "third"})
+			return k == strings.ToUpper(k)
+		},
+		standin.ClientReadNewestDescription: func(t *testing.T, s *Server, tok string) bool {
+			var ids []string
+			for _, d := range []string{"older", "newer"} {
+				var cc struct{ ClientID string }
+				_ = json.Unmarshal(do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": d}).body, &cc)
+				ids = append(ids, cc.ClientID)
+			}
+			var got struct{ Description string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/ClientCredential/"+url.PathEscape(ids[0]), nil).body, &got)
+			return got.Description == "older"
+		},
+		standin.LaterPageLocationWrong: func(t *testing.T, s *Server, tok string) bool {
+			for i := range 101 {
+				createDataset(t, s, tok, fmt.Sprintf("d%03d", i), "v")
+			}
+			var refs []struct{ Name, Location string }
+			_ = json.Unmarshal(do(t, s, tok, "GET", "/Dataset?page=2", nil).body, &refs)
+			// Every entry of page 2 (a page that skips entries is another rule's) addresses its own dataset.
+			return !slices.ContainsFunc(refs, func(r struct{ Name, Location string }) bool {
+				return !strings.HasSuffix(r.Location, "/Dataset/"+r.Name)
+			})
+		},
+		standin.JobListFilterSkipsAuth: func(t *testing.T, s *Server, tok string) bool {
+			return do(t, s, "", "GET", "/Job?workflow=Echo", nil).status == 401
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
@@ -1636,11 +1668,12 @@ func TestMutations(t *testing.T) {
 		standin.ClientListSkipsOldest: {standin.ClientListFirst25, standin.ClientListCached},
 		// The sixth round's narrower mutations (a refused call that leaves something, a list cached, a
 		// write lost at once) are broken too by the wider ones that refuse nothing, store no description
-		// or update, share an output, or list an output dataset as input.
+		// or update, share an output, or list an output dataset as input. A client that keeps no
+		// description reads none back for the older of two clients either.
 		standin.OutputInputUntilFinished:      {standin.DatasetListCached},
 		standin.FailedKeyCreateOverwrites:     {standin.RefusedKeyCreateStored},
 		standin.KeyUpdateDescriptionNotStored: {standin.UpdateDropsConcurrentDomain, standin.KeyListStaleAfterUpdate, standin.ConcurrentKeyUpdateLost},
-		standin.ClientDescriptionLost:         {standin.ClientListCached},
+		standin.ClientDescriptionLost:         {standin.ClientListCached, standin.ClientReadNewestDescription},
 		standin.KeyUpdateClearsAllowed:        {standin.UpdateDropsConcurrentDomain},
 	}
 	if len(cases) != len(standin.Mutations()) {

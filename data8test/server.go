@@ -93,6 +93,9 @@ type Server struct {
 	keySeq, credSeq int64
 	creds           map[string]*credential
 	credOrder       []string
+	// keysGenerated counts the keys generated (created without a key in the body), for the
+	// standin.ThirdGeneratedKeyLowerCase mutation.
+	keysGenerated int
 
 	// reserved are the names that refused creates keep, for the standin.FailedJobReservesName and
 	// standin.FailedCreateReservesName mutations ("job <name>", "dataset <name>").

@@ -1249,12 +1249,34 @@ const (
 	//
 	// "GET /ClientCredential: The account's OAuth clients"
 	ClientListFirst25
+	// ThirdGeneratedKeyLowerCase generates the third key it generates (one created without a key in
+	// the body) in lower case, abcd-1234-efgh-5678; every other generated key has the documented form.
+	//
+	// "the key is generated when not given (form `ABCD-1234-EFGH-5678`)"
+	ThirdGeneratedKeyLowerCase
+	// ClientReadNewestDescription answers GET /ClientCredential/{id} with the client named, but with
+	// the description of the newest client of the account: the newest reads right, an older one
+	// reads another's description.
+	//
+	// "GET /ClientCredential/{id}: One client credential."
+	ClientReadNewestDescription
+	// LaterPageLocationWrong gives each entry of page 2 of GET /Dataset the location of the entry at
+	// its place on the first page (the locations made from the unpaged list): names are right,
+	// locations address other datasets. The other pages are right.
+	//
+	// "each carries a `location` with the URL of `GET /Dataset/{name}`"
+	LaterPageLocationWrong
+	// JobListFilterSkipsAuth serves GET /Job with a workflow, startDate or endDate parameter without
+	// checking the token, as a filtered path of the list that skips the check would.
+	//
+	// "every request carries Authorization: Bearer <token>"
+	JobListFilterSkipsAuth
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, ClientListFirst25)
-	for m := Accept1001Records; m <= ClientListFirst25; m++ {
+	out := make([]Mutation, 0, JobListFilterSkipsAuth)
+	for m := Accept1001Records; m <= JobListFilterSkipsAuth; m++ {
 		out = append(out, m)
 	}
 	return out
