@@ -41,7 +41,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.UploadToIncompleteOutput:     {"DATASET-STATE-RULES"},
 		standin.JobTakesEmptyIncompleteInput: {"JOB-NEEDS-COMPLETE-INPUT"},
 		standin.JobReopensInput: {"JOB-NAME-SPACES", "JOB-LIST-RECENT-FIRST", "JOB-LIST-PAGE-100", "JOB-LIST-FILTERS",
-			"DATASET-UNIQUE-EVERY-KIND", "JOB-UNIQUE-UNFINISHED", "DATASET-STATE-RULES", "JOB-INPUT-UNCHANGED"},
+			"DATASET-UNIQUE-EVERY-KIND", "JOB-UNIQUE-UNFINISHED", "JOB-INPUT-UNCHANGED"},
 		standin.BlockOrderAsText:                {"UPLOAD-ORDER", "UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER", "JOB-OUTPUT-BLOCKS", "RECORDS-TEXT", "SCALE-CLIENT-JOB"},
 		standin.ConcurrentUploadLost:            {"UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER"},
 		standin.OverwriteCountsOldRecords:       {"UPLOAD-OVERWRITE-FULL", "SCALE-UPLOAD-ORDER"},
@@ -255,12 +255,17 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.CompleteAnswersOld: {"DATASET-COMPLETE", "DATASET-COMPLETE-TWICE-400", "UPLOAD-COMPLETED-400", "RECORDS-TEXT", "JOB-OUTPUT-SPARSE",
 			"JOB-NEEDS-COMPLETE-INPUT", "DATASET-UNIQUE-EVERY-KIND", "DATASET-STATE-RULES", "JOB-OUTPUT-BLOCKS", "UPLOAD-REFUSED-KEEPS-DATA",
 			"UPLOAD-MANY-BLOCKS", "JOB-OUTPUTS-DISTINCT", "SCALE-UPLOAD-ORDER"},
-		standin.JobPathDoubleDecode:      {"JOB-NAME-SPACES"},
-		standin.SubnetUniqueAcrossKeys:   {"APIKEY-ALLOWED-IP"},
-		standin.DomainUniqueAcrossKeys:   {"APIKEY-ALLOWED-DOMAIN"},
-		standin.KeyFoundByDescription:    {"APIKEY-LIST"},
-		standin.ClientFoundByDescription: {"CLIENTCRED-LIST-NO-SECRETS"},
-		standin.ClientListFirst25:        {"SCALE-CLIENTCRED-LIST"},
+		standin.JobPathDoubleDecode:       {"JOB-NAME-SPACES"},
+		standin.SubnetUniqueAcrossKeys:    {"APIKEY-ALLOWED-IP"},
+		standin.DomainUniqueAcrossKeys:    {"APIKEY-ALLOWED-DOMAIN"},
+		standin.KeyFoundByDescription:     {"APIKEY-LIST"},
+		standin.ClientFoundByDescription:  {"CLIENTCRED-LIST-NO-SECRETS"},
+		standin.ClientListFirst25:         {"SCALE-CLIENTCRED-LIST"},
+		standin.RefusedCompleteHoldsInput: {"DATASET-COMPLETE-TWICE-400", "DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.RefusedJobHoldsInput:      {"JOB-NEEDS-COMPLETE-INPUT"},
+		standin.JobInputLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.DataReadLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.CaseTwinRenamesJob:        {"JOB-NAME-SPACES"},
 	}
 }
 
@@ -281,6 +286,7 @@ var scaleMutations = []standin.Mutation{
 	standin.BlockOrderAsText, standin.ConcurrentUploadLost, standin.OverwriteCountsOldRecords, standin.JobInputWholeThousands,
 	standin.APIKeyListFirst100, standin.ClientListFirst25,
 	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused, standin.JobPathPlusAsSpace,
+	standin.RefusedCompleteHoldsInput, standin.JobInputLastFullPageLost, standin.DataReadLastFullPageLost,
 }
 
 // profiledMutations are the mutations also run under every profile at once (each costs a run of
