@@ -41,9 +41,9 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-UNIQUE", Kind: Documented, Decision: "D-7",
 			Quote:   `Name is **unique**`,
-			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient); of 4 creates of one new name sent at once, exactly one succeeds; names alike only as a pattern ('_' as a SQL LIKE wildcard: x__b after x_ab) or as a slug (x__c and x_c_ after x_c) are other names, each created and read back as itself.",
-			Creates: "7 datasets",
-			Cost:    Cost{Datasets: 7},
+			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient); of 4 creates of one new name sent at once, exactly one succeeds; a refused create changes nothing: both datasets then take a block and its completion and read back its record; names alike only as a pattern ('_' as a SQL LIKE wildcard: x__b after x_ab) or as a slug (x__c and x_c_ after x_c) are other names, each created and read back as itself.",
+			Creates: "7 datasets (2 of them completed with 1 record)",
+			Cost:    Cost{Datasets: 7, Records: 2},
 			run:     caseDatasetUnique,
 		},
 		{
@@ -400,6 +400,11 @@ func caseDatasetUnique(c *check) {
 	c.wantRefusedErr("a second POST /Dataset named "+name, "D-7", "Dataset_Create", err)
 	at := c.datasetName("unique_at_once")
 	c.onlyOneCreated("POST /Dataset named "+at, c.sendAtOnce(http.MethodPost, "/Dataset", []byte(jsonText(map[string]any{"name": at, "columns": map[string]int{"a": 0}})), 4))
+	// A refused create changes nothing: each dataset is an incomplete input dataset still.
+	c.stillOpenWith(name, nil, 0, []client.Record{{"a": "after"}}, "a second create of its name was refused")
+	if ds, err := c.dataset(at); err == nil && ds.Input && !ds.Completed {
+		c.stillOpenWith(at, nil, 0, []client.Record{{"a": "after"}}, "3 creates of its name, sent at once with the one that made it, were refused")
+	}
 	// Names equal to another only as a pattern ('_' as a SQL LIKE wildcard) or as a slug (runs of
 	// underscores collapsed, trailing ones dropped) are other names: each is created, and each
 	// reads back as itself.
@@ -624,6 +629,7 @@ func caseDatasetComplete(c *check) {
 	if n := c.recordCount(empty); n != 0 {
 		c.Errorf("complete dataset %s, completed with no record: recordCount %d after a block sent to it; want 0", empty, n)
 	}
+	c.readsExactly(empty, nil, fmt.Sprintf("complete dataset %s, completed with no record, after a refused block", empty))
 }
 
 func caseCompleteTwice(c *check) {

@@ -17,9 +17,9 @@ func genericCases() []Case {
 	return []Case{
 		{
 			ID: "ERROR-PROBLEM-JSON", Kind: Decided, Decision: "D-3",
-			Rule:    "Errors are RFC 9457 problem details (type, title, status, detail, instance) as application/problem+json (D-3); validation errors add errors: {member: [messages]} (documented shape).",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "Errors are RFC 9457 problem details (type, title, status, detail, instance) as application/problem+json (D-3); validation errors add errors: {member: [messages]} (documented shape). The refused duplicate changes nothing (documented): the dataset then takes a block and its completion and reads back its record.",
+			Creates: "1 complete dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseProblemJSON,
 		},
 		{
@@ -81,6 +81,9 @@ func caseProblemJSON(c *check) {
 		c.Observe("the refusal of a duplicate names members %q in errors", members)
 	} else {
 		c.Observe("the refusal of a duplicate has no errors member")
+	}
+	if dup.is4xx() {
+		c.stillOpenWith(name, nil, 0, []client.Record{{"a": "after"}}, "a create of its name was refused")
 	}
 }
 
