@@ -41,9 +41,9 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-UNIQUE", Kind: Documented, Decision: "D-7",
 			Quote:   `Name is **unique**`,
-			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient); of 4 creates of one new name sent at once, exactly one succeeds; names alike only as a pattern ('_' as a SQL LIKE wildcard: x__b after x_ab) or as a slug (x__c and x_c_ after x_c) are other names, each created and read back as itself.",
-			Creates: "7 datasets",
-			Cost:    Cost{Datasets: 7},
+			Rule:    "Dataset names are unique (documented): creating a second dataset of the same name is refused, 400 or 409 (D-7, lenient); of 4 creates of one new name sent at once, exactly one succeeds; a refused create changes nothing: both datasets then take a block and its completion and read back its record; names alike only as a pattern ('_' as a SQL LIKE wildcard: x__b after x_ab) or as a slug (x__c and x_c_ after x_c) are other names, each created and read back as itself.",
+			Creates: "7 datasets (2 of them completed with 1 record)",
+			Cost:    Cost{Datasets: 7, Records: 2},
 			run:     caseDatasetUnique,
 		},
 		{
@@ -88,17 +88,17 @@ func datasetCases() []Case {
 		},
 		{
 			ID: "DATASET-COMPLETE-TWICE-400", Kind: Documented,
-			Quote:   `Output dataset, or already complete: **400**.`,
-			Rule:    "Completing a dataset that is already complete gets 400 (documented): a second completion after the first, and of 4 completions of one incomplete dataset sent at once exactly one succeeds and every other gets 400; the dataset is then complete with its count.",
-			Creates: "2 datasets (1 record each)",
-			Cost:    Cost{Datasets: 2, Records: 2},
+			Quote:   `Output dataset, or already complete: **400**. Once complete it can be used by a job.`,
+			Rule:    "Completing a dataset that is already complete gets 400 (documented): a second completion after the first, and of 4 completions of one incomplete dataset sent at once exactly one succeeds and every other gets 400; the dataset is then complete with its count. A refused completion changes nothing: the first dataset reads back as it was, and the second is the input of a job of the copying workflow, whose output holds its record (documented).",
+			Creates: "2 datasets (1 record each), 1 job",
+			Cost:    Cost{Datasets: 2, Jobs: 1, Records: 2},
 			run:     caseCompleteTwice,
 		},
 		{
 			ID: "DATASET-COMPLETE-COUNT", Kind: Decided, Decision: "D-8",
-			Rule:    "recordCount is the number of records uploaded; a server may reject a mismatch with 400 (D-8). Observes what a count of 3 for 2 records gets.",
-			Creates: "1 dataset (2 records)",
-			Cost:    Cost{Datasets: 1, Records: 2},
+			Rule:    "recordCount is the number of records uploaded; a server may reject a mismatch with 400 (D-8). Observes what a count of 3 for 2 records gets. Refused, it changes nothing (documented): the dataset, incomplete still, takes a block and a completion with its true count, and reads back its 3 records.",
+			Creates: "1 dataset (2 records; 3 when the count is refused)",
+			Cost:    Cost{Datasets: 1, Records: 3},
 			run:     caseCompleteCount,
 		},
 	}
@@ -400,6 +400,11 @@ func caseDatasetUnique(c *check) {
 	c.wantRefusedErr("a second POST /Dataset named "+name, "D-7", "Dataset_Create", err)
 	at := c.datasetName("unique_at_once")
 	c.onlyOneCreated("POST /Dataset named "+at, c.sendAtOnce(http.MethodPost, "/Dataset", []byte(jsonText(map[string]any{"name": at, "columns": map[string]int{"a": 0}})), 4))
+	// A refused create changes nothing: each dataset is an incomplete input dataset still.
+	c.stillOpenWith(name, nil, 0, []client.Record{{"a": "after"}}, "a second create of its name was refused")
+	if ds, err := c.dataset(at); err == nil && ds.Input && !ds.Completed {
+		c.stillOpenWith(at, nil, 0, []client.Record{{"a": "after"}}, "3 creates of its name, sent at once with the one that made it, were refused")
+	}
 	// Names equal to another only as a pattern ('_' as a SQL LIKE wildcard) or as a slug (runs of
 	// underscores collapsed, trailing ones dropped) are other names: each is created, and each
 	// reads back as itself.
@@ -624,6 +629,7 @@ func caseDatasetComplete(c *check) {
 	if n := c.recordCount(empty); n != 0 {
 		c.Errorf("complete dataset %s, completed with no record: recordCount %d after a block sent to it; want 0", empty, n)
 	}
+	c.readsExactly(empty, nil, fmt.Sprintf("complete dataset %s, completed with no record, after a refused block", empty))
 }
 
 func caseCompleteTwice(c *check) {
@@ -638,13 +644,16 @@ func caseCompleteTwice(c *check) {
 		return
 	}
 	c.Observe("second completion: %s", c.last("Dataset_UpdateByName"))
-	c.completeAtOnce(4)
+	c.readsExactly(name, seqRecords(0, 1, "t"), fmt.Sprintf("complete dataset %s after a second completion was refused", name))
+	if other := c.completeAtOnce(4); other != "" {
+		c.stillJobInput("twice", other, seqRecords(0, 1, "t"), "3 completions refused, sent at once with the one that completed it")
+	}
 }
 
 // completeAtOnce sends n completions of a new incomplete input dataset of 1 record at once:
 // exactly one succeeds, every other gets 400 (already complete), and the dataset is then complete
-// with its count.
-func (c *check) completeAtOnce(n int) {
+// with its count. It returns the dataset's name when it is complete.
+func (c *check) completeAtOnce(n int) string {
 	name := c.newDataset("twice_at_once", seqColumns())
 	c.upload(name, seqRecords(0, 1, "t"), 0, 1000)
 	statuses := c.sendAtOnce(http.MethodPut, datasetPath(name), []byte(jsonText(map[string]any{"recordCount": 1, "completed": true})), n)
@@ -654,7 +663,9 @@ func (c *check) completeAtOnce(n int) {
 	}
 	if st := c.state(name); !st.completed || st.count != 1 {
 		c.Errorf("after %d completions of %s sent at once: completed %v, recordCount %d; want true, 1", n, name, st.completed, st.count)
+		return ""
 	}
+	return name
 }
 
 func caseCompleteCount(c *check) {
@@ -671,6 +682,7 @@ func caseCompleteCount(c *check) {
 		c.Observe("recordCount 3 for 2 records accepted: %s; the dataset then reports recordCount %d", c.last("Dataset_UpdateByName"), got.RecordCount)
 	case st >= 400 && st < 500:
 		c.Observe("recordCount 3 for 2 records refused: %s", c.last("Dataset_UpdateByName"))
+		c.stillOpen(name, seqRecords(0, 2, "n"), 1, "a completion with recordCount 3 for its 2 records was refused")
 	default:
 		c.Errorf("completing 2 records with recordCount 3: %s; want 2xx or 400", outcome(err))
 	}

@@ -17,9 +17,9 @@ func genericCases() []Case {
 	return []Case{
 		{
 			ID: "ERROR-PROBLEM-JSON", Kind: Decided, Decision: "D-3",
-			Rule:    "Errors are RFC 9457 problem details (type, title, status, detail, instance) as application/problem+json (D-3); validation errors add errors: {member: [messages]} (documented shape).",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "Errors are RFC 9457 problem details (type, title, status, detail, instance) as application/problem+json (D-3); validation errors add errors: {member: [messages]} (documented shape). The refused duplicate changes nothing (documented): the dataset then takes a block and its completion and reads back its record.",
+			Creates: "1 complete dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseProblemJSON,
 		},
 		{
@@ -39,9 +39,9 @@ func genericCases() []Case {
 		},
 		{
 			ID: "NEGATIVE-BODIES", Kind: Generic, SendsInvalid: true,
-			Rule:    "Request bodies that are not JSON, not objects, lack required members or have members of the wrong type get a 4xx, never a 5xx, on every operation that takes a body.",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "Request bodies that are not JSON, not objects, lack required members or have members of the wrong type get a 4xx, never a 5xx, on every operation that takes a body; refused, they change nothing (documented): the dataset whose completion, blocks and job start they named then takes a block and its completion and reads back its record.",
+			Creates: "1 complete dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseNegativeBodies,
 		},
 	}
@@ -81,6 +81,9 @@ func caseProblemJSON(c *check) {
 		c.Observe("the refusal of a duplicate names members %q in errors", members)
 	} else {
 		c.Observe("the refusal of a duplicate has no errors member")
+	}
+	if dup.is4xx() {
+		c.stillOpenWith(name, nil, 0, []client.Record{{"a": "after"}}, "a create of its name was refused")
 	}
 }
 
@@ -157,6 +160,7 @@ func caseNegativeBodies(c *check) {
 	job := func() string { return c.jobName("negative body") }
 	desc := c.cfg.Prefix + c.runID + " negative"
 	in := c.cfg.WorkflowInput
+	taken := false // a body taken (a decided point read otherwise) that may have changed ds
 	for _, b := range []struct {
 		method, path string
 		body         string
@@ -192,6 +196,7 @@ func caseNegativeBodies(c *check) {
 	} {
 		r := c.raw(b.method, b.path, nil, []byte(b.body), withToken)
 		what := fmt.Sprintf("%s %s %s", b.method, b.path, b.body)
+		taken = taken || r.is2xx() && b.path != "/ApiKey" && b.path != "/ClientCredential"
 		if b.point != "" {
 			// The documentation does not require the member: accepting the body differs from a
 			// decided point.
@@ -206,6 +211,11 @@ func caseNegativeBodies(c *check) {
 		if c.want4xx(what, r) {
 			c.Observe("%s: %s", what, r)
 		}
+	}
+	// Refused bodies change nothing: the dataset they named (its completion, its blocks, a job
+	// start) is an incomplete input dataset still.
+	if !taken {
+		c.stillOpenWith(ds, nil, 0, []client.Record{{"a": "after"}}, "refused bodies for its completion, its blocks and a job start naming it")
 	}
 }
 

@@ -52,7 +52,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), percent escapes as text with no lone '%' beside them (%41 %20 %2F %25 %2B %e9: a path decoded twice reads another name, so the job is not found or another is answered), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, or only in Unicode normalisation (é as one character or as e and a combining acute), when the server takes it (a refusal is observed). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed); the job with parameters, read again once newer jobs (without parameters) have started, still carries its own.",
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), percent escapes as text with no lone '%' beside them (%41 %20 %2F %25 %2B %e9: a path decoded twice reads another name, so the job is not found or another is answered), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, or only in Unicode normalisation (é as one character or as e and a combining acute), when the server takes it (a refusal, one name to the server, differs from D-13's exact names; the existing job is then still found as itself, and GET /Job/{name} of the refused name answers 404 or that job, never another). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed); the job with parameters, read again once newer jobs (without parameters) have started, still carries its own.",
 			Creates: "18 jobs",
 			Cost:    Cost{Jobs: 18},
 			fixture: true,
@@ -61,9 +61,9 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NEEDS-COMPLETE-INPUT", Kind: Documented, Decision: "D-13",
 			Quote:   `Input datasets **must be complete** first.`,
-			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset, with records or empty, or on the output dataset of an unfinished job while it shows completed false, is refused, 400 (D-13), no job of its name exists, the job list (its 100 most recent entries) does not list it (jobs already submitted, documented) and no output dataset was made (output datasets are made by jobs); the name stays free (a correct start of it then succeeds). Once the empty dataset is complete, a job on it finishes with an output dataset for its slot that holds no record (documented: outputDatasets names where the results are read from).",
-			Creates: "2 datasets (1 record, none; the empty one completed), 5 jobs",
-			Cost:    Cost{Datasets: 2, Jobs: 5, Records: 1},
+			Rule:    "Input datasets must be complete before a job uses them (documented): a job on an incomplete dataset, with records or empty, or on the output dataset of an unfinished job while it shows completed false, is refused, 400 (D-13), no job of its name exists, the job list (its 100 most recent entries) does not list it (jobs already submitted, documented) and no output dataset was made (output datasets are made by jobs); the name stays free (a correct start of it then succeeds). A refused start changes nothing: the incomplete dataset with records then takes a block and its completion and reads back its records, and the unfinished job's output, once the job is done, holds its results. Once the empty dataset is complete, it refuses a block with 400 and a job on it finishes with an output dataset for its slot that holds no record (documented: outputDatasets names where the results are read from).",
+			Creates: "2 datasets (2 records, none; both completed), 5 jobs",
+			Cost:    Cost{Datasets: 2, Jobs: 5, Records: 2},
 			fixture: true,
 			run:     caseJobNeedsComplete,
 		},
@@ -522,6 +522,7 @@ func caseJobNeedsComplete(c *check) {
 		c.Observe("the answer to POST /Job names no incomplete output dataset of an unfinished job (%s): a job on one is not tried", c.last("Job_CreateJob"))
 	}
 	var refused []string
+	refusedOn := map[string]bool{}
 	for _, t := range targets {
 		job := c.jobName("incomplete input")
 		// Raw: an output dataset's name need not match the naming rule the client checks.
@@ -540,6 +541,7 @@ func caseJobNeedsComplete(c *check) {
 			continue
 		}
 		refused = append(refused, job)
+		refusedOn[t.name] = true
 	}
 	c.noOrphanOutputs(outputsBefore, fmt.Sprintf("%d job starts refused for an incomplete input", len(refused)))
 	c.jobsListedTimes(refused, 0, 100) // a refused start is no job: not among the most recent
@@ -549,18 +551,24 @@ func caseJobNeedsComplete(c *check) {
 	if ds, err := c.dataset(empty); err == nil && (ds.Completed || ds.RecordCount != 0) {
 		c.Errorf("incomplete dataset %s: completed %v, recordCount %d after a job was refused on it; want false, 0", empty, ds.Completed, ds.RecordCount)
 	}
-	// Once complete, the empty dataset may be used: the job's output holds no record.
+	// A refused start changes nothing: the dataset with records, incomplete still, takes a block
+	// and its completion; the unfinished job's output, once the job is done, holds its results.
+	if refusedOn[withRecords] {
+		c.stillOpen(withRecords, seqRecords(0, 1, "i"), 1, "a job start naming it was refused")
+	}
+	if refusedOn[out] {
+		c.jobOutputIs(running, f.records, fmt.Sprintf("the output of job %q on %s, named by a job start refused while it was incomplete", running, f.input))
+	}
+	// Once complete, the empty dataset may be used, also after a block refused since: the job's
+	// output holds no record.
 	if _, err := c.completeDataset(empty, 0); err != nil {
 		c.Observe("completing empty dataset %s: %s; a job on a complete empty input is not tried", empty, outcome(err))
 		return
 	}
-	job, output := c.runEchoJob("empty input", empty)
-	got, err := c.readAll(output)
-	if err != nil {
-		c.cannotRead(output, err)
-		return
+	if r := c.raw(http.MethodPatch, uploadPath(empty), nil, blockBody(0, seqRecords(0, 1, "late")), withToken); r.Status != http.StatusBadRequest {
+		c.Errorf("a block for %s, complete with no record: answered %s; want 400 (\"Dataset must be an **incomplete input** dataset, else **400**\")", empty, r)
 	}
-	c.compareRecords(fmt.Sprintf("the output of job %q on complete empty dataset %s", job.Name, empty), got, nil)
+	c.stillJobInput("empty input", empty, nil, "a job start on it while incomplete, and a block once complete, were refused")
 }
 
 // outputDatasets returns the names of the output datasets listed (includeInput=false), for
@@ -905,6 +913,8 @@ func (c *check) twinJobNames(input string) []string {
 				continue
 			case i == 1 && !pair.strict && st >= 400 && st < 500:
 				c.Observe("a job named %q while job %q exists (names differing %s) is refused: %s", name, pair.names[0], pair.what, c.last("Job_CreateJob"))
+				c.Differ("D-13", "Job_CreateJob", fmt.Sprintf("job names differing %s are refused as duplicates (the server compares names as one, as a case-insensitive or normalising collation does)", pair.what), c.last("Job_CreateJob").String())
+				c.twinRefused(pair.names[0], name, pair.what)
 			case i == 1:
 				c.Errorf("a job named %q while job %q exists (names differing %s: two names; spaces are fine): %s; want 2xx", name, pair.names[0], pair.what, outcome(err))
 			default:
@@ -919,6 +929,27 @@ func (c *check) twinJobNames(input string) []string {
 		}
 	}
 	return kept
+}
+
+// twinRefused checks, after a job named twin was refused while job first exists (names differing
+// only as what says, which the server compares as one name: observed), that the refusal changed
+// nothing (first is found as itself: "Monitor by polling GET /Job/{name}") and what GET /Job/{twin}
+// answers: 404 (no job of that name), or job first (a lookup under the same collation as the
+// refusal) are observed; any other job is the wrong job under every reading of the names.
+func (c *check) twinRefused(first, twin, what string) {
+	c.checkJobFound(first)
+	r := c.raw(http.MethodGet, jobPath(twin), nil, nil, withToken)
+	var j client.Job
+	switch {
+	case r.Status == http.StatusNotFound:
+		c.Observe("GET /Job/{name} of the refused name %q answers 404: lookups compare names exactly", twin)
+	case !r.is2xx() || r.decode(&j) != nil:
+		c.Errorf("GET /Job/{name} of %q, refused as a duplicate of job %q (names differing %s): answered %s; want the job %q (one name to the server) or 404", twin, first, what, r, first)
+	case j.Name == first:
+		c.Observe("GET /Job/{name} of the refused name %q answers job %q: lookups compare names as the uniqueness check does", twin, first)
+	default:
+		c.Errorf("GET /Job/{name} of %q, refused as a duplicate of job %q (names differing %s), answers job %s; want job %q (one name to the server) or 404", twin, first, what, describeLen(j.Name), first)
+	}
 }
 
 func caseCompleteOutput(c *check) {
@@ -947,6 +978,7 @@ func caseCompleteOutput(c *check) {
 		c.Errorf("completing output dataset %s with recordCount %d: answered %s; want 400", f.output, ds.RecordCount+7, r)
 	}
 	c.unchanged("after refused completions of output dataset "+f.output, f.output, before)
+	c.readsExactly(f.output, f.records, fmt.Sprintf("output dataset %s (the copy of %s) after refused completions", f.output, f.input))
 }
 
 func caseUploadOutput(c *check) {
@@ -970,6 +1002,7 @@ func caseUploadOutput(c *check) {
 	if after := c.recordCount(f.output); after != before.RecordCount {
 		c.Errorf("output dataset %s: recordCount %d after a refused upload, was %d", f.output, after, before.RecordCount)
 	}
+	c.readsExactly(f.output, f.records, fmt.Sprintf("output dataset %s (the copy of %s) after a refused upload", f.output, f.input))
 }
 
 func caseJobListRecent(c *check) {

@@ -20,9 +20,9 @@ func ruleCases() []Case {
 		{
 			ID: "DATASET-UNIQUE-EVERY-KIND", Kind: Documented, Decision: "D-7",
 			Quote:   `Name is **unique**`,
-			Rule:    "A dataset name is unique against every dataset (documented): a create named like an incomplete input dataset with records, a complete input dataset, or an output dataset of a finished or an unfinished job is refused, 400 or 409 (D-7), and the dataset named is unchanged.",
+			Rule:    "A dataset name is unique against every dataset (documented): a create named like an incomplete input dataset with records, a complete input dataset, or an output dataset of a finished or an unfinished job is refused, 400 or 409 (D-7), and the dataset named is unchanged: the complete one reads back its records, the incomplete one then takes a block and its completion and reads back its records.",
 			Creates: "2 datasets, 1 job",
-			Cost:    Cost{Datasets: 2, Jobs: 1, Records: 4},
+			Cost:    Cost{Datasets: 2, Jobs: 1, Records: 5},
 			fixture: true,
 			run:     caseDatasetUniqueEveryKind,
 		},
@@ -45,17 +45,17 @@ func ruleCases() []Case {
 		},
 		{
 			ID: "DATASET-STATE-RULES", Kind: Documented,
-			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] Output dataset, or already complete: **400**. [...] it cannot be changed afterwards`,
-			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset refuses a new block, a re-sent block number, an empty block a second completion (with its count, another count, 0) and a PUT with completed false (no reopening), and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged (recordCount too). The unfinished job's output dataset is an output dataset while the job runs: GET says input false, includeOutput=false leaves it out, includeInput=false lists it (documented).",
-			Creates: "2 datasets, 1 job",
-			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 4},
+			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] Output dataset, or already complete: **400**. Once complete it can be used by a job. [...] it cannot be changed afterwards`,
+			Rule:    "Only an incomplete input dataset takes blocks and completion (documented): a complete input dataset of exactly 1,000 records refuses a new block, a re-sent block number, an empty block a second completion (with its count, another count, 0) and a PUT with completed false (no reopening), and an unfinished job's output dataset refuses a block and completion, each with 400; what they hold is unchanged (recordCount too), and a refused request changes nothing: the complete dataset reads back whole (the page after its one full page []: D-10) and is the input of that job, whose output, once finished, holds its 1,000 records in order. The unfinished job's output dataset is an output dataset while the job runs: GET says input false, includeOutput=false leaves it out, includeInput=false lists it (documented).",
+			Creates: "2 datasets (1,000 records), 1 job",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 1000},
 			fixture: true,
 			run:     caseStateRules,
 		},
 		{
 			ID: "JOB-INPUT-UNCHANGED", Kind: Documented,
 			Quote:   `Dataset must be complete before a job uses it (documented); it cannot be changed afterwards (documented).`,
-			Rule:    "A job leaves its input dataset as it was (documented): after the job it is still a complete input dataset with the same records in the same order, and it still refuses blocks.",
+			Rule:    "A job leaves its input dataset as it was (documented): after the job it is still a complete input dataset with the same records in the same order, and it still refuses blocks; after the refused block it reads back the same records.",
 			fixture: true,
 			run:     caseJobInputUnchanged,
 		},
@@ -149,6 +149,10 @@ func caseDatasetUniqueEveryKind(c *check) {
 			c.unchanged("after the refused create", t.name, before)
 		}
 	}
+	// A refused create changes nothing: the incomplete dataset takes a block and its completion,
+	// the complete one reads back as it was.
+	c.readsExactly(complete, seqRecords(0, 2, "u"), fmt.Sprintf("complete dataset %s after a create of its name was refused", complete))
+	c.stillOpen(withRecords, seqRecords(0, 2, "u"), 1, "a create of its name was refused")
 }
 
 func caseJobUniqueUnfinished(c *check) {
@@ -227,8 +231,10 @@ func caseCreateIgnoresState(c *check) {
 
 func caseStateRules(c *check) {
 	f := c.echo()
-	// A complete input dataset: blocks 0 and 1.
-	done := c.completeInput("state_complete", seqColumns(), seqRecords(0, 4, "s"))
+	// A complete input dataset of exactly 1,000 records (one full block, one full page of records):
+	// after every refused request it still reads back whole, and a job takes it whole.
+	held := seqRecords(0, 1000, "s")
+	done := c.completeInput("state_complete", seqColumns(), held)
 	before := c.state(done)
 	recs := []map[string]any{{"seq": 100, "tag": "late"}}
 	for _, try := range []struct {
@@ -250,19 +256,20 @@ func caseStateRules(c *check) {
 		}
 		c.unchanged(fmt.Sprintf("after %s (%s)", try.what, r), done, before)
 	}
-	if got, err := c.readAll(done); err == nil {
-		c.compareRecords("complete dataset "+done+" after the refused requests", got, seqRecords(0, 4, "s"))
-	}
+	refused := "blocks, second completions and a reopening, each refused"
+	c.readsExactly(done, held, "complete dataset "+done+" after the refused requests")
 
-	// An unfinished job's output dataset.
+	// An unfinished job's output dataset: the job's input is the complete dataset that refused the
+	// requests above, which a refused request leaves usable by a job.
 	job := c.jobName("state running")
-	started, err := c.client.StartJob(c.ctx, client.NewJob{Name: job, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: f.input}})
+	started, err := c.client.StartJob(c.ctx, client.NewJob{Name: job, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: done}})
 	if err != nil {
-		c.Fatalf("starting job %q: %v", job, err)
+		c.Fatalf("after %s: a job on %s, a complete input dataset still: %s; want it started (a refused request changes nothing; \"Once complete it can be used by a job.\")", refused, done, outcome(err))
 	}
 	out := started.OutputDatasets[c.cfg.WorkflowOutput]
 	if out == "" || started.CompletedAt != nil {
 		c.Observe("the answer to POST /Job names no output dataset of an unfinished job (%s): the state rule is not checked on one", c.last("Job_CreateJob"))
+		c.jobOutputIs(job, held, fmt.Sprintf("the output of job %q on %s (1,000 records, after %s)", job, done, refused))
 		return
 	}
 	// Its kind, read while the job runs: an output dataset (GET, and the list's flags).
@@ -282,6 +289,9 @@ func caseStateRules(c *check) {
 	if comp.Status != http.StatusBadRequest {
 		c.Errorf("completing output dataset %s of an unfinished job: answered %s; want 400", out, comp)
 	}
+	// The job, once finished, has taken its whole input, and its output, which refused a block and
+	// a completion while the job ran, holds exactly the job's results.
+	c.jobOutputIs(job, held, fmt.Sprintf("the output of job %q on %s (1,000 records, after %s), itself refused a block and a completion while the job ran", job, done, refused))
 }
 
 func caseJobInputUnchanged(c *check) {
@@ -299,6 +309,7 @@ func caseJobInputUnchanged(c *check) {
 	if r := c.raw(http.MethodPatch, uploadPath(f.input), nil, blockBody(50, []map[string]any{{"first": "X"}}), withToken); r.Status != http.StatusBadRequest {
 		c.Errorf("a block for input dataset %s after its job: answered %s; want 400 (it is complete)", f.input, r)
 	}
+	c.readsExactly(f.input, f.records, "input dataset "+f.input+" after its job and a refused block")
 }
 
 func caseJobOutputBlocks(c *check) {

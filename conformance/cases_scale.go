@@ -31,6 +31,15 @@ func scaleCases() []Case {
 			run:     caseScaleClientJob,
 		},
 		{
+			ID: "SCALE-JOB-FULL-PAGES", Kind: Documented,
+			Quote:   `Output dataset, or already complete: **400**. Once complete it can be used by a job. [...] ` + "`" + `outputDatasets` + "`" + ` maps output slot → dataset name, where the results are read from.`,
+			Rule:    "An input of exactly 2,000 records (two full blocks, two full pages of records), completed, then refused a second completion and a block with 400 (documented), which change nothing: it reads back whole, and a job of the copying workflow on it has an output that holds all 2,000 records in order, the last full page included (documented); the page after the last full page is [] (D-10).",
+			Creates: "1 complete dataset (2,000 records), 1 job and its output",
+			Cost:    Cost{Datasets: 1, Jobs: 1, Records: 2000},
+			spend:   onlyIf(scaleTier),
+			run:     caseScaleJobFullPages,
+		},
+		{
 			ID: "SCALE-APIKEY-LIST", Kind: Documented, Decision: "D-5",
 			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
 			Rule:    fmt.Sprintf("%d API keys created one after the other take the account past 100 keys: each is generated in the form ABCD-1234-EFGH-5678 (documented), and every key of the run, read by its key once the newest exists (GET /ApiKey/{key}, D-5), reads back as the server last gave it; GET /ApiKey lists every one of them exactly once, as its create's answer gave it, with the run's other keys (documented); they are deleted again, and a key GET /ApiKey/{key} then says is gone is no longer listed. (A refusal to create more keys, a quota no page states, is observed and the list checked with the keys made.)", scaleKeys),
@@ -326,6 +335,28 @@ func caseScaleClientJob(c *check) {
 		return
 	}
 	c.compareRecords(fmt.Sprintf("the output of %s over %d records", c.cfg.Workflow, len(recs)), got, recs)
+}
+
+func caseScaleJobFullPages(c *check) {
+	c.scaleOn()
+	recs := seqRecords(0, 2000, "p")
+	name := c.completeInput("scale_pages", seqColumns(), recs)
+	for _, try := range []struct {
+		what         string
+		method, path string
+		body         any
+	}{
+		{"a second completion", http.MethodPut, datasetPath(name), map[string]any{"recordCount": len(recs), "completed": true}},
+		{"a block", http.MethodPatch, uploadPath(name), blockBody(2, seqRecords(2000, 1, "late"))},
+	} {
+		if r := c.raw(try.method, try.path, nil, try.body, withToken); r.Status != http.StatusBadRequest {
+			c.Errorf("complete input dataset %s, %s: answered %s; want 400", name, try.what, r)
+		}
+	}
+	if !c.readsExactly(name, recs, fmt.Sprintf("complete dataset %s of 2,000 records after a second completion and a block were refused", name)) {
+		return
+	}
+	c.stillJobInput("full pages", name, recs, "a second completion and a block were refused")
 }
 
 func caseScaleClientList(c *check) {

@@ -18,9 +18,9 @@ func uploadCases() []Case {
 		{
 			ID: "UPLOAD-MAX-1000", Kind: Documented, SendsInvalid: true,
 			Quote:   `**At most 1,000 records per block.**`,
-			Rule:    "At most 1,000 records per block (documented): a block of 1,000 is stored, a block of 1,001 is refused with a 4xx and not stored, both as the first block of a new dataset and after a full block.",
-			Creates: "1 dataset (1,000 records)",
-			Cost:    Cost{Datasets: 1, Records: 1000},
+			Rule:    "At most 1,000 records per block (documented): a block of 1,000 is stored, a block of 1,001 is refused with a 4xx and not stored, both as the first block of a new dataset and after a full block. A refused block changes nothing: the dataset then takes a block of 1 record and its completion, and reads back its 1,001 records in order (a full page, a page of one, then []: D-10).",
+			Creates: "1 complete dataset (1,001 records)",
+			Cost:    Cost{Datasets: 1, Records: 1001},
 			run:     caseUploadMax,
 		},
 		{
@@ -42,7 +42,7 @@ func uploadCases() []Case {
 		{
 			ID: "UPLOAD-COMPLETED-400", Kind: Documented,
 			Quote:   `Dataset must be an **incomplete input** dataset, else **400**. [...] it cannot be changed afterwards`,
-			Rule:    "Uploading to a complete dataset gets 400; a complete dataset cannot be changed (documented).",
+			Rule:    "Uploading to a complete dataset gets 400; a complete dataset cannot be changed (documented): it reads back its record, as before.",
 			Creates: "1 complete dataset (1 record)",
 			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadCompleted,
@@ -63,30 +63,30 @@ func uploadCases() []Case {
 		},
 		{
 			ID: "UPLOAD-BAD-BLOCKNUMBER", Kind: Decided, Decision: "D-9", SendsInvalid: true,
-			Rule:    "blockNumber is an integer ≥ 0: a missing, negative, fractional or string blockNumber gets 400 naming the member (D-9).",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "blockNumber is an integer ≥ 0: a missing, negative, fractional or string blockNumber gets 400 naming the member (D-9). Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
+			Creates: "1 complete dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadBadBlockNumber,
 		},
 		{
 			ID: "UPLOAD-NON-OBJECT-RECORD", Kind: Decided, Decision: "D-9", SendsInvalid: true,
-			Rule:    "A record that is not a JSON object gets 400 with errors naming it (D-9).",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "A record that is not a JSON object gets 400 with errors naming it (D-9). Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
+			Creates: "1 complete dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadNonObject,
 		},
 		{
 			ID: "UPLOAD-UNKNOWN-COLUMN", Kind: Decided, Decision: "D-9",
-			Rule:    "A record naming a column the dataset does not have gets 400 with errors naming the member, e.g. records[1].nosuch (D-9). Our client refuses it before sending.",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "A record naming a column the dataset does not have gets 400 with errors naming the member, e.g. records[1].nosuch (D-9). Our client refuses it before sending. Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
+			Creates: "1 complete dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadUnknownColumn,
 		},
 		{
 			ID: "UPLOAD-BAD-VALUE", Kind: Decided, Decision: "D-11", SendsInvalid: true,
-			Rule:    "Record values are JSON strings, numbers, booleans or null (D-11): an object or array value gets a 4xx.",
-			Creates: "1 dataset",
-			Cost:    Cost{Datasets: 1},
+			Rule:    "Record values are JSON strings, numbers, booleans or null (D-11): an object or array value gets a 4xx. Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
+			Creates: "1 complete dataset (1 record)",
+			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadBadValue,
 		},
 		{
@@ -176,6 +176,9 @@ func caseUploadMax(c *check) {
 	if n := c.recordCount(name); n != 1000 {
 		c.Errorf("after the refused block of 1,001: recordCount %d, want 1000 (the block must not be stored)", n)
 	}
+	// Refused blocks change nothing: the dataset takes block 1 and its completion, and reads back
+	// 1,001 records (a full page, then a page of one).
+	c.stillOpen(name, seqRecords(0, 1000, "m"), 1, "two blocks of 1,001 records were refused")
 }
 
 func caseUploadOverwrite(c *check) {
@@ -264,6 +267,7 @@ func caseUploadCompleted(c *check) {
 	if n := c.recordCount(name); n != 1 {
 		c.Errorf("complete dataset %s: recordCount %d after a refused upload, want 1", name, n)
 	}
+	c.readsExactly(name, seqRecords(0, 1, "c"), fmt.Sprintf("complete dataset %s after a refused upload", name))
 }
 
 func caseUpload404(c *check) {
@@ -328,6 +332,9 @@ func caseUploadBadBlockNumber(c *check) {
 	if n := c.recordCount(name); n != 0 && !accepted {
 		c.Errorf("after refused blocks: recordCount %d, want 0", n)
 	}
+	if !accepted {
+		c.stillOpen(name, nil, 0, "blocks of bad block numbers were refused")
+	}
 }
 
 func caseUploadNonObject(c *check) {
@@ -348,6 +355,9 @@ func caseUploadNonObject(c *check) {
 	}
 	if n := c.recordCount(name); n != 0 && !accepted {
 		c.Errorf("after refused blocks: recordCount %d, want 0", n)
+	}
+	if !accepted {
+		c.stillOpen(name, nil, 0, "blocks of records that are not objects were refused")
 	}
 }
 
@@ -376,10 +386,12 @@ func caseUploadUnknownColumn(c *check) {
 	if n := c.recordCount(name); n != 0 {
 		c.Errorf("after the refused block: recordCount %d, want 0", n)
 	}
+	c.stillOpen(name, nil, 0, "a block naming an unknown column was refused")
 }
 
 func caseUploadBadValue(c *check) {
 	name := c.newDataset("badvalue", seqColumns())
+	accepted := false
 	for _, b := range []struct {
 		what string
 		rec  map[string]any
@@ -389,6 +401,10 @@ func caseUploadBadValue(c *check) {
 	} {
 		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, []any{b.rec}), withToken)
 		c.decidedRefusalRaw(b.what, "D-11", "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
+		accepted = accepted || r.is2xx()
+	}
+	if !accepted {
+		c.stillOpen(name, nil, 0, "blocks of object and array values were refused")
 	}
 }
 

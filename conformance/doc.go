@@ -101,10 +101,10 @@
 // Against a live account the suite is safe to run again and again: every dataset and job it
 // creates is named with a prefix (DATA8_CONFORMANCE_PREFIX, default conf_) and a random run id. It
 // does leave things behind, since the API has no way to delete them, and Estimate says what: 171
-// input datasets (101 empty ones for the paging case) holding 7,952 records, and 50 jobs of the
+// input datasets (101 empty ones for the paging case) holding 8,960 records, and 51 jobs of the
 // workflow with their output datasets (51 with DATA8_OTHER_WORKFLOW; 101 more with DATA8_CONFORMANCE_MANY_JOBS=1 or
-// DATA8_CONFORMANCE_SCALE=1; the scale tier adds 2 datasets of 9,623 records and a job over 5,003
-// of them, and 3 empty datasets and a job of short names without the prefix); the model tier's
+// DATA8_CONFORMANCE_SCALE=1; the scale tier adds 3 datasets of 11,623 records and a job over 5,003
+// of them and one over 2,000, and 3 empty datasets and a job of short names without the prefix); the model tier's
 // random sequences add at most a dataset or a block of 1,000 records per operation and 2 jobs per
 // sequence (usually far fewer); and three OAuth client credentials (26 more with the scale tier);
 // the eleven API keys it creates (and the 101 of the scale tier) are deleted again. The report lists what each case left.

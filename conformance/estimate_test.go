@@ -112,7 +112,8 @@ func TestEstimateSelections(t *testing.T) {
 		{cases: "JOB-LIST-PAGE-100", want: conformance.Cost{}},
 		{cases: "JOB-LIST-PAGE-100", manyJobs: true, want: conformance.Cost{Datasets: 1, Jobs: 102, Records: 3}},
 		{cases: "SCALE-*,DATASET-COMPLETE", want: conformance.Cost{Datasets: 2, Records: 3}},
-		{cases: "DATASET-STATE-RULES,JOB-NAME-SPACES,DATA-READ", skip: []string{"DATA-READ"}, want: conformance.Cost{Datasets: 2, Jobs: 20, Records: 7}},
+		{cases: "DATASET-STATE-RULES,JOB-NAME-SPACES,DATA-READ", skip: []string{"DATA-READ"}, want: conformance.Cost{Datasets: 2, Jobs: 20, Records: 1003}},
+		{cases: "DATASET-COMPLETE-TWICE-400,UPLOAD-MAX-1000,UPLOAD-UNKNOWN-COLUMN", want: conformance.Cost{Datasets: 4, Jobs: 1, Records: 1004}},
 	} {
 		name := x.cases
 		if x.manyJobs {
@@ -162,10 +163,10 @@ func TestEstimateDeclarations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The scale tier: 2 datasets of 4,620 and 5,003 records and a job, 3 empty datasets and a job
-	// of short names, the 101 jobs of JOB-LIST-PAGE-100 (whose fixture other cases use anyway), and
-	// the 26 OAuth clients of SCALE-CLIENTCRED-LIST.
-	if d := full.Sub(without); d != (conformance.Cost{Datasets: 5, Jobs: 103, Records: 9623, Clients: 26}) {
+	// The scale tier: 3 datasets of 4,620, 5,003 and 2,000 records and two jobs, 3 empty datasets
+	// and a job of short names, the 101 jobs of JOB-LIST-PAGE-100 (whose fixture other cases use
+	// anyway), and the 26 OAuth clients of SCALE-CLIENTCRED-LIST.
+	if d := full.Sub(without); d != (conformance.Cost{Datasets: 6, Jobs: 104, Records: 11623, Clients: 26}) {
 		t.Errorf("the scale tier adds %s", d)
 	}
 	model, err := conformance.Estimate(conformance.Config{Cases: "MODEL-SEQUENCES", ModelSequences: 2, ModelSteps: 4})

@@ -680,3 +680,101 @@ func (c *check) checkCompletionAnswer(sent string, ds *client.Dataset) {
 			sent, answer, ds.Completed, ds.RecordCount, ds.Input, jsonText(ds.Columns), name, got.Completed, got.RecordCount, got.Input, jsonText(got.Columns))
 	}
 }
+
+// stillOpen checks that dataset name, an incomplete input dataset of seqColumns holding held, still
+// is one after the refused requests what: a refused request changes nothing, so it takes a block (of
+// one record, numbered block, after the blocks it holds) and a completion with its true count, and
+// then reads back held and that record, in order.
+func (c *check) stillOpen(name string, held []client.Record, block int, what string) {
+	c.stillOpenWith(name, held, block, seqRecords(7000+block, 1, "after"), what)
+}
+
+// stillOpenWith is stillOpen with the records more of the block sent (for datasets of other columns).
+func (c *check) stillOpenWith(name string, held []client.Record, block int, more []client.Record, what string) {
+	if r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(block, more), withToken); !r.is2xx() {
+		c.Errorf("after %s: block %d of %d records for %s, an incomplete input dataset still: answered %s; want 2xx (a refused request changes nothing; \"Dataset must be an **incomplete input** dataset\")", what, block, len(more), name, r)
+		return
+	}
+	want := append(slices.Clone(held), more...)
+	if _, err := c.completeDataset(name, int64(len(want))); err != nil {
+		c.Errorf("after %s and a block: completing %s, an incomplete input dataset still, with its %d records: %s; want it complete (a refused request changes nothing; \"Marks an **incomplete input** dataset complete\")", what, name, len(want), outcome(err))
+		return
+	}
+	c.readsExactly(name, want, fmt.Sprintf("%s, completed after %s and a block of %d records", name, what, len(more)))
+}
+
+// stillJobInput checks that complete input dataset name, holding recs, can still be used by a job
+// after the refused requests what: a refused request changes nothing, so a job of the copying
+// workflow starts on it, and its output holds exactly recs, in order.
+func (c *check) stillJobInput(label, name string, recs []client.Record, what string) {
+	job, err := c.client.StartJob(c.ctx, client.NewJob{Name: c.jobName(label), WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: name}})
+	if err != nil {
+		c.Errorf("after %s: a job on %s, a complete input dataset still: %s; want it started (a refused request changes nothing; \"Once complete it can be used by a job.\")", what, name, outcome(err))
+		return
+	}
+	c.jobOutputIs(job.Name, recs, fmt.Sprintf("the output of job %q on %s (%d records) after %s", job.Name, name, len(recs), what))
+}
+
+// jobOutputIs waits for job to finish and checks that its output dataset holds exactly want, in
+// order (readsExactly); what describes the output for messages.
+func (c *check) jobOutputIs(job string, want []client.Record, what string) {
+	done, err := c.waitJob(job, nil)
+	if err != nil {
+		c.Errorf("waiting for job %q: %v", job, err)
+		return
+	}
+	out := done.OutputDatasets[c.cfg.WorkflowOutput]
+	if out == "" {
+		c.Errorf("finished job %q has no output dataset for slot %q (outputDatasets %v); outputDatasets names where the results are read from", job, c.cfg.WorkflowOutput, done.OutputDatasets)
+		return
+	}
+	c.readsExactly(out, want, what)
+}
+
+// readsExactly reads dataset name back and checks that it holds exactly want, in order
+// (compareRecords: outputDatasets names "where the results are read from", and records are
+// "processed in ascending block number, then in the order given inside the block"), then that the
+// page after the last page of records is [] (pageAfterLastEmpty). It reports whether the records
+// held.
+func (c *check) readsExactly(name string, want []client.Record, what string) bool {
+	got, err := c.readAll(name)
+	if err != nil {
+		c.cannotRead(name, err)
+		return false
+	}
+	if !c.compareRecords(what, got, want) {
+		return false
+	}
+	c.pageAfterLastEmpty(name, len(want))
+	return true
+}
+
+// pageAfterLastEmpty reads, raw, the page of dataset name's records after the last page that holds
+// some of its n records (at the page size page 1 shows): a page past the end is [] (D-10), also when
+// n is a whole number of pages, where a reader learns of the end only from it. A page past the end
+// that holds records, or is refused, differs from D-10.
+func (c *check) pageAfterLastEmpty(name string, n int) {
+	page := func(p int) (*response, []client.Record, bool) {
+		r := c.raw(http.MethodGet, uploadPath(name), url.Values{"page": {fmt.Sprint(p)}}, nil, withToken)
+		var recs []client.Record
+		return r, recs, r.is2xx() && r.decodeExact(&recs) == nil
+	}
+	after := 1
+	if n > 0 {
+		r, recs, ok := page(1)
+		if !ok || len(recs) == 0 {
+			c.Differ("D-10", "Dataset_GetData", fmt.Sprintf("page 1 of the %d records of %s, read a second time, holds none", n, name), evidence(http.MethodGet, uploadPath(name)+"?page=1", r))
+			return
+		}
+		after = (n+len(recs)-1)/len(recs) + 1
+	}
+	path := fmt.Sprintf("%s?page=%d", uploadPath(name), after)
+	switch r, recs, ok := page(after); {
+	case r.Status >= 500:
+		c.Errorf("GET %s, the page after the last of the %d records of %s: answered %s", path, n, name, r)
+	case !ok:
+		c.Differ("D-10", "Dataset_GetData", fmt.Sprintf("the page after the last of the %d records of %s is refused or not an array of records", n, name), evidence(http.MethodGet, path, r))
+	case len(recs) > 0:
+		c.Differ("D-10", "Dataset_GetData", fmt.Sprintf("page %d, after the last of the %d records of %s, holds %d records; a page past the end is []", after, n, name, len(recs)), evidence(http.MethodGet, path, r))
+	}
+}

@@ -41,7 +41,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.UploadToIncompleteOutput:     {"DATASET-STATE-RULES"},
 		standin.JobTakesEmptyIncompleteInput: {"JOB-NEEDS-COMPLETE-INPUT"},
 		standin.JobReopensInput: {"JOB-NAME-SPACES", "JOB-LIST-RECENT-FIRST", "JOB-LIST-PAGE-100", "JOB-LIST-FILTERS",
-			"DATASET-UNIQUE-EVERY-KIND", "JOB-UNIQUE-UNFINISHED", "DATASET-STATE-RULES", "JOB-INPUT-UNCHANGED"},
+			"DATASET-UNIQUE-EVERY-KIND", "JOB-UNIQUE-UNFINISHED", "JOB-INPUT-UNCHANGED"},
 		standin.BlockOrderAsText:                {"UPLOAD-ORDER", "UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER", "JOB-OUTPUT-BLOCKS", "RECORDS-TEXT", "SCALE-CLIENT-JOB"},
 		standin.ConcurrentUploadLost:            {"UPLOAD-CONCURRENT", "SCALE-UPLOAD-ORDER"},
 		standin.OverwriteCountsOldRecords:       {"UPLOAD-OVERWRITE-FULL", "SCALE-UPLOAD-ORDER"},
@@ -269,6 +269,11 @@ func caughtBy() map[standin.Mutation][]string {
 		// exist (in a whole run, with more datasets, JOB-OUTPUTS-DISTINCT's lists reach page 2 too).
 		standin.LaterPageLocationWrong: {"DATASET-LIST-ALPHA-100", "DATASET-LIST-PAGING", "DATASET-LIST-FLAGS", "DATASET-LIST-LOCATION", "DATASET-STATE-RULES"},
 		standin.JobListFilterSkipsAuth: {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
+		standin.RefusedCompleteHoldsInput: {"DATASET-COMPLETE-TWICE-400", "DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.RefusedJobHoldsInput:      {"JOB-NEEDS-COMPLETE-INPUT"},
+		standin.JobInputLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.DataReadLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.CaseTwinRenamesJob:        {"JOB-NAME-SPACES"},
 	}
 }
 
@@ -290,6 +295,7 @@ var scaleMutations = []standin.Mutation{
 	standin.APIKeyListFirst100, standin.ClientListFirst25,
 	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused, standin.JobPathPlusAsSpace,
 	standin.ClientReadNewestDescription,
+	standin.RefusedCompleteHoldsInput, standin.JobInputLastFullPageLost, standin.DataReadLastFullPageLost,
 }
 
 // profiledMutations are the mutations also run under every profile at once (each costs a run of

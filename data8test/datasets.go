@@ -41,6 +41,9 @@ type dataset struct {
 	inferred map[string]int32
 	// unsigned: the codes read back as unsigned 32-bit integers (standin.ColumnCodeUnsigned).
 	unsigned bool
+	// held is set by a refused completion (standin.RefusedCompleteHoldsInput) or a refused job start
+	// naming the dataset (standin.RefusedJobHoldsInput).
+	held bool
 }
 
 // block is one uploaded block: its records as raw JSON objects, back to back in data, each ending at the
@@ -399,6 +402,9 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 	if req.Body != nil && (!d.input || d.completed) && s.mutated(standin.RefusedCompleteStoresCount) {
 		d.count = req.Body.RecordCount
 	}
+	if d.input && d.completed && s.mutated(standin.RefusedCompleteHoldsInput) {
+		d.held = true // marked as being completed before the state is checked, and never cleared
+	}
 	if req.Body != nil && d.input && d.completed && !req.Body.Completed && s.mutated(standin.CompleteFalseReopens) {
 		d.completed = false
 		return gen.DatasetUpdateByName200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(d.view())}, nil
@@ -450,6 +456,9 @@ func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRe
 		}
 		per := s.recordsPerPage()
 		raw = s.rawRecords(d, (page-1)*per, per)
+		if n := int(d.count); s.mutated(standin.DataReadLastFullPageLost) && n > 0 && n%per == 0 && page == n/per {
+			raw = nil // (count-1)/per full pages and one partial, which is empty
+		}
 	}
 	s.mu.RUnlock()
 	if !found {

@@ -246,8 +246,12 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 				errs[key] = append(errs[key], fmt.Sprintf("The workflow %s has no input %s.", wf.Name(), slot))
 			case !ok:
 				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s does not exist.", inputs[slot]))
-			case !d.completed && !(s.mutated(standin.JobTakesEmptyIncompleteInput) && d.count == 0) && !(s.mutated(standin.JobTakesIncompleteOutput) && !d.input):
+			case !d.completed && !(s.mutated(standin.JobTakesEmptyIncompleteInput) && d.count == 0) && !(s.mutated(standin.JobTakesIncompleteOutput) && !d.input),
+				d.held && s.mutated(standin.RefusedCompleteHoldsInput):
 				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s is not complete.", inputs[slot]))
+			}
+			if ok && d.input && !d.completed && s.mutated(standin.RefusedJobHoldsInput) {
+				d.held = true // taken for the job before the start is checked, and kept when it is refused
 			}
 		}
 		for _, slot := range wf.Inputs() {
@@ -262,6 +266,12 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	}
 	if _, taken := s.datasets[b.Name]; taken && s.mutated(standin.JobNameTakenByDataset) {
 		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
+	}
+	if old, twin := s.oldestJob(func(j *job) bool { return strings.EqualFold(j.name, b.Name) && j.name != b.Name }); twin && s.mutated(standin.CaseTwinRenamesJob) {
+		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
+		delete(s.jobs, old.name) // the name written over before the start is refused
+		old.name = b.Name
+		s.jobs[old.name] = old
 	}
 	if old, dup := s.sameJobName(b.Name); dup && !(s.mutated(standin.JobUniqueAmongFinished) && old.completedAt == nil) && !(s.mutated(standin.JobUniqueFirstPage) && s.pastFirstPage(old)) &&
 		!(s.mutated(standin.JobUniqueIgnoresRunning) && old.status == StatusRunning) && !(s.mutated(standin.JobUniquePerWorkflow) && old.workflow != b.WorkflowName) {
@@ -392,6 +402,9 @@ func (s *Server) runJob(j *job, wf Workflow) {
 		n := -1
 		if s.mutated(standin.JobInputWholeThousands) && d.count > recordsPerPage {
 			n = int(d.count / recordsPerPage * recordsPerPage)
+		}
+		if s.mutated(standin.JobInputLastFullPageLost) && d.count > 0 && d.count%recordsPerPage == 0 {
+			n = int(d.count - recordsPerPage) // (count-1)/1000 full pages and one partial, which is empty
 		}
 		raw[slot] = s.rawRecords(d, 0, n)
 		if s.mutated(standin.JobBlockOrderAsText) {

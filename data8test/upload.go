@@ -71,9 +71,10 @@ func (s *Server) readBody(r *http.Request) ([]byte, func(), error) {
 func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	s.mu.RLock()
 	d, ok := s.lookup(name)
-	var input, completed, empty bool
+	var input, completed, empty, held bool
 	if ok {
 		empty = len(d.blocks) == 0
+		held = d.held && s.mutated(standin.RefusedJobHoldsInput)
 		// standin.CompletedEmptyTakesBlocks: a complete dataset that holds no records counts as open.
 		input, completed = d.input, d.completed && !(s.mutated(standin.CompletedEmptyTakesBlocks) && d.count == 0)
 	}
@@ -85,6 +86,8 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 		return stateProblem(fmt.Sprintf("The dataset %s is an output dataset; only input datasets take uploads.", name))
 	case completed && !s.mutated(standin.AcceptUploadToCompleted) && !s.mutated(standin.OverwriteCompleted):
 		return stateProblem(fmt.Sprintf("The dataset %s is complete; a complete dataset cannot be changed.", name))
+	case held:
+		return stateProblem(fmt.Sprintf("The dataset %s is in use by a job.", name))
 	}
 	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "application/json" {
 		return badRequest(map[string][]string{"$": {"The body must be JSON, with Content-Type application/json."}}, "")

@@ -1271,12 +1271,46 @@ const (
 	//
 	// "every request carries Authorization: Bearer <token>"
 	JobListFilterSkipsAuth
+	// RefusedCompleteHoldsInput marks a complete input dataset as being completed when a completion
+	// of it is refused (it is already complete), and never clears the mark: GET still reads it
+	// complete, but a job start naming it is refused as on an incomplete input.
+	//
+	// "Output dataset, or already complete: **400**. Once complete it can be used by a job." (a
+	// refused completion changes nothing)
+	RefusedCompleteHoldsInput
+	// RefusedJobHoldsInput takes hold of the incomplete input datasets a job start names before it
+	// checks that they are complete, and keeps the hold when the start is refused: the dataset then
+	// refuses every block with 400, as if a job used it.
+	//
+	// "Dataset must be an **incomplete input** dataset, else **400**." / "Input datasets **must be
+	// complete** first." (a refused start is no job)
+	RefusedJobHoldsInput
+	// JobInputLastFullPageLost makes a job read its input in pages of 1,000, counting the pages as
+	// (recordCount − 1) / 1,000 full ones and one partial: an input of exactly 1,000·n records loses
+	// its last full page.
+	//
+	// "outputDatasets maps output slot → dataset name, where the results are read from."
+	JobInputLastFullPageLost
+	// DataReadLastFullPageLost counts the pages of GET /Dataset/{name}/data as (recordCount − 1) /
+	// 1,000 full ones and one partial: of a dataset of exactly 1,000·n records, page n answers [].
+	//
+	// "outputDatasets maps output slot → dataset name, where the results are read from." / "Reads
+	// records back [...] 1,000 records per page, in processing order"
+	DataReadLastFullPageLost
+	// CaseTwinRenamesJob compares job names without regard to case in the uniqueness check (a
+	// case-insensitive collation, which the contract leaves open) and, refusing a start named like an
+	// existing job but for case, has already written the refused name over the existing job's: the
+	// job is then found under the refused name only.
+	//
+	// "Monitor by polling GET /Job/{name}" / "Job names are **unique**" (a refused start changes
+	// nothing)
+	CaseTwinRenamesJob
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobListFilterSkipsAuth)
-	for m := Accept1001Records; m <= JobListFilterSkipsAuth; m++ {
+	out := make([]Mutation, 0, CaseTwinRenamesJob)
+	for m := Accept1001Records; m <= CaseTwinRenamesJob; m++ {
 		out = append(out, m)
 	}
 	return out

@@ -303,7 +303,7 @@ func TestConformanceList(t *testing.T) {
 	}
 
 	r = runCLI(t, context.Background(), env{}, hooks{}, "conformance", "--list", "--case", "scale-*,job-list-page-100", "--scale")
-	want := []string{"JOB-LIST-PAGE-100", "SCALE-UPLOAD-ORDER", "SCALE-CLIENT-JOB", "SCALE-APIKEY-LIST", "SCALE-CLIENTCRED-LIST", "SCALE-SHORT-NAMES"}
+	want := []string{"JOB-LIST-PAGE-100", "SCALE-UPLOAD-ORDER", "SCALE-CLIENT-JOB", "SCALE-JOB-FULL-PAGES", "SCALE-APIKEY-LIST", "SCALE-CLIENTCRED-LIST", "SCALE-SHORT-NAMES"}
 	var got []string
 	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
 		got = append(got, strings.Fields(l)[0])
@@ -311,10 +311,10 @@ func TestConformanceList(t *testing.T) {
 	if r.code != 0 || !slices.Equal(got[:len(got)-1], want) {
 		t.Errorf("--list --case: %v; want %v\n%s", got, want, r)
 	}
-	// The scale tier's two datasets and job, 3 datasets and a job of short names and 26 OAuth
-	// clients, JOB-LIST-PAGE-100's 101 jobs, and the shared job fixture they use
+	// The scale tier's three datasets and two jobs, 3 datasets and a job of short names and 26
+	// OAuth clients, JOB-LIST-PAGE-100's 101 jobs, and the shared job fixture they use
 	// (SCALE-APIKEY-LIST's keys are deleted again).
-	if !strings.Contains(r.stdout, "6 cases; creates 6 input datasets, 104 jobs, 9,626 records, 26 OAuth clients\n") {
+	if !strings.Contains(r.stdout, "7 cases; creates 7 input datasets, 105 jobs, 11,626 records, 26 OAuth clients\n") {
 		t.Errorf("--list --scale's cost:\n%s", r.stdout)
 	}
 }
