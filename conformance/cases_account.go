@@ -291,8 +291,9 @@ func (c *check) dropKeys(keys []string) {
 			c.Errorf("deleting key %s, made by this case: %s (the run deletes it again at its end)", r.key, outcome(err))
 			continue
 		}
+		gone := err != nil || c.goneAfterDelete(r.key, "made by this case")
 		c.mu.Lock()
-		r.deleted, r.gone = true, err != nil
+		r.deleted, r.gone = true, gone
 		c.mu.Unlock()
 	}
 }
@@ -360,7 +361,7 @@ func (c *check) createGiven(given, desc string) (*keyRecord, bool) {
 }
 
 // deleteTracked deletes key r of the run right after a case made it (what says how), and records it
-// deleted.
+// deleted; GET then says it does not exist (goneAfterDelete).
 // It reports whether the delete succeeded.
 func (c *check) deleteTracked(r *keyRecord, what string) bool {
 	if err := c.client.DeleteAPIKey(c.ctx, r.key); err != nil {
@@ -370,7 +371,35 @@ func (c *check) deleteTracked(r *keyRecord, what string) bool {
 	c.mu.Lock()
 	r.deleted = true
 	c.mu.Unlock()
+	if c.goneAfterDelete(r.key, what) {
+		c.mu.Lock()
+		r.gone = true
+		c.mu.Unlock()
+	}
 	return true
+}
+
+// goneAfterDelete reads key back right after a DELETE of it succeeded (what says where) and reports
+// whether the server says it does not exist. "Deletes the key" (documented): a key still found fails,
+// after one more read half a second later (a server may finish a delete just behind its answer); a
+// 4xx other than 404 is a difference from D-4.
+func (c *check) goneAfterDelete(key, what string) bool {
+	_, err := c.client.GetAPIKey(c.ctx, key)
+	if err == nil {
+		select {
+		case <-c.ctx.Done():
+			return false
+		case <-time.After(500 * time.Millisecond):
+		}
+		_, err = c.client.GetAPIKey(c.ctx, key)
+	}
+	if err == nil {
+		c.Errorf("GET /ApiKey/%s after deleting it (%s; the DELETE succeeded): found, %s, and again half a second later; the documentation says DELETE /ApiKey/{key} \"Deletes the key\"",
+			key, what, c.last("ApiKey_GetByKey"))
+		return false
+	}
+	c.want404("GET /ApiKey/"+key+" after deleting it ("+what+")", err, "ApiKey_GetByKey", true)
+	return apiStatus(err) == http.StatusNotFound
 }
 
 func caseAPIKeyList(c *check) {
@@ -820,22 +849,21 @@ func caseAPIKeyDelete(c *check) {
 	k := c.key()
 	if err := c.client.DeleteAPIKey(c.ctx, k.key); err != nil {
 		c.decidedCall("DELETE /ApiKey/{key}", "ApiKey_DeleteByKey", err)
+		return // the key is deleted at the end of the run
 	}
 	c.mu.Lock()
 	k.deleted = true
 	c.mu.Unlock()
 	c.Observe("%s", c.last("ApiKey_DeleteByKey"))
-	_, err := c.client.GetAPIKey(c.ctx, k.key)
-	c.want404("GET /ApiKey/{key} after deleting it", err, "ApiKey_GetByKey", false)
 	// Once the server itself says the key is gone, its list of all the account's keys (documented)
 	// does not hold it either; the run's other keys are still listed as they were.
-	if apiStatus(err) == http.StatusNotFound {
+	if c.goneAfterDelete(k.key, "the shared key") {
 		c.mu.Lock()
 		k.gone = true
 		c.mu.Unlock()
 		// Deleted, the key does not exist for any operation either.
 		desc := c.cfg.Prefix + c.runID + " update of a deleted key"
-		_, err = c.client.UpdateAPIKey(c.ctx, k.key, client.APIKeyUpdate{Description: &desc})
+		_, err := c.client.UpdateAPIKey(c.ctx, k.key, client.APIKeyUpdate{Description: &desc})
 		c.want404("PUT /ApiKey/"+k.key+` {"description":...} after deleting it`, err, "ApiKey_UpdateByKey", true)
 		err = c.client.AddAPIKeyAllowedDomain(c.ctx, k.key, "deleted.example.com")
 		c.want404("PUT /ApiKey/"+k.key+"/allowedDomains/deleted.example.com after deleting it", err, "ApiKey_AddAllowedDomain", true)

@@ -274,6 +274,8 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.JobInputLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
 		standin.DataReadLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
 		standin.CaseTwinRenamesJob:        {"JOB-NAME-SPACES"},
+		// Every case that deletes a key it made reads it back right after.
+		standin.DeletedKeyReadable: {"APIKEY-CREATE", "APIKEY-DELETE", "BODY-JSON-CHARSET", "SCALE-APIKEY-LIST"},
 	}
 }
 
@@ -295,7 +297,7 @@ var scaleMutations = []standin.Mutation{
 	standin.APIKeyListFirst100, standin.ClientListFirst25,
 	standin.JobBlockOrderAsText, standin.DatasetNameOneCharRefused, standin.JobPathPlusAsSpace,
 	standin.ClientReadNewestDescription,
-	standin.RefusedCompleteHoldsInput, standin.JobInputLastFullPageLost, standin.DataReadLastFullPageLost,
+	standin.RefusedCompleteHoldsInput, standin.JobInputLastFullPageLost, standin.DataReadLastFullPageLost, standin.DeletedKeyReadable,
 }
 
 // profiledMutations are the mutations also run under every profile at once (each costs a run of

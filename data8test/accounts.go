@@ -391,6 +391,9 @@ func (a *strictAPI) ApiKeyGetByKey(ctx context.Context, req gen.ApiKeyGetByKeyRe
 	if k == nil {
 		k = s.keyByPrefix(req.Key)
 	}
+	if k == nil && s.mutated(standin.DeletedKeyReadable) {
+		k = s.tombstones[req.Key]
+	}
 	if c := s.creds[req.Key]; k == nil && c != nil && s.mutated(standin.KeyLookupFindsClient) {
 		k = &apiKey{key: c.id, description: ptr(c.description)} // one table of both kinds
 	}
@@ -514,7 +517,7 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 	if s.mutated(standin.DeletedKeyListed) {
 		s.deletedKeys = append(s.deletedKeys, s.apiKeys[req.Key])
 	}
-	if s.mutated(standin.DeletedKeyWritable) || s.mutated(standin.RecreatedKeyKeepsOld) {
+	if s.mutated(standin.DeletedKeyWritable) || s.mutated(standin.RecreatedKeyKeepsOld) || s.mutated(standin.DeletedKeyReadable) {
 		s.tombstones[req.Key] = s.apiKeys[req.Key]
 	}
 	if s.mutated(standin.NewKeyTakesDeletedSlot) {

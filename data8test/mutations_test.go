@@ -1629,6 +1629,11 @@ func TestMutations(t *testing.T) {
 			_ = json.Unmarshal(do(t, s, tok, "GET", "/Dataset/ds/data?page=1", nil).body, &got)
 			return len(got) == 1000
 		},
+		standin.DeletedKeyReadable: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "deleted"})
+			wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/"+url.PathEscape(k), nil), 200)
+			return do(t, s, tok, "GET", "/ApiKey/"+url.PathEscape(k), nil).status == 404
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs

@@ -85,8 +85,8 @@ type Server struct {
 	reservedKeys []string
 	// deletedKeys are keys deleted under the standin.DeletedKeyListed mutation, still listed.
 	deletedKeys []*apiKey
-	// tombstones are keys deleted under the standin.DeletedKeyWritable and
-	// standin.RecreatedKeyKeepsOld mutations, by key.
+	// tombstones are keys deleted under the standin.DeletedKeyWritable, standin.RecreatedKeyKeepsOld
+	// and standin.DeletedKeyReadable mutations, by key.
 	tombstones map[string]*apiKey
 	// keySeq and credSeq number generated keys and clientIds under the
 	// standin.ConcurrentGeneratedKeyDup and standin.ConcurrentClientIDDup mutations.

@@ -1305,12 +1305,17 @@ const (
 	// "Monitor by polling GET /Job/{name}" / "Job names are **unique**" (a refused start changes
 	// nothing)
 	CaseTwinRenamesJob
+	// DeletedKeyReadable deletes a key softly and forgets the filter on one route: the list leaves it
+	// out and every other operation on it answers 404, but GET /ApiKey/{key} still answers the key.
+	//
+	// "DELETE /ApiKey/{key}: Deletes the key." / "Unknown name in a path: 404"
+	DeletedKeyReadable
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, CaseTwinRenamesJob)
-	for m := Accept1001Records; m <= CaseTwinRenamesJob; m++ {
+	out := make([]Mutation, 0, DeletedKeyReadable)
+	for m := Accept1001Records; m <= DeletedKeyReadable; m++ {
 		out = append(out, m)
 	}
 	return out
