@@ -905,6 +905,7 @@ func (c *check) twinJobNames(input string) []string {
 				continue
 			case i == 1 && !pair.strict && st >= 400 && st < 500:
 				c.Observe("a job named %q while job %q exists (names differing %s) is refused: %s", name, pair.names[0], pair.what, c.last("Job_CreateJob"))
+				c.Differ("D-13", "Job_CreateJob", "a job name differing from a taken one "+pair.what+" is refused as taken", fmt.Sprint(c.last("Job_CreateJob")))
 			case i == 1:
 				c.Errorf("a job named %q while job %q exists (names differing %s: two names; spaces are fine): %s; want 2xx", name, pair.names[0], pair.what, outcome(err))
 			default:

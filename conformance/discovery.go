@@ -23,7 +23,7 @@ var decisions = map[string]string{
 	"D-10":   "GET /Dataset/{name}/data?page=N reads records back, 1,000 per page from page 1, in processing order, as a bare JSON array; [] past the end.",
 	"D-11":   "A record is a JSON object keyed by column name with string, number, boolean or null values; a column left out is null; column type codes are opaque integers.",
 	"D-12":   "GET /Job takes page, workflow, startDate and endDate (RFC 3339); JobRef = {name, workflowName, submittedAt, status, location}; a bare JSON array.",
-	"D-13":   "POST /Job: name and workflowName required, the rest optional; answers the Job; an unknown workflow, an unknown or incomplete input dataset, a bad or duplicate name gets 400.",
+	"D-13":   "POST /Job: name and workflowName required, the rest optional; answers the Job; an unknown workflow, an unknown or incomplete input dataset, a bad or duplicate name gets 400; names are compared exactly (one differing only in case is another name).",
 	"D-14":   "status is an undocumented integer; a job is finished when completedAt is present, not null and not before submittedAt (.NET sends 0001-01-01T00:00:00 for unset).",
 	"times":  "Times carry a zone, in .NET round-trip form 2020-01-02T03:04:05.0000000Z as Data8's examples show; any RFC 3339 time is read.",
 	"limits": "Rate limits are not documented: 429 with Retry-After is honoured when it comes.",
