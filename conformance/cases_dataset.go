@@ -73,7 +73,7 @@ func datasetCases() []Case {
 		{
 			ID: "DATASET-404", Kind: Documented, Decision: "D-4",
 			Quote:   `Unknown name in a path: documented text ("does not exist").`,
-			Rule:    `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4); so are names that differ from an existing dataset's only in case, in a space before or after it, or in a letter in fullwidth form (NFKC folds it onto the letter), and names near it (without its last character, with a character added, with its last character changed, with a character replaced by '_' or its end by '%', LIKE patterns that match it), on every route naming a dataset: GET, GET data, an upload and a completion (with the dataset's own count, 0) of each is an error, and the dataset reads back empty and incomplete after them.`,
+			Rule:    `GET /Dataset/{name} of an unknown name is an error ("does not exist", documented), 404 with a problem body (D-4); so are names that differ from an existing dataset's only in case (as decided, D-4: a server comparing names ignoring case may find the dataset itself by them, on every route, answered under its own name, which is observed, and no write is sent through them; an answer under the name asked, another dataset, or a name found on one route and unknown on another fails), in a space before or after it, or in a letter in fullwidth form (NFKC folds it onto the letter), and names near it (without its last character, with a character added, with its last character changed, with a character replaced by '_' or its end by '%', LIKE patterns that match it), on every route naming a dataset: GET, GET data, an upload and a completion (with the dataset's own count, 0) of each is an error, and the dataset reads back empty and incomplete after them.`,
 			Creates: "1 dataset",
 			Cost:    Cost{Datasets: 1},
 			run:     caseDataset404,
@@ -542,20 +542,26 @@ func caseDataset404(c *check) {
 	name := c.datasetName("nosuch")
 	_, err := c.client.GetDataset(c.ctx, name)
 	c.want404("GET /Dataset/{name} of an unknown name", err, "Dataset_GetByName", true)
-	// Names that differ from a dataset's only in case, in spaces around it or in a compatibility
-	// form of a letter (fullwidth, which NFKC folds onto ASCII) are unknown names (no dataset can be
-	// named so), and so are names near it (a prefix of it, one longer, its last character changed,
-	// LIKE patterns that match it): on every route that names a dataset, GET, GET data, an upload
-	// and a completion of each is an error ("does not exist", documented), answered with no dataset,
-	// and the dataset itself stays as it was: empty and incomplete. A lookup that folds case, trims
-	// the path or normalises it must not find the dataset on any of them.
+	// Names that differ from a dataset's only in spaces around it or in a compatibility form of a
+	// letter (fullwidth, which NFKC folds onto ASCII) are unknown names (no dataset can be named so),
+	// and so are names near it (a prefix of it, one longer, its last character changed, LIKE patterns
+	// that match it): on every route that names a dataset, GET, GET data, an upload and a completion
+	// of each is an error ("does not exist", documented), answered with no dataset, and the dataset
+	// itself stays as it was: empty and incomplete. A lookup that trims the path or normalises it
+	// must not find the dataset on any of them. A name that differs only in letter case is unknown
+	// too, as decided (D-4), unless the server compares names ignoring case (a case-insensitive
+	// collation, SQL Server's default): then it is the dataset's own name on every route
+	// (sameInOtherCase), and no write is sent through it, as it would reach the dataset itself.
 	known := c.newDataset("known", map[string]int{"a": 0})
+	cased := []nearMiss{{strings.ToUpper(known), "it in upper case"}, {strings.ToUpper(known[:1]) + known[1:], "it with its first letter in upper case"}}
 	others := []nearMiss{
-		{strings.ToUpper(known), "it in upper case"}, {strings.ToUpper(known[:1]) + known[1:], "it with its first letter in upper case"},
 		{" " + known, "it after a space"}, {known + " ", "it before a space"},
 		{string(rune(0xFF41+rune(known[0]-'a'))) + known[1:], "it with its first letter in fullwidth form (NFKC folds it onto the letter)"},
 	}
-	for _, m := range append(others, nearMisses(known)...) {
+	for _, m := range slices.Concat(cased, others, nearMisses(known)) {
+		if slices.Contains(cased, m) && c.sameInOtherCase(known, m) {
+			continue
+		}
 		what := fmt.Sprintf("%q (dataset %s %s, which names no dataset)", m.name, known, m.what)
 		for _, q := range []struct {
 			method, path string
@@ -586,6 +592,34 @@ func caseDataset404(c *check) {
 	if recs, err := c.readAll(known); err == nil && len(recs) > 0 {
 		c.Errorf("dataset %s reads back %d records after uploads to names near it; want none (nothing was uploaded to it): %v", known, len(recs), recs)
 	}
+}
+
+// sameInOtherCase reads GET /Dataset/{name} of m, a name that differs from dataset known's only in
+// letter case, and reports whether the server found known itself by it. That is observed (D-4: a
+// server comparing names ignoring case, as a case-insensitive collation does) when the answer is
+// dataset known under its own stored name, and GET of its records by m finds it too: a name is the
+// dataset's on every route, or unknown on every route. An answer under the name asked, or naming
+// another dataset, fails: a lookup finds the one dataset of that name and answers it as it is.
+func (c *check) sameInOtherCase(known string, m nearMiss) bool {
+	r := c.raw(http.MethodGet, datasetPath(m.name), nil, nil, withToken)
+	if !r.is2xx() {
+		return false // unknown, as decided: the caller checks it is unknown on every route
+	}
+	var got client.Dataset
+	switch err := r.decode(&got); {
+	case err != nil || got.Name == "":
+		c.Errorf("GET %s, %q (dataset %s %s): answered %s, which names no dataset; want \"does not exist\" (404, D-4), or dataset %s as it is (a server comparing names ignoring case)", datasetPath(m.name), m.name, known, m.what, r, known)
+	case got.Name == m.name:
+		c.Errorf("GET %s, %q (dataset %s %s): answered a dataset under the name asked, %q; want \"does not exist\" (404, D-4), or dataset %s under its own name (a server comparing names ignoring case finds the dataset, which keeps its name)", datasetPath(m.name), m.name, known, m.what, got.Name, known)
+	case got.Name != known:
+		c.Errorf("GET %s, %q (dataset %s %s): answered dataset %q, another dataset; want \"does not exist\" (404, D-4), or dataset %s itself", datasetPath(m.name), m.name, known, m.what, got.Name, known)
+	default:
+		c.Differ("D-4", "Dataset_GetByName", "a dataset name in other letter case finds the dataset, answered under its own name (names compared ignoring case)", evidence(http.MethodGet, datasetPath(m.name), r))
+	}
+	if d := c.raw(http.MethodGet, uploadPath(m.name), nil, nil, withToken); !d.is2xx() {
+		c.Errorf("GET %s: answered %s, though GET %s found dataset %s: a name is the dataset's on every route or unknown on every route (\"does not exist\", documented)", uploadPath(m.name), d, datasetPath(m.name), known)
+	}
+	return true
 }
 
 func caseDatasetComplete(c *check) {

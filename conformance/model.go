@@ -767,8 +767,11 @@ func (r *sequenceRun) list() string {
 			return fmt.Sprintf("the dataset list holds %s (%s) %d times; want once", d.sym, d.kind(), n)
 		}
 	}
-	if !ordinalSorted(names) && !cultureSorted(names) {
-		return "the dataset list is not alphabetical"
+	if order, ok := alphabeticalOrder(names); !ok {
+		i := firstOutOfOrder(names)
+		return fmt.Sprintf("the dataset list is not alphabetical by any one collation (byte order, case-insensitive ordinal, culture-aware): %q is listed before %q (position %d)", names[max(i-1, 0)], names[i], i)
+	} else if order != listOrders[0].name {
+		r.logf("the dataset list is in %s", order)
 	}
 	return ""
 }

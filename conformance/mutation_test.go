@@ -199,7 +199,7 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DomainUpperCaseRefused:          {"APIKEY-ALLOWED-DOMAIN"},
 		standin.JobLookupLike:                   {"JOB-404"},
 		standin.KeyLookupLike:                   {"APIKEY-404"},
-		standin.DataReadIgnoresCase:             {"DATASET-404", "DATASET-LIST-ALPHA-100"},
+		standin.DataReadIgnoresCase:             {"DATASET-404"},
 		standin.DatasetLookupCompatFolded:       {"DATASET-404", "DATASET-LIST-ALPHA-100"},
 		standin.ClientLookupFindsKey:            {"CLIENTCRED-404"},
 		standin.JobOutputNameReused:             {"JOB-OUTPUTS-DISTINCT"},

@@ -84,7 +84,7 @@ func (s *Server) writableKey(key string) *apiKey {
 	if k := s.keyFolded(key); k != nil {
 		return k
 	}
-	if k := s.apiKeys[key]; k != nil {
+	if k := s.keyNamed(key); k != nil {
 		return k
 	}
 	if k := s.keyByPrefix(key); k != nil {
@@ -299,9 +299,9 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 			return bad("key", fmt.Sprintf("The API key %s already exists.", k.key))
 		case strings.TrimSpace(k.key) == "" || strings.ContainsAny(k.key, "/?#% \t\r\n"):
 			return bad("key", "A key may not be blank or contain white space, /, ?, # or %.")
-		case s.apiKeys[k.key] != nil && s.has(ProfileConflict409):
+		case s.keyNamed(k.key) != nil && s.has(ProfileConflict409):
 			return conflictAnswer{fmt.Sprintf("The API key %s already exists.", k.key)}, nil
-		case s.apiKeys[k.key] != nil:
+		case s.keyNamed(k.key) != nil:
 			if s.mutated(standin.FailedKeyCreateOverwrites) {
 				s.apiKeys[k.key].description = k.description
 			}
@@ -386,7 +386,7 @@ func (a *strictAPI) ApiKeyGetByKey(ctx context.Context, req gen.ApiKeyGetByKeyRe
 	defer s.mu.RUnlock()
 	k := s.keyFolded(req.Key)
 	if k == nil {
-		k = s.apiKeys[req.Key]
+		k = s.keyNamed(req.Key)
 	}
 	if k == nil {
 		k = s.keyByPrefix(req.Key)
@@ -500,10 +500,14 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t := s.tombstones[req.Key]; s.apiKeys[req.Key] == nil && t != nil && s.mutated(standin.DeletedKeyWritable) {
+	key := req.Key // the stored value of the key named, in its own case under ProfileCaseInsensitiveNames
+	if k := s.keyNamed(key); k != nil {
+		key = k.key
+	}
+	if t := s.tombstones[key]; s.apiKeys[key] == nil && t != nil && s.mutated(standin.DeletedKeyWritable) {
 		return gen.ApiKeyDeleteByKey200Response{}, nil
 	}
-	if s.apiKeys[req.Key] == nil {
+	if s.apiKeys[key] == nil {
 		return gen.ApiKeyDeleteByKey404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(keyMissing(req.Key))}, nil
 	}
 	if s.mutated(standin.ConcurrentDeleteLosesCreate) {
@@ -515,22 +519,22 @@ func (a *strictAPI) ApiKeyDeleteByKey(ctx context.Context, req gen.ApiKeyDeleteB
 		s.apiKeys, s.keyOrder = table, order
 	}
 	if s.mutated(standin.DeletedKeyListed) {
-		s.deletedKeys = append(s.deletedKeys, s.apiKeys[req.Key])
+		s.deletedKeys = append(s.deletedKeys, s.apiKeys[key])
 	}
 	if s.mutated(standin.DeletedKeyWritable) || s.mutated(standin.RecreatedKeyKeepsOld) || s.mutated(standin.DeletedKeyReadable) {
-		s.tombstones[req.Key] = s.apiKeys[req.Key]
+		s.tombstones[key] = s.apiKeys[key]
 	}
 	if s.mutated(standin.NewKeyTakesDeletedSlot) {
-		s.freedAllowed = s.apiKeys[req.Key]
+		s.freedAllowed = s.apiKeys[key]
 	}
-	delete(s.apiKeys, req.Key)
+	delete(s.apiKeys, key)
 	if s.mutated(standin.DeletedKeyReserved) {
-		s.reservedKeys = append(s.reservedKeys, req.Key)
+		s.reservedKeys = append(s.reservedKeys, key)
 	}
-	s.keyOrder = slices.DeleteFunc(s.keyOrder, func(k string) bool { return k == req.Key })
+	s.keyOrder = slices.DeleteFunc(s.keyOrder, func(k string) bool { return k == key })
 	if s.mutated(standin.KeyDeleteByPrefix) {
 		for _, k := range slices.Clone(s.keyOrder) {
-			if strings.HasPrefix(k, req.Key) {
+			if strings.HasPrefix(k, key) {
 				delete(s.apiKeys, k)
 				s.keyOrder = slices.DeleteFunc(s.keyOrder, func(x string) bool { return x == k })
 			}

@@ -200,15 +200,8 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 		}
 	}
 	s.mu.RUnlock()
-	slices.SortFunc(rows, func(x, y row) int {
-		switch {
-		case x.name < y.name:
-			return -1
-		case x.name > y.name:
-			return 1
-		}
-		return 0
-	})
+	order := s.datasetOrder()
+	slices.SortFunc(rows, func(x, y row) int { return order(x.name, y.name) })
 	if s.mutated(standin.UnsortedDatasetList) {
 		slices.Reverse(rows)
 	}
@@ -333,7 +326,7 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 			return gen.DatasetCreate200JSONResponse{DatasetOKJSONResponse: gen.DatasetOKJSONResponse(view)}, nil
 		}
 	}
-	_, dup := s.datasets[name]
+	_, dup := s.datasetNamed(name)
 	dup = dup || s.mutated(standin.FailedCreateReservesName) && s.reserved["dataset "+name]
 	for other := range s.datasets {
 		dup = dup || s.mutated(standin.DatasetNameUnderscoreWildcard) && likeMatch(name, other) ||
@@ -372,6 +365,9 @@ func (a *strictAPI) DatasetGetByName(ctx context.Context, req gen.DatasetGetByNa
 	}
 	view := d.view()
 	view.Input = s.shownInput(d)
+	if s.mutated(standin.DatasetLookupCaseInsensitive) {
+		view.Name = req.Name // found in any case, answered under the name asked
+	}
 	if s.mutated(standin.CompleteLeavesStaleDetails) {
 		if d.cached == nil {
 			d.cached = &view
@@ -703,7 +699,7 @@ func slug(name string) string {
 // by the name in any case, without leading and trailing spaces, or as the beginning of a name. Call
 // with s.mu held.
 func (s *Server) lookup(name string) (*dataset, bool) {
-	if d, ok := s.datasets[name]; ok {
+	if d, ok := s.datasetNamed(name); ok {
 		return d, true
 	}
 	if s.mutated(standin.DatasetPathTrimmed) {

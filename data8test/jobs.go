@@ -240,7 +240,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if wf != nil {
 		for _, slot := range slices.Sorted(maps.Keys(inputs)) {
 			key := "inputDatasets." + slot
-			d, ok := s.datasets[inputs[slot]]
+			d, ok := s.datasetNamed(inputs[slot])
 			switch {
 			case !slices.Contains(wf.Inputs(), slot):
 				errs[key] = append(errs[key], fmt.Sprintf("The workflow %s has no input %s.", wf.Name(), slot))
@@ -375,12 +375,12 @@ func snakeName(s string) string {
 
 // freeDatasetName returns name, or name_2, name_3 ... the first that no dataset has. Call with s.mu held.
 func (s *Server) freeDatasetName(name string) string {
-	if _, taken := s.datasets[name]; !taken {
+	if _, taken := s.datasetNamed(name); !taken {
 		return name
 	}
 	for i := 2; ; i++ {
 		n := fmt.Sprintf("%s_%d", name, i)
-		if _, taken := s.datasets[n]; !taken {
+		if _, taken := s.datasetNamed(n); !taken {
 			return n
 		}
 	}
@@ -668,7 +668,7 @@ func wallUTC(t *time.Time) *time.Time {
 // standin.JobNameTrailingSpacesEqual mutation, a job whose name differs only in trailing spaces.
 // Call with s.mu held.
 func (s *Server) sameJobName(name string) (*job, bool) {
-	if j, ok := s.jobs[name]; ok || !s.mutated(standin.JobNameTrailingSpacesEqual) && !s.mutated(standin.JobUniqueBySlug) {
+	if j, ok := s.jobNamed(name); ok || !s.mutated(standin.JobNameTrailingSpacesEqual) && !s.mutated(standin.JobUniqueBySlug) {
 		return j, ok
 	}
 	if s.mutated(standin.JobUniqueBySlug) {
@@ -707,7 +707,7 @@ func (s *Server) lookupJob(name string) (*job, bool) {
 	case s.mutated(standin.JobLookupNormalized):
 		return s.oldestJob(func(j *job) bool { return composed(j.name) == composed(name) })
 	}
-	if j, ok := s.jobs[name]; ok || !s.mutated(standin.JobGetPrefixMatch) && !s.mutated(standin.JobLookupLike) {
+	if j, ok := s.jobNamed(name); ok || !s.mutated(standin.JobGetPrefixMatch) && !s.mutated(standin.JobLookupLike) {
 		return j, ok
 	}
 	if s.mutated(standin.JobLookupLike) {

@@ -121,6 +121,13 @@ func reproduce(d conformance.Deviation, on func(Profile), r *Reproduction) bool 
 	case strings.Contains(o, "times carry no zone"):
 		on(ProfileDotNetTimes)
 		return true
+	case d.Point == "D-4" && strings.HasPrefix(o, "a dataset name in other letter case finds the dataset, answered under its own name"),
+		d.Point == "D-13" && strings.HasPrefix(o, "a job name differing from a taken one only in case is refused as taken"):
+		on(ProfileCaseInsensitiveNames)
+		return true
+	case d.Point == "D-6" && strings.HasPrefix(o, "the dataset list is alphabetical by a culture collation, case ignored"):
+		on(ProfileCollationSort)
+		return true
 	case d.Point == "D-6" && o == "a listed dataset carries no location":
 		on(ProfileOmitOptional)
 		return true

@@ -2,6 +2,7 @@ package data8test
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"github.com/data8-toolkit/data8/gen"
 	"github.com/data8-toolkit/data8/internal/opid"
@@ -105,6 +109,18 @@ const (
 	// ProfileTraceID adds a traceId member (a W3C trace context id) to every problem body, as ASP.NET Core
 	// does (D-3).
 	ProfileTraceID Profile = "trace-id"
+	// ProfileCaseInsensitiveNames compares names as a case-insensitive collation (SQL Server's default)
+	// does: a dataset, a job or an API key named in a path in other letter case is found, and answered
+	// under its own stored name (GET /Dataset/CONF_X answers dataset conf_x); a dataset, job or key whose
+	// name differs from a taken one only in case is refused as taken (D-4, D-7, D-13: the contract's
+	// names are exact; a server may also fold case, as long as a lookup finds the one object of that
+	// name and answers it under its own name).
+	ProfileCaseInsensitiveNames Profile = "case-insensitive-names"
+	// ProfileCollationSort sorts the dataset list as a SQL Server or Windows culture collation does
+	// (golang.org/x/text/collate, English, case ignored): "_" before digits and letters, letters in
+	// alphabetical order whatever their case, instead of byte order (D-6: alphabetical). With
+	// ProfileOutputNames, Output_1 sorts among the lower-case names.
+	ProfileCollationSort Profile = "collation-sort"
 )
 
 // Profiles returns every profile, in a stable order (the order of their declaration).
@@ -113,7 +129,8 @@ func Profiles() []Profile {
 		ProfileCreated201, ProfileAccepted202, ProfileNoContent204, ProfileConflict409, ProfileDotNetTimes,
 		ProfilePage500, ProfileExtraMembers, ProfileOmitOptional, ProfileExplicitNulls, ProfilePascalCaseErrors,
 		ProfilePlainJSONProblems, ProfileEmptyErrorBodies, ProfileGzip, ProfileChunked, ProfileRetryAfterDate,
-		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID,
+		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID, ProfileCaseInsensitiveNames,
+		ProfileCollationSort,
 	}
 }
 
@@ -487,8 +504,59 @@ func (s *Server) outputName(job, slot string) string {
 	}
 	for i := 1; ; i++ {
 		n := fmt.Sprintf("Output_%d", i)
-		if _, taken := s.datasets[n]; !taken {
+		if _, taken := s.datasetNamed(n); !taken {
 			return n
 		}
 	}
+}
+
+// foldsNames reports whether names are compared ignoring case (ProfileCaseInsensitiveNames).
+func (s *Server) foldsNames() bool { return s.has(ProfileCaseInsensitiveNames) }
+
+// datasetNamed returns the dataset named name: by its exact name, or under
+// ProfileCaseInsensitiveNames the one whose name equals name ignoring case. Call with s.mu held.
+func (s *Server) datasetNamed(name string) (*dataset, bool) {
+	if d, ok := s.datasets[name]; ok || !s.foldsNames() {
+		return d, ok
+	}
+	for n, d := range s.datasets {
+		if strings.EqualFold(n, name) {
+			return d, true
+		}
+	}
+	return nil, false
+}
+
+// jobNamed returns the job named name: by its exact name, or under ProfileCaseInsensitiveNames the
+// one whose name equals name ignoring case. Call with s.mu held.
+func (s *Server) jobNamed(name string) (*job, bool) {
+	if j, ok := s.jobs[name]; ok || !s.foldsNames() {
+		return j, ok
+	}
+	return s.oldestJob(func(j *job) bool { return strings.EqualFold(j.name, name) })
+}
+
+// keyNamed returns the API key whose value is key: exactly, or under ProfileCaseInsensitiveNames the
+// one equal to it ignoring case; nil when there is none. Call with s.mu held.
+func (s *Server) keyNamed(key string) *apiKey {
+	if k := s.apiKeys[key]; k != nil || !s.foldsNames() {
+		return k
+	}
+	for _, k := range s.keyOrder {
+		if strings.EqualFold(k, key) {
+			return s.apiKeys[k]
+		}
+	}
+	return nil
+}
+
+// datasetOrder returns the order of the dataset list: byte order, or under ProfileCollationSort a
+// culture collation (golang.org/x/text/collate, English, case ignored; byte order between names it
+// finds equal). A collator is not safe for concurrent use: each list sorts with its own.
+func (s *Server) datasetOrder() func(a, b string) int {
+	if !s.has(ProfileCollationSort) {
+		return strings.Compare
+	}
+	c := collate.New(language.English, collate.IgnoreCase)
+	return func(a, b string) int { return cmp.Or(c.CompareString(a, b), strings.Compare(a, b)) }
 }

@@ -248,7 +248,9 @@ func TestProfileEffects(t *testing.T) {
 				t.Errorf("unfinished job's completedAt %v, want 0001-01-01T00:00:00", unset)
 			}
 		},
-		ProfilePage500: nil, // TestRecordPageSize
+		ProfilePage500:              nil, // TestRecordPageSize
+		ProfileCaseInsensitiveNames: nil, // TestCaseInsensitiveNames
+		ProfileCollationSort:        nil, // TestCollationSort
 		ProfileExtraMembers: func(t *testing.T, ex map[string]exchange, on bool) {
 			for _, step := range []string{"get dataset", "get job", "get key", "get client"} {
 				_, has := ex[step].object(t)["createdBy"]
@@ -462,5 +464,82 @@ func TestProfilesKeepFaults(t *testing.T) {
 	}
 	if got := s.FaultCounts(); got[FaultDrop] != 1 || got[Fault429] != 1 {
 		t.Errorf("faults %v", got)
+	}
+}
+
+// TestCaseInsensitiveNames: under ProfileCaseInsensitiveNames a dataset, a job and an API key named in
+// other letter case are found and answered under their own names, and names differing only in case
+// are taken; by default they are other names.
+func TestCaseInsensitiveNames(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			var opts []Option
+			if on {
+				opts = append(opts, WithProfile(ProfileCaseInsensitiveNames))
+			}
+			s := start(t, opts...)
+			tok := fetchToken(t, s)
+			completeInput(t, s, tok, "lower", 1)
+			r := do(t, s, tok, "GET", "/Dataset/LOWER", nil)
+			var ds struct{ Name string }
+			if on && (r.status != 200 || json.Unmarshal(r.body, &ds) != nil || ds.Name != "lower") || !on && r.status != 404 {
+				t.Errorf("GET /Dataset/LOWER: %d %s", r.status, r.body)
+			}
+			wantStatus(t, startJob(t, s, tok, "Check", "Echo", "lower"), 200)
+			wantStatus(t, startJob(t, s, tok, "check", "Echo", "lower"), map[bool]int{true: 400, false: 200}[on])
+			if on {
+				r := do(t, s, tok, "GET", "/Job/CHECK", nil)
+				var j struct{ Name string }
+				if r.status != 200 || json.Unmarshal(r.body, &j) != nil || j.Name != "Check" {
+					t.Errorf("GET /Job/CHECK: %d %s", r.status, r.body)
+				}
+			}
+			newKey(t, s, tok, map[string]any{"key": "Twin-1", "description": "mixed"})
+			wantStatus(t, do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "TWIN-1", "description": "upper"}), map[bool]int{true: 400, false: 200}[on])
+			r = do(t, s, tok, "GET", "/ApiKey/twin-1", nil)
+			var k struct{ Key string }
+			if on && (r.status != 200 || json.Unmarshal(r.body, &k) != nil || k.Key != "Twin-1") || !on && r.status != 404 {
+				t.Errorf("GET /ApiKey/twin-1: %d %s", r.status, r.body)
+			}
+			if on {
+				wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/tWIN-1", nil), 200)
+				wantStatus(t, do(t, s, tok, "GET", "/ApiKey/Twin-1", nil), 404)
+			}
+		})
+	}
+}
+
+// TestCollationSort: under ProfileCollationSort the dataset list is in a culture collation's order,
+// case ignored (the underscore before digits, digits before letters; Output_1 among the lower-case
+// names); by default in byte order.
+func TestCollationSort(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			opts := []Option{WithProfile(ProfileOutputNames), WithJobDuration(time.Millisecond)}
+			if on {
+				opts = append(opts, WithProfile(ProfileCollationSort))
+			}
+			s := start(t, opts...)
+			tok := fetchToken(t, s)
+			for _, n := range []string{"ab", "a0", "a_b", "p"} {
+				createDataset(t, s, tok, n, "v")
+			}
+			completeInput(t, s, tok, "z", 1)
+			wantStatus(t, startJob(t, s, tok, "j", "Echo", "z"), 200)
+			finishedJob(t, s, "j")
+			r := do(t, s, tok, "GET", "/Dataset", nil)
+			var refs []struct{ Name string }
+			if err := json.Unmarshal(r.body, &refs); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, x := range refs {
+				got = append(got, x.Name)
+			}
+			want := map[bool][]string{false: {"Output_1", "a0", "a_b", "ab", "p", "z"}, true: {"a_b", "a0", "ab", "Output_1", "p", "z"}}[on]
+			if !slices.Equal(got, want) {
+				t.Errorf("the list: %v, want %v", got, want)
+			}
+		})
 	}
 }

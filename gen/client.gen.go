@@ -222,8 +222,11 @@ type ClientInterface interface {
 	// alphabetically by name, and are numbered from 1. A page shorter than 100 is the last one; a page past the
 	// end is an empty array. `includeInput` and `includeOutput` choose whether input datasets and output
 	// datasets are listed. Each entry's `location` is the URL of its full details (`Dataset_GetByName`).
+	// Alphabetical is read as byte (ordinal) order of the names; a server may sort by another collation
+	// instead, one order across every page: case-insensitive ordinal, or a culture collation as Windows' and
+	// SQL Server's (the underscore before digits and letters, case ignored, `Output_1` among lower-case names).
 	//
-	// Inferred, D-5/D-6: the operationId, the query names, the bare JSON array and the empty page past the end are inferred; 100 per page, alphabetical order and pages from 1 are documented.
+	// Inferred, D-5/D-6: the operationId, the query names, the bare JSON array, the empty page past the end and byte order as the alphabetical order (another collation, one order across every page, is accepted too) are inferred; 100 per page, alphabetical order and pages from 1 are documented.
 	//
 	// Corresponds with GET /Dataset (the `DatasetGetList` operationId).
 	DatasetGetList(ctx context.Context, params *DatasetGetListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -665,8 +668,11 @@ func (c *Client) ClientCredentialGetById(ctx context.Context, id string, reqEdit
 // alphabetically by name, and are numbered from 1. A page shorter than 100 is the last one; a page past the
 // end is an empty array. `includeInput` and `includeOutput` choose whether input datasets and output
 // datasets are listed. Each entry's `location` is the URL of its full details (`Dataset_GetByName`).
+// Alphabetical is read as byte (ordinal) order of the names; a server may sort by another collation
+// instead, one order across every page: case-insensitive ordinal, or a culture collation as Windows' and
+// SQL Server's (the underscore before digits and letters, case ignored, `Output_1` among lower-case names).
 //
-// Inferred, D-5/D-6: the operationId, the query names, the bare JSON array and the empty page past the end are inferred; 100 per page, alphabetical order and pages from 1 are documented.
+// Inferred, D-5/D-6: the operationId, the query names, the bare JSON array, the empty page past the end and byte order as the alphabetical order (another collation, one order across every page, is accepted too) are inferred; 100 per page, alphabetical order and pages from 1 are documented.
 //
 // Corresponds with GET /Dataset (the `DatasetGetList` operationId).
 func (c *Client) DatasetGetList(ctx context.Context, params *DatasetGetListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2008,8 +2014,11 @@ type ClientWithResponsesInterface interface {
 	// alphabetically by name, and are numbered from 1. A page shorter than 100 is the last one; a page past the
 	// end is an empty array. `includeInput` and `includeOutput` choose whether input datasets and output
 	// datasets are listed. Each entry's `location` is the URL of its full details (`Dataset_GetByName`).
+	// Alphabetical is read as byte (ordinal) order of the names; a server may sort by another collation
+	// instead, one order across every page: case-insensitive ordinal, or a culture collation as Windows' and
+	// SQL Server's (the underscore before digits and letters, case ignored, `Output_1` among lower-case names).
 	//
-	// Inferred, D-5/D-6: the operationId, the query names, the bare JSON array and the empty page past the end are inferred; 100 per page, alphabetical order and pages from 1 are documented.
+	// Inferred, D-5/D-6: the operationId, the query names, the bare JSON array, the empty page past the end and byte order as the alphabetical order (another collation, one order across every page, is accepted too) are inferred; 100 per page, alphabetical order and pages from 1 are documented.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4770,8 +4779,11 @@ func (c *ClientWithResponses) ClientCredentialGetByIdWithResponse(ctx context.Co
 // alphabetically by name, and are numbered from 1. A page shorter than 100 is the last one; a page past the
 // end is an empty array. `includeInput` and `includeOutput` choose whether input datasets and output
 // datasets are listed. Each entry's `location` is the URL of its full details (`Dataset_GetByName`).
+// Alphabetical is read as byte (ordinal) order of the names; a server may sort by another collation
+// instead, one order across every page: case-insensitive ordinal, or a culture collation as Windows' and
+// SQL Server's (the underscore before digits and letters, case ignored, `Output_1` among lower-case names).
 //
-// Inferred, D-5/D-6: the operationId, the query names, the bare JSON array and the empty page past the end are inferred; 100 per page, alphabetical order and pages from 1 are documented.
+// Inferred, D-5/D-6: the operationId, the query names, the bare JSON array, the empty page past the end and byte order as the alphabetical order (another collation, one order across every page, is accepted too) are inferred; 100 per page, alphabetical order and pages from 1 are documented.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -760,7 +760,9 @@ const (
 	// "Name is **unique**" (a free name is refused)
 	UniqueCollapsesUnderscores
 	// DatasetLookupCaseInsensitive finds datasets by name whatever its case (a case-insensitive
-	// collation): GET /Dataset/{NAME} answers the dataset name.
+	// collation), and answers the dataset under the name asked: GET /Dataset/{NAME} answers dataset
+	// name as one named NAME. (Finding it, and answering it under its own name, is a valid reading,
+	// D-4: ProfileCaseInsensitiveNames.)
 	//
 	// "Unknown name in a path: documented text ("does not exist")" / "Name [...] matches ^[a-z][a-z0-9_]*$"
 	DatasetLookupCaseInsensitive
