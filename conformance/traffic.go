@@ -50,6 +50,30 @@ type traffic struct {
 	created map[string]bool
 	// jobs holds the names of the jobs POST /Job answered with a 2xx.
 	jobs map[string]bool
+	// throttle counts the answers that refused a request for load (429, 503), the client's and the
+	// token endpoint's included, and what the suite did with those of its own requests (do).
+	throttle Throttling
+}
+
+// resent counts a request of the suite's own sent again after a refusal for load.
+func (t *traffic) resent() {
+	t.mu.Lock()
+	t.throttle.Resent++
+	t.mu.Unlock()
+}
+
+// gaveUp counts a request of the suite's own still refused for load at the end of its waits.
+func (t *traffic) gaveUp() {
+	t.mu.Lock()
+	t.throttle.GaveUp++
+	t.mu.Unlock()
+}
+
+// throttling returns the counts of refusals for load.
+func (t *traffic) throttling() Throttling {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.throttle
 }
 
 // entry is one exchange kept, and the number of answers it stands for.
@@ -216,6 +240,9 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	created, isJob := createdName(req, resp)
 	t.traffic.mu.Lock()
 	t.traffic.answers[specval.Tag(req.Context())]++
+	if refusedForLoad(resp.StatusCode) {
+		t.traffic.throttle.Refused++
+	}
 	switch {
 	case created != "" && isJob:
 		t.traffic.jobs[created] = true
