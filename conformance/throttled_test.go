@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -169,5 +170,36 @@ func TestRunTokenRenewed(t *testing.T) {
 	}
 	if renewIn <= time.Second || renewIn > 2*time.Second {
 		t.Errorf("a token of expires_in 3 is renewed in %v; want a third of its lifetime before its end (2 s after it was asked for)", renewIn)
+	}
+}
+
+// TestNoDatasetOfNoName: an empty name (the empty or missing output slot of an unfinished job) is
+// no dataset's: reading it sends nothing (no GET /Dataset/, which may well be the list), and says so.
+func TestNoDatasetOfNoName(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		paths []string
+	)
+	srv := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		emptyList(w, r)
+	})
+	c := Case{ID: "NONAME", Kind: Generic, Rule: "reads nothing", run: func(c *check) {
+		if _, err := c.dataset(""); !errors.Is(err, errNoDatasetName) {
+			c.Errorf("dataset(\"\"): %v", err)
+		}
+		if _, err := c.readAll(""); !errors.Is(err, errNoDatasetName) {
+			c.Errorf("readAll(\"\"): %v", err)
+		}
+		c.raw(http.MethodGet, "/Dataset", nil, nil, withToken) // an answer, so that the case checked something
+	}}
+	rep := runTest(t, context.Background(), testConfig(srv), c)
+	if got := statuses(rep); got != "NONAME=passed" || len(rep.Case("NONAME").Observations) > 0 {
+		t.Fatalf("%s %v %v", got, rep.Case("NONAME").Failures, rep.Case("NONAME").Observations)
+	}
+	if len(paths) != 1 || paths[0] != "/Dataset" {
+		t.Errorf("the server received %q; want only the list", paths)
 	}
 }
