@@ -78,13 +78,42 @@ func (c *check) fetchHeaders(method, path string, header http.Header, body []byt
 	for k, v := range header {
 		req.Header[http.CanonicalHeaderKey(k)] = v
 	}
-	resp, err := c.hc.Do(req)
+	status, b, err := c.exchange(req)
+	if tok, ok := c.runToken(req.Header.Get("Authorization")); ok && err == nil && status == http.StatusUnauthorized {
+		// The run's own token, refused: it may have expired among requests sent at once (its
+		// lifetime is the server's). A new one, and the request once more with it.
+		c.dropToken(tok)
+		again, terr := c.currentToken()
+		if terr != nil || again == tok {
+			return status, b, err
+		}
+		if req, err = retarget(req, "Bearer "+again); err != nil {
+			return 0, nil, err
+		}
+		status, b, err = c.exchange(req)
+	}
+	return status, b, err
+}
+
+// exchange sends req (through do) and returns the answer's status and body.
+func (c *check) exchange(req *http.Request) (int, []byte, error) {
+	resp, err := c.do(req)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// retarget returns a copy of req, its body rewound, with the Authorization header authorization.
+func retarget(req *http.Request, authorization string) (*http.Request, error) {
+	again, err := rewound(req)
+	if err != nil {
+		return nil, err
+	}
+	again.Header.Set("Authorization", authorization)
+	return again, nil
 }
 
 // recordsOnce reads a dataset's records page by page from page 1 until an empty page (at most

@@ -324,6 +324,9 @@ func (c *check) completeInput(label string, cols map[string]int, recs []client.R
 // readAll reads a dataset's records with the client (D-10), or raw when the client refuses the
 // dataset's name locally (see clientRefused); the error says why the server would not give them.
 func (c *check) readAll(dataset string) ([]client.Record, error) {
+	if dataset == "" {
+		return nil, errNoDatasetName
+	}
 	var out []client.Record
 	for r, err := range c.client.ReadRecords(c.ctx, dataset) {
 		if errors.Is(err, client.ErrValidation) && len(out) == 0 {
@@ -361,6 +364,9 @@ func (c *check) countsAtCompletion(dataset string) bool {
 // readRaw reads a dataset's records page by page, raw, until an empty page (or more records than
 // max): the records, the first page's answer, and the page sizes.
 func (c *check) readRaw(dataset string, max int) ([]client.Record, *response, []int, error) {
+	if dataset == "" {
+		return nil, nil, nil, errNoDatasetName
+	}
 	var got []client.Record
 	var first *response
 	var pages []int
@@ -384,9 +390,17 @@ func (c *check) readRaw(dataset string, max int) ([]client.Record, *response, []
 	}
 }
 
+// errNoDatasetName is the error of a read of a dataset with no name: an empty slot of a job's
+// outputDatasets names no dataset (an unfinished job's output may not exist yet), and a request for
+// it would read something else (GET /Dataset/ may well be the list).
+var errNoDatasetName = errors.New("no dataset name to read (the server named none)")
+
 // dataset gets a dataset's details with the client, or raw when the client refuses the name
-// locally.
+// locally. An empty name is no dataset's: nothing is sent.
 func (c *check) dataset(name string) (*client.Dataset, error) {
+	if name == "" {
+		return nil, errNoDatasetName
+	}
 	ds, err := c.client.GetDataset(c.ctx, name)
 	if !errors.Is(err, client.ErrValidation) {
 		return ds, err

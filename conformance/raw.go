@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/data8-toolkit/data8/internal/specval"
 )
@@ -84,28 +86,99 @@ func (r *response) errorMembers() []string {
 	return slices.Sorted(maps.Keys(p.Errors))
 }
 
-// accessToken returns a token from the token endpoint (client_secret_post), fetching it once.
+// accessToken returns the run's token from the token endpoint (client_secret_post): the one it
+// fetched last, or a new one when there is none yet, or when the last one is near the end of the
+// lifetime its expires_in announced (tokenMargin). A token the endpoint does not give ends the case.
 func (c *check) accessToken() string {
-	c.mu.Lock()
-	tok := c.token
-	c.mu.Unlock()
-	if tok != "" {
-		return tok
+	tok, err := c.currentToken()
+	if err != nil {
+		c.Fatalf("%v", err)
 	}
+	return tok
+}
+
+// tokenMargin returns how long before the end of a token's announced lifetime the run renews it: a
+// third of the lifetime, at most a minute (a token of 3 s is renewed after 2 s, one of an hour after
+// 59 minutes). Requests sent just before that still reach the server in time.
+func tokenMargin(life time.Duration) time.Duration { return min(life/3, time.Minute) }
+
+// currentToken is accessToken that returns an error instead of ending the case, so that it may run
+// in a goroutine of its own. One fetch is in flight at a time: requests that find the token gone
+// (expired, or dropped after a 401) wait for it and share the new one.
+func (c *check) currentToken() (string, error) {
+	fresh := func() (string, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.token, c.token != "" && (c.tokenRenew.IsZero() || time.Now().Before(c.tokenRenew))
+	}
+	if tok, ok := fresh(); ok {
+		return tok, nil
+	}
+	c.tokenFetch.Lock()
+	defer c.tokenFetch.Unlock()
+	if tok, ok := fresh(); ok {
+		return tok, nil
+	}
+	asked := time.Now()
 	tr, err := c.tokenRequest(false)
 	if err != nil {
-		c.Fatalf("token endpoint: %v", err)
+		return "", fmt.Errorf("token endpoint: %w", err)
 	}
 	var body struct {
 		AccessToken string `json:"access_token"`
+		ExpiresIn   any    `json:"expires_in"`
 	}
 	if tr.Status != http.StatusOK || tr.decode(&body) != nil || body.AccessToken == "" {
-		c.Fatalf("token endpoint answered %s; want 200 with an access_token", tr)
+		return "", fmt.Errorf("token endpoint answered %s; want 200 with an access_token", tr)
+	}
+	var renew time.Time
+	if secs, ok := expiresIn(body.ExpiresIn); ok && secs > 0 {
+		life := time.Duration(secs * float64(time.Second))
+		renew = asked.Add(life - tokenMargin(life))
 	}
 	c.mu.Lock()
-	c.token = body.AccessToken
+	c.token, c.tokenRenew = body.AccessToken, renew
+	if c.runTokens == nil {
+		c.runTokens = map[string]bool{}
+	}
+	c.runTokens[body.AccessToken] = true
 	c.mu.Unlock()
-	return body.AccessToken
+	return body.AccessToken, nil
+}
+
+// expiresIn reads a token answer's expires_in: a JSON number, or a string holding one.
+func expiresIn(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// dropToken forgets the run's token tok after the API refused it with 401 (it expired, or the server
+// forgot it): the next request fetches a new one. A token already replaced is left alone, so that
+// requests refused the same token at once renew it once.
+func (c *check) dropToken(tok string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token == tok {
+		c.token = ""
+	}
+}
+
+// runToken reports whether the Authorization header h is exactly "Bearer " and a token the token
+// endpoint issued to the run (not one a case made up, nor the run's token in another form).
+func (c *check) runToken(h string) (string, bool) {
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return tok, c.runTokens[tok]
 }
 
 // tokenRequest asks the token endpoint for a token with the client credentials grant and scope
@@ -138,7 +211,7 @@ func (c *check) tokenPost(form url.Values, auth func(*http.Request)) (*response,
 	if auth != nil {
 		auth(req)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -202,19 +275,24 @@ func (c *check) rawIn(ctx context.Context, method, path string, query url.Values
 		}
 		payload = js
 	}
-	r := c.send(ctx, method, path, query, body != nil, payload, a)
+	var tok string
+	if a == withToken {
+		tok = c.accessToken()
+	}
+	r := c.send(ctx, method, path, query, body != nil, payload, a, tok)
 	if r.Status == http.StatusUnauthorized && a == withToken {
-		// The token may have expired during a long run: fetch a new one, once.
-		c.mu.Lock()
-		c.token = ""
-		c.mu.Unlock()
-		r = c.send(ctx, method, path, query, body != nil, payload, a)
+		// The token may have expired (its lifetime is the server's; requests sent at once may
+		// outlive it): fetch a new one and send the request again, once.
+		c.dropToken(tok)
+		if again := c.accessToken(); again != tok {
+			r = c.send(ctx, method, path, query, body != nil, payload, a, again)
+		}
 	}
 	return r
 }
 
-// send makes one attempt of a raw request.
-func (c *check) send(ctx context.Context, method, path string, query url.Values, hasBody bool, payload []byte, a auth) *response {
+// send makes one attempt of a raw request; tok is the run's token, for withToken.
+func (c *check) send(ctx context.Context, method, path string, query url.Values, hasBody bool, payload []byte, a auth, tok string) *response {
 	u := c.cfg.BaseURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -234,7 +312,7 @@ func (c *check) send(ctx context.Context, method, path string, query url.Values,
 	req.Header.Set("User-Agent", "data8-conformance/1")
 	switch a {
 	case withToken:
-		req.Header.Set("Authorization", "Bearer "+c.accessToken())
+		req.Header.Set("Authorization", "Bearer "+tok)
 	case badToken:
 		req.Header.Set("Authorization", "Bearer "+invalidToken)
 	}
@@ -243,7 +321,7 @@ func (c *check) send(ctx context.Context, method, path string, query url.Values,
 			req.Header[http.CanonicalHeaderKey(k)] = v
 		}
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		c.Fatalf("%s %s: %v", method, path, err)
 	}

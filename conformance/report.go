@@ -151,6 +151,10 @@ type Report struct {
 	Responses  int `json:"responses"`
 	Violations int `json:"violations"`
 	Differing  int `json:"differing"`
+	// Throttling counts the answers that refused a request for load (429, 503) and what the suite
+	// did about them; the discovery table's "limits" row says the same. Not a failure: rate limits
+	// are not documented, and a client honours 429 and Retry-After when they come.
+	Throttling Throttling `json:"throttling"`
 	// Unkept is the number of answers the suite received but did not keep (more unlike answers
 	// than it keeps in a run); the cases that received them fail.
 	Unkept int `json:"unkept,omitempty"`
@@ -163,6 +167,32 @@ type Report struct {
 	Drift *Drift `json:"drift,omitempty"`
 
 	overlay []action // the overlay's actions, from every deviation
+}
+
+// Throttling counts the refusals for load (429 Too Many Requests, 503 Service Unavailable) a run
+// received.
+type Throttling struct {
+	// Refused is the number of answers that were 429 or 503: to the suite's own requests, the
+	// project client's (which waits them out itself) and the token endpoint's.
+	Refused int `json:"refused"`
+	// Resent is the number of times the suite sent one of its own requests again after such an
+	// answer, having waited as its Retry-After said (at least 100 ms) or, without one, a backoff.
+	Resent int `json:"resent"`
+	// GaveUp is the number of the suite's own requests still refused after 6 resends or a minute of
+	// waiting: the case judged that refusal.
+	GaveUp int `json:"gaveUp"`
+}
+
+// String says the counts in words, for the discovery table.
+func (t Throttling) String() string {
+	if t.Refused == 0 {
+		return "no request was refused for load (429 or 503)"
+	}
+	s := fmt.Sprintf("%d answers refused a request for load (429 or 503) and were honoured: the suite sent its own requests again %d times, after the Retry-After (at least 100 ms) or a backoff; the project's client waits out its own", t.Refused, t.Resent)
+	if t.GaveUp > 0 {
+		s += fmt.Sprintf("; %d requests were still refused after 6 resends or a minute of waiting, and judged as refused", t.GaveUp)
+	}
+	return s
 }
 
 // Counts returns the number of cases with each status.

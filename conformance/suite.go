@@ -76,15 +76,19 @@ type suite struct {
 	silence *silence    // requests in a row that got no answer
 	grace   time.Duration
 
-	mu      sync.Mutex // guards the fields below
-	token   string
-	names   map[string]int // label → uses, for unique names
-	echoFix *echoFixture
-	apiKey  *keyFixture
-	apiKey2 *keyRecord      // the second key (secondKey)
-	runKeys []*keyRecord    // every API key the run created, oldest first
-	keyTook map[string]bool // the members of the create body the server took (its answer showed them)
-	clients []clientRecord  // the OAuth clients this run created, oldest first
+	tokenFetch sync.Mutex // held while the run's token is fetched: one fetch at a time
+
+	mu         sync.Mutex // guards the fields below
+	token      string
+	tokenRenew time.Time       // when token is renewed (before the end of its expires_in); zero: never
+	runTokens  map[string]bool // every token the token endpoint issued to the run (accessToken)
+	names      map[string]int  // label → uses, for unique names
+	echoFix    *echoFixture
+	apiKey     *keyFixture
+	apiKey2    *keyRecord      // the second key (secondKey)
+	runKeys    []*keyRecord    // every API key the run created, oldest first
+	keyTook    map[string]bool // the members of the create body the server took (its answer showed them)
+	clients    []clientRecord  // the OAuth clients this run created, oldest first
 }
 
 // Why a run ends before its last case.
@@ -221,7 +225,13 @@ func run(ctx context.Context, cfg Config, all []Case, grace time.Duration) (*Rep
 			rep.overlay = append(rep.overlay, d.actions...)
 		}
 	}
+	rep.Throttling = s.traffic.throttling()
 	rep.Discovery = discover(results)
+	for i, p := range rep.Discovery {
+		if p.Point == "limits" && p.Result == asDecided && rep.Throttling.Refused > 0 {
+			rep.Discovery[i].Observed = rep.Throttling.String()
+		}
+	}
 	rep.scrub(s.secrets.String)
 	return rep, nil
 }

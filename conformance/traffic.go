@@ -55,6 +55,30 @@ type traffic struct {
 	// locations holds, per tag, the entries of list pages (GET /Dataset, GET /Job) whose location
 	// does not address their own dataset or job: the first few, and how many there were.
 	locations map[string]*badLocations
+	// throttle counts the answers that refused a request for load (429, 503), the client's and the
+	// token endpoint's included, and what the suite did with those of its own requests (do).
+	throttle Throttling
+}
+
+// resent counts a request of the suite's own sent again after a refusal for load.
+func (t *traffic) resent() {
+	t.mu.Lock()
+	t.throttle.Resent++
+	t.mu.Unlock()
+}
+
+// gaveUp counts a request of the suite's own still refused for load at the end of its waits.
+func (t *traffic) gaveUp() {
+	t.mu.Lock()
+	t.throttle.GaveUp++
+	t.mu.Unlock()
+}
+
+// throttling returns the counts of refusals for load.
+func (t *traffic) throttling() Throttling {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.throttle
 }
 
 // badLocations are the entries of list pages a case read whose location addresses another
@@ -245,6 +269,9 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	created, isJob := createdName(req, resp)
 	t.traffic.mu.Lock()
 	t.traffic.answers[specval.Tag(req.Context())]++
+	if refusedForLoad(resp.StatusCode) {
+		t.traffic.throttle.Refused++
+	}
 	switch {
 	case created != "" && isJob:
 		t.traffic.jobs[created] = true

@@ -106,6 +106,9 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 
 	tok := newToken()
 	life := s.cfg.tokenLifetime
+	if s.has(ProfileShortToken) {
+		life = min(life, shortTokenLifetime)
+	}
 	s.mu.Lock()
 	t := time.Now()
 	if len(s.tokens) > 1000 {

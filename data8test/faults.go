@@ -306,8 +306,11 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, op string, 
 
 // setRetryAfter sets the Retry-After of an injected fault in h (with ProfileRetryAfterDate, the Date
 // header too) and returns it as the problem's detail words it.
-func (s *Server) setRetryAfter(h http.Header) string {
-	secs := int64(math.Ceil(s.cfg.retryAfter.Seconds()))
+func (s *Server) setRetryAfter(h http.Header) string { return s.setRetryAfterOf(h, s.cfg.retryAfter) }
+
+// setRetryAfterOf is setRetryAfter with the delay d.
+func (s *Server) setRetryAfterOf(h http.Header, d time.Duration) string {
+	secs := int64(math.Ceil(d.Seconds()))
 	if !s.retryAfterDate() {
 		secs = max(0, secs)
 		h.Set("Retry-After", strconv.FormatInt(secs, 10))

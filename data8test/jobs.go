@@ -340,7 +340,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	}
 	if prev := s.lastJob; s.mutated(standin.JobsShareOutput) && prev != nil && prev.workflow == j.workflow && j.submitted.Sub(prev.submitted) < 100*time.Millisecond {
 		j.outputs = cloneMap(prev.outputs) // one output dataset for the jobs of one moment
-	} else {
+	} else if !s.has(ProfileOutputAtFinish) {
 		for _, slot := range wf.Outputs() {
 			name := s.outputName(b.Name, slot)
 			if s.mutated(standin.OutputNamedByInput) && len(inputs) > 0 {
@@ -510,6 +510,14 @@ func (s *Server) runJob(j *job, wf Workflow) {
 			delete(s.datasets, name) // nothing to write
 		}
 		j.outputs = map[string]string{}
+	}
+	if s.has(ProfileOutputAtFinish) && len(j.outputs) == 0 {
+		// The outputs are made now that the job has finished.
+		for _, slot := range wf.Outputs() {
+			name := s.outputName(j.name, slot)
+			s.datasets[name] = &dataset{name: name, columns: map[string]int32{}, blocks: map[int32]*block{}, created: done}
+			j.outputs[slot] = name
+		}
 	}
 	for slot, name := range j.outputs {
 		d := s.datasets[name]

@@ -34,7 +34,8 @@ import (
 // than against Data8. Every answer of every profile is meant to validate against api/openapi.yaml: the
 // spec is as tolerant as a client must be.
 //
-// The token endpoint is not changed by any profile: it is an IdentityServer, not the API.
+// The token endpoint is not changed by any profile (it is an IdentityServer, not the API), except for
+// the lifetime of the tokens it issues (ProfileShortToken).
 type Profile string
 
 // The profiles, each with what it changes and the decided point (D-n) of the contract it exercises. When
@@ -121,7 +122,28 @@ const (
 	// alphabetical order whatever their case, instead of byte order (D-6: alphabetical). With
 	// ProfileOutputNames, Output_1 sorts among the lower-case names.
 	ProfileCollationSort Profile = "collation-sort"
+	// ProfileThrottleEvery50 refuses every 50th API request with 429 Too Many Requests, Retry-After: 0
+	// (as a date under ProfileRetryAfterDate) and a problem body, before anything is done, as a rate
+	// limiter in front of the API may: before the token is looked at, and whatever the request (the
+	// contract's "Limits and behaviours a client relies on": rate limits are not documented, a client
+	// honours 429 and Retry-After when they come).
+	ProfileThrottleEvery50 Profile = "throttle-every-50"
+	// ProfileShortToken issues access tokens with expires_in 3 and refuses each with 401 three seconds
+	// after its issue, as announced (D-1: the lifetime is the server's to choose; D-2: an expired token
+	// gets 401). WithTokenLifetime, when shorter, still applies.
+	ProfileShortToken Profile = "short-token"
+	// ProfileOutputAtFinish makes a job's output datasets when it finishes successfully, not when it
+	// starts: while a job is unfinished its outputDatasets is {} and its output exists nowhere (D-13:
+	// POST /Job answers the Job, which names the outputs where the results are read from once they are
+	// there; output datasets are only made by jobs).
+	ProfileOutputAtFinish Profile = "output-at-finish"
 )
+
+// throttleEvery is the count of API requests of which ProfileThrottleEvery50 refuses the last.
+const throttleEvery = 50
+
+// shortTokenLifetime is the lifetime of a token under ProfileShortToken.
+const shortTokenLifetime = 3 * time.Second
 
 // Profiles returns every profile, in a stable order (the order of their declaration).
 func Profiles() []Profile {
@@ -130,7 +152,7 @@ func Profiles() []Profile {
 		ProfilePage500, ProfileExtraMembers, ProfileOmitOptional, ProfileExplicitNulls, ProfilePascalCaseErrors,
 		ProfilePlainJSONProblems, ProfileEmptyErrorBodies, ProfileGzip, ProfileChunked, ProfileRetryAfterDate,
 		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID, ProfileCaseInsensitiveNames,
-		ProfileCollationSort,
+		ProfileCollationSort, ProfileThrottleEvery50, ProfileShortToken, ProfileOutputAtFinish,
 	}
 }
 

@@ -138,12 +138,10 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 	is2xx(job)
 	sc.send("duplicate job", "POST", "/Job", map[string]any{"name": "Job 1", "workflowName": "Echo", "inputDatasets": map[string]string{"Input": "people"}}, false)
 	is2xx(sc.send("get job", "GET", "/Job/Job%201", nil, false))
-	var done exchange
+	// Waited for without requests, so that the scenario sends the same number of them every time
+	// (fewer than 50: ProfileThrottleEvery50 refuses none of them).
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		done = sc.send("finished job", "GET", "/Job/Job%201", nil, false)
-		is2xx(done)
 		if j, ok := s.JobInfo("Job 1"); ok && j.CompletedAt != nil {
-			done = sc.send("finished job", "GET", "/Job/Job%201", nil, false)
 			break
 		}
 		if time.Now().After(deadline) {
@@ -151,6 +149,8 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	done := sc.send("finished job", "GET", "/Job/Job%201", nil, false)
+	is2xx(done)
 	outs, _ := done.object(t)["outputDatasets"].(map[string]any)
 	out, _ := outs[slotOutput].(string)
 	is2xx(sc.send("list datasets", "GET", "/Dataset?page=1", nil, false))
@@ -362,6 +362,15 @@ func TestProfileEffects(t *testing.T) {
 				}
 			}
 		},
+		ProfileThrottleEvery50: nil, // TestThrottleEvery50
+		ProfileShortToken:      nil, // TestShortToken
+		ProfileOutputAtFinish: func(t *testing.T, ex map[string]exchange, on bool) {
+			started, _ := ex["create job"].object(t)["outputDatasets"].(map[string]any)
+			done, _ := ex["finished job"].object(t)["outputDatasets"].(map[string]any)
+			if (len(started) == 0) != on || len(done) != 1 {
+				t.Errorf("outputDatasets %v when started, %v when finished", started, done)
+			}
+		},
 	}
 	if len(checks) != len(Profiles()) {
 		t.Fatalf("%d checks for %d profiles", len(checks), len(Profiles()))
@@ -541,5 +550,66 @@ func TestCollationSort(t *testing.T) {
 				t.Errorf("the list: %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// TestThrottleEvery50 sends 100 API requests under ProfileThrottleEvery50: the 50th and the 100th are
+// refused with 429, Retry-After: 0 and a problem body before anything is done (the 100th carries no
+// token, and a 429 comes before the 401), every other one is answered.
+func TestThrottleEvery50(t *testing.T) {
+	s := start(t, WithProfile(ProfileThrottleEvery50))
+	tok := fetchToken(t, s)
+	for i := 1; i <= 100; i++ {
+		name := fmt.Sprintf("d%d", i)
+		var r rawResp
+		if i == 100 {
+			r = do(t, s, "", "GET", "/Dataset", nil)
+		} else {
+			r = do(t, s, tok, "POST", "/Dataset", map[string]any{"name": name, "columns": map[string]int{"a": 0}})
+		}
+		switch {
+		case i%50 == 0:
+			wantStatus(t, r, http.StatusTooManyRequests)
+			if ra := r.header.Get("Retry-After"); ra != "0" || !isProblem(r.header.Get("Content-Type")) {
+				t.Errorf("request %d: Retry-After %q, Content-Type %q", i, ra, r.header.Get("Content-Type"))
+			}
+			if _, ok := s.DatasetInfo(name); ok {
+				t.Errorf("request %d was refused, and its dataset made", i)
+			}
+		default:
+			wantStatus(t, r, http.StatusOK)
+		}
+	}
+	if n := s.Throttled(); n != 2 {
+		t.Errorf("Throttled() = %d; want 2", n)
+	}
+}
+
+// TestShortToken: under ProfileShortToken a token is issued with expires_in 3 and refused 3 s after
+// its issue.
+func TestShortToken(t *testing.T) {
+	t.Parallel()
+	s := start(t, WithProfile(ProfileShortToken))
+	resp, err := httpFor(t, s).PostForm(s.TokenURL, url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {s.ClientID}, "client_secret": {s.ClientSecret}, "scope": {"BatchApi"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.ExpiresIn != 3 {
+		t.Fatalf("token answer expires_in %d (%v); want 3", tok.ExpiresIn, err)
+	}
+	issued := time.Now()
+	wantStatus(t, do(t, s, tok.AccessToken, "GET", "/Dataset", nil), http.StatusOK)
+	time.Sleep(time.Until(issued.Add(3*time.Second + 100*time.Millisecond)))
+	r := do(t, s, tok.AccessToken, "GET", "/Dataset", nil)
+	wantStatus(t, r, http.StatusUnauthorized)
+	if r.header.Get("WWW-Authenticate") == "" {
+		t.Error("401 without WWW-Authenticate")
 	}
 }

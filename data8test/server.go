@@ -135,6 +135,7 @@ type Server struct {
 	tokenCount int
 	extraSeq   int64 // ids of ProfileExtraMembers
 	throttled  int
+	apiSeq     atomic.Int64 // API requests so far, for ProfileThrottleEvery50
 
 	throttle   *throttle // WithMaxInFlight and WithRateLimit
 	violations []Violation
@@ -629,6 +630,10 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 		}
 		defer s.inflight.Done()
 		n := s.countRequest(op)
+		if s.has(ProfileThrottleEvery50) && s.apiSeq.Add(1)%throttleEvery == 0 {
+			s.refuseAfter(w, r, op, 0)
+			return
+		}
 		w, release, ok := s.admit(w)
 		if !ok {
 			s.refuse(w, r, op)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -194,11 +195,16 @@ func (c *counted) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 // refuse answers a throttled request 429 with a Retry-After and counts it. The profiles shape the
 // answer as they shape a fault's.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, op string) {
+	s.refuseAfter(w, r, op, s.cfg.retryAfter)
+}
+
+// refuseAfter answers a request 429 with a Retry-After of d, as refuse does.
+func (s *Server) refuseAfter(w http.ResponseWriter, r *http.Request, op string, d time.Duration) {
 	s.statsMu.Lock()
 	s.throttled++
 	s.statsMu.Unlock()
 	h := http.Header{}
-	after := s.setRetryAfter(h)
+	after := s.setRetryAfterOf(h, d)
 	rec := newRecorder(nil)
 	for k, v := range h {
 		rec.Header()[k] = v
@@ -209,7 +215,8 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, op string) {
 	s.send(w, r, status, header, body)
 }
 
-// Throttled returns how many API requests WithMaxInFlight and WithRateLimit have refused with 429.
+// Throttled returns how many API requests WithMaxInFlight, WithRateLimit and ProfileThrottleEvery50
+// have refused with 429.
 func (s *Server) Throttled() int {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()

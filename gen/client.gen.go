@@ -400,7 +400,8 @@ type ClientInterface interface {
 	//
 	// Returns the job's full details; poll it to follow the job's progress. A job is finished when `completedAt`
 	// is present, not null and not before `submittedAt`. `outputDatasets` maps each output slot to the dataset
-	// the results are read from. An unknown name gives 404.
+	// the results are read from; an unfinished job's may be empty (a server may make its outputs when it
+	// finishes, D-13), and a missing or empty slot names no dataset. An unknown name gives 404.
 	//
 	// Corresponds with GET /Job/{name} (the `JobGetByName` operationId).
 	JobGetByName(ctx context.Context, name JobName, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -966,7 +967,8 @@ func (c *Client) JobCreateJob(ctx context.Context, body JobCreateJobJSONRequestB
 //
 // Returns the job's full details; poll it to follow the job's progress. A job is finished when `completedAt`
 // is present, not null and not before `submittedAt`. `outputDatasets` maps each output slot to the dataset
-// the results are read from. An unknown name gives 404.
+// the results are read from; an unfinished job's may be empty (a server may make its outputs when it
+// finishes, D-13), and a missing or empty slot names no dataset. An unknown name gives 404.
 //
 // Corresponds with GET /Job/{name} (the `JobGetByName` operationId).
 func (c *Client) JobGetByName(ctx context.Context, name JobName, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2200,7 +2202,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns the job's full details; poll it to follow the job's progress. A job is finished when `completedAt`
 	// is present, not null and not before `submittedAt`. `outputDatasets` maps each output slot to the dataset
-	// the results are read from. An unknown name gives 404.
+	// the results are read from; an unfinished job's may be empty (a server may make its outputs when it
+	// finishes, D-13), and a missing or empty slot names no dataset. An unknown name gives 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5037,7 +5040,8 @@ func (c *ClientWithResponses) JobCreateJobWithResponse(ctx context.Context, body
 //
 // Returns the job's full details; poll it to follow the job's progress. A job is finished when `completedAt`
 // is present, not null and not before `submittedAt`. `outputDatasets` maps each output slot to the dataset
-// the results are read from. An unknown name gives 404.
+// the results are read from; an unfinished job's may be empty (a server may make its outputs when it
+// finishes, D-13), and a missing or empty slot names no dataset. An unknown name gives 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //

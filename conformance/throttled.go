@@ -1,0 +1,119 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The bounds of the suite's waits for a request refused for load (429, or 503): rate limits are not
+// documented, and a client honours 429 and Retry-After when they come (docs/contract.md, "Limits and
+// behaviours a client relies on"). Such an answer says the request was not handled: the suite waits
+// and sends it again, and judges the answer that is not a refusal for load. It follows Retry-After,
+// never sooner than throttleFloor after the refusal (a Retry-After of 0 or none is no licence to
+// hammer), and doubles the wait after each refusal of the same request with no Retry-After above the
+// floor, up to throttleMaxBackoff. A request refused throttleResends times more, or whose next wait
+// would take its waiting past throttleMaxWait, is judged with its last refusal.
+const (
+	throttleFloor      = 100 * time.Millisecond
+	throttleMaxBackoff = 5 * time.Second
+	throttleResends    = 6
+	throttleMaxWait    = time.Minute
+)
+
+// refusedForLoad reports whether an answer refuses a request for load: 429 Too Many Requests, or 503
+// Service Unavailable.
+func refusedForLoad(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+}
+
+// do sends one request of the suite's own (a raw request, a token request) through the checking
+// client, and sends it again, after a wait, while it is refused for load (see throttleFloor). It
+// returns the last answer; the answers of the refusals are checked and recorded as any other.
+func (c *check) do(req *http.Request) (*http.Response, error) {
+	var waited time.Duration
+	backoff := throttleFloor
+	for resends := 0; ; resends++ {
+		resp, err := c.hc.Do(req)
+		if err != nil || !refusedForLoad(resp.StatusCode) {
+			return resp, err
+		}
+		wait, ok := retryAfterOf(resp.Header, time.Now())
+		if !ok || wait < throttleFloor {
+			wait, backoff = backoff, min(2*backoff, throttleMaxBackoff)
+		}
+		if resends == throttleResends || waited+wait > throttleMaxWait {
+			c.traffic.gaveUp()
+			return resp, nil
+		}
+		again, rerr := rewound(req)
+		if rerr != nil {
+			return resp, nil
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		c.traffic.resent()
+		if err := sleepCtx(req.Context(), wait); err != nil {
+			return nil, fmt.Errorf("waiting %v to send it again after %d %s: %w", wait, resp.StatusCode, http.StatusText(resp.StatusCode), err)
+		}
+		waited += wait
+		req = again
+	}
+}
+
+// rewound returns a copy of req to send again, with its body from the start.
+func rewound(req *http.Request) (*http.Request, error) {
+	again := req.Clone(req.Context())
+	if req.Body == nil || req.Body == http.NoBody {
+		return again, nil
+	}
+	if req.GetBody == nil {
+		return nil, errors.New("the request's body cannot be sent again")
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	again.Body = body
+	return again, nil
+}
+
+// retryAfterOf reads a Retry-After header, in seconds or as an HTTP date, as a delay from now (at
+// least 0, at most throttleMaxWait). ok is false when the header is absent or unreadable.
+func retryAfterOf(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case err != nil && v[0] != '-', secs > int64(throttleMaxWait/time.Second):
+			return throttleMaxWait + time.Second, true
+		case err != nil || secs < 0:
+			return 0, true
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return min(max(t.Sub(now), 0), throttleMaxWait+time.Second), true
+}
+
+// sleepCtx waits d or until ctx ends, and returns the context's error then.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
