@@ -267,13 +267,14 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.ClientReadNewestDescription: {"CLIENTCRED-LIST-NO-SECRETS", "SCALE-CLIENTCRED-LIST"},
 		// Every case that reads page 2 of the dataset list once DATASET-LIST-ALPHA-100's 101 datasets
 		// exist (in a whole run, with more datasets, JOB-OUTPUTS-DISTINCT's lists reach page 2 too).
-		standin.LaterPageLocationWrong:    {"DATASET-LIST-ALPHA-100", "DATASET-LIST-PAGING", "DATASET-LIST-FLAGS", "DATASET-LIST-LOCATION", "DATASET-STATE-RULES"},
-		standin.JobListFilterSkipsAuth:    {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
-		standin.RefusedCompleteHoldsInput: {"DATASET-COMPLETE-TWICE-400", "DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
-		standin.RefusedJobHoldsInput:      {"JOB-NEEDS-COMPLETE-INPUT"},
-		standin.JobInputLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
-		standin.DataReadLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
-		standin.CaseTwinRenamesJob:        {"JOB-NAME-SPACES"},
+		standin.LaterPageLocationWrong:       {"DATASET-LIST-ALPHA-100", "DATASET-LIST-PAGING", "DATASET-LIST-FLAGS", "DATASET-LIST-LOCATION", "DATASET-STATE-RULES"},
+		standin.JobListFilterSkipsAuth:       {"AUTH-NO-TOKEN-401", "AUTH-BAD-TOKEN-401"},
+		standin.RefusedCompleteHoldsInput:    {"DATASET-COMPLETE-TWICE-400", "DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.RefusedJobHoldsInput:         {"JOB-NEEDS-COMPLETE-INPUT"},
+		standin.JobInputLastFullPageLost:     {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.DataReadLastFullPageLost:     {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
+		standin.CaseTwinRenamesJob:           {"JOB-NAME-SPACES"},
+		standin.UnknownColumnFirstRecordOnly: {"UPLOAD-UNKNOWN-COLUMN"},
 	}
 }
 

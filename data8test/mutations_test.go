@@ -1629,6 +1629,11 @@ func TestMutations(t *testing.T) {
 			_ = json.Unmarshal(do(t, s, tok, "GET", "/Dataset/ds/data?page=1", nil).body, &got)
 			return len(got) == 1000
 		},
+		standin.UnknownColumnFirstRecordOnly: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			recs := append(seqBlock("r", 12), rec("nosuch", "x"))
+			return upload(t, s, tok, "ds", 0, recs...).status == 400
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs
