@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/data8-toolkit/data8/client"
+	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
 // uploadCases are the cases of block uploads and of reading records back.
@@ -69,22 +71,25 @@ func uploadCases() []Case {
 			run:     caseUploadBadBlockNumber,
 		},
 		{
-			ID: "UPLOAD-NON-OBJECT-RECORD", Kind: Decided, Decision: "D-9", SendsInvalid: true,
-			Rule:    "A record that is not a JSON object gets 400 with errors naming it (D-9). Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
+			ID: "UPLOAD-NON-OBJECT-RECORD", Kind: Documented, Decision: "D-9", SendsInvalid: true,
+			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**.`,
+			Rule:    "A record that is not a JSON object (a number, a string, an array, null) gets 400 with errors naming it (D-9), at every place of a block: the first record of two, records[12] of 25 and the last of a full block of 1,000 (errors naming another record are observed). A record's place decides only when it is processed (documented): refused at one place and taken at another, the server breaks its own reading of D-9, and the case fails with what the taken block reads back as. Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
 			Creates: "1 complete dataset (1 record)",
 			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadNonObject,
 		},
 		{
-			ID: "UPLOAD-UNKNOWN-COLUMN", Kind: Decided, Decision: "D-9",
-			Rule:    "A record naming a column the dataset does not have gets 400 with errors naming the member, e.g. records[1].nosuch (D-9). Our client refuses it before sending. Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
+			ID: "UPLOAD-UNKNOWN-COLUMN", Kind: Documented, Decision: "D-9",
+			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**.`,
+			Rule:    "A record naming a column the dataset does not have gets 400 with errors naming the member, e.g. records[12].nosuch (D-9), at every place of a block: the first record of two, records[12] of 25 and the last of a full block of 1,000 (errors naming another record are observed). A record's place decides only when it is processed (documented): refused at one place and taken at another, the server breaks its own reading of D-9, and the case fails with what the taken block reads back as. Our client refuses it before sending. Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
 			Creates: "1 complete dataset (1 record)",
 			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadUnknownColumn,
 		},
 		{
-			ID: "UPLOAD-BAD-VALUE", Kind: Decided, Decision: "D-11", SendsInvalid: true,
-			Rule:    "Record values are JSON strings, numbers, booleans or null (D-11): an object or array value gets a 4xx. Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
+			ID: "UPLOAD-BAD-VALUE", Kind: Documented, Decision: "D-11", SendsInvalid: true,
+			Quote:   `Records are **processed in ascending block number, then in the order given inside the block**.`,
+			Rule:    "Record values are JSON strings, numbers, booleans or null (D-11): an object or array value gets a 4xx, at every place of a block: the first record of two, records[12] of 25 and the last of a full block of 1,000 (errors naming another record are observed). A record's place decides only when it is processed (documented): refused at one place and taken at another, the server breaks its own reading of D-11, and the case fails with what the taken block reads back as. Refused, they change nothing (documented): the dataset, incomplete still, then takes a block and its completion, and reads back that one record (the page after it []: D-10).",
 			Creates: "1 complete dataset (1 record)",
 			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseUploadBadValue,
@@ -342,16 +347,14 @@ func caseUploadNonObject(c *check) {
 	accepted := false
 	for _, b := range []struct {
 		what string
-		recs []any
+		rec  any
 	}{
-		{"a number record", []any{map[string]any{"seq": 0}, 1}},
-		{"a string record", []any{"seq"}},
-		{"an array record", []any{[]any{1, "x"}}},
-		{"a null record", []any{nil}},
+		{"a number record", 1},
+		{"a string record", "seq"},
+		{"an array record", []any{1, "x"}},
+		{"a null record", nil},
 	} {
-		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, b.recs), withToken)
-		c.decidedRefusalRaw(b.what, "D-9", "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
-		accepted = accepted || r.is2xx()
+		accepted = c.faultAtEveryPlace(name, b.what, "D-9", d9RecordRule, "", func(int) any { return b.rec }) || accepted
 	}
 	if n := c.recordCount(name); n != 0 && !accepted {
 		c.Errorf("after refused blocks: recordCount %d, want 0", n)
@@ -369,43 +372,144 @@ func caseUploadUnknownColumn(c *check) {
 	if !errors.Is(err, client.ErrInvalidRecord) || len(c.exchangesOf(c.res.ID)) != before {
 		c.Errorf("client: Upload of a record with an unknown column (columns known) = %s; want ErrInvalidRecord without sending", outcome(err))
 	}
-	r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, recs), withToken)
-	c.decidedRefusalRaw("a record with unknown column nosuch", "D-9", "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
-	if !r.is4xx() {
+	accepted := c.faultAtEveryPlace(name, "a record with unknown column nosuch", "D-9", d9RecordRule, "nosuch", func(seq int) any {
+		return map[string]any{"seq": seq, "nosuch": "x"}
+	})
+	if accepted {
 		return
 	}
-	members := r.errorMembers()
-	named := false
-	for _, m := range members {
-		m = strings.ToLower(m)
-		named = named || strings.Contains(m, "nosuch") || strings.Contains(m, "records[1]")
-	}
-	if !named {
-		c.Differ("D-9", "Dataset_UploadBlock", fmt.Sprintf("the 4xx's errors do not name records[1].nosuch (members %q)", members), evidence(http.MethodPatch, uploadPath(name), r))
-	}
 	if n := c.recordCount(name); n != 0 {
-		c.Errorf("after the refused block: recordCount %d, want 0", n)
+		c.Errorf("after the refused blocks: recordCount %d, want 0", n)
 	}
-	c.stillOpen(name, nil, 0, "a block naming an unknown column was refused")
+	c.stillOpen(name, nil, 0, "blocks naming an unknown column were refused")
 }
 
 func caseUploadBadValue(c *check) {
 	name := c.newDataset("badvalue", seqColumns())
 	accepted := false
 	for _, b := range []struct {
-		what string
-		rec  map[string]any
+		what  string
+		value any
 	}{
-		{"an object value", map[string]any{"seq": 0, "tag": map[string]any{"x": 1}}},
-		{"an array value", map[string]any{"seq": 0, "tag": []any{1, 2}}},
+		{"a record with an object value", map[string]any{"x": 1}},
+		{"a record with an array value", []any{1, 2}},
 	} {
-		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, []any{b.rec}), withToken)
-		c.decidedRefusalRaw(b.what, "D-11", "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
-		accepted = accepted || r.is2xx()
+		accepted = c.faultAtEveryPlace(name, b.what, "D-11", d11ValueRule, "tag", func(seq int) any {
+			return map[string]any{"seq": seq, "tag": b.value}
+		}) || accepted
 	}
 	if !accepted {
 		c.stillOpen(name, nil, 0, "blocks of object and array values were refused")
 	}
+}
+
+// The decided sentences of the per-record rules of a block, as docs/contract.md words them.
+const (
+	d9RecordRule = "D-9 (\"a record that is not an object, or a record naming a column the dataset does not have → `400` with `errors` naming the offending member\")"
+	d11ValueRule = "D-11 (\"values are JSON strings, numbers, booleans or null\")"
+	placeQuote   = "\"Records are **processed in ascending block number, then in the order given inside the block**\""
+)
+
+// recordPlaces are the places in a block where a per-record rule of an upload (D-9, D-11) is
+// checked: the first record (of two), one in the middle (records[12] of 25, the contract's
+// example) and the last of a full block of 1,000. A server that checks some records of a block and
+// not others (the first alone, the first few) refuses the fault at one place and takes it at another.
+var recordPlaces = []struct{ pos, size int }{{0, 2}, {12, 25}, {999, 1000}}
+
+// recordIndex finds the record indexes an errors member names (records[12].foo, Records[12].Foo).
+var recordIndex = regexp.MustCompile(`(?i)records\[([0-9]+)\]`)
+
+// faultAtEveryPlace sends, as block 0 of incomplete input dataset name (of seqColumns), a block at
+// each of recordPlaces whose one record at that place, bad(seq), breaks a per-record rule (point,
+// worded by rule; what describes the record, member the member the errors should name, "" for the
+// record itself); the other records are good. Each refusal or acceptance is judged as the decided
+// point's (decidedRefusalRaw); a refusal whose errors name another record is observed, and one that
+// names no record differs from D-9. Refused at one place and taken at another, the server breaks its
+// own reading of the rule: a record's place in its block decides only when it is processed, so that
+// fails, with what the taken block reads back as. It reports whether any block was taken.
+func (c *check) faultAtEveryPlace(name, what, point, rule, member string, bad func(seq int) any) bool {
+	var refused, taken []string
+	var readBack string
+	for _, pl := range recordPlaces {
+		recs := make([]any, pl.size)
+		for i := range recs {
+			recs[i] = map[string]any{"seq": i, "tag": "place"}
+		}
+		recs[pl.pos] = bad(pl.pos)
+		at := fmt.Sprintf("%s at records[%d] of a block of %d", what, pl.pos, pl.size)
+		r := c.raw(http.MethodPatch, uploadPath(name), nil, blockBody(0, recs), withToken)
+		c.decidedRefusalRaw(at, point, "Dataset_UploadBlock", http.MethodPatch, uploadPath(name), r)
+		switch {
+		case r.is4xx():
+			refused = append(refused, fmt.Sprintf("records[%d] of %d (%d)", pl.pos, pl.size, r.Status))
+			c.namesRecord(at, point, r, pl.pos, member, name)
+		case r.is2xx():
+			taken = append(taken, fmt.Sprintf("records[%d] of %d (%d)", pl.pos, pl.size, r.Status))
+			if readBack == "" {
+				readBack = c.storedAt(name, pl.pos)
+			}
+		}
+	}
+	if len(refused) > 0 && len(taken) > 0 {
+		c.Errorf("%s: refused at %s, taken at %s (block 0 then reads back %s); refusing it at one place and storing it at another breaks the server's own reading of %s, and a record's place decides only when it is processed (%s)",
+			what, strings.Join(refused, ", "), strings.Join(taken, ", "), readBack, rule, placeQuote)
+	}
+	return len(taken) > 0
+}
+
+// namesRecord judges the errors of the 4xx r to a block (what) whose fault is its record pos
+// (member, when not "", the member of it at fault): errors naming another record are observed, and
+// errors naming no record (nor the member) differ from D-9, which decides that they name it.
+func (c *check) namesRecord(what, point string, r *response, pos int, member, name string) {
+	members := r.errorMembers()
+	named := false
+	var others []string
+	for _, m := range members {
+		idx := recordIndex.FindAllStringSubmatch(m, -1)
+		if len(idx) == 0 {
+			named = named || member != "" && strings.Contains(strings.ToLower(m), member)
+			continue
+		}
+		for _, x := range idx {
+			if x[1] == fmt.Sprint(pos) {
+				named = true
+			} else {
+				others = append(others, m)
+			}
+		}
+	}
+	switch {
+	case named:
+	case len(others) > 0:
+		c.Observe("%s: the 4xx's errors name %q, not records[%d]", what, others, pos)
+	case point == "D-9":
+		want := fmt.Sprintf("records[%d]", pos)
+		if member != "" {
+			want += "." + member
+		}
+		c.Differ("D-9", "Dataset_UploadBlock", fmt.Sprintf("%s: the 4xx's errors do not name %s (members %q)", what, want, members), evidence(http.MethodPatch, uploadPath(name), r))
+	}
+}
+
+// storedAt describes what dataset name's records read back as at index pos (raw, every value as
+// sent back, records that are not objects too), for a failure's evidence.
+func (c *check) storedAt(name string, pos int) string {
+	var all []json.RawMessage
+	for page := 1; page <= 4; page++ {
+		r := c.raw(http.MethodGet, uploadPath(name), url.Values{"page": {fmt.Sprint(page)}}, nil, withToken)
+		var recs []json.RawMessage
+		if !r.is2xx() || r.decodeExact(&recs) != nil {
+			return fmt.Sprintf("(page %d of its records answered %s)", page, r)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		all = append(all, recs...)
+		if len(all) > pos {
+			return fmt.Sprintf("records[%d] = %s, page %d", pos, termsafe.Trim(string(recs[pos-(len(all)-len(recs))]), 120), page)
+		}
+	}
+	return fmt.Sprintf("%d records, none at records[%d]", len(all), pos)
 }
 
 func caseRecordScalars(c *check) {

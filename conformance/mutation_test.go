@@ -275,7 +275,8 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DataReadLastFullPageLost:  {"DATASET-STATE-RULES", "SCALE-JOB-FULL-PAGES"},
 		standin.CaseTwinRenamesJob:        {"JOB-NAME-SPACES"},
 		// Every case that deletes a key it made reads it back right after.
-		standin.DeletedKeyReadable: {"APIKEY-CREATE", "APIKEY-DELETE", "BODY-JSON-CHARSET", "SCALE-APIKEY-LIST"},
+		standin.DeletedKeyReadable:           {"APIKEY-CREATE", "APIKEY-DELETE", "BODY-JSON-CHARSET", "SCALE-APIKEY-LIST"},
+		standin.UnknownColumnFirstRecordOnly: {"UPLOAD-UNKNOWN-COLUMN"},
 	}
 }
 

@@ -23,6 +23,8 @@ type blockScan struct {
 	b    []byte
 	i    int
 	cols map[string]int32
+	// firstOnly checks the members of records[0] alone against cols (standin.UnknownColumnFirstRecordOnly).
+	firstOnly bool
 
 	blockNumber int64
 	hasBlock    bool
@@ -265,7 +267,7 @@ func (p *blockScan) record(idx int) error {
 		if err != nil {
 			return err
 		}
-		if p.cols != nil {
+		if p.cols != nil && (idx == 0 || !p.firstOnly) {
 			// Records mostly repeat the member names of the one before: compare with the name seen at
 			// this position before the map lookup.
 			if member >= len(p.known) || p.known[member] == nil || !bytes.Equal(p.known[member], key) {

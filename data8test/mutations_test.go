@@ -1637,6 +1637,11 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, do(t, s, tok, "DELETE", "/ApiKey/"+url.PathEscape(k), nil), 200)
 			return do(t, s, tok, "GET", "/ApiKey/"+url.PathEscape(k), nil).status == 404
 		},
+		standin.UnknownColumnFirstRecordOnly: func(t *testing.T, s *Server, tok string) bool {
+			createDataset(t, s, tok, "ds", "v")
+			recs := append(seqBlock("r", 12), rec("nosuch", "x"))
+			return upload(t, s, tok, "ds", 0, recs...).status == 400
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs

@@ -111,7 +111,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 		}
 		s.mu.RUnlock()
 	}
-	sc := blockScan{b: body, cols: cols}
+	sc := blockScan{b: body, cols: cols, firstOnly: s.mutated(standin.UnknownColumnFirstRecordOnly)}
 	if err := sc.parse(); err != nil {
 		// Malformed JSON: the member errors found before it say little.
 		sc.errs = map[string][]string{"$": {err.Error()}}

@@ -1312,12 +1312,20 @@ const (
 	//
 	// "DELETE /ApiKey/{key}: Deletes the key." / "Unknown name in a path: 404"
 	DeletedKeyReadable
+	// UnknownColumnFirstRecordOnly checks the members of the first record of a block against the
+	// dataset's columns and no other: a block whose first record names only columns of the dataset
+	// is stored even when a later record names a column the dataset does not have.
+	//
+	// "a record naming a column the dataset does not have → `400` with `errors` naming the offending
+	// member (e.g. `records[12].foo`)" (D-9) / "Records are **processed in ascending block number,
+	// then in the order given inside the block**."
+	UnknownColumnFirstRecordOnly
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, DeletedKeyReadable)
-	for m := Accept1001Records; m <= DeletedKeyReadable; m++ {
+	out := make([]Mutation, 0, UnknownColumnFirstRecordOnly)
+	for m := Accept1001Records; m <= UnknownColumnFirstRecordOnly; m++ {
 		out = append(out, m)
 	}
 	return out
