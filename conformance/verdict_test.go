@@ -177,3 +177,47 @@ func TestServerErrorsFail(t *testing.T) {
 		})
 	}
 }
+
+// TestBusy503IsNoServerError: a 503 with Retry-After refuses a request for load (ASP.NET Core's rate
+// limiter answers so by default); the request is waited out and sent again, and NO-5XX does not count
+// the refusal, while a 503 without Retry-After, given to a dataset read every time, fails the case
+// and NO-5XX.
+func TestBusy503IsNoServerError(t *testing.T) {
+	for _, retryAfter := range []bool{true, false} {
+		t.Run(fmt.Sprint("retry-after=", retryAfter), func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			refused := map[string]bool{}
+			cfg := front(t, nil, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+				if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/Dataset/") {
+					return false
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if retryAfter && refused[r.URL.String()] {
+					return false // refused once, for load: answered when sent again
+				}
+				refused[r.URL.String()] = true
+				if retryAfter {
+					w.Header().Set("Retry-After", "0")
+				}
+				serverError(w, http.StatusServiceUnavailable)
+				return true
+			})
+			cfg.Cases = "DATASET-COMPLETE,NO-5XX"
+			rep := runConfig(t, cfg)
+			for _, id := range []string{"DATASET-COMPLETE", "NO-5XX"} {
+				c := rep.Case(id)
+				if retryAfter && c.Status == conformance.Failed {
+					t.Errorf("%s failed after 503s with Retry-After, each taken when sent again: %q", id, c.Failures)
+				}
+				if !retryAfter && c.Status != conformance.Failed {
+					t.Errorf("%s is %s after a 503 without Retry-After to every dataset read; want failed", id, c.Status)
+				}
+			}
+			if c := rep.Case("NO-5XX"); retryAfter && !strings.Contains(strings.Join(c.Observations, " "), "503 with Retry-After") {
+				t.Errorf("NO-5XX observations %q do not count the 503s with Retry-After", c.Observations)
+			}
+		})
+	}
+}

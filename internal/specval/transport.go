@@ -47,6 +47,8 @@ type Exchange struct {
 	Shape string `json:"shape"`
 	// BodyLen is the length of the answer's body.
 	BodyLen int `json:"bodyLen"`
+	// RetryAfter reports whether the answer carried a Retry-After header.
+	RetryAfter bool `json:"retryAfter,omitempty"`
 	// Violations are the rules of the spec the answer broke.
 	Violations []string `json:"violations,omitempty"`
 	// Findings are the same rules, each with where it sits in the spec and whether it is documented
@@ -116,6 +118,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ContentType: resp.Header.Get("Content-Type"),
 		Shape:       Shape(resp.Header.Get("Content-Type"), body),
 		BodyLen:     len(body),
+		RetryAfter:  resp.Header.Get("Retry-After") != "",
 	}
 	escaped := rel
 	if i := strings.IndexByte(escaped, '?'); i >= 0 {
