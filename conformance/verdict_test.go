@@ -221,3 +221,49 @@ func TestBusy503IsNoServerError(t *testing.T) {
 		})
 	}
 }
+
+// TestListShiftedByNewDatasets: a dataset made between two page reads of the list (a job's output,
+// another user's dataset) shifts every later name by one place, so that a listing holds the last name
+// of a page twice. When that happens at every listing, DATASET-LIST-ALPHA-100 neither fails the names
+// listed twice nor the order; the same server with a quiet account passes without a re-read.
+func TestListShiftedByNewDatasets(t *testing.T) {
+	for _, busy := range []bool{true, false} {
+		t.Run(fmt.Sprint("busy=", busy), func(t *testing.T) {
+			t.Parallel()
+			srv := data8test.NewServer(data8test.WithJobDuration(jobDuration))
+			t.Cleanup(srv.Close)
+			inner := srv.Handler()
+			var mu sync.Mutex
+			made := 0
+			h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if busy && r.Method == http.MethodGet && r.URL.Path == "/Dataset" && r.URL.Query().Get("page") == "2" {
+					mu.Lock()
+					made++
+					name := fmt.Sprintf("a_shift_%d", made)
+					mu.Unlock()
+					req := httptest.NewRequest(http.MethodPost, "/Dataset", strings.NewReader(`{"name":"`+name+`","columns":{"a":0}}`))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", r.Header.Get("Authorization"))
+					rec := httptest.NewRecorder()
+					inner.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						t.Errorf("creating %s: %d %s", name, rec.Code, rec.Body)
+					}
+				}
+				inner.ServeHTTP(w, r)
+			}))
+			t.Cleanup(h.Close)
+			cfg := fastConfig(h.URL, h.URL+"/connect/token", srv.ClientID, srv.ClientSecret)
+			cfg.Cases = "DATASET-LIST-ALPHA-100"
+			rep := runConfig(t, cfg)
+			c := rep.Case("DATASET-LIST-ALPHA-100")
+			if c.Status == conformance.Failed {
+				t.Fatalf("failed: %q", c.Failures)
+			}
+			notJudged := slices.ContainsFunc(c.Observations, func(o string) bool { return strings.Contains(o, "are not judged") })
+			if notJudged != busy {
+				t.Errorf("observations %q: names listed twice left unjudged: %v, want %v", c.Observations, notJudged, busy)
+			}
+		})
+	}
+}
