@@ -102,9 +102,9 @@ func jobCases() []Case {
 			run:     caseJobUnknownWorkflow,
 		},
 		{
-			ID: "JOB-UNKNOWN-INPUT", Kind: Decided, Decision: "D-13",
-			Quote:   `Job names are **unique**`,
-			Rule:    "A job whose input dataset does not exist is refused with 400 (D-13); it made no output dataset (output datasets are made by jobs, documented) and the name stays free: a correct start of it then succeeds (job names are unique, documented: no job of the name exists).",
+			ID: "JOB-UNKNOWN-INPUT", Kind: Documented, Decision: "D-13",
+			Quote:   `Input datasets **must be complete** first.`,
+			Rule:    "A job whose input dataset does not exist is refused (documented: input datasets must be complete first, and a dataset that does not exist is not complete), with 400 (D-13); it made no output dataset (output datasets are made by jobs, documented) and the name stays free: a correct start of it then succeeds (job names are unique, documented: no job of the name exists).",
 			Creates: "1 job",
 			Cost:    Cost{Jobs: 1},
 			fixture: true,
@@ -809,6 +809,10 @@ func caseJobUnknownInput(c *check) {
 	name := c.jobName("unknown input")
 	before := c.outputDatasets()
 	_, err := c.client.StartJob(c.ctx, client.NewJob{Name: name, WorkflowName: c.cfg.Workflow, InputDatasets: map[string]string{c.cfg.WorkflowInput: ds}})
+	if err == nil {
+		c.Errorf("a job on unknown dataset %s was started: %s; the documentation says input datasets must be complete first, and a dataset that does not exist is not complete", ds, c.last("Job_CreateJob"))
+		return
+	}
 	c.decidedRefusal("a job on unknown dataset "+ds, "D-13", "Job_CreateJob", err)
 	if st := apiStatus(err); st >= 400 && st < 500 {
 		c.noOrphanOutputs(before, "a job start refused for an unknown input dataset")

@@ -277,6 +277,7 @@ func caughtBy() map[standin.Mutation][]string {
 		// Every case that deletes a key it made reads it back right after.
 		standin.DeletedKeyReadable:           {"APIKEY-CREATE", "APIKEY-DELETE", "BODY-JSON-CHARSET", "SCALE-APIKEY-LIST"},
 		standin.UnknownColumnFirstRecordOnly: {"UPLOAD-UNKNOWN-COLUMN"},
+		standin.JobUnknownInputAccepted:      {"JOB-UNKNOWN-INPUT"},
 	}
 }
 

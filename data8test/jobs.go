@@ -244,6 +244,8 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 			switch {
 			case !slices.Contains(wf.Inputs(), slot):
 				errs[key] = append(errs[key], fmt.Sprintf("The workflow %s has no input %s.", wf.Name(), slot))
+			case !ok && s.mutated(standin.JobUnknownInputAccepted):
+				// not looked up at the start: the job fails when it runs
 			case !ok:
 				errs[key] = append(errs[key], fmt.Sprintf("The dataset %s does not exist.", inputs[slot]))
 			case !d.completed && !(s.mutated(standin.JobTakesEmptyIncompleteInput) && d.count == 0) && !(s.mutated(standin.JobTakesIncompleteOutput) && !d.input),
@@ -397,8 +399,13 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	j.status = StatusRunning
 	raw := map[string][]json.RawMessage{}
 	cols := map[string]int32{}
+	missing := "" // an input that did not exist when the job started (standin.JobUnknownInputAccepted)
 	for slot, name := range j.inputs {
 		d := s.datasets[name]
+		if d == nil {
+			missing = name
+			continue
+		}
 		n := -1
 		if s.mutated(standin.JobInputWholeThousands) && d.count > recordsPerPage {
 			n = int(d.count / recordsPerPage * recordsPerPage)
@@ -482,6 +489,9 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	s.mu.Unlock()
 
 	outs, stats, err := runWorkflow(s.ctx, wf, raw, params)
+	if missing != "" {
+		err = fmt.Errorf("the dataset %s does not exist", missing)
+	}
 	if s.ctx.Err() != nil || !sleep(s.ctx, time.Until(j.submitted.Add(j.duration))) {
 		return
 	}

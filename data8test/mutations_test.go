@@ -1642,6 +1642,9 @@ func TestMutations(t *testing.T) {
 			recs := append(seqBlock("r", 12), rec("nosuch", "x"))
 			return upload(t, s, tok, "ds", 0, recs...).status == 400
 		},
+		standin.JobUnknownInputAccepted: func(t *testing.T, s *Server, tok string) bool {
+			return startJob(t, s, tok, "on nothing", "Echo", "nosuch").status == 400
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs

@@ -1320,12 +1320,17 @@ const (
 	// member (e.g. `records[12].foo`)" (D-9) / "Records are **processed in ascending block number,
 	// then in the order given inside the block**."
 	UnknownColumnFirstRecordOnly
+	// JobUnknownInputAccepted does not look an input dataset up when a job starts: a job naming a
+	// dataset that does not exist is started (200), and fails when it runs.
+	//
+	// "Input datasets **must be complete** first."
+	JobUnknownInputAccepted
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, UnknownColumnFirstRecordOnly)
-	for m := Accept1001Records; m <= UnknownColumnFirstRecordOnly; m++ {
+	out := make([]Mutation, 0, JobUnknownInputAccepted)
+	for m := Accept1001Records; m <= JobUnknownInputAccepted; m++ {
 		out = append(out, m)
 	}
 	return out
