@@ -32,6 +32,18 @@ func start(t *testing.T, opts ...Option) *Server {
 // never one kept from an earlier server: a closed server's port may be given to the next one.
 func fetchToken(t *testing.T, s *Server) string {
 	t.Helper()
+	return fetchTokenAnswer(t, s).AccessToken
+}
+
+// tokenAnswer is the token endpoint's answer, the members the tests read.
+type tokenAnswer struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+// fetchTokenAnswer is fetchToken returning the whole answer.
+func fetchTokenAnswer(t *testing.T, s *Server) tokenAnswer {
+	t.Helper()
 	resp, err := httpFor(t, s).PostForm(s.TokenURL, url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {s.ClientID}, "client_secret": {s.ClientSecret}, "scope": {"BatchApi"},
 	})
@@ -39,17 +51,15 @@ func fetchToken(t *testing.T, s *Server) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
 	if resp.StatusCode != 200 {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("token: %d %s", resp.StatusCode, b)
 	}
+	var tok tokenAnswer
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
 		t.Fatal(err)
 	}
-	return tok.AccessToken
+	return tok
 }
 
 // bearer is a request editor that adds the token.

@@ -590,19 +590,9 @@ func TestThrottleEvery50(t *testing.T) {
 func TestShortToken(t *testing.T) {
 	t.Parallel()
 	s := start(t, WithProfile(ProfileShortToken))
-	resp, err := httpFor(t, s).PostForm(s.TokenURL, url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {s.ClientID}, "client_secret": {s.ClientSecret}, "scope": {"BatchApi"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.ExpiresIn != 3 {
-		t.Fatalf("token answer expires_in %d (%v); want 3", tok.ExpiresIn, err)
+	tok := fetchTokenAnswer(t, s)
+	if tok.ExpiresIn != 3 {
+		t.Fatalf("token answer expires_in %d; want 3", tok.ExpiresIn)
 	}
 	issued := time.Now()
 	wantStatus(t, do(t, s, tok.AccessToken, "GET", "/Dataset", nil), http.StatusOK)
