@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/data8-toolkit/data8/gen"
+	"github.com/data8-toolkit/data8/internal/retryafter"
 	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
@@ -223,7 +224,7 @@ func (c *Client) decide(ctx context.Context, k call, t *tries, a answer, hold fu
 		return nil, false, ctxError(k.op, ctxErr, t.lastErr)
 	}
 	t.lastErr = a.err
-	delay, hasRetryAfter := retryAfter(a.header, c.policy.Now(), c.policy.MaxRetryAfter)
+	delay, hasRetryAfter := retryafter.Parse(a.header, c.policy.Now(), c.policy.MaxRetryAfter)
 	d := classify(a.status, a.fail, hasRetryAfter, k, t.maybeDone)
 
 	if d.verdict == renew {

@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/data8-toolkit/data8/internal/redact"
+	"github.com/data8-toolkit/data8/internal/retryafter"
 )
 
 // fuzzNamePattern is the documented pattern of dataset and column names.
@@ -479,7 +480,7 @@ func FuzzRetryAfter(f *testing.F) {
 		clock := time.Unix((nowUnix%16_725_225_600+16_725_225_600)%16_725_225_600, 0)
 		h := http.Header{}
 		h.Set("Retry-After", value)
-		d, ok := retryAfter(h, clock, limit)
+		d, ok := retryafter.Parse(h, clock, limit)
 		if d < 0 || d > limit || (!ok && d != 0) {
 			t.Fatalf("retryAfter(%q, limit %v) = %v, %v: out of [0, limit]", value, limit, d, ok)
 		}
@@ -528,7 +529,7 @@ func TestRetryAfterDelaySecondsBeyondInt64(t *testing.T) {
 	const limit = time.Minute
 	for _, v := range []string{"9223372036854775808", "99999999999999999999"} {
 		h := http.Header{"Retry-After": {v}}
-		if d, ok := retryAfter(h, time.Now(), limit); !ok || d != limit {
+		if d, ok := retryafter.Parse(h, time.Now(), limit); !ok || d != limit {
 			t.Errorf("retryAfter(%q, limit %v) = %v, %v; want %v, true", v, limit, d, ok, limit)
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/data8-toolkit/data8/internal/retryafter"
 )
 
 func TestJSONByteTable(t *testing.T) {
@@ -191,13 +193,13 @@ func TestRetryAfterParsing(t *testing.T) {
 		"Wednesday, 01-Jan-25 00:00:20 GMT":               20 * time.Second, // RFC 850
 		"Wed Jan  1 00:00:40 2025":                        40 * time.Second, // asctime
 	} {
-		got, ok := retryAfter(http.Header{"Retry-After": {v}}, now, time.Minute)
+		got, ok := retryafter.Parse(http.Header{"Retry-After": {v}}, now, time.Minute)
 		if !ok || got != want {
 			t.Errorf("Retry-After %q: %v %v, want %v", v, got, ok, want)
 		}
 	}
 	for _, v := range []string{"", "soon", "1.5"} {
-		if _, ok := retryAfter(http.Header{"Retry-After": {v}}, now, time.Minute); ok {
+		if _, ok := retryafter.Parse(http.Header{"Retry-After": {v}}, now, time.Minute); ok {
 			t.Errorf("Retry-After %q accepted", v)
 		}
 	}

@@ -2,11 +2,7 @@ package client
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -164,35 +160,6 @@ func throttleBackoff(base, max time.Duration, n int, r float64) time.Duration {
 		return lo
 	}
 	return lo + time.Duration(r*float64(hi-lo))
-}
-
-// retryAfter parses a Retry-After header, in seconds or as an HTTP date, into a delay clamped to
-// [0, limit]. ok is false when the header is absent or unreadable.
-func retryAfter(h http.Header, now time.Time, limit time.Duration) (d time.Duration, ok bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, true
-		}
-		if secs > int64(limit/time.Second) {
-			return limit, true
-		}
-		return time.Duration(secs) * time.Second, true
-	} else if errors.Is(err, strconv.ErrRange) {
-		// More seconds than an int64 holds: far beyond any limit.
-		if v[0] == '-' {
-			return 0, true
-		}
-		return limit, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return min(max(t.Sub(now), 0), limit), true
 }
 
 // budget is a client's retry budget: a token bucket spent by retries and refilled by successes.

@@ -386,10 +386,8 @@ func (c *check) deleteTracked(r *keyRecord, what string) bool {
 func (c *check) goneAfterDelete(key, what string) bool {
 	_, err := c.client.GetAPIKey(c.ctx, key)
 	if err == nil {
-		select {
-		case <-c.ctx.Done():
+		if sleepCtx(c.ctx, 500*time.Millisecond) != nil {
 			return false
-		case <-time.After(500 * time.Millisecond):
 		}
 		_, err = c.client.GetAPIKey(c.ctx, key)
 	}

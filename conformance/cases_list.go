@@ -490,10 +490,8 @@ func (c *check) settledListing(opts client.ListDatasetsOptions, clean func(all [
 			break
 		}
 		c.Observe("listing %d: %s; read again (the account may have changed between pages)", try, note)
-		select {
-		case <-c.ctx.Done():
-			c.Fatalf("listing datasets: %v", c.ctx.Err())
-		case <-time.After(200 * time.Millisecond):
+		if err := sleepCtx(c.ctx, 200*time.Millisecond); err != nil {
+			c.Fatalf("listing datasets: %v", err)
 		}
 		prev = all
 	}

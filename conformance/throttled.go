@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/data8-toolkit/data8/internal/retryafter"
 )
 
 // The bounds of the suite's waits for a request refused for load (429, or 503): rate limits are not
@@ -43,7 +43,7 @@ func (c *check) do(req *http.Request) (*http.Response, error) {
 		if err != nil || !refusedForLoad(resp.StatusCode) {
 			return resp, err
 		}
-		wait, ok := retryAfterOf(resp.Header, time.Now())
+		wait, ok := retryafter.Parse(resp.Header, time.Now(), throttleMaxWait+time.Second)
 		if !ok || wait < throttleFloor {
 			wait, backoff = backoff, min(2*backoff, throttleMaxBackoff)
 		}
@@ -81,29 +81,6 @@ func rewound(req *http.Request) (*http.Request, error) {
 	}
 	again.Body = body
 	return again, nil
-}
-
-// retryAfterOf reads a Retry-After header, in seconds or as an HTTP date, as a delay from now (at
-// least 0, at most throttleMaxWait). ok is false when the header is absent or unreadable.
-func retryAfterOf(h http.Header, now time.Time) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
-		switch {
-		case err != nil && v[0] != '-', secs > int64(throttleMaxWait/time.Second):
-			return throttleMaxWait + time.Second, true
-		case err != nil || secs < 0:
-			return 0, true
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return min(max(t.Sub(now), 0), throttleMaxWait+time.Second), true
 }
 
 // sleepCtx waits d or until ctx ends, and returns the context's error then.
