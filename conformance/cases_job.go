@@ -30,7 +30,7 @@ func jobCases() []Case {
 		},
 		{
 			ID: "JOB-FINISHED-RULE", Kind: Decided, Decision: "D-14",
-			Rule:    "Poll GET /Job/{name} (documented); a job is finished when completedAt is present, not null and not before submittedAt; status codes are undocumented (D-14). Observes the status codes and percentComplete seen.",
+			Rule:    "Poll GET /Job/{name} (documented); a job is finished when completedAt is present, not null and not before submittedAt; status codes are undocumented (D-14). A job whose completedAt reads less than an hour before its submittedAt (a completion time, not a placeholder for \"unset\") at every poll for 3 seconds fails at once: it completed before it was submitted, and by that rule reads unfinished however long it is polled. Observes the status codes and percentComplete seen.",
 			fixture: true,
 			run:     caseJobFinished,
 		},
@@ -52,7 +52,7 @@ func jobCases() []Case {
 		{
 			ID: "JOB-NAME-SPACES", Kind: Documented,
 			Quote:   `(spaces are fine) [...] Job names contain spaces: escape them in the path.`,
-			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), percent escapes as text with no lone '%' beside them (%41 %20 %2F %25 %2B %e9: a path decoded twice reads another name, so the job is not found or another is answered), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, or only in Unicode normalisation (é as one character or as e and a combining acute), when the server takes it (a refusal, one name to the server, differs from D-13's exact names; the existing job is then still found as itself, and GET /Job/{name} of the refused name answers 404 or that job, never another). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed); the job with parameters, read again once newer jobs (without parameters) have started, still carries its own.",
+			Rule:    "Job names may contain spaces (documented), also at the start, at the end and several in a row, and other characters valid in file names: letters and signs beyond ASCII (Café, 検査, ✓), and the suite's hard names: '+' (also first), characters special in URLs (% # & = ; ~ ' ( ) [ ] { } @ ! $ , ^ ` and a literal %2B), percent escapes as text with no lone '%' beside them (%41 %20 %2F %25 %2B %e9: a path decoded twice reads another name, so the job is not found or another is answered), characters outside the Basic Multilingual Plane (😀, 𝔘), combining marks, right-to-left text. A name that differs from an existing job's only in a trailing space is another name: both start, and each is found as itself; so is one that differs only in case, or only in Unicode normalisation (é as one character or as e and a combining acute), when the server takes it (a refusal, one name to the server, differs from D-13's exact names; the existing job is then still found as itself, and GET /Job/{name} of the refused name answers that job, or 404 but for a name differing only in case: a name taken ignoring case is found ignoring case on every route, D-4; never another job). The job keeps the name as sent: the answer names it, GET /Job/{name} finds it and names it exactly whether the name is sent by the project's client, with the characters a path allows left raw (a '+' unescaped) or with every byte percent-encoded (%2B), and the job list holds it once. GET /Job/{name} gives back what the job was started with (documented full details): workflowName, inputDatasets, parameters as sent, as strings (hard texts included: line breaks, tabs, characters outside the BMP), and inputFilename, with a '+', a '%' and a character outside the BMP in it (a server refusing a file it does not have is observed); the job with parameters, read again once newer jobs (without parameters) have started, still carries its own.",
 			Creates: "18 jobs",
 			Cost:    Cost{Jobs: 18},
 			fixture: true,
@@ -906,7 +906,7 @@ func (c *check) twinJobNames(input string) []string {
 		strict bool
 	}{
 		{"only in a trailing space", [2]string{trailing + " ", trailing}, true},
-		{"only in case", [2]string{c.jobName("Twin Case"), c.jobName("twin case")}, false},
+		{onlyInCase, [2]string{c.jobName("Twin Case"), c.jobName("twin case")}, false},
 		{"only in Unicode normalisation (é as one character, and as e and a combining acute)", [2]string{c.jobName("Twin Caf\u00e9"), c.jobName("Twin Cafe\u0301")}, false},
 	} {
 		ok := true
@@ -936,16 +936,24 @@ func (c *check) twinJobNames(input string) []string {
 	return kept
 }
 
+// onlyInCase says how two job names differ that differ only in letter case.
+const onlyInCase = "only in case"
+
 // twinRefused checks, after a job named twin was refused while job first exists (names differing
 // only as what says, which the server compares as one name: observed), that the refusal changed
 // nothing (first is found as itself: "Monitor by polling GET /Job/{name}") and what GET /Job/{twin}
-// answers: 404 (no job of that name), or job first (a lookup under the same collation as the
-// refusal) are observed; any other job is the wrong job under every reading of the names.
+// answers: job first (a lookup under the same collation as the refusal) is observed; 404 (no job
+// of that name) is observed too, but for names differing only in case: a server comparing names
+// ignoring case finds the one object of that name on every route (D-4), and one comparing them
+// exactly takes both names, so a name taken at create and unknown to GET is neither. Any other job
+// is the wrong job under every reading of the names.
 func (c *check) twinRefused(first, twin, what string) {
 	c.checkJobFound(first)
 	r := c.raw(http.MethodGet, jobPath(twin), nil, nil, withToken)
 	var j client.Job
 	switch {
+	case r.Status == http.StatusNotFound && what == onlyInCase:
+		c.Errorf("GET /Job/{name} of %q, refused at create as a duplicate of job %q (names differing only in case), answers 404: a name differing from a taken one only in case is taken only where names are compared ignoring case, and then it finds the one job of that name on every route (D-4); want job %q, or the create taken (names compared exactly)", twin, first, first)
 	case r.Status == http.StatusNotFound:
 		c.Observe("GET /Job/{name} of the refused name %q answers 404: lookups compare names exactly", twin)
 	case !r.is2xx() || r.decode(&j) != nil:

@@ -179,13 +179,25 @@ func caseJobUniqueUnfinished(c *check) {
 	tried := map[int]bool{first.Status: true}
 	ok := second(fmt.Sprintf("right after the first was started (its answer said status %d)", first.Status))
 	var unfinished []int
-	for ok {
+	var early time.Time // the first poll that read completedAt before submittedAt
+	for deadline := time.Now().Add(c.cfg.JobTimeout); ok; {
 		j, err := c.client.GetJob(c.ctx, name)
 		if err != nil {
 			c.Fatalf("GET /Job/{name} of %q: %v", name, err)
 		}
 		if client.JobFinished(j) {
 			break
+		}
+		switch {
+		case !completedBeforeSubmitted(j):
+			early = time.Time{}
+		case early.IsZero():
+			early = time.Now()
+		case time.Since(early) >= 3*time.Second:
+			c.Fatalf("job %q: its completedAt, %s, is before its submittedAt, %s, at every poll for %s: a job does not complete before it is submitted, and by D-14's rule it reads unfinished", name, j.CompletedAt.Format(time.RFC3339Nano), j.SubmittedAt.Format(time.RFC3339Nano), time.Since(early).Round(time.Second))
+		}
+		if time.Now().After(deadline) {
+			c.Fatalf("job %q did not finish in %s (Config.JobTimeout)", name, c.cfg.JobTimeout)
 		}
 		if !tried[j.Status] {
 			tried[j.Status] = true

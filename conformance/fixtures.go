@@ -111,15 +111,45 @@ func (c *check) buildEcho() *echoFixture {
 }
 
 // waitJob polls a job until it is finished by the contract's rule (D-14), calling progress after
-// every poll.
+// every poll. A job whose completedAt is a time before its submittedAt, but less than an hour
+// before it (no placeholder for "unset", as 0001-01-01, 1900-01-01 or 1970-01-01 are), at polls 3
+// seconds apart or more, is not waited for until Config.JobTimeout: it completed before it was
+// submitted, and reads unfinished by D-14's rule however long it is polled.
 func (c *check) waitJob(name string, progress func(*client.Job)) (*client.Job, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.JobTimeout)
+	ctx, cancel := context.WithTimeoutCause(c.ctx, c.cfg.JobTimeout, fmt.Errorf("not finished after %s (Config.JobTimeout)", c.cfg.JobTimeout))
 	defer cancel()
-	return c.client.WaitJob(ctx, name, client.WaitOptions{
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var early time.Time // the first poll that read completedAt before submittedAt
+	job, err := c.client.WaitJob(ctx, name, client.WaitOptions{
 		Interval:    c.cfg.JobPollInterval,
 		MaxInterval: 8 * c.cfg.JobPollInterval,
-		Progress:    progress,
+		Progress: func(j *client.Job) {
+			if progress != nil {
+				progress(j)
+			}
+			if !completedBeforeSubmitted(j) {
+				early = time.Time{}
+				return
+			}
+			if early.IsZero() {
+				early = time.Now()
+			} else if time.Since(early) >= 3*time.Second {
+				stop(fmt.Errorf("its completedAt, %s, is before its submittedAt, %s, at every poll for %s: a job does not complete before it is submitted, and by D-14's rule (finished when completedAt is not before submittedAt) it reads unfinished", j.CompletedAt.Format(time.RFC3339Nano), j.SubmittedAt.Format(time.RFC3339Nano), time.Since(early).Round(time.Second)))
+			}
+		},
 	})
+	return job, err // an error of the wait names the cause of its end
+}
+
+// completedBeforeSubmitted reports whether j's completedAt is set to a time before its submittedAt
+// but less than an hour before it: a completion time, not a placeholder for "unset".
+func completedBeforeSubmitted(j *client.Job) bool {
+	if !j.CompletedAt.IsSet() || j.SubmittedAt.IsZero() {
+		return false
+	}
+	d := j.SubmittedAt.Sub(j.CompletedAt.Time)
+	return d > 0 && d < time.Hour
 }
 
 // runEchoJob starts a job labelled label of the copying workflow on the complete dataset input,

@@ -278,6 +278,8 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.DeletedKeyReadable:           {"APIKEY-CREATE", "APIKEY-DELETE", "BODY-JSON-CHARSET", "SCALE-APIKEY-LIST"},
 		standin.UnknownColumnFirstRecordOnly: {"UPLOAD-UNKNOWN-COLUMN"},
 		standin.JobUnknownInputAccepted:      {"JOB-UNKNOWN-INPUT"},
+		standin.CaseTwinTakenUnfound:         {"JOB-NAME-SPACES"},
+		standin.CompletedBeforeSubmitted:     {"JOB-FINISHED-RULE"},
 	}
 }
 

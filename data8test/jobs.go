@@ -269,6 +269,9 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if _, taken := s.datasets[b.Name]; taken && s.mutated(standin.JobNameTakenByDataset) {
 		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
 	}
+	if _, twin := s.oldestJob(func(j *job) bool { return strings.EqualFold(j.name, b.Name) && j.name != b.Name }); twin && s.mutated(standin.CaseTwinTakenUnfound) {
+		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
+	}
 	if old, twin := s.oldestJob(func(j *job) bool { return strings.EqualFold(j.name, b.Name) && j.name != b.Name }); twin && s.mutated(standin.CaseTwinRenamesJob) {
 		errs["name"] = append(errs["name"], fmt.Sprintf("A job named %s already exists.", b.Name))
 		delete(s.jobs, old.name) // the name written over before the start is refused
@@ -509,6 +512,9 @@ func (s *Server) runJob(j *job, wf Workflow) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	done := now()
+	if s.mutated(standin.CompletedBeforeSubmitted) {
+		done = j.submitted.Add(-time.Second) // a completion time written from a clock a second behind
+	}
 	j.completedAt = &done
 	if err != nil {
 		j.status = StatusFailed

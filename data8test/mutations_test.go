@@ -1645,6 +1645,19 @@ func TestMutations(t *testing.T) {
 		standin.JobUnknownInputAccepted: func(t *testing.T, s *Server, tok string) bool {
 			return startJob(t, s, tok, "on nothing", "Echo", "nosuch").status == 400
 		},
+		standin.CompletedBeforeSubmitted: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "echo", "Echo", "in"), 200)
+			finishedJob(t, s, "echo")
+			j, _ := s.JobInfo("echo")
+			return !j.CompletedAt.Before(j.SubmittedAt.Time)
+		},
+		standin.CaseTwinTakenUnfound: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "Case Job", "Echo", "in"), 200)
+			// Taken (names compared exactly), or refused and then found (compared ignoring case).
+			return startJob(t, s, tok, "case job", "Echo", "in").status == 200 || do(t, s, tok, "GET", "/Job/"+url.PathEscape("case job"), nil).status == 200
+		},
 	}
 	// A mutation that breaks a rule more widely breaks the narrower one's scenario too.
 	// JobReopensInput stops every job but the first on one input, which the scenarios of 101 jobs

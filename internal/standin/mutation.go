@@ -1325,12 +1325,26 @@ const (
 	//
 	// "Input datasets **must be complete** first."
 	JobUnknownInputAccepted
+	// CaseTwinTakenUnfound checks a new job's name against the existing ones ignoring case (a
+	// case-insensitive unique index) while GET /Job/{name} compares names exactly: a start named
+	// like an existing job but for case is refused as a duplicate, and GET of that name answers 404.
+	//
+	// "Names [...] are compared exactly [...] A server may also compare names ignoring case [...]:
+	// then a name in other letter case finds the one object of that name on every route [...], and a
+	// name differing from a taken one only in case is taken." (D-4)
+	CaseTwinTakenUnfound
+	// CompletedBeforeSubmitted sets a finished job's completedAt to a second before its
+	// submittedAt: every job reads unfinished by the contract's rule, however long it is polled.
+	//
+	// "A job is finished when `completedAt` is present, not null, and not before `submittedAt`"
+	// (D-14) / "Monitor by polling `GET /Job/{name}`."
+	CompletedBeforeSubmitted
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobUnknownInputAccepted)
-	for m := Accept1001Records; m <= JobUnknownInputAccepted; m++ {
+	out := make([]Mutation, 0, CompletedBeforeSubmitted)
+	for m := Accept1001Records; m <= CompletedBeforeSubmitted; m++ {
 		out = append(out, m)
 	}
 	return out
