@@ -58,7 +58,7 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-UPDATE", Kind: Documented, Decision: "D-5",
 			Quote: `PUT /ApiKey/{key}: Updates description, username, expiry, daily limit.`,
-			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format) and 40000 (past 16 bits); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second, which a store of whole seconds loses) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out); a description of over 1,000 characters (no length limit is documented: refused, it differs from D-5; taken, it reads back whole). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy). Writes sent at once are each kept (each answered 200): updates of the key and of the run's second key at once each read back, and neither changes the other key; an update, a domain and a subnet on the key at once each read back. GET /ApiKey, read before the updates and after them, lists every key of the run as it then reads (all the account's keys, documented).",
+			Rule:  "PUT /ApiKey/{key} updates description, username, expiry and daily limit (documented), and nothing else: on a key with allowed domains and IPs, an update of all four and then one of the description alone leave the key, its domains, IPs and services as they were (documented). A member sent that the answer showed, or that the server took by that name in the create while the update took others by the create body's names, must read back (documented); one the server never showed taking is a difference from the update body (D-5), as is a member left out of the update that changes. A third update sends the description and an expiry with a +02:00 offset (any RFC 3339 time is read, documented): it reads back as the same instant. Then values at the edges of their representations, each with a new description, read back as sent: daily limits of 2147483647 (the largest int32, the documented format) and 40000 (past 16 bits); expiries 2040-02-29T23:59:59.5Z (past 2038-01-19T03:14:07Z, where 32-bit seconds since 1970 end; a leap day; half a second: an expiry kept to a coarser unit, the millisecond, 1/300 second, second or minute, is observed, as how precisely a time is stored is not documented) and 2036-10-26T01:30:00Z (in the hour UK clocks repeat: a store of UK wall time reads it an hour early); a username of \"\" (sent empty, it is the username, not a member left out); a description of over 1,000 characters (no length limit is documented: refused, it differs from D-5; taken, it reads back whole). The first update's username is in mixed case, and reads back so. Updates with a good description and one bad member (expiresOn \"tomorrow\" or 30 February, a daily limit \"many\": refused, documented types, when the server took the member by that name in the create; a limit of -1: may be taken, observed) change nothing when refused: every key of the run, the one named included, reads back exactly as before each (these bodies break the spec: not sent behind a validating proxy). Writes sent at once are each kept (each answered 200): updates of the key and of the run's second key at once each read back, and neither changes the other key (a server seen to clear the members an update leaves out may clear them here too); an update, a domain and a subnet on the key at once each read back. GET /ApiKey, read before the updates and after them, lists every key of the run as it then reads (all the account's keys, documented).",
 			run:   caseAPIKeyUpdate,
 		},
 		{
@@ -731,7 +731,8 @@ func caseAPIKeyUpdate(c *check) {
 // description (desc and a number), so that a member the update does not keep fails (updateKey): the
 // largest daily limit an int32 (the documented format) holds and 40,000 (past a 16-bit store; a
 // limit of 0 is not sent: a serializer that skips defaults leaves it out, as it does null); an expiry past 2038-01-19T03:14:07Z (where 32-bit seconds
-// since 1970 end) on a leap day with half a second (a store of whole seconds loses it); an expiry
+// since 1970 end) on a leap day with half a second (a store of whole seconds loses it: observed,
+// the precision of a stored time is not documented); an expiry
 // in the hour the UK clocks repeat at the end of summer time (01:30Z on 2036-10-26: a store of UK
 // wall time reads it back an hour early); a username of the empty string (sent, it is the username;
 // not a member left out); a description of over 1,000 characters (no limit is documented: taken, it
@@ -813,11 +814,20 @@ func (c *check) updateKey(r *keyRecord, what string, u client.APIKeyUpdate) bool
 	if left := others(append(slices.Clone(members), fixed...)); len(left) > 0 {
 		if d := keyDiffs(before, *read, left...); len(d) > 0 {
 			c.Differ("D-5", "ApiKey_UpdateByKey", fmt.Sprintf("%s, which leaves %s out: GET after it reads %s", what, strings.Join(left, ", "), strings.Join(d, "; ")), ex.String())
+			c.mu.Lock()
+			c.keyUpdateClears = true
+			c.mu.Unlock()
 		}
 	}
 	var applied []string
 	for _, m := range members {
-		if len(keyDiffs(sent, *read, m)) == 0 {
+		switch {
+		case len(keyDiffs(sent, *read, m)) == 0:
+			applied = append(applied, m)
+		case m == "expiresOn" && sent.ExpiresOn.IsSet() && read.ExpiresOn.IsSet() && sameToUnit(sent.ExpiresOn.Time, read.ExpiresOn.Time):
+			// How precisely a server stores a time is not documented: one kept to the second reads
+			// 23:59:59.5 back as 23:59:59 or as the next second.
+			c.Observe("%s of key %s: sent expiresOn %s; GET after it reads %s: the server keeps expiries to a coarser unit", what, r.key, sent.ExpiresOn.UTC().Format(time.RFC3339Nano), read.ExpiresOn.UTC().Format(time.RFC3339Nano))
 			applied = append(applied, m)
 		}
 	}
@@ -841,6 +851,18 @@ func (c *check) updateKey(r *keyRecord, what string, u client.APIKeyUpdate) bool
 	}
 	c.rereadKeys(fmt.Sprintf("%s of key %s", what, r.key), r, nil)
 	return true
+}
+
+// sameToUnit reports whether got is sent kept to a coarser unit than sent has: sent truncated to,
+// or rounded to (within a millisecond, as SQL Server's datetime writes its 1/300 seconds), the
+// millisecond, the 1/300 second, the second or the minute.
+func sameToUnit(sent, got time.Time) bool {
+	for _, u := range []time.Duration{time.Millisecond, time.Second / 300, time.Second, time.Minute} {
+		if got.Equal(sent.Truncate(u)) || got.Sub(sent.Round(u)).Abs() < time.Millisecond {
+			return true
+		}
+	}
+	return false
 }
 
 func caseAPIKeyDelete(c *check) {
@@ -1327,6 +1349,7 @@ func (c *check) keyWritesAtOnce(r *keyRecord, desc string) {
 	}{{r, d1}, {r2, d2}} {
 		if st[i] >= 200 && st[i] < 300 {
 			x.r.state.Description = x.d // each update names one key, and is kept
+			c.leftOutAsRead(x.r, what)
 		}
 	}
 	c.rereadKeys(what, nil, nil)
@@ -1337,7 +1360,11 @@ func (c *check) keyWritesAtOnce(r *keyRecord, desc string) {
 		{method: http.MethodPut, path: "/ApiKey/" + url.PathEscape(r.key) + "/allowedDomains/" + url.PathEscape(domain)},
 		{method: http.MethodPut, path: "/ApiKey/" + url.PathEscape(r.key) + "/allowedIPs/" + subnet.Addr().String() + "/" + fmt.Sprint(subnet.Bits())},
 	})
-	c.rereadKeys(fmt.Sprintf("an update (description %q), domain %s and subnet %s on key %s sent at once (answered %v)", d3, domain, subnet, r.key, st), r, func(k *client.APIKey) {
+	what = fmt.Sprintf("an update (description %q), domain %s and subnet %s on key %s sent at once (answered %v)", d3, domain, subnet, r.key, st)
+	if st[0] >= 200 && st[0] < 300 {
+		c.leftOutAsRead(r, what)
+	}
+	c.rereadKeys(what, r, func(k *client.APIKey) {
 		if st[0] >= 200 && st[0] < 300 {
 			k.Description = d3
 		}
@@ -1348,6 +1375,27 @@ func (c *check) keyWritesAtOnce(r *keyRecord, desc string) {
 			k.AllowedIPs = append(k.AllowedIPs, subnet.String())
 		}
 	})
+}
+
+// leftOutAsRead takes, when PUT /ApiKey/{key} was seen to change the members an update leaves out
+// (a difference at D-5, which updateKey reports), the username, expiry and daily limit of key r
+// as GET reads them after what, an update of its description alone: the members that update may
+// have changed. Its description, domains, IPs and services are still checked.
+func (c *check) leftOutAsRead(r *keyRecord, what string) {
+	c.mu.Lock()
+	clears := c.keyUpdateClears
+	c.mu.Unlock()
+	if !clears {
+		return
+	}
+	got, err := c.client.GetAPIKey(c.ctx, r.key)
+	if err != nil {
+		return // rereadKeys reports it
+	}
+	if d := keyDiffs(r.state, *got, "username", "expiresOn", "maxRequestsPerIPPerDay"); len(d) > 0 {
+		c.Observe("after %s, key %s reads %s: an update changes the members it leaves out (D-5)", what, r.key, strings.Join(d, "; "))
+	}
+	r.state.Username, r.state.ExpiresOn, r.state.MaxRequestsPerIPPerDay = got.Username, got.ExpiresOn, got.MaxRequestsPerIPPerDay
 }
 
 // newKeyAfterDelete creates a key without a key in the body right after key deleted (which had a

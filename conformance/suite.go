@@ -78,17 +78,19 @@ type suite struct {
 
 	tokenFetch sync.Mutex // held while the run's token is fetched: one fetch at a time
 
-	mu         sync.Mutex // guards the fields below
-	token      string
-	tokenRenew time.Time       // when token is renewed (before the end of its expires_in); zero: never
-	runTokens  map[string]bool // every token the token endpoint issued to the run (accessToken)
-	names      map[string]int  // label → uses, for unique names
-	echoFix    *echoFixture
-	apiKey     *keyFixture
-	apiKey2    *keyRecord      // the second key (secondKey)
-	runKeys    []*keyRecord    // every API key the run created, oldest first
-	keyTook    map[string]bool // the members of the create body the server took (its answer showed them)
-	clients    []clientRecord  // the OAuth clients this run created, oldest first
+	mu              sync.Mutex // guards the fields below
+	token           string
+	tokenRenew      time.Time       // when token is renewed (before the end of its expires_in); zero: never
+	runTokens       map[string]bool // every token the token endpoint issued to the run (accessToken)
+	names           map[string]int  // label → uses, for unique names
+	echoFix         *echoFixture
+	apiKey          *keyFixture
+	apiKey2         *keyRecord               // the second key (secondKey)
+	runKeys         []*keyRecord             // every API key the run created, oldest first
+	keyTook         map[string]bool          // the members of the create body the server took (its answer showed them)
+	clients         []clientRecord           // the OAuth clients this run created, oldest first
+	keyUpdateClears bool                     // PUT /ApiKey/{key} changed members it left out (D-5; updateKey)
+	jobFacts        map[string]client.JobRef // job name → its submittedAt and workflowName, read for list entries without them (fullRef)
 }
 
 // Why a run ends before its last case.

@@ -157,15 +157,14 @@ func (s *Server) storeLimit(n *int) *int {
 	return ptr(*n)
 }
 
-// storeExpiry returns an expiry as the server stores it: as sent, or as the mutations
-// standin.KeyExpiryUnix32 (32-bit seconds since 1970), standin.KeyExpiryWholeSeconds (no fraction of
-// a second) and standin.KeyExpiryUKLocal (UK wall time, the repeated October hour read as summer
-// time) do.
+// storeExpiry returns an expiry as the server stores it: as sent, to the whole second under
+// ProfileWholeSecondTimes, or as the mutations standin.KeyExpiryUnix32 (32-bit seconds since 1970)
+// and standin.KeyExpiryUKLocal (UK wall time, the repeated October hour read as summer time) do.
 func (s *Server) storeExpiry(t time.Time) time.Time {
 	if s.mutated(standin.KeyExpiryUnix32) {
 		t = time.Unix(int64(int32(t.Unix())), int64(t.Nanosecond())).UTC()
 	}
-	if s.mutated(standin.KeyExpiryWholeSeconds) {
+	if s.has(ProfileWholeSecondTimes) {
 		t = t.Truncate(time.Second)
 	}
 	if s.mutated(standin.KeyExpiryUKLocal) {
@@ -487,6 +486,22 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 	}
 	if s.mutated(standin.KeyUpdateClearsAllowed) {
 		k.domains, k.ips = nil, nil // rebuilt from the body
+	}
+	if s.has(ProfileKeyUpdateReplaces) {
+		_, expiry := present["expiresOn"]
+		_, limit := present["maxRequestsPerIPPerDay"]
+		if b.Description == nil {
+			k.description = nil
+		}
+		if b.Username == nil {
+			k.username = nil
+		}
+		if !expiry && b.ExpiresOn == nil {
+			k.expiresOn = nil
+		}
+		if !limit && b.MaxRequestsPerIPPerDay == nil {
+			k.maxPerDay = nil
+		}
 	}
 	answer := k.view()
 	if s.mutated(standin.KeyUpdateDescriptionNotStored) {

@@ -213,6 +213,9 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if i := strings.IndexByte(checked, 0); i > 0 && s.mutated(standin.JobNameCheckToNUL) {
 		checked = checked[:i]
 	}
+	if s.mutated(standin.JobNameBackslashAccepted) {
+		checked = strings.ReplaceAll(checked, `\`, "")
+	}
 	if msg := badJobName(checked); msg != "" {
 		errs["name"] = append(errs["name"], msg)
 	} else if s.mutated(standin.JobNameASCIIOnly) && strings.ContainsFunc(checked, func(r rune) bool { return r > unicode.MaxASCII }) {
@@ -326,7 +329,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		seq:           s.jobSeq,
 		name:          b.Name,
 		workflow:      wf.Name(),
-		submitted:     now(),
+		submitted:     s.stamp(),
 		duration:      s.cfg.jobDuration,
 		status:        StatusQueued,
 		codes:         s.cfg.jobStatuses,
@@ -511,7 +514,7 @@ func (s *Server) runJob(j *job, wf Workflow) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	done := now()
+	done := s.stamp()
 	if s.mutated(standin.CompletedBeforeSubmitted) {
 		done = j.submitted.Add(-time.Second) // a completion time written from a clock a second behind
 	}

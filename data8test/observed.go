@@ -128,6 +128,9 @@ func reproduce(d conformance.Deviation, on func(Profile), r *Reproduction) bool 
 	case d.Point == "D-6" && strings.HasPrefix(o, "the dataset list is alphabetical by a culture collation, case ignored"):
 		on(ProfileCollationSort)
 		return true
+	case d.Point == "D-12" && strings.HasPrefix(o, "job list entries leave out submittedAt or workflowName"):
+		on(ProfileNameOnlyRefs)
+		return true
 	case d.Point == "D-6" && o == "a listed dataset carries no location":
 		on(ProfileOmitOptional)
 		return true

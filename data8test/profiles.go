@@ -137,6 +137,19 @@ const (
 	// POST /Job answers the Job, which names the outputs where the results are read from once they are
 	// there; output datasets are only made by jobs).
 	ProfileOutputAtFinish Profile = "output-at-finish"
+	// ProfileNameOnlyRefs lists datasets and jobs by name and location alone: DatasetRef and JobRef
+	// carry no other member (D-6, D-12: the list entries' members are decided; only a name is
+	// relied on, the full details are GET /Dataset/{name} and GET /Job/{name}).
+	ProfileNameOnlyRefs Profile = "name-only-refs"
+	// ProfileWholeSecondTimes keeps the times it stores to the whole second, as a datetime2(0) column
+	// does: an API key's expiry sent as 23:59:59.5 reads back 23:59:59, and a job's submittedAt and
+	// completedAt carry no fraction (how precisely a time is kept is not documented; the documented
+	// form writes seven fraction digits, zeros then).
+	ProfileWholeSecondTimes Profile = "whole-second-times"
+	// ProfileKeyUpdateReplaces reads PUT /ApiKey/{key} as a replacement of the four members it
+	// updates: a description, username, expiry or daily limit the body leaves out is cleared (D-5:
+	// the update body is inferred; PUT replaces, in HTTP's terms). Allowed domains and IPs stay.
+	ProfileKeyUpdateReplaces Profile = "key-update-replaces"
 )
 
 // throttleEvery is the count of API requests of which ProfileThrottleEvery50 refuses the last.
@@ -152,7 +165,8 @@ func Profiles() []Profile {
 		ProfilePage500, ProfileExtraMembers, ProfileOmitOptional, ProfileExplicitNulls, ProfilePascalCaseErrors,
 		ProfilePlainJSONProblems, ProfileEmptyErrorBodies, ProfileGzip, ProfileChunked, ProfileRetryAfterDate,
 		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID, ProfileCaseInsensitiveNames,
-		ProfileCollationSort, ProfileThrottleEvery50, ProfileShortToken, ProfileOutputAtFinish,
+		ProfileCollationSort, ProfileThrottleEvery50, ProfileShortToken, ProfileOutputAtFinish, ProfileNameOnlyRefs,
+		ProfileWholeSecondTimes, ProfileKeyUpdateReplaces,
 	}
 }
 
@@ -275,7 +289,7 @@ func isProblem(ct string) bool {
 
 // shapeSuccess applies the profiles to a 2xx answer.
 func (s *Server) shapeSuccess(r *http.Request, op string, status int, h http.Header, body []byte) (int, []byte) {
-	if t, ok := answerTypes[op]; ok && len(body) > 0 && (s.has(ProfileExplicitNulls) || s.has(ProfileOmitOptional) || s.has(ProfileExtraMembers) || s.has(ProfileDotNetTimes)) {
+	if t, ok := answerTypes[op]; ok && len(body) > 0 && (s.has(ProfileExplicitNulls) || s.has(ProfileOmitOptional) || s.has(ProfileExtraMembers) || s.has(ProfileDotNetTimes) || s.has(ProfileNameOnlyRefs)) {
 		body = s.shapeMembers(r, op, t, body)
 	}
 	if createOps[op] && s.has(ProfileLocationHeader) {
@@ -348,6 +362,13 @@ func (s *Server) shapeMembers(r *http.Request, op string, t reflect.Type, body [
 			for _, k := range optional {
 				if _, ok := m[k]; !ok {
 					m[k] = nil
+				}
+			}
+		}
+		if list && s.has(ProfileNameOnlyRefs) {
+			for k := range m {
+				if k != "name" && k != "location" {
+					delete(m, k)
 				}
 			}
 		}

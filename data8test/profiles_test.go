@@ -371,6 +371,29 @@ func TestProfileEffects(t *testing.T) {
 				t.Errorf("outputDatasets %v when started, %v when finished", started, done)
 			}
 		},
+		ProfileWholeSecondTimes: func(t *testing.T, ex map[string]exchange, on bool) {
+			job := ex["finished job"].object(t)
+			whole := true
+			for _, m := range []string{"submittedAt", "completedAt"} {
+				at, err := time.Parse(time.RFC3339Nano, fmt.Sprint(job[m]))
+				if err != nil {
+					t.Fatalf("%s %v: %v", m, job[m], err)
+				}
+				whole = whole && at.Nanosecond() == 0
+			}
+			if whole != on { // off, both times fall on a whole second once in 10^14 runs
+				t.Errorf("submittedAt %v, completedAt %v: whole seconds %v", job["submittedAt"], job["completedAt"], whole)
+			}
+		},
+		ProfileKeyUpdateReplaces: nil, // TestKeyUpdateReplaces
+		ProfileNameOnlyRefs: func(t *testing.T, ex map[string]exchange, on bool) {
+			for step, member := range map[string]string{"list datasets": "completed", "list jobs": "submittedAt"} {
+				entry := ex[step].json(t).([]any)[0].(map[string]any)
+				if _, has := entry[member]; has == on || entry["name"] == nil {
+					t.Errorf("%s: entry %v: %s present %v", step, entry, member, has)
+				}
+			}
+		},
 	}
 	if len(checks) != len(Profiles()) {
 		t.Fatalf("%d checks for %d profiles", len(checks), len(Profiles()))
@@ -601,5 +624,39 @@ func TestShortToken(t *testing.T) {
 	wantStatus(t, r, http.StatusUnauthorized)
 	if r.header.Get("WWW-Authenticate") == "" {
 		t.Error("401 without WWW-Authenticate")
+	}
+}
+
+// TestKeyUpdateReplaces: under ProfileKeyUpdateReplaces an update of an API key's description
+// alone clears its username, expiry and daily limit; the domains allowed stay. Without it they stay.
+func TestKeyUpdateReplaces(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			var opts []Option
+			if on {
+				opts = append(opts, WithProfile(ProfileKeyUpdateReplaces))
+			}
+			s := start(t, opts...)
+			tok := fetchToken(t, s)
+			k := newKey(t, s, tok, map[string]any{"description": "d", "username": "u", "expiresOn": "2036-01-01T00:00:00Z", "maxRequestsPerIPPerDay": 5})
+			path := "/ApiKey/" + url.PathEscape(k)
+			wantStatus(t, do(t, s, tok, "PUT", path+"/allowedDomains/example.com", nil), 200)
+			wantStatus(t, do(t, s, tok, "PUT", path, map[string]any{"description": "d2"}), 200)
+			r := do(t, s, tok, "GET", path, nil)
+			var got struct {
+				Description, Username  string
+				ExpiresOn              *string
+				MaxRequestsPerIPPerDay *int
+				AllowedDomains         []string
+			}
+			if err := json.Unmarshal(r.body, &got); err != nil {
+				t.Fatal(err)
+			}
+			kept := got.Username == "u" && got.ExpiresOn != nil && got.MaxRequestsPerIPPerDay != nil
+			cleared := got.Username == "" && got.ExpiresOn == nil && got.MaxRequestsPerIPPerDay == nil
+			if got.Description != "d2" || len(got.AllowedDomains) != 1 || on && !cleared || !on && !kept {
+				t.Errorf("after an update of the description alone: %s", r.body)
+			}
+		})
 	}
 }

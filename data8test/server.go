@@ -620,6 +620,15 @@ func randomHex(n int) string {
 // now is the server's clock: UTC, to the 100 ns tick of .NET times.
 func now() time.Time { return time.Now().UTC().Truncate(100 * time.Nanosecond) }
 
+// stamp is the time the server stores for a job's submission or completion: now, kept to the whole
+// second under ProfileWholeSecondTimes.
+func (s *Server) stamp() time.Time {
+	if s.has(ProfileWholeSecondTimes) {
+		return now().Truncate(time.Second)
+	}
+	return now()
+}
+
 // api wraps the handler of operation op with the server's middleware, in this order: counting, added
 // throttling, latency, fault injection, authentication, request validation, the handler, then (with
 // profiles on or WithValidation) the profiles' shaping of the answer and its validation.

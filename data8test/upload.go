@@ -306,7 +306,8 @@ func (s *Server) mutationTakes(op string) bool {
 		return s.mutated(standin.DatasetNameTrailingNewline) || s.mutated(standin.ColumnNameUnicodeLetters) || s.mutated(standin.DatasetNameCheckFirst64) ||
 			s.mutated(standin.ColumnNameCompatFolded)
 	case opid.JobCreateJob:
-		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64) || s.mutated(standin.JobNameCheckToNUL)
+		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64) || s.mutated(standin.JobNameCheckToNUL) ||
+			s.mutated(standin.JobNameBackslashAccepted)
 	case opid.ApiKeyUpdateByKey:
 		return s.mutated(standin.KeyUpdatePartialOnRefusal) // the handler checks the limit itself, after the description is written
 	}

@@ -30,13 +30,9 @@ func Valid(s string) bool {
 	return true
 }
 
-// DocumentedJobNameChars are the characters Data8's documentation lists as invalid in job names
-// (the characters invalid in file names).
-const DocumentedJobNameChars = `/:*?"<>|`
-
-// JobNameChars are the characters this module refuses in job names: the documented ones and the
-// backslash, which is invalid in file names too (D-13).
-const JobNameChars = DocumentedJobNameChars + `\`
+// JobNameChars are the characters Data8's documentation says a job name may not contain, "characters
+// invalid in file names": the list its page gives, / : * ? " < > | and the backslash, Windows' set.
+const JobNameChars = `/:*?"<>|\`
 
 // JobNameProblem says what is wrong with a job name, or "" when nothing is: it must not be blank,
 // must be valid UTF-8, and must hold no control character and none of JobNameChars. Spaces are
@@ -60,10 +56,9 @@ func JobNameProblem(name string) string {
 }
 
 // DocumentedJobName reports whether s is a job name the documentation allows: not empty, and free
-// of DocumentedJobNameChars. (JobNameProblem is stricter: it refuses the backslash and control
-// characters too.)
+// of JobNameChars. (JobNameProblem is stricter: it refuses control characters and blank names too.)
 func DocumentedJobName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, DocumentedJobNameChars)
+	return s != "" && !strings.ContainsAny(s, JobNameChars)
 }
 
 // Snake turns text into snake case: lower case, every run of characters other than a-z and 0-9

@@ -869,11 +869,6 @@ const (
 	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." / Bodies: "times in
 	// .NET round-trip form"
 	KeyExpiryUnix32
-	// KeyExpiryWholeSeconds stores an API key's expiry without its fraction of a second.
-	//
-	// Bodies: "times in .NET round-trip form 2020-01-02T03:04:05.0000000Z" / "PUT /ApiKey/{key}:
-	// Updates ... expiry"
-	KeyExpiryWholeSeconds
 	// KeyExpiryUKLocal stores an API key's expiry as UK wall time and reads it back taking the hour
 	// the clocks repeat in October as summer time: an expiry from 01:00Z to 02:00Z on the last
 	// Sunday of October reads back an hour early.
@@ -1339,12 +1334,18 @@ const (
 	// "A job is finished when `completedAt` is present, not null, and not before `submittedAt`"
 	// (D-14) / "Monitor by polling `GET /Job/{name}`."
 	CompletedBeforeSubmitted
+	// JobNameBackslashAccepted checks job names for the characters the list shows between the
+	// quotes, / : * ? " < > |, and not for the backslash, which is invalid in (Windows) file names
+	// too: a job named a\b is started.
+	//
+	// "Job names [...] may not contain characters invalid in file names: `/ : * ? " < > \|`"
+	JobNameBackslashAccepted
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, CompletedBeforeSubmitted)
-	for m := Accept1001Records; m <= CompletedBeforeSubmitted; m++ {
+	out := make([]Mutation, 0, JobNameBackslashAccepted)
+	for m := Accept1001Records; m <= JobNameBackslashAccepted; m++ {
 		out = append(out, m)
 	}
 	return out
