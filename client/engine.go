@@ -25,7 +25,8 @@ const (
 	// repeatLookup: the call creates a named resource; after a failure that may have created it,
 	// resolve looks it up before anything is sent again (POST /Dataset, POST /Job).
 	repeatLookup
-	// repeatNever: the call creates an unnamed resource; only a 429 is retried.
+	// repeatNever: the call creates an unnamed resource; only a refusal for load, a 429 or a 503 with
+	// Retry-After (the contract: such a request was not handled), is sent again.
 	repeatNever
 )
 
@@ -104,7 +105,9 @@ func classify(status int, f failure, retryAfter bool, k call, maybeDone bool) de
 		case status == http.StatusTooManyRequests:
 			d = decision{verdict: retry, throttled: forLoad(status, f)}
 		case status == http.StatusServiceUnavailable:
-			d = decision{verdict: retry, attempt: !retryAfter, throttled: forLoad(status, f), ambiguous: true}
+			// With Retry-After, a refusal for load, which the server did not act on (the contract's
+			// "Limits"); without it, the server may have failed after acting on the request.
+			d = decision{verdict: retry, attempt: !retryAfter, throttled: forLoad(status, f), ambiguous: !retryAfter}
 		case status == http.StatusBadGateway || status == http.StatusGatewayTimeout:
 			d = decision{verdict: retry, attempt: true, ambiguous: true}
 		case status == http.StatusInternalServerError && k.retry500 && k.repeat == repeatSafe:
@@ -119,8 +122,8 @@ func classify(status int, f failure, retryAfter bool, k call, maybeDone bool) de
 	if d.ambiguous && k.repeat == repeatLookup {
 		d.resolve = true
 	}
-	if k.repeat == repeatNever && d.verdict == retry && !(f == answered && status == http.StatusTooManyRequests) && f != noToken {
-		d.verdict, d.attempt = giveUp, false // the server may have acted on it: only a 429 says it did not
+	if k.repeat == repeatNever && d.verdict == retry && !(f == answered && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable && retryAfter)) && f != noToken {
+		d.verdict, d.attempt = giveUp, false // the server may have acted on it: only a refusal for load says it did not
 	}
 	return d
 }

@@ -201,6 +201,7 @@ func TestRetryByMethod(t *testing.T) {
 		{"POST /ApiKey does not retry 503", opid.ApiKeyCreateApiKey, data8test.Fault503, createKey, 1},
 		{"POST /ApiKey does not retry a dropped connection", opid.ApiKeyCreateApiKey, data8test.FaultDrop, createKey, 1},
 		{"POST /ApiKey retries 429", opid.ApiKeyCreateApiKey, data8test.Fault429, createKey, 2},
+		{"POST /ApiKey retries 503 with Retry-After", opid.ApiKeyCreateApiKey, data8test.Fault503RetryAfter, createKey, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -399,4 +400,19 @@ func (zeros) Read(p []byte) (int, error) {
 		p[i] = '0'
 	}
 	return len(p), nil
+}
+
+// TestDeleteAfterBusy503: DELETE /ApiKey/{key} of a key that does not exist, refused first with a
+// 503 and a Retry-After (a refusal for load, not acted on), is sent again and its 404 is the answer:
+// ErrNotFound, not a delete taken for done as after a lost answer.
+func TestDeleteAfterBusy503(t *testing.T) {
+	srv := newServer(t, data8test.WithFaultScript(data8test.Fault{Op: opid.ApiKeyDeleteByKey, Call: 1, Kind: data8test.Fault503RetryAfter}))
+	c := newClient(srv)
+	err := c.DeleteAPIKey(testContext(t), "NONE-0000-NONE-0000")
+	if !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("DeleteAPIKey of no key after a 503 with Retry-After: %v; want ErrNotFound", err)
+	}
+	if n := srv.RequestCounts()[opid.ApiKeyDeleteByKey]; n != 2 {
+		t.Errorf("%d requests, want 2", n)
+	}
 }

@@ -128,6 +128,10 @@ const (
 	// contract's "Limits and behaviours a client relies on": rate limits are not documented, a client
 	// honours 429 and Retry-After when they come).
 	ProfileThrottleEvery50 Profile = "throttle-every-50"
+	// ProfileBusyEvery61 answers every 61st API request 503 Service Unavailable with Retry-After: 0
+	// (as a date under ProfileRetryAfterDate) and a problem body, before anything is done, as
+	// ASP.NET Core's rate limiter does by default ("Limits": a 503 says the request was not handled).
+	ProfileBusyEvery61 Profile = "busy-every-61"
 	// ProfileShortToken issues access tokens with expires_in 3 and refuses each with 401 three seconds
 	// after its issue, as announced (D-1: the lifetime is the server's to choose; D-2: an expired token
 	// gets 401). WithTokenLifetime, when shorter, still applies.
@@ -155,6 +159,9 @@ const (
 // throttleEvery is the count of API requests of which ProfileThrottleEvery50 refuses the last.
 const throttleEvery = 50
 
+// busyEvery is the count of API requests of which ProfileBusyEvery61 refuses the last.
+const busyEvery = 61
+
 // shortTokenLifetime is the lifetime of a token under ProfileShortToken.
 const shortTokenLifetime = 3 * time.Second
 
@@ -166,7 +173,7 @@ func Profiles() []Profile {
 		ProfilePlainJSONProblems, ProfileEmptyErrorBodies, ProfileGzip, ProfileChunked, ProfileRetryAfterDate,
 		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID, ProfileCaseInsensitiveNames,
 		ProfileCollationSort, ProfileThrottleEvery50, ProfileShortToken, ProfileOutputAtFinish, ProfileNameOnlyRefs,
-		ProfileWholeSecondTimes, ProfileKeyUpdateReplaces,
+		ProfileWholeSecondTimes, ProfileKeyUpdateReplaces, ProfileBusyEvery61,
 	}
 }
 

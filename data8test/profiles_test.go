@@ -386,6 +386,7 @@ func TestProfileEffects(t *testing.T) {
 			}
 		},
 		ProfileKeyUpdateReplaces: nil, // TestKeyUpdateReplaces
+		ProfileBusyEvery61:       nil, // TestBusyEvery61
 		ProfileNameOnlyRefs: func(t *testing.T, ex map[string]exchange, on bool) {
 			for step, member := range map[string]string{"list datasets": "completed", "list jobs": "submittedAt"} {
 				entry := ex[step].json(t).([]any)[0].(map[string]any)
@@ -580,19 +581,33 @@ func TestCollationSort(t *testing.T) {
 // refused with 429, Retry-After: 0 and a problem body before anything is done (the 100th carries no
 // token, and a 429 comes before the 401), every other one is answered.
 func TestThrottleEvery50(t *testing.T) {
-	s := start(t, WithProfile(ProfileThrottleEvery50))
+	testRefusedEvery(t, ProfileThrottleEvery50, 50, http.StatusTooManyRequests)
+}
+
+// TestBusyEvery61 sends 122 API requests under ProfileBusyEvery61: the 61st and the 122nd are
+// answered 503 with Retry-After: 0 and a problem body before anything is done, every other one is
+// answered.
+func TestBusyEvery61(t *testing.T) {
+	testRefusedEvery(t, ProfileBusyEvery61, 61, http.StatusServiceUnavailable)
+}
+
+// testRefusedEvery sends 2·every API requests under profile p, the last without a token, and checks
+// that the every-th ones are refused with status, Retry-After: 0 and a problem body before anything
+// is done (the last carries no token, and the refusal comes before the 401), the others answered.
+func testRefusedEvery(t *testing.T, p Profile, every, status int) {
+	s := start(t, WithProfile(p))
 	tok := fetchToken(t, s)
-	for i := 1; i <= 100; i++ {
+	for i := 1; i <= 2*every; i++ {
 		name := fmt.Sprintf("d%d", i)
 		var r rawResp
-		if i == 100 {
+		if i == 2*every {
 			r = do(t, s, "", "GET", "/Dataset", nil)
 		} else {
 			r = do(t, s, tok, "POST", "/Dataset", map[string]any{"name": name, "columns": map[string]int{"a": 0}})
 		}
 		switch {
-		case i%50 == 0:
-			wantStatus(t, r, http.StatusTooManyRequests)
+		case i%every == 0:
+			wantStatus(t, r, status)
 			if ra := r.header.Get("Retry-After"); ra != "0" || !isProblem(r.header.Get("Content-Type")) {
 				t.Errorf("request %d: Retry-After %q, Content-Type %q", i, ra, r.header.Get("Content-Type"))
 			}

@@ -136,6 +136,7 @@ type Server struct {
 	extraSeq   int64 // ids of ProfileExtraMembers
 	throttled  int
 	apiSeq     atomic.Int64 // API requests so far, for ProfileThrottleEvery50
+	busySeq    atomic.Int64 // API requests so far, for ProfileBusyEvery61
 
 	throttle   *throttle // WithMaxInFlight and WithRateLimit
 	violations []Violation
@@ -640,7 +641,11 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 		defer s.inflight.Done()
 		n := s.countRequest(op)
 		if s.has(ProfileThrottleEvery50) && s.apiSeq.Add(1)%throttleEvery == 0 {
-			s.refuseAfter(w, r, op, 0)
+			s.refuseAfter(w, r, op, http.StatusTooManyRequests, 0)
+			return
+		}
+		if s.has(ProfileBusyEvery61) && s.busySeq.Add(1)%busyEvery == 0 {
+			s.refuseAfter(w, r, op, http.StatusServiceUnavailable, 0)
 			return
 		}
 		w, release, ok := s.admit(w)

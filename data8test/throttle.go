@@ -195,11 +195,11 @@ func (c *counted) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 // refuse answers a throttled request 429 with a Retry-After and counts it. The profiles shape the
 // answer as they shape a fault's.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, op string) {
-	s.refuseAfter(w, r, op, s.cfg.retryAfter)
+	s.refuseAfter(w, r, op, http.StatusTooManyRequests, s.cfg.retryAfter)
 }
 
-// refuseAfter answers a request 429 with a Retry-After of d, as refuse does.
-func (s *Server) refuseAfter(w http.ResponseWriter, r *http.Request, op string, d time.Duration) {
+// refuseAfter answers a request status (429, or 503) with a Retry-After of d, as refuse does.
+func (s *Server) refuseAfter(w http.ResponseWriter, r *http.Request, op string, status int, d time.Duration) {
 	s.statsMu.Lock()
 	s.throttled++
 	s.statsMu.Unlock()
@@ -209,14 +209,14 @@ func (s *Server) refuseAfter(w http.ResponseWriter, r *http.Request, op string, 
 	for k, v := range h {
 		rec.Header()[k] = v
 	}
-	writeProblem(rec, problem(http.StatusTooManyRequests, "Too Many Requests", fmt.Sprintf("The server is busy; retry after %s.", after)))
+	writeProblem(rec, problem(status, http.StatusText(status), fmt.Sprintf("The server is busy; retry after %s.", after)))
 	header := rec.Header().Clone()
 	status, body := s.shape(r, op, rec.Code, header, rec.Body.Bytes())
 	s.send(w, r, status, header, body)
 }
 
 // Throttled returns how many API requests WithMaxInFlight, WithRateLimit and ProfileThrottleEvery50
-// have refused with 429.
+// have refused with 429, and ProfileBusyEvery61 with 503.
 func (s *Server) Throttled() int {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
