@@ -320,3 +320,24 @@ func TestPastPageShiftedByNewDataset(t *testing.T) {
 	}
 	mu.Unlock()
 }
+
+// TestEmptyBlockRefusedInSequences runs MODEL-SEQUENCES, 200 random sequences, against the stand-in
+// refusing empty blocks with a 400 (ProfileEmptyBlock400, a D-9 difference): no sequence may fail
+// for it, and the refusal is reported as the difference it is (with 200 sequences, an empty block
+// is sent to an incomplete dataset all but surely: 40 sequences missed it 4 times in 100).
+func TestEmptyBlockRefusedInSequences(t *testing.T) {
+	cfg := inProcess(t, data8test.WithProfile(data8test.ProfileEmptyBlock400))
+	cfg.Cases, cfg.ModelSequences = "MODEL-SEQUENCES", 200
+	c := runConfig(t, cfg).Case("MODEL-SEQUENCES")
+	if c.Status == conformance.Failed {
+		t.Fatalf("failed: %q", c.Failures)
+	}
+	if !slices.ContainsFunc(c.Deviations, func(d conformance.Deviation) bool {
+		return d.Point == "D-9" && strings.Contains(d.Observed, "an empty block is refused")
+	}) {
+		for _, d := range c.Deviations {
+			t.Logf("%s: %s", d.Point, d.Observed)
+		}
+		t.Errorf("want the empty block's refusal among the differences, D-9")
+	}
+}

@@ -132,6 +132,10 @@ const (
 	// (as a date under ProfileRetryAfterDate) and a problem body, before anything is done, as
 	// ASP.NET Core's rate limiter does by default ("Limits": a 503 says the request was not handled).
 	ProfileBusyEvery61 Profile = "busy-every-61"
+	// ProfileEmptyBlock400 refuses a block whose records array is empty with a 400 validation
+	// problem naming records, as an ASP.NET [MinLength(1)] attribute does (D-9 decides that an empty
+	// block is taken and clears its block).
+	ProfileEmptyBlock400 Profile = "empty-block-400"
 	// ProfileShortToken issues access tokens with expires_in 3 and refuses each with 401 three seconds
 	// after its issue, as announced (D-1: the lifetime is the server's to choose; D-2: an expired token
 	// gets 401). WithTokenLifetime, when shorter, still applies.
@@ -173,7 +177,7 @@ func Profiles() []Profile {
 		ProfilePlainJSONProblems, ProfileEmptyErrorBodies, ProfileGzip, ProfileChunked, ProfileRetryAfterDate,
 		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID, ProfileCaseInsensitiveNames,
 		ProfileCollationSort, ProfileThrottleEvery50, ProfileShortToken, ProfileOutputAtFinish, ProfileNameOnlyRefs,
-		ProfileWholeSecondTimes, ProfileKeyUpdateReplaces, ProfileBusyEvery61,
+		ProfileWholeSecondTimes, ProfileKeyUpdateReplaces, ProfileBusyEvery61, ProfileEmptyBlock400,
 	}
 }
 

@@ -387,6 +387,7 @@ func TestProfileEffects(t *testing.T) {
 		},
 		ProfileKeyUpdateReplaces: nil, // TestKeyUpdateReplaces
 		ProfileBusyEvery61:       nil, // TestBusyEvery61
+		ProfileEmptyBlock400:     nil, // TestEmptyBlock400
 		ProfileNameOnlyRefs: func(t *testing.T, ex map[string]exchange, on bool) {
 			for step, member := range map[string]string{"list datasets": "completed", "list jobs": "submittedAt"} {
 				entry := ex[step].json(t).([]any)[0].(map[string]any)
@@ -671,6 +672,31 @@ func TestKeyUpdateReplaces(t *testing.T) {
 			cleared := got.Username == "" && got.ExpiresOn == nil && got.MaxRequestsPerIPPerDay == nil
 			if got.Description != "d2" || len(got.AllowedDomains) != 1 || on && !cleared || !on && !kept {
 				t.Errorf("after an update of the description alone: %s", r.body)
+			}
+		})
+	}
+}
+
+// TestEmptyBlock400: under ProfileEmptyBlock400 a block of no records is refused with a 400 naming
+// records and the block keeps what it held; without it, the empty block is taken and clears it.
+func TestEmptyBlock400(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			var opts []Option
+			if on {
+				opts = append(opts, WithProfile(ProfileEmptyBlock400))
+			}
+			s := start(t, opts...)
+			tok := fetchToken(t, s)
+			createDataset(t, s, tok, "ds", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "a")), 200)
+			r := upload(t, s, tok, "ds", 0)
+			wantStatus(t, r, map[bool]int{true: 400, false: 200}[on])
+			if on && !strings.Contains(string(r.body), `"records"`) {
+				t.Errorf("the refusal names no records member: %s", r.body)
+			}
+			if recs, _ := s.Records("ds"); len(recs) != map[bool]int{true: 1, false: 0}[on] {
+				t.Errorf("the dataset holds %v", recs)
 			}
 		})
 	}

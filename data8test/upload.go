@@ -121,6 +121,8 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 		}
 		if !sc.hasRecords {
 			sc.addErr("records", "The records field is required.")
+		} else if len(sc.recs) == 0 && s.has(ProfileEmptyBlock400) {
+			sc.addErr("records", "The field records must be a string or array type with a minimum length of '1'.")
 		}
 		if limit >= 0 && len(sc.recs) > limit {
 			sc.addErr("records", fmt.Sprintf("A block holds at most %d records; this one has %d.", maxBlockRecords, len(sc.recs)))
