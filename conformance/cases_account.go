@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -25,15 +26,15 @@ func accountCases() []Case {
 		{
 			ID: "APIKEY-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `Body ` + "`" + `{key?, description, username?, expiresOn?, maxRequestsPerIPPerDay?, isClientKey?}` + "`" + `; the key is generated when not given (form ` + "`" + `ABCD-1234-EFGH-5678` + "`" + `). Answers the ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given (four groups of four upper-case letters or digits; every key the run has the server generate, in any case, is held to it where it is created, and read back or listed by that value), and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; so are two keys alike to it, given beside it (its value in the other case, and its value followed by -2: other values, other keys; a refusal is observed), each found by its own value; a domain and a subnet are allowed on it and its description is updated, and neither key alike changes; deleted, with both keys alike still there as they were (then deleted too), a key created right after with a description alone holds nothing of it (no domain, no subnet, in the answer or read back; deleted again), and its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it and makes no key (GET /ApiKey lists no key with the refused body's description); it is deleted again.",
-			Creates: "6 API keys (one given in the body, deleted at once, given again and deleted again; two alike to it deleted with it; one generated right after its delete, deleted again; the generated one deleted by APIKEY-DELETE, or at the end of the run)",
+			Rule:    "POST /ApiKey with description, username, expiresOn and maxRequestsPerIPPerDay creates a key, generated in the form ABCD-1234-EFGH-5678 when not given (a key given as \"\" is not given: generated, or the create refused, observed; stored as \"\", it fails) (four groups of four upper-case letters or digits; every key the run has the server generate, in any case, is held to it where it is created, and read back or listed by that value), and answers the ApiKey with the description sent (documented; the answer showing the other members sent is observed); GET /ApiKey/{key} (D-5) reads back every member as the answer gave it. A key given in the body, in mixed case, is the key created, exactly as given (it is generated only when not given), or the create is refused (then it is given in upper case); the given key is created with a username in mixed case, an expiry sent with a +02:00 offset (the same instant, any RFC 3339 time is read, documented) and a daily limit, and reads back with every member the server took (its answer showed it) as sent; so are two keys alike to it, given beside it (its value in the other case, and its value followed by -2: other values, other keys; a refusal is observed), each found by its own value; a domain and a subnet are allowed on it and its description is updated, and neither key alike changes; deleted, with both keys alike still there as they were (then deleted too), a key created right after with a description alone holds nothing of it (no domain, no subnet, in the answer or read back; deleted again), and its value is given again by 3 creates sent at once: exactly one succeeds and the others are refused with a 4xx (a deleted key holds nothing back; a key names one key), and the key reads back with that create's description and nothing of the deleted key (no domain, no subnet, not its username, expiry or limit); a fourth create of it, refused, changes nothing of it and makes no key (GET /ApiKey lists no key with the refused body's description); it is deleted again.",
+			Creates: "7 API keys (one given as \"\" in the body, generated then and deleted at once; one given in the body, deleted at once, given again and deleted again; two alike to it deleted with it; one generated right after its delete, deleted again; the generated one deleted by APIKEY-DELETE, or at the end of the run)",
 			run:     caseAPIKeyCreate,
 		},
 		{
 			ID: "APIKEY-LIST", Kind: Documented, Decision: "D-5",
 			Quote:   `GET /ApiKey: All API keys of the account: array of ` + "`" + `ApiKey` + "`" + `.`,
-			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it. Two keys created at once without a key and with one description each get a key of their own (generated, documented: equal descriptions make two keys, not one), and both are listed; a third key of the run, deleted at the same moment, is not (once GET /ApiKey/{key} says 404). Then every older key of the run is read by its key (GET /ApiKey/{key}, D-5), now that newer ones exist: each reads back as the server last gave it, not as another key.",
-			Creates: "3 API keys (2 created at once, deleted at the end of the run; 1 deleted as they are created)",
+			Rule:    "GET /ApiKey lists all the API keys of the account (documented): every key the run created and has not deleted, exactly once, each as the server last gave it, a key whose expiry has passed (2001-01-01) among them (a refusal to create it is observed). Two keys created at once without a key and with one description each get a key of their own (generated, documented: equal descriptions make two keys, not one), and both are listed; a third key of the run, deleted at the same moment, is not (once GET /ApiKey/{key} says 404). Then every older key of the run is read by its key (GET /ApiKey/{key}, D-5), now that newer ones exist: each reads back as the server last gave it, not as another key.",
+			Creates: "4 API keys (2 created at once, deleted at the end of the run; 1 deleted as they are created; 1 that expired in 2001, deleted at the end of the case)",
 			run:     caseAPIKeyList,
 		},
 		{
@@ -75,9 +76,9 @@ func accountCases() []Case {
 		{
 			ID: "CLIENTCRED-CREATE", Kind: Documented, Decision: "D-5",
 			Quote:   `POST /ClientCredential: Creates one; ` + "`" + `clientId` + "`" + ` is generated (do not send it), secrets are not sent. Body and answer ` + "`" + `{clientId, description, secrets}` + "`" + `. [...] GET /ClientCredential/{id}: One client credential.`,
-			Rule:    "POST /ClientCredential with a description (letters beyond ASCII, an emoji, HTML specials, quotes) creates an OAuth client; clientId is generated (documented); the answer gives the description sent (a difference from D-5 if it gives none; a failure if it gives another); GET /ClientCredential/{id} reads back the clientId, and the description the answer gave (documented).",
-			Creates: "1 OAuth client credential (the API cannot delete it)",
-			Cost:    Cost{Clients: 1},
+			Rule:    "POST /ClientCredential with a description (letters beyond ASCII, an emoji, HTML specials, quotes) creates an OAuth client; clientId is generated (documented): a second create that sends a clientId of its own all the same does not get that id (a refusal is observed); the answer gives the description sent (a difference from D-5 if it gives none; a failure if it gives another); GET /ClientCredential/{id} reads back the clientId, and the description the answer gave (documented).",
+			Creates: "2 OAuth client credentials (the API cannot delete them; one sent with a clientId of its own choosing)",
+			Cost:    Cost{Clients: 2},
 			run:     caseClientCredCreate,
 		},
 		{
@@ -119,6 +120,7 @@ func (c *check) generatedKey(what string, state client.APIKey) *keyRecord {
 func caseAPIKeyCreate(c *check) {
 	k := c.key() // its form is checked where it is created (generatedKey)
 	c.Observe("%s", c.last("ApiKey_CreateApiKey"))
+	c.emptyGivenKey()
 	if k.created.Description != k.sent.Description {
 		c.Errorf("the answer's description is %q; want %q", k.created.Description, k.sent.Description)
 	}
@@ -252,6 +254,28 @@ func (c *check) givenKey(desc string) {
 	}
 	if d := keyDiffs(*got, *after); len(d) > 0 {
 		c.Errorf("key %s, after a create of it refused (%s): reads %s", given, outcome(err), strings.Join(d, "; "))
+	}
+}
+
+// emptyGivenKey creates a key with "key": "" in the body: a key given empty is not given, so it is
+// generated, in the documented form ("the key is generated when not given"; the spec: "when left
+// out or empty"), or the create is refused (observed). A key stored and answered as "" fails. The
+// key made is deleted again.
+func (c *check) emptyGivenKey() {
+	what := `POST /ApiKey with "key": ""`
+	r := c.raw(http.MethodPost, "/ApiKey", nil, map[string]any{"key": "", "description": c.cfg.Prefix + c.runID + ` key given as ""`}, withToken)
+	var k client.APIKey
+	switch {
+	case r.is4xx():
+		c.Observe("%s: %s", what, r)
+	case !r.is2xx():
+		c.Errorf("%s: answered %s; want a generated key, or a refusal (4xx)", what, r)
+	case len(bytes.TrimSpace(r.Body)) == 0:
+		c.Observe("%s: %s, without a body", what, r)
+	case r.decode(&k) != nil || k.Key == "":
+		c.Errorf("%s: answered %s with no key, or the key \"\": a key given empty is not given, and the key is generated when not given (form ABCD-1234-EFGH-5678)", what, r)
+	default:
+		c.dropKeys([]string{c.generatedKey(what, k).key})
 	}
 }
 
@@ -402,6 +426,18 @@ func (c *check) goneAfterDelete(key, what string) bool {
 
 func caseAPIKeyList(c *check) {
 	c.secondKey()
+	// A key whose expiry has passed is still a key of the account: listed ("All API keys") and
+	// found. A server may refuse to create one (observed).
+	expired, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: c.cfg.Prefix + c.runID + " key that expired on 2001-01-01", ExpiresOn: time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)})
+	switch st := apiStatus(err); {
+	case st >= 400 && st < 500:
+		c.Observe("a key created with an expiry in the past (2001-01-01) is refused: %s", outcome(err))
+	case err != nil:
+		c.Fatalf("creating a key with an expiry in the past: %v", err)
+	case expired.Key != "":
+		rec := c.generatedKey("POST /ApiKey with an expiry in the past", *expired)
+		defer c.dropKeys([]string{rec.key})
+	}
 	// A key of the run deleted at the same moment as the two below are created: the delete
 	// removes that key alone.
 	gone, err := c.client.CreateAPIKey(c.ctx, client.NewAPIKey{Description: c.cfg.Prefix + c.runID + " key deleted as others are created"})
@@ -614,6 +650,7 @@ func caseAPIKeyIP(c *check) {
 		c.rereadKeys(fmt.Sprintf("PUT /ApiKey/%s/allowedIPs/%s/%d", r.key, p.Addr(), p.Bits()), r, withSubnet(a.subnet))
 	}
 	c.Observe("%s", c.last("ApiKey_AddAllowedIPPUT"))
+	c.narrowerSubnet(keys[0], netip.MustParsePrefix("100.64.0.0/16"), netip.MustParsePrefix("100.64.0.0/24"))
 	// A prefix of 0 bits is the whole address space: a server may refuse it as policy (observed;
 	// the refusal changes no key); taken, the key reads back with it.
 	r := keys[1]
@@ -640,6 +677,30 @@ func caseAPIKeyIP(c *check) {
 		return fmt.Sprintf("/ApiKey/%s/allowedIPs/%s/%d", url.PathEscape(r.key), url.PathEscape(p.Addr().String()), p.Bits())
 	}, func(k *client.APIKey, added []string) { k.AllowedIPs = append(k.AllowedIPs, added...) })
 	c.Observe("allowedIPs read back as %q and %q", keys[0].state.AllowedIPs, keys[1].state.AllowedIPs)
+}
+
+// narrowerSubnet allows on key r, which allows subnet wide, the subnet narrow of the same network
+// address and fewer addresses: it adds to what the key allows ("Allows a subnet", documented), so
+// wide is still allowed after it; narrow, inside wide, may be listed or left out (observed). Every
+// other key of the run reads back as before.
+func (c *check) narrowerSubnet(r *keyRecord, wide, narrow netip.Prefix) {
+	what := fmt.Sprintf("PUT /ApiKey/%s/allowedIPs/%s/%d (key %s allows %s, of the same network address)", r.key, narrow.Addr(), narrow.Bits(), r.key, wide)
+	if err := c.client.AddAPIKeyAllowedIP(c.ctx, r.key, narrow); err != nil {
+		c.Fatalf("%s: %v", what, err)
+	}
+	got, err := c.client.GetAPIKey(c.ctx, r.key)
+	if err != nil {
+		c.Fatalf("GET /ApiKey/%s after %s: %v", r.key, what, err)
+	}
+	canon := func(k client.APIKey) []string { _, set := keyMember(k, "allowedIPs"); return strings.Split(set, "\n") }
+	switch listed := canon(*got); {
+	case !slices.Contains(listed, wide.String()):
+		c.Errorf("after %s, the key allows %q: %s is gone; allowing a subnet adds one (documented: \"Allows a subnet\"), and takes none away", what, got.AllowedIPs, wide)
+	case !slices.Contains(listed, narrow.String()):
+		c.Observe("after %s, the key lists %q: the narrower subnet, inside %s, is not listed", what, got.AllowedIPs, wide)
+	}
+	r.state = cloneKey(*got)
+	c.rereadKeys(what, r, nil)
 }
 
 // cidrSubnets are the subnets APIKEY-ALLOWED-IP-CIDR sends as CIDR with a blank prefix, on the
@@ -1083,6 +1144,25 @@ func caseClientCredCreate(c *check) {
 		c.Differ("D-5", "ClientCredential_GetById", fmt.Sprintf("GET /ClientCredential/{id}: description %q; sent %q", got.Description, desc), c.last("ClientCredential_GetById").String())
 	}
 	c.Observe("secrets in GET by id: %v", got.Secrets != nil)
+	// clientId is generated (documented: "do not send it"): one sent all the same is not taken as
+	// the client's id. A refusal of the member is observed.
+	chosen := c.cfg.Prefix + c.runID + "_chosen_client_id"
+	sentDesc := desc + " (clientId sent)"
+	r := c.raw(http.MethodPost, "/ClientCredential", nil, map[string]any{"description": sentDesc, "clientId": chosen}, withToken)
+	var made client.ClientCredential
+	switch {
+	case r.is4xx():
+		c.Observe("POST /ClientCredential with a clientId in the body: %s", r)
+	case !r.is2xx():
+		c.Errorf("POST /ClientCredential with a clientId in the body: answered %s; want 2xx with a generated clientId, or a refusal (4xx)", r)
+	case r.decode(&made) != nil || made.ClientID == "":
+		c.Observe("POST /ClientCredential with a clientId in the body: %s, without a clientId", r)
+	case made.ClientID == chosen:
+		c.recordClient(made, sentDesc, "POST /ClientCredential → "+r.String())
+		c.Errorf("POST /ClientCredential with clientId %q in the body made the client under that id: clientId is generated (documented: \"do not send it\"), a caller does not choose it", chosen)
+	default:
+		c.recordClient(made, sentDesc, "POST /ClientCredential → "+r.String())
+	}
 }
 
 func caseClientCredList(c *check) {

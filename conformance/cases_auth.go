@@ -18,7 +18,7 @@ func authCases() []Case {
 		{
 			ID: "AUTH-TOKEN", Kind: Documented, Decision: "D-1",
 			Quote: `Auth: every request carries ` + "`" + `Authorization: Bearer <token>` + "`" + `. Grant: OAuth2 client credentials, scope ` + "`" + `BatchApi` + "`" + `.`,
-			Rule:  "Auth: OAuth2 client credentials, scope BatchApi, at the token endpoint give a bearer token (documented, C# sample); client_id and client_secret in the form body (D-1). Whether the API takes the token under the scheme in lower or upper case (bearer, BEARER) is observed, not judged.",
+			Rule:  "Auth: OAuth2 client credentials, scope BatchApi, at the token endpoint give a bearer token (documented, C# sample); client_id and client_secret in the form body (D-1), with or without a charset in its Content-Type (application/x-www-form-urlencoded; charset=utf-8: a token all the same). Whether the API takes the token under the scheme in lower or upper case (bearer, BEARER) is observed, not judged.",
 			run:   caseAuthToken,
 		},
 		{
@@ -224,6 +224,18 @@ func caseAuthToken(c *check) {
 		c.Fatalf("client credentials grant, scope BatchApi: answered %s; want 2xx with an access_token", r)
 	}
 	c.Observe("client_secret_post: %s", r)
+	// The same form with its charset named, as many HTTP clients send it: a media type's parameters
+	// do not change it (RFC 9110, section 8.3.1), and the form is UTF-8 (RFC 6749, appendix B).
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"BatchApi"}, "client_id": {c.cfg.ClientID}, "client_secret": {c.cfg.ClientSecret}}
+	cs, err := c.tokenPost(form, func(req *http.Request) {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	})
+	if err != nil {
+		c.Fatalf("token request with a charset: %v", err)
+	}
+	if tc := (tokenBody{}); !cs.is2xx() || cs.decode(&tc) != nil || tc.AccessToken == "" {
+		c.Errorf("client credentials grant, scope BatchApi, the form sent as application/x-www-form-urlencoded; charset=utf-8: answered %s; want a token, as without the charset", cs)
+	}
 	// The token works: the same token opens an API call.
 	if got := c.raw(http.MethodGet, "/ApiKey", nil, nil, withToken); !got.is2xx() {
 		c.Errorf("GET /ApiKey with a fresh token: answered %s; want 2xx", got)

@@ -280,6 +280,11 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.CaseTwinTakenUnfound:         {"JOB-NAME-SPACES"},
 		standin.CompletedBeforeSubmitted:     {"JOB-FINISHED-RULE"},
 		standin.JobNameBackslashAccepted:     {"JOB-NAME-CHARS"},
+		standin.EmptyGivenKeyStored:          {"APIKEY-CREATE"},
+		standin.ExpiredKeysUnlisted:          {"APIKEY-LIST"},
+		standin.SameNetworkSubnetReplaces:    {"APIKEY-ALLOWED-IP"},
+		standin.GivenClientIDTaken:           {"CLIENTCRED-CREATE"},
+		standin.TokenFormCharsetRefused:      {"AUTH-TOKEN"},
 	}
 }
 

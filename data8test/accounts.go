@@ -237,6 +237,9 @@ func (a *strictAPI) ApiKeyGetList(ctx context.Context, req gen.ApiKeyGetListRequ
 		if i == 100 && s.mutated(standin.APIKeyListFirst100) {
 			break
 		}
+		if e := s.apiKeys[k].expiresOn; e != nil && e.Before(now()) && s.mutated(standin.ExpiredKeysUnlisted) {
+			continue
+		}
 		out = append(out, s.apiKeys[k].view())
 	}
 	for _, k := range s.deletedKeys {
@@ -296,7 +299,7 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 		switch {
 		case s.mutated(standin.DeletedKeyReserved) && slices.Contains(s.reservedKeys, k.key):
 			return bad("key", fmt.Sprintf("The API key %s already exists.", k.key))
-		case strings.TrimSpace(k.key) == "" || strings.ContainsAny(k.key, "/?#% \t\r\n"):
+		case strings.TrimSpace(k.key) == "" && !(k.key == "" && s.mutated(standin.EmptyGivenKeyStored)) || strings.ContainsAny(k.key, "/?#% \t\r\n"):
 			return bad("key", "A key may not be blank or contain white space, /, ?, # or %.")
 		case s.keyNamed(k.key) != nil && s.has(ProfileConflict409):
 			return conflictAnswer{fmt.Sprintf("The API key %s already exists.", k.key)}, nil
@@ -678,6 +681,12 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 	if s.mutated(standin.SubnetUniqueAcrossKeys) && s.otherKeyHas(k, func(o *apiKey) []string { return o.ips }, cidr) {
 		return gen.ApiKeyAddAllowedIPPUT200Response{}, nil // "already there": a unique index on the subnet
 	}
+	if s.mutated(standin.SameNetworkSubnetReplaces) {
+		k.ips = slices.DeleteFunc(k.ips, func(x string) bool {
+			p, err := netip.ParsePrefix(x)
+			return err == nil && p.Addr() == pfx.Masked().Addr()
+		})
+	}
 	if !slices.Contains(k.ips, cidr) {
 		k.ips = append(k.ips, cidr)
 	}
@@ -722,6 +731,10 @@ func (a *strictAPI) ClientCredentialCreate(ctx context.Context, req gen.ClientCr
 		return gen.ClientCredentialCreate400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: fieldError("$", "A request body is required.")}, nil
 	}
 	c := &credential{id: "data8test-" + randomHex(8), description: req.Body.Description, secret: randomHex(24)}
+	var given string
+	if raw, ok := presentMembers(ctx)["clientId"]; ok && json.Unmarshal(raw, &given) == nil && given != "" && s.mutated(standin.GivenClientIDTaken) {
+		c.id = given // over-posted
+	}
 	if s.mutated(standin.ClientDescriptionHTMLEscaped) {
 		c.description = html.EscapeString(c.description)
 	}

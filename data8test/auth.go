@@ -49,6 +49,10 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" && s.mutated(standin.TokenFormCharsetRefused) {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body must be application/x-www-form-urlencoded.")
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form.")
 		return

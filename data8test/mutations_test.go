@@ -1654,6 +1654,30 @@ func TestMutations(t *testing.T) {
 			completeInput(t, s, tok, "in", 1)
 			return startJob(t, s, tok, `a\b`, "Echo", "in").status == 400
 		},
+		standin.EmptyGivenKeyStored: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "POST", "/ApiKey", map[string]any{"key": "", "description": "empty key"})
+			var k struct{ Key string }
+			return r.status >= 400 && r.status < 500 || json.Unmarshal(r.body, &k) == nil && k.Key != ""
+		},
+		standin.ExpiredKeysUnlisted: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "expired", "expiresOn": "2001-01-01T00:00:00Z"})
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey", nil).body), k)
+		},
+		standin.SameNetworkSubnetReplaces: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"description": "subnets"})
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+url.PathEscape(k)+"/allowedIPs/10.20.0.0/16", nil), 200)
+			wantStatus(t, do(t, s, tok, "PUT", "/ApiKey/"+url.PathEscape(k)+"/allowedIPs/10.20.0.0/24", nil), 200)
+			return strings.Contains(string(do(t, s, tok, "GET", "/ApiKey/"+url.PathEscape(k), nil).body), "10.20.0.0/16")
+		},
+		standin.GivenClientIDTaken: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "POST", "/ClientCredential", map[string]any{"description": "chosen", "clientId": "chosen-id"})
+			var c struct{ ClientID string }
+			return r.status >= 400 && r.status < 500 || json.Unmarshal(r.body, &c) == nil && c.ClientID != "chosen-id"
+		},
+		standin.TokenFormCharsetRefused: func(t *testing.T, s *Server, tok string) bool {
+			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.ClientID}, "client_secret": {s.ClientSecret}, "scope": {"BatchApi"}}
+			return tokenFormAs(t, s, form, "application/x-www-form-urlencoded; charset=utf-8") == 200
+		},
 		standin.CaseTwinTakenUnfound: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			wantStatus(t, startJob(t, s, tok, "Case Job", "Echo", "in"), 200)
@@ -1741,6 +1765,8 @@ func TestMutations(t *testing.T) {
 		// JobLookupIgnoresCase's scenario takes a refused case twin as valid and then finds the one
 		// job: the name a refused twin wrote over is lost there too.
 		standin.CaseTwinRenamesJob: {standin.JobLookupIgnoresCase},
+		// Every prefix read as /24: the /16 of the scenario is never stored.
+		standin.AllowedIPPrefixIgnored: {standin.SameNetworkSubnetReplaces},
 	}
 	if len(cases) != len(standin.Mutations()) {
 		t.Fatalf("%d cases for %d mutations", len(cases), len(standin.Mutations()))
@@ -1845,11 +1871,17 @@ func withHeaders(t *testing.T, s *Server, method, path string, headers map[strin
 // tokenForm posts form to the token endpoint as is and returns the answer's status.
 func tokenForm(t *testing.T, s *Server, form url.Values) int {
 	t.Helper()
+	return tokenFormAs(t, s, form, "application/x-www-form-urlencoded")
+}
+
+// tokenFormAs posts form to the token endpoint with Content-Type ct and returns the answer's status.
+func tokenFormAs(t *testing.T, s *Server, form url.Values, ct string) int {
+	t.Helper()
 	req, err := http.NewRequest("POST", s.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", ct)
 	resp, err := httpFor(t, s).Do(req)
 	if err != nil {
 		t.Fatal(err)

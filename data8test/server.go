@@ -729,7 +729,8 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request, op string, nex
 			}
 		}
 	}
-	if (op == opid.ApiKeyUpdateByKey || op == opid.DatasetUploadBlock && !fastUpload || op == opid.DatasetCreate && (s.mutated(standin.CreateTakesCompleted) || s.mutated(standin.ColumnCodesSortedMismatch))) && r.Body != nil {
+	if (op == opid.ApiKeyUpdateByKey || op == opid.DatasetUploadBlock && !fastUpload || op == opid.DatasetCreate && (s.mutated(standin.CreateTakesCompleted) || s.mutated(standin.ColumnCodesSortedMismatch)) ||
+		op == opid.ApiKeyCreateApiKey && s.mutated(standin.EmptyGivenKeyStored) || op == opid.ClientCredentialCreate && s.mutated(standin.GivenClientIDTaken)) && r.Body != nil {
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
 			writeProblem(w, badRequest(map[string][]string{"$": {"The request body could not be read."}}, ""))

@@ -1340,12 +1340,38 @@ const (
 	//
 	// "Job names [...] may not contain characters invalid in file names: `/ : * ? " < > \|`"
 	JobNameBackslashAccepted
+	// EmptyGivenKeyStored takes a key given as "" in the body of POST /ApiKey as given: the key ""
+	// is stored and answered, not generated.
+	//
+	// "the key is generated when not given (form `ABCD-1234-EFGH-5678`)"
+	EmptyGivenKeyStored
+	// ExpiredKeysUnlisted leaves out of GET /ApiKey the keys whose expiry has passed (GET
+	// /ApiKey/{key} still finds them).
+	//
+	// "GET /ApiKey: All API keys of the account"
+	ExpiredKeysUnlisted
+	// SameNetworkSubnetReplaces keys a key's allowed subnets by their network address: allowing
+	// 10.20.0.0/24 on a key that allows 10.20.0.0/16 replaces the /16.
+	//
+	// "Allows a subnet: `network` plus `prefix` bits"
+	SameNetworkSubnetReplaces
+	// GivenClientIDTaken binds a clientId sent in the body of POST /ClientCredential: the OAuth
+	// client is made under the id the caller chose.
+	//
+	// "Creates one; `clientId` is generated (do not send it)"
+	GivenClientIDTaken
+	// TokenFormCharsetRefused refuses a token request whose Content-Type carries a parameter
+	// (application/x-www-form-urlencoded; charset=utf-8) with invalid_request.
+	//
+	// "Client authentication at the token endpoint: `client_id` and `client_secret` in the form body"
+	// (D-1) / "Grant: OAuth2 client credentials"
+	TokenFormCharsetRefused
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobNameBackslashAccepted)
-	for m := Accept1001Records; m <= JobNameBackslashAccepted; m++ {
+	out := make([]Mutation, 0, TokenFormCharsetRefused)
+	for m := Accept1001Records; m <= TokenFormCharsetRefused; m++ {
 		out = append(out, m)
 	}
 	return out
