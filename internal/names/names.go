@@ -55,12 +55,6 @@ func JobNameProblem(name string) string {
 	return ""
 }
 
-// DocumentedJobName reports whether s is a job name the documentation allows: not empty, and free
-// of JobNameChars. (JobNameProblem is stricter: it refuses control characters and blank names too.)
-func DocumentedJobName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, JobNameChars)
-}
-
 // Snake turns text into snake case: lower case, every run of characters other than a-z and 0-9
 // becomes one underscore, with none at either end. It may return "" (no letter or digit) or a name
 // starting with a digit; Column and the stand-in's output names add their own prefix then.

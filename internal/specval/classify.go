@@ -16,7 +16,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
-	"github.com/data8-toolkit/data8/internal/names"
 	"github.com/data8-toolkit/data8/internal/termsafe"
 )
 
@@ -292,9 +291,9 @@ func (c *classifier) markResponse(f *Finding, suffix string) {
 
 // markSchema finds the schema node a schema error concerns by following the value's path from the
 // answer's schema, and marks the finding inferred at the deepest marked node on the way (the
-// response included, unless its mark says only the status code is inferred). Two rules are documented only in part, and a value breaking only the inferred
-// part is inferred: a time without a zone (.NET's DateTimeKind.Unspecified) breaks only the
-// "date-time" format, and a job name with a backslash only the name pattern's inferred character.
+// response included, unless its mark says only the status code is inferred). One rule is documented
+// only in part, and a value breaking only the inferred part is inferred: a time without a zone
+// (.NET's DateTimeKind.Unspecified) breaks only the "date-time" format.
 func (c *classifier) markSchema(f *Finding, path []string, se *openapi3.SchemaError) {
 	r, ptr := c.declared()
 	if r == nil || r.Value == nil {
@@ -336,9 +335,6 @@ func (c *classifier) markSchema(f *Finding, path []string, se *openapi3.SchemaEr
 		if s, _ := se.Value.(string); strings.HasPrefix(s, "0001-01-01") {
 			f.Assumption = "D-14: .NET services send 0001-01-01T00:00:00 for an unset non-nullable time; a time without a zone is not excluded by any page."
 		}
-	case se.SchemaField == "pattern" && se.Schema != nil && strings.Contains(se.Schema.Pattern, `?"<>|\\`) && documentedJobName(se.Value):
-		f.Inferred, f.MarkedAt = true, f.Pointer
-		f.Assumption = `D-13: the documentation lists / : * ? " < > | as invalid in job names; the spec's backslash is inferred.`
 	}
 	if f.Inferred {
 		f.Point = pointOf(f.Assumption, "")
@@ -443,13 +439,6 @@ var dotNetTimeRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d
 func isDotNetTime(v any) bool {
 	s, ok := v.(string)
 	return ok && dotNetTimeRE.MatchString(s)
-}
-
-// documentedJobName reports whether v is a string free of the characters the documentation lists
-// as invalid in job names.
-func documentedJobName(v any) bool {
-	s, ok := v.(string)
-	return ok && names.DocumentedJobName(s)
 }
 
 // valueKind names the JSON type of v.
