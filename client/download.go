@@ -289,6 +289,9 @@ func (dl *downloader) get(ctx context.Context, p *fetchedPage) {
 	defer close(p.done)
 	defer func() { p.held = p.size(); dl.ahead.got(p.held) }()
 	p.body, p.err = dl.c.getRecordPage(ctx, dl.dataset, p.number, dl.window, p.body)
+	if pastEnd(p.number, p.err) {
+		p.body, p.err = p.body[:0], nil // the end, said as 404: an empty page to the count
+	}
 	if p.err != nil && ctx.Err() == nil && p.number > 1 {
 		dl.failOnce.Do(func() {
 			dl.mu.Lock()

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"iter"
 	"log/slog"
@@ -41,6 +42,9 @@ func paginate[T any](ctx context.Context, fetch pageFetch, decode func(body []by
 		var repeats pageRepeats
 		for page := int32(1); ; page++ {
 			body, err := fetch(ctx, page)
+			if pastEnd(page, err) {
+				body, err = nil, nil // the end, said as 404: an empty page to the rule
+			}
 			var items []T
 			if err == nil {
 				items, err = decode(body)
@@ -162,4 +166,13 @@ func (r *countRule) after(page int32, n int, repeated bool) (keep, more bool, er
 
 func (r *countRule) mismatch() error {
 	return &CountMismatchError{Dataset: r.dataset, Want: r.want, Got: r.got}
+}
+
+// pastEnd reports whether err, the error of fetching page number page of a paged GET, is a 404 for a
+// page after the first: a page past the end, said as "not found" instead of the decided empty page
+// (D-6, D-10, D-12). The route exists (page 1 answered it), so the page is read as empty and the
+// rule ends the read there as at any empty page: a list ends, and a dataset's records end in a
+// *CountMismatchError unless the record count is already reached.
+func pastEnd(page int32, err error) bool {
+	return page > 1 && errors.Is(err, ErrNotFound)
 }

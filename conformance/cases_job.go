@@ -1127,6 +1127,9 @@ func (c *check) pastLastJobPage(last int) {
 		r := c.raw(http.MethodGet, "/Job", q, nil, withToken)
 		var refs []client.JobRef
 		switch {
+		case page > last && r.Status == http.StatusNotFound:
+			// "No such page": nothing listed, said otherwise than D-12 decides.
+			c.Differ("D-12", "Job_GetList", fmt.Sprintf("page %d, past the last page (%d), is answered 404, not []", page, last), evidence(http.MethodGet, "/Job?"+q.Encode(), r))
 		case !r.is2xx():
 			c.Errorf("GET /Job?%s: answered %s; want 2xx", q.Encode(), r)
 		case len(bytes.TrimSpace(r.Body)) == 0:

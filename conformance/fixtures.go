@@ -816,6 +816,8 @@ func (c *check) pageAfterLastEmpty(name string, n int) {
 	switch r, recs, ok := page(after); {
 	case r.Status >= 500:
 		c.Errorf("GET %s, the page after the last of the %d records of %s: answered %s", path, n, name, r)
+	case r.Status == http.StatusNotFound:
+		c.Differ("D-10", "Dataset_GetData", fmt.Sprintf("the page after the last of the %d records of %s is answered 404, not []", n, name), evidence(http.MethodGet, path, r))
 	case !ok:
 		c.Differ("D-10", "Dataset_GetData", fmt.Sprintf("the page after the last of the %d records of %s is refused or not an array of records", n, name), evidence(http.MethodGet, path, r))
 	case len(recs) > 0:

@@ -285,6 +285,8 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.SameNetworkSubnetReplaces:    {"APIKEY-ALLOWED-IP"},
 		standin.GivenClientIDTaken:           {"CLIENTCRED-CREATE"},
 		standin.TokenFormCharsetRefused:      {"AUTH-TOKEN"},
+		standin.LaterListPagesNotFound:       {"JOB-LIST-PAGE-100", "DATASET-LIST-ALPHA-100", "DATASET-LIST-PAGING", "DATASET-LIST-FLAGS", "DATASET-LIST-LOCATION", "DATASET-STATE-RULES"},
+		standin.LaterDataPagesNotFound:       {"UPLOAD-MAX-1000", "JOB-OUTPUT-BLOCKS", "UPLOAD-OVERWRITE-FULL", "SCALE-UPLOAD-ORDER", "SCALE-CLIENT-JOB", "SCALE-JOB-FULL-PAGES"},
 	}
 }
 

@@ -212,6 +212,12 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 	if page > 1 && s.mutated(standin.DatasetListPageSkipsOne) {
 		from, to = min(from+1, len(rows)), min(to+1, len(rows))
 	}
+	if page > 1 && s.mutated(standin.LaterListPagesNotFound) {
+		return gen.DatasetGetListdefaultApplicationProblemPlusJSONResponse{Body: gen.ProblemDetails(notFound(noSuchPage(page))), StatusCode: http.StatusNotFound}, nil
+	}
+	if s.pastEnd404(page, to-from) {
+		return gen.DatasetGetListdefaultApplicationProblemPlusJSONResponse{Body: gen.ProblemDetails(notFound(noSuchPage(page))), StatusCode: http.StatusNotFound}, nil
+	}
 	out := make(gen.DatasetGetList200JSONResponse, 0, to-from)
 	for i, r := range rows[from:to] {
 		loc := datasetLocation(ctx, r.name)
@@ -459,6 +465,12 @@ func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRe
 	s.mu.RUnlock()
 	if !found {
 		return gen.DatasetGetData404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
+	}
+	if page > 1 && found && s.mutated(standin.LaterDataPagesNotFound) {
+		return gen.DatasetGetData404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(noSuchPage(page))}, nil
+	}
+	if s.pastEnd404(page, len(raw)) {
+		return gen.DatasetGetData404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(noSuchPage(page))}, nil
 	}
 	out := make(gen.DatasetGetData200JSONResponse, 0, len(raw))
 	for _, r := range raw {

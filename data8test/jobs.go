@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -159,6 +160,14 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 	from, to := pageBounds(page, jobsPerPage, len(jobs))
 	if from == to && from > 0 && s.mutated(standin.JobListClampLastPage) {
 		from, to = pageBounds((len(jobs)-1)/jobsPerPage+1, jobsPerPage, len(jobs)) // the last page again
+	}
+	if page > 1 && s.mutated(standin.LaterListPagesNotFound) {
+		s.mu.RUnlock()
+		return gen.JobGetListdefaultApplicationProblemPlusJSONResponse{Body: gen.ProblemDetails(notFound(noSuchPage(page))), StatusCode: http.StatusNotFound}, nil
+	}
+	if s.pastEnd404(page, to-from) {
+		s.mu.RUnlock()
+		return gen.JobGetListdefaultApplicationProblemPlusJSONResponse{Body: gen.ProblemDetails(notFound(noSuchPage(page))), StatusCode: http.StatusNotFound}, nil
 	}
 	pageJobs := slices.Clone(jobs[from:to])
 	if s.mutated(standin.JobListPagesFromOldest) {

@@ -158,6 +158,11 @@ const (
 	// updates: a description, username, expiry or daily limit the body leaves out is cleared (D-5:
 	// the update body is inferred; PUT replaces, in HTTP's terms). Allowed domains and IPs stay.
 	ProfileKeyUpdateReplaces Profile = "key-update-replaces"
+	// ProfilePastEnd404 answers a page past the end of GET /Dataset, GET /Job and GET
+	// /Dataset/{name}/data (a page after the first with nothing on it) 404 Not Found with a problem
+	// body, as an API that reads "no such page" as "not found" does (D-6, D-10, D-12 decide an empty
+	// array there).
+	ProfilePastEnd404 Profile = "past-end-404"
 )
 
 // throttleEvery is the count of API requests of which ProfileThrottleEvery50 refuses the last.
@@ -177,7 +182,7 @@ func Profiles() []Profile {
 		ProfilePlainJSONProblems, ProfileEmptyErrorBodies, ProfileGzip, ProfileChunked, ProfileRetryAfterDate,
 		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID, ProfileCaseInsensitiveNames,
 		ProfileCollationSort, ProfileThrottleEvery50, ProfileShortToken, ProfileOutputAtFinish, ProfileNameOnlyRefs,
-		ProfileWholeSecondTimes, ProfileKeyUpdateReplaces, ProfileBusyEvery61, ProfileEmptyBlock400,
+		ProfileWholeSecondTimes, ProfileKeyUpdateReplaces, ProfileBusyEvery61, ProfileEmptyBlock400, ProfilePastEnd404,
 	}
 }
 
@@ -614,3 +619,10 @@ func (s *Server) datasetOrder() func(a, b string) int {
 	c := collate.New(language.English, collate.IgnoreCase)
 	return func(a, b string) int { return cmp.Or(c.CompareString(a, b), strings.Compare(a, b)) }
 }
+
+// pastEnd404 reports whether page number page, holding n entries, is answered 404 under
+// ProfilePastEnd404: a page after the first with nothing on it.
+func (s *Server) pastEnd404(page, n int) bool { return page > 1 && n == 0 && s.has(ProfilePastEnd404) }
+
+// noSuchPage is the detail of the 404 a page past the end gets under ProfilePastEnd404.
+func noSuchPage(page int) string { return fmt.Sprintf("Page %d does not exist.", page) }

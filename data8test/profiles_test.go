@@ -130,7 +130,7 @@ func runScenario(t *testing.T, s *Server) map[string]exchange {
 	is2xx(sc.send("complete", "PUT", "/Dataset/people", map[string]any{"recordCount": 3, "completed": true}, false))
 	is2xx(sc.send("get dataset", "GET", "/Dataset/people", nil, false))
 	is2xx(sc.send("read page 1", "GET", "/Dataset/people/data?page=1", nil, false))
-	is2xx(sc.send("read page 2", "GET", "/Dataset/people/data?page=2", nil, false))
+	sc.send("read page 2", "GET", "/Dataset/people/data?page=2", nil, false) // past the end: a 404 under ProfilePastEnd404
 	sc.send("missing dataset", "GET", "/Dataset/nope", nil, false)
 	sc.send("no token", "GET", "/Dataset", nil, true)
 
@@ -388,6 +388,7 @@ func TestProfileEffects(t *testing.T) {
 		ProfileKeyUpdateReplaces: nil, // TestKeyUpdateReplaces
 		ProfileBusyEvery61:       nil, // TestBusyEvery61
 		ProfileEmptyBlock400:     nil, // TestEmptyBlock400
+		ProfilePastEnd404:        nil, // TestPastEnd404
 		ProfileNameOnlyRefs: func(t *testing.T, ex map[string]exchange, on bool) {
 			for step, member := range map[string]string{"list datasets": "completed", "list jobs": "submittedAt"} {
 				entry := ex[step].json(t).([]any)[0].(map[string]any)
@@ -697,6 +698,53 @@ func TestEmptyBlock400(t *testing.T) {
 			}
 			if recs, _ := s.Records("ds"); len(recs) != map[bool]int{true: 1, false: 0}[on] {
 				t.Errorf("the dataset holds %v", recs)
+			}
+		})
+	}
+}
+
+// TestPastEnd404: under ProfilePastEnd404 a page after the first with nothing on it, of the dataset
+// list, the job list and a dataset's records, is a 404 with a problem body; page 1 and a page with
+// entries are answered as always. Without it, the page past the end is [].
+func TestPastEnd404(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			var opts []Option
+			if on {
+				opts = append(opts, WithProfile(ProfilePastEnd404))
+			}
+			s := start(t, append(opts, WithRecordPageSize(2))...)
+			tok := fetchToken(t, s)
+			createDataset(t, s, tok, "ds", "v")
+			createDataset(t, s, tok, "empty", "v")
+			wantStatus(t, upload(t, s, tok, "ds", 0, rec("v", "a"), rec("v", "b"), rec("v", "c")), 200)
+			past := map[bool]int{true: 404, false: 200}[on]
+			for _, c := range []struct {
+				path    string
+				status  int
+				entries int
+			}{
+				{"/Dataset?page=1", 200, 2},
+				{"/Dataset?page=2", past, 0},
+				{"/Job?page=1", 200, 0},
+				{"/Job?page=2", past, 0},
+				{"/Dataset/empty/data?page=1", 200, 0},
+				{"/Dataset/empty/data?page=2", past, 0},
+				{"/Dataset/ds/data?page=2", 200, 1},
+				{"/Dataset/ds/data?page=3", past, 0},
+			} {
+				r := do(t, s, tok, http.MethodGet, c.path, nil)
+				wantStatus(t, r, c.status)
+				if r.status == 404 {
+					if p := r.problem(t); p.Status != 404 {
+						t.Errorf("GET %s: problem %+v", c.path, p)
+					}
+					continue
+				}
+				var entries []any
+				if err := json.Unmarshal(r.body, &entries); err != nil || len(entries) != c.entries {
+					t.Errorf("GET %s: %s; want %d entries", c.path, r.body, c.entries)
+				}
 			}
 		})
 	}

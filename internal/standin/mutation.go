@@ -1366,12 +1366,23 @@ const (
 	// "Client authentication at the token endpoint: `client_id` and `client_secret` in the form body"
 	// (D-1) / "Grant: OAuth2 client credentials"
 	TokenFormCharsetRefused
+	// LaterListPagesNotFound answers every page of GET /Dataset and GET /Job after the first 404,
+	// also when it holds entries: the lists end at page 1.
+	//
+	// "Paged list of datasets, **100 per page**" / "Jobs already submitted, **100 per page**"
+	LaterListPagesNotFound
+	// LaterDataPagesNotFound answers every page of GET /Dataset/{name}/data after the first 404,
+	// also when it holds records: a reader gets the first page's records only.
+	//
+	// "Reads records back ... **1,000 records per page**" (D-10) / "Records are **processed in
+	// ascending block number**": a job's output is read whole
+	LaterDataPagesNotFound
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, TokenFormCharsetRefused)
-	for m := Accept1001Records; m <= TokenFormCharsetRefused; m++ {
+	out := make([]Mutation, 0, LaterDataPagesNotFound)
+	for m := Accept1001Records; m <= LaterDataPagesNotFound; m++ {
 		out = append(out, m)
 	}
 	return out
