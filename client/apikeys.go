@@ -48,7 +48,7 @@ func (c *Client) GetAPIKey(ctx context.Context, key string) (*APIKey, error) {
 }
 
 // CreateAPIKey creates an API key. The request is repeated only after a refusal for load, a 429 or a
-// 503 with Retry-After, which says it was not handled: after a failure that may have created the
+// 503 (with a Retry-After or without), which says it was not handled: after a failure that may have created the
 // key, the error is returned and the caller decides (list the keys to see).
 //
 // When the server answers success without a body (a 204, say), the key is read back when k.Key named

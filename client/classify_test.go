@@ -72,7 +72,7 @@ func TestClassify(t *testing.T) {
 		{status: 500, want: [4]string{retried, lostUnnamed, "give up, ambiguous, resolve", lostUnnamed}},
 		{status: 501, want: [4]string{lostUnnamed, lostUnnamed, "give up, ambiguous, resolve", lostUnnamed}},
 		{status: 502, want: [4]string{retried, retried, lookedUp, lostUnnamed}},
-		{status: 503, want: [4]string{"retry, attempt, throttled, ambiguous", "retry, attempt, throttled, ambiguous", "retry, attempt, throttled, ambiguous, resolve", "give up, throttled, ambiguous"}},
+		{status: 503, want: [4]string{"retry, attempt, throttled, ambiguous", "retry, attempt, throttled, ambiguous", "retry, attempt, throttled, ambiguous, resolve", "retry, attempt, throttled, ambiguous"}},
 		{status: 503, retryAfter: true, want: [4]string{throttled, throttled, throttled, throttled}},
 		{status: 504, want: [4]string{retried, retried, lookedUp, lostUnnamed}},
 		{status: 505, want: [4]string{lostUnnamed, lostUnnamed, "give up, ambiguous, resolve", lostUnnamed}},

@@ -122,8 +122,8 @@ func classify(status int, f failure, retryAfter bool, k call, maybeDone bool) de
 	if d.ambiguous && k.repeat == repeatLookup {
 		d.resolve = true
 	}
-	if k.repeat == repeatNever && d.verdict == retry && !(f == answered && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable && retryAfter)) && f != noToken {
-		d.verdict, d.attempt = giveUp, false // the server may have acted on it: only a refusal for load says it did not
+	if k.repeat == repeatNever && d.verdict == retry && !forLoad(status, f) && f != noToken {
+		d.verdict, d.attempt = giveUp, false // the server may have acted on it: only a refusal for load (429, 503) says it did not
 	}
 	return d
 }

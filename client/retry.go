@@ -14,8 +14,8 @@ import (
 // for calls that are safe to repeat (GET, PUT, and PATCH of a block, which overwrites the block).
 // POST /Dataset and POST /Job are never blindly retried: after a failure that may have created the
 // resource, the client looks it up by name and decides from what the server holds. POST of API keys
-// and client credentials is retried only after a 429 or a 503 with Retry-After (refusals for load:
-// the server did not act on it). Answers too
+// and client credentials is retried only after a 429 or a 503, with a Retry-After or without
+// (refusals for load: the server did not act on it, as the contract's "Limits" says). Answers too
 // large to read (over 64 MiB), certificates that do not verify (from the API or the token endpoint)
 // and refused credentials are never retried.
 //

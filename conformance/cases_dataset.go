@@ -342,7 +342,7 @@ func caseColumnNamePattern(c *check) {
 		cols[w] = 5 + i
 	}
 	name := c.datasetName("goodcols")
-	r, body := c.createWithColumns(name, cols)
+	r, body := c.createDataset(name, cols)
 	if !r.is2xx() {
 		c.Errorf("creating %s with columns that match the rule (%s): answered %s; want 2xx", name, body, r)
 		return
@@ -501,7 +501,7 @@ func caseManyColumns(c *check) {
 			}
 		}
 		// Sent from c%03d down to c000 (createWithColumns): each code must stay with its column.
-		if r, _ := c.createWithColumns(name, cols); r.is4xx() {
+		if r, _ := c.createDataset(name, cols); r.is4xx() {
 			c.Differ("D-7", "Dataset_Create", fmt.Sprintf("a dataset of %d columns is refused", n), evidence(http.MethodPost, "/Dataset", r))
 			continue
 		} else if !r.is2xx() {

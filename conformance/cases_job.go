@@ -30,7 +30,7 @@ func jobCases() []Case {
 		},
 		{
 			ID: "JOB-FINISHED-RULE", Kind: Decided, Decision: "D-14",
-			Rule:    "Poll GET /Job/{name} (documented); a job is finished when completedAt is present, not null and not before submittedAt; status codes are undocumented (D-14). A job whose completedAt reads less than an hour before its submittedAt (a completion time, not a placeholder for \"unset\") at every poll for 3 seconds fails at once: it completed before it was submitted, and by that rule reads unfinished however long it is polled. Observes the status codes and percentComplete seen.",
+			Rule:    "Poll GET /Job/{name} (documented); a job is finished when completedAt is present, not null and not before submittedAt; status codes are undocumented (D-14). A job whose completedAt reads less than an hour before its submittedAt while its percentComplete reads 100 (a completion time, not a placeholder for \"unset\") at every poll for 3 seconds fails at once: it completed before it was submitted, and by that rule reads unfinished however long it is polled. Observes the status codes and percentComplete seen.",
 			fixture: true,
 			run:     caseJobFinished,
 		},

@@ -410,7 +410,7 @@ func (r *sequenceRun) create(s step) string {
 	}
 	sym := fmt.Sprintf("D%d", len(r.m.datasets))
 	name := r.c.datasetName("m")
-	cols := modelColumns(sym)
+	cols := r.c.sentCodes(modelColumns(sym))
 	body := map[string]any{"name": name, "columns": json.RawMessage(columnsJSON(cols))}
 	if s.Extra {
 		body["completed"], body["recordCount"], body["input"] = true, 7, false

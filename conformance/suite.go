@@ -91,6 +91,7 @@ type suite struct {
 	clients         []clientRecord           // the OAuth clients this run created, oldest first
 	keyUpdateClears bool                     // PUT /ApiKey/{key} changed members it left out (D-5; updateKey)
 	jobFacts        map[string]client.JobRef // job name → its submittedAt and workflowName, read for list entries without them (fullRef)
+	codes01         bool                     // the server refused column codes other than 0 and 1 and took those (D-11; createDataset)
 }
 
 // Why a run ends before its last case.
@@ -182,7 +183,7 @@ func run(ctx context.Context, cfg Config, all []Case, grace time.Duration) (*Rep
 		client.WithBaseURL(cfg.BaseURL),
 		client.WithTokenURL(cfg.TokenURL),
 		client.WithCredentials(cfg.ClientID, cfg.ClientSecret),
-		client.WithHTTPClient(s.hc),
+		client.WithHTTPClient(&http.Client{Timeout: s.hc.Timeout, CheckRedirect: s.hc.CheckRedirect, Transport: &busyResender{base: s.hc.Transport, traffic: s.traffic}}),
 		client.WithUserAgent("data8-conformance/1"),
 		client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 3}),
 	}

@@ -94,3 +94,42 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return context.Cause(ctx)
 	}
 }
+
+// busyResender sends a request of the project's client again, after a wait, while it is answered
+// 503 without a Retry-After, as the suite's own requests are (see check.do): a 503 says the request
+// was not handled, whatever it carried (docs/contract.md, "Limits"), with a Retry-After or without.
+// The client waits out a 429 and a 503 with Retry-After itself; a 503 without one it may take for a
+// failure after the request was acted on, and a create it cannot look up by name (an API key, an
+// OAuth client) would end there.
+type busyResender struct {
+	base    http.RoundTripper
+	traffic *traffic
+}
+
+func (t *busyResender) RoundTrip(req *http.Request) (*http.Response, error) {
+	var waited time.Duration
+	backoff := throttleFloor
+	for resends := 0; ; resends++ {
+		resp, err := t.base.RoundTrip(req)
+		if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "" {
+			return resp, err
+		}
+		if resends == throttleResends || waited+backoff > throttleMaxWait {
+			t.traffic.gaveUp()
+			return resp, nil
+		}
+		again, rerr := rewound(req)
+		if rerr != nil {
+			return resp, nil
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		t.traffic.resent()
+		if err := sleepCtx(req.Context(), backoff); err != nil {
+			return nil, err
+		}
+		waited += backoff
+		backoff = min(2*backoff, throttleMaxBackoff)
+		req = again
+	}
+}

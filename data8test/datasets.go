@@ -257,6 +257,11 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	if len(req.Body.Columns) == 0 {
 		errs["columns"] = append(errs["columns"], "A dataset needs at least one column.")
 	}
+	for c, code := range req.Body.Columns {
+		if code != 0 && code != 1 && s.has(ProfileKnownCodes) {
+			errs["columns."+c] = append(errs["columns."+c], fmt.Sprintf("The column type %d is not known.", code))
+		}
+	}
 	for _, c := range slices.Sorted(maps.Keys(req.Body.Columns)) {
 		checked := c
 		if r := []rune(checked); len(r) > 64 && s.mutated(standin.ColumnNameCheckFirst64) {

@@ -163,6 +163,21 @@ const (
 	// body, as an API that reads "no such page" as "not found" does (D-6, D-10, D-12 decide an empty
 	// array there).
 	ProfilePastEnd404 Profile = "past-end-404"
+	// ProfileLowerCaseTimes writes the times of its answers with "t" and "z" in lower case
+	// (2020-01-02t03:04:05.0000000z), which RFC 3339 (section 5.6) allows ("Bodies": any RFC 3339
+	// time is read).
+	ProfileLowerCaseTimes Profile = "lowercase-times"
+	// ProfileCompletedTickBefore gives a running job a completedAt one tick (100 ns) before its
+	// submittedAt, as an entity stamping both times one after the other does, until it finishes
+	// (D-14: a job is finished when completedAt is not before submittedAt).
+	ProfileCompletedTickBefore Profile = "completed-tick-before"
+	// ProfileBusyPlain503 answers every 67th API request 503 Service Unavailable without
+	// Retry-After, with a text/plain body, before anything is done, as a load balancer in front of the
+	// API may ("Limits": a 503 says the request was not handled).
+	ProfileBusyPlain503 Profile = "busy-plain-503"
+	// ProfileKnownCodes refuses a column type code other than 0 and 1, the codes Data8's example
+	// shows, with a 400 naming the column (D-11: the codes' meaning is not documented).
+	ProfileKnownCodes Profile = "known-codes"
 )
 
 // throttleEvery is the count of API requests of which ProfileThrottleEvery50 refuses the last.
@@ -170,6 +185,9 @@ const throttleEvery = 50
 
 // busyEvery is the count of API requests of which ProfileBusyEvery61 refuses the last.
 const busyEvery = 61
+
+// plainBusyEvery is the count of API requests of which ProfileBusyPlain503 refuses the last.
+const plainBusyEvery = 67
 
 // shortTokenLifetime is the lifetime of a token under ProfileShortToken.
 const shortTokenLifetime = 3 * time.Second
@@ -183,6 +201,7 @@ func Profiles() []Profile {
 		ProfileLocationHeader, ProfileCharset, ProfileOutputNames, ProfileTraceID, ProfileCaseInsensitiveNames,
 		ProfileCollationSort, ProfileThrottleEvery50, ProfileShortToken, ProfileOutputAtFinish, ProfileNameOnlyRefs,
 		ProfileWholeSecondTimes, ProfileKeyUpdateReplaces, ProfileBusyEvery61, ProfileEmptyBlock400, ProfilePastEnd404,
+		ProfileLowerCaseTimes, ProfileCompletedTickBefore, ProfileBusyPlain503, ProfileKnownCodes,
 	}
 }
 
@@ -305,7 +324,7 @@ func isProblem(ct string) bool {
 
 // shapeSuccess applies the profiles to a 2xx answer.
 func (s *Server) shapeSuccess(r *http.Request, op string, status int, h http.Header, body []byte) (int, []byte) {
-	if t, ok := answerTypes[op]; ok && len(body) > 0 && (s.has(ProfileExplicitNulls) || s.has(ProfileOmitOptional) || s.has(ProfileExtraMembers) || s.has(ProfileDotNetTimes) || s.has(ProfileNameOnlyRefs)) {
+	if t, ok := answerTypes[op]; ok && len(body) > 0 && (s.has(ProfileExplicitNulls) || s.has(ProfileOmitOptional) || s.has(ProfileExtraMembers) || s.has(ProfileDotNetTimes) || s.has(ProfileNameOnlyRefs) || s.has(ProfileLowerCaseTimes) || s.has(ProfileCompletedTickBefore)) {
 		body = s.shapeMembers(r, op, t, body)
 	}
 	if createOps[op] && s.has(ProfileLocationHeader) {
@@ -407,6 +426,11 @@ func (s *Server) shapeMembers(r *http.Request, op string, t reflect.Type, body [
 			m["createdBy"] = "data8test"
 			m["lastModified"] = now().Format(time.RFC3339Nano)
 		}
+		if t == reflect.TypeFor[gen.Job]() && m["completedAt"] == nil && s.has(ProfileCompletedTickBefore) {
+			if sub, err := time.Parse(time.RFC3339Nano, fmt.Sprint(m["submittedAt"])); err == nil {
+				m["completedAt"] = sub.Add(-100 * time.Nanosecond).Format(time.RFC3339Nano)
+			}
+		}
 		if s.has(ProfileDotNetTimes) {
 			for k, x := range m {
 				if str, ok := x.(string); ok && timeMembers[k] {
@@ -415,6 +439,13 @@ func (s *Server) shapeMembers(r *http.Request, op string, t reflect.Type, body [
 			}
 			if t == reflect.TypeFor[gen.Job]() && m["completedAt"] == nil {
 				m["completedAt"] = "0001-01-01T00:00:00"
+			}
+		}
+		if s.has(ProfileLowerCaseTimes) {
+			for k, x := range m {
+				if str, ok := x.(string); ok && timeMembers[k] {
+					m[k] = strings.ToLower(str) // "t" and "z"; the digits are as they were
+				}
 			}
 		}
 	}

@@ -389,6 +389,28 @@ func TestProfileEffects(t *testing.T) {
 		ProfileBusyEvery61:       nil, // TestBusyEvery61
 		ProfileEmptyBlock400:     nil, // TestEmptyBlock400
 		ProfilePastEnd404:        nil, // TestPastEnd404
+		ProfileBusyPlain503:      nil, // TestBusyPlain503
+		ProfileKnownCodes:        nil, // TestKnownCodes
+		ProfileLowerCaseTimes: func(t *testing.T, ex map[string]exchange, on bool) {
+			job := ex["finished job"].object(t)
+			for _, m := range []string{"submittedAt", "completedAt"} {
+				at := fmt.Sprint(job[m])
+				if lower := strings.Contains(at, "t") && strings.HasSuffix(at, "z"); lower != on || strings.ContainsAny(at, "TZ") == on {
+					t.Errorf("%s %q: lower case %v", m, at, lower)
+				}
+			}
+		},
+		ProfileCompletedTickBefore: func(t *testing.T, ex map[string]exchange, on bool) {
+			started := ex["create job"].object(t) // the job as it starts: unfinished
+			sub, err := time.Parse(time.RFC3339Nano, fmt.Sprint(started["submittedAt"]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			done, err := time.Parse(time.RFC3339Nano, fmt.Sprint(started["completedAt"]))
+			if on && (err != nil || sub.Sub(done) != 100*time.Nanosecond) || !on && started["completedAt"] != nil {
+				t.Errorf("submittedAt %v, completedAt %v", started["submittedAt"], started["completedAt"])
+			}
+		},
 		ProfileNameOnlyRefs: func(t *testing.T, ex map[string]exchange, on bool) {
 			for step, member := range map[string]string{"list datasets": "completed", "list jobs": "submittedAt"} {
 				entry := ex[step].json(t).([]any)[0].(map[string]any)
@@ -597,6 +619,19 @@ func TestBusyEvery61(t *testing.T) {
 // that the every-th ones are refused with status, Retry-After: 0 and a problem body before anything
 // is done (the last carries no token, and the refusal comes before the 401), the others answered.
 func testRefusedEvery(t *testing.T, p Profile, every, status int) {
+	testRefusedEveryAs(t, p, every, status, "0", isProblem)
+}
+
+// TestBusyPlain503 sends 134 API requests under ProfileBusyPlain503: the 67th and the 134th are
+// answered 503 without Retry-After and with a text/plain body before anything is done, every other
+// one is answered.
+func TestBusyPlain503(t *testing.T) {
+	testRefusedEveryAs(t, ProfileBusyPlain503, 67, http.StatusServiceUnavailable, "", func(ct string) bool { return strings.HasPrefix(ct, "text/plain") })
+}
+
+// testRefusedEveryAs is testRefusedEvery for refusals with the Retry-After retryAfter ("" for none)
+// and a Content-Type that bodyType accepts.
+func testRefusedEveryAs(t *testing.T, p Profile, every, status int, retryAfter string, bodyType func(string) bool) {
 	s := start(t, WithProfile(p))
 	tok := fetchToken(t, s)
 	for i := 1; i <= 2*every; i++ {
@@ -610,7 +645,7 @@ func testRefusedEvery(t *testing.T, p Profile, every, status int) {
 		switch {
 		case i%every == 0:
 			wantStatus(t, r, status)
-			if ra := r.header.Get("Retry-After"); ra != "0" || !isProblem(r.header.Get("Content-Type")) {
+			if ra := r.header.Get("Retry-After"); ra != retryAfter || !bodyType(r.header.Get("Content-Type")) {
 				t.Errorf("request %d: Retry-After %q, Content-Type %q", i, ra, r.header.Get("Content-Type"))
 			}
 			if _, ok := s.DatasetInfo(name); ok {
@@ -746,6 +781,34 @@ func TestPastEnd404(t *testing.T) {
 					t.Errorf("GET %s: %s; want %d entries", c.path, r.body, c.entries)
 				}
 			}
+		})
+	}
+}
+
+// TestKnownCodes: under ProfileKnownCodes a dataset whose columns have codes other than 0 and 1 is
+// refused with a 400 naming each such column, and makes nothing; codes 0 and 1 are taken.
+func TestKnownCodes(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			var opts []Option
+			if on {
+				opts = append(opts, WithProfile(ProfileKnownCodes))
+			}
+			s := start(t, opts...)
+			tok := fetchToken(t, s)
+			r := do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ds", "columns": map[string]int{"a": 0, "b": 1, "c": 2, "d": 7}})
+			if !on {
+				wantStatus(t, r, 200)
+				return
+			}
+			wantStatus(t, r, 400)
+			if keys := errorKeys(r.problem(t)); len(keys) != 2 || keys["columns.c"] == nil || keys["columns.d"] == nil {
+				t.Errorf("errors %v; want columns.c and columns.d", keys)
+			}
+			if _, ok := s.DatasetInfo("ds"); ok {
+				t.Error("the refused create made the dataset")
+			}
+			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ds", "columns": map[string]int{"a": 0, "b": 1}}), 200)
 		})
 	}
 }

@@ -129,14 +129,15 @@ type Server struct {
 	uploading *dataset
 	tokens    map[string]time.Time // access token → expiry
 
-	statsMu    sync.Mutex // guards the counters below
-	requests   map[string]int
-	faults     map[FaultKind]int
-	tokenCount int
-	extraSeq   int64 // ids of ProfileExtraMembers
-	throttled  int
-	apiSeq     atomic.Int64 // API requests so far, for ProfileThrottleEvery50
-	busySeq    atomic.Int64 // API requests so far, for ProfileBusyEvery61
+	statsMu      sync.Mutex // guards the counters below
+	requests     map[string]int
+	faults       map[FaultKind]int
+	tokenCount   int
+	extraSeq     int64 // ids of ProfileExtraMembers
+	throttled    int
+	apiSeq       atomic.Int64 // API requests so far, for ProfileThrottleEvery50
+	busySeq      atomic.Int64 // API requests so far, for ProfileBusyEvery61
+	plainBusySeq atomic.Int64 // API requests so far, for ProfileBusyPlain503
 
 	throttle   *throttle // WithMaxInFlight and WithRateLimit
 	violations []Violation
@@ -646,6 +647,10 @@ func (s *Server) api(op string, next http.Handler) http.Handler {
 		}
 		if s.has(ProfileBusyEvery61) && s.busySeq.Add(1)%busyEvery == 0 {
 			s.refuseAfter(w, r, op, http.StatusServiceUnavailable, 0)
+			return
+		}
+		if s.has(ProfileBusyPlain503) && s.plainBusySeq.Add(1)%plainBusyEvery == 0 {
+			s.refusePlain(w)
 			return
 		}
 		w, release, ok := s.admit(w)

@@ -3,6 +3,7 @@ package data8test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -213,6 +214,17 @@ func (s *Server) refuseAfter(w http.ResponseWriter, r *http.Request, op string, 
 	header := rec.Header().Clone()
 	status, body := s.shape(r, op, rec.Code, header, rec.Body.Bytes())
 	s.send(w, r, status, header, body)
+}
+
+// refusePlain answers 503 Service Unavailable without Retry-After, with a text/plain body, as a
+// load balancer does (ProfileBusyPlain503).
+func (s *Server) refusePlain(w http.ResponseWriter) {
+	s.statsMu.Lock()
+	s.throttled++
+	s.statsMu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(w, "Service Unavailable")
 }
 
 // Throttled returns how many API requests WithMaxInFlight, WithRateLimit and ProfileThrottleEvery50

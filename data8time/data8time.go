@@ -36,13 +36,14 @@ var layouts = [...]string{
 	time.DateOnly,         // a date alone, read as midnight UTC
 }
 
-// Parse reads s as a time: RFC 3339 at any precision, the zone-less forms .NET writes (read as UTC), or a
+// Parse reads s as a time: RFC 3339 at any precision (with "t", "z" or a space as RFC 3339 allows), the zone-less forms .NET writes (read as UTC), or a
 // date alone. An empty string (or one of spaces) is the zero Time.
 func Parse(s string) (Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return Time{}, nil
 	}
+	s = upperSeparators(s)
 	for _, layout := range layouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			if unset(t) {
@@ -52,6 +53,19 @@ func Parse(s string) (Time, error) {
 		}
 	}
 	return Time{}, fmt.Errorf("data8time: %q is not an RFC 3339 time or a .NET date-time", termsafe.Trim(s, 64))
+}
+
+// upperSeparators writes the date-time separator and the zone letter of s in upper case: RFC 3339
+// (section 5.6) allows "t" and "z" as well as "T" and "Z", and, as its note on ISO 8601 says, a space
+// between the date and the time.
+func upperSeparators(s string) string {
+	if len(s) > 10 && (s[10] == 't' || s[10] == ' ') && s[4] == '-' && s[7] == '-' {
+		s = s[:10] + "T" + s[11:]
+	}
+	if strings.HasSuffix(s, "z") {
+		s = s[:len(s)-1] + "Z"
+	}
+	return s
 }
 
 // unset reports whether t is .NET's DateTime.MinValue, 0001-01-01T00:00:00, in whatever zone it was

@@ -31,6 +31,12 @@ func TestUnmarshalJSON(t *testing.T) {
 		{in: `"2020-01-02T03:04"`, want: utc(2020, 1, 2, 3, 4, 0, 0)},
 		{in: `"2020-01-02"`, want: utc(2020, 1, 2, 0, 0, 0, 0)},
 		{in: `" 2020-01-02T03:04:05Z "`, want: utc(2020, 1, 2, 3, 4, 5, 0)},
+		// RFC 3339 section 5.6: "t" and "z" in lower case, and a space between date and time.
+		{in: `"2026-12-07t22:17:48.7002867z"`, want: utc(2026, 12, 7, 22, 17, 48, 700286700)},
+		{in: `"2020-01-02t03:04:05+01:00"`, want: utc(2020, 1, 2, 2, 4, 5, 0)},
+		{in: `"2020-01-02 03:04:05.5Z"`, want: utc(2020, 1, 2, 3, 4, 5, 500000000)},
+		{in: `"2020-01-02 03:04:05"`, want: utc(2020, 1, 2, 3, 4, 5, 0)},
+		{in: `"0001-01-01t00:00:00z"`, isZero: true},
 		// Unset, however it is spelt.
 		{in: `"0001-01-01T00:00:00"`, isZero: true},
 		{in: `"0001-01-01T00:00:00.0000000"`, isZero: true},
@@ -44,6 +50,8 @@ func TestUnmarshalJSON(t *testing.T) {
 		{in: `"yesterday"`, wantErr: true},
 		{in: `"2020-13-01T00:00:00Z"`, wantErr: true},
 		{in: `"2020-01-02T03:04:05ZZ"`, wantErr: true},
+		{in: `"2020-01-02x03:04:05Z"`, wantErr: true},
+		{in: `"2020-01-02T03:04:05zz"`, wantErr: true},
 		{in: `1577934245`, wantErr: true},
 		{in: `{"t":"2020-01-02"}`, wantErr: true},
 		{in: `true`, wantErr: true},
