@@ -38,7 +38,7 @@ func authCases() []Case {
 		},
 		{
 			ID: "AUTH-BAD-TOKEN-401", Kind: Generic, Decision: "D-2",
-			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); every route that takes query parameters is sent with an invalid token with each parameter alone and with all together (as AUTH-NO-TOKEN-401 does without one), each 401 with a body that shows nothing of the account; the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case, a second word after it) are refused on every operation, with its body, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all, and so are the run's own credentials in every form a server might take in place of the token: HTTP Basic with the client id and secret (as sent to the token endpoint, raw and form-encoded), the client secret as a bearer token, HTTP Basic with the token as password or as user name, and base64(id:secret) as a bearer token, each on every operation (these other schemes are not sent behind a validating proxy, which answers them itself).",
+			Rule: "A request with an invalid bearer token gets 401 with WWW-Authenticate: Bearer (D-2). Checked on every operation of the spec, and with HEAD on every GET route (refused: any 4xx); every route that takes query parameters is sent with an invalid token with each parameter alone and with all together (as AUTH-NO-TOKEN-401 does without one), each 401 with a body that shows nothing of the account; the bearer token is the one the token server issued (documented), so tokens made from the run's own token (its last, first or middle character changed, a character added or dropped at the end, its letters in the other case, every letter and digit changed within its class so that it keeps an issued token's form, a second word after it) are refused on every operation, with its body, and so is the run's own token sent under another scheme than Bearer (Token, Basic) or with no scheme at all, and so are the run's own credentials in every form a server might take in place of the token: HTTP Basic with the client id and secret (as sent to the token endpoint, raw and form-encoded), the client secret as a bearer token, HTTP Basic with the token as password or as user name, and base64(id:secret) as a bearer token, each on every operation (these other schemes are not sent behind a validating proxy, which answers them itself).",
 			run:  func(c *check) { c.authSweep(badToken) },
 		},
 		{
@@ -496,7 +496,33 @@ func forgeries(tok string) []struct{ token, what string } {
 	if sw := swapCase(tok); sw != tok {
 		out = append(out, struct{ token, what string }{sw, "its letters in the other case"})
 	}
+	if f := sameForm(tok); f != tok {
+		out = append(out, struct{ token, what string }{f, "every letter and digit changed within its class (a hex digit stays one, a letter keeps its case): an issued token's form, not an issued token"})
+	}
 	return out
+}
+
+// sameForm returns tok with every digit and letter replaced by another of its class, the rest kept:
+// digits by digits, a-f by a-f and g-z by g-z (so a hex token stays hex), and the same in upper case.
+// A server that checks only a token's form (its length, its alphabet) takes it.
+func sameForm(tok string) string {
+	b := []byte(tok)
+	rot := func(c, lo, hi byte) byte { return lo + (c-lo+1)%(hi-lo+1) }
+	for i, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			b[i] = rot(c, '0', '9')
+		case 'a' <= c && c <= 'f':
+			b[i] = rot(c, 'a', 'f')
+		case 'g' <= c && c <= 'z':
+			b[i] = rot(c, 'g', 'z')
+		case 'A' <= c && c <= 'F':
+			b[i] = rot(c, 'A', 'F')
+		case 'G' <= c && c <= 'Z':
+			b[i] = rot(c, 'G', 'Z')
+		}
+	}
+	return string(b)
 }
 
 // otherSchemes are Authorization headers that carry the run's own token tok under another scheme

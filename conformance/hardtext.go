@@ -133,6 +133,7 @@ func hardJobNameParts() []hardName {
 		// Every '%' here is followed by two hex digits, so a path decoded twice (a proxy, then the
 		// application) reads another name: a name that also holds a lone '%' fails the second
 		// decoding as a whole and hides it.
+		{"dots (a route may read a dotted suffix as a format: report.csv, x.json)", "report.csv v1.2 a..b x.json"},
 		{"percent escapes as text (a letter %41, a space %20, a slash %2F, a percent %25, a plus %2B; decoded twice they change the name)", "Rate %41 %20 %2F %25 %2B %e9"},
 	}
 }

@@ -286,6 +286,9 @@ func caughtBy() map[standin.Mutation][]string {
 		standin.GivenClientIDTaken:           {"CLIENTCRED-CREATE"},
 		standin.TokenFormCharsetRefused:      {"AUTH-TOKEN"},
 		standin.LaterListPagesNotFound:       {"JOB-LIST-PAGE-100", "DATASET-LIST-ALPHA-100", "DATASET-LIST-PAGING", "DATASET-LIST-FLAGS", "DATASET-LIST-LOCATION", "DATASET-STATE-RULES"},
+		standin.TokenFormOnlyChecked:         {"AUTH-BAD-TOKEN-401"},
+		standin.APIKeyDotSuffixDropped:       {"APIKEY-CREATE"},
+		standin.JobDotSuffixDropped:          {"JOB-NAME-SPACES"},
 		standin.LaterDataPagesNotFound:       {"UPLOAD-MAX-1000", "JOB-OUTPUT-BLOCKS", "UPLOAD-OVERWRITE-FULL", "SCALE-UPLOAD-ORDER", "SCALE-CLIENT-JOB", "SCALE-JOB-FULL-PAGES"},
 	}
 }

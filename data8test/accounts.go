@@ -386,6 +386,9 @@ func (a *strictAPI) ApiKeyGetByKey(ctx context.Context, req gen.ApiKeyGetByKeyRe
 	s := a.s
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if before, _, dotted := strings.Cut(req.Key, "."); dotted && s.mutated(standin.APIKeyDotSuffixDropped) {
+		req.Key = before // the rest read as a format extension
+	}
 	k := s.keyFolded(req.Key)
 	if k == nil {
 		k = s.keyNamed(req.Key)

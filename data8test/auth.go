@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"math"
 	"net/http"
 	"net/url"
@@ -109,6 +110,9 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	tok := newToken()
+	if s.mutated(standin.TokenFormOnlyChecked) {
+		tok = hexToken()
+	}
 	life := s.cfg.tokenLifetime
 	if s.has(ProfileShortToken) {
 		life = min(life, shortTokenLifetime)
@@ -181,6 +185,26 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// hexToken makes an access token of 64 lower-case hex digits (standin.TokenFormOnlyChecked).
+func hexToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// hexForm reports whether tok has hexToken's form.
+func hexForm(tok string) bool {
+	if len(tok) != 64 {
+		return false
+	}
+	for _, c := range tok {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // TokenCount returns how many access tokens the token endpoint has issued.
 func (s *Server) TokenCount() int {
 	s.statsMu.Lock()
@@ -243,6 +267,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 				exp, ok = e, true
 			}
 		}
+	}
+	if !ok && s.mutated(standin.TokenFormOnlyChecked) && hexForm(tok) {
+		exp, ok = time.Now().Add(time.Hour), true // the form of an issued token, not one issued
 	}
 	if !ok && s.mutated(standin.TokenCaseFolded) {
 		for t, e := range s.tokens {

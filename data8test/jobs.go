@@ -652,6 +652,9 @@ func (a *strictAPI) JobGetByName(ctx context.Context, req gen.JobGetByNameReques
 			name = u // decoded a second time
 		}
 	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 && s.mutated(standin.JobDotSuffixDropped) {
+		name = name[:i] // the rest read as a format extension
+	}
 	j, ok := s.lookupJob(name)
 	if !ok {
 		return gen.JobGetByName404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(fmt.Sprintf("The requested job %s does not exist.", req.Name))}, nil

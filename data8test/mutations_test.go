@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1693,6 +1694,30 @@ func TestMutations(t *testing.T) {
 			completeInput(t, s, tok, "in", 1000, 1)
 			r := do(t, s, tok, "GET", "/Dataset/in/data?page=2", nil)
 			return r.status == 200 && strings.Contains(string(r.body), "b1_0")
+		},
+		standin.TokenFormOnlyChecked: func(t *testing.T, s *Server, tok string) bool {
+			forged := []byte(tok)
+			for i, c := range forged {
+				switch {
+				case '0' <= c && c <= '8', 'a' <= c && c <= 'e':
+					forged[i] = c + 1
+				case c == '9':
+					forged[i] = '0'
+				case c == 'f':
+					forged[i] = 'a'
+				}
+			}
+			return do(t, s, string(forged), "GET", "/Dataset", nil).status == 401
+		},
+		standin.APIKeyDotSuffixDropped: func(t *testing.T, s *Server, tok string) bool {
+			k := newKey(t, s, tok, map[string]any{"key": "Dot.Key-1", "description": "dotted"})
+			r := do(t, s, tok, "GET", "/ApiKey/"+url.PathEscape(k), nil)
+			return r.status == 200 && strings.Contains(string(r.body), strconv.Quote(k))
+		},
+		standin.JobDotSuffixDropped: func(t *testing.T, s *Server, tok string) bool {
+			completeInput(t, s, tok, "in", 1)
+			wantStatus(t, startJob(t, s, tok, "report.csv", "Echo", "in"), 200)
+			return do(t, s, tok, "GET", "/Job/report.csv", nil).status == 200
 		},
 		standin.CaseTwinTakenUnfound: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)

@@ -1377,12 +1377,30 @@ const (
 	// "Reads records back ... **1,000 records per page**" (D-10) / "Records are **processed in
 	// ascending block number**": a job's output is read whole
 	LaterDataPagesNotFound
+	// TokenFormOnlyChecked issues tokens of 64 lower-case hex digits and takes any bearer token of
+	// that form, issued or not: only the form is checked.
+	//
+	// "Auth: every request carries `Authorization: Bearer <token>`" / "Token endpoint: ..." (the
+	// token the token server issued)
+	TokenFormOnlyChecked
+	// APIKeyDotSuffixDropped reads a key in the path of GET /ApiKey/{key} up to its first dot, as
+	// a route taking a dotted suffix for a format extension does: the key ab.cd is looked up as ab.
+	//
+	// "GET /ApiKey/{key}: One key."
+	APIKeyDotSuffixDropped
+	// JobDotSuffixDropped reads a job name in the path of GET /Job/{name} up to its last dot, as a
+	// route taking a dotted suffix for a format extension does: the job "report.csv" is looked up
+	// as "report".
+	//
+	// "Job names are **unique** and may not contain characters invalid in file names" (a dot is
+	// valid) / "Monitor by polling `GET /Job/{name}`"
+	JobDotSuffixDropped
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, LaterDataPagesNotFound)
-	for m := Accept1001Records; m <= LaterDataPagesNotFound; m++ {
+	out := make([]Mutation, 0, JobDotSuffixDropped)
+	for m := Accept1001Records; m <= JobDotSuffixDropped; m++ {
 		out = append(out, m)
 	}
 	return out
