@@ -246,7 +246,7 @@ func finalCases() []Case {
 		},
 		{
 			ID: "NO-5XX", Kind: Generic, final: true,
-			Rule: "No request of the run, positive or negative, got a 5xx (a 503 refuses a request for load, with a Retry-After or without: waited out, observed, not counted).",
+			Rule: "No request of the run, positive or negative, got a 5xx (a 503 refuses a request for load, with a Retry-After or without: waited out, observed, not counted, unless the request is still refused at the end of its waits).",
 			run:  caseNo5xx,
 		},
 	}
@@ -402,6 +402,9 @@ func caseNo5xx(c *check) {
 	}
 	if n > 20 {
 		c.Errorf("… and %d more 5xx answers", n-20)
+	}
+	if left := c.traffic.stillBusy(); left > 0 {
+		c.Errorf("%d requests still answered 503 after %d resends or a minute of waiting: no refusal for load, a server failing them", left, throttleResends)
 	}
 	if busy > 0 {
 		c.Observe("%d answers 503: refusals for load, waited out (not counted as server errors)", busy)

@@ -48,7 +48,7 @@ func (c *check) do(req *http.Request) (*http.Response, error) {
 			wait, backoff = backoff, min(2*backoff, throttleMaxBackoff)
 		}
 		if resends == throttleResends || waited+wait > throttleMaxWait {
-			c.traffic.gaveUp()
+			c.traffic.gaveUp(resp.StatusCode)
 			return resp, nil
 		}
 		again, rerr := rewound(req)
@@ -115,7 +115,7 @@ func (t *busyResender) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, err
 		}
 		if resends == throttleResends || waited+backoff > throttleMaxWait {
-			t.traffic.gaveUp()
+			t.traffic.gaveUp(resp.StatusCode)
 			return resp, nil
 		}
 		again, rerr := rewound(req)

@@ -58,6 +58,8 @@ type traffic struct {
 	// throttle counts the answers that refused a request for load (429, 503), the client's and the
 	// token endpoint's included, and what the suite did with those of its own requests (do).
 	throttle Throttling
+	// busyLeft counts the requests still answered 503 at the end of their waits.
+	busyLeft int
 }
 
 // resent counts a request of the suite's own sent again after a refusal for load.
@@ -67,11 +69,22 @@ func (t *traffic) resent() {
 	t.mu.Unlock()
 }
 
-// gaveUp counts a request of the suite's own still refused for load at the end of its waits.
-func (t *traffic) gaveUp() {
+// gaveUp counts a request of the suite's own still refused for load (with status) at the end of its
+// waits.
+func (t *traffic) gaveUp(status int) {
 	t.mu.Lock()
 	t.throttle.GaveUp++
+	if status == http.StatusServiceUnavailable {
+		t.busyLeft++
+	}
 	t.mu.Unlock()
+}
+
+// stillBusy returns how many requests were still answered 503 at the end of their waits.
+func (t *traffic) stillBusy() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.busyLeft
 }
 
 // throttling returns the counts of refusals for load.
