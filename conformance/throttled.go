@@ -36,11 +36,19 @@ func refusedForLoad(status int) bool {
 // client, and sends it again, after a wait, while it is refused for load (see throttleFloor). It
 // returns the last answer; the answers of the refusals are checked and recorded as any other.
 func (c *check) do(req *http.Request) (*http.Response, error) {
+	return resendRefused(req, c.hc.Do, func(resp *http.Response) bool { return refusedForLoad(resp.StatusCode) }, c.traffic)
+}
+
+// resendRefused sends req with send, and sends it again, after a wait, while refused says its answer
+// refuses it for load: as Retry-After says, never sooner than throttleFloor, doubling up to
+// throttleMaxBackoff when there is no longer one, at most throttleResends times and throttleMaxWait in
+// all. It returns the last answer, counting the resends and a request given up in traffic.
+func resendRefused(req *http.Request, send func(*http.Request) (*http.Response, error), refused func(*http.Response) bool, traffic *traffic) (*http.Response, error) {
 	var waited time.Duration
 	backoff := throttleFloor
 	for resends := 0; ; resends++ {
-		resp, err := c.hc.Do(req)
-		if err != nil || !refusedForLoad(resp.StatusCode) {
+		resp, err := send(req)
+		if err != nil || !refused(resp) {
 			return resp, err
 		}
 		wait, ok := retryafter.Parse(resp.Header, time.Now(), throttleMaxWait+time.Second)
@@ -48,7 +56,7 @@ func (c *check) do(req *http.Request) (*http.Response, error) {
 			wait, backoff = backoff, min(2*backoff, throttleMaxBackoff)
 		}
 		if resends == throttleResends || waited+wait > throttleMaxWait {
-			c.traffic.gaveUp(resp.StatusCode)
+			traffic.gaveUp(resp.StatusCode)
 			return resp, nil
 		}
 		again, rerr := rewound(req)
@@ -57,7 +65,7 @@ func (c *check) do(req *http.Request) (*http.Response, error) {
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
-		c.traffic.resent()
+		traffic.resent()
 		if err := sleepCtx(req.Context(), wait); err != nil {
 			return nil, fmt.Errorf("waiting %v to send it again after %d %s: %w", wait, resp.StatusCode, http.StatusText(resp.StatusCode), err)
 		}
@@ -107,29 +115,7 @@ type busyResender struct {
 }
 
 func (t *busyResender) RoundTrip(req *http.Request) (*http.Response, error) {
-	var waited time.Duration
-	backoff := throttleFloor
-	for resends := 0; ; resends++ {
-		resp, err := t.base.RoundTrip(req)
-		if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "" {
-			return resp, err
-		}
-		if resends == throttleResends || waited+backoff > throttleMaxWait {
-			t.traffic.gaveUp(resp.StatusCode)
-			return resp, nil
-		}
-		again, rerr := rewound(req)
-		if rerr != nil {
-			return resp, nil
-		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		t.traffic.resent()
-		if err := sleepCtx(req.Context(), backoff); err != nil {
-			return nil, err
-		}
-		waited += backoff
-		backoff = min(2*backoff, throttleMaxBackoff)
-		req = again
-	}
+	return resendRefused(req, t.base.RoundTrip, func(resp *http.Response) bool {
+		return resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == ""
+	}, t.traffic)
 }

@@ -744,10 +744,7 @@ func TestEmptyBlock400(t *testing.T) {
 func TestPastEnd404(t *testing.T) {
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprint(on), func(t *testing.T) {
-			var opts []Option
-			if on {
-				opts = append(opts, WithProfile(ProfilePastEnd404))
-			}
+			opts := withProfileIf(on, ProfilePastEnd404)
 			s := start(t, append(opts, WithRecordPageSize(2))...)
 			tok := fetchToken(t, s)
 			createDataset(t, s, tok, "ds", "v")
@@ -790,10 +787,7 @@ func TestPastEnd404(t *testing.T) {
 func TestKnownCodes(t *testing.T) {
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprint(on), func(t *testing.T) {
-			var opts []Option
-			if on {
-				opts = append(opts, WithProfile(ProfileKnownCodes))
-			}
+			opts := withProfileIf(on, ProfileKnownCodes)
 			s := start(t, opts...)
 			tok := fetchToken(t, s)
 			r := do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ds", "columns": map[string]int{"a": 0, "b": 1, "c": 2, "d": 7}})
@@ -811,4 +805,12 @@ func TestKnownCodes(t *testing.T) {
 			wantStatus(t, do(t, s, tok, "POST", "/Dataset", map[string]any{"name": "ds", "columns": map[string]int{"a": 0, "b": 1}}), 200)
 		})
 	}
+}
+
+// withProfileIf returns the option that turns profile p on when on, and none otherwise.
+func withProfileIf(on bool, p Profile) []Option {
+	if on {
+		return []Option{WithProfile(p)}
+	}
+	return nil
 }
