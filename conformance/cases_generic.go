@@ -39,7 +39,7 @@ func genericCases() []Case {
 		},
 		{
 			ID: "NEGATIVE-BODIES", Kind: Generic, SendsInvalid: true,
-			Rule:    "Request bodies that are not JSON, not objects, lack required members or have members of the wrong type get a 4xx, never a 5xx, on every operation that takes a body; refused, they change nothing (documented): the dataset whose completion, blocks and job start they named then takes a block and its completion and reads back its record.",
+			Rule:    "Request bodies that are not JSON, not objects, lack required members or have members of the wrong type get a 4xx, never a 5xx, on every operation that takes a body; refused, they change nothing (documented): the dataset whose completion, blocks and job start they named then takes a block and its completion and reads back its record. An OAuth client created without a description (a refusal is decided, D-5) is listed by GET /ClientCredential with every other client of the run (the account's OAuth clients, documented).",
 			Creates: "1 complete dataset (1 record)",
 			Cost:    Cost{Datasets: 1, Records: 1},
 			run:     caseNegativeBodies,
@@ -207,6 +207,7 @@ func caseNegativeBodies(c *check) {
 				id = op.ID
 			}
 			c.decidedRefusalRaw(what, b.point, id, b.method, b.path, r)
+			c.clientTaken(b.path, r)
 			continue
 		}
 		if c.want4xx(what, r) {
@@ -218,6 +219,18 @@ func caseNegativeBodies(c *check) {
 	if !taken {
 		c.stillOpenWith(ds, nil, 0, []client.Record{{"a": "after"}}, "refused bodies for its completion, its blocks and a job start naming it")
 	}
+}
+
+// clientTaken checks an OAuth client that a create of a body refused by a decided point made all the
+// same (POST /ClientCredential {}: a client without a description): GET /ClientCredential lists the
+// account's OAuth clients (documented), so it lists this one, as it lists every client of the run.
+func (c *check) clientTaken(path string, r *response) {
+	var cc client.ClientCredential
+	if path != "/ClientCredential" || !r.is2xx() || r.decode(&cc) != nil || cc.ClientID == "" {
+		return
+	}
+	c.recordClient(cc, cc.Description, fmt.Sprintf("POST /ClientCredential → %d", r.Status))
+	c.checkClientList("after a client was created without a description")
 }
 
 // finalCases look at the traffic of the whole run.

@@ -716,6 +716,9 @@ func (a *strictAPI) ClientCredentialGetList(ctx context.Context, req gen.ClientC
 		if i == 25 && s.mutated(standin.ClientListFirst25) {
 			break // one page of 25, no paging
 		}
+		if s.creds[id].description == "" && i > 0 && s.mutated(standin.ClientWithoutDescriptionUnlisted) {
+			continue // listed by a join on its description
+		}
 		out = append(out, s.creds[id].view())
 	}
 	if s.mutated(standin.KeyListedAsClientCred) {

@@ -1719,6 +1719,14 @@ func TestMutations(t *testing.T) {
 			wantStatus(t, startJob(t, s, tok, "report.csv", "Echo", "in"), 200)
 			return do(t, s, tok, "GET", "/Job/report.csv", nil).status == 200
 		},
+		standin.ClientWithoutDescriptionUnlisted: func(t *testing.T, s *Server, tok string) bool {
+			r := do(t, s, tok, "POST", "/ClientCredential", map[string]any{})
+			var c struct{ ClientID string }
+			if r.status/100 != 2 || json.Unmarshal(r.body, &c) != nil {
+				return true // refused: nothing to list
+			}
+			return strings.Contains(string(do(t, s, tok, "GET", "/ClientCredential", nil).body), strconv.Quote(c.ClientID))
+		},
 		standin.CaseTwinTakenUnfound: func(t *testing.T, s *Server, tok string) bool {
 			completeInput(t, s, tok, "in", 1)
 			wantStatus(t, startJob(t, s, tok, "Case Job", "Echo", "in"), 200)

@@ -310,6 +310,8 @@ func (s *Server) mutationTakes(op string) bool {
 	case opid.JobCreateJob:
 		return s.mutated(standin.JobNameLastCharUnchecked) || s.mutated(standin.JobNameCheckFirst64) || s.mutated(standin.JobNameCheckToNUL) ||
 			s.mutated(standin.JobNameBackslashAccepted)
+	case opid.ClientCredentialCreate:
+		return s.mutated(standin.ClientWithoutDescriptionUnlisted)
 	case opid.ApiKeyUpdateByKey:
 		return s.mutated(standin.KeyUpdatePartialOnRefusal) // the handler checks the limit itself, after the description is written
 	}

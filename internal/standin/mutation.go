@@ -1395,12 +1395,18 @@ const (
 	// "Job names are **unique** and may not contain characters invalid in file names" (a dot is
 	// valid) / "Monitor by polling `GET /Job/{name}`"
 	JobDotSuffixDropped
+	// ClientWithoutDescriptionUnlisted takes POST /ClientCredential without a description (the spec
+	// wants one: a difference at a decided point) and leaves such a client out of GET
+	// /ClientCredential; GET /ClientCredential/{id} still finds it.
+	//
+	// "GET /ClientCredential: The account's OAuth clients"
+	ClientWithoutDescriptionUnlisted
 )
 
 // Mutations lists every mutation, for a test that runs a suite against each.
 func Mutations() []Mutation {
-	out := make([]Mutation, 0, JobDotSuffixDropped)
-	for m := Accept1001Records; m <= JobDotSuffixDropped; m++ {
+	out := make([]Mutation, 0, ClientWithoutDescriptionUnlisted)
+	for m := Accept1001Records; m <= ClientWithoutDescriptionUnlisted; m++ {
 		out = append(out, m)
 	}
 	return out
