@@ -48,8 +48,8 @@ func (c *Client) GetAPIKey(ctx context.Context, key string) (*APIKey, error) {
 }
 
 // CreateAPIKey creates an API key. The request is repeated only after a refusal for load, a 429 or a
-// 503 (with a Retry-After or without), which says it was not handled: after a failure that may have created the
-// key, the error is returned and the caller decides (list the keys to see).
+// 503 (with a Retry-After or without), which says it was not handled: after a failure that may have
+// created the key, the error is returned and the caller decides (list the keys to see).
 //
 // When the server answers success without a body (a 204, say), the key is read back when k.Key named
 // it; when the server generated it, the key returned holds only what was sent, with an empty Key:

@@ -32,9 +32,9 @@ func (c *Client) GetClientCredential(ctx context.Context, clientID string) (*Cli
 }
 
 // CreateClientCredential creates an OAuth client with the given description; Data8 generates its
-// id. The request is repeated only after a refusal for load, a 429 or a 503 (with a Retry-After or without). When the server answers success without a body (a
-// 204, say), the credential returned holds only the description, with an empty ClientID: list the
-// client credentials to find it.
+// id. The request is repeated only after a refusal for load, a 429 or a 503 (with a Retry-After or
+// without). When the server answers success without a body (a 204, say), the credential returned
+// holds only the description, with an empty ClientID: list the client credentials to find it.
 func (c *Client) CreateClientCredential(ctx context.Context, description string) (*ClientCredential, error) {
 	if description == "" {
 		return nil, invalid("a client credential needs a description")

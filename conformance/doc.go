@@ -107,7 +107,7 @@
 // of them and one over 2,000, and 3 empty datasets and a job of short names without the prefix); the model tier's
 // random sequences add at most a dataset or a block of 1,000 records per operation and 2 jobs per
 // sequence (usually far fewer); and four OAuth client credentials (26 more with the scale tier);
-// the thirteen API keys it creates (and the 101 of the scale tier) are deleted again. The report lists what each case left.
+// the fourteen API keys it creates (and the 101 of the scale tier) are deleted again. The report lists what each case left.
 // DATA8_CONFORMANCE_SKIP=ID,ID
 // skips cases (for example CLIENTCRED-CREATE).
 //

@@ -212,11 +212,8 @@ func (a *strictAPI) DatasetGetList(ctx context.Context, req gen.DatasetGetListRe
 	if page > 1 && s.mutated(standin.DatasetListPageSkipsOne) {
 		from, to = min(from+1, len(rows)), min(to+1, len(rows))
 	}
-	if page > 1 && s.mutated(standin.LaterListPagesNotFound) {
-		return gen.DatasetGetListdefaultApplicationProblemPlusJSONResponse{Body: gen.ProblemDetails(notFound(noSuchPage(page))), StatusCode: http.StatusNotFound}, nil
-	}
-	if s.pastEnd404(page, to-from) {
-		return gen.DatasetGetListdefaultApplicationProblemPlusJSONResponse{Body: gen.ProblemDetails(notFound(noSuchPage(page))), StatusCode: http.StatusNotFound}, nil
+	if p := s.pageNotFound(page, to-from, standin.LaterListPagesNotFound); p != nil {
+		return gen.DatasetGetListdefaultApplicationProblemPlusJSONResponse{Body: *p, StatusCode: http.StatusNotFound}, nil
 	}
 	out := make(gen.DatasetGetList200JSONResponse, 0, to-from)
 	for i, r := range rows[from:to] {
@@ -471,11 +468,8 @@ func (a *strictAPI) DatasetGetData(ctx context.Context, req gen.DatasetGetDataRe
 	if !found {
 		return gen.DatasetGetData404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(datasetMissing(req.Name))}, nil
 	}
-	if page > 1 && found && s.mutated(standin.LaterDataPagesNotFound) {
-		return gen.DatasetGetData404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(noSuchPage(page))}, nil
-	}
-	if s.pastEnd404(page, len(raw)) {
-		return gen.DatasetGetData404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(noSuchPage(page))}, nil
+	if p := s.pageNotFound(page, len(raw), standin.LaterDataPagesNotFound); p != nil {
+		return gen.DatasetGetData404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: gen.NotFoundApplicationProblemPlusJSONResponse(*p)}, nil
 	}
 	out := make(gen.DatasetGetData200JSONResponse, 0, len(raw))
 	for _, r := range raw {

@@ -161,13 +161,9 @@ func (a *strictAPI) JobGetList(ctx context.Context, req gen.JobGetListRequestObj
 	if from == to && from > 0 && s.mutated(standin.JobListClampLastPage) {
 		from, to = pageBounds((len(jobs)-1)/jobsPerPage+1, jobsPerPage, len(jobs)) // the last page again
 	}
-	if page > 1 && s.mutated(standin.LaterListPagesNotFound) {
+	if p := s.pageNotFound(page, to-from, standin.LaterListPagesNotFound); p != nil {
 		s.mu.RUnlock()
-		return gen.JobGetListdefaultApplicationProblemPlusJSONResponse{Body: gen.ProblemDetails(notFound(noSuchPage(page))), StatusCode: http.StatusNotFound}, nil
-	}
-	if s.pastEnd404(page, to-from) {
-		s.mu.RUnlock()
-		return gen.JobGetListdefaultApplicationProblemPlusJSONResponse{Body: gen.ProblemDetails(notFound(noSuchPage(page))), StatusCode: http.StatusNotFound}, nil
+		return gen.JobGetListdefaultApplicationProblemPlusJSONResponse{Body: *p, StatusCode: http.StatusNotFound}, nil
 	}
 	pageJobs := slices.Clone(jobs[from:to])
 	if s.mutated(standin.JobListPagesFromOldest) {

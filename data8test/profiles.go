@@ -651,9 +651,13 @@ func (s *Server) datasetOrder() func(a, b string) int {
 	return func(a, b string) int { return cmp.Or(c.CompareString(a, b), strings.Compare(a, b)) }
 }
 
-// pastEnd404 reports whether page number page, holding n entries, is answered 404 under
-// ProfilePastEnd404: a page after the first with nothing on it.
-func (s *Server) pastEnd404(page, n int) bool { return page > 1 && n == 0 && s.has(ProfilePastEnd404) }
-
-// noSuchPage is the detail of the 404 a page past the end gets under ProfilePastEnd404.
-func noSuchPage(page int) string { return fmt.Sprintf("Page %d does not exist.", page) }
+// pageNotFound returns the 404 body that page number page, holding n entries, gets: under
+// ProfilePastEnd404 a page after the first with nothing on it, and with mutation m (which answers
+// every page after the first so) any page after the first; nil when the page is answered.
+func (s *Server) pageNotFound(page, n int, m standin.Mutation) *gen.ProblemDetails {
+	if page < 2 || !(n == 0 && s.has(ProfilePastEnd404) || s.mutated(m)) {
+		return nil
+	}
+	p := gen.ProblemDetails(notFound(fmt.Sprintf("Page %d does not exist.", page)))
+	return &p
+}

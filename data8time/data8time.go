@@ -36,8 +36,9 @@ var layouts = [...]string{
 	time.DateOnly,         // a date alone, read as midnight UTC
 }
 
-// Parse reads s as a time: RFC 3339 at any precision (with "t", "z" or a space as RFC 3339 allows), the zone-less forms .NET writes (read as UTC), or a
-// date alone. An empty string (or one of spaces) is the zero Time.
+// Parse reads s as a time: RFC 3339 at any precision (with "t", "z" or a space as RFC 3339 allows),
+// the zone-less forms .NET writes (read as UTC), or a date alone. An empty string (or one of spaces)
+// is the zero Time.
 func Parse(s string) (Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
