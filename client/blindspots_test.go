@@ -4,6 +4,7 @@ import (
 	"errors"
 	"iter"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,32 +15,74 @@ import (
 // These tests each pin a behaviour that a plausible one-line bug broke without any other test
 // noticing.
 
-// TestUploadResumedProgressTotals resumes an upload at block 2 of 5: Progress's totals count this
-// call's blocks and records only (3 and 25), not the records skipped to reach the checkpoint.
+// TestUploadResumedProgressTotals resumes an upload at block 2 of blocks of 10: Progress's totals
+// count this call's blocks and records only, not the records skipped to reach the checkpoint, and
+// the last Progress call reports them, whether the source ends within a block (45 records: the end
+// is seen while the last block is filled) or at a block boundary (40: here it is seen only after the
+// last block is acknowledged).
 func TestUploadResumedProgressTotals(t *testing.T) {
-	srv := newServer(t)
-	c := newClient(srv)
-	createDataset(t, c, "totals", testColumns...)
-	var mu sync.Mutex
-	var last client.UploadProgress
-	res, err := c.Upload(testContext(t), "totals", client.Records(testRecords(45)), client.UploadOptions{
-		BlockSize: 10, Resume: 2, Concurrency: 1,
-		Progress: func(p client.UploadProgress) {
+	for _, tc := range []struct {
+		records             int
+		blocks, sentRecords int64
+		checkpoint          int
+	}{
+		{records: 45, blocks: 3, sentRecords: 25, checkpoint: 5},
+		{records: 40, blocks: 2, sentRecords: 20, checkpoint: 4},
+	} {
+		t.Run(strconv.Itoa(tc.records), func(t *testing.T) {
+			srv := newServer(t)
+			c := newClient(srv)
+			createDataset(t, c, "totals", testColumns...)
+			ctx := testContext(t)
+			var mu sync.Mutex
+			var calls []client.UploadProgress
+			// The source ends only once every full block is acknowledged, so that the end of a
+			// block-aligned source is seen after its last Progress call, every time.
+			fullAcked := make(chan struct{})
+			ackedAllFull := sync.OnceFunc(func() { close(fullAcked) })
+			full := int64(tc.sentRecords / 10)
+			source := func(yield func(client.Record, error) bool) {
+				for r, err := range testRecords(tc.records) {
+					if !yield(r, err) {
+						return
+					}
+				}
+				select {
+				case <-fullAcked:
+				case <-ctx.Done():
+				}
+			}
+			res, err := c.Upload(ctx, "totals", client.Records(source), client.UploadOptions{
+				BlockSize: 10, Resume: 2, Concurrency: 1,
+				Progress: func(p client.UploadProgress) {
+					mu.Lock()
+					calls = append(calls, p)
+					mu.Unlock()
+					if p.Blocks == full {
+						ackedAllFull()
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.SkippedRecords != 20 || res.Records != tc.sentRecords || res.Blocks != tc.blocks {
+				t.Errorf("result %+v, want 20 skipped, %d records in %d blocks", *res, tc.sentRecords, tc.blocks)
+			}
 			mu.Lock()
-			last = p
-			mu.Unlock()
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.SkippedRecords != 20 || res.Records != 25 || res.Blocks != 3 {
-		t.Errorf("result %+v, want 20 skipped, 25 records in 3 blocks", *res)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if last.TotalBlocks != 3 || last.TotalRecords != 25 || last.Blocks != 3 || last.Records != 25 || last.Checkpoint != 5 {
-		t.Errorf("last Progress %+v, want 3 of 3 blocks, 25 of 25 records, checkpoint 5", last)
+			defer mu.Unlock()
+			for _, p := range calls {
+				if (p.TotalBlocks != -1 || p.TotalRecords != -1) && (p.TotalBlocks != tc.blocks || p.TotalRecords != tc.sentRecords) {
+					t.Errorf("Progress %+v: totals neither unknown (-1) nor %d blocks, %d records", p, tc.blocks, tc.sentRecords)
+				}
+			}
+			last := calls[len(calls)-1]
+			if last.TotalBlocks != tc.blocks || last.TotalRecords != tc.sentRecords || last.Blocks != tc.blocks ||
+				last.Records != tc.sentRecords || last.Checkpoint != tc.checkpoint {
+				t.Errorf("last Progress %+v, want %d of %d blocks, %d of %d records, checkpoint %d",
+					last, tc.blocks, tc.blocks, tc.sentRecords, tc.sentRecords, tc.checkpoint)
+			}
+		})
 	}
 }
 

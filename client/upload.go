@@ -46,7 +46,8 @@ type UploadOptions struct {
 	// before anything is sent (a CSV source's header is checked once instead). nil skips the check.
 	Columns []string
 	// Progress, when set, is called after every acknowledged block, one call at a time, from the
-	// uploader's goroutines. It must return quickly.
+	// uploader's goroutines. It must return quickly. The last call of an upload that sent every
+	// block reports the totals.
 	Progress func(UploadProgress)
 }
 
@@ -153,6 +154,7 @@ type uploader struct {
 	last        int
 	totalBlocks int64
 	totalRecs   int64
+	stale       bool // the last Progress call was made before the totals were known
 }
 
 // block is one block's encoded request body.
@@ -288,6 +290,10 @@ read:
 			readErr = fmt.Errorf("data8: upload to dataset %q: %w", u.dataset, err)
 			break
 		}
+		if eof {
+			// Known before the last block is handed over, so its Progress call reports them.
+			u.setTotals(blocks+int64(min(b.n, 1)), index+int64(b.n)-skipped)
+		}
 		if b.n > 0 {
 			select {
 			case work <- b:
@@ -299,14 +305,12 @@ read:
 			index += int64(b.n)
 		}
 		if eof {
-			u.mu.Lock()
-			u.totalBlocks, u.totalRecs = blocks, index-skipped
-			u.mu.Unlock()
 			break
 		}
 	}
 	close(work)
 	wg.Wait()
+	u.reportTotals()
 
 	if readErr != nil {
 		var be *BlockError
@@ -420,12 +424,37 @@ func (u *uploader) ack(b *block) {
 		u.checkpoint++
 	}
 	if u.progress != nil {
-		window, _, _ := u.window.state()
-		u.progress(UploadProgress{
-			Blocks: u.blocks, Records: u.records, Bytes: u.bytes, Checkpoint: u.checkpoint,
-			TotalBlocks: u.totalBlocks, TotalRecords: u.totalRecs, Window: window,
-		})
+		u.report()
 	}
+}
+
+// report calls Progress with the state so far; u.mu is held.
+func (u *uploader) report() {
+	window, _, _ := u.window.state()
+	u.progress(UploadProgress{
+		Blocks: u.blocks, Records: u.records, Bytes: u.bytes, Checkpoint: u.checkpoint,
+		TotalBlocks: u.totalBlocks, TotalRecords: u.totalRecs, Window: window,
+	})
+	u.stale = u.totalBlocks < 0
+}
+
+// setTotals records the blocks and records this call sends, once the source has ended.
+func (u *uploader) setTotals(blocks, records int64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.totalBlocks, u.totalRecs = blocks, records
+}
+
+// reportTotals calls Progress once more when its last call came before the totals were known (a
+// source that ends at a block boundary is seen to end only after its last block is sent), so that
+// the last call of a complete upload always reports them.
+func (u *uploader) reportTotals() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.progress == nil || !u.stale || u.totalBlocks < 0 || u.blocks != u.totalBlocks {
+		return
+	}
+	u.report()
 }
 
 func (u *uploader) result(skipped int64) *UploadResult {
