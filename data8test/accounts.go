@@ -324,7 +324,7 @@ func (a *strictAPI) ApiKeyCreateApiKey(ctx context.Context, req gen.ApiKeyCreate
 	} else if s.mutated(standin.ConcurrentGeneratedKeyDup) {
 		seq := s.keySeq
 		s.mu.Unlock()
-		s.racing2("generated key", 250*time.Millisecond)
+		s.racing2("generated key")
 		s.mu.Lock()
 		k.key = fmt.Sprintf("GENK-%04d-GENK-%04d", seq/10000%10000, seq%10000)
 		s.keySeq = seq + 1
@@ -370,7 +370,7 @@ func (s *Server) createKeyRacily(k *apiKey, given string) (gen.ApiKey, bool) {
 	if taken {
 		return gen.ApiKey{}, false
 	}
-	s.racing2("key "+given, 50*time.Millisecond)
+	s.racing2("key " + given)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k.key = given
@@ -455,7 +455,7 @@ func (a *strictAPI) ApiKeyUpdateByKey(ctx context.Context, req gen.ApiKeyUpdateB
 			before[o] = *o
 		}
 		s.mu.Unlock()
-		s.racing2("key update", raceWait)
+		s.racing2("key update")
 		s.mu.Lock()
 		for o, was := range before {
 			if o != k {
@@ -589,7 +589,7 @@ func (a *strictAPI) ApiKeyAddAllowedDomain(ctx context.Context, req gen.ApiKeyAd
 		d = d[:100]
 	}
 	if s.mutated(standin.ConcurrentDomainLost) {
-		k.domains = s.lostUpdate(k.domains, d, "domains "+req.Key, 50*time.Millisecond)
+		k.domains = s.lostUpdate(k.domains, d, "domains "+req.Key)
 		return gen.ApiKeyAddAllowedDomain200Response{}, nil
 	}
 	if s.mutated(standin.DomainAddDropsConcurrentIP) {
@@ -678,7 +678,7 @@ func (a *strictAPI) ApiKeyAddAllowedIPPUT(ctx context.Context, req gen.ApiKeyAdd
 	}
 	cidr := pfx.Masked().String()
 	if s.mutated(standin.ConcurrentIPLost) {
-		k.ips = s.lostUpdate(k.ips, cidr, "ips "+req.Key, 250*time.Millisecond)
+		k.ips = s.lostUpdate(k.ips, cidr, "ips "+req.Key)
 		return gen.ApiKeyAddAllowedIPPUT200Response{}, nil
 	}
 	if s.mutated(standin.SubnetUniqueAcrossKeys) && s.otherKeyHas(k, func(o *apiKey) []string { return o.ips }, cidr) {
@@ -757,7 +757,7 @@ func (a *strictAPI) ClientCredentialCreate(ctx context.Context, req gen.ClientCr
 	if s.mutated(standin.ConcurrentClientIDDup) {
 		seq := s.credSeq
 		s.mu.Unlock()
-		s.racing2("generated clientId", 250*time.Millisecond)
+		s.racing2("generated clientId")
 		s.mu.Lock()
 		c.id, s.credSeq = fmt.Sprintf("data8test-seq-%d", seq), seq+1
 		if s.creds[c.id] != nil {
@@ -803,12 +803,12 @@ func (a *strictAPI) ClientCredentialGetById(ctx context.Context, req gen.ClientC
 
 // lostUpdate is the read-modify-write of the standin.ConcurrentDomainLost and
 // standin.ConcurrentIPLost mutations: it copies list, lets go of s.mu (held by the caller) while it
-// waits up to wait for a second request of key, and returns the copy with v added, so that of two
+// waits up to raceWait for a second request of key, and returns the copy with v added, so that of two
 // adds at once the later write drops the other's value.
-func (s *Server) lostUpdate(list []string, v, key string, wait time.Duration) []string {
+func (s *Server) lostUpdate(list []string, v, key string) []string {
 	list = slices.Clone(list)
 	s.mu.Unlock()
-	s.racing2(key, wait)
+	s.racing2(key)
 	s.mu.Lock()
 	if !slices.Contains(list, v) {
 		list = append(list, v)
@@ -856,8 +856,8 @@ func (s *Server) slowerWrite(key string, subnet bool) (stored func()) {
 // writes to the key sent at the same moment be stored before it saves the key as it read it.
 func (s *Server) readWholeKey(key string) { s.meetWrites("row " + key) }
 
-// raceWait bounds every wait of a write race (heldWrite, meetWrites): long enough for requests sent
-// at once to meet on a loaded machine, and paid in full only by a request that meets none.
+// raceWait bounds every wait of a race (racing2, heldWrite, meetWrites): long enough for requests
+// sent at once to meet on a loaded machine, and paid in full only by a request that meets none.
 const raceWait = 300 * time.Millisecond
 
 // writeRace is where, under a lost-update mutation, a write that saves a whole thing as it read it

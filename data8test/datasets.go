@@ -324,9 +324,9 @@ func (a *strictAPI) DatasetCreate(ctx context.Context, req gen.DatasetCreateRequ
 	if s.mutated(standin.DatasetCreateRace) {
 		if _, dup := s.datasets[name]; !dup {
 			// The name is free: let go of the lock, and store the dataset only once another
-			// create of the name has come (or 100 ms have passed).
+			// create of the name has come (or 300 ms have passed).
 			s.mu.Unlock()
-			s.racingCreate(name)
+			s.racing2(name)
 			s.mu.Lock()
 			s.datasets[name] = d
 			view := d.view()
@@ -430,7 +430,7 @@ func (a *strictAPI) DatasetUpdateByName(ctx context.Context, req gen.DatasetUpda
 	if s.mutated(standin.CompleteRace) {
 		// Not complete: let go of the lock until another completion of the dataset has come.
 		s.mu.Unlock()
-		s.racingCreate("complete " + d.name)
+		s.racing2("complete " + d.name)
 		s.mu.Lock()
 	}
 	before := d.view()
@@ -577,14 +577,11 @@ func unicodeName(s string) bool {
 	return s != ""
 }
 
-// racingCreate waits, for the standin.DatasetCreateRace, standin.JobCreateRace and
-// standin.CompleteRace mutations, until a second request of key has come while the first waits, or
-// 100 ms have passed.
-func (s *Server) racingCreate(key string) { s.racing2(key, 100*time.Millisecond) }
-
-// racing2 waits until a second request of key has come while the first waits, or wait has passed,
-// and reports whether two met: the second request goes on at once, and releases the first.
-func (s *Server) racing2(key string, wait time.Duration) bool {
+// racing2 waits until a second request of key has come while the first waits, or raceWait has
+// passed, and reports whether two met: the second request goes on at once, and releases the first.
+// It makes the race of a mutation (two requests handled as one, an update lost) happen whenever two
+// requests are sent at once, however loaded the machine.
+func (s *Server) racing2(key string) bool {
 	s.raceMu.Lock()
 	if s.racing == nil {
 		s.racing = map[string]chan struct{}{}
@@ -603,7 +600,7 @@ func (s *Server) racing2(key string, wait time.Duration) bool {
 	select {
 	case <-ch:
 		return true
-	case <-time.After(wait):
+	case <-time.After(raceWait):
 		s.raceMu.Lock()
 		defer s.raceMu.Unlock()
 		if s.racing[key] == ch {

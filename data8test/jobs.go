@@ -198,7 +198,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 		// The list index takes a while to update: a start that meets another in it is lost from it.
 		overlapped = s.starting.Add(1) > 1
 		defer s.starting.Add(-1)
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	b := req.Body
 	errs := map[string][]string{}
@@ -322,7 +322,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 	if s.mutated(standin.JobCreateRace) {
 		// The name is free: let go of the lock until another start of the name has come.
 		s.mu.Unlock()
-		s.racingCreate("job " + b.Name)
+		s.racing2("job " + b.Name)
 		s.mu.Lock()
 	}
 	if !s.enter() {
@@ -351,7 +351,7 @@ func (a *strictAPI) JobCreateJob(ctx context.Context, req gen.JobCreateJobReques
 			}
 		}
 	}
-	if prev := s.lastJob; s.mutated(standin.JobsShareOutput) && prev != nil && prev.workflow == j.workflow && j.submitted.Sub(prev.submitted) < 100*time.Millisecond {
+	if prev := s.lastJob; s.mutated(standin.JobsShareOutput) && prev != nil && prev.workflow == j.workflow && j.submitted.Sub(prev.submitted) < time.Second {
 		j.outputs = cloneMap(prev.outputs) // one output dataset for the jobs of one moment
 	} else if !s.has(ProfileOutputAtFinish) {
 		for _, slot := range wf.Outputs() {

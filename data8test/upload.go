@@ -168,7 +168,7 @@ func (s *Server) ingest(name, contentType string, body []byte) problemBody {
 	}
 	// late: the state read on arrival is trusted at the store (standin.UploadStoredAfterComplete).
 	late := s.mutated(standin.UploadStoredAfterComplete) && s.storeLate(d)
-	raced := s.mutated(standin.SameBlockRaceAppends) && s.racing2(fmt.Sprintf("block %s %d", name, nb.num), 50*time.Millisecond)
+	raced := s.mutated(standin.SameBlockRaceAppends) && s.racing2(fmt.Sprintf("block %s %d", name, nb.num))
 	if s.mutated(standin.UploadsShareTarget) {
 		d = s.sharedTarget(d)
 	}

@@ -63,17 +63,7 @@ func stopAt(t *testing.T, f *front, c *client.Client, spec batch.Spec, at string
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The stopped request went on to the server, which may still be handling it: a killed process
-	// is resumed after its last request was handled.
-	exists := map[string]func() bool{
-		"POST /Dataset": func() bool { _, ok := f.srv.DatasetInfo(st.Spec.Name); return ok },
-		"POST /Job":     func() bool { _, ok := f.srv.JobInfo(st.Spec.Name); return ok },
-	}[at]
-	for deadline := time.Now().Add(10 * time.Second); exists != nil && !exists(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the stopped %s never reached the server", at)
-		}
-	}
+	f.settle(t)
 	return st
 }
 

@@ -30,6 +30,7 @@ type front struct {
 	mu     sync.Mutex
 	before func(r *http.Request)
 	counts map[string]int // "METHOD path-kind" → requests
+	active atomic.Int32   // requests being handled
 }
 
 func newFront(t *testing.T, opts ...data8test.Option) *front {
@@ -38,6 +39,8 @@ func newFront(t *testing.T, opts ...data8test.Option) *front {
 	f := &front{srv: srv, counts: map[string]int{}}
 	next := srv.Handler()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.active.Add(1)
+		defer f.active.Add(-1)
 		f.mu.Lock()
 		f.counts[kind(r)]++
 		before := f.before
@@ -73,6 +76,18 @@ func (f *front) set(before func(r *http.Request)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.before = before
+}
+
+// settle waits until the server has handled every request that reached it: a killed process is
+// resumed after the requests it was stopped in were handled (or dropped), never while the server is
+// still acting on one.
+func (f *front) settle(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); f.active.Load() > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a request of the stopped run was still being handled after 10 s")
+		}
+	}
 }
 
 func (f *front) count(k string) int {
@@ -163,6 +178,7 @@ func TestResumeAfterKillAtEachStep(t *testing.T) {
 			spec := batch.Spec{Input: in, Output: out, Workflow: "Echo", BlockSize: blockSize, Concurrency: 2, PollInterval: 10 * time.Millisecond}
 			res, err := batch.Run(ctx, c, spec, batch.Options{Progress: save})
 			f.set(nil)
+			f.settle(t)
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("run: %v, want it stopped by the cancellation", err)
 			}
@@ -260,6 +276,7 @@ func TestResumeWithEveryBlockSent(t *testing.T) {
 		}
 	}})
 	f.set(nil)
+	f.settle(t)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("run: %v, want it stopped by the cancellation", err)
 	}

@@ -164,7 +164,7 @@ const (
 	// "Records are **processed in ascending block number, then in the order given inside the block**."
 	BlockNumberInt16
 	// DatasetCreateRace checks a new dataset's name, then lets go of the lock before it stores the
-	// dataset, waiting (up to 100 ms) for another create of the same name: two creates of one name
+	// dataset, waiting (up to 300 ms) for another create of the same name: two creates of one name
 	// sent at once both succeed, and the later replaces the earlier.
 	//
 	// "Name is **unique**"
@@ -190,7 +190,7 @@ const (
 	// "The account's OAuth clients"
 	ClientListSkipsOldest
 	// JobCreateRace checks a new job's name, then lets go of the lock before it stores the job,
-	// waiting (up to 100 ms) for another start of the same name: two jobs of one name started at
+	// waiting (up to 300 ms) for another start of the same name: two jobs of one name started at
 	// once both succeed, and the later replaces the earlier.
 	//
 	// "Job names are unique"
@@ -238,7 +238,7 @@ const (
 	// "Updates description, username, expiry, daily limit."
 	KeyUpdateDescriptionNotStored
 	// CompleteRace checks that a dataset is not complete, then lets go of the lock before it marks it
-	// complete, waiting (up to 100 ms) for another completion of the same dataset: two completions
+	// complete, waiting (up to 300 ms) for another completion of the same dataset: two completions
 	// sent at once both succeed.
 	//
 	// "Marks an **incomplete input** dataset complete [...] Output dataset, or already complete: **400**."
@@ -251,13 +251,14 @@ const (
 	// "Dataset must be an **incomplete input** dataset, else **400**. [...] it cannot be changed afterwards"
 	UploadStoredAfterComplete
 	// SameBlockRaceAppends appends, when two uploads of one block number are in flight at once, the
-	// later one's records to the block instead of replacing it (the first waits up to 100 ms for the
+	// later one's records to the block instead of replacing it (the first waits up to 300 ms for the
 	// second).
 	//
 	// "**re-using a block number overwrites** that block's earlier records"
 	SameBlockRaceAppends
-	// JobsShareOutput gives a job started within 100 ms of the previous one that job's output dataset:
-	// both name the same outputDatasets entry, which holds the records of the one that finished last.
+	// JobsShareOutput gives a job started within a second of the previous one that job's output
+	// dataset: both name the same outputDatasets entry, which holds the records of the one that
+	// finished last.
 	//
 	// "`outputDatasets` maps output slot → dataset name, where the results are read from."
 	JobsShareOutput
@@ -621,7 +622,7 @@ const (
 	// "PUT /ApiKey/{key}/allowedDomains/{domain}: Allows a domain"
 	DomainAddToggles
 	// ConcurrentIPLost adds an allowed subnet by reading the key's subnets and writing them back
-	// later with the new one (waiting up to 250 ms for another add to the key): of subnets added at
+	// later with the new one (waiting up to 300 ms for another add to the key): of subnets added at
 	// once, some are lost.
 	//
 	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet"
@@ -639,13 +640,13 @@ const (
 	// clients for this API." / "Unknown name in a path: 404"
 	KeyLookupFindsClient
 	// ConcurrentGeneratedKeyDup generates a key from a sequence read before the lock is let go
-	// (waiting up to 250 ms for another create): two creates without a key sent at once get the
+	// (waiting up to 300 ms for another create): two creates without a key sent at once get the
 	// same key, the second replacing the first.
 	//
 	// "the key is generated when not given" / "GET /ApiKey: All API keys of the account"
 	ConcurrentGeneratedKeyDup
 	// ConcurrentClientIDDup generates a clientId from a sequence read before the lock is let go
-	// (waiting up to 250 ms for another create): two creates sent at once get the same clientId, the
+	// (waiting up to 300 ms for another create): two creates sent at once get the same clientId, the
 	// second replacing the first.
 	//
 	// "clientId is generated" / "GET /ClientCredential: The account's OAuth clients"
@@ -1063,14 +1064,14 @@ const (
 	// the account"
 	RefusedKeyCreateStored
 	// DomainAddDropsConcurrentIP saves a domain add as the whole key as read when the add began: a
-	// subnet allowed on the key meanwhile (while the add waits up to 50 ms for another request) is
+	// subnet allowed on the key meanwhile (while the add waits up to 300 ms for another request) is
 	// lost. Domains added at once are merged.
 	//
 	// "PUT /ApiKey/{key}/allowedIPs/{network}/{prefix}: Allows a subnet" (a subnet that answered
 	// 200 is lost)
 	DomainAddDropsConcurrentIP
 	// UpdateDropsConcurrentDomain saves a key update as the whole key as read when the update began:
-	// a domain or subnet allowed on the key meanwhile (while the update waits up to 50 ms for
+	// a domain or subnet allowed on the key meanwhile (while the update waits up to 300 ms for
 	// another request) is lost.
 	//
 	// "PUT /ApiKey/{key}: Updates description, username, expiry, daily limit." (and nothing else: a

@@ -67,9 +67,12 @@ type hookHandler struct {
 	mu     sync.Mutex
 	before func(w http.ResponseWriter, r *http.Request) bool
 	tokens map[string]bool // bearer tokens seen
+	active atomic.Int32    // requests being handled
 }
 
 func (h *hookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.active.Add(1)
+	defer h.active.Add(-1)
 	h.mu.Lock()
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		h.tokens[tok] = true
@@ -86,6 +89,18 @@ func (h *hookHandler) set(before func(w http.ResponseWriter, r *http.Request) bo
 	h.mu.Lock()
 	h.before = before
 	h.mu.Unlock()
+}
+
+// settle waits until every request that reached the server has been handled: a stopped run is
+// resumed after the requests it was stopped in were handled, never while the server still acts on
+// one.
+func (h *hookHandler) settle(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); h.active.Load() > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a request of the stopped run was still being handled after 10 s")
+		}
+	}
 }
 
 func (h *hookHandler) seenTokens() []string {

@@ -52,6 +52,7 @@ func (tg *target) interruptAt(t *testing.T, e env, method, prefix string, n int3
 	})
 	r := runCLI(t, ctx, e, hooks{}, args...)
 	tg.hook.set(nil)
+	tg.hook.settle(t)
 	if r.code != ExitInterrupted {
 		t.Fatalf("want exit %d: %v", ExitInterrupted, r)
 	}
