@@ -588,19 +588,23 @@ func TestTransfersUnderATokenBucket(t *testing.T) {
 	}
 }
 
-// parkedIn reports whether a goroutine of this process is blocked in function fn (as a goroutine
-// dump names it), waiting on a select.
-func parkedIn(fn string) bool {
+// goroutines returns the stack of each goroutine of this process, as a goroutine dump shows it:
+// a header line ("goroutine 7 [select]:"), then its frames.
+func goroutines() [][]byte {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			buf = buf[:n]
-			break
+			return bytes.Split(buf[:n], []byte("\n\n"))
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+}
+
+// parkedIn reports whether a goroutine of this process is blocked in function fn (as a goroutine
+// dump names it), waiting on a select.
+func parkedIn(fn string) bool {
+	for _, g := range goroutines() {
 		header, _, _ := bytes.Cut(g, []byte("\n"))
 		if bytes.Contains(header, []byte("[select")) && bytes.Contains(g, []byte(fn)) {
 			return true
@@ -1102,16 +1106,7 @@ func TestDownloadReadAheadIsBounded(t *testing.T) {
 
 // producerWaits reports whether a download's producer waits for room to queue a page.
 func producerWaits() bool {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+	for _, g := range goroutines() {
 		header, _, _ := bytes.Cut(g, []byte("\n"))
 		if bytes.Contains(header, []byte("[select")) && bytes.Contains(g, []byte(".(*downloader).run.func1(")) &&
 			!bytes.Contains(g, []byte(".(*crew).join(")) {
